@@ -1,0 +1,45 @@
+// `npm start`: the desktop app where Electron's binary is installed; otherwise say so plainly and run the
+// headless CLI on the bundled demo case, so a new user still sees a differential.
+import { spawnSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const root = join(dirname(fileURLToPath(import.meta.url)), '..');
+const require = createRequire(import.meta.url);
+
+function electronBinary() {
+  try {
+    const path = require('electron');
+    return typeof path === 'string' && existsSync(path) ? path : null;
+  } catch {
+    return null;
+  }
+}
+
+function run(command, args) {
+  const result = spawnSync(command, args, { cwd: root, stdio: 'inherit' });
+  process.exit(result.status ?? 1);
+}
+
+if (!existsSync(join(root, 'out/main/index.js'))) {
+  const build = spawnSync(process.execPath, [require.resolve('electron-vite/bin/electron-vite.js'), 'build'], { cwd: root, stdio: 'inherit' });
+  if (build.status !== 0) process.exit(build.status ?? 1);
+}
+
+const electron = electronBinary();
+if (electron) {
+  run(electron, ['.']);
+} else {
+  console.log(
+    [
+      "Electron's binary is not installed on this machine, so the desktop window cannot open here.",
+      'To get it: remove node_modules and run `npm install` on a machine that can reach GitHub (without ELECTRON_SKIP_BINARY_DOWNLOAD).',
+      'Meanwhile, the headless CLI analyses the bundled demo case:',
+      '  bin/marrowcount analyze resources/demo/case-001',
+      '',
+    ].join('\n'),
+  );
+  run(process.execPath, [join(root, 'out/main/cli.js'), 'analyze', join(root, 'resources/demo/case-001')]);
+}
