@@ -1,0 +1,321 @@
+// The one contract between the renderer and the main process. Every transport implements it:
+// the Electron preload (IPC), the loopback HTTP host used by browser tests, and in-process callers (the CLI).
+// Methods take and return plain, serialisable data only, so the same shapes cross IPC and JSON unchanged.
+// Analysis progress is polled (getAnalysisProgress) rather than pushed, so every transport stays request/response.
+import type { CellClassCode } from './cell-classes';
+import type { Differential } from './differential';
+
+export type CaseStatus = 'importing' | 'analysing' | 'in_review' | 'signed';
+
+export const SPECIMEN_TYPES = ['bone_marrow_aspirate', 'bone_marrow_imprint', 'peripheral_blood', 'other'] as const;
+export type SpecimenType = (typeof SPECIMEN_TYPES)[number];
+
+export interface PatientInput {
+  /** The lab's patient identifier (MRN); required. */
+  labId: string;
+  name?: string;
+  /** ISO date, YYYY-MM-DD. */
+  birthDate?: string;
+}
+
+export interface NewCaseInput {
+  patient: PatientInput;
+  /** Accession / case number; unique per lab. */
+  accession: string;
+  specimen: SpecimenType;
+  /** Absolute path of the folder holding the case's single-cell crops. */
+  folder: string;
+}
+
+export interface CaseFilter {
+  /** Matches patient identifier, patient name or accession number (case-insensitive substring). */
+  search?: string;
+  status?: CaseStatus;
+  limit?: number;
+  offset?: number;
+}
+
+export interface CaseSummary {
+  id: number;
+  patientLabId: string;
+  patientName: string | null;
+  accession: string;
+  specimen: SpecimenType;
+  createdAt: string;
+  status: CaseStatus;
+  /** Cells with an effective label (prediction or review); null before analysis. */
+  cellCount: number;
+  /** Blast % of the nucleated differential from effective labels; null when the NDC is empty. */
+  blastPercentage: number | null;
+  flaggedUnreviewed: number;
+  /** Latest sign-off, if any. */
+  signedBy: string | null;
+  signedAt: string | null;
+}
+
+export interface ImportFailure {
+  /** Path relative to the case folder. */
+  file: string;
+  reason: string;
+}
+
+export interface ModelInfo {
+  id: string;
+  version: string;
+  name: string;
+  sha256: string;
+  classes: CellClassCode[];
+  /** True for the bundled public-subset model: reports carry "not for diagnostic use". */
+  researchOnly: boolean;
+}
+
+export interface SignOffRecord {
+  signedBy: string;
+  role: string;
+  signedAt: string;
+  overrideReason: string | null;
+}
+
+export interface AmendmentRecord {
+  by: string;
+  reason: string;
+  at: string;
+}
+
+export interface CaseDetail extends CaseSummary {
+  folder: string;
+  patientBirthDate: string | null;
+  model: ModelInfo | null;
+  analysedAt: string | null;
+  importFailures: ImportFailure[];
+  signOffs: SignOffRecord[];
+  amendments: AmendmentRecord[];
+}
+
+export type AnalysisPhase = 'importing' | 'classifying' | 'done' | 'cancelled' | 'failed';
+
+export interface AnalysisProgress {
+  caseId: number;
+  phase: AnalysisPhase;
+  done: number;
+  total: number;
+  cellsPerSecond: number;
+  /** Seconds left at the current rate; null until a rate is known. */
+  etaSeconds: number | null;
+  failures: ImportFailure[];
+  /** Set when phase is 'failed': what went wrong and what to do. */
+  message: string | null;
+}
+
+export interface ReviewProgress {
+  flagged: number;
+  flaggedReviewed: number;
+  /** All cells with a current human decision, flagged or not. */
+  reviewed: number;
+  /** Reviewed cells whose human label differs from the model's. */
+  reclassified: number;
+}
+
+export interface CaseDifferential {
+  caseId: number;
+  differential: Differential;
+  review: ReviewProgress;
+}
+
+export interface HumanDecision {
+  label: CellClassCode;
+  reviewer: string;
+  at: string;
+  note: string | null;
+}
+
+export interface CellView {
+  imageId: number;
+  /** Path relative to the case folder, for display. */
+  file: string;
+  /** URL the renderer can put in <img src>; built by the transport (custom protocol or loopback HTTP). */
+  imageUrl: string;
+  predicted: CellClassCode;
+  /** Calibrated top-class probability, 0..1. */
+  confidence: number;
+  /** The two most probable classes, most probable first. */
+  top: { code: CellClassCode; probability: number }[];
+  flagged: boolean;
+  flagReasons: string[];
+  decision: HumanDecision | null;
+  effectiveLabel: CellClassCode;
+}
+
+export interface CellQuery {
+  caseId: number;
+  /** 'flagged': flagged cells, reviewed or not; 'unreviewed': flagged and not yet decided; 'all': every classified cell. */
+  scope: 'flagged' | 'unreviewed' | 'all';
+  predictedClass?: CellClassCode;
+  effectiveClass?: CellClassCode;
+  /** Flagged scopes are always ordered most uncertain first; 'all' also by uncertainty. */
+  offset?: number;
+  limit?: number;
+}
+
+export interface CellPage {
+  cells: CellView[];
+  total: number;
+}
+
+export interface ReviewInput {
+  caseId: number;
+  imageId: number;
+  /** Equal to the prediction to confirm it, different to reclassify. */
+  label: CellClassCode;
+  reviewer: string;
+  note?: string;
+}
+
+export interface ConfirmInput {
+  caseId: number;
+  imageIds: number[];
+  reviewer: string;
+}
+
+export interface UndoInput {
+  caseId: number;
+  imageId: number;
+  reviewer: string;
+}
+
+export interface SignOffInput {
+  caseId: number;
+  reviewer: string;
+  role: string;
+  /** Required to sign while flagged cells are still unreviewed. */
+  overrideReason?: string;
+}
+
+export interface AmendInput {
+  caseId: number;
+  by: string;
+  reason: string;
+}
+
+export interface SaveReportInput {
+  caseId: number;
+  /** Absolute path of the PDF to write; when absent main chooses one in the reports folder. */
+  path?: string;
+}
+
+export type ExportFormat = 'csv-classes' | 'csv-cells' | 'json';
+
+export interface ExportInput {
+  caseId: number;
+  format: ExportFormat;
+  path?: string;
+}
+
+export interface SavedFile {
+  path: string;
+  bytes: number;
+}
+
+export interface AboutInfo {
+  appVersion: string;
+  rulesVersion: string;
+  model: ModelInfo | null;
+  /** The bundled model card, Markdown. */
+  modelCard: string;
+  attributions: string[];
+  databasePath: string;
+}
+
+export interface Settings {
+  labName: string;
+  reviewerName: string;
+  reviewerRole: string;
+}
+
+export interface MarrowApi {
+  listCases(filter: CaseFilter): Promise<CaseSummary[]>;
+  createCase(input: NewCaseInput): Promise<CaseDetail>;
+  getCase(caseId: number): Promise<CaseDetail>;
+
+  /** Starts (or resumes) classification in a worker; returns at once. Poll getAnalysisProgress. */
+  startAnalysis(caseId: number): Promise<AnalysisProgress>;
+  cancelAnalysis(caseId: number): Promise<AnalysisProgress>;
+  getAnalysisProgress(caseId: number): Promise<AnalysisProgress | null>;
+
+  getDifferential(caseId: number): Promise<CaseDifferential>;
+  listCells(query: CellQuery): Promise<CellPage>;
+  reviewCell(input: ReviewInput): Promise<CellView>;
+  confirmCells(input: ConfirmInput): Promise<CellView[]>;
+  /** Withdraws the reviewer's latest decision on a cell (stored as a new audit row, never a delete). */
+  undoReview(input: UndoInput): Promise<CellView>;
+
+  signOff(input: SignOffInput): Promise<CaseDetail>;
+  amendCase(input: AmendInput): Promise<CaseDetail>;
+
+  saveReport(input: SaveReportInput): Promise<SavedFile>;
+  exportCase(input: ExportInput): Promise<SavedFile>;
+
+  getSettings(): Promise<Settings>;
+  saveSettings(settings: Settings): Promise<Settings>;
+  getAbout(): Promise<AboutInfo>;
+}
+
+/** Error kinds survive every transport; the renderer acts on the kind and shows the message. */
+export type ApiErrorKind =
+  | 'validation' // an argument is missing or malformed; `field` names it
+  | 'not_found'
+  | 'conflict' // e.g. duplicate accession number, analysis already running
+  | 'locked' // the case is signed; amend it first
+  | 'unreviewed' // sign-off refused: flagged cells unreviewed and no override reason
+  | 'model' // the model package is missing, corrupt or incompatible
+  | 'database'
+  | 'io'
+  | 'internal';
+
+export interface ApiErrorBody {
+  kind: ApiErrorKind;
+  message: string;
+  field?: string;
+  detail?: string;
+}
+
+export type ApiResult<T> = { ok: true; value: T } | { ok: false; error: ApiErrorBody };
+
+export type MarrowApiMethod = keyof MarrowApi;
+
+/** Channel names, one per method; IPC and HTTP both use them. */
+export const API_METHODS = [
+  'listCases',
+  'createCase',
+  'getCase',
+  'startAnalysis',
+  'cancelAnalysis',
+  'getAnalysisProgress',
+  'getDifferential',
+  'listCells',
+  'reviewCell',
+  'confirmCells',
+  'undoReview',
+  'signOff',
+  'amendCase',
+  'saveReport',
+  'exportCase',
+  'getSettings',
+  'saveSettings',
+  'getAbout',
+] as const satisfies readonly MarrowApiMethod[];
+
+/** Thrown by client transports so callers can branch on `kind`. */
+export class MarrowApiError extends Error {
+  readonly kind: ApiErrorKind;
+  readonly field: string | undefined;
+  readonly detail: string | undefined;
+
+  constructor(body: ApiErrorBody) {
+    super(body.message);
+    this.name = 'MarrowApiError';
+    this.kind = body.kind;
+    this.field = body.field;
+    this.detail = body.detail;
+  }
+}
