@@ -1,0 +1,61 @@
+// MarrowCount's storage layer: one SQLite file, migrated at open, with one repository module per aggregate.
+// Nothing outside src/main/db runs SQL: other layers call these typed functions.
+//
+// Which model's predictions count: each case has a current model (cases.model_id, set by beginAnalysis /
+// setCaseModel when analysis starts). A cell's effective label is its latest non-retracted human decision, else
+// the prediction of the case's current model. Predictions of other models stay stored (never updated or deleted)
+// but do not count; re-running a case with another model switches the case's model and adds predictions.
+export {
+  openDatabase,
+  closeDatabase,
+  backupDatabase,
+  type MarrowDatabase,
+  type OpenOptions,
+} from './connection';
+export { DatabaseError, classifyDatabaseError, type DatabaseErrorKind } from './errors';
+export { upsertPatient, getPatient, type PatientUpsert } from './patients';
+export {
+  createCase,
+  getCase,
+  listCases,
+  setCaseStatus,
+  setCaseModel,
+  beginAnalysis,
+  signCase,
+  amendCase,
+  listSignOffs,
+  listAmendments,
+  type NewCase,
+  type SignCaseInput,
+} from './cases';
+export { getSettings, saveSettings } from './settings';
+export { registerModel, getModel, type ModelRegistration } from './models';
+export {
+  insertImages,
+  listImages,
+  listImagesNeedingPrediction,
+  getImage,
+  listImportFailures,
+  type ImageFile,
+  type InsertImagesResult,
+} from './images';
+export { insertPredictions, type NewPrediction } from './predictions';
+export { addReview, addReviews, retractLatestReview, listReviews, type NewReview } from './reviews';
+export { effectiveCountsByClass, listCells, getCell, reviewProgress, type CellListQuery } from './cells';
+export { caseAuditLog } from './audit';
+export type {
+  AmendmentRow,
+  AuditAction,
+  AuditRow,
+  CaseListRow,
+  CaseRow,
+  CellDecision,
+  CellRow,
+  ClassCounts,
+  ImageRow,
+  ModelRow,
+  PatientRow,
+  PredictionRow,
+  ReviewRow,
+  SignOffRow,
+} from './types';

@@ -1,0 +1,13 @@
+// Every migration, in order. Migrations are SQL embedded in .ts modules (not .sql files) so that the very same text
+// is in the electron-vite bundle, under Vitest and under tsx (the CLI, the benchmark, the crash-test child),
+// with no loader plugin. Never edit a released migration: its checksum is recorded in every database it migrated,
+// and openDatabase refuses a database whose history does not match. Add a new numbered file instead.
+import { migration0001 } from './0001-initial';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+}
+
+export const MIGRATIONS: readonly Migration[] = [migration0001];

@@ -1,0 +1,165 @@
+// Row types returned by the repositories. Field names follow src/shared/api.ts where the meaning is the same, so
+// the service maps rows to API views with little more than a spread. Times are ISO 8601 UTC strings.
+import type { CaseStatus, HumanDecision, SpecimenType } from '../../shared/api';
+import type { CellClassCode } from '../../shared/cell-classes';
+
+export type ClassCounts = Partial<Record<CellClassCode, number>>;
+
+export interface PatientRow {
+  id: number;
+  labId: string;
+  name: string | null;
+  birthDate: string | null;
+  createdAt: string;
+}
+
+export interface CaseRow {
+  id: number;
+  patientId: number;
+  patientLabId: string;
+  patientName: string | null;
+  patientBirthDate: string | null;
+  accession: string;
+  specimen: SpecimenType;
+  folder: string;
+  status: CaseStatus;
+  /** The model whose predictions count for this case (set when analysis starts); null before analysis. */
+  modelRowId: number | null;
+  createdAt: string;
+  /** When the case last reached 'in_review' from 'analysing'. */
+  analysedAt: string | null;
+}
+
+export interface CaseListRow extends CaseRow {
+  /** Cells with an effective label (a prediction of the case's model, or a human decision). */
+  cellCount: number;
+  /** Effective labels per class, for the differential / blast % (computed by src/shared/differential). */
+  countsByClass: ClassCounts;
+  flaggedUnreviewed: number;
+  /** Latest sign-off, if any (also when amended since). */
+  signedBy: string | null;
+  signedAt: string | null;
+}
+
+export interface ModelRow {
+  /** Row id: what predictions and cases refer to. */
+  id: number;
+  /** The model package's id (model.json "id"). */
+  modelId: string;
+  version: string;
+  sha256: string;
+  name: string;
+  /** Class codes in logit order: the order of every stored probability vector of this model. */
+  classes: CellClassCode[];
+  registeredAt: string;
+}
+
+export interface ImageRow {
+  id: number;
+  caseId: number;
+  /** Path relative to the case folder. */
+  relativePath: string;
+  sha256: string;
+  bytes: number;
+  width: number | null;
+  height: number | null;
+  importError: string | null;
+  /** Set when the same content was already imported in this case: such a row is never classified or counted. */
+  duplicateOf: number | null;
+  createdAt: string;
+}
+
+export interface PredictionRow {
+  id: number;
+  imageId: number;
+  caseId: number;
+  modelRowId: number;
+  predicted: CellClassCode;
+  /** In the model's class order (ModelRow.classes). */
+  probabilities: number[];
+  confidence: number;
+  flagged: boolean;
+  flagReasons: string[];
+  createdAt: string;
+}
+
+export interface ReviewRow {
+  id: number;
+  caseId: number;
+  imageId: number;
+  /** 'decision' sets a label; 'retraction' withdraws the decision retractsReviewId (undo). */
+  kind: 'decision' | 'retraction';
+  label: CellClassCode | null;
+  reviewer: string;
+  note: string | null;
+  retractsReviewId: number | null;
+  createdAt: string;
+}
+
+export interface CellDecision extends HumanDecision {
+  reviewId: number;
+}
+
+export interface CellRow {
+  imageId: number;
+  caseId: number;
+  relativePath: string;
+  modelRowId: number;
+  predicted: CellClassCode;
+  /** In the order of `classes` (the model's class order). */
+  probabilities: number[];
+  classes: CellClassCode[];
+  confidence: number;
+  flagged: boolean;
+  flagReasons: string[];
+  /** Latest decision not retracted, or null. */
+  decision: CellDecision | null;
+  effectiveLabel: CellClassCode;
+}
+
+export interface SignOffRow {
+  id: number;
+  caseId: number;
+  signedBy: string;
+  role: string;
+  signedAt: string;
+  overrideReason: string | null;
+  /** JSON of the differential at signing, as given by the service. */
+  summarySnapshot: string;
+}
+
+export interface AmendmentRow {
+  id: number;
+  caseId: number;
+  /** The sign-off this amendment re-opened. */
+  signOffId: number;
+  by: string;
+  reason: string;
+  at: string;
+}
+
+export const AUDIT_ACTIONS = [
+  'patient_saved',
+  'case_created',
+  'case_status_changed',
+  'case_model_set',
+  'images_imported',
+  'model_registered',
+  'predictions_added',
+  'review_added',
+  'review_retracted',
+  'case_signed',
+  'case_amended',
+  'settings_changed',
+] as const;
+export type AuditAction = (typeof AUDIT_ACTIONS)[number];
+
+export interface AuditRow {
+  id: number;
+  at: string;
+  actor: string;
+  action: AuditAction;
+  caseId: number | null;
+  /** Parsed JSON detail of the change. */
+  detail: unknown;
+}
