@@ -1,0 +1,320 @@
+// Argument checks at the process boundary, shared by IPC and the loopback HTTP host. The renderer is treated as
+// untrusted: every argument is rebuilt from what it sent (unknown fields rejected), so the service only ever sees
+// values of the contract's shapes. Messages name the field, because the renderer shows them next to it.
+import {
+  SPECIMEN_TYPES,
+  type API_METHODS,
+  type CaseFilter,
+  type CaseStatus,
+  type CellQuery,
+  type ExportFormat,
+  type MarrowApi,
+  type MarrowApiMethod,
+} from '../../shared/api';
+import { isCellClassCode, type CellClassCode } from '../../shared/cell-classes';
+import { validationError } from '../service/errors';
+
+type Check<T> = (value: unknown, field: string) => T;
+
+/** Long enough for any real name, path or reason; short enough that a runaway payload is refused early. */
+const MAX_TEXT = 500;
+const MAX_PATH = 4096;
+/** Confirming a whole page of the review grid at once; larger batches are a bug in the caller. */
+const MAX_BATCH = 1000;
+const MAX_PAGE = 1000;
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  return typeof value === 'number' && !Number.isFinite(value) ? String(value) : typeof value;
+}
+
+function text(options: { max?: number; label: string }): Check<string> {
+  const max = options.max ?? MAX_TEXT;
+  return (value, field) => {
+    if (typeof value !== 'string') throw validationError(field, `${options.label} must be text (got ${describe(value)}).`);
+    const trimmed = value.trim();
+    if (trimmed.length === 0) throw validationError(field, `${options.label} is required.`);
+    if (trimmed.length > max) throw validationError(field, `${options.label} is too long (${trimmed.length} characters; at most ${max}).`);
+    // Control characters have no place in a name or a path and would corrupt the report or the audit trail.
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw validationError(field, `${options.label} contains control characters.`);
+    return trimmed;
+  };
+}
+
+/** Optional text: absent, null or blank all mean "not given". */
+function optionalText(options: { max?: number; label: string }): Check<string | undefined> {
+  const required = text(options);
+  return (value, field) => {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value === 'string' && value.trim().length === 0) return undefined;
+    return required(value, field);
+  };
+}
+
+/** Text that may be empty (settings the user has not filled in yet). */
+function textOrEmpty(options: { max?: number; label: string }): Check<string> {
+  const required = text(options);
+  return (value, field) => {
+    if (typeof value === 'string' && value.trim().length === 0) return '';
+    return required(value, field);
+  };
+}
+
+function positiveInteger(label: string): Check<number> {
+  return (value, field) => {
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+      throw validationError(field, `${label} must be a positive whole number (got ${describe(value)}${typeof value === 'number' ? ` ${value}` : ''}).`);
+    }
+    return value;
+  };
+}
+
+function optionalNonNegativeInteger(label: string, max: number): Check<number | undefined> {
+  return (value, field) => {
+    if (value === undefined || value === null) return undefined;
+    if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > max) {
+      throw validationError(field, `${label} must be a whole number from 0 to ${max}.`);
+    }
+    return value;
+  };
+}
+
+function oneOf<T extends string>(allowed: readonly T[], label: string): Check<T> {
+  return (value, field) => {
+    if (typeof value !== 'string' || !(allowed as readonly string[]).includes(value)) {
+      throw validationError(field, `${label} must be one of ${allowed.join(', ')}.`);
+    }
+    return value as T;
+  };
+}
+
+function optional<T>(check: Check<T>): Check<T | undefined> {
+  return (value, field) => (value === undefined || value === null ? undefined : check(value, field));
+}
+
+const cellClass: Check<CellClassCode> = (value, field) => {
+  if (typeof value !== 'string' || !isCellClassCode(value)) {
+    throw validationError(field, `${field} must be a Matek cell class code such as BLA or NGS (got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 20)) : describe(value)}).`);
+  }
+  return value;
+};
+
+function isoDate(value: unknown, field: string): string {
+  const s = text({ label: 'Birth date', max: 10 })(value, field);
+  const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
+  const date = match ? new Date(`${s}T00:00:00Z`) : null;
+  if (!match || !date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== s) {
+    throw validationError(field, 'Birth date must be a date written YYYY-MM-DD.');
+  }
+  return s;
+}
+
+/** Reads an object's fields, refusing any the contract does not declare. */
+function record(value: unknown, field: string, allowed: readonly string[]): Record<string, unknown> {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw validationError(field, `${field} must be an object (got ${describe(value)}).`);
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) throw validationError(field, `${field} must be a plain object.`);
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) throw validationError(`${field}.${key}`, `${field} has an unknown field "${key.slice(0, 40)}".`);
+  }
+  return value as Record<string, unknown>;
+}
+
+const caseId = positiveInteger('Case id');
+
+const STATUSES: readonly CaseStatus[] = ['importing', 'analysing', 'in_review', 'signed'];
+const EXPORT_FORMATS: readonly ExportFormat[] = ['csv-classes', 'csv-cells', 'json'];
+const CELL_SCOPES: readonly CellQuery['scope'][] = ['flagged', 'unreviewed', 'all'];
+
+function caseFilter(value: unknown): CaseFilter {
+  if (value === undefined || value === null) return {};
+  const r = record(value, 'filter', ['search', 'status', 'limit', 'offset']);
+  const filter: CaseFilter = {};
+  const search = optional(textOrEmpty({ label: 'Search', max: 200 }))(r['search'], 'search');
+  if (search) filter.search = search;
+  const status = optional(oneOf(STATUSES, 'Status'))(r['status'], 'status');
+  if (status) filter.status = status;
+  const limit = optionalNonNegativeInteger('Limit', MAX_PAGE)(r['limit'], 'limit');
+  if (limit !== undefined) filter.limit = limit;
+  const offset = optionalNonNegativeInteger('Offset', Number.MAX_SAFE_INTEGER)(r['offset'], 'offset');
+  if (offset !== undefined) filter.offset = offset;
+  return filter;
+}
+
+function newCase(value: unknown): Parameters<MarrowApi['createCase']>[0] {
+  const r = record(value, 'case', ['patient', 'accession', 'specimen', 'folder']);
+  const p = record(r['patient'] ?? {}, 'patient', ['labId', 'name', 'birthDate']);
+  const patient: Parameters<MarrowApi['createCase']>[0]['patient'] = {
+    labId: text({ label: 'Patient ID', max: 64 })(p['labId'], 'patient.labId'),
+  };
+  const name = optionalText({ label: 'Patient name', max: 200 })(p['name'], 'patient.name');
+  if (name !== undefined) patient.name = name;
+  const birth = p['birthDate'];
+  if (birth !== undefined && birth !== null && !(typeof birth === 'string' && birth.trim() === '')) {
+    patient.birthDate = isoDate(birth, 'patient.birthDate');
+  }
+  return {
+    patient,
+    accession: text({ label: 'Accession number', max: 64 })(r['accession'], 'accession'),
+    specimen: oneOf(SPECIMEN_TYPES, 'Specimen type')(r['specimen'], 'specimen'),
+    folder: text({ label: 'Folder', max: MAX_PATH })(r['folder'], 'folder'),
+  };
+}
+
+function cellQuery(value: unknown): CellQuery {
+  const r = record(value, 'query', ['caseId', 'scope', 'predictedClass', 'effectiveClass', 'offset', 'limit']);
+  const query: CellQuery = {
+    caseId: caseId(r['caseId'], 'caseId'),
+    scope: oneOf(CELL_SCOPES, 'Scope')(r['scope'], 'scope'),
+  };
+  const predicted = optional(cellClass)(r['predictedClass'], 'predictedClass');
+  if (predicted) query.predictedClass = predicted;
+  const effective = optional(cellClass)(r['effectiveClass'], 'effectiveClass');
+  if (effective) query.effectiveClass = effective;
+  const offset = optionalNonNegativeInteger('Offset', Number.MAX_SAFE_INTEGER)(r['offset'], 'offset');
+  if (offset !== undefined) query.offset = offset;
+  const limit = optionalNonNegativeInteger('Limit', MAX_PAGE)(r['limit'], 'limit');
+  if (limit !== undefined) query.limit = limit;
+  return query;
+}
+
+const reviewer = text({ label: 'Reviewer name', max: 120 });
+
+function imageIds(value: unknown, field: string): number[] {
+  if (!Array.isArray(value)) throw validationError(field, `${field} must be a list of cell ids.`);
+  if (value.length === 0) throw validationError(field, 'Choose at least one cell to confirm.');
+  if (value.length > MAX_BATCH) throw validationError(field, `At most ${MAX_BATCH} cells can be confirmed at once.`);
+  const check = positiveInteger('Cell id');
+  const ids = value.map((v, i) => check(v, `${field}[${i}]`));
+  return [...new Set(ids)];
+}
+
+type Args<M extends MarrowApiMethod> = Parameters<MarrowApi[M]>;
+type ArgChecks = { [M in (typeof API_METHODS)[number]]: (args: readonly unknown[]) => Args<M> };
+
+const noArgs = (): [] => [];
+
+const checks: ArgChecks = {
+  listCases: (a) => [caseFilter(a[0])],
+  createCase: (a) => [newCase(a[0])],
+  getCase: (a) => [caseId(a[0], 'caseId')],
+  startAnalysis: (a) => [caseId(a[0], 'caseId')],
+  cancelAnalysis: (a) => [caseId(a[0], 'caseId')],
+  getAnalysisProgress: (a) => [caseId(a[0], 'caseId')],
+  getDifferential: (a) => [caseId(a[0], 'caseId')],
+  listCells: (a) => [cellQuery(a[0])],
+  reviewCell: (a) => {
+    const r = record(a[0], 'review', ['caseId', 'imageId', 'label', 'reviewer', 'note']);
+    const input: Args<'reviewCell'>[0] = {
+      caseId: caseId(r['caseId'], 'caseId'),
+      imageId: positiveInteger('Cell id')(r['imageId'], 'imageId'),
+      label: cellClass(r['label'], 'label'),
+      reviewer: reviewer(r['reviewer'], 'reviewer'),
+    };
+    const note = optionalText({ label: 'Note', max: 1000 })(r['note'], 'note');
+    if (note !== undefined) input.note = note;
+    return [input];
+  },
+  confirmCells: (a) => {
+    const r = record(a[0], 'confirmation', ['caseId', 'imageIds', 'reviewer']);
+    return [{ caseId: caseId(r['caseId'], 'caseId'), imageIds: imageIds(r['imageIds'], 'imageIds'), reviewer: reviewer(r['reviewer'], 'reviewer') }];
+  },
+  undoReview: (a) => {
+    const r = record(a[0], 'undo', ['caseId', 'imageId', 'reviewer']);
+    return [
+      {
+        caseId: caseId(r['caseId'], 'caseId'),
+        imageId: positiveInteger('Cell id')(r['imageId'], 'imageId'),
+        reviewer: reviewer(r['reviewer'], 'reviewer'),
+      },
+    ];
+  },
+  signOff: (a) => {
+    const r = record(a[0], 'signOff', ['caseId', 'reviewer', 'role', 'overrideReason']);
+    const input: Args<'signOff'>[0] = {
+      caseId: caseId(r['caseId'], 'caseId'),
+      reviewer: reviewer(r['reviewer'], 'reviewer'),
+      role: text({ label: 'Role', max: 120 })(r['role'], 'role'),
+    };
+    const reason = optionalText({ label: 'Override reason', max: 1000 })(r['overrideReason'], 'overrideReason');
+    if (reason !== undefined) input.overrideReason = reason;
+    return [input];
+  },
+  amendCase: (a) => {
+    const r = record(a[0], 'amendment', ['caseId', 'by', 'reason']);
+    return [
+      {
+        caseId: caseId(r['caseId'], 'caseId'),
+        by: text({ label: 'Name', max: 120 })(r['by'], 'by'),
+        reason: text({ label: 'Reason for the amendment', max: 1000 })(r['reason'], 'reason'),
+      },
+    ];
+  },
+  saveReport: (a) => {
+    const r = record(a[0], 'report', ['caseId', 'path']);
+    const input: Args<'saveReport'>[0] = { caseId: caseId(r['caseId'], 'caseId') };
+    const path = optionalText({ label: 'File path', max: MAX_PATH })(r['path'], 'path');
+    if (path !== undefined) input.path = path;
+    return [input];
+  },
+  exportCase: (a) => {
+    const r = record(a[0], 'export', ['caseId', 'format', 'path']);
+    const input: Args<'exportCase'>[0] = {
+      caseId: caseId(r['caseId'], 'caseId'),
+      format: oneOf(EXPORT_FORMATS, 'Export format')(r['format'], 'format'),
+    };
+    const path = optionalText({ label: 'File path', max: MAX_PATH })(r['path'], 'path');
+    if (path !== undefined) input.path = path;
+    return [input];
+  },
+  getSettings: noArgs,
+  saveSettings: (a) => {
+    const r = record(a[0], 'settings', ['labName', 'reviewerName', 'reviewerRole']);
+    return [
+      {
+        labName: textOrEmpty({ label: 'Laboratory name', max: 200 })(r['labName'] ?? '', 'labName'),
+        reviewerName: textOrEmpty({ label: 'Reviewer name', max: 120 })(r['reviewerName'] ?? '', 'reviewerName'),
+        reviewerRole: textOrEmpty({ label: 'Reviewer role', max: 120 })(r['reviewerRole'] ?? '', 'reviewerRole'),
+      },
+    ];
+  },
+  getAbout: noArgs,
+};
+
+const ARITY: { [M in MarrowApiMethod]: number } = {
+  listCases: 1,
+  createCase: 1,
+  getCase: 1,
+  startAnalysis: 1,
+  cancelAnalysis: 1,
+  getAnalysisProgress: 1,
+  getDifferential: 1,
+  listCells: 1,
+  reviewCell: 1,
+  confirmCells: 1,
+  undoReview: 1,
+  signOff: 1,
+  amendCase: 1,
+  saveReport: 1,
+  exportCase: 1,
+  getSettings: 0,
+  saveSettings: 1,
+  getAbout: 0,
+};
+
+export function isApiMethod(name: string): name is MarrowApiMethod {
+  return Object.prototype.hasOwnProperty.call(checks, name);
+}
+
+/** Checks a call's arguments; throws a ServiceError of kind 'validation' naming the field at fault. */
+export function validateArgs<M extends MarrowApiMethod>(method: M, args: unknown): Args<M> {
+  if (!Array.isArray(args)) throw validationError('args', `${method}: the arguments must be a list.`);
+  if (args.length > ARITY[method]) {
+    throw validationError('args', `${method} takes ${ARITY[method]} argument(s); got ${args.length}.`);
+  }
+  return (checks[method] as (a: readonly unknown[]) => Args<M>)(args);
+}

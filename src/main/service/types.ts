@@ -1,0 +1,29 @@
+import type { MarrowApi } from '../../shared/api';
+
+/** Where a stored image of a stored case lies on disk, as the database records it. */
+export interface CellImageLocation {
+  /** Absolute path of the case folder. */
+  folder: string;
+  /** The image's path relative to the case folder. */
+  file: string;
+}
+
+export interface MarrowServiceOptions {
+  /** SQLite file; created and migrated when missing. */
+  databasePath: string;
+  /** Folder of the model package (model.json, model.onnx, MODEL_CARD.md). */
+  modelDir: string;
+  /** Where reports and exports go when the caller names no path. */
+  reportsDir: string;
+  /** Builds the URL the renderer loads a cell image from; it differs per transport. */
+  cellImageUrl: (caseId: number, imageId: number) => string;
+  appVersion: string;
+}
+
+/** The application service: the one implementation of MarrowApi, plus what only the hosts (not the renderer) need. */
+export interface MarrowService extends MarrowApi {
+  /** The image's location when it belongs to the case; null otherwise. Used by the cell-image protocol. */
+  locateCellImage(caseId: number, imageId: number): CellImageLocation | null;
+  /** Cancels running analyses and closes the database. */
+  close(): Promise<void>;
+}
