@@ -138,7 +138,7 @@ export interface Differential {
   rulesVersion: string;
   /** All 21 classes in CELL_CLASS_DISPLAY_ORDER. */
   rows: DifferentialRow[];
-  /** ART, NIF, KSC, always all three. */
+  /** ART, NIF, KSC (display order), always all three. */
   excluded: ExcludedCount[];
   nucleatedDifferentialCount: number;
   /** NDC + excluded cells. */
@@ -304,7 +304,7 @@ export function computeDifferential(counts: ClassCounts, options: DifferentialOp
     };
   });
 
-  const excluded: ExcludedCount[] = EXCLUDED_FROM_NDC_CODES.map((code) => ({
+  const excluded: ExcludedCount[] = CELL_CLASS_DISPLAY_ORDER.filter((code) => EXCLUDED_FROM_NDC_CODES.includes(code)).map((code) => ({
     code,
     name: CELL_CLASSES[code].name,
     count: count[code],
