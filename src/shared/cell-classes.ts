@@ -9,10 +9,11 @@
 //   (OTH) are nucleated cells, so they stay in the NDC but are flagged for a person to describe.
 // - M:E ratio, ICSH convention: myeloid side = granulocytes and their precursors (promyelocyte to segmented
 //   neutrophil, eosinophils including abnormal ones, basophils, faggot cells) plus monocytes; erythroid side =
-//   nucleated erythroid precursors (proerythroblasts, erythroblasts). Blasts are NOT put on the myeloid side: a
-//   morphological blast cannot be assigned to a lineage without immunophenotyping, and the usual practice following
-//   ICSH 2008 is to leave them out of both sides. Lymphocytes, plasma cells, hairy cells and unclassified cells are on
-//   neither side.
+//   nucleated erythroid precursors (proerythroblasts, erythroblasts). Blasts are NOT put on the myeloid side. This is
+//   MarrowCount's reading of ICSH 2008, whose myeloid side is granulocytic and monocytic cells and their precursors:
+//   a morphological blast cannot be assigned to a lineage without immunophenotyping. Because labs differ here, every
+//   report prints the convention (ME_CONVENTION_TEXT in differential.ts). Lymphocytes, plasma cells, hairy cells and
+//   unclassified cells are on neither side.
 // - Blast equivalents: BLA, and FGC (faggot cells are abnormal promyelocytes; WHO-HAEM5 and ICC 2022 count the
 //   abnormal promyelocytes of APL as blast equivalents).
 // - Lineage is descriptive (used for grouping in the UI/report), not an input to any rule: hairy cells (HAC) and

@@ -162,6 +162,27 @@ export class DifferentialInputError extends Error {
   }
 }
 
+/**
+ * Tallies one label per cell into class counts, e.g. the effective labels of a case. Throws DifferentialInputError
+ * naming the first label that is not a cell class code, with its position.
+ */
+export function countLabels(labels: Iterable<unknown>): ClassCounts {
+  const counts: ClassCounts = {};
+  let index = 0;
+  for (const label of labels) {
+    if (!isCellClassCode(label)) {
+      throw new DifferentialInputError(
+        `labels[${index}]`,
+        label,
+        `Label ${describeValue(label)} at position ${index} is not a cell class code; expected one of ${CELL_CLASS_CODES.join(', ')}.`,
+      );
+    }
+    counts[label] = (counts[label] ?? 0) + 1;
+    index++;
+  }
+  return counts;
+}
+
 function validateCounts(counts: unknown): Record<CellClassCode, number> {
   if (typeof counts !== 'object' || counts === null || Array.isArray(counts)) {
     throw new DifferentialInputError(

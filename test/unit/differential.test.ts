@@ -4,6 +4,7 @@ import {
   DIFFERENTIAL_RULES_VERSION,
   DifferentialInputError,
   computeDifferential,
+  countLabels,
   formatInterval,
   formatMeRatio,
   formatPercent,
@@ -353,5 +354,17 @@ describe('formatting helpers', () => {
     expect(formatMeRatio(2.5)).toBe('2.5 : 1');
     expect(formatMeRatio(200 / 120)).toBe('1.7 : 1');
     expect(formatMeRatio(null)).toBe('—');
+  });
+});
+
+describe('countLabels', () => {
+  it('tallies one label per cell', () => {
+    expect(countLabels(['BLA', 'NGS', 'BLA', 'ART'])).toEqual({ BLA: 2, NGS: 1, ART: 1 });
+    expect(countLabels([])).toEqual({});
+  });
+
+  it('names the position of a label that is not a cell class code', () => {
+    expect(() => countLabels(['NGS', 'blast'])).toThrow(DifferentialInputError);
+    expect(() => countLabels(['NGS', 'blast'])).toThrow(/Label "blast" at position 1 is not a cell class code/);
   });
 });
