@@ -7,13 +7,13 @@
 //   nucleated marrow cells except those that cannot be identified. Artefacts (ART), cells not identifiable (NIF) and
 //   smudge cells (KSC, disrupted cells) are therefore excluded from the NDC and reported separately; "other" cells
 //   (OTH) are nucleated cells, so they stay in the NDC but are flagged for a person to describe.
-// - M:E ratio, ICSH convention: myeloid side = granulocytes and their precursors (promyelocyte to segmented
-//   neutrophil, eosinophils including abnormal ones, basophils, faggot cells) plus monocytes; erythroid side =
-//   nucleated erythroid precursors (proerythroblasts, erythroblasts). Blasts are NOT put on the myeloid side. This is
-//   MarrowCount's reading of ICSH 2008, whose myeloid side is granulocytic and monocytic cells and their precursors:
-//   a morphological blast cannot be assigned to a lineage without immunophenotyping. Because labs differ here, every
-//   report prints the convention (ME_CONVENTION_TEXT in differential.ts). Lymphocytes, plasma cells, hairy cells and
-//   unclassified cells are on neither side.
+// - M:E ratio, ICSH convention: myeloid side = all granulocytes and their precursors — blasts, promyelocytes to
+//   segmented neutrophils, eosinophils (including abnormal ones), basophils, faggot cells — plus monocytes; erythroid
+//   side = nucleated erythroid precursors (proerythroblasts, erythroblasts). Blasts are counted on the myeloid side, as
+//   the earliest granulocytic precursors (ICSH 2008; Dacie and Lewis, Practical Haematology): in a marrow
+//   differential most blasts are myeloblasts, and leaving them out would understate the myeloid side exactly in the
+//   marrows where it matters. Because labs differ here, every report prints the convention (ME_CONVENTION_TEXT in
+//   differential.ts). Lymphocytes, plasma cells, hairy cells and unclassified cells are on neither side.
 // - Blast equivalents: BLA, and FGC (faggot cells are abnormal promyelocytes; WHO-HAEM5 and ICC 2022 count the
 //   abnormal promyelocytes of APL as blast equivalents).
 // - Lineage is descriptive (used for grouping in the UI/report), not an input to any rule: hairy cells (HAC) and
@@ -90,7 +90,7 @@ export const CELL_CLASSES: Readonly<Record<CellClassCode, CellClass>> = Object.f
   ABE: define('ABE', 'abnormal eosinophil', 'granulocytic', myeloid),
   ART: define('ART', 'artefact', 'other', excluded),
   BAS: define('BAS', 'basophil', 'granulocytic', myeloid),
-  BLA: define('BLA', 'blast', 'blast', { blastEquivalent: true }),
+  BLA: define('BLA', 'blast', 'blast', { meSide: 'myeloid', blastEquivalent: true }),
   EBO: define('EBO', 'erythroblast', 'erythroid', erythroid),
   EOS: define('EOS', 'eosinophil', 'granulocytic', myeloid),
   FGC: define('FGC', 'faggot cell', 'granulocytic', { meSide: 'myeloid', blastEquivalent: true }),

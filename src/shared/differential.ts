@@ -46,8 +46,8 @@ export type MeConvention = 'icsh';
 
 export const ME_CONVENTION_TEXT: Readonly<Record<MeConvention, string>> = Object.freeze({
   icsh:
-    'ICSH 2008: myeloid = granulocytes and their precursors (promyelocytes to segmented neutrophils, eosinophils, ' +
-    'basophils, faggot cells) and monocytes; erythroid = proerythroblasts and erythroblasts; blasts on neither side',
+    'ICSH 2008: myeloid = granulocytes and their precursors (blasts, promyelocytes to segmented neutrophils, ' +
+    'eosinophils, basophils, faggot cells) and monocytes; erythroid = proerythroblasts and erythroblasts',
 });
 
 export interface DifferentialOptions {

@@ -54,12 +54,12 @@ describe('cell classes', () => {
     expect(CELL_CLASS_CODES.filter((code) => CELL_CLASSES[code].flaggedWhenCounted)).toEqual(['OTH']);
   });
 
-  it('puts granulocytes, their precursors and monocytes on the myeloid side, blasts on neither side', () => {
+  it('puts blasts, granulocytes, their precursors and monocytes on the myeloid side', () => {
     expect(classesOnMeSide('myeloid').sort()).toEqual(
-      ['ABE', 'BAS', 'EOS', 'FGC', 'MMZ', 'MON', 'MYB', 'NGB', 'NGS', 'PMO'].sort(),
+      ['ABE', 'BAS', 'BLA', 'EOS', 'FGC', 'MMZ', 'MON', 'MYB', 'NGB', 'NGS', 'PMO'].sort(),
     );
     expect(classesOnMeSide('erythroid').sort()).toEqual(['EBO', 'PEB']);
-    expect(CELL_CLASSES.BLA.meSide).toBeNull();
+    expect(CELL_CLASSES.BLA.meSide).toBe('myeloid');
     for (const code of ['LYT', 'LYI', 'HAC', 'PLM', 'OTH', 'ART', 'NIF', 'KSC'] as const) {
       expect(CELL_CLASSES[code].meSide).toBeNull();
     }

@@ -85,9 +85,9 @@ describe('computeDifferential: worked example', () => {
   });
 
   it('computes the M:E ratio from granulocytic and erythroid cells (ICSH)', () => {
-    // myeloid = NGS 200; erythroid = EBO 120; 200/120 = 1.667; lymphocytes and blasts on neither side
-    expect(result.meRatio).toMatchObject({ myeloid: 200, erythroid: 120, undefinedReason: null });
-    expect(result.meRatio.ratio).toBeCloseTo(1.666667, 5);
+    // myeloid = NGS 200 + BLA 30 = 230; erythroid = EBO 120; 230/120 = 1.9167; lymphocytes on neither side
+    expect(result.meRatio).toMatchObject({ myeloid: 230, erythroid: 120, undefinedReason: null });
+    expect(result.meRatio.ratio).toBeCloseTo(1.916667, 5);
     expect(result.meRatio.convention).toMatch(/ICSH 2008/);
   });
 
@@ -107,19 +107,19 @@ describe('computeDifferential: worked example', () => {
 describe('computeDifferential: full marrow', () => {
   // NDC = BLA 10 + PMO 15 + MYB 50 + MMZ 40 + NGB 45 + NGS 80 + EOS 10 + ABE 2 + BAS 3 + MON 15 + LYT 60 + LYI 2
   //     + PLM 8 + PEB 10 + EBO 120 + OTH 5 = 475; NIF 7 is excluded.
-  // Myeloid (ICSH) = 15 + 50 + 40 + 45 + 80 + 10 + 2 + 3 + 15 = 260; erythroid = 10 + 120 = 130 → M:E 2.0.
-  // (Had blasts been put on the myeloid side it would be 270/130 = 2.077.)
+  // Myeloid (ICSH) = BLA 10 + 15 + 50 + 40 + 45 + 80 + 10 + 2 + 3 + 15 = 270; erythroid = 10 + 120 = 130
+  // → M:E 270/130 = 2.0769. (Without blasts it would be 260/130 = 2.0.)
   const result = computeDifferential({
     BLA: 10, PMO: 15, MYB: 50, MMZ: 40, NGB: 45, NGS: 80, EOS: 10, ABE: 2, BAS: 3, MON: 15,
     LYT: 60, LYI: 2, PLM: 8, PEB: 10, EBO: 120, OTH: 5, NIF: 7,
   });
 
-  it('counts granulocytic precursors, eosinophils, basophils and monocytes as myeloid but not blasts', () => {
+  it('counts blasts, granulocytic precursors, eosinophils, basophils and monocytes as myeloid', () => {
     expect(result.nucleatedDifferentialCount).toBe(475);
-    expect(result.meRatio.myeloid).toBe(260);
+    expect(result.meRatio.myeloid).toBe(270);
     expect(result.meRatio.erythroid).toBe(130);
-    expect(result.meRatio.ratio).toBe(2);
-    expect(formatMeRatio(result.meRatio.ratio)).toBe('2.0 : 1');
+    expect(result.meRatio.ratio).toBeCloseTo(2.076923, 5);
+    expect(formatMeRatio(result.meRatio.ratio)).toBe('2.1 : 1');
   });
 
   it('places a 2.1% blast count below every threshold', () => {
@@ -235,7 +235,7 @@ describe('computeDifferential: edge cases', () => {
   });
 
   it('gives an M:E ratio of 0 when erythroid cells were counted but no myeloid cells', () => {
-    const result = computeDifferential({ EBO: 100, LYT: 200, BLA: 10 });
+    const result = computeDifferential({ EBO: 100, LYT: 200, PLM: 10 });
     expect(result.meRatio).toMatchObject({ myeloid: 0, erythroid: 100, ratio: 0, undefinedReason: null });
   });
 
