@@ -1,0 +1,336 @@
+// The case report and the exports, assembled from the database. This is the only place that decides what the
+// report's figures are: the differential is recomputed here from the stored effective labels with the same
+// counting core the UI uses (src/shared/differential), never read from a cache, so the report cannot disagree with
+// the database. Shared by the app service (saveReport/exportCase) and the CLI's --report.
+import { mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { basename, dirname, join } from 'node:path';
+import type { ExportFormat, SavedFile } from '../../shared/api';
+import { BLAST_EQUIVALENT_CODES } from '../../shared/cell-classes';
+import { computeDifferential, type Differential } from '../../shared/differential';
+import {
+  caseAuditLog,
+  effectiveCountsByClass,
+  getCase,
+  getModel,
+  getSettings,
+  listAmendments,
+  listCells,
+  listImportFailures,
+  listReviews,
+  listSignOffs,
+  reviewProgress,
+  type CaseRow,
+  type CellRow,
+  type MarrowDatabase,
+  type ModelRow,
+  type SignOffRow,
+} from '../db';
+import { ReportError } from '../report/errors';
+import { cellsCsvHeader, cellsCsvRows, classesCsv, type ExportCell } from '../report/exports';
+import { locateReportFonts } from '../report/fonts';
+import { renderCaseReportPdf } from '../report/render-pdf';
+import type { CaseReportData, ReportGalleryCell, ReportPerson } from '../report/report-data';
+import { makeThumbnails } from '../report/thumbnails';
+import { ServiceError } from './errors';
+
+/** The bundled model trained on the public Matek subset: its reports say "not for diagnostic use". */
+export const REFERENCE_MODEL_ID = 'marrowcount-ref';
+/** Thumbnails per gallery: enough to show what the blasts and the doubtful cells look like, few enough to print. */
+export const GALLERY_LIMIT = 12;
+/** Cells read from the database per query when a whole case is walked (exports, reviewer list). */
+const PAGE_SIZE = 5000;
+
+export interface CaseReportOptions {
+  /** Overrides the "not for diagnostic use" decision; by default true when the case's model is REFERENCE_MODEL_ID. */
+  researchOnly?: boolean;
+  /** Printed in the footer; default "unknown". */
+  appVersion?: string;
+  /** Folder holding the embedded fonts; default: found next to the app (see report/fonts.ts). */
+  fontsDir?: string;
+  /** The report's "generated" time, ISO; default now. */
+  generatedAt?: string;
+}
+
+export function isResearchOnlyModel(model: Pick<ModelRow, 'modelId'>): boolean {
+  return model.modelId === REFERENCE_MODEL_ID;
+}
+
+/** The differential of a case from its effective labels, assessed against its model's classes. */
+export function caseDifferential(db: MarrowDatabase, caseRow: CaseRow, model: ModelRow | null): Differential {
+  const counts = effectiveCountsByClass(db, caseRow.id);
+  return computeDifferential(counts, model === null ? {} : { modelClasses: model.classes });
+}
+
+function* allCells(db: MarrowDatabase, caseId: number): Generator<CellRow> {
+  for (let offset = 0; ; offset += PAGE_SIZE) {
+    const { rows, total } = listCells(db, { caseId, scope: 'all', offset, limit: PAGE_SIZE });
+    yield* rows;
+    if (rows.length === 0 || offset + rows.length >= total) return;
+  }
+}
+
+function latestFirst(a: string, b: string): number {
+  return a < b ? 1 : a > b ? -1 : 0;
+}
+
+function chronological(signOffs: SignOffRow[]): SignOffRow[] {
+  return [...signOffs].sort((a, b) => (a.signedAt === b.signedAt ? a.id - b.id : a.signedAt < b.signedAt ? -1 : 1));
+}
+
+function requireAnalysed(caseRow: CaseRow): void {
+  if (caseRow.modelRowId === null || caseRow.status === 'importing' || caseRow.status === 'analysing') {
+    throw new ServiceError(
+      'conflict',
+      `Case ${caseRow.accession} has not finished analysis (status: ${caseRow.status}); a report or export is available once its cells are classified.`,
+      { field: 'caseId' },
+    );
+  }
+}
+
+function galleryCell(caseRow: CaseRow, cell: CellRow): ReportGalleryCell {
+  return {
+    imagePath: join(caseRow.folder, cell.relativePath),
+    file: cell.relativePath,
+    predicted: cell.predicted,
+    confidence: cell.confidence,
+    effectiveLabel: cell.effectiveLabel,
+    flagged: cell.flagged,
+    reviewed: cell.decision !== null,
+  };
+}
+
+/** Everything the PDF shows, read from the database. Throws ServiceError 'conflict' for a case not yet analysed. */
+export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: CaseReportOptions = {}): CaseReportData {
+  const caseRow = getCase(db, caseId);
+  requireAnalysed(caseRow);
+  const model = getModel(db, caseRow.modelRowId as number);
+  const differential = caseDifferential(db, caseRow, model);
+  const progress = reviewProgress(db, caseId);
+  const settings = getSettings(db);
+  const signOffs = chronological(listSignOffs(db, caseId));
+  const signed = caseRow.status === 'signed';
+  const signOff = signed ? (signOffs[signOffs.length - 1] ?? null) : null;
+
+  // Reviewers and the latest review time, from the decisions in force (a retracted decision no longer counts).
+  const latestByReviewer = new Map<string, string>();
+  let cellsClassified = 0;
+  for (const cell of allCells(db, caseId)) {
+    cellsClassified++;
+    const decision = cell.decision;
+    if (decision === null) continue;
+    const seen = latestByReviewer.get(decision.reviewer);
+    if (seen === undefined || decision.at > seen) latestByReviewer.set(decision.reviewer, decision.at);
+  }
+  const roleOf = (name: string): string | null => {
+    const own = signOffs.filter((s) => s.signedBy === name);
+    if (own.length > 0) return own[own.length - 1]!.role;
+    return settings.reviewerName === name && settings.reviewerRole !== '' ? settings.reviewerRole : null;
+  };
+  const reviewers: ReportPerson[] = [...latestByReviewer.entries()]
+    .map(([name, at]) => ({ name, role: roleOf(name), at }))
+    .sort((a, b) => latestFirst(a.at, b.at));
+
+  const blastPages = BLAST_EQUIVALENT_CODES.map((code) =>
+    listCells(db, { caseId, scope: 'all', effectiveClass: code, offset: 0, limit: GALLERY_LIMIT }),
+  );
+  const flaggedPage = listCells(db, { caseId, scope: 'flagged', offset: 0, limit: GALLERY_LIMIT });
+
+  return {
+    labName: settings.labName,
+    caseId,
+    patient: { labId: caseRow.patientLabId, name: caseRow.patientName, birthDate: caseRow.patientBirthDate },
+    accession: caseRow.accession,
+    specimen: caseRow.specimen,
+    analysedAt: caseRow.analysedAt,
+    reviewedAt: reviewers[0]?.at ?? null,
+    signedAt: signOff?.signedAt ?? null,
+    differential,
+    review: {
+      cellsClassified,
+      flagged: progress.flagged,
+      flaggedReviewed: progress.flaggedReviewed,
+      reviewed: progress.reviewed,
+      reclassified: progress.reclassified,
+      agreementPercent: progress.reviewed > 0 ? ((progress.reviewed - progress.reclassified) / progress.reviewed) * 100 : null,
+    },
+    model: {
+      id: model.modelId,
+      version: model.version,
+      name: model.name,
+      sha256: model.sha256,
+      researchOnly: options.researchOnly ?? isResearchOnlyModel(model),
+    },
+    rulesVersion: differential.rulesVersion,
+    reviewers,
+    signOff: signOff === null ? null : toSignOffRecord(signOff),
+    signOffHistory: signOffs.map(toSignOffRecord),
+    amendments: listAmendments(db, caseId).map((a) => ({ by: a.by, reason: a.reason, at: a.at })),
+    gallery: {
+      blasts: blastPages.flatMap((page) => page.rows).slice(0, GALLERY_LIMIT).map((cell) => galleryCell(caseRow, cell)),
+      blastsTotal: blastPages.reduce((sum, page) => sum + page.total, 0),
+      flagged: flaggedPage.rows.map((cell) => galleryCell(caseRow, cell)),
+      flaggedTotal: flaggedPage.total,
+    },
+    importFailures: listImportFailures(db, caseId).length,
+    draft: !signed,
+    generatedAt: options.generatedAt ?? new Date().toISOString(),
+    appVersion: options.appVersion ?? 'unknown',
+  };
+}
+
+function toSignOffRecord(s: SignOffRow) {
+  return { signedBy: s.signedBy, role: s.role, signedAt: s.signedAt, overrideReason: s.overrideReason };
+}
+
+/**
+ * Writes to a temporary file beside the target and renames it into place, so a reader (the PDF viewer, a LIS
+ * import) never sees half a file, and a failed write leaves any earlier report untouched.
+ */
+function writeAtomically(outPath: string, content: string | Buffer): SavedFile {
+  const temporary = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.partial`);
+  try {
+    mkdirSync(dirname(outPath), { recursive: true });
+    writeFileSync(temporary, content);
+    renameSync(temporary, outPath);
+    return { path: outPath, bytes: statSync(outPath).size };
+  } catch (e) {
+    try {
+      unlinkSync(temporary);
+    } catch (cleanup) {
+      // Nothing was written, or it is already gone: the write error below is the one to report.
+      void cleanup;
+    }
+    const reason = e instanceof Error ? e.message : String(e);
+    throw new ServiceError('io', `Could not write ${outPath}: ${reason}. Choose a folder you can write to.`, {
+      field: 'path',
+      cause: e,
+    });
+  }
+}
+
+/** Renders the case's PDF report (DRAFT while unsigned) to outPath. */
+export async function writeCaseReport(
+  db: MarrowDatabase,
+  caseId: number,
+  outPath: string,
+  options: CaseReportOptions = {},
+): Promise<SavedFile> {
+  const data = loadCaseReportData(db, caseId, options);
+  let fonts;
+  try {
+    fonts = locateReportFonts(options.fontsDir);
+  } catch (e) {
+    if (e instanceof ReportError) throw new ServiceError('io', e.message, { detail: e.path, cause: e });
+    throw e;
+  }
+  const thumbnails = await makeThumbnails([...data.gallery.blasts, ...data.gallery.flagged].map((cell) => cell.imagePath));
+  const pdf = await renderCaseReportPdf(data, { fonts, thumbnails });
+  return writeAtomically(outPath, pdf);
+}
+
+function exportCell(cell: CellRow): ExportCell {
+  return {
+    imageId: cell.imageId,
+    file: cell.relativePath,
+    predicted: cell.predicted,
+    confidence: cell.confidence,
+    flagged: cell.flagged,
+    flagReasons: cell.flagReasons,
+    decision:
+      cell.decision === null
+        ? null
+        : { label: cell.decision.label, reviewer: cell.decision.reviewer, at: cell.decision.at, note: cell.decision.note },
+    effectiveLabel: cell.effectiveLabel,
+  };
+}
+
+export const CASE_EXPORT_FORMAT = 'marrowcount-case-export';
+export const CASE_EXPORT_FORMAT_VERSION = 1;
+
+/** The whole case as one JSON document: what a LIS or an auditor needs without the app. */
+export function caseExportJson(db: MarrowDatabase, caseId: number, options: { appVersion?: string; exportedAt?: string } = {}): string {
+  const caseRow = getCase(db, caseId);
+  requireAnalysed(caseRow);
+  const model = getModel(db, caseRow.modelRowId as number);
+  const differential = caseDifferential(db, caseRow, model);
+  const progress = reviewProgress(db, caseId);
+  const cells = [];
+  for (const cell of allCells(db, caseId)) {
+    cells.push({
+      ...exportCell(cell),
+      probabilities: Object.fromEntries(cell.classes.map((code, i) => [code, cell.probabilities[i]])),
+    });
+  }
+  const document = {
+    format: CASE_EXPORT_FORMAT,
+    formatVersion: CASE_EXPORT_FORMAT_VERSION,
+    exportedAt: options.exportedAt ?? new Date().toISOString(),
+    appVersion: options.appVersion ?? 'unknown',
+    labName: getSettings(db).labName,
+    case: {
+      id: caseRow.id,
+      accession: caseRow.accession,
+      specimen: caseRow.specimen,
+      folder: caseRow.folder,
+      status: caseRow.status,
+      createdAt: caseRow.createdAt,
+      analysedAt: caseRow.analysedAt,
+    },
+    patient: { labId: caseRow.patientLabId, name: caseRow.patientName, birthDate: caseRow.patientBirthDate },
+    model: {
+      id: model.modelId,
+      version: model.version,
+      name: model.name,
+      sha256: model.sha256,
+      classes: model.classes,
+      researchOnly: isResearchOnlyModel(model),
+    },
+    differential,
+    review: {
+      ...progress,
+      agreementPercent: progress.reviewed > 0 ? ((progress.reviewed - progress.reclassified) / progress.reviewed) * 100 : null,
+    },
+    cells,
+    /** Every review row, retractions included: the full history of human decisions. */
+    reviews: listReviews(db, caseId),
+    signOffs: chronological(listSignOffs(db, caseId)).map((s) => ({ ...toSignOffRecord(s), id: s.id })),
+    amendments: listAmendments(db, caseId),
+    importFailures: listImportFailures(db, caseId),
+    audit: caseAuditLog(db, caseId),
+  };
+  return `${JSON.stringify(document, null, 2)}\n`;
+}
+
+/** Writes one export of the case: per-class CSV, per-cell CSV or the whole case as JSON. */
+export function writeCaseExport(
+  db: MarrowDatabase,
+  caseId: number,
+  format: ExportFormat,
+  outPath: string,
+  options: { appVersion?: string; exportedAt?: string } = {},
+): SavedFile {
+  switch (format) {
+    case 'csv-classes': {
+      const caseRow = getCase(db, caseId);
+      requireAnalysed(caseRow);
+      return writeAtomically(outPath, classesCsv(caseDifferential(db, caseRow, getModel(db, caseRow.modelRowId as number))));
+    }
+    case 'csv-cells': {
+      const caseRow = getCase(db, caseId);
+      requireAnalysed(caseRow);
+      const parts = [cellsCsvHeader()];
+      const batch: ExportCell[] = [];
+      for (const cell of allCells(db, caseId)) batch.push(exportCell(cell));
+      parts.push(cellsCsvRows(batch));
+      return writeAtomically(outPath, parts.join(''));
+    }
+    case 'json':
+      return writeAtomically(outPath, caseExportJson(db, caseId, options));
+    default: {
+      const unknown: never = format;
+      throw new ServiceError('validation', `Unknown export format ${JSON.stringify(unknown)}; expected csv-classes, csv-cells or json.`, {
+        field: 'format',
+      });
+    }
+  }
+}
