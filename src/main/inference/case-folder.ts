@@ -1,0 +1,133 @@
+// Finding and vetting the crops of a case folder. A bad file never stops a case: it is returned as a failure with
+// a sentence a technician can act on, and the rest of the folder goes on.
+import { createHash } from 'node:crypto';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join, relative, resolve, sep } from 'node:path';
+import sharp, { type Metadata } from 'sharp';
+import type { ImportFailure } from '../../shared/api';
+import { CaseFolderError } from './errors';
+
+const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff']);
+const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'tiff']);
+
+/**
+ * Accepted crop geometry. The Matek 2021 crops are 250x250 px at 100x oil; other scanners' crops of one cell are
+ * of the same order. A tile far outside this range (a whole field, a thumbnail) is not a single-cell crop, and
+ * resizing it to the model's input would classify something the model never saw, so it is refused instead.
+ */
+export const CROP_SIZE_POLICY = { minSide: 64, maxSide: 1024, maxAspectRatio: 1.25 } as const;
+
+export interface CropFile {
+  /** Absolute path. */
+  path: string;
+  /** Path relative to the case folder, with forward slashes: what the database and the reports show. */
+  relativePath: string;
+}
+
+export interface InspectedCrop extends CropFile {
+  sha256: string;
+  width: number;
+  height: number;
+  bytes: number;
+  format: string;
+  /** The file's content, so that the decode for classification does not read the file again. */
+  data: Buffer;
+}
+
+export type Inspection = { ok: true; crop: InspectedCrop } | { ok: false; failure: ImportFailure };
+
+function toPortable(path: string): string {
+  return sep === '/' ? path : path.split(sep).join('/');
+}
+
+function extensionOf(name: string): string {
+  const dot = name.lastIndexOf('.');
+  return dot < 0 ? '' : name.slice(dot).toLowerCase();
+}
+
+/** Every crop file under `folder`, recursively, in a stable (sorted) order; dotfiles and dot-folders skipped. */
+export async function listCropFiles(folder: string): Promise<CropFile[]> {
+  const root = resolve(folder);
+  let info;
+  try {
+    info = await stat(root);
+  } catch (error) {
+    throw new CaseFolderError(`The case folder ${root} cannot be read: ${(error as Error).message}`, root);
+  }
+  if (!info.isDirectory()) throw new CaseFolderError(`${root} is not a folder; choose the folder holding the case's cell images.`, root);
+
+  const files: CropFile[] = [];
+  const walk = async (dir: string): Promise<void> => {
+    let entries;
+    try {
+      entries = await readdir(dir, { withFileTypes: true });
+    } catch (error) {
+      throw new CaseFolderError(`The folder ${dir} cannot be read: ${(error as Error).message}`, dir);
+    }
+    for (const entry of entries) {
+      if (entry.name.startsWith('.')) continue;
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) await walk(path);
+      else if (entry.isFile() && IMAGE_EXTENSIONS.has(extensionOf(entry.name))) {
+        files.push({ path, relativePath: toPortable(relative(root, path)) });
+      }
+    }
+  };
+  await walk(root);
+  return files.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
+}
+
+function formatBytes(bytes: number): string {
+  return bytes === 1 ? '1 byte' : `${bytes.toLocaleString('en-US')} bytes`;
+}
+
+/**
+ * Hash, format and size of one file. A truncated JPEG still has a readable header, so truncation is only caught
+ * when pixels are decoded (preprocess.ts, failOn 'error'); the cheap end-of-image check here catches the common
+ * case (an interrupted copy) before the file enters the case.
+ */
+export async function inspectCrop(file: CropFile): Promise<Inspection> {
+  const fail = (reason: string): Inspection => ({ ok: false, failure: { file: file.relativePath, reason } });
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file.path);
+  } catch (error) {
+    return fail(`${file.relativePath} cannot be read: ${(error as Error).message}`);
+  }
+  if (bytes.length === 0) return fail(`${file.relativePath} is empty (0 bytes); it is not an image.`);
+
+  let metadata: Metadata;
+  try {
+    metadata = await sharp(bytes).metadata();
+  } catch (error) {
+    return fail(`${file.relativePath} is not a JPEG, PNG or TIFF image (${formatBytes(bytes.length)}; ${(error as Error).message}).`);
+  }
+  const format = metadata.format ?? 'unknown';
+  if (!ACCEPTED_FORMATS.has(format)) {
+    return fail(`${file.relativePath} is a ${format} file, not a JPEG, PNG or TIFF image.`);
+  }
+  if (format === 'jpeg' && !hasJpegEndMarker(bytes)) {
+    return fail(`${file.relativePath} is a truncated JPEG (${formatBytes(bytes.length)}, no end-of-image marker); copy the file again.`);
+  }
+  const { width, height } = metadata;
+  if (!width || !height) return fail(`${file.relativePath} has no readable width and height.`);
+  const { minSide, maxSide, maxAspectRatio } = CROP_SIZE_POLICY;
+  const aspect = Math.max(width, height) / Math.min(width, height);
+  if (Math.min(width, height) < minSide || Math.max(width, height) > maxSide || aspect > maxAspectRatio) {
+    return fail(
+      `${file.relativePath} is ${width}×${height} px; a single-cell crop must be roughly square, ${minSide} to ${maxSide} px a side ` +
+        '(Matek crops are 250×250).',
+    );
+  }
+  const sha256 = createHash('sha256').update(bytes).digest('hex');
+  return { ok: true, crop: { ...file, sha256, width, height, bytes: bytes.length, format, data: bytes } };
+}
+
+/** JPEG ends with FF D9; some writers pad after it, so look in the last few bytes. */
+function hasJpegEndMarker(bytes: Buffer): boolean {
+  const tail = bytes.subarray(Math.max(0, bytes.length - 64));
+  for (let i = tail.length - 2; i >= 0; i--) {
+    if (tail[i] === 0xff && tail[i + 1] === 0xd9) return true;
+  }
+  return false;
+}

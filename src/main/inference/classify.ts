@@ -1,0 +1,75 @@
+// From the model's scores to a stored prediction: calibrated probabilities, the predicted class, and whether a
+// person must look at the cell, with the reasons written out so the reviewer (and an auditor) sees why.
+import type { CellClassCode } from '../../shared/cell-classes';
+import type { FlaggingPolicy, ModelManifest } from './model-manifest';
+
+export interface CellPrediction {
+  predicted: CellClassCode;
+  /** Calibrated probabilities in the model's class order (manifest.classes). */
+  probabilities: number[];
+  /** Calibrated probability of the predicted class. */
+  confidence: number;
+  /** Probability of the predicted class minus that of the runner-up. */
+  margin: number;
+  flagged: boolean;
+  flagReasons: string[];
+}
+
+/**
+ * Softmax of logits / temperature (temperature scaling, Guo et al. 2017), computed with the maximum subtracted
+ * so large logits cannot overflow.
+ */
+export function softmaxWithTemperature(logits: ArrayLike<number>, temperature: number): number[] {
+  let max = -Infinity;
+  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
+  const exps: number[] = [];
+  let sum = 0;
+  for (let i = 0; i < logits.length; i++) {
+    const e = Math.exp((logits[i]! - max) / temperature);
+    exps.push(e);
+    sum += e;
+  }
+  return exps.map((e) => e / sum);
+}
+
+/** Indices of the k largest values, largest first; ties keep the lower index (the model's class order). */
+export function topK(values: readonly number[], k: number): number[] {
+  return values
+    .map((value, index) => ({ value, index }))
+    .sort((a, b) => b.value - a.value || a.index - b.index)
+    .slice(0, k)
+    .map((entry) => entry.index);
+}
+
+const twoDecimals = (value: number): string => value.toFixed(2);
+
+/** Why a prediction needs a person; empty when it does not. */
+export function flagReasons(predicted: CellClassCode, confidence: number, margin: number, policy: FlaggingPolicy): string[] {
+  const reasons: string[] = [];
+  if (confidence < policy.minConfidence) {
+    reasons.push(`low confidence ${twoDecimals(confidence)} < ${twoDecimals(policy.minConfidence)}`);
+  }
+  if (margin < policy.minMargin) {
+    reasons.push(`margin ${twoDecimals(margin)} < ${twoDecimals(policy.minMargin)}`);
+  }
+  if (policy.alwaysReview.includes(predicted)) reasons.push(`rare class ${predicted}`);
+  return reasons;
+}
+
+/** One cell's scores (a row of the output tensor) → its prediction. */
+export function predictionFromScores(
+  scores: ArrayLike<number>,
+  manifest: Pick<ModelManifest, 'classes' | 'calibration' | 'output'>,
+  policy: FlaggingPolicy,
+): CellPrediction {
+  const probabilities =
+    manifest.output.type === 'logits'
+      ? softmaxWithTemperature(scores, manifest.calibration.temperature)
+      : Array.from(scores);
+  const [first, second] = topK(probabilities, 2);
+  const predicted = manifest.classes[first!]!;
+  const confidence = probabilities[first!]!;
+  const margin = second === undefined ? confidence : confidence - probabilities[second]!;
+  const reasons = flagReasons(predicted, confidence, margin, policy);
+  return { predicted, probabilities, confidence, margin, flagged: reasons.length > 0, flagReasons: reasons };
+}

@@ -1,0 +1,300 @@
+// The analysis of one case: find the crops, vet and store them, classify every stored cell that has no prediction
+// from this model, in batches. It runs wherever it is called (the worker thread in the app and the CLI, in-process
+// in tests) and owns no thread or connection of its own.
+//
+// Each new file is read and decoded once: the decode that makes its tensor is also the check that it is a whole,
+// readable image, so a corrupt file is recorded as an import failure in the same pass. Predictions of a batch are
+// stored in one transaction, and cancellation is honoured between batches, so a stopped analysis leaves only whole
+// batches. A re-run classifies only what has no prediction from this model (resume).
+import { join } from 'node:path';
+import * as ort from 'onnxruntime-node';
+import type { AnalysisPhase, ImportFailure } from '../../shared/api';
+import {
+  beginAnalysis,
+  getCase,
+  insertImages,
+  insertPredictions,
+  listImages,
+  listImagesNeedingPrediction,
+  registerModel,
+  setCaseStatus,
+  type ImageFile,
+  type ImageRow,
+  type MarrowDatabase,
+  type NewPrediction,
+} from '../db';
+import { listCropFiles, inspectCrop, type CropFile } from './case-folder';
+import { predictionFromScores } from './classify';
+import type { FlaggingPolicy } from './model-manifest';
+import type { LoadedModel } from './model-package';
+import { preprocessInto, tensorLength } from './preprocess';
+
+/**
+ * Cells per onnxruntime run. Measured with scripts/bench.mjs on the 2-core machine (see the figures table in the
+ * README): throughput rises steeply up to 16 and is flat beyond 32, while memory grows linearly with the batch
+ * (a 224-px batch of 32 is 19 MB of float32), so 32.
+ */
+export const DEFAULT_BATCH_SIZE = 32;
+
+export interface PipelineProgress {
+  phase: AnalysisPhase;
+  /** Cells of the case that are classified or failed, this run and earlier ones. */
+  done: number;
+  total: number;
+  cellsPerSecond: number;
+  etaSeconds: number | null;
+  /** Files that failed in this run. */
+  failures: ImportFailure[];
+}
+
+export interface PipelineHooks {
+  onProgress?: (progress: PipelineProgress) => void;
+  /** Polled between batches; true stops the run after the batch in hand is stored. */
+  isCancelled?: () => boolean;
+}
+
+export interface PipelineOptions {
+  batchSize?: number;
+  /** Overrides the model's flagging thresholds / always-review classes (a lab's own policy). */
+  flagging?: Partial<FlaggingPolicy>;
+  /** Recorded in the audit log as the one who ran the analysis. */
+  actor?: string;
+}
+
+export interface PipelineOutcome {
+  cancelled: boolean;
+  modelRowId: number;
+  /** Cells classified in this run. */
+  classified: number;
+  /** Files found in the folder that were not in the case yet. */
+  newFiles: number;
+  duplicates: number;
+  failures: ImportFailure[];
+  seconds: number;
+}
+
+/** A unit of work: a file not yet in the case, or a stored image still lacking this model's prediction. */
+type WorkItem = { kind: 'new'; file: CropFile } | { kind: 'stored'; image: ImageRow; path: string };
+
+interface PreparedItem {
+  item: WorkItem;
+  /** Row for insertImages (new files only). */
+  record: ImageFile | null;
+  /** Index of this cell's tensor in the batch tensor, or -1 when it failed. */
+  slot: number;
+  failure: ImportFailure | null;
+}
+
+interface PreparedBatch {
+  items: PreparedItem[];
+  tensor: Float32Array;
+  cells: number;
+}
+
+export async function analyseCaseFolder(
+  db: MarrowDatabase,
+  model: LoadedModel,
+  caseId: number,
+  hooks: PipelineHooks = {},
+  options: PipelineOptions = {},
+): Promise<PipelineOutcome> {
+  const started = performance.now();
+  const actor = options.actor ?? 'analysis';
+  const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
+  const policy: FlaggingPolicy = { ...model.manifest.flagging, ...options.flagging };
+  const caseRow = getCase(db, caseId);
+  const failures: ImportFailure[] = [];
+  const cancelled = (): boolean => hooks.isCancelled?.() === true;
+
+  const emit = (phase: AnalysisPhase, done: number, total: number, rate: number): void => {
+    const remaining = Math.max(0, total - done);
+    hooks.onProgress?.({
+      phase,
+      done,
+      total,
+      cellsPerSecond: rate,
+      etaSeconds: rate > 0 ? remaining / rate : remaining === 0 ? 0 : null,
+      failures: [...failures],
+    });
+  };
+
+  emit('importing', 0, 0, 0);
+  const files = await listCropFiles(caseRow.folder);
+  const stored = listImages(db, caseId);
+  const known = new Set(stored.map((image) => image.relativePath));
+  const newFiles = files.filter((file) => !known.has(file.relativePath));
+
+  const modelRow = registerModel(db, {
+    modelId: model.manifest.id,
+    version: model.manifest.version,
+    sha256: model.manifest.sha256,
+    name: model.manifest.name,
+    classes: model.manifest.classes,
+  });
+  const modelRowId = modelRow.id;
+  beginAnalysis(db, { caseId, modelRowId, actor });
+
+  const pendingStored = listImagesNeedingPrediction(db, caseId, modelRowId);
+  const classifiable = stored.filter((image) => image.importError === null && image.duplicateOf === null).length;
+  const alreadyDone = classifiable - pendingStored.length;
+  const work: WorkItem[] = [
+    ...pendingStored.map((image): WorkItem => ({ kind: 'stored', image, path: join(caseRow.folder, image.relativePath) })),
+    ...newFiles.map((file): WorkItem => ({ kind: 'new', file })),
+  ];
+  const total = alreadyDone + work.length;
+  let done = alreadyDone;
+  let classified = 0;
+  let duplicates = 0;
+  let classifyStarted: number | null = null;
+  const rate = (): number => (classifyStarted === null ? 0 : classified / Math.max(1e-3, (performance.now() - classifyStarted) / 1000));
+  emit('classifying', done, total, 0);
+
+  const batches: WorkItem[][] = [];
+  for (let i = 0; i < work.length; i += batchSize) batches.push(work.slice(i, i + batchSize));
+
+  let wasCancelled = false;
+  // The next batch is decoded while the model runs on this one: sharp and onnxruntime both work off the JS thread.
+  let next: Promise<PreparedBatch> | null = batches.length > 0 ? prepareBatch(batches[0]!, model) : null;
+  for (let b = 0; b < batches.length; b++) {
+    const prepared = await next!;
+    if (cancelled()) {
+      wasCancelled = true;
+      break;
+    }
+    next = b + 1 < batches.length ? prepareBatch(batches[b + 1]!, model) : null;
+    classifyStarted ??= performance.now();
+
+    const imageIds = storeNewImages(db, caseId, prepared);
+    duplicates += imageIds.duplicates;
+    const predictions = await classifyPrepared(prepared, imageIds.byItem, model, policy);
+    if (predictions.length > 0) insertPredictions(db, modelRowId, predictions, actor);
+
+    for (const entry of prepared.items) if (entry.failure) failures.push(entry.failure);
+    classified += predictions.length;
+    done += prepared.items.length;
+    emit('classifying', done, total, rate());
+  }
+  if (next !== null) await next; // a cancelled run leaves no decode running behind it
+
+  if (!wasCancelled && cancelled()) wasCancelled = true;
+  if (!wasCancelled) setCaseStatus(db, caseId, 'in_review', actor);
+  emit(wasCancelled ? 'cancelled' : 'done', done, total, rate());
+  return {
+    cancelled: wasCancelled,
+    modelRowId,
+    classified,
+    newFiles: newFiles.length,
+    duplicates,
+    failures,
+    seconds: (performance.now() - started) / 1000,
+  };
+}
+
+async function prepareBatch(items: WorkItem[], model: LoadedModel): Promise<PreparedBatch> {
+  const spec = model.manifest.input;
+  const length = tensorLength(spec);
+  const tensor = new Float32Array(items.length * length);
+  const prepared = await Promise.all(
+    items.map(async (item, index): Promise<PreparedItem> => {
+      if (item.kind === 'new') {
+        const inspection = await inspectCrop(item.file);
+        if (!inspection.ok) {
+          return { item, record: failedRecord(item.file.relativePath, inspection.failure.reason), slot: -1, failure: inspection.failure };
+        }
+        const { crop } = inspection;
+        const record: ImageFile = {
+          relativePath: crop.relativePath,
+          sha256: crop.sha256,
+          bytes: crop.bytes,
+          width: crop.width,
+          height: crop.height,
+          importError: null,
+        };
+        try {
+          await preprocessInto(crop.data, spec, tensor, index * length, crop.relativePath);
+        } catch (error) {
+          const reason = `${(error as Error).message}. It is damaged or only partly copied; copy it again.`;
+          return { item, record: { ...record, importError: reason }, slot: -1, failure: { file: crop.relativePath, reason } };
+        }
+        return { item, record, slot: index, failure: null };
+      }
+      try {
+        await preprocessInto(item.path, spec, tensor, index * length, item.image.relativePath);
+        return { item, record: null, slot: index, failure: null };
+      } catch (error) {
+        // The file was whole when imported; it has changed or gone since. It stays unclassified (a re-run retries).
+        const reason = `${(error as Error).message}. The file changed or disappeared after it was imported; restore it and run the analysis again.`;
+        return { item, record: null, slot: -1, failure: { file: item.image.relativePath, reason } };
+      }
+    }),
+  );
+  return { items: prepared, tensor, cells: prepared.filter((p) => p.slot >= 0).length };
+}
+
+function failedRecord(relativePath: string, reason: string): ImageFile {
+  return { relativePath, sha256: '', bytes: 0, width: null, height: null, importError: reason };
+}
+
+/** Stores the batch's new files (good and failed) and maps each prepared item to its image id, when it is to be classified. */
+function storeNewImages(
+  db: MarrowDatabase,
+  caseId: number,
+  prepared: PreparedBatch,
+): { byItem: Map<PreparedItem, number>; duplicates: number } {
+  const byItem = new Map<PreparedItem, number>();
+  const records = prepared.items.filter((p) => p.record !== null).map((p) => p.record!);
+  const ids = new Map<string, ImageRow>();
+  let duplicates = 0;
+  if (records.length > 0) {
+    const result = insertImages(db, caseId, records);
+    for (const row of result.inserted) ids.set(row.relativePath, row);
+    duplicates = result.duplicates.length;
+  }
+  for (const entry of prepared.items) {
+    if (entry.slot < 0) continue;
+    if (entry.item.kind === 'stored') {
+      byItem.set(entry, entry.item.image.id);
+      continue;
+    }
+    const row = ids.get(entry.item.file.relativePath);
+    // A duplicate of a cell already in the case is stored but never classified or counted.
+    if (row && row.duplicateOf === null && row.importError === null) byItem.set(entry, row.id);
+  }
+  return { byItem, duplicates };
+}
+
+async function classifyPrepared(
+  prepared: PreparedBatch,
+  imageIds: Map<PreparedItem, number>,
+  model: LoadedModel,
+  policy: FlaggingPolicy,
+): Promise<NewPrediction[]> {
+  const spec = model.manifest.input;
+  const length = tensorLength(spec);
+  const cells = prepared.items.filter((p) => imageIds.has(p));
+  if (cells.length === 0) return [];
+
+  let data = prepared.tensor;
+  if (cells.length !== prepared.items.length) {
+    // Failed or duplicate cells leave holes; the model runs only on the cells to be stored.
+    data = new Float32Array(cells.length * length);
+    cells.forEach((cell, i) => data.set(prepared.tensor.subarray(cell.slot * length, (cell.slot + 1) * length), i * length));
+  }
+  const input = new ort.Tensor('float32', data, [cells.length, 3, spec.height, spec.width]);
+  const output = await model.session.run({ [spec.name]: input });
+  const scores = output[model.manifest.output.name];
+  if (!scores) throw new Error(`The model returned no output named "${model.manifest.output.name}".`);
+  const values = scores.data as Float32Array;
+  const classes = model.manifest.classes.length;
+  return cells.map((cell, i) => {
+    const prediction = predictionFromScores(values.subarray(i * classes, (i + 1) * classes), model.manifest, policy);
+    return {
+      imageId: imageIds.get(cell)!,
+      predicted: prediction.predicted,
+      probabilities: prediction.probabilities,
+      confidence: prediction.confidence,
+      flagged: prediction.flagged,
+      flagReasons: prediction.flagReasons,
+    };
+  });
+}

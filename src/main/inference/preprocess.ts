@@ -1,0 +1,76 @@
+// Turns one crop into the tensor the model was trained on. It must match training/common.py's app_preprocess
+// exactly (RGB, whole crop resized to width x height with Lanczos, (pixel/scale - mean)/std, NCHW): a preprocessing
+// drift is invisible in the UI and shifts every differential.
+import sharp from 'sharp';
+import { ImageDecodeError } from './errors';
+import type { ModelInputSpec } from './model-manifest';
+
+/**
+ * libvips decodes a truncated or corrupt JPEG partially (grey bottom rows) and only warns. 'truncated' and 'error'
+ * stop a file cut short but let through one whose scan data was cut and an end marker follows ("Corrupt JPEG data:
+ * premature end of data segment", test/fixtures/crops/broken/corrupt-data.jpg); only 'warning' stops both.
+ * A half-grey cell must be reported, not classified.
+ */
+export const DECODE_FAIL_ON = 'warning' as const;
+
+export function tensorLength(spec: ModelInputSpec): number {
+  return 3 * spec.width * spec.height;
+}
+
+/**
+ * Decodes `source` (a path or the file's bytes) and writes its normalised NCHW tensor into `target` at `offset`.
+ * `label` names the file in the error a person sees.
+ */
+export async function preprocessInto(
+  source: string | Buffer,
+  spec: ModelInputSpec,
+  target: Float32Array,
+  offset: number,
+  label: string,
+): Promise<void> {
+  let pixels: Buffer;
+  let channels: number;
+  try {
+    const { data, info } = await sharp(source, { failOn: DECODE_FAIL_ON })
+      .removeAlpha()
+      .toColourspace('srgb')
+      .resize(spec.width, spec.height, {
+        fit: spec.resize === 'cover' ? 'cover' : 'fill',
+        kernel: spec.kernel,
+        // JPEG shrink-on-load is a DCT-domain shortcut that PIL (the training pipeline) does not take.
+        fastShrinkOnLoad: false,
+      })
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    pixels = data;
+    channels = info.channels;
+    if (info.width !== spec.width || info.height !== spec.height) {
+      throw new Error(`decoded to ${info.width}x${info.height} instead of ${spec.width}x${spec.height}`);
+    }
+  } catch (error) {
+    throw new ImageDecodeError(`${label} could not be decoded: ${(error as Error).message}`, label);
+  }
+  writeNormalisedNchw(pixels, channels, spec, target, offset);
+}
+
+/** Interleaved 8-bit pixels (1 or 3+ channels, RGB order) → planar normalised floats in the model's colour order. */
+export function writeNormalisedNchw(
+  pixels: Uint8Array,
+  channels: number,
+  spec: ModelInputSpec,
+  target: Float32Array,
+  offset: number,
+): void {
+  const plane = spec.width * spec.height;
+  const order = spec.colorOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
+  for (let c = 0; c < 3; c++) {
+    const source = channels === 1 ? 0 : order[c]!;
+    // Folding scale, mean and std into one multiply-add keeps the inner loop cheap.
+    const factor = 1 / (spec.scale * spec.std[c]!);
+    const shift = spec.mean[c]! / spec.std[c]!;
+    const base = offset + c * plane;
+    for (let i = 0, p = source; i < plane; i++, p += channels) {
+      target[base + i] = pixels[p]! * factor - shift;
+    }
+  }
+}

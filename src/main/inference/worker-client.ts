@@ -1,0 +1,68 @@
+// Starting the analysis worker and talking to it. The worker is its own bundle entry (out/main/inference-worker.js,
+// next to the bundle that starts it); run from the TypeScript sources (Vitest, tsx) it is worker.ts, loaded
+// through tsx.
+import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { Worker } from 'node:worker_threads';
+import { deserializeError } from './worker-errors';
+import type { PipelineOutcome, PipelineProgress } from './pipeline';
+import type { AnalysisJob, ParentMessage, WorkerMessage } from './worker-protocol';
+
+export interface AnalysisWorkerHandle {
+  /** Asks the worker to stop after the batch in hand is stored. */
+  cancel(): void;
+  /** Settles when the worker has finished and closed its database connection. */
+  readonly result: Promise<PipelineOutcome>;
+}
+
+export interface WorkerEntry {
+  file: string;
+  execArgv: string[];
+}
+
+const here = (): string => (typeof import.meta.dirname === 'string' ? import.meta.dirname : dirname(fileURLToPath(import.meta.url)));
+
+export function resolveWorkerEntry(baseDir: string = here()): WorkerEntry {
+  // This module may itself be bundled into a shared chunk (out/main/chunks/), one folder below the entries.
+  const bundled = [join(baseDir, 'inference-worker.js'), join(baseDir, '..', 'inference-worker.js')].find((file) => existsSync(file));
+  if (bundled !== undefined) return { file: bundled, execArgv: [] };
+  const source = join(baseDir, 'worker.ts');
+  if (existsSync(source)) return { file: source, execArgv: ['--import', 'tsx'] };
+  throw new Error(`The analysis worker is missing: no inference-worker.js near ${baseDir} and no ${source}. Rebuild MarrowCount (npm run build).`);
+}
+
+export function startAnalysisWorker(
+  job: AnalysisJob,
+  onProgress: (progress: PipelineProgress) => void,
+  entry: WorkerEntry = resolveWorkerEntry(),
+): AnalysisWorkerHandle {
+  const worker = new Worker(entry.file, { workerData: job, execArgv: entry.execArgv });
+  let settled = false;
+  const result = new Promise<PipelineOutcome>((resolve, reject) => {
+    let outcome: PipelineOutcome | null = null;
+    let failure: Error | null = null;
+    worker.on('message', (message: WorkerMessage) => {
+      if (message.type === 'progress') onProgress(message.progress);
+      else if (message.type === 'done') outcome = message.outcome;
+      else failure = deserializeError(message.error);
+    });
+    worker.on('error', (error) => {
+      failure ??= error;
+    });
+    // Settle on exit, not on the last message: by then the worker has released the session and closed its
+    // connection, so a caller may reopen, copy or delete the database.
+    worker.on('exit', (code) => {
+      settled = true;
+      if (failure !== null) reject(failure);
+      else if (outcome !== null) resolve(outcome);
+      else reject(new Error(`The analysis worker stopped unexpectedly (exit code ${code}).`));
+    });
+  });
+  return {
+    cancel() {
+      if (!settled) worker.postMessage({ type: 'cancel' } satisfies ParentMessage);
+    },
+    result,
+  };
+}

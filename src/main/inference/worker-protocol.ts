@@ -1,0 +1,34 @@
+// Messages between the analysis worker thread and the thread that started it. Plain data only: they cross
+// postMessage (structured clone), so errors travel as their fields and are rebuilt on the other side.
+import type { FlaggingPolicy } from './model-manifest';
+import type { PipelineOutcome, PipelineProgress } from './pipeline';
+
+export interface AnalysisJob {
+  databasePath: string;
+  caseId: number;
+  modelDir: string;
+  batchSize?: number;
+  intraOpThreads?: number;
+  flagging?: Partial<FlaggingPolicy>;
+  actor?: string;
+}
+
+export interface SerializedError {
+  name: string;
+  message: string;
+  /** DatabaseError kind. */
+  kind?: string;
+  /** ModelPackageError field. */
+  field?: string;
+  /** The file (ModelPackageError, ImageDecodeError) or folder (CaseFolderError) at fault. */
+  file?: string;
+  detail?: string;
+  stack?: string;
+}
+
+export type WorkerMessage =
+  | { type: 'progress'; progress: PipelineProgress }
+  | { type: 'done'; outcome: PipelineOutcome }
+  | { type: 'failed'; error: SerializedError };
+
+export type ParentMessage = { type: 'cancel' };

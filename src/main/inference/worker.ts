@@ -1,0 +1,52 @@
+// Entry of the analysis worker thread (bundled as out/main/inference-worker.js). It owns its own database
+// connection (SQLite WAL lets it write while the main thread reads) and its own onnxruntime session, so the
+// Electron main process never blocks on decoding or inference.
+import { parentPort, workerData } from 'node:worker_threads';
+import { closeDatabase, openDatabase, type MarrowDatabase } from '../db';
+import { serializeError } from './worker-errors';
+import { loadModelPackage, type LoadedModel } from './model-package';
+import { analyseCaseFolder } from './pipeline';
+import type { AnalysisJob, ParentMessage, WorkerMessage } from './worker-protocol';
+
+function requirePort(): NonNullable<typeof parentPort> {
+  if (parentPort === null) throw new Error('inference worker: must be started as a worker thread');
+  return parentPort;
+}
+const port = requirePort();
+
+const job = workerData as AnalysisJob;
+let cancelRequested = false;
+const post = (message: WorkerMessage): void => port.postMessage(message);
+
+port.on('message', (message: ParentMessage) => {
+  if (message.type === 'cancel') cancelRequested = true;
+});
+
+async function run(): Promise<void> {
+  let db: MarrowDatabase | null = null;
+  let model: LoadedModel | null = null;
+  try {
+    db = openDatabase(job.databasePath);
+    model = await loadModelPackage(job.modelDir, job.intraOpThreads === undefined ? {} : { intraOpThreads: job.intraOpThreads });
+    const outcome = await analyseCaseFolder(
+      db,
+      model,
+      job.caseId,
+      { onProgress: (progress) => post({ type: 'progress', progress }), isCancelled: () => cancelRequested },
+      {
+        ...(job.batchSize === undefined ? {} : { batchSize: job.batchSize }),
+        ...(job.flagging === undefined ? {} : { flagging: job.flagging }),
+        ...(job.actor === undefined ? {} : { actor: job.actor }),
+      },
+    );
+    post({ type: 'done', outcome });
+  } catch (error) {
+    post({ type: 'failed', error: serializeError(error) });
+  } finally {
+    if (model !== null) await model.session.release();
+    if (db !== null) closeDatabase(db);
+    port.close();
+  }
+}
+
+void run();
