@@ -1,0 +1,46 @@
+import { describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { CaseFolderError } from '../../../src/main/inference/errors';
+import { inspectCrop, listCropFiles } from '../../../src/main/inference/case-folder';
+import { BROKEN_CROPS, GOOD_CROPS, GOOD_CROP_COUNT } from './helpers';
+
+describe('case folder', () => {
+  it('finds crops recursively, in a stable order, skipping dotfiles and non-image files', async () => {
+    const files = await listCropFiles(GOOD_CROPS);
+    expect(files).toHaveLength(GOOD_CROP_COUNT);
+    expect(files.map((f) => f.relativePath)).toContain('slide-2/EOS_00002.png');
+    expect(files.map((f) => f.relativePath)).not.toContain('labels.csv');
+    expect(files.some((f) => f.relativePath.includes('.DS_Store'))).toBe(false);
+    expect(files.map((f) => f.relativePath)).toEqual([...files.map((f) => f.relativePath)].sort());
+  });
+
+  it('reports a missing case folder by name', async () => {
+    const missing = join(GOOD_CROPS, 'no-such-folder');
+    await expect(listCropFiles(missing)).rejects.toBeInstanceOf(CaseFolderError);
+    await expect(listCropFiles(missing)).rejects.toThrow(missing);
+  });
+
+  it('hashes and measures a good crop', async () => {
+    const result = await inspectCrop({ path: join(GOOD_CROPS, 'BLA_00001.jpg'), relativePath: 'BLA_00001.jpg' });
+    expect(result.ok).toBe(true);
+    if (result.ok) {
+      expect(result.crop).toMatchObject({ width: 250, height: 250, format: 'jpeg', bytes: 16132 });
+      expect(result.crop.sha256).toMatch(/^[0-9a-f]{64}$/);
+    }
+  });
+
+  it.each([
+    ['empty.jpg', /empty \(0 bytes\)/],
+    ['not-an-image.jpg', /not a JPEG, PNG or TIFF image/],
+    ['truncated.jpg', /truncated JPEG/],
+    ['wrong-size-40px.jpg', /40×40 px; a single-cell crop must be roughly square, 64 to 1024 px/],
+  ])('refuses %s with a message naming the file', async (name, reason) => {
+    const result = await inspectCrop({ path: join(BROKEN_CROPS, name), relativePath: `broken/${name}` });
+    expect(result.ok).toBe(false);
+    if (!result.ok) {
+      expect(result.failure.file).toBe(`broken/${name}`);
+      expect(result.failure.reason).toMatch(reason);
+      expect(result.failure.reason.startsWith(`broken/${name}`)).toBe(true);
+    }
+  });
+});
