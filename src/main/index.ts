@@ -1,25 +1,169 @@
-import { join } from 'node:path';
-import { app, BrowserWindow } from 'electron';
+// The Electron entry point: app lifecycle, the one window, and wiring of the service to IPC and the cell protocol.
+// No business rule lives here (see service/); the security settings do, because they belong to the window.
+import { existsSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
+import { app, BrowserWindow, dialog, Menu, session, shell, type IpcMainInvokeEvent } from 'electron';
+import type { MenuCommand } from '../shared/shell';
+import { appPaths } from './app-paths';
+import { registerApiHandlers } from './ipc/register-ipc';
+import { registerShellHandlers } from './ipc/register-shell-ipc';
+import { cellImageUrl, handleCellProtocol, registerCellSchemeAsPrivileged } from './protocol/register-cell-protocol';
+import { createMarrowService } from './service/marrow-service';
+import type { MarrowService } from './service/types';
+import { buildAppMenu } from './window/app-menu';
+import { hardenSession } from './window/harden-session';
+import { hardenWindow } from './window/harden-window';
+
+export const MENU_CHANNEL = 'menu';
+
+const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
+let mainWindow: BrowserWindow | null = null;
+let service: MarrowService | null = null;
+
+app.setName('MarrowCount');
+// Must precede 'ready': privileged schemes are fixed when the first session starts.
+registerCellSchemeAsPrivileged();
+
+function rendererUrl(): string {
+  return devServerUrl ?? pathToFileURL(appPaths().rendererIndex).href;
+}
+
+/** Only our window's top frame, showing our renderer, may call the API. */
+function isTrustedSender(event: IpcMainInvokeEvent): boolean {
+  const frame = event.senderFrame;
+  if (!mainWindow || event.sender !== mainWindow.webContents || !frame || frame !== event.sender.mainFrame) return false;
+  const expected = new URL(rendererUrl());
+  const actual = new URL(frame.url);
+  return expected.protocol === 'file:' ? actual.protocol === 'file:' && actual.pathname === expected.pathname : actual.origin === expected.origin;
+}
 
 function createMainWindow(): BrowserWindow {
   const window = new BrowserWindow({
     width: 1400,
     height: 900,
+    minWidth: 1000,
+    minHeight: 700,
     show: false,
+    title: 'MarrowCount',
     webPreferences: {
-      preload: join(import.meta.dirname, '../preload/index.cjs'),
+      preload: appPaths().preload,
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,
+      nodeIntegrationInWorker: false,
+      webSecurity: true,
+      allowRunningInsecureContent: false,
+      webviewTag: false,
+      spellcheck: false,
     },
   });
+  hardenWindow(window, rendererUrl);
   window.once('ready-to-show', () => window.show());
-  if (process.env['ELECTRON_RENDERER_URL']) void window.loadURL(process.env['ELECTRON_RENDERER_URL']);
-  else void window.loadFile(join(import.meta.dirname, '../renderer/index.html'));
+  window.webContents.on('render-process-gone', (_event, details) => {
+    console.error(`MarrowCount: the window's renderer stopped (${details.reason}); reloading`);
+    if (details.reason !== 'clean-exit') void window.loadURL(rendererUrl());
+  });
+  void window.loadURL(rendererUrl());
+  window.on('closed', () => {
+    if (mainWindow === window) mainWindow = null;
+  });
   return window;
 }
 
-void app.whenReady().then(() => {
-  createMainWindow();
-});
-app.on('window-all-closed', () => app.quit());
+function sendMenuCommand(command: MenuCommand): void {
+  const target = BrowserWindow.getFocusedWindow() ?? mainWindow;
+  target?.webContents.send(MENU_CHANNEL, command);
+}
+
+async function openReport(reportsDir: string): Promise<void> {
+  const options: Electron.OpenDialogOptions = {
+    title: 'Open a saved report',
+    defaultPath: reportsDir,
+    properties: ['openFile'],
+    filters: [{ name: 'PDF report', extensions: ['pdf'] }],
+  };
+  const result = mainWindow ? await dialog.showOpenDialog(mainWindow, options) : await dialog.showOpenDialog(options);
+  const file = result.filePaths[0];
+  if (result.canceled || !file) return;
+  const problem = await shell.openPath(file);
+  if (problem) dialog.showErrorBox('Could not open the report', `${file}: ${problem}`);
+}
+
+async function openModelCard(modelDir: string): Promise<void> {
+  const card = `${modelDir}/MODEL_CARD.md`;
+  if (!existsSync(card)) {
+    dialog.showErrorBox('No model card', `The model card is missing: ${card}. Reinstall MarrowCount.`);
+    return;
+  }
+  const problem = await shell.openPath(card);
+  if (problem) dialog.showErrorBox('Could not open the model card', `${card}: ${problem}`);
+}
+
+async function start(): Promise<void> {
+  const paths = appPaths();
+  hardenSession(session.defaultSession);
+  let running: MarrowService;
+  try {
+    running = createMarrowService({
+      databasePath: paths.databasePath,
+      modelDir: paths.modelDir,
+      reportsDir: paths.reportsDir,
+      cellImageUrl,
+      appVersion: app.getVersion(),
+    });
+  } catch (e) {
+    // Without its database MarrowCount can do nothing safely: say why and where, then quit.
+    dialog.showErrorBox('MarrowCount cannot start', `${e instanceof Error ? e.message : String(e)}\n\nDatabase: ${paths.databasePath}`);
+    app.exit(1);
+    return;
+  }
+  service = running;
+  handleCellProtocol((caseId, imageId) => running.locateCellImage(caseId, imageId));
+  registerApiHandlers(running, isTrustedSender);
+  registerShellHandlers({ reportsDir: paths.reportsDir, isTrustedSender });
+  Menu.setApplicationMenu(
+    buildAppMenu({
+      send: sendMenuCommand,
+      openReport: () => void openReport(paths.reportsDir),
+      openModelCard: () => void openModelCard(paths.modelDir),
+      isDevelopment: !app.isPackaged,
+      platform: process.platform,
+    }),
+  );
+  mainWindow = createMainWindow();
+}
+
+if (!app.requestSingleInstanceLock()) {
+  // A second MarrowCount would open the same database; bring the first window forward instead.
+  app.quit();
+} else {
+  app.on('second-instance', () => {
+    if (!mainWindow) return;
+    if (mainWindow.isMinimized()) mainWindow.restore();
+    mainWindow.focus();
+  });
+  app.on('web-contents-created', (_event, contents) => {
+    // Covers every web contents, including ones we did not create ourselves (e.g. devtools, print viewer).
+    contents.setWindowOpenHandler(() => ({ action: 'deny' }));
+  });
+  void app.whenReady().then(start);
+  app.on('activate', () => {
+    if (service && BrowserWindow.getAllWindows().length === 0) mainWindow = createMainWindow();
+  });
+  app.on('window-all-closed', () => {
+    if (process.platform !== 'darwin') app.quit();
+  });
+  let closing = false;
+  app.on('will-quit', (event) => {
+    if (!service || closing) return;
+    // Let a running analysis stop and the database close cleanly before the process ends.
+    closing = true;
+    event.preventDefault();
+    const stopping = service;
+    service = null;
+    void stopping
+      .close()
+      .catch((e: unknown) => console.error('MarrowCount: closing the service failed', e))
+      .finally(() => app.quit());
+  });
+}

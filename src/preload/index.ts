@@ -1,3 +1,70 @@
-import { contextBridge } from 'electron';
+// The bridge between the sandboxed renderer and the main process. It exposes exactly the API contract
+// (window.marrowcount) and the desktop-shell services (window.marrowShell), never ipcRenderer itself, so page
+// script cannot reach any other channel. Bundled into one CommonJS file: a sandboxed preload cannot require files.
+import { contextBridge, ipcRenderer, webUtils } from 'electron';
+import { API_METHODS, MarrowApiError, type ApiErrorBody, type ApiResult, type MarrowApi } from '../shared/api';
+import { MENU_COMMANDS, type MarrowShell, type MenuCommand } from '../shared/shell';
 
-contextBridge.exposeInMainWorld('marrowcount', { ready: true });
+// Channel names are repeated here rather than imported from src/main, which the preload bundle must not pull in.
+const API_CHANNEL_PREFIX = 'api:';
+const MENU_CHANNEL = 'menu';
+
+function isApiResult(value: unknown): value is ApiResult<unknown> {
+  return typeof value === 'object' && value !== null && typeof (value as { ok?: unknown }).ok === 'boolean';
+}
+
+/**
+ * What a failed call rejects with. contextBridge copies an Error's message and stack only (its prototype and custom
+ * properties such as `kind` are lost on the way to the page), so the rejection is a plain object of the same shape
+ * as MarrowApiError, which the bridge copies whole: the renderer recognises it by shape (kind + message).
+ */
+function bridgeError(body: ApiErrorBody): ApiErrorBody & { name: 'MarrowApiError' } {
+  const copy = new MarrowApiError(body);
+  return {
+    name: 'MarrowApiError',
+    kind: copy.kind,
+    message: copy.message,
+    ...(copy.field === undefined ? {} : { field: copy.field }),
+    ...(copy.detail === undefined ? {} : { detail: copy.detail }),
+  };
+}
+
+async function call(method: string, args: unknown[]): Promise<unknown> {
+  const result: unknown = await ipcRenderer.invoke(`${API_CHANNEL_PREFIX}${method}`, ...args);
+  if (!isApiResult(result)) throw bridgeError({ kind: 'internal', message: `MarrowCount's main process gave no answer to ${method}.` });
+  if (!result.ok) throw bridgeError(result.error);
+  return result.value;
+}
+
+// Built from the contract's method list; `satisfies` makes the compiler check it against MarrowApi.
+const api = Object.fromEntries(API_METHODS.map((method) => [method, (...args: unknown[]) => call(method, args)])) as unknown as MarrowApi;
+const marrowcount = api satisfies MarrowApi;
+
+const marrowShell = {
+  chooseFolder: () => ipcRenderer.invoke('shell:chooseFolder') as Promise<string | null>,
+  chooseSavePath: (defaultName, kind) => ipcRenderer.invoke('shell:chooseSavePath', defaultName, kind) as Promise<string | null>,
+  openPath: async (path) => {
+    await ipcRenderer.invoke('shell:openPath', path);
+  },
+  printFile: async (path) => {
+    await ipcRenderer.invoke('shell:printFile', path);
+  },
+  pathForDroppedFile: (file) => {
+    // webUtils only accepts a DOM File; anything else (a string, a plain object) has no path.
+    if (typeof File === 'undefined' || !(file instanceof File)) return null;
+    const path = webUtils.getPathForFile(file);
+    return path === '' ? null : path;
+  },
+  onMenu: (listener) => {
+    const forward = (_event: Electron.IpcRendererEvent, command: unknown): void => {
+      if (typeof command === 'string' && (MENU_COMMANDS as readonly string[]).includes(command)) listener(command as MenuCommand);
+    };
+    ipcRenderer.on(MENU_CHANNEL, forward);
+    return () => {
+      ipcRenderer.removeListener(MENU_CHANNEL, forward);
+    };
+  },
+} satisfies MarrowShell;
+
+contextBridge.exposeInMainWorld('marrowcount', marrowcount);
+contextBridge.exposeInMainWorld('marrowShell', marrowShell);

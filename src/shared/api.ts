@@ -305,7 +305,13 @@ export const API_METHODS = [
   'getAbout',
 ] as const satisfies readonly MarrowApiMethod[];
 
-/** Thrown by client transports so callers can branch on `kind`. */
+/**
+ * Thrown by client transports so callers can branch on `kind`.
+ * Note for the renderer (from the shell engineer): over Electron IPC the preload cannot hand the page a
+ * MarrowApiError instance — contextBridge keeps only an Error's message and stack — so its methods reject with a
+ * plain object { name: 'MarrowApiError', kind, message, field?, detail? }. Recognise API errors by shape
+ * (kind + message), not only by instanceof, also when turning them into text.
+ */
 export class MarrowApiError extends Error {
   readonly kind: ApiErrorKind;
   readonly field: string | undefined;

@@ -15,7 +15,17 @@ export interface MarrowShell {
    * Typed as unknown because src/shared has no DOM types; pass the DOM File.
    */
   pathForDroppedFile(file: unknown): string | null;
+  /**
+   * Application-menu commands the renderer must carry out (File ▸ New case, Help ▸ About, File ▸ Save report,
+   * File ▸ Print). Returns the unsubscribe function. Menu items that need no screen (Open report…, Open model
+   * card, Quit) are handled in main and never arrive here.
+   * Note for the renderer: added by the shell engineer; same names as MenuCommand in src/renderer/src/global.d.ts.
+   */
+  onMenu(listener: (command: MenuCommand) => void): () => void;
 }
+
+export const MENU_COMMANDS = ['new-case', 'about', 'save-report', 'print'] as const;
+export type MenuCommand = (typeof MENU_COMMANDS)[number];
 
 /** HTTP transport of MarrowApi (loopback test host): POST `${API_HTTP_PREFIX}${method}` with body {"args": [...]}, answer ApiResult. */
 export const API_HTTP_PREFIX = '/api/';

@@ -1,0 +1,31 @@
+// Binds every method of the API contract to the IPC channel `api:<method>`. Each handler checks that the call
+// comes from our own window's top frame, validates the arguments and answers an ApiResult; it never throws,
+// because Electron would flatten a thrown error to a bare message and the error's kind would be lost.
+import { ipcMain, type IpcMainInvokeEvent } from 'electron';
+import { API_METHODS, type ApiResult, type MarrowApi } from '../../shared/api';
+import { dispatch } from './dispatch';
+
+export const API_CHANNEL_PREFIX = 'api:';
+
+/** Decides whether an IPC message comes from a frame we trust (our window, our renderer's URL, the top frame). */
+export type SenderCheck = (event: IpcMainInvokeEvent) => boolean;
+
+const REFUSED: ApiResult<never> = {
+  ok: false,
+  error: { kind: 'internal', message: 'This call did not come from the MarrowCount window and was refused.' },
+};
+
+export function registerApiHandlers(api: MarrowApi, isTrustedSender: SenderCheck): () => void {
+  for (const method of API_METHODS) {
+    ipcMain.handle(`${API_CHANNEL_PREFIX}${method}`, async (event, ...args: unknown[]) => {
+      if (!isTrustedSender(event)) {
+        console.warn(`MarrowCount: refused ${method} from ${event.senderFrame?.url ?? 'an unknown frame'}`);
+        return REFUSED;
+      }
+      return dispatch(api, method, args);
+    });
+  }
+  return () => {
+    for (const method of API_METHODS) ipcMain.removeHandler(`${API_CHANNEL_PREFIX}${method}`);
+  };
+}

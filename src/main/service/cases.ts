@@ -1,0 +1,63 @@
+// Cases: creating one from a folder of crops, listing and opening them. The folder is checked here, before any
+// row is written, so a mistyped path is a field error on the form rather than a failed analysis later.
+import { statSync } from 'node:fs';
+import { isAbsolute, resolve } from 'node:path';
+import type { CaseDetail, CaseFilter, CaseSummary, MarrowApi, NewCaseInput } from '../../shared/api';
+import { createCase as insertCase, DatabaseError, listCases as queryCases, upsertPatient } from '../db';
+import { currentActor, modelCache, type ServiceContext } from './context';
+import { ServiceError, validationError } from './errors';
+import { caseDetail, caseSummaryOf } from './views';
+
+/** The case list shows a screenful or two; the renderer pages with offset. */
+const DEFAULT_CASE_LIMIT = 200;
+
+function checkFolder(folder: string): string {
+  if (!isAbsolute(folder)) throw validationError('folder', `The folder must be a full path (e.g. /data/cases/BM-0042), not "${folder}".`);
+  const path = resolve(folder);
+  let info;
+  try {
+    info = statSync(path);
+  } catch (e) {
+    const code = (e as { code?: string }).code;
+    if (code === 'ENOENT' || code === 'ENOTDIR') throw validationError('folder', `The folder ${path} does not exist. Check the path.`);
+    if (code === 'EACCES' || code === 'EPERM') throw validationError('folder', `MarrowCount may not read ${path}. Ask IT for read access.`);
+    throw new ServiceError('io', `Could not open ${path}: ${(e as Error).message}`, { field: 'folder', cause: e });
+  }
+  if (!info.isDirectory()) throw validationError('folder', `${path} is a file, not a folder. Choose the folder that holds the cell images.`);
+  return path;
+}
+
+export function caseMethods(ctx: ServiceContext): Pick<MarrowApi, 'listCases' | 'createCase' | 'getCase'> {
+  const modelOf = modelCache(ctx);
+  return {
+    async listCases(filter: CaseFilter): Promise<CaseSummary[]> {
+      const rows = queryCases(ctx.db, { ...filter, limit: filter.limit ?? DEFAULT_CASE_LIMIT });
+      return rows.map((row) => caseSummaryOf(row, modelOf(row.modelRowId)));
+    },
+
+    async createCase(input: NewCaseInput): Promise<CaseDetail> {
+      if (input.patient.labId.trim() === '') throw validationError('patient.labId', 'Patient ID is required.');
+      if (input.accession.trim() === '') throw validationError('accession', 'Accession number is required.');
+      const folder = checkFolder(input.folder);
+      const actor = currentActor(ctx);
+      let created;
+      try {
+        const patient = upsertPatient(ctx.db, { ...input.patient, actor });
+        created = insertCase(ctx.db, { patientId: patient.id, accession: input.accession, specimen: input.specimen, folder, actor });
+      } catch (e) {
+        if (e instanceof DatabaseError && e.kind === 'duplicate') {
+          throw new ServiceError('conflict', `Accession number ${input.accession} is already used by another case. Open that case or check the number.`, {
+            field: 'accession',
+            cause: e,
+          });
+        }
+        throw e;
+      }
+      return caseDetail(ctx, created.id, modelOf);
+    },
+
+    async getCase(caseId: number): Promise<CaseDetail> {
+      return caseDetail(ctx, caseId, modelOf);
+    },
+  };
+}

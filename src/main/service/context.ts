@@ -1,0 +1,30 @@
+// What every part of the service shares: the open database, the options it was made with and the analysis runner.
+import { getModel, getSettings, type MarrowDatabase, type ModelRow } from '../db';
+import type { AnalysisRunner } from './analysis';
+import type { MarrowServiceOptions } from './types';
+
+export interface ServiceContext {
+  db: MarrowDatabase;
+  options: MarrowServiceOptions;
+  runner: AnalysisRunner;
+}
+
+/** Who a change is recorded against when the call names no person: the configured reviewer, else "MarrowCount user". */
+export function currentActor(ctx: ServiceContext): string {
+  const name = getSettings(ctx.db).reviewerName.trim();
+  return name === '' ? 'MarrowCount user' : name;
+}
+
+/** Model rows are immutable once registered, so a lookup per call is cached for the service's lifetime. */
+export function modelCache(ctx: ServiceContext): (modelRowId: number | null) => ModelRow | null {
+  const cache = new Map<number, ModelRow>();
+  return (modelRowId) => {
+    if (modelRowId === null) return null;
+    let row = cache.get(modelRowId);
+    if (!row) {
+      row = getModel(ctx.db, modelRowId);
+      cache.set(modelRowId, row);
+    }
+    return row;
+  };
+}

@@ -1,0 +1,57 @@
+// The application service: the one implementation of MarrowApi, used by the IPC handlers, the loopback HTTP host,
+// the CLI and the integration tests. It owns the database connection and the analysis runner; the business rules
+// live in the per-area modules it assembles (cases, classification, review, sign-off, saved files, settings).
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { closeDatabase, DatabaseError, getCase, getImage, openDatabase } from '../db';
+import { AnalysisRunner } from './analysis';
+import { caseMethods } from './cases';
+import { classificationMethods } from './classification';
+import type { ServiceContext } from './context';
+import { reviewMethods } from './review';
+import { savedFileMethods } from './saved-files';
+import { settingsAboutMethods } from './settings-about';
+import { signOffMethods } from './sign-off';
+import type { CellImageLocation, MarrowService, MarrowServiceOptions } from './types';
+import type { AnalysisRunnerOptions } from './analysis';
+
+export type { MarrowService, MarrowServiceOptions } from './types';
+
+export interface CreateServiceExtras {
+  /** Passed to the analysis runner (tests pin batch size and threads; the worker entry when not next to the bundle). */
+  analysis?: Omit<AnalysisRunnerOptions, 'databasePath' | 'modelDir'>;
+}
+
+export function createMarrowService(options: MarrowServiceOptions, extras: CreateServiceExtras = {}): MarrowService {
+  mkdirSync(dirname(options.databasePath), { recursive: true });
+  const db = openDatabase(options.databasePath);
+  const runner = new AnalysisRunner({ ...extras.analysis, databasePath: options.databasePath, modelDir: options.modelDir });
+  const ctx: ServiceContext = { db, options, runner };
+  let closed = false;
+
+  return {
+    ...caseMethods(ctx),
+    ...classificationMethods(ctx),
+    ...reviewMethods(ctx),
+    ...signOffMethods(ctx),
+    ...savedFileMethods(ctx),
+    ...settingsAboutMethods(ctx),
+
+    locateCellImage(caseId: number, imageId: number): CellImageLocation | null {
+      try {
+        const image = getImage(db, caseId, imageId);
+        return { folder: getCase(db, caseId).folder, file: image.relativePath };
+      } catch (e) {
+        if (e instanceof DatabaseError && e.kind === 'not_found') return null;
+        throw e;
+      }
+    },
+
+    async close(): Promise<void> {
+      if (closed) return;
+      closed = true;
+      await runner.close();
+      closeDatabase(db);
+    },
+  };
+}

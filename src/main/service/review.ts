@@ -1,0 +1,100 @@
+// The differential and the review of cells. The model's label is never changed: a review adds a human decision
+// beside it (db/reviews), and undo appends a retraction. A signed case refuses every review until amended.
+import type { CaseDifferential, CellPage, CellQuery, CellView, ConfirmInput, MarrowApi, ReviewInput, UndoInput } from '../../shared/api';
+import {
+  addReview,
+  addReviews,
+  DatabaseError,
+  getCase,
+  getCell,
+  listCells as queryCells,
+  retractLatestReview,
+  reviewProgress,
+  type CaseRow,
+  type CellRow,
+} from '../db';
+import { modelCache, type ServiceContext } from './context';
+import { ServiceError } from './errors';
+import { caseDifferential } from './report';
+import { cellViewOf } from './views';
+
+/** One page of the review grid when the caller names no limit. */
+const DEFAULT_CELL_PAGE = 100;
+
+/** Reviews are taken only on an analysed case that is not signed. */
+export function requireReviewable(row: CaseRow): void {
+  if (row.status === 'signed') {
+    throw new ServiceError('locked', `Case ${row.accession} is signed. Amend it (with a reason) before changing any cell.`, { field: 'caseId' });
+  }
+  if (row.status !== 'in_review') {
+    throw new ServiceError('conflict', `Case ${row.accession} is still ${row.status === 'importing' ? 'importing' : 'being analysed'}; review its cells when the analysis has finished.`, {
+      field: 'caseId',
+    });
+  }
+}
+
+function cellOfCase(ctx: ServiceContext, row: CaseRow, imageId: number, field = 'imageId'): CellRow {
+  try {
+    return getCell(ctx.db, row.id, imageId);
+  } catch (e) {
+    if (e instanceof DatabaseError && e.kind === 'not_found') {
+      throw new ServiceError('not_found', `Case ${row.accession} has no classified cell ${imageId}.`, { field, cause: e });
+    }
+    throw e;
+  }
+}
+
+export function reviewMethods(ctx: ServiceContext): Pick<MarrowApi, 'getDifferential' | 'listCells' | 'reviewCell' | 'confirmCells' | 'undoReview'> {
+  const modelOf = modelCache(ctx);
+  const view = (cell: CellRow): CellView => cellViewOf(cell, ctx.options.cellImageUrl);
+  return {
+    async getDifferential(caseId: number): Promise<CaseDifferential> {
+      const row = getCase(ctx.db, caseId);
+      return { caseId, differential: caseDifferential(ctx.db, row, modelOf(row.modelRowId)), review: reviewProgress(ctx.db, caseId) };
+    },
+
+    async listCells(query: CellQuery): Promise<CellPage> {
+      getCase(ctx.db, query.caseId);
+      const { rows, total } = queryCells(ctx.db, { ...query, limit: query.limit ?? DEFAULT_CELL_PAGE, offset: query.offset ?? 0 });
+      return { cells: rows.map(view), total };
+    },
+
+    async reviewCell(input: ReviewInput): Promise<CellView> {
+      const row = getCase(ctx.db, input.caseId);
+      requireReviewable(row);
+      cellOfCase(ctx, row, input.imageId);
+      addReview(ctx.db, {
+        caseId: input.caseId,
+        imageId: input.imageId,
+        label: input.label,
+        reviewer: input.reviewer,
+        ...(input.note === undefined ? {} : { note: input.note }),
+      });
+      return view(getCell(ctx.db, input.caseId, input.imageId));
+    },
+
+    async confirmCells(input: ConfirmInput): Promise<CellView[]> {
+      const row = getCase(ctx.db, input.caseId);
+      requireReviewable(row);
+      // Confirming accepts the label the reviewer sees (the effective label): for an unreviewed cell that is the
+      // model's prediction; for a cell another reviewer already reclassified it is that decision, seconded.
+      const cells = input.imageIds.map((imageId, i) => cellOfCase(ctx, row, imageId, `imageIds[${i}]`));
+      addReviews(
+        ctx.db,
+        cells.map((cell) => ({ caseId: input.caseId, imageId: cell.imageId, label: cell.effectiveLabel, reviewer: input.reviewer })),
+      );
+      return input.imageIds.map((imageId) => view(getCell(ctx.db, input.caseId, imageId)));
+    },
+
+    async undoReview(input: UndoInput): Promise<CellView> {
+      const row = getCase(ctx.db, input.caseId);
+      requireReviewable(row);
+      const cell = cellOfCase(ctx, row, input.imageId);
+      if (cell.decision === null) {
+        throw new ServiceError('not_found', `Cell ${cell.relativePath} has no decision to undo.`, { field: 'imageId' });
+      }
+      retractLatestReview(ctx.db, input);
+      return view(getCell(ctx.db, input.caseId, input.imageId));
+    },
+  };
+}

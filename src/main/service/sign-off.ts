@@ -1,0 +1,69 @@
+// Sign-off and amendment. Signing is refused while flagged cells are unreviewed unless the reviewer gives a reason
+// to override, because an unreviewed flagged cell is exactly where the model is most likely wrong. What was signed
+// is stored with the sign-off (the differential at that moment), so a later amendment cannot rewrite it.
+import type { AmendInput, CaseDetail, MarrowApi, SignOffInput } from '../../shared/api';
+import { amendCase as reopenCase, getCase, reviewProgress, signCase } from '../db';
+import { modelCache, type ServiceContext } from './context';
+import { ServiceError } from './errors';
+import { caseDifferential } from './report';
+import { caseDetail, modelInfoOf } from './views';
+
+export const SIGN_OFF_SNAPSHOT_VERSION = 1;
+
+function plural(n: number, one: string, many: string): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' | 'amendCase'> {
+  const modelOf = modelCache(ctx);
+  return {
+    async signOff(input: SignOffInput): Promise<CaseDetail> {
+      const row = getCase(ctx.db, input.caseId);
+      if (row.status === 'signed') {
+        throw new ServiceError('locked', `Case ${row.accession} is already signed. Amend it first to sign it again.`, { field: 'caseId' });
+      }
+      if (row.status !== 'in_review') {
+        throw new ServiceError('conflict', `Case ${row.accession} cannot be signed before its analysis has finished (status: ${row.status}).`, {
+          field: 'caseId',
+        });
+      }
+      const review = reviewProgress(ctx.db, input.caseId);
+      const unreviewed = review.flagged - review.flaggedReviewed;
+      if (unreviewed > 0 && input.overrideReason === undefined) {
+        throw new ServiceError(
+          'unreviewed',
+          `Sign-off refused: ${plural(unreviewed, 'flagged cell is', 'flagged cells are')} still unreviewed (of ${review.flagged} flagged). Review ${unreviewed === 1 ? 'it' : 'them'}, or sign with an override reason.`,
+          { field: 'overrideReason' },
+        );
+      }
+      const model = modelOf(row.modelRowId);
+      const snapshot = {
+        snapshotVersion: SIGN_OFF_SNAPSHOT_VERSION,
+        model: model === null ? null : modelInfoOf(model),
+        differential: caseDifferential(ctx.db, row, model),
+        review,
+        unreviewedFlaggedAtSigning: unreviewed,
+      };
+      signCase(ctx.db, {
+        caseId: input.caseId,
+        signedBy: input.reviewer,
+        role: input.role,
+        // An override given when nothing was left to review is not an override: do not record one.
+        overrideReason: unreviewed > 0 ? (input.overrideReason ?? null) : null,
+        summarySnapshot: JSON.stringify(snapshot),
+      });
+      return caseDetail(ctx, input.caseId, modelOf);
+    },
+
+    async amendCase(input: AmendInput): Promise<CaseDetail> {
+      const row = getCase(ctx.db, input.caseId);
+      if (row.status !== 'signed') {
+        throw new ServiceError('conflict', `Case ${row.accession} is not signed, so there is nothing to amend; its cells can be reviewed as they are.`, {
+          field: 'caseId',
+        });
+      }
+      reopenCase(ctx.db, input);
+      return caseDetail(ctx, input.caseId, modelOf);
+    },
+  };
+}

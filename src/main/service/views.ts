@@ -1,0 +1,104 @@
+// Storage rows → the API's views. Kept apart from the business rules so that every method shows a case or a cell
+// the same way.
+import type { CaseDetail, CaseSummary, CellView, ModelInfo } from '../../shared/api';
+import { computeDifferential } from '../../shared/differential';
+import {
+  effectiveCountsByClass,
+  getCase,
+  listAmendments,
+  listImportFailures,
+  listSignOffs,
+  reviewProgress,
+  type CaseListRow,
+  type CellRow,
+  type ClassCounts,
+  type ModelRow,
+} from '../db';
+import type { ServiceContext } from './context';
+import { isResearchOnlyModel } from './report';
+
+export function modelInfoOf(model: ModelRow): ModelInfo {
+  return {
+    id: model.modelId,
+    version: model.version,
+    name: model.name,
+    sha256: model.sha256,
+    classes: [...model.classes],
+    researchOnly: isResearchOnlyModel(model),
+  };
+}
+
+function cellTotal(counts: ClassCounts): number {
+  return Object.values(counts).reduce((sum, n) => sum + (n ?? 0), 0);
+}
+
+function blastPercentage(counts: ClassCounts, model: ModelRow | null): number | null {
+  return computeDifferential(counts, model === null ? {} : { modelClasses: model.classes }).blast.percentage;
+}
+
+export function caseSummaryOf(row: CaseListRow, model: ModelRow | null): CaseSummary {
+  return {
+    id: row.id,
+    patientLabId: row.patientLabId,
+    patientName: row.patientName,
+    accession: row.accession,
+    specimen: row.specimen,
+    createdAt: row.createdAt,
+    status: row.status,
+    cellCount: row.cellCount,
+    blastPercentage: blastPercentage(row.countsByClass, model),
+    flaggedUnreviewed: row.flaggedUnreviewed,
+    signedBy: row.signedBy,
+    signedAt: row.signedAt,
+  };
+}
+
+export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: number | null) => ModelRow | null): CaseDetail {
+  const { db } = ctx;
+  const row = getCase(db, caseId);
+  const model = modelOf(row.modelRowId);
+  const counts = row.modelRowId === null ? {} : effectiveCountsByClass(db, caseId);
+  const progress = reviewProgress(db, caseId);
+  const signOffs = [...listSignOffs(db, caseId)].sort((a, b) => (a.signedAt === b.signedAt ? a.id - b.id : a.signedAt < b.signedAt ? -1 : 1));
+  const latest = signOffs[signOffs.length - 1] ?? null;
+  return {
+    id: row.id,
+    patientLabId: row.patientLabId,
+    patientName: row.patientName,
+    accession: row.accession,
+    specimen: row.specimen,
+    createdAt: row.createdAt,
+    status: row.status,
+    cellCount: cellTotal(counts),
+    blastPercentage: row.modelRowId === null ? null : blastPercentage(counts, model),
+    flaggedUnreviewed: progress.flagged - progress.flaggedReviewed,
+    signedBy: latest?.signedBy ?? null,
+    signedAt: latest?.signedAt ?? null,
+    folder: row.folder,
+    patientBirthDate: row.patientBirthDate,
+    model: model === null ? null : modelInfoOf(model),
+    analysedAt: row.analysedAt,
+    importFailures: listImportFailures(db, caseId),
+    signOffs: signOffs.map((s) => ({ signedBy: s.signedBy, role: s.role, signedAt: s.signedAt, overrideReason: s.overrideReason })),
+    amendments: listAmendments(db, caseId).map((a) => ({ by: a.by, reason: a.reason, at: a.at })),
+  };
+}
+
+export function cellViewOf(cell: CellRow, imageUrl: (caseId: number, imageId: number) => string): CellView {
+  const ranked = cell.classes
+    .map((code, i) => ({ code, probability: cell.probabilities[i] ?? 0 }))
+    .sort((a, b) => b.probability - a.probability)
+    .slice(0, 2);
+  return {
+    imageId: cell.imageId,
+    file: cell.relativePath,
+    imageUrl: imageUrl(cell.caseId, cell.imageId),
+    predicted: cell.predicted,
+    confidence: cell.confidence,
+    top: ranked,
+    flagged: cell.flagged,
+    flagReasons: [...cell.flagReasons],
+    decision: cell.decision === null ? null : { label: cell.decision.label, reviewer: cell.decision.reviewer, at: cell.decision.at, note: cell.decision.note },
+    effectiveLabel: cell.effectiveLabel,
+  };
+}
