@@ -48,7 +48,11 @@ export async function preprocessInto(
       throw new Error(`decoded to ${info.width}x${info.height} instead of ${spec.width}x${spec.height}`);
     }
   } catch (error) {
-    throw new ImageDecodeError(`${label} could not be decoded: ${(error as Error).message}`, label);
+    const message = (error as Error).message;
+    // libvips reports the warning that tripped failOn separately; sharp's own text ("Warning treated as error due
+    // to failOn setting") means nothing to a technician.
+    const reason = /failOn/.test(message) ? 'its image data is corrupt or incomplete' : message;
+    throw new ImageDecodeError(`${label} could not be decoded: ${reason}`, label);
   }
   writeNormalisedNchw(pixels, channels, spec, target, offset);
 }

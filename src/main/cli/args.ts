@@ -1,0 +1,100 @@
+// Command-line parsing for `marrowcount`. Strict: an unknown flag or a missing value is a usage error (exit 1)
+// naming it, never silently ignored, because a mistyped --db would otherwise analyse into the wrong database.
+
+export const USAGE = `Usage:
+  marrowcount analyze <folder> [options]   classify every cell crop in <folder> and print the differential
+  marrowcount --help                       show this help
+
+Options for analyze:
+  --db <file>        SQLite database (default: the app's, in the per-user data folder; env MARROWCOUNT_DB)
+  --patient <id>     patient identifier (default: DEMO)
+  --case <id>        accession / case number (default: the folder's name); re-running the same
+                     folder and case resumes it: only cells without a prediction are classified
+  --model <dir>      model package folder with model.onnx + model.json
+                     (default: the bundled resources/models/marrowcount-ref; env MARROWCOUNT_MODEL_DIR)
+  --json             print one JSON object instead of text
+  --report <file>    also write the case's PDF report (DRAFT until signed in the app)
+  --batch-size <n>   cells per model run (default 32)
+
+Exit codes: 0 analysed, 1 bad usage, 2 analysed but some files failed (they are listed),
+            3 the analysis could not run (model package, database), 130 cancelled (Ctrl-C).`;
+
+export interface AnalyzeArgs {
+  command: 'analyze';
+  folder: string;
+  db: string | null;
+  patient: string;
+  caseId: string | null;
+  model: string | null;
+  json: boolean;
+  report: string | null;
+  batchSize: number | null;
+}
+
+export type CliArgs = AnalyzeArgs | { command: 'help' };
+
+export class UsageError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'UsageError';
+  }
+}
+
+const VALUE_FLAGS = new Set(['--db', '--patient', '--case', '--model', '--report', '--batch-size']);
+const BOOLEAN_FLAGS = new Set(['--json']);
+
+export function parseArgs(argv: readonly string[]): CliArgs {
+  if (argv.length === 0) throw new UsageError('No command given.');
+  if (argv.includes('--help') || argv.includes('-h') || argv[0] === 'help') return { command: 'help' };
+  const [command, ...rest] = argv;
+  if (command !== 'analyze' && command !== 'analyse') throw new UsageError(`Unknown command "${command}".`);
+
+  const values = new Map<string, string>();
+  const flags = new Set<string>();
+  const positional: string[] = [];
+  for (let i = 0; i < rest.length; i++) {
+    const token = rest[i]!;
+    if (token.startsWith('--')) {
+      const eq = token.indexOf('=');
+      const name = eq < 0 ? token : token.slice(0, eq);
+      if (BOOLEAN_FLAGS.has(name)) {
+        if (eq >= 0) throw new UsageError(`${name} takes no value.`);
+        flags.add(name);
+      } else if (VALUE_FLAGS.has(name)) {
+        const value = eq >= 0 ? token.slice(eq + 1) : rest[++i];
+        if (value === undefined || value === '' || (eq < 0 && value.startsWith('--'))) throw new UsageError(`${name} needs a value.`);
+        if (values.has(name)) throw new UsageError(`${name} is given twice.`);
+        values.set(name, value);
+      } else {
+        throw new UsageError(`Unknown option "${name}".`);
+      }
+    } else {
+      positional.push(token);
+    }
+  }
+  if (positional.length === 0) throw new UsageError('analyze needs the folder of cell images.');
+  if (positional.length > 1) throw new UsageError(`analyze takes one folder; got ${positional.length}: ${positional.join(', ')}.`);
+
+  let batchSize: number | null = null;
+  const batchText = values.get('--batch-size');
+  if (batchText !== undefined) {
+    batchSize = Number(batchText);
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024) throw new UsageError(`--batch-size must be a whole number from 1 to 1024, not "${batchText}".`);
+  }
+  const patient = values.get('--patient') ?? 'DEMO';
+  const caseId = values.get('--case') ?? null;
+  if (patient.trim() === '') throw new UsageError('--patient must not be blank.');
+  if (caseId !== null && caseId.trim() === '') throw new UsageError('--case must not be blank.');
+
+  return {
+    command: 'analyze',
+    folder: positional[0]!,
+    db: values.get('--db') ?? null,
+    patient,
+    caseId,
+    model: values.get('--model') ?? null,
+    json: flags.has('--json'),
+    report: values.get('--report') ?? null,
+    batchSize,
+  };
+}

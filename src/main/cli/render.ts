@@ -1,0 +1,118 @@
+// The CLI's text and JSON output. Figures are formatted by src/shared/format so the terminal, the UI and the PDF
+// print the same numbers.
+import type { AnalysisProgress, CaseDetail, CaseDifferential, ImportFailure } from '../../shared/api';
+import { formatInterval, formatMeRatio, formatPercent } from '../../shared/format';
+
+export interface AnalysisSummary {
+  caseDetail: CaseDetail;
+  differential: CaseDifferential;
+  /** The final progress of this run; null when the case was not analysed again (signed). */
+  progress: AnalysisProgress | null;
+  seconds: number;
+  failures: ImportFailure[];
+  reportPath: string | null;
+  note: string | null;
+}
+
+const pad = (text: string, width: number): string => text.padEnd(width);
+const padLeft = (text: string, width: number): string => text.padStart(width);
+
+export function renderText(summary: AnalysisSummary): string {
+  const { caseDetail: c, differential: cd, progress } = summary;
+  const d = cd.differential;
+  const lines: string[] = [];
+  lines.push(`Case ${c.accession} · patient ${c.patientLabId} · ${c.folder}`);
+  if (c.model) {
+    lines.push(
+      `Model: ${c.model.name} (${c.model.id} ${c.model.version}, sha256 ${c.model.sha256.slice(0, 12)}…)` +
+        (c.model.researchOnly ? ' — research use only, not for diagnostic use' : ''),
+    );
+  }
+  if (summary.note) lines.push(summary.note);
+  if (progress) {
+    const rate = progress.cellsPerSecond > 0 ? `, ${progress.cellsPerSecond.toFixed(0)} cells/s while classifying` : '';
+    lines.push(`Analysis done: ${progress.done} of ${progress.total} files processed in ${summary.seconds.toFixed(1)} s${rate}.`);
+  }
+  lines.push('');
+  lines.push(`Differential (nucleated differential count, NDC = ${d.nucleatedDifferentialCount})`);
+  lines.push(`  ${pad('Class', 28)}${padLeft('Count', 7)}${padLeft('%', 8)}   95% CI`);
+  const notAssessed: string[] = [];
+  for (const row of d.rows) {
+    if (!row.inNdc) continue;
+    if (!row.assessedByModel && row.count === 0) {
+      notAssessed.push(row.code);
+      continue;
+    }
+    const mark = row.flagged ? '  (flagged: describe)' : row.assessedByModel ? '' : '  (reviewer only)';
+    lines.push(
+      `  ${pad(`${row.code} ${row.name}`, 28)}${padLeft(String(row.count), 7)}${padLeft(formatPercent(row.percentOfNdc), 8)}   ${formatInterval(row.ci95)}${mark}`,
+    );
+  }
+  lines.push(`  ${pad('Total NDC', 28)}${padLeft(String(d.nucleatedDifferentialCount), 7)}`);
+  if (notAssessed.length > 0) lines.push(`  Not assessable by this model (no cells can be assigned): ${notAssessed.join(', ')}`);
+  lines.push('');
+  lines.push('Excluded from the NDC:');
+  for (const e of d.excluded) {
+    const per100 = e.per100Ndc === null ? '' : ` (${e.per100Ndc.toFixed(1)} per 100 NDC cells)`;
+    lines.push(`  ${pad(`${e.code} ${e.name}`, 28)}${padLeft(String(e.count), 7)}${per100}`);
+  }
+  lines.push(`Total cells counted: ${d.totalCellsCounted} (NDC ${d.nucleatedDifferentialCount} + ${d.totalCellsCounted - d.nucleatedDifferentialCount} excluded)`);
+  lines.push('');
+  lines.push(`Blasts (BLA + FGC): ${d.blast.count} cells, ${formatPercent(d.blast.percentage)} of NDC (95% CI ${formatInterval(d.blast.ci95)})`);
+  for (const advisory of d.blast.advisories) lines.push(`  - ${advisory.text}`);
+  const me = d.meRatio;
+  lines.push(
+    `M:E ratio: ${formatMeRatio(me.ratio)} (myeloid ${me.myeloid}, erythroid ${me.erythroid})` + (me.undefinedReason ? ` — ${me.undefinedReason}` : ''),
+  );
+  lines.push(`  Convention: ${me.convention}`);
+  const t = d.countTarget;
+  lines.push(`Count target: ${t.counted} of ${t.target} nucleated cells${t.met ? ' (met)' : `, ${t.remaining} to go`}. ${t.note}`);
+  const r = cd.review;
+  lines.push(`Flagged for review: ${r.flagged} cells (${r.flaggedReviewed} reviewed); review them in the MarrowCount app before sign-off.`);
+  if (d.warnings.length > 0) {
+    lines.push('');
+    lines.push('Warnings:');
+    for (const w of d.warnings) lines.push(`  - ${w}`);
+  }
+  if (summary.failures.length > 0) {
+    lines.push('');
+    lines.push(`Failed files (${summary.failures.length}), not counted:`);
+    for (const f of summary.failures) lines.push(`  - ${f.reason}`);
+  }
+  if (summary.reportPath) {
+    lines.push('');
+    lines.push(`Report written to ${summary.reportPath}`);
+  }
+  return `${lines.join('\n')}\n`;
+}
+
+export function renderJson(summary: AnalysisSummary): string {
+  const { caseDetail: c } = summary;
+  return `${JSON.stringify(
+    {
+      case: { id: c.id, accession: c.accession, patient: c.patientLabId, folder: c.folder, status: c.status },
+      model: c.model,
+      analysis: summary.progress === null ? null : { ...summary.progress, seconds: summary.seconds },
+      note: summary.note,
+      differential: summary.differential.differential,
+      review: summary.differential.review,
+      failures: summary.failures,
+      report: summary.reportPath,
+    },
+    null,
+    2,
+  )}\n`;
+}
+
+/** One progress line or bar. On a terminal the bar is redrawn in place; elsewhere one line per step. */
+export function progressText(progress: AnalysisProgress, width = 30): string {
+  if (progress.phase === 'importing') return 'Reading the case folder…';
+  if (progress.phase !== 'classifying') {
+    return `${progress.phase === 'done' ? 'Done' : progress.phase === 'cancelled' ? 'Cancelled' : 'Failed'}: ${progress.done}/${progress.total} cells`;
+  }
+  const fraction = progress.total > 0 ? progress.done / progress.total : 0;
+  const filled = Math.round(fraction * width);
+  const bar = `${'#'.repeat(filled)}${'-'.repeat(width - filled)}`;
+  const eta = progress.etaSeconds === null ? '' : `, about ${Math.ceil(progress.etaSeconds)} s left`;
+  return `[${bar}] ${progress.done}/${progress.total} cells, ${progress.cellsPerSecond.toFixed(0)} cells/s${eta}`;
+}
