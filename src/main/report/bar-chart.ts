@@ -18,6 +18,13 @@ function axisMaximum(differential: Differential): { max: number; step: number } 
 }
 
 export function drawDifferentialChart(doc: Doc, differential: Differential): void {
+  if (differential.nucleatedDifferentialCount === 0) {
+    doc.font(FONT.regular).fontSize(8.5).fillColor(COLOUR.muted);
+    doc.text('No nucleated cells counted: there is no differential to chart.', MARGIN.left, doc.y, { width: CONTENT_WIDTH });
+    doc.y += 6;
+    doc.fillColor(COLOUR.text);
+    return;
+  }
   const rows = differential.rows.filter((row) => row.inNdc);
   const height = rows.length * ROW + 26;
   ensureSpace(doc, height);
@@ -48,7 +55,7 @@ export function drawDifferentialChart(doc: Doc, differential: Differential): voi
     doc.font(FONT.regular).fontSize(7.5).fillColor(COLOUR.text);
     doc.text(`${row.code}  ${row.name}`, MARGIN.left, centre - 4.5, { width: LABEL_WIDTH - 6, height: 10, ellipsis: true });
     if (row.percentOfNdc === null) {
-      doc.fillColor(COLOUR.muted).text('not assessed', plotLeft + 2, centre - 4.5, { width: 80, lineBreak: false });
+      doc.fillColor(COLOUR.muted).text('not assessable by the model', plotLeft + 2, centre - 4.5, { width: 150, lineBreak: false });
       return;
     }
     const colour = row.code === 'BLA' || row.code === 'FGC' ? COLOUR.blastBar : COLOUR.bar;

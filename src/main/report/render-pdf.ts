@@ -9,6 +9,7 @@ import type { SignOffRecord } from '../../shared/api';
 import { CELL_CLASSES } from '../../shared/cell-classes';
 import { NOT_AVAILABLE, formatInterval, formatMeRatio, formatPercent } from '../../shared/format';
 import { drawDifferentialChart } from './bar-chart';
+import { drawDraftWatermark } from './draft-watermark';
 import type { ReportFonts } from './fonts';
 import {
   COLOUR,
@@ -109,7 +110,7 @@ function keyResults(doc: Doc, data: CaseReportData): void {
       : `${formatPercent(d.blast.percentage)} (95% CI ${formatInterval(d.blast.ci95)}) — ${d.blast.count} of ${d.nucleatedDifferentialCount} nucleated cells (BLA + FGC)`;
   const me =
     d.meRatio.ratio === null
-      ? `undefined — ${d.meRatio.undefinedReason ?? 'no ratio'} (myeloid ${d.meRatio.myeloid}, erythroid ${d.meRatio.erythroid})`
+      ? `undefined (myeloid ${d.meRatio.myeloid}, erythroid ${d.meRatio.erythroid}): ${d.meRatio.undefinedReason ?? 'no ratio'}`
       : `${formatMeRatio(d.meRatio.ratio)} (myeloid ${d.meRatio.myeloid}, erythroid ${d.meRatio.erythroid})`;
   const excludedTotal = d.excluded.reduce((sum, e) => sum + e.count, 0);
   labelValueGrid(
@@ -335,14 +336,7 @@ function pageFurniture(doc: Doc, data: CaseReportData): void {
     doc.page.margins.bottom = 0;
 
     if (data.draft) {
-      doc.save();
-      const cx = PAGE.width / 2;
-      const cy = PAGE.height / 2;
-      doc.rotate(-40, { origin: [cx, cy] });
-      doc.font(FONT.bold).fontSize(120).fillColor(COLOUR.draft).fillOpacity(0.13);
-      const width = doc.widthOfString('DRAFT');
-      doc.text('DRAFT', cx - width / 2, cy - 70, { lineBreak: false });
-      doc.restore();
+      drawDraftWatermark(doc);
       if (i > 0) {
         doc.font(FONT.bold).fontSize(9).fillColor(COLOUR.draft).fillOpacity(1);
         doc.text(DRAFT_NOTICE, MARGIN.left, MARGIN.top - 22, { width: CONTENT_WIDTH, align: 'right', lineBreak: false });
