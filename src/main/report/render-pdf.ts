@@ -17,7 +17,6 @@ import {
   CONTENT_WIDTH,
   FONT,
   MARGIN,
-  PAGE,
   ensureSpace,
   labelValueGrid,
   paragraph,
