@@ -1,7 +1,38 @@
-import type { MarrowDatabase } from './connection';
-import { pending } from './pending';
-import type { AuditRow } from './types';
+import { read, sql, type MarrowDatabase } from './connection';
+import type { AuditAction, AuditRow } from './types';
 
+export interface AuditEntry {
+  actor: string;
+  action: AuditAction;
+  caseId: number | null;
+  detail: Record<string, unknown>;
+}
+
+/** Call inside the transaction of the change it records, so the log and the change commit or fail together. */
+export function appendAudit(db: MarrowDatabase, entry: AuditEntry, at: string): void {
+  sql(db, 'INSERT INTO audit_log (at, actor, action, case_id, detail) VALUES (?, ?, ?, ?, ?)').run(
+    at,
+    entry.actor,
+    entry.action,
+    entry.caseId,
+    JSON.stringify(entry.detail),
+  );
+}
+
+interface AuditDbRow {
+  id: number;
+  at: string;
+  actor: string;
+  action: AuditAction;
+  case_id: number | null;
+  detail: string;
+}
+
+/** Every recorded change of the case, oldest first. */
 export function caseAuditLog(db: MarrowDatabase, caseId: number): AuditRow[] {
-  return pending('caseAuditLog', db, caseId);
+  return read(`Reading the audit log of case ${caseId}`, () =>
+    (sql(db, 'SELECT id, at, actor, action, case_id, detail FROM audit_log WHERE case_id = ? ORDER BY id').all(caseId) as AuditDbRow[]).map(
+      (r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, caseId: r.case_id, detail: JSON.parse(r.detail) as unknown }),
+    ),
+  );
 }

@@ -1,7 +1,10 @@
-import type { CaseFilter, CaseStatus, SpecimenType } from '../../shared/api';
-import type { MarrowDatabase } from './connection';
-import { pending } from './pending';
-import type { AmendmentRow, CaseListRow, CaseRow, SignOffRow } from './types';
+import { SPECIMEN_TYPES, type CaseFilter, type CaseStatus, type SpecimenType } from '../../shared/api';
+import { isCellClassCode } from '../../shared/cell-classes';
+import { appendAudit } from './audit';
+import { inTransaction, nowIso, read, sql, type MarrowDatabase } from './connection';
+import { EFFECTIVE_COUNTS_SQL, REVIEW_PROGRESS_SQL } from './effective';
+import { DatabaseError } from './errors';
+import type { AmendmentRow, CaseListRow, CaseRow, ClassCounts, SignOffRow } from './types';
 
 export interface NewCase {
   patientId: number;
@@ -11,32 +14,229 @@ export interface NewCase {
   actor: string;
 }
 
+interface CaseDbRow {
+  id: number;
+  patient_id: number;
+  lab_id: string;
+  patient_name: string | null;
+  birth_date: string | null;
+  accession: string;
+  specimen: SpecimenType;
+  folder: string;
+  status: CaseStatus;
+  model_id: number | null;
+  created_at: string;
+  analysed_at: string | null;
+}
+
+const CASE_SELECT = `SELECT c.id, c.patient_id, p.lab_id, p.name AS patient_name, p.birth_date, c.accession, c.specimen,
+  c.folder, c.status, c.model_id, c.created_at, c.analysed_at
+FROM cases AS c JOIN patients AS p ON p.id = c.patient_id`;
+
+const toRow = (r: CaseDbRow): CaseRow => ({
+  id: r.id,
+  patientId: r.patient_id,
+  patientLabId: r.lab_id,
+  patientName: r.patient_name,
+  patientBirthDate: r.birth_date,
+  accession: r.accession,
+  specimen: r.specimen,
+  folder: r.folder,
+  status: r.status,
+  modelRowId: r.model_id,
+  createdAt: r.created_at,
+  analysedAt: r.analysed_at,
+});
+
+function findCase(db: MarrowDatabase, id: number): CaseRow | undefined {
+  const row = sql(db, `${CASE_SELECT} WHERE c.id = ?`).get(id) as CaseDbRow | undefined;
+  return row === undefined ? undefined : toRow(row);
+}
+
+/** Inside a transaction: the case, or 'not_found'. */
+export function requireCase(db: MarrowDatabase, id: number): CaseRow {
+  const found = findCase(db, id);
+  if (found === undefined) throw new DatabaseError('not_found', `There is no case with id ${id}.`);
+  return found;
+}
+
+function requireNotSigned(row: CaseRow, doing: string): void {
+  if (row.status === 'signed') {
+    throw new DatabaseError('signed_case', `Case ${row.accession} is signed; amend it (with a reason) before ${doing}.`);
+  }
+}
+
+function requireText(value: string, field: string): string {
+  const trimmed = value.trim();
+  if (trimmed === '') throw new DatabaseError('constraint', `The ${field} is empty.`);
+  return trimmed;
+}
+
 export function createCase(db: MarrowDatabase, input: NewCase): CaseRow {
-  return pending('createCase', db, input);
+  const accession = requireText(input.accession, 'accession number');
+  if (!(SPECIMEN_TYPES as readonly string[]).includes(input.specimen)) {
+    throw new DatabaseError('constraint', `Unknown specimen type "${input.specimen}" (expected one of ${SPECIMEN_TYPES.join(', ')}).`);
+  }
+  const folder = requireText(input.folder, 'case folder');
+  const actor = requireText(input.actor, 'name of the person creating the case');
+  return inTransaction(db, `Creating case ${accession}`, () => {
+    if (sql(db, 'SELECT 1 FROM patients WHERE id = ?').get(input.patientId) === undefined) {
+      throw new DatabaseError('not_found', `There is no patient with id ${input.patientId}.`);
+    }
+    const clash = sql(db, 'SELECT id, accession FROM cases WHERE accession = ?').get(accession) as
+      | { id: number; accession: string }
+      | undefined;
+    if (clash !== undefined) {
+      throw new DatabaseError(
+        'duplicate',
+        `Accession number ${accession} is already used by case ${clash.id} (${clash.accession}). Check the number, or open that case.`,
+      );
+    }
+    const at = nowIso();
+    const { id } = sql(
+      db,
+      `INSERT INTO cases (patient_id, accession, specimen, folder, status, created_at) VALUES (?, ?, ?, ?, 'importing', ?) RETURNING id`,
+    ).get(input.patientId, accession, input.specimen, folder, at) as { id: number };
+    appendAudit(db, { actor, action: 'case_created', caseId: id, detail: { accession, specimen: input.specimen, folder, patientId: input.patientId } }, at);
+    return requireCase(db, id);
+  });
 }
 
 /** Throws DatabaseError 'not_found' when there is no such case. */
 export function getCase(db: MarrowDatabase, id: number): CaseRow {
-  return pending('getCase', db, id);
+  return read(`Reading case ${id}`, () => requireCase(db, id));
 }
 
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
+}
+
+const DEFAULT_PAGE = 200;
+
+/** Newest first. Counts use effective labels (see effective.ts). */
 export function listCases(db: MarrowDatabase, filter: CaseFilter): CaseListRow[] {
-  return pending('listCases', db, filter);
+  const where: string[] = [];
+  const params: Record<string, unknown> = {
+    limit: Math.max(0, Math.floor(filter.limit ?? DEFAULT_PAGE)),
+    offset: Math.max(0, Math.floor(filter.offset ?? 0)),
+  };
+  const search = filter.search?.trim();
+  if (search) {
+    // LIKE is case-insensitive for ASCII, which covers identifiers and accession numbers.
+    where.push(`(p.lab_id LIKE @search ESCAPE '\\' OR p.name LIKE @search ESCAPE '\\' OR c.accession LIKE @search ESCAPE '\\')`);
+    params.search = `%${escapeLike(search)}%`;
+  }
+  if (filter.status !== undefined) {
+    where.push('c.status = @status');
+    params.status = filter.status;
+  }
+  const text = `${CASE_SELECT} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
+    ORDER BY c.created_at DESC, c.id DESC LIMIT @limit OFFSET @offset`;
+  return read('Listing cases', () =>
+    (sql(db, text).all(params) as CaseDbRow[]).map((r) => {
+      const row = toRow(r);
+      const countsByClass = countsFor(db, row);
+      const progress = progressFor(db, row);
+      const latest = sql(db, 'SELECT signed_by, signed_at FROM sign_offs WHERE case_id = ? ORDER BY id DESC LIMIT 1').get(row.id) as
+        | { signed_by: string; signed_at: string }
+        | undefined;
+      return {
+        ...row,
+        cellCount: Object.values(countsByClass).reduce((a, b) => a + b, 0),
+        countsByClass,
+        flaggedUnreviewed: progress.flagged - progress.flaggedReviewed,
+        signedBy: latest?.signed_by ?? null,
+        signedAt: latest?.signed_at ?? null,
+      };
+    }),
+  );
 }
 
-/** importing → analysing → in_review, and in_review → analysing (re-run); 'signed' only via signCase/amendCase. */
+/** Effective counts of a case already read (no transaction of its own). */
+export function countsFor(db: MarrowDatabase, row: CaseRow): ClassCounts {
+  const counts: ClassCounts = {};
+  for (const r of sql(db, EFFECTIVE_COUNTS_SQL).all({ caseId: row.id, modelId: row.modelRowId }) as { label: string; n: number }[]) {
+    if (!isCellClassCode(r.label)) {
+      throw new DatabaseError('unknown_class', `Case ${row.accession} holds unknown cell class code "${r.label}".`);
+    }
+    counts[r.label] = r.n;
+  }
+  return counts;
+}
+
+export interface ProgressCounts {
+  flagged: number;
+  flaggedReviewed: number;
+  reviewed: number;
+  reclassified: number;
+}
+
+export function progressFor(db: MarrowDatabase, row: CaseRow): ProgressCounts {
+  return sql(db, REVIEW_PROGRESS_SQL).get({ caseId: row.id, modelId: row.modelRowId }) as ProgressCounts;
+}
+
+/**
+ * The lifecycle a person drives: importing → analysing → in_review, and in_review → analysing to re-run with
+ * another model. Signing and re-opening go through signCase/amendCase because they must leave a record.
+ */
+const NEXT_STATUS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = {
+  importing: ['analysing'],
+  analysing: ['in_review'],
+  in_review: ['analysing'],
+  signed: [],
+};
+
 export function setCaseStatus(db: MarrowDatabase, caseId: number, status: CaseStatus, actor: string): CaseRow {
-  return pending('setCaseStatus', db, caseId, status, actor);
+  return inTransaction(db, `Changing the status of case ${caseId}`, () => changeStatus(db, requireCase(db, caseId), status, actor));
+}
+
+function changeStatus(db: MarrowDatabase, row: CaseRow, status: CaseStatus, actor: string): CaseRow {
+  if (row.status === status) return row;
+  requireNotSigned(row, `changing its status`);
+  if (status === 'signed') {
+    throw new DatabaseError('constraint', `Case ${row.accession} is signed by signing it off (signCase), which records who signed.`);
+  }
+  if (!NEXT_STATUS[row.status].includes(status)) {
+    throw new DatabaseError('constraint', `Case ${row.accession} cannot go from ${row.status} to ${status}.`);
+  }
+  const at = nowIso();
+  if (status === 'in_review' && row.status === 'analysing') {
+    sql(db, 'UPDATE cases SET status = ?, analysed_at = ? WHERE id = ?').run(status, at, row.id);
+  } else {
+    sql(db, 'UPDATE cases SET status = ? WHERE id = ?').run(status, row.id);
+  }
+  appendAudit(db, { actor, action: 'case_status_changed', caseId: row.id, detail: { from: row.status, to: status } }, at);
+  return requireCase(db, row.id);
+}
+
+function changeModel(db: MarrowDatabase, row: CaseRow, modelRowId: number, actor: string): CaseRow {
+  requireNotSigned(row, 'changing its model');
+  if (sql(db, 'SELECT 1 FROM models WHERE id = ?').get(modelRowId) === undefined) {
+    throw new DatabaseError('not_found', `There is no registered model with row id ${modelRowId}.`);
+  }
+  if (row.modelRowId === modelRowId) return row;
+  const at = nowIso();
+  sql(db, 'UPDATE cases SET model_id = ? WHERE id = ?').run(modelRowId, row.id);
+  appendAudit(db, { actor, action: 'case_model_set', caseId: row.id, detail: { from: row.modelRowId, to: modelRowId } }, at);
+  return requireCase(db, row.id);
 }
 
 /** Makes modelRowId the model whose predictions count for the case (its "current model"). */
 export function setCaseModel(db: MarrowDatabase, input: { caseId: number; modelRowId: number; actor: string }): CaseRow {
-  return pending('setCaseModel', db, input);
+  return inTransaction(db, `Setting the model of case ${input.caseId}`, () =>
+    changeModel(db, requireCase(db, input.caseId), input.modelRowId, input.actor),
+  );
 }
 
-/** One transaction: set the case's current model and move it to 'analysing' (from importing or in_review). */
+/**
+ * One transaction: set the case's current model and move it to 'analysing' (from importing or in_review; a case
+ * already analysing stays so, which is how an interrupted analysis resumes).
+ */
 export function beginAnalysis(db: MarrowDatabase, input: { caseId: number; modelRowId: number; actor: string }): CaseRow {
-  return pending('beginAnalysis', db, input);
+  return inTransaction(db, `Starting analysis of case ${input.caseId}`, () => {
+    const row = changeModel(db, requireCase(db, input.caseId), input.modelRowId, input.actor);
+    return changeStatus(db, row, 'analysing', input.actor);
+  });
 }
 
 export interface SignCaseInput {
@@ -48,21 +248,103 @@ export interface SignCaseInput {
   summarySnapshot: string;
 }
 
-export function signCase(db: MarrowDatabase, input: SignCaseInput): { case: CaseRow; signOff: SignOffRow } {
-  return pending('signCase', db, input);
+interface SignOffDbRow {
+  id: number;
+  case_id: number;
+  signed_by: string;
+  role: string;
+  signed_at: string;
+  override_reason: string | null;
+  summary_snapshot: string;
 }
 
+const toSignOff = (r: SignOffDbRow): SignOffRow => ({
+  id: r.id,
+  caseId: r.case_id,
+  signedBy: r.signed_by,
+  role: r.role,
+  signedAt: r.signed_at,
+  overrideReason: r.override_reason,
+  summarySnapshot: r.summary_snapshot,
+});
+
+interface AmendmentDbRow {
+  id: number;
+  case_id: number;
+  sign_off_id: number;
+  amended_by: string;
+  reason: string;
+  amended_at: string;
+}
+
+const toAmendment = (r: AmendmentDbRow): AmendmentRow => ({
+  id: r.id,
+  caseId: r.case_id,
+  signOffId: r.sign_off_id,
+  by: r.amended_by,
+  reason: r.reason,
+  at: r.amended_at,
+});
+
+/** Records the sign-off and freezes the case (status 'signed'), together or not at all. */
+export function signCase(db: MarrowDatabase, input: SignCaseInput): { case: CaseRow; signOff: SignOffRow } {
+  const signedBy = requireText(input.signedBy, "signing person's name");
+  const role = requireText(input.role, "signing person's role");
+  const overrideReason = input.overrideReason?.trim() ? input.overrideReason.trim() : null;
+  try {
+    JSON.parse(input.summarySnapshot);
+  } catch (e) {
+    throw new DatabaseError('constraint', 'The summary snapshot to store with the sign-off is not valid JSON.', { cause: e });
+  }
+  return inTransaction(db, `Signing case ${input.caseId}`, () => {
+    const row = requireCase(db, input.caseId);
+    if (row.status === 'signed') throw new DatabaseError('signed_case', `Case ${row.accession} is already signed.`);
+    if (row.status !== 'in_review') {
+      throw new DatabaseError('constraint', `Case ${row.accession} is ${row.status}; only a case in review can be signed.`);
+    }
+    const at = nowIso();
+    const signOff = sql(
+      db,
+      `INSERT INTO sign_offs (case_id, signed_by, role, signed_at, override_reason, summary_snapshot) VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
+    ).get(row.id, signedBy, role, at, overrideReason, input.summarySnapshot) as SignOffDbRow;
+    sql(db, `UPDATE cases SET status = 'signed' WHERE id = ?`).run(row.id);
+    appendAudit(db, { actor: signedBy, action: 'case_signed', caseId: row.id, detail: { signOffId: signOff.id, role, overrideReason } }, at);
+    return { case: requireCase(db, row.id), signOff: toSignOff(signOff) };
+  });
+}
+
+/** Re-opens a signed case (back to in_review) with a recorded reason; the sign-off itself stays on record. */
 export function amendCase(
   db: MarrowDatabase,
   input: { caseId: number; by: string; reason: string },
 ): { case: CaseRow; amendment: AmendmentRow } {
-  return pending('amendCase', db, input);
+  const by = requireText(input.by, 'name of the person amending');
+  const reason = requireText(input.reason, 'reason for the amendment');
+  return inTransaction(db, `Amending case ${input.caseId}`, () => {
+    const row = requireCase(db, input.caseId);
+    if (row.status !== 'signed') {
+      throw new DatabaseError('constraint', `Case ${row.accession} is not signed (it is ${row.status}); there is nothing to amend.`);
+    }
+    const latest = sql(db, 'SELECT max(id) AS id FROM sign_offs WHERE case_id = ?').get(row.id) as { id: number };
+    const at = nowIso();
+    const amendment = sql(
+      db,
+      'INSERT INTO amendments (case_id, sign_off_id, amended_by, reason, amended_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
+    ).get(row.id, latest.id, by, reason, at) as AmendmentDbRow;
+    sql(db, `UPDATE cases SET status = 'in_review' WHERE id = ?`).run(row.id);
+    appendAudit(db, { actor: by, action: 'case_amended', caseId: row.id, detail: { amendmentId: amendment.id, signOffId: latest.id, reason } }, at);
+    return { case: requireCase(db, row.id), amendment: toAmendment(amendment) };
+  });
 }
 
 export function listSignOffs(db: MarrowDatabase, caseId: number): SignOffRow[] {
-  return pending('listSignOffs', db, caseId);
+  return read(`Reading the sign-offs of case ${caseId}`, () =>
+    (sql(db, 'SELECT * FROM sign_offs WHERE case_id = ? ORDER BY id').all(caseId) as SignOffDbRow[]).map(toSignOff),
+  );
 }
 
 export function listAmendments(db: MarrowDatabase, caseId: number): AmendmentRow[] {
-  return pending('listAmendments', db, caseId);
+  return read(`Reading the amendments of case ${caseId}`, () =>
+    (sql(db, 'SELECT * FROM amendments WHERE case_id = ? ORDER BY id').all(caseId) as AmendmentDbRow[]).map(toAmendment),
+  );
 }

@@ -1,30 +1,133 @@
 import type { ReviewProgress } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
-import type { MarrowDatabase } from './connection';
-import { pending } from './pending';
+import { countsFor, progressFor, requireCase } from './cases';
+import { read, sql, type MarrowDatabase } from './connection';
+import { DECIDED_CTE } from './effective';
+import { DatabaseError } from './errors';
+import { modelClasses } from './models';
 import type { CellRow, ClassCounts } from './types';
 
 export interface CellListQuery {
   caseId: number;
+  /** 'flagged': flagged cells, decided or not; 'unreviewed': flagged without a decision; 'all': every classified cell. */
   scope: 'flagged' | 'unreviewed' | 'all';
   predictedClass?: CellClassCode;
   effectiveClass?: CellClassCode;
   offset?: number;
+  /** Default 100. */
   limit?: number;
 }
 
+/** Effective label counts of the case (see effective.ts for which label counts). */
 export function effectiveCountsByClass(db: MarrowDatabase, caseId: number): ClassCounts {
-  return pending('effectiveCountsByClass', db, caseId);
-}
-
-export function listCells(db: MarrowDatabase, query: CellListQuery): { rows: CellRow[]; total: number } {
-  return pending('listCells', db, query);
-}
-
-export function getCell(db: MarrowDatabase, caseId: number, imageId: number): CellRow {
-  return pending('getCell', db, caseId, imageId);
+  return read(`Counting the cells of case ${caseId}`, () => countsFor(db, requireCase(db, caseId)));
 }
 
 export function reviewProgress(db: MarrowDatabase, caseId: number): ReviewProgress {
-  return pending('reviewProgress', db, caseId);
+  return read(`Reading the review progress of case ${caseId}`, () => progressFor(db, requireCase(db, caseId)));
+}
+
+interface CellDbRow {
+  image_id: number;
+  case_id: number;
+  relative_path: string;
+  model_id: number;
+  predicted_class: CellClassCode;
+  probabilities: string;
+  confidence: number;
+  flagged: number;
+  flag_reasons: string;
+  review_id: number | null;
+  label: CellClassCode | null;
+  reviewer: string | null;
+  reviewed_at: string | null;
+  note: string | null;
+}
+
+const CELL_FROM = `FROM predictions AS p
+  JOIN images AS i ON i.id = p.image_id
+  LEFT JOIN decided AS d ON d.image_id = p.image_id
+  LEFT JOIN reviews AS r ON r.id = d.review_id
+WHERE p.case_id = @caseId AND p.model_id = @modelId`;
+
+const CELL_COLUMNS = `p.image_id, p.case_id, i.relative_path, p.model_id, p.predicted_class, p.probabilities, p.confidence,
+  p.flagged, p.flag_reasons, r.id AS review_id, r.label, r.reviewer, r.created_at AS reviewed_at, r.note`;
+
+function toCell(r: CellDbRow, classes: CellClassCode[]): CellRow {
+  return {
+    imageId: r.image_id,
+    caseId: r.case_id,
+    relativePath: r.relative_path,
+    modelRowId: r.model_id,
+    predicted: r.predicted_class,
+    probabilities: JSON.parse(r.probabilities) as number[],
+    classes,
+    confidence: r.confidence,
+    flagged: r.flagged === 1,
+    flagReasons: JSON.parse(r.flag_reasons) as string[],
+    decision:
+      r.review_id === null || r.label === null
+        ? null
+        : { reviewId: r.review_id, label: r.label, reviewer: r.reviewer ?? '', at: r.reviewed_at ?? '', note: r.note },
+    effectiveLabel: r.label ?? r.predicted_class,
+  };
+}
+
+const DEFAULT_LIMIT = 100;
+
+/**
+ * A page of the case's classified cells (those with a prediction of the case's current model), most uncertain
+ * (lowest confidence) first, ties by image id so paging is stable.
+ */
+export function listCells(db: MarrowDatabase, query: CellListQuery): { rows: CellRow[]; total: number } {
+  return read(`Listing the cells of case ${query.caseId}`, () => {
+    const row = requireCase(db, query.caseId);
+    if (row.modelRowId === null) return { rows: [], total: 0 };
+    const conditions: string[] = [];
+    const params: Record<string, unknown> = {
+      caseId: row.id,
+      modelId: row.modelRowId,
+      limit: Math.max(0, Math.floor(query.limit ?? DEFAULT_LIMIT)),
+      offset: Math.max(0, Math.floor(query.offset ?? 0)),
+    };
+    if (query.scope === 'flagged' || query.scope === 'unreviewed') conditions.push('p.flagged = 1');
+    if (query.scope === 'unreviewed') conditions.push('d.image_id IS NULL');
+    if (query.predictedClass !== undefined) {
+      conditions.push('p.predicted_class = @predictedClass');
+      params.predictedClass = query.predictedClass;
+    }
+    if (query.effectiveClass !== undefined) {
+      conditions.push('coalesce(r.label, p.predicted_class) = @effectiveClass');
+      params.effectiveClass = query.effectiveClass;
+    }
+    const filter = conditions.map((c) => ` AND ${c}`).join('');
+    const total = (sql(db, `WITH ${DECIDED_CTE} SELECT count(*) AS n ${CELL_FROM}${filter}`).get(params) as { n: number }).n;
+    const classes = modelClasses(db, row.modelRowId);
+    const rows = (
+      sql(
+        db,
+        `WITH ${DECIDED_CTE} SELECT ${CELL_COLUMNS} ${CELL_FROM}${filter} ORDER BY p.confidence, p.image_id LIMIT @limit OFFSET @offset`,
+      ).all(params) as CellDbRow[]
+    ).map((r) => toCell(r, classes));
+    return { rows, total };
+  });
+}
+
+/** One cell as listCells shows it; 'not_found' when the image has no prediction of the case's model. */
+export function getCell(db: MarrowDatabase, caseId: number, imageId: number): CellRow {
+  return read(`Reading cell ${imageId} of case ${caseId}`, () => {
+    const row = requireCase(db, caseId);
+    const found =
+      row.modelRowId === null
+        ? undefined
+        : (sql(db, `WITH ${DECIDED_CTE} SELECT ${CELL_COLUMNS} ${CELL_FROM} AND p.image_id = @imageId`).get({
+            caseId,
+            modelId: row.modelRowId,
+            imageId,
+          }) as CellDbRow | undefined);
+    if (found === undefined || row.modelRowId === null) {
+      throw new DatabaseError('not_found', `Case ${row.accession} has no classified cell with image id ${imageId}.`);
+    }
+    return toCell(found, modelClasses(db, row.modelRowId));
+  });
 }

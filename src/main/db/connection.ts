@@ -146,3 +146,20 @@ export function read<T>(context: string, fn: () => T): T {
 export function nowIso(): string {
   return new Date().toISOString();
 }
+
+const statementCache = new WeakMap<Database.Database, Map<string, Database.Statement>>();
+
+/** A prepared statement, cached per connection (preparing costs more than running the small statements here). */
+export function sql(db: MarrowDatabase, text: string): Database.Statement {
+  let cache = statementCache.get(db.raw);
+  if (cache === undefined) {
+    cache = new Map();
+    statementCache.set(db.raw, cache);
+  }
+  let statement = cache.get(text);
+  if (statement === undefined) {
+    statement = db.raw.prepare(text);
+    cache.set(text, statement);
+  }
+  return statement;
+}

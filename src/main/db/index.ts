@@ -39,7 +39,7 @@ export {
   type ImageFile,
   type InsertImagesResult,
 } from './images';
-export { insertPredictions, type NewPrediction } from './predictions';
+export { insertPredictions, listPredictions, type NewPrediction } from './predictions';
 export { addReview, addReviews, retractLatestReview, listReviews, type NewReview } from './reviews';
 export { effectiveCountsByClass, listCells, getCell, reviewProgress, type CellListQuery } from './cells';
 export { caseAuditLog } from './audit';

@@ -1,6 +1,7 @@
-import type { CellClassCode } from '../../shared/cell-classes';
-import type { MarrowDatabase } from './connection';
-import { pending } from './pending';
+import { isCellClassCode, type CellClassCode } from '../../shared/cell-classes';
+import { appendAudit } from './audit';
+import { inTransaction, nowIso, read, sql, type MarrowDatabase } from './connection';
+import { DatabaseError } from './errors';
 import type { ModelRow } from './types';
 
 export interface ModelRegistration {
@@ -12,11 +13,87 @@ export interface ModelRegistration {
   classes: CellClassCode[];
 }
 
-/** Idempotent on sha256: the same model file always maps to the same row. */
-export function registerModel(db: MarrowDatabase, input: ModelRegistration): ModelRow {
-  return pending('registerModel', db, input);
+interface ModelDbRow {
+  id: number;
+  model_id: string;
+  version: string;
+  sha256: string;
+  name: string;
+  classes: string;
+  registered_at: string;
+}
+
+const toRow = (r: ModelDbRow): ModelRow => ({
+  id: r.id,
+  modelId: r.model_id,
+  version: r.version,
+  sha256: r.sha256,
+  name: r.name,
+  classes: JSON.parse(r.classes) as CellClassCode[],
+  registeredAt: r.registered_at,
+});
+
+const SHA256 = /^[0-9a-f]{64}$/;
+
+/**
+ * Idempotent on sha256: the same model file always maps to the same row. The same file registered with
+ * different metadata is refused, because stored probability vectors are read in the registered class order.
+ */
+export function registerModel(db: MarrowDatabase, input: ModelRegistration, actor = 'system'): ModelRow {
+  const sha256 = input.sha256.toLowerCase();
+  if (!SHA256.test(sha256)) {
+    throw new DatabaseError('constraint', `Model ${input.modelId}: "${input.sha256}" is not a SHA-256 hex digest.`);
+  }
+  for (const code of input.classes as readonly unknown[]) {
+    if (!isCellClassCode(code)) {
+      throw new DatabaseError('unknown_class', `Model ${input.modelId} declares unknown cell class code "${String(code)}" (not a Matek 2021 code).`);
+    }
+  }
+  if (new Set(input.classes).size !== input.classes.length || input.classes.length < 2) {
+    throw new DatabaseError('constraint', `Model ${input.modelId} must declare at least two distinct classes (got ${input.classes.join(', ')}).`);
+  }
+  return inTransaction(db, `Registering model ${input.modelId} ${input.version}`, () => {
+    const existing = sql(db, 'SELECT * FROM models WHERE sha256 = ?').get(sha256) as ModelDbRow | undefined;
+    if (existing !== undefined) {
+      const row = toRow(existing);
+      if (row.modelId !== input.modelId || row.version !== input.version || row.classes.join(',') !== input.classes.join(',')) {
+        throw new DatabaseError(
+          'duplicate',
+          `The model file ${sha256.slice(0, 12)}… is already registered as ${row.modelId} ${row.version} with classes ` +
+            `${row.classes.join(',')}; it cannot be registered again as ${input.modelId} ${input.version}.`,
+        );
+      }
+      return row;
+    }
+    const at = nowIso();
+    const created = sql(
+      db,
+      'INSERT INTO models (model_id, version, sha256, name, classes, class_count, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *',
+    ).get(input.modelId, input.version, sha256, input.name, JSON.stringify(input.classes), input.classes.length, at) as ModelDbRow;
+    appendAudit(db, { actor, action: 'model_registered', caseId: null, detail: { modelRowId: created.id, modelId: input.modelId, version: input.version, sha256 } }, at);
+    return toRow(created);
+  });
 }
 
 export function getModel(db: MarrowDatabase, modelRowId: number): ModelRow {
-  return pending('getModel', db, modelRowId);
+  const row = read(`Reading model ${modelRowId}`, () => sql(db, 'SELECT * FROM models WHERE id = ?').get(modelRowId) as ModelDbRow | undefined);
+  if (row === undefined) throw new DatabaseError('not_found', `There is no registered model with row id ${modelRowId}.`);
+  return toRow(row);
+}
+
+/** Model rows are immutable, so the parsed class list is cached per connection and row id. */
+const classCache = new WeakMap<MarrowDatabase['raw'], Map<number, CellClassCode[]>>();
+
+export function modelClasses(db: MarrowDatabase, modelRowId: number): CellClassCode[] {
+  let cache = classCache.get(db.raw);
+  if (cache === undefined) {
+    cache = new Map();
+    classCache.set(db.raw, cache);
+  }
+  let classes = cache.get(modelRowId);
+  if (classes === undefined) {
+    classes = getModel(db, modelRowId).classes;
+    cache.set(modelRowId, classes);
+  }
+  return classes;
 }

@@ -1,5 +1,6 @@
-import type { MarrowDatabase } from './connection';
-import { pending } from './pending';
+import { appendAudit } from './audit';
+import { inTransaction, nowIso, read, sql, type MarrowDatabase } from './connection';
+import { DatabaseError } from './errors';
 import type { PatientRow } from './types';
 
 export interface PatientUpsert {
@@ -11,10 +12,79 @@ export interface PatientUpsert {
   actor?: string;
 }
 
+interface PatientDbRow {
+  id: number;
+  lab_id: string;
+  name: string | null;
+  birth_date: string | null;
+  created_at: string;
+}
+
+const toRow = (r: PatientDbRow): PatientRow => ({
+  id: r.id,
+  labId: r.lab_id,
+  name: r.name,
+  birthDate: r.birth_date,
+  createdAt: r.created_at,
+});
+
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}$/;
+
+function isCalendarDate(value: string): boolean {
+  if (!ISO_DATE.test(value)) return false;
+  const parsed = new Date(`${value}T00:00:00Z`);
+  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === value;
+}
+
+/**
+ * Finds the patient by lab identifier, creating it if new. A name or birth date given for an existing patient
+ * replaces the stored one (recorded in the audit log); an omitted one leaves it as it is.
+ */
 export function upsertPatient(db: MarrowDatabase, input: PatientUpsert): PatientRow {
-  return pending('upsertPatient', db, input);
+  const labId = input.labId.trim();
+  if (labId === '') throw new DatabaseError('constraint', 'The patient identifier is empty; enter the lab’s patient ID.');
+  const name = input.name === undefined ? undefined : input.name.trim() === '' ? null : input.name.trim();
+  const birthDate = input.birthDate === undefined || input.birthDate === '' ? undefined : input.birthDate;
+  if (birthDate !== undefined && !isCalendarDate(birthDate)) {
+    throw new DatabaseError('constraint', `The birth date "${birthDate}" is not a date of the form YYYY-MM-DD.`);
+  }
+  const actor = input.actor ?? 'system';
+  return inTransaction(db, `Saving patient ${labId}`, () => {
+    const at = nowIso();
+    const existing = sql(db, 'SELECT * FROM patients WHERE lab_id = ?').get(labId) as PatientDbRow | undefined;
+    if (existing === undefined) {
+      const created = sql(
+        db,
+        'INSERT INTO patients (lab_id, name, birth_date, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
+      ).get(labId, name ?? null, birthDate ?? null, at, at) as PatientDbRow;
+      appendAudit(db, { actor, action: 'patient_saved', caseId: null, detail: { patientId: created.id, labId, created: true } }, at);
+      return toRow(created);
+    }
+    const nextName = name === undefined ? existing.name : name;
+    const nextBirth = birthDate === undefined ? existing.birth_date : birthDate;
+    if (nextName === existing.name && nextBirth === existing.birth_date) return toRow(existing);
+    const updated = sql(db, 'UPDATE patients SET name = ?, birth_date = ?, updated_at = ? WHERE id = ? RETURNING *').get(
+      nextName,
+      nextBirth,
+      at,
+      existing.id,
+    ) as PatientDbRow;
+    appendAudit(
+      db,
+      {
+        actor,
+        action: 'patient_saved',
+        caseId: null,
+        detail: { patientId: existing.id, labId, before: { name: existing.name, birthDate: existing.birth_date }, after: { name: nextName, birthDate: nextBirth } },
+      },
+      at,
+    );
+    return toRow(updated);
+  });
 }
 
 export function getPatient(db: MarrowDatabase, id: number): PatientRow {
-  return pending('getPatient', db, id);
+  const row = read(`Reading patient ${id}`, () => sql(db, 'SELECT * FROM patients WHERE id = ?').get(id) as PatientDbRow | undefined);
+  if (row === undefined) throw new DatabaseError('not_found', `There is no patient with id ${id}.`);
+  return toRow(row);
 }

@@ -1,33 +1,142 @@
-import type { CellClassCode } from '../../shared/cell-classes';
-import type { MarrowDatabase } from './connection';
-import { pending } from './pending';
+import { isCellClassCode, type CellClassCode } from '../../shared/cell-classes';
+import { appendAudit } from './audit';
+import { requireCase } from './cases';
+import { inTransaction, nowIso, read, sql, type MarrowDatabase } from './connection';
+import { DatabaseError } from './errors';
 import type { ReviewRow } from './types';
 
 export interface NewReview {
   caseId: number;
   imageId: number;
+  /** Equal to the prediction to confirm it, different to reclassify. */
   label: CellClassCode;
   reviewer: string;
   note?: string;
 }
 
+interface ReviewDbRow {
+  id: number;
+  case_id: number;
+  image_id: number;
+  kind: 'decision' | 'retraction';
+  label: CellClassCode | null;
+  retracts_review_id: number | null;
+  reviewer: string;
+  note: string | null;
+  created_at: string;
+}
+
+const toRow = (r: ReviewDbRow): ReviewRow => ({
+  id: r.id,
+  caseId: r.case_id,
+  imageId: r.image_id,
+  kind: r.kind,
+  label: r.label,
+  reviewer: r.reviewer,
+  note: r.note,
+  retractsReviewId: r.retracts_review_id,
+  createdAt: r.created_at,
+});
+
+function validate(input: NewReview): { reviewer: string; note: string | null } {
+  if (!isCellClassCode(input.label)) {
+    throw new DatabaseError('unknown_class', `Review of image ${input.imageId}: unknown cell class code "${String(input.label)}" (not a Matek 2021 code).`);
+  }
+  const reviewer = input.reviewer.trim();
+  if (reviewer === '') throw new DatabaseError('constraint', `Review of image ${input.imageId}: the reviewer's name is empty.`);
+  const note = input.note?.trim() ? input.note.trim() : null;
+  return { reviewer, note };
+}
+
+function insertDecisions(db: MarrowDatabase, inputs: readonly NewReview[]): ReviewRow[] {
+  const checked = inputs.map((input) => ({ input, ...validate(input) }));
+  const caseIds = [...new Set(inputs.map((i) => i.caseId))];
+  for (const caseId of caseIds) {
+    const row = requireCase(db, caseId);
+    if (row.status === 'signed') {
+      throw new DatabaseError('signed_case', `Case ${row.accession} is signed; amend it (with a reason) before changing a cell's label.`);
+    }
+  }
+  const insert = sql(
+    db,
+    `INSERT INTO reviews (case_id, image_id, kind, label, reviewer, note, created_at) VALUES (?, ?, 'decision', ?, ?, ?, ?) RETURNING *`,
+  );
+  const at = nowIso();
+  return checked.map(({ input, reviewer, note }) => {
+    const created = toRow(insert.get(input.caseId, input.imageId, input.label, reviewer, note, at) as ReviewDbRow);
+    appendAudit(
+      db,
+      { actor: reviewer, action: 'review_added', caseId: input.caseId, detail: { reviewId: created.id, imageId: input.imageId, label: input.label, note } },
+      at,
+    );
+    return created;
+  });
+}
+
+/** Appends a human decision for a cell; refused ('signed_case') on a signed case. */
 export function addReview(db: MarrowDatabase, input: NewReview): ReviewRow {
-  return pending('addReview', db, input);
+  return inTransaction(db, `Recording the review of image ${input.imageId}`, () => insertDecisions(db, [input])[0]!);
 }
 
-/** "Confirm all shown": every decision in one transaction. */
+/** "Confirm all shown": every decision in one transaction, all or none. */
 export function addReviews(db: MarrowDatabase, inputs: readonly NewReview[]): ReviewRow[] {
-  return pending('addReviews', db, inputs);
+  if (inputs.length === 0) return [];
+  return inTransaction(db, `Recording ${inputs.length} reviews`, () => insertDecisions(db, inputs));
 }
 
-/** Undo: appends a retraction of the latest active decision on the cell; 'not_found' when there is none. */
+/**
+ * Undo: appends a retraction of the cell's latest decision that is still in force (whoever made it; the
+ * retraction records who undid it). Repeated undos walk back through earlier decisions to the prediction.
+ * 'not_found' when the cell has no decision in force.
+ */
 export function retractLatestReview(
   db: MarrowDatabase,
   input: { caseId: number; imageId: number; reviewer: string },
 ): ReviewRow {
-  return pending('retractLatestReview', db, input);
+  const reviewer = input.reviewer.trim();
+  if (reviewer === '') throw new DatabaseError('constraint', `Undo on image ${input.imageId}: the reviewer's name is empty.`);
+  return inTransaction(db, `Undoing the review of image ${input.imageId}`, () => {
+    const row = requireCase(db, input.caseId);
+    if (row.status === 'signed') {
+      throw new DatabaseError('signed_case', `Case ${row.accession} is signed; amend it (with a reason) before changing a cell's label.`);
+    }
+    const latest = sql(
+      db,
+      `SELECT r.* FROM reviews AS r
+       WHERE r.case_id = ? AND r.image_id = ? AND r.kind = 'decision'
+         AND NOT EXISTS (SELECT 1 FROM reviews AS x WHERE x.retracts_review_id = r.id)
+       ORDER BY r.id DESC LIMIT 1`,
+    ).get(input.caseId, input.imageId) as ReviewDbRow | undefined;
+    if (latest === undefined) {
+      throw new DatabaseError('not_found', `Image ${input.imageId} of case ${row.accession} has no review to undo.`);
+    }
+    const at = nowIso();
+    const created = toRow(
+      sql(
+        db,
+        `INSERT INTO reviews (case_id, image_id, kind, retracts_review_id, reviewer, created_at) VALUES (?, ?, 'retraction', ?, ?, ?) RETURNING *`,
+      ).get(input.caseId, input.imageId, latest.id, reviewer, at) as ReviewDbRow,
+    );
+    appendAudit(
+      db,
+      {
+        actor: reviewer,
+        action: 'review_retracted',
+        caseId: input.caseId,
+        detail: { reviewId: created.id, retracts: latest.id, imageId: input.imageId, label: latest.label, by: latest.reviewer },
+      },
+      at,
+    );
+    return created;
+  });
 }
 
+/** The full review history (decisions and retractions), oldest first; of one cell when imageId is given. */
 export function listReviews(db: MarrowDatabase, caseId: number, imageId?: number): ReviewRow[] {
-  return pending('listReviews', db, caseId, imageId);
+  return read(`Reading the reviews of case ${caseId}`, () =>
+    (imageId === undefined
+      ? (sql(db, 'SELECT * FROM reviews WHERE case_id = ? ORDER BY id').all(caseId) as ReviewDbRow[])
+      : (sql(db, 'SELECT * FROM reviews WHERE case_id = ? AND image_id = ? ORDER BY id').all(caseId, imageId) as ReviewDbRow[])
+    ).map(toRow),
+  );
 }
