@@ -7,7 +7,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, isAbsolute, join, relative, resolve } from 'node:path';
-import type { ApiResult } from '../../shared/api';
+import type { ApiErrorKind, ApiResult } from '../../shared/api';
 import { API_HTTP_PREFIX } from '../../shared/shell';
 import { dispatch } from '../ipc/dispatch';
 import { isApiMethod } from '../ipc/validate';
@@ -92,7 +92,8 @@ function sendText(response: ServerResponse, status: number, message: string, hea
   response.end(message);
 }
 
-function apiError(response: ServerResponse, status: number, kind: 'validation' | 'not_found', message: string, field?: string): void {
+/** Every answer under /api/ is an ApiResult, refusals included, so the renderer's transport always has a message. */
+function apiError(response: ServerResponse, status: number, kind: ApiErrorKind, message: string, field?: string): void {
   sendJson(response, status, { ok: false, error: field === undefined ? { kind, message } : { kind, message, field } });
 }
 
@@ -114,14 +115,15 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
 
   async function handleApi(request: IncomingMessage, response: ServerResponse, method: string): Promise<void> {
     if (request.method !== 'POST') {
-      sendText(response, 405, 'API calls use POST.', { Allow: 'POST' });
+      response.setHeader('Allow', 'POST');
+      apiError(response, 405, 'validation', 'API calls use POST.');
       return;
     }
     // A page from another origin open in the same browser could otherwise POST here (a "simple" request needs no
     // preflight); browsers always send Origin on cross-origin POSTs.
     const requestOrigin = request.headers.origin;
     if (requestOrigin !== undefined && !ownOrigins().includes(requestOrigin)) {
-      sendText(response, 403, 'Cross-origin API calls are refused.');
+      apiError(response, 403, 'internal', `API calls from another origin (${requestOrigin.slice(0, 100)}) are refused.`);
       return;
     }
     if (!isApiMethod(method)) {

@@ -1,0 +1,75 @@
+// Set-up shared by the service and HTTP-host integration tests: the real service on a temp SQLite file, the tiny
+// real ONNX model and real crops copied into a temp case folder.
+import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { AnalysisProgress, MarrowApi } from '../../../src/shared/api';
+import { createMarrowService, type MarrowService } from '../../../src/main/service/marrow-service';
+
+export const REPO = resolve(import.meta.dirname, '../../..');
+export const TINY_MODEL = join(REPO, 'test/fixtures/models/tiny');
+export const GOOD_CROPS = join(REPO, 'test/fixtures/crops/good');
+
+/**
+ * The fixture crops by true class (from their file names): ART, BLA, EOS, LYT, MON, NGS, NIF, PMO at the top level
+ * and BLA, EOS, LYT in slide-2/ — 11 cells.
+ */
+export const TRUE_LABELS: Readonly<Record<string, string>> = Object.freeze({
+  'ART_00002.jpg': 'ART',
+  'BLA_00001.jpg': 'BLA',
+  'EOS_00001.jpg': 'EOS',
+  'LYT_00001.jpg': 'LYT',
+  'MON_00002.jpg': 'MON',
+  'NGS_00001.jpg': 'NGS',
+  'NIF_00003.jpg': 'NIF',
+  'PMO_00001.jpg': 'PMO',
+  'slide-2/BLA_00002.jpg': 'BLA',
+  'slide-2/EOS_00002.png': 'EOS',
+  'slide-2/LYT_00003.jpg': 'LYT',
+});
+
+export interface ServiceFixture {
+  root: string;
+  service: MarrowService;
+  /** A fresh copy of the fixture crops, one per call. */
+  caseFolder(name: string): string;
+  dispose(): Promise<void>;
+}
+
+export function startService(prefix: string, options: { cellImageUrl?: (c: number, i: number) => string } = {}): ServiceFixture {
+  const root = mkdtempSync(join(tmpdir(), `marrowcount-${prefix}-`));
+  const service = createMarrowService(
+    {
+      databasePath: join(root, 'data', 'marrowcount.sqlite'),
+      modelDir: TINY_MODEL,
+      reportsDir: join(root, 'reports'),
+      cellImageUrl: options.cellImageUrl ?? ((c, i) => `marrowcell://cell/${c}/${i}`),
+      appVersion: '0.0.0-test',
+    },
+    { analysis: { batchSize: 4, intraOpThreads: 1 } },
+  );
+  return {
+    root,
+    service,
+    caseFolder(name) {
+      const folder = join(root, 'cases', name);
+      cpSync(GOOD_CROPS, folder, { recursive: true });
+      return folder;
+    },
+    async dispose() {
+      await service.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Polls the analysis as the renderer does until it leaves the running phases. */
+export async function waitForAnalysis(api: MarrowApi, caseId: number): Promise<AnalysisProgress> {
+  for (;;) {
+    const progress = await api.getAnalysisProgress(caseId);
+    if (progress && progress.phase !== 'importing' && progress.phase !== 'classifying') return progress;
+    await sleep(50);
+  }
+}
