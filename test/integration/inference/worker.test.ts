@@ -2,7 +2,7 @@
 // CLI run it: the worker opens its own connection to the SQLite file, the test reads the results from another.
 import { cpSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import sharp from 'sharp';
+import sharp, { type Sharp } from 'sharp';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { AnalysisProgress } from '../../../src/shared/api';
 import { closeDatabase, createCase, getCase, listCells, listImportFailures, openDatabase, upsertPatient } from '../../../src/main/db';
@@ -17,7 +17,7 @@ afterEach(() => temps.splice(0).forEach((t) => t.remove()));
 /** Distinct crops (flipped and rotated copies of the good ones), so a run has many batches to cancel among. */
 async function addVariants(folder: string): Promise<number> {
   const files = (await listCropFiles(GOOD_CROPS)).filter((f) => f.relativePath.endsWith('.jpg'));
-  const variants: [string, (s: sharp.Sharp) => sharp.Sharp][] = [
+  const variants: [string, (s: Sharp) => Sharp][] = [
     ['flip', (s) => s.flip()],
     ['flop', (s) => s.flop()],
     ['r90', (s) => s.rotate(90)],
