@@ -1,0 +1,95 @@
+// What the browser end-to-end tests share: the real service on a temp database, the loopback HTTP host serving the
+// BUILT renderer (out/renderer, from `npm run build`), and Debian's Chromium driven by playwright-core.
+import { cpSync, existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { chromium, type Browser, type Page } from 'playwright-core';
+import { CELL_HTTP_PREFIX, startHttpHost, type HttpHost } from '../../src/main/http/serve-api';
+import { createMarrowService, type MarrowService } from '../../src/main/service/marrow-service';
+
+export const REPO = resolve(import.meta.dirname, '../..');
+export const RENDERER_DIR = join(REPO, 'out', 'renderer');
+export const SCREENSHOTS = join(REPO, 'test-results', 'screenshots');
+export const CHROMIUM = '/usr/bin/chromium';
+
+const BUNDLED_MODEL = join(REPO, 'resources', 'models', 'marrowcount-ref');
+const TINY_MODEL = join(REPO, 'test', 'fixtures', 'models', 'tiny');
+const DEMO_CASE = join(REPO, 'resources', 'demo', 'case-001');
+const FIXTURE_CROPS = join(REPO, 'test', 'fixtures', 'crops', 'good');
+
+/** The bundled model once it is installed; until then the tiny fixture model (random weights) stands in. */
+export function modelForTests(): { dir: string; bundled: boolean } {
+  return existsSync(join(BUNDLED_MODEL, 'model.json')) ? { dir: BUNDLED_MODEL, bundled: true } : { dir: TINY_MODEL, bundled: false };
+}
+
+export interface Harness {
+  root: string;
+  service: MarrowService;
+  host: HttpHost;
+  browser: Browser;
+  /** The folder a technician types into the new-case form. */
+  caseFolder: string;
+  model: { dir: string; bundled: boolean };
+  newPage(): Promise<{ page: Page; pageErrors: Error[] }>;
+  close(): Promise<void>;
+}
+
+export async function startHarness(prefix: string): Promise<Harness> {
+  if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
+    throw new Error(`No built renderer at ${RENDERER_DIR}: run \`npm run build\` before the end-to-end tests (npm test does).`);
+  }
+  const root = mkdtempSync(join(tmpdir(), `marrowcount-e2e-${prefix}-`));
+  // The demo case is used where it lies (the app only reads a case folder); the fixture crops are copied.
+  let caseFolder = DEMO_CASE;
+  if (!existsSync(DEMO_CASE)) {
+    caseFolder = join(root, 'case-folder');
+    cpSync(FIXTURE_CROPS, caseFolder, { recursive: true });
+  }
+  const model = modelForTests();
+  const service = createMarrowService({
+    databasePath: join(root, 'data', 'marrowcount.sqlite'),
+    modelDir: model.dir,
+    reportsDir: join(root, 'reports'),
+    cellImageUrl: (caseId, imageId) => `${CELL_HTTP_PREFIX}${caseId}/${imageId}`,
+    appVersion: '0.1.0-e2e',
+  });
+  const host = await startHttpHost({ service, rendererDir: RENDERER_DIR, port: 0, host: '127.0.0.1' });
+  const browser = await chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+  });
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  return {
+    root,
+    service,
+    host,
+    browser,
+    caseFolder,
+    model,
+    async newPage() {
+      const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: false });
+      const page = await context.newPage();
+      const pageErrors: Error[] = [];
+      page.on('pageerror', (error) => pageErrors.push(error));
+      page.on('response', (response) => {
+        if (response.status() >= 400) console.log(`[browser] HTTP ${response.status()} for ${response.url()}`);
+      });
+      page.on('console', (message) => {
+        if (message.type() === 'error') console.log(`[browser console] ${message.text()}`);
+      });
+      return { page, pageErrors };
+    },
+    async close() {
+      await browser.close();
+      await host.close();
+      await service.close();
+      rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  const path = join(SCREENSHOTS, `${name}.png`);
+  await page.screenshot({ path, fullPage: true });
+  return path;
+}

@@ -1,0 +1,193 @@
+// A technician's whole job in the built renderer, in Debian's Chromium, against the real service, database and
+// model over the loopback HTTP host: create a case by typing the folder path, watch the analysis finish, read the
+// differential, reclassify three cells and confirm two from the keyboard, see the counts change, sign off, save the
+// PDF and read it back with pdftotext. Screenshots of each screen go to test-results/screenshots/.
+import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CELL_CLASSES, type CellClassCode } from '../../src/shared/cell-classes';
+import { screenshot, startHarness, type Harness } from './harness';
+
+const PATIENT_ID = 'MRN-E2E-0042';
+const ACCESSION = 'BM-E2E-0042';
+const TECHNICIAN = 'Alex Technician';
+const SIGNER = 'Dr Sam Haematologist';
+
+/** Keys of the review grid (src/renderer/src/review/keymap.ts, also shown in the on-screen legend). */
+const KEY: Partial<Record<CellClassCode, string>> = { BLA: 'b', LYT: 'l' };
+
+const byTestId = (page: Page, id: string) => page.getByTestId(id);
+
+/** A class's count as the differential screen shows it: NDC classes in the main table, ART/NIF/KSC in the excluded one. */
+async function shownCount(page: Page, code: CellClassCode): Promise<number> {
+  const inTable = byTestId(page, CELL_CLASSES[code].inNucleatedDifferential ? `class-count-${code}` : `excluded-count-${code}`);
+  return Number((await inTable.innerText()).trim());
+}
+
+async function shownCounts(page: Page): Promise<Record<string, number>> {
+  const counts: Record<string, number> = {};
+  for (const code of Object.keys(CELL_CLASSES) as CellClassCode[]) counts[code] = await shownCount(page, code);
+  return counts;
+}
+
+describe('technician workflow in Chromium', () => {
+  let h: Harness;
+  let page: Page;
+  let pageErrors: Error[];
+
+  beforeAll(async () => {
+    h = await startHarness('workflow');
+    console.log(`e2e: model ${h.model.dir}${h.model.bundled ? '' : ' (tiny fixture: the bundled model is not installed yet)'}; case folder ${h.caseFolder}`);
+    ({ page, pageErrors } = await h.newPage());
+  });
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  it('does the whole job from an empty case list to a signed PDF report', async () => {
+    await page.goto(`${h.host.url}/`);
+    await byTestId(page, 'cases-screen').waitFor();
+    await byTestId(page, 'cases-empty').waitFor();
+    await screenshot(page, '01-cases-empty');
+
+    // New case: a blank submit names the required fields; then fill the form as a technician would.
+    await byTestId(page, 'nav-new-case').click();
+    await byTestId(page, 'new-case-screen').waitFor();
+    await byTestId(page, 'new-case-submit').click();
+    await byTestId(page, 'new-case-error-labId').waitFor();
+    await screenshot(page, '02-new-case-required-fields');
+    await byTestId(page, 'new-case-patient-id').fill(PATIENT_ID);
+    await byTestId(page, 'new-case-patient-name').fill('Doe, Jane');
+    await byTestId(page, 'new-case-birth-date').fill('1958-03-14');
+    await byTestId(page, 'new-case-accession').fill(ACCESSION);
+    await byTestId(page, 'new-case-specimen').selectOption('bone_marrow_aspirate');
+    // A mistyped folder is refused by the service with the field named.
+    await byTestId(page, 'new-case-folder').fill(`${h.caseFolder}-typo`);
+    await byTestId(page, 'new-case-submit').click();
+    await expect.poll(() => byTestId(page, 'new-case-error-folder').innerText()).toContain('does not exist');
+    await screenshot(page, '03-new-case-folder-error');
+    await byTestId(page, 'new-case-folder').fill(h.caseFolder);
+    await byTestId(page, 'new-case-submit').click();
+
+    // Analysis: progress until done, then the differential.
+    await byTestId(page, 'analysis-screen').waitFor();
+    await screenshot(page, '04-analysis');
+    const differentialOrButton = page.locator('[data-testid="differential-screen"], [data-testid="analysis-open-differential"]');
+    await differentialOrButton.first().waitFor({ timeout: 120_000 });
+    if (await byTestId(page, 'analysis-open-differential').isVisible()) {
+      await expect.poll(() => byTestId(page, 'analysis-phase').innerText()).toMatch(/complete/i);
+      await screenshot(page, '05-analysis-complete');
+      await byTestId(page, 'analysis-open-differential').click();
+    }
+    await byTestId(page, 'differential-screen').waitFor();
+    await byTestId(page, 'class-count-BLA').waitFor();
+
+    const caseId = (await h.service.listCases({ search: ACCESSION }))[0]!.id;
+    const truth = await h.service.getDifferential(caseId);
+    const ndcShown = Number((await byTestId(page, 'ndc-total').innerText()).trim());
+    expect(ndcShown).toBe(truth.differential.nucleatedDifferentialCount);
+    const before = await shownCounts(page);
+    const totalBefore = Object.values(before).reduce((a, b) => a + b, 0);
+    expect(totalBefore).toBe((await h.service.getCase(caseId)).cellCount);
+    await screenshot(page, '06-differential');
+
+    // Review flagged cells from the keyboard. The reviewer's name is asked for once (Settings is empty).
+    await byTestId(page, 'review-start').click();
+    await byTestId(page, 'review-screen').waitFor();
+    const prompt = byTestId(page, 'reviewer-prompt');
+    await prompt.waitFor();
+    await screenshot(page, '07-reviewer-prompt');
+    await byTestId(page, 'reviewer-prompt-name').fill(TECHNICIAN);
+    await byTestId(page, 'reviewer-prompt-role').fill('Biomedical scientist');
+    await byTestId(page, 'reviewer-prompt-save').click();
+    await prompt.waitFor({ state: 'detached' });
+    await byTestId(page, 'review-grid').waitFor();
+    await byTestId(page, 'review-grid').focus();
+
+    const selectedTile = page.locator('[data-testid^="cell-tile-"][data-selected="true"]');
+    const reclassified: { imageId: number; from: CellClassCode; to: CellClassCode }[] = [];
+    for (let i = 0; i < 3; i++) {
+      const imageId = Number((await selectedTile.getAttribute('data-testid'))!.replace('cell-tile-', ''));
+      const from = (await byTestId(page, `cell-predicted-${imageId}`).innerText()).trim().slice(0, 3) as CellClassCode;
+      const to: CellClassCode = from === 'BLA' ? 'LYT' : 'BLA';
+      await page.keyboard.press(KEY[to]!);
+      await expect.poll(() => byTestId(page, `cell-decision-${imageId}`).innerText()).toContain(to);
+      reclassified.push({ imageId, from, to });
+    }
+    const confirmed: number[] = [];
+    for (let i = 0; i < 2; i++) {
+      const imageId = Number((await selectedTile.getAttribute('data-testid'))!.replace('cell-tile-', ''));
+      await page.keyboard.press('Enter');
+      await expect.poll(() => byTestId(page, `cell-decision-${imageId}`).innerText()).toContain('Confirmed');
+      confirmed.push(imageId);
+    }
+    await screenshot(page, '08-review');
+
+    // The stored decisions are the ones made on screen, by the named reviewer.
+    const stored = (await h.service.listCells({ caseId, scope: 'all', limit: 1000 })).cells;
+    for (const r of reclassified) expect(stored.find((c) => c.imageId === r.imageId)?.decision).toMatchObject({ label: r.to, reviewer: TECHNICIAN });
+    for (const id of confirmed) {
+      const cell = stored.find((c) => c.imageId === id)!;
+      expect(cell.decision).toMatchObject({ label: cell.predicted, reviewer: TECHNICIAN });
+    }
+
+    // Back on the differential the counts moved by exactly the three reclassifications; confirmations change nothing.
+    await byTestId(page, 'review-back-differential').click();
+    await byTestId(page, 'differential-screen').waitFor();
+    const expected = { ...before };
+    for (const r of reclassified) {
+      expected[r.from] = (expected[r.from] ?? 0) - 1;
+      expected[r.to] = (expected[r.to] ?? 0) + 1;
+    }
+    await expect.poll(() => shownCounts(page)).toEqual(expected);
+    const ndcAfter = (Object.keys(expected) as CellClassCode[]).filter((c) => CELL_CLASSES[c].inNucleatedDifferential).reduce((sum, c) => sum + (expected[c] ?? 0), 0);
+    const blastsAfter = (expected['BLA'] ?? 0) + (expected['FGC'] ?? 0);
+    expect(Number((await byTestId(page, 'ndc-total').innerText()).trim())).toBe(ndcAfter);
+    expect((await byTestId(page, 'blast-percentage').innerText()).trim()).toBe(`${((blastsAfter / ndcAfter) * 100).toFixed(1)}%`);
+    await screenshot(page, '09-differential-after-review');
+
+    // Sign-off: refused while flagged cells are unreviewed, with the reason; signed with an override reason.
+    await byTestId(page, 'case-tab-signoff').click();
+    await byTestId(page, 'signoff-screen').waitFor();
+    await byTestId(page, 'signoff-reviewer').fill(SIGNER);
+    await byTestId(page, 'signoff-role').fill('Consultant haematologist');
+    const unreviewed = (await h.service.getCase(caseId)).flaggedUnreviewed;
+    if (unreviewed > 0) {
+      await byTestId(page, 'signoff-submit').click();
+      await expect.poll(() => byTestId(page, 'signoff-refusal').innerText()).toContain(`${unreviewed} flagged cell`);
+      await screenshot(page, '10-signoff-refused');
+      await byTestId(page, 'signoff-override-reason').fill('Remaining flagged cells reviewed at the microscope');
+      await byTestId(page, 'signoff-override-submit').click();
+    } else {
+      await byTestId(page, 'signoff-submit').click();
+    }
+    await expect.poll(() => byTestId(page, 'signoff-status').innerText()).toContain(SIGNER);
+    await expect.poll(() => byTestId(page, 'case-status-badge').innerText()).toMatch(/signed/i);
+    await screenshot(page, '11-signed');
+
+    // The PDF: saved by the service, read back as text.
+    await byTestId(page, 'report-save-pdf').click();
+    const savedPath = (await byTestId(page, 'report-saved-path').innerText()).trim();
+    expect(existsSync(savedPath)).toBe(true);
+    await screenshot(page, '12-report-saved');
+    const text = execFileSync('pdftotext', ['-layout', savedPath, '-'], { encoding: 'utf8' });
+    expect(text).toContain(ACCESSION);
+    expect(text).toContain(PATIENT_ID);
+    expect(text).toContain(SIGNER);
+    expect(text).not.toMatch(/DRAFT/);
+    expect(text).toContain(`${((blastsAfter / ndcAfter) * 100).toFixed(1)}%`);
+
+    // The case list shows the signed case; About shows the model and the data attributions.
+    await byTestId(page, 'nav-cases').click();
+    await byTestId(page, `case-row-${caseId}`).waitFor();
+    await expect.poll(() => byTestId(page, `case-status-${caseId}`).innerText()).toMatch(/signed/i);
+    await screenshot(page, '13-cases-signed');
+    await byTestId(page, 'nav-about').click();
+    await byTestId(page, 'about-dialog').waitFor();
+    await expect.poll(() => byTestId(page, 'about-attributions').innerText()).toContain('Matek');
+    await screenshot(page, '14-about');
+
+    expect(pageErrors.map((e) => e.message)).toEqual([]);
+  });
+});
