@@ -77,7 +77,7 @@ export function renderText(summary: AnalysisSummary): string {
   if (summary.failures.length > 0) {
     lines.push('');
     lines.push(`Failed files (${summary.failures.length}), not counted:`);
-    for (const f of summary.failures) lines.push(`  - ${f.reason}`);
+    for (const f of summary.failures) lines.push(`  - ${f.reason.startsWith(f.file) ? f.reason : `${f.file}: ${f.reason}`}`);
   }
   if (summary.reportPath) {
     lines.push('');
