@@ -2,7 +2,7 @@ import type { ReviewProgress } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
 import { countsFor, progressFor, requireCase } from './cases';
 import { read, sql, type MarrowDatabase } from './connection';
-import { DECIDED_CTE } from './effective';
+import { CELL_TOTAL_SQL } from './effective';
 import { DatabaseError } from './errors';
 import { modelClasses } from './models';
 import type { CellRow, ClassCounts } from './types';
@@ -44,14 +44,16 @@ interface CellDbRow {
   note: string | null;
 }
 
-const CELL_FROM = `FROM predictions AS p
-  JOIN images AS i ON i.id = p.image_id
-  LEFT JOIN decided AS d ON d.image_id = p.image_id
-  LEFT JOIN reviews AS r ON r.id = d.review_id
+// Paging runs on predictions and decisions only; the page's 'limit' rows are then joined to images and reviews.
+const PAGE_FROM = `FROM predictions AS p LEFT JOIN current_decisions AS d ON d.image_id = p.image_id
 WHERE p.case_id = @caseId AND p.model_id = @modelId`;
 
-const CELL_COLUMNS = `p.image_id, p.case_id, i.relative_path, p.model_id, p.predicted_class, p.probabilities, p.confidence,
-  p.flagged, p.flag_reasons, r.id AS review_id, r.label, r.reviewer, r.created_at AS reviewed_at, r.note`;
+const CELL_SELECT = `SELECT p.image_id, p.case_id, i.relative_path, p.model_id, p.predicted_class, p.probabilities, p.confidence,
+  p.flagged, p.flag_reasons, r.id AS review_id, r.label, r.reviewer, r.created_at AS reviewed_at, r.note
+FROM predictions AS p
+  JOIN images AS i ON i.id = p.image_id
+  LEFT JOIN current_decisions AS d ON d.image_id = p.image_id
+  LEFT JOIN reviews AS r ON r.id = d.review_id`;
 
 function toCell(r: CellDbRow, classes: CellClassCode[]): CellRow {
   return {
@@ -87,27 +89,25 @@ export function listCells(db: MarrowDatabase, query: CellListQuery): { rows: Cel
     const params: Record<string, unknown> = {
       caseId: row.id,
       modelId: row.modelRowId,
-      limit: Math.max(0, Math.floor(query.limit ?? DEFAULT_LIMIT)),
-      offset: Math.max(0, Math.floor(query.offset ?? 0)),
+      predictedClass: query.predictedClass ?? null,
+      effectiveClass: query.effectiveClass ?? null,
+      flaggedOnly: query.scope === 'all' ? 0 : 1,
+      includeDecided: query.scope === 'unreviewed' ? 0 : 1,
     };
-    if (query.scope === 'flagged' || query.scope === 'unreviewed') conditions.push('p.flagged = 1');
+    if (query.scope !== 'all') conditions.push('p.flagged = 1');
     if (query.scope === 'unreviewed') conditions.push('d.image_id IS NULL');
-    if (query.predictedClass !== undefined) {
-      conditions.push('p.predicted_class = @predictedClass');
-      params.predictedClass = query.predictedClass;
-    }
-    if (query.effectiveClass !== undefined) {
-      conditions.push('coalesce(r.label, p.predicted_class) = @effectiveClass');
-      params.effectiveClass = query.effectiveClass;
-    }
+    if (query.predictedClass !== undefined) conditions.push('p.predicted_class = @predictedClass');
+    if (query.effectiveClass !== undefined) conditions.push('coalesce(d.label, p.predicted_class) = @effectiveClass');
     const filter = conditions.map((c) => ` AND ${c}`).join('');
-    const total = (sql(db, `WITH ${DECIDED_CTE} SELECT count(*) AS n ${CELL_FROM}${filter}`).get(params) as { n: number }).n;
+    const total = (sql(db, CELL_TOTAL_SQL).get(params) as { n: number }).n;
+    const page = { ...params, limit: Math.max(0, Math.floor(query.limit ?? DEFAULT_LIMIT)), offset: Math.max(0, Math.floor(query.offset ?? 0)) };
     const classes = modelClasses(db, row.modelRowId);
     const rows = (
       sql(
         db,
-        `WITH ${DECIDED_CTE} SELECT ${CELL_COLUMNS} ${CELL_FROM}${filter} ORDER BY p.confidence, p.image_id LIMIT @limit OFFSET @offset`,
-      ).all(params) as CellDbRow[]
+        `WITH page AS (SELECT p.id ${PAGE_FROM}${filter} ORDER BY p.confidence, p.image_id LIMIT @limit OFFSET @offset)
+         ${CELL_SELECT} WHERE p.id IN (SELECT id FROM page) ORDER BY p.confidence, p.image_id`,
+      ).all(page) as CellDbRow[]
     ).map((r) => toCell(r, classes));
     return { rows, total };
   });
@@ -120,11 +120,9 @@ export function getCell(db: MarrowDatabase, caseId: number, imageId: number): Ce
     const found =
       row.modelRowId === null
         ? undefined
-        : (sql(db, `WITH ${DECIDED_CTE} SELECT ${CELL_COLUMNS} ${CELL_FROM} AND p.image_id = @imageId`).get({
-            caseId,
-            modelId: row.modelRowId,
-            imageId,
-          }) as CellDbRow | undefined);
+        : (sql(db, `${CELL_SELECT} WHERE p.image_id = ? AND p.model_id = ? AND p.case_id = ?`).get(imageId, row.modelRowId, caseId) as
+            | CellDbRow
+            | undefined);
     if (found === undefined || row.modelRowId === null) {
       throw new DatabaseError('not_found', `Case ${row.accession} has no classified cell with image id ${imageId}.`);
     }

@@ -1,47 +1,62 @@
 // The SQL that decides a cell's effective label, shared by every query that counts or lists cells.
 //
-// A cell's current human decision is its latest 'decision' review that no 'retraction' withdrew. Its effective
-// label is that decision's label, else the prediction of the case's current model (cases.model_id). Parameters:
-// @caseId, and @modelId = the case's model_id (NULL before analysis: then no prediction counts).
+// A cell's decision in force is its latest 'decision' review that no 'retraction' withdrew; the table
+// current_decisions holds it, maintained by triggers on reviews. The effective label is that decision's label,
+// else the prediction of the case's current model (cases.model_id). Cells without a prediction of that model are
+// not listed or counted (before analysis, or while a re-analysis has not reached them).
+//
+// Every query here costs O(decisions of the case), not O(cells): the model's own counts come from
+// prediction_counts (maintained by a trigger on predictions) and are corrected by the decisions.
+// Parameters: @caseId, @modelId (the case's model_id; NULL before analysis, when nothing counts).
 
-/** CTE `decided(image_id, review_id)`: one row per cell of @caseId with a current decision. */
-export const DECIDED_CTE = `decided AS (
-  SELECT r.image_id AS image_id, max(r.id) AS review_id
-  FROM reviews AS r
-  WHERE r.case_id = @caseId AND r.kind = 'decision'
-    AND NOT EXISTS (SELECT 1 FROM reviews AS x WHERE x.retracts_review_id = r.id)
-  GROUP BY r.image_id
-)`;
-
-/**
- * Effective counts per class, computed as the model's counts corrected by the human decisions: the first term
- * reads only the covering index predictions_case_model_class, so the cost grows with the number of decisions, not
- * the number of cells.
- */
-export const EFFECTIVE_COUNTS_SQL = `WITH ${DECIDED_CTE}
+/** Rows (label, n) with n > 0. */
+export const EFFECTIVE_COUNTS_SQL = `
 SELECT label, sum(n) AS n FROM (
-  SELECT p.predicted_class AS label, count(*) AS n
-  FROM predictions AS p WHERE p.case_id = @caseId AND p.model_id = @modelId
-  GROUP BY p.predicted_class
+  SELECT predicted_class AS label, cells AS n
+  FROM prediction_counts WHERE case_id = @caseId AND model_id = @modelId
   UNION ALL
   SELECT p.predicted_class AS label, -count(*) AS n
-  FROM decided AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
+  FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
+  WHERE d.case_id = @caseId
   GROUP BY p.predicted_class
   UNION ALL
-  SELECT r.label AS label, count(*) AS n
-  FROM decided AS d JOIN reviews AS r ON r.id = d.review_id
-  GROUP BY r.label
+  SELECT d.label AS label, count(*) AS n
+  FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
+  WHERE d.case_id = @caseId
+  GROUP BY d.label
 )
 GROUP BY label
 HAVING sum(n) <> 0`;
 
-export const REVIEW_PROGRESS_SQL = `WITH ${DECIDED_CTE}
+export const REVIEW_PROGRESS_SQL = `
 SELECT
-  (SELECT count(*) FROM predictions WHERE case_id = @caseId AND model_id = @modelId AND flagged = 1) AS flagged,
-  (SELECT count(*) FROM decided AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
-     WHERE p.flagged = 1) AS flaggedReviewed,
-  (SELECT count(*) FROM decided) AS reviewed,
-  (SELECT count(*) FROM decided AS d
-     JOIN reviews AS r ON r.id = d.review_id
-     JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
-     WHERE r.label <> p.predicted_class) AS reclassified`;
+  (SELECT coalesce(sum(flagged), 0) FROM prediction_counts WHERE case_id = @caseId AND model_id = @modelId) AS flagged,
+  (SELECT count(*) FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
+     WHERE d.case_id = @caseId AND p.flagged = 1) AS flaggedReviewed,
+  (SELECT count(*) FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
+     WHERE d.case_id = @caseId) AS reviewed,
+  (SELECT count(*) FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
+     WHERE d.case_id = @caseId AND d.label <> p.predicted_class) AS reclassified`;
+
+/**
+ * The number of cells listCells would return without paging, also in O(decisions):
+ *   total = (model's cells matching the filters) − (decided ones among them) + (decided cells matching the filters)
+ * where an effective-class filter matches an undecided cell by its predicted class and a decided one by its label,
+ * and the last term is dropped for the 'unreviewed' scope. Extra parameters: @flaggedOnly (0/1),
+ * @includeDecided (0/1), @predictedClass and @effectiveClass (NULL = no filter).
+ */
+export const CELL_TOTAL_SQL = `
+SELECT
+  (SELECT coalesce(sum(CASE WHEN @flaggedOnly = 1 THEN flagged ELSE cells END), 0) FROM prediction_counts
+     WHERE case_id = @caseId AND model_id = @modelId
+       AND (@predictedClass IS NULL OR predicted_class = @predictedClass)
+       AND (@effectiveClass IS NULL OR predicted_class = @effectiveClass))
+  - (SELECT count(*) FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
+     WHERE d.case_id = @caseId AND (@flaggedOnly = 0 OR p.flagged = 1)
+       AND (@predictedClass IS NULL OR p.predicted_class = @predictedClass)
+       AND (@effectiveClass IS NULL OR p.predicted_class = @effectiveClass))
+  + (CASE WHEN @includeDecided = 0 THEN 0 ELSE
+      (SELECT count(*) FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
+       WHERE d.case_id = @caseId AND (@flaggedOnly = 0 OR p.flagged = 1)
+         AND (@predictedClass IS NULL OR p.predicted_class = @predictedClass)
+         AND (@effectiveClass IS NULL OR d.label = @effectiveClass)) END) AS n`;

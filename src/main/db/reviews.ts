@@ -102,10 +102,7 @@ export function retractLatestReview(
     }
     const latest = sql(
       db,
-      `SELECT r.* FROM reviews AS r
-       WHERE r.case_id = ? AND r.image_id = ? AND r.kind = 'decision'
-         AND NOT EXISTS (SELECT 1 FROM reviews AS x WHERE x.retracts_review_id = r.id)
-       ORDER BY r.id DESC LIMIT 1`,
+      `SELECT r.* FROM current_decisions AS d JOIN reviews AS r ON r.id = d.review_id WHERE d.case_id = ? AND d.image_id = ?`,
     ).get(input.caseId, input.imageId) as ReviewDbRow | undefined;
     if (latest === undefined) {
       throw new DatabaseError('not_found', `Image ${input.imageId} of case ${row.accession} has no review to undo.`);
