@@ -111,15 +111,15 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
   const signed = caseRow.status === 'signed';
   const signOff = signed ? (signOffs[signOffs.length - 1] ?? null) : null;
 
-  // Reviewers and the latest review time, from the decisions in force (a retracted decision no longer counts).
+  // Reviewers and the latest review time, from the review history: every decision that was not undone. (A
+  // decision later replaced by another still records who looked at the cell.)
+  const reviews = listReviews(db, caseId);
+  const retracted = new Set(reviews.flatMap((r) => (r.kind === 'retraction' && r.retractsReviewId !== null ? [r.retractsReviewId] : [])));
   const latestByReviewer = new Map<string, string>();
-  let cellsClassified = 0;
-  for (const cell of allCells(db, caseId)) {
-    cellsClassified++;
-    const decision = cell.decision;
-    if (decision === null) continue;
-    const seen = latestByReviewer.get(decision.reviewer);
-    if (seen === undefined || decision.at > seen) latestByReviewer.set(decision.reviewer, decision.at);
+  for (const review of reviews) {
+    if (review.kind !== 'decision' || retracted.has(review.id)) continue;
+    const seen = latestByReviewer.get(review.reviewer);
+    if (seen === undefined || review.createdAt > seen) latestByReviewer.set(review.reviewer, review.createdAt);
   }
   const roleOf = (name: string): string | null => {
     const own = signOffs.filter((s) => s.signedBy === name);
@@ -146,7 +146,8 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
     signedAt: signOff?.signedAt ?? null,
     differential,
     review: {
-      cellsClassified,
+      // Every classified cell has exactly one effective label, so the differential's total is the classified count.
+      cellsClassified: differential.totalCellsCounted,
       flagged: progress.flagged,
       flaggedReviewed: progress.flaggedReviewed,
       reviewed: progress.reviewed,
@@ -298,7 +299,8 @@ export function caseExportJson(db: MarrowDatabase, caseId: number, options: { ap
     importFailures: listImportFailures(db, caseId),
     audit: caseAuditLog(db, caseId),
   };
-  return `${JSON.stringify(document, null, 2)}\n`;
+  // Compact: a 20,000-cell case is ~8 MB compact and ~21 MB indented, and it is read by programs, not people.
+  return `${JSON.stringify(document)}\n`;
 }
 
 /** Writes one export of the case: per-class CSV, per-cell CSV or the whole case as JSON. */
