@@ -21,6 +21,9 @@ let mainWindow: BrowserWindow | null = null;
 let service: MarrowService | null = null;
 
 app.setName('MarrowCount');
+// A separate data folder (database, settings) for tests and for a second lab profile; must precede 'ready'.
+const userDataOverride = process.env['MARROWCOUNT_USER_DATA'];
+if (userDataOverride) app.setPath('userData', userDataOverride);
 // Must precede 'ready': privileged schemes are fixed when the first session starts.
 registerCellSchemeAsPrivileged();
 
