@@ -1,10 +1,19 @@
 import { StrictMode } from 'react';
 import { createRoot } from 'react-dom/client';
+import { App } from './App';
+import { MessagesProvider } from './components/MessagesProvider';
+import { SettingsProvider } from './hooks/SettingsProvider';
+import './styles/app.css';
 
 const container = document.getElementById('root');
 if (!container) throw new Error('index.html has no #root element');
+
 createRoot(container).render(
   <StrictMode>
-    <h1>MarrowCount</h1>
+    <MessagesProvider>
+      <SettingsProvider>
+        <App />
+      </SettingsProvider>
+    </MessagesProvider>
   </StrictMode>,
 );

@@ -1,0 +1,116 @@
+import { useCallback, useEffect, useState } from 'react';
+import type { CaseDetail, CaseSummary } from '../../shared/api';
+import { getShell } from './api';
+import { ErrorBoundary } from './components/ErrorBoundary';
+import { useMessages } from './components/messages';
+import { caseRoute, routeToHash } from './navigation/route';
+import { useRoute } from './navigation/useRoute';
+import { AboutDialog } from './screens/AboutDialog';
+import { CaseScreen, type MenuRequest } from './screens/CaseScreen';
+import { CasesScreen } from './screens/CasesScreen';
+import { NewCaseScreen } from './screens/NewCaseScreen';
+import { SettingsDialog } from './screens/SettingsDialog';
+import { useSettings } from './hooks/settings';
+import type { MenuCommand } from './global';
+
+type DialogName = 'about' | 'settings' | null;
+
+export function App() {
+  const [route, navigate] = useRoute();
+  const { settings } = useSettings();
+  const { notify } = useMessages();
+  const [dialog, setDialog] = useState<DialogName>(null);
+  const [menuRequest, setMenuRequest] = useState<MenuRequest | null>(null);
+  const [followCase, setFollowCase] = useState<number | null>(null);
+  const openCaseId = route.screen === 'case' ? route.caseId : null;
+
+  const onMenu = useCallback(
+    (command: MenuCommand) => {
+      switch (command) {
+        case 'new-case':
+          navigate({ screen: 'new-case' });
+          break;
+        case 'about':
+          setDialog('about');
+          break;
+        case 'save-report':
+        case 'print':
+          if (openCaseId === null) notify('Open a case first.');
+          else setMenuRequest((current) => ({ command, sequence: (current?.sequence ?? 0) + 1 }));
+          break;
+      }
+    },
+    [navigate, notify, openCaseId],
+  );
+
+  useEffect(() => {
+    const shell = getShell();
+    if (typeof shell?.onMenu !== 'function') return undefined;
+    const unsubscribe = shell.onMenu(onMenu);
+    return typeof unsubscribe === 'function' ? unsubscribe : undefined;
+  }, [onMenu]);
+
+  const openCase = (summary: CaseSummary) => {
+    const running = summary.status === 'importing' || summary.status === 'analysing';
+    setFollowCase(running ? summary.id : null);
+    navigate(caseRoute(summary.id, running ? 'analysis' : 'differential'));
+  };
+
+  const created = (detail: CaseDetail) => {
+    setFollowCase(detail.id);
+    navigate(caseRoute(detail.id, 'analysis'));
+  };
+
+  return (
+    <div className="app" data-testid="app">
+      <header className="topbar">
+        <a className="brand" href={routeToHash({ screen: 'cases' })}>
+          MarrowCount
+        </a>
+        {settings !== null && settings.labName !== '' && <span className="topbar-lab">{settings.labName}</span>}
+        <nav className="topbar-nav" aria-label="Main">
+          <button
+            type="button"
+            className={route.screen === 'cases' ? 'nav nav-active' : 'nav'}
+            data-testid="nav-cases"
+            onClick={() => navigate({ screen: 'cases' })}
+          >
+            Cases
+          </button>
+          <button
+            type="button"
+            className={route.screen === 'new-case' ? 'nav nav-active' : 'nav'}
+            data-testid="nav-new-case"
+            onClick={() => navigate({ screen: 'new-case' })}
+          >
+            New case
+          </button>
+          <button type="button" className="nav" data-testid="nav-settings" onClick={() => setDialog('settings')}>
+            Settings
+          </button>
+          <button type="button" className="nav" data-testid="nav-about" onClick={() => setDialog('about')}>
+            About
+          </button>
+        </nav>
+        <span className="topbar-reviewer">{settings?.reviewerName ? `Reviewer: ${settings.reviewerName}` : ''}</span>
+      </header>
+      <main className="content">
+        <ErrorBoundary resetKey={routeToHash(route)}>
+          {route.screen === 'cases' && <CasesScreen onOpen={openCase} onNew={() => navigate({ screen: 'new-case' })} />}
+          {route.screen === 'new-case' && <NewCaseScreen onCreated={created} onCancel={() => navigate({ screen: 'cases' })} />}
+          {route.screen === 'case' && (
+            <CaseScreen
+              key={route.caseId}
+              route={route}
+              navigate={navigate}
+              menuRequest={menuRequest}
+              followAnalysis={followCase === route.caseId}
+            />
+          )}
+        </ErrorBoundary>
+      </main>
+      {dialog === 'about' && <AboutDialog onClose={() => setDialog(null)} />}
+      {dialog === 'settings' && <SettingsDialog onClose={() => setDialog(null)} />}
+    </div>
+  );
+}

@@ -1,0 +1,69 @@
+import { useCallback, useMemo, useRef, useState, type ReactNode } from 'react';
+import { errorText, MessagesContext, type Messages } from './messages';
+
+interface ShownError {
+  id: number;
+  text: string;
+  detail: string | null;
+}
+
+const NOTICE_MS = 4000;
+
+export function MessagesProvider({ children }: { children: ReactNode }) {
+  const [errors, setErrors] = useState<ShownError[]>([]);
+  const [notice, setNotice] = useState<string | null>(null);
+  const nextId = useRef(1);
+  const noticeTimer = useRef<number | undefined>(undefined);
+
+  const reportError = useCallback((error: unknown, context?: string) => {
+    // Logged as well as shown: the banner can be dismissed, the console keeps the stack for a bug report.
+    console.error(context ?? 'Error', error);
+    const text = context !== undefined ? `${context}: ${errorText(error)}` : errorText(error);
+    const detail =
+      typeof error === 'object' && error !== null && 'detail' in error && typeof error.detail === 'string'
+        ? error.detail
+        : null;
+    const id = nextId.current++;
+    // The same failure repeated (a polling error) is shown once.
+    setErrors((current) => (current.some((shown) => shown.text === text) ? current : [...current, { id, text, detail }]));
+  }, []);
+
+  const notify = useCallback((text: string) => {
+    window.clearTimeout(noticeTimer.current);
+    setNotice(text);
+    noticeTimer.current = window.setTimeout(() => setNotice(null), NOTICE_MS);
+  }, []);
+
+  const messages = useMemo<Messages>(() => ({ reportError, notify }), [reportError, notify]);
+
+  return (
+    <MessagesContext.Provider value={messages}>
+      {errors.length > 0 && (
+        <div className="banner-stack">
+          {errors.map((error) => (
+            <div key={error.id} className="banner banner-error" role="alert" data-testid="error-banner">
+              <span className="banner-text" data-testid="error-banner-message">
+                {error.text}
+                {error.detail !== null && <span className="banner-detail">{error.detail}</span>}
+              </span>
+              <button
+                type="button"
+                className="button-quiet"
+                data-testid="error-banner-dismiss"
+                onClick={() => setErrors((current) => current.filter((shown) => shown.id !== error.id))}
+              >
+                Dismiss
+              </button>
+            </div>
+          ))}
+        </div>
+      )}
+      {notice !== null && (
+        <div className="notice" role="status" data-testid="notice">
+          {notice}
+        </div>
+      )}
+      {children}
+    </MessagesContext.Provider>
+  );
+}

@@ -1,0 +1,79 @@
+import { memo } from 'react';
+import type { CellView } from '../../../shared/api';
+import { CELL_CLASSES } from '../../../shared/cell-classes';
+import { keyForClass } from './keymap';
+
+export type TileState = 'idle' | 'saving' | 'failed';
+
+interface Props {
+  cell: CellView;
+  selected: boolean;
+  state: TileState;
+  onSelect: (imageId: number) => void;
+}
+
+function percent(probability: number): string {
+  return `${Math.round(probability * 100)}%`;
+}
+
+export const CellTile = memo(function CellTile({ cell, selected, state, onSelect }: Props) {
+  const decided = cell.decision !== null;
+  const changed = decided && cell.decision?.label !== cell.predicted;
+  const runnerUp = cell.top[1];
+  const classes = ['tile'];
+  if (selected) classes.push('tile-selected');
+  if (decided) classes.push(changed ? 'tile-reclassified' : 'tile-confirmed');
+  if (state === 'saving') classes.push('tile-saving');
+  if (state === 'failed') classes.push('tile-failed');
+  return (
+    <div
+      className={classes.join(' ')}
+      role="gridcell"
+      aria-selected={selected}
+      data-selected={selected ? 'true' : 'false'}
+      data-testid={`cell-tile-${cell.imageId}`}
+      onClick={() => onSelect(cell.imageId)}
+    >
+      <img
+        src={cell.imageUrl}
+        alt={`Cell ${cell.file}, predicted ${CELL_CLASSES[cell.predicted].name}`}
+        width={180}
+        height={180}
+        draggable={false}
+        data-testid={`cell-image-${cell.imageId}`}
+      />
+      <div className="tile-text">
+        <div className="tile-prediction" data-testid={`cell-predicted-${cell.imageId}`}>
+          <span className="code">{cell.predicted}</span> {CELL_CLASSES[cell.predicted].name}
+        </div>
+        <div className="tile-confidence" data-testid={`cell-confidence-${cell.imageId}`}>
+          {percent(cell.confidence)}
+          {runnerUp !== undefined && (
+            <span className="muted">
+              {' '}
+              · {runnerUp.code} {percent(runnerUp.probability)}
+            </span>
+          )}
+        </div>
+        {cell.decision !== null ? (
+          <div className={changed ? 'tile-decision decision-changed' : 'tile-decision'} data-testid={`cell-decision-${cell.imageId}`}>
+            {changed ? `→ ${cell.decision.label} ${CELL_CLASSES[cell.decision.label].name}` : '✓ Confirmed'}
+            <span className="muted"> · {cell.decision.reviewer}</span>
+          </div>
+        ) : (
+          <div className="tile-hint" data-testid={`cell-key-hint-${cell.imageId}`}>
+            Enter confirms · <kbd>{keyForClass(cell.predicted)}</kbd> = {cell.predicted}
+            {runnerUp !== undefined && (
+              <>
+                {' '}
+                · <kbd>{keyForClass(runnerUp.code)}</kbd> = {runnerUp.code}
+              </>
+            )}
+          </div>
+        )}
+        {state === 'saving' && <div className="tile-status">Saving…</div>}
+        {state === 'failed' && <div className="tile-status tile-status-failed">Not saved — see message</div>}
+      </div>
+    </div>
+  );
+});

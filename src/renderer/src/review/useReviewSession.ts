@@ -1,0 +1,288 @@
+// The review grid's state and actions. Every decision is sent at once and awaited in order (one queue), so fast
+// typing never reorders or drops decisions; a failed save marks its tile and reports the cell by name.
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { CellClassCode } from '../../../shared/cell-classes';
+import type { CellPage, CellView } from '../../../shared/api';
+import { getApi } from '../api';
+import { useMessages } from '../components/messages';
+import type { ReviewScope } from '../navigation/route';
+import { moveSelection, nextAfterDecision } from './grid';
+import type { Direction } from './keymap';
+import { nextPageOffset, previousPageOffset, replaceCells } from './paging';
+import type { TileState } from './CellTile';
+
+export const PAGE_SIZE = 40;
+
+interface Options {
+  caseId: number;
+  scope: ReviewScope;
+  cellClass: CellClassCode | null;
+  reviewer: string;
+  /** Signed cases are read-only. */
+  locked: boolean;
+  /** Called after every saved change, to refresh the figures. */
+  onChanged: () => void;
+}
+
+export interface ReviewSession {
+  cells: CellView[];
+  total: number;
+  offset: number;
+  loading: boolean;
+  selected: number;
+  tileStates: ReadonlyMap<number, TileState>;
+  canUndo: boolean;
+  select: (imageId: number) => void;
+  move: (direction: Direction, columns: number) => void;
+  decide: (label: CellClassCode | 'predicted') => void;
+  confirmAllShown: () => void;
+  undo: () => void;
+  nextPage: () => void;
+  previousPage: () => void;
+}
+
+export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, onChanged }: Options): ReviewSession {
+  const { reportError, notify } = useMessages();
+  const [page, setPage] = useState<CellPage>({ cells: [], total: 0 });
+  const [offset, setOffset] = useState(0);
+  const [loading, setLoading] = useState(true);
+  const [selected, setSelected] = useState(0);
+  const [tileStates, setTileStates] = useState<ReadonlyMap<number, TileState>>(new Map());
+  const [undoDepth, setUndoDepth] = useState(0);
+
+  // Refs mirror state for the queued tasks, which run after the render that created them.
+  const cellsRef = useRef<CellView[]>([]);
+  const selectedRef = useRef(0);
+  const savingRef = useRef(new Set<number>());
+  const undoStack = useRef<number[][]>([]);
+  const queue = useRef<Promise<void>>(Promise.resolve());
+  const generation = useRef(0);
+  const onChangedRef = useRef(onChanged);
+  useEffect(() => {
+    onChangedRef.current = onChanged;
+  });
+
+  const setCells = useCallback((update: (cells: CellView[]) => CellView[]) => {
+    cellsRef.current = update(cellsRef.current);
+    setPage((current) => ({ ...current, cells: cellsRef.current }));
+  }, []);
+
+  const setSelection = useCallback((index: number) => {
+    selectedRef.current = index;
+    setSelected(index);
+  }, []);
+
+  const setTile = useCallback((ids: readonly number[], state: TileState) => {
+    for (const id of ids) {
+      if (state === 'saving') savingRef.current.add(id);
+      else savingRef.current.delete(id);
+    }
+    setTileStates((current) => {
+      const next = new Map(current);
+      for (const id of ids) {
+        if (state === 'idle') next.delete(id);
+        else next.set(id, state);
+      }
+      return next;
+    });
+  }, []);
+
+  const enqueue = useCallback((task: () => Promise<void>) => {
+    // Each task reports its own errors; the chain itself never rejects, so one failure does not stop the next.
+    queue.current = queue.current.then(task, task);
+  }, []);
+
+  const fetchPage = useCallback(
+    async (at: number): Promise<CellPage> => {
+      // Decisions still being saved must reach the server before the next page is chosen from it.
+      await queue.current;
+      return getApi().listCells({
+        caseId,
+        scope,
+        ...(cellClass !== null ? (scope === 'all' ? { effectiveClass: cellClass } : { predictedClass: cellClass }) : {}),
+        offset: at,
+        limit: PAGE_SIZE,
+      });
+    },
+    [caseId, scope, cellClass],
+  );
+
+  // Settles one page request: only the latest request may change what is shown.
+  const settle = useCallback(
+    (mine: number, at: number, outcome: { page: CellPage } | { error: unknown }) => {
+      if (mine !== generation.current) return;
+      setLoading(false);
+      if ('error' in outcome) {
+        reportError(outcome.error, 'Loading the cells');
+        return;
+      }
+      cellsRef.current = outcome.page.cells;
+      setPage(outcome.page);
+      setOffset(at);
+      selectedRef.current = 0;
+      setSelected(0);
+    },
+    [reportError],
+  );
+
+  const load = useCallback(
+    (at: number) => {
+      const mine = ++generation.current;
+      setLoading(true);
+      fetchPage(at).then(
+        (result) => settle(mine, at, { page: result }),
+        (error: unknown) => settle(mine, at, { error }),
+      );
+    },
+    [fetchPage, settle],
+  );
+
+  useEffect(() => {
+    const mine = ++generation.current;
+    fetchPage(0).then(
+      (result) => settle(mine, 0, { page: result }),
+      (error: unknown) => settle(mine, 0, { error }),
+    );
+    return () => {
+      generation.current += 1;
+    };
+  }, [fetchPage, settle]);
+
+  const guard = useCallback((): boolean => {
+    if (locked) {
+      notify('This case is signed. Amend it to change decisions.');
+      return false;
+    }
+    if (reviewer.trim() === '') {
+      notify('Enter the reviewer name first (Settings).');
+      return false;
+    }
+    return true;
+  }, [locked, reviewer, notify]);
+
+  const decide = useCallback(
+    (label: CellClassCode | 'predicted') => {
+      if (!guard()) return;
+      const index = selectedRef.current;
+      const cell = cellsRef.current[index];
+      if (cell === undefined || savingRef.current.has(cell.imageId)) return;
+      const chosen = label === 'predicted' ? cell.predicted : label;
+      setTile([cell.imageId], 'saving');
+      const decided = cellsRef.current.map(
+        (other) => other.imageId === cell.imageId || other.decision !== null || savingRef.current.has(other.imageId),
+      );
+      setSelection(nextAfterDecision(index, decided));
+      enqueue(async () => {
+        try {
+          const updated = await getApi().reviewCell({ caseId, imageId: cell.imageId, label: chosen, reviewer });
+          setCells((cells) => replaceCells(cells, [updated]));
+          undoStack.current.push([cell.imageId]);
+          setUndoDepth(undoStack.current.length);
+          setTile([cell.imageId], 'idle');
+          onChangedRef.current();
+        } catch (error) {
+          setTile([cell.imageId], 'failed');
+          reportError(error, `Cell ${cell.file}: the decision ${chosen} was NOT saved`);
+        }
+      });
+    },
+    [guard, caseId, reviewer, enqueue, setCells, setSelection, setTile, reportError],
+  );
+
+  const confirmAllShown = useCallback(() => {
+    if (!guard()) return;
+    // Only undecided cells: confirming a reclassified cell would silently revert the reviewer's decision.
+    const targets = cellsRef.current.filter((cell) => cell.decision === null && !savingRef.current.has(cell.imageId));
+    if (targets.length === 0) {
+      notify('Every cell shown already has a decision.');
+      return;
+    }
+    const ids = targets.map((cell) => cell.imageId);
+    setTile(ids, 'saving');
+    enqueue(async () => {
+      try {
+        const updated = await getApi().confirmCells({ caseId, imageIds: ids, reviewer });
+        setCells((cells) => replaceCells(cells, updated));
+        undoStack.current.push(ids);
+        setUndoDepth(undoStack.current.length);
+        setTile(ids, 'idle');
+        notify(`${updated.length} cells confirmed.`);
+        onChangedRef.current();
+      } catch (error) {
+        setTile(ids, 'failed');
+        reportError(error, `Confirming ${ids.length} cells: NOT saved`);
+      }
+    });
+  }, [guard, caseId, reviewer, enqueue, setCells, setTile, notify, reportError]);
+
+  const undo = useCallback(() => {
+    if (!guard()) return;
+    enqueue(async () => {
+      let ids = undoStack.current.pop();
+      setUndoDepth(undoStack.current.length);
+      if (ids === undefined) {
+        // Nothing done in this session: undo the selected cell's decision, if it has one.
+        const cell = cellsRef.current[selectedRef.current];
+        if (cell === undefined || cell.decision === null) {
+          notify('Nothing to undo.');
+          return;
+        }
+        ids = [cell.imageId];
+      }
+      setTile(ids, 'saving');
+      const undone: CellView[] = [];
+      try {
+        for (const imageId of [...ids].reverse()) {
+          undone.push(await getApi().undoReview({ caseId, imageId, reviewer }));
+        }
+        setTile(ids, 'idle');
+      } catch (error) {
+        const left = ids.filter((id) => !undone.some((cell) => cell.imageId === id));
+        setTile(ids.filter((id) => !left.includes(id)), 'idle');
+        setTile(left, 'failed');
+        reportError(error, `Undo: ${left.length} of ${ids.length} decisions were NOT withdrawn`);
+      }
+      if (undone.length > 0) {
+        setCells((cells) => replaceCells(cells, undone));
+        const first = cellsRef.current.findIndex((cell) => cell.imageId === ids[0]);
+        if (first >= 0) setSelection(first);
+        onChangedRef.current();
+      }
+    });
+  }, [guard, caseId, reviewer, enqueue, setCells, setSelection, setTile, notify, reportError]);
+
+  const select = useCallback(
+    (imageId: number) => {
+      const index = cellsRef.current.findIndex((cell) => cell.imageId === imageId);
+      if (index >= 0) setSelection(index);
+    },
+    [setSelection],
+  );
+
+  const move = useCallback(
+    (direction: Direction, columns: number) => {
+      setSelection(moveSelection(selectedRef.current, direction, cellsRef.current.length, columns));
+    },
+    [setSelection],
+  );
+
+  const nextPage = useCallback(() => load(nextPageOffset(scope, offset, cellsRef.current)), [load, scope, offset]);
+  const previousPage = useCallback(() => load(previousPageOffset(offset, PAGE_SIZE)), [load, offset]);
+
+  return {
+    cells: page.cells,
+    total: page.total,
+    offset,
+    loading,
+    selected,
+    tileStates,
+    canUndo: undoDepth > 0,
+    select,
+    move,
+    decide,
+    confirmAllShown,
+    undo,
+    nextPage,
+    previousPage,
+  };
+}

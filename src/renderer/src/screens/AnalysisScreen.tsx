@@ -1,0 +1,155 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { AnalysisPhase, AnalysisProgress, ImportFailure } from '../../../shared/api';
+import { getApi } from '../api';
+import { ProgressBar } from '../components/ProgressBar';
+import { useMessages } from '../components/messages';
+import { formatDuration, plural } from '../format';
+import { usePolling } from '../hooks/usePolling';
+
+/** ~4 Hz: smooth enough for a progress bar, light on the service. */
+const POLL_MS = 250;
+
+const PHASE_TEXT: Readonly<Record<AnalysisPhase, string>> = {
+  importing: 'Reading the image folder…',
+  classifying: 'Classifying cells…',
+  done: 'Analysis complete',
+  cancelled: 'Analysis cancelled',
+  failed: 'Analysis failed',
+};
+
+interface Props {
+  caseId: number;
+  onDone: () => void;
+  /** Called when the phase changes, so the case header's status badge can follow. */
+  onPhaseChange: () => void;
+  /** True when the user just started this analysis (or opened a running one): a finish moves on by itself. */
+  autoAdvance: boolean;
+}
+
+export function AnalysisScreen({ caseId, onDone, onPhaseChange, autoAdvance }: Props) {
+  const { reportError } = useMessages();
+  const [progress, setProgress] = useState<AnalysisProgress | null>(null);
+  const [checked, setChecked] = useState(false);
+  const [busy, setBusy] = useState(false);
+  const lastPhase = useRef<AnalysisPhase | null>(null);
+  // Only a run watched to its end moves on by itself; opening the tab of a finished analysis stays here.
+  const sawRunning = useRef(autoAdvance);
+
+  const apply = useCallback(
+    (next: AnalysisProgress | null) => {
+      setProgress(next);
+      setChecked(true);
+      const phase = next?.phase ?? null;
+      if (phase !== lastPhase.current) {
+        lastPhase.current = phase;
+        onPhaseChange();
+        if (phase === 'importing' || phase === 'classifying') sawRunning.current = true;
+        if (phase === 'done' && sawRunning.current) onDone();
+      }
+    },
+    [onDone, onPhaseChange],
+  );
+
+  const running = progress === null ? !checked : progress.phase === 'importing' || progress.phase === 'classifying';
+  usePolling(
+    async () => {
+      try {
+        apply(await getApi().getAnalysisProgress(caseId));
+      } catch (error) {
+        reportError(error, 'Reading the analysis progress');
+      }
+    },
+    POLL_MS,
+    running,
+  );
+
+  useEffect(() => {
+    lastPhase.current = null;
+    sawRunning.current = autoAdvance;
+  }, [caseId, autoAdvance]);
+
+  const act = async (what: 'start' | 'cancel') => {
+    setBusy(true);
+    try {
+      const api = getApi();
+      apply(what === 'start' ? await api.startAnalysis(caseId) : await api.cancelAnalysis(caseId));
+    } catch (error) {
+      reportError(error, what === 'start' ? 'Starting the analysis' : 'Cancelling the analysis');
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <section className="screen" data-testid="analysis-screen">
+      <div className="panel analysis-panel">
+        <h2 data-testid="analysis-phase">
+          {progress === null ? (checked ? 'Analysis not started' : 'Checking the analysis…') : PHASE_TEXT[progress.phase]}
+        </h2>
+        {progress !== null && (
+          <>
+            <ProgressBar
+              value={progress.done}
+              max={progress.total}
+              label="Cells classified"
+              testId="analysis-progress"
+              tone={progress.phase === 'done' ? 'done' : progress.phase === 'failed' ? 'warning' : 'normal'}
+            />
+            <div className="analysis-figures">
+              <span data-testid="analysis-count" className="figure-large">
+                {progress.done} / {progress.total} cells
+              </span>
+              <span data-testid="analysis-rate">{progress.cellsPerSecond.toFixed(1)} cells/s</span>
+              {running && <span data-testid="analysis-eta">{formatDuration(progress.etaSeconds)}</span>}
+            </div>
+            {progress.message !== null && (
+              <p className="form-error" role="alert" data-testid="analysis-message">
+                {progress.message}
+              </p>
+            )}
+          </>
+        )}
+        <div className="form-actions">
+          {running && progress !== null && (
+            <button type="button" disabled={busy} data-testid="analysis-cancel" onClick={() => void act('cancel')}>
+              Cancel analysis
+            </button>
+          )}
+          {!running && progress?.phase !== 'done' && (
+            <button
+              type="button"
+              className="button-primary"
+              disabled={busy}
+              data-testid="analysis-resume"
+              onClick={() => void act('start')}
+            >
+              {progress === null ? 'Start analysis' : 'Resume analysis'}
+            </button>
+          )}
+          {progress?.phase === 'done' && (
+            <button type="button" className="button-primary" data-testid="analysis-open-differential" onClick={onDone}>
+              Open the differential
+            </button>
+          )}
+        </div>
+      </div>
+      {progress !== null && progress.failures.length > 0 && <FailureList failures={progress.failures} testId="analysis-failures" itemPrefix="analysis-failure" />}
+    </section>
+  );
+}
+
+export function FailureList({ failures, testId, itemPrefix }: { failures: ImportFailure[]; testId: string; itemPrefix: string }) {
+  return (
+    <div className="panel panel-warning">
+      <h3>{plural(failures.length, 'file', 'files')} could not be analysed</h3>
+      <p className="muted">These files are not counted. The other cells are analysed normally.</p>
+      <ul className="failure-list" data-testid={testId}>
+        {failures.map((failure, index) => (
+          <li key={`${failure.file}-${index}`} data-testid={`${itemPrefix}-${index}`}>
+            <code>{failure.file}</code> — {failure.reason}
+          </li>
+        ))}
+      </ul>
+    </div>
+  );
+}

@@ -1,0 +1,157 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { CaseDetail } from '../../../shared/api';
+import { getApi } from '../api';
+import { Loading } from '../components/Loading';
+import { useMessages } from '../components/messages';
+import { StatusBadge } from '../components/StatusBadge';
+import { SPECIMEN_LABELS } from '../format';
+import { useApiQuery } from '../hooks/useApiQuery';
+import { caseRoute, reviewRoute, type CaseTab, type Route } from '../navigation/route';
+import { AnalysisScreen } from './AnalysisScreen';
+import { DifferentialScreen } from './DifferentialScreen';
+import { ReportPanel, useReportActions } from './ReportPanel';
+import { ReviewScreen } from './ReviewScreen';
+import { SignOffPanel } from './SignOffPanel';
+
+export interface MenuRequest {
+  command: 'save-report' | 'print';
+  /** Increases with every request, so the same command twice runs twice. */
+  sequence: number;
+}
+
+interface Props {
+  route: Extract<Route, { screen: 'case' }>;
+  navigate: (route: Route) => void;
+  menuRequest: MenuRequest | null;
+  /** Case the user just started analysing: its analysis screen moves on to the differential by itself. */
+  followAnalysis: boolean;
+}
+
+const TABS: { tab: CaseTab; label: string }[] = [
+  { tab: 'analysis', label: 'Analysis' },
+  { tab: 'differential', label: 'Differential' },
+  { tab: 'review', label: 'Review' },
+  { tab: 'signoff', label: 'Sign-off & report' },
+];
+
+export function CaseScreen({ route, navigate, menuRequest, followAnalysis }: Props) {
+  const { caseId } = route;
+  const query = useApiQuery(() => getApi().getCase(caseId), String(caseId), `Loading case ${caseId}`);
+  const [override, setOverride] = useState<CaseDetail | null>(null);
+  const detail = override !== null && override.id === caseId ? override : query.data;
+  const reload = query.reload;
+  const refresh = useCallback(() => {
+    setOverride(null);
+    void reload();
+  }, [reload]);
+
+  if (detail === null || detail.id !== caseId) {
+    return query.loading ? <Loading what="the case" /> : <p className="empty">Case {caseId} could not be loaded.</p>;
+  }
+
+  return (
+    <CaseView
+      detail={detail}
+      route={route}
+      navigate={navigate}
+      menuRequest={menuRequest}
+      followAnalysis={followAnalysis}
+      refresh={refresh}
+      replace={setOverride}
+    />
+  );
+}
+
+interface ViewProps extends Omit<Props, 'route'> {
+  detail: CaseDetail;
+  route: Extract<Route, { screen: 'case' }>;
+  refresh: () => void;
+  replace: (detail: CaseDetail) => void;
+}
+
+function CaseView({ detail, route, navigate, menuRequest, followAnalysis, refresh, replace }: ViewProps) {
+  const { notify } = useMessages();
+  const report = useReportActions(detail);
+  const handled = useRef(menuRequest?.sequence ?? 0);
+
+  useEffect(() => {
+    if (menuRequest === null || menuRequest.sequence === handled.current) return;
+    handled.current = menuRequest.sequence;
+    if (detail.status === 'importing' || detail.status === 'analysing') {
+      notify('The analysis is still running; save the report when it is done.');
+      return;
+    }
+    navigate(caseRoute(detail.id, 'signoff'));
+    void (menuRequest.command === 'print' ? report.print() : report.savePdf());
+  }, [menuRequest, detail, navigate, notify, report]);
+
+  const goTab = (tab: CaseTab) => navigate(tab === 'review' ? reviewRoute(detail.id) : caseRoute(detail.id, tab));
+
+  return (
+    <div className="case">
+      <header className="case-header" data-testid="case-header">
+        <div className="case-ident">
+          <span className="case-patient" data-testid="case-header-patient">
+            {detail.patientLabId}
+            {detail.patientName !== null && <span className="muted"> · {detail.patientName}</span>}
+            {detail.patientBirthDate !== null && <span className="muted"> · born {detail.patientBirthDate}</span>}
+          </span>
+          <span className="case-accession" data-testid="case-header-accession">
+            Case {detail.accession}
+          </span>
+          <span className="muted" data-testid="case-header-specimen">
+            {SPECIMEN_LABELS[detail.specimen]}
+          </span>
+          <StatusBadge status={detail.status} testId="case-status-badge" />
+          {detail.model?.researchOnly === true && <span className="badge badge-research">Research model — not for diagnosis</span>}
+        </div>
+        <nav className="tabs" aria-label="Case sections">
+          {TABS.map(({ tab, label }) => (
+            <button
+              key={tab}
+              type="button"
+              className={route.tab === tab ? 'tab tab-active' : 'tab'}
+              aria-current={route.tab === tab ? 'page' : undefined}
+              data-testid={`case-tab-${tab}`}
+              onClick={() => goTab(tab)}
+            >
+              {label}
+              {tab === 'review' && detail.flaggedUnreviewed > 0 && <span className="tab-count">{detail.flaggedUnreviewed}</span>}
+            </button>
+          ))}
+        </nav>
+      </header>
+      {route.tab === 'analysis' && (
+        <AnalysisScreen
+          caseId={detail.id}
+          autoAdvance={followAnalysis}
+          onDone={() => navigate(caseRoute(detail.id, 'differential'))}
+          onPhaseChange={refresh}
+        />
+      )}
+      {route.tab === 'differential' && (
+        <DifferentialScreen
+          detail={detail}
+          onOpenClass={(code) => navigate(reviewRoute(detail.id, 'all', code))}
+          onReview={() => navigate(reviewRoute(detail.id))}
+        />
+      )}
+      {route.tab === 'review' && (
+        <ReviewScreen
+          detail={detail}
+          scope={route.scope}
+          cellClass={route.cellClass}
+          onFilterChange={(scope, cellClass) => navigate(reviewRoute(detail.id, scope, cellClass))}
+          onBack={() => navigate(caseRoute(detail.id, 'differential'))}
+          onCaseChanged={refresh}
+        />
+      )}
+      {route.tab === 'signoff' && (
+        <div className="screen signoff-screen" data-testid="signoff-screen">
+          <SignOffPanel detail={detail} onChanged={replace} />
+          <ReportPanel detail={detail} report={report} />
+        </div>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,209 @@
+import { useState, type DragEvent, type FormEvent, type ReactNode } from 'react';
+import { SPECIMEN_TYPES, type CaseDetail, type SpecimenType } from '../../../shared/api';
+import { getApi, getShell } from '../api';
+import { errorText, isApiError, useMessages } from '../components/messages';
+import { SPECIMEN_LABELS } from '../format';
+import {
+  EMPTY_FORM,
+  formFieldOf,
+  toNewCaseInput,
+  validateNewCase,
+  type FieldErrors,
+  type NewCaseField,
+  type NewCaseForm,
+} from './newCaseForm';
+
+interface Props {
+  onCreated: (created: CaseDetail) => void;
+  onCancel: () => void;
+}
+
+export function NewCaseScreen({ onCreated, onCancel }: Props) {
+  const { reportError } = useMessages();
+  const shell = getShell();
+  const [form, setForm] = useState<NewCaseForm>(EMPTY_FORM);
+  const [errors, setErrors] = useState<FieldErrors>({});
+  const [formError, setFormError] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const [dragging, setDragging] = useState(false);
+
+  const set = (field: NewCaseField, value: string) => {
+    setForm((current) => ({ ...current, [field]: value }));
+    setErrors((current) => ({ ...current, [field]: undefined }));
+  };
+
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setFormError(null);
+    const found = validateNewCase(form);
+    setErrors(found);
+    if (Object.keys(found).length > 0) return;
+    setBusy(true);
+    let created: CaseDetail;
+    try {
+      created = await getApi().createCase(toNewCaseInput(form));
+    } catch (error) {
+      setBusy(false);
+      const field = isApiError(error, 'validation') ? formFieldOf(error.field) : null;
+      if (field !== null) setErrors({ [field]: errorText(error) });
+      else setFormError(errorText(error));
+      return;
+    }
+    try {
+      await getApi().startAnalysis(created.id);
+    } catch (error) {
+      // The case exists; its analysis screen offers to start again.
+      reportError(error, `Starting the analysis of case ${created.accession}`);
+    }
+    setBusy(false);
+    onCreated(created);
+  };
+
+  const browse = async () => {
+    if (!shell) return;
+    try {
+      const folder = await shell.chooseFolder();
+      if (folder !== null) set('folder', folder);
+    } catch (error) {
+      reportError(error, 'Choosing a folder');
+    }
+  };
+
+  const drop = (event: DragEvent) => {
+    event.preventDefault();
+    setDragging(false);
+    const file = event.dataTransfer.files[0];
+    if (file === undefined) return;
+    const path = shell?.pathForDroppedFile(file) ?? null;
+    if (path === null) {
+      setErrors((current) => ({
+        ...current,
+        folder: 'The dropped item has no path here; type the folder path instead.',
+      }));
+      return;
+    }
+    set('folder', path);
+  };
+
+  return (
+    <section className="screen" data-testid="new-case-screen">
+      <div className="screen-head">
+        <h1>New case</h1>
+      </div>
+      <form
+        className={dragging ? 'form panel dropping' : 'form panel'}
+        noValidate
+        onSubmit={(event) => void submit(event)}
+        onDragOver={(event) => {
+          event.preventDefault();
+          setDragging(true);
+        }}
+        onDragLeave={() => setDragging(false)}
+        onDrop={drop}
+        data-testid="new-case-dropzone"
+      >
+        <Field label="Patient identifier (MRN)" required error={errors.labId} field="labId">
+          <input
+            value={form.labId}
+            autoFocus
+            data-testid="new-case-patient-id"
+            onChange={(event) => set('labId', event.target.value)}
+          />
+        </Field>
+        <div className="form-row">
+          <Field label="Patient name" error={errors.name} field="name">
+            <input value={form.name} data-testid="new-case-patient-name" onChange={(event) => set('name', event.target.value)} />
+          </Field>
+          <Field label="Birth date" error={errors.birthDate} field="birthDate">
+            <input
+              type="date"
+              value={form.birthDate}
+              data-testid="new-case-birth-date"
+              onChange={(event) => set('birthDate', event.target.value)}
+            />
+          </Field>
+        </div>
+        <div className="form-row">
+          <Field label="Case / accession number" required error={errors.accession} field="accession">
+            <input
+              value={form.accession}
+              data-testid="new-case-accession"
+              onChange={(event) => set('accession', event.target.value)}
+            />
+          </Field>
+          <Field label="Specimen" error={errors.specimen} field="specimen">
+            <select
+              value={form.specimen}
+              data-testid="new-case-specimen"
+              onChange={(event) => set('specimen', event.target.value as SpecimenType)}
+            >
+              {SPECIMEN_TYPES.map((type) => (
+                <option key={type} value={type}>
+                  {SPECIMEN_LABELS[type]}
+                </option>
+              ))}
+            </select>
+          </Field>
+        </div>
+        <Field label="Folder of cell images" required error={errors.folder} field="folder">
+          <div className="input-with-button">
+            <input
+              value={form.folder}
+              placeholder="/path/to/the/case/crops"
+              spellCheck={false}
+              data-testid="new-case-folder"
+              onChange={(event) => set('folder', event.target.value)}
+            />
+            {shell && (
+              <button type="button" data-testid="new-case-browse" onClick={() => void browse()}>
+                Browse…
+              </button>
+            )}
+          </div>
+          <span className="hint">
+            {shell ? 'Or drop the folder onto this form.' : 'Type the absolute path of the folder.'} Every JPEG or PNG
+            in it is one cell.
+          </span>
+        </Field>
+        {formError !== null && (
+          <p className="form-error" role="alert" data-testid="new-case-form-error">
+            {formError}
+          </p>
+        )}
+        <div className="form-actions">
+          <button type="submit" className="button-primary" disabled={busy} data-testid="new-case-submit">
+            {busy ? 'Creating…' : 'Create case and analyse'}
+          </button>
+          <button type="button" disabled={busy} data-testid="new-case-cancel" onClick={onCancel}>
+            Cancel
+          </button>
+        </div>
+      </form>
+    </section>
+  );
+}
+
+interface FieldProps {
+  label: string;
+  field: NewCaseField;
+  error: string | undefined;
+  required?: boolean;
+  children: ReactNode;
+}
+
+function Field({ label, field, error, required = false, children }: FieldProps) {
+  return (
+    <label className={error ? 'field field-invalid' : 'field'}>
+      <span className="field-label">
+        {label}
+        {required && <span className="required"> (required)</span>}
+      </span>
+      {children}
+      {error && (
+        <span className="field-error" role="alert" data-testid={`new-case-error-${field}`}>
+          {error}
+        </span>
+      )}
+    </label>
+  );
+}

@@ -1,0 +1,256 @@
+import { useCallback, useEffect, useRef, useState } from 'react';
+import type { CaseDetail } from '../../../shared/api';
+import { CELL_CLASSES, CELL_CLASS_DISPLAY_ORDER, isCellClassCode, type CellClassCode } from '../../../shared/cell-classes';
+import { formatInterval, formatPercent } from '../../../shared/format';
+import { getApi } from '../api';
+import { Loading } from '../components/Loading';
+import { useSettings } from '../hooks/settings';
+import { useApiQuery } from '../hooks/useApiQuery';
+import type { ReviewScope } from '../navigation/route';
+import { CellTile } from '../review/CellTile';
+import { columnsFromOffsets } from '../review/grid';
+import { actionForKey } from '../review/keymap';
+import { KeyLegend } from '../review/KeyLegend';
+import { ReviewerPrompt } from '../review/ReviewerPrompt';
+import { useReviewSession } from '../review/useReviewSession';
+import { plural } from '../format';
+
+interface Props {
+  detail: CaseDetail;
+  scope: ReviewScope;
+  cellClass: CellClassCode | null;
+  onFilterChange: (scope: ReviewScope, cellClass: CellClassCode | null) => void;
+  onBack: () => void;
+  /** Called after every saved change so the case header follows. */
+  onCaseChanged: () => void;
+}
+
+const SCOPE_LABELS: Readonly<Record<ReviewScope, string>> = {
+  unreviewed: 'Flagged, not yet reviewed',
+  flagged: 'All flagged cells',
+  all: 'All cells',
+};
+
+function isEditable(target: EventTarget | null): boolean {
+  if (!(target instanceof HTMLElement)) return false;
+  return target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName);
+}
+
+export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack, onCaseChanged }: Props) {
+  const { settings } = useSettings();
+  const reviewer = settings?.reviewerName ?? '';
+  const locked = detail.status === 'signed';
+  const [promptOpen, setPromptOpen] = useState(false);
+  const promptShown = useRef(false);
+  const grid = useRef<HTMLDivElement>(null);
+
+  const summary = useApiQuery(() => getApi().getDifferential(detail.id), String(detail.id), 'Loading the differential');
+  const reloadSummary = summary.reload;
+  const onChanged = useCallback(() => {
+    void reloadSummary();
+    onCaseChanged();
+  }, [reloadSummary, onCaseChanged]);
+
+  const session = useReviewSession({ caseId: detail.id, scope, cellClass, reviewer, locked, onChanged });
+
+  // Ask for the reviewer's name once, as soon as settings show it is missing.
+  useEffect(() => {
+    if (settings !== null && settings.reviewerName.trim() === '' && !locked && !promptShown.current) {
+      promptShown.current = true;
+      setPromptOpen(true);
+    }
+  }, [settings, locked]);
+
+  const columns = useCallback(() => {
+    const tiles = grid.current?.querySelectorAll<HTMLElement>('[role="gridcell"]') ?? [];
+    return columnsFromOffsets(Array.from(tiles, (tile) => tile.offsetTop));
+  }, []);
+
+  const { move, decide, undo } = session;
+  useEffect(() => {
+    const onKey = (event: KeyboardEvent) => {
+      if (event.defaultPrevented || isEditable(event.target)) return;
+      if (document.querySelector('[aria-modal="true"]') !== null) return;
+      const action = actionForKey(event);
+      if (action === null) return;
+      // Enter/Space on a focused button belong to that button.
+      if (action.type === 'confirm' && event.target instanceof HTMLElement && event.target.closest('button, a')) return;
+      event.preventDefault();
+      if (event.repeat && action.type !== 'move') return;
+      switch (action.type) {
+        case 'move':
+          move(action.direction, columns());
+          break;
+        case 'confirm':
+          decide('predicted');
+          break;
+        case 'reclassify':
+          decide(action.code);
+          break;
+        case 'undo':
+          undo();
+          break;
+      }
+    };
+    window.addEventListener('keydown', onKey);
+    return () => window.removeEventListener('keydown', onKey);
+  }, [move, decide, undo, columns]);
+
+  // Keep the selected tile in view as the keyboard moves through the grid.
+  useEffect(() => {
+    const tile = grid.current?.querySelector<HTMLElement>('[data-selected="true"]');
+    tile?.scrollIntoView?.({ block: 'nearest' });
+  }, [session.selected, session.cells]);
+
+  const undecidedShown = session.cells.filter((cell) => cell.decision === null).length;
+  const firstShown = session.cells.length > 0 ? session.offset + 1 : 0;
+  const lastShown = session.offset + session.cells.length;
+  const differential = summary.data?.differential;
+  const review = summary.data?.review;
+
+  return (
+    <section className="screen review-screen" data-testid="review-screen">
+      <div className="toolbar review-toolbar">
+        <label className="field-inline">
+          Show
+          <select
+            value={scope}
+            data-testid="review-scope"
+            onChange={(event) => onFilterChange(event.target.value as ReviewScope, cellClass)}
+          >
+            {(Object.keys(SCOPE_LABELS) as ReviewScope[]).map((value) => (
+              <option key={value} value={value}>
+                {SCOPE_LABELS[value]}
+              </option>
+            ))}
+          </select>
+        </label>
+        <label className="field-inline">
+          {scope === 'all' ? 'Class' : 'Predicted class'}
+          <select
+            value={cellClass ?? ''}
+            data-testid="review-class-filter"
+            onChange={(event) => onFilterChange(scope, isCellClassCode(event.target.value) ? event.target.value : null)}
+          >
+            <option value="">Any</option>
+            {CELL_CLASS_DISPLAY_ORDER.map((code) => (
+              <option key={code} value={code}>
+                {code} — {CELL_CLASSES[code].name}
+              </option>
+            ))}
+          </select>
+        </label>
+        <span className="review-total" data-testid="review-total">
+          {session.loading && session.cells.length === 0 ? '' : `${plural(session.total, 'cell', 'cells')}`}
+        </span>
+        <span className="toolbar-spacer" />
+        <button type="button" data-testid="review-back-differential" onClick={onBack}>
+          Back to differential
+        </button>
+      </div>
+
+      <div className="review-summary" aria-live="polite">
+        {differential && review && (
+          <>
+            <span>
+              Blasts <strong data-testid="review-blast-percentage">{formatPercent(differential.blast.percentage)}</strong>{' '}
+              <span className="muted">({formatInterval(differential.blast.ci95)})</span>
+            </span>
+            <span>
+              NDC <strong>{differential.nucleatedDifferentialCount}</strong>
+            </span>
+            <span>
+              Flagged left <strong data-testid="review-flagged-left">{review.flagged - review.flaggedReviewed}</strong> of{' '}
+              {review.flagged}
+            </span>
+            <span>
+              Reviewer <strong>{reviewer || '—'}</strong>{' '}
+              <button type="button" className="button-quiet" data-testid="review-change-reviewer" onClick={() => setPromptOpen(true)}>
+                Change
+              </button>
+            </span>
+          </>
+        )}
+      </div>
+
+      {locked && (
+        <p className="panel panel-info" data-testid="review-locked">
+          This case is signed: decisions are read-only. Amend the case (Sign-off tab) to change them.
+        </p>
+      )}
+
+      <div className="review-body">
+        <div className="review-main">
+          {session.cells.length === 0 ? (
+            session.loading ? (
+              <Loading what="cells" />
+            ) : (
+              <p className="empty" data-testid="review-empty">
+                {scope === 'unreviewed' ? 'No flagged cells are waiting for review.' : 'No cells match this filter.'}
+              </p>
+            )
+          ) : (
+            <div ref={grid} className="cell-grid" role="grid" aria-label="Cells to review" data-testid="review-grid">
+              {session.cells.map((cell, index) => (
+                <CellTile
+                  key={cell.imageId}
+                  cell={cell}
+                  selected={index === session.selected}
+                  state={session.tileStates.get(cell.imageId) ?? 'idle'}
+                  onSelect={session.select}
+                />
+              ))}
+            </div>
+          )}
+          <div className="pager">
+            <button
+              type="button"
+              disabled={session.offset === 0 || session.loading}
+              data-testid="review-prev-page"
+              onClick={session.previousPage}
+            >
+              ← Previous
+            </button>
+            <span data-testid="review-page-info">
+              {session.cells.length > 0 ? `Cells ${firstShown}–${lastShown} of ${session.total}` : ''}
+            </span>
+            <button
+              type="button"
+              disabled={session.loading || lastShown >= session.total}
+              data-testid="review-next-page"
+              onClick={session.nextPage}
+            >
+              {scope === 'unreviewed' ? 'Next cells →' : 'Next →'}
+            </button>
+          </div>
+        </div>
+        <aside className="review-side">
+          <div className="action-stack">
+            <button
+              type="button"
+              className="button-primary"
+              disabled={locked || session.cells.length === 0}
+              data-testid="review-confirm-selected"
+              onClick={() => decide('predicted')}
+            >
+              Confirm (Enter)
+            </button>
+            <button type="button" disabled={locked} data-testid="review-undo" onClick={undo}>
+              Undo (Backspace)
+            </button>
+            <button
+              type="button"
+              disabled={locked || undecidedShown === 0}
+              data-testid="review-confirm-all"
+              onClick={session.confirmAllShown}
+            >
+              Confirm all shown ({undecidedShown})
+            </button>
+          </div>
+          <KeyLegend disabled={locked || session.cells.length === 0} onReclassify={decide} />
+        </aside>
+      </div>
+      {promptOpen && <ReviewerPrompt onClose={() => setPromptOpen(false)} />}
+    </section>
+  );
+}
