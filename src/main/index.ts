@@ -13,6 +13,7 @@ import type { MarrowService } from './service/types';
 import { buildAppMenu } from './window/app-menu';
 import { hardenSession } from './window/harden-session';
 import { hardenWindow } from './window/harden-window';
+import { isRendererUrl } from './window/renderer-origin';
 
 export const MENU_CHANNEL = 'menu';
 
@@ -35,9 +36,7 @@ function rendererUrl(): string {
 function isTrustedSender(event: IpcMainInvokeEvent): boolean {
   const frame = event.senderFrame;
   if (!mainWindow || event.sender !== mainWindow.webContents || !frame || frame !== event.sender.mainFrame) return false;
-  const expected = new URL(rendererUrl());
-  const actual = new URL(frame.url);
-  return expected.protocol === 'file:' ? actual.protocol === 'file:' && actual.pathname === expected.pathname : actual.origin === expected.origin;
+  return isRendererUrl(rendererUrl(), frame.url);
 }
 
 function createMainWindow(): BrowserWindow {
@@ -104,7 +103,7 @@ async function openModelCard(modelDir: string): Promise<void> {
 
 async function start(): Promise<void> {
   const paths = appPaths();
-  hardenSession(session.defaultSession);
+  hardenSession(session.defaultSession, (url) => isRendererUrl(rendererUrl(), url));
   let running: MarrowService;
   try {
     running = createMarrowService({

@@ -3,13 +3,18 @@
 import type { Session } from 'electron';
 import { SECURITY_HEADERS } from '../security/content-security-policy';
 
-export function hardenSession(session: Session): void {
+/** isOurs: whether a response is for our renderer; other pages (Chromium's PDF viewer for printing) keep their own policy. */
+export function hardenSession(session: Session, isOurs: (url: string) => boolean): void {
   session.setPermissionRequestHandler((_contents, permission, callback) => {
     console.warn(`MarrowCount: denied permission request "${permission}"`);
     callback(false);
   });
   session.setPermissionCheckHandler(() => false);
   session.webRequest.onHeadersReceived((details, callback) => {
+    if (!isOurs(details.url)) {
+      callback({});
+      return;
+    }
     const headers = { ...details.responseHeaders };
     for (const [name, value] of Object.entries(SECURITY_HEADERS)) {
       // Replace, never append: a second, looser CSP from a dev server must not sit beside ours.

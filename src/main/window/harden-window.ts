@@ -2,12 +2,7 @@
 // bridge to the main process: it must never be replaced by another page (a link, a redirect, a dropped file) nor
 // open new windows, whatever its own code does.
 import type { BrowserWindow, Event as ElectronEvent } from 'electron';
-
-/** The URL without its fragment: hash routes (#/case/1/review) are the same page. */
-function documentUrl(url: string): string {
-  const hash = url.indexOf('#');
-  return hash === -1 ? url : url.slice(0, hash);
-}
+import { documentUrl } from './renderer-origin';
 
 /** Denies pop-ups and any navigation away from the document the window was given (currentUrl). */
 export function hardenWindow(window: BrowserWindow, currentUrl: () => string): void {
