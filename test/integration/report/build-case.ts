@@ -2,7 +2,7 @@
 // it: images on disk (hard links to fixture crops, so 20,000 cells cost no disk space), predictions of a
 // registered model, human decisions, optional sign-off. The report tests then read it only through the service.
 import { createHash } from 'node:crypto';
-import { copyFileSync, linkSync, mkdirSync, readdirSync } from 'node:fs';
+import { copyFileSync, linkSync, mkdirSync, readdirSync, symlinkSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { CELL_CLASS_CODES, type CellClassCode } from '../../../src/shared/cell-classes';
 import {
@@ -60,6 +60,16 @@ function probabilities(classes: readonly CellClassCode[], predicted: CellClassCo
   return classes.map((code) => (code === predicted ? confidence : rest));
 }
 
+/** A hard link where the temp folder shares the repository's file system, else (EXDEV on CI tmpfs) a symlink. */
+function linkOrSymlink(source: string, target: string): void {
+  try {
+    linkSync(source, target);
+  } catch (e) {
+    if ((e as NodeJS.ErrnoException).code !== 'EXDEV' && (e as NodeJS.ErrnoException).code !== 'EPERM') throw e;
+    symlinkSync(source, target);
+  }
+}
+
 export function buildCase(db: MarrowDatabase, root: string, spec: CaseSpec): { caseId: number; folder: string } {
   const reviewer = spec.reviewer ?? 'A. Technician';
   const folder = join(root, spec.accession);
@@ -71,7 +81,7 @@ export function buildCase(db: MarrowDatabase, root: string, spec: CaseSpec): { c
     const relativePath = `${cell.predicted}_${String(i + 1).padStart(5, '0')}.${extension}`;
     const source = join(FIXTURE_CROPS, sources[i % sources.length]!);
     if (i < 40) copyFileSync(source, join(folder, relativePath));
-    else linkSync(source, join(folder, relativePath));
+    else linkOrSymlink(source, join(folder, relativePath));
     return relativePath;
   });
 

@@ -10,7 +10,8 @@ import { renderCaseReportPdf } from '../../../src/main/report/render-pdf';
 import type { CaseReportData } from '../../../src/main/report/report-data';
 import { THUMBNAIL_PIXELS, makeThumbnail, makeThumbnails } from '../../../src/main/report/thumbnails';
 import { CROPS_DIR, sampleReportData } from './sample-report-data';
-import { flat, pdfInfo, pdfPages } from './pdf-tools';
+import { flat, pdfInfo, pdfPages, renderPngs } from './pdf-tools';
+import { computeDifferential } from '../../../src/shared/differential';
 
 let dir: string;
 beforeAll(() => {
@@ -68,6 +69,17 @@ describe('report renderer', () => {
     expect(text).toContain('Amended Dr B — 2026-11-28 08:00 UTC: wrong specimen type');
     expect(text).toContain('Earlier sign-off Dr A, Registrar — 2026-11-27 12:00 UTC (superseded by amendment)');
     expect(text).not.toContain('DRAFT');
+  });
+});
+
+describe('classes the model cannot output', () => {
+  it('marks them "not assessable by model" with no percentage instead of 0%', async () => {
+    const differential = computeDifferential({ BLA: 5, NGS: 50, LYT: 20, EBO: 25 }, { modelClasses: ['BLA', 'NGS', 'LYT', 'EBO', 'ART'] });
+    const { path, text } = await render(sampleReportData({ differential }), 'subset-model');
+    renderPngs(path, 'subset-model');
+    expect(text).toMatch(/^\s*HAC\s+hairy cell\s+0\s+—\s+—\s+not assessable by model/m);
+    expect(text).toMatch(/^\s*BLA\s+blast\s+5\s+5\.0%/m);
+    for (const warning of differential.warnings) expect(flat(text)).toContain(warning);
   });
 });
 
