@@ -2,7 +2,7 @@
 // queries the UI runs take. Figures only; correctness is asserted by test/integration/db.
 //   scripts/with-node.sh npx tsx scripts/bench-db.ts [cells] [batch]
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { cpus, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CELL_CLASS_CODES, type CellClassCode } from '../src/shared/cell-classes';
 import {
@@ -68,17 +68,30 @@ function hex64(n: number): string {
   return n.toString(16).padStart(64, '0');
 }
 
-function time<T>(fn: () => T): { ms: number; value: T } {
+/** Wall-clock and CPU time (user + system of this process): on a busy machine CPU time is the steadier figure. */
+function time<T>(fn: () => T): { ms: number; cpuMs: number; value: T } {
+  const cpu = process.cpuUsage();
   const start = process.hrtime.bigint();
   const value = fn();
-  return { ms: Number(process.hrtime.bigint() - start) / 1e6, value };
+  const ms = Number(process.hrtime.bigint() - start) / 1e6;
+  const used = process.cpuUsage(cpu);
+  return { ms, cpuMs: (used.user + used.system) / 1000, value };
+}
+
+function report(label: string, t: { ms: number; cpuMs: number }, extra = ''): void {
+  console.log(`${label.padEnd(52)} wall ${t.ms.toFixed(0).padStart(7)} ms   cpu ${t.cpuMs.toFixed(0).padStart(7)} ms   ${extra}`);
 }
 
 function median(label: string, runs: number, fn: () => unknown): void {
   fn(); // warm the statement cache and the page cache
-  const times = Array.from({ length: runs }, () => time(fn).ms).sort((a, b) => a - b);
-  const mid = times[Math.floor(times.length / 2)]!;
-  console.log(`${label.padEnd(58)} median ${mid.toFixed(2).padStart(8)} ms   max ${times[times.length - 1]!.toFixed(2).padStart(8)} ms  (${runs} runs)`);
+  const times = Array.from({ length: runs }, () => time(fn));
+  const mid = (xs: number[]) => xs.sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+  const wall = mid(times.map((t) => t.ms));
+  const cpu = mid(times.map((t) => t.cpuMs));
+  const max = Math.max(...times.map((t) => t.ms));
+  console.log(
+    `${label.padEnd(52)} median wall ${wall.toFixed(2).padStart(7)} ms   cpu ${cpu.toFixed(2).padStart(7)} ms   max wall ${max.toFixed(1).padStart(6)} ms  (${runs} runs)`,
+  );
 }
 
 function buildCase(db: ReturnType<typeof openDatabase>, accession: string, cells: number, modelRowId: number, hashOffset: number) {
@@ -100,7 +113,7 @@ function buildCase(db: ReturnType<typeof openDatabase>, accession: string, cells
     for (let i = 0; i < predictions.length; i += BATCH) insertPredictions(db, modelRowId, predictions.slice(i, i + BATCH));
   });
   setCaseStatus(db, row.id, 'in_review', 'bench');
-  return { caseId: row.id, imageIds, predictions, importMs: imported.ms, predictMs: stored.ms };
+  return { caseId: row.id, imageIds, predictions, imported, stored };
 }
 
 const dir = mkdtempSync(join(tmpdir(), 'marrowcount-bench-'));
@@ -108,15 +121,16 @@ const dir = mkdtempSync(join(tmpdir(), 'marrowcount-bench-'));
 const path = process.env.BENCH_DB_KEEP ?? join(dir, 'bench.sqlite');
 try {
   console.log(`MarrowCount storage benchmark: ${CELLS} cells in one case (+${OTHER_CASES} cases of ${OTHER_CASE_CELLS}), batches of ${BATCH}`);
-  console.log(`Node ${process.version}, ${process.platform} ${process.arch}\n`);
+  console.log(`Node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
   const db = openDatabase(path);
   const model = registerModel(db, { modelId: 'bench', version: '1', sha256: 'ab'.repeat(32), name: 'Bench model', classes });
 
   const big = buildCase(db, 'BENCH-BIG', CELLS, model.id, 0);
-  console.log(`insert ${CELLS} images (one transaction)`.padEnd(58), `${big.importMs.toFixed(0).padStart(8)} ms   ${((CELLS / big.importMs) * 1000).toFixed(0)} images/s`);
-  console.log(
-    `insert ${CELLS} predictions (batches of ${BATCH})`.padEnd(58),
-    `${big.predictMs.toFixed(0).padStart(8)} ms   ${((CELLS / big.predictMs) * 1000).toFixed(0)} predictions/s`,
+  report(`insert ${CELLS} images (one transaction)`, big.imported, `${((CELLS / big.imported.ms) * 1000).toFixed(0)} images/s (wall)`);
+  report(
+    `insert ${CELLS} predictions (batches of ${BATCH})`,
+    big.stored,
+    `${((CELLS / big.stored.ms) * 1000).toFixed(0)} predictions/s (wall), ${((CELLS / big.stored.cpuMs) * 1000).toFixed(0)}/s (cpu)`,
   );
   for (let c = 0; c < OTHER_CASES; c++) buildCase(db, `BENCH-${c}`, OTHER_CASE_CELLS, model.id, 10_000_000 + c * OTHER_CASE_CELLS);
 
@@ -131,11 +145,11 @@ try {
   const reviewed = time(() => {
     for (let i = 0; i < reviews.length; i += 100) addReviews(db, reviews.slice(i, i + 100));
   });
-  console.log(`add ${reviews.length} reviews (batches of 100)`.padEnd(58), `${reviewed.ms.toFixed(0).padStart(8)} ms`);
+  report(`add ${reviews.length} reviews (batches of 100)`, reviewed);
   const undone = time(() => {
     for (const p of flagged.slice(0, 500)) retractLatestReview(db, { caseId: big.caseId, imageId: p.imageId, reviewer: 'bench' });
   });
-  console.log(`undo 500 reviews (one transaction each)`.padEnd(58), `${undone.ms.toFixed(0).padStart(8)} ms`);
+  report('undo 500 reviews (one transaction each)', undone);
   console.log(`flagged cells in the big case: ${big.predictions.filter((p) => p.flagged).length}\n`);
 
   median(`effectiveCountsByClass (${CELLS}-cell case)`, 50, () => effectiveCountsByClass(db, big.caseId));
@@ -152,11 +166,11 @@ try {
   const size = statSync(path).size;
   console.log(`\ndatabase file: ${(size / 1024 / 1024).toFixed(1)} MiB`);
   const reopened = time(() => openDatabase(path));
-  console.log(`open (quick_check + migration check)`.padEnd(58), `${reopened.ms.toFixed(0).padStart(8)} ms`);
+  report('open (quick_check + migration check)', reopened);
   const backupPath = join(dir, 'backup.sqlite');
   const start = process.hrtime.bigint();
   await backupDatabase(reopened.value, backupPath);
-  console.log(`online backup`.padEnd(58), `${(Number(process.hrtime.bigint() - start) / 1e6).toFixed(0).padStart(8)} ms`);
+  console.log(`${'online backup'.padEnd(52)} wall ${(Number(process.hrtime.bigint() - start) / 1e6).toFixed(0).padStart(7)} ms`);
   closeDatabase(reopened.value);
 } finally {
   rmSync(dir, { recursive: true, force: true });

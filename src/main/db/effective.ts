@@ -6,24 +6,23 @@
 // not listed or counted (before analysis, or while a re-analysis has not reached them).
 //
 // Every query here costs O(decisions of the case), not O(cells): the model's own counts come from
-// prediction_counts (maintained by a trigger on predictions) and are corrected by the decisions.
+// prediction_counts (maintained by a trigger on predictions) and are corrected by one pass over the decisions,
+// each joined to its prediction through the covering index predictions_image_model_class.
 // Parameters: @caseId, @modelId (the case's model_id; NULL before analysis, when nothing counts).
 
-/** Rows (label, n) with n > 0. */
+/** Rows (label, n) with n > 0. Only reclassifications move a cell from its predicted class to another. */
 export const EFFECTIVE_COUNTS_SQL = `
+WITH reclassified AS MATERIALIZED (
+  SELECT p.predicted_class AS predicted, d.label AS label
+  FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
+  WHERE d.case_id = @caseId AND d.label <> p.predicted_class
+)
 SELECT label, sum(n) AS n FROM (
-  SELECT predicted_class AS label, cells AS n
-  FROM prediction_counts WHERE case_id = @caseId AND model_id = @modelId
+  SELECT predicted_class AS label, cells AS n FROM prediction_counts WHERE case_id = @caseId AND model_id = @modelId
   UNION ALL
-  SELECT p.predicted_class AS label, -count(*) AS n
-  FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
-  WHERE d.case_id = @caseId
-  GROUP BY p.predicted_class
+  SELECT predicted AS label, -count(*) AS n FROM reclassified GROUP BY predicted
   UNION ALL
-  SELECT d.label AS label, count(*) AS n
-  FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
-  WHERE d.case_id = @caseId
-  GROUP BY d.label
+  SELECT label, count(*) AS n FROM reclassified GROUP BY label
 )
 GROUP BY label
 HAVING sum(n) <> 0`;
@@ -31,12 +30,11 @@ HAVING sum(n) <> 0`;
 export const REVIEW_PROGRESS_SQL = `
 SELECT
   (SELECT coalesce(sum(flagged), 0) FROM prediction_counts WHERE case_id = @caseId AND model_id = @modelId) AS flagged,
-  (SELECT count(*) FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
-     WHERE d.case_id = @caseId AND p.flagged = 1) AS flaggedReviewed,
-  (SELECT count(*) FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
-     WHERE d.case_id = @caseId) AS reviewed,
-  (SELECT count(*) FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
-     WHERE d.case_id = @caseId AND d.label <> p.predicted_class) AS reclassified`;
+  coalesce(sum(p.flagged), 0) AS flaggedReviewed,
+  count(*) AS reviewed,
+  coalesce(sum(d.label <> p.predicted_class), 0) AS reclassified
+FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
+WHERE d.case_id = @caseId`;
 
 /**
  * The number of cells listCells would return without paging, also in O(decisions):
@@ -51,12 +49,9 @@ SELECT
      WHERE case_id = @caseId AND model_id = @modelId
        AND (@predictedClass IS NULL OR predicted_class = @predictedClass)
        AND (@effectiveClass IS NULL OR predicted_class = @effectiveClass))
-  - (SELECT count(*) FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
-     WHERE d.case_id = @caseId AND (@flaggedOnly = 0 OR p.flagged = 1)
-       AND (@predictedClass IS NULL OR p.predicted_class = @predictedClass)
-       AND (@effectiveClass IS NULL OR p.predicted_class = @effectiveClass))
-  + (CASE WHEN @includeDecided = 0 THEN 0 ELSE
-      (SELECT count(*) FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
-       WHERE d.case_id = @caseId AND (@flaggedOnly = 0 OR p.flagged = 1)
-         AND (@predictedClass IS NULL OR p.predicted_class = @predictedClass)
-         AND (@effectiveClass IS NULL OR d.label = @effectiveClass)) END) AS n`;
+  - coalesce(sum(@effectiveClass IS NULL OR p.predicted_class = @effectiveClass), 0)
+  + CASE WHEN @includeDecided = 0 THEN 0 ELSE coalesce(sum(@effectiveClass IS NULL OR d.label = @effectiveClass), 0) END
+  AS n
+FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
+WHERE d.case_id = @caseId AND (@flaggedOnly = 0 OR p.flagged = 1)
+  AND (@predictedClass IS NULL OR p.predicted_class = @predictedClass)`;

@@ -218,7 +218,8 @@ CREATE TABLE predictions (
 ) STRICT;
 CREATE INDEX predictions_case_model_confidence ON predictions (case_id, model_id, confidence, image_id);
 CREATE INDEX predictions_case_model_flagged ON predictions (case_id, model_id, flagged, confidence, image_id);
-CREATE INDEX predictions_case_model_class ON predictions (case_id, model_id, predicted_class);
+-- Covers the join from a cell's decision to its prediction (effective counts, review progress, cell totals).
+CREATE INDEX predictions_image_model_class ON predictions (image_id, model_id, predicted_class, flagged);
 
 CREATE TRIGGER predictions_insert_rules BEFORE INSERT ON predictions
 BEGIN
