@@ -25,6 +25,12 @@ export interface LoadedModel {
 export interface LoadModelOptions {
   /** Defaults to the machine's available parallelism (see defaultIntraOpThreads). */
   intraOpThreads?: number;
+  /**
+   * Let onnxruntime's idle threads busy-wait for the next operator (its default). Off by default here: the model
+   * shares the cores with sharp's decoders, and spinning threads take the CPU time the decoders need (measured
+   * with scripts/bench.mjs --spin-sweep).
+   */
+  allowSpinning?: boolean;
 }
 
 /**
@@ -104,6 +110,7 @@ export async function loadModelPackage(dir: string, options: LoadModelOptions = 
       interOpNumThreads: 1,
       executionMode: 'sequential',
       graphOptimizationLevel: 'all',
+      extra: { session: { intra_op: { allow_spinning: options.allowSpinning === true ? '1' : '0' } } },
     });
   } catch (error) {
     throw new ModelPackageError(`${onnxPath} is not a usable ONNX model: ${(error as Error).message}`, onnxPath);

@@ -9,6 +9,7 @@ export interface AnalysisJob {
   modelDir: string;
   batchSize?: number;
   intraOpThreads?: number;
+  allowSpinning?: boolean;
   flagging?: Partial<FlaggingPolicy>;
   actor?: string;
 }

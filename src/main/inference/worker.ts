@@ -27,7 +27,10 @@ async function run(): Promise<void> {
   let model: LoadedModel | null = null;
   try {
     db = openDatabase(job.databasePath);
-    model = await loadModelPackage(job.modelDir, job.intraOpThreads === undefined ? {} : { intraOpThreads: job.intraOpThreads });
+    model = await loadModelPackage(job.modelDir, {
+      ...(job.intraOpThreads === undefined ? {} : { intraOpThreads: job.intraOpThreads }),
+      ...(job.allowSpinning === undefined ? {} : { allowSpinning: job.allowSpinning }),
+    });
     const outcome = await analyseCaseFolder(
       db,
       model,

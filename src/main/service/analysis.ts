@@ -12,6 +12,8 @@ export interface AnalysisRunnerOptions {
   modelDir: string;
   batchSize?: number;
   intraOpThreads?: number;
+  /** onnxruntime threads busy-wait between operators (see LoadModelOptions.allowSpinning). */
+  allowSpinning?: boolean;
   flagging?: Partial<FlaggingPolicy>;
   actor?: string;
   /** Where the worker's code is; found next to this bundle (or its sources) when absent. */
@@ -64,7 +66,7 @@ export class AnalysisRunner {
     const run: RunningAnalysis = { progress, handle: null, finished: Promise.resolve({ progress, outcome: null, error: null }) };
     this.runs.set(caseId, run);
 
-    const { databasePath, modelDir, batchSize, intraOpThreads, flagging, actor } = this.options;
+    const { databasePath, modelDir, batchSize, intraOpThreads, allowSpinning, flagging, actor } = this.options;
     run.handle = startAnalysisWorker(
       {
         databasePath,
@@ -72,6 +74,7 @@ export class AnalysisRunner {
         modelDir,
         ...(batchSize === undefined ? {} : { batchSize }),
         ...(intraOpThreads === undefined ? {} : { intraOpThreads }),
+        ...(allowSpinning === undefined ? {} : { allowSpinning }),
         ...(flagging === undefined ? {} : { flagging }),
         ...(actor === undefined ? {} : { actor }),
       },
