@@ -36,3 +36,14 @@ export function caseAuditLog(db: MarrowDatabase, caseId: number): AuditRow[] {
     ),
   );
 }
+
+/** The whole log, newest first (settings and model changes have no case). */
+export function listAuditLog(db: MarrowDatabase, options: { limit?: number; offset?: number } = {}): AuditRow[] {
+  const limit = Math.max(0, Math.floor(options.limit ?? 500));
+  const offset = Math.max(0, Math.floor(options.offset ?? 0));
+  return read('Reading the audit log', () =>
+    (sql(db, 'SELECT id, at, actor, action, case_id, detail FROM audit_log ORDER BY id DESC LIMIT ? OFFSET ?').all(limit, offset) as AuditDbRow[]).map(
+      (r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, caseId: r.case_id, detail: JSON.parse(r.detail) as unknown }),
+    ),
+  );
+}

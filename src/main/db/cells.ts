@@ -129,3 +129,11 @@ export function getCell(db: MarrowDatabase, caseId: number, imageId: number): Ce
     return toCell(found, modelClasses(db, row.modelRowId));
   });
 }
+
+/** The n most probable classes of a cell, most probable first (CellView.top). */
+export function topClasses(cell: Pick<CellRow, 'classes' | 'probabilities'>, n = 2): { code: CellClassCode; probability: number }[] {
+  return cell.classes
+    .map((code, i) => ({ code, probability: cell.probabilities[i] ?? 0 }))
+    .sort((a, b) => b.probability - a.probability)
+    .slice(0, n);
+}

@@ -2,7 +2,7 @@
 import Database from 'better-sqlite3';
 import { existsSync } from 'node:fs';
 import { DatabaseError, classifyDatabaseError } from './errors';
-import { migrate } from './migrate';
+import { migrate, verifyHistory } from './migrate';
 
 /** The open database. Repositories take it as their first argument; nothing outside src/main/db runs SQL on it. */
 export interface MarrowDatabase {
@@ -23,6 +23,9 @@ export interface OpenOptions {
 
 const DEFAULT_BUSY_TIMEOUT_MS = 5000;
 
+/** File name of the database inside Electron's userData folder (the caller chooses the folder). */
+export const DATABASE_FILE_NAME = 'marrowcount.sqlite';
+
 export function openDatabase(path: string, options: OpenOptions = {}): MarrowDatabase {
   const readonly = options.readonly === true;
   if (readonly && path !== ':memory:' && !existsSync(path)) {
@@ -39,6 +42,8 @@ export function openDatabase(path: string, options: OpenOptions = {}): MarrowDat
     // The integrity check runs before anything is written (journal mode, migrations): a damaged file is left
     // exactly as it was found, for a person to restore or inspect.
     checkIntegrity(raw, path);
+    // Likewise a database from a newer MarrowCount or with a foreign history is refused before the first write.
+    verifyHistory(raw, path);
     if (!readonly) {
       const mode = raw.pragma('journal_mode = WAL', { simple: true });
       if (mode !== 'wal' && path !== ':memory:') {
@@ -132,6 +137,14 @@ export function assertWritable(db: MarrowDatabase, context: string): void {
   if (db.readonly) {
     throw new DatabaseError('read_only', `${context}: the database ${db.path} is open read-only.`);
   }
+}
+
+/**
+ * For the service: several repository calls as one atomic unit (e.g. read the differential and sign with it as its
+ * snapshot). Repository calls inside nest as savepoints; an error anywhere rolls everything back.
+ */
+export function transaction<T>(db: MarrowDatabase, fn: () => T): T {
+  return inTransaction(db, 'Saving', fn);
 }
 
 /** Runs a read and classifies its SQLite errors. */

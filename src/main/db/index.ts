@@ -9,6 +9,8 @@ export {
   openDatabase,
   closeDatabase,
   backupDatabase,
+  transaction,
+  DATABASE_FILE_NAME,
   type MarrowDatabase,
   type OpenOptions,
 } from './connection';
@@ -41,8 +43,8 @@ export {
 } from './images';
 export { insertPredictions, listPredictions, type NewPrediction } from './predictions';
 export { addReview, addReviews, retractLatestReview, listReviews, type NewReview } from './reviews';
-export { effectiveCountsByClass, listCells, getCell, reviewProgress, type CellListQuery } from './cells';
-export { caseAuditLog } from './audit';
+export { effectiveCountsByClass, listCells, getCell, reviewProgress, topClasses, type CellListQuery } from './cells';
+export { caseAuditLog, listAuditLog } from './audit';
 export type {
   AmendmentRow,
   AuditAction,

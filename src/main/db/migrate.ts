@@ -35,7 +35,7 @@ function userObjectCount(raw: Database.Database): number {
  * Checks the recorded history against this build's migrations and returns how many of them are applied.
  * Throws 'newer_schema' or 'migration_history'.
  */
-function verifyHistory(raw: Database.Database, path: string, migrations: readonly Migration[]): number {
+export function verifyHistory(raw: Database.Database, path: string, migrations: readonly Migration[] = MIGRATIONS): number {
   if (!hasTable(raw, 'schema_migrations')) {
     if (userObjectCount(raw) > 0) {
       throw new DatabaseError(

@@ -14,6 +14,8 @@ import {
   retractLatestReview,
   reviewProgress,
   setCaseStatus,
+  topClasses,
+  transaction,
   type CellListQuery,
   type MarrowDatabase,
 } from '../../../src/main/db';
@@ -260,5 +262,25 @@ describe('case list', () => {
     ]);
     expect(log[6]).toMatchObject({ actor: 'tech', detail: { imageId: imageIds[1], label: 'LYT' } });
     expect(log[7]).toMatchObject({ actor: 'dr.a', detail: { imageId: imageIds[1], label: 'LYT', by: 'tech' } });
+  });
+});
+
+describe('helpers for the service', () => {
+  it('gives the two most probable classes of a cell, most probable first', () => {
+    expect(topClasses({ classes: ['BLA', 'LYT', 'NGS'], probabilities: [0.2, 0.7, 0.1] })).toEqual([
+      { code: 'LYT', probability: 0.7 },
+      { code: 'BLA', probability: 0.2 },
+    ]);
+  });
+
+  it('rolls back several repository calls together when one fails inside a transaction', () => {
+    const { db, caseId, imageIds } = setup();
+    expect(() =>
+      transaction(db, () => {
+        addReview(db, { caseId, imageId: imageIds[0]!, label: 'LYT', reviewer: 'tech' });
+        addReview(db, { caseId, imageId: 424242, label: 'LYT', reviewer: 'tech' });
+      }),
+    ).toThrow();
+    expect(listReviews(db, caseId)).toEqual([]);
   });
 });
