@@ -77,13 +77,16 @@ describe('technician workflow in Chromium', () => {
     await differentialOrButton.first().waitFor({ timeout: 120_000 });
     if (await byTestId(page, 'analysis-open-differential').isVisible()) {
       await expect.poll(() => byTestId(page, 'analysis-phase').innerText()).toMatch(/complete/i);
-      await screenshot(page, '05-analysis-complete');
       await byTestId(page, 'analysis-open-differential').click();
     }
     await byTestId(page, 'differential-screen').waitFor();
     await byTestId(page, 'class-count-BLA').waitFor();
 
     const caseId = (await h.service.listCases({ search: ACCESSION }))[0]!.id;
+    // The screen moved on by itself because the run reached 'done' with every cell classified.
+    const progress = await h.service.getAnalysisProgress(caseId);
+    expect(progress).toMatchObject({ phase: 'done', failures: [] });
+    expect(progress!.done).toBe(progress!.total);
     const truth = await h.service.getDifferential(caseId);
     const ndcShown = Number((await byTestId(page, 'ndc-total').innerText()).trim());
     expect(ndcShown).toBe(truth.differential.nucleatedDifferentialCount);
