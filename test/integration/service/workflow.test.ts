@@ -4,6 +4,8 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MarrowApiError, type ApiErrorBody, type CaseDetail, type CellView } from '../../../src/shared/api';
 import type { CellClassCode } from '../../../src/shared/cell-classes';
+import type { Differential } from '../../../src/shared/differential';
+import { closeDatabase, listSignOffs, openDatabase } from '../../../src/main/db';
 import { dispatch } from '../../../src/main/ipc/dispatch';
 import { startService, TRUE_LABELS, waitForAnalysis, type ServiceFixture } from './helpers';
 
@@ -143,6 +145,19 @@ describe('a case from folder to signed report through the service', () => {
     expect(list).toHaveLength(1);
     expect(list[0]).toMatchObject({ status: 'signed', signedBy: 'Dr H. Aematologist', cellCount: 11, flaggedUnreviewed: 0 });
     expect(list[0]!.blastPercentage).toBeCloseTo((2 / 9) * 100, 10);
+  });
+
+  it('stores the differential as signed beside the sign-off', () => {
+    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'), { readonly: true });
+    try {
+      const [signOff] = listSignOffs(db, created.id);
+      const snapshot = JSON.parse(signOff!.summarySnapshot) as { differential: Differential; unreviewedFlaggedAtSigning: number };
+      expect(snapshot.differential.nucleatedDifferentialCount).toBe(9);
+      expect(snapshot.differential.blast.count).toBe(2);
+      expect(snapshot.unreviewedFlaggedAtSigning).toBe(0);
+    } finally {
+      closeDatabase(db);
+    }
   });
 
   it('locks a signed case against reviews, undo and a second sign-off', async () => {
