@@ -17,7 +17,8 @@ import { isRendererUrl } from './window/renderer-origin';
 
 export const MENU_CHANNEL = 'menu';
 
-const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'];
+// An empty value means "no dev server" (tests clear it), never an empty URL.
+const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'] || undefined;
 let mainWindow: BrowserWindow | null = null;
 let service: MarrowService | null = null;
 
