@@ -62,7 +62,7 @@ export const CellTile = memo(function CellTile({ cell, selected, state, onSelect
           </div>
         ) : (
           <div className="tile-hint" data-testid={`cell-key-hint-${cell.imageId}`}>
-            Enter confirms · <kbd>{keyForClass(cell.predicted)}</kbd> = {cell.predicted}
+            <kbd>Enter</kbd> = {cell.predicted}
             {runnerUp !== undefined && (
               <>
                 {' '}

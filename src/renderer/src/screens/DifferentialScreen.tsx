@@ -161,7 +161,12 @@ function ClassTable({ differential, onOpenClass }: { differential: Differential;
               <td className="code">{row.code}</td>
               <td>
                 {row.name}
-                {!row.assessedByModel && <span className="muted small"> (not assessed by model)</span>}
+                {!row.assessedByModel && (
+                  <span className="muted small" title="The model cannot output this class; counts come from reviewers only">
+                    {' '}
+                    (reviewer only)
+                  </span>
+                )}
               </td>
               <td className="num" data-testid={`class-count-${row.code}`}>
                 {row.count}

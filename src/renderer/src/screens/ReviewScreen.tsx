@@ -31,6 +31,10 @@ const SCOPE_LABELS: Readonly<Record<ReviewScope, string>> = {
   all: 'All cells',
 };
 
+function focusReviewGrid(): void {
+  document.querySelector<HTMLElement>('.cell-grid')?.focus();
+}
+
 function isEditable(target: EventTarget | null): boolean {
   if (!(target instanceof HTMLElement)) return false;
   return target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName);
@@ -66,7 +70,14 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
     return columnsFromOffsets(Array.from(tiles, (tile) => tile.offsetTop));
   }, []);
 
-  const { move, decide, undo } = session;
+  const { move, decide, undo, select } = session;
+  const selectTile = useCallback(
+    (imageId: number) => {
+      select(imageId);
+      focusReviewGrid();
+    },
+    [select],
+  );
   useEffect(() => {
     const onKey = (event: KeyboardEvent) => {
       if (event.defaultPrevented || isEditable(event.target)) return;
@@ -101,6 +112,13 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
     const tile = grid.current?.querySelector<HTMLElement>('[data-selected="true"]');
     tile?.scrollIntoView?.({ block: 'nearest' });
   }, [session.selected, session.cells]);
+
+  // After a button click, focus returns to the grid: otherwise Enter would press the same button again instead of
+  // confirming the next cell (a legend button would silently reclassify it).
+  const fromButton = (action: () => void) => () => {
+    action();
+    focusReviewGrid();
+  };
 
   const undecidedShown = session.cells.filter((cell) => cell.decision === null).length;
   const firstShown = session.cells.length > 0 ? session.offset + 1 : 0;
@@ -190,14 +208,21 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
               </p>
             )
           ) : (
-            <div ref={grid} className="cell-grid" role="grid" aria-label="Cells to review" data-testid="review-grid">
+            <div
+              ref={grid}
+              className="cell-grid"
+              role="grid"
+              tabIndex={0}
+              aria-label="Cells to review"
+              data-testid="review-grid"
+            >
               {session.cells.map((cell, index) => (
                 <CellTile
                   key={cell.imageId}
                   cell={cell}
                   selected={index === session.selected}
                   state={session.tileStates.get(cell.imageId) ?? 'idle'}
-                  onSelect={session.select}
+                  onSelect={selectTile}
                 />
               ))}
             </div>
@@ -231,23 +256,26 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
               className="button-primary"
               disabled={locked || session.cells.length === 0}
               data-testid="review-confirm-selected"
-              onClick={() => decide('predicted')}
+              onClick={fromButton(() => decide('predicted'))}
             >
               Confirm (Enter)
             </button>
-            <button type="button" disabled={locked} data-testid="review-undo" onClick={undo}>
+            <button type="button" disabled={locked} data-testid="review-undo" onClick={fromButton(undo)}>
               Undo (Backspace)
             </button>
             <button
               type="button"
               disabled={locked || undecidedShown === 0}
               data-testid="review-confirm-all"
-              onClick={session.confirmAllShown}
+              onClick={fromButton(session.confirmAllShown)}
             >
               Confirm all shown ({undecidedShown})
             </button>
           </div>
-          <KeyLegend disabled={locked || session.cells.length === 0} onReclassify={decide} />
+          <KeyLegend
+            disabled={locked || session.cells.length === 0}
+            onReclassify={(code) => fromButton(() => decide(code))()}
+          />
         </aside>
       </div>
       {promptOpen && <ReviewerPrompt onClose={() => setPromptOpen(false)} />}
