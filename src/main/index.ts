@@ -36,7 +36,9 @@ function rendererUrl(): string {
 /** Only our window's top frame, showing our renderer, may call the API. */
 function isTrustedSender(event: IpcMainInvokeEvent): boolean {
   const frame = event.senderFrame;
-  if (!mainWindow || event.sender !== mainWindow.webContents || !frame || frame !== event.sender.mainFrame) return false;
+  // Compared by id and by "has no parent" rather than object identity: Electron may hand out fresh wrappers.
+  if (!mainWindow || mainWindow.isDestroyed() || event.sender.id !== mainWindow.webContents.id) return false;
+  if (!frame || frame.parent !== null) return false;
   return isRendererUrl(rendererUrl(), frame.url);
 }
 
