@@ -157,7 +157,7 @@ function progressDisplay(io: CliIo, json: boolean): { update: (p: AnalysisProgre
       lastDecile = decile;
     },
     finish(p) {
-      if (tty) io.stderr.write(`\r${progressText(p)}\n`);
+      if (tty) io.stderr.write(`\r${progressText(p).padEnd(Math.min(io.stderr.columns ?? 80, 100) - 1)}\n`);
       else if (!json) io.stderr.write(`${progressText(p)}\n`);
     },
   };

@@ -1,0 +1,99 @@
+// The bundled reference model, run by the app's own preprocessing and onnxruntime-node, must reproduce the
+// probabilities the training pipeline (PIL + PyTorch/onnxruntime in Python) computed for the demo case, and its
+// accuracy on the demo labels must be the figure its model card states. Skipped until the model and the demo case
+// are in the repository.
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { closeDatabase, createCase, listCells, openDatabase, upsertPatient, type CellRow, type MarrowDatabase } from '../../../src/main/db';
+import { loadModelPackage, type LoadedModel } from '../../../src/main/inference/model-package';
+import { analyseCaseFolder } from '../../../src/main/inference/pipeline';
+import { REPO, tempDir } from './helpers';
+
+const MODEL_DIR = join(REPO, 'resources/models/marrowcount-ref');
+const DEMO = join(REPO, 'resources/demo/case-001');
+const REFERENCE_CSV = join(MODEL_DIR, 'reference-predictions.csv');
+const available = existsSync(join(MODEL_DIR, 'model.onnx')) && existsSync(REFERENCE_CSV) && existsSync(join(DEMO, 'labels.csv'));
+
+/** Minimal RFC 4180 reader: the reference files are written by Python's csv module. */
+function readCsv(text: string): Record<string, string>[] {
+  const records: string[][] = [];
+  let field = '';
+  let record: string[] = [];
+  let quoted = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i]!;
+    if (quoted) {
+      if (ch === '"' && text[i + 1] === '"') {
+        field += '"';
+        i++;
+      } else if (ch === '"') quoted = false;
+      else field += ch;
+    } else if (ch === '"') quoted = true;
+    else if (ch === ',') {
+      record.push(field);
+      field = '';
+    } else if (ch === '\n' || ch === '\r') {
+      if (ch === '\r' && text[i + 1] === '\n') i++;
+      record.push(field);
+      field = '';
+      if (record.some((f) => f !== '')) records.push(record);
+      record = [];
+    } else field += ch;
+  }
+  if (field !== '' || record.length > 0) {
+    record.push(field);
+    records.push(record);
+  }
+  const [header, ...rows] = records;
+  return rows.map((row) => Object.fromEntries(header!.map((name, i) => [name.trim(), row[i] ?? ''])));
+}
+
+describe.skipIf(!available)('bundled reference model on the demo case', () => {
+  let temp: { path: string; remove: () => void };
+  let db: MarrowDatabase;
+  let model: LoadedModel;
+  let cells: Map<string, CellRow>;
+
+  beforeAll(async () => {
+    temp = tempDir('reference');
+    db = openDatabase(join(temp.path, 'marrowcount.sqlite'));
+    model = await loadModelPackage(MODEL_DIR);
+    const patient = upsertPatient(db, { labId: 'DEMO', actor: 'test' });
+    const caseId = createCase(db, { patientId: patient.id, accession: 'case-001', specimen: 'bone_marrow_aspirate', folder: DEMO, actor: 'test' }).id;
+    const outcome = await analyseCaseFolder(db, model, caseId);
+    expect(outcome.failures).toEqual([]);
+    cells = new Map(listCells(db, { caseId, scope: 'all', limit: 100_000 }).rows.map((cell) => [cell.relativePath, cell]));
+  }, 300_000);
+
+  afterAll(async () => {
+    await model?.session.release();
+    if (db?.raw.open) closeDatabase(db);
+    temp?.remove();
+  });
+
+  it('reproduces the Python reference probabilities: predicted class agreement >= 99%, small max |Δp|', () => {
+    const reference = readCsv(readFileSync(REFERENCE_CSV, 'utf8'));
+    const fileColumn = ['file', 'path', 'relative_path', 'image'].find((c) => c in reference[0]!)!;
+    const probabilityColumn = (code: string): string | undefined =>
+      [code, `p_${code}`, `prob_${code}`, `p(${code})`].find((c) => c in reference[0]!);
+    const columns = model.manifest.classes.map((code) => probabilityColumn(code));
+    expect(columns.every((c) => c !== undefined), `reference columns ${Object.keys(reference[0]!).join(',')}`).toBe(true);
+
+    let agree = 0;
+    let maxDelta = 0;
+    for (const row of reference) {
+      const cell = cells.get(row[fileColumn]!);
+      expect(cell, `no stored cell for ${row[fileColumn]}`).toBeDefined();
+      const expected = columns.map((c) => Number(row[c!]));
+      const expectedClass = model.manifest.classes[expected.indexOf(Math.max(...expected))];
+      if (cell!.predicted === expectedClass) agree++;
+      cell!.probabilities.forEach((p, i) => (maxDelta = Math.max(maxDelta, Math.abs(p - expected[i]!))));
+    }
+    console.log(`reference model: ${agree}/${reference.length} predicted classes agree with Python; max |Δp| ${maxDelta.toFixed(4)}`);
+    expect(agree / reference.length).toBeGreaterThanOrEqual(0.99);
+    // PIL and libvips resample with the same Lanczos-3 kernel but round differently (at most 2 grey levels apart on
+    // Matek crops); measured max |Δp| stays well below this bound.
+    expect(maxDelta).toBeLessThan(0.05);
+  });
+});
