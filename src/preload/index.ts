@@ -50,10 +50,16 @@ const marrowShell = {
     await ipcRenderer.invoke('shell:printFile', path);
   },
   pathForDroppedFile: (file) => {
-    // webUtils only accepts a DOM File; anything else (a string, a plain object) has no path.
-    if (typeof File === 'undefined' || !(file instanceof File)) return null;
-    const path = webUtils.getPathForFile(file);
-    return path === '' ? null : path;
+    // Not `instanceof File`: the File arrives from the page's world through the bridge, whose constructor differs.
+    // webUtils rejects anything that is not a File; that, like a file with no path on disk, means "no path".
+    if (typeof file !== 'object' || file === null) return null;
+    try {
+      const path = webUtils.getPathForFile(file as File);
+      return path === '' ? null : path;
+    } catch (e) {
+      console.warn('MarrowCount: the dropped item has no path on disk', e);
+      return null;
+    }
   },
   onMenu: (listener) => {
     const forward = (_event: Electron.IpcRendererEvent, command: unknown): void => {
