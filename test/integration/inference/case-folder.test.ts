@@ -1,7 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaseFolderError } from '../../../src/main/inference/errors';
-import { inspectCrop, listCropFiles } from '../../../src/main/inference/case-folder';
+import sharp from 'sharp';
+import { headerDimensions, inspectCrop, listCropFiles } from '../../../src/main/inference/case-folder';
 import { BROKEN_CROPS, GOOD_CROPS, GOOD_CROP_COUNT } from './helpers';
 
 describe('case folder', () => {
@@ -27,6 +29,17 @@ describe('case folder', () => {
       expect(result.crop).toMatchObject({ width: 250, height: 250, format: 'jpeg', bytes: 16132 });
       expect(result.crop.sha256).toMatch(/^[0-9a-f]{64}$/);
     }
+  });
+
+  it('reads the size from JPEG and PNG headers as libvips does', async () => {
+    for (const file of await listCropFiles(GOOD_CROPS)) {
+      const bytes = readFileSync(file.path);
+      const fromVips = await sharp(bytes).metadata();
+      expect(headerDimensions(bytes), file.relativePath).toEqual({ format: fromVips.format, width: fromVips.width, height: fromVips.height });
+    }
+    const wide = await sharp({ create: { width: 300, height: 120, channels: 3, background: '#808080' } }).jpeg({ progressive: true }).toBuffer();
+    expect(headerDimensions(wide)).toEqual({ format: 'jpeg', width: 300, height: 120 });
+    expect(headerDimensions(Buffer.from('not an image at all'))).toBeNull();
   });
 
   it.each([
