@@ -49,9 +49,10 @@ export function openDatabase(path: string, options: OpenOptions = {}): MarrowDat
       if (mode !== 'wal' && path !== ':memory:') {
         throw new DatabaseError('io', `The database ${path} could not be switched to WAL mode (got ${String(mode)}).`);
       }
-      // NORMAL is durable in WAL mode against application crashes; only an OS crash/power loss can lose the
-      // last transactions, never corrupt the file (https://www.sqlite.org/pragma.html#pragma_synchronous).
-      raw.pragma('synchronous = NORMAL');
+      // FULL: every commit is on disk before it returns, so a power cut cannot lose a review or a sign-off the
+      // user saw saved (NORMAL could lose the last commits). It costs one WAL fsync per transaction, which batched
+      // prediction writes and one-keystroke reviews both afford.
+      raw.pragma('synchronous = FULL');
     }
     raw.pragma('foreign_keys = ON');
     const schemaVersion = migrate(raw, path, { readonly });

@@ -73,7 +73,7 @@ function validate(file: ImageFile): void {
  * Records a case's files in one transaction. Same content as an image already in the case (by SHA-256) is stored
  * as a duplicate and reported, so it is explained to the user but never classified or counted twice.
  */
-export function insertImages(db: MarrowDatabase, caseId: number, files: readonly ImageFile[]): InsertImagesResult {
+export function insertImages(db: MarrowDatabase, caseId: number, files: readonly ImageFile[], actor = 'system'): InsertImagesResult {
   files.forEach(validate);
   const seen = new Set<string>();
   for (const f of files) {
@@ -131,7 +131,7 @@ export function insertImages(db: MarrowDatabase, caseId: number, files: readonly
       appendAudit(
         db,
         {
-          actor: 'system',
+          actor,
           action: 'images_imported',
           caseId,
           detail: {

@@ -5,7 +5,7 @@ import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import { CELL_CLASS_CODES } from '../../../src/shared/cell-classes';
-import { DatabaseError, closeDatabase, openDatabase } from '../../../src/main/db';
+import { DatabaseError, closeDatabase, effectiveCountsByClass, listCells, openDatabase, reviewProgress } from '../../../src/main/db';
 import { migrate } from '../../../src/main/db/migrate';
 import { MIGRATIONS, type Migration } from '../../../src/main/db/migrations';
 import { addCase, openTemp, tempDir, track } from './helpers';
@@ -71,6 +71,44 @@ describe('migrations', () => {
     closeDatabase(db);
     const again = track(openDatabase(path));
     expect(again.raw.prepare('SELECT accession FROM cases WHERE id = ?').get(created.id)).toEqual({ accession: 'BM-KEEP' });
+  });
+
+  it('upgrades a version-1 database holding predictions, reviews and undos without changing any effective label', () => {
+    const dir = tempDir();
+    const path = join(dir, 'v1.sqlite');
+    const raw = new Database(path);
+    migrate(raw, path, { upTo: 1 });
+    // Version-1 rows written directly, as a version-1 MarrowCount left them.
+    raw.exec(`
+      INSERT INTO patients (id, lab_id, created_at, updated_at) VALUES (1, 'MRN-1', 't', 't');
+      INSERT INTO models (id, model_id, version, sha256, name, classes, class_count, registered_at)
+        VALUES (1, 'm', '1', '${'e'.repeat(64)}', 'm', '["BLA","LYT","NGS","EBO"]', 4, 't');
+      INSERT INTO cases (id, patient_id, accession, specimen, folder, created_at) VALUES (1, 1, 'BM-V1', 'other', '/v1', 't');
+      UPDATE cases SET model_id = 1, status = 'analysing' WHERE id = 1;
+      INSERT INTO images (id, case_id, relative_path, sha256, bytes, created_at) VALUES
+        (1, 1, '1.jpg', '${'1'.repeat(64)}', 1, 't'), (2, 1, '2.jpg', '${'2'.repeat(64)}', 1, 't'),
+        (3, 1, '3.jpg', '${'3'.repeat(64)}', 1, 't'), (4, 1, '4.jpg', '${'4'.repeat(64)}', 1, 't');
+      INSERT INTO predictions (image_id, case_id, model_id, predicted_class, probabilities, confidence, flagged, flag_reasons, created_at) VALUES
+        (1, 1, 1, 'BLA', '[0.9,0.05,0.03,0.02]', 0.9, 0, '[]', 't'),
+        (2, 1, 1, 'BLA', '[0.4,0.3,0.2,0.1]', 0.4, 1, '["low_confidence"]', 't'),
+        (3, 1, 1, 'LYT', '[0.3,0.5,0.1,0.1]', 0.5, 1, '["low_confidence"]', 't'),
+        (4, 1, 1, 'NGS', '[0.01,0.02,0.95,0.02]', 0.95, 0, '[]', 't');
+      UPDATE cases SET status = 'in_review' WHERE id = 1;
+      INSERT INTO reviews (id, case_id, image_id, kind, label, retracts_review_id, reviewer, created_at) VALUES
+        (1, 1, 2, 'decision', 'LYT', NULL, 'tech', 't'),
+        (2, 1, 2, 'decision', 'EBO', NULL, 'tech', 't'),
+        (3, 1, 2, 'retraction', NULL, 2, 'tech', 't'),
+        (4, 1, 3, 'decision', 'LYT', NULL, 'tech', 't'),
+        (5, 1, 4, 'decision', 'BLA', NULL, 'tech', 't'),
+        (6, 1, 4, 'retraction', NULL, 5, 'tech', 't');
+    `);
+    raw.close();
+    const db = track(openDatabase(path));
+    // Cell 1 BLA (prediction); cell 2 LYT (EBO undone, LYT in force); cell 3 LYT (confirmed); cell 4 NGS (BLA undone).
+    expect(effectiveCountsByClass(db, 1)).toEqual({ BLA: 1, LYT: 2, NGS: 1 });
+    expect(reviewProgress(db, 1)).toEqual({ flagged: 2, flaggedReviewed: 2, reviewed: 2, reclassified: 1 });
+    expect(listCells(db, { caseId: 1, scope: 'unreviewed' }).total).toBe(0);
+    expect(listCells(db, { caseId: 1, scope: 'all', effectiveClass: 'LYT' }).rows.map((c) => c.imageId)).toEqual([2, 3]);
   });
 
   it('seeds exactly the 21 Matek cell classes of src/shared', () => {

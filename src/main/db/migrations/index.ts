@@ -3,6 +3,7 @@
 // with no loader plugin. Never edit a released migration: its checksum is recorded in every database it migrated,
 // and openDatabase refuses a database whose history does not match. Add a new numbered file instead.
 import { migration0001 } from './0001-initial';
+import { migration0002 } from './0002-derived-counts';
 
 export interface Migration {
   version: number;
@@ -10,4 +11,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];
