@@ -34,9 +34,9 @@ export interface LoadModelOptions {
 }
 
 /**
- * One onnxruntime thread per core. Measured on the 2-core bench machine with the tiny and ResNeXt models
- * (scripts/bench.mjs): sharp's decoding overlaps the model's run because both are asynchronous, and limiting
- * onnxruntime to fewer threads than cores lowered end-to-end throughput.
+ * One onnxruntime thread per core: the model's run and sharp's decoding of the next batch overlap (both work off
+ * the JS thread), and idle onnxruntime threads sleep instead of spinning (allowSpinning), so the decoders get the
+ * cores whenever the model waits. Compared with 1 and 4 threads by `npm run bench -- --batch-sweep`.
  */
 export function defaultIntraOpThreads(): number {
   return Math.max(1, availableParallelism());

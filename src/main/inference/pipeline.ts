@@ -30,9 +30,9 @@ import type { LoadedModel } from './model-package';
 import { preprocessInto, tensorLength } from './preprocess';
 
 /**
- * Cells per onnxruntime run. Measured with scripts/bench.mjs on the 2-core machine (see the figures table in the
- * README): throughput rises steeply up to 16 and is flat beyond 32, while memory grows linearly with the batch
- * (a 224-px batch of 32 is 19 MB of float32), so 32.
+ * Cells per onnxruntime run (and per stored transaction). Chosen with `npm run bench -- --batch-sweep` on the
+ * 2-core machine (figures below). Memory grows linearly with the batch (a 224-px batch of 32
+ * is 19 MB of float32; two batches are in flight), and a cancel waits for at most one batch.
  */
 export const DEFAULT_BATCH_SIZE = 32;
 

@@ -5,6 +5,9 @@ import { existsSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
+// sharp must be loaded by the thread that starts workers: otherwise, on glibc, a worker's exit unloads libvips
+// while it is still in use and the whole process crashes (lovell/sharp#2263, sharp's worker-thread notes).
+import 'sharp';
 import { deserializeError } from './worker-errors';
 import type { PipelineOutcome, PipelineProgress } from './pipeline';
 import type { AnalysisJob, ParentMessage, WorkerMessage } from './worker-protocol';
