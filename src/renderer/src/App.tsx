@@ -11,7 +11,7 @@ import { CasesScreen } from './screens/CasesScreen';
 import { NewCaseScreen } from './screens/NewCaseScreen';
 import { SettingsDialog } from './screens/SettingsDialog';
 import { useSettings } from './hooks/settings';
-import type { MenuCommand } from './global';
+import type { MenuCommand } from '../../shared/shell';
 
 type DialogName = 'about' | 'settings' | null;
 
@@ -45,9 +45,8 @@ export function App() {
 
   useEffect(() => {
     const shell = getShell();
-    if (typeof shell?.onMenu !== 'function') return undefined;
-    const unsubscribe = shell.onMenu(onMenu);
-    return typeof unsubscribe === 'function' ? unsubscribe : undefined;
+    if (shell === undefined) return undefined;
+    return shell.onMenu(onMenu);
   }, [onMenu]);
 
   const openCase = (summary: CaseSummary) => {

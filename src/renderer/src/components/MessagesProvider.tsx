@@ -1,5 +1,5 @@
 import { useCallback, useMemo, useRef, useState, type ReactNode } from 'react';
-import { errorText, MessagesContext, type Messages } from './messages';
+import { errorDetail, errorText, MessagesContext, type Messages } from './messages';
 
 interface ShownError {
   id: number;
@@ -19,10 +19,7 @@ export function MessagesProvider({ children }: { children: ReactNode }) {
     // Logged as well as shown: the banner can be dismissed, the console keeps the stack for a bug report.
     console.error(context ?? 'Error', error);
     const text = context !== undefined ? `${context}: ${errorText(error)}` : errorText(error);
-    const detail =
-      typeof error === 'object' && error !== null && 'detail' in error && typeof error.detail === 'string'
-        ? error.detail
-        : null;
+    const detail = errorDetail(error);
     const id = nextId.current++;
     // The same failure repeated (a polling error) is shown once.
     setErrors((current) => (current.some((shown) => shown.text === text) ? current : [...current, { id, text, detail }]));
