@@ -176,7 +176,7 @@ export async function analyseCaseFolder(
   }
   if (next !== null) await next; // a cancelled run leaves no decode running behind it
 
-  if (!wasCancelled && cancelled()) wasCancelled = true;
+  // A cancel that arrives after the last batch was stored changes nothing: the case is complete.
   if (!wasCancelled) setCaseStatus(db, caseId, 'in_review', actor);
   emit(wasCancelled ? 'cancelled' : 'done', done, total, rate());
   return {

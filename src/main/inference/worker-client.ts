@@ -45,8 +45,13 @@ export function startAnalysisWorker(
   const result = new Promise<PipelineOutcome>((resolve, reject) => {
     let outcome: PipelineOutcome | null = null;
     let failure: Error | null = null;
+    const failures: PipelineProgress['failures'] = [];
     worker.on('message', (message: WorkerMessage) => {
-      if (message.type === 'progress') onProgress(message.progress);
+      if (message.type === 'progress') {
+        failures.push(...message.newFailures);
+        // The same growing array each time: copying it per batch would cost O(files²) on a folder of bad files.
+        onProgress({ ...message.progress, failures });
+      }
       else if (message.type === 'done') outcome = message.outcome;
       else failure = deserializeError(message.error);
     });

@@ -27,8 +27,15 @@ export interface SerializedError {
   stack?: string;
 }
 
+/** Progress as posted: only the failures not posted before travel, so a folder of many bad files stays cheap. */
+export interface ProgressMessage {
+  type: 'progress';
+  progress: Omit<PipelineProgress, 'failures'>;
+  newFailures: PipelineProgress['failures'];
+}
+
 export type WorkerMessage =
-  | { type: 'progress'; progress: PipelineProgress }
+  | ProgressMessage
   | { type: 'done'; outcome: PipelineOutcome }
   | { type: 'failed'; error: SerializedError };
 

@@ -16,6 +16,7 @@ const port = requirePort();
 
 const job = workerData as AnalysisJob;
 let cancelRequested = false;
+let failuresPosted = 0;
 const post = (message: WorkerMessage): void => port.postMessage(message);
 
 port.on('message', (message: ParentMessage) => {
@@ -35,7 +36,13 @@ async function run(): Promise<void> {
       db,
       model,
       job.caseId,
-      { onProgress: (progress) => post({ type: 'progress', progress }), isCancelled: () => cancelRequested },
+      {
+        onProgress: ({ failures, ...progress }) => {
+          post({ type: 'progress', progress, newFailures: failures.slice(failuresPosted) });
+          failuresPosted = failures.length;
+        },
+        isCancelled: () => cancelRequested,
+      },
       {
         ...(job.batchSize === undefined ? {} : { batchSize: job.batchSize }),
         ...(job.flagging === undefined ? {} : { flagging: job.flagging }),
