@@ -1,7 +1,7 @@
 import { SPECIMEN_TYPES, type CaseFilter, type CaseStatus, type SpecimenType } from '../../shared/api';
 import { isCellClassCode } from '../../shared/cell-classes';
 import { appendAudit } from './audit';
-import { inTransaction, nowIso, read, sql, type MarrowDatabase } from './connection';
+import { inTransaction, nowIso, read, readSnapshot, sql, type MarrowDatabase } from './connection';
 import { EFFECTIVE_COUNTS_SQL, REVIEW_PROGRESS_SQL } from './effective';
 import { DatabaseError } from './errors';
 import type { AmendmentRow, CaseListRow, CaseRow, ClassCounts, SignOffRow } from './types';
@@ -132,7 +132,7 @@ export function listCases(db: MarrowDatabase, filter: CaseFilter): CaseListRow[]
   }
   const text = `${CASE_SELECT} ${where.length > 0 ? `WHERE ${where.join(' AND ')}` : ''}
     ORDER BY c.created_at DESC, c.id DESC LIMIT @limit OFFSET @offset`;
-  return read('Listing cases', () =>
+  return readSnapshot(db, 'Listing cases', () =>
     (sql(db, text).all(params) as CaseDbRow[]).map((r) => {
       const row = toRow(r);
       const countsByClass = countsFor(db, row);

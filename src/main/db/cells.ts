@@ -1,7 +1,7 @@
 import type { ReviewProgress } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
 import { countsFor, progressFor, requireCase } from './cases';
-import { read, sql, type MarrowDatabase } from './connection';
+import { read, readSnapshot, sql, type MarrowDatabase } from './connection';
 import { CELL_TOTAL_SQL } from './effective';
 import { DatabaseError } from './errors';
 import { modelClasses } from './models';
@@ -82,7 +82,7 @@ const DEFAULT_LIMIT = 100;
  * (lowest confidence) first, ties by image id so paging is stable.
  */
 export function listCells(db: MarrowDatabase, query: CellListQuery): { rows: CellRow[]; total: number } {
-  return read(`Listing the cells of case ${query.caseId}`, () => {
+  return readSnapshot(db, `Listing the cells of case ${query.caseId}`, () => {
     const row = requireCase(db, query.caseId);
     if (row.modelRowId === null) return { rows: [], total: 0 };
     const conditions: string[] = [];

@@ -148,6 +148,18 @@ export function transaction<T>(db: MarrowDatabase, fn: () => T): T {
   return inTransaction(db, 'Saving', fn);
 }
 
+/**
+ * A read of several statements from one snapshot (a deferred transaction: in WAL mode it never blocks writers),
+ * so that e.g. a page of cells and its total agree even while the analysis worker writes.
+ */
+export function readSnapshot<T>(db: MarrowDatabase, context: string, fn: () => T): T {
+  try {
+    return db.raw.transaction(fn).deferred();
+  } catch (e) {
+    throw classifyDatabaseError(e, context) ?? e;
+  }
+}
+
 /** Runs a read and classifies its SQLite errors. */
 export function read<T>(context: string, fn: () => T): T {
   try {
