@@ -35,6 +35,9 @@ export function openDatabase(path: string, options: OpenOptions = {}): MarrowDat
   try {
     raw = new Database(path, { readonly, fileMustExist: readonly });
   } catch (e) {
+    if (e instanceof TypeError && /directory does not exist/.test(e.message)) {
+      throw new DatabaseError('io', `Cannot open the database ${path}: its folder does not exist.`, { cause: e });
+    }
     throw classifyDatabaseError(e, `Opening the database ${path}`) ?? e;
   }
   try {

@@ -236,6 +236,12 @@ describe('opening', () => {
     expect(fileHash(path)).toBe(before);
   });
 
+  it('reports a database folder that does not exist as an io error naming the path', () => {
+    const path = join(tempDir(), 'missing', 'marrowcount.sqlite');
+    const error = expectDatabaseError(() => openDatabase(path), 'io');
+    expect(error.message).toContain(path);
+  });
+
   it('opens read-only without writing and refuses writes there', () => {
     const { db, path } = openTemp();
     closeDatabase(db);
