@@ -340,8 +340,8 @@ def main():
     json.dump(results, open(os.path.join(args.out, "train_results.json"), "w"), indent=2)
     log("results", json.dumps(results))
     if args.smoke:
-        import finalize
-        finalize.smoke_package(args.out, results, slog.cpu().numpy(), yv.cpu().numpy(), dv.cpu().numpy(),
+        import write_package
+        write_package.smoke_package(args.out, results, slog.cpu().numpy(), yv.cpu().numpy(), dv.cpu().numpy(),
                                " ".join(["/usr/bin/python3"] + sys.argv))
     log("total wall %.1fs" % (time.time() - t_start))
 

@@ -1,0 +1,203 @@
+#!/usr/bin/env python3
+"""Write model.json, MODEL_CARD.md, metrics.json and reference-predictions.csv for the shipped model
+(resources/models/marrowcount-ref/), from training/final_metrics.json (finalize.py) and the demo case.
+
+Reference predictions: every demo image file is decoded exactly as the app does (RGB, resize to the input
+size with PIL LANCZOS "fill", /255, -mean, /std), run through the shipped model.onnx with onnxruntime (CPU),
+logits / temperature, softmax.
+
+Usage: PYTHONPATH=/tmp/ortlib /usr/bin/python3 training/write_package.py --run training/runs/h100-run1
+"""
+import argparse
+import csv
+import json
+import os
+import sys
+
+import numpy as np
+from PIL import Image
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import common  # noqa: E402
+import finalize  # noqa: E402
+
+UNKNOWN = [c for c in common.MATEK21 if c not in common.CLASSES]
+
+
+def model_json(mid, version, name, onnx_path, classes, size, mean, std, calib, flag, training, license_, attribution):
+    return {
+        "formatVersion": 1, "id": mid, "version": version, "name": name, "sha256": finalize.sha256(onnx_path),
+        "classes": classes,
+        "input": {"name": "input", "width": size, "height": size, "layout": "NCHW", "colorOrder": "RGB",
+                  "resize": "fill", "kernel": "lanczos3", "scale": 255, "mean": mean, "std": std},
+        "output": {"name": "logits", "type": "logits"},
+        "calibration": {k: calib[k] for k in ("temperature", "eceBefore", "eceAfter", "fittedOn")},
+        "flagging": flag, "training": training, "license": license_, "attribution": attribution,
+    }
+
+
+def demo_predictions(onnx_path, size, mean, std, T, classes, flag, demo_dir):
+    rows = list(csv.DictReader(open(os.path.join(demo_dir, "labels.csv"))))
+    sess = finalize.ort_session(onnx_path)
+    arrs = [common.app_preprocess(Image.open(os.path.join(demo_dir, r["file"])).convert("RGB"), size, 255.0, mean, std)
+            for r in rows]
+    logits = finalize.run_onnx(sess, arrs)
+    probs = common.softmax(logits / T)
+    flagged = common.flag_mask(probs, classes, flag["minConfidence"], flag["minMargin"], flag["alwaysReview"])
+    return rows, logits, probs, flagged
+
+
+def smoke_package(out, results, logits, y, dom, command):
+    """Used by train.py --smoke: write model.json + MODEL_CARD.md for the smoke model in `out`."""
+    classes = results["classes"]
+    T = finalize.fit_temperature(logits, y)
+    calib = {"temperature": T, "eceBefore": round(common.ece(common.softmax(logits), y), 4),
+             "eceAfter": round(common.ece(common.softmax(logits / T), y), 4),
+             "fittedOn": "smoke validation, %d demo cells (not meaningful)" % len(y)}
+    flag = {"minConfidence": 0.6, "minMargin": 0.15, "alwaysReview": finalize.ALWAYS_REVIEW}
+    training = {"summary": "SMOKE TEST MODEL: a few steps on resources/demo images; not a usable classifier.",
+                "data": ["resources/demo/case-001 (validation-split cells of the Matek and PBC datasets)"],
+                "seed": results["seed"], "command": command,
+                "environment": "torch %s, %s" % (results["torch"], results["device"])}
+    js = model_json("marrowcount-smoke", "0.0.0", "MarrowCount smoke-test CNN", os.path.join(out, "model.onnx"),
+                    classes, results["size"], results["mean"], results["std"], calib, flag, training,
+                    "Weights: CC BY 4.0 (derived from CC BY 4.0 data, see attribution).", finalize.ATTRIBUTION)
+    json.dump(js, open(os.path.join(out, "model.json"), "w"), indent=2)
+    open(os.path.join(out, "MODEL_CARD.md"), "w").write(
+        "# MarrowCount smoke-test model\n\nTrained for a few steps on the demo case by `%s`.\n"
+        "Not for any use other than testing the pipeline. Not for diagnostic use.\n" % command)
+
+
+def fmt_table(per, classes):
+    s = "| class | precision | recall | F1 | support |\n|---|---|---|---|---|\n"
+    for c in classes:
+        if c in per:
+            p = per[c]
+            s += "| %s | %.3f | %.3f | %.3f | %d |\n" % (c, p["precision"], p["recall"], p["f1"], p["support"])
+    return s
+
+
+def fmt_conf(conf):
+    cols = conf["cols_pred"]
+    s = "| true \\ pred | " + " | ".join(cols) + " |\n|---|" + "---|" * len(cols) + "\n"
+    for r, row in zip(conf["rows_true"], conf["matrix"]):
+        s += "| **%s** | " % r + " | ".join(str(v) for v in row) + " |\n"
+    return s
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--run", default=os.path.join(common.HERE, "runs", "h100-run1"))
+    ap.add_argument("--out", default=os.path.join(common.REPO, "resources", "models", "marrowcount-ref"))
+    ap.add_argument("--demo", default=os.path.join(common.REPO, "resources", "demo", "case-001"))
+    ap.add_argument("--cells-per-s", default="")
+    args = ap.parse_args()
+    fm = json.load(open(os.path.join(common.HERE, "final_metrics.json")))
+    tr = json.load(open(os.path.join(args.run, "train_results.json")))
+    env = open(os.path.join(args.run, "env.txt")).read()
+    classes, size = tr["classes"], fm["inputSize"]
+    mean, std = [round(v, 4) for v in fm["mean"]], [round(v, 4) for v in fm["std"]]
+    calib, flag, met = fm["calibration"], fm["flagging"], fm["metrics"]
+    onnx_path = os.path.join(args.out, "model.onnx")
+    assert finalize.sha256(onnx_path) == fm["onnxSha256"]
+    T = calib["temperature"]
+
+    rows, logits, probs, flagged = demo_predictions(onnx_path, size, mean, std, T, classes, flag, args.demo)
+    y = np.array([classes.index(r["label"]) for r in rows])
+    pred = probs.argmax(1)
+    present = sorted(set(y.tolist()))
+    per = finalize.prf(pred, y, present)
+    demo_acc = float((pred == y).mean())
+    demo_f1 = float(np.mean([per[c]["f1"] for c in present]))
+    with open(os.path.join(args.out, "reference-predictions.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["file", "label", "pred", "flagged"] + ["p_" + c for c in classes])
+        for r, p, fl in zip(rows, probs, flagged):
+            w.writerow([r["file"], r["label"], classes[int(p.argmax())], int(fl)] + ["%.6f" % v for v in p])
+    demo = {"cells": len(rows), "accuracy": round(demo_acc, 4), "macroF1_over_present_classes": round(demo_f1, 4),
+            "present_classes": [classes[c] for c in present], "flagRate": round(float(flagged.mean()), 4),
+            "errorsCaught": round(float(flagged[pred != y].mean()), 4) if (pred != y).any() else 1.0,
+            "perClass": {classes[c]: per[c] for c in present}}
+    print("demo", json.dumps({k: v for k, v in demo.items() if k != "perClass"}))
+
+    train_cmd = ("/usr/bin/python3 training/estimate_scale.py --per-class 150 && /usr/bin/python3 training/pack.py && "
+                 "[GPU] bash training/gpu_run.sh (= python3 training/train.py --pack .train_pack --out $OUT "
+                 "--teacher-seconds 200 --student-seconds 255) && PYTHONPATH=<onnxruntime> /usr/bin/python3 "
+                 "training/finalize.py --run training/runs/h100-run1 && /usr/bin/python3 training/make_demo.py && "
+                 "PYTHONPATH=<onnxruntime> /usr/bin/python3 training/write_package.py")
+    stu, tea = tr["student"], tr.get("teacher", {})
+    training = {
+        "summary": ("Compact ResNet-style CNN (%s, %.1f M multiply-adds at %dpx, %d k parameters) trained from scratch, "
+                    "distilled from a larger CNN (%s, %.0f M multiply-adds) trained in the same run; %d student steps "
+                    "of batch 256 in %.0f s on one %s; AdamW, cosine LR, EMA, label smoothing 0.05, on-GPU augmentation "
+                    "(any rotation, flips, scale/shift, brightness/contrast/saturation/hue/gamma, per-channel stain gain, "
+                    "blur/sharpen, noise) and JPEG-quality copies (q40-95) of 20%% of training images. PBC crops rescaled "
+                    "by %.4f to the marrow scale (median nucleus diameter) and centre-cropped to 250x250. "
+                    "Validation: deterministic 20%% per (domain, class) by SHA-1 of the file path (training/split.csv).")
+                   % (stu["arch"], stu["macs"] / 1e6, size, 0, tea.get("arch", "-"), tea.get("macs", 0) / 1e6,
+                      stu["steps"], tr["args"]["student_seconds"], tr["device"],
+                      json.load(open(os.path.join(common.HERE, "scale.json")))["pbc_to_marrow_scale"]),
+        "data": ["Matek et al. 2021 bone-marrow crops (public subset, 8 classes, %d training files)"
+                 % sum(1 for r in common.read_split(os.path.join(common.HERE, "split.csv"))
+                       if r["split"] == "train" and r["domain"] == "matek-bm"),
+                 "Acevedo et al. 2020 PBC peripheral-blood crops (10 classes, %d training files)"
+                 % sum(1 for r in common.read_split(os.path.join(common.HERE, "split.csv"))
+                       if r["split"] == "train" and r["domain"] == "pbc")],
+        "seed": tr["seed"], "command": train_cmd,
+        "environment": "training: torch %s on %s (GPU-box CPU: %s); export + evaluation: torch %s (CPU) + onnxruntime %s"
+                       % (tr["torch"], tr["device"], "Intel Xeon", fm["exportTorch"], _ort_version()),
+    }
+    import torch  # noqa: F401  (only for parameter count)
+    import models
+    nparams = sum(p.numel() for p in models.build(stu["arch"], len(classes)).parameters())
+    training["summary"] = training["summary"].replace(", 0 k parameters", ", %d k parameters" % (nparams // 1000))
+    js = model_json("marrowcount-ref", "1.0.0", "MarrowCount reference CNN", onnx_path, classes, size, mean, std,
+                    calib, flag, training,
+                    "Model weights: CC BY 4.0 (trained on CC BY 4.0 data; attribution below must be kept). "
+                    "Not for diagnostic use.", finalize.ATTRIBUTION)
+    json.dump(js, open(os.path.join(args.out, "model.json"), "w"), indent=2, ensure_ascii=False)
+    json.dump({"validation": met, "calibration": calib, "flagging": flag, "flaggingSearch": fm["flaggingSearch"],
+               "demo": demo, "teacherValidationPacked": tea.get("val"), "studentValidationPacked": stu.get("val_packed")},
+              open(os.path.join(args.out, "metrics.json"), "w"), indent=2)
+    card = CARD.format(
+        version="1.0.0", sha=js["sha256"], size=size, classes=", ".join(classes), nclasses=len(classes),
+        unknown=", ".join(UNKNOWN), nunknown=len(UNKNOWN),
+        macs=stu["macs"] / 1e6, gflops=2 * stu["macs"] / 1e9, nparams=nparams / 1e3,
+        onnx_kb=os.path.getsize(onnx_path) / 1024,
+        m_acc=met["marrow"]["accuracy"], m_f1=met["marrow"]["macroF1"], m_n=met["marrow"]["n"],
+        bla_r=met["marrow"]["perClass"]["BLA"]["recall"], bla_p=met["marrow"]["perClass"]["BLA"]["precision"],
+        m_table=fmt_table(met["marrow"]["perClass"], common.MARROW8), m_conf=fmt_conf(met["marrow"]["confusion"]),
+        p_acc=met["pbc"]["accuracy"], p_f1=met["pbc"]["macroF1"], p_n=met["pbc"]["n"],
+        p_table=fmt_table(met["pbc"]["perClass"], classes), p_conf=fmt_conf(met["pbc"]["confusion"]),
+        m_wacc=met["marrow"]["accuracyPrevalenceWeighted"],
+        T=T, eb=calib["eceBefore"], ea=calib["eceAfter"], emb=calib["eceMarrowBefore"], ema=calib["eceMarrowAfter"],
+        fitted=calib["fittedOn"], mc=flag["minConfidence"], mm=flag["minMargin"], ar=", ".join(flag["alwaysReview"]),
+        fr=met["marrow"]["flagRate"], fc=met["marrow"]["errorsCaught"],
+        fwr=met["marrow"]["flagRatePrevalenceWeighted"], fwc=met["marrow"]["errorsCaughtPrevalenceWeighted"],
+        accu=met["marrow"]["accuracyUnflagged"], prev=json.dumps(finalize.PREVALENCE),
+        d_n=demo["cells"], d_acc=demo["accuracy"], d_f1=demo["macroF1_over_present_classes"],
+        d_fr=demo["flagRate"], d_fc=demo["errorsCaught"], d_table=fmt_table(demo["perClass"], classes),
+        t_arch=tea.get("arch"), t_val=json.dumps(tea.get("val")), s_val=json.dumps(stu.get("val_packed")),
+        t_macs=tea.get("macs", 0) / 1e6, steps=stu["steps"], secs=tr["args"]["student_seconds"],
+        tsecs=tr["args"]["teacher_seconds"], device=tr["device"], torch=tr["torch"], seed=tr["seed"],
+        env=env.strip().replace("\n", "\n    "), cmd=train_cmd, ort=_ort_version(), export_torch=fm["exportTorch"],
+        scale=json.load(open(os.path.join(common.HERE, "scale.json")))["pbc_to_marrow_scale"],
+        speed=args.cells_per_s, mean=mean, std=std, wall=tr.get("wall_seconds"),
+        attr="\n".join("- " + a for a in finalize.ATTRIBUTION))
+    open(os.path.join(args.out, "MODEL_CARD.md"), "w").write(card)
+    print("wrote", args.out)
+
+
+def _ort_version():
+    try:
+        import onnxruntime
+        return onnxruntime.__version__
+    except Exception:
+        return "n/a"
+
+
+CARD = open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "MODEL_CARD.template.md")).read() \
+    if os.path.exists(os.path.join(os.path.dirname(os.path.abspath(__file__)), "MODEL_CARD.template.md")) else ""
+
+if __name__ == "__main__":
+    main()
