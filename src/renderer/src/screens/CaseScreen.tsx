@@ -46,7 +46,15 @@ export function CaseScreen({ route, navigate, menuRequest, followAnalysis }: Pro
   }, [reload]);
 
   if (detail === null || detail.id !== caseId) {
-    return query.loading ? <Loading what="the case" /> : <p className="empty">Case {caseId} could not be loaded.</p>;
+    if (query.loading) return <Loading what="the case" />;
+    return (
+      <div className="empty">
+        <p>Case {caseId} could not be loaded.</p>
+        <button type="button" data-testid="case-back-to-list" onClick={() => navigate({ screen: 'cases' })}>
+          Back to the case list
+        </button>
+      </div>
+    );
   }
 
   return (

@@ -186,7 +186,7 @@ export function SignOffPanel({ detail, onChanged }: Props) {
       )}
 
       {(detail.signOffs.length > 0 || detail.amendments.length > 0) && (
-        <div data-testid="signoff-history">
+        <div className="history-block" data-testid="signoff-history">
           <h3>History</h3>
           <ul className="history">
             {[
