@@ -190,7 +190,32 @@ describe('technician workflow in Chromium', () => {
     await byTestId(page, 'about-dialog').waitFor();
     await expect.poll(() => byTestId(page, 'about-attributions').innerText()).toContain('Matek');
     await screenshot(page, '14-about');
+    await byTestId(page, 'about-close').click();
+    await byTestId(page, 'about-dialog').waitFor({ state: 'detached' });
 
+    expect(pageErrors.map((e) => e.message)).toEqual([]);
+  });
+
+  it('keeps settings and shows a readable message, not a blank screen, for a case that does not exist', async () => {
+    await page.goto(`${h.host.url}/#/cases`);
+    await byTestId(page, 'cases-screen').waitFor();
+    await byTestId(page, 'nav-settings').click();
+    await byTestId(page, 'settings-dialog').waitFor();
+    await byTestId(page, 'settings-lab-name').fill('Haematology, City Hospital');
+    await byTestId(page, 'settings-save').click();
+    await byTestId(page, 'settings-dialog').waitFor({ state: 'detached' });
+    expect((await h.service.getSettings()).labName).toBe('Haematology, City Hospital');
+    await byTestId(page, 'nav-settings').click();
+    await byTestId(page, 'settings-dialog').waitFor();
+    await screenshot(page, '15-settings');
+    await byTestId(page, 'settings-cancel').click();
+
+    await page.goto(`${h.host.url}/#/case/987654/differential`);
+    const banner = byTestId(page, 'error-banner');
+    await banner.waitFor();
+    expect(await banner.innerText()).toMatch(/987654/);
+    expect((await page.locator('#root').innerText()).trim().length).toBeGreaterThan(0);
+    await screenshot(page, '16-missing-case-error');
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });
 });
