@@ -262,6 +262,12 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
+    if args.smoke:  # CI smoke: a few CPU steps on the in-repo demo images, whole package written
+        args.teacher_seconds = 0
+        args.student_seconds = min(args.student_seconds, 20)
+        args.max_steps = args.max_steps or 15
+        args.log_every = 1e9
+        args.device = "cpu"
     os.makedirs(args.out, exist_ok=True)
     LOG = open(os.path.join(args.out, "train_log.txt"), "w")
     t_start = time.time()

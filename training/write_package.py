@@ -60,7 +60,8 @@ def smoke_package(out, results, logits, y, dom, command):
                 "seed": results["seed"], "command": command,
                 "environment": "torch %s, %s" % (results["torch"], results["device"])}
     js = model_json("marrowcount-smoke", "0.0.0", "MarrowCount smoke-test CNN", os.path.join(out, "model.onnx"),
-                    classes, results["size"], results["mean"], results["std"], calib, flag, training,
+                    classes, results["size"], [round(v, 4) for v in results["mean"]],
+                    [round(v, 4) for v in results["std"]], calib, flag, training,
                     "Weights: CC BY 4.0 (derived from CC BY 4.0 data, see attribution).", finalize.ATTRIBUTION)
     json.dump(js, open(os.path.join(out, "model.json"), "w"), indent=2)
     open(os.path.join(out, "MODEL_CARD.md"), "w").write(
