@@ -1,9 +1,9 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { AnalysisPhase, AnalysisProgress, ImportFailure } from '../../../shared/api';
+import type { AnalysisPhase, AnalysisProgress, CaseDetail, ImportFailure } from '../../../shared/api';
 import { getApi } from '../api';
 import { ProgressBar } from '../components/ProgressBar';
 import { useMessages } from '../components/messages';
-import { formatDuration, plural } from '../format';
+import { formatDateTime, formatDuration, plural } from '../format';
 import { usePolling } from '../hooks/usePolling';
 
 /** ~4 Hz: smooth enough for a progress bar, light on the service. */
@@ -19,6 +19,8 @@ const PHASE_TEXT: Readonly<Record<AnalysisPhase, string>> = {
 
 interface Props {
   caseId: number;
+  /** The case as last loaded: says whether an analysis finished before this screen (progress is not kept forever). */
+  detail: CaseDetail;
   onDone: () => void;
   /** Called when the phase changes, so the case header's status badge can follow. */
   onPhaseChange: () => void;
@@ -26,7 +28,7 @@ interface Props {
   autoAdvance: boolean;
 }
 
-export function AnalysisScreen({ caseId, onDone, onPhaseChange, autoAdvance }: Props) {
+export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdvance }: Props) {
   const { reportError } = useMessages();
   const [progress, setProgress] = useState<AnalysisProgress | null>(null);
   const [checked, setChecked] = useState(false);
@@ -79,6 +81,36 @@ export function AnalysisScreen({ caseId, onDone, onPhaseChange, autoAdvance }: P
       setBusy(false);
     }
   };
+
+  // The service keeps no progress for an analysis finished in an earlier session: the case itself says it is done.
+  const finishedEarlier = checked && progress === null && detail.analysedAt !== null;
+  if (finishedEarlier) {
+    return (
+      <section className="screen" data-testid="analysis-screen">
+        <div className="panel analysis-panel">
+          <h2 data-testid="analysis-phase">{PHASE_TEXT.done}</h2>
+          <p>
+            {plural(detail.cellCount, 'cell', 'cells')} classified on {formatDateTime(detail.analysedAt)}
+            {detail.model !== null && (
+              <>
+                {' '}
+                by {detail.model.name} ({detail.model.id} {detail.model.version})
+              </>
+            )}
+            .
+          </p>
+          <div className="form-actions">
+            <button type="button" className="button-primary" data-testid="analysis-open-differential" onClick={onDone}>
+              Open the differential
+            </button>
+          </div>
+        </div>
+        {detail.importFailures.length > 0 && (
+          <FailureList failures={detail.importFailures} testId="analysis-failures" itemPrefix="analysis-failure" />
+        )}
+      </section>
+    );
+  }
 
   return (
     <section className="screen" data-testid="analysis-screen">

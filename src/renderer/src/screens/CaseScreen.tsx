@@ -132,6 +132,7 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, refres
       {route.tab === 'analysis' && (
         <AnalysisScreen
           caseId={detail.id}
+          detail={detail}
           autoAdvance={followAnalysis}
           onDone={() => navigate(caseRoute(detail.id, 'differential'))}
           onPhaseChange={refresh}
