@@ -188,6 +188,8 @@ describe('technician workflow in Chromium', () => {
     expect(text).toContain(PATIENT_ID);
     expect(text).toContain(SIGNER);
     expect(text).not.toMatch(/DRAFT/);
+    // The bundled model learnt from a public subset: its reports must say they are not for diagnosis.
+    if (h.model.bundled) expect(text).toMatch(/not for diagnostic use/i);
     expect(text).toContain(`${((blastsAfter / ndcAfter) * 100).toFixed(1)}%`);
 
     // The case list shows the signed case; About shows the model and the data attributions.
