@@ -20,7 +20,8 @@ function safeName(text: string): string {
 }
 
 export interface ReportActions {
-  savePdf: () => Promise<SavedFile | null>;
+  /** Asks where to save (desktop shell), saves and opens the PDF; `open` false only saves. */
+  savePdf: (open?: boolean) => Promise<SavedFile | null>;
   /** Prints the PDF saved in this session, saving one first when there is none. */
   print: () => Promise<void>;
   savedReport: SavedFile | null;
@@ -35,7 +36,7 @@ export function useReportActions(detail: CaseDetail): ReportActions {
   const current = saved !== null && saved.caseId === detail.id ? saved.file : null;
   const onSaved = (file: SavedFile) => setSaved({ caseId: detail.id, file });
 
-  const savePdf = async (): Promise<SavedFile | null> => {
+  const savePdf = async (open = true): Promise<SavedFile | null> => {
     try {
       let path: string | undefined;
       if (shell) {
@@ -46,7 +47,7 @@ export function useReportActions(detail: CaseDetail): ReportActions {
       const saved = await getApi().saveReport({ caseId: detail.id, ...(path !== undefined ? { path } : {}) });
       onSaved(saved);
       notify(`Report saved: ${saved.path}`);
-      if (shell) await shell.openPath(saved.path);
+      if (shell && open) await shell.openPath(saved.path);
       return saved;
     } catch (error) {
       reportError(error, 'Saving the PDF report');
@@ -56,7 +57,20 @@ export function useReportActions(detail: CaseDetail): ReportActions {
 
   const print = async () => {
     if (!shell) return;
-    const saved = current ?? (await savePdf());
+    // Always print a PDF written now: one saved earlier may predate later reviews or the sign-off. It overwrites the
+    // file saved in this session (same path, current figures), or asks where to save when there is none.
+    let saved: SavedFile | null;
+    if (current !== null) {
+      try {
+        saved = await getApi().saveReport({ caseId: detail.id, path: current.path });
+        onSaved(saved);
+      } catch (error) {
+        reportError(error, 'Saving the PDF report before printing');
+        return;
+      }
+    } else {
+      saved = await savePdf(false);
+    }
     if (saved === null) return;
     try {
       await shell.printFile(saved.path);
@@ -112,7 +126,7 @@ export function ReportPanel({ detail, report }: Props) {
         <p className="muted">The case is not signed yet; sign it off before releasing the report.</p>
       )}
       <div className="form-actions">
-        <button type="button" className="button-primary" disabled={busy} data-testid="report-save-pdf" onClick={() => void run(report.savePdf)}>
+        <button type="button" className="button-primary" disabled={busy} data-testid="report-save-pdf" onClick={() => void run(() => report.savePdf())}>
           Save PDF
         </button>
         {shell && (
