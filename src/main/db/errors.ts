@@ -102,12 +102,3 @@ export function classifyDatabaseError(e: unknown, context?: string): DatabaseErr
   // SQLITE_ERROR and the like are programming errors (bad SQL): let them through as they are.
   return null;
 }
-
-/** Runs fn and rethrows SQLite errors as DatabaseError; the context names what was being done. */
-export function withDatabaseErrors<T>(context: string, fn: () => T): T {
-  try {
-    return fn();
-  } catch (e) {
-    throw classifyDatabaseError(e, context) ?? e;
-  }
-}
