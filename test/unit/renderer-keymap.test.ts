@@ -49,6 +49,11 @@ describe('review keymap', () => {
     expect(actionForKey({ key: 'End' })).toEqual({ type: 'move', direction: 'end' });
   });
 
+  it('pages with PageDown and PageUp', () => {
+    expect(actionForKey({ key: 'PageDown' })).toEqual({ type: 'page', to: 'next' });
+    expect(actionForKey({ key: 'PageUp' })).toEqual({ type: 'page', to: 'previous' });
+  });
+
   it('ignores keys outside the map', () => {
     for (const key of ['g', 'j', 'u', 'v', '1', 'Tab', 'Escape', 'F5', 'Shift']) expect(actionForKey({ key })).toBeNull();
   });

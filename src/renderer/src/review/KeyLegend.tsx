@@ -29,7 +29,7 @@ export function KeyLegend({ disabled, onReclassify }: Props) {
         ))}
       </div>
       <p className="small muted">
-        <kbd>Enter</kbd>/<kbd>Space</kbd> confirm · <kbd>←↑→↓</kbd> move · <kbd>Backspace</kbd>/<kbd>Ctrl+Z</kbd> undo
+        <kbd>Enter</kbd>/<kbd>Space</kbd> confirm · <kbd>←↑→↓</kbd> move · <kbd>Backspace</kbd>/<kbd>Ctrl+Z</kbd> undo · <kbd>PgDn</kbd>/<kbd>PgUp</kbd> next/previous cells
       </p>
     </div>
   );

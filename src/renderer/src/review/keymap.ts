@@ -37,7 +37,8 @@ export type ReviewAction =
   | { type: 'reclassify'; code: CellClassCode }
   | { type: 'confirm' }
   | { type: 'undo' }
-  | { type: 'move'; direction: Direction };
+  | { type: 'move'; direction: Direction }
+  | { type: 'page'; to: 'next' | 'previous' };
 
 /** The parts of a KeyboardEvent the map looks at; lets the map be tested without a DOM. */
 export interface KeyInput {
@@ -67,6 +68,8 @@ export function actionForKey(input: KeyInput): ReviewAction | null {
   if (input.altKey === true) return null;
   if (input.key === 'Backspace') return { type: 'undo' };
   if (input.key === 'Enter' || input.key === ' ') return { type: 'confirm' };
+  if (input.key === 'PageDown') return { type: 'page', to: 'next' };
+  if (input.key === 'PageUp') return { type: 'page', to: 'previous' };
   const direction = MOVES[input.key];
   if (direction !== undefined) return { type: 'move', direction };
   if (input.key.length !== 1) return null;

@@ -70,7 +70,10 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
     return columnsFromOffsets(Array.from(tiles, (tile) => tile.offsetTop));
   }, []);
 
-  const { move, decide, undo, select } = session;
+  const { move, decide, undo, select, nextPage, previousPage } = session;
+  const lastShown = session.offset + session.cells.length;
+  const canNext = !session.loading && lastShown < session.total;
+  const canPrevious = !session.loading && session.offset > 0;
   const selectTile = useCallback(
     (imageId: number) => {
       select(imageId);
@@ -101,11 +104,14 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
         case 'undo':
           undo();
           break;
+        case 'page':
+          if (action.to === 'next' ? canNext : canPrevious) (action.to === 'next' ? nextPage : previousPage)();
+          break;
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [move, decide, undo, columns]);
+  }, [move, decide, undo, columns, nextPage, previousPage, canNext, canPrevious]);
 
   // Keep the selected tile in view as the keyboard moves through the grid.
   useEffect(() => {
@@ -122,7 +128,6 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
 
   const undecidedShown = session.cells.filter((cell) => cell.decision === null).length;
   const firstShown = session.cells.length > 0 ? session.offset + 1 : 0;
-  const lastShown = session.offset + session.cells.length;
   const differential = summary.data?.differential;
   const review = summary.data?.review;
 
@@ -230,22 +235,22 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
           <div className="pager">
             <button
               type="button"
-              disabled={session.offset === 0 || session.loading}
+              disabled={!canPrevious}
               data-testid="review-prev-page"
-              onClick={session.previousPage}
+              onClick={fromButton(previousPage)}
             >
-              ← Previous
+              ← Previous (PgUp)
             </button>
             <span data-testid="review-page-info">
               {session.cells.length > 0 ? `Cells ${firstShown}–${lastShown} of ${session.total}` : ''}
             </span>
             <button
               type="button"
-              disabled={session.loading || lastShown >= session.total}
+              disabled={!canNext}
               data-testid="review-next-page"
-              onClick={session.nextPage}
+              onClick={fromButton(nextPage)}
             >
-              {scope === 'unreviewed' ? 'Next cells →' : 'Next →'}
+              {scope === 'unreviewed' ? 'Next cells (PgDn) →' : 'Next (PgDn) →'}
             </button>
           </div>
         </div>
