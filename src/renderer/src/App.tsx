@@ -104,6 +104,7 @@ export function App() {
               navigate={navigate}
               menuRequest={menuRequest}
               followAnalysis={followCase === route.caseId}
+              onAnalysisFollowed={() => setFollowCase(null)}
             />
           )}
         </ErrorBoundary>

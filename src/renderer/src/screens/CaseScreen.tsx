@@ -25,6 +25,8 @@ interface Props {
   menuRequest: MenuRequest | null;
   /** Case the user just started analysing: its analysis screen moves on to the differential by itself. */
   followAnalysis: boolean;
+  /** Called once the followed analysis has finished, so that revisiting the Analysis tab stays there. */
+  onAnalysisFollowed: () => void;
 }
 
 const TABS: { tab: CaseTab; label: string }[] = [
@@ -34,7 +36,7 @@ const TABS: { tab: CaseTab; label: string }[] = [
   { tab: 'signoff', label: 'Sign-off & report' },
 ];
 
-export function CaseScreen({ route, navigate, menuRequest, followAnalysis }: Props) {
+export function CaseScreen({ route, navigate, menuRequest, followAnalysis, onAnalysisFollowed }: Props) {
   const { caseId } = route;
   const query = useApiQuery(() => getApi().getCase(caseId), String(caseId), `Loading case ${caseId}`);
   const [override, setOverride] = useState<CaseDetail | null>(null);
@@ -64,6 +66,7 @@ export function CaseScreen({ route, navigate, menuRequest, followAnalysis }: Pro
       navigate={navigate}
       menuRequest={menuRequest}
       followAnalysis={followAnalysis}
+      onAnalysisFollowed={onAnalysisFollowed}
       refresh={refresh}
       replace={setOverride}
     />
@@ -77,7 +80,7 @@ interface ViewProps extends Omit<Props, 'route'> {
   replace: (detail: CaseDetail) => void;
 }
 
-function CaseView({ detail, route, navigate, menuRequest, followAnalysis, refresh, replace }: ViewProps) {
+function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnalysisFollowed, refresh, replace }: ViewProps) {
   const { notify } = useMessages();
   const report = useReportActions(detail);
   const handled = useRef(menuRequest?.sequence ?? 0);
@@ -134,7 +137,10 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, refres
           caseId={detail.id}
           detail={detail}
           autoAdvance={followAnalysis}
-          onDone={() => navigate(caseRoute(detail.id, 'differential'))}
+          onDone={() => {
+            onAnalysisFollowed();
+            navigate(caseRoute(detail.id, 'differential'));
+          }}
           onPhaseChange={refresh}
         />
       )}
