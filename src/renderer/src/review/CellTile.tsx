@@ -32,6 +32,7 @@ export const CellTile = memo(function CellTile({ cell, selected, state, onSelect
       aria-selected={selected}
       data-selected={selected ? 'true' : 'false'}
       data-testid={`cell-tile-${cell.imageId}`}
+      title={cell.file}
       onClick={() => onSelect(cell.imageId)}
     >
       <img
@@ -55,6 +56,11 @@ export const CellTile = memo(function CellTile({ cell, selected, state, onSelect
             </span>
           )}
         </div>
+        {cell.flagReasons.length > 0 && (
+          <div className="tile-flags" title={cell.flagReasons.join('; ')} data-testid={`cell-flags-${cell.imageId}`}>
+            ⚑ {cell.flagReasons.join('; ')}
+          </div>
+        )}
         {cell.decision !== null ? (
           <div className={changed ? 'tile-decision decision-changed' : 'tile-decision'} data-testid={`cell-decision-${cell.imageId}`}>
             {changed ? `→ ${cell.decision.label} ${CELL_CLASSES[cell.decision.label].name}` : '✓ Confirmed'}
