@@ -5,8 +5,8 @@ export interface Query<T> {
   data: T | null;
   error: unknown;
   loading: boolean;
-  /** Fetches again, keeping the current data on screen until the new data arrives. */
-  reload: () => Promise<void>;
+  /** Fetches again, keeping the current data on screen until the new data arrives; true when fresh data arrived. */
+  reload: () => Promise<boolean>;
 }
 
 interface Settled<T> {
@@ -30,15 +30,18 @@ export function useApiQuery<T>(load: () => Promise<T>, key: string, context: str
   });
 
   const fetchFor = useCallback(
-    async (forKey: string) => {
+    async (forKey: string): Promise<boolean> => {
       const mine = ++generation.current;
       try {
         const value = await loadRef.current();
-        if (mine === generation.current) setSettled({ key: forKey, data: value, error: null });
+        if (mine !== generation.current) return false;
+        setSettled({ key: forKey, data: value, error: null });
+        return true;
       } catch (caught) {
-        if (mine !== generation.current) return;
+        if (mine !== generation.current) return false;
         setSettled((current) => ({ key: forKey, data: current?.data ?? null, error: caught }));
         reportError(caught, context);
+        return false;
       }
     },
     [reportError, context],
@@ -55,7 +58,7 @@ export function useApiQuery<T>(load: () => Promise<T>, key: string, context: str
   const reload = useCallback(async () => {
     setReloading(true);
     try {
-      await fetchFor(key);
+      return await fetchFor(key);
     } finally {
       setReloading(false);
     }

@@ -42,9 +42,12 @@ export function CaseScreen({ route, navigate, menuRequest, followAnalysis, onAna
   const [override, setOverride] = useState<CaseDetail | null>(null);
   const detail = override !== null && override.id === caseId ? override : query.data;
   const reload = query.reload;
+  // A case returned by sign-off or amendment is shown at once; it gives way only once a fresher load has arrived,
+  // so the header never flashes back to the status from before.
   const refresh = useCallback(() => {
-    setOverride(null);
-    void reload();
+    void reload().then((fresh) => {
+      if (fresh) setOverride(null);
+    });
   }, [reload]);
 
   if (detail === null || detail.id !== caseId) {
