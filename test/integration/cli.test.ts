@@ -62,14 +62,14 @@ interface JsonOutput {
 describe('marrowcount CLI', () => {
   it('prints its usage with --help', async () => {
     const run = await marrowcount(['--help'], newHome());
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('marrowcount analyze <folder>');
     expect(run.stdout).toMatch(/Exit codes: 0 analysed, 1 bad usage, 2 .*some files failed/);
   });
 
   it('exits 1 naming an unknown option, with the usage', async () => {
     const run = await marrowcount(['analyze', GOOD, '--colour'], newHome());
-    expect(run.code).toBe(1);
+    expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain('Unknown option "--colour"');
     expect(run.stderr).toContain('Usage:');
   });
@@ -78,7 +78,7 @@ describe('marrowcount CLI', () => {
     const home = newHome();
     const missing = join(home, 'no-such-case');
     const run = await marrowcount(['analyze', missing], home);
-    expect(run.code).toBe(1);
+    expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain(`The folder ${missing} does not exist.`);
   });
 
@@ -87,7 +87,7 @@ describe('marrowcount CLI', () => {
     const folder = caseWith(home, 'BM-0001', false);
     const run = await marrowcount(['analyze', folder, '--model', TINY], home);
     expect(run.stderr).not.toContain('Error');
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('Case BM-0001 · patient DEMO');
     expect(run.stdout).toContain('Differential (nucleated differential count, NDC = ');
     expect(run.stdout).toContain('Excluded from the NDC:');
@@ -103,7 +103,7 @@ describe('marrowcount CLI', () => {
     const home = newHome();
     const folder = caseWith(home, 'BM-0002', true);
     const run = await marrowcount(['analyze', folder, '--model', TINY, '--db', join(home, 'lab.sqlite')], home);
-    expect(run.code).toBe(2);
+    expect(run.code, run.stderr).toBe(2);
     expect(run.stdout).toContain('Failed files (5), not counted:');
     for (const name of ['empty.jpg', 'truncated.jpg', 'not-an-image.jpg', 'wrong-size-40px.jpg', 'corrupt-data.jpg']) {
       expect(run.stdout).toContain(`broken/${name}`);
@@ -116,7 +116,7 @@ describe('marrowcount CLI', () => {
     const folder = caseWith(home, 'BM-0003', false);
     const db = join(home, 'lab.sqlite');
     const first = await marrowcount(['analyze', folder, '--model', TINY, '--db', db, '--json', '--patient', 'MRN-7'], home);
-    expect(first.code).toBe(0);
+    expect(first.code, first.stderr).toBe(0);
     const out = JSON.parse(first.stdout) as JsonOutput;
     expect(out.case).toMatchObject({ accession: 'BM-0003', patient: 'MRN-7', status: 'in_review' });
     expect(out.analysis).toMatchObject({ phase: 'done', done: GOOD_CROP_COUNT, total: GOOD_CROP_COUNT });
@@ -128,13 +128,13 @@ describe('marrowcount CLI', () => {
     expect(ndc + excluded).toBe(GOOD_CROP_COUNT);
 
     const again = await marrowcount(['analyze', folder, '--model', TINY, '--db', db, '--json', '--patient', 'MRN-7'], home);
-    expect(again.code).toBe(0);
+    expect(again.code, again.stderr).toBe(0);
     const second = JSON.parse(again.stdout) as JsonOutput;
     expect(second.case.id).toBe(out.case.id);
     expect(second.differential).toEqual(out.differential);
 
     const otherPatient = await marrowcount(['analyze', folder, '--model', TINY, '--db', db], home);
-    expect(otherPatient.code).toBe(1);
+    expect(otherPatient.code, otherPatient.stderr).toBe(1);
     expect(otherPatient.stderr).toContain('Case BM-0003 already exists for patient MRN-7, not DEMO');
   });
 
@@ -147,7 +147,7 @@ describe('marrowcount CLI', () => {
     json.sha256 = 'f'.repeat(64);
     writeFileSync(join(model, 'model.json'), JSON.stringify(json));
     const run = await marrowcount(['analyze', folder, '--model', model, '--db', join(home, 'lab.sqlite')], home);
-    expect(run.code).toBe(3);
+    expect(run.code, run.stderr).toBe(3);
     expect(run.stderr).toContain(`${join(model, 'model.onnx')} does not match its model.json`);
   });
 
@@ -156,7 +156,7 @@ describe('marrowcount CLI', () => {
     const folder = caseWith(home, 'BM-0005', false);
     const pdf = join(home, 'BM-0005.pdf');
     const run = await marrowcount(['analyze', folder, '--model', TINY, '--db', join(home, 'lab.sqlite'), '--report', pdf], home);
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`Report written to ${pdf}`);
     expect(readFileSync(pdf).subarray(0, 5).toString('latin1')).toBe('%PDF-');
   });
@@ -164,7 +164,7 @@ describe('marrowcount CLI', () => {
   it.skipIf(!existsSync(DEMO) || !existsSync(BUNDLED_MODEL))('analyses the bundled demo case with the bundled model, as after set-up', async () => {
     const home = newHome();
     const run = await marrowcount(['analyze', DEMO, '--db', join(home, 'lab.sqlite')], home);
-    expect(run.code).toBe(0);
+    expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain('Differential (nucleated differential count');
     expect(run.stdout).toMatch(/Blasts \(BLA \+ FGC\): \d+ cells/);
   });
