@@ -9,6 +9,7 @@ import type { ReviewScope } from '../navigation/route';
 import { moveSelection, nextAfterDecision } from './grid';
 import type { Direction } from './keymap';
 import { nextPageOffset, previousPageOffset, replaceCells } from './paging';
+import { createSerialQueue } from './serialQueue';
 import type { TileState } from './CellTile';
 
 export const PAGE_SIZE = 40;
@@ -55,7 +56,10 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
   const selectedRef = useRef(0);
   const savingRef = useRef(new Set<number>());
   const undoStack = useRef<number[][]>([]);
-  const queue = useRef<Promise<void>>(Promise.resolve());
+  // One queue for the life of the screen (reportError is stable: it comes from the app-wide messages provider).
+  const [queue] = useState(() =>
+    createSerialQueue((error) => reportError(error, 'A review action failed unexpectedly')),
+  );
   const generation = useRef(0);
   const onChangedRef = useRef(onChanged);
   useEffect(() => {
@@ -87,15 +91,12 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
     });
   }, []);
 
-  const enqueue = useCallback((task: () => Promise<void>) => {
-    // Each task reports its own errors; the chain itself never rejects, so one failure does not stop the next.
-    queue.current = queue.current.then(task, task);
-  }, []);
+  const enqueue = useCallback((task: () => Promise<void>) => void queue.enqueue(task), [queue]);
 
   const fetchPage = useCallback(
     async (at: number): Promise<CellPage> => {
       // Decisions still being saved must reach the server before the next page is chosen from it.
-      await queue.current;
+      await queue.idle();
       return getApi().listCells({
         caseId,
         scope,
@@ -104,7 +105,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
         limit: PAGE_SIZE,
       });
     },
-    [caseId, scope, cellClass],
+    [caseId, scope, cellClass, queue],
   );
 
   // Settles one page request: only the latest request may change what is shown.
