@@ -1,5 +1,7 @@
 import { useEffect, useRef, type ReactNode } from 'react';
 
+const FOCUSABLE = 'a[href], button, input, select, textarea, [tabindex]:not([tabindex="-1"])';
+
 interface Props {
   title: string;
   testId: string;
@@ -18,12 +20,29 @@ export function Dialog({ title, testId, onClose, children, wide = false }: Props
 
   useEffect(() => {
     const previous = document.activeElement instanceof HTMLElement ? document.activeElement : null;
-    const first = box.current?.querySelector<HTMLElement>('input, select, textarea, button');
-    (first ?? box.current)?.focus();
+    const initial = box.current?.querySelector<HTMLElement>('input, select, textarea, button');
+    (initial ?? box.current)?.focus();
     const onKey = (event: KeyboardEvent) => {
       if (event.key === 'Escape') {
         event.stopPropagation();
         onCloseRef.current();
+        return;
+      }
+      // Keep Tab inside the dialog: the screen behind it must not be operated while it is open.
+      if (event.key !== 'Tab' || box.current === null) return;
+      const focusable = Array.from(box.current.querySelectorAll<HTMLElement>(FOCUSABLE)).filter(
+        (element) => !element.hasAttribute('disabled'),
+      );
+      const first = focusable[0];
+      const last = focusable[focusable.length - 1];
+      if (first === undefined || last === undefined) return;
+      const inside = box.current.contains(document.activeElement);
+      if (event.shiftKey && (document.activeElement === first || !inside)) {
+        event.preventDefault();
+        last.focus();
+      } else if (!event.shiftKey && (document.activeElement === last || !inside)) {
+        event.preventDefault();
+        first.focus();
       }
     };
     window.addEventListener('keydown', onKey, true);

@@ -5,6 +5,11 @@ import { keyForClass } from './keymap';
 
 export type TileState = 'idle' | 'saving' | 'failed';
 
+/** DOM id of a tile, for the grid's aria-activedescendant. */
+export function tileElementId(imageId: number): string {
+  return `review-cell-${imageId}`;
+}
+
 interface Props {
   cell: CellView;
   selected: boolean;
@@ -28,7 +33,8 @@ export const CellTile = memo(function CellTile({ cell, selected, state, onSelect
   return (
     <div
       className={classes.join(' ')}
-      role="gridcell"
+      id={tileElementId(cell.imageId)}
+      role="option"
       aria-selected={selected}
       data-selected={selected ? 'true' : 'false'}
       data-testid={`cell-tile-${cell.imageId}`}

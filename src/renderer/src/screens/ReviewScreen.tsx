@@ -7,7 +7,7 @@ import { Loading } from '../components/Loading';
 import { useSettings } from '../hooks/settings';
 import { useApiQuery } from '../hooks/useApiQuery';
 import type { ReviewScope } from '../navigation/route';
-import { CellTile } from '../review/CellTile';
+import { CellTile, tileElementId } from '../review/CellTile';
 import { columnsFromOffsets } from '../review/grid';
 import { actionForKey } from '../review/keymap';
 import { KeyLegend } from '../review/KeyLegend';
@@ -66,7 +66,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
   }, [settings, locked]);
 
   const columns = useCallback(() => {
-    const tiles = grid.current?.querySelectorAll<HTMLElement>('[role="gridcell"]') ?? [];
+    const tiles = grid.current?.querySelectorAll<HTMLElement>('[role="option"]') ?? [];
     return columnsFromOffsets(Array.from(tiles, (tile) => tile.offsetTop));
   }, []);
 
@@ -126,6 +126,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
     focusReviewGrid();
   };
 
+  const selectedCell = session.cells[session.selected];
   const undecidedShown = session.cells.filter((cell) => cell.decision === null).length;
   const firstShown = session.cells.length > 0 ? session.offset + 1 : 0;
   const differential = summary.data?.differential;
@@ -216,9 +217,10 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
             <div
               ref={grid}
               className="cell-grid"
-              role="grid"
+              role="listbox"
               tabIndex={0}
               aria-label="Cells to review"
+              aria-activedescendant={selectedCell ? tileElementId(selectedCell.imageId) : undefined}
               data-testid="review-grid"
             >
               {session.cells.map((cell, index) => (
