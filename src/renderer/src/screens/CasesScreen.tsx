@@ -6,6 +6,7 @@ import { Loading } from '../components/Loading';
 import { STATUS_LABELS, StatusBadge } from '../components/StatusBadge';
 import { formatDateTime } from '../format';
 import { useApiQuery } from '../hooks/useApiQuery';
+import { usePolling } from '../hooks/usePolling';
 
 const STATUSES: CaseStatus[] = ['importing', 'analysing', 'in_review', 'signed'];
 
@@ -22,6 +23,17 @@ export function CasesScreen({ onOpen, onNew }: Props) {
     () => getApi().listCases({ ...(trimmed ? { search: trimmed } : {}), ...(status ? { status } : {}), limit: 500 }),
     `${trimmed}|${status}`,
     'Loading the case list',
+  );
+
+  // While a case is being analysed its status and counts change; keep the list current without a manual refresh.
+  const anyRunning = (cases.data ?? []).some((row) => row.status === 'importing' || row.status === 'analysing');
+  const reloadCases = cases.reload;
+  usePolling(
+    async () => {
+      await reloadCases();
+    },
+    2000,
+    anyRunning,
   );
 
   return (
