@@ -45,7 +45,10 @@ export class ErrorBoundary extends Component<Props, State> {
           onClick={() => this.setState({ error: null, failedKey: null })}
         >
           Try again
-        </button>
+        </button>{' '}
+        <a className="button-link" href="#/cases" data-testid="error-boundary-cases">
+          Back to the case list
+        </a>
       </section>
     );
   }

@@ -6,7 +6,8 @@ import { useMessages } from '../components/messages';
 import { StatusBadge } from '../components/StatusBadge';
 import { SPECIMEN_LABELS } from '../format';
 import { useApiQuery } from '../hooks/useApiQuery';
-import { caseRoute, reviewRoute, type CaseTab, type Route } from '../navigation/route';
+import { caseRoute, reviewRoute, routeToHash, type CaseTab, type Route } from '../navigation/route';
+import { ErrorBoundary } from '../components/ErrorBoundary';
 import { AnalysisScreen } from './AnalysisScreen';
 import { DifferentialScreen } from './DifferentialScreen';
 import { ReportPanel, useReportActions } from './ReportPanel';
@@ -135,41 +136,44 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
           ))}
         </nav>
       </header>
-      {route.tab === 'analysis' && (
-        <AnalysisScreen
-          caseId={detail.id}
-          detail={detail}
-          autoAdvance={followAnalysis}
-          onDone={() => {
-            onAnalysisFollowed();
-            navigate(caseRoute(detail.id, 'differential'));
-          }}
-          onPhaseChange={refresh}
-        />
-      )}
-      {route.tab === 'differential' && (
-        <DifferentialScreen
-          detail={detail}
-          onOpenClass={(code) => navigate(reviewRoute(detail.id, 'all', code))}
-          onReview={() => navigate(reviewRoute(detail.id))}
-        />
-      )}
-      {route.tab === 'review' && (
-        <ReviewScreen
-          detail={detail}
-          scope={route.scope}
-          cellClass={route.cellClass}
-          onFilterChange={(scope, cellClass) => navigate(reviewRoute(detail.id, scope, cellClass))}
-          onBack={() => navigate(caseRoute(detail.id, 'differential'))}
-          onCaseChanged={refresh}
-        />
-      )}
-      {route.tab === 'signoff' && (
-        <div className="screen signoff-screen" data-testid="signoff-screen">
-          <SignOffPanel detail={detail} onChanged={replace} />
-          <ReportPanel detail={detail} report={report} />
-        </div>
-      )}
+      {/* A crash in one tab leaves the case header and tabs usable. */}
+      <ErrorBoundary resetKey={routeToHash(route)}>
+        {route.tab === 'analysis' && (
+          <AnalysisScreen
+            caseId={detail.id}
+            detail={detail}
+            autoAdvance={followAnalysis}
+            onDone={() => {
+              onAnalysisFollowed();
+              navigate(caseRoute(detail.id, 'differential'));
+            }}
+            onPhaseChange={refresh}
+          />
+        )}
+        {route.tab === 'differential' && (
+          <DifferentialScreen
+            detail={detail}
+            onOpenClass={(code) => navigate(reviewRoute(detail.id, 'all', code))}
+            onReview={() => navigate(reviewRoute(detail.id))}
+          />
+        )}
+        {route.tab === 'review' && (
+          <ReviewScreen
+            detail={detail}
+            scope={route.scope}
+            cellClass={route.cellClass}
+            onFilterChange={(scope, cellClass) => navigate(reviewRoute(detail.id, scope, cellClass))}
+            onBack={() => navigate(caseRoute(detail.id, 'differential'))}
+            onCaseChanged={refresh}
+          />
+        )}
+        {route.tab === 'signoff' && (
+          <div className="screen signoff-screen" data-testid="signoff-screen">
+            <SignOffPanel detail={detail} onChanged={replace} />
+            <ReportPanel detail={detail} report={report} />
+          </div>
+        )}
+      </ErrorBoundary>
     </div>
   );
 }
