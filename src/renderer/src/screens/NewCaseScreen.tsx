@@ -44,7 +44,8 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
       created = await getApi().createCase(toNewCaseInput(form));
     } catch (error) {
       setBusy(false);
-      const field = isApiError(error, 'validation') ? formFieldOf(error.field) : null;
+      // Any error that names a form field (validation, or a conflict such as a duplicate accession) is shown beside it.
+      const field = isApiError(error) ? formFieldOf(error.field) : null;
       if (field !== null) setErrors({ [field]: errorText(error) });
       else setFormError(errorText(error));
       return;
