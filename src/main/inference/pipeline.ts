@@ -30,9 +30,11 @@ import type { LoadedModel } from './model-package';
 import { preprocessInto, tensorLength } from './preprocess';
 
 /**
- * Cells per onnxruntime run (and per stored transaction). Chosen with `npm run bench -- --batch-sweep` on the
- * 2-core machine (figures below). Memory grows linearly with the batch (a 224-px batch of 32
- * is 19 MB of float32; two batches are in flight), and a cancel waits for at most one batch.
+ * Cells per onnxruntime run (and per stored transaction), chosen with `npm run bench -- --batch-sweep`:
+ * marrowcount-ref 1.0.0, 2,000 Matek crops end to end on 2 cores (AMD EPYC, 2026-11-27), batch 1 / 8 / 16 / 32 / 64
+ * gave 78 / 161 / 176 / 174 / 174 cells/s at 199 / 226 / 249 / 259 / 304 MB peak RSS. Throughput is flat from 16;
+ * 32 halves the transactions and progress messages of 16, and memory still grows with the batch (two batches are
+ * in flight), so 32. A cancel waits for at most one batch.
  */
 export const DEFAULT_BATCH_SIZE = 32;
 
