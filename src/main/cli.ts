@@ -38,8 +38,16 @@ if (isMain()) {
     stderr: process.stderr,
     env: process.env,
     onInterrupt(handler) {
-      process.on('SIGINT', handler);
-      return () => process.off('SIGINT', handler);
+      // The first Ctrl-C stops after the batch in hand (every stored batch is whole); a second one quits at once,
+      // which SQLite's transactions make safe too.
+      let interrupts = 0;
+      const listener = (): void => {
+        interrupts += 1;
+        if (interrupts > 1) process.exit(EXIT.cancelled);
+        handler();
+      };
+      process.on('SIGINT', listener);
+      return () => process.off('SIGINT', listener);
     },
   };
   runCli(process.argv.slice(2), io).then(

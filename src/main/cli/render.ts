@@ -66,7 +66,8 @@ export function renderText(summary: AnalysisSummary): string {
   );
   lines.push(`  Convention: ${me.convention}`);
   const t = d.countTarget;
-  lines.push(`Count target: ${t.counted} of ${t.target} nucleated cells${t.met ? ' (met)' : `, ${t.remaining} to go`}. ${t.note}`);
+  // The note is the counting core's own sentence ("Count target met: …" once met).
+  lines.push(t.met ? t.note : `Count target: ${t.note}`);
   const r = cd.review;
   lines.push(`Flagged for review: ${r.flagged} cells (${r.flaggedReviewed} reviewed); review them in the MarrowCount app before sign-off.`);
   if (d.warnings.length > 0) {
