@@ -19,9 +19,10 @@ let cancelRequested = false;
 let failuresPosted = 0;
 const post = (message: WorkerMessage): void => port.postMessage(message);
 
-port.on('message', (message: ParentMessage) => {
+const onParentMessage = (message: ParentMessage): void => {
   if (message.type === 'cancel') cancelRequested = true;
-});
+};
+port.on('message', onParentMessage);
 
 async function run(): Promise<void> {
   let db: MarrowDatabase | null = null;
@@ -55,7 +56,9 @@ async function run(): Promise<void> {
   } finally {
     if (model !== null) await model.session.release();
     if (db !== null) closeDatabase(db);
-    port.close();
+    // Without a message listener the port no longer keeps the thread alive: it exits once the messages above are
+    // delivered. (Closing the port instead can drop the last messages, and with them the outcome.)
+    port.off('message', onParentMessage);
   }
 }
 
