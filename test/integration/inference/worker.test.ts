@@ -119,6 +119,24 @@ describe('analysis in a worker thread', () => {
     expect(readBack(databasePath, caseId).cells).toHaveLength(total);
   });
 
+  it('close() stops a running analysis and waits until its worker has let go of the database', async () => {
+    const { databasePath, caseId } = setUp();
+    await addVariants(readBack(databasePath, caseId).folder);
+    const runner = new AnalysisRunner({ databasePath, modelDir: TINY_MODEL, batchSize: 2, intraOpThreads: 1 });
+    const started = new Promise<void>((resolve) => runner.onProgress((p) => p.phase === 'classifying' && p.done > 0 && resolve()));
+    runner.start(caseId);
+    await started;
+    await runner.close();
+    expect(runner.getProgress(caseId)?.phase).toBe('cancelled');
+    // close() resolved after the worker closed its connection: opening needs no wait for a lock.
+    const db = openDatabase(databasePath, { busyTimeoutMs: 0 });
+    try {
+      expect(getCase(db, caseId).status).toBe('analysing');
+    } finally {
+      closeDatabase(db);
+    }
+  });
+
   it('fails with a clear message when model.onnx does not match its SHA-256, storing nothing', async () => {
     const { root, databasePath, caseId } = setUp();
     const modelDir = join(root, 'tampered-model');
