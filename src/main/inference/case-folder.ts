@@ -68,7 +68,9 @@ export async function listCropFiles(folder: string): Promise<CropFile[]> {
       if (entry.name.startsWith('.')) continue;
       const path = join(dir, entry.name);
       if (entry.isDirectory()) await walk(path);
-      else if (entry.isFile() && IMAGE_EXTENSIONS.has(extensionOf(entry.name))) {
+      // A linked image counts like a copy (a broken link becomes a per-file error when read); linked folders are
+      // not followed, so a link loop cannot make the walk endless.
+      else if ((entry.isFile() || entry.isSymbolicLink()) && IMAGE_EXTENSIONS.has(extensionOf(entry.name))) {
         files.push({ path, relativePath: toPortable(relative(root, path)) });
       }
     }

@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync } from 'node:fs';
+import { readFileSync, symlinkSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaseFolderError } from '../../../src/main/inference/errors';
 import sharp from 'sharp';
 import { headerDimensions, inspectCrop, listCropFiles } from '../../../src/main/inference/case-folder';
-import { BROKEN_CROPS, GOOD_CROPS, GOOD_CROP_COUNT } from './helpers';
+import { BROKEN_CROPS, GOOD_CROPS, GOOD_CROP_COUNT, tempDir } from './helpers';
 
 describe('case folder', () => {
   it('finds crops recursively, in a stable order, skipping dotfiles and non-image files', async () => {
@@ -14,6 +14,23 @@ describe('case folder', () => {
     expect(files.map((f) => f.relativePath)).not.toContain('labels.csv');
     expect(files.some((f) => f.relativePath.includes('.DS_Store'))).toBe(false);
     expect(files.map((f) => f.relativePath)).toEqual([...files.map((f) => f.relativePath)].sort());
+  });
+
+  it('counts a linked image like a copy and reports a broken link as a failed file', async () => {
+    const t = tempDir('links');
+    try {
+      symlinkSync(join(GOOD_CROPS, 'BLA_00001.jpg'), join(t.path, 'linked.jpg'));
+      symlinkSync(join(t.path, 'gone.jpg'), join(t.path, 'broken-link.jpg'));
+      symlinkSync(GOOD_CROPS, join(t.path, 'linked-folder'));
+      const files = await listCropFiles(t.path);
+      expect(files.map((f) => f.relativePath)).toEqual(['broken-link.jpg', 'linked.jpg']);
+      const [broken, linked] = await Promise.all(files.map((f) => inspectCrop(f)));
+      expect(linked?.ok).toBe(true);
+      expect(broken?.ok).toBe(false);
+      if (broken && !broken.ok) expect(broken.failure.reason).toMatch(/^broken-link\.jpg cannot be read/);
+    } finally {
+      t.remove();
+    }
   });
 
   it('reports a missing case folder by name', async () => {
