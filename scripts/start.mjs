@@ -9,6 +9,8 @@ import { fileURLToPath } from 'node:url';
 const root = join(dirname(fileURLToPath(import.meta.url)), '..');
 const require = createRequire(import.meta.url);
 
+// Electron 45 fetches its binary on first use (require('electron')), not at install time; offline that fetch fails
+// and we fall back to the CLI below.
 function electronBinary() {
   try {
     const path = require('electron');
@@ -34,8 +36,8 @@ if (electron) {
 } else {
   console.log(
     [
-      "Electron's binary is not installed on this machine, so the desktop window cannot open here.",
-      'To get it: remove node_modules and run `npm install` on a machine that can reach GitHub (without ELECTRON_SKIP_BINARY_DOWNLOAD).',
+      "Electron's binary is not installed on this machine and could not be downloaded (see above), so the desktop",
+      'window cannot open here. To get it, run `npm start` again on a machine that can reach GitHub.',
       'Meanwhile, the headless CLI analyses the bundled demo case:',
       '  bin/marrowcount analyze resources/demo/case-001',
       '',
