@@ -12,12 +12,8 @@ case "$cmd" in
 esac
 
 install_packages() {
-  # Electron's binary comes from GitHub; where that is unreachable (offline lab PCs, CI) the rest still
-  # installs and the app runs headless through the CLI.
-  if [ -n "${ELECTRON_SKIP_BINARY_DOWNLOAD:-}" ] || ! sh scripts/with-node.sh npm ci --no-audit --no-fund --loglevel=error; then
-    echo "marrowcount: installing without Electron's binary (ELECTRON_SKIP_BINARY_DOWNLOAD=1)" >&2
-    ELECTRON_SKIP_BINARY_DOWNLOAD=1 sh scripts/with-node.sh npm ci --no-audit --no-fund --loglevel=error
-  fi
+  # Electron 45 has no install-time download (it fetches its binary on first start), so this works offline.
+  sh scripts/with-node.sh npm ci --no-audit --no-fund --loglevel=error
 }
 
 if [ ! -d node_modules ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
