@@ -29,7 +29,9 @@ export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' |
       }
       const review = reviewProgress(ctx.db, input.caseId);
       const unreviewed = review.flagged - review.flaggedReviewed;
-      if (unreviewed > 0 && input.overrideReason === undefined) {
+      // A blank reason is no reason: the database would store it as none, leaving an override without a record.
+      const overrideReason = input.overrideReason?.trim() || null;
+      if (unreviewed > 0 && overrideReason === null) {
         throw new ServiceError(
           'unreviewed',
           `Sign-off refused: ${plural(unreviewed, 'flagged cell is', 'flagged cells are')} still unreviewed (of ${review.flagged} flagged). Review ${unreviewed === 1 ? 'it' : 'them'}, or sign with an override reason.`,
@@ -49,7 +51,7 @@ export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' |
         signedBy: input.reviewer,
         role: input.role,
         // An override given when nothing was left to review is not an override: do not record one.
-        overrideReason: unreviewed > 0 ? (input.overrideReason ?? null) : null,
+        overrideReason: unreviewed > 0 ? overrideReason : null,
         summarySnapshot: JSON.stringify(snapshot),
       });
       return caseDetail(ctx, input.caseId, modelOf);

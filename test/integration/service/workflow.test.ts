@@ -208,6 +208,10 @@ describe('sign-off with an override', () => {
     expect((await waitForAnalysis(fx.service, c.id)).phase).toBe('done');
     const refused = await rejection(fx.service.signOff({ caseId: c.id, reviewer: 'Dr O', role: 'Consultant' }));
     expect(refused.kind).toBe('unreviewed');
+    // In-process callers (the CLI) reach the service without the IPC/HTTP argument check.
+    const blankReason = await rejection(fx.service.signOff({ caseId: c.id, reviewer: 'Dr O', role: 'Consultant', overrideReason: '   ' }));
+    expect(blankReason.kind).toBe('unreviewed');
+    expect((await fx.service.getCase(c.id)).status).toBe('in_review');
     const signed = await fx.service.signOff({ caseId: c.id, reviewer: 'Dr O', role: 'Consultant', overrideReason: 'Urgent: clinician called' });
     expect(signed.status).toBe('signed');
     const flagged = (await fx.service.listCells({ caseId: c.id, scope: 'flagged' })).total;
