@@ -1,4 +1,4 @@
-import { SPECIMEN_TYPES, type CaseFilter, type CaseStatus, type SpecimenType } from '../../shared/api';
+import { SPECIMEN_TYPES, type CaseFilter, type CaseStatus, type ReviewProgress, type SpecimenType } from '../../shared/api';
 import { isCellClassCode } from '../../shared/cell-classes';
 import { appendAudit } from './audit';
 import { inTransaction, nowIso, read, readSnapshot, sql, type MarrowDatabase } from './connection';
@@ -164,15 +164,8 @@ export function countsFor(db: MarrowDatabase, row: CaseRow): ClassCounts {
   return counts;
 }
 
-export interface ProgressCounts {
-  flagged: number;
-  flaggedReviewed: number;
-  reviewed: number;
-  reclassified: number;
-}
-
-export function progressFor(db: MarrowDatabase, row: CaseRow): ProgressCounts {
-  return sql(db, REVIEW_PROGRESS_SQL).get({ caseId: row.id, modelId: row.modelRowId }) as ProgressCounts;
+export function progressFor(db: MarrowDatabase, row: CaseRow): ReviewProgress {
+  return sql(db, REVIEW_PROGRESS_SQL).get({ caseId: row.id, modelId: row.modelRowId }) as ReviewProgress;
 }
 
 /**

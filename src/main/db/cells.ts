@@ -1,4 +1,4 @@
-import type { ReviewProgress } from '../../shared/api';
+import type { CellQuery, ReviewProgress } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
 import { countsFor, progressFor, requireCase } from './cases';
 import { read, readSnapshot, sql, type MarrowDatabase } from './connection';
@@ -7,16 +7,8 @@ import { DatabaseError } from './errors';
 import { modelClasses } from './models';
 import type { CellRow, ClassCounts } from './types';
 
-export interface CellListQuery {
-  caseId: number;
-  /** 'flagged': flagged cells, decided or not; 'unreviewed': flagged without a decision; 'all': every classified cell. */
-  scope: 'flagged' | 'unreviewed' | 'all';
-  predictedClass?: CellClassCode;
-  effectiveClass?: CellClassCode;
-  offset?: number;
-  /** Default 100. */
-  limit?: number;
-}
+/** The API's cell query, taken as it is. */
+export type CellListQuery = CellQuery;
 
 /** Effective label counts of the case (see effective.ts for which label counts). */
 export function effectiveCountsByClass(db: MarrowDatabase, caseId: number): ClassCounts {
@@ -75,6 +67,7 @@ function toCell(r: CellDbRow, classes: CellClassCode[]): CellRow {
   };
 }
 
+/** One page of the review grid when the caller names no limit. */
 const DEFAULT_LIMIT = 100;
 
 /**

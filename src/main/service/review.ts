@@ -18,9 +18,6 @@ import { ServiceError } from './errors';
 import { caseDifferential } from './report';
 import { cellViewOf } from './views';
 
-/** One page of the review grid when the caller names no limit. */
-const DEFAULT_CELL_PAGE = 100;
-
 /** Reviews are taken only on an analysed case that is not signed. */
 export function requireReviewable(row: CaseRow): void {
   if (row.status === 'signed') {
@@ -55,7 +52,7 @@ export function reviewMethods(ctx: ServiceContext): Pick<MarrowApi, 'getDifferen
 
     async listCells(query: CellQuery): Promise<CellPage> {
       getCase(ctx.db, query.caseId);
-      const { rows, total } = queryCells(ctx.db, { ...query, limit: query.limit ?? DEFAULT_CELL_PAGE, offset: query.offset ?? 0 });
+      const { rows, total } = queryCells(ctx.db, query);
       return { cells: rows.map(view), total };
     },
 
