@@ -5,6 +5,7 @@ import { read, readSnapshot, sql, type MarrowDatabase } from './connection';
 import { CELL_TOTAL_SQL } from './effective';
 import { DatabaseError } from './errors';
 import { modelClasses } from './models';
+import { predictionOf, type PredictionColumns } from './predictions';
 import type { CellRow, ClassCounts } from './types';
 
 /** The API's cell query, taken as it is. */
@@ -19,16 +20,8 @@ export function reviewProgress(db: MarrowDatabase, caseId: number): ReviewProgre
   return read(`Reading the review progress of case ${caseId}`, () => progressFor(db, requireCase(db, caseId)));
 }
 
-interface CellDbRow {
-  image_id: number;
-  case_id: number;
+interface CellDbRow extends PredictionColumns {
   relative_path: string;
-  model_id: number;
-  predicted_class: CellClassCode;
-  probabilities: string;
-  confidence: number;
-  flagged: number;
-  flag_reasons: string;
   review_id: number | null;
   label: CellClassCode | null;
   reviewer: string | null;
@@ -49,16 +42,9 @@ FROM predictions AS p
 
 function toCell(r: CellDbRow, classes: CellClassCode[]): CellRow {
   return {
-    imageId: r.image_id,
-    caseId: r.case_id,
+    ...predictionOf(r),
     relativePath: r.relative_path,
-    modelRowId: r.model_id,
-    predicted: r.predicted_class,
-    probabilities: JSON.parse(r.probabilities) as number[],
     classes,
-    confidence: r.confidence,
-    flagged: r.flagged === 1,
-    flagReasons: JSON.parse(r.flag_reasons) as string[],
     decision:
       r.review_id === null || r.label === null
         ? null

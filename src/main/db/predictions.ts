@@ -96,8 +96,8 @@ export function insertPredictions(
   });
 }
 
-interface PredictionDbRow {
-  id: number;
+/** A prediction's columns as stored: probabilities and flag reasons are JSON text, flagged is 0/1. */
+export interface PredictionColumns {
   image_id: number;
   case_id: number;
   model_id: number;
@@ -106,6 +106,24 @@ interface PredictionDbRow {
   confidence: number;
   flagged: number;
   flag_reasons: string;
+}
+
+/** The prediction fields of a row, shared by listPredictions and the cell queries. */
+export function predictionOf(r: PredictionColumns): Omit<PredictionRow, 'id' | 'createdAt'> {
+  return {
+    imageId: r.image_id,
+    caseId: r.case_id,
+    modelRowId: r.model_id,
+    predicted: r.predicted_class,
+    probabilities: JSON.parse(r.probabilities) as number[],
+    confidence: r.confidence,
+    flagged: r.flagged === 1,
+    flagReasons: JSON.parse(r.flag_reasons) as string[],
+  };
+}
+
+interface PredictionDbRow extends PredictionColumns {
+  id: number;
   created_at: string;
 }
 
@@ -114,14 +132,7 @@ export function listPredictions(db: MarrowDatabase, imageId: number): Prediction
   return read(`Reading the predictions of image ${imageId}`, () =>
     (sql(db, 'SELECT * FROM predictions WHERE image_id = ? ORDER BY id').all(imageId) as PredictionDbRow[]).map((r) => ({
       id: r.id,
-      imageId: r.image_id,
-      caseId: r.case_id,
-      modelRowId: r.model_id,
-      predicted: r.predicted_class,
-      probabilities: JSON.parse(r.probabilities) as number[],
-      confidence: r.confidence,
-      flagged: r.flagged === 1,
-      flagReasons: JSON.parse(r.flag_reasons) as string[],
+      ...predictionOf(r),
       createdAt: r.created_at,
     })),
   );
