@@ -9,6 +9,7 @@ export interface AnalysisJob {
   modelDir: string;
   batchSize?: number;
   intraOpThreads?: number;
+  /** onnxruntime threads busy-wait between operators (see LoadModelOptions.allowSpinning). */
   allowSpinning?: boolean;
   flagging?: Partial<FlaggingPolicy>;
   actor?: string;

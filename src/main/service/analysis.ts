@@ -2,20 +2,13 @@
 // CLI): start returns at once, a progress snapshot can be asked for at any time, cancel stops after the batch in
 // hand. Each analysis runs in its own worker thread with its own database connection; one per case at a time.
 import type { AnalysisProgress } from '../../shared/api';
-import type { FlaggingPolicy } from '../inference/model-manifest';
 import type { PipelineOutcome, PipelineProgress } from '../inference/pipeline';
 import { startAnalysisWorker, type AnalysisWorkerHandle, type WorkerEntry } from '../inference/worker-client';
+import type { AnalysisJob } from '../inference/worker-protocol';
 import { ServiceError, toApiError } from './errors';
 
-export interface AnalysisRunnerOptions {
-  databasePath: string;
-  modelDir: string;
-  batchSize?: number;
-  intraOpThreads?: number;
-  /** onnxruntime threads busy-wait between operators (see LoadModelOptions.allowSpinning). */
-  allowSpinning?: boolean;
-  flagging?: Partial<FlaggingPolicy>;
-  actor?: string;
+/** The job settings every case's analysis starts with (the case id aside). */
+export interface AnalysisRunnerOptions extends Omit<AnalysisJob, 'caseId'> {
   /** Where the worker's code is; found next to this bundle (or its sources) when absent. */
   workerEntry?: WorkerEntry;
 }
@@ -66,20 +59,11 @@ export class AnalysisRunner {
     const run: RunningAnalysis = { progress, handle: null, finished: Promise.resolve({ progress, outcome: null, error: null }) };
     this.runs.set(caseId, run);
 
-    const { databasePath, modelDir, batchSize, intraOpThreads, allowSpinning, flagging, actor } = this.options;
+    const { workerEntry, ...settings } = this.options;
     run.handle = startAnalysisWorker(
-      {
-        databasePath,
-        caseId,
-        modelDir,
-        ...(batchSize === undefined ? {} : { batchSize }),
-        ...(intraOpThreads === undefined ? {} : { intraOpThreads }),
-        ...(allowSpinning === undefined ? {} : { allowSpinning }),
-        ...(flagging === undefined ? {} : { flagging }),
-        ...(actor === undefined ? {} : { actor }),
-      },
+      { ...settings, caseId },
       (update) => this.update(run, update),
-      ...(this.options.workerEntry === undefined ? [] : [this.options.workerEntry]),
+      ...(workerEntry === undefined ? [] : [workerEntry]),
     );
     run.finished = run.handle.result.then(
       (outcome): AnalysisResult => {
