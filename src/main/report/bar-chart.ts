@@ -1,5 +1,6 @@
 // The differential as a horizontal bar chart drawn with PDF vector operators (not a rasterised chart.js canvas),
 // so it prints sharp at any size. Each bar is a class's % of the NDC; the whisker is its Wilson 95% interval.
+import { CELL_CLASSES } from '../../shared/cell-classes';
 import type { Differential } from '../../shared/differential';
 import { formatPercent } from '../../shared/format';
 import { COLOUR, CONTENT_WIDTH, FONT, MARGIN, ensureSpace, type Doc } from './pdf-layout';
@@ -58,7 +59,7 @@ export function drawDifferentialChart(doc: Doc, differential: Differential): voi
       doc.fillColor(COLOUR.muted).text('not assessable by the model', plotLeft + 2, centre - 4.5, { width: 150, lineBreak: false });
       return;
     }
-    const colour = row.code === 'BLA' || row.code === 'FGC' ? COLOUR.blastBar : COLOUR.bar;
+    const colour = CELL_CLASSES[row.code].blastEquivalent ? COLOUR.blastBar : COLOUR.bar;
     const barWidth = Math.max(0, xOf(row.percentOfNdc) - plotLeft);
     if (barWidth > 0) doc.rect(plotLeft, centre - BAR / 2, barWidth, BAR).fill(colour);
     if (row.ci95 !== null) {

@@ -164,7 +164,7 @@ function differentialTable(doc: Doc, data: CaseReportData): void {
         formatInterval(row.ci95),
         !row.assessedByModel ? 'not assessable by model' : row.flagged ? 'describe before sign-off' : '',
       ],
-      colour: row.code === 'BLA' || row.code === 'FGC' ? COLOUR.blastBar : undefined,
+      colour: CELL_CLASSES[row.code].blastEquivalent ? COLOUR.blastBar : undefined,
     }));
   rows.push({
     cells: ['NDC', 'Total (nucleated cells)', String(d.nucleatedDifferentialCount), d.nucleatedDifferentialCount > 0 ? '100.0%' : NOT_AVAILABLE, '', ''],
