@@ -22,6 +22,11 @@ export interface InsertImagesResult {
   duplicates: { relativePath: string; duplicateOf: string }[];
   /** Files already imported in this case with the same content (a resumed import): skipped. */
   alreadyImported: string[];
+  /**
+   * Files whose current record is a failed import and whose content (or result) is different now, e.g. a good copy
+   * put over a truncated one: stored as a new record that replaces the failed one, which stays as history.
+   */
+  reimported: string[];
 }
 
 interface ImageDbRow {
@@ -35,6 +40,7 @@ interface ImageDbRow {
   import_error: string | null;
   duplicate_of: number | null;
   created_at: string;
+  replaces: number | null;
 }
 
 const toRow = (r: ImageDbRow): ImageRow => ({
@@ -69,9 +75,17 @@ function validate(file: ImageFile): void {
   }
 }
 
+/** A path's current record: the latest import of it, i.e. the one that no later import replaces. */
+const CURRENT = 'NOT EXISTS (SELECT 1 FROM images AS later WHERE later.replaces = i.id)';
+
 /**
  * Records a case's files in one transaction. Same content as an image already in the case (by SHA-256) is stored
  * as a duplicate and reported, so it is explained to the user but never classified or counted twice.
+ *
+ * A path already in the case: same content and same outcome is skipped (a resumed import). A path whose current
+ * record failed import and whose content differs now is imported again, as a new record replacing the failed one
+ * (the technician fixed the file). A path that imported well is never replaced: its cell may already be counted
+ * and reviewed, so different content under that path is refused.
  */
 export function insertImages(db: MarrowDatabase, caseId: number, files: readonly ImageFile[], actor = 'system'): InsertImagesResult {
   files.forEach(validate);
@@ -85,18 +99,18 @@ export function insertImages(db: MarrowDatabase, caseId: number, files: readonly
     if (row.status === 'signed') {
       throw new DatabaseError('signed_case', `Case ${row.accession} is signed; amend it (with a reason) before adding images.`);
     }
-    const byPath = sql(db, 'SELECT * FROM images WHERE case_id = ? AND relative_path = ?');
+    const byPath = sql(db, `SELECT * FROM images AS i WHERE i.case_id = ? AND i.relative_path = ? AND ${CURRENT}`);
     const original = sql(
       db,
       'SELECT id, relative_path FROM images WHERE case_id = ? AND sha256 = ? AND duplicate_of IS NULL AND import_error IS NULL',
     );
     const insert = sql(
       db,
-      `INSERT INTO images (case_id, relative_path, sha256, bytes, width, height, import_error, duplicate_of, created_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+      `INSERT INTO images (case_id, relative_path, sha256, bytes, width, height, import_error, duplicate_of, created_at, replaces)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
     );
     const at = nowIso();
-    const result: InsertImagesResult = { inserted: [], duplicates: [], alreadyImported: [] };
+    const result: InsertImagesResult = { inserted: [], duplicates: [], alreadyImported: [], reimported: [] };
     for (const f of files) {
       const sha256 = f.sha256.toLowerCase();
       const importError = f.importError === null ? null : f.importError.trim();
@@ -106,11 +120,14 @@ export function insertImages(db: MarrowDatabase, caseId: number, files: readonly
           result.alreadyImported.push(f.relativePath);
           continue;
         }
-        throw new DatabaseError(
-          'duplicate',
-          `${f.relativePath} was already imported into case ${row.accession} with different content or result; ` +
-            'the file changed on disk since. Restore the original file or create a new case.',
-        );
+        if (existing.import_error === null) {
+          throw new DatabaseError(
+            'duplicate',
+            `${f.relativePath} was already imported into case ${row.accession} with different content or result; ` +
+              'the file changed on disk since. Restore the original file or create a new case.',
+          );
+        }
+        result.reimported.push(f.relativePath);
       }
       const first = importError === null ? (original.get(caseId, sha256) as { id: number; relative_path: string } | undefined) : undefined;
       const created = insert.get(
@@ -123,6 +140,7 @@ export function insertImages(db: MarrowDatabase, caseId: number, files: readonly
         importError,
         first?.id ?? null,
         at,
+        existing?.id ?? null,
       ) as ImageDbRow;
       result.inserted.push(toRow(created));
       if (first !== undefined) result.duplicates.push({ relativePath: f.relativePath, duplicateOf: first.relative_path });
@@ -139,6 +157,7 @@ export function insertImages(db: MarrowDatabase, caseId: number, files: readonly
             importErrors: result.inserted.filter((r) => r.importError !== null).length,
             duplicates: result.duplicates.length,
             alreadyImported: result.alreadyImported.length,
+            reimported: result.reimported.length,
           },
         },
         at,
@@ -148,9 +167,10 @@ export function insertImages(db: MarrowDatabase, caseId: number, files: readonly
   });
 }
 
+/** The current record of each path of the case; a failed import replaced by a later import is history, not listed. */
 export function listImages(db: MarrowDatabase, caseId: number): ImageRow[] {
   return read(`Listing the images of case ${caseId}`, () =>
-    (sql(db, 'SELECT * FROM images WHERE case_id = ? ORDER BY id').all(caseId) as ImageDbRow[]).map(toRow),
+    (sql(db, `SELECT * FROM images AS i WHERE i.case_id = ? AND ${CURRENT} ORDER BY i.id`).all(caseId) as ImageDbRow[]).map(toRow),
   );
 }
 
@@ -178,7 +198,10 @@ export function getImage(db: MarrowDatabase, caseId: number, imageId: number): I
   return toRow(row);
 }
 
-/** Files that are not counted: those that failed import, and duplicates (the reason names the original). */
+/**
+ * Files that are not counted: those whose current record failed import, and duplicates (the reason names the
+ * original). A failure that a later import of the fixed file replaced is no longer listed.
+ */
 export function listImportFailures(db: MarrowDatabase, caseId: number): ImportFailure[] {
   return read(`Listing the import failures of case ${caseId}`, () =>
     (
@@ -186,7 +209,7 @@ export function listImportFailures(db: MarrowDatabase, caseId: number): ImportFa
         db,
         `SELECT i.relative_path, i.import_error, o.relative_path AS original
          FROM images AS i LEFT JOIN images AS o ON o.id = i.duplicate_of
-         WHERE i.case_id = ? AND (i.import_error IS NOT NULL OR i.duplicate_of IS NOT NULL)
+         WHERE i.case_id = ? AND (i.import_error IS NOT NULL OR i.duplicate_of IS NOT NULL) AND ${CURRENT}
          ORDER BY i.id`,
       ).all(caseId) as { relative_path: string; import_error: string | null; original: string | null }[]
     ).map((r) => ({

@@ -34,7 +34,11 @@ export interface InspectedCrop extends CropFile {
   data: Buffer;
 }
 
-export type Inspection = { ok: true; crop: InspectedCrop } | { ok: false; failure: ImportFailure };
+/**
+ * A failed inspection still carries the hash and size of what was read ('' and 0 when nothing could be read), so
+ * that a later run can tell whether the technician replaced the file.
+ */
+export type Inspection = { ok: true; crop: InspectedCrop } | { ok: false; failure: ImportFailure; sha256: string; bytes: number };
 
 function toPortable(path: string): string {
   return sep === '/' ? path : path.split(sep).join('/');
@@ -89,13 +93,13 @@ function formatBytes(bytes: number): string {
  * case (an interrupted copy) before the file enters the case.
  */
 export async function inspectCrop(file: CropFile): Promise<Inspection> {
-  const fail = (reason: string): Inspection => ({ ok: false, failure: { file: file.relativePath, reason } });
   let bytes: Buffer;
   try {
     bytes = await readFile(file.path);
   } catch (error) {
-    return fail(`${file.relativePath} cannot be read: ${(error as Error).message}`);
+    return { ok: false, failure: { file: file.relativePath, reason: `${file.relativePath} cannot be read: ${(error as Error).message}` }, sha256: '', bytes: 0 };
   }
+  const fail = (reason: string): Inspection => ({ ok: false, failure: { file: file.relativePath, reason }, sha256: sha256Of(bytes), bytes: bytes.length });
   if (bytes.length === 0) return fail(`${file.relativePath} is empty (0 bytes); it is not an image.`);
 
   let metadata: Pick<Metadata, 'format' | 'width' | 'height'> | null = headerDimensions(bytes);
@@ -123,8 +127,24 @@ export async function inspectCrop(file: CropFile): Promise<Inspection> {
         '(Matek crops are 250×250).',
     );
   }
-  const sha256 = createHash('sha256').update(bytes).digest('hex');
-  return { ok: true, crop: { ...file, sha256, width, height, bytes: bytes.length, format, data: bytes } };
+  return { ok: true, crop: { ...file, sha256: sha256Of(bytes), width, height, bytes: bytes.length, format, data: bytes } };
+}
+
+export function sha256Of(bytes: Buffer): string {
+  return createHash('sha256').update(bytes).digest('hex');
+}
+
+/** What is on disk now for an image stored with `sha256`: its bytes when unchanged, else why it cannot be used. */
+export type StoredFileState = { state: 'same'; data: Buffer } | { state: 'changed' } | { state: 'missing'; message: string };
+
+export async function readStoredFile(path: string, sha256: string): Promise<StoredFileState> {
+  let data: Buffer;
+  try {
+    data = await readFile(path);
+  } catch (error) {
+    return { state: 'missing', message: (error as Error).message };
+  }
+  return sha256Of(data) === sha256 ? { state: 'same', data } : { state: 'changed' };
 }
 
 /** JPEG ends with FF D9; some writers pad after it, so look in the last few bytes. */

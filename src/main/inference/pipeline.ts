@@ -6,6 +6,13 @@
 // readable image, so a corrupt file is recorded as an import failure in the same pass. Predictions of a batch are
 // stored in one transaction, and cancellation is honoured between batches, so a stopped analysis leaves only whole
 // batches. A re-run classifies only what has no prediction from this model (resume).
+//
+// Files that change between runs. A file that failed import and has different content now (the technician copied
+// a good version over it) is imported again: a new record replaces the failed one, so it is classified and counted
+// once and no longer listed as a failure. A file that imported well is never re-imported: its cell may be counted,
+// reviewed and signed. If it changed or disappeared since, its stored cell and prediction stay as they were (counts
+// do not move) and the run names it in `changedAfterImport`; a stored cell still waiting for this model's
+// prediction is classified only if its bytes still hash to what was imported, else it is a failure of this run.
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { AnalysisPhase, ImportFailure } from '../../shared/api';
@@ -23,7 +30,7 @@ import {
   type MarrowDatabase,
   type NewPrediction,
 } from '../db';
-import { listCropFiles, inspectCrop, type CropFile } from './case-folder';
+import { listCropFiles, inspectCrop, readStoredFile, type CropFile } from './case-folder';
 import { predictionFromScores } from './classify';
 import type { FlaggingPolicy } from './model-manifest';
 import type { LoadedModel } from './model-package';
@@ -72,11 +79,24 @@ export interface PipelineOutcome {
   newFiles: number;
   duplicates: number;
   failures: ImportFailure[];
+  /**
+   * Files that failed import before and were imported again because their content changed (e.g. a good copy over a
+   * truncated one).
+   */
+  reimported: string[];
+  /**
+   * Already classified cells whose file changed or disappeared since import. They keep their stored prediction and
+   * count; the reason says what happened and what to do.
+   */
+  changedAfterImport: ImportFailure[];
   seconds: number;
 }
 
-/** A unit of work: a file not yet in the case, or a stored image still lacking this model's prediction. */
-type WorkItem = { kind: 'new'; file: CropFile } | { kind: 'stored'; image: ImageRow; path: string };
+/**
+ * A unit of work: a file not yet in the case (or whose stored record is a failed import: `failed`), or a stored
+ * image still lacking this model's prediction.
+ */
+type WorkItem = { kind: 'new'; file: CropFile; failed: ImageRow | null } | { kind: 'stored'; image: ImageRow; path: string };
 
 interface PreparedItem {
   item: WorkItem;
@@ -123,8 +143,12 @@ export async function analyseCaseFolder(
   emit('importing', 0, 0, 0);
   const files = await listCropFiles(caseRow.folder);
   const stored = listImages(db, caseId);
-  const known = new Set(stored.map((image) => image.relativePath));
-  const newFiles = files.filter((file) => !known.has(file.relativePath));
+  const byPath = new Map(stored.map((image) => [image.relativePath, image]));
+  const newFiles = files.filter((file) => !byPath.has(file.relativePath));
+  const failedBefore = files.flatMap((file) => {
+    const image = byPath.get(file.relativePath);
+    return image !== undefined && image.importError !== null ? [{ file, image }] : [];
+  });
 
   const modelRow = registerModel(db, {
     modelId: model.manifest.id,
@@ -137,16 +161,23 @@ export async function analyseCaseFolder(
   beginAnalysis(db, { caseId, modelRowId, actor });
 
   const pendingStored = listImagesNeedingPrediction(db, caseId, modelRowId);
-  const classifiable = stored.filter((image) => image.importError === null && image.duplicateOf === null).length;
-  const alreadyDone = classifiable - pendingStored.length;
+  const pendingIds = new Set(pendingStored.map((image) => image.id));
+  const classifiable = stored.filter((image) => image.importError === null && image.duplicateOf === null);
+  const alreadyDone = classifiable.length - pendingStored.length;
+  const changedAfterImport = await checkClassifiedFiles(
+    caseRow.folder,
+    classifiable.filter((image) => !pendingIds.has(image.id)),
+  );
   const work: WorkItem[] = [
     ...pendingStored.map((image): WorkItem => ({ kind: 'stored', image, path: join(caseRow.folder, image.relativePath) })),
-    ...newFiles.map((file): WorkItem => ({ kind: 'new', file })),
+    ...newFiles.map((file): WorkItem => ({ kind: 'new', file, failed: null })),
+    ...failedBefore.map(({ file, image }): WorkItem => ({ kind: 'new', file, failed: image })),
   ];
   const total = alreadyDone + work.length;
   let done = alreadyDone;
   let classified = 0;
   let duplicates = 0;
+  const reimported: string[] = [];
   let classifyStarted: number | null = null;
   const rate = (): number => (classifyStarted === null ? 0 : classified / Math.max(1e-3, (performance.now() - classifyStarted) / 1000));
   emit('classifying', done, total, 0);
@@ -168,6 +199,7 @@ export async function analyseCaseFolder(
 
     const imageIds = storeNewImages(db, caseId, prepared);
     duplicates += imageIds.duplicates;
+    reimported.push(...imageIds.reimported);
     const predictions = await classifyPrepared(prepared, imageIds.byItem, model, policy);
     if (predictions.length > 0) insertPredictions(db, modelRowId, predictions, actor);
 
@@ -188,6 +220,8 @@ export async function analyseCaseFolder(
     newFiles: newFiles.length,
     duplicates,
     failures,
+    reimported,
+    changedAfterImport,
     seconds: (performance.now() - started) / 1000,
   };
 }
@@ -199,42 +233,89 @@ async function prepareBatch(items: WorkItem[], model: LoadedModel): Promise<Prep
   const prepared = await Promise.all(
     items.map(async (item, index): Promise<PreparedItem> => {
       if (item.kind === 'new') {
-        const inspection = await inspectCrop(item.file);
-        if (!inspection.ok) {
-          return { item, record: failedRecord(item.file.relativePath, inspection.failure.reason), slot: -1, failure: inspection.failure };
-        }
-        const { crop } = inspection;
-        const record: ImageFile = {
-          relativePath: crop.relativePath,
-          sha256: crop.sha256,
-          bytes: crop.bytes,
-          width: crop.width,
-          height: crop.height,
-          importError: null,
-        };
-        try {
-          await preprocessInto(crop.data, spec, tensor, index * length, crop.relativePath);
-        } catch (error) {
-          const reason = `${(error as Error).message}. It is damaged or only partly copied; copy it again.`;
-          return { item, record: { ...record, importError: reason }, slot: -1, failure: { file: crop.relativePath, reason } };
-        }
-        return { item, record, slot: index, failure: null };
+        const entry = await prepareNew(item, item.file, index);
+        // The same bytes that failed before fail again: nothing to store, and the stored failure is still listed.
+        const unchanged =
+          item.failed !== null && entry.record !== null && entry.record.importError !== null && entry.record.sha256 === item.failed.sha256;
+        return unchanged ? { item, record: null, slot: -1, failure: null } : entry;
+      }
+      const current = await readStoredFile(item.path, item.image.sha256);
+      if (current.state !== 'same') {
+        const what =
+          current.state === 'missing' ? `${item.image.relativePath} cannot be read (${current.message})` : `${item.image.relativePath} has other content`;
+        const reason =
+          `${what}: the file changed or disappeared after it was imported, so it is not classified or counted. ` +
+          'Restore the original file and run the analysis again.';
+        return { item, record: null, slot: -1, failure: { file: item.image.relativePath, reason } };
       }
       try {
-        await preprocessInto(item.path, spec, tensor, index * length, item.image.relativePath);
+        await preprocessInto(current.data, spec, tensor, index * length, item.image.relativePath);
         return { item, record: null, slot: index, failure: null };
       } catch (error) {
-        // The file was whole when imported; it has changed or gone since. It stays unclassified (a re-run retries).
-        const reason = `${(error as Error).message}. The file changed or disappeared after it was imported; restore it and run the analysis again.`;
+        const reason = `${(error as Error).message}. It was whole when imported; restore the original file and run the analysis again.`;
         return { item, record: null, slot: -1, failure: { file: item.image.relativePath, reason } };
       }
     }),
   );
   return { items: prepared, tensor, cells: prepared.filter((p) => p.slot >= 0).length };
+
+  async function prepareNew(item: WorkItem, file: CropFile, index: number): Promise<PreparedItem> {
+    const inspection = await inspectCrop(file);
+    if (!inspection.ok) {
+      const record = failedRecord(file.relativePath, inspection.failure.reason, inspection.sha256, inspection.bytes);
+      return { item, record, slot: -1, failure: inspection.failure };
+    }
+    const { crop } = inspection;
+    const record: ImageFile = {
+      relativePath: crop.relativePath,
+      sha256: crop.sha256,
+      bytes: crop.bytes,
+      width: crop.width,
+      height: crop.height,
+      importError: null,
+    };
+    try {
+      await preprocessInto(crop.data, spec, tensor, index * length, crop.relativePath);
+    } catch (error) {
+      const reason = `${(error as Error).message}. It is damaged or only partly copied; copy it again.`;
+      return { item, record: { ...record, importError: reason }, slot: -1, failure: { file: crop.relativePath, reason } };
+    }
+    return { item, record, slot: index, failure: null };
+  }
 }
 
-function failedRecord(relativePath: string, reason: string): ImageFile {
-  return { relativePath, sha256: '', bytes: 0, width: null, height: null, importError: reason };
+function failedRecord(relativePath: string, reason: string, sha256: string, bytes: number): ImageFile {
+  return { relativePath, sha256, bytes, width: null, height: null, importError: reason };
+}
+
+/** How many stored files are read at once when checking that classified cells' files are unchanged. */
+const CHECK_CONCURRENCY = 16;
+
+/**
+ * Classified cells whose file changed or disappeared since import. Their stored prediction keeps counting (the
+ * cell that was analysed and possibly reviewed is the record); the run only says so, so nothing changes silently.
+ */
+async function checkClassifiedFiles(folder: string, images: readonly ImageRow[]): Promise<ImportFailure[]> {
+  const changed: ImportFailure[] = [];
+  for (let i = 0; i < images.length; i += CHECK_CONCURRENCY) {
+    const states = await Promise.all(
+      images.slice(i, i + CHECK_CONCURRENCY).map(async (image) => ({ image, current: await readStoredFile(join(folder, image.relativePath), image.sha256) })),
+    );
+    for (const { image, current } of states) {
+      if (current.state === 'same') continue;
+      const what =
+        current.state === 'missing'
+          ? `cannot be read any more (${current.message})`
+          : 'has different content from the file that was imported and classified';
+      changed.push({
+        file: image.relativePath,
+        reason:
+          `${image.relativePath} ${what}. The case keeps the cell as it was imported (its prediction and any review ` +
+          'still count); restore the original file, or create a new case to analyse the new one.',
+      });
+    }
+  }
+  return changed;
 }
 
 /** Stores the batch's new files (good and failed) and maps each prepared item to its image id, when it is to be classified. */
@@ -242,15 +323,17 @@ function storeNewImages(
   db: MarrowDatabase,
   caseId: number,
   prepared: PreparedBatch,
-): { byItem: Map<PreparedItem, number>; duplicates: number } {
+): { byItem: Map<PreparedItem, number>; duplicates: number; reimported: string[] } {
   const byItem = new Map<PreparedItem, number>();
   const records = prepared.items.filter((p) => p.record !== null).map((p) => p.record!);
   const ids = new Map<string, ImageRow>();
   let duplicates = 0;
+  let reimported: string[] = [];
   if (records.length > 0) {
     const result = insertImages(db, caseId, records);
     for (const row of result.inserted) ids.set(row.relativePath, row);
     duplicates = result.duplicates.length;
+    reimported = result.reimported;
   }
   for (const entry of prepared.items) {
     if (entry.slot < 0) continue;
@@ -262,7 +345,7 @@ function storeNewImages(
     // A duplicate of a cell already in the case is stored but never classified or counted.
     if (row && row.duplicateOf === null && row.importError === null) byItem.set(entry, row.id);
   }
-  return { byItem, duplicates };
+  return { byItem, duplicates, reimported };
 }
 
 async function classifyPrepared(

@@ -4,6 +4,7 @@
 // and openDatabase refuses a database whose history does not match. Add a new numbered file instead.
 import { migration0001 } from './0001-initial';
 import { migration0002 } from './0002-derived-counts';
+import { migration0003 } from './0003-image-reimport';
 
 export interface Migration {
   version: number;
@@ -11,4 +12,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003];
