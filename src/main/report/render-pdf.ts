@@ -24,6 +24,7 @@ import {
   table,
   type Doc,
   type LabelValue,
+  type TableColumn,
   type TableRow,
 } from './pdf-layout';
 import type { CaseReportData, ReportGalleryCell } from './report-data';
@@ -150,6 +151,13 @@ function keyResults(doc: Doc, data: CaseReportData): void {
   }
 }
 
+/** The first columns of both differential tables, so the two line up on the page. */
+const CLASS_COLUMNS: readonly TableColumn[] = [
+  { header: 'Code', width: 42 },
+  { header: 'Cell class', width: 138 },
+  { header: 'Count', width: 52, align: 'right' },
+];
+
 function differentialTable(doc: Doc, data: CaseReportData): void {
   const d = data.differential;
   sectionHeading(doc, 'Differential (nucleated cells)', 60);
@@ -173,9 +181,7 @@ function differentialTable(doc: Doc, data: CaseReportData): void {
   table(
     doc,
     [
-      { header: 'Code', width: 42 },
-      { header: 'Cell class', width: 138 },
-      { header: 'Count', width: 52, align: 'right' },
+      ...CLASS_COLUMNS,
       { header: '% of NDC', width: 62, align: 'right' },
       { header: '95% CI', width: 92, align: 'right' },
       { header: 'Note', width: CONTENT_WIDTH - 386 },
@@ -186,12 +192,7 @@ function differentialTable(doc: Doc, data: CaseReportData): void {
   sectionHeading(doc, 'Excluded from the nucleated differential (reported apart)', 60);
   table(
     doc,
-    [
-      { header: 'Code', width: 42 },
-      { header: 'Cell class', width: 138 },
-      { header: 'Count', width: 52, align: 'right' },
-      { header: 'per 100 NDC cells', width: 100, align: 'right' },
-    ],
+    [...CLASS_COLUMNS, { header: 'per 100 NDC cells', width: 100, align: 'right' }],
     [
       ...d.excluded.map((e) => ({ cells: [e.code, e.name, String(e.count), per100(e.per100Ndc)] })),
       {
