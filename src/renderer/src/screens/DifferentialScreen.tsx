@@ -1,4 +1,4 @@
-import { useMemo } from 'react';
+import { useMemo, type KeyboardEvent } from 'react';
 import type { CaseDetail } from '../../../shared/api';
 import { CELL_CLASSES, type CellClassCode } from '../../../shared/cell-classes';
 import type { BlastAdvisoryStatus, Differential } from '../../../shared/differential';
@@ -131,6 +131,18 @@ function BlastCard({ differential }: { differential: Differential }) {
   );
 }
 
+/** A table row that opens its class's cells, by mouse or by Enter from the keyboard. */
+function openClassRow(row: { code: CellClassCode; name: string }, onOpenClass: (code: CellClassCode) => void) {
+  return {
+    tabIndex: 0,
+    title: `Show the ${row.name} cells`,
+    onClick: () => onOpenClass(row.code),
+    onKeyDown: (event: KeyboardEvent) => {
+      if (event.key === 'Enter') onOpenClass(row.code);
+    },
+  };
+}
+
 function ClassTable({ differential, onOpenClass }: { differential: Differential; onOpenClass: (code: CellClassCode) => void }) {
   return (
     <table className="table table-clickable table-compact" data-testid="differential-table">
@@ -149,14 +161,9 @@ function ClassTable({ differential, onOpenClass }: { differential: Differential;
           .map((row) => (
             <tr
               key={row.code}
-              tabIndex={0}
+              {...openClassRow(row, onOpenClass)}
               className={CELL_CLASSES[row.code].blastEquivalent ? 'row-blast' : row.flagged ? 'row-flagged' : undefined}
-              title={`Show the ${row.name} cells`}
               data-testid={`class-row-${row.code}`}
-              onClick={() => onOpenClass(row.code)}
-              onKeyDown={(event) => {
-                if (event.key === 'Enter') onOpenClass(row.code);
-              }}
             >
               <td className="code">{row.code}</td>
               <td>
@@ -206,16 +213,7 @@ function ExcludedTable({ differential, onOpenClass }: { differential: Differenti
       </thead>
       <tbody>
         {differential.excluded.map((row) => (
-          <tr
-            key={row.code}
-            tabIndex={0}
-            title={`Show the ${row.name} cells`}
-            data-testid={`excluded-row-${row.code}`}
-            onClick={() => onOpenClass(row.code)}
-            onKeyDown={(event) => {
-              if (event.key === 'Enter') onOpenClass(row.code);
-            }}
-          >
+          <tr key={row.code} {...openClassRow(row, onOpenClass)} data-testid={`excluded-row-${row.code}`}>
             <td className="code">{row.code}</td>
             <td>{row.name}</td>
             <td className="num" data-testid={`excluded-count-${row.code}`}>
