@@ -2,7 +2,7 @@
 // report's figures are: the differential is recomputed here from the stored effective labels with the same
 // counting core the UI uses (src/shared/differential), never read from a cache, so the report cannot disagree with
 // the database. Shared by the app service (saveReport/exportCase) and the CLI's --report.
-import { mkdirSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ExportFormat, SavedFile } from '../../shared/api';
 import { BLAST_EQUIVALENT_CODES } from '../../shared/cell-classes';
@@ -25,6 +25,7 @@ import {
   type ModelRow,
   type SignOffRow,
 } from '../db';
+import { parseModelManifest } from '../inference/model-manifest';
 import { ReportError } from '../report/errors';
 import { cellsCsvHeader, cellsCsvRows, classesCsv, type ExportCell } from '../report/exports';
 import { locateReportFonts } from '../report/fonts';
@@ -33,7 +34,7 @@ import type { CaseReportData, ReportGalleryCell, ReportPerson } from '../report/
 import { makeThumbnails } from '../report/thumbnails';
 import { ServiceError } from './errors';
 
-/** The bundled model trained on the public Matek subset: its reports say "not for diagnostic use". */
+/** The bundled model trained on the public Matek subset; its manifest leaves it research-only. */
 export const REFERENCE_MODEL_ID = 'marrowcount-ref';
 /** Thumbnails per gallery: enough to show what the blasts and the doubtful cells look like, few enough to print. */
 export const GALLERY_LIMIT = 12;
@@ -41,8 +42,10 @@ export const GALLERY_LIMIT = 12;
 const PAGE_SIZE = 5000;
 
 export interface CaseReportOptions {
-  /** Overrides the "not for diagnostic use" decision; by default true when the case's model is REFERENCE_MODEL_ID. */
+  /** Overrides the "not for diagnostic use" decision; by default isResearchOnlyModel(model, modelDir). */
   researchOnly?: boolean;
+  /** The installed model package, whose model.json may clear the model of "research only" (see isResearchOnlyModel). */
+  modelDir?: string;
   /** Printed in the footer; default "unknown". */
   appVersion?: string;
   /** Folder holding the embedded fonts; default: found next to the app (see report/fonts.ts). */
@@ -51,8 +54,49 @@ export interface CaseReportOptions {
   generatedAt?: string;
 }
 
-export function isResearchOnlyModel(model: Pick<ModelRow, 'modelId'>): boolean {
-  return model.modelId === REFERENCE_MODEL_ID;
+/**
+ * The one rule for "research and evaluation only" (the About box, case views, sign-off snapshots, reports and
+ * exports): a model is research-only unless its own manifest says `researchOnly: false` (model-manifest.ts). The
+ * database does not store the flag, so it is read from the model package in `modelDir`, and only trusted when that
+ * manifest describes the very model file the case was analysed with (same SHA-256). With no folder given, no
+ * readable or valid model.json there, or another model installed since, the answer is unknown and therefore
+ * research-only: a report must never lose its disclaimer by accident.
+ */
+export function isResearchOnlyModel(model: Pick<ModelRow, 'sha256'>, modelDir?: string): boolean {
+  if (modelDir === undefined) return true;
+  const manifest = installedManifest(modelDir);
+  return !(manifest !== null && manifest.sha256 === model.sha256.toLowerCase() && manifest.researchOnly === false);
+}
+
+interface ManifestFlag {
+  sha256: string;
+  researchOnly: boolean;
+}
+
+/** model.json is re-read only when it changes (size or time), so case views can ask on every call. */
+const manifestCache = new Map<string, { stamp: string; manifest: ManifestFlag | null }>();
+
+function installedManifest(modelDir: string): ManifestFlag | null {
+  const path = join(modelDir, 'model.json');
+  let stamp: string;
+  try {
+    const info = statSync(path);
+    stamp = `${info.size}:${info.mtimeMs}`;
+  } catch {
+    return null; // no model installed there: unknown, so research-only (see isResearchOnlyModel)
+  }
+  const cached = manifestCache.get(path);
+  if (cached?.stamp === stamp) return cached.manifest;
+  let manifest: ManifestFlag | null;
+  try {
+    const parsed = parseModelManifest(JSON.parse(readFileSync(path, 'utf8')), path);
+    manifest = { sha256: parsed.sha256.toLowerCase(), researchOnly: parsed.researchOnly };
+  } catch {
+    // An unreadable or invalid model.json cannot clear a model; the About box and the analysis report the problem.
+    manifest = null;
+  }
+  manifestCache.set(path, { stamp, manifest });
+  return manifest;
 }
 
 /** The differential of a case from its effective labels, assessed against its model's classes. */
@@ -159,7 +203,7 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
       version: model.version,
       name: model.name,
       sha256: model.sha256,
-      researchOnly: options.researchOnly ?? isResearchOnlyModel(model),
+      researchOnly: options.researchOnly ?? isResearchOnlyModel(model, options.modelDir),
     },
     rulesVersion: differential.rulesVersion,
     reviewers,
@@ -249,7 +293,11 @@ export const CASE_EXPORT_FORMAT = 'marrowcount-case-export';
 export const CASE_EXPORT_FORMAT_VERSION = 1;
 
 /** The whole case as one JSON document: what a LIS or an auditor needs without the app. */
-export function caseExportJson(db: MarrowDatabase, caseId: number, options: { appVersion?: string; exportedAt?: string } = {}): string {
+export function caseExportJson(
+  db: MarrowDatabase,
+  caseId: number,
+  options: { appVersion?: string; exportedAt?: string; modelDir?: string } = {},
+): string {
   const caseRow = getCase(db, caseId);
   requireAnalysed(caseRow);
   const model = getModel(db, caseRow.modelRowId as number);
@@ -284,7 +332,7 @@ export function caseExportJson(db: MarrowDatabase, caseId: number, options: { ap
       name: model.name,
       sha256: model.sha256,
       classes: model.classes,
-      researchOnly: isResearchOnlyModel(model),
+      researchOnly: isResearchOnlyModel(model, options.modelDir),
     },
     differential,
     review: {
@@ -309,7 +357,7 @@ export function writeCaseExport(
   caseId: number,
   format: ExportFormat,
   outPath: string,
-  options: { appVersion?: string; exportedAt?: string } = {},
+  options: { appVersion?: string; exportedAt?: string; modelDir?: string } = {},
 ): SavedFile {
   switch (format) {
     case 'csv-classes': {

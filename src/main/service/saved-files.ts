@@ -33,14 +33,14 @@ export function savedFileMethods(ctx: ServiceContext): Pick<MarrowApi, 'saveRepo
       const row = getCase(ctx.db, input.caseId);
       const draft = row.status === 'signed' ? '' : '-draft';
       const path = outputPath(input.path, join(ctx.options.reportsDir, `${safeFileStem(row.accession)}${draft}.pdf`), '.pdf');
-      return writeCaseReport(ctx.db, input.caseId, path, { appVersion: ctx.options.appVersion });
+      return writeCaseReport(ctx.db, input.caseId, path, { appVersion: ctx.options.appVersion, modelDir: ctx.options.modelDir });
     },
 
     async exportCase(input: ExportInput): Promise<SavedFile> {
       const row = getCase(ctx.db, input.caseId);
       const { suffix, extension } = EXPORT_SUFFIX[input.format];
       const path = outputPath(input.path, join(ctx.options.reportsDir, `${safeFileStem(row.accession)}${suffix}${extension}`), extension);
-      return writeCaseExport(ctx.db, input.caseId, input.format, path, { appVersion: ctx.options.appVersion });
+      return writeCaseExport(ctx.db, input.caseId, input.format, path, { appVersion: ctx.options.appVersion, modelDir: ctx.options.modelDir });
     },
   };
 }

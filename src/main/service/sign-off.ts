@@ -41,7 +41,7 @@ export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' |
       const model = modelOf(row.modelRowId);
       const snapshot = {
         snapshotVersion: SIGN_OFF_SNAPSHOT_VERSION,
-        model: model === null ? null : modelInfoOf(model),
+        model: model === null ? null : modelInfoOf(model, ctx.options.modelDir),
         differential: caseDifferential(ctx.db, row, model),
         review,
         unreviewedFlaggedAtSigning: unreviewed,

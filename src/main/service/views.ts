@@ -17,14 +17,15 @@ import {
 import type { ServiceContext } from './context';
 import { isResearchOnlyModel } from './report';
 
-export function modelInfoOf(model: ModelRow): ModelInfo {
+/** `modelDir`: the installed model package, which alone can clear a model of "research only" (isResearchOnlyModel). */
+export function modelInfoOf(model: ModelRow, modelDir?: string): ModelInfo {
   return {
     id: model.modelId,
     version: model.version,
     name: model.name,
     sha256: model.sha256,
     classes: [...model.classes],
-    researchOnly: isResearchOnlyModel(model),
+    researchOnly: isResearchOnlyModel(model, modelDir),
   };
 }
 
@@ -76,7 +77,7 @@ export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: nu
     signedAt: latest?.signedAt ?? null,
     folder: row.folder,
     patientBirthDate: row.patientBirthDate,
-    model: model === null ? null : modelInfoOf(model),
+    model: model === null ? null : modelInfoOf(model, ctx.options.modelDir),
     analysedAt: row.analysedAt,
     importFailures: listImportFailures(db, caseId),
     signOffs: signOffs.map((s) => ({ signedBy: s.signedBy, role: s.role, signedAt: s.signedAt, overrideReason: s.overrideReason })),

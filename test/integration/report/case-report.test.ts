@@ -229,10 +229,11 @@ describe('case report figures', () => {
     for (const page of signed.pages) expect(page).not.toMatch(/draft/i);
   });
 
-  it('carries the not-for-diagnostic-use disclaimer on every page for the reference model only', () => {
+  it('carries the not-for-diagnostic-use disclaimer on every page unless a model manifest clears the model', () => {
     expect(flat(main.pages[0]!)).toContain('NOT FOR DIAGNOSTIC USE');
     for (const page of main.pages) expect(page).toContain('Not for diagnostic use');
-    expect(signed.text).not.toMatch(/diagnostic use/i);
+    // No manifest of the lab model is given, so nothing clears it (research-only-rule.test.ts covers a cleared one).
+    expect(flat(signed.pages[0]!)).toContain('NOT FOR DIAGNOSTIC USE');
   });
 
   it('embeds every font it uses', () => {
