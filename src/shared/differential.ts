@@ -27,7 +27,7 @@ import {
   type CellClassCode,
   type Lineage,
 } from './cell-classes';
-import { formatInterval, formatPercent } from './format';
+import { formatInterval, formatPercent, plural } from './format';
 import { wilsonInterval } from './statistics';
 
 export { formatInterval, formatMeRatio, formatPercent, NOT_AVAILABLE } from './format';
@@ -247,10 +247,6 @@ function validateModelClasses(value: unknown): ReadonlySet<CellClassCode> {
 function percentInterval(successes: number, trials: number): PercentInterval {
   const { lower, upper } = wilsonInterval(successes, trials);
   return { lower: lower * 100, upper: upper * 100 };
-}
-
-function plural(count: number, one: string, many: string): string {
-  return `${count} ${count === 1 ? one : many}`;
 }
 
 const THRESHOLD_CONTEXT: Readonly<Record<BlastThreshold, string>> = {

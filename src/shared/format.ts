@@ -27,3 +27,8 @@ export function formatMeRatio(ratio: number | null, digits = 1): string {
   if (ratio === null || !Number.isFinite(ratio)) return NOT_AVAILABLE;
   return `${fixed(ratio, digits)} : 1`;
 }
+
+/** "1 cell", "3 cells". */
+export function plural(count: number, one: string, many: string): string {
+  return `${count} ${count === 1 ? one : many}`;
+}

@@ -2,6 +2,7 @@
 // to override, because an unreviewed flagged cell is exactly where the model is most likely wrong. What was signed
 // is stored with the sign-off (the differential at that moment), so a later amendment cannot rewrite it.
 import type { AmendInput, CaseDetail, MarrowApi, SignOffInput } from '../../shared/api';
+import { plural } from '../../shared/format';
 import { amendCase as reopenCase, getCase, reviewProgress, signCase } from '../db';
 import { modelCache, type ServiceContext } from './context';
 import { ServiceError } from './errors';
@@ -9,10 +10,6 @@ import { caseDifferential } from './report';
 import { caseDetail, modelInfoOf } from './views';
 
 export const SIGN_OFF_SNAPSHOT_VERSION = 1;
-
-function plural(n: number, one: string, many: string): string {
-  return `${n} ${n === 1 ? one : many}`;
-}
 
 export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' | 'amendCase'> {
   const modelOf = modelCache(ctx);

@@ -24,7 +24,3 @@ export function formatDuration(seconds: number | null): string {
   const minutes = Math.round(seconds / 60);
   return `about ${minutes} min left`;
 }
-
-export function plural(count: number, one: string, many: string): string {
-  return `${count} ${count === 1 ? one : many}`;
-}

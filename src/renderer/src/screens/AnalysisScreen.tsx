@@ -1,9 +1,10 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AnalysisPhase, AnalysisProgress, CaseDetail, ImportFailure } from '../../../shared/api';
+import { plural } from '../../../shared/format';
 import { getApi } from '../api';
 import { ProgressBar } from '../components/ProgressBar';
 import { useMessages } from '../components/messages';
-import { formatDateTime, formatDuration, plural } from '../format';
+import { formatDateTime, formatDuration } from '../format';
 import { usePolling } from '../hooks/usePolling';
 
 /** ~4 Hz: smooth enough for a progress bar, light on the service. */

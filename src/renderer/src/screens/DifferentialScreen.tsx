@@ -2,12 +2,11 @@ import { useMemo, type KeyboardEvent } from 'react';
 import type { CaseDetail } from '../../../shared/api';
 import { CELL_CLASSES, type CellClassCode } from '../../../shared/cell-classes';
 import type { BlastAdvisoryStatus, Differential } from '../../../shared/differential';
-import { formatInterval, formatMeRatio, formatPercent, NOT_AVAILABLE } from '../../../shared/format';
+import { formatInterval, formatMeRatio, formatPercent, NOT_AVAILABLE, plural } from '../../../shared/format';
 import { getApi } from '../api';
 import { BarChart, type Bar } from '../components/BarChart';
 import { Loading } from '../components/Loading';
 import { ProgressBar } from '../components/ProgressBar';
-import { plural } from '../format';
 import { useApiQuery } from '../hooks/useApiQuery';
 import { FailureList } from './AnalysisScreen';
 

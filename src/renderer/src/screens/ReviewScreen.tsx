@@ -1,7 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CaseDetail } from '../../../shared/api';
 import { CELL_CLASSES, CELL_CLASS_DISPLAY_ORDER, isCellClassCode, type CellClassCode } from '../../../shared/cell-classes';
-import { formatInterval, formatPercent } from '../../../shared/format';
+import { formatInterval, formatPercent, plural } from '../../../shared/format';
 import { getApi } from '../api';
 import { Loading } from '../components/Loading';
 import { useSettings } from '../hooks/settings';
@@ -13,7 +13,6 @@ import { actionForKey } from '../review/keymap';
 import { KeyLegend } from '../review/KeyLegend';
 import { ReviewerPrompt } from '../review/ReviewerPrompt';
 import { useReviewSession } from '../review/useReviewSession';
-import { plural } from '../format';
 
 interface Props {
   detail: CaseDetail;

@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import type { CaseDetail } from '../../../shared/api';
+import { plural } from '../../../shared/format';
 import { getApi } from '../api';
 import { errorText, isApiError, useMessages } from '../components/messages';
-import { formatDateTime, plural } from '../format';
+import { formatDateTime } from '../format';
 import { useSettings } from '../hooks/settings';
 
 interface Props {
