@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, Menu, session, shell, type IpcMainInvokeEvent } from 'electron';
-import type { MenuCommand } from '../shared/shell';
+import { MENU_CHANNEL, type MenuCommand } from '../shared/shell';
 import { appPaths } from './app-paths';
 import { registerApiHandlers } from './ipc/register-ipc';
 import { registerShellHandlers } from './ipc/register-shell-ipc';
@@ -14,8 +14,6 @@ import { buildAppMenu } from './window/app-menu';
 import { hardenSession } from './window/harden-session';
 import { hardenWindow } from './window/harden-window';
 import { isRendererUrl } from './window/renderer-origin';
-
-export const MENU_CHANNEL = 'menu';
 
 // An empty value means "no dev server" (tests clear it), never an empty URL.
 const devServerUrl = app.isPackaged ? undefined : process.env['ELECTRON_RENDERER_URL'] || undefined;

@@ -3,11 +3,7 @@
 // script cannot reach any other channel. Bundled into one CommonJS file: a sandboxed preload cannot require files.
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
 import { API_METHODS, MarrowApiError, type ApiErrorBody, type ApiResult, type MarrowApi } from '../shared/api';
-import { MENU_COMMANDS, type MarrowShell, type MenuCommand } from '../shared/shell';
-
-// Channel names are repeated here rather than imported from src/main, which the preload bundle must not pull in.
-const API_CHANNEL_PREFIX = 'api:';
-const MENU_CHANNEL = 'menu';
+import { API_CHANNEL_PREFIX, MENU_CHANNEL, MENU_COMMANDS, SHELL_CHANNELS, type MarrowShell, type MenuCommand } from '../shared/shell';
 
 function isApiResult(value: unknown): value is ApiResult<unknown> {
   return typeof value === 'object' && value !== null && typeof (value as { ok?: unknown }).ok === 'boolean';
@@ -41,13 +37,13 @@ const api = Object.fromEntries(API_METHODS.map((method) => [method, (...args: un
 const marrowcount = api satisfies MarrowApi;
 
 const marrowShell = {
-  chooseFolder: () => ipcRenderer.invoke('shell:chooseFolder') as Promise<string | null>,
-  chooseSavePath: (defaultName, kind) => ipcRenderer.invoke('shell:chooseSavePath', defaultName, kind) as Promise<string | null>,
+  chooseFolder: () => ipcRenderer.invoke(SHELL_CHANNELS.chooseFolder) as Promise<string | null>,
+  chooseSavePath: (defaultName, kind) => ipcRenderer.invoke(SHELL_CHANNELS.chooseSavePath, defaultName, kind) as Promise<string | null>,
   openPath: async (path) => {
-    await ipcRenderer.invoke('shell:openPath', path);
+    await ipcRenderer.invoke(SHELL_CHANNELS.openPath, path);
   },
   printFile: async (path) => {
-    await ipcRenderer.invoke('shell:printFile', path);
+    await ipcRenderer.invoke(SHELL_CHANNELS.printFile, path);
   },
   pathForDroppedFile: (file) => {
     // Not `instanceof File`: the File arrives from the page's world through the bridge, whose constructor differs.

@@ -27,6 +27,19 @@ export interface MarrowShell {
 export const MENU_COMMANDS = ['new-case', 'about', 'save-report', 'print'] as const;
 export type MenuCommand = (typeof MENU_COMMANDS)[number];
 
+// Electron IPC channels, named once here because both ends need them: main registers them, the preload (which
+// must not import src/main) invokes or listens on them.
+/** MarrowApi over IPC: one channel per method, `${API_CHANNEL_PREFIX}${method}`. */
+export const API_CHANNEL_PREFIX = 'api:';
+/** Main → renderer: a MenuCommand to carry out. */
+export const MENU_CHANNEL = 'menu';
+export const SHELL_CHANNELS = {
+  chooseFolder: 'shell:chooseFolder',
+  chooseSavePath: 'shell:chooseSavePath',
+  openPath: 'shell:openPath',
+  printFile: 'shell:printFile',
+} as const;
+
 /** HTTP transport of MarrowApi (loopback test host): POST `${API_HTTP_PREFIX}${method}` with body {"args": [...]}, answer ApiResult. */
 export const API_HTTP_PREFIX = '/api/';
 /** Cell images: Electron custom protocol `marrowcell://cell/<caseId>/<imageId>`; HTTP host `/cells/<caseId>/<imageId>`. */

@@ -3,9 +3,8 @@
 // because Electron would flatten a thrown error to a bare message and the error's kind would be lost.
 import { ipcMain, type IpcMainInvokeEvent } from 'electron';
 import { API_METHODS, type ApiResult, type MarrowApi } from '../../shared/api';
+import { API_CHANNEL_PREFIX } from '../../shared/shell';
 import { dispatch } from './dispatch';
-
-export const API_CHANNEL_PREFIX = 'api:';
 
 /** Decides whether an IPC message comes from a frame we trust (our window, our renderer's URL, the top frame). */
 export type SenderCheck = (event: IpcMainInvokeEvent) => boolean;

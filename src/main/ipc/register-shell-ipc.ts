@@ -4,15 +4,9 @@
 import { existsSync, statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join } from 'node:path';
 import { BrowserWindow, dialog, ipcMain, shell } from 'electron';
+import { SHELL_CHANNELS } from '../../shared/shell';
 import type { SenderCheck } from './register-ipc';
 import { hardenWindow } from '../window/harden-window';
-
-export const SHELL_CHANNELS = {
-  chooseFolder: 'shell:chooseFolder',
-  chooseSavePath: 'shell:chooseSavePath',
-  openPath: 'shell:openPath',
-  printFile: 'shell:printFile',
-} as const;
 
 const SAVE_FILTERS: Record<'pdf' | 'csv' | 'json', Electron.FileFilter> = {
   pdf: { name: 'PDF report', extensions: ['pdf'] },
