@@ -5,7 +5,8 @@
 import type { CellClassCode } from './cell-classes';
 import type { Differential } from './differential';
 
-export type CaseStatus = 'importing' | 'analysing' | 'in_review' | 'signed';
+export const CASE_STATUSES = ['importing', 'analysing', 'in_review', 'signed'] as const;
+export type CaseStatus = (typeof CASE_STATUSES)[number];
 
 export const SPECIMEN_TYPES = ['bone_marrow_aspirate', 'bone_marrow_imprint', 'peripheral_blood', 'other'] as const;
 export type SpecimenType = (typeof SPECIMEN_TYPES)[number];
@@ -146,10 +147,13 @@ export interface CellView {
   effectiveLabel: CellClassCode;
 }
 
+/** 'flagged': flagged cells, reviewed or not; 'unreviewed': flagged and not yet decided; 'all': every classified cell. */
+export const CELL_SCOPES = ['flagged', 'unreviewed', 'all'] as const;
+export type CellScope = (typeof CELL_SCOPES)[number];
+
 export interface CellQuery {
   caseId: number;
-  /** 'flagged': flagged cells, reviewed or not; 'unreviewed': flagged and not yet decided; 'all': every classified cell. */
-  scope: 'flagged' | 'unreviewed' | 'all';
+  scope: CellScope;
   predictedClass?: CellClassCode;
   effectiveClass?: CellClassCode;
   /** Flagged scopes are always ordered most uncertain first; 'all' also by uncertainty. */
@@ -203,7 +207,8 @@ export interface SaveReportInput {
   path?: string;
 }
 
-export type ExportFormat = 'csv-classes' | 'csv-cells' | 'json';
+export const EXPORT_FORMATS = ['csv-classes', 'csv-cells', 'json'] as const;
+export type ExportFormat = (typeof EXPORT_FORMATS)[number];
 
 export interface ExportInput {
   caseId: number;

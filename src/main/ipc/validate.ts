@@ -2,12 +2,13 @@
 // untrusted: every argument is rebuilt from what it sent (unknown fields rejected), so the service only ever sees
 // values of the contract's shapes. Messages name the field, because the renderer shows them next to it.
 import {
+  CASE_STATUSES,
+  CELL_SCOPES,
+  EXPORT_FORMATS,
   SPECIMEN_TYPES,
   type API_METHODS,
   type CaseFilter,
-  type CaseStatus,
   type CellQuery,
-  type ExportFormat,
   type MarrowApi,
   type MarrowApiMethod,
 } from '../../shared/api';
@@ -126,9 +127,6 @@ function record(value: unknown, field: string, allowed: readonly string[]): Reco
 
 const caseId = positiveInteger('Case id');
 
-const STATUSES: readonly CaseStatus[] = ['importing', 'analysing', 'in_review', 'signed'];
-const EXPORT_FORMATS: readonly ExportFormat[] = ['csv-classes', 'csv-cells', 'json'];
-const CELL_SCOPES: readonly CellQuery['scope'][] = ['flagged', 'unreviewed', 'all'];
 
 function caseFilter(value: unknown): CaseFilter {
   if (value === undefined || value === null) return {};
@@ -136,7 +134,7 @@ function caseFilter(value: unknown): CaseFilter {
   const filter: CaseFilter = {};
   const search = optional(textOrEmpty({ label: 'Search', max: 200 }))(r['search'], 'search');
   if (search) filter.search = search;
-  const status = optional(oneOf(STATUSES, 'Status'))(r['status'], 'status');
+  const status = optional(oneOf(CASE_STATUSES, 'Status'))(r['status'], 'status');
   if (status) filter.status = status;
   const limit = optionalNonNegativeInteger('Limit', MAX_PAGE)(r['limit'], 'limit');
   if (limit !== undefined) filter.limit = limit;

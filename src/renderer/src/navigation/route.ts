@@ -1,9 +1,10 @@
 // Hash-based navigation: the whole app state that should survive a reload (and that e2e tests can open directly)
 // is in the URL hash. Pure functions so they can be unit-tested without a DOM.
+import { CELL_SCOPES, type CellScope } from '../../../shared/api';
 import { isCellClassCode, type CellClassCode } from '../../../shared/cell-classes';
 
 export type CaseTab = 'analysis' | 'differential' | 'review' | 'signoff';
-export type ReviewScope = 'unreviewed' | 'flagged' | 'all';
+export type ReviewScope = CellScope;
 
 export type Route =
   | { screen: 'cases' }
@@ -12,7 +13,6 @@ export type Route =
   | { screen: 'case'; caseId: number; tab: 'review'; scope: ReviewScope; cellClass: CellClassCode | null };
 
 const TABS: readonly CaseTab[] = ['analysis', 'differential', 'review', 'signoff'];
-const SCOPES: readonly ReviewScope[] = ['unreviewed', 'flagged', 'all'];
 
 export function parseRoute(hash: string): Route {
   const text = hash.startsWith('#') ? hash.slice(1) : hash;
@@ -24,7 +24,7 @@ export function parseRoute(hash: string): Route {
     const tab = TABS.find((candidate) => candidate === parts[2]) ?? 'differential';
     if (tab !== 'review') return { screen: 'case', caseId, tab };
     const params = new URLSearchParams(query);
-    const scope = SCOPES.find((candidate) => candidate === params.get('scope')) ?? 'unreviewed';
+    const scope = CELL_SCOPES.find((candidate) => candidate === params.get('scope')) ?? 'unreviewed';
     const cls = params.get('class');
     return { screen: 'case', caseId, tab, scope, cellClass: isCellClassCode(cls) ? cls : null };
   }

@@ -1,5 +1,5 @@
 import { useState } from 'react';
-import type { CaseStatus, CaseSummary } from '../../../shared/api';
+import { CASE_STATUSES, type CaseStatus, type CaseSummary } from '../../../shared/api';
 import { formatPercent } from '../../../shared/format';
 import { getApi } from '../api';
 import { Loading } from '../components/Loading';
@@ -7,8 +7,6 @@ import { STATUS_LABELS, StatusBadge } from '../components/StatusBadge';
 import { formatDateTime } from '../format';
 import { useApiQuery } from '../hooks/useApiQuery';
 import { usePolling } from '../hooks/usePolling';
-
-const STATUSES: CaseStatus[] = ['importing', 'analysing', 'in_review', 'signed'];
 
 interface Props {
   onOpen: (summary: CaseSummary) => void;
@@ -63,7 +61,7 @@ export function CasesScreen({ onOpen, onNew }: Props) {
             onChange={(event) => setStatus(event.target.value as CaseStatus | '')}
           >
             <option value="">All</option>
-            {STATUSES.map((value) => (
+            {CASE_STATUSES.map((value) => (
               <option key={value} value={value}>
                 {STATUS_LABELS[value]}
               </option>
