@@ -1,7 +1,7 @@
 // The case exports' content, built from plain data: CSV per class, CSV per cell, JSON of the whole case.
 // Figures are rounded exactly as in the PDF (1 decimal for percentages) so a CSV never disagrees with the report
 // it accompanies; the JSON carries the unrounded values for anyone who recomputes.
-import type { CellClassCode } from '../../shared/cell-classes';
+import type { CellView } from '../../shared/api';
 import type { Differential } from '../../shared/differential';
 import { csvRecord } from './csv';
 
@@ -39,19 +39,8 @@ export function classesCsv(differential: Differential): string {
   return text;
 }
 
-export interface ExportCell {
-  imageId: number;
-  /** Path relative to the case folder. */
-  file: string;
-  predicted: CellClassCode;
-  /** Calibrated top-class probability, 0..1. */
-  confidence: number;
-  flagged: boolean;
-  flagReasons: string[];
-  /** The current human decision, or null. */
-  decision: { label: CellClassCode; reviewer: string; at: string; note: string | null } | null;
-  effectiveLabel: CellClassCode;
-}
+/** A cell as the review grid shows it, less what only a screen needs (its image URL, its top two classes). */
+export type ExportCell = Omit<CellView, 'imageUrl' | 'top'>;
 
 export const CELLS_CSV_HEADER = [
   'image_id',
