@@ -1,7 +1,7 @@
 // Everything a case report shows, as plain data. The PDF renderer is a pure function of this object (plus the
 // thumbnails it is handed), so a report can be rendered and tested without a database, and the service that
 // assembles it from the database (src/main/service/report.ts) is the only place that decides what the figures are.
-import type { AmendmentRecord, SignOffRecord, SpecimenType } from '../../shared/api';
+import type { AmendmentRecord, ModelInfo, ReviewProgress, SignOffRecord, SpecimenType } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
 import type { Differential } from '../../shared/differential';
 
@@ -13,24 +13,12 @@ export interface ReportPatient {
   birthDate: string | null;
 }
 
-export interface ReportModel {
-  id: string;
-  version: string;
-  name: string;
-  sha256: string;
-  /** The bundled public-subset reference model: the report says "not for diagnostic use". */
-  researchOnly: boolean;
-}
+/** The model as the report names it (its class list is in the differential's "not assessable" rows). */
+export type ReportModel = Omit<ModelInfo, 'classes'>;
 
-export interface ReportReviewStatistics {
+export interface ReportReviewStatistics extends ReviewProgress {
   /** Cells with an effective label (classified by the model). */
   cellsClassified: number;
-  flagged: number;
-  flaggedReviewed: number;
-  /** Cells with a current human decision, flagged or not. */
-  reviewed: number;
-  /** Reviewed cells whose human label differs from the model's. */
-  reclassified: number;
   /** Share of reviewed cells where the reviewer kept the model's label, in percent; null when none was reviewed. */
   agreementPercent: number | null;
 }
