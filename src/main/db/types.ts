@@ -1,6 +1,6 @@
 // Row types returned by the repositories. Field names follow src/shared/api.ts where the meaning is the same, so
 // the service maps rows to API views with little more than a spread. Times are ISO 8601 UTC strings.
-import type { CaseStatus, HumanDecision, SpecimenType } from '../../shared/api';
+import type { AmendmentRecord, CaseStatus, HumanDecision, SignOffRecord, SpecimenType } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
 
 export type ClassCounts = Partial<Record<CellClassCode, number>>;
@@ -117,25 +117,18 @@ export interface CellRow {
   effectiveLabel: CellClassCode;
 }
 
-export interface SignOffRow {
+export interface SignOffRow extends SignOffRecord {
   id: number;
   caseId: number;
-  signedBy: string;
-  role: string;
-  signedAt: string;
-  overrideReason: string | null;
   /** JSON of the differential at signing, as given by the service. */
   summarySnapshot: string;
 }
 
-export interface AmendmentRow {
+export interface AmendmentRow extends AmendmentRecord {
   id: number;
   caseId: number;
   /** The sign-off this amendment re-opened. */
   signOffId: number;
-  by: string;
-  reason: string;
-  at: string;
 }
 
 export const AUDIT_ACTIONS = [
