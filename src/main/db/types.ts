@@ -2,8 +2,9 @@
 // the service maps rows to API views with little more than a spread. Times are ISO 8601 UTC strings.
 import type { AmendmentRecord, CaseStatus, HumanDecision, SignOffRecord, SpecimenType } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
+import type { ClassCounts } from '../../shared/differential';
 
-export type ClassCounts = Partial<Record<CellClassCode, number>>;
+export type { ClassCounts };
 
 export interface PatientRow {
   id: number;
