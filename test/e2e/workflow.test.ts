@@ -207,6 +207,37 @@ describe('technician workflow in Chromium', () => {
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });
 
+  it('keeps a reclassification when the reviewer goes back to the cell and presses Enter', async () => {
+    await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
+    const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-B`, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    await h.service.startAnalysis(created.id);
+    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+
+    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
+    await byTestId(page, 'review-grid').waitFor();
+    await byTestId(page, 'review-grid').focus();
+    const selectedTile = page.locator('[data-testid^="cell-tile-"][data-selected="true"]');
+    const imageId = Number((await selectedTile.getAttribute('data-testid'))!.replace('cell-tile-', ''));
+    const to = await runnerUp(created.id, imageId);
+    const saved = () => page.waitForResponse((response) => response.url().endsWith('/api/reviewCell'));
+
+    let response = saved();
+    await page.keyboard.press(CLASS_KEYS[to]);
+    await response;
+    await expect.poll(() => byTestId(page, `cell-decision-${imageId}`).innerText()).toContain(to);
+
+    // Back on the reclassified cell, Enter confirms what the tile shows: the reviewer's class, not the model's.
+    await page.keyboard.press('Home');
+    await expect.poll(() => selectedTile.getAttribute('data-testid')).toBe(`cell-tile-${imageId}`);
+    response = saved();
+    await page.keyboard.press('Enter');
+    await response;
+    const stored = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId);
+    expect(stored?.decision).toMatchObject({ label: to, reviewer: TECHNICIAN });
+    await expect.poll(() => byTestId(page, `cell-decision-${imageId}`).innerText()).toContain(to);
+    expect(pageErrors.map((e) => e.message)).toEqual([]);
+  });
+
   it('keeps settings and shows a readable message, not a blank screen, for a case that does not exist', async () => {
     await page.goto(`${h.host.url}/#/cases`);
     await byTestId(page, 'cases-screen').waitFor();

@@ -35,7 +35,8 @@ export interface ReviewSession {
   canUndo: boolean;
   select: (imageId: number) => void;
   move: (direction: Direction, columns: number) => void;
-  decide: (label: CellClassCode | 'predicted') => void;
+  /** 'shown': confirm the label the tile shows (the model's, or a reclassification already made). */
+  decide: (label: CellClassCode | 'shown') => void;
   confirmAllShown: () => void;
   undo: () => void;
   nextPage: () => void;
@@ -162,12 +163,14 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
   }, [locked, reviewer, notify]);
 
   const decide = useCallback(
-    (label: CellClassCode | 'predicted') => {
+    (label: CellClassCode | 'shown') => {
       if (!guard()) return;
       const index = selectedRef.current;
       const cell = cellsRef.current[index];
       if (cell === undefined || savingRef.current.has(cell.imageId)) return;
-      const chosen = label === 'predicted' ? cell.predicted : label;
+      // Confirming a reclassified cell seconds the reclassification (as confirmCells does); sending the model's
+      // label would silently revert the reviewer's decision.
+      const chosen = label === 'shown' ? cell.effectiveLabel : label;
       setTile([cell.imageId], 'saving');
       const decided = cellsRef.current.map(
         (other) => other.imageId === cell.imageId || other.decision !== null || savingRef.current.has(other.imageId),

@@ -95,7 +95,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
           move(action.direction, columns());
           break;
         case 'confirm':
-          decide('predicted');
+          decide('shown');
           break;
         case 'reclassify':
           decide(action.code);
@@ -262,7 +262,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
               className="button-primary"
               disabled={locked || session.cells.length === 0}
               data-testid="review-confirm-selected"
-              onClick={fromButton(() => decide('predicted'))}
+              onClick={fromButton(() => decide('shown'))}
             >
               Confirm (Enter)
             </button>
