@@ -238,6 +238,54 @@ describe('technician workflow in Chromium', () => {
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });
 
+  it('saves a second decision made on a cell while its first is still being saved', async () => {
+    await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
+    const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-C`, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    await h.service.startAnalysis(created.id);
+    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+
+    // The first save is held back until the second decision has been made, as on a slow or busy database.
+    let releaseFirst = () => {};
+    const firstHeld = new Promise<void>((resolve) => {
+      releaseFirst = resolve;
+    });
+    let saves = 0;
+    await page.route('**/api/reviewCell', async (route) => {
+      if (saves++ === 0) await firstHeld;
+      await route.continue();
+    });
+    try {
+      await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
+      await byTestId(page, 'review-grid').waitFor();
+      await byTestId(page, 'review-grid').focus();
+      const selectedTile = page.locator('[data-testid^="cell-tile-"][data-selected="true"]');
+      const imageId = Number((await selectedTile.getAttribute('data-testid'))!.replace('cell-tile-', ''));
+      const predicted = (await byTestId(page, `cell-predicted-${imageId}`).innerText()).trim().slice(0, 3) as CellClassCode;
+      const first = await runnerUp(created.id, imageId);
+      const second = (['LYT', 'MON', 'EOS'] as const).find((code) => code !== predicted && code !== first)!;
+
+      await page.keyboard.press(CLASS_KEYS[first]);
+      await expect.poll(() => byTestId(page, `cell-tile-${imageId}`).getAttribute('class')).toContain('tile-saving');
+      await page.keyboard.press('Home');
+      await expect.poll(() => selectedTile.getAttribute('data-testid')).toBe(`cell-tile-${imageId}`);
+      await page.keyboard.press(CLASS_KEYS[second]);
+      releaseFirst();
+
+      await expect
+        .poll(async () => (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId)?.decision?.label, {
+          timeout: 10_000,
+        })
+        .toBe(second);
+      await expect.poll(() => byTestId(page, `cell-decision-${imageId}`).innerText()).toContain(second);
+      await expect.poll(() => byTestId(page, `cell-tile-${imageId}`).getAttribute('class')).not.toContain('tile-saving');
+      expect(saves).toBe(2);
+    } finally {
+      releaseFirst();
+      await page.unroute('**/api/reviewCell');
+    }
+    expect(pageErrors.map((e) => e.message)).toEqual([]);
+  });
+
   it('keeps settings and shows a readable message, not a blank screen, for a case that does not exist', async () => {
     await page.goto(`${h.host.url}/#/cases`);
     await byTestId(page, 'cases-screen').waitFor();

@@ -55,7 +55,8 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
   // Refs mirror state for the queued tasks, which run after the render that created them.
   const cellsRef = useRef<CellView[]>([]);
   const selectedRef = useRef(0);
-  const savingRef = useRef(new Set<number>());
+  // Saves in flight per cell: a cell may be decided again before its previous decision is saved.
+  const savingRef = useRef(new Map<number, number>());
   const undoStack = useRef<number[][]>([]);
   // One queue for the life of the screen (reportError is stable: it comes from the app-wide messages provider).
   const [queue] = useState(() =>
@@ -77,15 +78,19 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
     setSelected(index);
   }, []);
 
+  // Every 'saving' is later matched by one 'idle' or 'failed' for the same cell; a tile shows 'saving' until its
+  // last save in flight has settled.
   const setTile = useCallback((ids: readonly number[], state: TileState) => {
     for (const id of ids) {
-      if (state === 'saving') savingRef.current.add(id);
+      const inFlight = (savingRef.current.get(id) ?? 0) + (state === 'saving' ? 1 : -1);
+      if (inFlight > 0) savingRef.current.set(id, inFlight);
       else savingRef.current.delete(id);
     }
     setTileStates((current) => {
       const next = new Map(current);
       for (const id of ids) {
-        if (state === 'idle') next.delete(id);
+        if (savingRef.current.has(id)) next.set(id, 'saving');
+        else if (state === 'idle') next.delete(id);
         else next.set(id, state);
       }
       return next;
@@ -167,16 +172,18 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
       if (!guard()) return;
       const index = selectedRef.current;
       const cell = cellsRef.current[index];
-      if (cell === undefined || savingRef.current.has(cell.imageId)) return;
-      // Confirming a reclassified cell seconds the reclassification (as confirmCells does); sending the model's
-      // label would silently revert the reviewer's decision.
-      const chosen = label === 'shown' ? cell.effectiveLabel : label;
+      if (cell === undefined) return;
       setTile([cell.imageId], 'saving');
       const decided = cellsRef.current.map(
         (other) => other.imageId === cell.imageId || other.decision !== null || savingRef.current.has(other.imageId),
       );
       setSelection(nextAfterDecision(index, decided));
       enqueue(async () => {
+        // Confirming a reclassified cell seconds the reclassification (as confirmCells does); sending the model's
+        // label would silently revert the reviewer's decision. Read when the save runs, after the decisions on
+        // this cell queued before it have been saved.
+        const shown = cellsRef.current.find((other) => other.imageId === cell.imageId) ?? cell;
+        const chosen = label === 'shown' ? shown.effectiveLabel : label;
         try {
           const updated = await getApi().reviewCell({ caseId, imageId: cell.imageId, label: chosen, reviewer });
           setCells((cells) => replaceCells(cells, [updated]));
