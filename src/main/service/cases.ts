@@ -3,7 +3,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { CaseDetail, CaseFilter, CaseSummary, MarrowApi, NewCaseInput } from '../../shared/api';
-import { createCase as insertCase, DatabaseError, listCases as queryCases, upsertPatient } from '../db';
+import { createCase as insertCase, DatabaseError, listCases as queryCases, transaction, upsertPatient } from '../db';
 import { currentActor, modelCache, type ServiceContext } from './context';
 import { ServiceError, validationError } from './errors';
 import { caseDetail, caseSummaryOf } from './views';
@@ -42,8 +42,11 @@ export function caseMethods(ctx: ServiceContext): Pick<MarrowApi, 'listCases' | 
       const actor = currentActor(ctx);
       let created;
       try {
-        const patient = upsertPatient(ctx.db, { ...input.patient, actor });
-        created = insertCase(ctx.db, { patientId: patient.id, accession: input.accession, specimen: input.specimen, folder, actor });
+        // One transaction: a refused case (e.g. a duplicate accession) must not leave the patient's details changed.
+        created = transaction(ctx.db, () => {
+          const patient = upsertPatient(ctx.db, { ...input.patient, actor });
+          return insertCase(ctx.db, { patientId: patient.id, accession: input.accession, specimen: input.specimen, folder, actor });
+        });
       } catch (e) {
         if (e instanceof DatabaseError && e.kind === 'duplicate') {
           throw new ServiceError('conflict', `Accession number ${input.accession} is already used by another case. Open that case or check the number.`, {

@@ -270,6 +270,14 @@ describe('arguments checked at the boundary (the path IPC and HTTP calls take)',
     expect(await failure('createCase', [newCase({ accession: ' DUP-1 ' })])).toMatchObject({ kind: 'conflict', field: 'accession' });
   });
 
+  it('leaves the patient as it was when the new case is refused', async () => {
+    const first = await dispatch(fx.service, 'createCase', [newCase({ accession: 'DUP-2' }, { labId: 'MRN-10', name: 'Doe, Jane', birthDate: '1950-01-02' })]);
+    if (!first.ok) throw new Error(first.error.message);
+    const refused = await failure('createCase', [newCase({ accession: 'DUP-2' }, { labId: 'MRN-10', name: 'Roe, Richard', birthDate: '1990-12-31' })]);
+    expect(refused).toMatchObject({ kind: 'conflict', field: 'accession' });
+    expect(await fx.service.getCase((first.value as CaseDetail).id)).toMatchObject({ patientName: 'Doe, Jane', patientBirthDate: '1950-01-02' });
+  });
+
   it('rejects unknown fields, malformed dates, unknown specimens and class codes', async () => {
     expect(await failure('createCase', [newCase({ extra: 1 })])).toMatchObject({ kind: 'validation', field: 'case.extra' });
     expect(await failure('createCase', [newCase({}, { labId: 'M', birthDate: '1999-02-30' })])).toMatchObject({ field: 'patient.birthDate' });
