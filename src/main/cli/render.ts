@@ -1,6 +1,7 @@
 // The CLI's text and JSON output. Figures are formatted by src/shared/format so the terminal, the UI and the PDF
 // print the same numbers.
 import type { AnalysisProgress, CaseDetail, CaseDifferential, ImportFailure } from '../../shared/api';
+import { KEPT_AS_IMPORTED } from '../inference/worker-protocol';
 import { formatInterval, formatMeRatio, formatPercent } from '../../shared/format';
 
 export interface AnalysisSummary {
@@ -75,16 +76,31 @@ export function renderText(summary: AnalysisSummary): string {
     lines.push('Warnings:');
     for (const w of d.warnings) lines.push(`  - ${w}`);
   }
-  if (summary.failures.length > 0) {
+  // Both lists make the exit code 2, but only the first is missing from the count: a cell whose file changed after it
+  // was analysed still counts as it was analysed.
+  const changed = summary.failures.filter(isChangedAfterAnalysis);
+  const notCounted = summary.failures.filter((f) => !isChangedAfterAnalysis(f));
+  if (notCounted.length > 0) {
     lines.push('');
-    lines.push(`Failed files (${summary.failures.length}), not counted:`);
-    for (const f of summary.failures) lines.push(`  - ${f.reason.startsWith(f.file) ? f.reason : `${f.file}: ${f.reason}`}`);
+    lines.push(`Failed files (${notCounted.length}), not counted:`);
+    for (const f of notCounted) lines.push(failureLine(f));
+  }
+  if (changed.length > 0) {
+    lines.push('');
+    lines.push(`Failed files (${changed.length}), changed on disk after they were analysed; their cells still count as analysed:`);
+    for (const f of changed) lines.push(failureLine(f));
   }
   if (summary.reportPath) {
     lines.push('');
     lines.push(`Report written to ${summary.reportPath}`);
   }
   return `${lines.join('\n')}\n`;
+}
+
+const failureLine = (f: ImportFailure): string => `  - ${f.reason.startsWith(f.file) ? f.reason : `${f.file}: ${f.reason}`}`;
+
+export function isChangedAfterAnalysis(failure: ImportFailure): boolean {
+  return failure.reason.includes(KEPT_AS_IMPORTED);
 }
 
 export function renderJson(summary: AnalysisSummary): string {

@@ -35,6 +35,7 @@ import { predictionFromScores } from './classify';
 import type { FlaggingPolicy } from './model-manifest';
 import type { LoadedModel } from './model-package';
 import { preprocessInto, tensorLength } from './preprocess';
+import { KEPT_AS_IMPORTED } from './worker-protocol';
 
 /**
  * Cells per onnxruntime run (and per stored transaction), chosen with `npm run bench -- --batch-sweep`:
@@ -52,7 +53,11 @@ export interface PipelineProgress {
   total: number;
   cellsPerSecond: number;
   etaSeconds: number | null;
-  /** Files that failed in this run. */
+  /**
+   * What the technician should know about files in this run: first the classified cells whose file changed or
+   * disappeared since import (kept and counted as imported; `changedAfterImport`), then the files that failed in this
+   * run. Only ever grows during a run (the worker posts only what is new).
+   */
   failures: ImportFailure[];
 }
 
@@ -126,6 +131,7 @@ export async function analyseCaseFolder(
   const policy: FlaggingPolicy = { ...model.manifest.flagging, ...options.flagging };
   const caseRow = getCase(db, caseId);
   const failures: ImportFailure[] = [];
+  let changedAfterImport: ImportFailure[] = [];
   const cancelled = (): boolean => hooks.isCancelled?.() === true;
 
   const emit = (phase: AnalysisPhase, done: number, total: number, rate: number): void => {
@@ -136,7 +142,7 @@ export async function analyseCaseFolder(
       total,
       cellsPerSecond: rate,
       etaSeconds: rate > 0 ? remaining / rate : remaining === 0 ? 0 : null,
-      failures: [...failures],
+      failures: [...changedAfterImport, ...failures],
     });
   };
 
@@ -164,7 +170,7 @@ export async function analyseCaseFolder(
   const pendingIds = new Set(pendingStored.map((image) => image.id));
   const classifiable = stored.filter((image) => image.importError === null && image.duplicateOf === null);
   const alreadyDone = classifiable.length - pendingStored.length;
-  const changedAfterImport = await checkClassifiedFiles(
+  changedAfterImport = await checkClassifiedFiles(
     caseRow.folder,
     classifiable.filter((image) => !pendingIds.has(image.id)),
   );
@@ -310,8 +316,8 @@ async function checkClassifiedFiles(folder: string, images: readonly ImageRow[])
       changed.push({
         file: image.relativePath,
         reason:
-          `${image.relativePath} ${what}. The case keeps the cell as it was imported (its prediction and any review ` +
-          'still count); restore the original file, or create a new case to analyse the new one.',
+          `${image.relativePath} changed on disk after it was analysed: it ${what}. ${KEPT_AS_IMPORTED} (its result and any ` +
+          'review still count); restore the original file, or start a new case to analyse the new one.',
       });
     }
   }

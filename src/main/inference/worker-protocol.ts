@@ -3,6 +3,13 @@
 import type { FlaggingPolicy } from './model-manifest';
 import type { PipelineOutcome, PipelineProgress } from './pipeline';
 
+/**
+ * In the reason of every `changedAfterImport` entry (also among the progress failures), so a reader of a plain
+ * failure list (the CLI) can tell these cells, which still count as analysed, from the files that are not counted.
+ * Kept here, with no runtime imports, so that reader need not load onnxruntime.
+ */
+export const KEPT_AS_IMPORTED = 'The case keeps the cell as it was imported';
+
 export interface AnalysisJob {
   databasePath: string;
   caseId: number;
