@@ -37,8 +37,41 @@ function isCalendarDate(value: string): boolean {
 }
 
 /**
- * Finds the patient by lab identifier, creating it if new. A name or birth date given for an existing patient
- * replaces the stored one (recorded in the audit log); an omitted one leaves it as it is.
+ * A name or birth date given for an existing patient that differs from the one on record. The identifier is what
+ * ties a case to a person, so a mismatch is far more likely a mistyped MRN than a renamed patient; replacing the
+ * stored value would rename that person everywhere, reprints of earlier signed reports included.
+ */
+export class PatientMismatchError extends DatabaseError {
+  /** The first field that disagrees with the record (the name when both do). */
+  readonly field: 'name' | 'birthDate';
+  readonly stored: PatientRow;
+
+  constructor(stored: PatientRow, mismatched: ReadonlyArray<'name' | 'birthDate'>) {
+    const recorded =
+      stored.name !== null
+        ? `as ${stored.name} (${stored.birthDate !== null ? `born ${stored.birthDate}` : 'no birth date recorded'})`
+        : `with birth date ${stored.birthDate ?? 'not recorded'} and no name`;
+    const blank = mismatched.length === 2 ? 'the name and birth date' : mismatched[0] === 'name' ? 'the name' : 'the birth date';
+    super(
+      'constraint',
+      `Patient ${stored.labId} is already recorded ${recorded}. Check the identifier, or leave ${blank} blank to use the stored record.`,
+    );
+    this.name = 'PatientMismatchError';
+    this.field = mismatched[0] ?? 'name';
+    this.stored = stored;
+  }
+}
+
+/** Names are compared as a person reads them: case, surrounding and repeated spaces and Unicode form do not count. */
+function sameName(a: string, b: string): boolean {
+  const norm = (s: string) => s.normalize('NFC').trim().replace(/\s+/g, ' ').toLocaleLowerCase();
+  return norm(a) === norm(b);
+}
+
+/**
+ * Finds the patient by lab identifier, creating it if new. For an existing patient, a name or birth date fills the
+ * stored one only where none is recorded (audited); one that differs from a recorded value is refused with
+ * PatientMismatchError and nothing is written; an omitted one leaves the record as it is.
  */
 export function upsertPatient(db: MarrowDatabase, input: PatientUpsert): PatientRow {
   const labId = input.labId.trim();
@@ -60,8 +93,13 @@ export function upsertPatient(db: MarrowDatabase, input: PatientUpsert): Patient
       appendAudit(db, { actor, action: 'patient_saved', caseId: null, detail: { patientId: created.id, labId, created: true } }, at);
       return toRow(created);
     }
-    const nextName = name === undefined ? existing.name : name;
-    const nextBirth = birthDate === undefined ? existing.birth_date : birthDate;
+    const mismatched: Array<'name' | 'birthDate'> = [];
+    if (name !== undefined && name !== null && existing.name !== null && !sameName(name, existing.name)) mismatched.push('name');
+    if (birthDate !== undefined && existing.birth_date !== null && birthDate !== existing.birth_date) mismatched.push('birthDate');
+    if (mismatched.length > 0) throw new PatientMismatchError(toRow(existing), mismatched);
+    // A blank or omitted value, or one equal to the record, keeps what is stored; only an empty field is filled.
+    const nextName = existing.name ?? name ?? null;
+    const nextBirth = existing.birth_date ?? birthDate ?? null;
     if (nextName === existing.name && nextBirth === existing.birth_date) return toRow(existing);
     const updated = sql(db, 'UPDATE patients SET name = ?, birth_date = ?, updated_at = ? WHERE id = ? RETURNING *').get(
       nextName,

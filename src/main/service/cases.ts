@@ -4,6 +4,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { CaseDetail, CaseFilter, CaseSummary, MarrowApi, NewCaseInput } from '../../shared/api';
 import { createCase as insertCase, DatabaseError, listCases as queryCases, transaction, upsertPatient } from '../db';
+import { PatientMismatchError } from '../db/patients';
 import { currentActor, modelCache, type ServiceContext } from './context';
 import { ServiceError, validationError } from './errors';
 import { caseDetail, caseSummaryOf } from './views';
@@ -48,6 +49,10 @@ export function caseMethods(ctx: ServiceContext): Pick<MarrowApi, 'listCases' | 
           return insertCase(ctx.db, { patientId: patient.id, accession: input.accession, specimen: input.specimen, folder, actor });
         });
       } catch (e) {
+        // The form's name or birth date disagrees with the patient on record: shown beside that field, nothing saved.
+        if (e instanceof PatientMismatchError) {
+          throw new ServiceError('conflict', e.message, { field: `patient.${e.field}`, cause: e });
+        }
         if (e instanceof DatabaseError && e.kind === 'duplicate') {
           throw new ServiceError('conflict', `Accession number ${input.accession} is already used by another case. Open that case or check the number.`, {
             field: 'accession',
