@@ -3,7 +3,7 @@
 //
 // Page furniture added after the content, on every page (pdfkit bufferPages): the patient and accession in the
 // footer so a loose page can be matched to its case, "Page N of M" so a missing page shows, the DRAFT watermark
-// while the case is unsigned, and the research-use disclaimer while the bundled reference model did the counting.
+// while the case is unsigned, and the research-use disclaimer while a model not cleared for diagnostic use did the counting.
 import PDFDocument from 'pdfkit';
 import type { SignOffRecord } from '../../shared/api';
 import { CELL_CLASSES } from '../../shared/cell-classes';
@@ -32,9 +32,17 @@ import { formatConfidence, formatTimestamp, specimenLabel } from './text';
 import type { Thumbnail } from './thumbnails';
 
 export const REPORT_TITLE = 'Bone marrow differential count';
-export const DISCLAIMER =
-  'NOT FOR DIAGNOSTIC USE. The cells were classified by the bundled public-subset reference model, ' +
-  'which is for research and evaluation only. Do not use these figures for patient care.';
+/**
+ * The banner for a model not cleared for diagnostic use. That is any model whose own manifest does not say
+ * researchOnly: false (the bundled reference model, and a lab model whose manifest is missing or says nothing), so the
+ * text names the model instead of assuming which one it is.
+ */
+export function disclaimerText(model: { name: string; version: string }): string {
+  return (
+    `NOT FOR DIAGNOSTIC USE. The cells were classified by a research model (${model.name} ${model.version}) that is ` +
+    'not cleared for diagnostic use; it is for research and evaluation only. Do not use these figures for patient care.'
+  );
+}
 export const DRAFT_NOTICE = 'DRAFT — not signed';
 
 export interface RenderOptions {
@@ -69,13 +77,14 @@ function header(doc: Doc, data: CaseReportData): void {
   doc.fillColor(COLOUR.text);
 }
 
-function disclaimerBanner(doc: Doc): void {
+function disclaimerBanner(doc: Doc, model: { name: string; version: string }): void {
+  const text = disclaimerText(model);
   doc.font(FONT.bold).fontSize(9);
-  const height = doc.heightOfString(DISCLAIMER, { width: CONTENT_WIDTH - 16 }) + 10;
+  const height = doc.heightOfString(text, { width: CONTENT_WIDTH - 16 }) + 10;
   ensureSpace(doc, height);
   const y = doc.y;
   doc.rect(MARGIN.left, y, CONTENT_WIDTH, height).lineWidth(1).fillAndStroke('#fdecea', COLOUR.draft);
-  doc.fillColor(COLOUR.draft).text(DISCLAIMER, MARGIN.left + 8, y + 5, { width: CONTENT_WIDTH - 16 });
+  doc.fillColor(COLOUR.draft).text(text, MARGIN.left + 8, y + 5, { width: CONTENT_WIDTH - 16 });
   doc.y = y + height + 8;
   doc.fillColor(COLOUR.text);
 }
@@ -393,7 +402,7 @@ export function renderCaseReportPdf(data: CaseReportData, options: RenderOptions
   });
 
   header(doc, data);
-  if (data.model?.researchOnly) disclaimerBanner(doc);
+  if (data.model?.researchOnly) disclaimerBanner(doc, data.model);
   caseDetails(doc, data);
   keyResults(doc, data);
   differentialTable(doc, data);
