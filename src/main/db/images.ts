@@ -5,15 +5,11 @@ import { inTransaction, nowIso, read, sql, type MarrowDatabase } from './connect
 import { DatabaseError } from './errors';
 import type { ImageRow } from './types';
 
-export interface ImageFile {
-  relativePath: string;
-  /** Hex SHA-256 of the file's bytes ('' allowed only with importError, e.g. an unreadable file). */
-  sha256: string;
-  bytes: number;
-  width: number | null;
-  height: number | null;
-  importError: string | null;
-}
+/**
+ * A file to store: an ImageRow before the database gives it an id, a case and a time. Its sha256 may be '' only with
+ * an importError (e.g. an unreadable file); duplicateOf is decided on insert.
+ */
+export type ImageFile = Omit<ImageRow, 'id' | 'caseId' | 'duplicateOf' | 'createdAt'>;
 
 export interface InsertImagesResult {
   /** New rows, duplicates included (stored with duplicateOf set; never classified or counted). */

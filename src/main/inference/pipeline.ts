@@ -15,7 +15,7 @@
 // prediction is classified only if its bytes still hash to what was imported, else it is a failure of this run.
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import type { AnalysisPhase, ImportFailure } from '../../shared/api';
+import type { AnalysisPhase, AnalysisProgress, ImportFailure } from '../../shared/api';
 import {
   beginAnalysis,
   getCase,
@@ -46,20 +46,13 @@ import { KEPT_AS_IMPORTED } from './worker-protocol';
  */
 export const DEFAULT_BATCH_SIZE = 32;
 
-export interface PipelineProgress {
-  phase: AnalysisPhase;
-  /** Cells of the case that are classified or failed, this run and earlier ones. */
-  done: number;
-  total: number;
-  cellsPerSecond: number;
-  etaSeconds: number | null;
-  /**
-   * What the technician should know about files in this run: first the classified cells whose file changed or
-   * disappeared since import (kept and counted as imported; `changedAfterImport`), then the files that failed in this
-   * run. Only ever grows during a run (the worker posts only what is new).
-   */
-  failures: ImportFailure[];
-}
+/**
+ * AnalysisProgress as the pipeline reports it; the runner adds the case and the message. `failures` lists first the
+ * classified cells whose file changed or disappeared since import (kept and counted as imported;
+ * `changedAfterImport`), then the files that failed in this run, and only ever grows during a run (the worker posts
+ * only what is new). `done` counts the case's cells classified or failed, this run and earlier ones.
+ */
+export type PipelineProgress = Omit<AnalysisProgress, 'caseId' | 'message'>;
 
 export interface PipelineHooks {
   onProgress?: (progress: PipelineProgress) => void;
