@@ -117,7 +117,11 @@ function latestFirst(a: string, b: string): number {
   return a < b ? 1 : a > b ? -1 : 0;
 }
 
-function chronological(signOffs: SignOffRow[]): SignOffRow[] {
+/**
+ * Sign-offs oldest first (ties in the order they were stored): the last one is the case's current sign-off. The one
+ * order for the report, the export and the case view.
+ */
+export function chronologicalSignOffs(signOffs: readonly SignOffRow[]): SignOffRow[] {
   return [...signOffs].sort((a, b) => (a.signedAt === b.signedAt ? a.id - b.id : a.signedAt < b.signedAt ? -1 : 1));
 }
 
@@ -151,7 +155,7 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
   const differential = caseDifferential(db, caseRow, model);
   const progress = reviewProgress(db, caseId);
   const settings = getSettings(db);
-  const signOffs = chronological(listSignOffs(db, caseId));
+  const signOffs = chronologicalSignOffs(listSignOffs(db, caseId));
   const signed = caseRow.status === 'signed';
   const signOff = signed ? (signOffs[signOffs.length - 1] ?? null) : null;
 
@@ -342,7 +346,7 @@ export function caseExportJson(
     cells,
     /** Every review row, retractions included: the full history of human decisions. */
     reviews: listReviews(db, caseId),
-    signOffs: chronological(listSignOffs(db, caseId)).map((s) => ({ ...toSignOffRecord(s), id: s.id })),
+    signOffs: chronologicalSignOffs(listSignOffs(db, caseId)).map((s) => ({ ...toSignOffRecord(s), id: s.id })),
     amendments: listAmendments(db, caseId),
     importFailures: listImportFailures(db, caseId),
     audit: caseAuditLog(db, caseId),

@@ -9,13 +9,15 @@ import {
   listImportFailures,
   listSignOffs,
   reviewProgress,
+  topClasses,
   type CaseListRow,
+  type CaseRow,
   type CellRow,
   type ClassCounts,
   type ModelRow,
 } from '../db';
 import type { ServiceContext } from './context';
-import { isResearchOnlyModel } from './report';
+import { chronologicalSignOffs, isResearchOnlyModel } from './report';
 
 /** `modelDir`: the installed model package, which alone can clear a model of "research only" (isResearchOnlyModel). */
 export function modelInfoOf(model: ModelRow, modelDir?: string): ModelInfo {
@@ -37,7 +39,11 @@ function blastPercentage(counts: ClassCounts, model: ModelRow | null): number | 
   return computeDifferential(counts, model === null ? {} : { modelClasses: model.classes }).blast.percentage;
 }
 
-export function caseSummaryOf(row: CaseListRow, model: ModelRow | null): CaseSummary {
+/** The CaseSummary fields: the case row's own, and the figures the caller computed from its cells and sign-offs. */
+function summaryOf(
+  row: CaseRow,
+  figures: Pick<CaseSummary, 'cellCount' | 'blastPercentage' | 'flaggedUnreviewed' | 'signedBy' | 'signedAt'>,
+): CaseSummary {
   return {
     id: row.id,
     patientLabId: row.patientLabId,
@@ -46,12 +52,18 @@ export function caseSummaryOf(row: CaseListRow, model: ModelRow | null): CaseSum
     specimen: row.specimen,
     createdAt: row.createdAt,
     status: row.status,
+    ...figures,
+  };
+}
+
+export function caseSummaryOf(row: CaseListRow, model: ModelRow | null): CaseSummary {
+  return summaryOf(row, {
     cellCount: row.cellCount,
     blastPercentage: blastPercentage(row.countsByClass, model),
     flaggedUnreviewed: row.flaggedUnreviewed,
     signedBy: row.signedBy,
     signedAt: row.signedAt,
-  };
+  });
 }
 
 export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: number | null) => ModelRow | null): CaseDetail {
@@ -60,21 +72,16 @@ export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: nu
   const model = modelOf(row.modelRowId);
   const counts = row.modelRowId === null ? {} : effectiveCountsByClass(db, caseId);
   const progress = reviewProgress(db, caseId);
-  const signOffs = [...listSignOffs(db, caseId)].sort((a, b) => (a.signedAt === b.signedAt ? a.id - b.id : a.signedAt < b.signedAt ? -1 : 1));
+  const signOffs = chronologicalSignOffs(listSignOffs(db, caseId));
   const latest = signOffs[signOffs.length - 1] ?? null;
   return {
-    id: row.id,
-    patientLabId: row.patientLabId,
-    patientName: row.patientName,
-    accession: row.accession,
-    specimen: row.specimen,
-    createdAt: row.createdAt,
-    status: row.status,
-    cellCount: cellTotal(counts),
-    blastPercentage: row.modelRowId === null ? null : blastPercentage(counts, model),
-    flaggedUnreviewed: progress.flagged - progress.flaggedReviewed,
-    signedBy: latest?.signedBy ?? null,
-    signedAt: latest?.signedAt ?? null,
+    ...summaryOf(row, {
+      cellCount: cellTotal(counts),
+      blastPercentage: row.modelRowId === null ? null : blastPercentage(counts, model),
+      flaggedUnreviewed: progress.flagged - progress.flaggedReviewed,
+      signedBy: latest?.signedBy ?? null,
+      signedAt: latest?.signedAt ?? null,
+    }),
     folder: row.folder,
     patientBirthDate: row.patientBirthDate,
     model: model === null ? null : modelInfoOf(model, ctx.options.modelDir),
@@ -86,17 +93,13 @@ export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: nu
 }
 
 export function cellViewOf(cell: CellRow, imageUrl: (caseId: number, imageId: number) => string): CellView {
-  const ranked = cell.classes
-    .map((code, i) => ({ code, probability: cell.probabilities[i] ?? 0 }))
-    .sort((a, b) => b.probability - a.probability)
-    .slice(0, 2);
   return {
     imageId: cell.imageId,
     file: cell.relativePath,
     imageUrl: imageUrl(cell.caseId, cell.imageId),
     predicted: cell.predicted,
     confidence: cell.confidence,
-    top: ranked,
+    top: topClasses(cell),
     flagged: cell.flagged,
     flagReasons: [...cell.flagReasons],
     decision: cell.decision === null ? null : { label: cell.decision.label, reviewer: cell.decision.reviewer, at: cell.decision.at, note: cell.decision.note },
