@@ -66,7 +66,7 @@ export interface ModelInfo {
   name: string;
   sha256: string;
   classes: CellClassCode[];
-  /** True for the bundled public-subset model: reports carry "not for diagnostic use". */
+  /** True unless the model's own manifest says researchOnly: false; such models' reports carry "not for diagnostic use". */
   researchOnly: boolean;
 }
 

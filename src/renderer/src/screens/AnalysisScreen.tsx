@@ -174,8 +174,9 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
 export function FailureList({ failures, testId, itemPrefix }: { failures: ImportFailure[]; testId: string; itemPrefix: string }) {
   return (
     <div className="panel panel-warning">
-      <h3>{plural(failures.length, 'file', 'files')} could not be analysed</h3>
-      <p className="muted">These files are not counted. The other cells are analysed normally.</p>
+      <h3>{plural(failures.length, 'file needs', 'files need')} attention</h3>
+      {/* Files changed on disk after they were analysed are listed here too, and their cells still count. */}
+      <p className="muted">Each line says what happened. A file that could not be read is not counted; the other cells are analysed normally.</p>
       <ul className="failure-list" data-testid={testId}>
         {failures.map((failure, index) => (
           <li key={`${failure.file}-${index}`} data-testid={`${itemPrefix}-${index}`}>
