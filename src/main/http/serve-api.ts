@@ -6,13 +6,14 @@ import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { extname, isAbsolute, join, relative, resolve } from 'node:path';
+import { extname, join, resolve } from 'node:path';
 import type { ApiErrorKind, ApiResult } from '../../shared/api';
 import { API_HTTP_PREFIX } from '../../shared/shell';
 import { dispatch } from '../ipc/dispatch';
 import { isApiMethod } from '../ipc/validate';
 import { resolveCellImage } from '../protocol/resolve-cell-image';
 import { SECURITY_HEADERS } from '../security/content-security-policy';
+import { isPathInside } from '../security/path-inside';
 import type { MarrowService } from '../service/types';
 
 export const CELL_HTTP_PREFIX = '/cells/';
@@ -95,11 +96,6 @@ function sendText(response: ServerResponse, status: number, message: string, hea
 /** Every answer under /api/ is an ApiResult, refusals included, so the renderer's transport always has a message. */
 function apiError(response: ServerResponse, status: number, kind: ApiErrorKind, message: string, field?: string): void {
   sendJson(response, status, { ok: false, error: field === undefined ? { kind, message } : { kind, message, field } });
-}
-
-function inside(folder: string, file: string): boolean {
-  const rel = relative(folder, file);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
 }
 
 export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost> {
@@ -208,7 +204,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
       return;
     }
     const real = await realpath(file);
-    if (!inside(rendererRoot, real)) {
+    if (!isPathInside(rendererRoot, real)) {
       sendText(response, 403, 'Forbidden.');
       return;
     }

@@ -1,13 +1,19 @@
 // Finding and vetting the crops of a case folder. A bad file never stops a case: it is returned as a failure with
 // a sentence a technician can act on, and the rest of the folder goes on.
 import { createHash } from 'node:crypto';
-import { readdir, readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import type { ImportFailure } from '../../shared/api';
+import { isPathInside } from '../security/path-inside';
 import { CaseFolderError } from './errors';
 
 const IMAGE_EXTENSIONS = new Set(['.jpg', '.jpeg', '.png', '.tif', '.tiff']);
+/**
+ * Image files MarrowCount cannot read. They are listed as failed files rather than skipped: a crop exported as BMP
+ * that silently drops out of the case would change the differential without anyone seeing why.
+ */
+const UNSUPPORTED_IMAGE_EXTENSIONS = new Set(['.bmp', '.gif', '.webp', '.jp2', '.j2k', '.jpx', '.heic', '.heif', '.avif', '.jxl']);
 const ACCEPTED_FORMATS = new Set(['jpeg', 'png', 'tiff']);
 
 /**
@@ -22,6 +28,12 @@ export interface CropFile {
   path: string;
   /** Path relative to the case folder, with forward slashes: what the database and the reports show. */
   relativePath: string;
+  /**
+   * Set when the file is a link to a file outside the case folder. The review screen and the report only show
+   * images inside the case's folder (protocol/resolve-cell-image.ts), so such a cell could be counted but never
+   * seen; it is refused at import instead.
+   */
+  linksOutsideTo?: string;
 }
 
 export interface InspectedCrop extends CropFile {
@@ -49,7 +61,10 @@ function extensionOf(name: string): string {
   return dot < 0 ? '' : name.slice(dot).toLowerCase();
 }
 
-/** Every crop file under `folder`, recursively, in a stable (sorted) order; dotfiles and dot-folders skipped. */
+/**
+ * Every crop file under `folder`, recursively, in a stable (sorted) order; dotfiles and dot-folders skipped. Image
+ * files of formats that cannot be read are included so that the analysis reports them.
+ */
 export async function listCropFiles(folder: string): Promise<CropFile[]> {
   const root = resolve(folder);
   let info;
@@ -60,6 +75,7 @@ export async function listCropFiles(folder: string): Promise<CropFile[]> {
   }
   if (!info.isDirectory()) throw new CaseFolderError(`${root} is not a folder; choose the folder holding the case's cell images.`, root);
 
+  const realRoot = await realpath(root);
   const files: CropFile[] = [];
   const walk = async (dir: string): Promise<void> => {
     let entries;
@@ -74,13 +90,32 @@ export async function listCropFiles(folder: string): Promise<CropFile[]> {
       if (entry.isDirectory()) await walk(path);
       // A linked image counts like a copy (a broken link becomes a per-file error when read); linked folders are
       // not followed, so a link loop cannot make the walk endless.
-      else if ((entry.isFile() || entry.isSymbolicLink()) && IMAGE_EXTENSIONS.has(extensionOf(entry.name))) {
-        files.push({ path, relativePath: toPortable(relative(root, path)) });
+      else if ((entry.isFile() || entry.isSymbolicLink()) && isImageName(entry.name)) {
+        const file: CropFile = { path, relativePath: toPortable(relative(root, path)) };
+        if (entry.isSymbolicLink()) {
+          const target = await linkTarget(path);
+          if (target !== null && !isPathInside(realRoot, target)) file.linksOutsideTo = target;
+        }
+        files.push(file);
       }
     }
   };
   await walk(root);
   return files.sort((a, b) => (a.relativePath < b.relativePath ? -1 : a.relativePath > b.relativePath ? 1 : 0));
+}
+
+function isImageName(name: string): boolean {
+  const extension = extensionOf(name);
+  return IMAGE_EXTENSIONS.has(extension) || UNSUPPORTED_IMAGE_EXTENSIONS.has(extension);
+}
+
+/** Where a link finally points; null for a broken link (reading it fails later, with the system's reason). */
+async function linkTarget(path: string): Promise<string | null> {
+  try {
+    return await realpath(path);
+  } catch {
+    return null;
+  }
 }
 
 function formatBytes(bytes: number): string {
@@ -93,6 +128,13 @@ function formatBytes(bytes: number): string {
  * case (an interrupted copy) before the file enters the case.
  */
 export async function inspectCrop(file: CropFile): Promise<Inspection> {
+  if (file.linksOutsideTo !== undefined) {
+    const reason =
+      `${file.relativePath} is a link to ${file.linksOutsideTo}, outside the case folder; copy that image into the case folder ` +
+      'instead (only images inside the folder can be shown for review and in the report).';
+    // The hash names the link, not the image: a real copy put in its place has other "content" and is imported.
+    return { ok: false, failure: { file: file.relativePath, reason }, sha256: sha256Of(Buffer.from(`link:${file.linksOutsideTo}`)), bytes: 0 };
+  }
   let bytes: Buffer;
   try {
     bytes = await readFile(file.path);

@@ -3,8 +3,8 @@
 // that case's stored images, and the file must still lie inside the case's folder once symlinks are followed, so a
 // crafted id, a "../" in the database or a symlink planted in the folder cannot expose any other file.
 import { realpath } from 'node:fs/promises';
-import { extname, isAbsolute, join, relative } from 'node:path';
-
+import { extname, isAbsolute, join } from 'node:path';
+import { isPathInside } from '../security/path-inside';
 import type { CellImageLocation } from '../service/types';
 
 /** Finds a stored image of a stored case; null when the image does not exist or belongs to another case. */
@@ -34,10 +34,6 @@ export function parseCellImageRoute(rest: string): { caseId: number; imageId: nu
   return { caseId: Number(caseText), imageId: Number(imageText) };
 }
 
-function inside(folder: string, file: string): boolean {
-  const rel = relative(folder, file);
-  return rel !== '' && !rel.startsWith('..') && !isAbsolute(rel);
-}
 
 export async function resolveCellImage(lookup: CellImageLookup, rest: string): Promise<CellImageResolution> {
   const route = parseCellImageRoute(rest);
@@ -57,6 +53,6 @@ export async function resolveCellImage(lookup: CellImageLookup, rest: string): P
     // Missing from disk (moved folder, removed file): the same answer as an unknown id, nothing about the disk leaks.
     return { ok: false, status: 404, reason: 'image file not found on disk' };
   }
-  if (!inside(realFolder, realFile)) return { ok: false, status: 403, reason: 'image lies outside its case folder' };
+  if (!isPathInside(realFolder, realFile)) return { ok: false, status: 403, reason: 'image lies outside its case folder' };
   return { ok: true, path: realFile, contentType };
 }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { readFileSync, symlinkSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaseFolderError } from '../../../src/main/inference/errors';
 import sharp from 'sharp';
@@ -16,18 +16,48 @@ describe('case folder', () => {
     expect(files.map((f) => f.relativePath)).toEqual([...files.map((f) => f.relativePath)].sort());
   });
 
-  it('counts a linked image like a copy and reports a broken link as a failed file', async () => {
+  it('counts a link to an image inside the case folder like a copy, and refuses one that points outside it', async () => {
     const t = tempDir('links');
     try {
-      symlinkSync(join(GOOD_CROPS, 'BLA_00001.jpg'), join(t.path, 'linked.jpg'));
-      symlinkSync(join(t.path, 'gone.jpg'), join(t.path, 'broken-link.jpg'));
-      symlinkSync(GOOD_CROPS, join(t.path, 'linked-folder'));
-      const files = await listCropFiles(t.path);
-      expect(files.map((f) => f.relativePath)).toEqual(['broken-link.jpg', 'linked.jpg']);
-      const [broken, linked] = await Promise.all(files.map((f) => inspectCrop(f)));
+      const folder = join(t.path, 'case');
+      mkdirSync(join(folder, 'slide'), { recursive: true });
+      copyFileSync(join(GOOD_CROPS, 'BLA_00001.jpg'), join(folder, 'slide', 'BLA_00001.jpg'));
+      copyFileSync(join(GOOD_CROPS, 'BLA_00001.jpg'), join(t.path, 'outside.jpg'));
+      symlinkSync(join(folder, 'slide', 'BLA_00001.jpg'), join(folder, 'linked.jpg'));
+      symlinkSync(join(t.path, 'outside.jpg'), join(folder, 'outside-link.jpg'));
+      symlinkSync(join(folder, 'gone.jpg'), join(folder, 'broken-link.jpg'));
+      symlinkSync(GOOD_CROPS, join(folder, 'linked-folder'));
+      const files = await listCropFiles(folder);
+      expect(files.map((f) => f.relativePath)).toEqual(['broken-link.jpg', 'linked.jpg', 'outside-link.jpg', 'slide/BLA_00001.jpg']);
+      const [broken, linked, outside] = await Promise.all(files.map((f) => inspectCrop(f)));
       expect(linked?.ok).toBe(true);
       expect(broken?.ok).toBe(false);
       if (broken && !broken.ok) expect(broken.failure.reason).toMatch(/^broken-link\.jpg cannot be read/);
+      expect(outside?.ok).toBe(false);
+      if (outside && !outside.ok) {
+        expect(outside.failure.reason).toContain(`outside-link.jpg is a link to ${realpathSync(join(t.path, 'outside.jpg'))}, outside the case folder`);
+        // A real copy put in the link's place must not look like "the same bytes that failed before".
+        const copy = await inspectCrop({ path: join(t.path, 'outside.jpg'), relativePath: 'outside-link.jpg' });
+        expect(copy.ok && copy.crop.sha256).not.toBe(outside.sha256);
+      }
+    } finally {
+      t.remove();
+    }
+  });
+
+  it('lists image files of formats it cannot read, so that they are reported instead of silently left out', async () => {
+    const t = tempDir('formats');
+    try {
+      const bla = join(GOOD_CROPS, 'BLA_00001.jpg');
+      await sharp(bla).webp().toFile(join(t.path, 'cell.webp'));
+      await sharp(bla).gif().toFile(join(t.path, 'cell.gif'));
+      copyFileSync(bla, join(t.path, 'cell.jpg'));
+      writeFileSync(join(t.path, 'notes.txt'), 'not a crop');
+      const files = await listCropFiles(t.path);
+      expect(files.map((f) => f.relativePath)).toEqual(['cell.gif', 'cell.jpg', 'cell.webp']);
+      const [gif, , webp] = await Promise.all(files.map((f) => inspectCrop(f)));
+      expect(gif?.ok === false && gif.failure.reason).toBe('cell.gif is a gif file, not a JPEG, PNG or TIFF image.');
+      expect(webp?.ok === false && webp.failure.reason).toBe('cell.webp is a webp file, not a JPEG, PNG or TIFF image.');
     } finally {
       t.remove();
     }
