@@ -1,7 +1,7 @@
 // The real built CLI (bin/marrowcount → out/main/cli.js), spawned as a user runs it: real worker bundle, real ONNX
 // model, real SQLite file in the per-user data folder (pointed at a temp folder through XDG_CONFIG_HOME).
 import { execFile } from 'node:child_process';
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -80,6 +80,18 @@ describe('marrowcount CLI', () => {
     const run = await marrowcount(['analyze', missing], home);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain(`The folder ${missing} does not exist.`);
+  });
+
+  it('exits 1 naming a folder without cell images, and creates no case', async () => {
+    const home = newHome();
+    const empty = join(home, 'BM-EMPTY');
+    mkdirSync(empty);
+    const db = join(home, 'cases.sqlite');
+    const run = await marrowcount(['analyze', empty, '--db', db, '--model', TINY], home);
+    expect(run.code, run.stderr).toBe(1);
+    expect(run.stderr).toContain(`${empty} holds no cell images`);
+    const rerun = await marrowcount(['analyze', GOOD, '--db', db, '--model', TINY, '--case', 'BM-EMPTY', '--json'], home);
+    expect(rerun.code, rerun.stderr).toBe(0);
   });
 
   it('analyses a folder into the per-user database and prints the differential', async () => {

@@ -6,7 +6,7 @@ import { join, resolve } from 'node:path';
 import type { AnalysisProgress, CaseDetail, ImportFailure } from '../../shared/api';
 import { createMarrowService } from '../service/marrow-service';
 import type { MarrowService } from '../service/types';
-import { toApiError } from '../service/errors';
+import { ServiceError, toApiError } from '../service/errors';
 import type { AnalyzeArgs } from './args';
 import { UsageError } from './args';
 import { appVersion, defaultDatabasePath, defaultModelDir } from './paths';
@@ -45,7 +45,13 @@ async function openOrCreateCase(service: MarrowService, args: AnalyzeArgs, folde
   const accession = args.caseId ?? folder.split(/[\\/]/).filter(Boolean).pop() ?? 'case';
   const existing = (await service.listCases({ search: accession, limit: 1000 })).find((c) => c.accession === accession);
   if (!existing) {
-    return service.createCase({ patient: { labId: args.patient }, accession, specimen: 'bone_marrow_aspirate', folder });
+    try {
+      return await service.createCase({ patient: { labId: args.patient }, accession, specimen: 'bone_marrow_aspirate', folder });
+    } catch (error) {
+      // A folder without crops or a patient on record under other details: the command was wrong, not the system (exit 1).
+      if (error instanceof ServiceError && (error.kind === 'validation' || error.kind === 'conflict')) throw new UsageError(error.message);
+      throw error;
+    }
   }
   const detail = await service.getCase(existing.id);
   if (detail.patientLabId !== args.patient) {

@@ -3,6 +3,7 @@
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { CaseDetail, CaseFilter, CaseSummary, MarrowApi, NewCaseInput } from '../../shared/api';
+import { listCropFiles } from '../inference/case-folder';
 import { createCase as insertCase, DatabaseError, listCases as queryCases, transaction, upsertPatient } from '../db';
 import { PatientMismatchError } from '../db/patients';
 import { currentActor, modelCache, type ServiceContext } from './context';
@@ -28,6 +29,22 @@ function checkFolder(folder: string): string {
   return path;
 }
 
+/** A folder with no crops is almost always the wrong folder (the slide's parent, an export still running). */
+async function checkFolderHasCrops(folder: string): Promise<void> {
+  let crops;
+  try {
+    crops = await listCropFiles(folder);
+  } catch (e) {
+    throw new ServiceError('io', (e as Error).message, { field: 'folder', cause: e });
+  }
+  if (crops.length === 0) {
+    throw validationError(
+      'folder',
+      `${folder} holds no cell images (JPEG, PNG or TIFF files), neither directly nor in its subfolders. Choose the folder with the case's crops.`,
+    );
+  }
+}
+
 export function caseMethods(ctx: ServiceContext): Pick<MarrowApi, 'listCases' | 'createCase' | 'getCase'> {
   const modelOf = modelCache(ctx);
   return {
@@ -40,6 +57,7 @@ export function caseMethods(ctx: ServiceContext): Pick<MarrowApi, 'listCases' | 
       if (input.patient.labId.trim() === '') throw validationError('patient.labId', 'Patient ID is required.');
       if (input.accession.trim() === '') throw validationError('accession', 'Accession number is required.');
       const folder = checkFolder(input.folder);
+      await checkFolderHasCrops(folder);
       const actor = currentActor(ctx);
       let created;
       try {

@@ -1,5 +1,5 @@
 // The whole life of a case through the real service: real SQLite file, the tiny real ONNX model, real crops.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MarrowApiError, type ApiErrorBody, type CaseDetail, type CellView } from '../../../src/shared/api';
@@ -262,6 +262,17 @@ describe('arguments checked at the boundary (the path IPC and HTTP calls take)',
     expect(missing.message).toContain('does not exist');
     expect(await failure('createCase', [newCase({ folder: join(folder, 'BLA_00001.jpg') })])).toMatchObject({ kind: 'validation', field: 'folder' });
     expect(await failure('createCase', [newCase({ folder: 'relative/path' })])).toMatchObject({ kind: 'validation', field: 'folder' });
+  });
+
+  it('refuses a folder with no cell images in it or its subfolders, and saves nothing', async () => {
+    const empty = join(fx.root, 'no-crops');
+    mkdirSync(join(empty, 'sub'), { recursive: true });
+    writeFileSync(join(empty, 'labels.csv'), 'file,label\n');
+    const before = await fx.service.listCases({});
+    const refused = await failure('createCase', [newCase({ folder: empty, accession: 'EMPTY-1' })]);
+    expect(refused).toMatchObject({ kind: 'validation', field: 'folder' });
+    expect(refused.message).toContain(`${empty} holds no cell images`);
+    expect(await fx.service.listCases({})).toHaveLength(before.length);
   });
 
   it('refuses a second case with the same accession number, naming the field', async () => {
