@@ -286,6 +286,41 @@ describe('technician workflow in Chromium', () => {
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });
 
+  it('retries, on the next Undo, the decisions an undo could not withdraw', async () => {
+    await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
+    const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-D`, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    await h.service.startAnalysis(created.id);
+    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+    const decided = async (): Promise<number> =>
+      (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.filter((c) => c.decision !== null).length;
+
+    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
+    await byTestId(page, 'review-grid').waitFor();
+    const confirmed = page.waitForResponse((response) => response.url().endsWith('/api/confirmCells'));
+    await byTestId(page, 'review-confirm-all').click();
+    await confirmed;
+    const shown = await decided();
+    expect(shown).toBeGreaterThan(3);
+
+    // The third withdrawal is lost on the way, as when the service stops answering mid-undo.
+    let undos = 0;
+    await page.route('**/api/undoReview', async (route) => {
+      if (undos++ === 2) await route.abort('connectionfailed');
+      else await route.continue();
+    });
+    try {
+      await byTestId(page, 'review-undo').click();
+      await expect.poll(() => byTestId(page, 'error-banner-message').innerText()).toContain(`${shown - 2} of ${shown} decisions were NOT withdrawn`);
+      expect(await decided()).toBe(shown - 2);
+    } finally {
+      await page.unroute('**/api/undoReview');
+    }
+    await byTestId(page, 'error-banner-dismiss').click();
+    await byTestId(page, 'review-undo').click();
+    await expect.poll(decided, { timeout: 10_000 }).toBe(0);
+    expect(pageErrors.map((e) => e.message)).toEqual([]);
+  });
+
   it('keeps settings and shows a readable message, not a blank screen, for a case that does not exist', async () => {
     await page.goto(`${h.host.url}/#/cases`);
     await byTestId(page, 'cases-screen').waitFor();

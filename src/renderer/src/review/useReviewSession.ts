@@ -251,7 +251,11 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
         const left = ids.filter((id) => !undone.some((cell) => cell.imageId === id));
         setTile(ids.filter((id) => !left.includes(id)), 'idle');
         setTile(left, 'failed');
-        reportError(error, `Undo: ${left.length} of ${ids.length} decisions were NOT withdrawn`);
+        // What was not withdrawn goes back on the stack, so that Undo again retries exactly those decisions rather
+        // than skipping to an older action and leaving them in place.
+        undoStack.current.push(left);
+        setUndoDepth(undoStack.current.length);
+        reportError(error, `Undo: ${left.length} of ${ids.length} decisions were NOT withdrawn; press Undo again to retry`);
       }
       if (undone.length > 0) {
         setCells((cells) => replaceCells(cells, undone));
