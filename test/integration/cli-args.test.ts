@@ -14,6 +14,7 @@ describe('marrowcount command line', () => {
       model: null,
       json: false,
       report: null,
+      cellsCsv: null,
       batchSize: null,
     });
   });

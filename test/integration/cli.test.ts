@@ -6,6 +6,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { Differential } from '../../src/shared/differential';
+import { closeDatabase, openDatabase } from '../../src/main/db';
 
 const REPO = resolve(import.meta.dirname, '../..');
 const BIN = join(REPO, 'bin/marrowcount');
@@ -171,6 +172,28 @@ describe('marrowcount CLI', () => {
     expect(run.code, run.stderr).toBe(0);
     expect(run.stdout).toContain(`Report written to ${pdf}`);
     expect(readFileSync(pdf).subarray(0, 5).toString('latin1')).toBe('%PDF-');
+  });
+
+  it('writes one CSV row per classified cell with --cells-csv, matching the stored predictions', async () => {
+    const home = newHome();
+    const folder = caseWith(home, 'BM-0006', false);
+    const csv = join(home, 'BM-0006-cells.csv');
+    const db = join(home, 'lab.sqlite');
+    const run = await marrowcount(['analyze', folder, '--model', TINY, '--db', db, '--cells-csv', csv, '--json'], home);
+    expect(run.code, run.stderr).toBe(0);
+    const summary = JSON.parse(run.stdout) as { case: { id: number }; cellsCsv: string; differential: Differential };
+    expect(summary.cellsCsv).toBe(csv);
+    const [header, ...rows] = readFileSync(csv, 'utf8').trim().split(/\r?\n/);
+    expect(header).toContain('file');
+    // One row per stored prediction, and per counted cell of the printed differential.
+    const database = openDatabase(db);
+    try {
+      const stored = database.raw.prepare('SELECT COUNT(*) AS n FROM predictions').get() as { n: number };
+      expect(rows).toHaveLength(stored.n);
+    } finally {
+      closeDatabase(database);
+    }
+    expect(rows).toHaveLength(summary.differential.totalCellsCounted);
   });
 
   it.skipIf(!existsSync(DEMO) || !existsSync(BUNDLED_MODEL))('analyses the bundled demo case with the bundled model, as after set-up', async () => {

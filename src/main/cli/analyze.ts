@@ -139,8 +139,13 @@ async function analyzeWithService(service: MarrowService, args: AnalyzeArgs, fol
     const saved = await service.saveReport({ caseId: detail.id, path: resolve(args.report) });
     reportPath = saved.path;
   }
+  let cellsCsvPath: string | null = null;
+  if (args.cellsCsv !== null) {
+    const saved = await service.exportCase({ caseId: detail.id, format: 'csv-cells', path: resolve(args.cellsCsv) });
+    cellsCsvPath = saved.path;
+  }
   const failures = mergeFailures(detail.importFailures, progress?.failures ?? []);
-  const summary: AnalysisSummary = { caseDetail: detail, differential, progress, seconds, failures, reportPath, note };
+  const summary: AnalysisSummary = { caseDetail: detail, differential, progress, seconds, failures, reportPath, cellsCsvPath, note };
   io.stdout.write(args.json ? renderJson(summary) : renderText(summary));
   return failures.length > 0 ? EXIT.someFilesFailed : EXIT.ok;
 }

@@ -14,6 +14,8 @@ Options for analyze:
                      (default: the bundled resources/models/marrowcount-ref; env MARROWCOUNT_MODEL_DIR)
   --json             print one JSON object instead of text
   --report <file>    also write the case's PDF report (DRAFT until signed in the app)
+  --cells-csv <file> also write one CSV row per cell: file, the model's class and confidence, flag
+                     and its reasons, the reviewer's decision if any, and the class that counts
   --batch-size <n>   cells per model run (default 32)
 
 Exit codes: 0 analysed, 1 bad usage, 2 analysed but some files failed (they are listed),
@@ -28,6 +30,7 @@ export interface AnalyzeArgs {
   model: string | null;
   json: boolean;
   report: string | null;
+  cellsCsv: string | null;
   batchSize: number | null;
 }
 
@@ -40,7 +43,7 @@ export class UsageError extends Error {
   }
 }
 
-const VALUE_FLAGS = new Set(['--db', '--patient', '--case', '--model', '--report', '--batch-size']);
+const VALUE_FLAGS = new Set(['--db', '--patient', '--case', '--model', '--report', '--cells-csv', '--batch-size']);
 const BOOLEAN_FLAGS = new Set(['--json']);
 
 export function parseArgs(argv: readonly string[]): CliArgs {
@@ -95,6 +98,7 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     model: values.get('--model') ?? null,
     json: flags.has('--json'),
     report: values.get('--report') ?? null,
+    cellsCsv: values.get('--cells-csv') ?? null,
     batchSize,
   };
 }

@@ -12,6 +12,7 @@ export interface AnalysisSummary {
   seconds: number;
   failures: ImportFailure[];
   reportPath: string | null;
+  cellsCsvPath: string | null;
   note: string | null;
 }
 
@@ -94,6 +95,10 @@ export function renderText(summary: AnalysisSummary): string {
     lines.push('');
     lines.push(`Report written to ${summary.reportPath}`);
   }
+  if (summary.cellsCsvPath) {
+    if (!summary.reportPath) lines.push('');
+    lines.push(`Per-cell CSV written to ${summary.cellsCsvPath}`);
+  }
   return `${lines.join('\n')}\n`;
 }
 
@@ -115,6 +120,7 @@ export function renderJson(summary: AnalysisSummary): string {
       review: summary.differential.review,
       failures: summary.failures,
       report: summary.reportPath,
+      cellsCsv: summary.cellsCsvPath,
     },
     null,
     2,
