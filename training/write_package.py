@@ -69,6 +69,43 @@ def smoke_package(out, results, logits, y, dom, command):
         "Not for any use other than testing the pipeline. Not for diagnostic use.\n" % command)
 
 
+# Classes outside the nucleated differential count (ICSH 2008), as in src/shared/cell-classes.ts.
+NOT_IN_NDC = {"ART", "NIF", "KSC"}
+BLAST_CLASSES = {"BLA", "FGC"}
+
+
+def blast_percent(labels, classes, w):
+    """Blast % of the NDC for class indices `labels`, each cell weighted by `w`."""
+    names = [classes[k] for k in labels]
+    ndc = np.array([n not in NOT_IN_NDC for n in names])
+    blasts = np.array([n in BLAST_CLASSES for n in names])
+    return float(100 * (w * blasts).sum() / max(1e-12, (w * ndc).sum()))
+
+
+def blast_review_effect(y, probs, flagged, classes, w):
+    """What the blast % reads with the model's labels alone, and after a reviewer has put every flagged cell right
+    (the best a review of flagged cells can do): missed blasts that are not flagged stay missed."""
+    pred = probs.argmax(1)
+    bla = classes.index("BLA")
+    missed = (y == bla) & (pred != bla)
+    false_blasts = (pred == bla) & (y != bla)
+    return {"truePercent": round(blast_percent(y, classes, w), 2),
+            "modelPercent": round(blast_percent(pred, classes, w), 2),
+            "afterReviewOfFlaggedPercent": round(blast_percent(np.where(flagged, y, pred), classes, w), 2),
+            "missedBlasts": int(missed.sum()), "missedBlastsFlagged": int((missed & flagged).sum()),
+            "falseBlasts": int(false_blasts.sum()), "falseBlastsFlagged": int((false_blasts & flagged).sum())}
+
+
+def validation_blast_effect(classes, T, flag):
+    rows = [r for r in csv.DictReader(open(os.path.join(common.HERE, "val_predictions_onnx.csv")))
+            if r["domain"] == "matek-bm"]
+    logits = np.array([[float(r["logit_" + c]) for c in classes] for r in rows])
+    y = np.array([classes.index(r["label"]) for r in rows])
+    probs = common.softmax(logits / T)
+    flagged = common.flag_mask(probs, classes, flag["minConfidence"], flag["minMargin"], flag["alwaysReview"])
+    return blast_review_effect(y, probs, flagged, classes, finalize.prevalence_weights(y, classes))
+
+
 def fmt_table(per, classes):
     s = "| class | precision | recall | F1 | support |\n|---|---|---|---|---|\n"
     for c in classes:
@@ -120,6 +157,9 @@ def main():
             "errorsCaught": round(float(flagged[pred != y].mean()), 4) if (pred != y).any() else 1.0,
             "perClass": {classes[c]: per[c] for c in present}}
     print("demo", json.dumps({k: v for k, v in demo.items() if k != "perClass"}))
+    blast = {"validationRealisticMix": validation_blast_effect(classes, T, flag),
+             "demo": blast_review_effect(y, probs, flagged, classes, np.ones(len(y)))}
+    print("blast %", json.dumps(blast))
 
     train_cmd = ("/usr/bin/python3 training/estimate_scale.py --per-class 150 && /usr/bin/python3 training/pack.py && "
                  "[GPU] bash training/gpu_run.sh (= python3 training/train.py --pack .train_pack --out $OUT "
@@ -158,7 +198,7 @@ def main():
                     "Not for diagnostic use.", finalize.ATTRIBUTION)
     json.dump(js, open(os.path.join(args.out, "model.json"), "w"), indent=2, ensure_ascii=False)
     json.dump({"validation": met, "calibration": calib, "flagging": flag, "flaggingSearch": fm["flaggingSearch"],
-               "demo": demo, "teacherValidationPacked": tea.get("val"), "studentValidationPacked": stu.get("val_packed")},
+               "demo": demo, "blastPercentage": blast, "teacherValidationPacked": tea.get("val"), "studentValidationPacked": stu.get("val_packed")},
               open(os.path.join(args.out, "metrics.json"), "w"), indent=2)
     card = CARD.format(
         version="1.0.0", sha=js["sha256"], size=size, classes=", ".join(classes), nclasses=len(classes),
@@ -184,7 +224,9 @@ def main():
         env=env.strip().replace("\n", "\n    "), cmd=train_cmd, ort=_ort_version(), export_torch=fm["exportTorch"],
         scale=json.load(open(os.path.join(common.HERE, "scale.json")))["pbc_to_marrow_scale"],
         speed=args.cells_per_s, mean=mean, std=std, wall=tr.get("wall_seconds"),
-        attr="\n".join("- " + a for a in finalize.ATTRIBUTION))
+        attr="\n".join("- " + a for a in finalize.ATTRIBUTION),
+        **{"bv_" + k: v for k, v in blast["validationRealisticMix"].items()},
+        **{"bd_" + k: v for k, v in blast["demo"].items()})
     open(os.path.join(args.out, "MODEL_CARD.md"), "w").write(card)
     print("wrote", args.out)
 
