@@ -64,20 +64,24 @@ def load_rgb(path):
     return im
 
 
-def pbc_to_marrow(im, scale, size=MARROW_SIZE):
-    """Rescale a PBC crop by `scale` (PBC px -> marrow px) with Lanczos, then centre-crop (or
-    edge-pad with the border colour) to size x size: the framing of the marrow crops."""
-    w, h = im.size
-    nw, nh = max(1, int(round(w * scale))), max(1, int(round(h * scale)))
-    im = im.resize((nw, nh), Image.LANCZOS)
+def frame(im, size=MARROW_SIZE):
+    """Centre-crop, or pad by repeating the edge pixels, to size x size without resampling: the framing of the
+    marrow crops. The app does the same to crops of another size (model.json input.frameSide; preprocess.ts)."""
     a = np.asarray(im)
-    # pad with edge replication if too small
-    ph, pw = max(0, size - nh), max(0, size - nw)
+    h, w = a.shape[:2]
+    ph, pw = max(0, size - h), max(0, size - w)
     if ph or pw:
         a = np.pad(a, ((ph // 2, ph - ph // 2), (pw // 2, pw - pw // 2), (0, 0)), mode="edge")
     H, W = a.shape[:2]
     y0, x0 = (H - size) // 2, (W - size) // 2
     return Image.fromarray(np.ascontiguousarray(a[y0:y0 + size, x0:x0 + size]))
+
+
+def pbc_to_marrow(im, scale, size=MARROW_SIZE):
+    """Rescale a PBC crop by `scale` (PBC px -> marrow px) with Lanczos, then frame it like a marrow crop."""
+    w, h = im.size
+    nw, nh = max(1, int(round(w * scale))), max(1, int(round(h * scale)))
+    return frame(im.resize((nw, nh), Image.LANCZOS), size)
 
 
 def to_marrow_framing(path, domain, scale):
@@ -87,11 +91,13 @@ def to_marrow_framing(path, domain, scale):
     return im
 
 
-def app_preprocess(im, size, scale=255.0, mean=(0, 0, 0), std=(1, 1, 1)):
-    """Exactly what the app does: RGB, resize whole crop to size x size ('fill', Lanczos),
-    float32 NCHW, /scale, -mean, /std.  Returns float32 array [3,size,size]."""
+def app_preprocess(im, size, scale=255.0, mean=(0, 0, 0), std=(1, 1, 1), frame_side=None):
+    """Exactly what the app does: RGB, framed to frame_side x frame_side when given (model.json input.frameSide),
+    resized to size x size ('fill', Lanczos), float32 NCHW, /scale, -mean, /std.  Returns float32 [3,size,size]."""
     if im.mode != "RGB":
         im = im.convert("RGB")
+    if frame_side is not None and im.size != (frame_side, frame_side):
+        im = frame(im, frame_side)
     im = im.resize((size, size), Image.LANCZOS)
     a = np.asarray(im, dtype=np.float32).transpose(2, 0, 1) / scale
     a = (a - np.asarray(mean, np.float32)[:, None, None]) / np.asarray(std, np.float32)[:, None, None]

@@ -22,6 +22,9 @@ import common  # noqa: E402
 import finalize  # noqa: E402
 
 UNKNOWN = [c for c in common.MATEK21 if c not in common.CLASSES]
+# 1.1.0: same weights as 1.0.0; crops of another size than 250 px are framed to 250 px (input.frameSide) before
+# the resize, as the training data were, instead of being resized whole.
+VERSION = "1.1.0"
 
 
 def model_json(mid, version, name, onnx_path, classes, size, mean, std, calib, flag, training, license_, attribution):
@@ -29,7 +32,8 @@ def model_json(mid, version, name, onnx_path, classes, size, mean, std, calib, f
         "formatVersion": 1, "id": mid, "version": version, "name": name, "sha256": finalize.sha256(onnx_path),
         "classes": classes,
         "input": {"name": "input", "width": size, "height": size, "layout": "NCHW", "colorOrder": "RGB",
-                  "resize": "fill", "kernel": "lanczos3", "scale": 255, "mean": mean, "std": std},
+                  "resize": "fill", "kernel": "lanczos3", "scale": 255, "mean": mean, "std": std,
+                  "frameSide": common.MARROW_SIZE},
         "output": {"name": "logits", "type": "logits"},
         "calibration": {k: calib[k] for k in ("temperature", "eceBefore", "eceAfter", "fittedOn")},
         "flagging": flag, "training": training, "license": license_, "attribution": attribution,
@@ -39,8 +43,8 @@ def model_json(mid, version, name, onnx_path, classes, size, mean, std, calib, f
 def demo_predictions(onnx_path, size, mean, std, T, classes, flag, demo_dir):
     rows = list(csv.DictReader(open(os.path.join(demo_dir, "labels.csv"))))
     sess = finalize.ort_session(onnx_path)
-    arrs = [common.app_preprocess(Image.open(os.path.join(demo_dir, r["file"])).convert("RGB"), size, 255.0, mean, std)
-            for r in rows]
+    arrs = [common.app_preprocess(Image.open(os.path.join(demo_dir, r["file"])).convert("RGB"), size, 255.0, mean, std,
+                                  common.MARROW_SIZE) for r in rows]
     logits = finalize.run_onnx(sess, arrs)
     probs = common.softmax(logits / T)
     flagged = common.flag_mask(probs, classes, flag["minConfidence"], flag["minMargin"], flag["alwaysReview"])
@@ -106,6 +110,55 @@ def validation_blast_effect(classes, T, flag):
     return blast_review_effect(y, probs, flagged, classes, finalize.prevalence_weights(y, classes))
 
 
+OFF_SIZE_FIXTURE = os.path.join(common.REPO, "test", "fixtures", "crops", "off-size")
+
+
+def raw_pbc_effect(sess, size, mean, std, T, classes):
+    """Accuracy on the PBC validation files as stored (360x363), resized whole vs framed like the training data."""
+    rows = [r for r in common.read_split(os.path.join(common.HERE, "split.csv"))
+            if r["split"] == "val" and r["domain"] == "pbc"]
+    y = np.array([classes.index(r["label"]) for r in rows])
+    ims = [common.load_rgb(os.path.join(common.DEFAULT_DATA, r["path"])) for r in rows]
+    out = {"files": len(rows)}
+    for key, side in (("resizedWholeAccuracy", None), ("framedAccuracy", common.MARROW_SIZE)):
+        logits = finalize.run_onnx(sess, [common.app_preprocess(im, size, 255.0, mean, std, side) for im in ims])
+        out[key] = round(float((common.softmax(logits / T).argmax(1) == y).mean()), 4)
+    return out
+
+
+def write_off_size_fixture(sess, size, mean, std, T, classes):
+    """A few crops that are not 250x250, with the probabilities the Python pipeline gives them, so that a test can
+    check the app frames them the same way: raw PBC validation crops (360x363) and a 200x200 centre of a marrow
+    validation crop (padded, not cropped)."""
+    split = common.read_split(os.path.join(common.HERE, "split.csv"))
+    picks = []
+    for label in ("BAS", "EBO", "MMZ", "MYB", "NGB", "PMO"):
+        r = sorted((r for r in split if r["split"] == "val" and r["domain"] == "pbc" and r["label"] == label),
+                   key=lambda r: r["path"])[0]
+        picks.append(("pbc-%s.jpg" % label, r, None))
+    bla = sorted((r for r in split if r["split"] == "val" and r["domain"] == "matek-bm" and r["label"] == "BLA"),
+                 key=lambda r: r["path"])[0]
+    picks.append(("marrow-BLA-200px.png", bla, 200))
+    os.makedirs(OFF_SIZE_FIXTURE, exist_ok=True)
+    with open(os.path.join(OFF_SIZE_FIXTURE, "expected.csv"), "w", newline="") as f:
+        w = csv.writer(f)
+        w.writerow(["file", "source", "label", "width", "height"] + ["p_" + c for c in classes])
+        for name, r, centre in picks:
+            src = os.path.join(common.DEFAULT_DATA, r["path"])
+            dst = os.path.join(OFF_SIZE_FIXTURE, name)
+            if centre is None:
+                with open(src, "rb") as a, open(dst, "wb") as b:
+                    b.write(a.read())
+            else:
+                im = common.load_rgb(src)
+                x0 = (im.size[0] - centre) // 2
+                im.crop((x0, x0, x0 + centre, x0 + centre)).save(dst)
+            im = common.load_rgb(dst)
+            logits = finalize.run_onnx(sess, [common.app_preprocess(im, size, 255.0, mean, std, common.MARROW_SIZE)])
+            p = common.softmax(logits / T)[0]
+            w.writerow([name, r["path"], r["label"], im.size[0], im.size[1]] + ["%.6f" % v for v in p])
+
+
 def fmt_table(per, classes):
     s = "| class | precision | recall | F1 | support |\n|---|---|---|---|---|\n"
     for c in classes:
@@ -157,6 +210,10 @@ def main():
             "errorsCaught": round(float(flagged[pred != y].mean()), 4) if (pred != y).any() else 1.0,
             "perClass": {classes[c]: per[c] for c in present}}
     print("demo", json.dumps({k: v for k, v in demo.items() if k != "perClass"}))
+    sess = finalize.ort_session(onnx_path)
+    raw_pbc = raw_pbc_effect(sess, size, mean, std, T, classes)
+    print("raw PBC files", json.dumps(raw_pbc))
+    write_off_size_fixture(sess, size, mean, std, T, classes)
     blast = {"validationRealisticMix": validation_blast_effect(classes, T, flag),
              "demo": blast_review_effect(y, probs, flagged, classes, np.ones(len(y)))}
     print("blast %", json.dumps(blast))
@@ -192,16 +249,16 @@ def main():
     import models
     nparams = sum(p.numel() for p in models.build(stu["arch"], len(classes)).parameters())
     training["summary"] = training["summary"].replace(", 0 k parameters", ", %d k parameters" % (nparams // 1000))
-    js = model_json("marrowcount-ref", "1.0.0", "MarrowCount reference CNN", onnx_path, classes, size, mean, std,
+    js = model_json("marrowcount-ref", VERSION, "MarrowCount reference CNN", onnx_path, classes, size, mean, std,
                     calib, flag, training,
                     "Model weights: CC BY 4.0 (trained on CC BY 4.0 data; attribution below must be kept). "
                     "Not for diagnostic use.", finalize.ATTRIBUTION)
     json.dump(js, open(os.path.join(args.out, "model.json"), "w"), indent=2, ensure_ascii=False)
     json.dump({"validation": met, "calibration": calib, "flagging": flag, "flaggingSearch": fm["flaggingSearch"],
-               "demo": demo, "blastPercentage": blast, "teacherValidationPacked": tea.get("val"), "studentValidationPacked": stu.get("val_packed")},
+               "demo": demo, "blastPercentage": blast, "pbcFilesAsStored": raw_pbc, "teacherValidationPacked": tea.get("val"), "studentValidationPacked": stu.get("val_packed")},
               open(os.path.join(args.out, "metrics.json"), "w"), indent=2)
     card = CARD.format(
-        version="1.0.0", sha=js["sha256"], size=size, classes=", ".join(classes), nclasses=len(classes),
+        version=VERSION, sha=js["sha256"], size=size, classes=", ".join(classes), nclasses=len(classes),
         unknown=", ".join(UNKNOWN), nunknown=len(UNKNOWN),
         macs=stu["macs"] / 1e6, gflops=2 * stu["macs"] / 1e9, nparams=nparams / 1e3,
         onnx_kb=os.path.getsize(onnx_path) / 1024,
@@ -225,6 +282,7 @@ def main():
         scale=json.load(open(os.path.join(common.HERE, "scale.json")))["pbc_to_marrow_scale"],
         speed=args.cells_per_s, mean=mean, std=std, wall=tr.get("wall_seconds"),
         attr="\n".join("- " + a for a in finalize.ATTRIBUTION),
+        raw_whole=raw_pbc["resizedWholeAccuracy"], raw_framed=raw_pbc["framedAccuracy"],
         **{"bv_" + k: v for k, v in blast["validationRealisticMix"].items()},
         **{"bd_" + k: v for k, v in blast["demo"].items()})
     open(os.path.join(args.out, "MODEL_CARD.md"), "w").write(card)

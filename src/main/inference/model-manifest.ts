@@ -21,6 +21,13 @@ export interface ModelInputSpec {
   scale: number;
   mean: [number, number, number];
   std: [number, number, number];
+  /**
+   * The side, in the crop's own pixels, of the field of view the model was trained on (Matek crops: 250). A crop
+   * larger than this is centre-cropped to it and a smaller one padded by repeating its edge pixels, before the
+   * resize: resizing a 360 px crop of the same microscope whole would shrink every cell and change its class.
+   * null: the whole crop is resized, whatever its size.
+   */
+  frameSide: number | null;
 }
 
 export interface FlaggingPolicy {
@@ -137,6 +144,10 @@ export function parseModelManifest(json: unknown, file: string): ModelManifest {
     scale: r.number(input['scale'], 'input.scale', (n) => n > 0, 'must be a positive number'),
     mean: r.triple(input['mean'], 'input.mean', () => true, 'one per channel'),
     std: r.triple(input['std'], 'input.std', (n) => n > 0, 'each positive'),
+    frameSide:
+      input['frameSide'] === undefined || input['frameSide'] === null
+        ? null
+        : r.number(input['frameSide'], 'input.frameSide', positiveInt, 'must be an integer number of pixels, 8 to 4096, when present'),
   };
 
   const output = r.object(root['output'], 'output');

@@ -1,7 +1,8 @@
 // Turns one crop into the tensor the model was trained on. It must match training/common.py's app_preprocess
 // exactly (RGB, whole crop resized to width x height with Lanczos, (pixel/scale - mean)/std, NCHW): a preprocessing
 // drift is invisible in the UI and shifts every differential.
-import sharp from 'sharp';
+import sharp, { type OutputInfo, type Sharp } from 'sharp';
+import { headerDimensions } from './case-folder';
 import { ImageDecodeError } from './errors';
 import type { ModelInputSpec } from './model-manifest';
 
@@ -15,6 +16,26 @@ export const DECODE_FAIL_ON = 'warning' as const;
 
 export function tensorLength(spec: ModelInputSpec): number {
   return 3 * spec.width * spec.height;
+}
+
+/** How a crop of `width` x `height` is cut or padded to `side` x `side`, centred (training/common.py `frame`). */
+export interface Framing {
+  crop: { left: number; top: number; width: number; height: number };
+  pad: { top: number; bottom: number; left: number; right: number };
+}
+
+export function framingOf(width: number, height: number, side: number): Framing {
+  const axis = (size: number): { offset: number; kept: number; before: number; after: number } => {
+    if (size >= side) return { offset: Math.floor((size - side) / 2), kept: side, before: 0, after: 0 };
+    const missing = side - size;
+    return { offset: 0, kept: size, before: Math.floor(missing / 2), after: missing - Math.floor(missing / 2) };
+  };
+  const x = axis(width);
+  const y = axis(height);
+  return {
+    crop: { left: x.offset, top: y.offset, width: x.kept, height: y.kept },
+    pad: { top: y.before, bottom: y.after, left: x.before, right: x.after },
+  };
 }
 
 /**
@@ -31,17 +52,7 @@ export async function preprocessInto(
   let pixels: Buffer;
   let channels: number;
   try {
-    const { data, info } = await sharp(source, { failOn: DECODE_FAIL_ON })
-      .removeAlpha()
-      .toColourspace('srgb')
-      .resize(spec.width, spec.height, {
-        fit: spec.resize === 'cover' ? 'cover' : 'fill',
-        kernel: spec.kernel,
-        // JPEG shrink-on-load is a DCT-domain shortcut that PIL (the training pipeline) does not take.
-        fastShrinkOnLoad: false,
-      })
-      .raw()
-      .toBuffer({ resolveWithObject: true });
+    const { data, info } = await resized(await framed(source, spec.frameSide), spec);
     pixels = data;
     channels = info.channels;
     if (info.width !== spec.width || info.height !== spec.height) {
@@ -55,6 +66,41 @@ export async function preprocessInto(
     throw new ImageDecodeError(`${label} could not be decoded: ${reason}`, label);
   }
   writeNormalisedNchw(pixels, channels, spec, target, offset);
+}
+
+function decoder(source: string | Buffer): Sharp {
+  return sharp(source, { failOn: DECODE_FAIL_ON }).removeAlpha().toColourspace('srgb');
+}
+
+/**
+ * The crop cut or padded to the model's field of view, as raw RGB; the crop itself when it already has that size
+ * (every Matek crop) or the model takes any size. Two passes because sharp pads only after it resizes.
+ */
+async function framed(source: string | Buffer, side: number | null): Promise<Sharp> {
+  if (side === null) return decoder(source);
+  // The JPEG/PNG header gives the size without a libvips call (see headerDimensions); other formats ask libvips.
+  const { width, height } = (Buffer.isBuffer(source) ? headerDimensions(source) : null) ?? (await sharp(source).metadata());
+  if (width === undefined || height === undefined) throw new Error('it has no readable width and height');
+  if (width === side && height === side) return decoder(source);
+  const { crop, pad } = framingOf(width, height, side);
+  const { data, info } = await decoder(source)
+    .extract(crop)
+    .extend({ ...pad, extendWith: 'copy' })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
+  return sharp(data, { raw: { width: info.width, height: info.height, channels: info.channels } });
+}
+
+function resized(image: Sharp, spec: ModelInputSpec): Promise<{ data: Buffer; info: OutputInfo }> {
+  return image
+    .resize(spec.width, spec.height, {
+      fit: spec.resize === 'cover' ? 'cover' : 'fill',
+      kernel: spec.kernel,
+      // JPEG shrink-on-load is a DCT-domain shortcut that PIL (the training pipeline) does not take.
+      fastShrinkOnLoad: false,
+    })
+    .raw()
+    .toBuffer({ resolveWithObject: true });
 }
 
 /** Interleaved 8-bit pixels (1 or 3+ channels, RGB order) → planar normalised floats in the model's colour order. */

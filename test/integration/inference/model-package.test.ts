@@ -124,6 +124,7 @@ describe('model package', () => {
     ['classes', (j: Record<string, unknown>) => (j['classes'] = ['ART'])],
     ['input.std[2]', (j: Record<string, unknown>) => (((j['input'] as Record<string, number[]>)['std'] as number[])[2] = 0)],
     ['input.colorOrder', (j: Record<string, unknown>) => ((j['input'] as Record<string, unknown>)['colorOrder'] = 'RGBA')],
+    ['input.frameSide', (j: Record<string, unknown>) => ((j['input'] as Record<string, unknown>)['frameSide'] = 249.5)],
     ['calibration.temperature', (j: Record<string, unknown>) => ((j['calibration'] as Record<string, unknown>)['temperature'] = -1)],
     ['flagging.minConfidence', (j: Record<string, unknown>) => ((j['flagging'] as Record<string, unknown>)['minConfidence'] = 1.5)],
     ['flagging.alwaysReview[0]', (j: Record<string, unknown>) => ((j['flagging'] as Record<string, unknown>)['alwaysReview'] = ['blast'])],

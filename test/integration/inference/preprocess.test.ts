@@ -3,7 +3,7 @@ import sharp from 'sharp';
 import { describe, expect, it } from 'vitest';
 import { ImageDecodeError } from '../../../src/main/inference/errors';
 import type { ModelInputSpec } from '../../../src/main/inference/model-manifest';
-import { preprocessInto, tensorLength } from '../../../src/main/inference/preprocess';
+import { framingOf, preprocessInto, tensorLength } from '../../../src/main/inference/preprocess';
 import { BROKEN_CROPS, GOOD_CROPS } from './helpers';
 
 const spec: ModelInputSpec = {
@@ -17,6 +17,7 @@ const spec: ModelInputSpec = {
   scale: 255,
   mean: [0.5, 0.4, 0.3],
   std: [0.25, 0.2, 0.3],
+  frameSide: null,
 };
 
 async function solid(width: number, height: number, rgb: [number, number, number], channels: 3 | 4 = 3): Promise<Buffer> {
@@ -72,6 +73,35 @@ describe('preprocessing', () => {
     await preprocessInto(join(GOOD_CROPS, 'NGS_00001.jpg'), big, tensor, 0, 'NGS_00001.jpg');
     expect(tensor.every(Number.isFinite)).toBe(true);
     expect(new Set(tensor).size).toBeGreaterThan(100);
+  });
+
+  it("frames a crop to the model's field of view: centre-cropped when larger, edge-padded when smaller", () => {
+    expect(framingOf(250, 250, 250)).toEqual({ crop: { left: 0, top: 0, width: 250, height: 250 }, pad: { top: 0, bottom: 0, left: 0, right: 0 } });
+    // A PBC crop: 110 and 113 extra pixels, the odd one going after the centre (as numpy slicing in training/common.py).
+    expect(framingOf(360, 363, 250)).toEqual({ crop: { left: 55, top: 56, width: 250, height: 250 }, pad: { top: 0, bottom: 0, left: 0, right: 0 } });
+    expect(framingOf(201, 260, 250)).toEqual({ crop: { left: 0, top: 5, width: 201, height: 250 }, pad: { top: 0, bottom: 0, left: 24, right: 25 } });
+  });
+
+  it('classifies only the centre of a larger crop and repeats the edge of a smaller one', async () => {
+    const framed: ModelInputSpec = { ...spec, mean: [0, 0, 0], std: [1, 1, 1], frameSide: 20 };
+    // 40x40: a 20x20 red centre in a blue border. Framed to 20, only red is left.
+    const bordered = await sharp({ create: { width: 40, height: 40, channels: 3, background: { r: 0, g: 0, b: 255 } } })
+      .composite([{ input: await solid(20, 20, [255, 0, 0]), left: 10, top: 10 }])
+      .png()
+      .toBuffer();
+    const tensor = new Float32Array(tensorLength(framed));
+    await preprocessInto(bordered, framed, tensor, 0, 'bordered.png');
+    const [r, , b] = planes(tensor, framed);
+    for (const v of r!) expect(v).toBeCloseTo(1, 5);
+    for (const v of b!) expect(v).toBeCloseTo(0, 5);
+    // The same crop resized whole keeps its blue border.
+    await preprocessInto(bordered, { ...framed, frameSide: null }, tensor, 0, 'bordered.png');
+    expect(Math.max(...planes(tensor, framed)[2]!)).toBeGreaterThan(0.9);
+    // 10x10 green: padded to 20 by repeating its edge, it stays green all over (no black or white frame).
+    await preprocessInto(await solid(10, 10, [0, 255, 0]), framed, tensor, 0, 'small.png');
+    const [r2, g2, b2] = planes(tensor, framed);
+    for (const v of g2!) expect(v).toBeCloseTo(1, 5);
+    expect(Math.max(...r2!, ...b2!)).toBeCloseTo(0, 5);
   });
 
   it.each(['truncated.jpg', 'corrupt-data.jpg'])('refuses to classify %s instead of decoding it partially', async (name) => {

@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeDatabase, createCase, listCells, openDatabase, upsertPatient, type CellRow, type MarrowDatabase } from '../../../src/main/db';
+import { closeDatabase, createCase, listCells, listImages, openDatabase, upsertPatient, type CellRow, type MarrowDatabase } from '../../../src/main/db';
 import { loadModelPackage, type LoadedModel } from '../../../src/main/inference/model-package';
 import { analyseCaseFolder } from '../../../src/main/inference/pipeline';
 import { REPO, tempDir } from './helpers';
@@ -13,6 +13,7 @@ import { REPO, tempDir } from './helpers';
 const MODEL_DIR = join(REPO, 'resources/models/marrowcount-ref');
 const DEMO = join(REPO, 'resources/demo/case-001');
 const REFERENCE_CSV = join(MODEL_DIR, 'reference-predictions.csv');
+const OFF_SIZE = join(REPO, 'test/fixtures/crops/off-size');
 
 /** Minimal RFC 4180 reader: the reference files are written by Python's csv module. */
 function readCsv(text: string): Record<string, string>[] {
@@ -111,4 +112,36 @@ describe('bundled reference model on the demo case', () => {
     // libvips disagree (at most 1% by the test above); one cell in 300 is 0.0033.
     expect(Math.abs(accuracy - stated)).toBeLessThanOrEqual(0.01);
   });
+});
+
+describe('bundled reference model on crops that are not 250x250', () => {
+  it('frames them as the training data were before the resize, reproducing the Python probabilities', async () => {
+    const temp = tempDir('off-size');
+    const db = openDatabase(join(temp.path, 'marrowcount.sqlite'));
+    const model = await loadModelPackage(MODEL_DIR);
+    try {
+      expect(model.manifest.input.frameSide).toBe(250);
+      const patient = upsertPatient(db, { labId: 'OFF', actor: 'test' });
+      const caseId = createCase(db, { patientId: patient.id, accession: 'off-size', specimen: 'bone_marrow_aspirate', folder: OFF_SIZE, actor: 'test' }).id;
+      const outcome = await analyseCaseFolder(db, model, caseId);
+      expect(outcome.failures).toEqual([]);
+      const cells = new Map(listCells(db, { caseId, scope: 'all', limit: 1000 }).rows.map((cell) => [cell.relativePath, cell]));
+      const sizes = new Map(listImages(db, caseId).map((image) => [image.relativePath, [image.width, image.height]]));
+      const expected = readCsv(readFileSync(join(OFF_SIZE, 'expected.csv'), 'utf8'));
+      expect(cells.size).toBe(expected.length);
+      for (const row of expected) {
+        const cell = cells.get(row['file']!)!;
+        expect(sizes.get(row['file']!), row['file']).toEqual([Number(row['width']), Number(row['height'])]);
+        const probabilities = model.manifest.classes.map((code) => Number(row[`p_${code}`]));
+        const pythonClass = model.manifest.classes[probabilities.indexOf(Math.max(...probabilities))];
+        expect(cell.predicted, row['file']).toBe(pythonClass);
+        const delta = Math.max(...cell.probabilities.map((p, i) => Math.abs(p - probabilities[i]!)));
+        expect(delta, `${row['file']}: max |Δp|`).toBeLessThan(0.05);
+      }
+    } finally {
+      await model.session.release();
+      closeDatabase(db);
+      temp.remove();
+    }
+  }, 120_000);
 });
