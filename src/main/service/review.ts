@@ -75,12 +75,14 @@ export function reviewMethods(ctx: ServiceContext): Pick<MarrowApi, 'getDifferen
       requireReviewable(row);
       // Confirming accepts the label the reviewer sees (the effective label): for an unreviewed cell that is the
       // model's prediction; for a cell another reviewer already reclassified it is that decision, seconded.
-      const cells = input.imageIds.map((imageId, i) => cellOfCase(ctx, row, imageId, `imageIds[${i}]`));
+      // A cell listed twice is confirmed once: two identical decisions would make the first undo look like it did nothing.
+      const imageIds = [...new Set(input.imageIds)];
+      const cells = imageIds.map((imageId) => cellOfCase(ctx, row, imageId, `imageIds[${input.imageIds.indexOf(imageId)}]`));
       addReviews(
         ctx.db,
         cells.map((cell) => ({ caseId: input.caseId, imageId: cell.imageId, label: cell.effectiveLabel, reviewer: input.reviewer })),
       );
-      return input.imageIds.map((imageId) => view(getCell(ctx.db, input.caseId, imageId)));
+      return imageIds.map((imageId) => view(getCell(ctx.db, input.caseId, imageId)));
     },
 
     async undoReview(input: UndoInput): Promise<CellView> {

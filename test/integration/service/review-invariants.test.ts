@@ -495,4 +495,14 @@ describe('randomised review sessions keep every count, decision and undo (seeded
       finished.push({ caseId, imageIds: oracle.ids, state: await snapshot(caseId) });
     });
   }
+
+  it('confirms a cell listed twice in one confirmation once, so that one undo withdraws it', async () => {
+    const { caseId, cells } = await analysedCase('twice');
+    const [imageId] = [...cells.keys()];
+    const confirmed = await fx.service.confirmCells({ caseId, imageIds: [imageId!, imageId!], reviewer: 'R. Twice' });
+    expect(confirmed.map((cell) => cell.imageId)).toEqual([imageId]);
+    const undone = await fx.service.undoReview({ caseId, imageId: imageId!, reviewer: 'R. Twice' });
+    expect(undone.decision).toBeNull();
+    expect((await fx.service.getDifferential(caseId)).review.reviewed).toBe(0);
+  });
 });
