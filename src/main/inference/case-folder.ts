@@ -28,12 +28,8 @@ export interface CropFile {
   path: string;
   /** Path relative to the case folder, with forward slashes: what the database and the reports show. */
   relativePath: string;
-  /**
-   * Set when the file is a link to a file outside the case folder. The review screen and the report only show
-   * images inside the case's folder (protocol/resolve-cell-image.ts), so such a cell could be counted but never
-   * seen; it is refused at import instead.
-   */
-  linksOutsideTo?: string;
+  /** The case folder with every link resolved: a crop must still lie inside it when it is read. */
+  caseRoot: string;
 }
 
 export interface InspectedCrop extends CropFile {
@@ -91,12 +87,7 @@ export async function listCropFiles(folder: string): Promise<CropFile[]> {
       // A linked image counts like a copy (a broken link becomes a per-file error when read); linked folders are
       // not followed, so a link loop cannot make the walk endless.
       else if ((entry.isFile() || entry.isSymbolicLink()) && isImageName(entry.name)) {
-        const file: CropFile = { path, relativePath: toPortable(relative(root, path)) };
-        if (entry.isSymbolicLink()) {
-          const target = await linkTarget(path);
-          if (target !== null && !isPathInside(realRoot, target)) file.linksOutsideTo = target;
-        }
-        files.push(file);
+        files.push({ path, relativePath: toPortable(relative(root, path)), caseRoot: realRoot });
       }
     }
   };
@@ -109,13 +100,21 @@ function isImageName(name: string): boolean {
   return IMAGE_EXTENSIONS.has(extension) || UNSUPPORTED_IMAGE_EXTENSIONS.has(extension);
 }
 
-/** Where a link finally points; null for a broken link (reading it fails later, with the system's reason). */
-async function linkTarget(path: string): Promise<string | null> {
+/**
+ * Where `path` really is when it lies outside `caseRoot` (it is, or passes through, a link out of the folder); null
+ * when it is inside, or cannot be resolved (reading it then fails with the system's reason). The review screen and
+ * the report only show images inside the case's folder (protocol/resolve-cell-image.ts), so a cell read through
+ * such a link could be counted but never seen. Checked when the file is read, not when the folder is listed, so a
+ * file swapped for a link during an analysis is caught too.
+ */
+async function outsideTarget(caseRoot: string, path: string): Promise<string | null> {
+  let real;
   try {
-    return await realpath(path);
+    real = await realpath(path);
   } catch {
     return null;
   }
+  return isPathInside(caseRoot, real) ? null : real;
 }
 
 function formatBytes(bytes: number): string {
@@ -128,12 +127,13 @@ function formatBytes(bytes: number): string {
  * case (an interrupted copy) before the file enters the case.
  */
 export async function inspectCrop(file: CropFile): Promise<Inspection> {
-  if (file.linksOutsideTo !== undefined) {
+  const outside = await outsideTarget(file.caseRoot, file.path);
+  if (outside !== null) {
     const reason =
-      `${file.relativePath} is a link to ${file.linksOutsideTo}, outside the case folder; copy that image into the case folder ` +
+      `${file.relativePath} is a link to ${outside}, outside the case folder; copy that image into the case folder ` +
       'instead (only images inside the folder can be shown for review and in the report).';
     // The hash names the link, not the image: a real copy put in its place has other "content" and is imported.
-    return { ok: false, failure: { file: file.relativePath, reason }, sha256: sha256Of(Buffer.from(`link:${file.linksOutsideTo}`)), bytes: 0 };
+    return { ok: false, failure: { file: file.relativePath, reason }, sha256: sha256Of(Buffer.from(`link:${outside}`)), bytes: 0 };
   }
   let bytes: Buffer;
   try {
@@ -179,7 +179,9 @@ export function sha256Of(bytes: Buffer): string {
 /** What is on disk now for an image stored with `sha256`: its bytes when unchanged, else why it cannot be used. */
 export type StoredFileState = { state: 'same'; data: Buffer } | { state: 'changed' } | { state: 'missing'; message: string };
 
-export async function readStoredFile(path: string, sha256: string): Promise<StoredFileState> {
+export async function readStoredFile(caseRoot: string, path: string, sha256: string): Promise<StoredFileState> {
+  const outside = await outsideTarget(caseRoot, path);
+  if (outside !== null) return { state: 'missing', message: `it is now a link to ${outside}, outside the case folder` };
   let data: Buffer;
   try {
     data = await readFile(path);

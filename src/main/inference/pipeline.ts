@@ -13,6 +13,7 @@
 // reviewed and signed. If it changed or disappeared since, its stored cell and prediction stay as they were (counts
 // do not move) and the run names it in `changedAfterImport`; a stored cell still waiting for this model's
 // prediction is classified only if its bytes still hash to what was imported, else it is a failure of this run.
+import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { AnalysisPhase, AnalysisProgress, ImportFailure } from '../../shared/api';
@@ -141,6 +142,8 @@ export async function analyseCaseFolder(
 
   emit('importing', 0, 0, 0);
   const files = await listCropFiles(caseRow.folder);
+  // The folder exists: listCropFiles has just read it.
+  const caseRoot = await realpath(caseRow.folder);
   const stored = listImages(db, caseId);
   const byPath = new Map(stored.map((image) => [image.relativePath, image]));
   const newFiles = files.filter((file) => !byPath.has(file.relativePath));
@@ -164,6 +167,7 @@ export async function analyseCaseFolder(
   const classifiable = stored.filter((image) => image.importError === null && image.duplicateOf === null);
   const alreadyDone = classifiable.length - pendingStored.length;
   changedAfterImport = await checkClassifiedFiles(
+    caseRoot,
     caseRow.folder,
     classifiable.filter((image) => !pendingIds.has(image.id)),
   );
@@ -186,14 +190,14 @@ export async function analyseCaseFolder(
 
   let wasCancelled = false;
   // The next batch is decoded while the model runs on this one: sharp and onnxruntime both work off the JS thread.
-  let next: Promise<PreparedBatch> | null = batches.length > 0 ? prepareBatch(batches[0]!, model) : null;
+  let next: Promise<PreparedBatch> | null = batches.length > 0 ? prepareBatch(batches[0]!, model, caseRoot) : null;
   for (let b = 0; b < batches.length; b++) {
     const prepared = await next!;
     if (cancelled()) {
       wasCancelled = true;
       break;
     }
-    next = b + 1 < batches.length ? prepareBatch(batches[b + 1]!, model) : null;
+    next = b + 1 < batches.length ? prepareBatch(batches[b + 1]!, model, caseRoot) : null;
     classifyStarted ??= performance.now();
 
     const imageIds = storeNewImages(db, caseId, prepared);
@@ -225,7 +229,7 @@ export async function analyseCaseFolder(
   };
 }
 
-async function prepareBatch(items: WorkItem[], model: LoadedModel): Promise<PreparedBatch> {
+async function prepareBatch(items: WorkItem[], model: LoadedModel, caseRoot: string): Promise<PreparedBatch> {
   const spec = model.manifest.input;
   const length = tensorLength(spec);
   const tensor = new Float32Array(items.length * length);
@@ -238,7 +242,7 @@ async function prepareBatch(items: WorkItem[], model: LoadedModel): Promise<Prep
           item.failed !== null && entry.record !== null && entry.record.importError !== null && entry.record.sha256 === item.failed.sha256;
         return unchanged ? { item, record: null, slot: -1, failure: null } : entry;
       }
-      const current = await readStoredFile(item.path, item.image.sha256);
+      const current = await readStoredFile(caseRoot, item.path, item.image.sha256);
       if (current.state !== 'same') {
         const what =
           current.state === 'missing' ? `${item.image.relativePath} cannot be read (${current.message})` : `${item.image.relativePath} has other content`;
@@ -294,11 +298,11 @@ const CHECK_CONCURRENCY = 16;
  * Classified cells whose file changed or disappeared since import. Their stored prediction keeps counting (the
  * cell that was analysed and possibly reviewed is the record); the run only says so, so nothing changes silently.
  */
-async function checkClassifiedFiles(folder: string, images: readonly ImageRow[]): Promise<ImportFailure[]> {
+async function checkClassifiedFiles(caseRoot: string, folder: string, images: readonly ImageRow[]): Promise<ImportFailure[]> {
   const changed: ImportFailure[] = [];
   for (let i = 0; i < images.length; i += CHECK_CONCURRENCY) {
     const states = await Promise.all(
-      images.slice(i, i + CHECK_CONCURRENCY).map(async (image) => ({ image, current: await readStoredFile(join(folder, image.relativePath), image.sha256) })),
+      images.slice(i, i + CHECK_CONCURRENCY).map(async (image) => ({ image, current: await readStoredFile(caseRoot, join(folder, image.relativePath), image.sha256) })),
     );
     for (const { image, current } of states) {
       if (current.state === 'same') continue;

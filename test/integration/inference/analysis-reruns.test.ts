@@ -580,11 +580,9 @@ describe('analysis re-runs over a changing case folder (seeded, against an oracl
 });
 
 describe('a listed file swapped for a link outside the case folder before the analysis reads it', () => {
-  // Known bug, kept as a reproduction: listCropFiles decides at listing time whether a path links outside the
-  // folder (CropFile.linksOutsideTo) and inspectCrop then reads the path with readFile, which follows a link made
-  // since. The cell is imported and counted from an image outside the folder, which review and the report cannot
-  // show (the rule case-folder.ts states for such links). When fixed, turn it.fails into it.
-  it.fails('refuses the file instead of importing the image outside the folder', async () => {
+  // A file swapped for a link out of the folder after the folder was listed is refused when it is read: the cell
+  // would otherwise be counted from an image that review and the report cannot show.
+  it('refuses a file swapped for a link outside the folder during the run instead of importing the image it points to', async () => {
     const temp = tempDir('reruns-link');
     const db = openDatabase(join(temp.path, 'marrowcount.sqlite'));
     try {

@@ -1,9 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { copyFileSync, mkdirSync, readFileSync, realpathSync, symlinkSync, writeFileSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, realpathSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { CaseFolderError } from '../../../src/main/inference/errors';
 import sharp from 'sharp';
-import { headerDimensions, inspectCrop, listCropFiles } from '../../../src/main/inference/case-folder';
+import { headerDimensions, inspectCrop, listCropFiles, readStoredFile } from '../../../src/main/inference/case-folder';
 import { BROKEN_CROPS, GOOD_CROPS, GOOD_CROP_COUNT, tempDir } from './helpers';
 
 describe('case folder', () => {
@@ -37,9 +38,31 @@ describe('case folder', () => {
       if (outside && !outside.ok) {
         expect(outside.failure.reason).toContain(`outside-link.jpg is a link to ${realpathSync(join(t.path, 'outside.jpg'))}, outside the case folder`);
         // A real copy put in the link's place must not look like "the same bytes that failed before".
-        const copy = await inspectCrop({ path: join(t.path, 'outside.jpg'), relativePath: 'outside-link.jpg' });
+        const copy = await inspectCrop({ path: join(t.path, 'outside.jpg'), relativePath: 'outside-link.jpg', caseRoot: realpathSync(t.path) });
         expect(copy.ok && copy.crop.sha256).not.toBe(outside.sha256);
       }
+    } finally {
+      t.remove();
+    }
+  });
+
+  it('does not read a stored crop through a link that now points outside the case folder, even with the same bytes', async () => {
+    const t = tempDir('stored-link');
+    try {
+      const folder = join(t.path, 'case');
+      mkdirSync(folder);
+      const bytes = readFileSync(join(GOOD_CROPS, 'BLA_00001.jpg'));
+      writeFileSync(join(folder, 'cell.jpg'), bytes);
+      writeFileSync(join(t.path, 'elsewhere.jpg'), bytes);
+      const root = realpathSync(folder);
+      const sha = createHash('sha256').update(bytes).digest('hex');
+      expect((await readStoredFile(root, join(folder, 'cell.jpg'), sha)).state).toBe('same');
+      rmSync(join(folder, 'cell.jpg'));
+      symlinkSync(join(t.path, 'elsewhere.jpg'), join(folder, 'cell.jpg'));
+      expect(await readStoredFile(root, join(folder, 'cell.jpg'), sha)).toEqual({
+        state: 'missing',
+        message: `it is now a link to ${realpathSync(join(t.path, 'elsewhere.jpg'))}, outside the case folder`,
+      });
     } finally {
       t.remove();
     }
@@ -70,7 +93,7 @@ describe('case folder', () => {
   });
 
   it('hashes and measures a good crop', async () => {
-    const result = await inspectCrop({ path: join(GOOD_CROPS, 'BLA_00001.jpg'), relativePath: 'BLA_00001.jpg' });
+    const result = await inspectCrop({ path: join(GOOD_CROPS, 'BLA_00001.jpg'), relativePath: 'BLA_00001.jpg', caseRoot: realpathSync(GOOD_CROPS) });
     expect(result.ok).toBe(true);
     if (result.ok) {
       expect(result.crop).toMatchObject({ width: 250, height: 250, format: 'jpeg', bytes: 16132 });
@@ -95,7 +118,7 @@ describe('case folder', () => {
     ['truncated.jpg', /truncated JPEG/],
     ['wrong-size-40px.jpg', /40×40 px; a single-cell crop must be roughly square, 64 to 1024 px/],
   ])('refuses %s with a message naming the file', async (name, reason) => {
-    const result = await inspectCrop({ path: join(BROKEN_CROPS, name), relativePath: `broken/${name}` });
+    const result = await inspectCrop({ path: join(BROKEN_CROPS, name), relativePath: `broken/${name}`, caseRoot: realpathSync(BROKEN_CROPS) });
     expect(result.ok).toBe(false);
     if (!result.ok) {
       expect(result.failure.file).toBe(`broken/${name}`);
