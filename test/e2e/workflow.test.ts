@@ -196,6 +196,7 @@ describe('technician workflow in Chromium', () => {
     await byTestId(page, 'nav-cases').click();
     await byTestId(page, `case-row-${caseId}`).waitFor();
     await expect.poll(() => byTestId(page, `case-status-${caseId}`).innerText()).toMatch(/signed/i);
+    await expect.poll(() => byTestId(page, `case-reviewer-${caseId}`).innerText()).toBe(SIGNER);
     await screenshot(page, '13-cases-signed');
     await byTestId(page, 'nav-about').click();
     await byTestId(page, 'about-dialog').waitFor();
@@ -203,6 +204,13 @@ describe('technician workflow in Chromium', () => {
     await screenshot(page, '14-about');
     await byTestId(page, 'about-close').click();
     await byTestId(page, 'about-dialog').waitFor({ state: 'detached' });
+
+    // Amended, the case is back in review: the list no longer names a signer for what it now shows.
+    await h.service.amendCase({ caseId, by: SIGNER, reason: 'Late cytogenetics: recount blasts' });
+    await page.reload();
+    await byTestId(page, `case-row-${caseId}`).waitFor();
+    await expect.poll(() => byTestId(page, `case-status-${caseId}`).innerText()).toMatch(/review/i);
+    expect((await byTestId(page, `case-reviewer-${caseId}`).innerText()).trim()).toBe('');
 
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });

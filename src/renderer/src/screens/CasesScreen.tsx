@@ -85,7 +85,7 @@ export function CasesScreen({ onOpen, onNew }: Props) {
               <th>Status</th>
               <th className="num">Blasts</th>
               <th className="num">To review</th>
-              <th>Reviewer</th>
+              <th>Signed by</th>
               <th>
                 <span className="visually-hidden">Open</span>
               </th>
@@ -115,7 +115,8 @@ export function CasesScreen({ onOpen, onNew }: Props) {
                   {formatPercent(row.blastPercentage)}
                 </td>
                 <td className="num">{row.flaggedUnreviewed > 0 ? row.flaggedUnreviewed : ''}</td>
-                <td data-testid={`case-reviewer-${row.id}`}>{row.signedBy ?? ''}</td>
+                {/* An amended case is back in review: its earlier signer has not signed what it shows now. */}
+                <td data-testid={`case-reviewer-${row.id}`}>{row.status === 'signed' ? (row.signedBy ?? '') : ''}</td>
                 <td>
                   <button
                     type="button"
