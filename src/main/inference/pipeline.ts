@@ -168,7 +168,6 @@ export async function analyseCaseFolder(
   const alreadyDone = classifiable.length - pendingStored.length;
   changedAfterImport = await checkClassifiedFiles(
     caseRoot,
-    caseRow.folder,
     classifiable.filter((image) => !pendingIds.has(image.id)),
   );
   const work: WorkItem[] = [
@@ -298,11 +297,11 @@ const CHECK_CONCURRENCY = 16;
  * Classified cells whose file changed or disappeared since import. Their stored prediction keeps counting (the
  * cell that was analysed and possibly reviewed is the record); the run only says so, so nothing changes silently.
  */
-async function checkClassifiedFiles(caseRoot: string, folder: string, images: readonly ImageRow[]): Promise<ImportFailure[]> {
+async function checkClassifiedFiles(caseRoot: string, images: readonly ImageRow[]): Promise<ImportFailure[]> {
   const changed: ImportFailure[] = [];
   for (let i = 0; i < images.length; i += CHECK_CONCURRENCY) {
     const states = await Promise.all(
-      images.slice(i, i + CHECK_CONCURRENCY).map(async (image) => ({ image, current: await readStoredFile(caseRoot, join(folder, image.relativePath), image.sha256) })),
+      images.slice(i, i + CHECK_CONCURRENCY).map(async (image) => ({ image, current: await readStoredFile(caseRoot, join(caseRoot, image.relativePath), image.sha256) })),
     );
     for (const { image, current } of states) {
       if (current.state === 'same') continue;

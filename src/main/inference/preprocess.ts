@@ -1,6 +1,6 @@
 // Turns one crop into the tensor the model was trained on. It must match training/common.py's app_preprocess
-// exactly (RGB, whole crop resized to width x height with Lanczos, (pixel/scale - mean)/std, NCHW): a preprocessing
-// drift is invisible in the UI and shifts every differential.
+// exactly (RGB, framed to the model's field of view when it declares one, resized to width x height with Lanczos,
+// (pixel/scale - mean)/std, NCHW): a preprocessing drift is invisible in the UI and shifts every differential.
 import sharp, { type OutputInfo, type Sharp } from 'sharp';
 import { headerDimensions } from './case-folder';
 import { ImageDecodeError } from './errors';
