@@ -11,23 +11,12 @@ import type { CellView } from '../../src/shared/api';
 import { CELL_CLASS_CODES, type CellClassCode } from '../../src/shared/cell-classes';
 import { CLASS_KEYS } from '../../src/renderer/src/review/keymap';
 import { startHarness, type Harness } from './harness';
+import { mulberry32 } from '../helpers/seeded-random';
 
 const REVIEWER = 'Rae Keyboard';
 const SEEDS = [20240611, 7, 99173];
 const KEYS_PER_SEED = 60;
 const CHECKPOINT_EVERY = 20;
-
-/** mulberry32: a small seeded PRNG, so that a failing sequence can be replayed exactly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 // Browser-side code is passed as strings: the tests are typechecked without the DOM library.
 /** Counts the renderer's API calls in flight; a call counts until a little after its body has been handed back. */

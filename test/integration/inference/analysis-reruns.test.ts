@@ -29,21 +29,11 @@ import {
 import { loadModelPackage, type LoadedModel } from '../../../src/main/inference/model-package';
 import { analyseCaseFolder, type PipelineOutcome, type PipelineProgress } from '../../../src/main/inference/pipeline';
 import { BROKEN_CROPS, GOOD_CROPS, REPO, TINY_MODEL, tempDir } from './helpers';
+import { mulberry32 } from '../../helpers/seeded-random';
 
 const SEEDS = Array.from({ length: Number(process.env.RERUNS_SEEDS ?? 32) }, (_, i) => i + 1);
 const ROUNDS = 8;
 const OFF_SIZE = join(REPO, 'test/fixtures/crops/off-size');
-
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const sha256 = (bytes: Buffer | string): string => createHash('sha256').update(bytes).digest('hex');
 /** listCropFiles' order: plain string comparison of the relative paths. */

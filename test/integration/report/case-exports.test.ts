@@ -18,38 +18,9 @@ import {
 import { writeCaseExport, writeCaseReport } from '../../../src/main/service/report';
 import { computeDifferential, type Differential } from '../../../src/shared/differential';
 import { buildCase, cellsOf, setLab } from './build-case';
+import { parseCsv } from '../../helpers/csv';
 
 const HOSTILE_REVIEWER = '=HYPERLINK("http://evil.example","click")';
-
-/** RFC 4180 reader, independent of the writer under test. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      record.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  if (field !== '' || record.length > 0) throw new Error('CSV does not end with CRLF');
-  return records;
-}
 
 function asObjects(records: string[][]): Record<string, string>[] {
   const [header, ...rows] = records;

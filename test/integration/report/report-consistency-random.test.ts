@@ -19,42 +19,8 @@ import { computeDifferential, type ClassCounts, type Differential } from '../../
 import { toApiError } from '../../../src/main/service/errors';
 import { startService, TRUE_LABELS, waitForAnalysis, type ServiceFixture } from '../service/helpers';
 import { flat, pdfInfo, pdfPages } from './pdf-tools';
-
-/** mulberry32: a small seeded PRNG, so a failing seed replays exactly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Rng {
-  private readonly next: () => number;
-  constructor(seed: number) {
-    this.next = mulberry32(seed);
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  sample<T>(items: readonly T[], k: number): T[] {
-    const copy = [...items];
-    for (let i = copy.length - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-    }
-    return copy.slice(0, k);
-  }
-}
+import { Rng } from '../../helpers/seeded-random';
+import { parseCsv } from '../../helpers/csv';
 
 // ---- Independent formatting: what a printed figure must read (1 decimal, "—" where undefined). ----------------
 
@@ -69,36 +35,6 @@ const interval = (ci: { lower: number; upper: number } | null): string =>
 const utc = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 /** A CSV field as a spreadsheet-safe writer must store it: formula triggers get a leading apostrophe. */
 const csvSafe = (s: string): string => (/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
-
-/** RFC 4180 reader, independent of the writer under test. */
-function parseCsv(text: string): string[][] {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const c = text[i]!;
-    if (quoted) {
-      if (c === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (c === '"') quoted = false;
-      else field += c;
-    } else if (c === '"') quoted = true;
-    else if (c === ',') {
-      record.push(field);
-      field = '';
-    } else if (c === '\r' && text[i + 1] === '\n') {
-      record.push(field);
-      records.push(record);
-      record = [];
-      field = '';
-      i++;
-    } else field += c;
-  }
-  if (field !== '' || record.length > 0) throw new Error('CSV does not end with CRLF');
-  return records;
-}
 
 function csvObjects(text: string, header: readonly string[]): Record<string, string>[] {
   const [head, ...rows] = parseCsv(text);

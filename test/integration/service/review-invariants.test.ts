@@ -13,46 +13,7 @@ import { computeDifferential, type ClassCounts, type Differential } from '../../
 import { caseAuditLog, closeDatabase, listReviews, listSignOffs, openDatabase, type MarrowDatabase } from '../../../src/main/db';
 import { toApiError } from '../../../src/main/service/errors';
 import { startService, TRUE_LABELS, waitForAnalysis, type ServiceFixture } from './helpers';
-
-/** mulberry32: a small seeded PRNG, so a failing seed replays exactly. */
-function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
-class Rng {
-  private readonly next: () => number;
-  constructor(seed: number) {
-    this.next = mulberry32(seed);
-  }
-  float(): number {
-    return this.next();
-  }
-  int(n: number): number {
-    return Math.floor(this.next() * n);
-  }
-  pick<T>(items: readonly T[]): T {
-    return items[this.int(items.length)]!;
-  }
-  chance(p: number): boolean {
-    return this.next() < p;
-  }
-  /** k distinct items, in random order. */
-  sample<T>(items: readonly T[], k: number): T[] {
-    const copy = [...items];
-    for (let i = copy.length - 1; i > 0; i--) {
-      const j = this.int(i + 1);
-      [copy[i], copy[j]] = [copy[j]!, copy[i]!];
-    }
-    return copy.slice(0, k);
-  }
-}
+import { Rng } from '../../helpers/seeded-random';
 
 async function rejection(promise: Promise<unknown>): Promise<ApiErrorBody> {
   const result = await promise.then(
