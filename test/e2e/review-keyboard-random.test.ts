@@ -11,6 +11,7 @@ import type { CellView } from '../../src/shared/api';
 import { CELL_CLASS_CODES, type CellClassCode } from '../../src/shared/cell-classes';
 import { CLASS_KEYS } from '../../src/renderer/src/review/keymap';
 import { startHarness, type Harness } from './harness';
+import { DecisionStacks } from '../helpers/decision-stacks';
 import { mulberry32 } from '../helpers/seeded-random';
 
 const REVIEWER = 'Rae Keyboard';
@@ -141,41 +142,21 @@ function describeStep(step: Step): string {
   return step.kind === 'confirm-all' ? '[Confirm all shown]' : '[reload]';
 }
 
-/** What the stored decisions must be: one stack of decision labels per cell, and the screen's undo stack. */
-class Oracle {
-  readonly stacks = new Map<number, CellClassCode[]>();
+/** What the stored decisions must be: one stack of decisions per cell, and the screen's undo stack. */
+class Oracle extends DecisionStacks<{ label: CellClassCode }> {
   undo: number[][] = [];
-  constructor(readonly predicted: ReadonlyMap<number, CellClassCode>) {
-    for (const id of predicted.keys()) this.stacks.set(id, []);
-  }
-  decision(id: number): CellClassCode | null {
-    const stack = this.stacks.get(id)!;
-    return stack.length > 0 ? stack[stack.length - 1]! : null;
-  }
-  effective(id: number): CellClassCode {
-    return this.decision(id) ?? this.predicted.get(id)!;
-  }
   decide(id: number, label: CellClassCode): void {
-    this.stacks.get(id)!.push(label);
+    this.add(id, { label });
     this.undo.push([id]);
   }
   confirmAll(ids: readonly number[]): void {
-    for (const id of ids) this.stacks.get(id)!.push(this.predicted.get(id)!);
+    for (const id of ids) this.add(id, { label: this.predicted.get(id)! });
     this.undo.push([...ids]);
   }
   /** Undo withdraws this session's last action; with none left, the selected cell's own latest decision. */
   undoFrom(selected: number | null): void {
     const ids = this.undo.pop() ?? (selected !== null && this.decision(selected) !== null ? [selected] : []);
-    for (const id of [...ids].reverse()) {
-      const stack = this.stacks.get(id)!;
-      if (stack.length === 0) throw new Error(`oracle: undo of cell ${id}, which has no decision`);
-      stack.pop();
-    }
-  }
-  counts(): Record<string, number> {
-    const counts: Record<string, number> = {};
-    for (const id of this.predicted.keys()) counts[this.effective(id)] = (counts[this.effective(id)] ?? 0) + 1;
-    return counts;
+    for (const id of [...ids].reverse()) this.withdraw(id);
   }
 }
 
@@ -231,7 +212,7 @@ describe('review screen under random key sequences (seeded)', () => {
         const byId = new Map(stored.map((cell) => [cell.imageId, cell] as const));
         const wrong: string[] = [];
         for (const cell of stored) {
-          const want = oracle.decision(cell.imageId);
+          const want = oracle.decision(cell.imageId)?.label ?? null;
           const got = cell.decision?.label ?? null;
           if (got !== want) wrong.push(`cell ${cell.imageId}: stored ${got ?? 'no decision'}, expected ${want ?? 'no decision'}`);
           else if (cell.effectiveLabel !== oracle.effective(cell.imageId)) wrong.push(`cell ${cell.imageId}: effective ${cell.effectiveLabel}, expected ${oracle.effective(cell.imageId)}`);

@@ -19,6 +19,7 @@ import { computeDifferential, type ClassCounts, type Differential } from '../../
 import { toApiError } from '../../../src/main/service/errors';
 import { startService, TRUE_LABELS, waitForAnalysis, type ServiceFixture } from '../service/helpers';
 import { flat, pdfInfo, pdfPages } from './pdf-tools';
+import { DecisionStacks } from '../../helpers/decision-stacks';
 import { Rng } from '../../helpers/seeded-random';
 import { parseCsv } from '../../helpers/csv';
 
@@ -67,32 +68,12 @@ interface Decision {
   note: string | null;
 }
 
-/** Each cell's stack of decisions in force: the last is the current one; undo pops it. */
-class Oracle {
-  readonly stacks = new Map<number, Decision[]>();
-  constructor(readonly predicted: ReadonlyMap<number, CellClassCode>) {
-    for (const id of predicted.keys()) this.stacks.set(id, []);
-  }
-  get ids(): number[] {
-    return [...this.predicted.keys()];
-  }
-  decision(id: number): Decision | null {
-    const stack = this.stacks.get(id)!;
-    return stack[stack.length - 1] ?? null;
-  }
-  effective(id: number): CellClassCode {
-    return this.decision(id)?.label ?? this.predicted.get(id)!;
-  }
+class Oracle extends DecisionStacks<Decision> {
   push(id: number, label: CellClassCode, reviewer: string, note?: string): void {
-    this.stacks.get(id)!.push({ label, reviewer: reviewer.trim(), note: note?.trim() ? note.trim() : null });
+    this.add(id, { label, reviewer: reviewer.trim(), note: note?.trim() ? note.trim() : null });
   }
   pop(id: number): void {
-    this.stacks.get(id)!.pop();
-  }
-  counts(): ClassCounts {
-    const counts: ClassCounts = {};
-    for (const id of this.ids) counts[this.effective(id)] = (counts[this.effective(id)] ?? 0) + 1;
-    return counts;
+    this.withdraw(id);
   }
 }
 

@@ -13,6 +13,7 @@ import { computeDifferential, type ClassCounts, type Differential } from '../../
 import { caseAuditLog, closeDatabase, listReviews, listSignOffs, openDatabase, type MarrowDatabase } from '../../../src/main/db';
 import { toApiError } from '../../../src/main/service/errors';
 import { startService, TRUE_LABELS, waitForAnalysis, type ServiceFixture } from './helpers';
+import { DecisionStacks } from '../../helpers/decision-stacks';
 import { Rng } from '../../helpers/seeded-random';
 
 async function rejection(promise: Promise<unknown>): Promise<ApiErrorBody> {
@@ -48,8 +49,7 @@ const NOTES: (string | undefined)[] = [undefined, undefined, undefined, '', '   
 const BAD_LABELS = ['XXX', 'bla', '', 'BLA ', 'blast'];
 
 /** The independent model of the case the service should hold. */
-class Oracle {
-  readonly stacks = new Map<number, Decision[]>();
+class Oracle extends DecisionStacks<Decision> {
   readonly history: HistoryEvent[] = [];
   readonly signOffs: ExpectedSignOff[] = [];
   readonly amendments: { by: string; reason: string }[] = [];
@@ -59,45 +59,18 @@ class Oracle {
   status: 'in_review' | 'signed' = 'in_review';
 
   constructor(readonly cells: ReadonlyMap<number, CellView>) {
-    for (const id of cells.keys()) this.stacks.set(id, []);
-  }
-
-  get ids(): number[] {
-    return [...this.cells.keys()];
-  }
-
-  decision(imageId: number): Decision | null {
-    const stack = this.stacks.get(imageId)!;
-    return stack[stack.length - 1] ?? null;
-  }
-
-  effective(imageId: number): CellClassCode {
-    return this.decision(imageId)?.label ?? this.cells.get(imageId)!.predicted;
+    super(new Map([...cells].map(([id, cell]) => [id, cell.predicted])));
   }
 
   push(imageId: number, label: CellClassCode, reviewer: string, note?: string): void {
     const d: Decision = { label, reviewer: reviewer.trim(), note: note?.trim() ? note.trim() : null };
-    const stack = this.stacks.get(imageId)!;
-    stack.push(d);
-    this.deepest = Math.max(this.deepest, stack.length);
+    this.deepest = Math.max(this.deepest, this.add(imageId, d));
     this.history.push({ kind: 'decision', imageId, ...d });
   }
 
   pop(imageId: number, reviewer: string): void {
-    const stack = this.stacks.get(imageId)!;
-    expect(stack.length, 'oracle: undo of a cell without a decision').toBeGreaterThan(0);
-    stack.pop();
-    if (stack.length > 0) this.undosToEarlier++;
+    if (this.withdraw(imageId) > 0) this.undosToEarlier++;
     this.history.push({ kind: 'retraction', imageId, reviewer: reviewer.trim() });
-  }
-
-  counts(): ClassCounts {
-    const counts: ClassCounts = {};
-    for (const id of this.ids) {
-      const label = this.effective(id);
-      counts[label] = (counts[label] ?? 0) + 1;
-    }
-    return counts;
   }
 
   progress(): ReviewProgress {
