@@ -17,7 +17,7 @@ import type { CaseDetail, CaseDifferential, CellView } from '../../../src/shared
 import { CELL_CLASS_CODES, CELL_CLASSES, type CellClassCode } from '../../../src/shared/cell-classes';
 import { computeDifferential, type ClassCounts, type Differential } from '../../../src/shared/differential';
 import { toApiError } from '../../../src/main/service/errors';
-import { startService, TRUE_LABELS, waitForAnalysis, type ServiceFixture } from '../service/helpers';
+import { analysedFixtureCase, startService, type ServiceFixture } from '../service/helpers';
 import { flat, pdfInfo, pdfPages } from './pdf-tools';
 import { DecisionStacks } from '../../helpers/decision-stacks';
 import { Rng } from '../../helpers/seeded-random';
@@ -112,18 +112,9 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
   });
 
   async function analysedCase(name: string): Promise<{ caseId: number; cells: CellView[] }> {
-    const created = await fx.service.createCase({
-      patient: { labId: `MRN-${name}` },
-      accession: `ACC-${name}`,
-      specimen: 'bone_marrow_aspirate',
-      folder: fx.caseFolder(name),
-    });
-    await fx.service.startAnalysis(created.id);
-    expect((await waitForAnalysis(fx.service, created.id)).phase).toBe('done');
-    modelClasses = (await fx.service.getCase(created.id)).model!.classes;
-    const page = await fx.service.listCells({ caseId: created.id, scope: 'all', limit: 100 });
-    expect(page.total).toBe(Object.keys(TRUE_LABELS).length);
-    return { caseId: created.id, cells: page.cells };
+    const { detail, cells } = await analysedFixtureCase(fx, name);
+    modelClasses = detail.model!.classes;
+    return { caseId: detail.id, cells };
   }
 
   function pickLabel(rng: Rng, mode: Mode): CellClassCode {

@@ -3,7 +3,7 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { AnalysisProgress, MarrowApi } from '../../../src/shared/api';
+import type { AnalysisProgress, CaseDetail, CellView, MarrowApi } from '../../../src/shared/api';
 import { createMarrowService, type MarrowService } from '../../../src/main/service/marrow-service';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
@@ -73,3 +73,23 @@ export async function waitForAnalysis(api: MarrowApi, caseId: number): Promise<A
     await sleep(50);
   }
 }
+
+/**
+ * A new case on a fresh copy of the fixture crops, analysed to the end: its detail and its cells as listed right
+ * after analysis (every fixture crop, no decisions yet).
+ */
+export async function analysedFixtureCase(fx: ServiceFixture, name: string): Promise<{ detail: CaseDetail; cells: CellView[] }> {
+  const created = await fx.service.createCase({
+    patient: { labId: `MRN-${name}` },
+    accession: `ACC-${name}`,
+    specimen: 'bone_marrow_aspirate',
+    folder: fx.caseFolder(name),
+  });
+  await fx.service.startAnalysis(created.id);
+  const progress = await waitForAnalysis(fx.service, created.id);
+  if (progress.phase !== 'done') throw new Error(`analysis of ${name} ended ${progress.phase}: ${progress.message ?? ''}`);
+  const page = await fx.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 });
+  if (page.total !== Object.keys(TRUE_LABELS).length) throw new Error(`case ${name} has ${page.total} cells, not every fixture crop`);
+  return { detail: await fx.service.getCase(created.id), cells: page.cells };
+}
+

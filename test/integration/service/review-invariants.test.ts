@@ -12,7 +12,7 @@ import { CELL_CLASS_CODES, CELL_CLASSES, type CellClassCode } from '../../../src
 import { computeDifferential, type ClassCounts, type Differential } from '../../../src/shared/differential';
 import { caseAuditLog, closeDatabase, listReviews, listSignOffs, openDatabase, type MarrowDatabase } from '../../../src/main/db';
 import { toApiError } from '../../../src/main/service/errors';
-import { startService, TRUE_LABELS, waitForAnalysis, type ServiceFixture } from './helpers';
+import { analysedFixtureCase, startService, type ServiceFixture } from './helpers';
 import { DecisionStacks } from '../../helpers/decision-stacks';
 import { Rng } from '../../helpers/seeded-random';
 
@@ -128,21 +128,11 @@ describe('randomised review sessions keep every count, decision and undo (seeded
 
   /** A new analysed case; its cells as listed right after analysis. */
   async function analysedCase(name: string): Promise<{ caseId: number; cells: Map<number, CellView> }> {
-    const created = await fx.service.createCase({
-      patient: { labId: `MRN-${name}` },
-      accession: `ACC-${name}`,
-      specimen: 'bone_marrow_aspirate',
-      folder: fx.caseFolder(name),
-    });
-    await fx.service.startAnalysis(created.id);
-    expect((await waitForAnalysis(fx.service, created.id)).phase).toBe('done');
-    const detail = await fx.service.getCase(created.id);
+    const { detail, cells } = await analysedFixtureCase(fx, name);
     modelClasses = detail.model!.classes;
-    const page = await fx.service.listCells({ caseId: created.id, scope: 'all', limit: 50 });
-    expect(page.total).toBe(Object.keys(TRUE_LABELS).length);
-    expect(page.cells.every((c) => c.decision === null && c.effectiveLabel === c.predicted)).toBe(true);
+    expect(cells.every((c) => c.decision === null && c.effectiveLabel === c.predicted)).toBe(true);
     db ??= openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'), { readonly: true });
-    return { caseId: created.id, cells: new Map(page.cells.map((c) => [c.imageId, c])) };
+    return { caseId: detail.id, cells: new Map(cells.map((c) => [c.imageId, c])) };
   }
 
   /** Everything a refused operation must leave exactly as it was. */
