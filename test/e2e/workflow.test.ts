@@ -294,6 +294,60 @@ describe('technician workflow in Chromium', () => {
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });
 
+  it('refuses a decision key pressed while the next page is loading, instead of applying it to the page still on screen', async () => {
+    await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
+    const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-E`, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    await h.service.startAnalysis(created.id);
+    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+    const decided = async (): Promise<number[]> =>
+      (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.filter((c) => c.decision !== null).map((c) => c.imageId);
+
+    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
+    await byTestId(page, 'review-grid').waitFor();
+    await byTestId(page, 'review-grid').focus();
+    await expect.poll(() => byTestId(page, 'review-page-info').innerText()).toMatch(/^Cells 1–/);
+    const firstPage = await page.locator('[data-testid^="cell-tile-"]').evaluateAll((tiles) => tiles.map((t) => t.getAttribute('data-testid')));
+
+    // The next page is held back, as on a slow disk: PageDown, then a class key at once.
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route('**/api/listCells', async (route) => {
+      await held;
+      await route.continue();
+    });
+    let reviews = 0;
+    const countReviews = (request: { url(): string }) => {
+      if (request.url().endsWith('/api/reviewCell')) reviews++;
+    };
+    page.on('request', countReviews);
+    const nextPage = page.waitForResponse((response) => response.url().endsWith('/api/listCells'));
+    try {
+      await page.keyboard.press('PageDown');
+      await page.keyboard.press(CLASS_KEYS.BLA);
+      await expect.poll(() => byTestId(page, 'notice').innerText()).toContain('still loading');
+      expect(reviews).toBe(0);
+    } finally {
+      release();
+      await nextPage;
+      await page.unroute('**/api/listCells');
+    }
+    await expect.poll(() => byTestId(page, 'review-page-info').innerText()).not.toMatch(/^Cells 1–/);
+    expect(await decided()).toEqual([]);
+
+    // On the new page the same key applies to its selected cell.
+    const selectedTile = page.locator('[data-testid^="cell-tile-"][data-selected="true"]');
+    const selected = (await selectedTile.getAttribute('data-testid'))!;
+    expect(firstPage).not.toContain(selected);
+    const saved = page.waitForResponse((response) => response.url().endsWith('/api/reviewCell'));
+    await page.keyboard.press(CLASS_KEYS.BLA);
+    await saved;
+    page.off('request', countReviews);
+    expect(await decided()).toEqual([Number(selected.replace('cell-tile-', ''))]);
+    expect(pageErrors.map((e) => e.message)).toEqual([]);
+  });
+
   it('retries, on the next Undo, the decisions an undo could not withdraw', async () => {
     await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
     const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-D`, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });

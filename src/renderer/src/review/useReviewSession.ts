@@ -58,6 +58,10 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
   // Saves in flight per cell: a cell may be decided again before its previous decision is saved.
   const savingRef = useRef(new Map<number, number>());
   const undoStack = useRef<number[][]>([]);
+  // True while a page is being fetched. The old page stays on screen meanwhile, so a key pressed right after
+  // PageDown (or a filter change) would land on a cell of the page the reviewer believes is gone; such keys are
+  // refused instead.
+  const pageLoading = useRef(true);
   // One queue for the life of the screen (reportError is stable: it comes from the app-wide messages provider).
   const [queue] = useState(() =>
     createSerialQueue((error) => reportError(error, 'A review action failed unexpectedly')),
@@ -118,6 +122,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
   const settle = useCallback(
     (mine: number, at: number, outcome: { page: CellPage } | { error: unknown }) => {
       if (mine !== generation.current) return;
+      pageLoading.current = false;
       setLoading(false);
       if ('error' in outcome) {
         reportError(outcome.error, 'Loading the cells');
@@ -135,6 +140,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
   const load = useCallback(
     (at: number) => {
       const mine = ++generation.current;
+      pageLoading.current = true;
       setLoading(true);
       fetchPage(at).then(
         (result) => settle(mine, at, { page: result }),
@@ -146,6 +152,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
 
   useEffect(() => {
     const mine = ++generation.current;
+    pageLoading.current = true;
     fetchPage(0).then(
       (result) => settle(mine, 0, { page: result }),
       (error: unknown) => settle(mine, 0, { error }),
@@ -156,6 +163,10 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
   }, [fetchPage, settle]);
 
   const guard = useCallback((): boolean => {
+    if (pageLoading.current) {
+      notify('The cells are still loading: that key was not applied. Press it again when they appear.');
+      return false;
+    }
     if (locked) {
       notify('This case is signed. Amend it to change decisions.');
       return false;
