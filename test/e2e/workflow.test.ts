@@ -348,6 +348,63 @@ describe('technician workflow in Chromium', () => {
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });
 
+  it('refuses a class key pressed while an undo is being saved, so it cannot land on the cell after the one undone', async () => {
+    await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
+    const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-F`, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    await h.service.startAnalysis(created.id);
+    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+    const decisions = async (): Promise<Record<string, string>> =>
+      Object.fromEntries(
+        (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells
+          .filter((c) => c.decision !== null)
+          .map((c) => [String(c.imageId), c.decision!.label]),
+      );
+
+    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
+    await byTestId(page, 'review-grid').waitFor();
+    await byTestId(page, 'review-grid').focus();
+    const selectedTile = page.locator('[data-testid^="cell-tile-"][data-selected="true"]');
+    const first = (await selectedTile.getAttribute('data-testid'))!.replace('cell-tile-', '');
+    let saved = page.waitForResponse((response) => response.url().endsWith('/api/reviewCell'));
+    await page.keyboard.press(CLASS_KEYS.LYT);
+    await saved;
+    await expect.poll(() => selectedTile.getAttribute('data-testid')).not.toBe(`cell-tile-${first}`);
+
+    // The undo's save is held back; B pressed meanwhile must not reach the cell now selected (the one after).
+    let release = () => {};
+    const held = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await page.route('**/api/undoReview', async (route) => {
+      await held;
+      await route.continue();
+    });
+    const undone = page.waitForResponse((response) => response.url().endsWith('/api/undoReview'));
+    let reviews = 0;
+    const countReviews = (request: { url(): string }) => {
+      if (request.url().endsWith('/api/reviewCell')) reviews++;
+    };
+    page.on('request', countReviews);
+    try {
+      await page.keyboard.press('Control+z');
+      await page.keyboard.press(CLASS_KEYS.BLA);
+      await expect.poll(() => byTestId(page, 'notice').innerText()).toContain('undo is still being saved');
+      expect(reviews).toBe(0);
+    } finally {
+      release();
+      await undone;
+      await page.unroute('**/api/undoReview');
+      page.off('request', countReviews);
+    }
+    await expect.poll(() => selectedTile.getAttribute('data-testid')).toBe(`cell-tile-${first}`);
+    expect(await decisions()).toEqual({});
+    saved = page.waitForResponse((response) => response.url().endsWith('/api/reviewCell'));
+    await page.keyboard.press(CLASS_KEYS.BLA);
+    await saved;
+    expect(await decisions()).toEqual({ [first]: 'BLA' });
+    expect(pageErrors.map((e) => e.message)).toEqual([]);
+  });
+
   it('retries, on the next Undo, the decisions an undo could not withdraw', async () => {
     await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
     const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-D`, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });

@@ -62,6 +62,9 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
   // PageDown (or a filter change) would land on a cell of the page the reviewer believes is gone; such keys are
   // refused instead.
   const pageLoading = useRef(true);
+  // Undos queued or running. An undo moves the selection back to the withdrawn cell only once it is saved, so a class
+  // key pressed meanwhile would land on the cell after it; decisions are refused until the undo has settled.
+  const undosPending = useRef(0);
   // One queue for the life of the screen (reportError is stable: it comes from the app-wide messages provider).
   const [queue] = useState(() =>
     createSerialQueue((error) => reportError(error, 'A review action failed unexpectedly')),
@@ -178,9 +181,15 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
     return true;
   }, [locked, reviewer, notify]);
 
+  const undoSettling = useCallback((): boolean => {
+    if (undosPending.current === 0) return false;
+    notify('The undo is still being saved: that key was not applied. Press it again when the cell is selected.');
+    return true;
+  }, [notify]);
+
   const decide = useCallback(
     (label: CellClassCode | 'shown') => {
-      if (!guard()) return;
+      if (!guard() || undoSettling()) return;
       const index = selectedRef.current;
       const cell = cellsRef.current[index];
       if (cell === undefined) return;
@@ -208,11 +217,11 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
         }
       });
     },
-    [guard, caseId, reviewer, enqueue, setCells, setSelection, setTile, reportError],
+    [guard, undoSettling, caseId, reviewer, enqueue, setCells, setSelection, setTile, reportError],
   );
 
   const confirmAllShown = useCallback(() => {
-    if (!guard()) return;
+    if (!guard() || undoSettling()) return;
     // Only undecided cells: confirming a reclassified cell would silently revert the reviewer's decision.
     const targets = cellsRef.current.filter((cell) => cell.decision === null && !savingRef.current.has(cell.imageId));
     if (targets.length === 0) {
@@ -235,11 +244,20 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
         reportError(error, `Confirming ${ids.length} cells: NOT saved`);
       }
     });
-  }, [guard, caseId, reviewer, enqueue, setCells, setTile, notify, reportError]);
+  }, [guard, undoSettling, caseId, reviewer, enqueue, setCells, setTile, notify, reportError]);
 
   const undo = useCallback(() => {
     if (!guard()) return;
+    undosPending.current += 1;
     enqueue(async () => {
+      try {
+        await undoLast();
+      } finally {
+        undosPending.current -= 1;
+      }
+    });
+
+    async function undoLast(): Promise<void> {
       let ids = undoStack.current.pop();
       setUndoDepth(undoStack.current.length);
       if (ids === undefined) {
@@ -274,7 +292,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
         if (first >= 0) setSelection(first);
         onChangedRef.current();
       }
-    });
+    }
   }, [guard, caseId, reviewer, enqueue, setCells, setSelection, setTile, notify, reportError]);
 
   const select = useCallback(
