@@ -3,7 +3,8 @@
 // differential, reclassify three cells and confirm two from the keyboard, see the counts change, sign off, save the
 // PDF and read it back with pdftotext. Screenshots of each screen go to test-results/screenshots/.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { cpSync, existsSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CELL_CLASSES, type CellClassCode } from '../../src/shared/cell-classes';
@@ -402,6 +403,37 @@ describe('technician workflow in Chromium', () => {
     await page.keyboard.press(CLASS_KEYS.BLA);
     await saved;
     expect(await decisions()).toEqual({ [first]: 'BLA' });
+    expect(pageErrors.map((e) => e.message)).toEqual([]);
+  });
+
+  it('shows a cell whose image file has gone as not available and takes no decision on it', async () => {
+    await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
+    const folder = join(h.root, 'moved-files-case');
+    cpSync(h.caseFolder, folder, { recursive: true });
+    const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-G`, specimen: 'bone_marrow_aspirate', folder });
+    await h.service.startAnalysis(created.id);
+    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+    const cells = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells;
+    // The first cell shown loses its file after the analysis, as when part of a case folder is archived.
+    const gone = cells[0]!;
+    rmSync(join(folder, gone.file));
+
+    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
+    await byTestId(page, `cell-image-missing-${gone.imageId}`).waitFor();
+    await byTestId(page, 'review-grid').focus();
+    await expect.poll(() => page.locator('[data-testid^="cell-tile-"][data-selected="true"]').getAttribute('data-testid')).toBe(`cell-tile-${gone.imageId}`);
+    await screenshot(page, '17-review-image-missing');
+    await page.keyboard.press(CLASS_KEYS.BLA);
+    await expect.poll(() => byTestId(page, 'notice').innerText()).toContain(`${gone.file} cannot be shown`);
+    await page.keyboard.press('Enter');
+    // Confirm all shown leaves it undecided too, and says so.
+    const confirmed = page.waitForResponse((response) => response.url().endsWith('/api/confirmCells'));
+    await byTestId(page, 'review-confirm-all').click();
+    await confirmed;
+    await expect.poll(() => byTestId(page, 'notice').innerText()).toContain('1 without an image were left undecided');
+    const after = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells;
+    expect(after.find((c) => c.imageId === gone.imageId)!.decision).toBeNull();
+    expect(after.filter((c) => c.decision !== null).length).toBeGreaterThan(0);
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });
 

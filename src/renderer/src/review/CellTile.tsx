@@ -14,14 +14,17 @@ interface Props {
   cell: CellView;
   selected: boolean;
   state: TileState;
+  /** The image failed to load: say so instead of a blank square that looks like a dark cell. */
+  imageMissing: boolean;
   onSelect: (imageId: number) => void;
+  onImageError: (imageId: number) => void;
 }
 
 function percent(probability: number): string {
   return `${Math.round(probability * 100)}%`;
 }
 
-export const CellTile = memo(function CellTile({ cell, selected, state, onSelect }: Props) {
+export const CellTile = memo(function CellTile({ cell, selected, state, imageMissing, onSelect, onImageError }: Props) {
   const decided = cell.decision !== null;
   const changed = decided && cell.decision?.label !== cell.predicted;
   const runnerUp = cell.top[1];
@@ -41,14 +44,23 @@ export const CellTile = memo(function CellTile({ cell, selected, state, onSelect
       title={cell.file}
       onClick={() => onSelect(cell.imageId)}
     >
-      <img
-        src={cell.imageUrl}
-        alt={`Cell ${cell.file}, predicted ${CELL_CLASSES[cell.predicted].name}`}
-        width={180}
-        height={180}
-        draggable={false}
-        data-testid={`cell-image-${cell.imageId}`}
-      />
+      {imageMissing ? (
+        <div className="tile-image-missing" role="img" aria-label={`Image of ${cell.file} not available`} data-testid={`cell-image-missing-${cell.imageId}`}>
+          Image not available
+          <span>{cell.file}</span>
+          <span>Moved or deleted since the analysis? It cannot be reviewed until the file is back.</span>
+        </div>
+      ) : (
+        <img
+          src={cell.imageUrl}
+          alt={`Cell ${cell.file}, predicted ${CELL_CLASSES[cell.predicted].name}`}
+          width={180}
+          height={180}
+          draggable={false}
+          data-testid={`cell-image-${cell.imageId}`}
+          onError={() => onImageError(cell.imageId)}
+        />
+      )}
       <div className="tile-text">
         <div className="tile-prediction" data-testid={`cell-predicted-${cell.imageId}`}>
           <span className="code">{cell.predicted}</span> {CELL_CLASSES[cell.predicted].name}

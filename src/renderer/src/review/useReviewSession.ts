@@ -32,6 +32,9 @@ export interface ReviewSession {
   loading: boolean;
   selected: number;
   tileStates: ReadonlyMap<number, TileState>;
+  /** Cells whose image could not be shown (file moved or deleted since the analysis). */
+  missingImages: ReadonlySet<number>;
+  markImageMissing: (imageId: number) => void;
   canUndo: boolean;
   select: (imageId: number) => void;
   move: (direction: Direction, columns: number) => void;
@@ -51,6 +54,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
   const [selected, setSelected] = useState(0);
   const [tileStates, setTileStates] = useState<ReadonlyMap<number, TileState>>(new Map());
   const [undoDepth, setUndoDepth] = useState(0);
+  const [missingImages, setMissingImages] = useState<ReadonlySet<number>>(new Set());
 
   // Refs mirror state for the queued tasks, which run after the render that created them.
   const cellsRef = useRef<CellView[]>([]);
@@ -65,6 +69,8 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
   // Undos queued or running. An undo moves the selection back to the withdrawn cell only once it is saved, so a class
   // key pressed meanwhile would land on the cell after it; decisions are refused until the undo has settled.
   const undosPending = useRef(0);
+  // A cell must be seen to be reviewed: no decision is taken on a tile whose image did not load.
+  const missingRef = useRef(new Set<number>());
   // One queue for the life of the screen (reportError is stable: it comes from the app-wide messages provider).
   const [queue] = useState(() =>
     createSerialQueue((error) => reportError(error, 'A review action failed unexpectedly')),
@@ -187,12 +193,22 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
     return true;
   }, [notify]);
 
+  const markImageMissing = useCallback((imageId: number) => {
+    if (missingRef.current.has(imageId)) return;
+    missingRef.current.add(imageId);
+    setMissingImages(new Set(missingRef.current));
+  }, []);
+
   const decide = useCallback(
     (label: CellClassCode | 'shown') => {
       if (!guard() || undoSettling()) return;
       const index = selectedRef.current;
       const cell = cellsRef.current[index];
       if (cell === undefined) return;
+      if (missingRef.current.has(cell.imageId)) {
+        notify(`${cell.file} cannot be shown (moved or deleted since the analysis?): a cell is reviewed only when it can be seen. Restore the case folder.`);
+        return;
+      }
       setTile([cell.imageId], 'saving');
       const decided = cellsRef.current.map(
         (other) => other.imageId === cell.imageId || other.decision !== null || savingRef.current.has(other.imageId),
@@ -217,15 +233,17 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
         }
       });
     },
-    [guard, undoSettling, caseId, reviewer, enqueue, setCells, setSelection, setTile, reportError],
+    [guard, undoSettling, caseId, reviewer, enqueue, setCells, setSelection, setTile, notify, reportError],
   );
 
   const confirmAllShown = useCallback(() => {
     if (!guard() || undoSettling()) return;
     // Only undecided cells: confirming a reclassified cell would silently revert the reviewer's decision.
-    const targets = cellsRef.current.filter((cell) => cell.decision === null && !savingRef.current.has(cell.imageId));
+    const undecided = cellsRef.current.filter((cell) => cell.decision === null && !savingRef.current.has(cell.imageId));
+    const targets = undecided.filter((cell) => !missingRef.current.has(cell.imageId));
+    const unseen = undecided.length - targets.length;
     if (targets.length === 0) {
-      notify('Every cell shown already has a decision.');
+      notify(unseen > 0 ? `${unseen} undecided cells shown have no image and cannot be confirmed.` : 'Every cell shown already has a decision.');
       return;
     }
     const ids = targets.map((cell) => cell.imageId);
@@ -237,7 +255,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
         undoStack.current.push(ids);
         setUndoDepth(undoStack.current.length);
         setTile(ids, 'idle');
-        notify(`${updated.length} cells confirmed.`);
+        notify(`${updated.length} cells confirmed.${unseen > 0 ? ` ${unseen} without an image were left undecided.` : ''}`);
         onChangedRef.current();
       } catch (error) {
         setTile(ids, 'failed');
@@ -320,6 +338,8 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
     loading,
     selected,
     tileStates,
+    missingImages,
+    markImageMissing,
     canUndo: undoDepth > 0,
     select,
     move,

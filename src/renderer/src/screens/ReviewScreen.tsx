@@ -228,7 +228,9 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
                   cell={cell}
                   selected={index === session.selected}
                   state={session.tileStates.get(cell.imageId) ?? 'idle'}
+                  imageMissing={session.missingImages.has(cell.imageId)}
                   onSelect={selectTile}
+                  onImageError={session.markImageMissing}
                 />
               ))}
             </div>
