@@ -63,11 +63,16 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
     }
     const chunks: Buffer[] = [];
     let size = 0;
+    let tooLarge = false;
     request.on('data', (chunk: Buffer) => {
+      if (tooLarge) return;
       size += chunk.length;
       if (size > MAX_BODY_BYTES) {
+        // The rest is read and dropped rather than the socket destroyed: a destroyed socket takes the 413 with it,
+        // and a client that sent no Content-Length (a streamed body) would see only a reset connection.
+        tooLarge = true;
+        chunks.length = 0;
         reject(new BodyTooLarge());
-        request.destroy();
         return;
       }
       chunks.push(chunk);
@@ -131,6 +136,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
       body = await readBody(request);
     } catch (e) {
       if (e instanceof BodyTooLarge) {
+        response.setHeader('Connection', 'close');
         apiError(response, 413, 'validation', `The request body is larger than ${MAX_BODY_BYTES} bytes.`, 'args');
         return;
       }

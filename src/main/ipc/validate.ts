@@ -187,8 +187,9 @@ function imageIds(value: unknown, field: string): number[] {
   if (value.length === 0) throw validationError(field, 'Choose at least one cell to confirm.');
   if (value.length > MAX_BATCH) throw validationError(field, `At most ${MAX_BATCH} cells can be confirmed at once.`);
   const check = positiveInteger('Cell id');
-  const ids = value.map((v, i) => check(v, `${field}[${i}]`));
-  return [...new Set(ids)];
+  // Kept as sent (repeats included), so that an error can name the element by its index in the caller's list; the
+  // service confirms a repeated cell once.
+  return value.map((v, i) => check(v, `${field}[${i}]`));
 }
 
 type Args<M extends MarrowApiMethod> = Parameters<MarrowApi[M]>;

@@ -721,10 +721,10 @@ describe('the API boundary under randomised arguments (seeded)', () => {
     return plan;
   }
 
-  // BUG (reproduction; flip to `it` once fixed): validate.ts imageIds() removes duplicate ids before the service
-  // sees the list, so confirmCells names the unknown cell by its index in the de-duplicated list, not in the list
-  // the caller sent: [a, a, 999999] is refused naming imageIds[1] (= a, a real cell) instead of imageIds[2].
-  it.fails('names the unknown cell of a confirmCells list by its index in the list as sent, duplicates included', async () => {
+  // Regression: validate.ts imageIds() used to remove duplicate ids before the service saw the list, so confirmCells
+  // named the unknown cell by its index in the de-duplicated list: [a, a, 999999] was refused naming imageIds[1]
+  // (= a, a real cell) instead of imageIds[2].
+  it('names the unknown cell of a confirmCells list by its index in the list as sent, duplicates included', async () => {
     const state = await readState();
     const c = state.find((x) => x.status === 'in_review' && x.cells.length > 0)!;
     const a = c.cells[0]!.imageId;
@@ -989,10 +989,10 @@ describe('the API boundary under randomised arguments (seeded)', () => {
       expect(diffTables(before, snapshots.take())).toEqual([]);
     });
 
-    // BUG (reproduction; flip to `it` once fixed): a body over the limit sent without Content-Length (chunked, as a
-    // streamed fetch sends it) gets no answer: readBody() in serve-api.ts calls request.destroy() as soon as the
-    // limit is passed, which closes the socket before handleApi writes its 413 ApiResult; the client sees ECONNRESET.
-    it.fails('answers a streamed body over the limit with a 413 ApiResult, not a reset connection', async () => {
+    // Regression: a body over the limit sent without Content-Length (chunked, as a streamed fetch sends it) got no
+    // answer: readBody() in serve-api.ts destroyed the request as soon as the limit was passed, which closed the
+    // socket before handleApi wrote its 413 ApiResult; the client saw ECONNRESET.
+    it('answers a streamed body over the limit with a 413 ApiResult, not a reset connection', async () => {
       const big = JSON.stringify({ args: [{ search: 'x'.repeat(MAX_BODY_BYTES) }] });
       const streamed = await send('/api/listCases', { body: big, chunked: true }).catch((e: unknown) => ({ status: -1, body: String(e) }));
       expect(streamed.status, streamed.body).toBe(413);
