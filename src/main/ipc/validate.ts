@@ -37,9 +37,12 @@ function text(options: { max?: number; label: string }): Check<string> {
     const trimmed = value.trim();
     if (trimmed.length === 0) throw validationError(field, `${options.label} is required.`);
     if (trimmed.length > max) throw validationError(field, `${options.label} is too long (${trimmed.length} characters; at most ${max}).`);
-    // Control characters have no place in a name or a path and would corrupt the report or the audit trail.
+    // Control characters have no place in a name or a path and would corrupt the report or the audit trail; the
+    // text-direction overrides and isolates (U+202A-202E, U+2066-2069) would let a signer's name print reordered.
     // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(trimmed)) throw validationError(field, `${options.label} contains control characters.`);
+    if (/[\u0000-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(trimmed)) {
+      throw validationError(field, `${options.label} contains control or text-direction characters.`);
+    }
     return trimmed;
   };
 }

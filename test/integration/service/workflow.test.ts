@@ -311,6 +311,16 @@ describe('arguments checked at the boundary (the path IPC and HTTP calls take)',
     expect(await failure('amendCase', [{ caseId: 1, by: 'x', reason: 'r'.repeat(1001) }])).toMatchObject({ field: 'reason' });
   });
 
+  it('refuses control and text-direction characters in names, so a signer cannot print as someone else', async () => {
+    // "Dr \u202Ehtims" prints as "Dr smith" read backwards: a name that displays unlike what was stored.
+    for (const name of ['Dr \u202Ehtims', 'A\u2066B', 'Ann\u0085', 'Ann\nLee']) {
+      expect(await failure('signOff', [{ caseId: 1, reviewer: name, role: 'Consultant' }])).toMatchObject({ field: 'reviewer' });
+    }
+    // Right-to-left letters themselves are names like any other.
+    const result = await dispatch(fx.service, 'saveSettings', [{ labName: '', reviewerName: 'דנה כהן', reviewerRole: '' }]);
+    expect(result.ok).toBe(true);
+  });
+
   it('trims text before storing it', async () => {
     const result = await dispatch(fx.service, 'saveSettings', [{ labName: '  Haematology Lab  ', reviewerName: ' Ann ', reviewerRole: '' }]);
     expect(result).toEqual({ ok: true, value: { labName: 'Haematology Lab', reviewerName: 'Ann', reviewerRole: '' } });
