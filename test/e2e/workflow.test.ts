@@ -32,6 +32,39 @@ async function shownCounts(page: Page): Promise<Record<string, number>> {
   return counts;
 }
 
+/**
+ * Holds the page's requests to `endpoint` back until settle(), as a slow disk or a busy database would; settle()
+ * lets them through, waits for the answer and removes the hold.
+ */
+async function holdBack(page: Page, endpoint: string): Promise<{ settle: () => Promise<void> }> {
+  let release = () => {};
+  const held = new Promise<void>((resolve) => {
+    release = resolve;
+  });
+  const answered = page.waitForResponse((response) => response.url().endsWith(endpoint));
+  await page.route(`**${endpoint}`, async (route) => {
+    await held;
+    await route.continue();
+  });
+  return {
+    async settle() {
+      release();
+      await answered;
+      await page.unroute(`**${endpoint}`);
+    },
+  };
+}
+
+/** Counts the page's requests to `endpoint` until stop(). */
+function countRequests(page: Page, endpoint: string): { count: () => number; stop: () => void } {
+  let count = 0;
+  const listener = (request: { url(): string }) => {
+    if (request.url().endsWith(endpoint)) count++;
+  };
+  page.on('request', listener);
+  return { count: () => count, stop: () => page.off('request', listener) };
+}
+
 describe('technician workflow in Chromium', () => {
   let h: Harness;
   let page: Page;
@@ -52,6 +85,15 @@ describe('technician workflow in Chromium', () => {
   afterAll(async () => {
     await h?.close();
   });
+
+  /** A new case on `folder` (the demo case by default), analysed to the end, with the technician as reviewer. */
+  async function analysedCase(suffix: string, folder = h.caseFolder): Promise<{ id: number }> {
+    await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
+    const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-${suffix}`, specimen: 'bone_marrow_aspirate', folder });
+    await h.service.startAnalysis(created.id);
+    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+    return created;
+  }
 
   it('does the whole job from an empty case list to a signed PDF report', async () => {
     await page.goto(`${h.host.url}/`);
@@ -217,10 +259,7 @@ describe('technician workflow in Chromium', () => {
   });
 
   it('keeps a reclassification when the reviewer goes back to the cell and presses Enter', async () => {
-    await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
-    const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-B`, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
-    await h.service.startAnalysis(created.id);
-    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+    const created = await analysedCase('B');
 
     await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
     await byTestId(page, 'review-grid').waitFor();
@@ -248,10 +287,7 @@ describe('technician workflow in Chromium', () => {
   });
 
   it('saves a second decision made on a cell while its first is still being saved', async () => {
-    await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
-    const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-C`, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
-    await h.service.startAnalysis(created.id);
-    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+    const created = await analysedCase('C');
 
     // The first save is held back until the second decision has been made, as on a slow or busy database.
     let releaseFirst = () => {};
@@ -296,10 +332,7 @@ describe('technician workflow in Chromium', () => {
   });
 
   it('refuses a decision key pressed while the next page is loading, instead of applying it to the page still on screen', async () => {
-    await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
-    const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-E`, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
-    await h.service.startAnalysis(created.id);
-    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+    const created = await analysedCase('E');
     const decided = async (): Promise<number[]> =>
       (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.filter((c) => c.decision !== null).map((c) => c.imageId);
 
@@ -310,29 +343,16 @@ describe('technician workflow in Chromium', () => {
     const firstPage = await page.locator('[data-testid^="cell-tile-"]').evaluateAll((tiles) => tiles.map((t) => t.getAttribute('data-testid')));
 
     // The next page is held back, as on a slow disk: PageDown, then a class key at once.
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    await page.route('**/api/listCells', async (route) => {
-      await held;
-      await route.continue();
-    });
-    let reviews = 0;
-    const countReviews = (request: { url(): string }) => {
-      if (request.url().endsWith('/api/reviewCell')) reviews++;
-    };
-    page.on('request', countReviews);
-    const nextPage = page.waitForResponse((response) => response.url().endsWith('/api/listCells'));
+    const nextPage = await holdBack(page, '/api/listCells');
+    const reviews = countRequests(page, '/api/reviewCell');
     try {
       await page.keyboard.press('PageDown');
       await page.keyboard.press(CLASS_KEYS.BLA);
       await expect.poll(() => byTestId(page, 'notice').innerText()).toContain('still loading');
-      expect(reviews).toBe(0);
+      expect(reviews.count()).toBe(0);
     } finally {
-      release();
-      await nextPage;
-      await page.unroute('**/api/listCells');
+      await nextPage.settle();
+      reviews.stop();
     }
     await expect.poll(() => byTestId(page, 'review-page-info').innerText()).not.toMatch(/^Cells 1–/);
     expect(await decided()).toEqual([]);
@@ -344,16 +364,12 @@ describe('technician workflow in Chromium', () => {
     const saved = page.waitForResponse((response) => response.url().endsWith('/api/reviewCell'));
     await page.keyboard.press(CLASS_KEYS.BLA);
     await saved;
-    page.off('request', countReviews);
     expect(await decided()).toEqual([Number(selected.replace('cell-tile-', ''))]);
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });
 
   it('refuses a class key pressed while an undo is being saved, so it cannot land on the cell after the one undone', async () => {
-    await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
-    const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-F`, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
-    await h.service.startAnalysis(created.id);
-    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+    const created = await analysedCase('F');
     const decisions = async (): Promise<Record<string, string>> =>
       Object.fromEntries(
         (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells
@@ -372,30 +388,16 @@ describe('technician workflow in Chromium', () => {
     await expect.poll(() => selectedTile.getAttribute('data-testid')).not.toBe(`cell-tile-${first}`);
 
     // The undo's save is held back; B pressed meanwhile must not reach the cell now selected (the one after).
-    let release = () => {};
-    const held = new Promise<void>((resolve) => {
-      release = resolve;
-    });
-    await page.route('**/api/undoReview', async (route) => {
-      await held;
-      await route.continue();
-    });
-    const undone = page.waitForResponse((response) => response.url().endsWith('/api/undoReview'));
-    let reviews = 0;
-    const countReviews = (request: { url(): string }) => {
-      if (request.url().endsWith('/api/reviewCell')) reviews++;
-    };
-    page.on('request', countReviews);
+    const undo = await holdBack(page, '/api/undoReview');
+    const reviews = countRequests(page, '/api/reviewCell');
     try {
       await page.keyboard.press('Control+z');
       await page.keyboard.press(CLASS_KEYS.BLA);
       await expect.poll(() => byTestId(page, 'notice').innerText()).toContain('undo is still being saved');
-      expect(reviews).toBe(0);
+      expect(reviews.count()).toBe(0);
     } finally {
-      release();
-      await undone;
-      await page.unroute('**/api/undoReview');
-      page.off('request', countReviews);
+      await undo.settle();
+      reviews.stop();
     }
     await expect.poll(() => selectedTile.getAttribute('data-testid')).toBe(`cell-tile-${first}`);
     expect(await decisions()).toEqual({});
@@ -407,12 +409,9 @@ describe('technician workflow in Chromium', () => {
   });
 
   it('shows a cell whose image file has gone as not available and takes no decision on it', async () => {
-    await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
     const folder = join(h.root, 'moved-files-case');
     cpSync(h.caseFolder, folder, { recursive: true });
-    const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-G`, specimen: 'bone_marrow_aspirate', folder });
-    await h.service.startAnalysis(created.id);
-    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+    const created = await analysedCase('G', folder);
     const cells = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells;
     // The first cell shown loses its file after the analysis, as when part of a case folder is archived.
     const gone = cells[0]!;
@@ -438,10 +437,7 @@ describe('technician workflow in Chromium', () => {
   });
 
   it('retries, on the next Undo, the decisions an undo could not withdraw', async () => {
-    await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
-    const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-D`, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
-    await h.service.startAnalysis(created.id);
-    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+    const created = await analysedCase('D');
     const decided = async (): Promise<number> =>
       (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.filter((c) => c.decision !== null).length;
 
