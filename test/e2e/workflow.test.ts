@@ -408,6 +408,42 @@ describe('technician workflow in Chromium', () => {
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });
 
+  it('signs a case only after the decisions still being saved from the review screen are in it', async () => {
+    const created = await analysedCase('H');
+    // Every flagged cell confirmed beforehand, so the sign-off needs no override reason.
+    const flagged = (await h.service.listCells({ caseId: created.id, scope: 'flagged', limit: 1000 })).cells.map((c) => c.imageId);
+    if (flagged.length > 0) await h.service.confirmCells({ caseId: created.id, imageIds: flagged, reviewer: TECHNICIAN });
+
+    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
+    await byTestId(page, 'review-grid').waitFor();
+    await byTestId(page, 'review-grid').focus();
+    const selected = (await page.locator('[data-testid^="cell-tile-"][data-selected="true"]').getAttribute('data-testid'))!;
+    const imageId = Number(selected.replace('cell-tile-', ''));
+    const before = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId)!;
+    const to: CellClassCode = before.effectiveLabel === 'BLA' ? 'LYT' : 'BLA';
+
+    // The reclassification is still on its way (held back) when the reviewer goes to sign the case.
+    const review = await holdBack(page, '/api/reviewCell');
+    await page.keyboard.press(CLASS_KEYS[to]);
+    await byTestId(page, 'case-tab-signoff').click();
+    await byTestId(page, 'signoff-screen').waitFor();
+    await byTestId(page, 'signoff-reviewer').fill(SIGNER);
+    await byTestId(page, 'signoff-role').fill('Consultant haematologist');
+    const signing = page.waitForResponse((response) => response.url().endsWith('/api/signOff'));
+    await byTestId(page, 'signoff-submit').click();
+    await page.waitForTimeout(500);
+    expect((await h.service.getCase(created.id)).status, 'signed before the decision was saved').not.toBe('signed');
+    await review.settle();
+    await signing;
+
+    await expect.poll(() => byTestId(page, 'signoff-status').innerText()).toContain(SIGNER);
+    const after = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId)!;
+    expect(after.decision?.label).toBe(to);
+    const signed = await h.service.getCase(created.id);
+    expect(signed.status).toBe('signed');
+    expect(pageErrors.map((e) => e.message)).toEqual([]);
+  });
+
   it('shows a cell whose image file has gone as not available and takes no decision on it', async () => {
     const folder = join(h.root, 'moved-files-case');
     cpSync(h.caseFolder, folder, { recursive: true });

@@ -9,6 +9,7 @@ import type { ReviewScope } from '../navigation/route';
 import { moveSelection, nextAfterDecision } from './grid';
 import type { Direction } from './keymap';
 import { nextPageOffset, previousPageOffset, replaceCells } from './paging';
+import { trackReviewSaves } from './pendingReviewSaves';
 import { createSerialQueue } from './serialQueue';
 import type { TileState } from './CellTile';
 
@@ -75,6 +76,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
   const [queue] = useState(() =>
     createSerialQueue((error) => reportError(error, 'A review action failed unexpectedly')),
   );
+  useEffect(() => trackReviewSaves(queue), [queue]);
   const generation = useRef(0);
   const onChangedRef = useRef(onChanged);
   useEffect(() => {

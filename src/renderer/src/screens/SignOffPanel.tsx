@@ -5,6 +5,7 @@ import { getApi } from '../api';
 import { errorText, isApiError, useMessages } from '../components/messages';
 import { formatDateTime } from '../format';
 import { useSettings } from '../hooks/settings';
+import { reviewSavesSettled } from '../review/pendingReviewSaves';
 
 interface Props {
   detail: CaseDetail;
@@ -40,6 +41,8 @@ export function SignOffPanel({ detail, onChanged }: Props) {
     }
     setBusy(true);
     try {
+      // Decisions still being saved from the review screen must be in the case before it is signed.
+      await reviewSavesSettled();
       const updated = await getApi().signOff({
         caseId: detail.id,
         reviewer: reviewer.trim(),
