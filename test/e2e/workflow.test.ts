@@ -444,6 +444,30 @@ describe('technician workflow in Chromium', () => {
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });
 
+  it('writes a draft report only after the decisions still being saved are in the case', async () => {
+    const created = await analysedCase('I');
+    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
+    await byTestId(page, 'review-grid').waitFor();
+    await byTestId(page, 'review-grid').focus();
+    const review = await holdBack(page, '/api/reviewCell');
+    const reports = countRequests(page, '/api/saveReport');
+    try {
+      await page.keyboard.press(CLASS_KEYS.BLA);
+      await byTestId(page, 'case-tab-signoff').click();
+      await byTestId(page, 'report-save-pdf').click();
+      await page.waitForTimeout(500);
+      expect(reports.count(), 'report requested while a decision was still on its way').toBe(0);
+      const written = page.waitForResponse((response) => response.url().endsWith('/api/saveReport'));
+      await review.settle();
+      await written;
+      expect(reports.count()).toBe(1);
+    } finally {
+      reports.stop();
+    }
+    await expect.poll(() => byTestId(page, 'report-saved-path').innerText()).toContain('.pdf');
+    expect(pageErrors.map((e) => e.message)).toEqual([]);
+  });
+
   it('shows a cell whose image file has gone as not available and takes no decision on it', async () => {
     const folder = join(h.root, 'moved-files-case');
     cpSync(h.caseFolder, folder, { recursive: true });

@@ -2,6 +2,7 @@ import { useState } from 'react';
 import type { CaseDetail, ExportFormat, SavedFile } from '../../../shared/api';
 import { getApi, getShell } from '../api';
 import { useMessages } from '../components/messages';
+import { reviewSavesSettled } from '../review/pendingReviewSaves';
 
 const EXPORTS: { format: ExportFormat; label: string; kind: 'csv' | 'json'; suffix: string; testId: string }[] = [
   { format: 'csv-classes', label: 'CSV — class counts', kind: 'csv', suffix: '-classes.csv', testId: 'export-csv-classes' },
@@ -44,6 +45,8 @@ export function useReportActions(detail: CaseDetail): ReportActions {
         if (chosen === null) return null;
         path = chosen;
       }
+      // A report or export written now must include the decisions still being saved from the review screen.
+      await reviewSavesSettled();
       const saved = await getApi().saveReport({ caseId: detail.id, ...(path !== undefined ? { path } : {}) });
       onSaved(saved);
       notify(`Report saved: ${saved.path}`);
@@ -62,6 +65,7 @@ export function useReportActions(detail: CaseDetail): ReportActions {
     let saved: SavedFile | null;
     if (current !== null) {
       try {
+        await reviewSavesSettled();
         saved = await getApi().saveReport({ caseId: detail.id, path: current.path });
         onSaved(saved);
       } catch (error) {
@@ -111,6 +115,7 @@ export function ReportPanel({ detail, report }: Props) {
         if (chosen === null) return;
         path = chosen;
       }
+      await reviewSavesSettled();
       const saved = await getApi().exportCase({ caseId: detail.id, format: entry.format, ...(path !== undefined ? { path } : {}) });
       setExported(saved);
       notify(`Exported: ${saved.path}`);
