@@ -36,17 +36,23 @@ async function shownCounts(page: Page): Promise<Record<string, number>> {
  * Holds the page's requests to `endpoint` back until settle(), as a slow disk or a busy database would; settle()
  * lets them through, waits for the answer and removes the hold.
  */
-async function holdBack(page: Page, endpoint: string): Promise<{ settle: () => Promise<void> }> {
+async function holdBack(page: Page, endpoint: string): Promise<{ settle: () => Promise<void>; holding: () => boolean }> {
   let release = () => {};
   const held = new Promise<void>((resolve) => {
     release = resolve;
   });
+  let reached = 0;
+  let answeredYet = false;
   const answered = page.waitForResponse((response) => response.url().endsWith(endpoint));
+  void answered.then(() => (answeredYet = true), () => undefined);
   await page.route(`**${endpoint}`, async (route) => {
+    reached++;
     await held;
     await route.continue();
   });
   return {
+    /** True while a request has reached the hold and none has been answered: the hold is doing its job. */
+    holding: () => reached > 0 && !answeredYet,
     async settle() {
       release();
       await answered;
@@ -87,12 +93,33 @@ describe('technician workflow in Chromium', () => {
   });
 
   /** A new case on `folder` (the demo case by default), analysed to the end, with the technician as reviewer. */
-  async function analysedCase(suffix: string, folder = h.caseFolder): Promise<{ id: number }> {
+  async function analysedCase(suffix: string, folder = h.caseFolder): Promise<{ id: number; accession: string }> {
     await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
     const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-${suffix}`, specimen: 'bone_marrow_aspirate', folder });
     await h.service.startAnalysis(created.id);
     await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
     return created;
+  }
+
+  /**
+   * Opens the review of every cell of `created`. Going there changes only the URL hash, so the case shown before
+   * stays on screen for a moment: wait for this case's header before looking at the grid.
+   */
+  async function openReviewOfAll(created: { id: number; accession: string }, ready = 'review-grid'): Promise<void> {
+    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
+    await expect.poll(() => byTestId(page, 'case-header-accession').innerText()).toBe(`Case ${created.accession}`);
+    await byTestId(page, ready).waitFor();
+  }
+
+  /** Presses a decision key and waits until its save has been sent, saying what the screen answered if it was not. */
+  async function pressDecisionKey(key: string): Promise<void> {
+    const sent = page.waitForRequest((request) => request.url().endsWith('/api/reviewCell'), { timeout: 10_000 });
+    await page.keyboard.press(key);
+    await sent.catch(async (error: unknown) => {
+      const notice = byTestId(page, 'notice');
+      const said = (await notice.count()) > 0 ? await notice.innerText() : 'no notice';
+      throw new Error(`Key ${key} sent no decision (${said})`, { cause: error });
+    });
   }
 
   it('does the whole job from an empty case list to a signed PDF report', async () => {
@@ -261,8 +288,7 @@ describe('technician workflow in Chromium', () => {
   it('keeps a reclassification when the reviewer goes back to the cell and presses Enter', async () => {
     const created = await analysedCase('B');
 
-    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
-    await byTestId(page, 'review-grid').waitFor();
+    await openReviewOfAll(created);
     await byTestId(page, 'review-grid').focus();
     const selectedTile = page.locator('[data-testid^="cell-tile-"][data-selected="true"]');
     const imageId = Number((await selectedTile.getAttribute('data-testid'))!.replace('cell-tile-', ''));
@@ -300,8 +326,7 @@ describe('technician workflow in Chromium', () => {
       await route.continue();
     });
     try {
-      await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
-      await byTestId(page, 'review-grid').waitFor();
+      await openReviewOfAll(created);
       await byTestId(page, 'review-grid').focus();
       const selectedTile = page.locator('[data-testid^="cell-tile-"][data-selected="true"]');
       const imageId = Number((await selectedTile.getAttribute('data-testid'))!.replace('cell-tile-', ''));
@@ -336,8 +361,7 @@ describe('technician workflow in Chromium', () => {
     const decided = async (): Promise<number[]> =>
       (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.filter((c) => c.decision !== null).map((c) => c.imageId);
 
-    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
-    await byTestId(page, 'review-grid').waitFor();
+    await openReviewOfAll(created);
     await byTestId(page, 'review-grid').focus();
     await expect.poll(() => byTestId(page, 'review-page-info').innerText()).toMatch(/^Cells 1–/);
     const firstPage = await page.locator('[data-testid^="cell-tile-"]').evaluateAll((tiles) => tiles.map((t) => t.getAttribute('data-testid')));
@@ -377,8 +401,7 @@ describe('technician workflow in Chromium', () => {
           .map((c) => [String(c.imageId), c.decision!.label]),
       );
 
-    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
-    await byTestId(page, 'review-grid').waitFor();
+    await openReviewOfAll(created);
     await byTestId(page, 'review-grid').focus();
     const selectedTile = page.locator('[data-testid^="cell-tile-"][data-selected="true"]');
     const first = (await selectedTile.getAttribute('data-testid'))!.replace('cell-tile-', '');
@@ -414,8 +437,7 @@ describe('technician workflow in Chromium', () => {
     const flagged = (await h.service.listCells({ caseId: created.id, scope: 'flagged', limit: 1000 })).cells.map((c) => c.imageId);
     if (flagged.length > 0) await h.service.confirmCells({ caseId: created.id, imageIds: flagged, reviewer: TECHNICIAN });
 
-    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
-    await byTestId(page, 'review-grid').waitFor();
+    await openReviewOfAll(created);
     await byTestId(page, 'review-grid').focus();
     const selected = (await page.locator('[data-testid^="cell-tile-"][data-selected="true"]').getAttribute('data-testid'))!;
     const imageId = Number(selected.replace('cell-tile-', ''));
@@ -424,7 +446,7 @@ describe('technician workflow in Chromium', () => {
 
     // The reclassification is still on its way (held back) when the reviewer goes to sign the case.
     const review = await holdBack(page, '/api/reviewCell');
-    await page.keyboard.press(CLASS_KEYS[to]);
+    await pressDecisionKey(CLASS_KEYS[to]);
     await byTestId(page, 'case-tab-signoff').click();
     await byTestId(page, 'signoff-screen').waitFor();
     await byTestId(page, 'signoff-reviewer').fill(SIGNER);
@@ -432,6 +454,7 @@ describe('technician workflow in Chromium', () => {
     const signing = page.waitForResponse((response) => response.url().endsWith('/api/signOff'));
     await byTestId(page, 'signoff-submit').click();
     await page.waitForTimeout(500);
+    expect(review.holding(), 'the decision was not held back').toBe(true);
     expect((await h.service.getCase(created.id)).status, 'signed before the decision was saved').not.toBe('signed');
     await review.settle();
     await signing;
@@ -446,16 +469,16 @@ describe('technician workflow in Chromium', () => {
 
   it('writes a draft report only after the decisions still being saved are in the case', async () => {
     const created = await analysedCase('I');
-    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
-    await byTestId(page, 'review-grid').waitFor();
+    await openReviewOfAll(created);
     await byTestId(page, 'review-grid').focus();
     const review = await holdBack(page, '/api/reviewCell');
     const reports = countRequests(page, '/api/saveReport');
     try {
-      await page.keyboard.press(CLASS_KEYS.BLA);
+      await pressDecisionKey(CLASS_KEYS.BLA);
       await byTestId(page, 'case-tab-signoff').click();
       await byTestId(page, 'report-save-pdf').click();
       await page.waitForTimeout(500);
+      expect(review.holding(), 'the decision was not held back').toBe(true);
       expect(reports.count(), 'report requested while a decision was still on its way').toBe(0);
       const written = page.waitForResponse((response) => response.url().endsWith('/api/saveReport'));
       await review.settle();
@@ -477,8 +500,7 @@ describe('technician workflow in Chromium', () => {
     const gone = cells[0]!;
     rmSync(join(folder, gone.file));
 
-    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
-    await byTestId(page, `cell-image-missing-${gone.imageId}`).waitFor();
+    await openReviewOfAll(created, `cell-image-missing-${gone.imageId}`);
     await byTestId(page, 'review-grid').focus();
     await expect.poll(() => page.locator('[data-testid^="cell-tile-"][data-selected="true"]').getAttribute('data-testid')).toBe(`cell-tile-${gone.imageId}`);
     await screenshot(page, '17-review-image-missing');
@@ -501,8 +523,7 @@ describe('technician workflow in Chromium', () => {
     const decided = async (): Promise<number> =>
       (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.filter((c) => c.decision !== null).length;
 
-    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
-    await byTestId(page, 'review-grid').waitFor();
+    await openReviewOfAll(created);
     const confirmed = page.waitForResponse((response) => response.url().endsWith('/api/confirmCells'));
     await byTestId(page, 'review-confirm-all').click();
     await confirmed;
