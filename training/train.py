@@ -260,6 +260,8 @@ def main():
     ap.add_argument("--kd-temp", type=float, default=2.0)
     ap.add_argument("--log-every", type=float, default=30)
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--init", default="", help="fine-tune: start the student from this student.pt (its run's "
+                    "train_results.json supplies the normalisation) instead of from scratch")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
     if args.smoke:  # CI smoke: a few CPU steps on the in-repo demo images, whole package written
@@ -304,6 +306,11 @@ def main():
     std = (Xtr.float().std(dim=(0, 2, 3)) / 255.0)
     mean = torch.tensor([round(float(v), 4) for v in mean], device=dev)
     std = torch.tensor([round(float(v), 4) for v in std], device=dev)
+    if args.init:
+        # The network learned with its run's normalisation; keep it, or its first layer sees shifted inputs.
+        base = json.load(open(os.path.join(os.path.dirname(args.init), "train_results.json")))
+        mean = torch.tensor(base["mean"], device=dev)
+        std = torch.tensor(base["std"], device=dev)
     log("normalisation mean", mean.tolist(), "std", std.tolist())
     nC = len(common.CLASSES)
     amp = torch.bfloat16 if dev.type == "cuda" else None
@@ -321,6 +328,10 @@ def main():
                               "macs": models.count_macs(models.build(args.teacher, nC), size)}
         np.save(os.path.join(args.out, "teacher_val_logits.npy"), tlog.cpu().numpy())
     s = models.build(args.student, nC).to(dev)
+    if args.init:
+        s.load_state_dict(torch.load(args.init, map_location=dev))
+        log("student initialised from", args.init, "ema-val at size %d:" % size,
+            val_report(predict(s, Xv, mean, std, amp=amp), yv, dv))
     if amp is not None:
         s = s.to(memory_format=torch.channels_last)
     sargs = args
