@@ -111,6 +111,24 @@ describe('technician workflow in Chromium', () => {
     await byTestId(page, ready).waitFor();
   }
 
+  /**
+   * Holds `endpoint` back, presses `first` (which needs that request) and at once a class key: the class key must be
+   * refused with `notice` and send no decision. The hold is released before returning.
+   */
+  async function expectClassKeyRefusedWhileHeld(endpoint: string, first: string, notice: string): Promise<void> {
+    const held = await holdBack(page, endpoint);
+    const reviews = countRequests(page, '/api/reviewCell');
+    try {
+      await page.keyboard.press(first);
+      await page.keyboard.press(CLASS_KEYS.BLA);
+      await expect.poll(() => byTestId(page, 'notice').innerText()).toContain(notice);
+      expect(reviews.count()).toBe(0);
+    } finally {
+      await held.settle();
+      reviews.stop();
+    }
+  }
+
   /** Presses a decision key and waits until its save has been sent, saying what the screen answered if it was not. */
   async function pressDecisionKey(key: string): Promise<void> {
     const sent = page.waitForRequest((request) => request.url().endsWith('/api/reviewCell'), { timeout: 10_000 });
@@ -367,17 +385,7 @@ describe('technician workflow in Chromium', () => {
     const firstPage = await page.locator('[data-testid^="cell-tile-"]').evaluateAll((tiles) => tiles.map((t) => t.getAttribute('data-testid')));
 
     // The next page is held back, as on a slow disk: PageDown, then a class key at once.
-    const nextPage = await holdBack(page, '/api/listCells');
-    const reviews = countRequests(page, '/api/reviewCell');
-    try {
-      await page.keyboard.press('PageDown');
-      await page.keyboard.press(CLASS_KEYS.BLA);
-      await expect.poll(() => byTestId(page, 'notice').innerText()).toContain('still loading');
-      expect(reviews.count()).toBe(0);
-    } finally {
-      await nextPage.settle();
-      reviews.stop();
-    }
+    await expectClassKeyRefusedWhileHeld('/api/listCells', 'PageDown', 'still loading');
     await expect.poll(() => byTestId(page, 'review-page-info').innerText()).not.toMatch(/^Cells 1–/);
     expect(await decided()).toEqual([]);
 
@@ -411,17 +419,7 @@ describe('technician workflow in Chromium', () => {
     await expect.poll(() => selectedTile.getAttribute('data-testid')).not.toBe(`cell-tile-${first}`);
 
     // The undo's save is held back; B pressed meanwhile must not reach the cell now selected (the one after).
-    const undo = await holdBack(page, '/api/undoReview');
-    const reviews = countRequests(page, '/api/reviewCell');
-    try {
-      await page.keyboard.press('Control+z');
-      await page.keyboard.press(CLASS_KEYS.BLA);
-      await expect.poll(() => byTestId(page, 'notice').innerText()).toContain('undo is still being saved');
-      expect(reviews.count()).toBe(0);
-    } finally {
-      await undo.settle();
-      reviews.stop();
-    }
+    await expectClassKeyRefusedWhileHeld('/api/undoReview', 'Control+z', 'undo is still being saved');
     await expect.poll(() => selectedTile.getAttribute('data-testid')).toBe(`cell-tile-${first}`);
     expect(await decisions()).toEqual({});
     saved = page.waitForResponse((response) => response.url().endsWith('/api/reviewCell'));
