@@ -55,6 +55,7 @@ ARCHS = {
     "s-student": dict(stem=(16, 24), widths=(40, 80, 160), depths=(1, 1, 2)),   # shipped: 88.7 MMACs @112
     # teacher
     "teacher": dict(stem=(32, 64), widths=(96, 192, 384, 512), depths=(2, 2, 2, 1)),
+    "teacher-b": dict(stem=(32, 48), widths=(80, 160, 320, 480), depths=(1, 2, 3, 2)),  # ensemble diversity
 }
 
 

@@ -4,7 +4,7 @@ to the GPU machine (< 60 MiB).
 
 For every manifest row: decode, PBC crops are rescaled to the marrow physical scale (training/scale.json)
 and centre-cropped to the 250x250 marrow framing, then the whole crop is resized to SIZE x SIZE with
-PIL LANCZOS (what the app does with sharp lanczos3) and stored as JPEG q90 4:4:4 (size budget).
+PIL LANCZOS (what the app does with sharp lanczos3) and stored as JPEG 4:4:4, q90 unless --quality (size budget).
 20% of the training images (chosen by path hash) additionally get one JPEG-degraded copy: the 250-px crop is re-encoded at a random
 quality in [40, 95] (seeded by path) before resizing - JPEG-quality augmentation, since the stored
 data are q90 while real input is q100.
@@ -43,7 +43,7 @@ def work(item):
     for k, (name, v) in enumerate(variants):
         small = v.resize((ARGS.size, ARGS.size), Image.LANCZOS)
         fn = "img/%05d_%d.jpg" % (i, k)
-        small.save(os.path.join(ARGS.out, fn), "JPEG", quality=90, subsampling=0)
+        small.save(os.path.join(ARGS.out, fn), "JPEG", quality=ARGS.quality, subsampling=0)
         out.append([fn, r["path"], r["label"], r["domain"], split, name])
     return out
 
@@ -56,6 +56,8 @@ def main():
     ap.add_argument("--out", default=os.path.join(common.REPO, ".train_pack"))
     ap.add_argument("--limit", type=int, default=0, help="debug: only the first N rows per (domain,label)")
     ap.add_argument("--degraded-fraction", type=float, default=0.2)
+    ap.add_argument("--quality", type=int, default=90, help="JPEG quality of the packed images (the pack and the "
+                    "tracked tree travel to the GPU machine together, 64 MiB in all)")
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ARGS = ap.parse_args()
     ARGS.scale = json.load(open(os.path.join(common.HERE, "scale.json")))["pbc_to_marrow_scale"]

@@ -7,6 +7,8 @@ brightness/contrast/saturation/hue/gamma/per-channel stain gain; blur/sharpen; n
 data-loader bottleneck. Time-budgeted: the LR schedule is a function of elapsed/budget seconds.
 
 Real run (GPU):  python3 training/train.py --pack .train_pack --out OUT --teacher-seconds 190 --student-seconds 250
+Ensemble run (GPU, training/gpu_run.sh): several teacher-only runs side by side (--student-seconds 0
+--save-teacher T.pt), then students distilled from their averaged predictions (--teachers T1.pt,T2.pt,...).
 CPU dry run:     /usr/bin/python3 training/train.py --pack .train_pack --out /tmp/t --limit 64 --teacher-seconds 10 --student-seconds 10
 Smoke (CI, <60 s on CPU, no ../shared needed):
                  /usr/bin/python3 training/train.py --smoke --out /tmp/smoke-model
@@ -114,6 +116,29 @@ def augment(x, strong=True):
     return x.clamp(0, 1)
 
 
+def mix_batch(x, y, p):
+    """With probability p, CutMix or mixup (even odds) of the batch with a shuffled copy of itself.
+    Returns x, y, the partner labels and the weight of y (1.0 when not mixed). A teacher that sees the same
+    mixed image gives a consistent target for distillation."""
+    B = x.shape[0]
+    if p <= 0 or torch.rand(()).item() >= p:
+        return x, y, y, 1.0
+    perm = torch.randperm(B, device=x.device)
+    lam = float(np.random.beta(1.0, 1.0))
+    if torch.rand(()).item() < 0.5:  # CutMix: a box of area 1-lam from the partner
+        S = x.shape[-1]
+        cut = int(round(S * math.sqrt(1 - lam)))
+        cy, cx = np.random.randint(S), np.random.randint(S)
+        y0, y1 = max(cy - cut // 2, 0), min(cy + cut // 2, S)
+        x0, x1 = max(cx - cut // 2, 0), min(cx + cut // 2, S)
+        x = x.clone()
+        x[:, :, y0:y1, x0:x1] = x[perm][:, :, y0:y1, x0:x1]
+        lam = 1 - (y1 - y0) * (x1 - x0) / float(S * S)
+    else:
+        x = lam * x + (1 - lam) * x[perm]
+    return x, y, y[perm], lam
+
+
 # ---------------------------------------------------------------- training
 def normalise(x, mean, std):
     return (x - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)
@@ -194,18 +219,20 @@ def train_model(name, model, Xtr, ytr, wtr, Xv, yv, dv, mean, std, args, seconds
             gparam["lr"] = lr
         idx = torch.multinomial(wtr, bs, replacement=True)
         x = normalise(augment(Xtr[idx]), mean, std)
-        y = ytr[idx]
+        x, y, y2, lam = mix_batch(x, ytr[idx], args.mix)
         if amp is not None:
             x = x.contiguous(memory_format=torch.channels_last)
         model.train()
         with (torch.autocast("cuda", dtype=amp) if amp is not None else _null()):
             logits = model(x)
             loss = F.cross_entropy(logits.float(), y, label_smoothing=args.label_smoothing)
+            if lam < 1.0:
+                loss = lam * loss + (1 - lam) * F.cross_entropy(logits.float(), y2, label_smoothing=args.label_smoothing)
             if teacher is not None:
-                with torch.no_grad():
-                    tl = teacher(x).float()
                 T = args.kd_temp
-                kd = F.kl_div(F.log_softmax(logits.float() / T, 1), F.softmax(tl / T, 1), reduction="batchmean") * T * T
+                with torch.no_grad():
+                    target = teacher_probs(teacher, x, T)
+                kd = F.kl_div(F.log_softmax(logits.float() / T, 1), target, reduction="batchmean") * T * T
                 loss = (1 - args.kd_alpha) * loss + args.kd_alpha * kd
         opt.zero_grad(set_to_none=True)
         loss.backward()
@@ -216,9 +243,36 @@ def train_model(name, model, Xtr, ytr, wtr, Xv, yv, dv, mean, std, args, seconds
             last = time.time()
             rep = val_report(predict(ema.m, Xv, mean, std, amp=amp), yv, dv)
             log("[%s] step %d t=%.0fs lr=%.2e loss=%.3f ema-val %s" % (name, step, time.time() - t0, lr, loss.item(), rep))
+            if name == "student":  # a run cut short by the machine's time limit still leaves weights
+                torch.save({k: v.cpu() for k, v in ema.m.state_dict().items()}, os.path.join(args.out, "student_partial.pt"))
     rep = val_report(predict(ema.m, Xv, mean, std, amp=amp), yv, dv)
     log("[%s] done: %d steps in %.0fs (%.0f img/s) ema-val %s" % (name, step, time.time() - t0, step * bs / (time.time() - t0), rep))
     return ema.m, step
+
+
+def teacher_probs(teachers, x, T):
+    """Mean of the teachers' softened class probabilities (one teacher or an ensemble)."""
+    ts = teachers if isinstance(teachers, list) else [teachers]
+    return torch.stack([F.softmax(t(x).float() / T, 1) for t in ts]).mean(0)
+
+
+def save_teacher(model, arch, path):
+    torch.save({"arch": arch, "state": {k: v.cpu() for k, v in model.state_dict().items()}}, path)
+
+
+def load_teachers(paths, nC, dev, amp):
+    out = []
+    for p in paths:
+        ck = torch.load(p, map_location=dev)
+        t = models.build(ck["arch"], nC).to(dev)
+        t.load_state_dict(ck["state"])
+        t.eval()
+        if amp is not None:
+            t = t.to(memory_format=torch.channels_last)
+        for q in t.parameters():
+            q.requires_grad_(False)
+        out.append(t)
+    return out
 
 
 class _null:
@@ -259,6 +313,10 @@ def main():
     ap.add_argument("--kd-alpha", type=float, default=0.7)
     ap.add_argument("--kd-temp", type=float, default=2.0)
     ap.add_argument("--log-every", type=float, default=30)
+    ap.add_argument("--mix", type=float, default=0.0, help="probability that a batch is CutMix/mixup-ed")
+    ap.add_argument("--save-teacher", default="", help="write the trained teacher here (arch + weights)")
+    ap.add_argument("--teachers", default="", help="comma-separated --save-teacher files: distil the student "
+                    "from their averaged predictions instead of training a teacher here")
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--init", default="", help="fine-tune: start the student from this student.pt (its run's "
                     "train_results.json supplies the normalisation) instead of from scratch")
@@ -318,7 +376,18 @@ def main():
                "torch": torch.__version__, "device": str(dev) + (" " + torch.cuda.get_device_name(0) if dev.type == "cuda" else ""),
                "seed": args.seed, "args": vars(args)}
     teacher = None
-    if args.teacher_seconds > 0 and not args.smoke:
+    if args.teachers and not args.smoke:
+        paths = [p for p in args.teachers.split(",") if os.path.exists(p)]
+        if paths:
+            teacher = load_teachers(paths, nC, dev, amp)
+            per = [val_report(predict(t, Xv, mean, std, amp=amp), yv, dv) for t in teacher]
+            ens_logits = torch.log(torch.stack([F.softmax(predict(t, Xv, mean, std, amp=amp), 1) for t in teacher]).mean(0))
+            results["teachers"] = {"files": paths, "val_each": per, "val_ensemble": val_report(ens_logits, yv, dv)}
+            np.save(os.path.join(args.out, "ensemble_val_logprobs.npy"), ens_logits.cpu().numpy())
+            log("teachers", paths, "val each", per, "ensemble", results["teachers"]["val_ensemble"])
+        else:
+            log("none of the teachers exists:", args.teachers, "- training the student without distillation")
+    elif args.teacher_seconds > 0 and not args.smoke:
         t = models.build(args.teacher, nC).to(dev)
         if amp is not None:
             t = t.to(memory_format=torch.channels_last)
@@ -327,6 +396,13 @@ def main():
         results["teacher"] = {"arch": args.teacher, "steps": steps, "val": val_report(tlog, yv, dv),
                               "macs": models.count_macs(models.build(args.teacher, nC), size)}
         np.save(os.path.join(args.out, "teacher_val_logits.npy"), tlog.cpu().numpy())
+        if args.save_teacher:
+            save_teacher(teacher, args.teacher, args.save_teacher)
+    if args.student_seconds <= 0 and not args.smoke:  # teacher-only run (ensemble members)
+        results["wall_seconds"] = round(time.time() - t_start, 1)
+        json.dump(results, open(os.path.join(args.out, "train_results.json"), "w"), indent=2)
+        log("teacher-only run done, total wall %.1fs" % (time.time() - t_start))
+        return
     s = models.build(args.student, nC).to(dev)
     if args.init:
         s.load_state_dict(torch.load(args.init, map_location=dev))
