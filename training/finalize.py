@@ -11,7 +11,7 @@
 5. per-class / per-domain metrics, confusion matrix; write model.onnx, model.json, metrics.json,
    val_predictions.csv, MODEL_CARD.md into resources/models/marrowcount-ref/.
 
-Usage: PYTHONPATH=/tmp/ortlib /usr/bin/python3 training/finalize.py --run training/runs/h100-run1
+Usage: PYTHONPATH=/tmp/ortlib /usr/bin/python3 training/finalize.py --run training/runs/h200-ens/s4
 """
 import argparse
 import csv
@@ -176,7 +176,7 @@ def export_student(run, arch, size, out_path, bias):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--run", default=os.path.join(common.HERE, "runs", "h100-run1"))
+    ap.add_argument("--run", default=os.path.join(common.HERE, "runs", "h200-ens", "s4"))
     ap.add_argument("--data", default=common.DEFAULT_DATA)
     ap.add_argument("--out", default=os.path.join(common.REPO, "resources", "models", "marrowcount-ref"))
     ap.add_argument("--bias", action="append", default=[], help="CLS=VALUE logit bias baked into the ONNX")

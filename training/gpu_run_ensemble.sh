@@ -3,7 +3,8 @@
 # leaves most of an H100/H200 idle, so parallel processes cost little), then two students distilled
 # from the teachers' averaged predictions, also side by side. Outputs go to $OUT (or $1); teacher
 # weights (~40 MB each) stay on the machine. The students' time is what is left of BUDGET seconds,
-# so the script ends on time whatever the teachers took.
+# so the script ends on time whatever the teachers took. Only a handful of files per call come back
+# from the device machine, so everything ends up in one archive, $OUT/run.tgz.
 # Invoked as:  bash training/gpu_run_ensemble.sh   (with the pack named in PACK carried)
 # CPU dry run: PY=/usr/bin/python3 PACK=.train_pack_q85 LIMIT=12 TEACHER_S=10 BUDGET=90 bash training/gpu_run_ensemble.sh /tmp/ens
 set -o pipefail
@@ -40,3 +41,5 @@ run s2 --teachers "$TEACHERS" --seed 21 --mix 0.5 --kd-alpha 0.9 --student-secon
 wait
 for s in s1 s2; do grep -h "^teachers\|done:" "$OUT/$s/train_log.txt" 2>/dev/null | cut -c1-400; done
 echo "wall $(( $(date +%s) - T0 ))s" | tee -a "$OUT/env.txt"
+rm -f "$OUT"/s*/student_partial.pt
+tar czf /tmp/run.tgz -C "$OUT" . && rm -rf "${OUT:?}"/* && mv /tmp/run.tgz "$OUT/run.tgz"

@@ -7,7 +7,7 @@ brightness/contrast/saturation/hue/gamma/per-channel stain gain; blur/sharpen; n
 data-loader bottleneck. Time-budgeted: the LR schedule is a function of elapsed/budget seconds.
 
 Real run (GPU):  python3 training/train.py --pack .train_pack --out OUT --teacher-seconds 190 --student-seconds 250
-Ensemble run (GPU, training/gpu_run.sh): several teacher-only runs side by side (--student-seconds 0
+Ensemble run (GPU, training/gpu_run_ensemble.sh): several teacher-only runs side by side (--student-seconds 0
 --save-teacher T.pt), then students distilled from their averaged predictions (--teachers T1.pt,T2.pt,...).
 CPU dry run:     /usr/bin/python3 training/train.py --pack .train_pack --out /tmp/t --limit 64 --teacher-seconds 10 --student-seconds 10
 Smoke (CI, <60 s on CPU, no ../shared needed):

@@ -6,7 +6,7 @@ Reference predictions: every demo image file is decoded exactly as the app does 
 size with PIL LANCZOS "fill", /255, -mean, /std), run through the shipped model.onnx with onnxruntime (CPU),
 logits / temperature, softmax.
 
-Usage: PYTHONPATH=/tmp/ortlib /usr/bin/python3 training/write_package.py --run training/runs/h100-run1
+Usage: PYTHONPATH=/tmp/ortlib /usr/bin/python3 training/write_package.py --run training/runs/h200-ens/s4
 """
 import argparse
 import csv
@@ -24,7 +24,7 @@ import finalize  # noqa: E402
 UNKNOWN = [c for c in common.MATEK21 if c not in common.CLASSES]
 # 1.1.0: same weights as 1.0.0; crops of another size than 250 px are framed to 250 px (input.frameSide) before
 # the resize, as the training data were, instead of being resized whole.
-VERSION = "1.1.0"
+VERSION = "1.2.0"
 
 
 def model_json(mid, version, name, onnx_path, classes, size, mean, std, calib, flag, training, license_, attribution):
@@ -178,7 +178,7 @@ def fmt_conf(conf):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--run", default=os.path.join(common.HERE, "runs", "h100-run1"))
+    ap.add_argument("--run", default=os.path.join(common.HERE, "runs", "h200-ens", "s4"))
     ap.add_argument("--out", default=os.path.join(common.REPO, "resources", "models", "marrowcount-ref"))
     ap.add_argument("--demo", default=os.path.join(common.REPO, "resources", "demo", "case-001"))
     ap.add_argument("--cells-per-s", default="")
@@ -218,23 +218,26 @@ def main():
              "demo": blast_review_effect(y, probs, flagged, classes, np.ones(len(y)))}
     print("blast %", json.dumps(blast))
 
-    train_cmd = ("/usr/bin/python3 training/estimate_scale.py --per-class 150 && /usr/bin/python3 training/pack.py && "
-                 "[GPU] bash training/gpu_run.sh (= python3 training/train.py --pack .train_pack --out $OUT "
-                 "--teacher-seconds 200 --student-seconds 255) && PYTHONPATH=<onnxruntime> /usr/bin/python3 "
-                 "training/finalize.py --run training/runs/h100-run1 && /usr/bin/python3 training/make_demo.py && "
-                 "PYTHONPATH=<onnxruntime> /usr/bin/python3 training/write_package.py")
-    stu, tea = tr["student"], tr.get("teacher", {})
+    stu = tr["student"]
+    teach = teacher_record(args.run, tr)
+    train_cmd = ("/usr/bin/python3 training/estimate_scale.py --per-class 150 && /usr/bin/python3 training/pack.py "
+                 "--quality 85 --out .train_pack_q85 && [GPU] " + " && [GPU, same machine] ".join(teach["commands"]) +
+                 " && PYTHONPATH=<onnxruntime> /usr/bin/python3 training/finalize.py --run " + os.path.relpath(args.run, common.REPO) +
+                 " && /usr/bin/python3 training/make_demo.py && PYTHONPATH=<onnxruntime> /usr/bin/python3 "
+                 "training/write_package.py --run " + os.path.relpath(args.run, common.REPO))
     training = {
         "summary": ("Compact ResNet-style CNN (%s, %.1f M multiply-adds at %dpx, %d k parameters) trained from scratch, "
-                    "distilled from a larger CNN (%s, %.0f M multiply-adds) trained in the same run; %d student steps "
-                    "of batch 256 in %.0f s on one %s; AdamW, cosine LR, EMA, label smoothing 0.05, on-GPU augmentation "
-                    "(any rotation, flips, scale/shift, brightness/contrast/saturation/hue/gamma, per-channel stain gain, "
-                    "blur/sharpen, noise) and JPEG-quality copies (q40-95) of 20%% of training images. PBC crops rescaled "
-                    "by %.4f to the marrow scale (median nucleus diameter) and centre-cropped to 250x250. "
-                    "Validation: deterministic 20%% per (domain, class) by SHA-1 of the file path (training/split.csv).")
-                   % (stu["arch"], stu["macs"] / 1e6, size, 0, tea.get("arch", "-"), tea.get("macs", 0) / 1e6,
-                      stu["steps"], tr["args"]["student_seconds"], tr["device"],
-                      json.load(open(os.path.join(common.HERE, "scale.json")))["pbc_to_marrow_scale"]),
+                    "distilled from %s; %d student steps of batch 256 in %.0f s on one %s; AdamW, cosine LR, EMA, label "
+                    "smoothing 0.05, CutMix/mixup on %.0f%% of batches (the teachers see the same mixed images), on-GPU "
+                    "augmentation (any rotation, flips, scale/shift, brightness/contrast/saturation/hue/gamma, "
+                    "per-channel stain gain, blur/sharpen, noise) and JPEG-quality copies (q40-95) of 20%% of training "
+                    "images. PBC crops rescaled by %.4f to the marrow scale (median nucleus diameter) and centre-cropped "
+                    "to 250x250. Validation: deterministic 20%% per (domain, class) by SHA-1 of the file path "
+                    "(training/split.csv). %s")
+                   % (stu["arch"], stu["macs"] / 1e6, size, 0, teach["description"], stu["steps"],
+                      tr["args"]["student_seconds"], tr["device"], 100 * tr["args"].get("mix", 0.0),
+                      json.load(open(os.path.join(common.HERE, "scale.json")))["pbc_to_marrow_scale"],
+                      teach["selection"]),
         "data": ["Matek et al. 2021 bone-marrow crops (public subset, 8 classes, %d training files)"
                  % sum(1 for r in common.read_split(os.path.join(common.HERE, "split.csv"))
                        if r["split"] == "train" and r["domain"] == "matek-bm"),
@@ -255,7 +258,7 @@ def main():
                     "Not for diagnostic use.", finalize.ATTRIBUTION)
     json.dump(js, open(os.path.join(args.out, "model.json"), "w"), indent=2, ensure_ascii=False)
     json.dump({"validation": met, "calibration": calib, "flagging": flag, "flaggingSearch": fm["flaggingSearch"],
-               "demo": demo, "blastPercentage": blast, "pbcFilesAsStored": raw_pbc, "teacherValidationPacked": tea.get("val"), "studentValidationPacked": stu.get("val_packed")},
+               "demo": demo, "blastPercentage": blast, "pbcFilesAsStored": raw_pbc, "teachersValidationPacked": teach["validation"], "studentValidationPacked": stu.get("val_packed")},
               open(os.path.join(args.out, "metrics.json"), "w"), indent=2)
     card = CARD.format(
         version=VERSION, sha=js["sha256"], size=size, classes=", ".join(classes), nclasses=len(classes),
@@ -275,9 +278,9 @@ def main():
         accu=met["marrow"]["accuracyUnflagged"], prev=json.dumps(finalize.PREVALENCE),
         d_n=demo["cells"], d_acc=demo["accuracy"], d_f1=demo["macroF1_over_present_classes"],
         d_fr=demo["flagRate"], d_fc=demo["errorsCaught"], d_table=fmt_table(demo["perClass"], classes),
-        t_arch=tea.get("arch"), t_val=json.dumps(tea.get("val")), s_val=json.dumps(stu.get("val_packed")),
-        t_macs=tea.get("macs", 0) / 1e6, steps=stu["steps"], secs=tr["args"]["student_seconds"],
-        tsecs=tr["args"]["teacher_seconds"], device=tr["device"], torch=tr["torch"], seed=tr["seed"],
+        teachers=teach["description"], t_val=teach["validation_text"], s_val=json.dumps(stu.get("val_packed")),
+        t_f1=teach["ensemble_f1"], selection=teach["selection"], record=teach["record"],
+        steps=stu["steps"], secs=tr["args"]["student_seconds"], device=tr["device"], torch=tr["torch"], seed=tr["seed"],
         env=env.strip().replace("\n", "\n    "), cmd=train_cmd, ort=_ort_version(), export_torch=fm["exportTorch"],
         scale=json.load(open(os.path.join(common.HERE, "scale.json")))["pbc_to_marrow_scale"],
         speed=args.cells_per_s, mean=mean, std=std, wall=tr.get("wall_seconds"),
@@ -287,6 +290,46 @@ def main():
         **{"bd_" + k: v for k, v in blast["demo"].items()})
     open(os.path.join(args.out, "MODEL_CARD.md"), "w").write(card)
     print("wrote", args.out)
+
+
+def teacher_record(run, tr):
+    """What the student was distilled from, for the model card: the run's run.json (ensemble runs, written by
+    hand from the device calls' output) beside the student's folder, else the single teacher of train.py."""
+    import models
+    rj = os.path.join(os.path.dirname(run), "run.json")
+    if os.path.exists(rj):
+        r = json.load(open(rj))
+        ts = r["call1"]["teachers"]
+        n = len(common.CLASSES)
+        desc = "the averaged predictions of %d larger CNNs trained side by side in the same GPU session (%s)" % (
+            len(ts), "; ".join("%s, %.0f M multiply-adds, seed %d, %s, %d steps in %d s"
+                              % (t["arch"], models.count_macs(models.build(t["arch"], n), tr["size"]) / 1e6, t["seed"],
+                                 "CutMix/mixup on %.0f%% of batches" % (100 * t["mix"]) if t["mix"] else "no CutMix/mixup",
+                                 t["steps"], t["seconds"]) for t in ts))
+        students = r["call1"]["students"] + r["call2"]["students"]
+        name = os.path.basename(run.rstrip("/"))
+        return {
+            "description": desc,
+            "validation": {"each": {t["name"]: t["val_packed"] for t in ts}, "ensemble": r["call1"]["ensemble_val_packed"]},
+            "validation_text": "; ".join("%s %s" % (t["name"], json.dumps(t["val_packed"])) for t in ts)
+                               + "; their average %s" % json.dumps(r["call1"]["ensemble_val_packed"]),
+            "ensemble_f1": r["call1"]["ensemble_val_packed"]["marrow_macroF1"],
+            "selection": ("The shipped student (%s) is the best of %d students distilled from the same teachers, by "
+                          "packed-validation macro-F1 (%s): chosen on the validation split, so its validation figures "
+                          "are slightly optimistic." % (name, len(students), ", ".join(
+                              "%s %.3f" % (s["name"], s["val_packed"]["marrow_macroF1"]) for s in students))),
+            "record": ("teachers %d s each, side by side; students %s; the shipped one %d steps of batch 256 in %.0f s"
+                       % (ts[0]["seconds"], ", ".join("%s %d s" % (s["name"], s["seconds"]) for s in students),
+                          tr["student"]["steps"], tr["args"]["student_seconds"])),
+            "commands": [r["call1"]["command"], r["call2"]["command"]],
+        }
+    tea = tr.get("teacher", {})
+    return {"description": "a larger CNN (%s, %.0f M multiply-adds) trained in the same run" % (tea.get("arch"), tea.get("macs", 0) / 1e6),
+            "validation": {"teacher": tea.get("val")}, "validation_text": "teacher %s" % json.dumps(tea.get("val")),
+            "ensemble_f1": (tea.get("val") or {}).get("marrow_macroF1"), "selection": "",
+            "record": "teacher %.0f s, student %.0f s (%d steps, batch 256)" % (
+                tr["args"]["teacher_seconds"], tr["args"]["student_seconds"], tr["student"]["steps"]),
+            "commands": ["bash training/gpu_run.sh"]}
 
 
 def _ort_version():
