@@ -380,8 +380,9 @@ def main():
         paths = [p for p in args.teachers.split(",") if os.path.exists(p)]
         if paths:
             teacher = load_teachers(paths, nC, dev, amp)
-            per = [val_report(predict(t, Xv, mean, std, amp=amp), yv, dv) for t in teacher]
-            ens_logits = torch.log(torch.stack([F.softmax(predict(t, Xv, mean, std, amp=amp), 1) for t in teacher]).mean(0))
+            tlogits = [predict(t, Xv, mean, std, amp=amp) for t in teacher]
+            per = [val_report(tl, yv, dv) for tl in tlogits]
+            ens_logits = torch.log(torch.stack([F.softmax(tl, 1) for tl in tlogits]).mean(0))
             results["teachers"] = {"files": paths, "val_each": per, "val_ensemble": val_report(ens_logits, yv, dv)}
             np.save(os.path.join(args.out, "ensemble_val_logprobs.npy"), ens_logits.cpu().numpy())
             log("teachers", paths, "val each", per, "ensemble", results["teachers"]["val_ensemble"])

@@ -23,7 +23,8 @@ import finalize  # noqa: E402
 
 UNKNOWN = [c for c in common.MATEK21 if c not in common.CLASSES]
 # 1.1.0: same weights as 1.0.0; crops of another size than 250 px are framed to 250 px (input.frameSide) before
-# the resize, as the training data were, instead of being resized whole.
+# the resize, as the training data were, instead of being resized whole. 1.2.0: new weights (runs/h200-ens/s4),
+# distilled from a three-teacher ensemble; same network, input and framing.
 VERSION = "1.2.0"
 
 
@@ -220,8 +221,8 @@ def main():
 
     stu = tr["student"]
     teach = teacher_record(args.run, tr)
-    train_cmd = ("/usr/bin/python3 training/estimate_scale.py --per-class 150 && /usr/bin/python3 training/pack.py "
-                 "--quality 85 --out .train_pack_q85 && [GPU] " + " && [GPU, same machine] ".join(teach["commands"]) +
+    train_cmd = ("/usr/bin/python3 training/estimate_scale.py --per-class 150 && " + teach["pack"] +
+                 " && [GPU] " + " && [GPU, same machine] ".join(teach["commands"]) +
                  " && PYTHONPATH=<onnxruntime> /usr/bin/python3 training/finalize.py --run " + os.path.relpath(args.run, common.REPO) +
                  " && /usr/bin/python3 training/make_demo.py && PYTHONPATH=<onnxruntime> /usr/bin/python3 "
                  "training/write_package.py --run " + os.path.relpath(args.run, common.REPO))
@@ -321,6 +322,7 @@ def teacher_record(run, tr):
             "record": ("teachers %d s each, side by side; students %s; the shipped one %d steps of batch 256 in %.0f s"
                        % (ts[0]["seconds"], ", ".join("%s %d s" % (s["name"], s["seconds"]) for s in students),
                           tr["student"]["steps"], tr["args"]["student_seconds"])),
+            "pack": "/usr/bin/python3 training/pack.py --quality 85 --out .train_pack_q85",
             "commands": [r["call1"]["command"], r["call2"]["command"]],
         }
     tea = tr.get("teacher", {})
@@ -329,7 +331,7 @@ def teacher_record(run, tr):
             "ensemble_f1": (tea.get("val") or {}).get("marrow_macroF1"), "selection": "",
             "record": "teacher %.0f s, student %.0f s (%d steps, batch 256)" % (
                 tr["args"]["teacher_seconds"], tr["args"]["student_seconds"], tr["student"]["steps"]),
-            "commands": ["bash training/gpu_run.sh"]}
+            "pack": "/usr/bin/python3 training/pack.py", "commands": ["bash training/gpu_run.sh"]}
 
 
 def _ort_version():
