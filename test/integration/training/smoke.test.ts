@@ -1,5 +1,6 @@
 // The training recipe must keep producing packages the app can load: a few CPU steps on the in-repo demo crops
-// (no ../shared needed), then the app's own loader (SHA-256, manifest, graph shape) and onnxruntime classify a crop.
+// (no ../shared needed), then the app's own loader (SHA-256, manifest, graph shape) and onnxruntime classify a crop;
+// and the ensemble-distillation parts of train.py that the smoke run does not reach (training/test_train_parts.py).
 // CI installs Debian's python3-torch for this; elsewhere, without torch, the test is skipped with the reason printed.
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
@@ -49,5 +50,16 @@ describe.skipIf(torchMissing)('training recipe smoke run', () => {
     expect(logits?.dims).toEqual([1, model.manifest.classes.length]);
     expect(Array.from(logits!.data as Float32Array).every(Number.isFinite)).toBe(true);
     await model.session.release();
+  });
+
+  it('mixes batches, averages teachers and round-trips teacher files as the ensemble run relies on', () => {
+    const run = spawnSync(PYTHON, [join(REPO, 'training/test_train_parts.py')], {
+      cwd: REPO,
+      encoding: 'utf8',
+      timeout: 120_000,
+      env: { ...process.env, OMP_NUM_THREADS: '2' },
+    });
+    expect(run.status, `training/test_train_parts.py failed:\n${run.stdout}\n${run.stderr}`).toBe(0);
+    expect(run.stdout).toContain('train parts: ok');
   });
 });
