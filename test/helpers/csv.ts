@@ -1,4 +1,5 @@
-// An RFC 4180 reader for the exports' tests, independent of the writer under test (src/main/report/csv.ts).
+// An RFC 4180 reader for the tests (the exports, and the reference files Python's csv module writes), independent of
+// the writer under test (src/main/report/csv.ts).
 
 /** Records of `text`; every record must end with CRLF, as the exports write them. */
 export function parseCsv(text: string): string[][] {

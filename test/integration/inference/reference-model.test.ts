@@ -8,6 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDatabase, createCase, listCells, listImages, openDatabase, upsertPatient, type CellRow, type MarrowDatabase } from '../../../src/main/db';
 import { loadModelPackage, type LoadedModel } from '../../../src/main/inference/model-package';
 import { analyseCaseFolder } from '../../../src/main/inference/pipeline';
+import { parseCsv } from '../../helpers/csv';
 import { REPO, tempDir } from './helpers';
 
 const MODEL_DIR = join(REPO, 'resources/models/marrowcount-ref');
@@ -15,37 +16,9 @@ const DEMO = join(REPO, 'resources/demo/case-001');
 const REFERENCE_CSV = join(MODEL_DIR, 'reference-predictions.csv');
 const OFF_SIZE = join(REPO, 'test/fixtures/crops/off-size');
 
-/** Minimal RFC 4180 reader: the reference files are written by Python's csv module. */
+/** Rows keyed by the header: the reference files are written by Python's csv module (RFC 4180, CRLF). */
 function readCsv(text: string): Record<string, string>[] {
-  const records: string[][] = [];
-  let field = '';
-  let record: string[] = [];
-  let quoted = false;
-  for (let i = 0; i < text.length; i++) {
-    const ch = text[i]!;
-    if (quoted) {
-      if (ch === '"' && text[i + 1] === '"') {
-        field += '"';
-        i++;
-      } else if (ch === '"') quoted = false;
-      else field += ch;
-    } else if (ch === '"') quoted = true;
-    else if (ch === ',') {
-      record.push(field);
-      field = '';
-    } else if (ch === '\n' || ch === '\r') {
-      if (ch === '\r' && text[i + 1] === '\n') i++;
-      record.push(field);
-      field = '';
-      if (record.some((f) => f !== '')) records.push(record);
-      record = [];
-    } else field += ch;
-  }
-  if (field !== '' || record.length > 0) {
-    record.push(field);
-    records.push(record);
-  }
-  const [header, ...rows] = records;
+  const [header, ...rows] = parseCsv(text);
   return rows.map((row) => Object.fromEntries(header!.map((name, i) => [name.trim(), row[i] ?? ''])));
 }
 
