@@ -129,6 +129,24 @@ describe('technician workflow in Chromium', () => {
     }
   }
 
+  /** What the sign-off panel shows, for a failure message: the fields, the button and any error or refusal. */
+  async function signOffScreenState(): Promise<string> {
+    const text = async (testId: string) => {
+      const at = byTestId(page, testId);
+      return (await at.count()) > 0 ? JSON.stringify(await at.first().innerText()) : 'none';
+    };
+    const submit = byTestId(page, 'signoff-submit');
+    const value = async (testId: string) => {
+      const at = byTestId(page, testId);
+      return (await at.count()) > 0 ? JSON.stringify(await at.inputValue()) : 'none';
+    };
+    return (
+      `reviewer ${await value('signoff-reviewer')}, role ${await value('signoff-role')}, ` +
+      `Sign off button ${(await submit.count()) > 0 ? ((await submit.isEnabled()) ? 'enabled' : 'disabled') : 'absent'}, ` +
+      `error ${await text('signoff-error')}, refusal ${await text('signoff-refusal')}, notice ${await text('notice')}`
+    );
+  }
+
   /** Presses a decision key and waits until its save has been sent, saying what the screen answered if it was not. */
   async function pressDecisionKey(key: string): Promise<void> {
     const sent = page.waitForRequest((request) => request.url().endsWith('/api/reviewCell'), { timeout: 10_000 });
@@ -450,12 +468,16 @@ describe('technician workflow in Chromium', () => {
     await byTestId(page, 'signoff-reviewer').fill(SIGNER);
     await byTestId(page, 'signoff-role').fill('Consultant haematologist');
     const signing = page.waitForResponse((response) => response.url().endsWith('/api/signOff'));
+    const signRequests = countRequests(page, '/api/signOff');
     await byTestId(page, 'signoff-submit').click();
     await page.waitForTimeout(500);
     expect(review.holding(), 'the decision was not held back').toBe(true);
     expect((await h.service.getCase(created.id)).status, 'signed before the decision was saved').not.toBe('signed');
     await review.settle();
-    await signing;
+    await signing.catch(async (error: unknown) => {
+      throw new Error(`No sign-off answered: ${signRequests.count()} sign-off requests sent; ${await signOffScreenState()}`, { cause: error });
+    });
+    signRequests.stop();
 
     await expect.poll(() => byTestId(page, 'signoff-status').innerText()).toContain(SIGNER);
     const after = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId)!;
