@@ -61,6 +61,41 @@ async function holdBack(page: Page, endpoint: string): Promise<{ settle: () => P
   };
 }
 
+/**
+ * Starts recording, in the page, the keys its window receives (whether a handler took them) and every text its
+ * notice line shows; the returned function describes them and the page's state, for a failure message. Needed because
+ * a notice is gone after 4 s, before a timeout can look at it. Strings, because the tests are compiled without the DOM.
+ */
+async function watchKeysAndNotices(page: Page): Promise<() => Promise<string>> {
+  await page.evaluate(`(() => {
+    const seen = (window.__seen = []);
+    let lastNotice = '';
+    new MutationObserver(() => {
+      const text = document.querySelector('[data-testid="notice"]')?.textContent ?? '';
+      if (text !== lastNotice && text !== '') seen.push('notice "' + text + '"');
+      lastNotice = text;
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+    // Added after the review screen's own listener, so it sees whether that listener took the key.
+    window.addEventListener('keydown', (event) => {
+      const target = event.target instanceof HTMLElement ? event.target.tagName + '#' + (event.target.dataset.testid ?? '') : String(event.target);
+      seen.push('key ' + event.key + ' at ' + target + (event.defaultPrevented ? ' taken' : ' NOT taken'));
+    });
+  })()`);
+  return () =>
+    page.evaluate<string>(`(() => {
+      const active = document.activeElement;
+      const selected = document.querySelector('[data-selected="true"]');
+      return [
+        ...window.__seen,
+        'focus on ' + (active?.tagName ?? 'nothing') + '#' + (active?.dataset?.testid ?? ''),
+        'modal ' + (document.querySelector('[aria-modal="true"]') !== null ? 'open' : 'none'),
+        'selected ' + (selected?.getAttribute('data-testid') ?? 'none') + ' (' + (selected?.textContent ?? '') + ')',
+        'tiles ' + document.querySelectorAll('[role="option"]').length,
+        'banners ' + JSON.stringify(Array.from(document.querySelectorAll('.banner-stack'), (b) => b.textContent)),
+      ].join('; ');
+    })()`);
+}
+
 /** Counts the page's requests to `endpoint` until stop(). */
 function countRequests(page: Page, endpoint: string): { count: () => number; stop: () => void } {
   let count = 0;
@@ -147,14 +182,13 @@ describe('technician workflow in Chromium', () => {
     );
   }
 
-  /** Presses a decision key and waits until its save has been sent, saying what the screen answered if it was not. */
+  /** Presses a decision key and waits until its save has been sent, saying what the screen did if it was not. */
   async function pressDecisionKey(key: string): Promise<void> {
     const sent = page.waitForRequest((request) => request.url().endsWith('/api/reviewCell'), { timeout: 10_000 });
+    const seen = await watchKeysAndNotices(page);
     await page.keyboard.press(key);
     await sent.catch(async (error: unknown) => {
-      const notice = byTestId(page, 'notice');
-      const said = (await notice.count()) > 0 ? await notice.innerText() : 'no notice';
-      throw new Error(`Key ${key} sent no decision (${said})`, { cause: error });
+      throw new Error(`Key ${key} sent no decision: ${await seen()}`, { cause: error });
     });
   }
 
