@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CELL_HTTP_PREFIX, startHttpHost, type HttpHost } from '../../src/main/http/serve-api';
 import { createMarrowService, type MarrowService } from '../../src/main/service/marrow-service';
+import type { MarrowApiMethod } from '../../src/shared/api';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const RENDERER_DIR = join(REPO, 'out', 'renderer');
@@ -31,7 +32,35 @@ export interface Harness {
   caseFolder: string;
   model: { dir: string; bundled: boolean };
   newPage(): Promise<{ page: Page; pageErrors: Error[] }>;
+  /**
+   * Holds the host's calls to `method` (the first `first` of them, or all) until release(), as a slow disk or a busy
+   * database would. The hold is in the host, not in the browser: intercepting the page's requests (page.route) turned
+   * the browser's request handling on and off around the very requests the tests watch.
+   */
+  hold(method: MarrowApiMethod, first?: number): HeldCalls;
   close(): Promise<void>;
+}
+
+export interface HeldCalls {
+  /** Calls that have reached the hold so far. */
+  reached(): number;
+  /** Lets the held calls through and removes the hold. */
+  release(): void;
+}
+
+/** The service as the host sees it: a method with a hold on it waits for the hold's release before it runs. */
+function serveWithHolds(service: MarrowService, holds: Map<string, () => Promise<void>>): MarrowService {
+  return new Proxy(service, {
+    get(target, property, receiver) {
+      const value: unknown = Reflect.get(target, property, receiver);
+      const hold = typeof property === 'string' ? holds.get(property) : undefined;
+      if (hold === undefined || typeof value !== 'function') return value;
+      return async (...args: unknown[]) => {
+        await hold();
+        return (value as (...a: unknown[]) => unknown).apply(target, args);
+      };
+    },
+  });
 }
 
 export async function startHarness(prefix: string): Promise<Harness> {
@@ -53,7 +82,8 @@ export async function startHarness(prefix: string): Promise<Harness> {
     cellImageUrl: (caseId, imageId) => `${CELL_HTTP_PREFIX}${caseId}/${imageId}`,
     appVersion: '0.1.0-e2e',
   });
-  const host = await startHttpHost({ service, rendererDir: RENDERER_DIR, port: 0, host: '127.0.0.1' });
+  const holds = new Map<string, () => Promise<void>>();
+  const host = await startHttpHost({ service: serveWithHolds(service, holds), rendererDir: RENDERER_DIR, port: 0, host: '127.0.0.1' });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
@@ -78,6 +108,25 @@ export async function startHarness(prefix: string): Promise<Harness> {
         if (message.type() === 'error') console.log(`[browser console] ${message.text()}`);
       });
       return { page, pageErrors };
+    },
+    hold(method, first = Infinity) {
+      let release = () => {};
+      const released = new Promise<void>((resolveRelease) => {
+        release = resolveRelease;
+      });
+      let reached = 0;
+      holds.set(method, async () => {
+        if (reached >= first) return;
+        reached++;
+        await released;
+      });
+      return {
+        reached: () => reached,
+        release() {
+          holds.delete(method);
+          release();
+        },
+      };
     },
     async close() {
       await browser.close();

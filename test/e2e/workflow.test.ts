@@ -10,6 +10,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CELL_CLASSES, type CellClassCode } from '../../src/shared/cell-classes';
 // The review grid's keys, as its on-screen legend shows them.
 import { CLASS_KEYS } from '../../src/renderer/src/review/keymap';
+import type { MarrowApiMethod } from '../../src/shared/api';
 import { screenshot, startHarness, type Harness } from './harness';
 
 const PATIENT_ID = 'MRN-E2E-0042';
@@ -33,30 +34,20 @@ async function shownCounts(page: Page): Promise<Record<string, number>> {
 }
 
 /**
- * Holds the page's requests to `endpoint` back until settle(), as a slow disk or a busy database would; settle()
- * lets them through, waits for the answer and removes the hold.
+ * Holds the host's answers to `method` back until settle(), as a slow disk or a busy database would; settle() lets
+ * them through and waits until the page has the answer.
  */
-async function holdBack(page: Page, endpoint: string): Promise<{ settle: () => Promise<void>; holding: () => boolean }> {
-  let release = () => {};
-  const held = new Promise<void>((resolve) => {
-    release = resolve;
-  });
-  let reached = 0;
+function holdBack(h: Harness, page: Page, method: MarrowApiMethod): { settle: () => Promise<void>; holding: () => boolean } {
+  const held = h.hold(method);
   let answeredYet = false;
-  const answered = page.waitForResponse((response) => response.url().endsWith(endpoint));
+  const answered = page.waitForResponse((response) => response.url().endsWith(`/api/${method}`));
   void answered.then(() => (answeredYet = true), () => undefined);
-  await page.route(`**${endpoint}`, async (route) => {
-    reached++;
-    await held;
-    await route.continue();
-  });
   return {
-    /** True while a request has reached the hold and none has been answered: the hold is doing its job. */
-    holding: () => reached > 0 && !answeredYet,
+    /** True while a call has reached the hold and none has been answered: the hold is doing its job. */
+    holding: () => held.reached() > 0 && !answeredYet,
     async settle() {
-      release();
+      held.release();
       await answered;
-      await page.unroute(`**${endpoint}`);
     },
   };
 }
@@ -150,8 +141,8 @@ describe('technician workflow in Chromium', () => {
    * Holds `endpoint` back, presses `first` (which needs that request) and at once a class key: the class key must be
    * refused with `notice` and send no decision. The hold is released before returning.
    */
-  async function expectClassKeyRefusedWhileHeld(endpoint: string, first: string, notice: string): Promise<void> {
-    const held = await holdBack(page, endpoint);
+  async function expectClassKeyRefusedWhileHeld(method: MarrowApiMethod, first: string, notice: string): Promise<void> {
+    const held = holdBack(h, page, method);
     const reviews = countRequests(page, '/api/reviewCell');
     try {
       await page.keyboard.press(first);
@@ -386,15 +377,8 @@ describe('technician workflow in Chromium', () => {
     const created = await analysedCase('C');
 
     // The first save is held back until the second decision has been made, as on a slow or busy database.
-    let releaseFirst = () => {};
-    const firstHeld = new Promise<void>((resolve) => {
-      releaseFirst = resolve;
-    });
-    let saves = 0;
-    await page.route('**/api/reviewCell', async (route) => {
-      if (saves++ === 0) await firstHeld;
-      await route.continue();
-    });
+    const firstSave = h.hold('reviewCell', 1);
+    const saves = countRequests(page, '/api/reviewCell');
     try {
       await openReviewOfAll(created);
       await byTestId(page, 'review-grid').focus();
@@ -409,7 +393,7 @@ describe('technician workflow in Chromium', () => {
       await page.keyboard.press('Home');
       await expect.poll(() => selectedTile.getAttribute('data-testid')).toBe(`cell-tile-${imageId}`);
       await page.keyboard.press(CLASS_KEYS[second]);
-      releaseFirst();
+      firstSave.release();
 
       await expect
         .poll(async () => (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId)?.decision?.label, {
@@ -418,10 +402,11 @@ describe('technician workflow in Chromium', () => {
         .toBe(second);
       await expect.poll(() => byTestId(page, `cell-decision-${imageId}`).innerText()).toContain(second);
       await expect.poll(() => byTestId(page, `cell-tile-${imageId}`).getAttribute('class')).not.toContain('tile-saving');
-      expect(saves).toBe(2);
+      expect(saves.count()).toBe(2);
+      expect(firstSave.reached()).toBe(1);
     } finally {
-      releaseFirst();
-      await page.unroute('**/api/reviewCell');
+      firstSave.release();
+      saves.stop();
     }
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });
@@ -437,7 +422,7 @@ describe('technician workflow in Chromium', () => {
     const firstPage = await page.locator('[data-testid^="cell-tile-"]').evaluateAll((tiles) => tiles.map((t) => t.getAttribute('data-testid')));
 
     // The next page is held back, as on a slow disk: PageDown, then a class key at once.
-    await expectClassKeyRefusedWhileHeld('/api/listCells', 'PageDown', 'still loading');
+    await expectClassKeyRefusedWhileHeld('listCells', 'PageDown', 'still loading');
     await expect.poll(() => byTestId(page, 'review-page-info').innerText()).not.toMatch(/^Cells 1–/);
     expect(await decided()).toEqual([]);
 
@@ -471,7 +456,7 @@ describe('technician workflow in Chromium', () => {
     await expect.poll(() => selectedTile.getAttribute('data-testid')).not.toBe(`cell-tile-${first}`);
 
     // The undo's save is held back; B pressed meanwhile must not reach the cell now selected (the one after).
-    await expectClassKeyRefusedWhileHeld('/api/undoReview', 'Control+z', 'undo is still being saved');
+    await expectClassKeyRefusedWhileHeld('undoReview', 'Control+z', 'undo is still being saved');
     await expect.poll(() => selectedTile.getAttribute('data-testid')).toBe(`cell-tile-${first}`);
     expect(await decisions()).toEqual({});
     saved = page.waitForResponse((response) => response.url().endsWith('/api/reviewCell'));
@@ -495,7 +480,7 @@ describe('technician workflow in Chromium', () => {
     const to: CellClassCode = before.effectiveLabel === 'BLA' ? 'LYT' : 'BLA';
 
     // The reclassification is still on its way (held back) when the reviewer goes to sign the case.
-    const review = await holdBack(page, '/api/reviewCell');
+    const review = holdBack(h, page, 'reviewCell');
     await pressDecisionKey(CLASS_KEYS[to]);
     await byTestId(page, 'case-tab-signoff').click();
     await byTestId(page, 'signoff-screen').waitFor();
@@ -525,7 +510,7 @@ describe('technician workflow in Chromium', () => {
     const created = await analysedCase('I');
     await openReviewOfAll(created);
     await byTestId(page, 'review-grid').focus();
-    const review = await holdBack(page, '/api/reviewCell');
+    const review = holdBack(h, page, 'reviewCell');
     const reports = countRequests(page, '/api/saveReport');
     try {
       await pressDecisionKey(CLASS_KEYS.BLA);
