@@ -38,6 +38,8 @@ export interface Harness {
    * the browser's request handling on and off around the very requests the tests watch.
    */
   hold(method: MarrowApiMethod, first?: number): HeldCalls;
+  /** Releases every hold still on, so a test that failed while holding a call does not stall the tests after it. */
+  releaseHolds(): void;
   close(): Promise<void>;
 }
 
@@ -83,6 +85,10 @@ export async function startHarness(prefix: string): Promise<Harness> {
     appVersion: '0.1.0-e2e',
   });
   const holds = new Map<string, () => Promise<void>>();
+  const releases = new Set<() => void>();
+  const releaseHolds = () => {
+    for (const release of [...releases]) release();
+  };
   const host = await startHttpHost({ service: serveWithHolds(service, holds), rendererDir: RENDERER_DIR, port: 0, host: '127.0.0.1' });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
@@ -115,20 +121,26 @@ export async function startHarness(prefix: string): Promise<Harness> {
         release = resolveRelease;
       });
       let reached = 0;
-      holds.set(method, async () => {
+      const pass = async () => {
         if (reached >= first) return;
         reached++;
         await released;
-      });
-      return {
+      };
+      holds.set(method, pass);
+      const held = {
         reached: () => reached,
         release() {
-          holds.delete(method);
+          if (holds.get(method) === pass) holds.delete(method);
+          releases.delete(held.release);
           release();
         },
       };
+      releases.add(held.release);
+      return held;
     },
+    releaseHolds,
     async close() {
+      releaseHolds();
       await browser.close();
       await host.close();
       await service.close();

@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CELL_CLASSES, type CellClassCode } from '../../src/shared/cell-classes';
 // The review grid's keys, as its on-screen legend shows them.
 import { CLASS_KEYS } from '../../src/renderer/src/review/keymap';
@@ -114,6 +114,9 @@ describe('technician workflow in Chromium', () => {
     if (!second) throw new Error(`cell ${imageId} has no runner-up class`);
     return second;
   }
+  afterEach(() => {
+    h?.releaseHolds();
+  });
   afterAll(async () => {
     await h?.close();
   });
