@@ -31,8 +31,8 @@ VIEWS = {
 }
 
 
-def logits_for(onnx_path, arrays):
-    return finalize.run_onnx(finalize.ort_session(onnx_path), [np.ascontiguousarray(a) for a in arrays])
+def logits_for(session, arrays):
+    return finalize.run_onnx(session, [np.ascontiguousarray(a) for a in arrays])
 
 
 def main():
@@ -53,7 +53,8 @@ def main():
         print("%-28s macro-F1 %.4f  accuracy %.4f  BLA recall %.4f" % (name, m["macroF1"], m["accuracy"], m["perClass"]["BLA"]["recall"]))
 
     arrays = np.stack([common.app_preprocess(im, tr["size"], 255.0, tr["mean"], tr["std"]) for im in ims]).astype(np.float32)
-    views = {name: logits_for(args.onnx, view(arrays)) for name, view in VIEWS.items()}
+    shipped = finalize.ort_session(args.onnx)
+    views = {name: logits_for(shipped, view(arrays)) for name, view in VIEWS.items()}
     report("shipped, 1 view", views["identity"])
     report("2 views (+flip-h)", (views["identity"] + views["flip-h"]) / 2)
     report("4 views (flips, rot180)", sum(views[n] for n in ("identity", "flip-h", "flip-v", "rot180")) / 4)
@@ -63,7 +64,7 @@ def main():
     other_onnx = "/tmp/eval_variants_other.onnx"
     finalize.export_student(args.other_run, other["student"]["arch"], other["size"], other_onnx, {})
     other_arrays = [common.app_preprocess(im, other["size"], 255.0, other["mean"], other["std"]) for im in ims]
-    other_logits = logits_for(other_onnx, other_arrays)
+    other_logits = logits_for(finalize.ort_session(other_onnx), other_arrays)
     report("other run alone", other_logits)
     report("mean with other run", (views["identity"] + other_logits) / 2)
 
