@@ -38,8 +38,13 @@ export interface Harness {
    * the browser's request handling on and off around the very requests the tests watch.
    */
   hold(method: MarrowApiMethod, first?: number): HeldCalls;
-  /** Releases every hold still on, so a test that failed while holding a call does not stall the tests after it. */
-  releaseHolds(): void;
+  /**
+   * Makes the host's `nth` call (from 1) to `method` fail as a failing disk would (an EIO system error, which the
+   * service answers as an 'io' error); the calls before and after it go through.
+   */
+  failCall(method: MarrowApiMethod, nth: number): void;
+  /** Releases every hold and drops every planned failure, so a test that stopped midway cannot affect the next. */
+  clearHoldsAndFailures(): void;
   close(): Promise<void>;
 }
 
@@ -50,15 +55,18 @@ export interface HeldCalls {
   release(): void;
 }
 
-/** The service as the host sees it: a method with a hold on it waits for the hold's release before it runs. */
-function serveWithHolds(service: MarrowService, holds: Map<string, () => Promise<void>>): MarrowService {
+/**
+ * The service as the host sees it: a method with a gate (a hold, a planned failure) passes through the gate first,
+ * which may wait or throw.
+ */
+function serveWithGates(service: MarrowService, gates: Map<string, () => Promise<void>>): MarrowService {
   return new Proxy(service, {
     get(target, property, receiver) {
       const value: unknown = Reflect.get(target, property, receiver);
-      const hold = typeof property === 'string' ? holds.get(property) : undefined;
-      if (hold === undefined || typeof value !== 'function') return value;
+      const gate = typeof property === 'string' ? gates.get(property) : undefined;
+      if (gate === undefined || typeof value !== 'function') return value;
       return async (...args: unknown[]) => {
-        await hold();
+        await gate();
         return (value as (...a: unknown[]) => unknown).apply(target, args);
       };
     },
@@ -84,12 +92,13 @@ export async function startHarness(prefix: string): Promise<Harness> {
     cellImageUrl: (caseId, imageId) => `${CELL_HTTP_PREFIX}${caseId}/${imageId}`,
     appVersion: '0.1.0-e2e',
   });
-  const holds = new Map<string, () => Promise<void>>();
+  const gates = new Map<string, () => Promise<void>>();
   const releases = new Set<() => void>();
-  const releaseHolds = () => {
+  const clearHoldsAndFailures = () => {
     for (const release of [...releases]) release();
+    gates.clear();
   };
-  const host = await startHttpHost({ service: serveWithHolds(service, holds), rendererDir: RENDERER_DIR, port: 0, host: '127.0.0.1' });
+  const host = await startHttpHost({ service: serveWithGates(service, gates), rendererDir: RENDERER_DIR, port: 0, host: '127.0.0.1' });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
@@ -126,11 +135,11 @@ export async function startHarness(prefix: string): Promise<Harness> {
         reached++;
         await released;
       };
-      holds.set(method, pass);
+      gates.set(method, pass);
       const held = {
         reached: () => reached,
         release() {
-          if (holds.get(method) === pass) holds.delete(method);
+          if (gates.get(method) === pass) gates.delete(method);
           releases.delete(held.release);
           release();
         },
@@ -138,9 +147,18 @@ export async function startHarness(prefix: string): Promise<Harness> {
       releases.add(held.release);
       return held;
     },
-    releaseHolds,
+    failCall(method, nth) {
+      let calls = 0;
+      const gate = async () => {
+        if (++calls !== nth) return;
+        if (gates.get(method) === gate) gates.delete(method);
+        throw Object.assign(new Error(`EIO: i/o error (call ${nth} to ${method}, failed by the test)`), { code: 'EIO' });
+      };
+      gates.set(method, gate);
+    },
+    clearHoldsAndFailures,
     async close() {
-      releaseHolds();
+      clearHoldsAndFailures();
       await browser.close();
       await host.close();
       await service.close();
