@@ -4,7 +4,8 @@ to the GPU machine (< 60 MiB).
 
 For every manifest row: decode, PBC crops are rescaled to the marrow physical scale (training/scale.json)
 and centre-cropped to the 250x250 marrow framing, then the whole crop is resized to SIZE x SIZE with
-PIL LANCZOS (what the app does with sharp lanczos3) and stored as JPEG 4:4:4, q90 unless --quality (size budget).
+PIL LANCZOS (what the app does with sharp lanczos3) and stored as JPEG 4:4:4, q90 unless --quality and --subsampling
+say otherwise (size budget: a bigger --size needs a lower quality or 4:2:0 chroma to travel).
 20% of the training images (chosen by path hash) additionally get one JPEG-degraded copy: the 250-px crop is re-encoded at a random
 quality in [40, 95] (seeded by path) before resizing - JPEG-quality augmentation, since the stored
 data are q90 while real input is q100.
@@ -43,7 +44,7 @@ def work(item):
     for k, (name, v) in enumerate(variants):
         small = v.resize((ARGS.size, ARGS.size), Image.LANCZOS)
         fn = "img/%05d_%d.jpg" % (i, k)
-        small.save(os.path.join(ARGS.out, fn), "JPEG", quality=ARGS.quality, subsampling=0)
+        small.save(os.path.join(ARGS.out, fn), "JPEG", quality=ARGS.quality, subsampling=ARGS.subsampling)
         out.append([fn, r["path"], r["label"], r["domain"], split, name])
     return out
 
@@ -58,6 +59,8 @@ def main():
     ap.add_argument("--degraded-fraction", type=float, default=0.2)
     ap.add_argument("--quality", type=int, default=90, help="JPEG quality of the packed images (the pack and the "
                     "tracked tree travel to the GPU machine together, 64 MiB in all)")
+    ap.add_argument("--subsampling", type=int, default=0, choices=(0, 1, 2),
+                    help="JPEG chroma subsampling of the packed images: 0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0")
     ap.add_argument("--workers", type=int, default=os.cpu_count())
     ARGS = ap.parse_args()
     ARGS.scale = json.load(open(os.path.join(common.HERE, "scale.json")))["pbc_to_marrow_scale"]
@@ -83,7 +86,8 @@ def main():
         w.writerow(["file", "path", "label", "domain", "split", "variant"])
         for rr in res:
             w.writerows(rr)
-    json.dump({"size": ARGS.size, "scale": ARGS.scale, "classes": common.CLASSES},
+    json.dump({"size": ARGS.size, "scale": ARGS.scale, "classes": common.CLASSES, "quality": ARGS.quality,
+               "subsampling": ARGS.subsampling, "degradedFraction": ARGS.degraded_fraction},
               open(os.path.join(ARGS.out, "meta.json"), "w"))
     tot = sum(os.path.getsize(os.path.join(ARGS.out, "img", f)) for f in os.listdir(os.path.join(ARGS.out, "img")))
     print("packed", sum(len(r) for r in res), "images,", round(tot / 2**20, 1), "MiB")

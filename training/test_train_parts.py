@@ -51,14 +51,33 @@ def check_teachers():
         assert torch.allclose(train.teacher_probs(nets[0], x, 2.0), F.softmax(nets[0](x) / 2.0, 1), atol=1e-6)
     with tempfile.TemporaryDirectory() as d:
         path = os.path.join(d, "t.pt")
-        train.save_teacher(nets[1], "s-tiny", path)
-        (back,) = train.load_teachers([path], 13, torch.device("cpu"), None)
+        train.save_teacher(nets[1], "s-tiny", 32, path)
+        (back,) = train.load_teachers([path], 13, torch.device("cpu"), None, 32)
         with torch.no_grad():
             assert torch.equal(back(x), nets[1](x)), "a saved teacher must come back with the same outputs"
         assert not any(p.requires_grad for p in back.parameters())
+        try:
+            train.load_teachers([path], 13, torch.device("cpu"), None, 64)
+        except SystemExit as e:
+            assert "32 px" in str(e) and "64 px" in str(e), e
+        else:
+            raise AssertionError("a teacher trained at another size than the pack's must be refused")
+
+
+def check_student_size():
+    """A student smaller than the pack gets the same image, scaled down with antialiasing."""
+    x = torch.rand(2, 3, 40, 40)
+    assert train.to_size(x, 0) is x and train.to_size(x, 40) is x
+    small = train.to_size(x, 20)
+    assert small.shape == (2, 3, 20, 20)
+    assert torch.allclose(train.to_size(torch.full((1, 3, 40, 40), 0.3), 16), torch.full((1, 3, 16, 16), 0.3))
+    # one-pixel stripes average out when scaled down 2.5x with antialiasing (point sampling would keep stripes)
+    stripes = (torch.arange(40) % 2).float().view(1, 1, 1, 40).expand(1, 3, 40, 40)
+    assert (train.to_size(stripes, 16) - 0.5).abs().max() < 0.1
 
 
 if __name__ == "__main__":
     check_mix()
     check_teachers()
+    check_student_size()
     print("train parts: ok")

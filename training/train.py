@@ -144,6 +144,14 @@ def normalise(x, mean, std):
     return (x - mean.view(1, 3, 1, 1)) / std.view(1, 3, 1, 1)
 
 
+def to_size(x, size):
+    """The batch at the network's input size. A student smaller than the pack sees the teachers' (augmented,
+    mixed) image scaled down with an antialiasing filter, as the app scales the whole crop down (Lanczos)."""
+    if not size or x.shape[-1] == size:
+        return x
+    return F.interpolate(x, size=(size, size), mode="bilinear", antialias=True, align_corners=False)
+
+
 class EMA:
     def __init__(self, model, decay):
         import copy
@@ -164,11 +172,11 @@ class EMA:
 
 
 @torch.no_grad()
-def predict(model, X, mean, std, bs=512, amp=None):
+def predict(model, X, mean, std, bs=512, amp=None, size=0):
     model.eval()
     out = []
     for i in range(0, X.shape[0], bs):
-        x = normalise(X[i:i + bs].float() / 255.0, mean, std)
+        x = to_size(normalise(X[i:i + bs].float() / 255.0, mean, std), size)
         if amp is not None:
             with torch.autocast("cuda", dtype=amp):
                 out.append(model(x.contiguous(memory_format=torch.channels_last)).float())
@@ -202,7 +210,9 @@ def val_report(logits, yv, dv):
             "pbc_acc": round(acc_p, 4)}
 
 
-def train_model(name, model, Xtr, ytr, wtr, Xv, yv, dv, mean, std, args, seconds, teacher=None, seed=0):
+def train_model(name, model, Xtr, ytr, wtr, Xv, yv, dv, mean, std, args, seconds, teacher=None, seed=0, size=0):
+    """size: the model's input size when it is not the pack's (a student distilled from teachers that see the
+    pack's resolution)."""
     dev = Xtr.device
     amp = torch.bfloat16 if dev.type == "cuda" else None
     torch.manual_seed(seed)
@@ -220,11 +230,13 @@ def train_model(name, model, Xtr, ytr, wtr, Xv, yv, dv, mean, std, args, seconds
         idx = torch.multinomial(wtr, bs, replacement=True)
         x = normalise(augment(Xtr[idx]), mean, std)
         x, y, y2, lam = mix_batch(x, ytr[idx], args.mix)
+        xs = to_size(x, size)
         if amp is not None:
             x = x.contiguous(memory_format=torch.channels_last)
+            xs = xs.contiguous(memory_format=torch.channels_last)
         model.train()
         with (torch.autocast("cuda", dtype=amp) if amp is not None else _null()):
-            logits = model(x)
+            logits = model(xs)
             loss = F.cross_entropy(logits.float(), y, label_smoothing=args.label_smoothing)
             if lam < 1.0:
                 loss = lam * loss + (1 - lam) * F.cross_entropy(logits.float(), y2, label_smoothing=args.label_smoothing)
@@ -241,11 +253,11 @@ def train_model(name, model, Xtr, ytr, wtr, Xv, yv, dv, mean, std, args, seconds
         step += 1
         if time.time() - last > args.log_every or step == 1:
             last = time.time()
-            rep = val_report(predict(ema.m, Xv, mean, std, amp=amp), yv, dv)
+            rep = val_report(predict(ema.m, Xv, mean, std, amp=amp, size=size), yv, dv)
             log("[%s] step %d t=%.0fs lr=%.2e loss=%.3f ema-val %s" % (name, step, time.time() - t0, lr, loss.item(), rep))
             if name == "student":  # a run cut short by the machine's time limit still leaves weights
                 torch.save({k: v.cpu() for k, v in ema.m.state_dict().items()}, os.path.join(args.out, "student_partial.pt"))
-    rep = val_report(predict(ema.m, Xv, mean, std, amp=amp), yv, dv)
+    rep = val_report(predict(ema.m, Xv, mean, std, amp=amp, size=size), yv, dv)
     log("[%s] done: %d steps in %.0fs (%.0f img/s) ema-val %s" % (name, step, time.time() - t0, step * bs / (time.time() - t0), rep))
     return ema.m, step
 
@@ -256,14 +268,16 @@ def teacher_probs(teachers, x, T):
     return torch.stack([F.softmax(t(x).float() / T, 1) for t in ts]).mean(0)
 
 
-def save_teacher(model, arch, path):
-    torch.save({"arch": arch, "state": {k: v.cpu() for k, v in model.state_dict().items()}}, path)
+def save_teacher(model, arch, size, path):
+    torch.save({"arch": arch, "size": size, "state": {k: v.cpu() for k, v in model.state_dict().items()}}, path)
 
 
-def load_teachers(paths, nC, dev, amp):
+def load_teachers(paths, nC, dev, amp, size):
     out = []
     for p in paths:
         ck = torch.load(p, map_location=dev)
+        if ck.get("size", size) != size:  # teachers see the pack as it is: a pack of another size is an error
+            raise SystemExit("teacher %s was trained at %d px, the pack is %d px" % (p, ck["size"], size))
         t = models.build(ck["arch"], nC).to(dev)
         t.load_state_dict(ck["state"])
         t.eval()
@@ -302,6 +316,8 @@ def main():
     ap.add_argument("--limit", type=int, default=0)
     ap.add_argument("--student", default="s-student")
     ap.add_argument("--teacher", default="teacher")
+    ap.add_argument("--student-size", type=int, default=0, help="the student's input size (default: the pack's); "
+                    "the teachers always see the pack's size")
     ap.add_argument("--teacher-seconds", type=float, default=190)
     ap.add_argument("--student-seconds", type=float, default=250)
     ap.add_argument("--max-steps", type=int, default=0)
@@ -372,14 +388,15 @@ def main():
     log("normalisation mean", mean.tolist(), "std", std.tolist())
     nC = len(common.CLASSES)
     amp = torch.bfloat16 if dev.type == "cuda" else None
-    results = {"classes": common.CLASSES, "size": size, "mean": mean.tolist(), "std": std.tolist(),
+    ssize = args.student_size or size  # the shipped model's input size; "size" in the results is that one
+    results = {"classes": common.CLASSES, "size": ssize, "packSize": size, "mean": mean.tolist(), "std": std.tolist(),
                "torch": torch.__version__, "device": str(dev) + (" " + torch.cuda.get_device_name(0) if dev.type == "cuda" else ""),
                "seed": args.seed, "args": vars(args)}
     teacher = None
     if args.teachers and not args.smoke:
         paths = [p for p in args.teachers.split(",") if os.path.exists(p)]
         if paths:
-            teacher = load_teachers(paths, nC, dev, amp)
+            teacher = load_teachers(paths, nC, dev, amp, size)
             tlogits = [predict(t, Xv, mean, std, amp=amp) for t in teacher]
             per = [val_report(tl, yv, dv) for tl in tlogits]
             ens_logits = torch.log(torch.stack([F.softmax(tl, 1) for tl in tlogits]).mean(0))
@@ -398,7 +415,7 @@ def main():
                               "macs": models.count_macs(models.build(args.teacher, nC), size)}
         np.save(os.path.join(args.out, "teacher_val_logits.npy"), tlog.cpu().numpy())
         if args.save_teacher:
-            save_teacher(teacher, args.teacher, args.save_teacher)
+            save_teacher(teacher, args.teacher, size, args.save_teacher)
     if args.student_seconds <= 0 and not args.smoke:  # teacher-only run (ensemble members)
         results["wall_seconds"] = round(time.time() - t_start, 1)
         json.dump(results, open(os.path.join(args.out, "train_results.json"), "w"), indent=2)
@@ -408,18 +425,18 @@ def main():
     if args.init:
         s.load_state_dict(torch.load(args.init, map_location=dev))
         log("student initialised from", args.init, "ema-val at size %d:" % size,
-            val_report(predict(s, Xv, mean, std, amp=amp), yv, dv))
+            val_report(predict(s, Xv, mean, std, amp=amp, size=ssize), yv, dv))
     if amp is not None:
         s = s.to(memory_format=torch.channels_last)
     sargs = args
     if args.smoke:
         sargs = argparse.Namespace(**{**vars(args), "batch": 32})
     student, steps = train_model("student", s, Xtr, ytr, wtr, Xv, yv, dv, mean, std, sargs, args.student_seconds,
-                                 teacher=teacher, seed=args.seed + 1)
+                                 teacher=teacher, seed=args.seed + 1, size=ssize)
     torch.save({k: v.cpu() for k, v in student.state_dict().items()}, os.path.join(args.out, "student.pt"))
-    slog = predict(student, Xv, mean, std, amp=amp)
+    slog = predict(student, Xv, mean, std, amp=amp, size=ssize)
     results["student"] = {"arch": args.student, "steps": steps, "val_packed": val_report(slog, yv, dv),
-                          "macs": models.count_macs(models.build(args.student, nC), size)}
+                          "macs": models.count_macs(models.build(args.student, nC), ssize)}
     vidx = torch.nonzero(va).flatten().tolist()
     with open(os.path.join(args.out, "val_predictions.csv"), "w", newline="") as f:
         w = csv.writer(f)
@@ -427,7 +444,7 @@ def main():
         for i, row in zip(vidx, slog.cpu().numpy()):
             w.writerow([rows[i]["path"], rows[i]["label"], rows[i]["domain"]] + ["%.5f" % v for v in row])
     try:
-        export_onnx(student, size, os.path.join(args.out, "model.onnx"))
+        export_onnx(student, ssize, os.path.join(args.out, "model.onnx"))
     except Exception as e:  # student.pt is saved; export can be redone with training/export.py
         log("ONNX export failed:", repr(e))
     results["wall_seconds"] = round(time.time() - t_start, 1)
