@@ -196,21 +196,27 @@ export function getImage(db: MarrowDatabase, caseId: number, imageId: number): I
 
 /**
  * Files that are not counted: those whose current record failed import, and duplicates (the reason names the
- * original). A failure that a later import of the fixed file replaced is no longer listed.
+ * original, and says so when the original has no prediction yet, e.g. after an interrupted analysis, since the copy
+ * is then not counted at all). A failure that a later import of the fixed file replaced is no longer listed.
  */
 export function listImportFailures(db: MarrowDatabase, caseId: number): ImportFailure[] {
   return read(`Listing the import failures of case ${caseId}`, () =>
     (
       sql(
         db,
-        `SELECT i.relative_path, i.import_error, o.relative_path AS original
+        `SELECT i.relative_path, i.import_error, o.relative_path AS original,
+                EXISTS (SELECT 1 FROM predictions AS p WHERE p.image_id = o.id) AS original_classified
          FROM images AS i LEFT JOIN images AS o ON o.id = i.duplicate_of
          WHERE i.case_id = ? AND (i.import_error IS NOT NULL OR i.duplicate_of IS NOT NULL) AND ${CURRENT}
          ORDER BY i.id`,
-      ).all(caseId) as { relative_path: string; import_error: string | null; original: string | null }[]
+      ).all(caseId) as { relative_path: string; import_error: string | null; original: string | null; original_classified: 0 | 1 }[]
     ).map((r) => ({
       file: r.relative_path,
-      reason: r.import_error ?? `Same image as ${r.original ?? '?'}; counted once.`,
+      reason:
+        r.import_error ??
+        (r.original_classified === 1
+          ? `Same image as ${r.original ?? '?'}; counted once.`
+          : `Same image as ${r.original ?? '?'}, which is not classified yet; the image is counted once, as ${r.original ?? '?'}, when an analysis classifies it.`),
     })),
   );
 }

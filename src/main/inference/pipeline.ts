@@ -13,6 +13,9 @@
 // reviewed and signed. If it changed or disappeared since, its stored cell and prediction stay as they were (counts
 // do not move) and the run names it in `changedAfterImport`; a stored cell still waiting for this model's
 // prediction is classified only if its bytes still hash to what was imported, else it is a failure of this run.
+// Such a cell can have identical copies stored as its duplicates (an interrupted run stored them together): if its
+// own file changed but a copy still holds the imported bytes, the cell is classified from the copy, so the content
+// is counted once rather than not at all, and the run names it among the cells changed after import.
 import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -84,7 +87,8 @@ export interface PipelineOutcome {
    */
   reimported: string[];
   /**
-   * Already classified cells whose file changed or disappeared since import. They keep their stored prediction and
+   * Already classified cells whose file changed or disappeared since import, then cells classified in this run from an
+   * identical copy because their own file changed before they were classified. They keep their stored prediction and
    * count; the reason says what happened and what to do.
    */
   changedAfterImport: ImportFailure[];
@@ -95,7 +99,10 @@ export interface PipelineOutcome {
  * A unit of work: a file not yet in the case (or whose stored record is a failed import: `failed`), or a stored
  * image still lacking this model's prediction.
  */
-type WorkItem = { kind: 'new'; file: CropFile; failed: ImageRow | null } | { kind: 'stored'; image: ImageRow; path: string };
+type WorkItem =
+  | { kind: 'new'; file: CropFile; failed: ImageRow | null }
+  /** copy: the relative path of an identical copy read instead of the image's own, changed file. */
+  | { kind: 'stored'; image: ImageRow; path: string; copy?: string };
 
 interface PreparedItem {
   item: WorkItem;
@@ -170,8 +177,15 @@ export async function analyseCaseFolder(
     caseRoot,
     classifiable.filter((image) => !pendingIds.has(image.id)),
   );
+  const fromCopies = await readChangedFromCopies(caseRoot, pendingStored, stored);
+  changedAfterImport.push(...fromCopies.notes);
   const work: WorkItem[] = [
-    ...pendingStored.map((image): WorkItem => ({ kind: 'stored', image, path: join(caseRow.folder, image.relativePath) })),
+    ...pendingStored.map((image): WorkItem => {
+      const copy = fromCopies.copyOf.get(image.id);
+      return copy === undefined
+        ? { kind: 'stored', image, path: join(caseRow.folder, image.relativePath) }
+        : { kind: 'stored', image, path: join(caseRow.folder, copy), copy };
+    }),
     ...newFiles.map((file): WorkItem => ({ kind: 'new', file, failed: null })),
     ...failedBefore.map(({ file, image }): WorkItem => ({ kind: 'new', file, failed: image })),
   ];
@@ -243,11 +257,14 @@ async function prepareBatch(items: WorkItem[], model: LoadedModel, caseRoot: str
       }
       const current = await readStoredFile(caseRoot, item.path, item.image.sha256);
       if (current.state !== 'same') {
-        const what =
-          current.state === 'missing' ? `${item.image.relativePath} cannot be read (${current.message})` : `${item.image.relativePath} has other content`;
+        const file = item.copy ?? item.image.relativePath;
+        const what = current.state === 'missing' ? `${file} cannot be read (${current.message})` : `${file} has other content`;
         const reason =
-          `${what}: the file changed or disappeared after it was imported, so it is not classified or counted. ` +
-          'Restore the original file and run the analysis again.';
+          item.copy === undefined
+            ? `${what}: the file changed or disappeared after it was imported, so it is not classified or counted. ` +
+              'Restore the original file and run the analysis again.'
+            : `${item.image.relativePath} changed after it was imported, and ${what} now too, so the cell is not classified ` +
+              'or counted. Restore either file and run the analysis again.';
         return { item, record: null, slot: -1, failure: { file: item.image.relativePath, reason } };
       }
       try {
@@ -318,6 +335,45 @@ async function checkClassifiedFiles(caseRoot: string, images: readonly ImageRow[
     }
   }
   return changed;
+}
+
+/**
+ * For stored cells still waiting for a prediction whose own file changed or disappeared: an identical copy stored as
+ * their duplicate that still holds the imported bytes (the first, in import order). Only cells that have copies are
+ * read here; every file is checked against its imported hash again when its batch reads it.
+ */
+async function readChangedFromCopies(
+  caseRoot: string,
+  pending: readonly ImageRow[],
+  stored: readonly ImageRow[],
+): Promise<{ copyOf: Map<number, string>; notes: ImportFailure[] }> {
+  const copies = new Map<number, ImageRow[]>();
+  for (const image of stored) {
+    if (image.duplicateOf === null) continue;
+    copies.set(image.duplicateOf, [...(copies.get(image.duplicateOf) ?? []), image]);
+  }
+  const copyOf = new Map<number, string>();
+  const notes: ImportFailure[] = [];
+  for (const image of pending) {
+    const candidates = copies.get(image.id);
+    if (candidates === undefined) continue;
+    const own = await readStoredFile(caseRoot, join(caseRoot, image.relativePath), image.sha256);
+    if (own.state === 'same') continue;
+    for (const copy of candidates) {
+      if ((await readStoredFile(caseRoot, join(caseRoot, copy.relativePath), image.sha256)).state !== 'same') continue;
+      copyOf.set(image.id, copy.relativePath);
+      const what = own.state === 'missing' ? `cannot be read any more (${own.message})` : 'has different content from the file that was imported';
+      notes.push({
+        file: image.relativePath,
+        reason:
+          `${image.relativePath} changed on disk after it was imported, before it was classified: it ${what}. It is classified ` +
+          `from ${copy.relativePath}, an identical copy imported with it. ${KEPT_AS_IMPORTED} (its result and any review ` +
+          'count); restore the original file, or start a new case to analyse the new one.',
+      });
+      break;
+    }
+  }
+  return { copyOf, notes };
 }
 
 /** Stores the batch's new files (good and failed) and maps each prepared item to its image id, when it is to be classified. */

@@ -36,6 +36,10 @@ describe('images', () => {
     expect(result.inserted[2]!.duplicateOf).toBe(result.inserted[0]!.id);
     const pending = listImagesNeedingPrediction(db, row.id, model.id);
     expect(pending.map((i) => i.relativePath)).toEqual(['a.jpg', 'b.jpg']);
+    // Until a.jpg has a prediction, the copy's reason may not claim that the image is counted.
+    expect(listImportFailures(db, row.id)[0]!.reason).toBe(
+      'Same image as a.jpg, which is not classified yet; the image is counted once, as a.jpg, when an analysis classifies it.',
+    );
     beginAnalysis(db, { caseId: row.id, modelRowId: model.id, actor: 'tech' });
     insertPredictions(db, model.id, pending.map((i) => prediction(i.id, 'BLA', 0.9)));
     expect(effectiveCountsByClass(db, row.id)).toEqual({ BLA: 2 });

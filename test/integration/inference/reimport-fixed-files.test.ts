@@ -53,6 +53,12 @@ function newCase(files: Record<string, string>): { caseId: number; folder: strin
 const good = (name: string): string => join(GOOD_CROPS, name);
 const broken = (name: string): string => join(BROKEN_CROPS, name);
 
+/** The record an analysis stores for a good 250-px crop of the folder, as insertImages takes it. */
+function storedRecord(folder: string, name: string) {
+  const bytes = readFileSync(join(folder, name));
+  return { relativePath: name, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, width: 250, height: 250, importError: null };
+}
+
 function cellFiles(caseId: number): string[] {
   return listCells(db, { caseId, scope: 'all', limit: 1000 }).rows.map((c) => c.relativePath).sort();
 }
@@ -162,10 +168,7 @@ describe('a stored image whose file changed or disappeared after import', () => 
   it('does not classify a stored, not yet classified image whose bytes are no longer the imported ones', async () => {
     // As an interrupted run leaves it: the records are stored, the predictions are not.
     const { caseId, folder } = newCase({ 'a.jpg': good('ART_00002.jpg'), 'b.jpg': good('EOS_00001.jpg') });
-    const record = (name: string) => {
-      const bytes = readFileSync(join(folder, name));
-      return { relativePath: name, sha256: createHash('sha256').update(bytes).digest('hex'), bytes: bytes.length, width: 250, height: 250, importError: null };
-    };
+    const record = (name: string) => storedRecord(folder, name);
     insertImages(db, caseId, [record('a.jpg'), record('b.jpg')]);
     copyFileSync(good('BLA_00001.jpg'), join(folder, 'b.jpg'));
 
@@ -176,7 +179,75 @@ describe('a stored image whose file changed or disappeared after import', () => 
     expect(cellFiles(caseId)).toEqual(['a.jpg']);
     expect(countedCells(caseId)).toBe(1);
   });
+
+  it('classifies such an image from an identical copy stored as its duplicate, once, and names it', async () => {
+    // An interrupted run stored a.jpg and its copy a-copy.jpg (as a.jpg's duplicate); then a.jpg was overwritten.
+    const { caseId, folder } = newCase({ 'a.jpg': good('ART_00002.jpg'), 'a-copy.jpg': good('ART_00002.jpg'), 'b.jpg': good('EOS_00001.jpg') });
+    const record = (name: string) => storedRecord(folder, name);
+    const stored = insertImages(db, caseId, [record('a.jpg'), record('a-copy.jpg'), record('b.jpg')]);
+    expect(stored.duplicates).toEqual([{ relativePath: 'a-copy.jpg', duplicateOf: 'a.jpg' }]);
+    expect(listImportFailures(db, caseId)[0]!.reason).toMatch(/^Same image as a\.jpg, which is not classified yet/);
+    copyFileSync(good('BLA_00001.jpg'), join(folder, 'a.jpg'));
+
+    const outcome = await analyseCaseFolder(db, model, caseId);
+    expect(outcome).toMatchObject({ classified: 2, failures: [], duplicates: 0 });
+    expect(outcome.changedAfterImport.map((f) => f.file)).toEqual(['a.jpg']);
+    expect(outcome.changedAfterImport[0]!.reason).toContain('before it was classified');
+    expect(outcome.changedAfterImport[0]!.reason).toContain('It is classified from a-copy.jpg, an identical copy');
+    expect(outcome.changedAfterImport[0]!.reason).toContain('keeps the cell as it was imported');
+    expect(cellFiles(caseId)).toEqual(['a.jpg', 'b.jpg']);
+    expect(countedCells(caseId)).toBe(2);
+    expect(listImportFailures(db, caseId)).toEqual([{ file: 'a-copy.jpg', reason: 'Same image as a.jpg; counted once.' }]);
+
+    // Classified from the copy's bytes, which are a.jpg's imported ones: the same result as a clean case of them.
+    const clean = await classifiedAlone(good('ART_00002.jpg'));
+    const cell = listCells(db, { caseId, scope: 'all', limit: 10 }).rows.find((c) => c.relativePath === 'a.jpg')!;
+    expect(cell.predicted).toBe(clean.predicted);
+    cell.probabilities.forEach((p, i) => expect(p).toBeCloseTo(clean.probabilities[i]!, 6));
+
+    // The next run names a.jpg as any classified cell whose file changed, and classifies nothing again.
+    const again = await analyseCaseFolder(db, model, caseId);
+    expect(again).toMatchObject({ classified: 0, failures: [] });
+    expect(again.changedAfterImport.map((f) => f.file)).toEqual(['a.jpg']);
+    expect(again.changedAfterImport[0]!.reason).toContain('changed on disk after it was analysed');
+  });
+
+  it('does not classify it when the copy changed too, and says so for both files', async () => {
+    const { caseId, folder } = newCase({ 'a.jpg': good('ART_00002.jpg'), 'a-copy.jpg': good('ART_00002.jpg') });
+    const record = (name: string) => storedRecord(folder, name);
+    insertImages(db, caseId, [record('a.jpg'), record('a-copy.jpg')]);
+    copyFileSync(good('BLA_00001.jpg'), join(folder, 'a.jpg'));
+    rmSync(join(folder, 'a-copy.jpg'));
+
+    const outcome = await analyseCaseFolder(db, model, caseId);
+    expect(outcome).toMatchObject({ classified: 0, changedAfterImport: [] });
+    expect(outcome.failures.map((f) => f.file)).toEqual(['a.jpg']);
+    expect(outcome.failures[0]!.reason).toContain('not classified or counted');
+    expect(countedCells(caseId)).toBe(0);
+    expect(listImportFailures(db, caseId)).toEqual([
+      { file: 'a-copy.jpg', reason: 'Same image as a.jpg, which is not classified yet; the image is counted once, as a.jpg, when an analysis classifies it.' },
+    ]);
+  });
 });
+
+/** The model's result for one file in a case of its own (a second database). */
+async function classifiedAlone(source: string): Promise<{ predicted: string; probabilities: number[] }> {
+  const own = tempDir('reimport-alone');
+  const other = openDatabase(join(own.path, 'alone.sqlite'));
+  try {
+    const folder = join(own.path, 'case');
+    mkdirSync(folder);
+    copyFileSync(source, join(folder, 'x.jpg'));
+    const patient = upsertPatient(other, { labId: 'P-2', actor: 'test' });
+    const caseId = createCase(other, { patientId: patient.id, accession: 'BM-2', specimen: 'bone_marrow_aspirate', folder, actor: 'test' }).id;
+    await analyseCaseFolder(other, model, caseId);
+    const cell = listCells(other, { caseId, scope: 'all', limit: 1 }).rows[0]!;
+    return { predicted: cell.predicted, probabilities: cell.probabilities };
+  } finally {
+    closeDatabase(other);
+    own.remove();
+  }
+}
 
 describe('image records in SQL', () => {
   it('refuses different content under a path that imported well, and a second replacement of one failure', async () => {
