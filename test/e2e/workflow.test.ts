@@ -3,7 +3,7 @@
 // differential, reclassify three cells and confirm two from the keyboard, see the counts change, sign off, save the
 // PDF and read it back with pdftotext. Screenshots of each screen go to test-results/screenshots/.
 import { execFileSync } from 'node:child_process';
-import { cpSync, existsSync, rmSync } from 'node:fs';
+import { copyFileSync, cpSync, existsSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
@@ -533,7 +533,7 @@ describe('technician workflow in Chromium', () => {
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });
 
-  it('shows a cell whose image file has gone as not available and takes no decision on it', async () => {
+  it('shows a cell whose image file has gone or changed as not available and takes no decision on it', async () => {
     const folder = join(h.root, 'moved-files-case');
     cpSync(h.caseFolder, folder, { recursive: true });
     const created = await analysedCase('G', folder);
@@ -541,8 +541,13 @@ describe('technician workflow in Chromium', () => {
     // The first cell shown loses its file after the analysis, as when part of a case folder is archived.
     const gone = cells[0]!;
     rmSync(join(folder, gone.file));
+    // Another cell's file is overwritten with a third cell's image: showing it would put the wrong cell under review.
+    const changed = cells[1]!;
+    copyFileSync(join(folder, cells[2]!.file), join(folder, changed.file));
 
     await openReviewOfAll(created, `cell-image-missing-${gone.imageId}`);
+    await byTestId(page, `cell-image-missing-${changed.imageId}`).waitFor();
+    await expect.poll(() => byTestId(page, `cell-image-${cells[2]!.imageId}`).count()).toBe(1);
     await byTestId(page, 'review-grid').focus();
     await expect.poll(() => page.locator('[data-testid^="cell-tile-"][data-selected="true"]').getAttribute('data-testid')).toBe(`cell-tile-${gone.imageId}`);
     await screenshot(page, '17-review-image-missing');
@@ -553,9 +558,10 @@ describe('technician workflow in Chromium', () => {
     const confirmed = page.waitForResponse((response) => response.url().endsWith('/api/confirmCells'));
     await byTestId(page, 'review-confirm-all').click();
     await confirmed;
-    await expect.poll(() => byTestId(page, 'notice').innerText()).toContain('1 without an image were left undecided');
+    await expect.poll(() => byTestId(page, 'notice').innerText()).toContain('2 without an image were left undecided');
     const after = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells;
     expect(after.find((c) => c.imageId === gone.imageId)!.decision).toBeNull();
+    expect(after.find((c) => c.imageId === changed.imageId)!.decision).toBeNull();
     expect(after.filter((c) => c.decision !== null).length).toBeGreaterThan(0);
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });

@@ -185,6 +185,15 @@ export function listImagesNeedingPrediction(db: MarrowDatabase, caseId: number, 
   );
 }
 
+/** The paths of the image's identical copies, stored as its duplicates, in import order. */
+export function listCopiesOf(db: MarrowDatabase, caseId: number, imageId: number): string[] {
+  return read(`Listing the copies of image ${imageId} of case ${caseId}`, () =>
+    (sql(db, 'SELECT relative_path FROM images WHERE case_id = ? AND duplicate_of = ? ORDER BY id').all(caseId, imageId) as { relative_path: string }[]).map(
+      (r) => r.relative_path,
+    ),
+  );
+}
+
 /** Only an image of a stored case resolves: 'not_found' otherwise (the image protocol relies on it). */
 export function getImage(db: MarrowDatabase, caseId: number, imageId: number): ImageRow {
   const row = read(`Reading image ${imageId} of case ${caseId}`, () =>

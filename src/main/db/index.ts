@@ -37,6 +37,7 @@ export {
   listImages,
   listImagesNeedingPrediction,
   getImage,
+  listCopiesOf,
   listImportFailures,
   type ImageFile,
   type InsertImagesResult,

@@ -166,15 +166,14 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
       sendText(response, resolution.status, resolution.status === 404 ? 'No such cell image.' : 'Forbidden.');
       return;
     }
-    const info = await stat(resolution.path);
     response.writeHead(200, {
       'Content-Type': resolution.contentType,
-      'Content-Length': info.size,
+      'Content-Length': resolution.data.length,
       'Cache-Control': 'private, max-age=3600',
       'X-Content-Type-Options': 'nosniff',
     });
     if (request.method === 'HEAD') response.end();
-    else createReadStream(resolution.path).pipe(response);
+    else response.end(resolution.data);
   }
 
   async function handleStatic(request: IncomingMessage, response: ServerResponse, pathname: string): Promise<void> {

@@ -1,7 +1,6 @@
 // The `marrowcell:` protocol through which the renderer loads cell images in Electron. It must be declared
 // privileged before the app is ready (standard URLs, treated as secure so the CSP may name it) and is handled once
 // the app is ready; resolution is shared with the HTTP host (resolve-cell-image.ts).
-import { readFile } from 'node:fs/promises';
 import { protocol } from 'electron';
 import { CELL_PROTOCOL } from '../../shared/shell';
 import type { CellImageLookup } from './resolve-cell-image';
@@ -27,7 +26,7 @@ export function handleCellProtocol(lookup: CellImageLookup): void {
     if (request.method !== 'GET' || url.host !== CELL_HOST || url.search !== '') return new Response('Not found', { status: 404 });
     const resolution = await resolveCellImage(lookup, url.pathname.slice(1));
     if (!resolution.ok) return new Response(resolution.status === 404 ? 'Not found' : 'Forbidden', { status: resolution.status });
-    return new Response(await readFile(resolution.path), {
+    return new Response(resolution.data, {
       status: 200,
       headers: { 'Content-Type': resolution.contentType, 'X-Content-Type-Options': 'nosniff' },
     });

@@ -1,8 +1,13 @@
 // Resolves a cell-image request (`marrowcell://cell/<caseId>/<imageId>` in Electron, `/cells/<caseId>/<imageId>`
-// on the loopback HTTP host) to a file on disk. The renderer never names a path: it names a stored case and one of
+// on the loopback HTTP host) to the image's bytes. The renderer never names a path: it names a stored case and one of
 // that case's stored images, and the file must still lie inside the case's folder once symlinks are followed, so a
 // crafted id, a "../" in the database or a symlink planted in the folder cannot expose any other file.
-import { realpath } from 'node:fs/promises';
+// The bytes must also be the ones that were imported and classified: a technician who reviews a cell must see the
+// image its prediction came from, not whatever was copied over the file since. When the file changed, an identical
+// copy stored as the image's duplicate is shown instead, if one still holds those bytes; else the image is not
+// available (the review screen then says the file must be restored).
+import { createHash } from 'node:crypto';
+import { readFile, realpath } from 'node:fs/promises';
 import { extname, isAbsolute, join } from 'node:path';
 import { isPathInside } from '../security/path-inside';
 import type { CellImageLocation } from '../service/types';
@@ -11,7 +16,7 @@ import type { CellImageLocation } from '../service/types';
 export type CellImageLookup = (caseId: number, imageId: number) => CellImageLocation | null | Promise<CellImageLocation | null>;
 
 export type CellImageResolution =
-  | { ok: true; path: string; contentType: string }
+  | { ok: true; data: Buffer; contentType: string }
   | { ok: false; status: 403 | 404; reason: string };
 
 const CONTENT_TYPES: Record<string, string> = {
@@ -40,19 +45,35 @@ export async function resolveCellImage(lookup: CellImageLookup, rest: string): P
   if (!route) return { ok: false, status: 404, reason: 'not a cell image address' };
   const location = await lookup(route.caseId, route.imageId);
   if (!location) return { ok: false, status: 404, reason: `case ${route.caseId} has no image ${route.imageId}` };
-  const contentType = CONTENT_TYPES[extname(location.file).toLowerCase()];
-  if (!contentType) return { ok: false, status: 403, reason: 'not an image file type' };
-  if (isAbsolute(location.file)) return { ok: false, status: 403, reason: 'stored image path is not relative to its case folder' };
+  const own = await readInsideFolder(location.folder, location.file);
+  if (!own.ok) return own;
+  if (sha256Of(own.data) === location.sha256) return own;
+  for (const copy of location.copies) {
+    const read = await readInsideFolder(location.folder, copy);
+    if (read.ok && sha256Of(read.data) === location.sha256) return read;
+  }
+  return { ok: false, status: 404, reason: 'image file changed on disk since it was imported' };
+}
 
+async function readInsideFolder(folder: string, file: string): Promise<CellImageResolution> {
+  const contentType = CONTENT_TYPES[extname(file).toLowerCase()];
+  if (!contentType) return { ok: false, status: 403, reason: 'not an image file type' };
+  if (isAbsolute(file)) return { ok: false, status: 403, reason: 'stored image path is not relative to its case folder' };
   let realFolder: string;
   let realFile: string;
   try {
-    realFolder = await realpath(location.folder);
-    realFile = await realpath(join(location.folder, location.file));
+    realFolder = await realpath(folder);
+    realFile = await realpath(join(folder, file));
   } catch {
     // Missing from disk (moved folder, removed file): the same answer as an unknown id, nothing about the disk leaks.
     return { ok: false, status: 404, reason: 'image file not found on disk' };
   }
   if (!isPathInside(realFolder, realFile)) return { ok: false, status: 403, reason: 'image lies outside its case folder' };
-  return { ok: true, path: realFile, contentType };
+  try {
+    return { ok: true, data: await readFile(realFile), contentType };
+  } catch {
+    return { ok: false, status: 404, reason: 'image file not readable' };
+  }
 }
+
+const sha256Of = (data: Buffer): string => createHash('sha256').update(data).digest('hex');

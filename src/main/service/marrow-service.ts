@@ -3,7 +3,7 @@
 // live in the per-area modules it assembles (cases, classification, review, sign-off, saved files, settings).
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { closeDatabase, DatabaseError, getCase, getImage, openDatabase } from '../db';
+import { closeDatabase, DatabaseError, getCase, getImage, listCopiesOf, openDatabase } from '../db';
 import { AnalysisRunner } from './analysis';
 import { caseMethods } from './cases';
 import { classificationMethods } from './classification';
@@ -40,7 +40,7 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
     locateCellImage(caseId: number, imageId: number): CellImageLocation | null {
       try {
         const image = getImage(db, caseId, imageId);
-        return { folder: getCase(db, caseId).folder, file: image.relativePath };
+        return { folder: getCase(db, caseId).folder, file: image.relativePath, sha256: image.sha256, copies: listCopiesOf(db, caseId, imageId) };
       } catch (e) {
         if (e instanceof DatabaseError && e.kind === 'not_found') return null;
         throw e;

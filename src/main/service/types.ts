@@ -1,11 +1,15 @@
 import type { MarrowApi } from '../../shared/api';
 
-/** Where a stored image of a stored case lies on disk, as the database records it. */
+/** Where a stored image of a stored case lies on disk, and what it held when imported, as the database records it. */
 export interface CellImageLocation {
   /** Absolute path of the case folder. */
   folder: string;
   /** The image's path relative to the case folder. */
   file: string;
+  /** SHA-256 (hex) of the bytes that were imported and classified. */
+  sha256: string;
+  /** Identical copies stored as its duplicates (relative paths): shown when the image's own file changed. */
+  copies: string[];
 }
 
 export interface MarrowServiceOptions {

@@ -1,11 +1,15 @@
 // The cell-image resolver used by the Electron protocol and the HTTP host: only a stored image of a stored case,
-// inside that case's folder once symlinks are followed, ever resolves to a file.
-import { copyFileSync, mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
+// inside that case's folder once symlinks are followed, ever resolves, and only to the bytes that were imported.
+import { createHash } from 'node:crypto';
+import { copyFileSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCellImageRoute, resolveCellImage } from '../../../src/main/protocol/resolve-cell-image';
 import type { CellImageLocation } from '../../../src/main/service/types';
 import { GOOD_CROPS, startService, waitForAnalysis, type ServiceFixture } from './helpers';
+
+/** A location for the resolver's path checks, which come before any content check. */
+const at = (folder: string, file: string): CellImageLocation => ({ folder, file, sha256: '0'.repeat(64), copies: [] });
 
 describe('cell images of stored cases', () => {
   let fx: ServiceFixture;
@@ -31,13 +35,57 @@ describe('cell images of stored cases', () => {
     await fx.dispose();
   });
 
-  it('resolves an image of the case to its file with an image content type', async () => {
+  it('resolves an image of the case to its file\'s bytes with an image content type', async () => {
+    const location = lookup(caseA, imageOfA)!;
+    expect(location.folder).toBe(join(fx.root, 'cases', 'a'));
     const resolution = await resolveCellImage(lookup, `${caseA}/${imageOfA}`);
     expect(resolution.ok).toBe(true);
     if (resolution.ok) {
-      expect(resolution.path.startsWith(join(fx.root, 'cases', 'a'))).toBe(true);
+      expect(resolution.data.equals(readFileSync(join(location.folder, location.file)))).toBe(true);
       expect(resolution.contentType).toMatch(/^image\/(jpeg|png)$/);
     }
+  });
+
+  it('refuses an image whose file changed since import, or shows an identical copy that still has its bytes', async () => {
+    const folder = join(fx.root, 'cases', 'changed');
+    mkdirSync(folder, { recursive: true });
+    const original = readFileSync(join(GOOD_CROPS, 'ART_00002.jpg'));
+    writeFileSync(join(folder, 'a.jpg'), original);
+    writeFileSync(join(folder, 'copy-of-a.jpg'), original);
+    writeFileSync(join(folder, 'b.jpg'), readFileSync(join(GOOD_CROPS, 'EOS_00001.jpg')));
+    const c = await fx.service.createCase({ patient: { labId: 'P-changed' }, accession: 'ACC-changed', specimen: 'bone_marrow_aspirate', folder });
+    await fx.service.startAnalysis(c.id);
+    await waitForAnalysis(fx.service, c.id);
+    const cells = (await fx.service.listCells({ caseId: c.id, scope: 'all', limit: 10 })).cells;
+    const idOf = (file: string): number => cells.find((cell) => cell.file === file)!.imageId;
+    expect(lookup(c.id, idOf('a.jpg'))).toMatchObject({ sha256: createHash('sha256').update(original).digest('hex'), copies: ['copy-of-a.jpg'] });
+
+    // Another cell copied over b.jpg, which has no copy: not shown, so it cannot be reviewed as b.jpg's cell.
+    copyFileSync(join(GOOD_CROPS, 'LYT_00001.jpg'), join(folder, 'b.jpg'));
+    expect(await resolveCellImage(lookup, `${c.id}/${idOf('b.jpg')}`)).toMatchObject({ ok: false, status: 404, reason: /changed on disk/ });
+
+    // a.jpg overwritten: its copy still has the imported bytes and is shown; once the copy is gone too, nothing is.
+    copyFileSync(join(GOOD_CROPS, 'LYT_00001.jpg'), join(folder, 'a.jpg'));
+    const shown = await resolveCellImage(lookup, `${c.id}/${idOf('a.jpg')}`);
+    expect(shown.ok && shown.data.equals(original)).toBe(true);
+    rmSync(join(folder, 'copy-of-a.jpg'));
+    expect(await resolveCellImage(lookup, `${c.id}/${idOf('a.jpg')}`)).toMatchObject({ ok: false, status: 404 });
+
+    // Restored: shown again.
+    writeFileSync(join(folder, 'a.jpg'), original);
+    const restored = await resolveCellImage(lookup, `${c.id}/${idOf('a.jpg')}`);
+    expect(restored.ok && restored.data.equals(original)).toBe(true);
+  });
+
+  it('never shows a copy that lies outside the case folder, even with the imported bytes', async () => {
+    const folder = join(fx.root, 'cases', 'copy-link');
+    mkdirSync(folder, { recursive: true });
+    const bytes = readFileSync(join(GOOD_CROPS, 'BLA_00001.jpg'));
+    writeFileSync(join(folder, 'a.jpg'), 'overwritten');
+    writeFileSync(join(fx.root, 'outside-copy.jpg'), bytes);
+    symlinkSync(join(fx.root, 'outside-copy.jpg'), join(folder, 'copy.jpg'));
+    const location: CellImageLocation = { folder, file: 'a.jpg', sha256: createHash('sha256').update(bytes).digest('hex'), copies: ['copy.jpg', '../outside-copy.jpg'] };
+    expect(await resolveCellImage(() => location, '1/1')).toMatchObject({ ok: false, status: 404 });
   });
 
   it('refuses another case’s image asked for under this case', async () => {
@@ -56,9 +104,9 @@ describe('cell images of stored cases', () => {
   it('refuses a stored path that climbs out of the case folder', async () => {
     const folder = join(fx.root, 'cases', 'a');
     writeFileSync(join(fx.root, 'secret.jpg'), 'not for the renderer');
-    const climbing = (): CellImageLocation => ({ folder, file: '../../secret.jpg' });
+    const climbing = (): CellImageLocation => at(folder, '../../secret.jpg');
     expect(await resolveCellImage(climbing, '1/1')).toMatchObject({ ok: false, status: 403 });
-    const absolute = (): CellImageLocation => ({ folder, file: join(fx.root, 'secret.jpg') });
+    const absolute = (): CellImageLocation => at(folder, join(fx.root, 'secret.jpg'));
     expect(await resolveCellImage(absolute, '1/1')).toMatchObject({ ok: false, status: 403 });
   });
 
@@ -67,16 +115,16 @@ describe('cell images of stored cases', () => {
     mkdirSync(folder, { recursive: true });
     copyFileSync(join(GOOD_CROPS, 'BLA_00001.jpg'), join(fx.root, 'outside.jpg'));
     symlinkSync(join(fx.root, 'outside.jpg'), join(folder, 'LINK.jpg'));
-    expect(await resolveCellImage(() => ({ folder, file: 'LINK.jpg' }), '1/1')).toMatchObject({ ok: false, status: 403 });
+    expect(await resolveCellImage(() => at(folder, 'LINK.jpg'), '1/1')).toMatchObject({ ok: false, status: 403 });
   });
 
   it('refuses files that are not images even inside the folder', async () => {
     const folder = join(fx.root, 'cases', 'a');
-    expect(await resolveCellImage(() => ({ folder, file: 'labels.csv' }), '1/1')).toMatchObject({ ok: false, status: 403 });
+    expect(await resolveCellImage(() => at(folder, 'labels.csv'), '1/1')).toMatchObject({ ok: false, status: 403 });
   });
 
   it('answers 404 when the stored image has gone from disk', async () => {
     const folder = join(fx.root, 'cases', 'a');
-    expect(await resolveCellImage(() => ({ folder, file: 'gone.jpg' }), '1/1')).toMatchObject({ ok: false, status: 404 });
+    expect(await resolveCellImage(() => at(folder, 'gone.jpg'), '1/1')).toMatchObject({ ok: false, status: 404 });
   });
 });

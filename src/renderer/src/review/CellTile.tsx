@@ -48,7 +48,7 @@ export const CellTile = memo(function CellTile({ cell, selected, state, imageMis
         <div className="tile-image-missing" role="img" aria-label={`Image of ${cell.file} not available`} data-testid={`cell-image-missing-${cell.imageId}`}>
           Image not available
           <span>{cell.file}</span>
-          <span>Moved or deleted since the analysis? It cannot be reviewed until the file is back.</span>
+          <span>Moved, deleted or changed since the analysis? It cannot be reviewed until the original file is back.</span>
         </div>
       ) : (
         <img
