@@ -1,10 +1,10 @@
 // Finding and vetting the crops of a case folder. A bad file never stops a case: it is returned as a failure with
 // a sentence a technician can act on, and the rest of the folder goes on.
-import { createHash } from 'node:crypto';
 import { readdir, readFile, realpath, stat } from 'node:fs/promises';
 import { join, relative, resolve, sep } from 'node:path';
 import sharp, { type Metadata } from 'sharp';
 import type { ImportFailure } from '../../shared/api';
+import { sha256Of } from '../files/sha256';
 import { isPathInside } from '../security/path-inside';
 import { CaseFolderError } from './errors';
 
@@ -170,10 +170,6 @@ export async function inspectCrop(file: CropFile): Promise<Inspection> {
     );
   }
   return { ok: true, crop: { ...file, sha256: sha256Of(bytes), width, height, bytes: bytes.length, format, data: bytes } };
-}
-
-export function sha256Of(bytes: Buffer): string {
-  return createHash('sha256').update(bytes).digest('hex');
 }
 
 /** What is on disk now for an image stored with `sha256`: its bytes when unchanged, else why it cannot be used. */

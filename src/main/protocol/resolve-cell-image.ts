@@ -6,9 +6,9 @@
 // image its prediction came from, not whatever was copied over the file since. When the file changed, an identical
 // copy stored as the image's duplicate is shown instead, if one still holds those bytes; else the image is not
 // available (the review screen then says the file must be restored).
-import { createHash } from 'node:crypto';
 import { readFile, realpath } from 'node:fs/promises';
 import { extname, isAbsolute, join } from 'node:path';
+import { sha256Of } from '../files/sha256';
 import { isPathInside } from '../security/path-inside';
 import type { CellImageLocation } from '../service/types';
 
@@ -46,13 +46,13 @@ export async function resolveCellImage(lookup: CellImageLookup, rest: string): P
   const location = await lookup(route.caseId, route.imageId);
   if (!location) return { ok: false, status: 404, reason: `case ${route.caseId} has no image ${route.imageId}` };
   const own = await readInsideFolder(location.folder, location.file);
-  if (!own.ok) return own;
-  if (sha256Of(own.data) === location.sha256) return own;
+  if (own.ok && sha256Of(own.data) === location.sha256) return own;
+  // Changed, gone or now a link out of the folder: a copy with the imported bytes stands in for it.
   for (const copy of location.copies) {
     const read = await readInsideFolder(location.folder, copy);
     if (read.ok && sha256Of(read.data) === location.sha256) return read;
   }
-  return { ok: false, status: 404, reason: 'image file changed on disk since it was imported' };
+  return own.ok ? { ok: false, status: 404, reason: 'image file changed on disk since it was imported' } : own;
 }
 
 async function readInsideFolder(folder: string, file: string): Promise<CellImageResolution> {
@@ -76,4 +76,3 @@ async function readInsideFolder(folder: string, file: string): Promise<CellImage
   }
 }
 
-const sha256Of = (data: Buffer): string => createHash('sha256').update(data).digest('hex');

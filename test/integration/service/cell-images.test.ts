@@ -64,10 +64,14 @@ describe('cell images of stored cases', () => {
     copyFileSync(join(GOOD_CROPS, 'LYT_00001.jpg'), join(folder, 'b.jpg'));
     expect(await resolveCellImage(lookup, `${c.id}/${idOf('b.jpg')}`)).toMatchObject({ ok: false, status: 404, reason: /changed on disk/ });
 
-    // a.jpg overwritten: its copy still has the imported bytes and is shown; once the copy is gone too, nothing is.
+    // a.jpg overwritten, then deleted: its copy still has the imported bytes and is shown; once the copy is gone too,
+    // nothing is.
     copyFileSync(join(GOOD_CROPS, 'LYT_00001.jpg'), join(folder, 'a.jpg'));
     const shown = await resolveCellImage(lookup, `${c.id}/${idOf('a.jpg')}`);
     expect(shown.ok && shown.data.equals(original)).toBe(true);
+    rmSync(join(folder, 'a.jpg'));
+    const stillShown = await resolveCellImage(lookup, `${c.id}/${idOf('a.jpg')}`);
+    expect(stillShown.ok && stillShown.data.equals(original)).toBe(true);
     rmSync(join(folder, 'copy-of-a.jpg'));
     expect(await resolveCellImage(lookup, `${c.id}/${idOf('a.jpg')}`)).toMatchObject({ ok: false, status: 404 });
 
