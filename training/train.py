@@ -424,7 +424,7 @@ def main():
     s = models.build(args.student, nC).to(dev)
     if args.init:
         s.load_state_dict(torch.load(args.init, map_location=dev))
-        log("student initialised from", args.init, "ema-val at size %d:" % size,
+        log("student initialised from", args.init, "ema-val at size %d:" % ssize,
             val_report(predict(s, Xv, mean, std, amp=amp, size=ssize), yv, dv))
     if amp is not None:
         s = s.to(memory_format=torch.channels_last)
