@@ -350,7 +350,9 @@ async function readChangedFromCopies(
   const copies = new Map<number, ImageRow[]>();
   for (const image of stored) {
     if (image.duplicateOf === null) continue;
-    copies.set(image.duplicateOf, [...(copies.get(image.duplicateOf) ?? []), image]);
+    const list = copies.get(image.duplicateOf);
+    if (list === undefined) copies.set(image.duplicateOf, [image]);
+    else list.push(image);
   }
   const copyOf = new Map<number, string>();
   const notes: ImportFailure[] = [];
