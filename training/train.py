@@ -33,6 +33,9 @@ import common  # noqa: E402
 import models  # noqa: E402
 
 LOG = None
+# The classes this run trains: common.CLASSES less --exclude (a variant that never sees a class, to measure how the
+# app's open-set flag and lab model cope with a cell type the network does not know).
+ACTIVE = list(common.CLASSES)
 
 
 def log(*a):
@@ -202,11 +205,11 @@ def val_report(logits, yv, dv):
     pred = logits.argmax(1).cpu().numpy()
     y = yv.cpu().numpy()
     m = dv.cpu().numpy() == 0
-    marrow_ids = list(range(len(common.MARROW8)))
+    marrow_ids = [i for i, c in enumerate(ACTIVE) if c in common.MARROW8]
     f1, rec = macro_f1(pred[m], y[m], marrow_ids)
     acc_m = float((pred[m] == y[m]).mean()) if m.any() else float("nan")
     acc_p = float((pred[~m] == y[~m]).mean()) if (~m).any() else float("nan")
-    return {"marrow_macroF1": round(f1, 4), "marrow_acc": round(acc_m, 4), "BLA_recall": round(float(rec[1]), 4),
+    return {"marrow_macroF1": round(f1, 4), "marrow_acc": round(acc_m, 4), "BLA_recall": round(float(rec[ACTIVE.index("BLA")]), 4),
             "pbc_acc": round(acc_p, 4)}
 
 
@@ -308,7 +311,7 @@ def export_onnx(model, size, path):
 
 
 def main():
-    global LOG
+    global LOG, ACTIVE
     ap = argparse.ArgumentParser()
     ap.add_argument("--pack", default=os.path.join(common.REPO, ".train_pack"))
     ap.add_argument("--out", required=True)
@@ -336,6 +339,8 @@ def main():
     ap.add_argument("--seed", type=int, default=0)
     ap.add_argument("--init", default="", help="fine-tune: start the student from this student.pt (its run's "
                     "train_results.json supplies the normalisation) instead of from scratch")
+    ap.add_argument("--exclude", default="", help="comma-separated class codes never shown to the network (their "
+                    "images are dropped from training and validation, the head has no output for them)")
     ap.add_argument("--device", default="cuda" if torch.cuda.is_available() else "cpu")
     args = ap.parse_args()
     if args.smoke:  # CI smoke: a few CPU steps on the in-repo demo images, whole package written
@@ -364,7 +369,16 @@ def main():
     else:
         size = json.load(open(os.path.join(args.pack, "meta.json")))["size"]
         X, rows = load_pack(args.pack, args.limit)
-    cls_idx = {c: i for i, c in enumerate(common.CLASSES)}
+    excluded = [c for c in args.exclude.split(",") if c]
+    unknown = [c for c in excluded if c not in common.CLASSES]
+    if unknown:
+        raise SystemExit("--exclude: %s not among the trained classes %s" % (unknown, common.CLASSES))
+    ACTIVE = [c for c in common.CLASSES if c not in excluded]
+    if excluded:
+        keep = [i for i, r in enumerate(rows) if r["label"] not in excluded]
+        X, rows = X[keep], [rows[i] for i in keep]
+        log("excluded", excluded, ": %d images left" % len(rows))
+    cls_idx = {c: i for i, c in enumerate(ACTIVE)}
     y = torch.tensor([cls_idx[r["label"]] for r in rows])
     dom = torch.tensor([0 if r["domain"] == "matek-bm" else 1 for r in rows])
     tr = torch.tensor([r["split"] == "train" for r in rows])
@@ -374,7 +388,7 @@ def main():
     Xtr, ytr = X[tr].to(dev), y[tr].to(dev)
     Xv, yv, dv = X[va].to(dev), y[va].to(dev), dom[va].to(dev)
     # sampling weights: 1/sqrt(class frequency) (mild balancing)
-    cnt = torch.bincount(ytr, minlength=len(common.CLASSES)).float().clamp(min=1)
+    cnt = torch.bincount(ytr, minlength=len(ACTIVE)).float().clamp(min=1)
     wtr = (1.0 / cnt.sqrt())[ytr]
     mean = (Xtr.float().mean(dim=(0, 2, 3)) / 255.0)
     std = (Xtr.float().std(dim=(0, 2, 3)) / 255.0)
@@ -386,10 +400,10 @@ def main():
         mean = torch.tensor(base["mean"], device=dev)
         std = torch.tensor(base["std"], device=dev)
     log("normalisation mean", mean.tolist(), "std", std.tolist())
-    nC = len(common.CLASSES)
+    nC = len(ACTIVE)
     amp = torch.bfloat16 if dev.type == "cuda" else None
     ssize = args.student_size or size  # the shipped model's input size; "size" in the results is that one
-    results = {"classes": common.CLASSES, "size": ssize, "packSize": size, "mean": mean.tolist(), "std": std.tolist(),
+    results = {"classes": ACTIVE, "excluded": excluded, "size": ssize, "packSize": size, "mean": mean.tolist(), "std": std.tolist(),
                "torch": torch.__version__, "device": str(dev) + (" " + torch.cuda.get_device_name(0) if dev.type == "cuda" else ""),
                "seed": args.seed, "args": vars(args)}
     teacher = None
@@ -440,7 +454,7 @@ def main():
     vidx = torch.nonzero(va).flatten().tolist()
     with open(os.path.join(args.out, "val_predictions.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["path", "label", "domain"] + ["logit_" + c for c in common.CLASSES])
+        w.writerow(["path", "label", "domain"] + ["logit_" + c for c in ACTIVE])
         for i, row in zip(vidx, slog.cpu().numpy()):
             w.writerow([rows[i]["path"], rows[i]["label"], rows[i]["domain"]] + ["%.5f" % v for v in row])
     try:
