@@ -1,11 +1,12 @@
 #!/usr/bin/env python3
 """Build the demo case resources/demo/case-001/ from VALIDATION-split files only (never training).
 
-300 cells in realistic marrow proportions. Marrow classes come from Matek files (bytes copied
-unchanged, 250x250 q90). Cells of classes absent from the marrow subset (erythroid EBO, MYB, MMZ,
-NGB, BAS) come from PBC validation files rescaled to the marrow scale (training/scale.json) and
-centre-cropped to 250x250, written as JPEG q88 4:4:4 (size budget). Filenames do not reveal the label
-(cell_0001.jpg ... in hashed order); labels.csv (file,label,domain,source_path) lies next to them.
+300 marrow cells (Matek files, bytes copied unchanged, 250x250 q90) of the 8 classes the marrow subset has, in
+the proportions of finalize.PREVALENCE: one scanner, one stain, like one patient's smear. Until issue 13 the case
+also held peripheral-blood (PBC) crops of the classes the marrow subset lacks; a real case never mixes scanners,
+and those cells made the demo show an M:E ratio and provisional classes that rest on another domain's images.
+Filenames do not reveal the label (cell_0001.jpg ... in hashed order); labels.csv
+(file,label,domain,source_path) lies next to them.
 
 Usage: /usr/bin/python3 training/make_demo.py
 """
@@ -16,11 +17,9 @@ import shutil
 
 import common
 
-COMPOSITION = [  # (domain, label, n)
-    ("matek-bm", "NGS", 55), ("pbc", "NGB", 25), ("pbc", "MMZ", 20), ("pbc", "MYB", 20),
-    ("matek-bm", "PMO", 20), ("matek-bm", "LYT", 40), ("matek-bm", "MON", 12), ("matek-bm", "EOS", 10),
-    ("matek-bm", "BLA", 9), ("pbc", "BAS", 2), ("matek-bm", "NIF", 15), ("matek-bm", "ART", 12),
-    ("pbc", "EBO", 60),
+COMPOSITION = [  # (domain, label, n): finalize.PREVALENCE scaled to 300 cells
+    ("matek-bm", "NGS", 95), ("matek-bm", "LYT", 69), ("matek-bm", "PMO", 35), ("matek-bm", "NIF", 26),
+    ("matek-bm", "MON", 21), ("matek-bm", "ART", 21), ("matek-bm", "EOS", 17), ("matek-bm", "BLA", 16),
 ]
 
 

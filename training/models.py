@@ -41,9 +41,24 @@ class ResNetS(nn.Module):
         self.drop = nn.Dropout(drop)
         self.fc = nn.Linear(cin, n_classes)
 
+    def embed(self, x):
+        """The pooled features the last layer reads: what the app stores per cell and scores for open-set."""
+        return torch.flatten(self.pool(self.stages(self.stem(x))), 1)
+
     def forward(self, x):
-        x = self.stages(self.stem(x))
-        return self.fc(self.drop(torch.flatten(self.pool(x), 1)))
+        return self.fc(self.drop(self.embed(x)))
+
+
+class WithEmbedding(nn.Module):
+    """Export wrapper: (logits, embedding) from the same forward pass."""
+
+    def __init__(self, net):
+        super().__init__()
+        self.net = net
+
+    def forward(self, x):
+        z = self.net.embed(x)
+        return self.net.fc(z), z
 
 
 ARCHS = {

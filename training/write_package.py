@@ -20,16 +20,22 @@ from PIL import Image
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import common  # noqa: E402
 import finalize  # noqa: E402
+import open_set  # noqa: E402
 
 UNKNOWN = [c for c in common.MATEK21 if c not in common.CLASSES]
 # 1.1.0: same weights as 1.0.0; crops of another size than 250 px are framed to 250 px (input.frameSide) before
 # the resize, as the training data were, instead of being resized whole. 1.2.0: new weights (runs/h200-ens/s4),
-# distilled from a three-teacher ensemble; same network, input and framing.
-VERSION = "1.2.0"
+# distilled from a three-teacher ensemble; same network, input and framing. 1.3.0: the same weights as 1.2.0 with a
+# second output, the embedding (training/open_set.py), open-set statistics (open-set.json) and the classes learned
+# from peripheral blood only declared provisional.
+VERSION = "1.3.0"
+PROVISIONAL = {"classes": ["BAS", "EBO", "MMZ", "MYB", "NGB"],
+               "reason": "learned from peripheral-blood images only, not from marrow"}
 
 
-def model_json(mid, version, name, onnx_path, classes, size, mean, std, calib, flag, training, license_, attribution):
-    return {
+def model_json(mid, version, name, onnx_path, classes, size, mean, std, calib, flag, training, license_, attribution,
+               open_set=None):
+    js = {
         "formatVersion": 1, "id": mid, "version": version, "name": name, "sha256": finalize.sha256(onnx_path),
         "classes": classes,
         "input": {"name": "input", "width": size, "height": size, "layout": "NCHW", "colorOrder": "RGB",
@@ -39,17 +45,31 @@ def model_json(mid, version, name, onnx_path, classes, size, mean, std, calib, f
         "calibration": {k: calib[k] for k in ("temperature", "eceBefore", "eceAfter", "fittedOn")},
         "flagging": flag, "training": training, "license": license_, "attribution": attribution,
     }
+    if open_set is not None:  # the shipped model: embedding output, open-set statistics, provisional classes
+        js["embedding"] = {"name": "embedding", "dim": open_set["dim"]}
+        js["openSet"] = {"file": os.path.basename(open_set["path"]), "sha256": finalize.sha256(open_set["path"])}
+        js["provisionalClasses"] = PROVISIONAL
+    return js
 
 
-def demo_predictions(onnx_path, size, mean, std, T, classes, flag, demo_dir):
+def demo_predictions(onnx_path, size, mean, std, T, classes, flag, demo_dir, stats):
+    """The app's whole flag rule on the demo case: confidence/margin/always-review, provisional classes, open-set."""
     rows = list(csv.DictReader(open(os.path.join(demo_dir, "labels.csv"))))
     sess = finalize.ort_session(onnx_path)
     arrs = [common.app_preprocess(Image.open(os.path.join(demo_dir, r["file"])).convert("RGB"), size, 255.0, mean, std,
                                   common.MARROW_SIZE) for r in rows]
-    logits = finalize.run_onnx(sess, arrs)
+    logits, emb = [], []
+    for i in range(0, len(arrs), 64):
+        l, z = sess.run(["logits", "embedding"], {"input": np.stack(arrs[i:i + 64]).astype(np.float32)})
+        logits.append(l)
+        emb.append(z)
+    logits, emb = np.concatenate(logits), np.concatenate(emb)
     probs = common.softmax(logits / T)
-    flagged = common.flag_mask(probs, classes, flag["minConfidence"], flag["minMargin"], flag["alwaysReview"])
-    return rows, logits, probs, flagged
+    distance = open_set.distance_from_stats(stats, emb)
+    provisional = np.array([classes[k] in PROVISIONAL["classes"] for k in probs.argmax(1)])
+    flagged = (common.flag_mask(probs, classes, flag["minConfidence"], flag["minMargin"], flag["alwaysReview"])
+               | provisional | (distance > stats["threshold"]))
+    return rows, logits, probs, flagged, distance
 
 
 def smoke_package(out, results, logits, y, dom, command):
@@ -107,7 +127,13 @@ def validation_blast_effect(classes, T, flag):
     logits = np.array([[float(r["logit_" + c]) for c in classes] for r in rows])
     y = np.array([classes.index(r["label"]) for r in rows])
     probs = common.softmax(logits / T)
-    flagged = common.flag_mask(probs, classes, flag["minConfidence"], flag["minMargin"], flag["alwaysReview"])
+    # The app's whole rule: confidence/margin/always-review, provisional classes, open-set distance.
+    distance = {r["path"]: float(r["open_set_distance"])
+                for r in csv.DictReader(open(os.path.join(common.HERE, "val_open_set_distances.csv")))}
+    threshold = json.load(open(os.path.join(common.REPO, "resources", "models", "marrowcount-ref", "open-set.json")))["threshold"]
+    flagged = (common.flag_mask(probs, classes, flag["minConfidence"], flag["minMargin"], flag["alwaysReview"])
+               | np.array([classes[k] in PROVISIONAL["classes"] for k in probs.argmax(1)])
+               | np.array([distance[r["path"]] > threshold for r in rows]))
     return blast_review_effect(y, probs, flagged, classes, finalize.prevalence_weights(y, classes))
 
 
@@ -160,6 +186,52 @@ def write_off_size_fixture(sess, size, mean, std, T, classes):
             w.writerow([name, r["path"], r["label"], im.size[0], im.size[1]] + ["%.6f" % v for v in p])
 
 
+def open_set_section():
+    """The model card's open-set section, from training/open_set_metrics.json (training/open_set.py)."""
+    path = os.path.join(common.HERE, "open_set_metrics.json")
+    m = json.load(open(path))
+    sh = m["shipped"]
+    ch = sh["methods"][m["chosen"]]
+    pct = lambda v: "%.1f%%" % (100 * v)  # noqa: E731
+    s = ("Measured by `training/open_set.py` (figures in `training/open_set_metrics.json`), on the %d marrow validation "
+         "cells, through the exact app preprocessing. Re-weighted to the realistic marrow mix of the flagging section "
+         "(%s). \"Before\" is the flag rule without the open-set score (confidence, margin, always-review classes, and "
+         "every prediction of a provisional class).\n\n" % (sh["validationCells"], json.dumps(m["prevalence"])))
+    s += "| marrow validation, realistic mix | flagged | share of errors caught |\n|---|---|---|\n"
+    s += "| before | %s | %s |\n" % (pct(sh["before"]["flagRate"]), pct(sh["before"]["errorsCaught"]))
+    for name, v in sh["methods"].items():
+        s += "| with open-set flag, %s (threshold %.3g) | %s | %s |\n" % (name, v["threshold"], pct(v["after"]["flagRate"]),
+                                                                       pct(v["after"]["errorsCaught"]))
+    s += ("\nThe threshold is the distance above which the %.0f%% most distant validation cells lie (prevalence-weighted): "
+          "a budget, chosen before the unknown-type experiment below was run, not fitted to it.\n\n" % (100 * m["openSetBudget"]))
+    s += ("**Leave one class out** (shipped network; the class statistics fitted without one class; the network itself "
+          "learned that class, so these figures are optimistic): AUROC of the distance for the held-out class against the "
+          "others, and the share of the held-out class's validation cells above that run's threshold.\n\n")
+    names = list(sh["methods"])
+    s += "| held-out class | " + " | ".join("%s AUROC | %s flagged" % (n, n) for n in names) + " |\n"
+    s += "|---|" + "---|---|" * len(names) + "\n"
+    for c in common.MARROW8:
+        s += "| %s | " % c + " | ".join("%.3f | %s" % (sh["methods"][n]["leaveOneClassOut"][c]["auroc"],
+                                                      pct(sh["methods"][n]["leaveOneClassOut"][c]["heldOutFlagged"])) for n in names) + " |\n"
+    s += "| mean | " + " | ".join("%.3f | " % sh["methods"][n]["leaveOneClassOutMeanAuroc"] for n in names) + " |\n"
+    for v in m["unknownTypeVariants"]:
+        s += ("\n**Unknown type, honestly** (a network that never saw %s): `%s`, %s at %d px, trained from scratch on CPU "
+              "(%s, %.0f s) with `train.py --exclude %s`; marrow macro-F1 on its %d known classes %.3f (packed "
+              "validation). Its class statistics and threshold were fitted exactly like the shipped model's (same "
+              "budget). %d %s validation cells, %d cells of the other classes; realistic mix over all 8 classes.\n\n"
+              % (", ".join(v["excluded"]), v["run"], v["arch"], v["inputSize"], v["device"], v["trainSeconds"],
+                 ",".join(v["excluded"]), len(common.MARROW8) - len(v["excluded"]), v["knownMacroF1"],
+                 v["unseenValidationCells"], "/".join(v["excluded"]), v["knownValidationCells"]))
+        s += "| | unseen type flagged | AUROC | other classes flagged | realistic mix flagged in all |\n|---|---|---|---|---|\n"
+        s += "| before (no open-set flag) | %s | – | %s | %s |\n" % (pct(v["before"]["unseenFlagged"]),
+                                                                    pct(list(v["methods"].values())[0]["knownFlaggedBefore"]),
+                                                                    pct(v["before"]["mixFlagged"]))
+        for name, r in v["methods"].items():
+            s += "| with open-set flag, %s | %s | %.3f | %s | %s |\n" % (name, pct(r["unseenFlaggedOrRight"]), r["auroc"],
+                                                                       pct(r["knownFlagged"]), pct(r["mixFlagged"]))
+    return s
+
+
 def fmt_table(per, classes):
     s = "| class | precision | recall | F1 | support |\n|---|---|---|---|---|\n"
     for c in classes:
@@ -194,7 +266,8 @@ def main():
     assert finalize.sha256(onnx_path) == fm["onnxSha256"]
     T = calib["temperature"]
 
-    rows, logits, probs, flagged = demo_predictions(onnx_path, size, mean, std, T, classes, flag, args.demo)
+    stats = json.load(open(os.path.join(args.out, "open-set.json")))
+    rows, logits, probs, flagged, distance = demo_predictions(onnx_path, size, mean, std, T, classes, flag, args.demo, stats)
     y = np.array([classes.index(r["label"]) for r in rows])
     pred = probs.argmax(1)
     present = sorted(set(y.tolist()))
@@ -203,9 +276,9 @@ def main():
     demo_f1 = float(np.mean([per[c]["f1"] for c in present]))
     with open(os.path.join(args.out, "reference-predictions.csv"), "w", newline="") as f:
         w = csv.writer(f)
-        w.writerow(["file", "label", "pred", "flagged"] + ["p_" + c for c in classes])
-        for r, p, fl in zip(rows, probs, flagged):
-            w.writerow([r["file"], r["label"], classes[int(p.argmax())], int(fl)] + ["%.6f" % v for v in p])
+        w.writerow(["file", "label", "pred", "flagged", "open_set_distance"] + ["p_" + c for c in classes])
+        for r, p, fl, d in zip(rows, probs, flagged, distance):
+            w.writerow([r["file"], r["label"], classes[int(p.argmax())], int(fl), "%.4f" % d] + ["%.6f" % v for v in p])
     demo = {"cells": len(rows), "accuracy": round(demo_acc, 4), "macroF1_over_present_classes": round(demo_f1, 4),
             "present_classes": [classes[c] for c in present], "flagRate": round(float(flagged.mean()), 4),
             "errorsCaught": round(float(flagged[pred != y].mean()), 4) if (pred != y).any() else 1.0,
@@ -253,10 +326,12 @@ def main():
     import models
     nparams = sum(p.numel() for p in models.build(stu["arch"], len(classes)).parameters())
     training["summary"] = training["summary"].replace(", 0 k parameters", ", %d k parameters" % (nparams // 1000))
+    open_set_path = os.path.join(args.out, "open-set.json")
+    open_set = {"path": open_set_path, "dim": json.load(open(open_set_path))["dim"]}
     js = model_json("marrowcount-ref", VERSION, "MarrowCount reference CNN", onnx_path, classes, size, mean, std,
                     calib, flag, training,
                     "Model weights: CC BY 4.0 (trained on CC BY 4.0 data; attribution below must be kept). "
-                    "Not for diagnostic use.", finalize.ATTRIBUTION)
+                    "Not for diagnostic use.", finalize.ATTRIBUTION, open_set)
     json.dump(js, open(os.path.join(args.out, "model.json"), "w"), indent=2, ensure_ascii=False)
     json.dump({"validation": met, "calibration": calib, "flagging": flag, "flaggingSearch": fm["flaggingSearch"],
                "demo": demo, "blastPercentage": blast, "pbcFilesAsStored": raw_pbc, "teachersValidationPacked": teach["validation"], "studentValidationPacked": stu.get("val_packed")},
@@ -285,7 +360,8 @@ def main():
         env=env.strip().replace("\n", "\n    "), cmd=train_cmd, ort=_ort_version(), export_torch=fm["exportTorch"],
         scale=json.load(open(os.path.join(common.HERE, "scale.json")))["pbc_to_marrow_scale"],
         speed=args.cells_per_s, mean=mean, std=std, wall=tr.get("wall_seconds"),
-        attr="\n".join("- " + a for a in finalize.ATTRIBUTION),
+        attr="\n".join("- " + a for a in finalize.ATTRIBUTION), open_set=open_set_section(),
+        os_method=json.load(open(open_set_path))["method"], os_threshold=json.load(open(open_set_path))["threshold"],
         raw_whole=raw_pbc["resizedWholeAccuracy"], raw_framed=raw_pbc["framedAccuracy"],
         **{"bv_" + k: v for k, v in blast["validationRealisticMix"].items()},
         **{"bd_" + k: v for k, v in blast["demo"].items()})
