@@ -66,6 +66,8 @@ export interface ModelInfo {
   name: string;
   sha256: string;
   classes: CellClassCode[];
+  /** Classes learned only from peripheral-blood images (or otherwise provisional): their figures say so until reviewed. */
+  provisionalClasses: CellClassCode[];
   /** True unless the model's own manifest says researchOnly: false; such models' reports carry "not for diagnostic use". */
   researchOnly: boolean;
 }

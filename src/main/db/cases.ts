@@ -153,9 +153,9 @@ export function listCases(db: MarrowDatabase, filter: CaseFilter): CaseListRow[]
 }
 
 /** Effective counts of a case already read (no transaction of its own). */
-export function countsFor(db: MarrowDatabase, row: CaseRow): ClassCounts {
+export function countsFor(db: MarrowDatabase, row: CaseRow, query: string = EFFECTIVE_COUNTS_SQL): ClassCounts {
   const counts: ClassCounts = {};
-  for (const r of sql(db, EFFECTIVE_COUNTS_SQL).all({ caseId: row.id, modelId: row.modelRowId }) as { label: string; n: number }[]) {
+  for (const r of sql(db, query).all({ caseId: row.id, modelId: row.modelRowId }) as { label: string; n: number }[]) {
     if (!isCellClassCode(r.label)) {
       throw new DatabaseError('unknown_class', `Case ${row.accession} holds unknown cell class code "${r.label}".`);
     }

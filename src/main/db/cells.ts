@@ -2,7 +2,7 @@ import type { CellQuery, ReviewProgress } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
 import { countsFor, progressFor, requireCase } from './cases';
 import { read, readSnapshot, sql, type MarrowDatabase } from './connection';
-import { CELL_TOTAL_SQL } from './effective';
+import { CELL_TOTAL_SQL, UNREVIEWED_COUNTS_SQL } from './effective';
 import { DatabaseError } from './errors';
 import { modelClasses } from './models';
 import { predictionOf, type PredictionColumns } from './predictions';
@@ -14,6 +14,11 @@ export type CellListQuery = CellQuery;
 /** Effective label counts of the case (see effective.ts for which label counts). */
 export function effectiveCountsByClass(db: MarrowDatabase, caseId: number): ClassCounts {
   return read(`Counting the cells of case ${caseId}`, () => countsFor(db, requireCase(db, caseId)));
+}
+
+/** Per predicted class, the cells with no decision in force: what counts on the model's word alone. */
+export function unreviewedCountsByPredictedClass(db: MarrowDatabase, caseId: number): ClassCounts {
+  return read(`Counting the unreviewed cells of case ${caseId}`, () => countsFor(db, requireCase(db, caseId), UNREVIEWED_COUNTS_SQL));
 }
 
 export function reviewProgress(db: MarrowDatabase, caseId: number): ReviewProgress {
@@ -115,4 +120,19 @@ export function topClasses(cell: Pick<CellRow, 'classes' | 'probabilities'>, n =
     .map((code, i) => ({ code, probability: cell.probabilities[i] ?? 0 }))
     .sort((a, b) => b.probability - a.probability)
     .slice(0, n);
+}
+
+/** The stored flag reasons of every flagged cell of the case's model, and whether a decision covers the cell. */
+export function flaggedCellReasons(db: MarrowDatabase, caseId: number): { reasons: string[]; reviewed: boolean }[] {
+  return read(`Reading the flag reasons of case ${caseId}`, () => {
+    const row = requireCase(db, caseId);
+    return (
+      sql(
+        db,
+        `SELECT p.flag_reasons AS reasons, d.image_id IS NOT NULL AS reviewed
+         FROM predictions AS p LEFT JOIN current_decisions AS d ON d.image_id = p.image_id
+         WHERE p.case_id = @caseId AND p.model_id = @modelId AND p.flagged = 1`,
+      ).all({ caseId, modelId: row.modelRowId }) as { reasons: string; reviewed: number }[]
+    ).map((r) => ({ reasons: JSON.parse(r.reasons) as string[], reviewed: r.reviewed === 1 }));
+  });
 }

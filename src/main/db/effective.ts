@@ -55,3 +55,18 @@ SELECT
 FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
 WHERE d.case_id = @caseId AND (@flaggedOnly = 0 OR p.flagged = 1)
   AND (@predictedClass IS NULL OR p.predicted_class = @predictedClass)`;
+
+/**
+ * Rows (label, n) with n > 0: per predicted class, the model's cells that no decision in force covers, i.e. the
+ * cells counted on the model's word alone (provisional figures, differential.ts).
+ */
+export const UNREVIEWED_COUNTS_SQL = `
+SELECT label, sum(n) AS n FROM (
+  SELECT predicted_class AS label, cells AS n FROM prediction_counts WHERE case_id = @caseId AND model_id = @modelId
+  UNION ALL
+  SELECT p.predicted_class AS label, -count(*) AS n
+  FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
+  WHERE d.case_id = @caseId GROUP BY p.predicted_class
+)
+GROUP BY label
+HAVING sum(n) > 0`;

@@ -42,9 +42,9 @@ export {
   type ImageFile,
   type InsertImagesResult,
 } from './images';
-export { insertPredictions, listPredictions, type NewPrediction } from './predictions';
+export { insertPredictions, listEmbeddings, listPredictions, type NewPrediction, type StoredEmbedding } from './predictions';
 export { addReview, addReviews, retractLatestReview, listReviews, type NewReview } from './reviews';
-export { effectiveCountsByClass, listCells, getCell, reviewProgress, topClasses, type CellListQuery } from './cells';
+export { effectiveCountsByClass, flaggedCellReasons, unreviewedCountsByPredictedClass, listCells, getCell, reviewProgress, topClasses, type CellListQuery } from './cells';
 export { caseAuditLog, listAuditLog } from './audit';
 export type {
   AmendmentRow,

@@ -11,6 +11,8 @@ export interface ModelRegistration {
   name: string;
   /** In logit order. */
   classes: CellClassCode[];
+  /** Classes whose figures are provisional until their cells are reviewed (model.json "provisionalClasses"). */
+  provisionalClasses?: CellClassCode[];
 }
 
 interface ModelDbRow {
@@ -20,6 +22,7 @@ interface ModelDbRow {
   sha256: string;
   name: string;
   classes: string;
+  provisional_classes: string;
   registered_at: string;
 }
 
@@ -30,6 +33,7 @@ const toRow = (r: ModelDbRow): ModelRow => ({
   sha256: r.sha256,
   name: r.name,
   classes: JSON.parse(r.classes) as CellClassCode[],
+  provisionalClasses: JSON.parse(r.provisional_classes) as CellClassCode[],
   registeredAt: r.registered_at,
 });
 
@@ -52,15 +56,26 @@ export function registerModel(db: MarrowDatabase, input: ModelRegistration, acto
   if (new Set(input.classes).size !== input.classes.length || input.classes.length < 2) {
     throw new DatabaseError('constraint', `Model ${input.modelId} must declare at least two distinct classes (got ${input.classes.join(', ')}).`);
   }
+  const provisional = input.provisionalClasses ?? [];
+  const notOutput = provisional.filter((code) => !input.classes.includes(code));
+  if (notOutput.length > 0) {
+    throw new DatabaseError('constraint', `Model ${input.modelId}: provisional classes ${notOutput.join(', ')} are not among its classes.`);
+  }
   return inTransaction(db, `Registering model ${input.modelId} ${input.version}`, () => {
     const existing = sql(db, 'SELECT * FROM models WHERE sha256 = ?').get(sha256) as ModelDbRow | undefined;
     if (existing !== undefined) {
       const row = toRow(existing);
-      if (row.modelId !== input.modelId || row.version !== input.version || row.classes.join(',') !== input.classes.join(',')) {
+      if (
+        row.modelId !== input.modelId ||
+        row.version !== input.version ||
+        row.classes.join(',') !== input.classes.join(',') ||
+        row.provisionalClasses.join(',') !== provisional.join(',')
+      ) {
         throw new DatabaseError(
           'duplicate',
           `The model file ${sha256.slice(0, 12)}… is already registered as ${row.modelId} ${row.version} with classes ` +
-            `${row.classes.join(',')}; it cannot be registered again as ${input.modelId} ${input.version}.`,
+            `${row.classes.join(',')} (provisional: ${row.provisionalClasses.join(',') || 'none'}); it cannot be registered again as ` +
+            `${input.modelId} ${input.version} with classes ${input.classes.join(',')} (provisional: ${provisional.join(',') || 'none'}).`,
         );
       }
       return row;
@@ -68,8 +83,8 @@ export function registerModel(db: MarrowDatabase, input: ModelRegistration, acto
     const at = nowIso();
     const created = sql(
       db,
-      'INSERT INTO models (model_id, version, sha256, name, classes, class_count, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *',
-    ).get(input.modelId, input.version, sha256, input.name, JSON.stringify(input.classes), input.classes.length, at) as ModelDbRow;
+      'INSERT INTO models (model_id, version, sha256, name, classes, class_count, provisional_classes, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *',
+    ).get(input.modelId, input.version, sha256, input.name, JSON.stringify(input.classes), input.classes.length, JSON.stringify(provisional), at) as ModelDbRow;
     appendAudit(db, { actor, action: 'model_registered', caseId: null, detail: { modelRowId: created.id, modelId: input.modelId, version: input.version, sha256 } }, at);
     return toRow(created);
   });

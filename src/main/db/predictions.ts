@@ -13,6 +13,10 @@ export interface NewPrediction {
   confidence: number;
   flagged: boolean;
   flagReasons: string[];
+  /** The pooled features the model's last layer read; null or absent for a package without that output. */
+  embedding?: Float32Array | null;
+  /** Open-set distance computed from the embedding (open-set.ts); null when the package has no statistics. */
+  openSetScore?: number | null;
 }
 
 function validate(row: NewPrediction, classes: readonly CellClassCode[], modelName: string): void {
@@ -38,6 +42,12 @@ function validate(row: NewPrediction, classes: readonly CellClassCode[], modelNa
   if (!row.flagReasons.every((r) => typeof r === 'string')) {
     throw new DatabaseError('constraint', `${where}: flag reasons must be text.`);
   }
+  if (row.embedding !== undefined && row.embedding !== null && (row.embedding.length === 0 || !row.embedding.every(Number.isFinite))) {
+    throw new DatabaseError('constraint', `${where}: the embedding is empty or holds a value that is not a finite number.`);
+  }
+  if (row.openSetScore !== undefined && row.openSetScore !== null && (!Number.isFinite(row.openSetScore) || row.openSetScore < 0)) {
+    throw new DatabaseError('constraint', `${where}: open-set score ${row.openSetScore} is not a non-negative number.`);
+  }
 }
 
 /**
@@ -60,14 +70,16 @@ export function insertPredictions(
     const insert = sql(
       db,
       `INSERT INTO predictions (image_id, case_id, model_id, predicted_class, probabilities, confidence, flagged, flag_reasons, created_at)
-       VALUES (?, (SELECT case_id FROM images WHERE id = ?), ?, ?, ?, ?, ?, ?, ?) RETURNING case_id`,
+       VALUES (?, (SELECT case_id FROM images WHERE id = ?), ?, ?, ?, ?, ?, ?, ?) RETURNING id, case_id`,
     );
+    const insertEmbedding = sql(db, 'INSERT INTO prediction_embeddings (prediction_id, dim, vector, open_set_score) VALUES (?, ?, ?, ?)');
     const at = nowIso();
     const perCase = new Map<number, number>();
     for (const row of rows) {
       let caseId: number;
+      let predictionId: number;
       try {
-        ({ case_id: caseId } = insert.get(
+        ({ id: predictionId, case_id: caseId } = insert.get(
           row.imageId,
           row.imageId,
           modelRowId,
@@ -77,7 +89,7 @@ export function insertPredictions(
           row.flagged ? 1 : 0,
           JSON.stringify(row.flagReasons),
           at,
-        ) as { case_id: number });
+        ) as { id: number; case_id: number });
       } catch (e) {
         const classified = classifyDatabaseError(e, `Prediction for image ${row.imageId}`);
         if (classified?.kind === 'duplicate') {
@@ -86,6 +98,9 @@ export function insertPredictions(
           });
         }
         throw classified ?? e;
+      }
+      if (row.embedding !== undefined && row.embedding !== null) {
+        insertEmbedding.run(predictionId, row.embedding.length, encodeFloat16(row.embedding), row.openSetScore ?? null);
       }
       perCase.set(caseId, (perCase.get(caseId) ?? 0) + 1);
     }
@@ -134,6 +149,86 @@ export function listPredictions(db: MarrowDatabase, imageId: number): Prediction
       id: r.id,
       ...predictionOf(r),
       createdAt: r.created_at,
+    })),
+  );
+}
+
+/** float16, little-endian: half the size of float32 and far finer than the distances computed from it need. */
+export function encodeFloat16(values: ArrayLike<number>): Buffer {
+  const out = Buffer.alloc(values.length * 2);
+  for (let i = 0; i < values.length; i++) out.writeUInt16LE(toHalf(values[i]!), i * 2);
+  return out;
+}
+
+export function decodeFloat16(bytes: Uint8Array): Float32Array {
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  const out = new Float32Array(bytes.byteLength / 2);
+  for (let i = 0; i < out.length; i++) out[i] = fromHalf(view.getUint16(i * 2, true));
+  return out;
+}
+
+const f32 = new Float32Array(1);
+const u32 = new Uint32Array(f32.buffer);
+
+/** Round-to-nearest-even float32 → float16 bits; values beyond the half range become ±Infinity. */
+function toHalf(value: number): number {
+  f32[0] = value;
+  const x = u32[0]!;
+  const sign = (x >>> 16) & 0x8000;
+  const exp = (x >>> 23) & 0xff;
+  let mant = x & 0x7fffff;
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = 14 - e;
+    let half = mant >>> shift;
+    const rest = mant & ((1 << shift) - 1);
+    const mid = 1 << (shift - 1);
+    if (rest > mid || (rest === mid && (half & 1) === 1)) half++;
+    return sign | half;
+  }
+  let half = (e << 10) | (mant >>> 13);
+  const rest = mant & 0x1fff;
+  if (rest > 0x1000 || (rest === 0x1000 && (half & 1) === 1)) half++;
+  return sign | half;
+}
+
+function fromHalf(h: number): number {
+  const sign = h & 0x8000 ? -1 : 1;
+  const exp = (h >>> 10) & 0x1f;
+  const mant = h & 0x3ff;
+  if (exp === 0) return sign * mant * 2 ** -24;
+  if (exp === 0x1f) return mant ? NaN : sign * Infinity;
+  return sign * (1 + mant / 1024) * 2 ** (exp - 15);
+}
+
+export interface StoredEmbedding {
+  predictionId: number;
+  imageId: number;
+  modelRowId: number;
+  embedding: Float32Array;
+  openSetScore: number | null;
+}
+
+/** The embeddings stored for a case's predictions of one model, in image order. */
+export function listEmbeddings(db: MarrowDatabase, caseId: number, modelRowId: number): StoredEmbedding[] {
+  return read(`Reading the embeddings of case ${caseId}`, () =>
+    (
+      sql(
+        db,
+        `SELECT p.id AS prediction_id, p.image_id, p.model_id, e.vector, e.open_set_score
+         FROM predictions AS p JOIN prediction_embeddings AS e ON e.prediction_id = p.id
+         WHERE p.case_id = ? AND p.model_id = ? ORDER BY p.image_id`,
+      ).all(caseId, modelRowId) as { prediction_id: number; image_id: number; model_id: number; vector: Buffer; open_set_score: number | null }[]
+    ).map((r) => ({
+      predictionId: r.prediction_id,
+      imageId: r.image_id,
+      modelRowId: r.model_id,
+      embedding: decodeFloat16(r.vector),
+      openSetScore: r.open_set_score,
     })),
   );
 }

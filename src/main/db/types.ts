@@ -52,6 +52,8 @@ export interface ModelRow {
   name: string;
   /** Class codes in logit order: the order of every stored probability vector of this model. */
   classes: CellClassCode[];
+  /** Classes learned from too little or the wrong kind of data: figures counting their unreviewed cells are provisional. */
+  provisionalClasses: CellClassCode[];
   registeredAt: string;
 }
 

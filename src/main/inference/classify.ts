@@ -1,7 +1,8 @@
 // From the model's scores to a stored prediction: calibrated probabilities, the predicted class, and whether a
 // person must look at the cell, with the reasons written out so the reviewer (and an auditor) sees why.
 import type { CellClassCode } from '../../shared/cell-classes';
-import type { FlaggingPolicy, ModelManifest } from './model-manifest';
+import { OPEN_SET_REASON, PROVISIONAL_REASON_PREFIX } from '../../shared/flag-reasons';
+import type { FlaggingPolicy, ModelManifest, ProvisionalClasses } from './model-manifest';
 
 export interface CellPrediction {
   predicted: CellClassCode;
@@ -14,6 +15,14 @@ export interface CellPrediction {
   flagged: boolean;
   flagReasons: string[];
 }
+
+/** What the embedding says about a cell, when the package has an open-set model (open-set.ts). */
+export interface OpenSetResult {
+  distance: number;
+  threshold: number;
+}
+
+export { OPEN_SET_REASON };
 
 /**
  * Softmax of logits / temperature (temperature scaling, Guo et al. 2017), computed with the maximum subtracted
@@ -44,8 +53,19 @@ export function topK(values: readonly number[], k: number): number[] {
 const twoDecimals = (value: number): string => value.toFixed(2);
 
 /** Why a prediction needs a person; empty when it does not. */
-export function flagReasons(predicted: CellClassCode, confidence: number, margin: number, policy: FlaggingPolicy): string[] {
+export function flagReasons(
+  predicted: CellClassCode,
+  confidence: number,
+  margin: number,
+  policy: FlaggingPolicy,
+  provisional: ProvisionalClasses = { classes: [], reason: '' },
+  openSet: OpenSetResult | null = null,
+): string[] {
   const reasons: string[] = [];
+  if (openSet !== null && openSet.distance > openSet.threshold) {
+    reasons.push(`${OPEN_SET_REASON} (open-set distance ${openSet.distance.toFixed(1)} > ${openSet.threshold.toFixed(1)})`);
+  }
+  if (provisional.classes.includes(predicted)) reasons.push(`${PROVISIONAL_REASON_PREFIX}${predicted} (${provisional.reason})`);
   if (confidence < policy.minConfidence) {
     reasons.push(`low confidence ${twoDecimals(confidence)} < ${twoDecimals(policy.minConfidence)}`);
   }
@@ -59,8 +79,9 @@ export function flagReasons(predicted: CellClassCode, confidence: number, margin
 /** One cell's scores (a row of the output tensor) → its prediction. */
 export function predictionFromScores(
   scores: ArrayLike<number>,
-  manifest: Pick<ModelManifest, 'classes' | 'calibration' | 'output'>,
+  manifest: Pick<ModelManifest, 'classes' | 'calibration' | 'output'> & Partial<Pick<ModelManifest, 'provisional'>>,
   policy: FlaggingPolicy,
+  openSet: OpenSetResult | null = null,
 ): CellPrediction {
   const probabilities =
     manifest.output.type === 'logits'
@@ -70,6 +91,6 @@ export function predictionFromScores(
   const predicted = manifest.classes[first!]!;
   const confidence = probabilities[first!]!;
   const margin = second === undefined ? confidence : confidence - probabilities[second]!;
-  const reasons = flagReasons(predicted, confidence, margin, policy);
+  const reasons = flagReasons(predicted, confidence, margin, policy, manifest.provisional, openSet);
   return { predicted, probabilities, confidence, margin, flagged: reasons.length > 0, flagReasons: reasons };
 }

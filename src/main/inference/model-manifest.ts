@@ -39,6 +39,29 @@ export interface FlaggingPolicy {
   alwaysReview: CellClassCode[];
 }
 
+/** The pooled features before the last layer, a second output of the graph: stored per cell, scored for open-set. */
+export interface EmbeddingSpec {
+  name: string;
+  dim: number;
+}
+
+/** Class statistics of the training embeddings (open-set.json beside model.onnx, see open-set.ts). */
+export interface OpenSetSpec {
+  file: string;
+  sha256: string;
+}
+
+/**
+ * Classes the model outputs but learned from too little, or the wrong kind of, data (today: from peripheral-blood
+ * images only, never from marrow): every prediction of one is flagged, and every figure that counts unreviewed
+ * cells of one says it is provisional.
+ */
+export interface ProvisionalClasses {
+  classes: CellClassCode[];
+  /** Why, in words a technician reads in flag reasons and reports ("learned from peripheral-blood images only"). */
+  reason: string;
+}
+
 export interface ModelManifest {
   formatVersion: 1;
   id: string;
@@ -48,6 +71,10 @@ export interface ModelManifest {
   classes: CellClassCode[];
   input: ModelInputSpec;
   output: { name: string; type: OutputType };
+  /** null: an older package without the embedding output (no open-set flag, nothing stored per cell). */
+  embedding: EmbeddingSpec | null;
+  openSet: OpenSetSpec | null;
+  provisional: ProvisionalClasses;
   calibration: { temperature: number } & Record<string, unknown>;
   flagging: FlaggingPolicy;
   training: { summary: string } & Record<string, unknown>;
@@ -163,6 +190,11 @@ export function parseModelManifest(json: unknown, file: string): ModelManifest {
   const researchOnly = root['researchOnly'];
   if (researchOnly !== undefined && typeof researchOnly !== 'boolean') r.fail('researchOnly', 'must be true or false when present', researchOnly);
 
+  const embedding = root['embedding'] === undefined || root['embedding'] === null ? null : readEmbedding(r, root['embedding']);
+  const openSet = root['openSet'] === undefined || root['openSet'] === null ? null : readOpenSet(r, root['openSet']);
+  if (openSet !== null && embedding === null) r.fail('openSet', 'needs the field "embedding" (the output it scores)', root['openSet']);
+  const provisional = readProvisional(r, root['provisionalClasses'], classes);
+
   return {
     formatVersion: 1,
     id: r.string(root['id'], 'id'),
@@ -175,6 +207,9 @@ export function parseModelManifest(json: unknown, file: string): ModelManifest {
       name: r.string(output['name'], 'output.name'),
       type: r.oneOf(output['type'], 'output.type', ['logits', 'probabilities'] as const),
     },
+    embedding,
+    openSet,
+    provisional,
     calibration: {
       ...calibration,
       temperature: r.number(calibration['temperature'], 'calibration.temperature', (n) => n > 0, 'must be a positive number'),
@@ -190,4 +225,32 @@ export function parseModelManifest(json: unknown, file: string): ModelManifest {
     attribution: attribution as string[],
     researchOnly: typeof researchOnly === 'boolean' ? researchOnly : true,
   };
+}
+
+function readEmbedding(r: FieldReader, value: unknown): EmbeddingSpec {
+  const spec = r.object(value, 'embedding');
+  return {
+    name: r.string(spec['name'], 'embedding.name'),
+    dim: r.number(spec['dim'], 'embedding.dim', (n) => Number.isInteger(n) && n >= 1 && n <= 4096, 'must be a whole number, 1 to 4096'),
+  };
+}
+
+function readOpenSet(r: FieldReader, value: unknown): OpenSetSpec {
+  const spec = r.object(value, 'openSet');
+  const file = r.string(spec['file'], 'openSet.file');
+  // The statistics live beside model.onnx: a path that leaves the package folder is refused.
+  if (!/^[A-Za-z0-9._-]+$/.test(file) || file.startsWith('.')) r.fail('openSet.file', 'must be a plain file name inside the package folder', file);
+  const sha256 = r.string(spec['sha256'], 'openSet.sha256').toLowerCase();
+  if (!/^[0-9a-f]{64}$/.test(sha256)) r.fail('openSet.sha256', `must be the 64-hex-digit SHA-256 of ${file}`, spec['sha256']);
+  return { file, sha256 };
+}
+
+function readProvisional(r: FieldReader, value: unknown, classes: readonly CellClassCode[]): ProvisionalClasses {
+  if (value === undefined || value === null) return { classes: [], reason: '' };
+  const spec = r.object(value, 'provisionalClasses');
+  const codes = r.codes(spec['classes'], 'provisionalClasses.classes', 0);
+  codes.forEach((code, i) => {
+    if (!classes.includes(code)) r.fail(`provisionalClasses.classes[${i}]`, 'must be one of the model\'s classes', code);
+  });
+  return { classes: codes, reason: r.string(spec['reason'], 'provisionalClasses.reason') };
 }

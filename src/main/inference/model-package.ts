@@ -11,6 +11,7 @@ import * as ort from 'onnxruntime-node';
 import type { ModelInfo } from '../../shared/api';
 import { ModelPackageError } from './errors';
 import { parseModelManifest, type ModelManifest } from './model-manifest';
+import { parseOpenSetStats, type OpenSetStats } from './open-set';
 
 export interface LoadedModel {
   /** Absolute path of the package folder. */
@@ -18,6 +19,8 @@ export interface LoadedModel {
   manifest: ModelManifest;
   info: ModelInfo;
   session: ort.InferenceSession;
+  /** null for a package without an embedding output or without open-set statistics. */
+  openSet: OpenSetStats | null;
   /** Threads onnxruntime uses inside one operator. */
   intraOpThreads: number;
 }
@@ -83,6 +86,7 @@ export function modelInfo(manifest: ModelManifest): ModelInfo {
     name: manifest.name,
     sha256: manifest.sha256,
     classes: [...manifest.classes],
+    provisionalClasses: [...manifest.provisional.classes],
     researchOnly: manifest.researchOnly,
   };
 }
@@ -104,6 +108,8 @@ export async function loadModelPackage(dir: string, options: LoadModelOptions = 
     );
   }
 
+  const openSet = await loadOpenSetStats(root, manifest);
+
   const intraOpThreads = options.intraOpThreads ?? defaultIntraOpThreads();
   let session: ort.InferenceSession;
   try {
@@ -124,7 +130,29 @@ export async function loadModelPackage(dir: string, options: LoadModelOptions = 
     await session.release();
     throw error;
   }
-  return { dir: root, manifest, info: modelInfo(manifest), session, intraOpThreads };
+  return { dir: root, manifest, info: modelInfo(manifest), session, openSet, intraOpThreads };
+}
+
+async function loadOpenSetStats(root: string, manifest: ModelManifest): Promise<OpenSetStats | null> {
+  if (manifest.openSet === null || manifest.embedding === null) return null;
+  const path = join(root, manifest.openSet.file);
+  await requireFile(path, `${manifest.openSet.file} (the open-set statistics model.json names in "openSet.file")`);
+  const actual = await sha256OfFile(path);
+  if (actual !== manifest.openSet.sha256) {
+    throw new ModelPackageError(
+      `${path} does not match its model.json: SHA-256 is ${actual}, model.json (field "openSet.sha256") expects ` +
+        `${manifest.openSet.sha256}. The file is damaged or was replaced; reinstall the model package.`,
+      path,
+      'openSet.sha256',
+    );
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new ModelPackageError(`${path} is not valid JSON: ${(error as Error).message}`, path);
+  }
+  return parseOpenSetStats(parsed, path, manifest.embedding.dim);
 }
 
 async function checkGraphMatchesManifest(
@@ -141,12 +169,14 @@ async function checkGraphMatchesManifest(
       'input.name',
     );
   }
-  if (!session.outputNames.includes(output.name)) {
-    throw new ModelPackageError(
-      `${jsonPath}: field "output.name" is "${output.name}" but the graph's outputs are ${session.outputNames.join(', ')}.`,
-      jsonPath,
-      'output.name',
-    );
+  for (const [field, name] of [['output.name', output.name], ['embedding.name', manifest.embedding?.name]] as const) {
+    if (name !== undefined && !session.outputNames.includes(name)) {
+      throw new ModelPackageError(
+        `${jsonPath}: field "${field}" is "${name}" but the graph's outputs are ${session.outputNames.join(', ')}.`,
+        jsonPath,
+        field,
+      );
+    }
   }
 
   const declared = [3, input.height, input.width];
@@ -189,5 +219,16 @@ async function checkGraphMatchesManifest(
       onnxPath,
       'classes',
     );
+  }
+  if (manifest.embedding !== null) {
+    const embeddingDims = result[manifest.embedding.name]?.dims ?? [];
+    if (embeddingDims.length !== 2 || embeddingDims[1] !== manifest.embedding.dim) {
+      throw new ModelPackageError(
+        `${onnxPath}: output "${manifest.embedding.name}" has shape [${embeddingDims.join(', ')}] but model.json declares ` +
+          `[N, ${manifest.embedding.dim}] (field "embedding.dim").`,
+        onnxPath,
+        'embedding.dim',
+      );
+    }
   }
 }

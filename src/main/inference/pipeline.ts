@@ -36,6 +36,7 @@ import {
 } from '../db';
 import { listCropFiles, inspectCrop, readStoredFile, type CropFile } from './case-folder';
 import { predictionFromScores } from './classify';
+import { openSetDistance } from './open-set';
 import type { FlaggingPolicy } from './model-manifest';
 import type { LoadedModel } from './model-package';
 import { preprocessInto, tensorLength } from './preprocess';
@@ -165,6 +166,7 @@ export async function analyseCaseFolder(
     sha256: model.manifest.sha256,
     name: model.manifest.name,
     classes: model.manifest.classes,
+    provisionalClasses: model.manifest.provisional.classes,
   });
   const modelRowId = modelRow.id;
   beginAnalysis(db, { caseId, modelRowId, actor });
@@ -431,8 +433,16 @@ async function classifyPrepared(
   if (!scores) throw new Error(`The model returned no output named "${model.manifest.output.name}".`);
   const values = scores.data as Float32Array;
   const classes = model.manifest.classes.length;
+  const embeddingSpec = model.manifest.embedding;
+  const embeddings = embeddingSpec === null ? null : (output[embeddingSpec.name]?.data as Float32Array | undefined);
+  if (embeddingSpec !== null && embeddings === undefined) throw new Error(`The model returned no output named "${embeddingSpec.name}".`);
   return cells.map((cell, i) => {
-    const prediction = predictionFromScores(values.subarray(i * classes, (i + 1) * classes), model.manifest, policy);
+    const embedding = embeddings && embeddingSpec ? embeddings.slice(i * embeddingSpec.dim, (i + 1) * embeddingSpec.dim) : null;
+    const openSet =
+      embedding !== null && model.openSet !== null
+        ? { distance: openSetDistance(model.openSet, embedding), threshold: model.openSet.threshold }
+        : null;
+    const prediction = predictionFromScores(values.subarray(i * classes, (i + 1) * classes), model.manifest, policy, openSet);
     return {
       imageId: imageIds.get(cell)!,
       predicted: prediction.predicted,
@@ -440,6 +450,8 @@ async function classifyPrepared(
       confidence: prediction.confidence,
       flagged: prediction.flagged,
       flagReasons: prediction.flagReasons,
+      embedding,
+      openSetScore: openSet?.distance ?? null,
     };
   });
 }

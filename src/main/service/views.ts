@@ -27,6 +27,7 @@ export function modelInfoOf(model: ModelRow, modelDir?: string): ModelInfo {
     name: model.name,
     sha256: model.sha256,
     classes: [...model.classes],
+    provisionalClasses: [...model.provisionalClasses],
     researchOnly: isResearchOnlyModel(model, modelDir),
   };
 }

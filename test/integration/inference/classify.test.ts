@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { flagReasons, predictionFromScores, softmaxWithTemperature, topK } from '../../../src/main/inference/classify';
+import { OPEN_SET_REASON, flagReasons, predictionFromScores, softmaxWithTemperature, topK } from '../../../src/main/inference/classify';
 import type { FlaggingPolicy } from '../../../src/main/inference/model-manifest';
 
 const policy: FlaggingPolicy = { minConfidence: 0.6, minMargin: 0.15, alwaysReview: ['BLA', 'FGC', 'ABE', 'HAC', 'LYI', 'OTH'] };
@@ -50,6 +50,22 @@ describe('flagging', () => {
     expect(prediction.margin).toBeCloseTo(0.66524 - 0.24473, 4);
     expect(prediction.flagged).toBe(true);
     expect(prediction.flagReasons).toEqual(['rare class BLA']);
+  });
+
+  it('flags every prediction of a provisional class, saying why, however confident', () => {
+    const provisional = { classes: ['LYT' as const], reason: 'learned from peripheral-blood images only' };
+    expect(flagReasons('LYT', 0.99, 0.98, policy, provisional)).toEqual(['provisional class LYT (learned from peripheral-blood images only)']);
+    expect(flagReasons('ART', 0.99, 0.98, policy, provisional)).toEqual([]);
+    const prediction = predictionFromScores([0, 0, 9], { ...manifest, provisional }, policy);
+    expect(prediction.flagged).toBe(true);
+  });
+
+  it('flags a cell whose embedding is farther than the threshold from every learned class, and only then', () => {
+    const far = flagReasons('ART', 0.99, 0.98, policy, undefined, { distance: 21.04, threshold: 13.27 });
+    expect(far).toEqual([`${OPEN_SET_REASON} (open-set distance 21.0 > 13.3)`]);
+    expect(far[0]).toContain('unlike any cell type this model has learned — check for a type it cannot classify');
+    expect(flagReasons('ART', 0.99, 0.98, policy, undefined, { distance: 13.27, threshold: 13.27 })).toEqual([]);
+    expect(predictionFromScores([9, 0, 0], manifest, policy, { distance: 30, threshold: 13 }).flagged).toBe(true);
   });
 
   it('follows a lab policy that does not always review blasts', () => {

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { cpSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
@@ -44,6 +45,7 @@ describe('model package', () => {
         name: 'Tiny test CNN (random weights)',
         sha256: 'e98a240abc52eabd60b98edd07e03f3c6d9b1949aa4d26e5bbab06cfabf4418d',
         classes: ['ART', 'BLA', 'EOS', 'LYT', 'MON', 'NGS', 'NIF', 'PMO'],
+        provisionalClasses: [],
         researchOnly: true,
       });
       expect(model.manifest.input).toMatchObject({ width: 64, height: 64, colorOrder: 'RGB', mean: [0.5, 0.4, 0.3] });
@@ -130,6 +132,14 @@ describe('model package', () => {
     ['flagging.alwaysReview[0]', (j: Record<string, unknown>) => ((j['flagging'] as Record<string, unknown>)['alwaysReview'] = ['blast'])],
     ['license', (j: Record<string, unknown>) => delete j['license']],
     ['sha256', (j: Record<string, unknown>) => (j['sha256'] = 'not-a-hash')],
+    ['embedding.dim', (j: Record<string, unknown>) => (j['embedding'] = { name: 'logits', dim: 0 })],
+    ['openSet', (j: Record<string, unknown>) => (j['openSet'] = { file: 'open-set.json', sha256: 'a'.repeat(64) })],
+    ['openSet.file', (j: Record<string, unknown>) => {
+      j['embedding'] = { name: 'logits', dim: 8 };
+      j['openSet'] = { file: '../open-set.json', sha256: 'a'.repeat(64) };
+    }],
+    ['provisionalClasses.classes[0]', (j: Record<string, unknown>) => (j['provisionalClasses'] = { classes: ['MYB'], reason: 'blood only' })],
+    ['provisionalClasses.reason', (j: Record<string, unknown>) => (j['provisionalClasses'] = { classes: ['ART'] })],
   ])('refuses model.json with a bad "%s", naming the field and the file', async (field, edit) => {
     const dir = copyOfTiny(edit);
     const error = await refusal(dir);
@@ -145,6 +155,36 @@ describe('model package', () => {
     const error = await refusal(dir);
     expect(error.field).toBe('classes');
     expect(error.message).toMatch(/7 classes/);
+  });
+
+  it('refuses open-set statistics that are missing, altered, or of another embedding size', async () => {
+    const openSet = (dim: number) => JSON.stringify({ formatVersion: 1, method: 'mahalanobis-tied', classes: ['ART'], dim, threshold: 1,
+      means: [Array(dim).fill(0)], whitening: Array.from({ length: dim }, (_, i) => Array.from({ length: dim }, (_, j) => (i === j ? 1 : 0))) });
+    const withStats = (text: string | null, declaredSha?: string) => {
+      const dir = copyOfTiny();
+      if (text !== null) writeFileSync(join(dir, 'open-set.json'), text);
+      const file = join(dir, 'model.json');
+      const json = JSON.parse(readFileSync(file, 'utf8')) as Record<string, unknown>;
+      // The tiny graph's logits (8 values) stand in for an embedding output of 8 values.
+      json['embedding'] = { name: 'logits', dim: 8 };
+      const sha = text === null ? 'b'.repeat(64) : createHash('sha256').update(text).digest('hex');
+      json['openSet'] = { file: 'open-set.json', sha256: declaredSha ?? sha };
+      writeFileSync(file, JSON.stringify(json));
+      return dir;
+    };
+    expect((await refusal(withStats(null))).message).toMatch(/has no open-set\.json/);
+    const altered = await refusal(withStats(openSet(8), 'c'.repeat(64)));
+    expect(altered.field).toBe('openSet.sha256');
+    expect((await refusal(withStats(openSet(4)))).field).toBe('dim');
+    const model = await loadModelPackage(withStats(openSet(8)));
+    expect(model.openSet?.dim).toBe(8);
+    await model.session.release();
+  });
+
+  it('refuses a declared embedding output the graph does not have', async () => {
+    const error = await refusal(copyOfTiny((json) => (json['embedding'] = { name: 'features', dim: 8 })));
+    expect(error.field).toBe('embedding.name');
+    expect(error.message).toMatch(/"features" but the graph's outputs are logits/);
   });
 
   it('reads model.json without opening the graph', async () => {

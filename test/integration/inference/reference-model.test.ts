@@ -5,7 +5,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeDatabase, createCase, listCells, listImages, openDatabase, upsertPatient, type CellRow, type MarrowDatabase } from '../../../src/main/db';
+import { closeDatabase, createCase, listCells, listEmbeddings, listImages, openDatabase, upsertPatient, type CellRow, type MarrowDatabase } from '../../../src/main/db';
 import { loadModelPackage, type LoadedModel } from '../../../src/main/inference/model-package';
 import { analyseCaseFolder } from '../../../src/main/inference/pipeline';
 import { parseCsv } from '../../helpers/csv';
@@ -69,6 +69,24 @@ describe('bundled reference model on the demo case', () => {
     // PIL and libvips resample with the same Lanczos-3 kernel but round differently (at most 2 grey levels apart on
     // Matek crops): measured 300/300 classes agreeing and max |Δp| 0.022 for marrowcount-ref 1.0.0.
     expect(maxDelta).toBeLessThan(0.05);
+  });
+
+  it('stores every cell embedding, whose open-set distances and flags reproduce the Python reference', () => {
+    const reference = readCsv(readFileSync(REFERENCE_CSV, 'utf8'));
+    const first = cells.values().next().value!;
+    const stored = new Map(listEmbeddings(db, first.caseId, first.modelRowId).map((e) => [e.imageId, e]));
+    expect(stored.size).toBe(cells.size);
+    let flagAgree = 0;
+    let maxDelta = 0;
+    for (const row of reference) {
+      const cell = cells.get(row['file']!)!;
+      const distance = stored.get(cell.imageId)!.openSetScore!;
+      maxDelta = Math.max(maxDelta, Math.abs(distance - Number(row['open_set_distance'])));
+      if (cell.flagged === (row['flagged'] === '1')) flagAgree++;
+    }
+    console.log(`reference model: open-set distance max |Δ| ${maxDelta.toFixed(3)} vs Python; flag agreement ${flagAgree}/${reference.length}`);
+    expect(maxDelta).toBeLessThan(0.6);
+    expect(flagAgree / reference.length).toBeGreaterThanOrEqual(0.98);
   });
 
   it('scores the accuracy on the demo labels that the model card states', () => {
