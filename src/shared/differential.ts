@@ -62,6 +62,26 @@ export interface DifferentialOptions {
    * null unless a reviewer assigned cells to it) and a warning names it, instead of a silent 0. Omitted: all 21.
    */
   modelClasses?: readonly CellClassCode[];
+  /**
+   * The model's provisional classes (learned without marrow images) and, per class, how many counted cells carry
+   * the model's label of such a class with no human decision. Those rows, the M:E ratio and the warnings say the
+   * figures are provisional until the cells are reviewed. Omitted: nothing is provisional.
+   */
+  provisional?: ProvisionalInput;
+}
+
+export interface ProvisionalInput {
+  classes: readonly CellClassCode[];
+  /** Cells counted in a provisional class on the model's word alone (no decision in force). */
+  unreviewed: ClassCounts;
+}
+
+export interface ProvisionalSummary {
+  classes: CellClassCode[];
+  /** Unreviewed cells counted in provisional classes, all classes together. */
+  unreviewedCells: number;
+  /** One sentence for every place the differential is read. */
+  note: string;
 }
 
 export interface PercentInterval {
@@ -85,6 +105,8 @@ export interface DifferentialRow {
   flagged: boolean;
   /** False when the model cannot output this class: its count comes from reviewers only. */
   assessedByModel: boolean;
+  /** Cells of this row counted on a provisional class's unreviewed prediction; 0 for other classes. */
+  provisionalUnreviewed: number;
 }
 
 export interface ExcludedCount {
@@ -122,6 +144,8 @@ export interface MeRatio {
   /** Human-readable convention, for reports. */
   convention: string;
   undefinedReason: string | null;
+  /** True when unreviewed cells of a provisional class are on either side of the ratio. */
+  provisional: boolean;
 }
 
 export interface CountTargetStatus {
@@ -146,6 +170,8 @@ export interface Differential {
   blast: BlastSummary;
   meRatio: MeRatio;
   countTarget: CountTargetStatus;
+  /** null when no counted cell rests on an unreviewed prediction of a provisional class. */
+  provisional: ProvisionalSummary | null;
   warnings: string[];
 }
 
@@ -295,6 +321,8 @@ export function computeDifferential(counts: ClassCounts, options: DifferentialOp
     throw new DifferentialInputError('meConvention', convention, `Unknown M:E convention ${describeValue(convention)}; only "icsh" is implemented.`);
   }
   const assessed = validateModelClasses(options.modelClasses);
+  const provisionalInput = validateProvisional(options.provisional, count);
+  const provisionalCount = (code: CellClassCode): number => provisionalInput.get(code) ?? 0;
   const warnings: string[] = [];
 
   const ndc = CELL_CLASS_CODES.filter((code) => CELL_CLASSES[code].inNucleatedDifferential).reduce(
@@ -318,6 +346,7 @@ export function computeDifferential(counts: ClassCounts, options: DifferentialOp
       inNdc: cls.inNucleatedDifferential,
       flagged: cls.flaggedWhenCounted && count[code] > 0,
       assessedByModel,
+      provisionalUnreviewed: provisionalCount(code),
     };
   });
 
@@ -379,7 +408,9 @@ export function computeDifferential(counts: ClassCounts, options: DifferentialOp
     warnings.push(`${plural(count.FGC, 'faggot cell', 'faggot cells')} (FGC) counted as blast equivalents.`);
   }
 
-  const meRatio = computeMeRatio(count, assessed, ndc);
+  const meRatio = computeMeRatio(count, assessed, ndc, provisionalCount);
+  const provisional = provisionalSummary(rows, [...(options.provisional?.classes ?? [])], meRatio);
+  if (provisional !== null) warnings.unshift(provisional.note);
 
   const remaining = Math.max(0, target - ndc);
   const met = ndc >= target;
@@ -400,7 +431,49 @@ export function computeDifferential(counts: ClassCounts, options: DifferentialOp
     blast,
     meRatio,
     countTarget: { target, counted: ndc, remaining, met, minimumAcceptable, note },
+    provisional,
     warnings,
+  };
+}
+
+function validateProvisional(value: unknown, count: Record<CellClassCode, number>): Map<CellClassCode, number> {
+  const out = new Map<CellClassCode, number>();
+  if (value === undefined) return out;
+  if (typeof value !== 'object' || value === null || !Array.isArray((value as ProvisionalInput).classes)) {
+    throw new DifferentialInputError('provisional', value, `provisional must be { classes, unreviewed }, got ${describeValue(value)}.`);
+  }
+  const { classes, unreviewed } = value as ProvisionalInput;
+  const codes = validateModelClasses(classes);
+  const counts = validateCounts(unreviewed);
+  for (const code of CELL_CLASS_CODES) {
+    if (counts[code] === 0) continue;
+    if (!codes.has(code)) {
+      throw new DifferentialInputError(`provisional.unreviewed.${code}`, counts[code], `${code} has unreviewed provisional cells but is not a provisional class.`);
+    }
+    if (counts[code] > count[code]) {
+      throw new DifferentialInputError(
+        `provisional.unreviewed.${code}`,
+        counts[code],
+        `${counts[code]} unreviewed provisional ${code} cells, but only ${count[code]} ${code} cells counted.`,
+      );
+    }
+    out.set(code, counts[code]);
+  }
+  return out;
+}
+
+function provisionalSummary(rows: readonly DifferentialRow[], classes: CellClassCode[], meRatio: MeRatio): ProvisionalSummary | null {
+  const affected = rows.filter((row) => row.provisionalUnreviewed > 0);
+  if (affected.length === 0) return null;
+  const unreviewedCells = affected.reduce((sum, row) => sum + row.provisionalUnreviewed, 0);
+  const list = affected.map((row) => `${row.code} ${row.provisionalUnreviewed}`).join(', ');
+  const figures = meRatio.provisional ? 'these rows, the M:E ratio and the percentages of the other classes' : 'these rows and the percentages of the other classes';
+  return {
+    classes,
+    unreviewedCells,
+    note:
+      `Provisional: ${plural(unreviewedCells, 'cell is', 'cells are')} counted in classes the model learned without marrow images ` +
+      `(${list}) and not yet reviewed — ${figures} rest on provisional classes until those cells are reviewed.`,
   };
 }
 
@@ -408,6 +481,7 @@ function computeMeRatio(
   count: Record<CellClassCode, number>,
   assessed: ReadonlySet<CellClassCode>,
   ndc: number,
+  provisionalCount: (code: CellClassCode) => number = () => 0,
 ): MeRatio {
   const convention = ME_CONVENTION_TEXT.icsh;
   const side = (wanted: 'myeloid' | 'erythroid') => CELL_CLASS_CODES.filter((code) => CELL_CLASSES[code].meSide === wanted);
@@ -415,7 +489,8 @@ function computeMeRatio(
   const erythroidCodes = side('erythroid');
   const myeloid = myeloidCodes.reduce((sum, code) => sum + count[code], 0);
   const erythroid = erythroidCodes.reduce((sum, code) => sum + count[code], 0);
-  const undefinedRatio = (reason: string): MeRatio => ({ myeloid, erythroid, ratio: null, convention, undefinedReason: reason });
+  const provisional = [...myeloidCodes, ...erythroidCodes].some((code) => provisionalCount(code) > 0);
+  const undefinedRatio = (reason: string): MeRatio => ({ myeloid, erythroid, ratio: null, convention, undefinedReason: reason, provisional });
 
   if (ndc === 0) return undefinedRatio('No nucleated cells counted.');
   if (erythroid === 0 && !erythroidCodes.some((code) => assessed.has(code))) {
@@ -430,5 +505,13 @@ function computeMeRatio(
   if (erythroid === 0) {
     return undefinedRatio('No erythroid precursors (PEB, EBO) counted: the ratio has no denominator.');
   }
-  return { myeloid, erythroid, ratio: myeloid / erythroid, convention, undefinedReason: null };
+  return { myeloid, erythroid, ratio: myeloid / erythroid, convention, undefinedReason: null, provisional };
 }
+
+/** The marker every view prints beside a row counted partly on unreviewed provisional predictions; '' otherwise. */
+export function provisionalRowNote(row: Pick<DifferentialRow, 'provisionalUnreviewed'>): string {
+  return row.provisionalUnreviewed > 0 ? `provisional: ${row.provisionalUnreviewed} unreviewed` : '';
+}
+
+/** Beside the M:E ratio when unreviewed provisional cells are on either side of it. */
+export const PROVISIONAL_ME_NOTE = 'provisional until the cells of provisional classes are reviewed';

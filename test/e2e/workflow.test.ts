@@ -10,6 +10,7 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CELL_CLASSES, type CellClassCode } from '../../src/shared/cell-classes';
 // The review grid's keys, as its on-screen legend shows them.
 import { CLASS_KEYS } from '../../src/renderer/src/review/keymap';
+import { OPEN_SET_REASON } from '../../src/shared/flag-reasons';
 import type { MarrowApiMethod } from '../../src/shared/api';
 import { screenshot, startHarness, type Harness } from './harness';
 
@@ -248,6 +249,13 @@ describe('technician workflow in Chromium', () => {
     await prompt.waitFor({ state: 'detached' });
     await byTestId(page, 'review-grid').waitFor();
     await byTestId(page, 'review-grid').focus();
+    if (h.model.bundled) {
+      // The tiles show why each cell is there, the open-set reason included; the first page is the API's first page.
+      const firstPage = (await h.service.listCells({ caseId, scope: 'flagged', limit: 40 })).cells;
+      const unlike = firstPage.filter((c) => c.flagReasons.some((r) => r.startsWith(OPEN_SET_REASON)));
+      expect(unlike.length).toBeGreaterThan(0);
+      for (const c of unlike) expect(await byTestId(page, `cell-flags-${c.imageId}`).innerText()).toContain(OPEN_SET_REASON);
+    }
 
     const selectedTile = page.locator('[data-testid^="cell-tile-"][data-selected="true"]');
     const reclassified: { imageId: number; from: CellClassCode; to: CellClassCode }[] = [];

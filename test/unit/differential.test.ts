@@ -8,6 +8,7 @@ import {
   formatInterval,
   formatMeRatio,
   formatPercent,
+  provisionalRowNote,
   type BlastAdvisoryStatus,
   type ClassCounts,
   type Differential,
@@ -366,5 +367,48 @@ describe('countLabels', () => {
   it('names the position of a label that is not a cell class code', () => {
     expect(() => countLabels(['NGS', 'blast'])).toThrow(DifferentialInputError);
     expect(() => countLabels(['NGS', 'blast'])).toThrow(/Label "blast" at position 1 is not a cell class code/);
+  });
+});
+
+describe('computeDifferential: provisional classes', () => {
+  const counts = { NGS: 60, LYT: 20, MYB: 10, EBO: 10 };
+  const classes: CellClassCode[] = ['BAS', 'EBO', 'MMZ', 'MYB', 'NGB'];
+
+  it('marks the rows, the M:E ratio and the warnings while cells of provisional classes are unreviewed', () => {
+    const d = computeDifferential(counts, { provisional: { classes, unreviewed: { MYB: 7, EBO: 10 } } });
+    expect(d.rows.find((r) => r.code === 'MYB')!.provisionalUnreviewed).toBe(7);
+    expect(d.rows.find((r) => r.code === 'EBO')!.provisionalUnreviewed).toBe(10);
+    expect(d.rows.find((r) => r.code === 'NGS')!.provisionalUnreviewed).toBe(0);
+    expect(d.provisional).toEqual({
+      classes,
+      unreviewedCells: 17,
+      note:
+        'Provisional: 17 cells are counted in classes the model learned without marrow images (MYB 7, EBO 10) and not yet ' +
+        'reviewed — these rows, the M:E ratio and the percentages of the other classes rest on provisional classes until those ' +
+        'cells are reviewed.',
+    });
+    expect(d.warnings[0]).toBe(d.provisional!.note);
+    expect(d.meRatio.provisional).toBe(true);
+    // The figures themselves do not change: provisional is a statement about them, not a correction.
+    expect(d.meRatio.ratio).toBe(computeDifferential(counts).meRatio.ratio);
+    expect(provisionalRowNote(d.rows.find((r) => r.code === 'MYB')!)).toBe('provisional: 7 unreviewed');
+  });
+
+  it('says nothing once every provisional cell is reviewed, and nothing of the M:E ratio when no provisional cell is on it', () => {
+    const reviewed = computeDifferential(counts, { provisional: { classes, unreviewed: {} } });
+    expect(reviewed.provisional).toBeNull();
+    expect(reviewed.meRatio.provisional).toBe(false);
+    expect(reviewed.warnings.some((w) => w.startsWith('Provisional'))).toBe(false);
+    const offRatio = computeDifferential({ NGS: 50, LYT: 30, PLM: 3 }, { provisional: { classes: ['PLM'], unreviewed: { PLM: 3 } } });
+    expect(offRatio.meRatio.provisional).toBe(false);
+    expect(offRatio.provisional?.note).toContain('these rows and the percentages of the other classes');
+  });
+
+  it('refuses unreviewed counts that are not of a provisional class or exceed the class count, naming the field', () => {
+    expect(() => computeDifferential(counts, { provisional: { classes, unreviewed: { NGS: 1 } } })).toThrow(
+      expect.objectContaining({ field: 'provisional.unreviewed.NGS' }),
+    );
+    expect(() => computeDifferential(counts, { provisional: { classes, unreviewed: { MYB: 11 } } })).toThrow(/only 10 MYB cells counted/);
+    expect(() => computeDifferential(counts, { provisional: { classes: ['XYZ' as CellClassCode], unreviewed: {} } })).toThrow(DifferentialInputError);
   });
 });

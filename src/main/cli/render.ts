@@ -1,6 +1,7 @@
 // The CLI's text and JSON output. Figures are formatted by src/shared/format so the terminal, the UI and the PDF
 // print the same numbers.
 import type { AnalysisProgress, CaseDetail, CaseDifferential, ImportFailure } from '../../shared/api';
+import { PROVISIONAL_ME_NOTE, provisionalRowNote } from '../../shared/differential';
 import { KEPT_AS_IMPORTED } from '../inference/worker-protocol';
 import { formatInterval, formatMeRatio, formatPercent } from '../../shared/format';
 
@@ -45,7 +46,8 @@ export function renderText(summary: AnalysisSummary): string {
       notAssessed.push(row.code);
       continue;
     }
-    const mark = row.flagged ? '  (flagged: describe)' : row.assessedByModel ? '' : '  (reviewer only)';
+    const provisional = provisionalRowNote(row);
+    const mark = row.flagged ? '  (flagged: describe)' : !row.assessedByModel ? '  (reviewer only)' : provisional ? `  (${provisional})` : '';
     lines.push(
       `  ${pad(`${row.code} ${row.name}`, 28)}${padLeft(String(row.count), 7)}${padLeft(formatPercent(row.percentOfNdc), 8)}   ${formatInterval(row.ci95)}${mark}`,
     );
@@ -64,7 +66,9 @@ export function renderText(summary: AnalysisSummary): string {
   for (const advisory of d.blast.advisories) lines.push(`  - ${advisory.text}`);
   const me = d.meRatio;
   lines.push(
-    `M:E ratio: ${formatMeRatio(me.ratio)} (myeloid ${me.myeloid}, erythroid ${me.erythroid})` + (me.undefinedReason ? ` — ${me.undefinedReason}` : ''),
+    `M:E ratio: ${formatMeRatio(me.ratio)} (myeloid ${me.myeloid}, erythroid ${me.erythroid})` +
+      (me.undefinedReason ? ` — ${me.undefinedReason}` : '') +
+      (me.provisional ? ` — ${PROVISIONAL_ME_NOTE}` : ''),
   );
   lines.push(`  Convention: ${me.convention}`);
   const t = d.countTarget;

@@ -15,6 +15,8 @@ export const CLASSES_CSV_HEADER = [
   'in_ndc',
   'per_100_ndc',
   'assessed_by_model',
+  // Cells of the row counted on the model's prediction of a provisional class, with no human decision yet.
+  'provisional_unreviewed',
 ] as const;
 
 const oneDecimal = (value: number | null | undefined): string => (value === null || value === undefined ? '' : value.toFixed(1));
@@ -34,6 +36,7 @@ export function classesCsv(differential: Differential): string {
       row.inNdc,
       row.inNdc ? '' : oneDecimal(per100.get(row.code)),
       row.assessedByModel,
+      row.provisionalUnreviewed,
     ]);
   }
   return text;

@@ -6,7 +6,9 @@
 // while the case is unsigned, and the research-use disclaimer while a model not cleared for diagnostic use did the counting.
 import PDFDocument from 'pdfkit';
 import type { SignOffRecord } from '../../shared/api';
+import { PROVISIONAL_ME_NOTE, provisionalRowNote } from '../../shared/differential';
 import { CELL_CLASSES } from '../../shared/cell-classes';
+import { FLAG_REASON_KIND_SHORT, flagReasonKind } from '../../shared/flag-reasons';
 import { NOT_AVAILABLE, formatInterval, formatMeRatio, formatPercent } from '../../shared/format';
 import { drawDifferentialChart } from './bar-chart';
 import { drawDraftWatermark } from './draft-watermark';
@@ -120,7 +122,8 @@ function keyResults(doc: Doc, data: CaseReportData): void {
   const me =
     d.meRatio.ratio === null
       ? `undefined (myeloid ${d.meRatio.myeloid}, erythroid ${d.meRatio.erythroid}): ${d.meRatio.undefinedReason ?? 'no ratio'}`
-      : `${formatMeRatio(d.meRatio.ratio)} (myeloid ${d.meRatio.myeloid}, erythroid ${d.meRatio.erythroid})`;
+      : `${formatMeRatio(d.meRatio.ratio)} (myeloid ${d.meRatio.myeloid}, erythroid ${d.meRatio.erythroid})` +
+        (d.meRatio.provisional ? ` — ${PROVISIONAL_ME_NOTE}` : '');
   const excludedTotal = d.excluded.reduce((sum, e) => sum + e.count, 0);
   labelValueGrid(
     doc,
@@ -179,7 +182,7 @@ function differentialTable(doc: Doc, data: CaseReportData): void {
         String(row.count),
         formatPercent(row.percentOfNdc),
         formatInterval(row.ci95),
-        !row.assessedByModel ? 'not assessable by model' : row.flagged ? 'describe before sign-off' : '',
+        !row.assessedByModel ? 'not assessable by model' : row.flagged ? 'describe before sign-off' : provisionalRowNote(row),
       ],
       colour: CELL_CLASSES[row.code].blastEquivalent ? COLOUR.blastBar : undefined,
     }));
@@ -220,6 +223,11 @@ function reviewStatistics(doc: Doc, data: CaseReportData): void {
     [
       { label: 'Cells classified by the model', value: String(r.cellsClassified) },
       { label: 'Flagged for review', value: `${r.flagged} (${r.flaggedReviewed} reviewed, ${r.flagged - r.flaggedReviewed} not reviewed)` },
+      ...r.flagReasons.map((reason, i) => ({
+        label: i === 0 ? 'Flagged because' : '',
+        value: `${reason.text}: ${reason.cells} (${reason.unreviewed} not reviewed)`,
+        colour: (reason.kind === 'open_set' || reason.kind === 'provisional') && reason.unreviewed > 0 ? COLOUR.warning : undefined,
+      })),
       { label: 'Cells reviewed', value: String(r.reviewed) },
       { label: 'Cells reclassified', value: String(r.reclassified) },
       {
@@ -303,7 +311,13 @@ function galleryCell(doc: Doc, cell: ReportGalleryCell, thumbnail: Thumbnail | u
   doc.font(FONT.regular).fontSize(7).fillColor(changed ? COLOUR.warning : COLOUR.text);
   doc.text(label, x + 1, y + THUMB + 2, { width: CELL_WIDTH - 2, align: 'center', height: 9, ellipsis: true });
   doc.font(FONT.regular).fontSize(5.5).fillColor(COLOUR.muted);
-  doc.text(cell.file, x + 1, y + THUMB + 12, { width: CELL_WIDTH - 2, align: 'center', height: 14, ellipsis: true });
+  doc.text(cell.file, x + 1, y + THUMB + 11, { width: CELL_WIDTH - 2, align: 'center', height: 7, ellipsis: true });
+  const kinds = [...new Set(cell.flagReasons.map(flagReasonKind))];
+  if (kinds.length > 0) {
+    const unusual = kinds.includes('open_set') || kinds.includes('provisional');
+    doc.fillColor(unusual ? COLOUR.warning : COLOUR.muted);
+    doc.text(kinds.map((k) => FLAG_REASON_KIND_SHORT[k]).join(', '), x + 1, y + THUMB + 18, { width: CELL_WIDTH - 2, align: 'center', height: 8, ellipsis: true });
+  }
 }
 
 function gallerySection(

@@ -4,6 +4,7 @@
 import type { AmendmentRecord, ModelInfo, ReviewProgress, SignOffRecord, SpecimenType } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
 import type { Differential } from '../../shared/differential';
+import type { FlagReasonCount } from '../../shared/flag-reasons';
 
 export interface ReportPatient {
   /** The lab's patient identifier (MRN). */
@@ -13,14 +14,19 @@ export interface ReportPatient {
   birthDate: string | null;
 }
 
-/** The model as the report names it (its class list is in the differential's "not assessable" rows). */
-export type ReportModel = Omit<ModelInfo, 'classes'>;
+/**
+ * The model as the report names it (its class list is in the differential's "not assessable" rows; its provisional
+ * classes in the differential's rows, warnings and M:E ratio).
+ */
+export type ReportModel = Omit<ModelInfo, 'classes' | 'provisionalClasses'>;
 
 export interface ReportReviewStatistics extends ReviewProgress {
   /** Cells with an effective label (classified by the model). */
   cellsClassified: number;
   /** Share of reviewed cells where the reviewer kept the model's label, in percent; null when none was reviewed. */
   agreementPercent: number | null;
+  /** Flagged cells per kind of reason (open-set, provisional class, low confidence, ...). */
+  flagReasons: FlagReasonCount[];
 }
 
 export interface ReportPerson {
@@ -41,6 +47,8 @@ export interface ReportGalleryCell {
   confidence: number;
   effectiveLabel: CellClassCode;
   flagged: boolean;
+  /** The stored reasons; the PDF prints their kinds under the thumbnail. */
+  flagReasons: string[];
   reviewed: boolean;
 }
 

@@ -6,10 +6,13 @@ import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSyn
 import { basename, dirname, join } from 'node:path';
 import type { ExportFormat, SavedFile } from '../../shared/api';
 import { BLAST_EQUIVALENT_CODES } from '../../shared/cell-classes';
-import { computeDifferential, type Differential } from '../../shared/differential';
+import { computeDifferential, type Differential, type DifferentialOptions } from '../../shared/differential';
+import { countFlagReasons } from '../../shared/flag-reasons';
 import {
   caseAuditLog,
   effectiveCountsByClass,
+  flaggedCellReasons,
+  unreviewedCountsByPredictedClass,
   getCase,
   getModel,
   getSettings,
@@ -102,7 +105,15 @@ function installedManifest(modelDir: string): ManifestFlag | null {
 /** The differential of a case from its effective labels, assessed against its model's classes. */
 export function caseDifferential(db: MarrowDatabase, caseRow: CaseRow, model: ModelRow | null): Differential {
   const counts = effectiveCountsByClass(db, caseRow.id);
-  return computeDifferential(counts, model === null ? {} : { modelClasses: model.classes });
+  return computeDifferential(counts, model === null ? {} : differentialOptionsOf(db, caseRow, model));
+}
+
+/** The model's classes, and its provisional classes' cells that no one has reviewed yet. */
+export function differentialOptionsOf(db: MarrowDatabase, caseRow: CaseRow, model: ModelRow): DifferentialOptions {
+  if (model.provisionalClasses.length === 0) return { modelClasses: model.classes };
+  const unreviewed = unreviewedCountsByPredictedClass(db, caseRow.id);
+  const provisional = Object.fromEntries(model.provisionalClasses.map((code) => [code, unreviewed[code] ?? 0]));
+  return { modelClasses: model.classes, provisional: { classes: model.provisionalClasses, unreviewed: provisional } };
 }
 
 function* allCells(db: MarrowDatabase, caseId: number): Generator<CellRow> {
@@ -143,6 +154,7 @@ function galleryCell(caseRow: CaseRow, cell: CellRow): ReportGalleryCell {
     confidence: cell.confidence,
     effectiveLabel: cell.effectiveLabel,
     flagged: cell.flagged,
+    flagReasons: cell.flagReasons,
     reviewed: cell.decision !== null,
   };
 }
@@ -201,6 +213,7 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
       reviewed: progress.reviewed,
       reclassified: progress.reclassified,
       agreementPercent: progress.reviewed > 0 ? ((progress.reviewed - progress.reclassified) / progress.reviewed) * 100 : null,
+      flagReasons: countFlagReasons(flaggedCellReasons(db, caseId)),
     },
     model: {
       id: model.modelId,
@@ -342,6 +355,7 @@ export function caseExportJson(
     review: {
       ...progress,
       agreementPercent: progress.reviewed > 0 ? ((progress.reviewed - progress.reclassified) / progress.reviewed) * 100 : null,
+      flagReasons: countFlagReasons(flaggedCellReasons(db, caseId)),
     },
     cells,
     /** Every review row, retractions included: the full history of human decisions. */

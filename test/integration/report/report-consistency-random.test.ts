@@ -10,6 +10,7 @@
 // and undo, sign-off with and without an override reason, and signed cases amended (and signed again). A small
 // oracle of each cell's decision stack checks the service itself, so the outputs are not compared with a wrong
 // differential that merely agrees with itself.
+import { countFlagReasons } from '../../../src/shared/flag-reasons';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -50,7 +51,7 @@ function rowPattern(cells: readonly string[]): RegExp {
   return new RegExp(`^\\s*${cells.map(escape).join('\\s+')}(\\s|$)`, 'm');
 }
 
-const CLASSES_HEADER = ['code', 'name', 'count', 'percent_of_ndc', 'ci95_low_percent', 'ci95_high_percent', 'in_ndc', 'per_100_ndc', 'assessed_by_model'];
+const CLASSES_HEADER = ['code', 'name', 'count', 'percent_of_ndc', 'ci95_low_percent', 'ci95_high_percent', 'in_ndc', 'per_100_ndc', 'assessed_by_model', 'provisional_unreviewed'];
 const CELLS_HEADER = ['image_id', 'file', 'predicted', 'confidence', 'flagged', 'flag_reasons', 'reviewed_label', 'reviewer', 'reviewed_at', 'review_note', 'effective_label'];
 
 const EXCLUDED: readonly CellClassCode[] = ['ART', 'NIF', 'KSC'];
@@ -272,6 +273,9 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
         in_ndc: String(row.inNdc),
         per_100_ndc: row.inNdc || per100.get(row.code) === null ? '' : oneDecimal(per100.get(row.code)!),
         assessed_by_model: String(modelClasses.includes(row.code)),
+        provisional_unreviewed: String(
+          cells.filter((c) => c.decision === null && c.predicted === row.code && detail.model!.provisionalClasses.includes(c.predicted)).length,
+        ),
       });
       // Percentages are of the NDC, by hand.
       if (row.inNdc && ndc > 0 && (modelClasses.includes(row.code) || row.count > 0)) {
@@ -326,6 +330,7 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
     expect(json.review, `${where}: JSON review`).toEqual({
       ...service.review,
       agreementPercent: service.review.reviewed > 0 ? ((service.review.reviewed - service.review.reclassified) / service.review.reviewed) * 100 : null,
+      flagReasons: countFlagReasons(cells.filter((c) => c.flagged).map((c) => ({ reasons: c.flagReasons, reviewed: c.decision !== null }))),
     });
     expect(json.cells, `${where}: JSON cells`).toHaveLength(cells.length);
     for (const c of cells) {

@@ -36,12 +36,15 @@ export interface ServiceFixture {
   dispose(): Promise<void>;
 }
 
-export function startService(prefix: string, options: { cellImageUrl?: (c: number, i: number) => string } = {}): ServiceFixture {
+export function startService(
+  prefix: string,
+  options: { cellImageUrl?: (c: number, i: number) => string; modelDir?: string; crops?: readonly string[] } = {},
+): ServiceFixture {
   const root = mkdtempSync(join(tmpdir(), `marrowcount-${prefix}-`));
   const service = createMarrowService(
     {
       databasePath: join(root, 'data', 'marrowcount.sqlite'),
-      modelDir: TINY_MODEL,
+      modelDir: options.modelDir ?? TINY_MODEL,
       reportsDir: join(root, 'reports'),
       cellImageUrl: options.cellImageUrl ?? ((c, i) => `marrowcell://cell/${c}/${i}`),
       appVersion: '0.0.0-test',
@@ -53,7 +56,7 @@ export function startService(prefix: string, options: { cellImageUrl?: (c: numbe
     service,
     caseFolder(name) {
       const folder = join(root, 'cases', name);
-      cpSync(GOOD_CROPS, folder, { recursive: true });
+      for (const source of options.crops ?? [GOOD_CROPS]) cpSync(source, folder, { recursive: true });
       return folder;
     },
     async dispose() {

@@ -1,7 +1,7 @@
 import { useMemo, type KeyboardEvent } from 'react';
 import type { CaseDetail } from '../../../shared/api';
 import { CELL_CLASSES, type CellClassCode } from '../../../shared/cell-classes';
-import type { BlastAdvisoryStatus, Differential } from '../../../shared/differential';
+import { PROVISIONAL_ME_NOTE, provisionalRowNote, type BlastAdvisoryStatus, type Differential } from '../../../shared/differential';
 import { formatInterval, formatMeRatio, formatPercent, NOT_AVAILABLE, plural } from '../../../shared/format';
 import { getApi } from '../api';
 import { BarChart, type Bar } from '../components/BarChart';
@@ -42,6 +42,11 @@ export function DifferentialScreen({ detail, onOpenClass, onReview }: Props) {
             Myeloid {differential.meRatio.myeloid} · erythroid {differential.meRatio.erythroid}
             {differential.meRatio.undefinedReason !== null && <> — {differential.meRatio.undefinedReason}</>}
           </p>
+          {differential.meRatio.provisional && (
+            <p className="small provisional-note" data-testid="me-provisional">
+              {PROVISIONAL_ME_NOTE}
+            </p>
+          )}
           <p className="small" data-testid="me-convention">
             {differential.meRatio.convention}
           </p>
@@ -171,6 +176,16 @@ function ClassTable({ differential, onOpenClass }: { differential: Differential;
                   <span className="muted small" title="The model cannot output this class; counts come from reviewers only">
                     {' '}
                     (reviewer only)
+                  </span>
+                )}
+                {row.provisionalUnreviewed > 0 && (
+                  <span
+                    className="muted small"
+                    data-testid={`class-provisional-${row.code}`}
+                    title="Counted on predictions of a class the model learned without marrow images; review these cells"
+                  >
+                    {' '}
+                    ({provisionalRowNote(row)})
                   </span>
                 )}
               </td>
