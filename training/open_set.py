@@ -19,7 +19,9 @@
 5. open-set.json for the package: method, classes, means, the whitening matrix W (S^-1 = W'W, so the distance is
    |W(z - mu_c)|), and the threshold.
 
-Usage: PYTHONPATH=/tmp/ortlib /usr/bin/python3 training/open_set.py --export --variant /tmp/unseen/pmo
+Usage: PYTHONPATH=/tmp/ortlib /usr/bin/python3 training/open_set.py [--export] --variant training/runs/cpu-unseen-pmo
+  (the variant: /usr/bin/python3 training/train.py --pack .train_pack_q85 --out training/runs/cpu-unseen-pmo
+   --teacher-seconds 0 --student s-tiny --student-size 64 --student-seconds 1800 --exclude PMO --seed 5 --batch 128)
 """
 import argparse
 import csv
@@ -183,12 +185,23 @@ def shipped_measurements(classes, flag, T, ztr, ytr, lv, zv, yv):
             sk = mk.score(zv)
             inn = yv != k
             tk = weighted_quantile(sk[inn], w[inn], 1 - OPEN_SET_BUDGET)
-            loco[c] = {"auroc": round(auroc(sk[inn], sk[~inn]), 4), "heldOutFlagged": round(float((sk[~inn] > tk).mean()), 4)}
+            # The head without the class: its logit dropped, the softmax over the others (the other rows of the last
+            # layer are the shipped ones, not retrained). Then the app's whole rule on every cell.
+            keep_cols = [i for i in range(len(classes)) if i != k]
+            pk, ck = confidence_flags(lv[:, keep_cols], T, [classes[i] for i in keep_cols], flag)
+            predk = np.array(keep_cols)[pk.argmax(1)]
+            after_k = ck | (predk >= mar) | (sk > tk)
+            loco[c] = {"auroc": round(auroc(sk[inn], sk[~inn]), 4), "heldOutFlagged": round(float((sk[~inn] > tk).mean()), 4),
+                       "heldOutFlaggedByAnyRule": round(float(after_k[~inn].mean()), 4),
+                       "heldOutFlaggedByAnyRuleBeforeOpenSet": round(float((ck | (predk >= mar))[~inn].mean()), 4),
+                       "mixFlagged": round(float((w * after_k).sum() / w.sum()), 4)}
         out["methods"][name] = {"threshold": round(t, 4), "after": rates(after, err, w),
                                 "errorsOfUnflaggedBeforeCaught": round(float((s > t)[err & ~before].mean()), 4)
                                 if (err & ~before).any() else None,
                                 "leaveOneClassOut": loco,
-                                "leaveOneClassOutMeanAuroc": round(float(np.mean([v["auroc"] for v in loco.values()])), 4)}
+                                "leaveOneClassOutMeanAuroc": round(float(np.mean([v["auroc"] for v in loco.values()])), 4),
+                                "leaveOneClassOutMeanFlaggedByAnyRule": round(float(np.mean([v["heldOutFlaggedByAnyRule"] for v in loco.values()])), 4),
+                                "leaveOneClassOutMeanMixFlagged": round(float(np.mean([v["mixFlagged"] for v in loco.values()])), 4)}
         out["methods"][name]["_model"] = m
     return out
 
@@ -215,7 +228,7 @@ def variant_measurements(run, flag):
     provisional = ~np.isin(pred, common.MARROW8)
     before = conf_flag | provisional
     right = pred == yv_all
-    res = {"run": os.path.relpath(run, common.REPO) if run.startswith(common.REPO) else run,
+    res = {"run": os.path.relpath(os.path.abspath(run), common.REPO),
            "arch": tr_info["student"]["arch"], "inputSize": tr_info["size"], "excluded": excluded,
            "trainSeconds": tr_info["args"]["student_seconds"], "device": tr_info["device"],
            "knownMacroF1": tr_info["student"]["val_packed"]["marrow_macroF1"], "temperature": T,
