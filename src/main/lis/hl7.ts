@@ -82,7 +82,8 @@ export function hl7Date(isoDate: string): string {
 
 /** An HL7 NM value: plain decimal notation, never an exponent, at most `digits` decimals, no trailing zeros. */
 export function hl7Number(value: number, digits: number): string {
-  if (!Number.isFinite(value)) throw new Error(`${value} cannot be sent as an HL7 number.`);
+  // toFixed switches to exponent notation from 1e21, which NM does not allow; no count or percentage comes near.
+  if (!Number.isFinite(value) || Math.abs(value) >= 1e15) throw new Error(`${value} cannot be sent as an HL7 number.`);
   const fixed = value.toFixed(digits);
   return fixed.includes('.') ? fixed.replace(/\.?0+$/, '') : fixed;
 }

@@ -55,7 +55,7 @@ export function resultObservations(data: LisResultMessageData): ResultObservatio
     const row = rows.get(code);
     if (row === undefined || !row.inNdc || row.percentOfNdc === null) continue;
     const notes: string[] = [];
-    if (row.flagged) notes.push(`${row.count} ${row.name} cell(s) counted: a person must describe them.`);
+    if (row.flagged) notes.push(`${row.name}: ${row.count} counted; a person must describe these cells.`);
     if (!row.assessedByModel) notes.push(`The model cannot output ${row.name} (${row.code}); this figure counts reviewers' decisions only.`);
     observations.push(of(code, row.percentOfNdc, PERCENT_DIGITS, UNITS.percent, notes));
   }
@@ -63,7 +63,7 @@ export function resultObservations(data: LisResultMessageData): ResultObservatio
     if (excluded.per100Ndc === null) continue;
     observations.push(
       of(excluded.code, excluded.per100Ndc, PERCENT_DIGITS, UNITS.per100Cells, [
-        `${excluded.count} ${excluded.name} cell(s), outside the nucleated differential (ICSH 2008).`,
+        `${excluded.name}: ${excluded.count} counted, outside the nucleated differential (ICSH 2008).`,
       ]),
     );
   }
@@ -104,13 +104,12 @@ export function buildOruR01(data: LisResultMessageData): string {
       escapeHl7(data.controlId),
       'P',
       HL7_VERSION,
-      '',
-      '',
-      '',
-      '',
-      '',
-      '',
-      'UNICODE UTF-8',
+      '', // MSH-13 sequence number
+      '', // MSH-14 continuation pointer
+      '', // MSH-15 accept acknowledgement type: empty = original mode
+      '', // MSH-16 application acknowledgement type: empty = original mode
+      '', // MSH-17 country code
+      'UNICODE UTF-8', // MSH-18 character set
     ]),
   );
   segments.push(
