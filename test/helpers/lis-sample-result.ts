@@ -1,9 +1,9 @@
 // A signed result for the message tests, with values chosen so that every figure can be worked out by hand:
 // 100 nucleated cells (so each count is its own percentage), 2 artefacts and 3 smudge cells outside the NDC, and
 // names, identifiers and notes holding every HL7 delimiter.
-import { computeDifferential } from '../../../src/shared/differential';
-import { DEFAULT_LIS_SETTINGS } from '../../../src/shared/lis';
-import type { LisResultMessageData } from '../../../src/main/lis/result-message-data';
+import { computeDifferential } from '../../src/shared/differential';
+import { DEFAULT_LIS_SETTINGS } from '../../src/shared/lis';
+import type { LisResultMessageData } from '../../src/main/lis/result-message-data';
 
 export const SAMPLE_COUNTS = {
   BLA: 7,
