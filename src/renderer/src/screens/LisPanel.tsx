@@ -90,7 +90,7 @@ export function LisPanel({ detail }: { detail: CaseDetail }) {
               Nothing sent for this case yet.
             </p>
           ) : (
-            <table className="table table-compact" data-testid="lis-deliveries">
+            <table className="table table-compact lis-deliveries" data-testid="lis-deliveries">
               <thead>
                 <tr>
                   <th>Message</th>
@@ -98,7 +98,7 @@ export function LisPanel({ detail }: { detail: CaseDetail }) {
                   <th>To</th>
                   <th>Status</th>
                   <th className="num">Attempts</th>
-                  <th>Details</th>
+                  <th className="lis-details">Details</th>
                 </tr>
               </thead>
               <tbody>
