@@ -125,7 +125,8 @@ export class LisMappingError extends Error {
   }
 }
 
-const CODE_TEXT = /^[A-Za-z0-9._:/-]{1,64}$/;
+// LIS codes are short identifiers; % is common in them (LYM%).
+const CODE_TEXT = /^[A-Za-z0-9._:/%-]{1,64}$/;
 
 /**
  * Reads the settings' code-mapping text: one line per component, `COMPONENT = CODE | HL7SYSTEM | FHIRSYSTEM`, e.g.
@@ -144,7 +145,7 @@ export function parseLisCodeMapping(text: string): LisCodeOverride[] {
       throw new LisMappingError(number, `Line ${number}: ${component} is not a component; use one of ${LIS_COMPONENTS.join(', ')}.`);
     }
     const [code = '', hl7System = '', fhirGiven = ''] = match[2]!.split('|').map((part) => part.trim());
-    if (!CODE_TEXT.test(code)) throw new LisMappingError(number, `Line ${number}: the code "${code.slice(0, 40)}" must be 1–64 letters, digits or . _ : / -.`);
+    if (!CODE_TEXT.test(code)) throw new LisMappingError(number, `Line ${number}: the code "${code.slice(0, 40)}" must be 1–64 letters, digits or . _ : / % -.`);
     if (!/^[A-Za-z0-9_-]{1,20}$/.test(hl7System)) {
       throw new LisMappingError(number, `Line ${number}: give the HL7 coding system after the code, e.g. "| LN" or "| 99LAB".`);
     }
