@@ -106,7 +106,11 @@ export function listUnbuiltLisResults(db: MarrowDatabase): LisResultRow[] {
 
 export function recordLisBuildError(db: MarrowDatabase, resultId: number, error: string): void {
   inTransaction(db, 'Recording a failed LIS message build', () => {
-    sql(db, 'UPDATE lis_results SET build_error = ? WHERE id = ? AND built_at IS NULL').run(error.slice(0, 2000) || 'unknown error', resultId);
+    // The build is retried every round; the same failure again is not written again (no fsync every few seconds).
+    sql(db, 'UPDATE lis_results SET build_error = @error WHERE id = @id AND built_at IS NULL AND build_error IS NOT @error').run({
+      error: error.slice(0, 2000) || 'unknown error',
+      id: resultId,
+    });
   });
 }
 

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { Bundle, DiagnosticReport, Observation } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIS_SETTINGS, type LisSettings } from '../../../src/shared/lis';
+import { closeDatabase, openDatabase, saveLisSettings } from '../../../src/main/db';
 import { dispatch } from '../../../src/main/ipc/dispatch';
 import { splitSegments } from '../../../src/main/lis/hl7';
 import { startMllpTestServer, type MllpTestServer } from '../../helpers/mllp-test-server';
@@ -173,5 +174,25 @@ describe('results to the LIS from the service', () => {
     expect(field(hl7, 'OBX', 3)).toContain('LAB-LYM^lymphocyte/100 nucleated cells^99LAB');
     const fhir = readFileSync(deliveries.find((d) => d.format === 'fhir-r4')!.destination!, 'utf8');
     expect(fhir).toContain('"system": "urn:oid:1.2.3.9"');
+  });
+});
+
+describe('a signed result whose messages cannot be built yet', () => {
+  it('says why in the case status and sends it once the settings are complete', async () => {
+    await fx.service.saveLisSettings(settings());
+    const caseId = await signedCase('lis-incomplete');
+    // The namespace is cleared behind the service's back (as an older settings row would be): the build must wait.
+    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
+    saveLisSettings(db, { ...settings(), patientIdAuthority: '' }, 'test');
+    closeDatabase(db);
+    await fx.service.lisDelivery.runOnce();
+    await fx.service.lisDelivery.runOnce();
+    const waiting = await fx.service.getLisStatus(caseId);
+    expect(waiting).toMatchObject({ pendingResults: 1, deliveries: [] });
+    expect(waiting.buildErrors).toEqual([expect.stringContaining('patient identifier namespace')]);
+    await fx.service.saveLisSettings(settings());
+    await fx.service.lisDelivery.runOnce();
+    expect(await fx.service.getLisStatus(caseId)).toMatchObject({ pendingResults: 0, buildErrors: [] });
+    expect(lis.receipts).toHaveLength(1);
   });
 });
