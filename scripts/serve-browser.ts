@@ -28,6 +28,7 @@ const service = createMarrowService({
   cellImageUrl: (caseId, imageId) => `${CELL_HTTP_PREFIX}${caseId}/${imageId}`,
   appVersion: 'browser-host',
 });
+service.lisDelivery.start();
 const host = await startHttpHost({ service, rendererDir, port: Number(values.port), host: '127.0.0.1' });
 console.log(`MarrowCount (browser host) at ${host.url}/`);
 console.log(`  database ${join(dataDir, 'marrowcount.sqlite')}\n  model    ${modelDir}`);

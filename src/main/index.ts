@@ -121,6 +121,8 @@ async function start(): Promise<void> {
     return;
   }
   service = running;
+  // Results queued for the LIS before a restart (or a crash) go out now; new sign-offs wake the loop.
+  running.lisDelivery.start();
   handleCellProtocol((caseId, imageId) => running.locateCellImage(caseId, imageId));
   registerApiHandlers(running, isTrustedSender);
   registerShellHandlers({ reportsDir: paths.reportsDir, isTrustedSender });

@@ -4,6 +4,7 @@
 // Analysis progress is polled (getAnalysisProgress) rather than pushed, so every transport stays request/response.
 import type { CellClassCode } from './cell-classes';
 import type { Differential } from './differential';
+import type { CaseLisStatus, LisSettings } from './lis';
 
 export const CASE_STATUSES = ['importing', 'analysing', 'in_review', 'signed'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
@@ -265,6 +266,14 @@ export interface MarrowApi {
   getSettings(): Promise<Settings>;
   saveSettings(settings: Settings): Promise<Settings>;
   getAbout(): Promise<AboutInfo>;
+
+  /** Results to the laboratory information system (HL7 v2 and FHIR R4, outbox folder and MLLP). */
+  getLisSettings(): Promise<LisSettings>;
+  saveLisSettings(settings: LisSettings): Promise<LisSettings>;
+  /** The case's messages to the LIS and where each stands (queued, sent, acknowledged, error). */
+  getLisStatus(caseId: number): Promise<CaseLisStatus>;
+  /** Sends the case's current signed result again, as new messages (new control ids). */
+  resendToLis(caseId: number): Promise<CaseLisStatus>;
 }
 
 /** Error kinds survive every transport; the renderer acts on the kind and shows the message. */
@@ -310,6 +319,10 @@ export const API_METHODS = [
   'getSettings',
   'saveSettings',
   'getAbout',
+  'getLisSettings',
+  'saveLisSettings',
+  'getLisStatus',
+  'resendToLis',
 ] as const satisfies readonly MarrowApiMethod[];
 
 /**

@@ -92,6 +92,8 @@ export async function startHarness(prefix: string): Promise<Harness> {
     cellImageUrl: (caseId, imageId) => `${CELL_HTTP_PREFIX}${caseId}/${imageId}`,
     appVersion: '0.1.0-e2e',
   });
+  // As in the desktop app: the LIS delivery loop runs (it sends nothing until a test turns LIS delivery on).
+  service.lisDelivery.start();
   const gates = new Map<string, () => Promise<void>>();
   const releases = new Set<() => void>();
   const clearHoldsAndFailures = () => {

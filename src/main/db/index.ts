@@ -46,6 +46,27 @@ export { insertPredictions, listEmbeddings, listPredictions, type NewPrediction,
 export { addReview, addReviews, retractLatestReview, listReviews, type NewReview } from './reviews';
 export { effectiveCountsByClass, flaggedCellReasons, unreviewedCountsByPredictedClass, listCells, getCell, reviewProgress, topClasses, type CellListQuery } from './cells';
 export { caseAuditLog, listAuditLog } from './audit';
+export {
+  getLisSettings,
+  saveLisSettings,
+  recordLisResult,
+  findLisResultForSignOff,
+  listUnbuiltLisResults,
+  recordLisBuildError,
+  storeLisMessages,
+  nextOpenDelivery,
+  markDeliverySending,
+  markDeliverySent,
+  markDeliveryAcknowledged,
+  markDeliveryFailed,
+  deferDelivery,
+  listCaseLisDeliveries,
+  countUnbuiltLisResults,
+  unbuiltLisResultErrors,
+  type LisResultRow,
+  type LisDeliveryRow,
+  type NewLisMessage,
+} from './lis';
 export type {
   AmendmentRow,
   AuditAction,

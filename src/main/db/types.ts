@@ -147,6 +147,8 @@ export const AUDIT_ACTIONS = [
   'case_signed',
   'case_amended',
   'settings_changed',
+  'lis_settings_changed',
+  'lis_resend_requested',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

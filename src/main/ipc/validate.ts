@@ -13,6 +13,7 @@ import {
   type MarrowApiMethod,
 } from '../../shared/api';
 import { isCellClassCode, type CellClassCode } from '../../shared/cell-classes';
+import { formatLisCodeMapping, LisMappingError, parseLisCodeMapping, type LisCodeOverride, type LisSettings } from '../../shared/lis';
 import { validationError } from '../service/errors';
 
 type Check<T> = (value: unknown, field: string) => T;
@@ -195,6 +196,82 @@ function imageIds(value: unknown, field: string): number[] {
   return value.map((v, i) => check(v, `${field}[${i}]`));
 }
 
+/** An HL7 v2 / FHIR identifier-ish setting: free text, but no delimiter-free guarantee is needed (it is escaped). */
+const lisText = (label: string, max = 120) => textOrEmpty({ label, max });
+
+function lisSettings(value: unknown): LisSettings {
+  const r = record(value, 'lisSettings', [
+    'enabled',
+    'sendingApplication',
+    'sendingFacility',
+    'receivingApplication',
+    'receivingFacility',
+    'patientIdAuthority',
+    'patientIdSystem',
+    'outboxFolder',
+    'mllpHost',
+    'mllpPort',
+    'codeMapping',
+  ]);
+  if (typeof r['enabled'] !== 'boolean') throw validationError('enabled', 'Whether LIS delivery is on must be true or false.');
+  const patientIdSystem = lisText('Patient identifier system', 300)(r['patientIdSystem'] ?? '', 'patientIdSystem');
+  if (patientIdSystem !== '' && !/^[a-z][a-z0-9+.-]*:\S+$/i.test(patientIdSystem)) {
+    throw validationError('patientIdSystem', 'The patient identifier system must be a URI, e.g. urn:oid:1.2.3.4 or https://hospital.example/mrn.');
+  }
+  const outboxFolder = textOrEmpty({ label: 'Outbox folder', max: MAX_PATH })(r['outboxFolder'] ?? '', 'outboxFolder');
+  if (outboxFolder !== '' && !/^(\/|[A-Za-z]:[\\/]|\\\\)/.test(outboxFolder)) {
+    throw validationError('outboxFolder', `The outbox folder must be a full path, not "${outboxFolder.slice(0, 80)}".`);
+  }
+  const mllpHost = lisText('MLLP host', 253)(r['mllpHost'] ?? '', 'mllpHost');
+  if (mllpHost !== '' && !/^[A-Za-z0-9.:[\]-]+$/.test(mllpHost)) {
+    throw validationError('mllpHost', 'The MLLP host must be a host name or an IP address.');
+  }
+  const port = r['mllpPort'];
+  if (port !== null && port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)) {
+    throw validationError('mllpPort', 'The MLLP port must be a whole number from 1 to 65535.');
+  }
+  const mllpPort = typeof port === 'number' ? port : null;
+  if ((mllpHost === '') !== (mllpPort === null)) {
+    throw validationError(mllpHost === '' ? 'mllpHost' : 'mllpPort', 'Give both the MLLP host and port, or neither for file drop only.');
+  }
+  return {
+    enabled: r['enabled'],
+    sendingApplication: lisText('Sending application')(r['sendingApplication'] ?? '', 'sendingApplication'),
+    sendingFacility: lisText('Sending facility')(r['sendingFacility'] ?? '', 'sendingFacility'),
+    receivingApplication: lisText('Receiving application')(r['receivingApplication'] ?? '', 'receivingApplication'),
+    receivingFacility: lisText('Receiving facility')(r['receivingFacility'] ?? '', 'receivingFacility'),
+    patientIdAuthority: lisText('Patient identifier namespace')(r['patientIdAuthority'] ?? '', 'patientIdAuthority'),
+    patientIdSystem,
+    outboxFolder,
+    mllpHost,
+    mllpPort,
+    codeMapping: codeMapping(r['codeMapping'] ?? []),
+  };
+}
+
+/** Each override is checked by the very parser the settings text goes through, so both accept the same. */
+function codeMapping(value: unknown): LisCodeOverride[] {
+  if (!Array.isArray(value)) throw validationError('codeMapping', 'The code mapping must be a list.');
+  if (value.length > 200) throw validationError('codeMapping', 'The code mapping has more than 200 lines.');
+  // Every problem names the field 'codeMapping' and says the line: the settings edit the mapping as one text.
+  const entries = value.map((entry, i) => {
+    const r = record(entry, 'codeMapping', ['component', 'code', 'hl7System', 'fhirSystem']);
+    const field = (key: string) => {
+      const v = r[key];
+      // eslint-disable-next-line no-control-regex
+      if (typeof v !== 'string' || /[\u0000-\u001f|]/.test(v)) throw validationError('codeMapping', `Line ${i + 1} of the code mapping: ${key} must be text without | or line breaks.`);
+      return v.trim();
+    };
+    return { component: field('component'), code: field('code'), hl7System: field('hl7System'), fhirSystem: field('fhirSystem') } as LisCodeOverride;
+  });
+  try {
+    return parseLisCodeMapping(formatLisCodeMapping(entries));
+  } catch (e) {
+    if (e instanceof LisMappingError) throw validationError('codeMapping', e.message);
+    throw e;
+  }
+}
+
 type Args<M extends MarrowApiMethod> = Parameters<MarrowApi[M]>;
 type ArgChecks = { [M in (typeof API_METHODS)[number]]: (args: readonly unknown[]) => Args<M> };
 
@@ -285,6 +362,10 @@ const checks: ArgChecks = {
     ];
   },
   getAbout: noArgs,
+  getLisSettings: noArgs,
+  saveLisSettings: (a) => [lisSettings(a[0])],
+  getLisStatus: (a) => [caseId(a[0], 'caseId')],
+  resendToLis: (a) => [caseId(a[0], 'caseId')],
 };
 
 const ARITY: { [M in MarrowApiMethod]: number } = {
@@ -306,6 +387,10 @@ const ARITY: { [M in MarrowApiMethod]: number } = {
   getSettings: 0,
   saveSettings: 1,
   getAbout: 0,
+  getLisSettings: 0,
+  saveLisSettings: 1,
+  getLisStatus: 1,
+  resendToLis: 1,
 };
 
 export function isApiMethod(name: string): name is MarrowApiMethod {

@@ -7,6 +7,8 @@ export interface ServiceContext {
   db: MarrowDatabase;
   options: MarrowServiceOptions;
   runner: AnalysisRunner;
+  /** Asks the LIS delivery loop for a round now (after a sign-off, a resend or new settings). */
+  wakeLis: () => void;
 }
 
 /** Who a change is recorded against when the call names no person: the configured reviewer, else "MarrowCount user". */

@@ -2,11 +2,13 @@
 // the CLI and the integration tests. It owns the database connection and the analysis runner; the business rules
 // live in the per-area modules it assembles (cases, classification, review, sign-off, saved files, settings).
 import { mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { dirname, join } from 'node:path';
 import { closeDatabase, DatabaseError, getCase, getImage, listCopiesOf, openDatabase } from '../db';
+import { LisDelivery, type LisDeliveryOptions } from '../lis/delivery';
 import { AnalysisRunner } from './analysis';
 import { caseMethods } from './cases';
 import { classificationMethods } from './classification';
+import { buildPendingLisMessages, lisMethods } from './lis';
 import type { ServiceContext } from './context';
 import { reviewMethods } from './review';
 import { savedFileMethods } from './saved-files';
@@ -20,13 +22,23 @@ export type { MarrowService, MarrowServiceOptions } from './types';
 export interface CreateServiceExtras {
   /** Passed to the analysis runner (tests pin batch size and threads; the worker entry when not next to the bundle). */
   analysis?: Omit<AnalysisRunnerOptions, 'databasePath' | 'modelDir'>;
+  /** Timeouts and retry policy of the LIS delivery loop (tests shorten them). */
+  lis?: Omit<LisDeliveryOptions, 'defaultOutboxDir' | 'buildPending'>;
 }
 
 export function createMarrowService(options: MarrowServiceOptions, extras: CreateServiceExtras = {}): MarrowService {
   mkdirSync(dirname(options.databasePath), { recursive: true });
   const db = openDatabase(options.databasePath);
   const runner = new AnalysisRunner({ ...extras.analysis, databasePath: options.databasePath, modelDir: options.modelDir });
-  const ctx: ServiceContext = { db, options, runner };
+  // The delivery loop builds messages through the service context, and the context wakes the loop: made in turn.
+  const wake = { lis: (): void => undefined };
+  const ctx: ServiceContext = { db, options, runner, wakeLis: () => wake.lis() };
+  const delivery = new LisDelivery(db, {
+    ...extras.lis,
+    defaultOutboxDir: options.lisOutboxDir ?? join(dirname(options.databasePath), 'lis-outbox'),
+    buildPending: () => buildPendingLisMessages(ctx),
+  });
+  wake.lis = () => delivery.wake();
   let closed = false;
 
   return {
@@ -36,6 +48,8 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
     ...signOffMethods(ctx),
     ...savedFileMethods(ctx),
     ...settingsAboutMethods(ctx),
+    ...lisMethods(ctx),
+    lisDelivery: delivery,
 
     locateCellImage(caseId: number, imageId: number): CellImageLocation | null {
       try {
@@ -50,6 +64,7 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
+      await delivery.stop();
       await runner.close();
       closeDatabase(db);
     },

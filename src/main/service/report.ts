@@ -277,6 +277,11 @@ export async function writeCaseReport(
   outPath: string,
   options: CaseReportOptions = {},
 ): Promise<SavedFile> {
+  return writeAtomically(outPath, await renderCaseReport(db, caseId, options));
+}
+
+/** The case's PDF report (DRAFT while unsigned) as bytes: what writeCaseReport saves and the LIS bundle carries. */
+export async function renderCaseReport(db: MarrowDatabase, caseId: number, options: CaseReportOptions = {}): Promise<Buffer> {
   const data = loadCaseReportData(db, caseId, options);
   let fonts;
   try {
@@ -286,8 +291,7 @@ export async function writeCaseReport(
     throw e;
   }
   const thumbnails = await makeThumbnails([...data.gallery.blasts, ...data.gallery.flagged].map((cell) => cell.imagePath));
-  const pdf = await renderCaseReportPdf(data, { fonts, thumbnails });
-  return writeAtomically(outPath, pdf);
+  return renderCaseReportPdf(data, { fonts, thumbnails });
 }
 
 function exportCell(cell: CellRow): ExportCell {

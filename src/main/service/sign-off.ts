@@ -3,9 +3,10 @@
 // is stored with the sign-off (the differential at that moment), so a later amendment cannot rewrite it.
 import type { AmendInput, CaseDetail, MarrowApi, SignOffInput } from '../../shared/api';
 import { plural } from '../../shared/format';
-import { amendCase as reopenCase, getCase, reviewProgress, signCase } from '../db';
+import { amendCase as reopenCase, getCase, reviewProgress, signCase, transaction } from '../db';
 import { modelCache, type ServiceContext } from './context';
 import { ServiceError } from './errors';
+import { queueSignedResult } from './lis';
 import { caseDifferential } from './report';
 import { caseDetail, modelInfoOf } from './views';
 
@@ -43,14 +44,20 @@ export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' |
         review,
         unreviewedFlaggedAtSigning: unreviewed,
       };
-      signCase(ctx.db, {
-        caseId: input.caseId,
-        signedBy: input.reviewer,
-        role: input.role,
-        // An override given when nothing was left to review is not an override: do not record one.
-        overrideReason: unreviewed > 0 ? overrideReason : null,
-        summarySnapshot: JSON.stringify(snapshot),
+      // The result is queued for the LIS in the sign-off's own transaction: a signed result cannot be lost between
+      // signing and sending.
+      transaction(ctx.db, () => {
+        const { signOff } = signCase(ctx.db, {
+          caseId: input.caseId,
+          signedBy: input.reviewer,
+          role: input.role,
+          // An override given when nothing was left to review is not an override: do not record one.
+          overrideReason: unreviewed > 0 ? overrideReason : null,
+          summarySnapshot: JSON.stringify(snapshot),
+        });
+        queueSignedResult(ctx, input.caseId, signOff.id);
       });
+      ctx.wakeLis();
       return caseDetail(ctx, input.caseId, modelOf);
     },
 

@@ -1,4 +1,5 @@
 import type { MarrowApi } from '../../shared/api';
+import type { LisDelivery } from '../lis/delivery';
 
 /** Where a stored image of a stored case lies on disk, and what it held when imported, as the database records it. */
 export interface CellImageLocation {
@@ -22,12 +23,16 @@ export interface MarrowServiceOptions {
   /** Builds the URL the renderer loads a cell image from; it differs per transport. */
   cellImageUrl: (caseId: number, imageId: number) => string;
   appVersion: string;
+  /** Where messages to the LIS are dropped when the LIS settings name no folder; default lis-outbox beside the database. */
+  lisOutboxDir?: string;
 }
 
 /** The application service: the one implementation of MarrowApi, plus what only the hosts (not the renderer) need. */
 export interface MarrowService extends MarrowApi {
   /** The image's location when it belongs to the case; null otherwise. Used by the cell-image protocol. */
   locateCellImage(caseId: number, imageId: number): CellImageLocation | null;
+  /** The LIS delivery loop: hosts start it (the desktop app, the browser-test host); tests run rounds by hand. */
+  readonly lisDelivery: LisDelivery;
   /** Cancels running analyses and closes the database. */
   close(): Promise<void>;
 }

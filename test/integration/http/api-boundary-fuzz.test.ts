@@ -58,7 +58,10 @@ type Kind =
   | 'ids' // non-empty list of ids
   | 'record' // nested object (createCase.patient)
   | 'folder' // required absolute folder (listed by the service)
-  | 'path'; // optional absolute file path (written by the service)
+  | 'path' // optional absolute file path (written by the service)
+  | 'bool' // required true or false
+  | 'optPort' // absent, null, or a whole number 1..65535
+  | 'optList'; // absent or a list
 
 interface Field {
   kind: Kind;
@@ -146,13 +149,39 @@ const SPECS: Record<MarrowApiMethod, Spec> = {
     fields: { labName: { kind: 'blankOk', max: 200 }, reviewerName: { kind: 'blankOk', max: 120 }, reviewerRole: { kind: 'blankOk', max: 120 } },
   },
   getAbout: { arity: 0 },
+  getLisSettings: { arity: 0 },
+  saveLisSettings: {
+    arity: 1,
+    rec: 'lisSettings',
+    fields: {
+      enabled: { kind: 'bool' },
+      sendingApplication: { kind: 'blankOk', max: 120 },
+      sendingFacility: { kind: 'blankOk', max: 120 },
+      receivingApplication: { kind: 'blankOk', max: 120 },
+      receivingFacility: { kind: 'blankOk', max: 120 },
+      patientIdAuthority: { kind: 'blankOk', max: 120 },
+      patientIdSystem: { kind: 'blankOk', max: 300 },
+      outboxFolder: { kind: 'blankOk', max: 4096 },
+      mllpHost: { kind: 'blankOk', max: 253 },
+      mllpPort: { kind: 'optPort' },
+      codeMapping: { kind: 'optList' },
+    },
+  },
+  getLisStatus: { arity: 1, scalarId: true },
+  resendToLis: { arity: 1, scalarId: true },
 };
 
 /** Fields whose value another field is checked against: changing the key may make the other one wrong. */
-const RELATED: Partial<Record<string, string[]>> = { format: ['path'], 'patient.labId': ['patient.name', 'patient.birthDate'] };
+const RELATED: Partial<Record<string, string[]>> = {
+  format: ['path'],
+  'patient.labId': ['patient.name', 'patient.birthDate'],
+  // The MLLP receiver is given as both host and port or neither.
+  mllpHost: ['mllpPort'],
+  mllpPort: ['mllpHost'],
+};
 
 function isOptional(kind: Kind): boolean {
-  return kind !== 'id' && kind !== 'text' && kind !== 'enum' && kind !== 'ids' && kind !== 'folder' && kind !== 'record';
+  return kind !== 'id' && kind !== 'text' && kind !== 'enum' && kind !== 'ids' && kind !== 'folder' && kind !== 'record' && kind !== 'bool';
 }
 
 /** True when every reading of the contract refuses `value` for a field of this kind. */
@@ -171,6 +200,12 @@ function mustRefuse(field: Field, value: unknown): boolean {
       return !Array.isArray(value) || value.length === 0 || value.length > 1000 || value.some((v) => mustRefuse(ID, v));
     case 'record':
       return typeof value !== 'object' || Array.isArray(value) || !isPlainish(value);
+    case 'bool':
+      return typeof value !== 'boolean';
+    case 'optPort':
+      return typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535;
+    case 'optList':
+      return !Array.isArray(value);
     default: {
       if (typeof value !== 'string') return true;
       const t = value.trim();
@@ -508,6 +543,30 @@ describe('the API boundary under randomised arguments (seeded)', () => {
         return [];
       case 'saveSettings':
         return [{ labName: 'Fuzz Lab', reviewerName: reviewer, reviewerRole: rng.pick(['BMS', 'Consultant', '']) }];
+      case 'getLisSettings':
+        return [];
+      case 'saveLisSettings': {
+        const mllp = rng.chance(0.5);
+        return [
+          {
+            enabled: false,
+            sendingApplication: 'MARROWCOUNT',
+            sendingFacility: rng.pick(['HAEM LAB', '']),
+            receivingApplication: 'LIS',
+            receivingFacility: '',
+            patientIdAuthority: 'HOSP',
+            patientIdSystem: 'urn:oid:1.2.3.4',
+            outboxFolder: '',
+            mllpHost: mllp ? '127.0.0.1' : '',
+            mllpPort: mllp ? 2575 : null,
+            codeMapping: rng.chance(0.5) ? [] : [{ component: 'BLA', code: 'L-BLA', hl7System: '99LAB', fhirSystem: 'urn:oid:1.2.3.9' }],
+          },
+        ];
+      }
+      case 'getLisStatus':
+        return [pickCase('in_review', 'signed').id];
+      case 'resendToLis':
+        return [pickCase('signed').id];
     }
   }
 

@@ -10,6 +10,7 @@ import { caseRoute, reviewRoute, routeToHash, type CaseTab, type Route } from '.
 import { ErrorBoundary } from '../components/ErrorBoundary';
 import { AnalysisScreen } from './AnalysisScreen';
 import { DifferentialScreen } from './DifferentialScreen';
+import { LisPanel } from './LisPanel';
 import { ReportPanel, useReportActions } from './ReportPanel';
 import { ReviewScreen } from './ReviewScreen';
 import { SignOffPanel } from './SignOffPanel';
@@ -171,6 +172,7 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
           <div className="screen signoff-screen" data-testid="signoff-screen">
             <SignOffPanel detail={detail} onChanged={replace} />
             <ReportPanel detail={detail} report={report} />
+            <LisPanel detail={detail} />
           </div>
         )}
       </ErrorBoundary>

@@ -3,6 +3,7 @@ import type { Settings } from '../../../shared/api';
 import { Dialog } from '../components/Dialog';
 import { errorText, isApiError, useMessages } from '../components/messages';
 import { useSettings } from '../hooks/settings';
+import { LisSettingsForm } from './LisSettingsForm';
 
 const EMPTY: Settings = { labName: '', reviewerName: '', reviewerRole: '' };
 
@@ -63,6 +64,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
           </button>
         </div>
       </form>
+      <LisSettingsForm />
     </Dialog>
   );
 }

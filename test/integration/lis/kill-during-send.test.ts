@@ -1,0 +1,140 @@
+// kill -9 of the sending process, at the two worst moments: after a message reached the LIS but before its ACK
+// came back, and right after the LIS sent its ACK (which the dying process may or may not have recorded). After a
+// restart every message must reach the LIS, each under one control id, in queue order; a message is repeated only
+// if it was the one in flight at a kill, and the repeat carries the same control id, so a LIS that discards an
+// MSH-10 it has seen processes every message exactly once.
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync } from 'node:fs';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import { closeDatabase, openDatabase } from '../../../src/main/db';
+import { startMllpTestServer, type MllpTestServer } from '../../helpers/mllp-test-server';
+import { openTemp, track } from '../db/helpers';
+import { deliveryStates, lisSettingsFor, queueMessages } from './helpers';
+
+const here = dirname(fileURLToPath(import.meta.url));
+const root = resolve(here, '../../..');
+const MESSAGES = 30;
+
+let server: MllpTestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+});
+
+interface Run {
+  child: ChildProcess;
+  exited: Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: string[]; stderr: string }>;
+}
+
+function startChild(dbPath: string, outbox: string): Run {
+  const child = spawn(process.execPath, ['--import', 'tsx', join(here, 'delivery-child.ts'), dbPath, outbox], { cwd: root, stdio: ['ignore', 'pipe', 'pipe'] });
+  const lines: string[] = [];
+  let stderr = '';
+  child.stdout!.setEncoding('utf8');
+  child.stdout!.on('data', (chunk: string) => lines.push(...chunk.split('\n').filter((l) => l !== '')));
+  child.stderr!.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null; lines: string[]; stderr: string }>((resolvePromise, reject) => {
+    child.on('error', reject);
+    child.on('exit', (code, signal) => resolvePromise({ code, signal, lines, stderr }));
+  });
+  return { child, exited };
+}
+
+describe('a sender killed with SIGKILL while sending over MLLP', () => {
+  it('leaves every message sent exactly once (by control id) or still queued, and a restart finishes the queue', async () => {
+    server = await startMllpTestServer();
+    const { db, path, dir } = openTemp();
+    const outbox = join(dir, 'outbox');
+    const controlIds = queueMessages(db, MESSAGES, lisSettingsFor(server.port, outbox));
+    closeDatabase(db);
+    const acked = new Set<string>();
+
+    // Run 1: the 10th message reaches the LIS, which keeps its ACK; the sender dies waiting for it.
+    let run = startChild(path, outbox);
+    const first = run;
+    server.behave((id, receipt) => {
+      if (receipt === 10) {
+        first.child.kill('SIGKILL');
+        return { kind: 'silent' };
+      }
+      acked.add(id);
+      return { kind: 'ack' };
+    });
+    let exit = await run.exited;
+    expect(exit.signal).toBe('SIGKILL');
+    const inFlight1 = controlIds[9]!;
+    expect(server.receipts).toEqual(controlIds.slice(0, 10));
+    checkConsistent(path, controlIds, acked);
+    expect(states(path).get(inFlight1)!.status).toBe('sending');
+
+    // Run 2: the 8th message of this run is acknowledged and the sender killed the same instant.
+    const before2 = server.receipts.length;
+    run = startChild(path, outbox);
+    const second = run;
+    // The sender may still get the ACK, record it and send the next message before it dies: such a message gets no
+    // ACK, so it too is in flight at the kill. The sender has one message in flight at a time, so one per kill.
+    const inFlight2: string[] = [];
+    server.behave((id, receipt) => {
+      if (receipt > before2 + 8) {
+        inFlight2.push(id);
+        return { kind: 'silent' };
+      }
+      acked.add(id);
+      if (receipt === before2 + 8) {
+        inFlight2.push(id);
+        setImmediate(() => second.child.kill('SIGKILL'));
+      }
+      return { kind: 'ack' };
+    });
+    exit = await run.exited;
+    expect(exit.signal).toBe('SIGKILL');
+    // The message left waiting for its ACK by the first kill went again, first, with its own control id.
+    expect(server.receipts[before2]).toBe(inFlight1);
+    checkConsistent(path, controlIds, acked);
+
+    // Run 3: to the end.
+    server.behave((id) => {
+      acked.add(id);
+      return { kind: 'ack' };
+    });
+    exit = await startChild(path, outbox).exited;
+    expect(exit.stderr).toBe('');
+    expect(exit.code).toBe(0);
+    expect(exit.lines.at(-1)).toBe('done');
+
+    // Every message reached the LIS under its one control id, first receipts in queue order.
+    expect(server.distinct()).toEqual(controlIds);
+    const repeats = server.receipts.length - server.distinct().length;
+    const repeated = [...new Set(server.receipts.filter((id, i) => server!.receipts.indexOf(id) !== i))];
+    // At most the message in flight at each kill came twice (the second only if its ACK was lost with the process).
+    expect(repeats).toBeGreaterThanOrEqual(1);
+    expect(repeats).toBeLessThanOrEqual(2);
+    for (const id of repeated) expect([inFlight1, ...inFlight2]).toContain(id);
+    const final = states(path);
+    expect([...final.values()].every((s) => s.status === 'acknowledged')).toBe(true);
+    // One outbox file per message, whatever the kills interrupted.
+    expect(readdirSync(outbox).filter((f) => f.endsWith('.hl7'))).toHaveLength(MESSAGES);
+    expect(readdirSync(outbox).filter((f) => f.endsWith('.partial'))).toEqual([]);
+  }, 60_000);
+});
+
+function states(path: string) {
+  const db = track(openDatabase(path));
+  try {
+    return deliveryStates(db, 'mllp');
+  } finally {
+    closeDatabase(db);
+  }
+}
+
+/** After a kill: nothing is recorded acknowledged that the LIS did not acknowledge; the rest is still to send. */
+function checkConsistent(path: string, controlIds: string[], acked: Set<string>): void {
+  const current = states(path);
+  expect([...current.keys()]).toEqual(controlIds);
+  for (const [id, state] of current) {
+    if (state.status === 'acknowledged') expect(acked.has(id), `${id} recorded acknowledged without an ACK`).toBe(true);
+    else expect(['queued', 'sending'], id).toContain(state.status);
+    if (!server!.receipts.includes(id)) expect(state.status, `${id} never sent`).toBe('queued');
+  }
+}
