@@ -147,6 +147,9 @@ export const AUDIT_ACTIONS = [
   'case_signed',
   'case_amended',
   'settings_changed',
+  'lab_model_stored',
+  'lab_model_approved',
+  'lab_model_retired',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -6,6 +6,7 @@ import { dirname } from 'node:path';
 import { closeDatabase, DatabaseError, getCase, getImage, listCopiesOf, openDatabase } from '../db';
 import { AnalysisRunner } from './analysis';
 import { caseMethods } from './cases';
+import { LabTrainingRunner, labModelMethods } from './lab-models';
 import { classificationMethods } from './classification';
 import type { ServiceContext } from './context';
 import { reviewMethods } from './review';
@@ -14,12 +15,15 @@ import { settingsAboutMethods } from './settings-about';
 import { signOffMethods } from './sign-off';
 import type { CellImageLocation, MarrowService, MarrowServiceOptions } from './types';
 import type { AnalysisRunnerOptions } from './analysis';
+import type { WorkerEntry } from '../inference/worker-client';
 
 export type { MarrowService, MarrowServiceOptions } from './types';
 
 export interface CreateServiceExtras {
   /** Passed to the analysis runner (tests pin batch size and threads; the worker entry when not next to the bundle). */
   analysis?: Omit<AnalysisRunnerOptions, 'databasePath' | 'modelDir'>;
+  /** Where the lab-model training worker's code is; found next to the bundle (or its sources) when absent. */
+  labTrainingWorkerEntry?: WorkerEntry;
 }
 
 export function createMarrowService(options: MarrowServiceOptions, extras: CreateServiceExtras = {}): MarrowService {
@@ -27,6 +31,7 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
   const db = openDatabase(options.databasePath);
   const runner = new AnalysisRunner({ ...extras.analysis, databasePath: options.databasePath, modelDir: options.modelDir });
   const ctx: ServiceContext = { db, options, runner };
+  const labTraining = new LabTrainingRunner(extras.labTrainingWorkerEntry);
   let closed = false;
 
   return {
@@ -36,6 +41,9 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
     ...signOffMethods(ctx),
     ...savedFileMethods(ctx),
     ...settingsAboutMethods(ctx),
+    ...labModelMethods(ctx, labTraining),
+
+    whenLabModelTrained: () => labTraining.whenFinished(),
 
     locateCellImage(caseId: number, imageId: number): CellImageLocation | null {
       try {
@@ -50,7 +58,7 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
     async close(): Promise<void> {
       if (closed) return;
       closed = true;
-      await runner.close();
+      await Promise.all([runner.close(), labTraining.close()]);
       closeDatabase(db);
     },
   };

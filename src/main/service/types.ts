@@ -1,4 +1,4 @@
-import type { MarrowApi } from '../../shared/api';
+import type { LabModelTrainingProgress, MarrowApi } from '../../shared/api';
 
 /** Where a stored image of a stored case lies on disk, and what it held when imported, as the database records it. */
 export interface CellImageLocation {
@@ -28,6 +28,8 @@ export interface MarrowServiceOptions {
 export interface MarrowService extends MarrowApi {
   /** The image's location when it belongs to the case; null otherwise. Used by the cell-image protocol. */
   locateCellImage(caseId: number, imageId: number): CellImageLocation | null;
+  /** Settles when the lab-model training in progress has ended and its result is stored (the CLI and tests wait on it). */
+  whenLabModelTrained(): Promise<LabModelTrainingProgress>;
   /** Cancels running analyses and closes the database. */
   close(): Promise<void>;
 }

@@ -6,6 +6,7 @@ import { migration0001 } from './0001-initial';
 import { migration0002 } from './0002-derived-counts';
 import { migration0003 } from './0003-image-reimport';
 import { migration0004 } from './0004-embeddings-and-provisional-classes';
+import { migration0006 } from './0006-lab-models';
 
 export interface Migration {
   version: number;
@@ -13,4 +14,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0006];
