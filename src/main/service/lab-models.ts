@@ -407,6 +407,8 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
             openSetScore: e.openSetScore,
           };
         });
+      // Already analysed with it to the last cell: nothing to add, nothing to record.
+      if (predictions.length === 0 && row.modelRowId === lab.model.id) return caseDetail(ctx, row.id, modelOf);
       // One transaction: the case switches to the lab model only together with all of its predictions.
       transaction(ctx.db, () => {
         beginAnalysis(ctx.db, { caseId: row.id, modelRowId: lab.model.id, actor: input.by });
