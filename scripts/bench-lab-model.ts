@@ -15,7 +15,7 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CellClassCode } from '../src/shared/cell-classes';
-import { classificationMetrics, DEFAULT_HEAD_TRAINING, headLogits, trainHead, type HeadTrainingOptions } from '../src/shared/lab-head';
+import { basePrior, classificationMetrics, DEFAULT_HEAD_TRAINING, headLogits, softmax, trainHead, type HeadTrainingOptions } from '../src/shared/lab-head';
 import { startTrainingWorker } from '../src/main/lab-model/train-client';
 import type { PackedCells } from '../src/main/lab-model/train-protocol';
 
@@ -25,6 +25,8 @@ const MARROW: CellClassCode[] = ['ART', 'BLA', 'EOS', 'LYT', 'MON', 'NGS', 'NIF'
 const CASE_SIZE = 100;
 
 interface Split {
+  /** The base model's calibration temperature: the app stores softmax(logits / T). */
+  temperature: number;
   files: string[];
   labels: CellClassCode[];
   dim: number;
@@ -39,7 +41,8 @@ function load(name: string): Split {
     const b = readFileSync(join(CACHE, `${name}.${suffix}.f32`));
     return new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4);
   };
-  return { ...meta, emb: f32('emb'), logits: f32('logits') };
+  // marrowcount-ref 1.3.0's model.json temperature; the variant was never calibrated.
+  return { ...meta, temperature: name.startsWith('shipped') ? 0.83 : 1, emb: f32('emb'), logits: f32('logits') };
 }
 
 function rng(seed: number): () => number {
@@ -96,19 +99,30 @@ function argmax(values: ArrayLike<number>, from = 0, length = values.length): nu
   return best;
 }
 
+/** What the app stores for a cell: the base model's calibrated probabilities, as the prior of a residual head. */
+function priorOf(split: Split, cell: number, classes: CellClassCode[]): Float32Array {
+  const k = split.logitClasses.length;
+  return basePrior(classes, split.logitClasses, softmax(split.logits.subarray(cell * k, (cell + 1) * k), split.temperature));
+}
+
+let RESIDUAL = true;
+
 function trainOn(split: Split, cells: number[], classes: CellClassCode[], options: Partial<HeadTrainingOptions>) {
   const index = new Map(classes.map((c, i) => [c, i]));
   const usable = cells.filter((i) => index.has(split.labels[i]!));
   const features = new Float32Array(usable.length * split.dim);
   usable.forEach((cell, k) => features.set(split.emb.subarray(cell * split.dim, (cell + 1) * split.dim), k * split.dim));
   const labels = Int32Array.from(usable, (i) => index.get(split.labels[i]!)!);
-  return trainHead({ features, labels, dim: split.dim, classes }, options);
+  const prior = new Float32Array(usable.length * classes.length);
+  usable.forEach((cell, k) => prior.set(priorOf(split, cell, classes), k * classes.length));
+  const newClasses = classes.map((c) => !split.logitClasses.includes(c));
+  return trainHead({ features, labels, dim: split.dim, classes, ...(RESIDUAL ? { prior, newClasses } : {}) }, options);
 }
 
 /** Lab model vs base model on the held-out cells, over the marrow classes. */
 function compare(split: Split, test: number[], head: ReturnType<typeof trainHead>) {
   const truth = test.map((i) => split.labels[i]!);
-  const lab = test.map((i) => head.classes[argmax(headLogits(head, split.emb.subarray(i * split.dim, (i + 1) * split.dim)))]!);
+  const lab = test.map((i) => head.classes[argmax(headLogits(head, split.emb.subarray(i * split.dim, (i + 1) * split.dim), priorOf(split, i, head.classes)))]!);
   const k = split.logitClasses.length;
   const base = test.map((i) => split.logitClasses[argmax(split.logits, i * k, k)]!);
   return { lab: classificationMetrics(truth, lab, MARROW), base: classificationMetrics(truth, base, MARROW) };
@@ -198,8 +212,8 @@ function sweep(): void {
   const cases = casesOf(val.files.length, 101);
   const half = Math.floor(cases.length / 2);
   console.log('\n## L2 / epochs sweep (validation split halves, 40 reviewed cells per class, 3 seeds): lab macro-F1');
-  for (const l2 of [1e-4, 1e-3, 1e-2]) {
-    for (const epochs of [10, 30, 60]) {
+  for (const l2 of [1e-3, 0.1, 1, 3]) {
+    for (const epochs of [10, 30]) {
       const f: number[] = [];
       for (let s = 1; s <= 3; s++) {
         const head = trainOn(val, reviewedCells(val, cases.slice(0, half), () => 40, s), MARROW, { l2, epochs, seed: s });
@@ -218,10 +232,23 @@ async function speed(): Promise<void> {
   const pool = shipped.flatMap((s) => s.labels.map((label, i) => ({ s, i, label })));
   const random = rng(5);
   const dim = shipped[0]!.dim;
-  const real: PackedCells = { dim, caseKeys: [], labels: [], embeddings: new Float32Array(n * dim), openSetScores: [], basePredicted: [], baseConfidence: [] };
+  const baseClasses = shipped[0]!.logitClasses;
+  const real: PackedCells = {
+    dim,
+    caseKeys: [],
+    labels: [],
+    embeddings: new Float32Array(n * dim),
+    openSetScores: [],
+    basePredicted: [],
+    baseConfidence: [],
+    baseClasses,
+    baseProbabilities: new Float32Array(n * baseClasses.length),
+  };
   for (let k = 0; k < n; k++) {
     const { s, i, label } = pool[Math.floor(random() * pool.length)]!;
     real.embeddings.set(s.emb.subarray(i * dim, (i + 1) * dim), k * dim);
+    const kb = baseClasses.length;
+    real.baseProbabilities.set(softmax(s.logits.subarray(i * kb, (i + 1) * kb), s.temperature), k * kb);
     real.caseKeys.push(`case-${Math.floor(k / 500)}`);
     real.labels.push(label);
     real.openSetScores.push(null);
@@ -263,11 +290,19 @@ async function speed(): Promise<void> {
 async function main(): Promise<void> {
   const args = process.argv.slice(2);
   const seeds = Number(args[args.indexOf('--seeds') + 1] ?? 5) || 5;
+  const opt = (name: string): number | undefined => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : undefined);
+  const options: Partial<HeadTrainingOptions> = {};
+  for (const [flag, key] of [['--l2', 'l2'], ['--l2-new', 'l2NewClass'], ['--epochs', 'epochs']] as const) {
+    const v = opt(flag);
+    if (v !== undefined) options[key] = v;
+  }
   console.log(`# Lab-model benchmark, ${new Date().toISOString()}, Node ${process.version}`);
+  RESIDUAL = !args.includes('--plain');
+  console.log(RESIDUAL ? 'Residual head: base model log-probabilities + W z + b' : 'Plain head: W z + b');
   if (args.includes('--sweep')) sweep();
   if (!args.includes('--speed-only')) {
-    learningCurve(seeds, {});
-    newClass(seeds, {});
+    learningCurve(seeds, options);
+    newClass(seeds, options);
   }
   await speed();
 }

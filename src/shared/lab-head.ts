@@ -26,11 +26,22 @@ export interface LabHead {
   bias: number[];
   /** Fitted on a calibration fold of cases that were not trained on; 1 until fitted. */
   temperature: number;
+  /**
+   * True: the head is a correction of the base model. Its logits are the base model's log-probabilities of the
+   * head's classes (basePrior) plus W z + b, and the L2 pulls W towards 0, i.e. towards the base model's own answer:
+   * with few reviewed cells it stays near the base model, with more it moves as far as they show.
+   */
+  residual: boolean;
 }
 
 export interface HeadTrainingOptions {
-  /** L2 penalty on the weights (per cell, on standardised features). */
+  /**
+   * L2 penalty on the weights (per cell, on standardised features). For a residual head it is the pull towards the
+   * base model's answer, for the classes the base model outputs.
+   */
   l2: number;
+  /** L2 of a residual head's classes the base model does not output: nothing to stay near, so only against overfitting. */
+  l2NewClass: number;
   epochs: number;
   batchSize: number;
   learningRate: number;
@@ -41,7 +52,7 @@ export interface HeadTrainingOptions {
  * Chosen on the simulated lab of `scripts/bench-lab-model.ts` (marrow embeddings of the bundled model): the loss
  * flattens before 30 epochs at batch 256, and 1e-3 was the L2 with the best held-out macro-F1 of 1e-4 / 1e-3 / 1e-2.
  */
-export const DEFAULT_HEAD_TRAINING: HeadTrainingOptions = { l2: 1e-3, epochs: 30, batchSize: 256, learningRate: 0.01, seed: 1 };
+export const DEFAULT_HEAD_TRAINING: HeadTrainingOptions = { l2: 1, l2NewClass: 1e-3, epochs: 30, batchSize: 256, learningRate: 0.01, seed: 1 };
 
 export interface TrainingSet {
   /** n x dim, row-major. */
@@ -50,6 +61,27 @@ export interface TrainingSet {
   labels: Int32Array;
   dim: number;
   classes: CellClassCode[];
+  /** n x classes: the base model's prior (basePrior) of each cell; trains a residual head when given. */
+  prior?: Float32Array;
+  /** With a prior: true for the classes the base model does not output (they take l2NewClass). */
+  newClasses?: readonly boolean[];
+}
+
+/** Floor of a base probability before its log is taken: keeps a class the base model rules out within reach. */
+const PRIOR_FLOOR = 1e-4;
+
+/**
+ * The base model's log-probabilities of the head's classes, for a residual head. A class the base model does not
+ * output gets log(1 / K) (no opinion), so that a class new to the lab starts level and is learned from its cells.
+ */
+export function basePrior(headClasses: readonly CellClassCode[], baseClasses: readonly CellClassCode[], baseProbabilities: ArrayLike<number>): Float32Array {
+  const out = new Float32Array(headClasses.length);
+  const neutral = Math.log(1 / headClasses.length);
+  headClasses.forEach((code, c) => {
+    const b = baseClasses.indexOf(code);
+    out[c] = b < 0 ? neutral : Math.log(Math.max(PRIOR_FLOOR, baseProbabilities[b]!));
+  });
+  return out;
 }
 
 /** Fraction done (0..1) of the training; called once per epoch. */
@@ -102,6 +134,8 @@ export function trainHead(
   const { dim, classes } = set;
   const k = classes.length;
   const x = set.features;
+  const prior = set.prior;
+  if (prior !== undefined && prior.length !== n * k) throw new Error(`The prior holds ${prior.length} values for ${n} cells of ${k} classes.`);
 
   // Standardisation; a constant feature gets std 1 so that it contributes nothing and divides by nothing.
   const mean = new Float64Array(dim);
@@ -140,6 +174,7 @@ export function trainHead(
   const eps = 1e-8;
   let step = 0;
 
+  const l2Of = Float64Array.from(classes, (_, c) => (prior !== undefined && set.newClasses?.[c] === true ? opt.l2NewClass : opt.l2));
   const order = Int32Array.from({ length: n }, (_, i) => i);
   const random = seededRandom(opt.seed);
   const batchSize = Math.max(1, Math.floor(opt.batchSize));
@@ -165,7 +200,7 @@ export function trainHead(
         const row = i * dim;
         let max = -Infinity;
         for (let c = 0; c < k; c++) {
-          let s = b[c]!;
+          let s = b[c]! + (prior === undefined ? 0 : prior[i * k + c]!);
           const wr = c * dim;
           for (let j = 0; j < dim; j++) s += w[wr + j]! * z[row + j]!;
           logits[c] = s;
@@ -189,7 +224,7 @@ export function trainHead(
       step++;
       const lr = (opt.learningRate * Math.sqrt(1 - beta2 ** step)) / (1 - beta1 ** step);
       for (let q = 0; q < k * dim; q++) {
-        const g = gW[q]! * scale + opt.l2 * w[q]!;
+        const g = gW[q]! * scale + l2Of[Math.floor(q / dim)]! * w[q]!;
         mW[q] = beta1 * mW[q]! + (1 - beta1) * g;
         vW[q] = beta2 * vW[q]! + (1 - beta2) * g * g;
         w[q]! -= (lr * mW[q]!) / (Math.sqrt(vW[q]!) + eps);
@@ -212,15 +247,17 @@ export function trainHead(
     weights: Array.from(w),
     bias: Array.from(b),
     temperature: 1,
+    residual: prior !== undefined,
   };
 }
 
-/** The head's raw logits for one embedding. */
-export function headLogits(head: LabHead, embedding: ArrayLike<number>): Float64Array {
+/** The head's raw logits for one embedding (and, for a residual head, the base model's prior of the cell). */
+export function headLogits(head: LabHead, embedding: ArrayLike<number>, prior?: ArrayLike<number>): Float64Array {
   const k = head.classes.length;
+  if (head.residual && prior === undefined) throw new Error('A residual lab-model head needs the base model\'s probabilities of the cell.');
   const out = new Float64Array(k);
   for (let c = 0; c < k; c++) {
-    let s = head.bias[c]!;
+    let s = head.bias[c]! + (head.residual ? prior![c]! : 0);
     const wr = c * head.dim;
     for (let j = 0; j < head.dim; j++) s += head.weights[wr + j]! * ((embedding[j]! - head.mean[j]!) / head.std[j]!);
     out[c] = s;
@@ -242,8 +279,8 @@ export function softmax(logits: ArrayLike<number>, temperature = 1): number[] {
 }
 
 /** Calibrated probabilities over head.classes. */
-export function headProbabilities(head: LabHead, embedding: ArrayLike<number>): number[] {
-  return softmax(headLogits(head, embedding), head.temperature);
+export function headProbabilities(head: LabHead, embedding: ArrayLike<number>, prior?: ArrayLike<number>): number[] {
+  return softmax(headLogits(head, embedding, prior), head.temperature);
 }
 
 /** Temperatures tried by fitTemperature: 0.25 to 5 in steps of 0.05 (finer than the NLL curve's width near its minimum). */
@@ -371,5 +408,6 @@ export function headProblem(value: unknown): string | null {
   if ((h['std'] as number[]).some((s) => s <= 0)) return 'std: every value must be positive';
   const t = h['temperature'];
   if (typeof t !== 'number' || !Number.isFinite(t) || t <= 0) return 'temperature: must be a positive number';
+  if (typeof h['residual'] !== 'boolean') return 'residual: must be true or false';
   return null;
 }

@@ -6,6 +6,7 @@ import {
   headLogits,
   headProbabilities,
   headProblem,
+  basePrior,
   HeadTrainingCancelled,
   trainHead,
   type TrainingSet,
@@ -67,6 +68,26 @@ describe('lab model head', () => {
     expect(seen).toEqual([0.1, 0.2]);
   });
 
+  it('a residual head keeps the base model\'s answer where the reviewed cells agree with it, and learns a class the base model lacks', () => {
+    // The "base model" knows BLA and LYT perfectly and has no PMO; the reviewed cells include PMO.
+    const set = clusters(600, 4);
+    const baseClasses: CellClassCode[] = ['BLA', 'LYT'];
+    const baseOf = (label: number) => (label === 0 ? [0.9, 0.1] : label === 1 ? [0.1, 0.9] : [0.5, 0.5]);
+    const prior = new Float32Array(600 * 3);
+    for (let i = 0; i < 600; i++) prior.set(basePrior(set.classes, baseClasses, baseOf(set.labels[i]!)), i * 3);
+    const head = trainHead({ ...set, prior, newClasses: [false, false, true] }, { epochs: 20 });
+    expect(head.residual).toBe(true);
+    const test = clusters(300, 5);
+    let right = 0;
+    for (let i = 0; i < 300; i++) {
+      const label = test.labels[i]!;
+      const p = headProbabilities(head, test.features.subarray(i * 8, (i + 1) * 8), basePrior(head.classes, baseClasses, baseOf(label)));
+      if (p.indexOf(Math.max(...p)) === label) right++;
+    }
+    expect(right / 300).toBeGreaterThan(0.9);
+    expect(() => headLogits(head, test.features.subarray(0, 8))).toThrow(/needs the base model/);
+  });
+
   it('refuses labels outside its classes', () => {
     const set = clusters(20, 1);
     set.labels[3] = 7;
@@ -120,5 +141,6 @@ describe('validation metrics', () => {
     expect(headProblem({ ...head, weights: head.weights.slice(1) })).toMatch(/^weights:/);
     expect(headProblem({ ...head, classes: ['BLA', 'XYZ', 'PMO'] })).toMatch(/^classes:/);
     expect(headProblem({ ...head, temperature: 0 })).toMatch(/^temperature:/);
+    expect(headProblem({ ...head, residual: 'yes' })).toMatch(/^residual:/);
   });
 });

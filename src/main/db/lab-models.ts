@@ -224,6 +224,8 @@ export interface ReviewedCell {
   /** The base model's own prediction of the cell, for the side-by-side comparison. */
   basePredicted: CellClassCode;
   baseConfidence: number;
+  /** The base model's stored probabilities of the cell, in its class order. */
+  baseProbabilities: number[];
 }
 
 export interface ReviewedCellsSummary {
@@ -243,7 +245,7 @@ export function reviewedCellsOfSignedCases(db: MarrowDatabase, baseModelRowId: n
   return read('Reading the reviewed cells of signed cases', () => {
     const rows = sql(
       db,
-      `SELECT c.id AS case_id, c.accession, d.image_id, d.label, e.vector, e.open_set_score, p.predicted_class, p.confidence
+      `SELECT c.id AS case_id, c.accession, d.image_id, d.label, e.vector, e.open_set_score, p.predicted_class, p.confidence, p.probabilities
        FROM cases AS c
        JOIN current_decisions AS d ON d.case_id = c.id
        JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = ?
@@ -259,6 +261,7 @@ export function reviewedCellsOfSignedCases(db: MarrowDatabase, baseModelRowId: n
       open_set_score: number | null;
       predicted_class: CellClassCode;
       confidence: number;
+      probabilities: string;
     }[];
     const signedCases = (sql(db, `SELECT count(*) AS n FROM cases WHERE status = 'signed'`).get() as { n: number }).n;
     const unsigned = (
@@ -276,6 +279,7 @@ export function reviewedCellsOfSignedCases(db: MarrowDatabase, baseModelRowId: n
         openSetScore: r.open_set_score,
         basePredicted: r.predicted_class,
         baseConfidence: r.confidence,
+        baseProbabilities: JSON.parse(r.probabilities) as number[],
       })),
     };
   });

@@ -15,6 +15,9 @@ export interface PackedCells {
   openSetScores: (number | null)[];
   basePredicted: CellClassCode[];
   baseConfidence: number[];
+  baseClasses: CellClassCode[];
+  /** cells x baseClasses.length: the base model's stored probabilities. */
+  baseProbabilities: Float32Array;
 }
 
 export interface TrainingJob {

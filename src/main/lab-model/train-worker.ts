@@ -19,11 +19,12 @@ const cells: LabCell[] = packed.labels.map((label, i) => ({
   openSetScore: packed.openSetScores[i] ?? null,
   basePredicted: packed.basePredicted[i]!,
   baseConfidence: packed.baseConfidence[i]!,
+  baseProbabilities: packed.baseProbabilities.subarray(i * packed.baseClasses.length, (i + 1) * packed.baseClasses.length),
 }));
 
 try {
   const result = trainAndValidate(
-    { cells, minimumPerClass: job.minimumPerClass, openSetThreshold: job.openSetThreshold, ...(job.options ? { options: job.options } : {}) },
+    { cells, baseClasses: packed.baseClasses, minimumPerClass: job.minimumPerClass, openSetThreshold: job.openSetThreshold, ...(job.options ? { options: job.options } : {}) },
     (fraction) => post({ type: 'progress', fraction }),
     () => Atomics.load(cancel, 0) === 1,
   );

@@ -6,8 +6,8 @@
 // learn is flagged for review with that reason; the differential treats the other classes as the model's
 // "not assessable" classes, exactly as for any model (modelClasses).
 //
-// Re-analysis with a lab model needs no network run: the base model's embedding of each cell is stored (issue 13),
-// so the head is applied to it and the prediction is stored under the lab model's models row with the same
+// Re-analysis with a lab model needs no network run: the base model's embedding and probabilities of each cell are
+// stored (issue 13), so the (residual) head is applied to them and the prediction is stored under the lab model's models row with the same
 // embedding and open-set distance, beside the old predictions, and the case's current model becomes the lab model.
 import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
@@ -28,7 +28,7 @@ import type {
   TrainLabModelInput,
 } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
-import { headProbabilities, headProblem, type LabHead } from '../../shared/lab-head';
+import { basePrior, headProbabilities, headProblem, type LabHead } from '../../shared/lab-head';
 import { DEFAULT_MINIMUM_PER_CLASS, LabTrainingRefused, planLabTraining, type LabTrainingResult, type LabValidation } from '../../shared/lab-training';
 import {
   approveLabModel,
@@ -120,10 +120,12 @@ async function installedBase(ctx: ServiceContext): Promise<InstalledBase> {
   return { manifest, openSet };
 }
 
-function pack(cells: readonly ReviewedCell[]): PackedCells {
+function pack(cells: readonly ReviewedCell[], baseClasses: CellClassCode[]): PackedCells {
   const dim = cells[0]?.embedding.length ?? 0;
   const embeddings = new Float32Array(cells.length * dim);
+  const baseProbabilities = new Float32Array(cells.length * baseClasses.length);
   cells.forEach((c, i) => {
+    baseProbabilities.set(c.baseProbabilities, i * baseClasses.length);
     if (c.embedding.length !== dim) {
       throw new ServiceError('conflict', `Case ${c.accession}: a stored embedding has ${c.embedding.length} values, others ${dim}; they come from different models.`);
     }
@@ -137,6 +139,8 @@ function pack(cells: readonly ReviewedCell[]): PackedCells {
     openSetScores: cells.map((c) => c.openSetScore),
     basePredicted: cells.map((c) => c.basePredicted),
     baseConfidence: cells.map((c) => c.baseConfidence),
+    baseClasses,
+    baseProbabilities,
   };
 }
 
@@ -296,7 +300,7 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
       }
       const baseModel = base!;
       const cases = new Set(reviewed.cells.map((c) => c.caseId)).size;
-      return runner.start(pack(reviewed.cells), { minimumPerClass, openSetThreshold: openSet?.threshold ?? null, cases }, (result) => {
+      return runner.start(pack(reviewed.cells, baseModel.classes), { minimumPerClass, openSetThreshold: openSet?.threshold ?? null, cases }, (result) => {
         const headJson = JSON.stringify(result.head);
         const version = `lab-${countLabModels(ctx.db) + 1}`;
         const row = storeLabModel(ctx.db, {
@@ -382,7 +386,7 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
       const predictions: NewPrediction[] = embeddings
         .filter((e) => pending.has(e.imageId))
         .map((e) => {
-          const probabilities = headProbabilities(head, e.embedding);
+          const probabilities = headProbabilities(head, e.embedding, basePrior(head.classes, lab.baseModel.classes, e.probabilities));
           const [first, second] = topK(probabilities, 2);
           const predicted = head.classes[first!]!;
           const confidence = probabilities[first!]!;
