@@ -349,30 +349,39 @@ export interface ClassificationMetrics {
   /** Mean F1 over the classes with support > 0. */
   macroF1: number;
   accuracy: number;
-  /** confusion[t][p]: cells of true class t predicted as p; a prediction outside `classes` is in the last column, "other". */
+  /**
+   * confusion[t][p]: cells of true class t predicted as p; a prediction outside `classes` is in the last column,
+   * "other"; with outsideTruth 'count', a last row holds the cells whose true class is outside `classes`.
+   */
   confusion: number[][];
+  /** Cells whose true class is one of `classes`. */
   cells: number;
 }
 
 /**
- * Per-class precision / recall / F1 of predictions against true labels, over `classes`. A true label outside
- * `classes` is not counted; a prediction outside them counts as wrong (the "other" column).
+ * Per-class precision / recall / F1 of predictions against true labels, over `classes`. A prediction outside
+ * `classes` counts as wrong (the "other" column). A true label outside them is not in any class's support or recall;
+ * with `outsideTruth: 'count'` such cells form a last "other" row and count against the precision of the class they
+ * were called, because a model that cannot output their class still calls them something (the lab model's case).
  */
 export function classificationMetrics(
   truth: readonly CellClassCode[],
   predicted: readonly CellClassCode[],
   classes: readonly CellClassCode[],
+  options: { outsideTruth?: 'ignore' | 'count' } = {},
 ): ClassificationMetrics {
   const index = new Map(classes.map((c, i) => [c, i]));
   const k = classes.length;
-  const confusion = Array.from({ length: k }, () => new Array<number>(k + 1).fill(0));
+  const countOutside = options.outsideTruth === 'count';
+  const confusion = Array.from({ length: countOutside ? k + 1 : k }, () => new Array<number>(k + 1).fill(0));
   let cells = 0;
   let correct = 0;
   truth.forEach((t, i) => {
-    const ti = index.get(t);
+    const ti = index.get(t) ?? (countOutside ? k : undefined);
     if (ti === undefined) return;
     const pi = index.get(predicted[i]!) ?? k;
     confusion[ti]![pi]! += 1;
+    if (ti === k) return;
     cells++;
     if (pi === ti) correct++;
   });

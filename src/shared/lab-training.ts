@@ -118,7 +118,10 @@ export interface LabValidation {
   minimumPerClass: number;
   folds: CaseFold[];
   classes: ClassSupport[];
-  /** Test-fold cells of classes the lab model does not learn: it cannot call them right, and they are not in the metrics. */
+  /**
+   * Test-fold cells of classes the lab model does not learn: it cannot call them right; they are in no class's recall
+   * but count against the precision of the class they were called (last row of the confusion matrices).
+   */
   testCellsOfUnlearnedClasses: number;
   /** Both over the lab model's classes, on the same test cells. */
   lab: ClassificationMetrics;
@@ -238,11 +241,20 @@ export function trainAndValidate(input: LabTrainingInput, onProgress?: HeadProgr
   const testLabels = test.map((c) => index.get(c.label)!);
   const truth = test.map((c) => c.label);
   const labPredicted = testLogits.map((l) => classes[argmax(l)]!);
-  const lab = classificationMetrics(truth, labPredicted, classes);
-  const base = classificationMetrics(
-    truth,
-    test.map((c) => c.basePredicted),
+  // Precision over every test cell: the lab model calls a cell of a class it did not learn one of its own classes,
+  // and that must count against it (and the base model's calls of those cells against the base model).
+  const allTruth = testAll.map((c) => c.label);
+  const lab = classificationMetrics(
+    allTruth,
+    testAll.map((c) => classes[argmax(headLogits(head, c.embedding, priorOf(c)))]!),
     classes,
+    { outsideTruth: 'count' },
+  );
+  const base = classificationMetrics(
+    allTruth,
+    testAll.map((c) => c.basePredicted),
+    classes,
+    { outsideTruth: 'count' },
   );
   const correct = labPredicted.map((p, i) => p === truth[i]);
   const confidence = (t: number) => testLogits.map((l) => Math.max(...softmax(l, t)));

@@ -116,6 +116,17 @@ describe('validation metrics', () => {
     expect(m.accuracy).toBeCloseTo(2 / 5, 10);
   });
 
+  it('counts cells of classes outside the comparison against the precision of what they were called, when asked', () => {
+    // The EOS cell called BLA: BLA precision 2/4 instead of 2/3; recalls unchanged.
+    const truth: CellClassCode[] = ['BLA', 'BLA', 'BLA', 'LYT', 'LYT', 'EOS'];
+    const predicted: CellClassCode[] = ['BLA', 'BLA', 'LYT', 'BLA', 'PMO', 'BLA'];
+    const m = classificationMetrics(truth, predicted, ['BLA', 'LYT'], { outsideTruth: 'count' });
+    expect(m.cells).toBe(5);
+    expect(m.confusion[2]).toEqual([1, 0, 0]);
+    expect(m.perClass[0]!.precision).toBeCloseTo(2 / 4, 10);
+    expect(m.perClass[0]!.recall).toBeCloseTo(2 / 3, 10);
+  });
+
   it('fits back the temperature that generated the labels', () => {
     // Labels drawn from softmax(logits / 2): the NLL is lowest near T = 2.
     let s = 11;

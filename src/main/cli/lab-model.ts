@@ -74,7 +74,7 @@ function evaluationText(m: LabModelDetail): string {
     `${m.name} — ${m.status}`,
     `Base model ${m.baseModel.modelId} ${m.baseModel.version}; model SHA-256 ${m.sha256}`,
     `Cases: ${m.cases.map((c) => `${c.accession} (${c.fold}, ${c.cells})`).join(', ')}`,
-    `Held-out test cells: ${v.lab.cells} (+${v.testCellsOfUnlearnedClasses} of classes not learned, not counted)`,
+    `Held-out test cells: ${v.lab.cells} (+${v.testCellsOfUnlearnedClasses} of classes not learned: in no recall, against precision)`,
     `Macro-F1: lab ${f3(v.lab.macroF1)}, base ${f3(v.base.macroF1)}; accuracy: lab ${f3(v.lab.accuracy)}, base ${f3(v.base.accuracy)}`,
     '',
     'class  train  test   base P/R/F1          lab P/R/F1',

@@ -64,8 +64,8 @@ export function renderLabModelCardPdf(lab: LabModelDetail, options: { fonts: Rep
   sectionHeading(doc, 'Held-out comparison with the base model (same test cells)');
   paragraph(
     doc,
-    `Test fold: ${v.lab.cells} cells of ${v.folds.filter((f) => f.fold === 'test').length} case(s); ${v.testCellsOfUnlearnedClasses} test cells of classes the lab model ` +
-      `did not learn are not in these figures. Macro-F1 over the lab model's classes: lab model ${f3(v.lab.macroF1)}, base model ${f3(v.base.macroF1)}; ` +
+    `Test fold: ${v.lab.cells} cells of ${v.folds.filter((f) => f.fold === 'test').length} case(s); ${v.testCellsOfUnlearnedClasses} further test cells of classes the lab model ` +
+      `did not learn are in no recall but count against the precision of the class they were called (row "other"). Macro-F1 over the lab model's classes: lab model ${f3(v.lab.macroF1)}, base model ${f3(v.base.macroF1)}; ` +
       `accuracy ${f3(v.lab.accuracy)} vs ${f3(v.base.accuracy)}.`,
   );
   const cols: TableColumn[] = [
@@ -95,7 +95,7 @@ export function renderLabModelCardPdf(lab: LabModelDetail, options: { fonts: Rep
   table(
     doc,
     [{ header: '', width: 50 }, ...v.lab.classes.map((c) => ({ header: c, width: w, align: 'right' as const })), { header: 'other', width: w, align: 'right' }],
-    v.lab.confusion.map((row, t) => ({ cells: [v.lab.classes[t]!, ...row.map(String)] })),
+    v.lab.confusion.map((row, t) => ({ cells: [v.lab.classes[t] ?? 'other', ...row.map(String)] })),
   );
 
   sectionHeading(doc, 'Calibration and open-set flag');

@@ -228,7 +228,7 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
       <h3>Held-out cases: lab model beside the base model, on the same cells</h3>
       <p data-testid="lab-model-summary">
         {v.lab.cells} test cells of {v.folds.filter((f) => f.fold === 'test').length} case(s)
-        {v.testCellsOfUnlearnedClasses > 0 && ` (+${v.testCellsOfUnlearnedClasses} of classes not learned, not counted)`}. Macro-F1: lab{' '}
+        {v.testCellsOfUnlearnedClasses > 0 && ` (+${v.testCellsOfUnlearnedClasses} of classes not learned: in no recall, but against the precision of what they were called)`}. Macro-F1: lab{' '}
         <strong>{f3(v.lab.macroF1)}</strong>, base <strong>{f3(v.base.macroF1)}</strong>. Accuracy: lab {f3(v.lab.accuracy)}, base {f3(v.base.accuracy)}.
       </p>
       <table className="table" data-testid="lab-comparison">
@@ -279,8 +279,8 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
         </thead>
         <tbody>
           {v.lab.confusion.map((row, t) => (
-            <tr key={v.lab.classes[t]}>
-              <td>{v.lab.classes[t]}</td>
+            <tr key={v.lab.classes[t] ?? 'other'}>
+              <td>{v.lab.classes[t] ?? 'other (not learned)'}</td>
               {row.map((n, p) => (
                 <td key={p} className="num">
                   {n}
