@@ -4,7 +4,7 @@
 // read the comparison with the base model, approve with name, role and reason, re-analyse the new case with the lab
 // model, and read the case's PDF report naming the lab model (pdftotext). Screenshots in test-results/screenshots/.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -101,6 +101,20 @@ describe('lab model in the browser', () => {
     const text = execFileSync('pdftotext', ['-layout', saved, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
     expect(text).toContain('Lab model lab-1');
     await screenshot(page, 'lab-05-report-saved');
+
+    // Export the package, then try to import a copy changed on the way: refused, naming the field, nothing stored.
+    await byTestId(page, 'nav-lab-model').click();
+    await byTestId(page, 'lab-export').click();
+    const exported = (await byTestId(page, 'lab-saved-path').innerText()).trim();
+    const pkg = JSON.parse(readFileSync(exported, 'utf8')) as { labModel: { trainedBy: string } };
+    pkg.labModel.trainedBy = 'Someone Else';
+    const tampered = join(h.root, 'tampered.labmodel.json');
+    writeFileSync(tampered, JSON.stringify(pkg));
+    await byTestId(page, 'lab-import-path').fill(tampered);
+    await byTestId(page, 'lab-import').click();
+    await expect.poll(() => byTestId(page, 'lab-import-error').innerText()).toMatch(/field "sha256" does not match the content/);
+    expect(await h.service.listLabModels()).toHaveLength(1);
+    await screenshot(page, 'lab-06-import-refused');
     expect(pageErrors).toEqual([]);
   });
 });

@@ -116,6 +116,14 @@ export function LabModelScreen({ onOpenCase }: Props) {
         )}
       </form>
 
+      <ImportForm
+        importedBy={trainer}
+        onImported={(id) => {
+          setSelected(id);
+          void reload();
+        }}
+      />
+
       {list.length === 0 ? (
         <p className="empty" data-testid="lab-models-empty">
           No lab model yet.
@@ -150,6 +158,45 @@ export function LabModelScreen({ onOpenCase }: Props) {
       )}
       {shown !== null && <LabModelCard key={shown} labModelId={shown} onChanged={() => void reload()} onOpenCase={onOpenCase} />}
     </section>
+  );
+}
+
+/** A package exported on another PC of the lab: stored pending, to be approved here. */
+function ImportForm({ importedBy, onImported }: { importedBy: string; onImported: (labModelId: number) => void }) {
+  const { notify } = useMessages();
+  const [path, setPath] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      const imported = await getApi().importLabModel({ path, importedBy: importedBy || 'MarrowCount user' });
+      notify(`Lab model ${imported.version} imported; it waits for approval on this PC.`);
+      onImported(imported.id);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  return (
+    <form className="panel" onSubmit={(e) => void submit(e)} data-testid="lab-import-form">
+      <h2>Import a lab model from another PC</h2>
+      <div className="form-row">
+        <label className="field">
+          <span className="field-label">Package file (.json)</span>
+          <input value={path} placeholder="/path/to/marrowcount-ref-lab-1.labmodel.json" data-testid="lab-import-path" onChange={(e) => setPath(e.target.value)} />
+        </label>
+      </div>
+      <div className="form-actions">
+        <button type="submit" disabled={path.trim() === ''} data-testid="lab-import">
+          Import
+        </button>
+      </div>
+      {error !== null && (
+        <p className="form-error" role="alert" data-testid="lab-import-error">
+          {error}
+        </p>
+      )}
+    </form>
   );
 }
 
