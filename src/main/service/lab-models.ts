@@ -105,6 +105,45 @@ function summaryOf(row: LabModelRow): LabModelSummary {
   };
 }
 
+/**
+ * The parts of a validation report the screens, the model card and the CLI read, checked on import: a package is
+ * hashed, not signed, so its content is checked like any input. Returns the first problem, or null.
+ */
+function validationShapeProblem(v: unknown, classCount: number): { field: string; what: string } | null {
+  if (typeof v !== 'object' || v === null) return { field: '(root)', what: 'must hold the validation report' };
+  const r = v as Record<string, unknown>;
+  const isNumber = (x: unknown): boolean => typeof x === 'number' && Number.isFinite(x);
+  for (const side of ['lab', 'base'] as const) {
+    const m = r[side] as Record<string, unknown> | undefined;
+    if (typeof m !== 'object' || m === null || !isNumber(m['macroF1']) || !isNumber(m['accuracy']) || !isNumber(m['cells'])) {
+      return { field: side, what: 'must hold macroF1, accuracy and cells' };
+    }
+    const perClass = m['perClass'];
+    if (!Array.isArray(perClass) || perClass.length !== classCount) return { field: `${side}.perClass`, what: `must hold one entry per class (${classCount})` };
+    const ok = perClass.every((e: unknown) => {
+      const x = e as Record<string, unknown> | null;
+      return typeof x === 'object' && x !== null && typeof x['code'] === 'string' && ['support', 'precision', 'recall', 'f1'].every((k) => isNumber(x[k]));
+    });
+    if (!ok) return { field: `${side}.perClass`, what: 'must hold code, support, precision, recall and f1 per class' };
+    const confusion = m['confusion'];
+    if (!Array.isArray(confusion) || !confusion.every((row: unknown) => Array.isArray(row) && row.length === classCount + 1 && row.every(isNumber))) {
+      return { field: `${side}.confusion`, what: 'must be rows of numbers, one column per class and "other"' };
+    }
+    if (!Array.isArray(m['classes'])) return { field: `${side}.classes`, what: 'must list the classes' };
+  }
+  if (!Array.isArray(r['folds']) || !Array.isArray(r['classes'])) return { field: 'folds', what: 'must list the folds and the classes' };
+  const cal = r['calibration'] as Record<string, unknown> | undefined;
+  if (typeof cal !== 'object' || cal === null || !['temperature', 'fittedOnCells', 'eceBefore', 'eceAfter', 'baseEce'].every((k) => isNumber(cal[k]))) {
+    return { field: 'calibration', what: 'must hold the temperature and the calibration errors' };
+  }
+  const t = r['training'] as Record<string, unknown> | undefined;
+  if (typeof t !== 'object' || t === null || !['cells', 'seconds', 'l2', 'epochs', 'batchSize', 'seed'].every((k) => isNumber(t[k]))) {
+    return { field: 'training', what: 'must hold the training settings' };
+  }
+  if (!isNumber(r['testCellsOfUnlearnedClasses']) || !isNumber(r['minimumPerClass'])) return { field: 'minimumPerClass', what: 'must be numbers' };
+  return null;
+}
+
 export function labModelDetailOf(row: LabModelRow): LabModelDetail {
   return { ...summaryOf(row), headSha256: row.headSha256, cases: row.cases.map((c) => ({ ...c })), validation: row.validation as LabValidation };
 }
@@ -498,11 +537,23 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
       };
       const version = text_('version');
       const validation = m['validation'] as LabValidation | undefined;
-      if (typeof validation !== 'object' || validation === null || typeof validation.lab?.macroF1 !== 'number' || typeof validation.base?.macroF1 !== 'number') {
-        bad('labModel.validation', 'must hold the validation report');
-      }
+      const validationProblem = validationShapeProblem(validation, head.classes.length);
+      if (validationProblem !== null) bad(`labModel.validation.${validationProblem.field}`, validationProblem.what);
       const cases = m['cases'];
       if (!Array.isArray(cases)) return bad('labModel.cases', 'must list the training cases');
+      cases.forEach((c: unknown, i) => {
+        const r = c as Record<string, unknown> | null;
+        if (
+          typeof r !== 'object' ||
+          r === null ||
+          typeof r['accession'] !== 'string' ||
+          typeof r['cells'] !== 'number' ||
+          !Number.isSafeInteger(r['cells']) ||
+          !['train', 'calibration', 'test'].includes(r['fold'] as string)
+        ) {
+          bad(`labModel.cases[${i}]`, 'must be { accession, cells, fold }');
+        }
+      });
       const minimumPerClass = m['minimumPerClass'];
       if (typeof minimumPerClass !== 'number' || !Number.isSafeInteger(minimumPerClass) || minimumPerClass < 1) bad('labModel.minimumPerClass', 'must be a positive whole number');
       const trainedBy = text_('trainedBy');

@@ -280,6 +280,13 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
         expect(mismatch.kind).toBe('model');
         expect(mismatch.field).toBe('labModel.baseModel.sha256');
         expect(mismatch.message).toMatch(/a lab model only works on the base model it was trained on/);
+        // A re-hashed package whose validation report lacks the per-class figures the screens read.
+        const validation = pkg.labModel['validation'] as { lab: Record<string, unknown> };
+        const hollow = { ...pkg.labModel, validation: { ...validation, lab: { ...validation.lab, perClass: [] } } };
+        const hollowBody = JSON.stringify(hollow);
+        const hollowPkg = { ...pkg, sha256: createHash('sha256').update(hollowBody).digest('hex'), labModel: hollow };
+        const shape = await refusal(second.service.importLabModel({ path: write('hollow.json', hollowPkg), importedBy: 'Tech B' }));
+        expect(shape.field).toBe('labModel.validation.lab.perClass');
         const notJson = await refusal(second.service.importLabModel({ path: write('cut.json', 'x'), importedBy: 'Tech B' }));
         expect(notJson.field).toBe('(file)');
         expect(tableContents(secondDb)).toBe(empty);
