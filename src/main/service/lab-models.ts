@@ -589,4 +589,3 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
   };
 }
 
-export type { CellClassCode };

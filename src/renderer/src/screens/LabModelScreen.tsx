@@ -218,7 +218,7 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
   if (lab === null) return null;
   const v = lab.validation;
 
-  const act = async (what: string, run: () => Promise<LabModelDetail | void>) => {
+  const act = async (run: () => Promise<LabModelDetail | void>) => {
     setError(null);
     setBusy(true);
     try {
@@ -227,7 +227,6 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
       onChanged();
     } catch (e) {
       setError(errorText(e));
-      void what;
     } finally {
       setBusy(false);
     }
@@ -349,7 +348,7 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
           data-testid="lab-approve-form"
           onSubmit={(e) => {
             e.preventDefault();
-            void act('Approving', () => getApi().approveLabModel({ labModelId: lab.id, approvedBy: name, role, reason }));
+            void act(() => getApi().approveLabModel({ labModelId: lab.id, approvedBy: name, role, reason }));
           }}
         >
           <h3>Approve for use</h3>
@@ -398,7 +397,7 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
               disabled={busy || caseId === ''}
               data-testid="lab-use-run"
               onClick={() =>
-                void act('Re-analysing', async () => {
+                void act(async () => {
                   const detail = await getApi().analyseWithLabModel({ caseId: Number(caseId), labModelId: lab.id, by: name || 'MarrowCount user' });
                   notify(`Case ${detail.accession} re-analysed with ${lab.version}.`);
                   onOpenCase(detail.id);
@@ -420,7 +419,7 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
               type="button"
               disabled={busy}
               data-testid="lab-retire"
-              onClick={() => void act('Retiring', () => getApi().retireLabModel({ labModelId: lab.id, retiredBy: name, reason }))}
+              onClick={() => void act(() => getApi().retireLabModel({ labModelId: lab.id, retiredBy: name, reason }))}
             >
               Retire
             </button>
