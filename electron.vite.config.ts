@@ -13,6 +13,7 @@ export default defineConfig({
           index: resolve(__dirname, 'src/main/index.ts'),
           cli: resolve(__dirname, 'src/main/cli.ts'),
           'inference-worker': resolve(__dirname, 'src/main/inference/worker.ts'),
+          'lab-model-worker': resolve(__dirname, 'src/main/lab-model/train-worker.ts'),
         },
       },
     },

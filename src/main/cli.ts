@@ -4,9 +4,11 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { analyzeCommand, EXIT, type CliIo } from './cli/analyze';
 import { parseArgs, USAGE, UsageError } from './cli/args';
+import { labModelCommand } from './cli/lab-model';
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   try {
+    if (argv[0] === 'lab-model' && !argv.includes('--help') && !argv.includes('-h')) return await labModelCommand(argv.slice(1), io);
     const args = parseArgs(argv);
     if (args.command === 'help') {
       io.stdout.write(`${USAGE}\n`);

@@ -5,6 +5,9 @@
 import type { CellClassCode } from './cell-classes';
 import type { Differential } from './differential';
 import type { CaseLisStatus, LisSettings } from './lis';
+import type { LabValidation } from './lab-training';
+
+export type { LabValidation } from './lab-training';
 
 export const CASE_STATUSES = ['importing', 'analysing', 'in_review', 'signed'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
@@ -240,6 +243,102 @@ export interface Settings {
   reviewerRole: string;
 }
 
+export const LAB_MODEL_STATUSES = ['pending', 'approved', 'retired'] as const;
+export type LabModelStatus = (typeof LAB_MODEL_STATUSES)[number];
+
+/** A lab model: a head trained in the app on the base model's embeddings of the lab's reviewed cells (issue 14). */
+export interface LabModelSummary {
+  id: number;
+  /** e.g. "lab-2": the version printed on reports of cases it analysed. */
+  version: string;
+  name: string;
+  status: LabModelStatus;
+  /** SHA-256 of the base model's SHA-256 and the head: the lab model's identity, as for any model. */
+  sha256: string;
+  baseModel: { modelId: string; version: string; sha256: string };
+  /** The classes it learned (enough reviewed cells); every other class it cannot call. */
+  classes: CellClassCode[];
+  trainedBy: string;
+  trainedAt: string;
+  /** Set when it came from another PC's export. */
+  importedBy: string | null;
+  importedAt: string | null;
+  approvedBy: string | null;
+  approvedRole: string | null;
+  approvedReason: string | null;
+  approvedAt: string | null;
+  retiredBy: string | null;
+  retiredReason: string | null;
+  retiredAt: string | null;
+  /** On the held-out test cases, over the lab model's classes: the lab model's and the base model's macro-F1. */
+  labMacroF1: number;
+  baseMacroF1: number;
+}
+
+export interface LabModelDetail extends LabModelSummary {
+  headSha256: string;
+  /** Every case used, by accession, with the fold it was in. */
+  cases: { accession: string; cells: number; fold: 'train' | 'calibration' | 'test' }[];
+  validation: LabValidation;
+}
+
+export type LabTrainingPhase = 'training' | 'done' | 'cancelled' | 'failed';
+
+export interface LabModelTrainingProgress {
+  phase: LabTrainingPhase;
+  /** 0..1 of the training epochs. */
+  fraction: number;
+  /** Reviewed cells of signed cases the training reads. */
+  cells: number;
+  cases: number;
+  seconds: number;
+  /** Set when phase is 'failed': what went wrong. */
+  message: string | null;
+  /** The stored (pending) lab model, once phase is 'done'. */
+  labModelId: number | null;
+}
+
+export interface TrainLabModelInput {
+  trainedBy: string;
+  /** Fewest reviewed training cells a class needs to be learned; 30 when absent. */
+  minimumPerClass?: number;
+}
+
+export interface ApproveLabModelInput {
+  labModelId: number;
+  approvedBy: string;
+  role: string;
+  reason: string;
+}
+
+export interface RetireLabModelInput {
+  labModelId: number;
+  retiredBy: string;
+  reason: string;
+}
+
+export interface AnalyseWithLabModelInput {
+  caseId: number;
+  labModelId: number;
+  by: string;
+}
+
+export interface ExportLabModelInput {
+  labModelId: number;
+  path?: string;
+}
+
+export interface ImportLabModelInput {
+  /** Absolute path of a lab-model package (.json) exported on another PC. */
+  path: string;
+  importedBy: string;
+}
+
+export interface SaveLabModelCardInput {
+  labModelId: number;
+  path?: string;
+}
+
 export interface MarrowApi {
   listCases(filter: CaseFilter): Promise<CaseSummary[]>;
   createCase(input: NewCaseInput): Promise<CaseDetail>;
@@ -274,6 +373,21 @@ export interface MarrowApi {
   getLisStatus(caseId: number): Promise<CaseLisStatus>;
   /** Sends the case's current signed result again, as new messages (new control ids). */
   resendToLis(caseId: number): Promise<CaseLisStatus>;
+  /** Starts training a lab model on the reviewed cells of signed cases, in a worker; returns at once. Poll the progress. */
+  trainLabModel(input: TrainLabModelInput): Promise<LabModelTrainingProgress>;
+  cancelLabModelTraining(): Promise<LabModelTrainingProgress>;
+  getLabModelTrainingProgress(): Promise<LabModelTrainingProgress | null>;
+  listLabModels(): Promise<LabModelSummary[]>;
+  getLabModel(labModelId: number): Promise<LabModelDetail>;
+  /** Makes a pending lab model usable; a named person, role and reason are recorded. */
+  approveLabModel(input: ApproveLabModelInput): Promise<LabModelDetail>;
+  retireLabModel(input: RetireLabModelInput): Promise<LabModelDetail>;
+  /** Re-analyses a case with an approved lab model: adds its predictions beside the old ones and makes it the case's model. */
+  analyseWithLabModel(input: AnalyseWithLabModelInput): Promise<CaseDetail>;
+  exportLabModel(input: ExportLabModelInput): Promise<SavedFile>;
+  importLabModel(input: ImportLabModelInput): Promise<LabModelDetail>;
+  /** The model card (validation, comparison with the base model, provenance) as a PDF. */
+  saveLabModelCard(input: SaveLabModelCardInput): Promise<SavedFile>;
 }
 
 /** Error kinds survive every transport; the renderer acts on the kind and shows the message. */
@@ -323,6 +437,17 @@ export const API_METHODS = [
   'saveLisSettings',
   'getLisStatus',
   'resendToLis',
+  'trainLabModel',
+  'cancelLabModelTraining',
+  'getLabModelTrainingProgress',
+  'listLabModels',
+  'getLabModel',
+  'approveLabModel',
+  'retireLabModel',
+  'analyseWithLabModel',
+  'exportLabModel',
+  'importLabModel',
+  'saveLabModelCard',
 ] as const satisfies readonly MarrowApiMethod[];
 
 /**

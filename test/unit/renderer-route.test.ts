@@ -24,6 +24,7 @@ describe('hash routes', () => {
     const routes: Route[] = [
       { screen: 'cases' },
       { screen: 'new-case' },
+      { screen: 'lab-model' },
       { screen: 'case', caseId: 7, tab: 'analysis' },
       { screen: 'case', caseId: 7, tab: 'signoff' },
       reviewRoute(7),

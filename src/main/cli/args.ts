@@ -1,8 +1,18 @@
 // Command-line parsing for `marrowcount`. Strict: an unknown flag or a missing value is a usage error (exit 1)
 // naming it, never silently ignored, because a mistyped --db would otherwise analyse into the wrong database.
 
+export const LAB_MODEL_USAGE = `  marrowcount lab-model train [--by <name>] [--min-per-class <n>]
+                                           train a lab model on the reviewed cells of signed cases (pending until approved)
+  marrowcount lab-model evaluate <id> [--card <file.pdf>]
+                                           print its validation on held-out cases beside the base model
+  marrowcount lab-model list               list the lab models and their status
+  marrowcount lab-model approve <id> --by <name> --role <role> --reason <text>
+  marrowcount lab-model retire <id> --by <name> --reason <text>
+    (each also takes --db <file>, --model <dir> and --json)`;
+
 export const USAGE = `Usage:
   marrowcount analyze <folder> [options]   classify every cell crop in <folder> and print the differential
+  marrowcount lab-model <train|evaluate|list|approve|retire> ...   the lab's own model (below)
   marrowcount --help                       show this help
 
 Options for analyze:
@@ -17,6 +27,9 @@ Options for analyze:
   --cells-csv <file> also write one CSV row per cell: file, the model's class and confidence, flag
                      and its reasons, the reviewer's decision if any, and the class that counts
   --batch-size <n>   cells per model run (default 32)
+
+Lab models (a head trained on the lab's reviewed cells of signed cases; usable once approved):
+${LAB_MODEL_USAGE}
 
 Exit codes: 0 analysed, 1 bad usage, 2 analysed but some files failed (they are listed),
             3 the analysis could not run (model package, database), 130 cancelled (Ctrl-C).`;

@@ -31,7 +31,7 @@ export {
   type SignCaseInput,
 } from './cases';
 export { getSettings, saveSettings } from './settings';
-export { registerModel, getModel, type ModelRegistration } from './models';
+export { registerModel, getModel, findModelBySha256, type ModelRegistration } from './models';
 export {
   insertImages,
   listImages,
@@ -83,3 +83,19 @@ export type {
   ReviewRow,
   SignOffRow,
 } from './types';
+export {
+  approveLabModel,
+  countLabModels,
+  getLabModel,
+  labModelOfModelRow,
+  listLabModels,
+  retireLabModel,
+  reviewedCellsOfSignedCases,
+  storeLabModel,
+  type LabModelCase,
+  type LabModelFold,
+  type LabModelRow,
+  type LabModelStatus,
+  type NewLabModel,
+  type ReviewedCell,
+} from './lab-models';

@@ -112,3 +112,9 @@ export function modelClasses(db: MarrowDatabase, modelRowId: number): CellClassC
   }
   return classes;
 }
+
+/** The registered model of this file, or null when no case was ever analysed with it. */
+export function findModelBySha256(db: MarrowDatabase, sha256: string): ModelRow | null {
+  const row = read('Looking up a model by its SHA-256', () => sql(db, 'SELECT * FROM models WHERE sha256 = ?').get(sha256.toLowerCase()) as ModelDbRow | undefined);
+  return row === undefined ? null : toRow(row);
+}

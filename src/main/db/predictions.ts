@@ -211,6 +211,9 @@ export interface StoredEmbedding {
   modelRowId: number;
   embedding: Float32Array;
   openSetScore: number | null;
+  /** The class this model predicted for the cell, and its probabilities in the model's class order. */
+  predicted: CellClassCode;
+  probabilities: number[];
 }
 
 /** The embeddings stored for a case's predictions of one model, in image order. */
@@ -219,16 +222,18 @@ export function listEmbeddings(db: MarrowDatabase, caseId: number, modelRowId: n
     (
       sql(
         db,
-        `SELECT p.id AS prediction_id, p.image_id, p.model_id, e.vector, e.open_set_score
+        `SELECT p.id AS prediction_id, p.image_id, p.model_id, p.predicted_class, p.probabilities, e.vector, e.open_set_score
          FROM predictions AS p JOIN prediction_embeddings AS e ON e.prediction_id = p.id
          WHERE p.case_id = ? AND p.model_id = ? ORDER BY p.image_id`,
-      ).all(caseId, modelRowId) as { prediction_id: number; image_id: number; model_id: number; vector: Buffer; open_set_score: number | null }[]
+      ).all(caseId, modelRowId) as { prediction_id: number; image_id: number; model_id: number; predicted_class: CellClassCode; probabilities: string; vector: Buffer; open_set_score: number | null }[]
     ).map((r) => ({
       predictionId: r.prediction_id,
       imageId: r.image_id,
       modelRowId: r.model_id,
       embedding: decodeFloat16(r.vector),
       openSetScore: r.open_set_score,
+      predicted: r.predicted_class,
+      probabilities: JSON.parse(r.probabilities) as number[],
     })),
   );
 }

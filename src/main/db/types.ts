@@ -149,6 +149,9 @@ export const AUDIT_ACTIONS = [
   'settings_changed',
   'lis_settings_changed',
   'lis_resend_requested',
+  'lab_model_stored',
+  'lab_model_approved',
+  'lab_model_retired',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

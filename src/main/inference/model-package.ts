@@ -133,7 +133,8 @@ export async function loadModelPackage(dir: string, options: LoadModelOptions = 
   return { dir: root, manifest, info: modelInfo(manifest), session, openSet, intraOpThreads };
 }
 
-async function loadOpenSetStats(root: string, manifest: ModelManifest): Promise<OpenSetStats | null> {
+/** The package's open-set statistics, checked against model.json's hash; null for a package without them. */
+export async function loadOpenSetStats(root: string, manifest: ModelManifest): Promise<OpenSetStats | null> {
   if (manifest.openSet === null || manifest.embedding === null) return null;
   const path = join(root, manifest.openSet.file);
   await requireFile(path, `${manifest.openSet.file} (the open-set statistics model.json names in "openSet.file")`);

@@ -130,6 +130,9 @@ function record(value: unknown, field: string, allowed: readonly string[]): Reco
 }
 
 const caseId = positiveInteger('Case id');
+const labModelId = positiveInteger('Lab model id');
+/** Below this a class's figures would rest on a handful of cells; the issue's "e.g. 30" is the default. */
+const MIN_PER_CLASS_FLOOR = 5;
 
 
 function caseFilter(value: unknown): CaseFilter {
@@ -366,6 +369,65 @@ const checks: ArgChecks = {
   saveLisSettings: (a) => [lisSettings(a[0])],
   getLisStatus: (a) => [caseId(a[0], 'caseId')],
   resendToLis: (a) => [caseId(a[0], 'caseId')],
+  trainLabModel: (a) => {
+    const r = record(a[0], 'training', ['trainedBy', 'minimumPerClass']);
+    const input: Args<'trainLabModel'>[0] = { trainedBy: text({ label: 'Name of who trains', max: 120 })(r['trainedBy'], 'trainedBy') };
+    const minimum = r['minimumPerClass'];
+    if (minimum !== undefined && minimum !== null) {
+      if (typeof minimum !== 'number' || !Number.isSafeInteger(minimum) || minimum < MIN_PER_CLASS_FLOOR || minimum > 100000) {
+        throw validationError('minimumPerClass', `The minimum of reviewed cells per class must be a whole number from ${MIN_PER_CLASS_FLOOR} to 100000.`);
+      }
+      input.minimumPerClass = minimum;
+    }
+    return [input];
+  },
+  cancelLabModelTraining: noArgs,
+  getLabModelTrainingProgress: noArgs,
+  listLabModels: noArgs,
+  getLabModel: (a) => [labModelId(a[0], 'labModelId')],
+  approveLabModel: (a) => {
+    const r = record(a[0], 'approval', ['labModelId', 'approvedBy', 'role', 'reason']);
+    return [
+      {
+        labModelId: labModelId(r['labModelId'], 'labModelId'),
+        approvedBy: reviewer(r['approvedBy'], 'approvedBy'),
+        role: text({ label: 'Role', max: 120 })(r['role'], 'role'),
+        reason: text({ label: 'Reason for the approval', max: 1000 })(r['reason'], 'reason'),
+      },
+    ];
+  },
+  retireLabModel: (a) => {
+    const r = record(a[0], 'retirement', ['labModelId', 'retiredBy', 'reason']);
+    return [
+      {
+        labModelId: labModelId(r['labModelId'], 'labModelId'),
+        retiredBy: reviewer(r['retiredBy'], 'retiredBy'),
+        reason: text({ label: 'Reason for retiring', max: 1000 })(r['reason'], 'reason'),
+      },
+    ];
+  },
+  analyseWithLabModel: (a) => {
+    const r = record(a[0], 'analysis', ['caseId', 'labModelId', 'by']);
+    return [{ caseId: caseId(r['caseId'], 'caseId'), labModelId: labModelId(r['labModelId'], 'labModelId'), by: reviewer(r['by'], 'by') }];
+  },
+  exportLabModel: (a) => {
+    const r = record(a[0], 'export', ['labModelId', 'path']);
+    const input: Args<'exportLabModel'>[0] = { labModelId: labModelId(r['labModelId'], 'labModelId') };
+    const path = optionalText({ label: 'File path', max: MAX_PATH })(r['path'], 'path');
+    if (path !== undefined) input.path = path;
+    return [input];
+  },
+  importLabModel: (a) => {
+    const r = record(a[0], 'import', ['path', 'importedBy']);
+    return [{ path: text({ label: 'File path', max: MAX_PATH })(r['path'], 'path'), importedBy: reviewer(r['importedBy'], 'importedBy') }];
+  },
+  saveLabModelCard: (a) => {
+    const r = record(a[0], 'card', ['labModelId', 'path']);
+    const input: Args<'saveLabModelCard'>[0] = { labModelId: labModelId(r['labModelId'], 'labModelId') };
+    const path = optionalText({ label: 'File path', max: MAX_PATH })(r['path'], 'path');
+    if (path !== undefined) input.path = path;
+    return [input];
+  },
 };
 
 const ARITY: { [M in MarrowApiMethod]: number } = {
@@ -391,6 +453,17 @@ const ARITY: { [M in MarrowApiMethod]: number } = {
   saveLisSettings: 1,
   getLisStatus: 1,
   resendToLis: 1,
+  trainLabModel: 1,
+  cancelLabModelTraining: 0,
+  getLabModelTrainingProgress: 0,
+  listLabModels: 0,
+  getLabModel: 1,
+  approveLabModel: 1,
+  retireLabModel: 1,
+  analyseWithLabModel: 1,
+  exportLabModel: 1,
+  importLabModel: 1,
+  saveLabModelCard: 1,
 };
 
 export function isApiMethod(name: string): name is MarrowApiMethod {

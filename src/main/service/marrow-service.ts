@@ -7,6 +7,7 @@ import { closeDatabase, DatabaseError, getCase, getImage, listCopiesOf, openData
 import { LisDelivery, type LisDeliveryOptions } from '../lis/delivery';
 import { AnalysisRunner } from './analysis';
 import { caseMethods } from './cases';
+import { LabTrainingRunner, labModelMethods } from './lab-models';
 import { classificationMethods } from './classification';
 import { buildPendingLisMessages, lisMethods } from './lis';
 import type { ServiceContext } from './context';
@@ -16,6 +17,7 @@ import { settingsAboutMethods } from './settings-about';
 import { signOffMethods } from './sign-off';
 import type { CellImageLocation, MarrowService, MarrowServiceOptions } from './types';
 import type { AnalysisRunnerOptions } from './analysis';
+import type { WorkerEntry } from '../inference/worker-client';
 
 export type { MarrowService, MarrowServiceOptions } from './types';
 
@@ -24,6 +26,8 @@ export interface CreateServiceExtras {
   analysis?: Omit<AnalysisRunnerOptions, 'databasePath' | 'modelDir'>;
   /** Timeouts and retry policy of the LIS delivery loop (tests shorten them). */
   lis?: Omit<LisDeliveryOptions, 'defaultOutboxDir' | 'buildPending'>;
+  /** Where the lab-model training worker's code is; found next to the bundle (or its sources) when absent. */
+  labTrainingWorkerEntry?: WorkerEntry;
 }
 
 export function createMarrowService(options: MarrowServiceOptions, extras: CreateServiceExtras = {}): MarrowService {
@@ -33,6 +37,7 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
   // The delivery loop builds messages through the service context, and the context wakes the loop: made in turn.
   const wake = { lis: (): void => undefined };
   const ctx: ServiceContext = { db, options, runner, wakeLis: () => wake.lis() };
+  const labTraining = new LabTrainingRunner(extras.labTrainingWorkerEntry);
   const delivery = new LisDelivery(db, {
     ...extras.lis,
     defaultOutboxDir: options.lisOutboxDir ?? join(dirname(options.databasePath), 'lis-outbox'),
@@ -50,6 +55,9 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
     ...settingsAboutMethods(ctx),
     ...lisMethods(ctx),
     lisDelivery: delivery,
+    ...labModelMethods(ctx, labTraining),
+
+    whenLabModelTrained: () => labTraining.whenFinished(),
 
     locateCellImage(caseId: number, imageId: number): CellImageLocation | null {
       try {
@@ -65,7 +73,7 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
       if (closed) return;
       closed = true;
       await delivery.stop();
-      await runner.close();
+      await Promise.all([runner.close(), labTraining.close()]);
       closeDatabase(db);
     },
   };

@@ -248,7 +248,7 @@ function toSignOffRecord(s: SignOffRow) {
  * Writes to a temporary file beside the target and renames it into place, so a reader (the PDF viewer, a LIS
  * import) never sees half a file, and a failed write leaves any earlier report untouched.
  */
-function writeAtomically(outPath: string, content: string | Buffer): SavedFile {
+export function writeAtomically(outPath: string, content: string | Buffer): SavedFile {
   const temporary = join(dirname(outPath), `.${basename(outPath)}.${process.pid}.partial`);
   try {
     mkdirSync(dirname(outPath), { recursive: true });

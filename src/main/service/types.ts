@@ -1,4 +1,4 @@
-import type { MarrowApi } from '../../shared/api';
+import type { LabModelTrainingProgress, MarrowApi } from '../../shared/api';
 import type { LisDelivery } from '../lis/delivery';
 
 /** Where a stored image of a stored case lies on disk, and what it held when imported, as the database records it. */
@@ -33,6 +33,8 @@ export interface MarrowService extends MarrowApi {
   locateCellImage(caseId: number, imageId: number): CellImageLocation | null;
   /** The LIS delivery loop: hosts start it (the desktop app, the browser-test host); tests run rounds by hand. */
   readonly lisDelivery: LisDelivery;
+  /** Settles when the lab-model training in progress has ended and its result is stored (the CLI and tests wait on it). */
+  whenLabModelTrained(): Promise<LabModelTrainingProgress>;
   /** Cancels running analyses and closes the database. */
   close(): Promise<void>;
 }

@@ -8,6 +8,7 @@ import { useRoute } from './navigation/useRoute';
 import { AboutDialog } from './screens/AboutDialog';
 import { CaseScreen, type MenuRequest } from './screens/CaseScreen';
 import { CasesScreen } from './screens/CasesScreen';
+import { LabModelScreen } from './screens/LabModelScreen';
 import { NewCaseScreen } from './screens/NewCaseScreen';
 import { SettingsDialog } from './screens/SettingsDialog';
 import { useSettings } from './hooks/settings';
@@ -84,6 +85,14 @@ export function App() {
           >
             New case
           </button>
+          <button
+            type="button"
+            className={route.screen === 'lab-model' ? 'nav nav-active' : 'nav'}
+            data-testid="nav-lab-model"
+            onClick={() => navigate({ screen: 'lab-model' })}
+          >
+            Lab model
+          </button>
           <button type="button" className="nav" data-testid="nav-settings" onClick={() => setDialog('settings')}>
             Settings
           </button>
@@ -96,6 +105,7 @@ export function App() {
       <main className="content">
         <ErrorBoundary resetKey={routeToHash(route)}>
           {route.screen === 'cases' && <CasesScreen onOpen={openCase} onNew={() => navigate({ screen: 'new-case' })} />}
+          {route.screen === 'lab-model' && <LabModelScreen onOpenCase={(caseId) => navigate(caseRoute(caseId, 'differential'))} />}
           {route.screen === 'new-case' && <NewCaseScreen onCreated={created} onCancel={() => navigate({ screen: 'cases' })} />}
           {route.screen === 'case' && (
             <CaseScreen

@@ -76,8 +76,9 @@ interface Spec {
   rec?: string;
   /** The argument may be absent or null (listCases). */
   argOptional?: boolean;
-  /** Methods taking one id: the argument itself is the field 'caseId'. */
+  /** Methods taking one id: the argument itself is the field 'caseId' (or idField). */
   scalarId?: boolean;
+  idField?: string;
   fields?: Record<string, Field>;
 }
 
@@ -169,6 +170,21 @@ const SPECS: Record<MarrowApiMethod, Spec> = {
   },
   getLisStatus: { arity: 1, scalarId: true },
   resendToLis: { arity: 1, scalarId: true },
+  trainLabModel: { arity: 1, rec: 'training', fields: { trainedBy: REVIEWER, minimumPerClass: { kind: 'optInt', max: 100000 } } },
+  cancelLabModelTraining: { arity: 0 },
+  getLabModelTrainingProgress: { arity: 0 },
+  listLabModels: { arity: 0 },
+  getLabModel: { arity: 1, scalarId: true, idField: 'labModelId' },
+  approveLabModel: {
+    arity: 1,
+    rec: 'approval',
+    fields: { labModelId: ID, approvedBy: REVIEWER, role: { kind: 'text', max: 120 }, reason: { kind: 'text', max: 1000 } },
+  },
+  retireLabModel: { arity: 1, rec: 'retirement', fields: { labModelId: ID, retiredBy: REVIEWER, reason: { kind: 'text', max: 1000 } } },
+  analyseWithLabModel: { arity: 1, rec: 'analysis', fields: { caseId: ID, labModelId: ID, by: REVIEWER } },
+  exportLabModel: { arity: 1, rec: 'export', fields: { labModelId: ID, path: { kind: 'path', max: 4096 } } },
+  importLabModel: { arity: 1, rec: 'import', fields: { path: { kind: 'text', max: 4096 }, importedBy: REVIEWER } },
+  saveLabModelCard: { arity: 1, rec: 'card', fields: { labModelId: ID, path: { kind: 'path', max: 4096 } } },
 };
 
 /** Fields whose value another field is checked against: changing the key may make the other one wrong. */
@@ -567,6 +583,28 @@ describe('the API boundary under randomised arguments (seeded)', () => {
         return [pickCase('in_review', 'signed').id];
       case 'resendToLis':
         return [pickCase('signed').id];
+      // No lab model can be trained from the setup's cases (one signed case, one reviewed cell): every lab-model call
+      // is refused by a business rule when its arguments are right.
+      case 'trainLabModel':
+        return [rng.chance(0.5) ? { trainedBy: reviewer } : { trainedBy: reviewer, minimumPerClass: 30 }];
+      case 'cancelLabModelTraining':
+      case 'getLabModelTrainingProgress':
+      case 'listLabModels':
+        return [];
+      case 'getLabModel':
+        return [1];
+      case 'approveLabModel':
+        return [{ labModelId: 1, approvedBy: reviewer, role: 'Consultant', reason: 'fuzz approval' }];
+      case 'retireLabModel':
+        return [{ labModelId: 1, retiredBy: reviewer, reason: 'fuzz retirement' }];
+      case 'analyseWithLabModel':
+        return [{ caseId: pickCase('in_review').id, labModelId: 1, by: reviewer }];
+      case 'exportLabModel':
+        return [{ labModelId: 1, path: join(outDir, `lab-${rng.int(3)}.json`) }];
+      case 'importLabModel':
+        return [{ path: join(outDir, 'no-such-package.json'), importedBy: reviewer }];
+      case 'saveLabModelCard':
+        return [{ labModelId: 1, path: join(outDir, `card-${rng.int(3)}.pdf`) }];
     }
   }
 
@@ -698,7 +736,7 @@ describe('the API boundary under randomised arguments (seeded)', () => {
       } else if (r === 3) {
         // Too few arguments, or a hole.
         plan.args = rng.chance(0.5) ? [] : new Array(1);
-        const rec = spec.rec ?? 'caseId';
+        const rec = spec.rec ?? spec.idField ?? 'caseId';
         if (!spec.argOptional) {
           plan.mustRefuse = true;
           plan.exactField = rec;
@@ -709,7 +747,7 @@ describe('the API boundary under randomised arguments (seeded)', () => {
         // The whole argument replaced.
         const value = spec.scalarId ? (rng.chance(0.5) ? idValue(rng, state, valid[0] as number, false).value : junk) : junk;
         plan.args = [value];
-        const rec = spec.rec ?? 'caseId';
+        const rec = spec.rec ?? spec.idField ?? 'caseId';
         plan.fields.add(rec);
         for (const [name, f] of Object.entries(spec.fields ?? {})) {
           plan.fields.add(name);
@@ -761,12 +799,13 @@ describe('the API boundary under randomised arguments (seeded)', () => {
     if (spec.scalarId) {
       const { value, note } = rng.chance(0.5) ? idValue(rng, state, valid[0] as number, false) : { value: rng.pick(junkValues()), note: 'junk' };
       plan.args = [value];
-      plan.fields.add('caseId');
+      const idField = spec.idField ?? 'caseId';
+      plan.fields.add(idField);
       if (mustRefuse(ID, value)) {
         plan.mustRefuse = true;
-        plan.exactField = 'caseId';
+        plan.exactField = idField;
       }
-      plan.what.push(`caseId = ${show(value)} (${note})`);
+      plan.what.push(`${idField} = ${show(value)} (${note})`);
       return plan;
     }
     const copy = { ...(valid[0] as Record<string, unknown>) };

@@ -7,6 +7,7 @@ import { migration0002 } from './0002-derived-counts';
 import { migration0003 } from './0003-image-reimport';
 import { migration0004 } from './0004-embeddings-and-provisional-classes';
 import { migration0005 } from './0005-lis-delivery';
+import { migration0006 } from './0006-lab-models';
 
 export interface Migration {
   version: number;
@@ -14,4 +15,4 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005];
+export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006];

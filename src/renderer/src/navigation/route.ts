@@ -9,6 +9,7 @@ export type ReviewScope = CellScope;
 export type Route =
   | { screen: 'cases' }
   | { screen: 'new-case' }
+  | { screen: 'lab-model' }
   | { screen: 'case'; caseId: number; tab: 'analysis' | 'differential' | 'signoff' }
   | { screen: 'case'; caseId: number; tab: 'review'; scope: ReviewScope; cellClass: CellClassCode | null };
 
@@ -19,6 +20,7 @@ export function parseRoute(hash: string): Route {
   const [path = '', query = ''] = text.split('?', 2);
   const parts = path.split('/').filter((part) => part.length > 0);
   if (parts[0] === 'cases' && parts[1] === 'new') return { screen: 'new-case' };
+  if (parts[0] === 'lab-model') return { screen: 'lab-model' };
   if (parts[0] === 'case' && parts[1] !== undefined && /^[1-9][0-9]*$/.test(parts[1])) {
     const caseId = Number(parts[1]);
     const tab = TABS.find((candidate) => candidate === parts[2]) ?? 'differential';
@@ -37,6 +39,8 @@ export function routeToHash(route: Route): string {
       return '#/cases';
     case 'new-case':
       return '#/cases/new';
+    case 'lab-model':
+      return '#/lab-model';
     case 'case': {
       const base = `#/case/${route.caseId}/${route.tab}`;
       if (route.tab !== 'review') return base;

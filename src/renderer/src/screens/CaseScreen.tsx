@@ -119,6 +119,11 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
             {SPECIMEN_LABELS[detail.specimen]}
           </span>
           <StatusBadge status={detail.status} testId="case-status-badge" />
+          {detail.model !== null && (
+            <span className="muted" data-testid="case-header-model">
+              Model: {detail.model.name} {detail.model.version}
+            </span>
+          )}
           {detail.model?.researchOnly === true && <span className="badge badge-research">Research model — not for diagnosis</span>}
         </div>
         <nav className="tabs" aria-label="Case sections">

@@ -1,0 +1,171 @@
+// `marrowcount lab-model train|evaluate|list|approve|retire`: the lab model (issue 14) for labs that script, over
+// the same application service as the app. Strict parsing like `analyze`: an unknown flag is a usage error.
+import { homedir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { LabModelDetail, LabModelSummary, LabModelTrainingProgress } from '../../shared/api';
+import { createMarrowService } from '../service/marrow-service';
+import type { MarrowService } from '../service/types';
+import { toApiError } from '../service/errors';
+import { EXIT, type CliIo } from './analyze';
+import { UsageError } from './args';
+export { LAB_MODEL_USAGE } from './args';
+import { appVersion, defaultDatabasePath, defaultModelDir } from './paths';
+
+const SUBCOMMANDS = ['train', 'evaluate', 'list', 'approve', 'retire'] as const;
+type Subcommand = (typeof SUBCOMMANDS)[number];
+const VALUE_FLAGS = new Set(['--db', '--model', '--by', '--role', '--reason', '--min-per-class', '--card']);
+
+interface LabModelArgs {
+  sub: Subcommand;
+  id: number | null;
+  values: Map<string, string>;
+  json: boolean;
+}
+
+export function parseLabModelArgs(argv: readonly string[]): LabModelArgs {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
+    throw new UsageError(`lab-model needs one of ${SUBCOMMANDS.join(', ')}${sub === undefined ? '' : `, not "${sub}"`}.`);
+  }
+  const values = new Map<string, string>();
+  const positional: string[] = [];
+  let json = false;
+  for (let i = 0; i < rest.length; i++) {
+    const token = rest[i]!;
+    if (token === '--json') json = true;
+    else if (token.startsWith('--')) {
+      const eq = token.indexOf('=');
+      const name = eq < 0 ? token : token.slice(0, eq);
+      if (!VALUE_FLAGS.has(name)) throw new UsageError(`Unknown option "${name}".`);
+      const value = eq >= 0 ? token.slice(eq + 1) : rest[++i];
+      if (value === undefined || value.trim() === '' || (eq < 0 && value.startsWith('--'))) throw new UsageError(`${name} needs a value.`);
+      if (values.has(name)) throw new UsageError(`${name} is given twice.`);
+      values.set(name, value);
+    } else positional.push(token);
+  }
+  const needsId = sub === 'evaluate' || sub === 'approve' || sub === 'retire';
+  if (needsId && positional.length !== 1) throw new UsageError(`lab-model ${sub} needs the lab model's id (see lab-model list).`);
+  if (!needsId && positional.length > 0) throw new UsageError(`lab-model ${sub} takes no ${positional[0]}.`);
+  const id = needsId ? Number(positional[0]) : null;
+  if (id !== null && (!Number.isSafeInteger(id) || id < 1)) throw new UsageError(`The lab model id must be a positive whole number, not "${positional[0]}".`);
+  const required = sub === 'approve' ? ['--by', '--role', '--reason'] : sub === 'retire' ? ['--by', '--reason'] : [];
+  for (const flag of required) if (!values.has(flag)) throw new UsageError(`lab-model ${sub} needs ${flag}.`);
+  const min = values.get('--min-per-class');
+  if (min !== undefined && (!/^\d+$/.test(min) || Number(min) < 5)) throw new UsageError(`--min-per-class must be a whole number of at least 5, not "${min}".`);
+  return { sub: sub as Subcommand, id, values, json };
+}
+
+const f3 = (x: number): string => x.toFixed(3);
+
+function listText(models: readonly LabModelSummary[]): string {
+  if (models.length === 0) return 'No lab models yet. Train one with: marrowcount lab-model train\n';
+  return `${models
+    .map(
+      (m) =>
+        `${String(m.id).padStart(3)}  ${m.version.padEnd(8)} ${m.status.padEnd(9)} macro-F1 lab ${f3(m.labMacroF1)} / base ${f3(m.baseMacroF1)}  ` +
+        `classes ${m.classes.join(',')}  trained by ${m.trainedBy} ${m.trainedAt}${m.approvedBy ? `  approved by ${m.approvedBy} (${m.approvedRole})` : ''}`,
+    )
+    .join('\n')}\n`;
+}
+
+function evaluationText(m: LabModelDetail): string {
+  const v = m.validation;
+  const lines = [
+    `${m.name} — ${m.status}`,
+    `Base model ${m.baseModel.modelId} ${m.baseModel.version}; model SHA-256 ${m.sha256}`,
+    `Cases: ${m.cases.map((c) => `${c.accession} (${c.fold}, ${c.cells})`).join(', ')}`,
+    `Held-out test cells: ${v.lab.cells} (+${v.testCellsOfUnlearnedClasses} of classes not learned: in no recall, against precision)`,
+    `Macro-F1: lab ${f3(v.lab.macroF1)}, base ${f3(v.base.macroF1)}; accuracy: lab ${f3(v.lab.accuracy)}, base ${f3(v.base.accuracy)}`,
+    '',
+    'class  train  test   base P/R/F1          lab P/R/F1',
+    ...v.lab.perClass.map((l, i) => {
+      const b = v.base.perClass[i]!;
+      const train = v.classes.find((c) => c.code === l.code)?.train ?? 0;
+      return `${l.code.padEnd(5)} ${String(train).padStart(6)} ${String(l.support).padStart(5)}   ${f3(b.precision)}/${f3(b.recall)}/${f3(b.f1)}   ${f3(l.precision)}/${f3(l.recall)}/${f3(l.f1)}`;
+    }),
+    '',
+    `Calibration: temperature ${v.calibration.temperature.toFixed(2)} (on ${v.calibration.fittedOnCells} calibration cells); ECE ${f3(v.calibration.eceBefore)} -> ${f3(v.calibration.eceAfter)} (base ${f3(v.calibration.baseEce)})`,
+  ];
+  if (v.openSet) lines.push(`Open-set flag (distance > ${v.openSet.threshold.toFixed(1)}): ${(100 * v.openSet.flaggedShare).toFixed(1)}% of test cells`);
+  return `${lines.join('\n')}\n`;
+}
+
+export async function labModelCommand(argv: readonly string[], io: CliIo): Promise<number> {
+  const args = parseLabModelArgs(argv);
+  const service = createMarrowService(
+    {
+      databasePath: resolve(args.values.get('--db') ?? defaultDatabasePath(io.env)),
+      modelDir: resolve(args.values.get('--model') ?? defaultModelDir(io.env)),
+      reportsDir: join(homedir(), 'Documents', 'MarrowCount reports'),
+      cellImageUrl: (caseId, imageId) => `marrowcell://cell/${caseId}/${imageId}`,
+      appVersion: appVersion(),
+    },
+    {},
+  );
+  try {
+    return await run(service, args, io);
+  } catch (error) {
+    io.stderr.write(`marrowcount: ${toApiError(error).message}\n`);
+    return EXIT.failed;
+  } finally {
+    await service.close();
+  }
+}
+
+async function run(service: MarrowService, args: LabModelArgs, io: CliIo): Promise<number> {
+  const out = (value: unknown, text: string): void => {
+    io.stdout.write(args.json ? `${JSON.stringify(value, null, 2)}\n` : text);
+  };
+  const by = args.values.get('--by');
+  switch (args.sub) {
+    case 'list':
+      out(await service.listLabModels(), listText(await service.listLabModels()));
+      return EXIT.ok;
+    case 'evaluate': {
+      const detail = await service.getLabModel(args.id!);
+      const card = args.values.get('--card');
+      if (card !== undefined) await service.saveLabModelCard({ labModelId: detail.id, path: resolve(card) });
+      out(detail, evaluationText(detail));
+      return EXIT.ok;
+    }
+    case 'approve': {
+      const detail = await service.approveLabModel({ labModelId: args.id!, approvedBy: by!, role: args.values.get('--role')!, reason: args.values.get('--reason')! });
+      out(detail, `Lab model ${detail.version} approved by ${detail.approvedBy} (${detail.approvedRole}); it can now analyse cases.\n`);
+      return EXIT.ok;
+    }
+    case 'retire': {
+      const detail = await service.retireLabModel({ labModelId: args.id!, retiredBy: by!, reason: args.values.get('--reason')! });
+      out(detail, `Lab model ${detail.version} retired by ${detail.retiredBy}; its predictions stay on record.\n`);
+      return EXIT.ok;
+    }
+    case 'train': {
+      const min = args.values.get('--min-per-class');
+      let progress: LabModelTrainingProgress = await service.trainLabModel({
+        trainedBy: by ?? 'marrowcount CLI',
+        ...(min === undefined ? {} : { minimumPerClass: Number(min) }),
+      });
+      io.stderr.write(`Training a lab model on ${progress.cells} reviewed cells of ${progress.cases} signed cases…\n`);
+      const removeInterrupt = io.onInterrupt(() => {
+        io.stderr.write('\nCancelling the training; nothing will be stored.\n');
+        void service.cancelLabModelTraining();
+      });
+      try {
+        progress = await service.whenLabModelTrained();
+      } finally {
+        removeInterrupt();
+      }
+      if (progress.phase === 'cancelled') {
+        io.stderr.write('Training cancelled; nothing was stored.\n');
+        return EXIT.cancelled;
+      }
+      if (progress.phase !== 'done') throw new Error(progress.message ?? 'The training failed.');
+      const detail = await service.getLabModel(progress.labModelId!);
+      out(
+        detail,
+        `Lab model ${detail.version} (id ${detail.id}) trained in ${progress.seconds.toFixed(1)} s; pending approval.\n${evaluationText(detail)}` +
+          `Approve it with: marrowcount lab-model approve ${detail.id} --by <name> --role <role> --reason <text>\n`,
+      );
+      return EXIT.ok;
+    }
+  }
+}

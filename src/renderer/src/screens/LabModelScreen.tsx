@@ -1,0 +1,470 @@
+// The lab model (issue 14): train a head on the lab's reviewed cells of signed cases, read its validation beside the
+// base model on held-out cases, approve it (name, role, reason), re-analyse a case with it, retire it, and save its
+// model card or an export package. Talks only to the API; every rule (what may be trained, approved, used) is in main.
+import { useEffect, useState, type FormEvent } from 'react';
+import type { LabModelDetail, LabModelSummary, LabModelTrainingProgress } from '../../../shared/api';
+import { getApi } from '../api';
+import { ProgressBar } from '../components/ProgressBar';
+import { errorText, useMessages } from '../components/messages';
+import { formatDateTime } from '../format';
+import { useApiQuery } from '../hooks/useApiQuery';
+import { useSettings } from '../hooks/settings';
+
+const f2 = (x: number): string => x.toFixed(2);
+const f3 = (x: number): string => x.toFixed(3);
+
+interface Props {
+  onOpenCase: (caseId: number) => void;
+}
+
+export function LabModelScreen({ onOpenCase }: Props) {
+  const { settings } = useSettings();
+  const { notify } = useMessages();
+  const models = useApiQuery(() => getApi().listLabModels(), 'lab-models', 'Loading the lab models');
+  const [selected, setSelected] = useState<number | null>(null);
+  const [progress, setProgress] = useState<LabModelTrainingProgress | null>(null);
+  const [trainError, setTrainError] = useState<string | null>(null);
+  const [trainerEdit, setTrainer] = useState<string | null>(null);
+  const trainer = trainerEdit ?? settings?.reviewerName ?? '';
+  const [minimum, setMinimum] = useState('30');
+  const training = progress?.phase === 'training';
+  const reload = models.reload;
+
+  useEffect(() => {
+    if (!training) return undefined;
+    const timer = setInterval(() => {
+      void getApi()
+        .getLabModelTrainingProgress()
+        .then((p) => {
+          if (p === null) return;
+          setProgress(p);
+          if (p.phase === 'done' && p.labModelId !== null) {
+            setSelected(p.labModelId);
+            notify('The lab model is trained and waits for approval.');
+            void reload();
+          } else if (p.phase === 'failed') setTrainError(p.message);
+        })
+        .catch((error: unknown) => setTrainError(errorText(error)));
+    }, 300);
+    return () => clearInterval(timer);
+  }, [training, notify, reload]);
+
+  const train = async (event: FormEvent) => {
+    event.preventDefault();
+    setTrainError(null);
+    if (trainer.trim() === '') {
+      setTrainError('Enter who trains the model.');
+      return;
+    }
+    try {
+      setProgress(await getApi().trainLabModel({ trainedBy: trainer, minimumPerClass: Number(minimum) }));
+    } catch (error) {
+      setTrainError(errorText(error));
+    }
+  };
+
+  const list = models.data ?? [];
+  const shown = selected ?? list[0]?.id ?? null;
+
+  return (
+    <section className="screen" data-testid="lab-model-screen">
+      <div className="screen-head">
+        <h1>Lab model</h1>
+      </div>
+      <p className="muted">
+        A lab model learns from this lab&rsquo;s own reviewed cells of signed cases (stored embeddings of the base model), is validated on
+        cases it never trained on, and is used only after an explicit approval. Classes with fewer reviewed cells than the minimum are not
+        learned: the lab model cannot call them, and cells the base model calls one of them are flagged for review.
+      </p>
+      <form className="panel" onSubmit={(e) => void train(e)} data-testid="lab-train-form">
+        <h2>Train a new lab model</h2>
+        <div className="form-row">
+          <label className="field">
+            <span className="field-label">Trained by</span>
+            <input value={trainer} data-testid="lab-train-by" onChange={(e) => setTrainer(e.target.value)} />
+          </label>
+          <label className="field">
+            <span className="field-label">Minimum reviewed cells per class</span>
+            <input type="number" min={5} value={minimum} data-testid="lab-train-minimum" onChange={(e) => setMinimum(e.target.value)} />
+          </label>
+        </div>
+        <div className="form-actions">
+          <button type="submit" className="button-primary" disabled={training} data-testid="lab-train">
+            Train
+          </button>
+          {training && (
+            <button type="button" data-testid="lab-train-cancel" onClick={() => void getApi().cancelLabModelTraining().catch((e: unknown) => setTrainError(errorText(e)))}>
+              Cancel
+            </button>
+          )}
+        </div>
+        {progress !== null && (
+          <div data-testid="lab-train-progress">
+            <ProgressBar value={Math.round(progress.fraction * 100)} max={100} label="Training progress" testId="lab-train-bar" tone={progress.phase === 'done' ? 'done' : 'normal'} />
+            <p className="muted small" data-testid="lab-train-status">
+              {progress.phase === 'training' && `Training on ${progress.cells} reviewed cells of ${progress.cases} signed cases… ${Math.round(progress.fraction * 100)}%`}
+              {progress.phase === 'done' && `Trained on ${progress.cells} reviewed cells of ${progress.cases} cases in ${progress.seconds.toFixed(1)} s.`}
+              {progress.phase === 'cancelled' && 'Training cancelled; nothing was stored.'}
+              {progress.phase === 'failed' && 'Training failed.'}
+            </p>
+          </div>
+        )}
+        {trainError !== null && (
+          <p className="form-error" role="alert" data-testid="lab-train-error">
+            {trainError}
+          </p>
+        )}
+      </form>
+
+      <ImportForm
+        importedBy={trainer}
+        onImported={(id) => {
+          setSelected(id);
+          void reload();
+        }}
+      />
+
+      {list.length === 0 ? (
+        <p className="empty" data-testid="lab-models-empty">
+          No lab model yet.
+        </p>
+      ) : (
+        <table className="table table-clickable" data-testid="lab-models-table">
+          <thead>
+            <tr>
+              <th>Version</th>
+              <th>Status</th>
+              <th>Classes</th>
+              <th className="num">Macro-F1 lab</th>
+              <th className="num">Macro-F1 base</th>
+              <th>Trained</th>
+            </tr>
+          </thead>
+          <tbody>
+            {list.map((m: LabModelSummary) => (
+              <tr key={m.id} className={m.id === shown ? 'row-selected' : undefined} data-testid={`lab-model-row-${m.version}`} onClick={() => setSelected(m.id)}>
+                <td>{m.version}</td>
+                <td data-testid={`lab-model-status-${m.version}`}>{m.status}</td>
+                <td>{m.classes.join(', ')}</td>
+                <td className="num">{f3(m.labMacroF1)}</td>
+                <td className="num">{f3(m.baseMacroF1)}</td>
+                <td>
+                  {m.trainedBy}, {formatDateTime(m.trainedAt)}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+      {shown !== null && <LabModelCard key={shown} labModelId={shown} onChanged={() => void reload()} onOpenCase={onOpenCase} />}
+    </section>
+  );
+}
+
+/** A package exported on another PC of the lab: stored pending, to be approved here. */
+function ImportForm({ importedBy, onImported }: { importedBy: string; onImported: (labModelId: number) => void }) {
+  const { notify } = useMessages();
+  const [path, setPath] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const submit = async (event: FormEvent) => {
+    event.preventDefault();
+    setError(null);
+    try {
+      const imported = await getApi().importLabModel({ path, importedBy: importedBy || 'MarrowCount user' });
+      notify(`Lab model ${imported.version} imported; it waits for approval on this PC.`);
+      onImported(imported.id);
+    } catch (e) {
+      setError(errorText(e));
+    }
+  };
+  return (
+    <form className="panel" onSubmit={(e) => void submit(e)} data-testid="lab-import-form">
+      <h2>Import a lab model from another PC</h2>
+      <div className="form-row">
+        <label className="field">
+          <span className="field-label">Package file (.json)</span>
+          <input value={path} placeholder="/path/to/marrowcount-ref-lab-1.labmodel.json" data-testid="lab-import-path" onChange={(e) => setPath(e.target.value)} />
+        </label>
+      </div>
+      <div className="form-actions">
+        <button type="submit" disabled={path.trim() === ''} data-testid="lab-import">
+          Import
+        </button>
+      </div>
+      {error !== null && (
+        <p className="form-error" role="alert" data-testid="lab-import-error">
+          {error}
+        </p>
+      )}
+    </form>
+  );
+}
+
+function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: number; onChanged: () => void; onOpenCase: (caseId: number) => void }) {
+  const { settings } = useSettings();
+  const { notify, reportError } = useMessages();
+  const query = useApiQuery(() => getApi().getLabModel(labModelId), String(labModelId), 'Loading the lab model');
+  const cases = useApiQuery(() => getApi().listCases({ status: 'in_review', limit: 500 }), 'in-review', 'Loading the cases in review');
+  const [nameEdit, setName] = useState<string | null>(null);
+  const [roleEdit, setRole] = useState<string | null>(null);
+  const name = nameEdit ?? settings?.reviewerName ?? '';
+  const role = roleEdit ?? settings?.reviewerRole ?? '';
+  const [reason, setReason] = useState('');
+  const [caseId, setCaseId] = useState('');
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState<string | null>(null);
+  const [busy, setBusy] = useState(false);
+  const lab = query.data;
+  if (lab === null) return null;
+  const v = lab.validation;
+
+  const act = async (run: () => Promise<LabModelDetail | void>) => {
+    setError(null);
+    setBusy(true);
+    try {
+      await run();
+      await query.reload();
+      onChanged();
+    } catch (e) {
+      setError(errorText(e));
+    } finally {
+      setBusy(false);
+    }
+  };
+
+  return (
+    <div className="panel" data-testid="lab-model-card">
+      <h2 data-testid="lab-model-title">{lab.name}</h2>
+      <dl className="facts">
+        <dt>Status</dt>
+        <dd data-testid="lab-model-status">{lab.status}</dd>
+        <dt>Base model</dt>
+        <dd>
+          {lab.baseModel.modelId} {lab.baseModel.version} <code className="small">{lab.baseModel.sha256.slice(0, 12)}…</code>
+        </dd>
+        <dt>Model SHA-256</dt>
+        <dd>
+          <code className="small">{lab.sha256}</code>
+        </dd>
+        <dt>Trained by</dt>
+        <dd>
+          {lab.trainedBy}, {formatDateTime(lab.trainedAt)}
+          {lab.importedBy !== null && ` — imported by ${lab.importedBy}`}
+        </dd>
+        {lab.approvedBy !== null && (
+          <>
+            <dt>Approved by</dt>
+            <dd data-testid="lab-model-approved-by">
+              {lab.approvedBy} ({lab.approvedRole}), {formatDateTime(lab.approvedAt ?? '')}: {lab.approvedReason}
+            </dd>
+          </>
+        )}
+        {lab.retiredBy !== null && (
+          <>
+            <dt>Retired by</dt>
+            <dd>
+              {lab.retiredBy}, {formatDateTime(lab.retiredAt ?? '')}: {lab.retiredReason}
+            </dd>
+          </>
+        )}
+        <dt>Cases</dt>
+        <dd>{lab.cases.map((c) => `${c.accession} (${c.fold}, ${c.cells})`).join(', ')}</dd>
+      </dl>
+
+      <h3>Held-out cases: lab model beside the base model, on the same cells</h3>
+      <p data-testid="lab-model-summary">
+        {v.lab.cells} test cells of {v.folds.filter((f) => f.fold === 'test').length} case(s)
+        {v.testCellsOfUnlearnedClasses > 0 && ` (+${v.testCellsOfUnlearnedClasses} of classes not learned: in no recall, but against the precision of what they were called)`}. Macro-F1: lab{' '}
+        <strong>{f3(v.lab.macroF1)}</strong>, base <strong>{f3(v.base.macroF1)}</strong>. Accuracy: lab {f3(v.lab.accuracy)}, base {f3(v.base.accuracy)}.
+      </p>
+      <table className="table" data-testid="lab-comparison">
+        <thead>
+          <tr>
+            <th>Class</th>
+            <th className="num">Train</th>
+            <th className="num">Test</th>
+            <th className="num">Base P</th>
+            <th className="num">Base R</th>
+            <th className="num">Base F1</th>
+            <th className="num">Lab P</th>
+            <th className="num">Lab R</th>
+            <th className="num">Lab F1</th>
+          </tr>
+        </thead>
+        <tbody>
+          {v.lab.perClass.map((m, i) => {
+            const b = v.base.perClass[i]!;
+            return (
+              <tr key={m.code} data-testid={`lab-comparison-${m.code}`}>
+                <td>{m.code}</td>
+                <td className="num">{v.classes.find((c) => c.code === m.code)?.train ?? 0}</td>
+                <td className="num">{m.support}</td>
+                <td className="num">{f2(b.precision)}</td>
+                <td className="num">{f2(b.recall)}</td>
+                <td className="num">{f2(b.f1)}</td>
+                <td className="num">{f2(m.precision)}</td>
+                <td className="num">{f2(m.recall)}</td>
+                <td className="num">{f2(m.f1)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
+      <h3>Confusion matrix of the lab model (rows: reviewed label)</h3>
+      <table className="table" data-testid="lab-confusion">
+        <thead>
+          <tr>
+            <th />
+            {v.lab.classes.map((c) => (
+              <th key={c} className="num">
+                {c}
+              </th>
+            ))}
+            <th className="num">other</th>
+          </tr>
+        </thead>
+        <tbody>
+          {v.lab.confusion.map((row, t) => (
+            <tr key={v.lab.classes[t] ?? 'other'}>
+              <td>{v.lab.classes[t] ?? 'other (not learned)'}</td>
+              {row.map((n, p) => (
+                <td key={p} className="num">
+                  {n}
+                </td>
+              ))}
+            </tr>
+          ))}
+        </tbody>
+      </table>
+      <p className="muted small">
+        Temperature {f2(v.calibration.temperature)} fitted on {v.calibration.fittedOnCells} cells of the calibration case(s); ECE on the test cells{' '}
+        {f3(v.calibration.eceBefore)} → {f3(v.calibration.eceAfter)} (base {f3(v.calibration.baseEce)}).
+        {v.openSet !== null && ` Open-set flag (distance > ${v.openSet.threshold.toFixed(1)}): ${(100 * v.openSet.flaggedShare).toFixed(1)}% of the test cells.`}
+      </p>
+
+      {lab.status === 'pending' && (
+        <form
+          className="panel"
+          data-testid="lab-approve-form"
+          onSubmit={(e) => {
+            e.preventDefault();
+            void act(() => getApi().approveLabModel({ labModelId: lab.id, approvedBy: name, role, reason }));
+          }}
+        >
+          <h3>Approve for use</h3>
+          <div className="form-row">
+            <label className="field">
+              <span className="field-label">Name</span>
+              <input value={name} data-testid="lab-approve-name" onChange={(e) => setName(e.target.value)} />
+            </label>
+            <label className="field">
+              <span className="field-label">Role</span>
+              <input value={role} data-testid="lab-approve-role" onChange={(e) => setRole(e.target.value)} />
+            </label>
+          </div>
+          <label className="field">
+            <span className="field-label">Reason</span>
+            <input value={reason} data-testid="lab-approve-reason" onChange={(e) => setReason(e.target.value)} />
+          </label>
+          <div className="form-actions">
+            <button type="submit" className="button-primary" disabled={busy} data-testid="lab-approve">
+              Approve
+            </button>
+          </div>
+        </form>
+      )}
+
+      {lab.status === 'approved' && (
+        <div className="panel" data-testid="lab-use">
+          <h3>Re-analyse a case with {lab.version}</h3>
+          <div className="form-row">
+            <label className="field">
+              <span className="field-label">Case in review</span>
+              <select value={caseId} data-testid="lab-use-case" onChange={(e) => setCaseId(e.target.value)}>
+                <option value="">Choose a case</option>
+                {(cases.data ?? []).map((c) => (
+                  <option key={c.id} value={String(c.id)}>
+                    {c.accession} ({c.patientLabId})
+                  </option>
+                ))}
+              </select>
+            </label>
+          </div>
+          <div className="form-actions">
+            <button
+              type="button"
+              className="button-primary"
+              disabled={busy || caseId === ''}
+              data-testid="lab-use-run"
+              onClick={() =>
+                void act(async () => {
+                  const detail = await getApi().analyseWithLabModel({ caseId: Number(caseId), labModelId: lab.id, by: name || 'MarrowCount user' });
+                  notify(`Case ${detail.accession} re-analysed with ${lab.version}.`);
+                  onOpenCase(detail.id);
+                })
+              }
+            >
+              Re-analyse
+            </button>
+          </div>
+          <h3>Retire</h3>
+          <div className="form-row">
+            <label className="field">
+              <span className="field-label">Reason for retiring</span>
+              <input value={reason} data-testid="lab-retire-reason" onChange={(e) => setReason(e.target.value)} />
+            </label>
+          </div>
+          <div className="form-actions">
+            <button
+              type="button"
+              disabled={busy}
+              data-testid="lab-retire"
+              onClick={() => void act(() => getApi().retireLabModel({ labModelId: lab.id, retiredBy: name, reason }))}
+            >
+              Retire
+            </button>
+          </div>
+        </div>
+      )}
+
+      <div className="form-actions">
+        <button
+          type="button"
+          disabled={busy}
+          data-testid="lab-card-pdf"
+          onClick={() =>
+            void getApi()
+              .saveLabModelCard({ labModelId: lab.id })
+              .then((f) => setSaved(f.path))
+              .catch((e: unknown) => reportError(e, 'Saving the model card'))
+          }
+        >
+          Save model card (PDF)
+        </button>
+        <button
+          type="button"
+          disabled={busy}
+          data-testid="lab-export"
+          onClick={() =>
+            void getApi()
+              .exportLabModel({ labModelId: lab.id })
+              .then((f) => setSaved(f.path))
+              .catch((e: unknown) => reportError(e, 'Exporting the lab model'))
+          }
+        >
+          Export package
+        </button>
+      </div>
+      {saved !== null && (
+        <p className="saved-path">
+          Saved: <code data-testid="lab-saved-path">{saved}</code>
+        </p>
+      )}
+      {error !== null && (
+        <p className="form-error" role="alert" data-testid="lab-model-error">
+          {error}
+        </p>
+      )}
+    </div>
+  );
+}

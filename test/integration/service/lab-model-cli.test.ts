@@ -1,0 +1,94 @@
+// `marrowcount lab-model ...` in-process over the real service, model and SQLite file: the commands a lab scripts
+// (train, list, evaluate, approve) with their exit codes and messages.
+import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Writable } from 'node:stream';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { CellClassCode } from '../../../src/shared/cell-classes';
+import type { LabModelDetail } from '../../../src/shared/api';
+import { runCli } from '../../../src/main/cli';
+import { REPO, startService, waitForAnalysis, type ServiceFixture } from './helpers';
+
+const MODEL_DIR = join(REPO, 'resources/models/marrowcount-ref');
+const DEMO = join(REPO, 'resources/demo/case-001');
+const TRUTH = new Map(
+  readFileSync(join(DEMO, 'labels.csv'), 'utf8')
+    .trim()
+    .split('\n')
+    .slice(1)
+    .map((line) => line.split(',') as [string, CellClassCode]),
+);
+const FILES = [...TRUTH.keys()].sort();
+
+class Collect extends Writable {
+  text = '';
+  override _write(chunk: Buffer, _enc: string, done: () => void): void {
+    this.text += chunk.toString();
+    done();
+  }
+}
+
+async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const stdout = new Collect();
+  const stderr = new Collect();
+  const code = await runCli(args, { stdout, stderr, env: {}, onInterrupt: () => () => undefined });
+  return { code, stdout: stdout.text, stderr: stderr.text };
+}
+
+describe('marrowcount lab-model', () => {
+  let fx: ServiceFixture;
+  let db: string;
+
+  beforeAll(async () => {
+    fx = startService('lab-model-cli', { modelDir: MODEL_DIR });
+    db = join(fx.root, 'data', 'marrowcount.sqlite');
+    for (let i = 0; i < 3; i++) {
+      const folder = join(fx.root, 'cases', `C${i}`);
+      mkdirSync(folder, { recursive: true });
+      for (const f of FILES.slice(i * 100, (i + 1) * 100)) copyFileSync(join(DEMO, f), join(folder, f));
+      const created = await fx.service.createCase({ patient: { labId: `P${i}` }, accession: `C${i}`, specimen: 'bone_marrow_aspirate', folder });
+      await fx.service.startAnalysis(created.id);
+      expect((await waitForAnalysis(fx.service, created.id)).phase).toBe('done');
+      const { cells } = await fx.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 });
+      for (const c of cells) await fx.service.reviewCell({ caseId: created.id, imageId: c.imageId, label: TRUTH.get(c.file)!, reviewer: 'Dr E' });
+      await fx.service.signOff({ caseId: created.id, reviewer: 'Dr E', role: 'Consultant' });
+    }
+    // The CLI opens the file itself, as a second process would.
+    await fx.service.close();
+  }, 300_000);
+
+  afterAll(async () => fx?.dispose());
+
+  const common = () => ['--db', db, '--model', MODEL_DIR];
+
+  it('refuses to train with too few cells per class, saying so, with exit code 3', async () => {
+    const run = await cli(['lab-model', 'train', ...common(), '--min-per-class', '1000']);
+    expect(run.code).toBe(3);
+    expect(run.stderr).toMatch(/Too few reviewed cells: a class needs at least 1000/);
+  });
+
+  it('trains, lists, approves and evaluates', async () => {
+    const train = await cli(['lab-model', 'train', ...common(), '--min-per-class', '10', '--by', 'Tech CLI']);
+    expect(train.code, train.stderr).toBe(0);
+    expect(train.stderr).toContain('Training a lab model on 300 reviewed cells of 3 signed cases');
+    expect(train.stdout).toMatch(/Lab model lab-1 \(id 1\) trained in [\d.]+ s; pending approval/);
+    expect(train.stdout).toMatch(/Macro-F1: lab 0\.\d{3}, base 0\.\d{3}/);
+
+    const list = await cli(['lab-model', 'list', ...common()]);
+    expect(list.stdout).toMatch(/1 {2}lab-1 +pending/);
+
+    const usage = await cli(['lab-model', 'approve', '1', ...common(), '--by', 'Dr Head', '--reason', 'validated']);
+    expect(usage.code).toBe(1);
+    expect(usage.stderr).toContain('lab-model approve needs --role');
+
+    const approve = await cli(['lab-model', 'approve', '1', ...common(), '--by', 'Dr Head', '--role', 'Lab director', '--reason', 'validated']);
+    expect(approve.code, approve.stderr).toBe(0);
+    expect(approve.stdout).toContain('Lab model lab-1 approved by Dr Head (Lab director)');
+
+    const evaluate = await cli(['lab-model', 'evaluate', '1', ...common(), '--json']);
+    const detail = JSON.parse(evaluate.stdout) as LabModelDetail;
+    expect(detail.status).toBe('approved');
+    expect(detail.trainedBy).toBe('Tech CLI');
+    expect(detail.validation.folds.map((f) => f.fold).sort()).toEqual(['calibration', 'test', 'train']);
+  }, 120_000);
+});
