@@ -183,7 +183,7 @@ function newClass(seeds: number, options: Partial<HeadTrainingOptions>): void {
   const trainCases = casesOf(train.files.length, 12);
   const test = Array.from({ length: val.files.length }, (_, i) => i);
   const pmoTest = test.filter((i) => val.labels[i] === 'PMO').length;
-  console.log(`\n## New class: base model trained without PMO (${val.logitClasses.length} classes, /tmp/unseen/pmo); held out: ${test.length} validation crops, ${pmoTest} PMO`);
+  console.log(`\n## New class: base model trained without PMO (${val.logitClasses.length} classes, training/runs/cpu-unseen-pmo); held out: ${test.length} validation crops, ${pmoTest} PMO`);
   console.log('Reviewed: N PMO cells and 200 of each other marrow class; mean (min–max) over seeds');
   console.log('| reviewed PMO cells | PMO recall (share right) | PMO F1 | lab macro-F1 | base macro-F1 (PMO F1 = 0) |');
   console.log('|---:|---:|---:|---:|---:|');

@@ -3,12 +3,12 @@
 
 Writes, for every marrow file of training/split.csv (train and val splits), the embedding and logits of
   - the shipped model (resources/models/marrowcount-ref, via ONNX, the app's preprocessing), and
-  - the unknown-type variant trained without one marrow class (train.py --exclude, default /tmp/unseen/pmo),
+  - the unknown-type variant trained without one marrow class (train.py --exclude, default training/runs/cpu-unseen-pmo),
 to .cache/lab-bench/<model>-<split>.{emb,logits}.f32 (float32, row-major) with <model>-<split>.json (files, labels,
 dims, logit classes). The benchmark itself (learning curves, the new-class experiment, training time) runs the
 app's own TypeScript head on these files. Embeddings are cached by open_set.py's cache (keyed by ONNX sha / run).
 
-Usage: PYTHONPATH=/tmp/ortlib /usr/bin/python3 training/lab_model_embeddings.py [--variant /tmp/unseen/pmo]
+Usage: PYTHONPATH=<onnxruntime> /usr/bin/python3 training/lab_model_embeddings.py [--variant training/runs/cpu-unseen-pmo]
 """
 import argparse
 import json
@@ -36,7 +36,7 @@ def write(name, rows, classes, logits, emb):
 
 def main():
     ap = argparse.ArgumentParser()
-    ap.add_argument("--variant", default="/tmp/unseen/pmo")
+    ap.add_argument("--variant", default=os.path.join(common.HERE, "runs", "cpu-unseen-pmo"))
     args = ap.parse_args()
     manifest = json.load(open(os.path.join(open_set.PACKAGE, "model.json")))
     sha = manifest["sha256"]
