@@ -7,9 +7,6 @@ import type { Migration } from './index';
 // imported, not usable) -> approved (usable; a named person with a role and a reason said so) -> retired (no longer
 // offered; its predictions stay). The triggers allow exactly these two steps and nothing else, so the record is
 // append-only whoever writes to the file. At most one approved lab model per base model: the one in force.
-//
-// Numbered 0006: 0005 is taken on another branch (LIS delivery); the runner checks the history in list order, not
-// that numbers are contiguous.
 export const migration0006: Migration = {
   version: 6,
   name: 'lab-models',
