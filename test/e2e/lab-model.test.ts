@@ -79,6 +79,9 @@ describe('lab model in the browser', () => {
       const row = await byTestId(page, `lab-comparison-${m.code}`).innerText();
       expect(row).toContain(m.f1.toFixed(2));
     }
+    // A lab model that scores below the base model on the held-out cases says so where it is approved.
+    const worse = detail.validation.lab.macroF1 < detail.validation.base.macroF1;
+    expect(await byTestId(page, 'lab-approve-worse').isVisible()).toBe(worse);
     await screenshot(page, 'lab-02-comparison');
 
     await byTestId(page, 'lab-approve-name').fill('Dr Sam Director');

@@ -352,6 +352,13 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
           }}
         >
           <h3>Approve for use</h3>
+          {v.lab.macroF1 < v.base.macroF1 && (
+            <p className="panel panel-warning small" data-testid="lab-approve-worse">
+              On the held-out cases the lab model scores below the base model (macro-F1 {f3(v.lab.macroF1)} against{' '}
+              {f3(v.base.macroF1)}): cases analysed with it would be classified worse than with the base model. Approve it only
+              if the reason below says why.
+            </p>
+          )}
           <div className="form-row">
             <label className="field">
               <span className="field-label">Name</span>
