@@ -15,7 +15,9 @@
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import type { CellClassCode } from '../src/shared/cell-classes';
-import { basePrior, classificationMetrics, DEFAULT_HEAD_TRAINING, headLogits, softmax, trainHead, type HeadTrainingOptions } from '../src/shared/lab-head';
+import { mulberry32 } from '../src/shared/seeded-random';
+import { softmaxWithTemperature } from '../src/shared/softmax';
+import { basePrior, classificationMetrics, DEFAULT_HEAD_TRAINING, headLogits, trainHead, type HeadTrainingOptions } from '../src/shared/lab-head';
 import { startTrainingWorker } from '../src/main/lab-model/train-client';
 import type { PackedCells } from '../src/main/lab-model/train-protocol';
 
@@ -45,17 +47,6 @@ function load(name: string): Split {
   return { ...meta, temperature: name.startsWith('shipped') ? 0.83 : 1, emb: f32('emb'), logits: f32('logits') };
 }
 
-function rng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function shuffle<T>(items: T[], random: () => number): T[] {
   const a = [...items];
   for (let i = a.length - 1; i > 0; i--) {
@@ -69,7 +60,7 @@ function shuffle<T>(items: T[], random: () => number): T[] {
 function casesOf(n: number, seed: number): number[][] {
   const order = shuffle(
     Array.from({ length: n }, (_, i) => i),
-    rng(seed),
+    mulberry32(seed),
   );
   const cases: number[][] = [];
   for (let i = 0; i < order.length; i += CASE_SIZE) cases.push(order.slice(i, i + CASE_SIZE));
@@ -80,7 +71,7 @@ function casesOf(n: number, seed: number): number[][] {
 function reviewedCells(split: Split, cases: number[][], perClass: (c: CellClassCode) => number, seed: number): number[] {
   const taken = new Map<CellClassCode, number>();
   const out: number[] = [];
-  for (const c of shuffle(cases, rng(seed))) {
+  for (const c of shuffle(cases, mulberry32(seed))) {
     for (const i of c) {
       const label = split.labels[i]!;
       const have = taken.get(label) ?? 0;
@@ -102,7 +93,7 @@ function argmax(values: ArrayLike<number>, from = 0, length = values.length): nu
 /** What the app stores for a cell: the base model's calibrated probabilities, as the prior of a residual head. */
 function priorOf(split: Split, cell: number, classes: CellClassCode[]): Float32Array {
   const k = split.logitClasses.length;
-  return basePrior(classes, split.logitClasses, softmax(split.logits.subarray(cell * k, (cell + 1) * k), split.temperature));
+  return basePrior(classes, split.logitClasses, softmaxWithTemperature(split.logits.subarray(cell * k, (cell + 1) * k), split.temperature));
 }
 
 let RESIDUAL = true;
@@ -230,7 +221,7 @@ async function speed(): Promise<void> {
   console.log(`\n## Training a head on ${n.toLocaleString('en')} reviewed cells in the app's worker thread (trainAndValidate: split by case, train, temperature, validation)`);
   const shipped = [load('shipped-train'), load('shipped-val')];
   const pool = shipped.flatMap((s) => s.labels.map((label, i) => ({ s, i, label })));
-  const random = rng(5);
+  const random = mulberry32(5);
   const dim = shipped[0]!.dim;
   const baseClasses = shipped[0]!.logitClasses;
   const real: PackedCells = {
@@ -248,7 +239,7 @@ async function speed(): Promise<void> {
     const { s, i, label } = pool[Math.floor(random() * pool.length)]!;
     real.embeddings.set(s.emb.subarray(i * dim, (i + 1) * dim), k * dim);
     const kb = baseClasses.length;
-    real.baseProbabilities.set(softmax(s.logits.subarray(i * kb, (i + 1) * kb), s.temperature), k * kb);
+    real.baseProbabilities.set(softmaxWithTemperature(s.logits.subarray(i * kb, (i + 1) * kb), s.temperature), k * kb);
     real.caseKeys.push(`case-${Math.floor(k / 500)}`);
     real.labels.push(label);
     real.openSetScores.push(null);

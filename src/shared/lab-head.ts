@@ -12,6 +12,8 @@
 // - Mini-batch Adam with a seeded shuffle: the same cells and options always give the same head.
 // - Temperature scaling (Guo et al. 2017) fitted afterwards on cells of other cases than the training ones.
 import { isCellClassCode, type CellClassCode } from './cell-classes';
+import { mulberry32 } from './seeded-random';
+import { softmaxWithTemperature } from './softmax';
 
 export interface LabHead {
   formatVersion: 1;
@@ -98,18 +100,6 @@ export class HeadTrainingCancelled extends Error {
   }
 }
 
-/** mulberry32: a small, fast, seeded generator; the shuffle order only has to be reproducible. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 function checkSet(set: TrainingSet): number {
   const n = set.labels.length;
   if (set.dim < 1 || set.features.length !== n * set.dim) {
@@ -180,7 +170,7 @@ export function trainHead(
 
   const l2Of = Float64Array.from(classes, (_, c) => (prior !== undefined && set.newClasses?.[c] === true ? opt.l2NewClass : opt.l2));
   const order = Int32Array.from({ length: n }, (_, i) => i);
-  const random = seededRandom(opt.seed);
+  const random = mulberry32(opt.seed);
   const batchSize = Math.max(1, Math.floor(opt.batchSize));
 
   for (let epoch = 0; epoch < opt.epochs; epoch++) {
@@ -269,22 +259,9 @@ export function headLogits(head: LabHead, embedding: ArrayLike<number>, prior?: 
   return out;
 }
 
-export function softmax(logits: ArrayLike<number>, temperature = 1): number[] {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
-  const exps: number[] = [];
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const e = Math.exp((logits[i]! - max) / temperature);
-    exps.push(e);
-    sum += e;
-  }
-  return exps.map((e) => e / sum);
-}
-
 /** Calibrated probabilities over head.classes. */
 export function headProbabilities(head: LabHead, embedding: ArrayLike<number>, prior?: ArrayLike<number>): number[] {
-  return softmax(headLogits(head, embedding, prior), head.temperature);
+  return softmaxWithTemperature(headLogits(head, embedding, prior), head.temperature);
 }
 
 /** Temperatures tried by fitTemperature: 0.25 to 5 in steps of 0.05 (finer than the NLL curve's width near its minimum). */
@@ -294,7 +271,7 @@ const TEMPERATURE_GRID = Array.from({ length: 96 }, (_, i) => Math.round((0.25 +
 export function meanNll(logits: readonly ArrayLike<number>[], labels: readonly number[], temperature: number): number {
   let total = 0;
   logits.forEach((row, i) => {
-    const p = softmax(row, temperature)[labels[i]!]!;
+    const p = softmaxWithTemperature(row, temperature)[labels[i]!]!;
     total -= Math.log(Math.max(p, 1e-12));
   });
   return total / Math.max(1, logits.length);

@@ -20,13 +20,13 @@ import {
   fitTemperature,
   headLogits,
   meanNll,
-  softmax,
   trainHead,
   type ClassificationMetrics,
   type HeadProgress,
   type HeadTrainingOptions,
   type LabHead,
 } from './lab-head';
+import { softmaxWithTemperature } from './softmax';
 
 /** Fewest reviewed training-fold cells a class needs to be learned by the lab model (issue 14: "e.g. 30"). */
 export const DEFAULT_MINIMUM_PER_CLASS = 30;
@@ -257,7 +257,7 @@ export function trainAndValidate(input: LabTrainingInput, onProgress?: HeadProgr
     { outsideTruth: 'count' },
   );
   const correct = labPredicted.map((p, i) => p === truth[i]);
-  const confidence = (t: number) => testLogits.map((l) => Math.max(...softmax(l, t)));
+  const confidence = (t: number) => testLogits.map((l) => Math.max(...softmaxWithTemperature(l, t)));
   const calibrationFigures: CalibrationFigures = {
     temperature: head.temperature,
     fittedOnCells: calibration.length,

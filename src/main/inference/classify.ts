@@ -2,6 +2,7 @@
 // person must look at the cell, with the reasons written out so the reviewer (and an auditor) sees why.
 import type { CellClassCode } from '../../shared/cell-classes';
 import { OPEN_SET_REASON, PROVISIONAL_REASON_PREFIX } from '../../shared/flag-reasons';
+import { softmaxWithTemperature } from '../../shared/softmax';
 import type { FlaggingPolicy, ModelManifest, ProvisionalClasses } from './model-manifest';
 
 export interface CellPrediction {
@@ -22,24 +23,7 @@ export interface OpenSetResult {
   threshold: number;
 }
 
-export { OPEN_SET_REASON };
-
-/**
- * Softmax of logits / temperature (temperature scaling, Guo et al. 2017), computed with the maximum subtracted
- * so large logits cannot overflow.
- */
-export function softmaxWithTemperature(logits: ArrayLike<number>, temperature: number): number[] {
-  let max = -Infinity;
-  for (let i = 0; i < logits.length; i++) max = Math.max(max, logits[i]!);
-  const exps: number[] = [];
-  let sum = 0;
-  for (let i = 0; i < logits.length; i++) {
-    const e = Math.exp((logits[i]! - max) / temperature);
-    exps.push(e);
-    sum += e;
-  }
-  return exps.map((e) => e / sum);
-}
+export { OPEN_SET_REASON, softmaxWithTemperature };
 
 /** Indices of the k largest values, largest first; ties keep the lower index (the model's class order). */
 export function topK(values: readonly number[], k: number): number[] {

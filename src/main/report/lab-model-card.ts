@@ -1,31 +1,18 @@
 // The lab model's card as a PDF (issue 14): who trained it on which cases, what it learned, and its validation on
 // held-out cases side by side with the base model on the same cells. Pure over its input: no database, no clock.
-import PDFDocument from 'pdfkit';
 import type { LabModelDetail } from '../../shared/api';
 import type { ReportFonts } from './fonts';
-import { COLOUR, CONTENT_WIDTH, FONT, MARGIN, labelValueGrid, paragraph, sectionHeading, table, type Doc, type TableColumn } from './pdf-layout';
+import { COLOUR, CONTENT_WIDTH, FONT, MARGIN, createPdfDocument, labelValueGrid, paragraph, sectionHeading, table, type TableColumn } from './pdf-layout';
 
 const f2 = (x: number): string => x.toFixed(2);
 const f3 = (x: number): string => x.toFixed(3);
 const pct = (x: number | null): string => (x === null ? '—' : `${(100 * x).toFixed(1)}%`);
 
 export function renderLabModelCardPdf(lab: LabModelDetail, options: { fonts: ReportFonts; appVersion: string; generatedAt: string }): Promise<Buffer> {
-  const doc: Doc = new PDFDocument({
-    size: 'A4',
-    margins: MARGIN,
-    bufferPages: true,
-    font: '',
-    lang: 'en',
-    displayTitle: true,
-    info: { Title: `Model card — ${lab.name}`, Creator: `MarrowCount ${options.appVersion}`, CreationDate: new Date(options.generatedAt) },
-  });
-  doc.registerFont(FONT.regular, options.fonts.regular);
-  doc.registerFont(FONT.bold, options.fonts.bold);
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
+  const { doc, done } = createPdfDocument(options.fonts, {
+    Title: `Model card — ${lab.name}`,
+    Creator: `MarrowCount ${options.appVersion}`,
+    CreationDate: new Date(options.generatedAt),
   });
   const v = lab.validation;
 

@@ -4,7 +4,6 @@
 // Page furniture added after the content, on every page (pdfkit bufferPages): the patient and accession in the
 // footer so a loose page can be matched to its case, "Page N of M" so a missing page shows, the DRAFT watermark
 // while the case is unsigned, and the research-use disclaimer while a model not cleared for diagnostic use did the counting.
-import PDFDocument from 'pdfkit';
 import type { SignOffRecord } from '../../shared/api';
 import { PROVISIONAL_ME_NOTE, provisionalRowNote } from '../../shared/differential';
 import { CELL_CLASSES } from '../../shared/cell-classes';
@@ -19,6 +18,7 @@ import {
   CONTENT_WIDTH,
   FONT,
   MARGIN,
+  createPdfDocument,
   ensureSpace,
   labelValueGrid,
   paragraph,
@@ -387,32 +387,12 @@ function pageFurniture(doc: Doc, data: CaseReportData): void {
 
 /** Builds the report and returns the PDF's bytes. */
 export function renderCaseReportPdf(data: CaseReportData, options: RenderOptions): Promise<Buffer> {
-  const doc: Doc = new PDFDocument({
-    size: 'A4',
-    margins: MARGIN,
-    bufferPages: true,
-    // No default font: pdfkit would otherwise load Helvetica (standard-14, never embedded) into the file. Nor the
-    // TTF path: pdfkit then treats the alias registered below as a duplicate of it and re-reads and re-parses
-    // the TTF on every doc.font() call (measured: 7 of 10 s of a profile). Every text call names its font.
-    font: '',
-    lang: 'en',
-    displayTitle: true,
-    info: {
-      Title: `${REPORT_TITLE} — ${data.accession}${data.draft ? ' (DRAFT)' : ''}`,
-      Author: data.labName,
-      Subject: `Patient ${data.patient.labId}, accession ${data.accession}`,
-      Creator: `MarrowCount ${data.appVersion}`,
-      CreationDate: new Date(data.generatedAt),
-    },
-  });
-  doc.registerFont(FONT.regular, options.fonts.regular);
-  doc.registerFont(FONT.bold, options.fonts.bold);
-
-  const chunks: Buffer[] = [];
-  const done = new Promise<Buffer>((resolve, reject) => {
-    doc.on('data', (chunk: Buffer) => chunks.push(chunk));
-    doc.on('end', () => resolve(Buffer.concat(chunks)));
-    doc.on('error', reject);
+  const { doc, done } = createPdfDocument(options.fonts, {
+    Title: `${REPORT_TITLE} — ${data.accession}${data.draft ? ' (DRAFT)' : ''}`,
+    Author: data.labName,
+    Subject: `Patient ${data.patient.labId}, accession ${data.accession}`,
+    Creator: `MarrowCount ${data.appVersion}`,
+    CreationDate: new Date(data.generatedAt),
   });
 
   header(doc, data);

@@ -109,7 +109,7 @@ export function caseDifferential(db: MarrowDatabase, caseRow: CaseRow, model: Mo
 }
 
 /** The model's classes, and its provisional classes' cells that no one has reviewed yet. */
-export function differentialOptionsOf(db: MarrowDatabase, caseRow: CaseRow, model: ModelRow): DifferentialOptions {
+function differentialOptionsOf(db: MarrowDatabase, caseRow: CaseRow, model: ModelRow): DifferentialOptions {
   if (model.provisionalClasses.length === 0) return { modelClasses: model.classes };
   const unreviewed = unreviewedCountsByPredictedClass(db, caseRow.id);
   const provisional = Object.fromEntries(model.provisionalClasses.map((code) => [code, unreviewed[code] ?? 0]));
