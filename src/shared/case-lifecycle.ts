@@ -89,7 +89,17 @@ export interface CaseState {
   /** An analysis run is in progress now (a case left 'analysing' by a crash is not running and may resume). */
   running?: boolean;
   /** Files of the case folder analysed so far (classified, failed or duplicate) and in all, when known. */
-  files?: { analysed: number; total: number };
+  files?: { analysed: number; total: number } | null;
+}
+
+/** The released state (stored as 'signed'): a report without "draft", a result for the LIS. */
+export function isReleased(status: CaseStatus): boolean {
+  return status === 'signed';
+}
+
+/** Importing or analysing: the cells are not all classified yet (the case may also have been left so by a crash). */
+export function isAnalysisUnderway(status: CaseStatus): boolean {
+  return status === 'importing' || status === 'analysing';
 }
 
 export type Permission = { allowed: true } | { allowed: false; why: string };
@@ -99,7 +109,7 @@ const refuse = (why: string): Permission => ({ allowed: false, why });
 
 /** "256 of 1,800 files analysed", or null when the counts are unknown. */
 export function partialCountText(files: CaseState['files']): string | null {
-  if (files === undefined) return null;
+  if (files === undefined || files === null) return null;
   return `${files.analysed.toLocaleString('en-GB')} of ${files.total.toLocaleString('en-GB')} files analysed`;
 }
 
@@ -123,7 +133,7 @@ export function canDo(action: CaseAction, state: CaseState): Permission {
   const name = state.accession === undefined ? 'This case' : `Case ${state.accession}`;
   const { status } = state;
   const running = state.running === true;
-  const busy = status === 'importing' || status === 'analysing';
+  const busy = isAnalysisUnderway(status);
   switch (action) {
     case 'import_files':
       if (status === 'signed') return refuse(`${name} is signed; amend it before adding images.`);
@@ -163,9 +173,7 @@ export function canDo(action: CaseAction, state: CaseState): Permission {
     case 'report':
     case 'export':
       if (!busy) return ALLOWED;
-      return refuse(
-        `${name} has not finished analysis (status: ${status}); a ${action === 'report' ? 'report' : 'report or export'} is available once its cells are classified.`,
-      );
+      return refuse(`${name} has not finished analysis (status: ${status}); a report or export is available once its cells are classified.`);
     case 'reanalyse_lab_model':
       if (status === 'in_review') return ALLOWED;
       if (status === 'signed') return refuse(`${name} is signed; amend it before analysing it again.`);

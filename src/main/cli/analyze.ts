@@ -1,5 +1,6 @@
 // `marrowcount analyze <folder>`: a thin adapter over the application service, doing what the desktop app does
 // (create or reopen the case, start the analysis, poll its progress, read the differential) through MarrowApi.
+import { canDo } from '../../shared/case-lifecycle';
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -104,8 +105,9 @@ async function analyzeWithService(service: MarrowService, args: AnalyzeArgs, fol
   let note: string | null = null;
   let cancelled = false;
 
-  if (detail.status === 'signed') {
-    note = `Case ${detail.accession} is signed; it is not analysed again. Showing its differential.`;
+  const analyse = canDo('analyse', { status: detail.status, accession: detail.accession });
+  if (!analyse.allowed) {
+    note = `${analyse.why} It is not analysed again; showing its differential.`;
   } else {
     const display = progressDisplay(io, args.json);
     const removeInterrupt = io.onInterrupt(() => {

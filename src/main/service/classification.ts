@@ -5,15 +5,15 @@ import type { AnalysisProgress, MarrowApi } from '../../shared/api';
 import { getCase } from '../db';
 import { readModelManifest } from '../inference/model-package';
 import type { ServiceContext } from './context';
-import { ServiceError } from './errors';
+import { isRunning } from './analysis';
+import { caseStateOf, requireAllowed } from './lifecycle';
 
 export function classificationMethods(ctx: ServiceContext): Pick<MarrowApi, 'startAnalysis' | 'cancelAnalysis' | 'getAnalysisProgress'> {
   return {
     async startAnalysis(caseId: number): Promise<AnalysisProgress> {
       const row = getCase(ctx.db, caseId);
-      if (row.status === 'signed') {
-        throw new ServiceError('locked', `Case ${row.accession} is signed; amend it before analysing it again.`, { field: 'caseId' });
-      }
+      const progress = ctx.runner.getProgress(caseId);
+      requireAllowed('analyse', caseStateOf(row, { running: progress !== null && isRunning(progress) }));
       await readModelManifest(ctx.options.modelDir);
       return ctx.runner.start(caseId);
     },

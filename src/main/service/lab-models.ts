@@ -66,6 +66,7 @@ import { caseDetail } from './views';
 import { writeAtomically } from './report';
 import { writeLabModelCard } from './lab-model-card';
 import { modelCache } from './context';
+import { caseStateOf, requireAllowed } from './lifecycle';
 
 export const LAB_PACKAGE_FORMAT = 'marrowcount-lab-model';
 
@@ -394,12 +395,7 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
       if (lab.status !== 'approved') {
         throw new ServiceError('conflict', `Lab model ${lab.model.version} is ${lab.status}; only an approved lab model analyses cases.`, { field: 'labModelId' });
       }
-      if (row.status === 'signed') {
-        throw new ServiceError('locked', `Case ${row.accession} is signed; amend it before analysing it again.`, { field: 'caseId' });
-      }
-      if (row.status !== 'in_review') {
-        throw new ServiceError('conflict', `Case ${row.accession} is ${row.status}; analyse it with the base model first.`, { field: 'caseId' });
-      }
+      requireAllowed('reanalyse_lab_model', caseStateOf(row));
       const { manifest, openSet } = await installedBase(ctx);
       if (manifest.sha256 !== lab.baseModel.sha256) {
         throw new ServiceError(

@@ -7,6 +7,7 @@ import { basename, dirname, join } from 'node:path';
 import type { ExportFormat, SavedFile } from '../../shared/api';
 import { BLAST_EQUIVALENT_CODES } from '../../shared/cell-classes';
 import { computeDifferential, type Differential, type DifferentialOptions } from '../../shared/differential';
+import { canDo } from '../../shared/case-lifecycle';
 import { countFlagReasons } from '../../shared/flag-reasons';
 import {
   caseAuditLog,
@@ -137,7 +138,9 @@ export function chronologicalSignOffs(signOffs: readonly SignOffRow[]): SignOffR
 }
 
 function requireAnalysed(caseRow: CaseRow): void {
-  if (caseRow.modelRowId === null || caseRow.status === 'importing' || caseRow.status === 'analysing') {
+  const permission = canDo('report', { status: caseRow.status, accession: caseRow.accession });
+  if (!permission.allowed) throw new ServiceError('conflict', permission.why, { field: 'caseId' });
+  if (caseRow.modelRowId === null) {
     throw new ServiceError(
       'conflict',
       `Case ${caseRow.accession} has not finished analysis (status: ${caseRow.status}); a report or export is available once its cells are classified.`,

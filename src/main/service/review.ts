@@ -15,19 +15,13 @@ import {
 } from '../db';
 import { modelCache, type ServiceContext } from './context';
 import { ServiceError } from './errors';
+import { caseStateOf, requireAllowed } from './lifecycle';
 import { caseDifferential } from './report';
 import { cellViewOf } from './views';
 
-/** Reviews are taken only on an analysed case that is not signed. */
+/** Reviews are taken only where the lifecycle allows them (in review, or the analysed part of a cancelled case). */
 export function requireReviewable(row: CaseRow): void {
-  if (row.status === 'signed') {
-    throw new ServiceError('locked', `Case ${row.accession} is signed. Amend it (with a reason) before changing any cell.`, { field: 'caseId' });
-  }
-  if (row.status !== 'in_review') {
-    throw new ServiceError('conflict', `Case ${row.accession} is still ${row.status === 'importing' ? 'importing' : 'being analysed'}; review its cells when the analysis has finished.`, {
-      field: 'caseId',
-    });
-  }
+  requireAllowed('review', caseStateOf(row));
 }
 
 function cellOfCase(ctx: ServiceContext, row: CaseRow, imageId: number, field = 'imageId'): CellRow {

@@ -7,6 +7,7 @@ import { amendCase as reopenCase, getCase, reviewProgress, signCase, transaction
 import { modelCache, type ServiceContext } from './context';
 import { ServiceError } from './errors';
 import { queueSignedResult } from './lis';
+import { caseStateOf, requireAllowed } from './lifecycle';
 import { caseDifferential } from './report';
 import { caseDetail, modelInfoOf } from './views';
 
@@ -17,14 +18,7 @@ export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' |
   return {
     async signOff(input: SignOffInput): Promise<CaseDetail> {
       const row = getCase(ctx.db, input.caseId);
-      if (row.status === 'signed') {
-        throw new ServiceError('locked', `Case ${row.accession} is already signed. Amend it first to sign it again.`, { field: 'caseId' });
-      }
-      if (row.status !== 'in_review') {
-        throw new ServiceError('conflict', `Case ${row.accession} cannot be signed before its analysis has finished (status: ${row.status}).`, {
-          field: 'caseId',
-        });
-      }
+      requireAllowed('authorise', caseStateOf(row));
       const review = reviewProgress(ctx.db, input.caseId);
       const unreviewed = review.flagged - review.flaggedReviewed;
       // A blank reason is no reason: the database would store it as none, leaving an override without a record.
@@ -63,11 +57,7 @@ export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' |
 
     async amendCase(input: AmendInput): Promise<CaseDetail> {
       const row = getCase(ctx.db, input.caseId);
-      if (row.status !== 'signed') {
-        throw new ServiceError('conflict', `Case ${row.accession} is not signed, so there is nothing to amend; its cells can be reviewed as they are.`, {
-          field: 'caseId',
-        });
-      }
+      requireAllowed('amend', caseStateOf(row));
       reopenCase(ctx.db, input);
       return caseDetail(ctx, input.caseId, modelOf);
     },

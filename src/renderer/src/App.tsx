@@ -1,3 +1,4 @@
+import { isAnalysisUnderway } from '../../shared/case-lifecycle';
 import { useCallback, useEffect, useState } from 'react';
 import type { CaseDetail, CaseSummary } from '../../shared/api';
 import { getShell } from './api';
@@ -51,7 +52,7 @@ export function App() {
   }, [onMenu]);
 
   const openCase = (summary: CaseSummary) => {
-    const running = summary.status === 'importing' || summary.status === 'analysing';
+    const running = isAnalysisUnderway(summary.status);
     setFollowCase(running ? summary.id : null);
     navigate(caseRoute(summary.id, running ? 'analysis' : 'differential'));
   };

@@ -1,3 +1,4 @@
+import { canDo } from '../../../shared/case-lifecycle';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CaseDetail } from '../../../shared/api';
 import { getApi } from '../api';
@@ -93,7 +94,7 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
   useEffect(() => {
     if (menuRequest === null || menuRequest.sequence === handled.current) return;
     handled.current = menuRequest.sequence;
-    if (detail.status === 'importing' || detail.status === 'analysing') {
+    if (!canDo('report', detail).allowed) {
       notify('The analysis is still running; save the report when it is done.');
       return;
     }

@@ -1,3 +1,4 @@
+import { isAnalysisUnderway, isReleased } from '../../../shared/case-lifecycle';
 import { useState } from 'react';
 import { CASE_STATUSES, type CaseStatus, type CaseSummary } from '../../../shared/api';
 import { formatPercent } from '../../../shared/format';
@@ -24,7 +25,7 @@ export function CasesScreen({ onOpen, onNew }: Props) {
   );
 
   // While a case is being analysed its status and counts change; keep the list current without a manual refresh.
-  const anyRunning = (cases.data ?? []).some((row) => row.status === 'importing' || row.status === 'analysing');
+  const anyRunning = (cases.data ?? []).some((row) => isAnalysisUnderway(row.status));
   const reloadCases = cases.reload;
   usePolling(
     async () => {
@@ -116,7 +117,7 @@ export function CasesScreen({ onOpen, onNew }: Props) {
                 </td>
                 <td className="num">{row.flaggedUnreviewed > 0 ? row.flaggedUnreviewed : ''}</td>
                 {/* An amended case is back in review: its earlier signer has not signed what it shows now. */}
-                <td data-testid={`case-reviewer-${row.id}`}>{row.status === 'signed' ? (row.signedBy ?? '') : ''}</td>
+                <td data-testid={`case-reviewer-${row.id}`}>{isReleased(row.status) ? (row.signedBy ?? '') : ''}</td>
                 <td>
                   <button
                     type="button"

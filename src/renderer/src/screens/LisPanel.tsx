@@ -1,3 +1,4 @@
+import { isReleased } from '../../../shared/case-lifecycle';
 import { useCallback, useState } from 'react';
 import type { CaseDetail } from '../../../shared/api';
 import type { CaseLisStatus, LisDeliveryStatus, LisDeliveryView } from '../../../shared/lis';
@@ -39,7 +40,7 @@ export function LisPanel({ detail }: { detail: CaseDetail }) {
   const [status, setStatus] = useState<CaseLisStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
-  const signed = detail.status === 'signed';
+  const signed = isReleased(detail.status);
 
   const load = useCallback(async () => {
     try {

@@ -1,3 +1,4 @@
+import { isReleased } from '../../../shared/case-lifecycle';
 import { useState } from 'react';
 import type { CaseDetail, ExportFormat, SavedFile } from '../../../shared/api';
 import { getApi, getShell } from '../api';
@@ -127,7 +128,7 @@ export function ReportPanel({ detail, report }: Props) {
   return (
     <div className="panel" data-testid="report-panel">
       <h2>Report</h2>
-      {detail.status !== 'signed' && (
+      {!isReleased(detail.status) && (
         <p className="muted">The case is not signed yet; sign it off before releasing the report.</p>
       )}
       <div className="form-actions">

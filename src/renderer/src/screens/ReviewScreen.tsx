@@ -1,3 +1,4 @@
+import { canDo, isReleased } from '../../../shared/case-lifecycle';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CaseDetail } from '../../../shared/api';
 import { CELL_CLASSES, CELL_CLASS_DISPLAY_ORDER, isCellClassCode, type CellClassCode } from '../../../shared/cell-classes';
@@ -42,7 +43,8 @@ function isEditable(target: EventTarget | null): boolean {
 export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack, onCaseChanged }: Props) {
   const { settings } = useSettings();
   const reviewer = settings?.reviewerName ?? '';
-  const locked = detail.status === 'signed';
+  const reviewable = canDo('review', detail);
+  const locked = !reviewable.allowed;
   const [promptOpen, setPromptOpen] = useState(false);
   const promptShown = useRef(false);
   const grid = useRef<HTMLDivElement>(null);
@@ -196,9 +198,11 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
         )}
       </div>
 
-      {locked && (
+      {!reviewable.allowed && (
         <p className="panel panel-info" data-testid="review-locked">
-          This case is signed: decisions are read-only. Amend the case (Sign-off tab) to change them.
+          {isReleased(detail.status)
+            ? 'This case is signed: decisions are read-only. Amend the case (Sign-off tab) to change them.'
+            : `Decisions are read-only now. ${reviewable.why}`}
         </p>
       )}
 

@@ -1,3 +1,4 @@
+import { canDo, isReleased } from '../../../shared/case-lifecycle';
 import { useState, type FormEvent } from 'react';
 import type { CaseDetail } from '../../../shared/api';
 import { plural } from '../../../shared/format';
@@ -26,7 +27,9 @@ export function SignOffPanel({ detail, onChanged }: Props) {
   const [amending, setAmending] = useState(false);
   const [amendReason, setAmendReason] = useState('');
   const [busy, setBusy] = useState(false);
-  const signed = detail.status === 'signed';
+  const signed = isReleased(detail.status);
+  const authorise = canDo('authorise', detail);
+  const amendable = canDo('amend', detail);
   const latest = detail.signOffs[detail.signOffs.length - 1];
 
   const sign = async (withOverride: boolean) => {
@@ -124,13 +127,17 @@ export function SignOffPanel({ detail, onChanged }: Props) {
             <button
               type="button"
               className="button-primary"
-              disabled={busy || detail.status !== 'in_review'}
+              disabled={busy || !authorise.allowed}
               data-testid="signoff-submit"
               onClick={() => void sign(false)}
             >
               Sign off
             </button>
-            {detail.status !== 'in_review' && <span className="muted">The analysis must finish before sign-off.</span>}
+            {!authorise.allowed && (
+              <span className="muted" data-testid="signoff-why-not">
+                {authorise.why}
+              </span>
+            )}
           </div>
           {refusal !== null && (
             <div className="panel panel-warning">
@@ -155,7 +162,7 @@ export function SignOffPanel({ detail, onChanged }: Props) {
         </div>
       )}
 
-      {signed &&
+      {amendable.allowed &&
         (amending ? (
           <form className="form" onSubmit={(event) => void amend(event)}>
             <label className="field">
