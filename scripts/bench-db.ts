@@ -60,7 +60,7 @@ function fakePrediction(imageId: number): NewPrediction {
     probabilities,
     confidence,
     flagged: confidence < 0.6,
-    flagReasons: confidence < 0.6 ? ['low_confidence'] : [],
+    flagReasons: confidence < 0.6 ? [{ kind: 'low_confidence' as const, detail: `${confidence.toFixed(2)} < 0.60` }] : [],
   };
 }
 

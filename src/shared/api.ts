@@ -4,6 +4,7 @@
 // Analysis progress is polled (getAnalysisProgress) rather than pushed, so every transport stays request/response.
 import type { CellClassCode } from './cell-classes';
 import type { Differential } from './differential';
+import type { FlagReason } from './flag-reasons';
 import type { CaseLisStatus, LisSettings } from './lis';
 import type { LabValidation } from './lab-training';
 
@@ -149,7 +150,8 @@ export interface CellView {
   /** The two most probable classes, most probable first. */
   top: { code: CellClassCode; probability: number }[];
   flagged: boolean;
-  flagReasons: string[];
+  /** Why the cell is flagged, as data; words from flagReasonText (flag-reasons.ts). */
+  flagReasons: FlagReason[];
   decision: HumanDecision | null;
   effectiveLabel: CellClassCode;
 }
@@ -397,6 +399,7 @@ export type ApiErrorKind =
   | 'not_found'
   | 'conflict' // e.g. duplicate accession number, analysis already running
   | 'locked' // the case is signed; amend it first
+  | 'stale' // the cell or case changed since the person saw it (another station): the message says who and to what
   | 'unreviewed' // sign-off refused: flagged cells unreviewed and no override reason
   | 'model' // the model package is missing, corrupt or incompatible
   | 'database'

@@ -1,17 +1,31 @@
-// The kinds of reason a cell is flagged for review, read back from the stored reason texts (src/main/inference/
-// classify.ts writes them): the report and the screens group flagged cells by kind, so that "unlike any type the
-// model learned" and "provisional class" are counted where a person reads the review, not only per cell.
+// Why a cell is flagged for review, as data: { kind, detail } (migration 0010). The kind is what the report counts
+// and the screens group by; the detail holds the figures ("0.41 < 0.60", the class, the open-set distance). Words
+// are made from the kind only here, at the edge, never parsed back: reasons used to be stored as prose and read
+// by their first words, which summed the lab model's "class not learned" up as "Other reason".
 export const OPEN_SET_REASON = 'unlike any cell type this model has learned — check for a type it cannot classify';
 export const PROVISIONAL_REASON_PREFIX = 'provisional class ';
+export const UNLEARNED_CLASS_REASON = 'base model calls it a class this lab model has not learned';
 
-export type FlagReasonKind = 'open_set' | 'provisional' | 'low_confidence' | 'margin' | 'rare_class' | 'other';
+export const FLAG_REASON_KINDS = ['open_set', 'provisional', 'unlearned_class', 'low_confidence', 'margin', 'rare_class', 'other'] as const;
+export type FlagReasonKind = (typeof FLAG_REASON_KINDS)[number];
 
-export const FLAG_REASON_KINDS: readonly FlagReasonKind[] = ['open_set', 'provisional', 'low_confidence', 'margin', 'rare_class', 'other'];
+export interface FlagReason {
+  kind: FlagReasonKind;
+  /** The figures behind the reason, e.g. "0.41 < 0.60" or "BLA"; the kind's words are not repeated here. */
+  detail: string;
+}
+
+export function isFlagReason(value: unknown): value is FlagReason {
+  if (typeof value !== 'object' || value === null) return false;
+  const { kind, detail } = value as { kind?: unknown; detail?: unknown };
+  return typeof kind === 'string' && (FLAG_REASON_KINDS as readonly string[]).includes(kind) && typeof detail === 'string';
+}
 
 /** How each kind is named where flagged cells are summed up. */
 export const FLAG_REASON_KIND_TEXT: Readonly<Record<FlagReasonKind, string>> = Object.freeze({
   open_set: `Open-set: ${OPEN_SET_REASON}`,
   provisional: 'Provisional class (learned without marrow images)',
+  unlearned_class: 'Class the lab model did not learn (the base model calls it one)',
   low_confidence: 'Low confidence',
   margin: 'Narrow margin to the runner-up class',
   rare_class: 'Rare class always reviewed',
@@ -22,19 +36,31 @@ export const FLAG_REASON_KIND_TEXT: Readonly<Record<FlagReasonKind, string>> = O
 export const FLAG_REASON_KIND_SHORT: Readonly<Record<FlagReasonKind, string>> = Object.freeze({
   open_set: 'unlike learned types',
   provisional: 'provisional class',
+  unlearned_class: 'class not learned',
   low_confidence: 'low confidence',
   margin: 'narrow margin',
   rare_class: 'rare class',
   other: 'flagged',
 });
 
-export function flagReasonKind(reason: string): FlagReasonKind {
-  if (reason.startsWith(OPEN_SET_REASON)) return 'open_set';
-  if (reason.startsWith(PROVISIONAL_REASON_PREFIX)) return 'provisional';
-  if (reason.startsWith('low confidence')) return 'low_confidence';
-  if (reason.startsWith('margin')) return 'margin';
-  if (reason.startsWith('rare class')) return 'rare_class';
-  return 'other';
+/** One reason in full, for the review screen, the CSV and the audit: the kind's words and the figures. */
+export function flagReasonText(reason: FlagReason): string {
+  switch (reason.kind) {
+    case 'open_set':
+      return `${OPEN_SET_REASON} (${reason.detail})`;
+    case 'provisional':
+      return `${PROVISIONAL_REASON_PREFIX}${reason.detail}`;
+    case 'unlearned_class':
+      return `${UNLEARNED_CLASS_REASON} (${reason.detail})`;
+    case 'low_confidence':
+      return `low confidence ${reason.detail}`;
+    case 'margin':
+      return `margin ${reason.detail}`;
+    case 'rare_class':
+      return `rare class ${reason.detail}`;
+    case 'other':
+      return reason.detail;
+  }
 }
 
 export interface FlagReasonCount {
@@ -47,10 +73,10 @@ export interface FlagReasonCount {
 }
 
 /** One row per kind that occurs, in FLAG_REASON_KINDS order; a cell with two reasons of one kind counts once. */
-export function countFlagReasons(cells: Iterable<{ reasons: readonly string[]; reviewed: boolean }>): FlagReasonCount[] {
+export function countFlagReasons(cells: Iterable<{ reasons: readonly FlagReason[]; reviewed: boolean }>): FlagReasonCount[] {
   const totals = new Map<FlagReasonKind, { cells: number; unreviewed: number }>();
   for (const cell of cells) {
-    for (const kind of new Set(cell.reasons.map(flagReasonKind))) {
+    for (const kind of new Set(cell.reasons.map((reason) => reason.kind))) {
       const entry = totals.get(kind) ?? { cells: 0, unreviewed: 0 };
       entry.cells++;
       if (!cell.reviewed) entry.unreviewed++;

@@ -1,3 +1,4 @@
+import type { FlagReason } from '../../shared/flag-reasons';
 import type { CellQuery, ReviewProgress } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
 import { countsFor, progressFor, requireCase } from './cases';
@@ -123,7 +124,7 @@ export function topClasses(cell: Pick<CellRow, 'classes' | 'probabilities'>, n =
 }
 
 /** The stored flag reasons of every flagged cell of the case's model, and whether a decision covers the cell. */
-export function flaggedCellReasons(db: MarrowDatabase, caseId: number): { reasons: string[]; reviewed: boolean }[] {
+export function flaggedCellReasons(db: MarrowDatabase, caseId: number): { reasons: FlagReason[]; reviewed: boolean }[] {
   return read(`Reading the flag reasons of case ${caseId}`, () => {
     const row = requireCase(db, caseId);
     return (
@@ -133,6 +134,6 @@ export function flaggedCellReasons(db: MarrowDatabase, caseId: number): { reason
          FROM predictions AS p LEFT JOIN current_decisions AS d ON d.image_id = p.image_id
          WHERE p.case_id = @caseId AND p.model_id = @modelId AND p.flagged = 1`,
       ).all({ caseId, modelId: row.modelRowId }) as { reasons: string; reviewed: number }[]
-    ).map((r) => ({ reasons: JSON.parse(r.reasons) as string[], reviewed: r.reviewed === 1 }));
+    ).map((r) => ({ reasons: JSON.parse(r.reasons) as FlagReason[], reviewed: r.reviewed === 1 }));
   });
 }

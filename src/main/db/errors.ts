@@ -12,6 +12,7 @@ export type DatabaseErrorKind =
   | 'signed_case' // the case is signed: amend it first
   | 'duplicate' // a unique value (accession number, image, prediction) already exists
   | 'unknown_class' // a cell class code outside the Matek 2021 list
+  | 'stale' // a decision made on a cell (or case) that changed since the person saw it: look again
   | 'io'; // the disk failed (full, unplugged, permission)
 
 export class DatabaseError extends Error {
@@ -31,7 +32,7 @@ export class DatabaseError extends Error {
  * Trigger messages start with "[kind] " so that a rule enforced in SQL surfaces as the same typed error as the
  * one checked in TypeScript. Keep in sync with the RAISE(...) calls in migrations/.
  */
-const TRIGGER_TAG = /^\[(signed_case|immutable|unknown_class|duplicate|constraint|not_found)\]\s*/;
+const TRIGGER_TAG = /^\[(signed_case|immutable|unknown_class|duplicate|constraint|not_found|stale)\]\s*/;
 
 function sqliteCode(e: unknown): string | undefined {
   if (typeof e === 'object' && e !== null && 'code' in e && typeof (e as { code: unknown }).code === 'string') {

@@ -1,4 +1,5 @@
 import { isCellClassCode, type CellClassCode } from '../../shared/cell-classes';
+import { isFlagReason, type FlagReason } from '../../shared/flag-reasons';
 import { appendAudit } from './audit';
 import { inTransaction, nowIso, read, sql, type MarrowDatabase } from './connection';
 import { DatabaseError, classifyDatabaseError } from './errors';
@@ -12,7 +13,7 @@ export interface NewPrediction {
   probabilities: number[];
   confidence: number;
   flagged: boolean;
-  flagReasons: string[];
+  flagReasons: FlagReason[];
   /** The pooled features the model's last layer read; null or absent for a package without that output. */
   embedding?: Float32Array | null;
   /** Open-set distance computed from the embedding (open-set.ts); null when the package has no statistics. */
@@ -39,8 +40,8 @@ function validate(row: NewPrediction, classes: readonly CellClassCode[], modelNa
   if (!Number.isFinite(row.confidence) || row.confidence < 0 || row.confidence > 1) {
     throw new DatabaseError('constraint', `${where}: confidence ${row.confidence} is not between 0 and 1.`);
   }
-  if (!row.flagReasons.every((r) => typeof r === 'string')) {
-    throw new DatabaseError('constraint', `${where}: flag reasons must be text.`);
+  if (!row.flagReasons.every(isFlagReason)) {
+    throw new DatabaseError('constraint', `${where}: each flag reason must be {kind, detail} with a known kind.`);
   }
   if (row.embedding !== undefined && row.embedding !== null && (row.embedding.length === 0 || !row.embedding.every(Number.isFinite))) {
     throw new DatabaseError('constraint', `${where}: the embedding is empty or holds a value that is not a finite number.`);
@@ -133,7 +134,7 @@ export function predictionOf(r: PredictionColumns): Omit<PredictionRow, 'id' | '
     probabilities: JSON.parse(r.probabilities) as number[],
     confidence: r.confidence,
     flagged: r.flagged === 1,
-    flagReasons: JSON.parse(r.flag_reasons) as string[],
+    flagReasons: JSON.parse(r.flag_reasons) as FlagReason[],
   };
 }
 

@@ -1,5 +1,6 @@
 // Row types returned by the repositories. Field names follow src/shared/api.ts where the meaning is the same, so
 // the service maps rows to API views with little more than a spread. Times are ISO 8601 UTC strings.
+import type { FlagReason } from '../../shared/flag-reasons';
 import type { AmendmentRecord, CaseStatus, HumanDecision, SignOffRecord, SpecimenType } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
 import type { ClassCounts } from '../../shared/differential';
@@ -82,7 +83,7 @@ export interface PredictionRow {
   probabilities: number[];
   confidence: number;
   flagged: boolean;
-  flagReasons: string[];
+  flagReasons: FlagReason[];
   createdAt: string;
 }
 
@@ -114,7 +115,7 @@ export interface CellRow {
   classes: CellClassCode[];
   confidence: number;
   flagged: boolean;
-  flagReasons: string[];
+  flagReasons: FlagReason[];
   /** Latest decision not retracted, or null. */
   decision: CellDecision | null;
   effectiveLabel: CellClassCode;

@@ -1,7 +1,7 @@
 // From the model's scores to a stored prediction: calibrated probabilities, the predicted class, and whether a
 // person must look at the cell, with the reasons written out so the reviewer (and an auditor) sees why.
 import type { CellClassCode } from '../../shared/cell-classes';
-import { OPEN_SET_REASON, PROVISIONAL_REASON_PREFIX } from '../../shared/flag-reasons';
+import { OPEN_SET_REASON, type FlagReason } from '../../shared/flag-reasons';
 import { softmaxWithTemperature } from '../../shared/softmax';
 import type { FlaggingPolicy, ModelManifest, ProvisionalClasses } from './model-manifest';
 
@@ -14,7 +14,7 @@ export interface CellPrediction {
   /** Probability of the predicted class minus that of the runner-up. */
   margin: number;
   flagged: boolean;
-  flagReasons: string[];
+  flagReasons: FlagReason[];
 }
 
 /** What the embedding says about a cell, when the package has an open-set model (open-set.ts). */
@@ -44,19 +44,19 @@ export function flagReasons(
   policy: FlaggingPolicy,
   provisional: ProvisionalClasses = { classes: [], reason: '' },
   openSet: OpenSetResult | null = null,
-): string[] {
-  const reasons: string[] = [];
+): FlagReason[] {
+  const reasons: FlagReason[] = [];
   if (openSet !== null && openSet.distance > openSet.threshold) {
-    reasons.push(`${OPEN_SET_REASON} (open-set distance ${openSet.distance.toFixed(1)} > ${openSet.threshold.toFixed(1)})`);
+    reasons.push({ kind: 'open_set', detail: `open-set distance ${openSet.distance.toFixed(1)} > ${openSet.threshold.toFixed(1)}` });
   }
-  if (provisional.classes.includes(predicted)) reasons.push(`${PROVISIONAL_REASON_PREFIX}${predicted} (${provisional.reason})`);
+  if (provisional.classes.includes(predicted)) reasons.push({ kind: 'provisional', detail: `${predicted} (${provisional.reason})` });
   if (confidence < policy.minConfidence) {
-    reasons.push(`low confidence ${twoDecimals(confidence)} < ${twoDecimals(policy.minConfidence)}`);
+    reasons.push({ kind: 'low_confidence', detail: `${twoDecimals(confidence)} < ${twoDecimals(policy.minConfidence)}` });
   }
   if (margin < policy.minMargin) {
-    reasons.push(`margin ${twoDecimals(margin)} < ${twoDecimals(policy.minMargin)}`);
+    reasons.push({ kind: 'margin', detail: `${twoDecimals(margin)} < ${twoDecimals(policy.minMargin)}` });
   }
-  if (policy.alwaysReview.includes(predicted)) reasons.push(`rare class ${predicted}`);
+  if (policy.alwaysReview.includes(predicted)) reasons.push({ kind: 'rare_class', detail: predicted });
   return reasons;
 }
 

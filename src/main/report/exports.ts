@@ -1,6 +1,7 @@
 // The case exports' content, built from plain data: CSV per class, CSV per cell, JSON of the whole case.
 // Figures are rounded exactly as in the PDF (1 decimal for percentages) so a CSV never disagrees with the report
 // it accompanies; the JSON carries the unrounded values for anyone who recomputes.
+import { flagReasonText } from '../../shared/flag-reasons';
 import type { CellView } from '../../shared/api';
 import type { Differential } from '../../shared/differential';
 import { csvRecord } from './csv';
@@ -73,7 +74,7 @@ export function cellsCsvRows(cells: readonly ExportCell[]): string {
         cell.predicted,
         cell.confidence.toFixed(4),
         cell.flagged,
-        cell.flagReasons.join('; '),
+        cell.flagReasons.map(flagReasonText).join('; '),
         cell.decision?.label ?? '',
         cell.decision?.reviewer ?? '',
         cell.decision?.at ?? '',

@@ -7,7 +7,7 @@
 import type { SignOffRecord } from '../../shared/api';
 import { PROVISIONAL_ME_NOTE, provisionalRowNote } from '../../shared/differential';
 import { CELL_CLASSES } from '../../shared/cell-classes';
-import { FLAG_REASON_KIND_SHORT, flagReasonKind } from '../../shared/flag-reasons';
+import { FLAG_REASON_KIND_SHORT } from '../../shared/flag-reasons';
 import { NOT_AVAILABLE, formatInterval, formatMeRatio, formatPercent } from '../../shared/format';
 import { drawDifferentialChart } from './bar-chart';
 import { drawDraftWatermark } from './draft-watermark';
@@ -226,7 +226,7 @@ function reviewStatistics(doc: Doc, data: CaseReportData): void {
       ...r.flagReasons.map((reason, i) => ({
         label: i === 0 ? 'Flagged because' : '',
         value: `${reason.text}: ${reason.cells} (${reason.unreviewed} not reviewed)`,
-        colour: (reason.kind === 'open_set' || reason.kind === 'provisional') && reason.unreviewed > 0 ? COLOUR.warning : undefined,
+        colour: (reason.kind === 'open_set' || reason.kind === 'provisional' || reason.kind === 'unlearned_class') && reason.unreviewed > 0 ? COLOUR.warning : undefined,
       })),
       { label: 'Cells reviewed', value: String(r.reviewed) },
       { label: 'Cells reclassified', value: String(r.reclassified) },
@@ -312,7 +312,7 @@ function galleryCell(doc: Doc, cell: ReportGalleryCell, thumbnail: Thumbnail | u
   doc.text(label, x + 1, y + THUMB + 2, { width: CELL_WIDTH - 2, align: 'center', height: 9, ellipsis: true });
   doc.font(FONT.regular).fontSize(5.5).fillColor(COLOUR.muted);
   doc.text(cell.file, x + 1, y + THUMB + 11, { width: CELL_WIDTH - 2, align: 'center', height: 7, ellipsis: true });
-  const kinds = [...new Set(cell.flagReasons.map(flagReasonKind))];
+  const kinds = [...new Set(cell.flagReasons.map((reason) => reason.kind))];
   if (kinds.length > 0) {
     const unusual = kinds.includes('open_set') || kinds.includes('provisional');
     doc.fillColor(unusual ? COLOUR.warning : COLOUR.muted);

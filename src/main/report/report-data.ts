@@ -4,7 +4,7 @@
 import type { AmendmentRecord, ModelInfo, ReviewProgress, SignOffRecord, SpecimenType } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
 import type { Differential } from '../../shared/differential';
-import type { FlagReasonCount } from '../../shared/flag-reasons';
+import type { FlagReason, FlagReasonCount } from '../../shared/flag-reasons';
 
 export interface ReportPatient {
   /** The lab's patient identifier (MRN). */
@@ -48,7 +48,7 @@ export interface ReportGalleryCell {
   effectiveLabel: CellClassCode;
   flagged: boolean;
   /** The stored reasons; the PDF prints their kinds under the thumbnail. */
-  flagReasons: string[];
+  flagReasons: FlagReason[];
   reviewed: boolean;
 }
 

@@ -35,6 +35,7 @@ const DATABASE_KIND_TO_API: Record<DatabaseErrorKind, ApiErrorKind> = {
   signed_case: 'locked',
   duplicate: 'conflict',
   unknown_class: 'validation',
+  stale: 'stale',
   io: 'io',
 };
 

@@ -73,7 +73,7 @@ export const LAB_PACKAGE_FORMAT = 'marrowcount-lab-model';
 const sha256Hex = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
 
 /** Why a model's prediction of a cell is a class the lab model cannot call. */
-export const UNLEARNED_CLASS_REASON = 'base model calls it a class this lab model has not learned';
+export { UNLEARNED_CLASS_REASON } from '../../shared/flag-reasons';
 
 /** The lab model's identity: the base model file and the exact head text, so either changing makes another model. */
 export function labModelSha256(baseSha256: string, headJson: string): string {
@@ -434,7 +434,7 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
             { classes: [], reason: '' },
             e.openSetScore !== null && openSet !== null ? { distance: e.openSetScore, threshold: openSet.threshold } : null,
           );
-          if (!head.classes.includes(e.predicted)) reasons.push(`${UNLEARNED_CLASS_REASON} (${e.predicted})`);
+          if (!head.classes.includes(e.predicted)) reasons.push({ kind: 'unlearned_class', detail: e.predicted });
           return {
             imageId: e.imageId,
             predicted,

@@ -36,6 +36,15 @@ function amend(db: MarrowDatabase, caseId: number, signOffId: number): void {
     .run(caseId, signOffId);
 }
 
+function excludeRemaining(db: MarrowDatabase, caseId: number): void {
+  db.raw
+    .prepare(
+      `INSERT INTO remaining_exclusions (case_id, cancellation_id, files_excluded, reason, excluded_by, excluded_at)
+       VALUES (?, (SELECT max(id) FROM analysis_cancellations WHERE case_id = ?), 2, 'slide damaged', 'tech', 't')`,
+    )
+    .run(caseId, caseId);
+}
+
 const setStatus = (db: MarrowDatabase, caseId: number, status: CaseStatus) =>
   db.raw.prepare('UPDATE cases SET status = ? WHERE id = ?').run(status, caseId);
 
@@ -57,6 +66,9 @@ function caseIn(fx: Fixture, status: CaseStatus): { caseId: number; imageId: num
   db.raw.prepare(`UPDATE cases SET status = 'analysing', model_id = ? WHERE id = ?`).run(fx.modelRowId, caseId);
   if (status === 'analysing') return { caseId, imageId };
   if (status === 'cancelled') {
+    db.raw
+      .prepare(`INSERT INTO analysis_cancellations (case_id, files_analysed, files_total, cancelled_by, cancelled_at) VALUES (?, 1, 3, 'tech', 't')`)
+      .run(caseId);
     setStatus(db, caseId, 'cancelled');
     return { caseId, imageId };
   }
@@ -97,6 +109,8 @@ describe('case lifecycle: the TypeScript table and the SQL triggers agree', () =
         // Each transition is tried with the record it needs, if any: releasing needs a sign-off, leaving a
         // released case needs an amendment of its latest sign-off.
         if (to === 'signed') signOff(fx.db, caseId);
+        // Releasing a stopped case needs the remaining files excluded with a reason.
+        if (from === 'cancelled' && to === 'in_review') excludeRemaining(fx.db, caseId);
         if (from === 'signed') {
           const latest = fx.db.raw.prepare('SELECT max(id) AS id FROM sign_offs WHERE case_id = ?').get(caseId) as { id: number };
           amend(fx.db, caseId, latest.id);
@@ -126,8 +140,12 @@ describe('case lifecycle: the TypeScript table and the SQL triggers agree', () =
     );
   });
 
-  it('refuses in SQL a release without a sign-off, and leaving a released case without an amendment', () => {
+  it('refuses in SQL a release without a sign-off, leaving a released case without an amendment, and reviewing a stopped case for release without an exclusion', () => {
     const fx = fixture();
+    const stopped = caseIn(fx, 'cancelled');
+    expect(() => setStatus(fx.db, stopped.caseId, 'in_review')).toThrow(/exclude the remaining files with a reason/);
+    excludeRemaining(fx.db, stopped.caseId);
+    setStatus(fx.db, stopped.caseId, 'in_review');
     for (const from of ['in_review', 'submitted'] as const) {
       const { caseId } = caseIn(fx, from);
       expect(() => setStatus(fx.db, caseId, 'signed')).toThrow(/can only be signed together with a sign-off record/);

@@ -95,7 +95,7 @@ export function prediction(
     probabilities: classes.map((c) => (c === predicted ? confidence : rest)),
     confidence,
     flagged,
-    flagReasons: flagged ? ['low_confidence'] : [],
+    flagReasons: flagged ? [{ kind: 'low_confidence', detail: `${confidence.toFixed(2)} < 0.60` }] : [],
   };
 }
 

@@ -126,10 +126,10 @@ describe('predictions', () => {
   it('stores the full probability vector, confidence and flag reasons of each cell', () => {
     const { db, model, imageIds } = analysing(1);
     insertPredictions(db, model.id, [
-      { imageId: imageIds[0]!, predicted: 'LYT', probabilities: [0.1, 0.5, 0.3, 0.1], confidence: 0.5, flagged: true, flagReasons: ['low_confidence', 'small_margin'] },
+      { imageId: imageIds[0]!, predicted: 'LYT', probabilities: [0.1, 0.5, 0.3, 0.1], confidence: 0.5, flagged: true, flagReasons: [{ kind: 'low_confidence', detail: '0.50 < 0.60' }, { kind: 'margin', detail: '0.20 < 0.25' }] },
     ]);
     expect(listPredictions(db, imageIds[0]!)).toMatchObject([
-      { modelRowId: model.id, predicted: 'LYT', probabilities: [0.1, 0.5, 0.3, 0.1], confidence: 0.5, flagged: true, flagReasons: ['low_confidence', 'small_margin'] },
+      { modelRowId: model.id, predicted: 'LYT', probabilities: [0.1, 0.5, 0.3, 0.1], confidence: 0.5, flagged: true, flagReasons: [{ kind: 'low_confidence', detail: '0.50 < 0.60' }, { kind: 'margin', detail: '0.20 < 0.25' }] },
     ]);
   });
 

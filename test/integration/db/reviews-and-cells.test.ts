@@ -142,7 +142,7 @@ describe('listing cells', () => {
       predicted: 'LYT',
       confidence: 0.3,
       flagged: true,
-      flagReasons: ['low_confidence'],
+      flagReasons: [{ kind: 'low_confidence', detail: '0.30 < 0.60' }],
       classes: ['BLA', 'LYT', 'NGS', 'EBO'],
       decision: null,
       effectiveLabel: 'LYT',

@@ -1,3 +1,4 @@
+import { flagReasonText } from '../../../src/shared/flag-reasons';
 import { describe, expect, it } from 'vitest';
 import { OPEN_SET_REASON, flagReasons, predictionFromScores, softmaxWithTemperature, topK } from '../../../src/main/inference/classify';
 import type { FlaggingPolicy } from '../../../src/main/inference/model-manifest';
@@ -37,8 +38,8 @@ describe('softmax with temperature', () => {
 
 describe('flagging', () => {
   it('flags low confidence, a narrow margin and rare weighty classes, with the reason for each', () => {
-    expect(flagReasons('LYT', 0.42, 0.05, policy)).toEqual(['low confidence 0.42 < 0.60', 'margin 0.05 < 0.15']);
-    expect(flagReasons('BLA', 0.97, 0.95, policy)).toEqual(['rare class BLA']);
+    expect(flagReasons('LYT', 0.42, 0.05, policy).map(flagReasonText)).toEqual(['low confidence 0.42 < 0.60', 'margin 0.05 < 0.15']);
+    expect(flagReasons('BLA', 0.97, 0.95, policy).map(flagReasonText)).toEqual(['rare class BLA']);
     expect(flagReasons('LYT', 0.97, 0.95, policy)).toEqual([]);
   });
 
@@ -49,12 +50,12 @@ describe('flagging', () => {
     expect(prediction.confidence).toBeCloseTo(0.66524, 4);
     expect(prediction.margin).toBeCloseTo(0.66524 - 0.24473, 4);
     expect(prediction.flagged).toBe(true);
-    expect(prediction.flagReasons).toEqual(['rare class BLA']);
+    expect(prediction.flagReasons).toEqual([{ kind: 'rare_class', detail: 'BLA' }]);
   });
 
   it('flags every prediction of a provisional class, saying why, however confident', () => {
     const provisional = { classes: ['LYT' as const], reason: 'learned from peripheral-blood images only' };
-    expect(flagReasons('LYT', 0.99, 0.98, policy, provisional)).toEqual(['provisional class LYT (learned from peripheral-blood images only)']);
+    expect(flagReasons('LYT', 0.99, 0.98, policy, provisional).map(flagReasonText)).toEqual(['provisional class LYT (learned from peripheral-blood images only)']);
     expect(flagReasons('ART', 0.99, 0.98, policy, provisional)).toEqual([]);
     const prediction = predictionFromScores([0, 0, 9], { ...manifest, provisional }, policy);
     expect(prediction.flagged).toBe(true);
@@ -62,8 +63,9 @@ describe('flagging', () => {
 
   it('flags a cell whose embedding is farther than the threshold from every learned class, and only then', () => {
     const far = flagReasons('ART', 0.99, 0.98, policy, undefined, { distance: 21.04, threshold: 13.27 });
-    expect(far).toEqual([`${OPEN_SET_REASON} (open-set distance 21.0 > 13.3)`]);
-    expect(far[0]).toContain('unlike any cell type this model has learned — check for a type it cannot classify');
+    expect(far).toEqual([{ kind: 'open_set', detail: 'open-set distance 21.0 > 13.3' }]);
+    expect(far.map(flagReasonText)).toEqual([`${OPEN_SET_REASON} (open-set distance 21.0 > 13.3)`]);
+    expect(flagReasonText(far[0]!)).toContain('unlike any cell type this model has learned — check for a type it cannot classify');
     expect(flagReasons('ART', 0.99, 0.98, policy, undefined, { distance: 13.27, threshold: 13.27 })).toEqual([]);
     expect(predictionFromScores([9, 0, 0], manifest, policy, { distance: 30, threshold: 13 }).flagged).toBe(true);
   });

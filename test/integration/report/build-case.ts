@@ -137,7 +137,7 @@ export function buildCase(db: MarrowDatabase, root: string, spec: CaseSpec): { c
         probabilities: probabilities(classes, cell.predicted, confidence),
         confidence,
         flagged,
-        flagReasons: flagged ? [`confidence ${Math.round(confidence * 100)}% below 60%`] : [],
+        flagReasons: flagged ? [{ kind: 'low_confidence' as const, detail: `${confidence.toFixed(2)} < 0.60` }] : [],
       };
     }),
     reviewer,

@@ -93,7 +93,7 @@ describe('per-cell CSV export', () => {
     for (const row of reclassified) {
       expect(row).toMatchObject({ flagged: 'true', effective_label: 'PMO', confidence: '0.5000' });
       expect(row['reviewed_at']).toMatch(/^\d{4}-\d{2}-\d{2}T/);
-      expect(row['flag_reasons']).toBe('confidence 50% below 60%');
+      expect(row['flag_reasons']).toBe('low confidence 0.50 < 0.60');
     }
     const unreviewed = rows.filter((r) => r['reviewed_label'] === '');
     expect(unreviewed).toHaveLength(35);

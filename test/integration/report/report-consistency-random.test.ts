@@ -10,7 +10,7 @@
 // and undo, sign-off with and without an override reason, and signed cases amended (and signed again). A small
 // oracle of each cell's decision stack checks the service itself, so the outputs are not compared with a wrong
 // differential that merely agrees with itself.
-import { countFlagReasons } from '../../../src/shared/flag-reasons';
+import { countFlagReasons, flagReasonText } from '../../../src/shared/flag-reasons';
 import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -302,7 +302,7 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
         predicted: c.predicted,
         confidence: c.confidence.toFixed(4),
         flagged: String(c.flagged),
-        flag_reasons: csvSafe(c.flagReasons.join('; ')),
+        flag_reasons: csvSafe(c.flagReasons.map(flagReasonText).join('; ')),
         reviewed_label: c.decision?.label ?? '',
         reviewer: csvSafe(c.decision?.reviewer ?? ''),
         reviewed_at: c.decision?.at ?? '',

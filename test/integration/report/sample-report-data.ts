@@ -1,5 +1,5 @@
 // Hand-built report data for rendering the PDF without a database (layout checks, the renderer's own tests).
-import { OPEN_SET_REASON, countFlagReasons } from '../../../src/shared/flag-reasons';
+import { countFlagReasons } from '../../../src/shared/flag-reasons';
 import { resolve } from 'node:path';
 import type { CellClassCode } from '../../../src/shared/cell-classes';
 import { computeDifferential, type ClassCounts } from '../../../src/shared/differential';
@@ -29,7 +29,7 @@ function galleryCell(i: number, predicted: CellClassCode, effective: CellClassCo
     confidence: 0.41 + (i % 5) * 0.1,
     effectiveLabel: effective,
     flagged: true,
-    flagReasons: i % 3 === 0 ? [`${OPEN_SET_REASON} (open-set distance 16.2 > 13.3)`] : [`low confidence ${(0.41 + (i % 5) * 0.1).toFixed(2)} < 0.63`],
+    flagReasons: i % 3 === 0 ? [{ kind: 'open_set', detail: 'open-set distance 16.2 > 13.3' }] : [{ kind: 'low_confidence', detail: `${(0.41 + (i % 5) * 0.1).toFixed(2)} < 0.63` }],
     reviewed,
   };
 }
@@ -53,8 +53,8 @@ export function sampleReportData(overrides: Partial<CaseReportData> & { counts?:
     differential,
     review: { cellsClassified: differential.totalCellsCounted, flagged: 57, flaggedReviewed: 40, reviewed: 44, reclassified: 9, agreementPercent: (35 / 44) * 100,
       flagReasons: countFlagReasons([
-        ...Array.from({ length: 12 }, (_, i) => ({ reasons: [`${OPEN_SET_REASON} (open-set distance 16.2 > 13.3)`], reviewed: i < 8 })),
-        ...Array.from({ length: 45 }, (_, i) => ({ reasons: ['low confidence 0.51 < 0.63'], reviewed: i < 32 })),
+        ...Array.from({ length: 12 }, (_, i) => ({ reasons: [{ kind: 'open_set' as const, detail: 'open-set distance 16.2 > 13.3' }], reviewed: i < 8 })),
+        ...Array.from({ length: 45 }, (_, i) => ({ reasons: [{ kind: 'low_confidence' as const, detail: '0.51 < 0.63' }], reviewed: i < 32 })),
       ]) },
     model: { id: 'marrowcount-ref', version: '1.0.0', name: 'MarrowCount reference (public subset)', sha256: 'a3f1c2'.padEnd(64, '0'), researchOnly: true },
     rulesVersion: differential.rulesVersion,

@@ -229,7 +229,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     // A cell the base model calls a class the lab model did not learn is flagged with that reason.
     for (const cell of baseBefore.filter((c) => !lab.classes.includes(c.predicted))) {
       const now = after.find((c) => c.imageId === cell.imageId)!;
-      expect(now.flagReasons).toContain(`base model calls it a class this lab model has not learned (${cell.predicted})`);
+      expect(now.flagReasons).toContainEqual({ kind: 'unlearned_class', detail: cell.predicted });
     }
     // Again: nothing to add, so nothing is written.
     const state = tableContents(reader);
@@ -239,6 +239,11 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     const report = await fx.service.saveReport({ caseId: fifth.id, path: join(fx.root, 'fifth.pdf') });
     const text = flat(pdfPages(report.path).join('\n'));
     expect(text).toContain('Lab model lab-1');
+    // The report counts the lab model's own reason by its kind (it used to be summed up as "Other reason").
+    const unlearned = after.filter((c) => c.flagReasons.some((r) => r.kind === 'unlearned_class')).length;
+    expect(unlearned).toBeGreaterThan(0);
+    expect(text).toContain('Class the lab model did not learn');
+    expect(text).not.toContain('Other reason');
   }, 60_000);
 
   it('refuses a case that has no base-model embeddings yet, storing nothing', async () => {

@@ -47,13 +47,13 @@ describe('open-set and provisional flags through the service', () => {
   const provisionalCells = (): CellView[] => cells.filter((c) => PROVISIONAL.includes(c.predicted));
 
   it('lists each cell with the reasons it was flagged for', () => {
-    expect(cell('empty-field.png').flagReasons.some((r) => r.startsWith(OPEN_SET_REASON))).toBe(true);
+    expect(cell('empty-field.png').flagReasons.some((r) => r.kind === 'open_set')).toBe(true);
     expect(cell('typical-lymphocyte.jpg').flagged).toBe(false);
     const myb = cell('pbc-MYB.jpg');
     expect(myb.predicted).toBe('MYB');
-    expect(myb.flagReasons).toContain('provisional class MYB (learned from peripheral-blood images only, not from marrow)');
+    expect(myb.flagReasons).toContainEqual({ kind: 'provisional', detail: 'MYB (learned from peripheral-blood images only, not from marrow)' });
     // Another scanner's images are far from the marrow training data too.
-    expect(myb.flagReasons.some((r) => r.startsWith(OPEN_SET_REASON))).toBe(true);
+    expect(myb.flagReasons.some((r) => r.kind === 'open_set')).toBe(true);
   });
 
   it('says which differential figures rest on unreviewed provisional classes', async () => {

@@ -1,3 +1,4 @@
+import { flagReasonText } from '../../../shared/flag-reasons';
 import { memo } from 'react';
 import type { CellView } from '../../../shared/api';
 import { CELL_CLASSES } from '../../../shared/cell-classes';
@@ -75,8 +76,8 @@ export const CellTile = memo(function CellTile({ cell, selected, state, imageMis
           )}
         </div>
         {cell.flagReasons.length > 0 && (
-          <div className="tile-flags" title={cell.flagReasons.join('; ')} data-testid={`cell-flags-${cell.imageId}`}>
-            ⚑ {cell.flagReasons.join('; ')}
+          <div className="tile-flags" title={cell.flagReasons.map(flagReasonText).join('; ')} data-testid={`cell-flags-${cell.imageId}`}>
+            ⚑ {cell.flagReasons.map(flagReasonText).join('; ')}
           </div>
         )}
         {cell.decision !== null ? (
