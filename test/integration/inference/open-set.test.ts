@@ -14,7 +14,6 @@ import {
   type CellRow,
   type MarrowDatabase,
 } from '../../../src/main/db';
-import { OPEN_SET_REASON } from '../../../src/main/inference/classify';
 import { openSetDistance } from '../../../src/main/inference/open-set';
 import { loadModelPackage, type LoadedModel } from '../../../src/main/inference/model-package';
 import { analyseCaseFolder } from '../../../src/main/inference/pipeline';
