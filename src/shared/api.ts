@@ -11,8 +11,8 @@ import type { LabValidation } from './lab-training';
 export type { LabValidation } from './lab-training';
 
 // The statuses and their rules live in case-lifecycle.ts; re-exported here so that imports of the contract keep working.
-export { CASE_STATUSES, type CaseStatus } from './case-lifecycle';
-import type { CaseStatus } from './case-lifecycle';
+export { CASE_STATUSES, type CaseStatus, type PartialResult } from './case-lifecycle';
+import type { CaseStatus, PartialResult } from './case-lifecycle';
 
 export const SPECIMEN_TYPES = ['bone_marrow_aspirate', 'bone_marrow_imprint', 'peripheral_blood', 'other'] as const;
 export type SpecimenType = (typeof SPECIMEN_TYPES)[number];
@@ -58,6 +58,15 @@ export interface CaseSummary {
   /** Latest sign-off, if any. */
   signedBy: string | null;
   signedAt: string | null;
+  /** Set while the result is partial: the latest analysis stopped and no complete run followed (statusText says so). */
+  partial: PartialResult | null;
+  /** The case was amended after a release at least once. */
+  amended: boolean;
+  /**
+   * Changes with every decision, status or model change of the case (not with LIS deliveries). Sign-off and
+   * amendment may name the version the person saw; a case changed since is refused as 'stale'.
+   */
+  version: number;
 }
 
 export interface ImportFailure {
@@ -208,6 +217,14 @@ export interface AmendInput {
   caseId: number;
   by: string;
   reason: string;
+}
+
+/** Releases the analysed part of a cancelled case for review, without the files it never analysed. */
+export interface ExcludeRemainingInput {
+  caseId: number;
+  /** Why the remaining files are left out (recorded, and printed on the report). */
+  reason: string;
+  by: string;
 }
 
 export interface SaveReportInput {
@@ -361,6 +378,8 @@ export interface MarrowApi {
 
   signOff(input: SignOffInput): Promise<CaseDetail>;
   amendCase(input: AmendInput): Promise<CaseDetail>;
+  /** A cancelled case goes to review without its unanalysed files only with a recorded reason. */
+  excludeRemainingFiles(input: ExcludeRemainingInput): Promise<CaseDetail>;
 
   saveReport(input: SaveReportInput): Promise<SavedFile>;
   exportCase(input: ExportInput): Promise<SavedFile>;
@@ -432,6 +451,7 @@ export const API_METHODS = [
   'undoReview',
   'signOff',
   'amendCase',
+  'excludeRemainingFiles',
   'saveReport',
   'exportCase',
   'getSettings',

@@ -81,6 +81,17 @@ export const CASE_ACTION_LABELS: Readonly<Record<CaseAction, string>> = {
   reanalyse_lab_model: 'Re-analyse with the lab model',
 };
 
+/** A case whose latest analysis stopped before every file was analysed, and no complete run followed. */
+export interface PartialResult {
+  /** Files of the case folder done when the run stopped (classified, failed or duplicate), and in all. */
+  filesAnalysed: number;
+  filesTotal: number;
+  cancelledBy: string;
+  cancelledAt: string;
+  /** Set when the remaining files were excluded with a recorded reason, releasing the analysed part for review. */
+  exclusion: { filesExcluded: number; reason: string; by: string; at: string } | null;
+}
+
 /** What canDo needs to know of a case. Only status is required; the rest sharpens the answer and its sentence. */
 export interface CaseState {
   status: CaseStatus;
@@ -88,8 +99,7 @@ export interface CaseState {
   accession?: string;
   /** An analysis run is in progress now (a case left 'analysing' by a crash is not running and may resume). */
   running?: boolean;
-  /** Files of the case folder analysed so far (classified, failed or duplicate) and in all, when known. */
-  files?: { analysed: number; total: number } | null;
+  partial?: PartialResult | null;
 }
 
 /** The released state (stored as 'signed'): a report without "draft", a result for the LIS. */
@@ -107,21 +117,44 @@ export type Permission = { allowed: true } | { allowed: false; why: string };
 const ALLOWED: Permission = { allowed: true };
 const refuse = (why: string): Permission => ({ allowed: false, why });
 
-/** "256 of 1,800 files analysed", or null when the counts are unknown. */
-export function partialCountText(files: CaseState['files']): string | null {
-  if (files === undefined || files === null) return null;
-  return `${files.analysed.toLocaleString('en-GB')} of ${files.total.toLocaleString('en-GB')} files analysed`;
+const count = (n: number): string => n.toLocaleString('en-GB');
+
+/** "256 of 1,800 files analysed", or null for a complete result. */
+export function partialCountText(partial: PartialResult | null | undefined): string | null {
+  if (partial === undefined || partial === null) return null;
+  return `${count(partial.filesAnalysed)} of ${count(partial.filesTotal)} files analysed`;
 }
 
-/** "Cancelled — 256 of 1,800 files analysed": the words every screen, report and export uses for a partial case. */
+/**
+ * The words every screen, report, export and the CLI use for the case's state: "Cancelled — 256 of 1,800 files
+ * analysed"; a partial result released for review says so too ("In review — partial: 256 of 1,800 files analysed").
+ */
 export function statusText(state: CaseState): string {
   const label = CASE_STATUS_LABELS[state.status];
-  const counts = state.status === 'cancelled' ? partialCountText(state.files) : null;
-  return counts === null ? label : `${label} — ${counts}`;
+  const counts = partialCountText(state.partial);
+  if (counts === null) return label;
+  return state.status === 'cancelled' ? `${label} — ${counts}` : `${label} — partial: ${counts}`;
+}
+
+/** One sentence on a partial result for banners and reports; null for a complete one. */
+export function partialResultText(partial: PartialResult | null | undefined): string | null {
+  if (partial === undefined || partial === null) return null;
+  const counts = partialCountText(partial)!;
+  const left = partial.filesTotal - partial.filesAnalysed;
+  if (partial.exclusion !== null) {
+    return (
+      `Partial result: the analysis was stopped (${counts}); the remaining ${count(partial.exclusion.filesExcluded)} ` +
+      `${partial.exclusion.filesExcluded === 1 ? 'file was' : 'files were'} excluded by ${partial.exclusion.by}: ${partial.exclusion.reason}`
+    );
+  }
+  return (
+    `Partial result: the analysis was cancelled (${counts}); ${count(left)} ${left === 1 ? 'file was' : 'files were'} never analysed ` +
+    `and are not in these figures.`
+  );
 }
 
 function partialWhy(name: string, state: CaseState, doing: string): string {
-  const counts = partialCountText(state.files);
+  const counts = partialCountText(state.partial);
   return (
     `${name}'s analysis was cancelled${counts === null ? '' : ` (${counts})`}; resume the analysis, or exclude the remaining files ` +
     `with a reason, before ${doing}.`

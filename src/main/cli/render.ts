@@ -1,6 +1,7 @@
 // The CLI's text and JSON output. Figures are formatted by src/shared/format so the terminal, the UI and the PDF
 // print the same numbers.
 import type { AnalysisProgress, CaseDetail, CaseDifferential, ImportFailure } from '../../shared/api';
+import { partialResultText, statusText } from '../../shared/case-lifecycle';
 import { PROVISIONAL_ME_NOTE, provisionalRowNote } from '../../shared/differential';
 import { KEPT_AS_IMPORTED } from '../inference/worker-protocol';
 import { formatInterval, formatMeRatio, formatPercent } from '../../shared/format';
@@ -34,8 +35,12 @@ export function renderText(summary: AnalysisSummary): string {
   if (summary.note) lines.push(summary.note);
   if (progress) {
     const rate = progress.cellsPerSecond > 0 ? `, ${progress.cellsPerSecond.toFixed(0)} cells/s while classifying` : '';
-    lines.push(`Analysis done: ${progress.done} of ${progress.total} files processed in ${summary.seconds.toFixed(1)} s${rate}.`);
+    const what = progress.phase === 'cancelled' ? 'Analysis cancelled' : 'Analysis done';
+    lines.push(`${what}: ${progress.done} of ${progress.total} files processed in ${summary.seconds.toFixed(1)} s${rate}.`);
   }
+  lines.push(`Status: ${statusText(c)}`);
+  const partial = partialResultText(c.partial);
+  if (partial !== null) lines.push(c.partial?.exclusion ? partial : `${partial} Run the same command again to resume.`);
   lines.push('');
   lines.push(`Differential (nucleated differential count, NDC = ${d.nucleatedDifferentialCount})`);
   lines.push(`  ${pad('Class', 28)}${padLeft('Count', 7)}${padLeft('%', 8)}   95% CI`);
@@ -116,7 +121,7 @@ export function renderJson(summary: AnalysisSummary): string {
   const { caseDetail: c } = summary;
   return `${JSON.stringify(
     {
-      case: { id: c.id, accession: c.accession, patient: c.patientLabId, folder: c.folder, status: c.status },
+      case: { id: c.id, accession: c.accession, patient: c.patientLabId, folder: c.folder, status: c.status, statusText: statusText(c), partial: c.partial },
       model: c.model,
       analysis: summary.progress === null ? null : { ...summary.progress, seconds: summary.seconds },
       note: summary.note,

@@ -335,3 +335,23 @@ export function listAmendments(db: MarrowDatabase, caseId: number): AmendmentRow
     (sql(db, 'SELECT * FROM amendments WHERE case_id = ? ORDER BY id').all(caseId) as AmendmentDbRow[]).map(toAmendment),
   );
 }
+
+/**
+ * The case's version: the id of its latest audit entry other than LIS delivery. Every decision, undo, status or
+ * model change, sign-off and amendment appends one, so a person who saw version v and acts on a case whose version
+ * is no longer v acts on something they did not see (issue 21). Derived, so nothing can forget to bump it.
+ */
+export function caseVersionOf(db: MarrowDatabase, caseId: number): { version: number; actor: string | null; at: string | null; action: string | null } {
+  return read(`Reading the version of case ${caseId}`, () => {
+    const r = sql(
+      db,
+      `SELECT id, actor, at, action FROM audit_log WHERE case_id = ? AND action NOT LIKE 'lis%' ORDER BY id DESC LIMIT 1`,
+    ).get(caseId) as { id: number; actor: string; at: string; action: string } | undefined;
+    return r === undefined ? { version: 0, actor: null, at: null, action: null } : { version: r.id, actor: r.actor, at: r.at, action: r.action };
+  });
+}
+
+/** True when the case was re-opened after a release at least once. */
+export function isAmended(db: MarrowDatabase, caseId: number): boolean {
+  return read(`Reading the amendments of case ${caseId}`, () => sql(db, 'SELECT 1 FROM amendments WHERE case_id = ? LIMIT 1').get(caseId) !== undefined);
+}

@@ -27,6 +27,8 @@ export {
   amendCase,
   listSignOffs,
   listAmendments,
+  caseVersionOf,
+  isAmended,
   type NewCase,
   type SignCaseInput,
 } from './cases';
@@ -46,6 +48,14 @@ export { insertPredictions, listEmbeddings, listPredictions, type NewPrediction,
 export { addReview, addReviews, retractLatestReview, listReviews, type NewReview } from './reviews';
 export { effectiveCountsByClass, flaggedCellReasons, unreviewedCountsByPredictedClass, listCells, getCell, reviewProgress, topClasses, type CellListQuery } from './cells';
 export { caseAuditLog, listAuditLog } from './audit';
+export {
+  excludeRemainingFiles,
+  partialAnalysisOf,
+  recordCancellation,
+  type CancellationRow,
+  type ExclusionRow,
+  type PartialAnalysis,
+} from './partial-analysis';
 export {
   getLisSettings,
   saveLisSettings,

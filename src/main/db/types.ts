@@ -153,6 +153,8 @@ export const AUDIT_ACTIONS = [
   'lab_model_stored',
   'lab_model_approved',
   'lab_model_retired',
+  'remaining_files_excluded',
+  'shared_crops_confirmed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -28,6 +28,7 @@ import {
   listImages,
   listImagesNeedingPrediction,
   registerModel,
+  recordCancellation,
   setCaseStatus,
   type ImageFile,
   type ImageRow,
@@ -229,7 +230,9 @@ export async function analyseCaseFolder(
   if (next !== null) await next; // a cancelled run leaves no decode running behind it
 
   // A cancel that arrives after the last batch was stored changes nothing: the case is complete.
-  if (!wasCancelled) setCaseStatus(db, caseId, 'in_review', actor);
+  // A stopped run says how far it got, so that every screen, report and export calls the result partial.
+  if (wasCancelled) recordCancellation(db, { caseId, filesAnalysed: done, filesTotal: total, actor });
+  else setCaseStatus(db, caseId, 'in_review', actor);
   emit(wasCancelled ? 'cancelled' : 'done', done, total, rate());
   return {
     cancelled: wasCancelled,

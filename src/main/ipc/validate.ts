@@ -336,6 +336,16 @@ const checks: ArgChecks = {
       },
     ];
   },
+  excludeRemainingFiles: (a) => {
+    const r = record(a[0], 'exclusion', ['caseId', 'reason', 'by']);
+    return [
+      {
+        caseId: caseId(r['caseId'], 'caseId'),
+        reason: text({ label: 'Reason for excluding the remaining files', max: 1000 })(r['reason'], 'reason'),
+        by: text({ label: 'Name', max: 120 })(r['by'], 'by'),
+      },
+    ];
+  },
   saveReport: (a) => {
     const r = record(a[0], 'report', ['caseId', 'path']);
     const input: Args<'saveReport'>[0] = { caseId: caseId(r['caseId'], 'caseId') };
@@ -444,6 +454,7 @@ const ARITY: { [M in MarrowApiMethod]: number } = {
   undoReview: 1,
   signOff: 1,
   amendCase: 1,
+  excludeRemainingFiles: 1,
   saveReport: 1,
   exportCase: 1,
   getSettings: 0,

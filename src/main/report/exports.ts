@@ -18,12 +18,15 @@ export const CLASSES_CSV_HEADER = [
   'assessed_by_model',
   // Cells of the row counted on the model's prediction of a provisional class, with no human decision yet.
   'provisional_unreviewed',
+  // The case's state on every row ("Cancelled — 256 of 1,800 files analysed"), so a partial result read in a
+  // spreadsheet, without the report, still says it is partial.
+  'case_status',
 ] as const;
 
 const oneDecimal = (value: number | null | undefined): string => (value === null || value === undefined ? '' : value.toFixed(1));
 
 /** One row per class (the 21 Matek classes, in report order): NDC classes first, then the excluded ones. */
-export function classesCsv(differential: Differential): string {
+export function classesCsv(differential: Differential, caseStatus: string): string {
   const per100 = new Map(differential.excluded.map((e) => [e.code, e.per100Ndc]));
   let text = csvRecord(CLASSES_CSV_HEADER);
   for (const row of differential.rows) {
@@ -38,6 +41,7 @@ export function classesCsv(differential: Differential): string {
       row.inNdc ? '' : oneDecimal(per100.get(row.code)),
       row.assessedByModel,
       row.provisionalUnreviewed,
+      caseStatus,
     ]);
   }
   return text;
@@ -58,13 +62,14 @@ export const CELLS_CSV_HEADER = [
   'reviewed_at',
   'review_note',
   'effective_label',
+  'case_status',
 ] as const;
 
 export function cellsCsvHeader(): string {
   return csvRecord(CELLS_CSV_HEADER);
 }
 
-export function cellsCsvRows(cells: readonly ExportCell[]): string {
+export function cellsCsvRows(cells: readonly ExportCell[], caseStatus: string): string {
   const parts: string[] = [];
   for (const cell of cells) {
     parts.push(
@@ -80,6 +85,7 @@ export function cellsCsvRows(cells: readonly ExportCell[]): string {
         cell.decision?.at ?? '',
         cell.decision?.note ?? '',
         cell.effectiveLabel,
+        caseStatus,
       ]),
     );
   }

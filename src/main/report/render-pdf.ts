@@ -80,7 +80,11 @@ function header(doc: Doc, data: CaseReportData): void {
 }
 
 function disclaimerBanner(doc: Doc, model: { name: string; version: string }): void {
-  const text = disclaimerText(model);
+  warningBanner(doc, disclaimerText(model));
+}
+
+/** A boxed warning across the page: research-only model, partial result, corrected report. */
+function warningBanner(doc: Doc, text: string): void {
   doc.font(FONT.bold).fontSize(9);
   const height = doc.heightOfString(text, { width: CONTENT_WIDTH - 16 }) + 10;
   ensureSpace(doc, height);
@@ -397,6 +401,7 @@ export function renderCaseReportPdf(data: CaseReportData, options: RenderOptions
 
   header(doc, data);
   if (data.model?.researchOnly) disclaimerBanner(doc, data.model);
+  if (data.partialNotice !== null) warningBanner(doc, data.partialNotice);
   caseDetails(doc, data);
   keyResults(doc, data);
   differentialTable(doc, data);

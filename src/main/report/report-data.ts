@@ -81,6 +81,10 @@ export interface CaseReportData {
   gallery: { blasts: ReportGalleryCell[]; flagged: ReportGalleryCell[]; blastsTotal: number; flaggedTotal: number };
   /** Crops that could not be imported, counted so the report says cells are missing. */
   importFailures: number;
+  /** The case's state in words ("Cancelled — 256 of 1,800 files analysed"). */
+  statusText: string;
+  /** Set when the result is partial: a banner on page 1 says which files are missing from the figures. */
+  partialNotice: string | null;
   /** True while the case is not signed: every page is marked DRAFT. */
   draft: boolean;
   /** ISO timestamp the report was generated. */

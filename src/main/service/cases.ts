@@ -50,7 +50,7 @@ export function caseMethods(ctx: ServiceContext): Pick<MarrowApi, 'listCases' | 
   return {
     async listCases(filter: CaseFilter): Promise<CaseSummary[]> {
       const rows = queryCases(ctx.db, { ...filter, limit: filter.limit ?? DEFAULT_CASE_LIMIT });
-      return rows.map((row) => caseSummaryOf(row, modelOf(row.modelRowId)));
+      return rows.map((row) => caseSummaryOf(ctx.db, row, modelOf(row.modelRowId)));
     },
 
     async createCase(input: NewCaseInput): Promise<CaseDetail> {

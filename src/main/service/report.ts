@@ -7,7 +7,8 @@ import { basename, dirname, join } from 'node:path';
 import type { ExportFormat, SavedFile } from '../../shared/api';
 import { BLAST_EQUIVALENT_CODES } from '../../shared/cell-classes';
 import { computeDifferential, type Differential, type DifferentialOptions } from '../../shared/differential';
-import { canDo } from '../../shared/case-lifecycle';
+import { canDo, partialResultText, statusText } from '../../shared/case-lifecycle';
+import { partialResultOf } from './partial';
 import { countFlagReasons } from '../../shared/flag-reasons';
 import {
   caseAuditLog,
@@ -137,6 +138,11 @@ export function chronologicalSignOffs(signOffs: readonly SignOffRow[]): SignOffR
   return [...signOffs].sort((a, b) => (a.signedAt === b.signedAt ? a.id - b.id : a.signedAt < b.signedAt ? -1 : 1));
 }
 
+/** "Cancelled — 256 of 1,800 files analysed", "Released", ...: the case's state as every output words it. */
+export function caseStatusText(db: MarrowDatabase, caseRow: CaseRow): string {
+  return statusText({ status: caseRow.status, partial: partialResultOf(db, caseRow) });
+}
+
 function requireAnalysed(caseRow: CaseRow): void {
   const permission = canDo('report', { status: caseRow.status, accession: caseRow.accession });
   if (!permission.allowed) throw new ServiceError('conflict', permission.why, { field: 'caseId' });
@@ -237,6 +243,8 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
       flaggedTotal: flaggedPage.total,
     },
     importFailures: listImportFailures(db, caseId).length,
+    statusText: caseStatusText(db, caseRow),
+    partialNotice: partialResultText(partialResultOf(db, caseRow)),
     draft: !signed,
     generatedAt: options.generatedAt ?? new Date().toISOString(),
     appVersion: options.appVersion ?? 'unknown',
@@ -346,6 +354,9 @@ export function caseExportJson(
       specimen: caseRow.specimen,
       folder: caseRow.folder,
       status: caseRow.status,
+      statusText: caseStatusText(db, caseRow),
+      /** Set when the result is partial: the analysis stopped before every file was analysed. */
+      partial: partialResultOf(db, caseRow),
       createdAt: caseRow.createdAt,
       analysedAt: caseRow.analysedAt,
     },
@@ -388,7 +399,7 @@ export function writeCaseExport(
     case 'csv-classes': {
       const caseRow = getCase(db, caseId);
       requireAnalysed(caseRow);
-      return writeAtomically(outPath, classesCsv(caseDifferential(db, caseRow, getModel(db, caseRow.modelRowId as number))));
+      return writeAtomically(outPath, classesCsv(caseDifferential(db, caseRow, getModel(db, caseRow.modelRowId as number)), caseStatusText(db, caseRow)));
     }
     case 'csv-cells': {
       const caseRow = getCase(db, caseId);
@@ -396,7 +407,7 @@ export function writeCaseExport(
       const parts = [cellsCsvHeader()];
       const batch: ExportCell[] = [];
       for (const cell of allCells(db, caseId)) batch.push(exportCell(cell));
-      parts.push(cellsCsvRows(batch));
+      parts.push(cellsCsvRows(batch, caseStatusText(db, caseRow)));
       return writeAtomically(outPath, parts.join(''));
     }
     case 'json':

@@ -1,24 +1,25 @@
 // Sign-off and amendment. Signing is refused while flagged cells are unreviewed unless the reviewer gives a reason
 // to override, because an unreviewed flagged cell is exactly where the model is most likely wrong. What was signed
 // is stored with the sign-off (the differential at that moment), so a later amendment cannot rewrite it.
-import type { AmendInput, CaseDetail, MarrowApi, SignOffInput } from '../../shared/api';
+import type { AmendInput, CaseDetail, ExcludeRemainingInput, MarrowApi, SignOffInput } from '../../shared/api';
 import { plural } from '../../shared/format';
-import { amendCase as reopenCase, getCase, reviewProgress, signCase, transaction } from '../db';
+import { amendCase as reopenCase, excludeRemainingFiles, getCase, reviewProgress, signCase, transaction } from '../db';
 import { modelCache, type ServiceContext } from './context';
 import { ServiceError } from './errors';
 import { queueSignedResult } from './lis';
 import { caseStateOf, requireAllowed } from './lifecycle';
+import { partialResultOf } from './partial';
 import { caseDifferential } from './report';
 import { caseDetail, modelInfoOf } from './views';
 
 export const SIGN_OFF_SNAPSHOT_VERSION = 1;
 
-export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' | 'amendCase'> {
+export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' | 'amendCase' | 'excludeRemainingFiles'> {
   const modelOf = modelCache(ctx);
   return {
     async signOff(input: SignOffInput): Promise<CaseDetail> {
       const row = getCase(ctx.db, input.caseId);
-      requireAllowed('authorise', caseStateOf(row));
+      requireAllowed('authorise', caseStateOf(row, { partial: partialResultOf(ctx.db, row) }));
       const review = reviewProgress(ctx.db, input.caseId);
       const unreviewed = review.flagged - review.flaggedReviewed;
       // A blank reason is no reason: the database would store it as none, leaving an override without a record.
@@ -59,6 +60,13 @@ export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' |
       const row = getCase(ctx.db, input.caseId);
       requireAllowed('amend', caseStateOf(row));
       reopenCase(ctx.db, input);
+      return caseDetail(ctx, input.caseId, modelOf);
+    },
+
+    async excludeRemainingFiles(input: ExcludeRemainingInput): Promise<CaseDetail> {
+      const row = getCase(ctx.db, input.caseId);
+      requireAllowed('exclude_remaining', caseStateOf(row));
+      excludeRemainingFiles(ctx.db, input);
       return caseDetail(ctx, input.caseId, modelOf);
     },
   };

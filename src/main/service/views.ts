@@ -1,6 +1,7 @@
 // Storage rows → the API's views. Kept apart from the business rules so that every method shows a case or a cell
 // the same way.
 import type { CaseDetail, CaseSummary, CellView, ModelInfo } from '../../shared/api';
+import { partialResultOf } from './partial';
 import { computeDifferential } from '../../shared/differential';
 import {
   effectiveCountsByClass,
@@ -8,7 +9,10 @@ import {
   listAmendments,
   listImportFailures,
   listSignOffs,
+  caseVersionOf,
+  isAmended,
   reviewProgress,
+  type MarrowDatabase,
   topClasses,
   type CaseListRow,
   type CaseRow,
@@ -42,10 +46,14 @@ function blastPercentage(counts: ClassCounts, model: ModelRow | null): number | 
 
 /** The CaseSummary fields: the case row's own, and the figures the caller computed from its cells and sign-offs. */
 function summaryOf(
+  db: MarrowDatabase,
   row: CaseRow,
   figures: Pick<CaseSummary, 'cellCount' | 'blastPercentage' | 'flaggedUnreviewed' | 'signedBy' | 'signedAt'>,
 ): CaseSummary {
   return {
+    partial: partialResultOf(db, row),
+    amended: isAmended(db, row.id),
+    version: caseVersionOf(db, row.id).version,
     id: row.id,
     patientLabId: row.patientLabId,
     patientName: row.patientName,
@@ -57,8 +65,8 @@ function summaryOf(
   };
 }
 
-export function caseSummaryOf(row: CaseListRow, model: ModelRow | null): CaseSummary {
-  return summaryOf(row, {
+export function caseSummaryOf(db: MarrowDatabase, row: CaseListRow, model: ModelRow | null): CaseSummary {
+  return summaryOf(db, row, {
     cellCount: row.cellCount,
     blastPercentage: blastPercentage(row.countsByClass, model),
     flaggedUnreviewed: row.flaggedUnreviewed,
@@ -76,7 +84,7 @@ export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: nu
   const signOffs = chronologicalSignOffs(listSignOffs(db, caseId));
   const latest = signOffs[signOffs.length - 1] ?? null;
   return {
-    ...summaryOf(row, {
+    ...summaryOf(db, row, {
       cellCount: cellTotal(counts),
       blastPercentage: row.modelRowId === null ? null : blastPercentage(counts, model),
       flaggedUnreviewed: progress.flagged - progress.flaggedReviewed,

@@ -141,6 +141,7 @@ const SPECS: Record<MarrowApiMethod, Spec> = {
     fields: { caseId: ID, reviewer: REVIEWER, role: { kind: 'text', max: 120 }, overrideReason: { kind: 'optText', max: 1000 } },
   },
   amendCase: { arity: 1, rec: 'amendment', fields: { caseId: ID, by: { kind: 'text', max: 120 }, reason: { kind: 'text', max: 1000 } } },
+  excludeRemainingFiles: { arity: 1, rec: 'exclusion', fields: { caseId: ID, reason: { kind: 'text', max: 1000 }, by: { kind: 'text', max: 120 } } },
   saveReport: { arity: 1, rec: 'report', fields: { caseId: ID, path: { kind: 'path', max: 4096 } } },
   exportCase: { arity: 1, rec: 'export', fields: { caseId: ID, format: { kind: 'enum', values: EXPORT_FORMATS }, path: { kind: 'path', max: 4096 } } },
   getSettings: { arity: 0 },
@@ -543,6 +544,9 @@ describe('the API boundary under randomised arguments (seeded)', () => {
       }
       case 'amendCase':
         return [{ caseId: pickCase('signed').id, by: reviewer, reason: 'fuzz amendment' }];
+      case 'excludeRemainingFiles':
+        // No fuzz case is cancelled: every call is refused without a change, which the checks after it verify.
+        return [{ caseId: pickCase('cancelled').id, by: reviewer, reason: 'fuzz exclusion' }];
       case 'saveReport': {
         const r: Record<string, unknown> = { caseId: pickCase('in_review', 'signed').id };
         if (rng.chance(0.8)) r['path'] = join(outDir, `report-${rng.int(5)}.pdf`);

@@ -25,6 +25,7 @@ import {
   upsertPatient,
   type ImageFile,
   type MarrowDatabase,
+  partialAnalysisOf,
 } from '../../../src/main/db';
 import { loadModelPackage, type LoadedModel } from '../../../src/main/inference/model-package';
 import { analyseCaseFolder, type PipelineOutcome, type PipelineProgress } from '../../../src/main/inference/pipeline';
@@ -426,7 +427,12 @@ async function scenario(seed: number): Promise<{ runs: number; cancelled: number
     expect(last?.done, ctx).toBe(expected.done);
     expect(last?.total, ctx).toBe(expected.total);
     expect(last?.failures, ctx).toEqual([...outcome.changedAfterImport, ...outcome.failures]);
-    expect(getCase(db, caseId).status, ctx).toBe(expected.cancelled ? 'analysing' : 'in_review');
+    const row = getCase(db, caseId);
+    expect(row.status, ctx).toBe(expected.cancelled ? 'cancelled' : 'in_review');
+    // A stopped run is recorded with the oracle's counts; a complete one leaves no partial result.
+    const partial = partialAnalysisOf(db, row);
+    if (expected.cancelled) expect(partial?.cancellation, ctx).toMatchObject({ filesAnalysed: expected.done, filesTotal: expected.total });
+    else expect(partial, ctx).toBeNull();
 
     // The stored records: one current record per path, as the oracle has it.
     const images = listImages(db, caseId);

@@ -11,6 +11,7 @@ import {
   listImportFailures,
   openDatabase,
   upsertPatient,
+  partialAnalysisOf,
   type MarrowDatabase,
 } from '../../../src/main/db';
 import * as ort from 'onnxruntime-node';
@@ -134,7 +135,10 @@ describe('analysis pipeline', () => {
     expect(afterCancel.length).toBe(first.classified);
     expect(afterCancel.length % batchSize).toBe(0);
     expect(afterCancel.length).toBeLessThan(GOOD_CROP_COUNT);
-    expect(getCase(db, caseId).status).toBe('analysing');
+    // The case says it is partial, and how far the run got.
+    const stopped = getCase(db, caseId);
+    expect(stopped.status).toBe('cancelled');
+    expect(partialAnalysisOf(db, stopped)?.cancellation).toMatchObject({ filesAnalysed: first.classified, filesTotal: GOOD_CROP_COUNT });
 
     const resumed = await analyseCaseFolder(db, model, caseId, {}, { batchSize });
     expect(resumed.cancelled).toBe(false);
@@ -144,6 +148,8 @@ describe('analysis pipeline', () => {
     // The cells classified before the cancel kept their predictions.
     for (const before of afterCancel) expect(cells.find((c) => c.imageId === before.imageId)?.probabilities).toEqual(before.probabilities);
     expect(getCase(db, caseId).status).toBe('in_review');
+    // A complete run ends the partial result.
+    expect(partialAnalysisOf(db, getCase(db, caseId))).toBeNull();
   });
 
   it('classifies nothing again when a finished case is re-run', async () => {

@@ -107,7 +107,7 @@ describe('analysis in a worker thread', () => {
     const cancelled = await runner.whenFinished(caseId);
     expect(cancelled.progress.phase).toBe('cancelled');
     const partial = readBack(databasePath, caseId);
-    expect(partial.status).toBe('analysing');
+    expect(partial.status).toBe('cancelled');
     expect(partial.cells.length).toBe(cancelled.outcome!.classified);
     expect(partial.cells.length).toBeGreaterThan(0);
     expect(partial.cells.length).toBeLessThan(total);
@@ -131,7 +131,7 @@ describe('analysis in a worker thread', () => {
     // close() resolved after the worker closed its connection: opening needs no wait for a lock.
     const db = openDatabase(databasePath, { busyTimeoutMs: 0 });
     try {
-      expect(getCase(db, caseId).status).toBe('analysing');
+      expect(getCase(db, caseId).status).toBe('cancelled');
     } finally {
       closeDatabase(db);
     }

@@ -51,8 +51,10 @@ function rowPattern(cells: readonly string[]): RegExp {
   return new RegExp(`^\\s*${cells.map(escape).join('\\s+')}(\\s|$)`, 'm');
 }
 
-const CLASSES_HEADER = ['code', 'name', 'count', 'percent_of_ndc', 'ci95_low_percent', 'ci95_high_percent', 'in_ndc', 'per_100_ndc', 'assessed_by_model', 'provisional_unreviewed'];
-const CELLS_HEADER = ['image_id', 'file', 'predicted', 'confidence', 'flagged', 'flag_reasons', 'reviewed_label', 'reviewer', 'reviewed_at', 'review_note', 'effective_label'];
+const CLASSES_HEADER = ['code', 'name', 'count', 'percent_of_ndc', 'ci95_low_percent', 'ci95_high_percent', 'in_ndc', 'per_100_ndc', 'assessed_by_model', 'provisional_unreviewed', 'case_status'];
+const CELLS_HEADER = ['image_id', 'file', 'predicted', 'confidence', 'flagged', 'flag_reasons', 'reviewed_label', 'reviewer', 'reviewed_at', 'review_note', 'effective_label', 'case_status'];
+// The words every export prints for the case's state; these cases are never partial.
+const STATUS_WORDS: Record<string, string> = { in_review: 'In review', signed: 'Released' };
 
 const EXCLUDED: readonly CellClassCode[] = ['ART', 'NIF', 'KSC'];
 const ERYTHROID: readonly CellClassCode[] = ['PEB', 'EBO'];
@@ -276,6 +278,7 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
         provisional_unreviewed: String(
           cells.filter((c) => c.decision === null && c.predicted === row.code && detail.model!.provisionalClasses.includes(c.predicted)).length,
         ),
+        case_status: STATUS_WORDS[detail.status],
       });
       // Percentages are of the NDC, by hand.
       if (row.inNdc && ndc > 0 && (modelClasses.includes(row.code) || row.count > 0)) {
@@ -308,6 +311,7 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
         reviewed_at: c.decision?.at ?? '',
         review_note: csvSafe(c.decision?.note ?? ''),
         effective_label: c.effectiveLabel,
+        case_status: STATUS_WORDS[detail.status],
       });
     }
     const tally: ClassCounts = {};

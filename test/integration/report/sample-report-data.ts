@@ -69,6 +69,8 @@ export function sampleReportData(overrides: Partial<CaseReportData> & { counts?:
       flaggedTotal: 57,
     },
     importFailures: 0,
+    statusText: 'In review',
+    partialNotice: null,
     draft: true,
     generatedAt: '2026-11-27T11:00:00.000Z',
     appVersion: '0.1.0',

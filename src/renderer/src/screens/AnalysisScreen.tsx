@@ -1,3 +1,4 @@
+import { isAnalysisUnderway, partialResultText, statusText } from '../../../shared/case-lifecycle';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { AnalysisPhase, AnalysisProgress, CaseDetail, ImportFailure } from '../../../shared/api';
 import { plural } from '../../../shared/format';
@@ -84,7 +85,26 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
   };
 
   // The service keeps no progress for an analysis finished in an earlier session: the case itself says it is done.
-  const finishedEarlier = checked && progress === null && detail.analysedAt !== null;
+  const finishedEarlier = checked && progress === null && detail.analysedAt !== null && detail.status !== 'cancelled' && !isAnalysisUnderway(detail.status);
+  // A run stopped in an earlier session: the case records how far it got.
+  if (checked && progress === null && detail.status === 'cancelled') {
+    return (
+      <section className="screen" data-testid="analysis-screen">
+        <div className="panel analysis-panel">
+          <h2 data-testid="analysis-phase">{statusText(detail)}</h2>
+          <p data-testid="analysis-partial">{partialResultText(detail.partial)}</p>
+          <div className="form-actions">
+            <button type="button" className="button-primary" disabled={busy} data-testid="analysis-resume" onClick={() => void act('start')}>
+              Resume analysis
+            </button>
+          </div>
+        </div>
+        {detail.importFailures.length > 0 && (
+          <FailureList failures={detail.importFailures} testId="analysis-failures" itemPrefix="analysis-failure" />
+        )}
+      </section>
+    );
+  }
   if (finishedEarlier) {
     return (
       <section className="screen" data-testid="analysis-screen">
@@ -135,6 +155,7 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
               <span data-testid="analysis-rate">{progress.cellsPerSecond.toFixed(1)} cells/s</span>
               {running && <span data-testid="analysis-eta">{formatDuration(progress.etaSeconds)}</span>}
             </div>
+            {progress.phase === 'cancelled' && detail.partial !== null && <p data-testid="analysis-partial">{partialResultText(detail.partial)}</p>}
             {progress.message !== null && (
               <p className="form-error" role="alert" data-testid="analysis-message">
                 {progress.message}

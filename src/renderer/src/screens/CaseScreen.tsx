@@ -1,4 +1,6 @@
-import { canDo } from '../../../shared/case-lifecycle';
+import { canDo, statusText } from '../../../shared/case-lifecycle';
+import { PartialResultBanner } from '../components/PartialResultBanner';
+import { useAnalysisWatch } from '../hooks/useAnalysisWatch';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CaseDetail } from '../../../shared/api';
 import { getApi } from '../api';
@@ -87,9 +89,20 @@ interface ViewProps extends Omit<Props, 'route'> {
 }
 
 function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnalysisFollowed, refresh, replace }: ViewProps) {
-  const { notify } = useMessages();
+  const { notify, reportError } = useMessages();
   const report = useReportActions(detail);
   const handled = useRef(menuRequest?.sequence ?? 0);
+  // Every tab but Analysis (which follows the run itself) learns here when the analysis ends.
+  const progress = useAnalysisWatch(detail, route.tab !== 'analysis', refresh);
+  const resume = () => {
+    void getApi()
+      .startAnalysis(detail.id)
+      .then(() => {
+        refresh();
+        navigate(caseRoute(detail.id, 'analysis'));
+      })
+      .catch((error: unknown) => reportError(error, 'Resuming the analysis'));
+  };
 
   useEffect(() => {
     if (menuRequest === null || menuRequest.sequence === handled.current) return;
@@ -119,7 +132,12 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
           <span className="muted" data-testid="case-header-specimen">
             {SPECIMEN_LABELS[detail.specimen]}
           </span>
-          <StatusBadge status={detail.status} testId="case-status-badge" />
+          <StatusBadge status={detail.status} text={statusText(detail)} testId="case-status-badge" />
+          {detail.amended && (
+            <span className="badge badge-amended" data-testid="case-amended-badge" title="Amended after release">
+              Amended
+            </span>
+          )}
           {detail.model !== null && (
             <span className="muted" data-testid="case-header-model">
               Model: {detail.model.name} {detail.model.version}
@@ -143,6 +161,7 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
           ))}
         </nav>
       </header>
+      <PartialResultBanner detail={detail} onResume={resume} onChanged={replace} />
       {/* A crash in one tab leaves the case header and tabs usable. */}
       <ErrorBoundary resetKey={routeToHash(route)}>
         {route.tab === 'analysis' && (
@@ -159,6 +178,8 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
         )}
         {route.tab === 'differential' && (
           <DifferentialScreen
+            // Counts are re-read whenever the case's status or version changes (an analysis ended, a decision).
+            key={`${detail.status}-${detail.version}`}
             detail={detail}
             onOpenClass={(code) => navigate(reviewRoute(detail.id, 'all', code))}
             onReview={() => navigate(reviewRoute(detail.id))}
@@ -166,7 +187,10 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
         )}
         {route.tab === 'review' && (
           <ReviewScreen
+            // A new grid when the status changes (an analysis ended): never a grid that takes keys it must refuse.
+            key={detail.status}
             detail={detail}
+            analysisProgress={progress}
             scope={route.scope}
             cellClass={route.cellClass}
             onFilterChange={(scope, cellClass) => navigate(reviewRoute(detail.id, scope, cellClass))}

@@ -1,4 +1,4 @@
-import { isAnalysisUnderway, isReleased } from '../../../shared/case-lifecycle';
+import { isAnalysisUnderway, isReleased, statusText } from '../../../shared/case-lifecycle';
 import { useState } from 'react';
 import { CASE_STATUSES, type CaseStatus, type CaseSummary } from '../../../shared/api';
 import { formatPercent } from '../../../shared/format';
@@ -110,7 +110,12 @@ export function CasesScreen({ onOpen, onNew }: Props) {
                 <td data-testid={`case-accession-${row.id}`}>{row.accession}</td>
                 <td data-testid={`case-date-${row.id}`}>{formatDateTime(row.createdAt)}</td>
                 <td data-testid={`case-status-${row.id}`}>
-                  <StatusBadge status={row.status} />
+                  <StatusBadge status={row.status} text={statusText(row)} />
+                  {row.amended && (
+                    <span className="badge badge-amended" data-testid={`case-amended-${row.id}`} title="Amended after release">
+                      Amended
+                    </span>
+                  )}
                 </td>
                 <td className="num" data-testid={`case-blast-${row.id}`}>
                   {formatPercent(row.blastPercentage)}

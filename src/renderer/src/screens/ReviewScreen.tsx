@@ -1,6 +1,7 @@
-import { canDo, isReleased } from '../../../shared/case-lifecycle';
+import { canDo, isAnalysisUnderway, isReleased } from '../../../shared/case-lifecycle';
+import { ProgressBar } from '../components/ProgressBar';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { CaseDetail } from '../../../shared/api';
+import type { AnalysisProgress, CaseDetail } from '../../../shared/api';
 import { CELL_CLASSES, CELL_CLASS_DISPLAY_ORDER, isCellClassCode, type CellClassCode } from '../../../shared/cell-classes';
 import { formatInterval, formatPercent, plural } from '../../../shared/format';
 import { getApi } from '../api';
@@ -23,6 +24,8 @@ interface Props {
   onBack: () => void;
   /** Called after every saved change so the case header follows. */
   onCaseChanged: () => void;
+  /** The running analysis, while there is one: the screen waits with live progress instead of taking keys. */
+  analysisProgress?: AnalysisProgress | null;
 }
 
 const SCOPE_LABELS: Readonly<Record<ReviewScope, string>> = {
@@ -40,7 +43,7 @@ function isEditable(target: EventTarget | null): boolean {
   return target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName);
 }
 
-export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack, onCaseChanged }: Props) {
+export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack, onCaseChanged, analysisProgress = null }: Props) {
   const { settings } = useSettings();
   const reviewer = settings?.reviewerName ?? '';
   const reviewable = canDo('review', detail);
@@ -198,12 +201,24 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
         )}
       </div>
 
-      {!reviewable.allowed && (
-        <p className="panel panel-info" data-testid="review-locked">
-          {isReleased(detail.status)
-            ? 'This case is signed: decisions are read-only. Amend the case (Sign-off tab) to change them.'
-            : `Decisions are read-only now. ${reviewable.why}`}
-        </p>
+      {!reviewable.allowed && isAnalysisUnderway(detail.status) ? (
+        <div className="panel panel-info" role="status" data-testid="review-waiting">
+          <p>
+            <strong>The analysis is running: review opens when it has finished.</strong> Nothing typed here is taken
+            until then; this screen refreshes by itself.
+          </p>
+          {analysisProgress !== null && analysisProgress.total > 0 && (
+            <ProgressBar value={analysisProgress.done} max={analysisProgress.total} label="Files analysed" testId="review-waiting-progress" />
+          )}
+        </div>
+      ) : (
+        !reviewable.allowed && (
+          <p className="panel panel-info" data-testid="review-locked">
+            {isReleased(detail.status)
+              ? 'This case is signed: decisions are read-only. Amend the case (Sign-off tab) to change them.'
+              : `Decisions are read-only now. ${reviewable.why}`}
+          </p>
+        )
       )}
 
       <div className="review-body">
