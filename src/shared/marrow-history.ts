@@ -9,8 +9,9 @@
 // interval, proportion-difference.ts) excludes 0; otherwise the two counts cannot tell the marrows apart, and the
 // words say that more cells would be needed, because a wide interval is a property of the counts, not evidence of
 // no change.
-import type { Lineage } from './cell-classes';
-import type { Differential, PercentInterval } from './differential';
+import type { CaseStatus, SpecimenType } from './api';
+import type { CellClassCode, Lineage } from './cell-classes';
+import type { BlastSummary, Differential, DifferentialRow, MeRatio, PercentInterval } from './differential';
 import { formatPercent } from './format';
 import { newcombeDifferenceInterval } from './proportion-difference';
 import { wilsonInterval } from './statistics';
@@ -38,12 +39,17 @@ export interface CountedFraction {
   ci95: PercentInterval | null;
 }
 
+export interface LineageFraction extends CountedFraction {
+  /** Classes of the lineage the model could not assess (and no reviewer used): the count leaves them out. */
+  notAssessed: CellClassCode[];
+}
+
 export interface MarrowFigures {
   nucleatedDifferentialCount: number;
   blast: CountedFraction;
   /** Myeloid : erythroid; null when undefined. */
   meRatio: number | null;
-  lineages: Record<HistoryLineage, CountedFraction>;
+  lineages: Record<HistoryLineage, LineageFraction>;
 }
 
 /**
@@ -65,19 +71,29 @@ export function specimenGroupOf(specimen: string): SpecimenGroup {
   return specimen === 'peripheral_blood' ? 'blood' : 'other';
 }
 
+/** The parts of a differential history reads: what a sign-off's stored snapshot must hold. */
+export interface HistoryDifferential {
+  nucleatedDifferentialCount: Differential['nucleatedDifferentialCount'];
+  rows: ReadonlyArray<Pick<DifferentialRow, 'code' | 'inNdc' | 'lineage' | 'count' | 'percentOfNdc'>>;
+  blast: Pick<BlastSummary, 'count' | 'percentage' | 'ci95'>;
+  meRatio: Pick<MeRatio, 'ratio'>;
+}
+
 /** The figures followed over time, from a case's differential (live, or as stored in a sign-off). */
-export function marrowFiguresOf(differential: Differential): MarrowFigures {
+export function marrowFiguresOf(differential: HistoryDifferential): MarrowFigures {
   const ndc = differential.nucleatedDifferentialCount;
   const lineages = Object.fromEntries(
     HISTORY_LINEAGES.map((lineage) => {
       const rows = differential.rows.filter((row) => row.inNdc && row.lineage === lineage);
       const count = rows.reduce((sum, row) => sum + row.count, 0);
-      // A lineage with a class the model cannot output (and no reviewer used) has no honest percentage: 0% would read
-      // as "none seen". The differential marks such rows with a null percentage.
-      const assessable = ndc > 0 && rows.every((row) => row.percentOfNdc !== null);
-      return [lineage, fraction(count, ndc, assessable)];
+      // A class the model cannot output (and no reviewer used) has no percentage in the differential. The lineage is
+      // summed over the classes that could be counted and names the others; with none, it has no percentage at all,
+      // because 0% would read as "none seen".
+      const notAssessed = rows.filter((row) => row.percentOfNdc === null).map((row) => row.code);
+      const assessable = ndc > 0 && notAssessed.length < rows.length;
+      return [lineage, { ...fraction(count, ndc, assessable), notAssessed }];
     }),
-  ) as Record<HistoryLineage, CountedFraction>;
+  ) as Record<HistoryLineage, LineageFraction>;
   return {
     nucleatedDifferentialCount: ndc,
     blast: {
@@ -144,4 +160,62 @@ export function formatPoints(points: number): string {
   const text = Math.abs(points).toFixed(digits);
   if (/^0\.0+$/.test(text)) return text;
   return `${points < 0 ? '−' : '+'}${text}`;
+}
+
+/** One case of the patient as history shows it. */
+export interface MarrowResult {
+  caseId: number;
+  accession: string;
+  specimen: SpecimenType;
+  /** YYYY-MM-DD. */
+  specimenDate: string;
+  specimenDateSource: SpecimenDateSource;
+  status: CaseStatus;
+  state: MarrowResultState;
+  /** How many times a result of this case was released (signed); above 1 it was amended and signed again. */
+  releasedVersions: number;
+  /** True when a released result of this case was amended (re-signed since, or back in review now). */
+  amended: boolean;
+  /** The sign-off whose figures are shown; null for a draft. */
+  releasedAt: string | null;
+  releasedBy: string | null;
+  /** null before analysis (a draft with no cells yet). */
+  figures: MarrowFigures | null;
+}
+
+export interface PatientHistory {
+  patient: { labId: string; name: string | null; birthDate: string | null };
+  /** Oldest specimen first; drafts included (state 'draft'), to be drawn apart from released results. */
+  marrows: MarrowResult[];
+}
+
+export interface MarrowComparison {
+  /** The earlier released result compared with. */
+  earlier: MarrowResult;
+  blast: FractionComparison | null;
+  lineages: Record<HistoryLineage, FractionComparison | null>;
+}
+
+/** A case beside the patient's earlier released results of the same kind of specimen. */
+export interface CaseHistory {
+  caseId: number;
+  patient: PatientHistory['patient'];
+  /** This case, with its current figures (what its report prints). */
+  current: MarrowResult;
+  /** Earlier released results (released, or the last released version of a re-opened case), newest first. */
+  previous: MarrowResult[];
+  /** This case against each of `previous`, same order. */
+  comparisons: MarrowComparison[];
+  /** Blasts against the most recent earlier result, in one sentence; null when there is none to compare with. */
+  blastSentence: string | null;
+}
+
+/** This case's figures against an earlier released result. */
+export function compareMarrows(current: MarrowFigures, earlier: MarrowResult): Omit<MarrowComparison, 'earlier'> | null {
+  if (earlier.figures === null) return null;
+  const before = earlier.figures;
+  const lineages = Object.fromEntries(
+    HISTORY_LINEAGES.map((lineage) => [lineage, compareFractions(current.lineages[lineage], before.lineages[lineage], earlier.specimenDate)]),
+  ) as Record<HistoryLineage, FractionComparison | null>;
+  return { blast: compareFractions(current.blast, before.blast, earlier.specimenDate), lineages };
 }

@@ -81,10 +81,14 @@ describe('marrowFiguresOf: the figures followed over time come from the differen
     expect(f.meRatio).toBeCloseTo(d.meRatio.ratio as number, 12);
   });
 
-  it('leaves a lineage without a percentage when one of its classes cannot be assessed by the model', () => {
-    const d = computeDifferential({ NGS: 100, EBO: 50 }, { modelClasses: ['NGS', 'EBO', 'BLA', 'LYT', 'MON', 'PMO', 'MYB', 'MMZ', 'NGB', 'EOS', 'BAS', 'ABE', 'FGC', 'PEB', 'LYI', 'HAC', 'ART', 'NIF', 'KSC', 'OTH'] });
-    expect(marrowFiguresOf(d).lineages.plasma.percentage).toBeNull();
-    expect(marrowFiguresOf(d).lineages.erythroid.percentage).toBeCloseTo(33.33, 2);
+  it('names the classes of a lineage the model cannot assess, and gives no percentage when it can assess none', () => {
+    // The reference model's 13 classes: no PLM (plasma cells), no ABE or FGC (granulocytic), no PEB (erythroid).
+    const modelClasses = ['ART', 'BLA', 'EOS', 'LYT', 'MON', 'NGS', 'NIF', 'PMO', 'BAS', 'EBO', 'MMZ', 'MYB', 'NGB'] as const;
+    const f = marrowFiguresOf(computeDifferential({ NGS: 100, EBO: 50 }, { modelClasses }));
+    expect(f.lineages.plasma).toMatchObject({ percentage: null, ci95: null, notAssessed: ['PLM'] });
+    expect(f.lineages.erythroid.percentage).toBeCloseTo((50 / 150) * 100, 10);
+    expect(f.lineages.erythroid.notAssessed).toEqual(['PEB']);
+    expect([...f.lineages.granulocytic.notAssessed].sort()).toEqual(['ABE', 'FGC']);
   });
 
   it('compares marrow with marrow and blood with blood', () => {
