@@ -11,6 +11,7 @@ import { FLAG_REASON_KIND_SHORT, flagReasonKind } from '../../shared/flag-reason
 import { NOT_AVAILABLE, formatInterval, formatMeRatio, formatPercent } from '../../shared/format';
 import { drawDifferentialChart } from './bar-chart';
 import { drawDraftWatermark } from './draft-watermark';
+import { drawHistorySection } from './history-section';
 import type { ReportFonts } from './fonts';
 import {
   COLOUR,
@@ -402,6 +403,7 @@ export function renderCaseReportPdf(data: CaseReportData, options: RenderOptions
   differentialTable(doc, data);
   sectionHeading(doc, 'Differential chart', 120);
   drawDifferentialChart(doc, data.differential);
+  if (data.history) drawHistorySection(doc, data.history);
   reviewStatistics(doc, data);
   modelAndRules(doc, data);
   signOff(doc, data);

@@ -2,12 +2,14 @@
 // ordering by specimen date, what counts as released, amended results, a patient with one case, and the refusals.
 // Every case's labels are set by review decisions, so its counts are known exactly: k blasts (BLA) and the rest
 // segmented neutrophils (NGS) over the 11 fixture cells, all in the NDC.
+import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseDetail, SpecimenType } from '../../../src/shared/api';
 import { newcombeDifferenceInterval } from '../../../src/shared/proportion-difference';
 import { differentialOfSignOff } from '../../../src/main/service/patient-history-snapshot';
 import { ServiceError } from '../../../src/main/service/errors';
-import { startService, waitForAnalysis, type ServiceFixture } from './helpers';
+import { REPO, startService, waitForAnalysis, type ServiceFixture } from './helpers';
+import { flat, pdfPages } from '../report/pdf-tools';
 
 const CELLS = 11;
 
@@ -141,6 +143,22 @@ describe('patient history', () => {
     expect(entry.figures?.blast.count).toBe(5);
     nov = await fx.service.getCaseHistory(ids['nov']!);
     expect(nov.comparisons[0]!.blast?.differencePoints).toBeCloseTo((1 / 11) * 100, 10);
+  });
+
+  it('prints the earlier released results and the blast sentence on the report, and says when there are none', async () => {
+    // Kept in test-results/ for a person to look at (pdftoppm -png -r 60).
+    const saved = await fx.service.saveReport({ caseId: ids['nov']!, path: join(REPO, 'test-results', 'history', 'nov-report.pdf') });
+    const text = flat(pdfPages(saved.path).join('\n'));
+    expect(text).toContain('Previous marrows');
+    const history = await fx.service.getCaseHistory(ids['nov']!);
+    expect(text).toContain(history.blastSentence!);
+    // The released earlier results are printed; the draft and the blood film are not.
+    expect(text).toContain('ACC-june');
+    expect(text).toContain('ACC-sept');
+    expect(text).not.toContain('ACC-oct-draft');
+    expect(text).not.toContain('ACC-blood');
+    const first = flat(pdfPages((await fx.service.saveReport({ caseId: ids['june']!, path: join(fx.root, 'june.pdf') })).path).join('\n'));
+    expect(first).toContain('No earlier released result of patient MRN-H1 to compare with.');
   });
 
   it('refuses an unknown patient, naming the identifier', async () => {
