@@ -51,11 +51,11 @@ export function drawHistorySection(doc: Doc, history: CaseHistory): void {
     [
       { header: 'Specimen', width: 62 },
       { header: 'Case', width: 58 },
-      { header: 'Result', width: 108 },
+      { header: 'Result', width: 102 },
       { header: 'Blasts', width: 38, align: 'right' },
       { header: '95% CI', width: 62, align: 'right' },
       { header: 'NDC', width: 30, align: 'right' },
-      { header: 'M:E', width: 34, align: 'right' },
+      { header: 'M:E', width: 40, align: 'right' },
       { header: 'Difference (95% CI)', width: CONTENT_WIDTH - 392 },
     ],
     [row(history.current, true), ...shown.map((m) => row(m, false))],

@@ -1,7 +1,7 @@
 import { getApi } from '../api';
 import { Loading } from '../components/Loading';
 import { useApiQuery } from '../hooks/useApiQuery';
-import { HISTORY_LINEAGE_NAMES, HISTORY_LINEAGES, type FractionComparison, type MarrowResult } from '../../../shared/marrow-history';
+import { formatPoints, HISTORY_LINEAGE_NAMES, HISTORY_LINEAGES, type FractionComparison, type MarrowResult } from '../../../shared/marrow-history';
 import { MarrowTable } from './MarrowTable';
 
 interface Props {
@@ -11,6 +11,12 @@ interface Props {
   onOpenPatient: () => void;
   onOpenCase: (caseId: number) => void;
 }
+
+const VERDICT_WORD: Readonly<Record<FractionComparison['verdict'], string>> = {
+  higher: 'higher',
+  lower: 'lower',
+  not_distinguishable: 'not distinguishable',
+};
 
 const VERDICT_CLASS: Readonly<Record<FractionComparison['verdict'], string>> = {
   higher: 'comparison comparison-higher',
@@ -65,12 +71,20 @@ export function PreviousMarrowsPanel({ caseId, version, onOpenPatient, onOpenCas
             marrows={[history.current, ...history.previous] as MarrowResult[]}
             currentCaseId={caseId}
             testId="previous-table"
+            showSpecimen={false}
+            showLineages={false}
             onOpen={onOpenCase}
             extra={{
-              heading: 'Blasts, this case against it',
+              heading: 'Blasts: this case − earlier, points (95% CI)',
               cell: (m) => {
                 const c = blastOf.get(m.caseId);
-                return c ? <span className={VERDICT_CLASS[c.verdict]}>{c.text}</span> : null;
+                if (!c) return null;
+                return (
+                  <span className={VERDICT_CLASS[c.verdict]} title={c.text}>
+                    {formatPoints(c.differencePoints)} ({formatPoints(c.ci95Points.lower)} to {formatPoints(c.ci95Points.upper)}) ·{' '}
+                    {VERDICT_WORD[c.verdict]}
+                  </span>
+                );
               },
             }}
           />
