@@ -179,8 +179,10 @@ export interface MarrowResult {
   /** The sign-off whose figures are shown; null for a draft. */
   releasedAt: string | null;
   releasedBy: string | null;
-  /** null before analysis (a draft with no cells yet). */
+  /** null before analysis (a draft with no cells yet), or when the released result cannot be read (see `problem`). */
   figures: MarrowFigures | null;
+  /** Why a released result has no figures (its stored sign-off could not be read); null when all is well. */
+  problem: string | null;
 }
 
 export interface PatientHistory {

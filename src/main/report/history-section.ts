@@ -68,6 +68,9 @@ export function drawHistorySection(doc: Doc, history: CaseHistory): void {
     notes.push('* No specimen date recorded: the day the case was entered.');
   }
   paragraph(doc, notes.join(' '), { size: 7, colour: COLOUR.muted, gap: 4 });
+  for (const m of shown) {
+    if (m.problem !== null) paragraph(doc, `${m.accession}: ${m.problem}`, { size: 7.5, colour: COLOUR.warning, gap: 2 });
+  }
   drawTrendChart(doc, [...shown].reverse().concat(history.current));
 }
 

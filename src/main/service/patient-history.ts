@@ -24,6 +24,7 @@ import {
   type SignOffRow,
 } from '../db';
 import { modelCache, type ServiceContext } from './context';
+import { ServiceError } from './errors';
 import { differentialOfSignOff } from './patient-history-snapshot';
 import { caseDifferential, chronologicalSignOffs } from './report';
 
@@ -62,14 +63,19 @@ function resultOf(db: MarrowDatabase, row: PatientCaseHistoryRow, modelOf: Model
     releasedVersions: releasedCount(row),
     amended: row.amendedSignOffIds.length > 0,
   };
-  if (released === null) return { ...base, state: 'draft', releasedAt: null, releasedBy: null, figures: liveFigures(db, row, modelOf) };
-  return {
-    ...base,
-    state: row.case.status === 'signed' ? 'released' : 'reopened',
-    releasedAt: released.signedAt,
-    releasedBy: released.signedBy,
-    figures: marrowFiguresOf(differentialOfSignOff(released, row.case.accession)),
-  };
+  if (released === null) {
+    return { ...base, state: 'draft', releasedAt: null, releasedBy: null, figures: liveFigures(db, row, modelOf), problem: null };
+  }
+  const state = row.case.status === 'signed' ? 'released' : 'reopened';
+  const signed = { ...base, state, releasedAt: released.signedAt, releasedBy: released.signedBy } as const;
+  try {
+    return { ...signed, figures: marrowFiguresOf(differentialOfSignOff(released, row.case.accession)), problem: null };
+  } catch (e) {
+    // One unreadable stored result must not hide the patient's other results: it is listed with the reason and
+    // without figures, so nothing is compared with it and the person sees why.
+    if (e instanceof ServiceError && e.kind === 'database') return { ...signed, figures: null, problem: e.message };
+    throw e;
+  }
 }
 
 export function loadPatientHistory(db: MarrowDatabase, patientLabId: string, modelOf: ModelOf): PatientHistory {
@@ -95,11 +101,12 @@ export function loadCaseHistory(db: MarrowDatabase, caseId: number, modelOf: Mod
   const { history, rows } = historyWithRows(db, caseRow.patientLabId, modelOf);
   const index = history.marrows.findIndex((m) => m.caseId === caseId);
   const stored = history.marrows[index] as MarrowResult;
-  const current: MarrowResult = { ...stored, figures: liveFigures(db, rows[index] as PatientCaseHistoryRow, modelOf) };
+  const current: MarrowResult = { ...stored, figures: liveFigures(db, rows[index] as PatientCaseHistoryRow, modelOf), problem: null };
   const group = specimenGroupOf(current.specimen);
   const previous = history.marrows
     .slice(0, index)
-    .filter((m) => m.state !== 'draft' && m.figures !== null && specimenGroupOf(m.specimen) === group)
+    // A released result that cannot be read stays listed (with its problem) so that its absence is seen.
+    .filter((m) => m.state !== 'draft' && (m.figures !== null || m.problem !== null) && specimenGroupOf(m.specimen) === group)
     .reverse();
   const comparisons: MarrowComparison[] = [];
   if (current.figures !== null) {

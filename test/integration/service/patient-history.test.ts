@@ -8,6 +8,7 @@ import type { CaseDetail, SpecimenType } from '../../../src/shared/api';
 import { newcombeDifferenceInterval } from '../../../src/shared/proportion-difference';
 import { differentialOfSignOff } from '../../../src/main/service/patient-history-snapshot';
 import { ServiceError } from '../../../src/main/service/errors';
+import { closeDatabase, createCase, openDatabase, recordSpecimenDate, setCaseStatus, signCase, upsertPatient } from '../../../src/main/db';
 import { REPO, startService, waitForAnalysis, type ServiceFixture } from './helpers';
 import { flat, pdfPages } from '../report/pdf-tools';
 
@@ -159,6 +160,29 @@ describe('patient history', () => {
     expect(text).not.toContain('ACC-blood');
     const first = flat(pdfPages((await fx.service.saveReport({ caseId: ids['june']!, path: join(fx.root, 'june.pdf') })).path).join('\n'));
     expect(first).toContain('No earlier released result of patient MRN-H1 to compare with.');
+  });
+
+  it('lists a released result whose stored sign-off cannot be read with the reason, and compares nothing with it', async () => {
+    // A second writer stored a sign-off without the differential (the service never does).
+    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
+    try {
+      const patient = upsertPatient(db, { labId: 'MRN-H3' });
+      const damaged = createCase(db, { patientId: patient.id, accession: 'ACC-damaged', specimen: 'bone_marrow_aspirate', folder: '/nowhere', actor: 'script' });
+      recordSpecimenDate(db, { caseId: damaged.id, collectedOn: '2026-01-05', actor: 'script' });
+      setCaseStatus(db, damaged.id, 'analysing', 'script');
+      setCaseStatus(db, damaged.id, 'in_review', 'script');
+      signCase(db, { caseId: damaged.id, signedBy: 'Script', role: 'none', overrideReason: null, summarySnapshot: '{}' });
+    } finally {
+      closeDatabase(db);
+    }
+    await marrow('after-damaged', { labId: 'MRN-H3', specimenDate: '2026-02-01', blasts: 2, sign: false });
+    const history = await fx.service.getPatientHistory({ patientLabId: 'MRN-H3' });
+    expect(history.marrows[0]).toMatchObject({ accession: 'ACC-damaged', state: 'released', figures: null });
+    expect(history.marrows[0]!.problem).toMatch(/^The result of case ACC-damaged signed by Script .*its differential is not an object/);
+    const later = await fx.service.getCaseHistory(ids['after-damaged']!);
+    expect(later.previous.map((m) => m.accession)).toEqual(['ACC-damaged']);
+    expect(later.comparisons).toEqual([]);
+    expect(later.blastSentence).toBeNull();
   });
 
   it('refuses an unknown patient, naming the identifier', async () => {
