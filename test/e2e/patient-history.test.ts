@@ -145,7 +145,7 @@ describe('patient history in the browser', () => {
     const text = execFileSync('pdftotext', ['-layout', savedPath, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
     expect(text).toContain('Previous marrows');
     expect(text).toContain(NOVEMBER_SENTENCE);
-    expect(text).toMatch(/2026-09-14 HX-SEP released, amended \(v2\) 5\.0% [\d.–]+% 100 [\d.]+ : 1 \+15\.0 \(\+5\.9 to \+24\.3\)/);
+    expect(text).toMatch(/2026-09-14 HX-SEP released v2, amended 5\.0% [\d.–]+% 100 [\d.]+ : 1 \+15\.0 \(\+5\.9 to \+24\.3\)/);
     expect(text).toMatch(/2026-06-01 HX-JUN released 2\.0%/);
     expect(text).not.toContain('HX-DEC');
     // The trend chart's caption and its date axis.

@@ -16,7 +16,7 @@ const DAY_MS = 86_400_000;
 function resultWords(m: MarrowResult): string {
   if (m.state === 'reopened') return 'amended; last released';
   if (m.state === 'draft') return 'this report, draft';
-  return m.amended ? `released, amended (v${m.releasedVersions})` : 'released';
+  return m.amended ? `released v${m.releasedVersions}, amended` : 'released';
 }
 
 export function drawHistorySection(doc: Doc, history: CaseHistory): void {
@@ -50,12 +50,12 @@ export function drawHistorySection(doc: Doc, history: CaseHistory): void {
     doc,
     [
       { header: 'Specimen', width: 62 },
-      { header: 'Case', width: 58 },
-      { header: 'Result', width: 102 },
+      { header: 'Case', width: 54 },
+      { header: 'Result', width: 110 },
       { header: 'Blasts', width: 38, align: 'right' },
       { header: '95% CI', width: 62, align: 'right' },
-      { header: 'NDC', width: 30, align: 'right' },
-      { header: 'M:E', width: 40, align: 'right' },
+      { header: 'NDC', width: 28, align: 'right' },
+      { header: 'M:E', width: 38, align: 'right' },
       { header: 'Difference (95% CI)', width: CONTENT_WIDTH - 392 },
     ],
     [row(history.current, true), ...shown.map((m) => row(m, false))],
