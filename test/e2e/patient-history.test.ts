@@ -143,6 +143,7 @@ describe('patient history in the browser', () => {
     await expect.poll(() => byTestId(page, 'report-saved-path').innerText(), { timeout: 30_000 }).toContain('.pdf');
     const savedPath = (await byTestId(page, 'report-saved-path').innerText()).trim();
     const text = execFileSync('pdftotext', ['-layout', savedPath, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+    expect(text).toContain('Specimen taken 2026-11-20');
     expect(text).toContain('Previous marrows');
     expect(text).toContain(NOVEMBER_SENTENCE);
     expect(text).toMatch(/2026-09-14 HX-SEP released v2, amended 5\.0% [\d.–]+% 100 [\d.]+ : 1 \+15\.0 \(\+5\.9 to \+24\.3\)/);

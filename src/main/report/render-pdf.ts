@@ -102,6 +102,17 @@ function caseDetails(doc: Doc, data: CaseReportData): void {
       { label: 'Patient name', value: data.patient.name ?? NOT_AVAILABLE },
       { label: 'Specimen', value: specimenLabel(data.specimen) },
       { label: 'Birth date', value: data.patient.birthDate ?? NOT_AVAILABLE },
+      ...(data.history
+        ? [
+            {
+              label: 'Specimen taken',
+              value:
+                data.history.current.specimenDateSource === 'recorded'
+                  ? data.history.current.specimenDate
+                  : `not recorded (case entered ${data.history.current.specimenDate})`,
+            },
+          ]
+        : []),
       { label: 'Analysed', value: formatTimestamp(data.analysedAt) },
       { label: 'Reviewed', value: formatTimestamp(data.reviewedAt) },
       data.signedAt === null
