@@ -114,7 +114,7 @@ describe('patient history in the browser', () => {
     const order = await patientRows.evaluateAll((trs) => trs.map((tr) => `${tr.cells[1]?.innerText.split('\n')[0]}:${tr.getAttribute('data-state')}`));
     expect(order).toEqual(['HX-JUN:released', 'HX-SEP:released', 'HX-NOV:released', 'HX-DEC:draft']);
     expect(await byTestId(page, `patient-history-blast-${ids['HX-NOV']}`).innerText()).toBe('20.0%');
-    expect(await byTestId(page, `patient-history-state-${ids['HX-DEC']}`).innerText()).toBe('Draft — not released');
+    expect(await byTestId(page, `patient-history-state-${ids['HX-DEC']}`).innerText()).toBe('Not released (in review)');
     const chart = byTestId(page, 'patient-blast-chart');
     await expect.poll(() => chart.isVisible()).toBe(true);
     // chart.js drew on the canvas: pixels of the released line's colour (#3a5f8a) and of the red threshold lines.

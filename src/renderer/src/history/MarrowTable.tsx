@@ -1,12 +1,13 @@
 import type { ReactNode } from 'react';
 import './history.css';
+import { CASE_STATUS_LABELS } from '../../../shared/case-lifecycle';
 import { formatInterval, formatMeRatio, formatPercent, NOT_AVAILABLE } from '../../../shared/format';
 import { HISTORY_LINEAGE_NAMES, HISTORY_LINEAGES, type MarrowResult } from '../../../shared/marrow-history';
 import { SPECIMEN_LABELS } from '../format';
 
 /** How a result stands, in words: released, released after an amendment, re-opened (last released shown), draft. */
 export function resultStateLabel(m: MarrowResult): string {
-  if (m.state === 'draft') return 'Draft — not released';
+  if (m.state === 'draft') return `Not released (${CASE_STATUS_LABELS[m.status].toLowerCase()})`;
   if (m.state === 'reopened') return 'Amended — back in review; last released result shown';
   return m.amended ? `Released (amended, version ${m.releasedVersions})` : 'Released';
 }
