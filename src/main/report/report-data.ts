@@ -5,6 +5,7 @@ import type { AmendmentRecord, ModelInfo, ReviewProgress, SignOffRecord, Specime
 import type { CellClassCode } from '../../shared/cell-classes';
 import type { Differential } from '../../shared/differential';
 import type { FlagReason, FlagReasonCount } from '../../shared/flag-reasons';
+import type { CaseHistory } from '../../shared/marrow-history';
 
 export interface ReportPatient {
   /** The lab's patient identifier (MRN). */
@@ -85,6 +86,8 @@ export interface CaseReportData {
   statusText: string;
   /** Set when the result is partial: a banner on page 1 says which files are missing from the figures. */
   partialNotice: string | null;
+  /** The patient's earlier released marrows beside this case ("Previous marrows"); absent: the section is left out. */
+  history?: CaseHistory | null;
   /** True while the case is not signed: every page is marked DRAFT. */
   draft: boolean;
   /** ISO timestamp the report was generated. */

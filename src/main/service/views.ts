@@ -4,6 +4,7 @@ import type { CaseDetail, CaseSummary, CellView, ModelInfo } from '../../shared/
 import { partialResultOf } from './partial';
 import { computeDifferential } from '../../shared/differential';
 import {
+  caseSpecimenDate,
   effectiveCountsByClass,
   getCase,
   listAmendments,
@@ -92,6 +93,7 @@ export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: nu
       signedAt: latest?.signedAt ?? null,
     }),
     folder: row.folder,
+    ...caseSpecimenDate(db, caseId),
     patientBirthDate: row.patientBirthDate,
     model: model === null ? null : modelInfoOf(model, ctx.options.modelDir),
     analysedAt: row.analysedAt,
