@@ -4,6 +4,7 @@
 // Page furniture added after the content, on every page (pdfkit bufferPages): the patient and accession in the
 // footer so a loose page can be matched to its case, "Page N of M" so a missing page shows, the DRAFT watermark
 // while the case is unsigned, and the research-use disclaimer while a model not cleared for diagnostic use did the counting.
+import type { CorrectionNotice } from '../../shared/corrections';
 import type { SignOffRecord } from '../../shared/api';
 import { PROVISIONAL_ME_NOTE, provisionalRowNote } from '../../shared/differential';
 import { CELL_CLASSES } from '../../shared/cell-classes';
@@ -73,6 +74,8 @@ function header(doc: Doc, data: CaseReportData): void {
   doc.font(FONT.bold).fontSize(10);
   if (data.draft) {
     doc.fillColor(COLOUR.draft).text(DRAFT_NOTICE, MARGIN.left + CONTENT_WIDTH - 150, MARGIN.top + 2, { width: 150, align: 'right' });
+  } else if (data.correction?.released) {
+    doc.fillColor(COLOUR.draft).text('CORRECTED REPORT', MARGIN.left + CONTENT_WIDTH - 150, MARGIN.top + 2, { width: 150, align: 'right' });
   } else {
     doc.fillColor(COLOUR.accent).text('Signed', MARGIN.left + CONTENT_WIDTH - 150, MARGIN.top + 2, { width: 150, align: 'right' });
   }
@@ -82,6 +85,25 @@ function header(doc: Doc, data: CaseReportData): void {
 
 function disclaimerBanner(doc: Doc, model: { name: string; version: string }): void {
   warningBanner(doc, disclaimerText(model));
+}
+
+/** Page 1 of a report after an amendment: what it replaces, why, and each figure that changed. */
+export function correctionHeadline(c: CorrectionNotice): string {
+  const replaced = `the report released on ${formatTimestamp(c.replaces.signedAt)} by ${c.replaces.signedBy}`;
+  return c.released ? `CORRECTED REPORT — replaces ${replaced}` : `AMENDMENT IN PROGRESS — ${replaced} was withdrawn`;
+}
+
+function correctionBanner(doc: Doc, c: CorrectionNotice): void {
+  const lines = [
+    correctionHeadline(c),
+    `Amended by ${c.amendedBy} on ${formatTimestamp(c.amendedAt)}. Reason: ${c.reason}`,
+    c.changes === null
+      ? 'The replaced release stored no figures to compare with; see that report.'
+      : c.changes.length === 0
+      ? 'No printed figure changed.'
+      : `Changed: ${c.changes.map((change) => `${change.figure} ${change.before} → ${change.after}`).join('; ')}`,
+  ];
+  warningBanner(doc, lines.join('\n'));
 }
 
 /** A boxed warning across the page: research-only model, partial result, corrected report. */
@@ -413,6 +435,7 @@ export function renderCaseReportPdf(data: CaseReportData, options: RenderOptions
 
   header(doc, data);
   if (data.model?.researchOnly) disclaimerBanner(doc, data.model);
+  if (data.correction !== null) correctionBanner(doc, data.correction);
   if (data.partialNotice !== null) warningBanner(doc, data.partialNotice);
   caseDetails(doc, data);
   keyResults(doc, data);

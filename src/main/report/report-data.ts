@@ -1,6 +1,7 @@
 // Everything a case report shows, as plain data. The PDF renderer is a pure function of this object (plus the
 // thumbnails it is handed), so a report can be rendered and tested without a database, and the service that
 // assembles it from the database (src/main/service/report.ts) is the only place that decides what the figures are.
+import type { CorrectionNotice } from '../../shared/corrections';
 import type { AmendmentRecord, ModelInfo, ReviewProgress, SignOffRecord, SpecimenType } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
 import type { Differential } from '../../shared/differential';
@@ -86,6 +87,8 @@ export interface CaseReportData {
   statusText: string;
   /** Set when the result is partial: a banner on page 1 says which files are missing from the figures. */
   partialNotice: string | null;
+  /** Set after an amendment: page 1 says CORRECTED REPORT, what it replaces, why, and each figure before → after. */
+  correction: CorrectionNotice | null;
   /** The patient's earlier released marrows beside this case ("Previous marrows"); absent: the section is left out. */
   history?: CaseHistory | null;
   /** True while the case is not signed: every page is marked DRAFT. */

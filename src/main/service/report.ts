@@ -2,6 +2,7 @@
 // report's figures are: the differential is recomputed here from the stored effective labels with the same
 // counting core the UI uses (src/shared/differential), never read from a cache, so the report cannot disagree with
 // the database. Shared by the app service (saveReport/exportCase) and the CLI's --report.
+import { differentialChanges, type CorrectionNotice } from '../../shared/corrections';
 import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
 import type { ExportFormat, SavedFile } from '../../shared/api';
@@ -139,6 +140,35 @@ export function chronologicalSignOffs(signOffs: readonly SignOffRow[]): SignOffR
   return [...signOffs].sort((a, b) => (a.signedAt === b.signedAt ? a.id - b.id : a.signedAt < b.signedAt ? -1 : 1));
 }
 
+/**
+ * After an amendment: the release the report replaces, the reason, and each printed figure that changed, from the
+ * differential stored with the replaced sign-off to the one released now (or, while a draft, the current one).
+ */
+export function correctionNotice(db: MarrowDatabase, caseRow: CaseRow, signOffs: readonly SignOffRow[], current: Differential): CorrectionNotice | null {
+  const amendments = listAmendments(db, caseRow.id);
+  const amendment = amendments[amendments.length - 1];
+  if (amendment === undefined) return null;
+  const replaced = signOffs.find((s) => s.id === amendment.signOffId);
+  if (replaced === undefined) return null;
+  const released = caseRow.status === 'signed';
+  const latest = signOffs[signOffs.length - 1]!;
+  // A sign-off stored without its differential (a hand-made or very old record) cannot be compared: say so.
+  const differentialOf = (s: SignOffRow): Differential | null => {
+    const stored = (JSON.parse(s.summarySnapshot) as { differential?: Differential }).differential;
+    return stored !== undefined && Array.isArray(stored.rows) && stored.blast !== undefined ? stored : null;
+  };
+  const was = differentialOf(replaced);
+  const now = released && latest.id !== replaced.id ? differentialOf(latest) : current;
+  return {
+    replaces: { signedAt: replaced.signedAt, signedBy: replaced.signedBy },
+    amendedBy: amendment.by,
+    amendedAt: amendment.at,
+    reason: amendment.reason,
+    changes: was === null || now === null ? null : differentialChanges(was, now),
+    released: released && latest.id !== replaced.id,
+  };
+}
+
 /** "Cancelled — 256 of 1,800 files analysed", "Released", ...: the case's state as every output words it. */
 export function caseStatusText(db: MarrowDatabase, caseRow: CaseRow): string {
   return statusText({ status: caseRow.status, partial: partialResultOf(db, caseRow) });
@@ -246,6 +276,7 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
     importFailures: listImportFailures(db, caseId).length,
     statusText: caseStatusText(db, caseRow),
     partialNotice: partialResultText(partialResultOf(db, caseRow)),
+    correction: correctionNotice(db, caseRow, signOffs, differential),
     history: loadCaseHistory(db, caseId, (modelRowId) => (modelRowId === null ? null : getModel(db, modelRowId))),
     draft: !signed,
     generatedAt: options.generatedAt ?? new Date().toISOString(),

@@ -3,7 +3,9 @@
 // be used to overwrite an arbitrary file such as a shell profile.
 import { extname, isAbsolute, join, resolve } from 'node:path';
 import type { ExportFormat, ExportInput, MarrowApi, SaveReportInput, SavedFile } from '../../shared/api';
-import { getCase } from '../db';
+import { existsSync, statSync } from 'node:fs';
+import { isReleased } from '../../shared/case-lifecycle';
+import { getCase, listSignOffs, type CaseRow } from '../db';
 import type { ServiceContext } from './context';
 import { validationError } from './errors';
 import { writeCaseExport, writeCaseReport } from './report';
@@ -27,19 +29,46 @@ function outputPath(given: string | undefined, fallback: string, extension: stri
   return resolve(given);
 }
 
+/**
+ * The default name's version part: '-draft' while unreleased (a draft is rewritten freely), nothing for the first
+ * release, '-corrected-N' for the N-th release after amendments, so a corrected report never replaces the one a
+ * clinician already received.
+ */
+function releaseSuffix(ctx: ServiceContext, row: CaseRow): { suffix: string; released: boolean } {
+  if (!isReleased(row.status)) return { suffix: '-draft', released: false };
+  const release = listSignOffs(ctx.db, row.id).length;
+  return { suffix: release <= 1 ? '' : `-corrected-${release}`, released: true };
+}
+
+/** A released file already saved under its versioned name is kept as it is: never overwritten. */
+function keptRelease(path: string): SavedFile | null {
+  return existsSync(path) ? { path, bytes: statSync(path).size } : null;
+}
+
 export function savedFileMethods(ctx: ServiceContext): Pick<MarrowApi, 'saveReport' | 'exportCase'> {
   return {
     async saveReport(input: SaveReportInput): Promise<SavedFile> {
       const row = getCase(ctx.db, input.caseId);
-      const draft = row.status === 'signed' ? '' : '-draft';
-      const path = outputPath(input.path, join(ctx.options.reportsDir, `${safeFileStem(row.accession)}${draft}.pdf`), '.pdf');
+      const version = releaseSuffix(ctx, row);
+      const fallback = join(ctx.options.reportsDir, `${safeFileStem(row.accession)}${version.suffix}.pdf`);
+      const path = outputPath(input.path, fallback, '.pdf');
+      if (input.path === undefined && version.released) {
+        const kept = keptRelease(path);
+        if (kept !== null) return kept;
+      }
       return writeCaseReport(ctx.db, input.caseId, path, { appVersion: ctx.options.appVersion, modelDir: ctx.options.modelDir });
     },
 
     async exportCase(input: ExportInput): Promise<SavedFile> {
       const row = getCase(ctx.db, input.caseId);
       const { suffix, extension } = EXPORT_SUFFIX[input.format];
-      const path = outputPath(input.path, join(ctx.options.reportsDir, `${safeFileStem(row.accession)}${suffix}${extension}`), extension);
+      const version = releaseSuffix(ctx, row);
+      const fallback = join(ctx.options.reportsDir, `${safeFileStem(row.accession)}${suffix}${version.suffix}${extension}`);
+      const path = outputPath(input.path, fallback, extension);
+      if (input.path === undefined && version.released) {
+        const kept = keptRelease(path);
+        if (kept !== null) return kept;
+      }
       return writeCaseExport(ctx.db, input.caseId, input.format, path, { appVersion: ctx.options.appVersion, modelDir: ctx.options.modelDir });
     },
   };

@@ -71,6 +71,7 @@ export function sampleReportData(overrides: Partial<CaseReportData> & { counts?:
     importFailures: 0,
     statusText: 'In review',
     partialNotice: null,
+    correction: null,
     draft: true,
     generatedAt: '2026-11-27T11:00:00.000Z',
     appVersion: '0.1.0',
