@@ -170,6 +170,11 @@ export interface CellView {
   flagReasons: FlagReason[];
   decision: HumanDecision | null;
   effectiveLabel: CellClassCode;
+  /**
+   * The cell's state as this view shows it (changes with every decision or undo on it, by anyone). A decision sent
+   * with seenVersion is refused as 'stale' when the cell changed since, naming who changed it, to what and when.
+   */
+  version: number;
 }
 
 /** 'flagged': flagged cells, reviewed or not; 'unreviewed': flagged and not yet decided; 'all': every classified cell. */
@@ -198,18 +203,23 @@ export interface ReviewInput {
   label: CellClassCode;
   reviewer: string;
   note?: string;
+  /** CellView.version of the cell as the reviewer saw it; the review screen always sends it. */
+  seenVersion?: number;
 }
 
 export interface ConfirmInput {
   caseId: number;
   imageIds: number[];
   reviewer: string;
+  /** CellView.version of each cell, in the order of imageIds. */
+  seenVersions?: number[];
 }
 
 export interface UndoInput {
   caseId: number;
   imageId: number;
   reviewer: string;
+  seenVersion?: number;
 }
 
 export interface SignOffInput {
@@ -218,12 +228,15 @@ export interface SignOffInput {
   role: string;
   /** Required to sign while flagged cells are still unreviewed. */
   overrideReason?: string;
+  /** CaseSummary.version as the signer saw it: a case changed since by someone else is refused as 'stale'. */
+  caseVersion?: number;
 }
 
 export interface AmendInput {
   caseId: number;
   by: string;
   reason: string;
+  caseVersion?: number;
 }
 
 /** Releases the analysed part of a cancelled case for review, without the files it never analysed. */

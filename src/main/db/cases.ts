@@ -355,3 +355,20 @@ export function caseVersionOf(db: MarrowDatabase, caseId: number): { version: nu
 export function isAmended(db: MarrowDatabase, caseId: number): boolean {
   return read(`Reading the amendments of case ${caseId}`, () => sql(db, 'SELECT 1 FROM amendments WHERE case_id = ? LIMIT 1').get(caseId) !== undefined);
 }
+
+/** The latest change of the case after `version` made by someone other than `actor`, or null (see caseVersionOf). */
+export function changeSince(
+  db: MarrowDatabase,
+  caseId: number,
+  version: number,
+  actor: string,
+): { actor: string; at: string; action: string } | null {
+  return read(`Reading the changes of case ${caseId}`, () => {
+    const r = sql(
+      db,
+      `SELECT actor, at, action FROM audit_log WHERE case_id = ? AND id > ? AND action NOT LIKE 'lis%' AND actor <> ?
+       ORDER BY id DESC LIMIT 1`,
+    ).get(caseId, version, actor.trim()) as { actor: string; at: string; action: string } | undefined;
+    return r ?? null;
+  });
+}

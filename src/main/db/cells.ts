@@ -33,6 +33,7 @@ interface CellDbRow extends PredictionColumns {
   reviewer: string | null;
   reviewed_at: string | null;
   note: string | null;
+  version: number;
 }
 
 // Paging runs on predictions and decisions only; the page's 'limit' rows are then joined to images and reviews.
@@ -40,7 +41,8 @@ const PAGE_FROM = `FROM predictions AS p LEFT JOIN current_decisions AS d ON d.i
 WHERE p.case_id = @caseId AND p.model_id = @modelId`;
 
 const CELL_SELECT = `SELECT p.image_id, p.case_id, i.relative_path, p.model_id, p.predicted_class, p.probabilities, p.confidence,
-  p.flagged, p.flag_reasons, r.id AS review_id, r.label, r.reviewer, r.created_at AS reviewed_at, r.note
+  p.flagged, p.flag_reasons, r.id AS review_id, r.label, r.reviewer, r.created_at AS reviewed_at, r.note,
+  coalesce((SELECT max(v.id) FROM reviews AS v WHERE v.case_id = p.case_id AND v.image_id = p.image_id), 0) AS version
 FROM predictions AS p
   JOIN images AS i ON i.id = p.image_id
   LEFT JOIN current_decisions AS d ON d.image_id = p.image_id
@@ -56,6 +58,7 @@ function toCell(r: CellDbRow, classes: CellClassCode[]): CellRow {
         ? null
         : { reviewId: r.review_id, label: r.label, reviewer: r.reviewer ?? '', at: r.reviewed_at ?? '', note: r.note },
     effectiveLabel: r.label ?? r.predicted_class,
+    version: r.version,
   };
 }
 

@@ -28,6 +28,7 @@ export {
   listSignOffs,
   listAmendments,
   caseVersionOf,
+  changeSince,
   isAmended,
   type NewCase,
   type SignCaseInput,

@@ -12,6 +12,46 @@ export interface NewReview {
   label: CellClassCode;
   reviewer: string;
   note?: string;
+  /** The cell's version (its latest review row id, 0 for none) the reviewer saw; refused 'stale' when it changed. */
+  seenVersion?: number;
+}
+
+/** When a stored time is shown in a refusal: the station's local date and time to the second. */
+function shownTime(iso: string): string {
+  const d = new Date(iso);
+  const two = (n: number) => String(n).padStart(2, '0');
+  return `${d.getFullYear()}-${two(d.getMonth() + 1)}-${two(d.getDate())} ${two(d.getHours())}:${two(d.getMinutes())}:${two(d.getSeconds())}`;
+}
+
+/**
+ * Refuses a decision made on a cell that changed since the reviewer saw it: "changed by <who> at <time> to <label>
+ * — look again". Inside the writing transaction, so two stations can never both win.
+ */
+function requireSeenVersion(db: MarrowDatabase, caseId: number, imageId: number, seenVersion: number | undefined): void {
+  if (seenVersion === undefined) return;
+  const latest = sql(
+    db,
+    `SELECT r.id, r.kind, r.label, r.reviewer, r.created_at, i.relative_path,
+       (SELECT d.label FROM current_decisions AS d WHERE d.image_id = r.image_id) AS in_force
+     FROM reviews AS r JOIN images AS i ON i.id = r.image_id
+     WHERE r.case_id = ? AND r.image_id = ? ORDER BY r.id DESC LIMIT 1`,
+  ).get(caseId, imageId) as
+    | { id: number; kind: 'decision' | 'retraction'; label: CellClassCode | null; reviewer: string; created_at: string; relative_path: string; in_force: CellClassCode | null }
+    | undefined;
+  const current = latest?.id ?? 0;
+  if (current === seenVersion) return;
+  if (latest === undefined) {
+    throw new DatabaseError('stale', `Cell ${imageId} has no decision of version ${seenVersion}; look again.`);
+  }
+  const to =
+    latest.kind === 'decision'
+      ? `${latest.label}`
+      : latest.in_force !== null
+        ? `${latest.in_force} (an undo)`
+        : "the model's label (an undo)";
+  throw new DatabaseError('stale', `${latest.relative_path} was changed by ${latest.reviewer} at ${shownTime(latest.created_at)} to ${to} — look again.`, {
+    detail: JSON.stringify({ imageId, version: current }),
+  });
 }
 
 interface ReviewDbRow {
@@ -59,11 +99,12 @@ function insertDecisions(db: MarrowDatabase, inputs: readonly NewReview[]): Revi
   }
   const insert = sql(
     db,
-    `INSERT INTO reviews (case_id, image_id, kind, label, reviewer, note, created_at) VALUES (?, ?, 'decision', ?, ?, ?, ?) RETURNING *`,
+    `INSERT INTO reviews (case_id, image_id, kind, label, reviewer, note, created_at, seen_version) VALUES (?, ?, 'decision', ?, ?, ?, ?, ?) RETURNING *`,
   );
   const at = nowIso();
   return checked.map(({ input, reviewer, note }) => {
-    const created = toRow(insert.get(input.caseId, input.imageId, input.label, reviewer, note, at) as ReviewDbRow);
+    requireSeenVersion(db, input.caseId, input.imageId, input.seenVersion);
+    const created = toRow(insert.get(input.caseId, input.imageId, input.label, reviewer, note, at, input.seenVersion ?? null) as ReviewDbRow);
     appendAudit(
       db,
       { actor: reviewer, action: 'review_added', caseId: input.caseId, detail: { reviewId: created.id, imageId: input.imageId, label: input.label, note } },
@@ -91,7 +132,7 @@ export function addReviews(db: MarrowDatabase, inputs: readonly NewReview[]): Re
  */
 export function retractLatestReview(
   db: MarrowDatabase,
-  input: { caseId: number; imageId: number; reviewer: string },
+  input: { caseId: number; imageId: number; reviewer: string; seenVersion?: number },
 ): ReviewRow {
   const reviewer = input.reviewer.trim();
   if (reviewer === '') throw new DatabaseError('constraint', `Undo on image ${input.imageId}: the reviewer's name is empty.`);
@@ -100,6 +141,7 @@ export function retractLatestReview(
     if (row.status === 'signed') {
       throw new DatabaseError('signed_case', `Case ${row.accession} is signed; amend it (with a reason) before changing a cell's label.`);
     }
+    requireSeenVersion(db, input.caseId, input.imageId, input.seenVersion);
     const latest = sql(
       db,
       `SELECT r.* FROM current_decisions AS d JOIN reviews AS r ON r.id = d.review_id WHERE d.case_id = ? AND d.image_id = ?`,
@@ -111,8 +153,8 @@ export function retractLatestReview(
     const created = toRow(
       sql(
         db,
-        `INSERT INTO reviews (case_id, image_id, kind, retracts_review_id, reviewer, created_at) VALUES (?, ?, 'retraction', ?, ?, ?) RETURNING *`,
-      ).get(input.caseId, input.imageId, latest.id, reviewer, at) as ReviewDbRow,
+        `INSERT INTO reviews (case_id, image_id, kind, retracts_review_id, reviewer, created_at, seen_version) VALUES (?, ?, 'retraction', ?, ?, ?, ?) RETURNING *`,
+      ).get(input.caseId, input.imageId, latest.id, reviewer, at, input.seenVersion ?? null) as ReviewDbRow,
     );
     appendAudit(
       db,

@@ -119,6 +119,8 @@ export interface CellRow {
   /** Latest decision not retracted, or null. */
   decision: CellDecision | null;
   effectiveLabel: CellClassCode;
+  /** The id of the cell's latest review row (decision or undo), 0 for none: what a decision is made against. */
+  version: number;
 }
 
 export interface SignOffRow extends SignOffRecord {

@@ -193,6 +193,19 @@ function cellQuery(value: unknown): CellQuery {
 }
 
 const reviewer = text({ label: 'Reviewer name', max: 120 });
+/** A cell's or a case's version as the person saw it (0: no decision yet). */
+const version = (label: string) => optionalNonNegativeInteger(label, Number.MAX_SAFE_INTEGER);
+
+function seenVersions(value: unknown, field: string, count: number): number[] | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value) || value.length !== count) throw validationError(field, `${field} must list one version per cell (${count}).`);
+  const check = version('Cell version');
+  return value.map((v, i) => {
+    const checked = check(v, `${field}[${i}]`);
+    if (checked === undefined) throw validationError(`${field}[${i}]`, 'Cell version must be a whole number from 0.');
+    return checked;
+  });
+}
 
 function imageIds(value: unknown, field: string): number[] {
   if (!Array.isArray(value)) throw validationError(field, `${field} must be a list of cell ids.`);
@@ -295,7 +308,7 @@ const checks: ArgChecks = {
   getDifferential: (a) => [caseId(a[0], 'caseId')],
   listCells: (a) => [cellQuery(a[0])],
   reviewCell: (a) => {
-    const r = record(a[0], 'review', ['caseId', 'imageId', 'label', 'reviewer', 'note']);
+    const r = record(a[0], 'review', ['caseId', 'imageId', 'label', 'reviewer', 'note', 'seenVersion']);
     const input: Args<'reviewCell'>[0] = {
       caseId: caseId(r['caseId'], 'caseId'),
       imageId: positiveInteger('Cell id')(r['imageId'], 'imageId'),
@@ -304,24 +317,31 @@ const checks: ArgChecks = {
     };
     const note = optionalText({ label: 'Note', max: 1000 })(r['note'], 'note');
     if (note !== undefined) input.note = note;
+    const seen = version('Cell version')(r['seenVersion'], 'seenVersion');
+    if (seen !== undefined) input.seenVersion = seen;
     return [input];
   },
   confirmCells: (a) => {
-    const r = record(a[0], 'confirmation', ['caseId', 'imageIds', 'reviewer']);
-    return [{ caseId: caseId(r['caseId'], 'caseId'), imageIds: imageIds(r['imageIds'], 'imageIds'), reviewer: reviewer(r['reviewer'], 'reviewer') }];
+    const r = record(a[0], 'confirmation', ['caseId', 'imageIds', 'reviewer', 'seenVersions']);
+    const ids = imageIds(r['imageIds'], 'imageIds');
+    const input: Args<'confirmCells'>[0] = { caseId: caseId(r['caseId'], 'caseId'), imageIds: ids, reviewer: reviewer(r['reviewer'], 'reviewer') };
+    const seen = seenVersions(r['seenVersions'], 'seenVersions', ids.length);
+    if (seen !== undefined) input.seenVersions = seen;
+    return [input];
   },
   undoReview: (a) => {
-    const r = record(a[0], 'undo', ['caseId', 'imageId', 'reviewer']);
-    return [
-      {
-        caseId: caseId(r['caseId'], 'caseId'),
-        imageId: positiveInteger('Cell id')(r['imageId'], 'imageId'),
-        reviewer: reviewer(r['reviewer'], 'reviewer'),
-      },
-    ];
+    const r = record(a[0], 'undo', ['caseId', 'imageId', 'reviewer', 'seenVersion']);
+    const input: Args<'undoReview'>[0] = {
+      caseId: caseId(r['caseId'], 'caseId'),
+      imageId: positiveInteger('Cell id')(r['imageId'], 'imageId'),
+      reviewer: reviewer(r['reviewer'], 'reviewer'),
+    };
+    const seen = version('Cell version')(r['seenVersion'], 'seenVersion');
+    if (seen !== undefined) input.seenVersion = seen;
+    return [input];
   },
   signOff: (a) => {
-    const r = record(a[0], 'signOff', ['caseId', 'reviewer', 'role', 'overrideReason']);
+    const r = record(a[0], 'signOff', ['caseId', 'reviewer', 'role', 'overrideReason', 'caseVersion']);
     const input: Args<'signOff'>[0] = {
       caseId: caseId(r['caseId'], 'caseId'),
       reviewer: reviewer(r['reviewer'], 'reviewer'),
@@ -329,17 +349,20 @@ const checks: ArgChecks = {
     };
     const reason = optionalText({ label: 'Override reason', max: 1000 })(r['overrideReason'], 'overrideReason');
     if (reason !== undefined) input.overrideReason = reason;
+    const seen = version('Case version')(r['caseVersion'], 'caseVersion');
+    if (seen !== undefined) input.caseVersion = seen;
     return [input];
   },
   amendCase: (a) => {
-    const r = record(a[0], 'amendment', ['caseId', 'by', 'reason']);
-    return [
-      {
-        caseId: caseId(r['caseId'], 'caseId'),
-        by: text({ label: 'Name', max: 120 })(r['by'], 'by'),
-        reason: text({ label: 'Reason for the amendment', max: 1000 })(r['reason'], 'reason'),
-      },
-    ];
+    const r = record(a[0], 'amendment', ['caseId', 'by', 'reason', 'caseVersion']);
+    const input: Args<'amendCase'>[0] = {
+      caseId: caseId(r['caseId'], 'caseId'),
+      by: text({ label: 'Name', max: 120 })(r['by'], 'by'),
+      reason: text({ label: 'Reason for the amendment', max: 1000 })(r['reason'], 'reason'),
+    };
+    const seen = version('Case version')(r['caseVersion'], 'caseVersion');
+    if (seen !== undefined) input.caseVersion = seen;
+    return [input];
   },
   excludeRemainingFiles: (a) => {
     const r = record(a[0], 'exclusion', ['caseId', 'reason', 'by']);

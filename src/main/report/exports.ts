@@ -48,7 +48,7 @@ export function classesCsv(differential: Differential, caseStatus: string): stri
 }
 
 /** A cell as the review grid shows it, less what only a screen needs (its image URL, its top two classes). */
-export type ExportCell = Omit<CellView, 'imageUrl' | 'top'>;
+export type ExportCell = Omit<CellView, 'imageUrl' | 'top' | 'version'>;
 
 export const CELLS_CSV_HEADER = [
   'image_id',

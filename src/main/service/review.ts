@@ -60,6 +60,7 @@ export function reviewMethods(ctx: ServiceContext): Pick<MarrowApi, 'getDifferen
         label: input.label,
         reviewer: input.reviewer,
         ...(input.note === undefined ? {} : { note: input.note }),
+        ...(input.seenVersion === undefined ? {} : { seenVersion: input.seenVersion }),
       });
       return view(getCell(ctx.db, input.caseId, input.imageId));
     },
@@ -71,10 +72,18 @@ export function reviewMethods(ctx: ServiceContext): Pick<MarrowApi, 'getDifferen
       // model's prediction; for a cell another reviewer already reclassified it is that decision, seconded.
       // A cell listed twice is confirmed once: two identical decisions would make the first undo look like it did nothing.
       const imageIds = [...new Set(input.imageIds)];
+      if (input.seenVersions !== undefined && input.seenVersions.length !== input.imageIds.length) {
+        throw new ServiceError('validation', `seenVersions has ${input.seenVersions.length} entries for ${input.imageIds.length} cells.`, { field: 'seenVersions' });
+      }
+      const seenOf = (imageId: number): number | undefined => input.seenVersions?.[input.imageIds.indexOf(imageId)];
       const cells = imageIds.map((imageId) => cellOfCase(ctx, row, imageId, `imageIds[${input.imageIds.indexOf(imageId)}]`));
+      // All or none: one stale cell refuses the whole confirmation, which the reviewer then sees again.
       addReviews(
         ctx.db,
-        cells.map((cell) => ({ caseId: input.caseId, imageId: cell.imageId, label: cell.effectiveLabel, reviewer: input.reviewer })),
+        cells.map((cell) => {
+          const seenVersion = seenOf(cell.imageId);
+          return { caseId: input.caseId, imageId: cell.imageId, label: cell.effectiveLabel, reviewer: input.reviewer, ...(seenVersion === undefined ? {} : { seenVersion }) };
+        }),
       );
       return imageIds.map((imageId) => view(getCell(ctx.db, input.caseId, imageId)));
     },
@@ -83,7 +92,7 @@ export function reviewMethods(ctx: ServiceContext): Pick<MarrowApi, 'getDifferen
       const row = getCase(ctx.db, input.caseId);
       requireReviewable(row);
       const cell = cellOfCase(ctx, row, input.imageId);
-      if (cell.decision === null) {
+      if (cell.decision === null && (input.seenVersion === undefined || input.seenVersion === cell.version)) {
         throw new ServiceError('not_found', `Cell ${cell.relativePath} has no decision to undo.`, { field: 'imageId' });
       }
       retractLatestReview(ctx.db, input);

@@ -7,7 +7,7 @@ import { amendCase as reopenCase, excludeRemainingFiles, getCase, reviewProgress
 import { modelCache, type ServiceContext } from './context';
 import { ServiceError } from './errors';
 import { queueSignedResult } from './lis';
-import { caseStateOf, requireAllowed } from './lifecycle';
+import { caseStateOf, requireAllowed, requireCaseUnchanged } from './lifecycle';
 import { partialResultOf } from './partial';
 import { caseDifferential } from './report';
 import { caseDetail, modelInfoOf } from './views';
@@ -42,6 +42,7 @@ export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' |
       // The result is queued for the LIS in the sign-off's own transaction: a signed result cannot be lost between
       // signing and sending.
       transaction(ctx.db, () => {
+        requireCaseUnchanged(ctx.db, getCase(ctx.db, input.caseId), input.caseVersion, input.reviewer);
         const { signOff } = signCase(ctx.db, {
           caseId: input.caseId,
           signedBy: input.reviewer,
@@ -59,7 +60,10 @@ export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' |
     async amendCase(input: AmendInput): Promise<CaseDetail> {
       const row = getCase(ctx.db, input.caseId);
       requireAllowed('amend', caseStateOf(row));
-      reopenCase(ctx.db, input);
+      transaction(ctx.db, () => {
+        requireCaseUnchanged(ctx.db, getCase(ctx.db, input.caseId), input.caseVersion, input.by);
+        reopenCase(ctx.db, input);
+      });
       return caseDetail(ctx, input.caseId, modelOf);
     },
 

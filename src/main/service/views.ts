@@ -115,5 +115,6 @@ export function cellViewOf(cell: CellRow, imageUrl: (caseId: number, imageId: nu
     flagReasons: [...cell.flagReasons],
     decision: cell.decision === null ? null : { label: cell.decision.label, reviewer: cell.decision.reviewer, at: cell.decision.at, note: cell.decision.note },
     effectiveLabel: cell.effectiveLabel,
+    version: cell.version,
   };
 }

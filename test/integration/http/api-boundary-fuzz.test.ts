@@ -38,7 +38,7 @@ const CALLS_PER_METHOD_PER_SEED = 100;
 /** A saved report is a real PDF (a few hundred ms each): fewer calls, so the file stays well under 25 s. */
 const callsFor = (method: MarrowApiMethod): number => (method === 'saveReport' ? 35 : CALLS_PER_METHOD_PER_SEED);
 
-const ERROR_KINDS: readonly ApiErrorKind[] = ['validation', 'not_found', 'conflict', 'locked', 'unreviewed', 'model', 'database', 'io', 'internal'];
+const ERROR_KINDS: readonly ApiErrorKind[] = ['validation', 'not_found', 'conflict', 'locked', 'unreviewed', 'stale', 'model', 'database', 'io', 'internal'];
 
 // ---------------------------------------------------------------------------------------------------------------
 // The contract's argument shapes, as far as the test needs them to say which mutations must be refused and which
@@ -132,16 +132,16 @@ const SPECS: Record<MarrowApiMethod, Spec> = {
   reviewCell: {
     arity: 1,
     rec: 'review',
-    fields: { caseId: ID, imageId: ID, label: { kind: 'enum', values: CLASSES }, reviewer: REVIEWER, note: { kind: 'optText', max: 1000 } },
+    fields: { caseId: ID, imageId: ID, label: { kind: 'enum', values: CLASSES }, reviewer: REVIEWER, note: { kind: 'optText', max: 1000 }, seenVersion: { kind: 'optInt', max: Number.MAX_SAFE_INTEGER } },
   },
   confirmCells: { arity: 1, rec: 'confirmation', fields: { caseId: ID, imageIds: { kind: 'ids' }, reviewer: REVIEWER } },
-  undoReview: { arity: 1, rec: 'undo', fields: { caseId: ID, imageId: ID, reviewer: REVIEWER } },
+  undoReview: { arity: 1, rec: 'undo', fields: { caseId: ID, imageId: ID, reviewer: REVIEWER, seenVersion: { kind: 'optInt', max: Number.MAX_SAFE_INTEGER } } },
   signOff: {
     arity: 1,
     rec: 'signOff',
-    fields: { caseId: ID, reviewer: REVIEWER, role: { kind: 'text', max: 120 }, overrideReason: { kind: 'optText', max: 1000 } },
+    fields: { caseId: ID, reviewer: REVIEWER, role: { kind: 'text', max: 120 }, overrideReason: { kind: 'optText', max: 1000 }, caseVersion: { kind: 'optInt', max: Number.MAX_SAFE_INTEGER } },
   },
-  amendCase: { arity: 1, rec: 'amendment', fields: { caseId: ID, by: { kind: 'text', max: 120 }, reason: { kind: 'text', max: 1000 } } },
+  amendCase: { arity: 1, rec: 'amendment', fields: { caseId: ID, by: { kind: 'text', max: 120 }, reason: { kind: 'text', max: 1000 }, caseVersion: { kind: 'optInt', max: Number.MAX_SAFE_INTEGER } } },
   excludeRemainingFiles: { arity: 1, rec: 'exclusion', fields: { caseId: ID, reason: { kind: 'text', max: 1000 }, by: { kind: 'text', max: 120 } } },
   saveReport: { arity: 1, rec: 'report', fields: { caseId: ID, path: { kind: 'path', max: 4096 } } },
   exportCase: { arity: 1, rec: 'export', fields: { caseId: ID, format: { kind: 'enum', values: EXPORT_FORMATS }, path: { kind: 'path', max: 4096 } } },

@@ -4,7 +4,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CellClassCode } from '../../../shared/cell-classes';
 import type { CellPage, CellView } from '../../../shared/api';
 import { getApi } from '../api';
-import { useMessages } from '../components/messages';
+import { isApiError, useMessages } from '../components/messages';
 import type { ReviewScope } from '../navigation/route';
 import { moveSelection, nextAfterDecision } from './grid';
 import type { Direction } from './keymap';
@@ -113,6 +113,40 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
   }, []);
 
   const enqueue = useCallback((task: () => Promise<void>) => void queue.enqueue(task), [queue]);
+
+  const offsetRef = useRef(0);
+  useEffect(() => {
+    offsetRef.current = offset;
+  }, [offset]);
+  /**
+   * Another station changed a cell after this screen showed it, so the decision was refused as stale: the cells
+   * shown are read again (in place, the selection kept) so the reviewer sees what is there now. Runs inside a queued
+   * task, so it does not wait for the queue.
+   */
+  const refreshShown = useCallback(async () => {
+    const fresh = await getApi().listCells({
+      caseId,
+      scope,
+      ...(cellClass !== null ? (scope === 'all' ? { effectiveClass: cellClass } : { predictedClass: cellClass }) : {}),
+      offset: offsetRef.current,
+      limit: PAGE_SIZE,
+    });
+    setCells((cells) => replaceCells(cells, fresh.cells));
+    onChangedRef.current();
+  }, [caseId, scope, cellClass, setCells]);
+
+  /** A refused decision: a stale one refreshes the cells and says who changed what; others are reported as before. */
+  const failed = useCallback(
+    async (error: unknown, context: string) => {
+      if (isApiError(error, 'stale')) {
+        reportError(error, `${context} — another reviewer changed it first`);
+        await refreshShown().catch((refreshError: unknown) => reportError(refreshError, 'Reading the changed cells again'));
+        return;
+      }
+      reportError(error, context);
+    },
+    [reportError, refreshShown],
+  );
 
   const fetchPage = useCallback(
     async (at: number): Promise<CellPage> => {
@@ -223,7 +257,8 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
         const shown = cellsRef.current.find((other) => other.imageId === cell.imageId) ?? cell;
         const chosen = label === 'shown' ? shown.effectiveLabel : label;
         try {
-          const updated = await getApi().reviewCell({ caseId, imageId: cell.imageId, label: chosen, reviewer });
+          // The version of the cell as this screen shows it now: a change by another station since is refused.
+          const updated = await getApi().reviewCell({ caseId, imageId: cell.imageId, label: chosen, reviewer, seenVersion: shown.version });
           setCells((cells) => replaceCells(cells, [updated]));
           undoStack.current.push([cell.imageId]);
           setUndoDepth(undoStack.current.length);
@@ -231,11 +266,11 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
           onChangedRef.current();
         } catch (error) {
           setTile([cell.imageId], 'failed');
-          reportError(error, `Cell ${cell.file}: the decision ${chosen} was NOT saved`);
+          await failed(error, `Cell ${cell.file}: the decision ${chosen} was NOT saved`);
         }
       });
     },
-    [guard, undoSettling, caseId, reviewer, enqueue, setCells, setSelection, setTile, notify, reportError],
+    [guard, undoSettling, caseId, reviewer, enqueue, setCells, setSelection, setTile, notify, failed],
   );
 
   const confirmAllShown = useCallback(() => {
@@ -252,7 +287,8 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
     setTile(ids, 'saving');
     enqueue(async () => {
       try {
-        const updated = await getApi().confirmCells({ caseId, imageIds: ids, reviewer });
+        const shownNow = ids.map((id) => cellsRef.current.find((cell) => cell.imageId === id)?.version ?? 0);
+        const updated = await getApi().confirmCells({ caseId, imageIds: ids, reviewer, seenVersions: shownNow });
         setCells((cells) => replaceCells(cells, updated));
         undoStack.current.push(ids);
         setUndoDepth(undoStack.current.length);
@@ -261,10 +297,10 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
         onChangedRef.current();
       } catch (error) {
         setTile(ids, 'failed');
-        reportError(error, `Confirming ${ids.length} cells: NOT saved`);
+        await failed(error, `Confirming ${ids.length} cells: NOT saved`);
       }
     });
-  }, [guard, undoSettling, caseId, reviewer, enqueue, setCells, setTile, notify, reportError]);
+  }, [guard, undoSettling, caseId, reviewer, enqueue, setCells, setTile, notify, failed]);
 
   const undo = useCallback(() => {
     if (!guard()) return;
@@ -293,7 +329,8 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
       const undone: CellView[] = [];
       try {
         for (const imageId of [...ids].reverse()) {
-          undone.push(await getApi().undoReview({ caseId, imageId, reviewer }));
+          const seenVersion = cellsRef.current.find((cell) => cell.imageId === imageId)?.version;
+          undone.push(await getApi().undoReview({ caseId, imageId, reviewer, ...(seenVersion === undefined ? {} : { seenVersion }) }));
         }
         setTile(ids, 'idle');
       } catch (error) {
@@ -304,7 +341,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
         // than skipping to an older action and leaving them in place.
         undoStack.current.push(left);
         setUndoDepth(undoStack.current.length);
-        reportError(error, `Undo: ${left.length} of ${ids.length} decisions were NOT withdrawn; press Undo again to retry`);
+        await failed(error, `Undo: ${left.length} of ${ids.length} decisions were NOT withdrawn; press Undo again to retry`);
       }
       if (undone.length > 0) {
         setCells((cells) => replaceCells(cells, undone));
@@ -313,7 +350,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
         onChangedRef.current();
       }
     }
-  }, [guard, caseId, reviewer, enqueue, setCells, setSelection, setTile, notify, reportError]);
+  }, [guard, caseId, reviewer, enqueue, setCells, setSelection, setTile, notify, failed]);
 
   const select = useCallback(
     (imageId: number) => {

@@ -51,6 +51,8 @@ export function SignOffPanel({ detail, onChanged }: Props) {
         reviewer: reviewer.trim(),
         role: role.trim(),
         ...(withOverride ? { overrideReason: overrideReason.trim() } : {}),
+        // The case as this panel shows it: signed only if no one else changed it since.
+        caseVersion: detail.version,
       });
       setRefusal(null);
       setOverrideReason('');
@@ -59,6 +61,7 @@ export function SignOffPanel({ detail, onChanged }: Props) {
     } catch (caught) {
       if (isApiError(caught, 'unreviewed')) setRefusal(caught.message);
       else setError(errorText(caught));
+      if (isApiError(caught, 'stale')) await showCurrent();
     } finally {
       setBusy(false);
     }
@@ -77,17 +80,27 @@ export function SignOffPanel({ detail, onChanged }: Props) {
     }
     setBusy(true);
     try {
-      const updated = await getApi().amendCase({ caseId: detail.id, by: reviewer.trim(), reason: amendReason.trim() });
+      const updated = await getApi().amendCase({ caseId: detail.id, by: reviewer.trim(), reason: amendReason.trim(), caseVersion: detail.version });
       setAmending(false);
       setAmendReason('');
       onChanged(updated);
       notify(`Case ${updated.accession} re-opened for amendment.`);
     } catch (caught) {
       setError(errorText(caught));
+      if (isApiError(caught, 'stale')) await showCurrent();
     } finally {
       setBusy(false);
     }
   };
+
+  /** After a 'stale' refusal: the case as it is now, so the person looks again at what changed. */
+  async function showCurrent(): Promise<void> {
+    try {
+      onChanged(await getApi().getCase(detail.id));
+    } catch (caught) {
+      setError(errorText(caught));
+    }
+  }
 
   return (
     <div className="panel" data-testid="signoff-panel">
