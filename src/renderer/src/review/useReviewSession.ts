@@ -20,8 +20,10 @@ interface Options {
   scope: ReviewScope;
   cellClass: CellClassCode | null;
   reviewer: string;
-  /** Signed cases are read-only. */
+  /** Read-only: a released case, a submitted one, or one still being analysed. */
   locked: boolean;
+  /** What a refused key says while locked (the lifecycle's sentence). */
+  lockedWhy?: string;
   /** Called after every saved change, to refresh the figures. */
   onChanged: () => void;
 }
@@ -47,7 +49,7 @@ export interface ReviewSession {
   previousPage: () => void;
 }
 
-export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, onChanged }: Options): ReviewSession {
+export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, lockedWhy, onChanged }: Options): ReviewSession {
   const { reportError, notify } = useMessages();
   const [page, setPage] = useState<CellPage>({ cells: [], total: 0 });
   const [offset, setOffset] = useState(0);
@@ -213,7 +215,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
       return false;
     }
     if (locked) {
-      notify('This case is signed. Amend it to change decisions.');
+      notify(lockedWhy ?? 'This case is signed. Amend it to change decisions.');
       return false;
     }
     if (reviewer.trim() === '') {
@@ -221,7 +223,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
       return false;
     }
     return true;
-  }, [locked, reviewer, notify]);
+  }, [locked, lockedWhy, reviewer, notify]);
 
   const undoSettling = useCallback((): boolean => {
     if (undosPending.current === 0) return false;

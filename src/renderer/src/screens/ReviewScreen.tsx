@@ -1,7 +1,8 @@
 import { canDo, isAnalysisUnderway, isReleased } from '../../../shared/case-lifecycle';
 import { ProgressBar } from '../components/ProgressBar';
 import { useCallback, useEffect, useRef, useState } from 'react';
-import type { AnalysisProgress, CaseDetail } from '../../../shared/api';
+import type { AnalysisProgress, CaseDetail, CellView } from '../../../shared/api';
+import { FLAG_REASON_KIND_SHORT, flagReasonText } from '../../../shared/flag-reasons';
 import { CELL_CLASSES, CELL_CLASS_DISPLAY_ORDER, isCellClassCode, type CellClassCode } from '../../../shared/cell-classes';
 import { formatInterval, formatPercent, plural } from '../../../shared/format';
 import { getApi } from '../api';
@@ -59,7 +60,15 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
     onCaseChanged();
   }, [reloadSummary, onCaseChanged]);
 
-  const session = useReviewSession({ caseId: detail.id, scope, cellClass, reviewer, locked, onChanged });
+  const session = useReviewSession({
+    caseId: detail.id,
+    scope,
+    cellClass,
+    reviewer,
+    locked,
+    ...(reviewable.allowed ? {} : { lockedWhy: reviewable.why }),
+    onChanged,
+  });
 
   // Ask for the reviewer's name once, as soon as settings show it is missing.
   useEffect(() => {
@@ -303,9 +312,40 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
             disabled={locked || session.cells.length === 0}
             onReclassify={(code) => fromButton(() => decide(code))()}
           />
+          {selectedCell !== undefined && <SelectedCellReasons cell={selectedCell} />}
         </aside>
       </div>
       {promptOpen && <ReviewerPrompt onClose={() => setPromptOpen(false)} />}
     </section>
+  );
+}
+
+/**
+ * The selected cell's reasons in full, beside the grid: the tile has room for a few words only, and a tooltip
+ * needs a mouse. Follows the keyboard selection; read by screen readers as it changes.
+ */
+function SelectedCellReasons({ cell }: { cell: CellView }) {
+  return (
+    <div className="panel selected-reasons" aria-live="polite" data-testid="review-selected-reasons">
+      <h3>
+        Selected: <code>{cell.file}</code>
+      </h3>
+      {cell.flagReasons.length === 0 ? (
+        <p className="muted small">Not flagged.</p>
+      ) : (
+        <ul className="small">
+          {cell.flagReasons.map((reason, index) => (
+            <li key={`${reason.kind}-${index}`} data-testid={`review-selected-reason-${index}`}>
+              <strong>{FLAG_REASON_KIND_SHORT[reason.kind]}</strong>: {flagReasonText(reason)}
+            </li>
+          ))}
+        </ul>
+      )}
+      {cell.decision !== null && (
+        <p className="small">
+          Decision: {cell.decision.label} by {cell.decision.reviewer}
+        </p>
+      )}
+    </div>
   );
 }
