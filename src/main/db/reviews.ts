@@ -49,9 +49,7 @@ function requireSeenVersion(db: MarrowDatabase, caseId: number, imageId: number,
       : latest.in_force !== null
         ? `${latest.in_force} (an undo)`
         : "the model's label (an undo)";
-  throw new DatabaseError('stale', `${latest.relative_path} was changed by ${latest.reviewer} at ${shownTime(latest.created_at)} to ${to} — look again.`, {
-    detail: JSON.stringify({ imageId, version: current }),
-  });
+  throw new DatabaseError('stale', `${latest.relative_path} was changed by ${latest.reviewer} at ${shownTime(latest.created_at)} to ${to} — look again.`);
 }
 
 interface ReviewDbRow {
