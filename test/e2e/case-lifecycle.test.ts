@@ -148,11 +148,11 @@ describe('case lifecycle in the browser', () => {
 
     await page.goto(`${h.host.url}#/case/${caseId}/signoff`);
     await byTestId(page, 'signoff-submit').click();
+    // The fixture case has flagged cells left unreviewed: signing needs an override reason.
     const override = byTestId(page, 'signoff-override-reason');
-    if (await override.isVisible().catch(() => false)) {
-      await override.fill('e2e: remaining flags reviewed at the microscope');
-      await byTestId(page, 'signoff-override-submit').click();
-    }
+    await expect.poll(() => override.isVisible(), { timeout: 10_000 }).toBe(true);
+    await override.fill('e2e: remaining flags reviewed at the microscope');
+    await byTestId(page, 'signoff-override-submit').click();
     await expect.poll(() => byTestId(page, 'case-status-badge').innerText(), { timeout: 10_000 }).toBe('Released');
     await byTestId(page, 'report-save-pdf').click();
     await expect.poll(() => byTestId(page, 'report-saved-path').innerText(), { timeout: 60_000 }).toContain('-corrected-2.pdf');

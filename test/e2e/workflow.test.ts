@@ -317,7 +317,7 @@ describe('technician workflow in Chromium', () => {
       await byTestId(page, 'signoff-submit').click();
     }
     await expect.poll(() => byTestId(page, 'signoff-status').innerText()).toContain(SIGNER);
-    await expect.poll(() => byTestId(page, 'case-status-badge').innerText()).toMatch(/signed/i);
+    await expect.poll(() => byTestId(page, 'case-status-badge').innerText()).toMatch(/released/i);
     await screenshot(page, '11-signed');
 
     // The PDF: saved by the service, read back as text.
@@ -337,7 +337,7 @@ describe('technician workflow in Chromium', () => {
     // The case list shows the signed case; About shows the model and the data attributions.
     await byTestId(page, 'nav-cases').click();
     await byTestId(page, `case-row-${caseId}`).waitFor();
-    await expect.poll(() => byTestId(page, `case-status-${caseId}`).innerText()).toMatch(/signed/i);
+    await expect.poll(() => byTestId(page, `case-status-${caseId}`).innerText()).toMatch(/released/i);
     await expect.poll(() => byTestId(page, `case-reviewer-${caseId}`).innerText()).toBe(SIGNER);
     await screenshot(page, '13-cases-signed');
     await byTestId(page, 'nav-about').click();

@@ -32,6 +32,20 @@ describe('serial save queue', () => {
     expect(events).toEqual(['first started', 'first done', 'second started']);
   });
 
+  it('counts the saves not yet settled, failed ones included, so sign-off knows this screen still has some on their way', async () => {
+    const queue = createSerialQueue(() => undefined);
+    const first = deferred();
+    expect(queue.pending()).toBe(0);
+    void queue.enqueue(() => first.promise);
+    void queue.enqueue(async () => {
+      throw new Error('disk full');
+    });
+    expect(queue.pending()).toBe(2);
+    first.resolve();
+    await queue.idle();
+    expect(queue.pending()).toBe(0);
+  });
+
   it('goes on with the next save after one fails, and hands the failure on', async () => {
     const unexpected: unknown[] = [];
     const queue = createSerialQueue((error) => unexpected.push(error));

@@ -23,3 +23,8 @@ export function trackReviewSaves(queue: SerialQueue): () => void {
 export async function reviewSavesSettled(): Promise<void> {
   await Promise.all([...queues.keys()].map((queue) => queue.idle()));
 }
+
+/** True while some review decision made on this screen is still being saved. */
+export function reviewSavesPending(): boolean {
+  return [...queues.keys()].some((queue) => queue.pending() > 0);
+}

@@ -6,18 +6,30 @@ export interface SerialQueue {
   enqueue(task: () => Promise<void>): Promise<void>;
   /** Resolves once every task enqueued so far has settled. */
   idle(): Promise<void>;
+  /** Tasks enqueued and not yet settled. */
+  pending(): number;
 }
 
 export function createSerialQueue(onUnexpected: (error: unknown) => void): SerialQueue {
   let tail: Promise<void> = Promise.resolve();
+  let pending = 0;
   return {
     enqueue(task) {
+      pending++;
       // Tasks report their own failures; anything that still escapes is handed on, never swallowed silently.
-      tail = tail.then(task).catch(onUnexpected);
+      tail = tail
+        .then(task)
+        .catch(onUnexpected)
+        .finally(() => {
+          pending--;
+        });
       return tail;
     },
     idle() {
       return tail;
+    },
+    pending() {
+      return pending;
     },
   };
 }

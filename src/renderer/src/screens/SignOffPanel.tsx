@@ -6,7 +6,7 @@ import { getApi } from '../api';
 import { errorText, isApiError, useMessages } from '../components/messages';
 import { formatDateTime } from '../format';
 import { useSettings } from '../hooks/settings';
-import { reviewSavesSettled } from '../review/pendingReviewSaves';
+import { reviewSavesPending, reviewSavesSettled } from '../review/pendingReviewSaves';
 
 interface Props {
   detail: CaseDetail;
@@ -44,15 +44,18 @@ export function SignOffPanel({ detail, onChanged }: Props) {
     }
     setBusy(true);
     try {
-      // Decisions still being saved from the review screen must be in the case before it is signed.
+      // Decisions still being saved from the review screen must be in the case before it is signed. They were made
+      // on this screen, so the case signed is the one including them: its version is read once they are in.
+      const ownSavesPending = reviewSavesPending();
       await reviewSavesSettled();
+      const caseVersion = ownSavesPending ? (await getApi().getCase(detail.id)).version : detail.version;
       const updated = await getApi().signOff({
         caseId: detail.id,
         reviewer: reviewer.trim(),
         role: role.trim(),
         ...(withOverride ? { overrideReason: overrideReason.trim() } : {}),
         // The case as this panel shows it: signed only if no one else changed it since.
-        caseVersion: detail.version,
+        caseVersion,
       });
       setRefusal(null);
       setOverrideReason('');
