@@ -124,6 +124,10 @@ export interface AnalysisProgress {
   phase: AnalysisPhase;
   done: number;
   total: number;
+  /** Of `done`: cells classified (this run and earlier), files that failed to import, copies of other files. */
+  classified: number;
+  failed: number;
+  duplicates: number;
   cellsPerSecond: number;
   /** Seconds left at the current rate; null until a rate is known. */
   etaSeconds: number | null;

@@ -137,12 +137,17 @@ export async function analyseCaseFolder(
   let changedAfterImport: ImportFailure[] = [];
   const cancelled = (): boolean => hooks.isCancelled?.() === true;
 
+  // Done files by outcome, for a progress that tells classified cells apart from failed files and copies.
+  const counts = { classified: 0, failed: 0, duplicates: 0 };
   const emit = (phase: AnalysisPhase, done: number, total: number, rate: number): void => {
     const remaining = Math.max(0, total - done);
     hooks.onProgress?.({
       phase,
       done,
       total,
+      classified: counts.classified,
+      failed: counts.failed,
+      duplicates: counts.duplicates,
       cellsPerSecond: rate,
       etaSeconds: rate > 0 ? remaining / rate : remaining === 0 ? 0 : null,
       failures: [...changedAfterImport, ...failures],
@@ -176,6 +181,7 @@ export async function analyseCaseFolder(
   const pendingIds = new Set(pendingStored.map((image) => image.id));
   const classifiable = stored.filter((image) => image.importError === null && image.duplicateOf === null);
   const alreadyDone = classifiable.length - pendingStored.length;
+  counts.classified = alreadyDone;
   changedAfterImport = await checkClassifiedFiles(
     caseRoot,
     classifiable.filter((image) => !pendingIds.has(image.id)),
@@ -224,6 +230,9 @@ export async function analyseCaseFolder(
 
     for (const entry of prepared.items) if (entry.failure) failures.push(entry.failure);
     classified += predictions.length;
+    counts.classified = alreadyDone + classified;
+    counts.failed = failures.length;
+    counts.duplicates = duplicates;
     done += prepared.items.length;
     emit('classifying', done, total, rate());
   }

@@ -112,8 +112,11 @@ describe('analysis pipeline', () => {
   it('classifies a copy of a crop once and lists the copy as not counted', async () => {
     const caseId = newCase(GOOD_CROPS);
     cpSync(join(GOOD_CROPS, 'BLA_00001.jpg'), join(getCase(db, caseId).folder, 'copy-of-blast.jpg'));
-    const outcome = await analyseCaseFolder(db, model, caseId, {}, { batchSize: 4 });
+    let last: PipelineProgress | undefined;
+    const outcome = await analyseCaseFolder(db, model, caseId, { onProgress: (p) => (last = p) }, { batchSize: 4 });
     expect(outcome.duplicates).toBe(1);
+    // The progress tells classified cells apart from copies and failures, and they add up to the files done.
+    expect(last).toMatchObject({ phase: 'done', classified: GOOD_CROP_COUNT, duplicates: 1, failed: 0, done: GOOD_CROP_COUNT + 1 });
     expect(storedCells(caseId)).toHaveLength(GOOD_CROP_COUNT);
     const [copy] = listImportFailures(db, caseId);
     expect(copy?.file).toBe('copy-of-blast.jpg');

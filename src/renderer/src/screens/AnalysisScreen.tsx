@@ -90,6 +90,7 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
   if (checked && progress === null && detail.status === 'cancelled') {
     return (
       <section className="screen" data-testid="analysis-screen">
+        <ImportProblemsNotice failures={detail.importFailures} testId="analysis-problems-notice" />
         <div className="panel analysis-panel">
           <h2 data-testid="analysis-phase">{statusText(detail)}</h2>
           <p data-testid="analysis-partial">{partialResultText(detail.partial)}</p>
@@ -108,6 +109,7 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
   if (finishedEarlier) {
     return (
       <section className="screen" data-testid="analysis-screen">
+        <ImportProblemsNotice failures={detail.importFailures} testId="analysis-problems-notice" />
         <div className="panel analysis-panel">
           <h2 data-testid="analysis-phase">{PHASE_TEXT.done}</h2>
           <p>
@@ -135,6 +137,7 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
 
   return (
     <section className="screen" data-testid="analysis-screen">
+      {progress !== null && <ImportProblemsNotice failures={progress.failures} testId="analysis-problems-notice" />}
       <div className="panel analysis-panel">
         <h2 data-testid="analysis-phase">
           {progress === null ? (checked ? 'Analysis not started' : 'Checking the analysis…') : PHASE_TEXT[progress.phase]}
@@ -152,9 +155,18 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
               <span data-testid="analysis-count" className="figure-large">
                 {progress.done} / {progress.total} cells
               </span>
+              <span data-testid="analysis-outcomes">
+                {plural(progress.classified, 'cell', 'cells')} classified · {plural(progress.failed, 'file', 'files')} failed ·{' '}
+                {plural(progress.duplicates, 'copy', 'copies')}
+              </span>
               <span data-testid="analysis-rate">{progress.cellsPerSecond.toFixed(1)} cells/s</span>
               {running && <span data-testid="analysis-eta">{formatDuration(progress.etaSeconds)}</span>}
             </div>
+            {progress.total > 0 && progress.duplicates * 2 > progress.total && (
+              <p className="form-error" role="alert" data-testid="analysis-mostly-copies">
+                {progress.duplicates.toLocaleString('en-GB')} of {progress.total.toLocaleString('en-GB')} files are copies of others — wrong folder?
+              </p>
+            )}
             {progress.phase === 'cancelled' && detail.partial !== null && <p data-testid="analysis-partial">{partialResultText(detail.partial)}</p>}
             {progress.message !== null && (
               <p className="form-error" role="alert" data-testid="analysis-message">
@@ -192,9 +204,30 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
   );
 }
 
+const FAILURE_LIST_ID = 'import-problems';
+
+/**
+ * At the top of the analysis and differential screens: how many files were not used, with a link to the list
+ * (which sits below the figures), so a problem with the folder is seen first, not after a long page.
+ */
+export function ImportProblemsNotice({ failures, testId }: { failures: readonly ImportFailure[]; testId: string }) {
+  if (failures.length === 0) return null;
+  return (
+    <p className="panel panel-warning import-notice" role="status" data-testid={testId}>
+      {plural(failures.length, 'file was', 'files were')} not used as cells (unreadable, or copies of other files).{' '}
+      <a href={`#${FAILURE_LIST_ID}`} onClick={(event) => {
+        event.preventDefault();
+        document.getElementById(FAILURE_LIST_ID)?.scrollIntoView();
+      }}>
+        See the list
+      </a>
+    </p>
+  );
+}
+
 export function FailureList({ failures, testId, itemPrefix }: { failures: ImportFailure[]; testId: string; itemPrefix: string }) {
   return (
-    <div className="panel panel-warning">
+    <div className="panel panel-warning" id={FAILURE_LIST_ID}>
       <h3>{plural(failures.length, 'file needs', 'files need')} attention</h3>
       {/* Files changed on disk after they were analysed are listed here too, and their cells still count. */}
       <p className="muted">Each line says what happened. A file that could not be read is not counted; the other cells are analysed normally.</p>

@@ -8,7 +8,7 @@ import { BarChart, type Bar } from '../components/BarChart';
 import { Loading } from '../components/Loading';
 import { ProgressBar } from '../components/ProgressBar';
 import { useApiQuery } from '../hooks/useApiQuery';
-import { FailureList } from './AnalysisScreen';
+import { FailureList, ImportProblemsNotice } from './AnalysisScreen';
 
 interface Props {
   detail: CaseDetail;
@@ -31,6 +31,7 @@ export function DifferentialScreen({ detail, onOpenClass, onReview }: Props) {
 
   return (
     <section className="screen" data-testid="differential-screen">
+      <ImportProblemsNotice failures={detail.importFailures} testId="differential-problems-notice" />
       <div className="summary-grid">
         <BlastCard differential={differential} />
         <div className="panel summary-card">
