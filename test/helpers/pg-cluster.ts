@@ -31,27 +31,27 @@ interface Installation {
 }
 
 /** The newest PostgreSQL under /usr/lib/postgresql with initdb and pg_ctl, or why there is none. */
-export function findPostgres(): Installation | { reason: string } {
-  if (!existsSync(POSTGRES_ROOT)) {
-    return { reason: `PostgreSQL is not installed (no ${POSTGRES_ROOT}); install Debian's postgresql package` };
+export function findPostgres(root = POSTGRES_ROOT): Installation | { reason: string } {
+  if (!existsSync(root)) {
+    return { reason: `PostgreSQL is not installed (no ${root}); install Debian's postgresql package` };
   }
-  const versions = readdirSync(POSTGRES_ROOT)
-    .filter((v) => existsSync(join(POSTGRES_ROOT, v, 'bin', 'initdb')) && existsSync(join(POSTGRES_ROOT, v, 'bin', 'pg_ctl')))
+  const versions = readdirSync(root)
+    .filter((v) => existsSync(join(root, v, 'bin', 'initdb')) && existsSync(join(root, v, 'bin', 'pg_ctl')))
     .sort((a, b) => Number.parseFloat(b) - Number.parseFloat(a));
   const newest = versions[0];
-  if (newest === undefined) return { reason: `no initdb/pg_ctl under ${POSTGRES_ROOT}/*/bin; install Debian's postgresql package` };
+  if (newest === undefined) return { reason: `no initdb/pg_ctl under ${root}/*/bin; install Debian's postgresql package` };
   if (isRoot() && spawnSync('id', ['-u', 'postgres']).status !== 0) {
     return { reason: 'running as root and there is no `postgres` user to run the server as' };
   }
-  return { binDir: join(POSTGRES_ROOT, newest, 'bin'), version: newest };
+  return { binDir: join(root, newest, 'bin'), version: newest };
 }
 
 /**
  * Why PostgreSQL tests cannot run here, or null when they can. Under CI (CI set) a missing PostgreSQL is a
  * failure, not a skip: CI installs it, so its absence there means the engine went untested.
  */
-export function postgresUnavailable(): string | null {
-  const found = findPostgres();
+export function postgresUnavailable(root = POSTGRES_ROOT): string | null {
+  const found = findPostgres(root);
   if (!('reason' in found)) return null;
   if (process.env['CI']) throw new Error(`PostgreSQL tests cannot run on CI: ${found.reason}`);
   console.warn(`PostgreSQL tests skipped: ${found.reason}`);
