@@ -75,7 +75,8 @@ describe.skipIf(setup.unavailable !== null)('PostgreSQL migrations on a real ser
     expect(schema).toBe(readFileSync(SNAPSHOT, 'utf8'));
   });
 
-  it.each(PG_MIGRATIONS.map((m) => m.version - 1))('upgrades a database at version %i to the snapshot schema', async (from) => {
+  // Versions need only increase (main has 1-7 and 11 while 8-10 are written elsewhere): each previous version.
+  it.each(PG_MIGRATIONS.map((_, i) => (i === 0 ? 0 : PG_MIGRATIONS[i - 1]!.version)))('upgrades a database at version %i to the snapshot schema', async (from) => {
     const url = await emptyDatabase();
     if (from > 0) {
       const old = await openPostgresDatabase(url, { upTo: from });

@@ -282,6 +282,28 @@ describe.each(ENGINES)('SQL rules on %s', (engine) => {
     });
   });
 
+  describe.skipIf(skip)('specimen dates', () => {
+    it('are fixed once the case is signed, never deleted, and name a real day', async () => {
+      const fx = await fixture(await open(engine));
+      const record = (caseId: number, day: string) =>
+        fx.e.query(`INSERT INTO case_specimen_dates (case_id, collected_on, recorded_by, recorded_at) VALUES (?, ?, 'tech', 't')`, [caseId, day]);
+      const open_ = await caseIn(fx, 'in_review');
+      expectRefused(await attempt(fx.e, () => record(open_.caseId, '2026-02-30')), 'constraint');
+      await record(open_.caseId, '2026-02-03');
+      await fx.e.query(`UPDATE case_specimen_dates SET collected_on = '2026-02-04' WHERE case_id = ?`, [open_.caseId]);
+      expectRefused(await attempt(fx.e, () => fx.e.query('DELETE FROM case_specimen_dates')), 'constraint', /never deleted/);
+      await signOff(fx.e, open_.caseId);
+      await setStatus(fx.e, open_.caseId, 'signed');
+      expectRefused(
+        await attempt(fx.e, () => fx.e.query(`UPDATE case_specimen_dates SET collected_on = '2026-02-05' WHERE case_id = ?`, [open_.caseId])),
+        'signed_case',
+        /before changing its specimen date/,
+      );
+      const signed = await caseIn(fx, 'signed');
+      expectRefused(await attempt(fx.e, () => record(signed.caseId, '2026-02-03')), 'signed_case', /before recording its specimen date/);
+    });
+  });
+
   describe.skipIf(skip)('class codes and probability vectors', () => {
     it('refuses unknown codes in a model, a prediction and a review, naming the code', async () => {
       const fx = await fixture(await open(engine));
