@@ -3,7 +3,7 @@
 // SQLite repository doing the same. Prints figures; asserts only that every approach stored every row and that the
 // trigger-maintained counts agree, so that a fast figure cannot come from a write that did not happen.
 //
-//   sh scripts/with-node.sh npx tsx scripts/bench-pg-insert.ts [cells] [--db postgres://user@host:port/db]
+//   sh scripts/with-node.sh npx tsx scripts/bench-pg-insert.ts [cells] [--db postgres://user@host:port/db] [--only text]
 //
 // Without --db a throw-away cluster is started (durable settings: fsync on, as a lab's server runs) and removed
 // after. With --db each approach gets its own new database created beside the given one (the role needs CREATEDB).
@@ -31,7 +31,10 @@ import { startPgCluster, type PgCluster } from '../test/helpers/pg-cluster';
 const args = process.argv.slice(2);
 const dbFlag = args.indexOf('--db');
 const givenUrl = dbFlag >= 0 ? args[dbFlag + 1] : undefined;
-const CELLS = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--db') ?? 20_000);
+const onlyFlag = args.indexOf('--only');
+/** Runs only the approaches whose label contains this text (e.g. --only unnest). */
+const only = onlyFlag >= 0 ? args[onlyFlag + 1] : undefined;
+const CELLS = Number(args.find((a, i) => /^\d+$/.test(a) && args[i - 1] !== '--db' && args[i - 1] !== '--only') ?? 20_000);
 const CLASSES = [...CELL_CLASS_CODES];
 
 // Deterministic pseudo-random numbers (mulberry32), so that every approach stores the same rows.
@@ -88,6 +91,29 @@ type Approach = (t: Target, client: pg.PoolClient) => Promise<void>;
 
 const at = new Date().toISOString();
 
+async function insertUnnest(t: Target, client: pg.PoolClient): Promise<void> {
+  for (let start = 0; start < t.rows.length; start += 5000) {
+    const batch = t.rows.slice(start, start + 5000);
+    await client.query(
+      `INSERT INTO predictions (image_id, case_id, model_id, predicted_class, probabilities, confidence, flagged, flag_reasons, created_at)
+       SELECT u.image_id, i.case_id, $1, u.predicted_class, u.probabilities, u.confidence, u.flagged, u.flag_reasons, $2
+       FROM unnest($3::bigint[], $4::text[], $5::text[], $6::double precision[], $7::integer[], $8::text[])
+            AS u(image_id, predicted_class, probabilities, confidence, flagged, flag_reasons)
+       JOIN images AS i ON i.id = u.image_id`,
+      [
+        t.modelId,
+        at,
+        batch.map((r) => r.imageId),
+        batch.map((r) => r.predicted),
+        batch.map((r) => r.probabilities),
+        batch.map((r) => r.confidence),
+        batch.map((r) => r.flagged),
+        batch.map((r) => r.flagReasons),
+      ],
+    );
+  }
+}
+
 const APPROACHES: Record<string, Approach> = {
   // The existing repository SQL, one statement per prediction (what a 1:1 port of predictions.ts does).
   'pg: one INSERT per row': async (t, client) => {
@@ -122,27 +148,13 @@ const APPROACHES: Record<string, Approach> = {
     }
   },
   // One statement per 5,000 rows: each column sent as one array parameter.
-  'pg: INSERT ... SELECT FROM unnest(arrays), 5,000 a statement': async (t, client) => {
-    for (let start = 0; start < t.rows.length; start += 5000) {
-      const batch = t.rows.slice(start, start + 5000);
-      await client.query(
-        `INSERT INTO predictions (image_id, case_id, model_id, predicted_class, probabilities, confidence, flagged, flag_reasons, created_at)
-         SELECT u.image_id, i.case_id, $1, u.predicted_class, u.probabilities, u.confidence, u.flagged, u.flag_reasons, $2
-         FROM unnest($3::bigint[], $4::text[], $5::text[], $6::double precision[], $7::integer[], $8::text[])
-              AS u(image_id, predicted_class, probabilities, confidence, flagged, flag_reasons)
-         JOIN images AS i ON i.id = u.image_id`,
-        [
-          t.modelId,
-          at,
-          batch.map((r) => r.imageId),
-          batch.map((r) => r.predicted),
-          batch.map((r) => r.probabilities),
-          batch.map((r) => r.confidence),
-          batch.map((r) => r.flagged),
-          batch.map((r) => r.flagReasons),
-        ],
-      );
-    }
+  'pg: INSERT ... SELECT FROM unnest(arrays), 5,000 a statement': insertUnnest,
+  // Attribution only, never a way to write: the same with the per-row rule trigger switched off in this throw-away
+  // database, to show what the PL/pgSQL checks cost (the derived-count trigger still runs, so the check holds).
+  'pg: unnest, rule trigger off (what the checks cost)': async (t, client) => {
+    await client.query('ALTER TABLE predictions DISABLE TRIGGER predictions_insert_rules');
+    await insertUnnest(t, client);
+    await client.query('ALTER TABLE predictions ENABLE TRIGGER predictions_insert_rules');
   },
 };
 
@@ -316,7 +328,7 @@ async function main(): Promise<void> {
   if (kysely) runs.push(...Object.entries(kyselyApproaches(kysely)));
   else console.log('kysely is not installed: its rows are skipped (npm install --no-save kysely to measure them).\n');
   try {
-    for (const [label, run] of runs) {
+    for (const [label, run] of runs.filter(([label]) => only === undefined || label.includes(only))) {
       const times: number[] = [];
       for (let i = 0; i < 3; i++) {
         const target = await fresh();
@@ -335,8 +347,10 @@ async function main(): Promise<void> {
       const median = times.sort((a, b) => a - b)[1]!;
       console.log(`${label.padEnd(62)} ${(median / 1000).toFixed(2).padStart(6)} s  ${Math.round(CELLS / (median / 1000)).toString().padStart(7)} rows/s`);
     }
-    const sqlite = [sqliteReference(), sqliteReference(), sqliteReference()].sort((a, b) => a - b)[1]!;
-    console.log(`${'sqlite: insertPredictions (repository, one prepared statement a row)'.padEnd(62)} ${(sqlite / 1000).toFixed(2).padStart(6)} s  ${Math.round(CELLS / (sqlite / 1000)).toString().padStart(7)} rows/s`);
+    if (only === undefined || 'sqlite: insertPredictions'.includes(only)) {
+      const sqlite = [sqliteReference(), sqliteReference(), sqliteReference()].sort((a, b) => a - b)[1]!;
+      console.log(`${'sqlite: insertPredictions (repository, one prepared statement a row)'.padEnd(62)} ${(sqlite / 1000).toFixed(2).padStart(6)} s  ${Math.round(CELLS / (sqlite / 1000)).toString().padStart(7)} rows/s`);
+    }
   } finally {
     await admin.end();
     cluster?.stop();
