@@ -5,11 +5,12 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
-import { DatabaseError } from '../../../src/main/db';
+import { DatabaseError, closeDatabase, openDatabase } from '../../../src/main/db';
 import { MIGRATIONS } from '../../../src/main/db/migrations';
 import { closePostgresDatabase, openPostgresDatabase, redactDatabaseUrl } from '../../../src/main/db/postgres/connection';
 import { PG_MIGRATIONS } from '../../../src/main/db/postgres/migrations';
 import { usePostgres } from './engines';
+import { tempDir } from './helpers';
 import { dumpPostgresSchema } from './pg-schema';
 
 const SNAPSHOT = join(dirname(fileURLToPath(import.meta.url)), '../../fixtures/db/schema.postgres.sql');
@@ -87,6 +88,38 @@ describe.skipIf(setup.unavailable !== null)('PostgreSQL migrations on a real ser
     expect(db.schemaVersion).toBe(LATEST);
     await closePostgresDatabase(db);
     expect(await withClient(url, dumpPostgresSchema)).toBe(readFileSync(SNAPSHOT, 'utf8'));
+  });
+
+  it('has the same tables, columns (in order) and named triggers as the SQLite schema', async () => {
+    const sqlite = openDatabase(join(tempDir(), 'mirror.sqlite'));
+    const sqliteTables = new Map<string, string[]>();
+    for (const { name } of sqlite.raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]) {
+      sqliteTables.set(name, (sqlite.raw.prepare(`SELECT name FROM pragma_table_info(?) ORDER BY cid`).all(name) as { name: string }[]).map((c) => c.name));
+    }
+    const sqliteTriggers = (sqlite.raw.prepare(`SELECT tbl_name || '.' || name AS t FROM sqlite_master WHERE type = 'trigger' ORDER BY 1`).all() as { t: string }[]).map(
+      (r) => r.t,
+    );
+    closeDatabase(sqlite);
+
+    const url = await setup.freshUrl();
+    const { columns, triggers } = await withClient(url, async (c) => ({
+      columns: (
+        await c.query<{ table_name: string; column_name: string }>(
+          `SELECT table_name, column_name FROM information_schema.columns WHERE table_schema = current_schema() ORDER BY table_name, ordinal_position`,
+        )
+      ).rows,
+      triggers: (
+        await c.query<{ t: string }>(
+          `SELECT c.relname || '.' || t.tgname AS t FROM pg_trigger AS t JOIN pg_class AS c ON c.oid = t.tgrelid
+           JOIN pg_namespace AS n ON n.oid = c.relnamespace WHERE n.nspname = current_schema() AND NOT t.tgisinternal`,
+        )
+      ).rows.map((r) => r.t),
+    }));
+    const pgTables = new Map<string, string[]>();
+    for (const { table_name, column_name } of columns) pgTables.set(table_name, [...(pgTables.get(table_name) ?? []), column_name]);
+    expect(Object.fromEntries(pgTables)).toEqual(Object.fromEntries(sqliteTables));
+    // Every SQLite trigger has its PostgreSQL namesake on the same table (PostgreSQL adds the TRUNCATE refusals).
+    expect(sqliteTriggers.filter((t) => !triggers.includes(t))).toEqual([]);
   });
 
   it('refuses a database written by a newer MarrowCount, naming both versions, and changes nothing', async () => {
