@@ -366,6 +366,29 @@ describe.each(ENGINES)('SQL rules on %s', (engine) => {
       ]);
     });
 
+    it('counts a batch written in one statement exactly (PostgreSQL counts per statement)', async () => {
+      const fx = await fixture(await open(engine));
+      const { caseId, imageId } = await caseIn(fx, 'analysing');
+      await predict(fx, caseId, imageId, 'LYT', 1);
+      for (let i = 0; i < 6; i++) await addImage(fx, caseId);
+      // Six more cells in one INSERT: classes by image order BLA, LYT, BLA, LYT, BLA, LYT; flagged where even.
+      await fx.e.query(
+        `INSERT INTO predictions (image_id, case_id, model_id, predicted_class, probabilities, confidence, flagged, flag_reasons, created_at)
+         SELECT id, case_id, ?, CASE WHEN id % 2 = 0 THEN 'BLA' ELSE 'LYT' END, ?, 0.7, CASE WHEN id % 2 = 0 THEN 1 ELSE 0 END, '[]', 't'
+         FROM images WHERE case_id = ? AND id <> ?`,
+        [fx.modelId, PROBS, caseId, imageId],
+      );
+      const counts = await fx.e.query<{ predicted_class: string; cells: number; flagged: number }>(
+        'SELECT predicted_class, cells, flagged FROM prediction_counts WHERE case_id = ? ORDER BY predicted_class',
+        [caseId],
+      );
+      // Three BLA (all flagged), three LYT plus the first cell's LYT (flagged).
+      expect(counts.map((c) => [c.predicted_class, Number(c.cells), Number(c.flagged)])).toEqual([
+        ['BLA', 3, 3],
+        ['LYT', 4, 1],
+      ]);
+    });
+
     it("keeps each cell's decision in force: the latest decision no retraction withdrew", async () => {
       const fx = await fixture(await open(engine));
       const { caseId, imageId } = await caseIn(fx, 'in_review');
