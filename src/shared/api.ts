@@ -189,7 +189,8 @@ export interface ConfirmInput {
 
 export interface UndoInput {
   caseId: number;
-  imageId: number;
+  /** The cell whose latest decision is withdrawn; absent: the reviewer's own latest decision still in force in the case. */
+  imageId?: number;
   reviewer: string;
 }
 

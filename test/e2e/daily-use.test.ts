@@ -28,6 +28,15 @@ describe('daily use in Chromium', () => {
     await h?.close();
   });
 
+  /** A new case on the demo folder, analysed to the end, with the technician as reviewer. */
+  async function analysedCase(accession: string): Promise<{ id: number; accession: string }> {
+    await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
+    const created = await h.service.createCase({ patient: { labId: 'MRN-DAILY-1', name: 'Jane Doe' }, accession, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    await h.service.startAnalysis(created.id);
+    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+    return created;
+  }
+
   it('saves the general and the LIS sections of Settings with one Save, and names and focuses a missing required field', async () => {
     await page.goto(`${h.host.url}/#/cases`);
     await byTestId(page, 'nav-settings').click();
@@ -56,5 +65,59 @@ describe('daily use in Chromium', () => {
       patientIdSystem: 'urn:oid:1.2.3.4',
     });
     await h.service.saveLisSettings({ ...DEFAULT_LIS_SETTINGS, codeMapping: [] });
+  });
+
+  it('puts the focus on the grid when Review is entered by its tab, so the first Enter confirms a cell', async () => {
+    const created = await analysedCase('BM-DAILY-FOCUS');
+    await page.goto(`${h.host.url}/#/case/${created.id}/differential`);
+    await byTestId(page, 'differential-screen').waitFor();
+    await byTestId(page, 'case-tab-review').click();
+    await byTestId(page, 'review-grid').waitFor();
+    await expect.poll(() => focusedTestId(page)).toBe('review-grid');
+    const sent = page.waitForRequest((request) => request.url().endsWith('/api/reviewCell'));
+    await page.keyboard.press('Enter');
+    await sent;
+    await expect.poll(async () => (await h.service.getDifferential(created.id)).review.reviewed).toBe(1);
+  });
+
+  it('undoes the person’s last decision after a reload, and a notice does not follow them to another screen', async () => {
+    const created = await analysedCase('BM-DAILY-UNDO');
+    const cells = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 5 })).cells;
+    const [first, second] = [cells[0]!, cells[1]!];
+    await h.service.reviewCell({ caseId: created.id, imageId: first.imageId, label: 'ART', reviewer: TECHNICIAN });
+    // Someone else's later decision is not this person's to undo.
+    await h.service.reviewCell({ caseId: created.id, imageId: second.imageId, label: 'ART', reviewer: 'Someone Else' });
+    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
+    await byTestId(page, 'review-grid').waitFor();
+    await page.reload();
+    await byTestId(page, 'review-grid').waitFor();
+    await expect.poll(() => focusedTestId(page)).toBe('review-grid');
+    await page.keyboard.press('Backspace');
+    await expect.poll(async () => (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 5 })).cells.find((c) => c.imageId === first.imageId)?.decision).toBeNull();
+    expect((await h.service.listCells({ caseId: created.id, scope: 'all', limit: 5 })).cells.find((c) => c.imageId === second.imageId)?.decision?.reviewer).toBe('Someone Else');
+    await page.keyboard.press('Backspace');
+    await expect.poll(() => byTestId(page, 'notice').innerText()).toContain('Nothing to undo');
+    await byTestId(page, 'nav-cases').click();
+    await byTestId(page, 'cases-screen').waitFor();
+    expect(await byTestId(page, 'notice').count()).toBe(0);
+  });
+
+  it('keeps the case header and the live bar in view while the selection moves down the grid', async () => {
+    const created = await analysedCase('BM-DAILY-STICKY');
+    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
+    await byTestId(page, 'review-grid').waitFor();
+    await expect.poll(() => focusedTestId(page)).toBe('review-grid');
+    for (let i = 0; i < 8; i++) await page.keyboard.press('ArrowDown');
+    await expect.poll(() => page.evaluate<number>('window.scrollY')).toBeGreaterThan(300);
+    for (const id of ['case-header', 'review-live-bar']) {
+      const box = await byTestId(page, id).boundingBox();
+      expect(box, id).not.toBeNull();
+      expect(box!.y, `${id} is in view`).toBeGreaterThanOrEqual(0);
+      expect(box!.y, `${id} is in view`).toBeLessThan(250);
+    }
+    const selected = await page.locator('[data-selected="true"]').boundingBox();
+    const bar = await byTestId(page, 'review-live-bar').boundingBox();
+    expect(selected!.y, 'the selected tile is not hidden under the live bar').toBeGreaterThanOrEqual(bar!.y + bar!.height);
+    await page.screenshot({ path: `${process.cwd()}/test-results/screenshots/daily-02-review-scrolled.png` });
   });
 });

@@ -43,7 +43,7 @@ export {
   type InsertImagesResult,
 } from './images';
 export { insertPredictions, listEmbeddings, listPredictions, type NewPrediction, type StoredEmbedding } from './predictions';
-export { addReview, addReviews, retractLatestReview, listReviews, type NewReview } from './reviews';
+export { addReview, addReviews, latestDecisionInForceBy, retractLatestReview, listReviews, type NewReview } from './reviews';
 export { effectiveCountsByClass, flaggedCellReasons, unreviewedCountsByPredictedClass, listCells, getCell, reviewProgress, topClasses, type CellListQuery } from './cells';
 export { caseAuditLog, listAuditLog } from './audit';
 export {

@@ -307,13 +307,9 @@ const checks: ArgChecks = {
   },
   undoReview: (a) => {
     const r = record(a[0], 'undo', ['caseId', 'imageId', 'reviewer']);
-    return [
-      {
-        caseId: caseId(r['caseId'], 'caseId'),
-        imageId: positiveInteger('Cell id')(r['imageId'], 'imageId'),
-        reviewer: reviewer(r['reviewer'], 'reviewer'),
-      },
-    ];
+    const input: Args<'undoReview'>[0] = { caseId: caseId(r['caseId'], 'caseId'), reviewer: reviewer(r['reviewer'], 'reviewer') };
+    if (r['imageId'] !== undefined && r['imageId'] !== null) input.imageId = positiveInteger('Cell id')(r['imageId'], 'imageId');
+    return [input];
   },
   signOff: (a) => {
     const r = record(a[0], 'signOff', ['caseId', 'reviewer', 'role', 'overrideReason']);

@@ -47,6 +47,7 @@ const ERROR_KINDS: readonly ApiErrorKind[] = ['validation', 'not_found', 'confli
 
 type Kind =
   | 'id' // positive safe integer
+  | 'optId' // absent, null, or a positive safe integer
   | 'text' // required text
   | 'optText' // optional text (absent, null or blank = not given)
   | 'blankOk' // settings text: may be empty, absent or null
@@ -134,7 +135,8 @@ const SPECS: Record<MarrowApiMethod, Spec> = {
     fields: { caseId: ID, imageId: ID, label: { kind: 'enum', values: CLASSES }, reviewer: REVIEWER, note: { kind: 'optText', max: 1000 } },
   },
   confirmCells: { arity: 1, rec: 'confirmation', fields: { caseId: ID, imageIds: { kind: 'ids' }, reviewer: REVIEWER } },
-  undoReview: { arity: 1, rec: 'undo', fields: { caseId: ID, imageId: ID, reviewer: REVIEWER } },
+  // No imageId: the reviewer's own latest decision in force (undo after a reload).
+  undoReview: { arity: 1, rec: 'undo', fields: { caseId: ID, imageId: { kind: 'optId' }, reviewer: REVIEWER } },
   signOff: {
     arity: 1,
     rec: 'signOff',
@@ -206,6 +208,7 @@ function mustRefuse(field: Field, value: unknown): boolean {
   if (value === undefined || value === null) return !isOptional(kind) && kind !== 'record';
   switch (kind) {
     case 'id':
+    case 'optId':
       return typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1;
     case 'optInt':
       return typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > (field.max ?? 0);

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { CaseDetail } from '../../../shared/api';
 import { getApi } from '../api';
 import { Loading } from '../components/Loading';
@@ -101,11 +101,25 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
     void (menuRequest.command === 'print' ? report.print() : report.savePdf());
   }, [menuRequest, detail, navigate, notify, report]);
 
+  // The header is sticky; its height (it wraps on narrow windows) is published for what sticks below it (the
+  // review's live bar) and for how far a selected tile must stay from the top.
+  const header = useRef<HTMLElement>(null);
+  useLayoutEffect(() => {
+    const element = header.current;
+    if (element === null) return undefined;
+    const publish = () => document.documentElement.style.setProperty('--case-header-height', `${element.offsetHeight}px`);
+    publish();
+    if (typeof ResizeObserver === 'undefined') return undefined;
+    const observer = new ResizeObserver(publish);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+
   const goTab = (tab: CaseTab) => navigate(tab === 'review' ? reviewRoute(detail.id) : caseRoute(detail.id, tab));
 
   return (
     <div className="case">
-      <header className="case-header" data-testid="case-header">
+      <header ref={header} className="case-header" data-testid="case-header">
         <div className="case-ident">
           <span className="case-patient" data-testid="case-header-patient">
             {detail.patientLabId}

@@ -112,6 +112,14 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
     return () => window.removeEventListener('keydown', onKey);
   }, [move, decide, undo, columns, nextPage, previousPage, canNext, canPrevious]);
 
+  // Entering Review by any route (the tab, a link, a reload, a filter change) puts the focus on the grid, so the first
+  // Enter confirms the selected cell instead of pressing the tab button that was clicked to get here.
+  const hasGrid = session.cells.length > 0;
+  useEffect(() => {
+    if (!hasGrid || document.querySelector('[aria-modal="true"]') !== null) return;
+    focusReviewGrid();
+  }, [hasGrid, scope, cellClass]);
+
   // Keep the selected tile in view as the keyboard moves through the grid.
   useEffect(() => {
     const tile = grid.current?.querySelector<HTMLElement>('[data-selected="true"]');
@@ -172,7 +180,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
         </button>
       </div>
 
-      <div className="review-summary" aria-live="polite">
+      <div className="review-summary" aria-live="polite" data-testid="review-live-bar">
         {differential && review && (
           <>
             <span>
