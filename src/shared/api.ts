@@ -162,6 +162,8 @@ export interface CellQuery {
   scope: CellScope;
   predictedClass?: CellClassCode;
   effectiveClass?: CellClassCode;
+  /** Only cells whose file path contains this text (case-insensitive): finding a cell by its file name. */
+  file?: string;
   /** Flagged scopes are always ordered most uncertain first; 'all' also by uncertainty. */
   offset?: number;
   limit?: number;

@@ -120,4 +120,78 @@ describe('daily use in Chromium', () => {
     expect(selected!.y, 'the selected tile is not hidden under the live bar').toBeGreaterThanOrEqual(bar!.y + bar!.height);
     await page.screenshot({ path: `${process.cwd()}/test-results/screenshots/daily-02-review-scrolled.png` });
   });
+
+  it('enlarges the selected cell with V and a double click, at its own 250 px and at 2×, with file, reasons and top 2', async () => {
+    const created = await analysedCase('BM-DAILY-ZOOM');
+    await page.goto(`${h.host.url}/#/case/${created.id}/review`);
+    await byTestId(page, 'review-grid').waitFor();
+    await expect.poll(() => focusedTestId(page)).toBe('review-grid');
+    const first = (await h.service.listCells({ caseId: created.id, scope: 'unreviewed', limit: 1 })).cells[0]!;
+    await page.keyboard.press('v');
+    await byTestId(page, 'cell-zoom').waitFor();
+    await expect.poll(() => byTestId(page, 'cell-zoom-size').innerText()).toBe('250 × 250 px shown at 250 × 250 px');
+    expect((await byTestId(page, 'cell-zoom-image').boundingBox())!.width).toBeCloseTo(250, 0);
+    expect(await byTestId(page, 'cell-zoom-file').innerText()).toBe(first.file);
+    expect(await byTestId(page, 'cell-zoom-top').innerText()).toContain(first.top[1]!.code);
+    expect(await byTestId(page, 'cell-zoom-reasons').innerText()).toContain(first.flagReasons[0]!);
+    await screenshot(page, 'daily-03-cell-enlarged');
+    await byTestId(page, 'cell-zoom-2x').click();
+    expect((await byTestId(page, 'cell-zoom-image').boundingBox())!.width).toBeCloseTo(500, 0);
+    await page.keyboard.press('Escape');
+    await byTestId(page, 'cell-zoom').waitFor({ state: 'detached' });
+    // Keys work on the grid again at once, and a double click opens the cell clicked.
+    await expect.poll(() => focusedTestId(page)).toBe('review-grid');
+    const second = (await h.service.listCells({ caseId: created.id, scope: 'unreviewed', limit: 2 })).cells[1]!;
+    await byTestId(page, `cell-tile-${second.imageId}`).dblclick();
+    await expect.poll(() => byTestId(page, 'cell-zoom-file').innerText()).toBe(second.file);
+    await page.keyboard.press('Escape');
+  });
+
+  it('finds a cell by its file name and goes to the next unreviewed cell of the selected class with U', async () => {
+    const created = await analysedCase('BM-DAILY-FIND');
+    const all = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells;
+    const wanted = all[all.length - 1]!;
+    await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
+    await byTestId(page, 'review-grid').waitFor();
+    await page.keyboard.press('/');
+    await expect.poll(() => focusedTestId(page)).toBe('review-find-file');
+    await page.keyboard.type(wanted.file.toUpperCase());
+    await page.keyboard.press('Enter');
+    await expect.poll(() => byTestId(page, 'review-total').innerText()).toBe('1 cell');
+    await byTestId(page, `cell-tile-${wanted.imageId}`).waitFor();
+    await expect.poll(() => focusedTestId(page)).toBe('review-grid');
+    await byTestId(page, 'review-find-file').fill('no-such-file');
+    await page.keyboard.press('Enter');
+    await expect.poll(() => byTestId(page, 'review-empty').innerText()).toContain('no-such-file');
+    await byTestId(page, 'review-find-file').fill('');
+
+    // U from a cell: the next undecided cell predicted as its class.
+    const flagged = (await h.service.listCells({ caseId: created.id, scope: 'unreviewed', limit: 40 })).cells;
+    const code = flagged[0]!.predicted;
+    const nextSame = flagged.slice(1).find((cell) => cell.predicted === code);
+    await page.goto(`${h.host.url}/#/case/${created.id}/review`);
+    await byTestId(page, 'review-grid').waitFor();
+    await expect.poll(() => focusedTestId(page)).toBe('review-grid');
+    await page.keyboard.press('u');
+    if (nextSame !== undefined) {
+      await expect.poll(() => page.locator('[data-selected="true"]').getAttribute('data-testid')).toBe(`cell-tile-${nextSame.imageId}`);
+    } else {
+      await expect.poll(() => page.evaluate<string>('location.hash')).toContain(`class=${code}`);
+    }
+  });
+
+  it('offers the sign-off once the last flagged cell is reviewed', async () => {
+    const created = await analysedCase('BM-DAILY-DONE');
+    const flagged = (await h.service.listCells({ caseId: created.id, scope: 'unreviewed', limit: 1000 })).cells;
+    await h.service.confirmCells({ caseId: created.id, imageIds: flagged.slice(1).map((cell) => cell.imageId), reviewer: TECHNICIAN });
+    await page.goto(`${h.host.url}/#/case/${created.id}/review`);
+    await byTestId(page, 'review-grid').waitFor();
+    expect(await byTestId(page, 'review-all-flagged-done').count()).toBe(0);
+    await expect.poll(() => focusedTestId(page)).toBe('review-grid');
+    await page.keyboard.press('Enter');
+    await byTestId(page, 'review-all-flagged-done').waitFor();
+    await screenshot(page, 'daily-04-review-done');
+    await byTestId(page, 'review-go-signoff').click();
+    await byTestId(page, 'signoff-screen').waitFor();
+  });
 });

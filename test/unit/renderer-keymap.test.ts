@@ -55,6 +55,13 @@ describe('review keymap', () => {
   });
 
   it('ignores keys outside the map', () => {
-    for (const key of ['g', 'j', 'u', 'v', '1', 'Tab', 'Escape', 'F5', 'Shift']) expect(actionForKey({ key })).toBeNull();
+    for (const key of ['g', 'j', 'y', '1', 'Tab', 'Escape', 'F5', 'Shift']) expect(actionForKey({ key })).toBeNull();
+  });
+
+  it('enlarges with v, finds a file with / and goes to the next unreviewed cell of the class with u', () => {
+    expect(actionForKey({ key: 'v' })).toEqual({ type: 'enlarge' });
+    expect(actionForKey({ key: 'V', shiftKey: true })).toEqual({ type: 'enlarge' });
+    expect(actionForKey({ key: '/' })).toEqual({ type: 'find' });
+    expect(actionForKey({ key: 'u' })).toEqual({ type: 'next-of-class' });
   });
 });

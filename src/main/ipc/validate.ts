@@ -171,7 +171,7 @@ function newCase(value: unknown): Parameters<MarrowApi['createCase']>[0] {
 }
 
 function cellQuery(value: unknown): CellQuery {
-  const r = record(value, 'query', ['caseId', 'scope', 'predictedClass', 'effectiveClass', 'offset', 'limit']);
+  const r = record(value, 'query', ['caseId', 'scope', 'predictedClass', 'effectiveClass', 'file', 'offset', 'limit']);
   const query: CellQuery = {
     caseId: caseId(r['caseId'], 'caseId'),
     scope: oneOf(CELL_SCOPES, 'Scope')(r['scope'], 'scope'),
@@ -180,6 +180,8 @@ function cellQuery(value: unknown): CellQuery {
   if (predicted) query.predictedClass = predicted;
   const effective = optional(cellClass)(r['effectiveClass'], 'effectiveClass');
   if (effective) query.effectiveClass = effective;
+  const file = optionalText({ label: 'File name', max: 260 })(r['file'], 'file');
+  if (file !== undefined) query.file = file;
   const offset = optionalNonNegativeInteger('Offset', Number.MAX_SAFE_INTEGER)(r['offset'], 'offset');
   if (offset !== undefined) query.offset = offset;
   const limit = optionalNonNegativeInteger('Limit', MAX_PAGE)(r['limit'], 'limit');

@@ -125,6 +125,7 @@ const SPECS: Record<MarrowApiMethod, Spec> = {
       scope: { kind: 'enum', values: CELL_SCOPES },
       predictedClass: { kind: 'optEnum', values: CLASSES },
       effectiveClass: { kind: 'optEnum', values: CLASSES },
+      file: { kind: 'optText', max: 260 },
       offset: { kind: 'optInt', max: Number.MAX_SAFE_INTEGER },
       limit: { kind: 'optInt', max: 1000 },
     },

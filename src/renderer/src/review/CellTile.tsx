@@ -17,6 +17,8 @@ interface Props {
   /** The image failed to load: say so instead of a blank square that looks like a dark cell. */
   imageMissing: boolean;
   onSelect: (imageId: number) => void;
+  /** Double click: the cell at its own pixel size, with its file name, reasons and top-2 classes. */
+  onEnlarge: (imageId: number) => void;
   onImageError: (imageId: number) => void;
 }
 
@@ -24,7 +26,7 @@ function percent(probability: number): string {
   return `${Math.round(probability * 100)}%`;
 }
 
-export const CellTile = memo(function CellTile({ cell, selected, state, imageMissing, onSelect, onImageError }: Props) {
+export const CellTile = memo(function CellTile({ cell, selected, state, imageMissing, onSelect, onEnlarge, onImageError }: Props) {
   const decided = cell.decision !== null;
   const changed = decided && cell.decision?.label !== cell.predicted;
   const runnerUp = cell.top[1];
@@ -43,6 +45,7 @@ export const CellTile = memo(function CellTile({ cell, selected, state, imageMis
       data-testid={`cell-tile-${cell.imageId}`}
       title={cell.file}
       onClick={() => onSelect(cell.imageId)}
+      onDoubleClick={() => onEnlarge(cell.imageId)}
     >
       {imageMissing ? (
         <div className="tile-image-missing" role="img" aria-label={`Image of ${cell.file} not available`} data-testid={`cell-image-missing-${cell.imageId}`}>

@@ -38,7 +38,24 @@ export type ReviewAction =
   | { type: 'confirm' }
   | { type: 'undo' }
   | { type: 'move'; direction: Direction }
-  | { type: 'page'; to: 'next' | 'previous' };
+  | { type: 'page'; to: 'next' | 'previous' }
+  | { type: 'enlarge' }
+  | { type: 'find' }
+  | { type: 'next-of-class' };
+
+/**
+ * Keys that are commands, not classes: v enlarges the selected cell, / goes to the find-by-file field, u goes to the
+ * next unreviewed cell of the selected cell's class. No class may use them (the lab's key map is checked against this).
+ */
+export const COMMAND_KEYS: Readonly<Record<'enlarge' | 'find' | 'next-of-class', string>> = Object.freeze({
+  enlarge: 'v',
+  find: '/',
+  'next-of-class': 'u',
+});
+
+const COMMAND_BY_KEY: ReadonlyMap<string, ReviewAction> = new Map(
+  (Object.keys(COMMAND_KEYS) as (keyof typeof COMMAND_KEYS)[]).map((type) => [COMMAND_KEYS[type], { type }] as const),
+);
 
 /** The parts of a KeyboardEvent the map looks at; lets the map be tested without a DOM. */
 export interface KeyInput {
@@ -73,6 +90,8 @@ export function actionForKey(input: KeyInput): ReviewAction | null {
   const direction = MOVES[input.key];
   if (direction !== undefined) return { type: 'move', direction };
   if (input.key.length !== 1) return null;
+  const commandAction = COMMAND_BY_KEY.get(input.key.toLowerCase());
+  if (commandAction !== undefined) return commandAction;
   const code = CLASS_BY_KEY.get(input.key.toLowerCase());
   return code === undefined ? null : { type: 'reclassify', code };
 }

@@ -19,6 +19,8 @@ interface Options {
   caseId: number;
   scope: ReviewScope;
   cellClass: CellClassCode | null;
+  /** Part of a file name: only the cells whose file matches are shown (any scope). */
+  file: string;
   reviewer: string;
   /** Signed cases are read-only. */
   locked: boolean;
@@ -47,7 +49,7 @@ export interface ReviewSession {
   previousPage: () => void;
 }
 
-export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, onChanged }: Options): ReviewSession {
+export function useReviewSession({ caseId, scope, cellClass, file, reviewer, locked, onChanged }: Options): ReviewSession {
   const { reportError, notify } = useMessages();
   const [page, setPage] = useState<CellPage>({ cells: [], total: 0 });
   const [offset, setOffset] = useState(0);
@@ -122,11 +124,12 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
         caseId,
         scope,
         ...(cellClass !== null ? (scope === 'all' ? { effectiveClass: cellClass } : { predictedClass: cellClass }) : {}),
+        ...(file.trim() !== '' ? { file: file.trim() } : {}),
         offset: at,
         limit: PAGE_SIZE,
       });
     },
-    [caseId, scope, cellClass, queue],
+    [caseId, scope, cellClass, file, queue],
   );
 
   // Settles one page request: only the latest request may change what is shown.

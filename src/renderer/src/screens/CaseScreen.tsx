@@ -184,6 +184,7 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
             cellClass={route.cellClass}
             onFilterChange={(scope, cellClass) => navigate(reviewRoute(detail.id, scope, cellClass))}
             onBack={() => navigate(caseRoute(detail.id, 'differential'))}
+            onSignOff={() => navigate(caseRoute(detail.id, 'signoff'))}
             onCaseChanged={refresh}
           />
         )}
