@@ -6,8 +6,10 @@ import type { CellClassCode } from './cell-classes';
 import type { Differential } from './differential';
 import type { CaseLisStatus, LisSettings } from './lis';
 import type { LabValidation } from './lab-training';
+import type { ReviewLayout } from './review-layout';
 
 export type { LabValidation } from './lab-training';
+export type { ReviewLayout } from './review-layout';
 
 export const CASE_STATUSES = ['importing', 'analysing', 'in_review', 'signed'] as const;
 export type CaseStatus = (typeof CASE_STATUSES)[number];
@@ -368,6 +370,10 @@ export interface MarrowApi {
   getSettings(): Promise<Settings>;
   saveSettings(settings: Settings): Promise<Settings>;
   getAbout(): Promise<AboutInfo>;
+  /** The lab's review grid: each class's key, the class order, the hidden classes (the built-in layout until saved). */
+  getReviewLayout(): Promise<ReviewLayout>;
+  /** Saves the review layout after the conflict check; a change is recorded in the audit log. */
+  saveReviewLayout(layout: ReviewLayout): Promise<ReviewLayout>;
 
   /** Results to the laboratory information system (HL7 v2 and FHIR R4, outbox folder and MLLP). */
   getLisSettings(): Promise<LisSettings>;
@@ -436,6 +442,8 @@ export const API_METHODS = [
   'getSettings',
   'saveSettings',
   'getAbout',
+  'getReviewLayout',
+  'saveReviewLayout',
   'getLisSettings',
   'saveLisSettings',
   'getLisStatus',

@@ -5,6 +5,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIS_SETTINGS } from '../../src/shared/lis';
+import { DEFAULT_REVIEW_LAYOUT } from '../../src/shared/review-layout';
 import { screenshot, startHarness, type Harness } from './harness';
 
 const TECHNICIAN = 'Alex Technician';
@@ -193,5 +194,50 @@ describe('daily use in Chromium', () => {
     await screenshot(page, 'daily-04-review-done');
     await byTestId(page, 'review-go-signoff').click();
     await byTestId(page, 'signoff-screen').waitFor();
+  });
+
+  it('uses the lab’s own key map, class order and hidden classes in the legend, on tiles and on the keyboard, refusing a conflict', async () => {
+    const created = await analysedCase('BM-DAILY-KEYS');
+    await page.goto(`${h.host.url}/#/cases`);
+    await byTestId(page, 'nav-settings').click();
+    await byTestId(page, 'review-layout-settings').waitFor();
+    await byTestId(page, 'review-layout-key-BLA').fill('1');
+    await byTestId(page, 'review-layout-key-LYT').fill('1');
+    await expect.poll(() => byTestId(page, 'review-layout-conflict').innerText()).toContain('The key 1 is given to both BLA and LYT');
+    await byTestId(page, 'settings-save').click();
+    await expect.poll(() => focusedTestId(page)).toBe('review-layout-key-LYT');
+    await screenshot(page, 'daily-05-settings-key-conflict');
+    await page.keyboard.press('Backspace');
+    await page.keyboard.type('l');
+    await byTestId(page, 'review-layout-hidden-FGC').check();
+    await byTestId(page, 'review-layout-up-LYT').click();
+    await byTestId(page, 'settings-save').click();
+    await byTestId(page, 'settings-dialog').waitFor({ state: 'detached' });
+    const stored = await h.service.getReviewLayout();
+    expect(stored.keys.BLA).toBe('1');
+    expect(stored.hidden).toEqual(['FGC']);
+    expect(stored.order.indexOf('LYT')).toBe(stored.order.indexOf('MON') - 1);
+
+    await page.goto(`${h.host.url}/#/case/${created.id}/review`);
+    await byTestId(page, 'review-grid').waitFor();
+    expect(await byTestId(page, 'review-key-BLA').innerText()).toBe('1');
+    expect(await byTestId(page, 'review-reclassify-FGC').count()).toBe(0);
+    const legend = await byTestId(page, 'review-legend').innerText();
+    expect(legend.indexOf('LYT')).toBeLessThan(legend.indexOf('MON'));
+    await screenshot(page, 'daily-06-review-lab-keys');
+    const first = (await h.service.listCells({ caseId: created.id, scope: 'unreviewed', limit: 1 })).cells[0]!;
+    await expect.poll(() => focusedTestId(page)).toBe('review-grid');
+    await page.keyboard.press('1');
+    await expect.poll(async () => (await h.service.listCells({ caseId: created.id, scope: 'flagged', limit: 1000 })).cells.find((c) => c.imageId === first.imageId)?.decision?.label).toBe('BLA');
+    // The old key of BLA and the hidden class's key do nothing now.
+    await page.keyboard.press('f');
+    await page.keyboard.press('b');
+    expect((await h.service.getDifferential(created.id)).review.reviewed).toBe(1);
+
+    await byTestId(page, 'nav-settings').click();
+    await byTestId(page, 'review-layout-reset').click();
+    await byTestId(page, 'settings-save').click();
+    await byTestId(page, 'settings-dialog').waitFor({ state: 'detached' });
+    expect(await h.service.getReviewLayout()).toEqual(DEFAULT_REVIEW_LAYOUT);
   });
 });

@@ -31,6 +31,7 @@ export {
   type SignCaseInput,
 } from './cases';
 export { getSettings, saveSettings } from './settings';
+export { getReviewLayout, saveReviewLayout } from './review-layout';
 export { registerModel, getModel, findModelBySha256, type ModelRegistration } from './models';
 export {
   insertImages,

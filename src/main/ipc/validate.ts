@@ -11,8 +11,9 @@ import {
   type CellQuery,
   type MarrowApi,
   type MarrowApiMethod,
+  type ReviewLayout,
 } from '../../shared/api';
-import { isCellClassCode, type CellClassCode } from '../../shared/cell-classes';
+import { CELL_CLASS_CODES, isCellClassCode, type CellClassCode } from '../../shared/cell-classes';
 import { formatLisCodeMapping, LisMappingError, parseLisCodeMapping, type LisCodeOverride, type LisSettings } from '../../shared/lis';
 import { validationError } from '../service/errors';
 
@@ -168,6 +169,34 @@ function newCase(value: unknown): Parameters<MarrowApi['createCase']>[0] {
     specimen: oneOf(SPECIMEN_TYPES, 'Specimen type')(r['specimen'], 'specimen'),
     folder: text({ label: 'Folder', max: MAX_PATH })(r['folder'], 'folder'),
   };
+}
+
+/**
+ * The review layout's shape: a key (text) for each of the 21 classes, the order and the hidden classes as lists of
+ * class codes. Refusals name the top-level field; its rules (every class once, distinct keys) are the service's.
+ */
+function reviewLayout(value: unknown): ReviewLayout {
+  const r = record(value, 'layout', ['keys', 'order', 'hidden']);
+  const keys = r['keys'];
+  if (typeof keys !== 'object' || keys === null || Array.isArray(keys) || Object.getPrototypeOf(keys) !== Object.prototype) {
+    throw validationError('keys', 'The keys must be an object of class code → key.');
+  }
+  const given = keys as Record<string, unknown>;
+  const unknown = Object.keys(given).find((code) => !isCellClassCode(code));
+  if (unknown !== undefined) throw validationError('keys', `The keys name "${unknown.slice(0, 20)}", which is not a cell class code.`);
+  const keyRecord = {} as Record<CellClassCode, string>;
+  for (const code of CELL_CLASS_CODES) {
+    const key = given[code];
+    if (typeof key !== 'string' || key.length > 4) throw validationError('keys', `The key of ${code} must be given, as one letter or digit.`);
+    keyRecord[code] = key.trim().toLowerCase();
+  }
+  const codes = (list: unknown, field: string): CellClassCode[] => {
+    if (!Array.isArray(list) || list.length > CELL_CLASS_CODES.length || !list.every((code) => isCellClassCode(code))) {
+      throw validationError(field, `${field === 'order' ? 'The class order' : 'The hidden classes'} must be a list of at most ${CELL_CLASS_CODES.length} cell class codes.`);
+    }
+    return list as CellClassCode[];
+  };
+  return { keys: keyRecord, order: codes(r['order'], 'order'), hidden: codes(r['hidden'] ?? [], 'hidden') };
 }
 
 function cellQuery(value: unknown): CellQuery {
@@ -363,6 +392,8 @@ const checks: ArgChecks = {
     ];
   },
   getAbout: noArgs,
+  getReviewLayout: noArgs,
+  saveReviewLayout: (a) => [reviewLayout(a[0])],
   getLisSettings: noArgs,
   saveLisSettings: (a) => [lisSettings(a[0])],
   getLisStatus: (a) => [caseId(a[0], 'caseId')],
@@ -447,6 +478,8 @@ const ARITY: { [M in MarrowApiMethod]: number } = {
   getSettings: 0,
   saveSettings: 1,
   getAbout: 0,
+  getReviewLayout: 0,
+  saveReviewLayout: 1,
   getLisSettings: 0,
   saveLisSettings: 1,
   getLisStatus: 1,

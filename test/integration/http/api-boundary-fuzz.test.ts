@@ -10,6 +10,7 @@
 // Paths: saveReport/exportCase `path` and createCase `folder` are written to or listed by the service, so fuzzed
 // values that would be absolute paths outside this test's temp folder are replaced by a path inside it; relative
 // and non-text values are sent as generated (the service refuses them before touching the file system).
+import { DEFAULT_REVIEW_LAYOUT } from '../../../src/shared/review-layout';
 import { mkdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -62,7 +63,10 @@ type Kind =
   | 'path' // optional absolute file path (written by the service)
   | 'bool' // required true or false
   | 'optPort' // absent, null, or a whole number 1..65535
-  | 'optList'; // absent or a list
+  | 'optList' // absent or a list
+  | 'classKeys' // an object of class code → key (the review layout's keys)
+  | 'classList' // a list of class codes
+  | 'optClassList'; // absent, null, or a list of class codes
 
 interface Field {
   kind: Kind;
@@ -153,6 +157,9 @@ const SPECS: Record<MarrowApiMethod, Spec> = {
     fields: { labName: { kind: 'blankOk', max: 200 }, reviewerName: { kind: 'blankOk', max: 120 }, reviewerRole: { kind: 'blankOk', max: 120 } },
   },
   getAbout: { arity: 0 },
+  getReviewLayout: { arity: 0 },
+  // keys is an object of class → key; the rules (every class once, keys distinct) are checked by the service.
+  saveReviewLayout: { arity: 1, rec: 'layout', fields: { keys: { kind: 'classKeys' }, order: { kind: 'classList' }, hidden: { kind: 'optClassList' } } },
   getLisSettings: { arity: 0 },
   saveLisSettings: {
     arity: 1,
@@ -200,7 +207,9 @@ const RELATED: Partial<Record<string, string[]>> = {
 };
 
 function isOptional(kind: Kind): boolean {
-  return kind !== 'id' && kind !== 'text' && kind !== 'enum' && kind !== 'ids' && kind !== 'folder' && kind !== 'record' && kind !== 'bool';
+  return (
+    kind !== 'id' && kind !== 'text' && kind !== 'enum' && kind !== 'ids' && kind !== 'folder' && kind !== 'record' && kind !== 'bool' && kind !== 'classKeys' && kind !== 'classList'
+  );
 }
 
 /** True when every reading of the contract refuses `value` for a field of this kind. */
@@ -226,6 +235,12 @@ function mustRefuse(field: Field, value: unknown): boolean {
       return typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535;
     case 'optList':
       return !Array.isArray(value);
+    case 'classKeys':
+      // Refused unless an object giving all 21 classes a key: no junk value is one.
+      return true;
+    case 'classList':
+    case 'optClassList':
+      return !Array.isArray(value) || value.length > CELL_CLASS_CODES.length || value.some((code) => typeof code !== 'string' || !(CELL_CLASS_CODES as readonly string[]).includes(code));
     default: {
       if (typeof value !== 'string') return true;
       const t = value.trim();
@@ -563,6 +578,13 @@ describe('the API boundary under randomised arguments (seeded)', () => {
         return [];
       case 'saveSettings':
         return [{ labName: 'Fuzz Lab', reviewerName: reviewer, reviewerRole: rng.pick(['BMS', 'Consultant', '']) }];
+      case 'getReviewLayout':
+        return [];
+      case 'saveReviewLayout': {
+        const keys: Record<string, string> = { ...DEFAULT_REVIEW_LAYOUT.keys };
+        if (rng.chance(0.5)) [keys['BLA'], keys['LYT']] = [keys['LYT']!, keys['BLA']!];
+        return [{ keys, order: [...DEFAULT_REVIEW_LAYOUT.order].reverse(), hidden: rng.chance(0.5) ? ['FGC', 'HAC'] : [] }];
+      }
       case 'getLisSettings':
         return [];
       case 'saveLisSettings': {

@@ -1,7 +1,10 @@
 // Issue 24 (daily use) at the service: what the screens rely on, with the real service on a real SQLite file and the
 // tiny real ONNX model.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { join } from 'node:path';
+import { closeDatabase, listAuditLog, openDatabase } from '../../../src/main/db';
 import { dispatch } from '../../../src/main/ipc/dispatch';
+import { DEFAULT_REVIEW_LAYOUT } from '../../../src/shared/review-layout';
 import { analysedFixtureCase, startService, type ServiceFixture } from './helpers';
 
 describe('daily use at the service', () => {
@@ -30,5 +33,24 @@ describe('daily use at the service', () => {
     const refused = await dispatch(fx.service, 'undoReview', [{ caseId: detail.id, reviewer: 'Alex' }]);
     expect(refused).toMatchObject({ ok: false, error: { kind: 'not_found', field: 'imageId' } });
     expect((await fx.service.listCells({ caseId: detail.id, scope: 'all', limit: 100 })).cells.find((cell) => cell.imageId === c.imageId)?.decision?.reviewer).toBe('Sam');
+  });
+
+  it('refuses a review layout with a key conflict, naming the class, and records an accepted change in the audit log', async () => {
+    await fx.service.saveSettings({ labName: '', reviewerName: 'Alex', reviewerRole: '' });
+    const layout = await fx.service.getReviewLayout();
+    expect(layout).toEqual(DEFAULT_REVIEW_LAYOUT);
+    const conflict = await dispatch(fx.service, 'saveReviewLayout', [{ ...layout, keys: { ...layout.keys, NGS: 'b' } }]);
+    expect(conflict).toMatchObject({ ok: false, error: { kind: 'validation', field: 'keys.NGS', message: expect.stringContaining('BLA and NGS') } });
+    const command = await dispatch(fx.service, 'saveReviewLayout', [{ ...layout, keys: { ...layout.keys, NGS: 'v' } }]);
+    expect(command).toMatchObject({ ok: false, error: { kind: 'validation', field: 'keys.NGS' } });
+    const saved = await fx.service.saveReviewLayout({ ...layout, keys: { ...layout.keys, NGS: '9' }, hidden: ['HAC'] });
+    expect(saved.keys.NGS).toBe('9');
+    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
+    try {
+      const [row] = listAuditLog(db, { limit: 1 });
+      expect(row).toMatchObject({ actor: 'Alex', action: 'review_layout_changed', detail: { keys: { NGS: { from: 's', to: '9' } }, hidden: { from: [], to: ['HAC'] } } });
+    } finally {
+      closeDatabase(db);
+    }
   });
 });

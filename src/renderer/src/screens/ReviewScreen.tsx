@@ -1,6 +1,7 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CaseDetail } from '../../../shared/api';
-import { CELL_CLASSES, CELL_CLASS_DISPLAY_ORDER, isCellClassCode, type CellClassCode } from '../../../shared/cell-classes';
+import { CELL_CLASSES, isCellClassCode, type CellClassCode } from '../../../shared/cell-classes';
+import { visibleClasses } from '../../../shared/review-layout';
 import { formatInterval, formatPercent, plural } from '../../../shared/format';
 import { getApi } from '../api';
 import { Loading } from '../components/Loading';
@@ -43,7 +44,7 @@ function isEditable(target: EventTarget | null): boolean {
 }
 
 export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack, onSignOff, onCaseChanged }: Props) {
-  const { settings } = useSettings();
+  const { settings, reviewLayout } = useSettings();
   const reviewer = settings?.reviewerName ?? '';
   const locked = detail.status === 'signed';
   const [promptOpen, setPromptOpen] = useState(false);
@@ -112,7 +113,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
     const onKey = (event: KeyboardEvent) => {
       if (event.defaultPrevented || isEditable(event.target)) return;
       if (document.querySelector('[aria-modal="true"]') !== null) return;
-      const action = actionForKey(event);
+      const action = actionForKey(event, reviewLayout);
       if (action === null) return;
       // Enter/Space on a focused button belong to that button.
       if (action.type === 'confirm' && event.target instanceof HTMLElement && event.target.closest('button, a')) return;
@@ -148,7 +149,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [move, decide, undo, columns, nextPage, previousPage, canNext, canPrevious, enlarge, nextOfClass]);
+  }, [move, decide, undo, columns, nextPage, previousPage, canNext, canPrevious, enlarge, nextOfClass, reviewLayout]);
 
   // Entering Review by any route (the tab, a link, a reload, a filter change) puts the focus on the grid, so the first
   // Enter confirms the selected cell instead of pressing the tab button that was clicked to get here.
@@ -204,7 +205,10 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
             onChange={(event) => onFilterChange(scope, isCellClassCode(event.target.value) ? event.target.value : null)}
           >
             <option value="">Any</option>
-            {CELL_CLASS_DISPLAY_ORDER.map((code) => (
+            {/* The lab's order; a hidden class stays listed while it is the filter (a link from the differential). */}
+            {visibleClasses(reviewLayout)
+              .concat(cellClass !== null && reviewLayout.hidden.includes(cellClass) ? [cellClass] : [])
+              .map((code) => (
               <option key={code} value={code}>
                 {code} — {CELL_CLASSES[code].name}
               </option>
@@ -319,6 +323,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
                   onSelect={selectTile}
                   onEnlarge={setZoomed}
                   onImageError={session.markImageMissing}
+                  layout={reviewLayout}
                 />
               ))}
             </div>
@@ -375,6 +380,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
             </button>
           </div>
           <KeyLegend
+            layout={reviewLayout}
             disabled={locked || session.cells.length === 0}
             onReclassify={(code) => fromButton(() => decide(code))()}
           />

@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState, type FormEvent } from 'react';
-import type { Settings } from '../../../shared/api';
+import type { ReviewLayout, Settings } from '../../../shared/api';
+import { reviewLayoutProblem } from '../../../shared/review-layout';
 import type { LisSettings } from '../../../shared/lis';
 import { getApi } from '../api';
 import { Dialog } from '../components/Dialog';
@@ -7,6 +8,7 @@ import { errorText, isApiError, useMessages } from '../components/messages';
 import { useSettings } from '../hooks/settings';
 import { useApiQuery } from '../hooks/useApiQuery';
 import { LisSettingsSection, RequiredMark } from './LisSettingsForm';
+import { ReviewLayoutSection } from './ReviewLayoutSection';
 import { checkGeneralDraft, checkLisDraft, differs, lisDraftOf, type DraftError, type LisDraft } from './settingsDraft';
 
 const EMPTY: Settings = { labName: '', reviewerName: '', reviewerRole: '' };
@@ -18,11 +20,13 @@ const GENERAL_FIELDS = ['labName', 'reviewerName', 'reviewerRole'];
  * a refusal names the field, marks it and puts the focus there, and the dialog stays open with every edit in place.
  */
 export function SettingsDialog({ onClose }: { onClose: () => void }) {
-  const { settings, save } = useSettings();
+  const { settings, save, reviewLayout, reviewLayoutLoaded, saveReviewLayout } = useSettings();
   const { notify } = useMessages();
   const lis = useApiQuery(() => getApi().getLisSettings(), 'lis-settings', 'Loading the LIS settings');
   const [general, setGeneral] = useState<Settings | null>(null);
   const [lisEdited, setLisEdited] = useState<LisDraft | null>(null);
+  const [layoutEdited, setLayoutEdited] = useState<ReviewLayout | null>(null);
+  const layoutDraft = layoutEdited ?? reviewLayout;
   const [error, setError] = useState<DraftError | { field: null; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const form = useRef<HTMLFormElement>(null);
@@ -38,16 +42,19 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    if (lisDraft === null || settings === null) return;
+    if (lisDraft === null || settings === null || !reviewLayoutLoaded) return;
     setError(null);
     const checkedGeneral = checkGeneralDraft(generalDraft);
     if (!checkedGeneral.ok) return setError(checkedGeneral.error);
+    const layoutProblem = reviewLayoutProblem(layoutDraft);
+    if (layoutProblem !== null) return setError({ field: layoutProblem.field, text: layoutProblem.message });
     const checkedLis = checkLisDraft(lisDraft);
     if (!checkedLis.ok) return setError(checkedLis.error);
     setBusy(true);
     try {
       // General first: the LIS settings' audit row names the reviewer just saved.
       if (differs(settings, checkedGeneral.value)) await save(checkedGeneral.value);
+      if (differs(reviewLayout, layoutDraft)) await saveReviewLayout(layoutDraft);
       if (differs<LisSettings>(lis.data, checkedLis.value)) {
         const saved = await getApi().saveLisSettings(checkedLis.value);
         setLisEdited(lisDraftOf(saved));
@@ -80,7 +87,9 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
     </label>
   );
 
-  const lisError = error !== null && error.field !== null && !GENERAL_FIELDS.includes(error.field) ? error : null;
+  const isLayoutField = (field: string) => field === 'order' || field === 'hidden' || field.startsWith('keys.') || field.startsWith('order[') || field.startsWith('hidden[');
+  const layoutError = error !== null && error.field !== null && isLayoutField(error.field) ? error : null;
+  const lisError = error !== null && error.field !== null && !GENERAL_FIELDS.includes(error.field) && !isLayoutField(error.field) ? error : null;
 
   return (
     <Dialog title="Settings" testId="settings-dialog" onClose={onClose} wide>
@@ -95,6 +104,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
           {input('reviewerName', 'Reviewer name', 'settings-reviewer-name', 'Your name')}
           {input('reviewerRole', 'Reviewer role', 'settings-reviewer-role', 'e.g. Biomedical scientist')}
         </fieldset>
+        <ReviewLayoutSection draft={layoutDraft} onChange={setLayoutEdited} error={layoutError} />
         {lisDraft === null ? (
           <p className="muted">Loading the LIS settings…</p>
         ) : (
@@ -107,7 +117,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
               {error.text}
             </p>
           )}
-          <button type="submit" className="button-primary" disabled={busy || settings === null || lisDraft === null} data-testid="settings-save">
+          <button type="submit" className="button-primary" disabled={busy || settings === null || lisDraft === null || !reviewLayoutLoaded} data-testid="settings-save">
             Save settings
           </button>
           <button type="button" data-testid="settings-cancel" onClick={onClose}>
