@@ -4,7 +4,6 @@ import type { Migration } from './index';
 // filter, and the classes it never uses. One row; every change is recorded in the audit log by the code that saves
 // it (review_layout_changed). The rules that SQL can hold are held here too, for any writer: the order names every
 // known class once, hidden classes are known classes, and no two classes in use share a key.
-// (Numbered 0008 by the project's plan; 0007 is written on another branch. Versions only need to increase.)
 export const migration0008: Migration = {
   version: 8,
   name: 'review-layout',
