@@ -8,6 +8,7 @@ import {
   formatInterval,
   formatMeRatio,
   formatPercent,
+  informativeBlastAdvisories,
   provisionalRowNote,
   type BlastAdvisoryStatus,
   type ClassCounts,
@@ -410,5 +411,27 @@ describe('computeDifferential: provisional classes', () => {
     );
     expect(() => computeDifferential(counts, { provisional: { classes, unreviewed: { MYB: 11 } } })).toThrow(/only 10 MYB cells counted/);
     expect(() => computeDifferential(counts, { provisional: { classes: ['XYZ' as CellClassCode], unreviewed: {} } })).toThrow(DifferentialInputError);
+  });
+});
+
+describe('which blast advisories say something beside the figure', () => {
+  const advisory = (threshold: 5 | 10 | 20, status: 'below' | 'near' | 'at_or_above') => ({ threshold, status, text: '', note: '' });
+
+  it('drops "below 20%" under "at or above 5%" and "interval crosses 10%"', () => {
+    const all = [advisory(5, 'at_or_above'), advisory(10, 'near'), advisory(20, 'below')];
+    expect(informativeBlastAdvisories(all).map((a) => a.threshold)).toEqual([5, 10]);
+  });
+
+  it('keeps only "below 5%" when the blasts are below every threshold', () => {
+    const all = [advisory(5, 'below'), advisory(10, 'below'), advisory(20, 'below')];
+    expect(informativeBlastAdvisories(all).map((a) => a.threshold)).toEqual([5]);
+  });
+
+  it('says the figure once: the note of an advisory does not repeat it', () => {
+    const result = computeDifferential(countLabels([...Array<CellClassCode>(20).fill('BLA'), ...Array<CellClassCode>(230).fill('LYT')]));
+    for (const a of result.blast.advisories) {
+      expect(a.note).not.toMatch(/Blasts|CI/);
+      expect(a.text).toBe(`Blasts 8.0% (95% CI ${a.text.split('CI ')[1]!.split(')')[0]!}): ${a.note}`);
+    }
   });
 });

@@ -5,7 +5,7 @@
 // footer so a loose page can be matched to its case, "Page N of M" so a missing page shows, the DRAFT watermark
 // while the case is unsigned, and the research-use disclaimer while a model not cleared for diagnostic use did the counting.
 import type { SignOffRecord } from '../../shared/api';
-import { PROVISIONAL_ME_NOTE, provisionalRowNote } from '../../shared/differential';
+import { informativeBlastAdvisories, PROVISIONAL_ME_NOTE, provisionalRowNote } from '../../shared/differential';
 import { CELL_CLASSES } from '../../shared/cell-classes';
 import { FLAG_REASON_KIND_SHORT, flagReasonKind } from '../../shared/flag-reasons';
 import { NOT_AVAILABLE, formatInterval, formatMeRatio, formatPercent } from '../../shared/format';
@@ -138,10 +138,12 @@ function keyResults(doc: Doc, data: CaseReportData): void {
     150,
   );
   paragraph(doc, `M:E convention: ${d.meRatio.convention}.`, { size: 7.5, colour: COLOUR.muted, indent: 150, gap: 4 });
-  if (d.blast.advisories.length > 0) {
+  // The blast figure is in the grid above; each threshold line says only what it adds (informativeBlastAdvisories).
+  const advisories = informativeBlastAdvisories(d.blast.advisories);
+  if (advisories.length > 0) {
     paragraph(doc, 'Blast thresholds', { size: 8.5, bold: true, gap: 1 });
-    for (const advisory of d.blast.advisories) {
-      paragraph(doc, `•  ${advisory.text}`, {
+    for (const advisory of advisories) {
+      paragraph(doc, `•  ${advisory.note.charAt(0).toUpperCase()}${advisory.note.slice(1)}`, {
         size: 8.5,
         indent: 8,
         gap: 1,
