@@ -115,6 +115,8 @@ export interface ExcludedCount {
   count: number;
   /** Cells per 100 NDC cells; null when the NDC is 0. */
   per100Ndc: number | null;
+  /** False when the model cannot output this class (e.g. KSC for the bundled model): its cells are reviewers' only. */
+  assessedByModel: boolean;
 }
 
 export type BlastAdvisoryStatus = 'below' | 'near' | 'at_or_above';
@@ -306,6 +308,15 @@ export function blastAdvisory(
  * only for the lowest threshold when the blasts are below all of them. "Below 20%" under "interval crosses 10%"
  * says nothing the reader does not already know.
  */
+/**
+ * The note on a class the model cannot output: with cells, they were put there by a reviewer ("reviewer-assigned");
+ * without, the class was not assessed at all.
+ */
+export function notAssessedNote(row: { assessedByModel: boolean; count: number }): string | null {
+  if (row.assessedByModel) return null;
+  return row.count > 0 ? 'reviewer-assigned' : 'not assessable by model';
+}
+
 export function informativeBlastAdvisories(advisories: readonly BlastAdvisory[]): BlastAdvisory[] {
   return advisories.filter((advisory, index) => advisory.status !== 'below' || (index === 0 && advisories.every((a) => a.status === 'below')));
 }
@@ -360,6 +371,7 @@ export function computeDifferential(counts: ClassCounts, options: DifferentialOp
     name: CELL_CLASSES[code].name,
     count: count[code],
     per100Ndc: ndc > 0 ? (count[code] / ndc) * 100 : null,
+    assessedByModel: assessed.has(code),
   }));
 
   if (ndc === 0 && excludedTotal === 0) {

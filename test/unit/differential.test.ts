@@ -48,9 +48,9 @@ describe('computeDifferential: worked example', () => {
     expect(result.totalCellsCounted).toBe(475);
     expect(result.excluded).toEqual([
       // 20/450·100 = 4.444…, 0, 5/450·100 = 1.111…
-      { code: 'ART', name: 'artefact', count: 20, per100Ndc: expect.closeTo(4.444444, 5) as number },
-      { code: 'NIF', name: 'not identifiable', count: 0, per100Ndc: 0 },
-      { code: 'KSC', name: 'smudge cell', count: 5, per100Ndc: expect.closeTo(1.111111, 5) as number },
+      { code: 'ART', name: 'artefact', count: 20, per100Ndc: expect.closeTo(4.444444, 5) as number, assessedByModel: true },
+      { code: 'NIF', name: 'not identifiable', count: 0, per100Ndc: 0, assessedByModel: true },
+      { code: 'KSC', name: 'smudge cell', count: 5, per100Ndc: expect.closeTo(1.111111, 5) as number, assessedByModel: true },
     ]);
   });
 
@@ -219,9 +219,9 @@ describe('computeDifferential: edge cases', () => {
     expect(result.nucleatedDifferentialCount).toBe(0);
     expect(result.totalCellsCounted).toBe(5);
     expect(result.excluded).toEqual([
-      { code: 'ART', name: 'artefact', count: 3, per100Ndc: null },
-      { code: 'NIF', name: 'not identifiable', count: 0, per100Ndc: null },
-      { code: 'KSC', name: 'smudge cell', count: 2, per100Ndc: null },
+      { code: 'ART', name: 'artefact', count: 3, per100Ndc: null, assessedByModel: true },
+      { code: 'NIF', name: 'not identifiable', count: 0, per100Ndc: null, assessedByModel: true },
+      { code: 'KSC', name: 'smudge cell', count: 2, per100Ndc: null, assessedByModel: true },
     ]);
     expect(result.blast.percentage).toBeNull();
     expect(result.blast.advisories).toEqual([]);

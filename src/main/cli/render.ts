@@ -58,7 +58,7 @@ export function renderText(summary: AnalysisSummary): string {
   lines.push('Excluded from the NDC:');
   for (const e of d.excluded) {
     const per100 = e.per100Ndc === null ? '' : ` (${e.per100Ndc.toFixed(1)} per 100 NDC cells)`;
-    lines.push(`  ${pad(`${e.code} ${e.name}`, 28)}${padLeft(String(e.count), 7)}${per100}`);
+    lines.push(`  ${pad(`${e.code} ${e.name}`, 28)}${padLeft(String(e.count), 7)}${per100}${e.assessedByModel ? '' : '  (reviewer only)'}`);
   }
   lines.push(`Total cells counted: ${d.totalCellsCounted} (NDC ${d.nucleatedDifferentialCount} + ${d.totalCellsCounted - d.nucleatedDifferentialCount} excluded)`);
   lines.push('');

@@ -5,7 +5,7 @@
 // footer so a loose page can be matched to its case, "Page N of M" so a missing page shows, the DRAFT watermark
 // while the case is unsigned, and the research-use disclaimer while a model not cleared for diagnostic use did the counting.
 import type { SignOffRecord } from '../../shared/api';
-import { informativeBlastAdvisories, PROVISIONAL_ME_NOTE, provisionalRowNote } from '../../shared/differential';
+import { informativeBlastAdvisories, notAssessedNote, PROVISIONAL_ME_NOTE, provisionalRowNote } from '../../shared/differential';
 import { CELL_CLASSES } from '../../shared/cell-classes';
 import { FLAG_REASON_KIND_SHORT, flagReasonKind } from '../../shared/flag-reasons';
 import { NOT_AVAILABLE, formatInterval, formatMeRatio, formatPercent } from '../../shared/format';
@@ -184,7 +184,7 @@ function differentialTable(doc: Doc, data: CaseReportData): void {
         String(row.count),
         formatPercent(row.percentOfNdc),
         formatInterval(row.ci95),
-        !row.assessedByModel ? 'not assessable by model' : row.flagged ? 'describe before sign-off' : provisionalRowNote(row),
+        notAssessedNote(row) ?? (row.flagged ? 'describe before sign-off' : provisionalRowNote(row)),
       ],
       colour: CELL_CLASSES[row.code].blastEquivalent ? COLOUR.blastBar : undefined,
     }));
@@ -208,7 +208,8 @@ function differentialTable(doc: Doc, data: CaseReportData): void {
     doc,
     [...CLASS_COLUMNS, { header: 'per 100 NDC cells', width: 100, align: 'right' }],
     [
-      ...d.excluded.map((e) => ({ cells: [e.code, e.name, String(e.count), per100(e.per100Ndc)] })),
+      // A class the model cannot output (KSC for the bundled model) is marked, as in the differential table above.
+      ...d.excluded.map((e) => ({ cells: [e.code, e.assessedByModel ? e.name : `${e.name} (reviewer only)`, String(e.count), per100(e.per100Ndc)] })),
       {
         cells: ['', 'Total cells counted', String(d.totalCellsCounted), 'NDC + excluded'],
         bold: true,

@@ -366,14 +366,15 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
 
     // Every row of the nucleated differential: code, name, count, % of NDC and 95% CI as rounded for print.
     for (const row of d.rows.filter((r) => r.inNdc)) {
-      const note = !row.assessedByModel ? ['not assessable by model'] : row.flagged ? ['describe before sign-off'] : [];
+      // A class the model cannot output reads "reviewer-assigned" once a reviewer put cells there.
+      const note = !row.assessedByModel ? [row.count > 0 ? 'reviewer-assigned' : 'not assessable by model'] : row.flagged ? ['describe before sign-off'] : [];
       expect(text, `${where}: PDF row ${row.code}`).toMatch(
         rowPattern([row.code, row.name, String(row.count), pct(row.percentOfNdc), interval(row.ci95), ...note]),
       );
     }
     for (const e of d.excluded) {
       expect(text, `${where}: PDF excluded ${e.code}`).toMatch(
-        rowPattern([e.code, e.name, String(e.count), e.per100Ndc === null ? NA : oneDecimal(e.per100Ndc)]),
+        rowPattern([e.code, e.assessedByModel ? e.name : `${e.name} (reviewer only)`, String(e.count), e.per100Ndc === null ? NA : oneDecimal(e.per100Ndc)]),
       );
     }
     const ndc = d.nucleatedDifferentialCount;

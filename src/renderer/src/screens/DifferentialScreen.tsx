@@ -231,7 +231,15 @@ function ExcludedTable({ differential, onOpenClass }: { differential: Differenti
         {differential.excluded.map((row) => (
           <tr key={row.code} {...openClassRow(row, onOpenClass)} data-testid={`excluded-row-${row.code}`}>
             <td className="code">{row.code}</td>
-            <td>{row.name}</td>
+            <td>
+              {row.name}
+              {!row.assessedByModel && (
+                <span className="muted small" data-testid={`excluded-reviewer-only-${row.code}`} title="The model cannot output this class; counts come from reviewers only">
+                  {' '}
+                  (reviewer only)
+                </span>
+              )}
+            </td>
             <td className="num" data-testid={`excluded-count-${row.code}`}>
               {row.count}
             </td>
