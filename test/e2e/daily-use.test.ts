@@ -240,4 +240,21 @@ describe('daily use in Chromium', () => {
     await byTestId(page, 'settings-dialog').waitFor({ state: 'detached' });
     expect(await h.service.getReviewLayout()).toEqual(DEFAULT_REVIEW_LAYOUT);
   });
+
+  it('gives the LIS table the whole width and does not call the first sending of a result "again"', async () => {
+    const created = await analysedCase('BM-DAILY-LIS');
+    await h.service.saveLisSettings({ ...DEFAULT_LIS_SETTINGS, patientIdAuthority: 'HOSP', patientIdSystem: 'urn:oid:1.2.3.4', outboxFolder: `${h.root}/outbox`, codeMapping: [] });
+    await h.service.signOff({ caseId: created.id, reviewer: 'Dr Sam Haematologist', role: 'Consultant', overrideReason: 'daily-use test' });
+    await page.goto(`${h.host.url}/#/case/${created.id}/signoff`);
+    await byTestId(page, 'lis-none').waitFor();
+    await byTestId(page, 'lis-resend').click();
+    await expect.poll(() => byTestId(page, 'notice').innerText()).toBe(`Case ${created.accession}: the result is queued for the LIS.`);
+    await byTestId(page, 'lis-deliveries').waitFor();
+    const panel = (await byTestId(page, 'lis-panel').boundingBox())!;
+    const header = (await byTestId(page, 'case-header').boundingBox())!;
+    expect(panel.width / header.width).toBeGreaterThan(0.95);
+    await screenshot(page, 'daily-07-signoff-lis');
+    await byTestId(page, 'lis-resend').click();
+    await expect.poll(() => byTestId(page, 'notice').innerText()).toContain('queued for the LIS again');
+  });
 });
