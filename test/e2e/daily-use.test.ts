@@ -257,4 +257,28 @@ describe('daily use in Chromium', () => {
     await byTestId(page, 'lis-resend').click();
     await expect.poll(() => byTestId(page, 'notice').innerText()).toContain('queued for the LIS again');
   });
+
+  it('keeps a long case number and the date on one line each in the case list', async () => {
+    await h.service.createCase({ patient: { labId: 'MRN-DAILY-LONG', name: 'A Patient With A Rather Long Name' }, accession: 'BM-2026-000123456-REPEAT', specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    await page.setViewportSize({ width: 1000, height: 800 });
+    try {
+      await page.goto(`${h.host.url}/#/cases`);
+      await byTestId(page, 'cases-table').waitFor();
+      // Lines of text in each cell, counted from the rendered text's boxes (the row's height follows its tallest cell).
+      const lines = await page.evaluate<Record<string, number>>(`(() => {
+        const out = {};
+        for (const cell of document.querySelectorAll('[data-testid^="case-accession-"], [data-testid^="case-date-"]')) {
+          const range = document.createRange();
+          range.selectNodeContents(cell);
+          out[cell.dataset.testid] = new Set(Array.from(range.getClientRects(), (r) => Math.round(r.top))).size;
+        }
+        return out;
+      })()`);
+      expect(Object.keys(lines).length).toBeGreaterThanOrEqual(2);
+      for (const [testId, count] of Object.entries(lines)) expect(count, `${testId} is on one line`).toBe(1);
+      await screenshot(page, 'daily-08-case-list-narrow');
+    } finally {
+      await page.setViewportSize({ width: 1400, height: 900 });
+    }
+  });
 });
