@@ -213,6 +213,14 @@ export interface AmendInput {
   reason: string;
 }
 
+/** A correction of the patient's stored name (a typing error at registration), audited with its reason. */
+export interface CorrectPatientNameInput {
+  /** The case it is made from; the correction applies to the patient, so to every case of theirs. */
+  caseId: number;
+  name: string;
+  reason: string;
+}
+
 export interface SaveReportInput {
   caseId: number;
   /** Absolute path of the PDF to write; when absent main chooses one in the reports folder. */
@@ -349,6 +357,8 @@ export interface MarrowApi {
   listCases(filter: CaseFilter): Promise<CaseSummary[]>;
   createCase(input: NewCaseInput): Promise<CaseDetail>;
   getCase(caseId: number): Promise<CaseDetail>;
+  /** Corrects the name stored for the case's patient; the old name, the new one and the reason go into the audit log. */
+  correctPatientName(input: CorrectPatientNameInput): Promise<CaseDetail>;
 
   /** Starts (or resumes) classification in a worker; returns at once. Poll getAnalysisProgress. */
   startAnalysis(caseId: number): Promise<AnalysisProgress>;
@@ -428,6 +438,7 @@ export const API_METHODS = [
   'listCases',
   'createCase',
   'getCase',
+  'correctPatientName',
   'startAnalysis',
   'cancelAnalysis',
   'getAnalysisProgress',

@@ -281,4 +281,29 @@ describe('daily use in Chromium', () => {
       await page.setViewportSize({ width: 1400, height: 900 });
     }
   });
+
+  it('links the duplicate-accession refusal to the case that has the number, and corrects a stored patient name with a reason', async () => {
+    const first = await h.service.createCase({ patient: { labId: 'MRN-DAILY-DUP', name: 'Jnae Doe' }, accession: 'BM-DAILY-DUP', specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    await page.goto(`${h.host.url}/#/cases/new`);
+    await byTestId(page, 'new-case-patient-id').fill('MRN-DAILY-OTHER');
+    await byTestId(page, 'new-case-accession').fill('bm-daily-dup');
+    await byTestId(page, 'new-case-folder').fill(h.caseFolder);
+    await byTestId(page, 'new-case-submit').click();
+    await expect.poll(() => byTestId(page, 'new-case-error-accession').innerText()).toContain('already used');
+    await byTestId(page, 'new-case-open-existing').waitFor();
+    await screenshot(page, 'daily-09-duplicate-accession-link');
+    await byTestId(page, 'new-case-open-existing').click();
+    await expect.poll(() => byTestId(page, 'case-header-accession').innerText()).toBe('Case BM-DAILY-DUP');
+
+    await byTestId(page, 'case-correct-name').click();
+    await byTestId(page, 'patient-name-input').fill('Jane Doe');
+    await byTestId(page, 'patient-name-save').click();
+    await expect.poll(() => byTestId(page, 'patient-name-error').innerText()).toContain('reason');
+    await byTestId(page, 'patient-name-reason').fill('typing error at registration');
+    await screenshot(page, 'daily-10-correct-patient-name');
+    await byTestId(page, 'patient-name-save').click();
+    await byTestId(page, 'patient-name-dialog').waitFor({ state: 'detached' });
+    await expect.poll(() => byTestId(page, 'case-header-patient').innerText()).toContain('Jane Doe');
+    expect((await h.service.getCase(first.id)).patientName).toBe('Jane Doe');
+  });
 });

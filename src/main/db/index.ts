@@ -15,7 +15,7 @@ export {
   type OpenOptions,
 } from './connection';
 export { DatabaseError, classifyDatabaseError, type DatabaseErrorKind } from './errors';
-export { upsertPatient, getPatient, type PatientUpsert } from './patients';
+export { correctPatientName, upsertPatient, getPatient, type PatientUpsert } from './patients';
 export {
   createCase,
   getCase,

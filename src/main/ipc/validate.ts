@@ -315,6 +315,16 @@ const checks: ArgChecks = {
   listCases: (a) => [caseFilter(a[0])],
   createCase: (a) => [newCase(a[0])],
   getCase: (a) => [caseId(a[0], 'caseId')],
+  correctPatientName: (a) => {
+    const r = record(a[0], 'correction', ['caseId', 'name', 'reason']);
+    return [
+      {
+        caseId: caseId(r['caseId'], 'caseId'),
+        name: text({ label: 'Patient name', max: 200 })(r['name'], 'name'),
+        reason: text({ label: 'Reason for the correction', max: 1000 })(r['reason'], 'reason'),
+      },
+    ];
+  },
   startAnalysis: (a) => [caseId(a[0], 'caseId')],
   cancelAnalysis: (a) => [caseId(a[0], 'caseId')],
   getAnalysisProgress: (a) => [caseId(a[0], 'caseId')],
@@ -463,6 +473,7 @@ const ARITY: { [M in MarrowApiMethod]: number } = {
   listCases: 1,
   createCase: 1,
   getCase: 1,
+  correctPatientName: 1,
   startAnalysis: 1,
   cancelAnalysis: 1,
   getAnalysisProgress: 1,

@@ -150,6 +150,7 @@ const SPECS: Record<MarrowApiMethod, Spec> = {
   amendCase: { arity: 1, rec: 'amendment', fields: { caseId: ID, by: { kind: 'text', max: 120 }, reason: { kind: 'text', max: 1000 } } },
   saveReport: { arity: 1, rec: 'report', fields: { caseId: ID, path: { kind: 'path', max: 4096 } } },
   exportCase: { arity: 1, rec: 'export', fields: { caseId: ID, format: { kind: 'enum', values: EXPORT_FORMATS }, path: { kind: 'path', max: 4096 } } },
+  correctPatientName: { arity: 1, rec: 'correction', fields: { caseId: ID, name: { kind: 'text', max: 200 }, reason: { kind: 'text', max: 1000 } } },
   getSettings: { arity: 0 },
   saveSettings: {
     arity: 1,
@@ -578,6 +579,8 @@ describe('the API boundary under randomised arguments (seeded)', () => {
         return [];
       case 'saveSettings':
         return [{ labName: 'Fuzz Lab', reviewerName: reviewer, reviewerRole: rng.pick(['BMS', 'Consultant', '']) }];
+      case 'correctPatientName':
+        return [{ caseId: pickCase('in_review', 'signed').id, name: rng.pick(['Fuzz, Patient', 'Corrected Name']), reason: 'typing error at registration' }];
       case 'getReviewLayout':
         return [];
       case 'saveReviewLayout': {

@@ -53,4 +53,24 @@ describe('daily use at the service', () => {
       closeDatabase(db);
     }
   });
+
+  it('corrects a patient’s stored name with a reason, audited against the case, and refuses it without one', async () => {
+    await fx.service.saveSettings({ labName: '', reviewerName: 'Alex', reviewerRole: '' });
+    const created = await fx.service.createCase({ patient: { labId: 'MRN-NAME-1', name: 'Jnae Doe' }, accession: 'ACC-NAME-1', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('name-1') });
+    const refused = await dispatch(fx.service, 'correctPatientName', [{ caseId: created.id, name: 'Jane Doe', reason: '  ' }]);
+    expect(refused).toMatchObject({ ok: false, error: { kind: 'validation', field: 'reason' } });
+    expect((await fx.service.getCase(created.id)).patientName).toBe('Jnae Doe');
+    const corrected = await fx.service.correctPatientName({ caseId: created.id, name: ' Jane  Doe ', reason: 'typing error at registration' });
+    expect(corrected.patientName).toBe('Jane Doe');
+    // A new case of the same patient now matches the corrected name, and the old one is a mismatch.
+    const again = await dispatch(fx.service, 'createCase', [{ patient: { labId: 'MRN-NAME-1', name: 'Jnae Doe' }, accession: 'ACC-NAME-2', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('name-2') }]);
+    expect(again).toMatchObject({ ok: false, error: { kind: 'conflict', field: 'patient.name' } });
+    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
+    try {
+      const row = listAuditLog(db).find((r) => r.action === 'patient_name_corrected');
+      expect(row).toMatchObject({ actor: 'Alex', caseId: created.id, detail: { labId: 'MRN-NAME-1', from: 'Jnae Doe', to: 'Jane Doe', reason: 'typing error at registration' } });
+    } finally {
+      closeDatabase(db);
+    }
+  });
 });

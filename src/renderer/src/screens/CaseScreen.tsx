@@ -11,6 +11,7 @@ import { ErrorBoundary } from '../components/ErrorBoundary';
 import { AnalysisScreen } from './AnalysisScreen';
 import { DifferentialScreen } from './DifferentialScreen';
 import { LisPanel } from './LisPanel';
+import { PatientNameDialog } from './PatientNameDialog';
 import { ReportPanel, useReportActions } from './ReportPanel';
 import { ReviewScreen } from './ReviewScreen';
 import { SignOffPanel } from './SignOffPanel';
@@ -89,6 +90,7 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
   const { notify } = useMessages();
   const report = useReportActions(detail);
   const handled = useRef(menuRequest?.sequence ?? 0);
+  const [correctingName, setCorrectingName] = useState(false);
 
   useEffect(() => {
     if (menuRequest === null || menuRequest.sequence === handled.current) return;
@@ -124,7 +126,10 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
           <span className="case-patient" data-testid="case-header-patient">
             {detail.patientLabId}
             {detail.patientName !== null && <span className="muted"> · {detail.patientName}</span>}
-            {detail.patientBirthDate !== null && <span className="muted"> · born {detail.patientBirthDate}</span>}
+            {detail.patientBirthDate !== null && <span className="muted"> · born {detail.patientBirthDate}</span>}{' '}
+            <button type="button" className="button-quiet" data-testid="case-correct-name" onClick={() => setCorrectingName(true)}>
+              Correct name
+            </button>
           </span>
           <span className="case-accession" data-testid="case-header-accession">
             Case {detail.accession}
@@ -156,6 +161,7 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
           ))}
         </nav>
       </header>
+      {correctingName && <PatientNameDialog detail={detail} onClose={() => setCorrectingName(false)} onCorrected={replace} />}
       {/* A crash in one tab leaves the case header and tabs usable. */}
       <ErrorBoundary resetKey={routeToHash(route)}>
         {route.tab === 'analysis' && (
