@@ -312,6 +312,23 @@ export interface LabModelTrainingProgress {
   labModelId: number | null;
 }
 
+/** What a lab model could learn from now: shown before training, so a lab sees what is missing. */
+export interface LabTrainingMaterial {
+  /** The installed base model the reviewed cells must have been analysed with; null when it stores no embeddings. */
+  baseModel: { modelId: string; version: string } | null;
+  /** Signed cases with at least one reviewed cell analysed with the base model. */
+  signedCasesWithReviewedCells: number;
+  /** Reviewed cells of those cases: what training reads. */
+  reviewedCells: number;
+  /** Reviewed cells of cases not signed (or re-opened): not used until the case is signed. */
+  reviewedInUnsignedCases: number;
+  minimumPerClass: number;
+  /** Per class with reviewed cells, most first: the cells, those in the training fold, and whether it would be learned. */
+  classes: { code: CellClassCode; cells: number; inTrainingFold: number | null; learned: boolean }[];
+  /** Empty when a model can be trained now; otherwise what is missing, one sentence each. */
+  missing: string[];
+}
+
 export interface TrainLabModelInput {
   trainedBy: string;
   /** Fewest reviewed training cells a class needs to be learned; 30 when absent. */
@@ -393,6 +410,8 @@ export interface MarrowApi {
   getLisStatus(caseId: number): Promise<CaseLisStatus>;
   /** Sends the case's current signed result again, as new messages (new control ids). */
   resendToLis(caseId: number): Promise<CaseLisStatus>;
+  /** What a lab model could learn from now (signed cases, reviewed cells per class) and what is missing to train one. */
+  getLabTrainingMaterial(query?: { minimumPerClass?: number }): Promise<LabTrainingMaterial>;
   /** Starts training a lab model on the reviewed cells of signed cases, in a worker; returns at once. Poll the progress. */
   trainLabModel(input: TrainLabModelInput): Promise<LabModelTrainingProgress>;
   cancelLabModelTraining(): Promise<LabModelTrainingProgress>;
@@ -460,6 +479,7 @@ export const API_METHODS = [
   'saveLisSettings',
   'getLisStatus',
   'resendToLis',
+  'getLabTrainingMaterial',
   'trainLabModel',
   'cancelLabModelTraining',
   'getLabModelTrainingProgress',

@@ -306,4 +306,10 @@ describe('daily use in Chromium', () => {
     await expect.poll(() => byTestId(page, 'case-header-patient').innerText()).toContain('Jane Doe');
     expect((await h.service.getCase(first.id)).patientName).toBe('Jane Doe');
   });
+
+  it('shows on the lab model screen, before training, that no signed case has reviewed cells yet', async () => {
+    await page.goto(`${h.host.url}/#/lab-model`);
+    await expect.poll(() => byTestId(page, 'lab-material-missing').innerText()).toMatch(/No signed case has reviewed cells analysed with marrowcount-ref|at least 3 signed cases/);
+    await screenshot(page, 'daily-11-lab-model-material');
+  });
 });

@@ -420,6 +420,16 @@ const checks: ArgChecks = {
     }
     return [input];
   },
+  getLabTrainingMaterial: (a) => {
+    if (a[0] === undefined || a[0] === null) return [{}];
+    const r = record(a[0], 'material', ['minimumPerClass']);
+    const minimum = r['minimumPerClass'];
+    if (minimum === undefined || minimum === null) return [{}];
+    if (typeof minimum !== 'number' || !Number.isSafeInteger(minimum) || minimum < MIN_PER_CLASS_FLOOR || minimum > 100000) {
+      throw validationError('minimumPerClass', `The minimum of reviewed cells per class must be a whole number from ${MIN_PER_CLASS_FLOOR} to 100000.`);
+    }
+    return [{ minimumPerClass: minimum }];
+  },
   cancelLabModelTraining: noArgs,
   getLabModelTrainingProgress: noArgs,
   listLabModels: noArgs,
@@ -495,6 +505,7 @@ const ARITY: { [M in MarrowApiMethod]: number } = {
   saveLisSettings: 1,
   getLisStatus: 1,
   resendToLis: 1,
+  getLabTrainingMaterial: 1,
   trainLabModel: 1,
   cancelLabModelTraining: 0,
   getLabModelTrainingProgress: 0,

@@ -181,6 +181,7 @@ const SPECS: Record<MarrowApiMethod, Spec> = {
   },
   getLisStatus: { arity: 1, scalarId: true },
   resendToLis: { arity: 1, scalarId: true },
+  getLabTrainingMaterial: { arity: 1, rec: 'material', argOptional: true, fields: { minimumPerClass: { kind: 'optInt', max: 100000 } } },
   trainLabModel: { arity: 1, rec: 'training', fields: { trainedBy: REVIEWER, minimumPerClass: { kind: 'optInt', max: 100000 } } },
   cancelLabModelTraining: { arity: 0 },
   getLabModelTrainingProgress: { arity: 0 },
@@ -614,6 +615,8 @@ describe('the API boundary under randomised arguments (seeded)', () => {
         return [pickCase('signed').id];
       // No lab model can be trained from the setup's cases (one signed case, one reviewed cell): every lab-model call
       // is refused by a business rule when its arguments are right.
+      case 'getLabTrainingMaterial':
+        return [rng.chance(0.5) ? {} : { minimumPerClass: 5 + rng.int(50) }];
       case 'trainLabModel':
         return [rng.chance(0.5) ? { trainedBy: reviewer } : { trainedBy: reviewer, minimumPerClass: 30 }];
       case 'cancelLabModelTraining':
