@@ -15,6 +15,8 @@ export interface AnalysisSummary {
   reportPath: string | null;
   cellsCsvPath: string | null;
   note: string | null;
+  /** Where the case is stored (the desktop app's database unless --db named another). */
+  databasePath: string;
 }
 
 const pad = (text: string, width: number): string => text.padEnd(width);
@@ -31,6 +33,7 @@ export function renderText(summary: AnalysisSummary): string {
         (c.model.researchOnly ? ' — research use only, not for diagnostic use' : ''),
     );
   }
+  lines.push(`Database: ${summary.databasePath}`);
   if (summary.note) lines.push(summary.note);
   if (progress) {
     const rate = progress.cellsPerSecond > 0 ? `, ${progress.cellsPerSecond.toFixed(0)} cells/s while classifying` : '';
