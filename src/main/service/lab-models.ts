@@ -29,6 +29,7 @@ import type {
   TrainLabModelInput,
 } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
+import { smallCropReason } from '../../shared/flag-reasons';
 import { basePrior, headProbabilities, headProblem, type LabHead } from '../../shared/lab-head';
 import { DEFAULT_MINIMUM_PER_CLASS, LabTrainingRefused, planLabTraining, type LabTrainingResult, type LabValidation } from '../../shared/lab-training';
 import {
@@ -468,6 +469,7 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
         );
       }
       const pending = new Set(listImagesNeedingPrediction(ctx.db, row.id, lab.model.id).map((i) => i.id));
+      const sizeOf = new Map(classifiable.map((i) => [i.id, i] as const));
       const head = lab.head;
       const predictions: NewPrediction[] = embeddings
         .filter((e) => pending.has(e.imageId))
@@ -486,6 +488,10 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
             e.openSetScore !== null && openSet !== null ? { distance: e.openSetScore, threshold: openSet.threshold } : null,
           );
           if (!head.classes.includes(e.predicted)) reasons.push(`${UNLEARNED_CLASS_REASON} (${e.predicted})`);
+          // A crop too small for the base model to judge is no better judged by a head on its embedding.
+          const image = sizeOf.get(e.imageId);
+          const small = image === undefined || image.width === null || image.height === null ? null : smallCropReason(image.width, image.height);
+          if (small !== null) reasons.unshift(small);
           return {
             imageId: e.imageId,
             predicted,
