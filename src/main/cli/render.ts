@@ -1,7 +1,7 @@
 // The CLI's text and JSON output. Figures are formatted by src/shared/format so the terminal, the UI and the PDF
 // print the same numbers.
 import type { AnalysisProgress, CaseDetail, CaseDifferential, ImportFailure } from '../../shared/api';
-import { PROVISIONAL_ME_NOTE, provisionalRowNote } from '../../shared/differential';
+import { informativeBlastAdvisories, PROVISIONAL_ME_NOTE, provisionalRowNote } from '../../shared/differential';
 import { KEPT_AS_IMPORTED } from '../inference/worker-protocol';
 import { formatInterval, formatMeRatio, formatPercent } from '../../shared/format';
 
@@ -66,7 +66,8 @@ export function renderText(summary: AnalysisSummary): string {
   lines.push(`Total cells counted: ${d.totalCellsCounted} (NDC ${d.nucleatedDifferentialCount} + ${d.totalCellsCounted - d.nucleatedDifferentialCount} excluded)`);
   lines.push('');
   lines.push(`Blasts (BLA + FGC): ${d.blast.count} cells, ${formatPercent(d.blast.percentage)} of NDC (95% CI ${formatInterval(d.blast.ci95)})`);
-  for (const advisory of d.blast.advisories) lines.push(`  - ${advisory.text}`);
+  // The figure is on the line above; each advisory says only what it adds, as on the screen and in the PDF.
+  for (const advisory of informativeBlastAdvisories(d.blast.advisories)) lines.push(`  - ${advisory.note}`);
   const me = d.meRatio;
   lines.push(
     `M:E ratio: ${formatMeRatio(me.ratio)} (myeloid ${me.myeloid}, erythroid ${me.erythroid})` +
