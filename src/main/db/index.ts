@@ -32,6 +32,13 @@ export {
 } from './cases';
 export { getSettings, saveSettings } from './settings';
 export { getReviewLayout, saveReviewLayout } from './review-layout';
+export {
+  caseSpecimenDate,
+  findPatientByLabId,
+  listPatientCaseHistory,
+  recordSpecimenDate,
+  type PatientCaseHistoryRow,
+} from './patient-history';
 export { registerModel, getModel, findModelBySha256, type ModelRegistration } from './models';
 export {
   insertImages,

@@ -11,6 +11,7 @@ import { LabTrainingRunner, labModelMethods } from './lab-models';
 import { classificationMethods } from './classification';
 import { buildPendingLisMessages, lisMethods } from './lis';
 import type { ServiceContext } from './context';
+import { patientHistoryMethods } from './patient-history';
 import { reviewMethods } from './review';
 import { savedFileMethods } from './saved-files';
 import { settingsAboutMethods } from './settings-about';
@@ -56,6 +57,7 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
     ...lisMethods(ctx),
     lisDelivery: delivery,
     ...labModelMethods(ctx, labTraining),
+    ...patientHistoryMethods(ctx),
 
     whenLabModelTrained: () => labTraining.whenFinished(),
 

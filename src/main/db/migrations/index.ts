@@ -10,6 +10,7 @@ import { migration0005 } from './0005-lis-delivery';
 import { migration0006 } from './0006-lab-models';
 import { migration0007 } from './0007-case-statuses';
 import { migration0008 } from './0008-review-layout';
+import { migration0011 } from './0011-specimen-dates';
 
 export interface Migration {
   version: number;
@@ -26,4 +27,5 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0006,
   migration0007,
   migration0008,
+  migration0011,
 ];
