@@ -312,4 +312,17 @@ describe('daily use in Chromium', () => {
     await expect.poll(() => byTestId(page, 'lab-material-missing').innerText()).toMatch(/No signed case has reviewed cells analysed with marrowcount-ref|at least 3 signed cases/);
     await screenshot(page, 'daily-11-lab-model-material');
   });
+
+  it('says the blast figure once on the card, with only the advisories that say something, and marks KSC reviewer-only', async () => {
+    const created = await analysedCase('BM-DAILY-BLAST');
+    await page.goto(`${h.host.url}/#/case/${created.id}/differential`);
+    await byTestId(page, 'blast-advisories').waitFor();
+    const card = await page.locator('.blast-card').innerText();
+    // The demo case: 8.0% (95% CI 5.2–12.0%): at or above 5%, interval crosses 10%; "below 20%" says nothing more.
+    expect(card.match(/8\.0%/g)).toHaveLength(1);
+    expect(card).not.toMatch(/below 20%/);
+    expect(await page.locator('[data-testid^="blast-advisory-"]').count()).toBe(2);
+    expect(await byTestId(page, 'excluded-reviewer-only-KSC').innerText()).toContain('reviewer only');
+    await screenshot(page, 'daily-12-differential');
+  });
 });

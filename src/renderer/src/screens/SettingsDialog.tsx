@@ -37,7 +37,10 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
   // The field a refusal names gets the focus, so the technician can type the fix at once.
   useEffect(() => {
     if (error === null || error.field === null) return;
-    form.current?.querySelector<HTMLElement>(`[name="${error.field}"]`)?.focus();
+    const field = form.current?.querySelector<HTMLElement>(`[name="${error.field}"]`);
+    // Centred, so the sticky foot with the Save button and the message does not cover it.
+    field?.scrollIntoView?.({ block: 'center' });
+    field?.focus({ preventScroll: true });
   }, [error]);
 
   const submit = async (event: FormEvent) => {
