@@ -73,4 +73,20 @@ describe('daily use at the service', () => {
       closeDatabase(db);
     }
   });
+
+  it('finds cells by part of their file name, case-insensitive, within the scope, with the total of the matches', async () => {
+    const { detail } = await analysedFixtureCase(fx, 'find-file');
+    const bySlide = await fx.service.listCells({ caseId: detail.id, scope: 'all', file: 'SLIDE-2/', limit: 2 });
+    expect(bySlide.total).toBe(3);
+    expect(bySlide.cells).toHaveLength(2);
+    expect(bySlide.cells.every((cell) => cell.file.startsWith('slide-2/'))).toBe(true);
+    const one = await fx.service.listCells({ caseId: detail.id, scope: 'all', file: 'eos_00002' });
+    expect(one.cells.map((cell) => cell.file)).toEqual(['slide-2/EOS_00002.png']);
+    const none = await fx.service.listCells({ caseId: detail.id, scope: 'all', file: 'no-such-file' });
+    expect(none).toEqual({ cells: [], total: 0 });
+    // Within the scope: the flagged scope holds only flagged matches.
+    const flagged = await fx.service.listCells({ caseId: detail.id, scope: 'flagged', file: 'slide-2/' });
+    expect(flagged.cells.every((cell) => cell.flagged)).toBe(true);
+    expect(flagged.total).toBe(flagged.cells.length);
+  });
 });
