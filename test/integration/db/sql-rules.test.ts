@@ -304,6 +304,36 @@ describe.each(ENGINES)('SQL rules on %s', (engine) => {
     });
   });
 
+  describe.skipIf(skip)('review layout', () => {
+    const CODES = ['ABE', 'ART', 'BAS', 'BLA', 'EBO', 'EOS', 'FGC', 'HAC', 'KSC', 'LYI', 'LYT', 'MMZ', 'MON', 'MYB', 'NGB', 'NGS', 'NIF', 'OTH', 'PEB', 'PLM', 'PMO'];
+    const keys = () => Object.fromEntries(CODES.map((c, i) => [c, 'abcdefghijklmnopqrstu'[i]!]));
+    const save = (e: SqlEngine, classKeys: Record<string, string>, order: string[], hidden: string[]) =>
+      e.query(`INSERT INTO review_layout (id, class_keys, class_order, hidden_classes, updated_at, updated_by) VALUES (1, ?, ?, ?, 't', 'tech')`, [
+        JSON.stringify(classKeys),
+        JSON.stringify(order),
+        JSON.stringify(hidden),
+      ]);
+
+    it('holds known classes, every class once in the order, and one key per class in use', async () => {
+      const e = await open(engine);
+      expect(await attempt(e, () => save(e, keys(), CODES, []))).toBeNull();
+      expectRefused(await attempt(e, () => save(e, keys(), [...CODES.slice(1), 'XYZ'], [])), 'unknown_class', /not a Matek 2021 class/);
+      expectRefused(await attempt(e, () => save(e, { ...keys(), XYZ: 'z' }, CODES, [])), 'unknown_class');
+      expectRefused(await attempt(e, () => save(e, keys(), CODES.slice(1), [])), 'constraint', /must list every class once/);
+      expectRefused(await attempt(e, () => save(e, keys(), [...CODES.slice(1), 'BLA'], [])), 'constraint', /must list every class once/);
+      const shared = { ...keys(), LYT: keys()['BLA']! };
+      expectRefused(await attempt(e, () => save(e, shared, CODES, [])), 'constraint', /two classes in use share a review key/);
+      // A hidden class's key is not in use, so it may repeat one.
+      expect(await attempt(e, () => save(e, shared, CODES, ['LYT']))).toBeNull();
+      await save(e, keys(), CODES, []);
+      expectRefused(
+        await attempt(e, () => e.query('UPDATE review_layout SET class_keys = ? WHERE id = 1', [JSON.stringify(shared)])),
+        'constraint',
+        /share a review key/,
+      );
+    });
+  });
+
   describe.skipIf(skip)('class codes and probability vectors', () => {
     it('refuses unknown codes in a model, a prediction and a review, naming the code', async () => {
       const fx = await fixture(await open(engine));

@@ -9,6 +9,7 @@ import { pgMigration0004 } from './0004-embeddings-and-provisional-classes';
 import { pgMigration0005 } from './0005-lis-delivery';
 import { pgMigration0006 } from './0006-lab-models';
 import { pgMigration0007 } from './0007-case-statuses';
+import { pgMigration0008 } from './0008-review-layout';
 import { pgMigration0011 } from './0011-specimen-dates';
 
 export const PG_MIGRATIONS: readonly Migration[] = [
@@ -19,5 +20,6 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   pgMigration0005,
   pgMigration0006,
   pgMigration0007,
+  pgMigration0008,
   pgMigration0011,
 ];
