@@ -19,6 +19,7 @@ import type * as models from './models';
 import type * as patientHistory from './patient-history';
 import type * as patients from './patients';
 import type * as predictions from './predictions';
+import type * as reviewLayout from './review-layout';
 import type * as reviews from './reviews';
 import type * as settings from './settings';
 
@@ -38,7 +39,7 @@ export const CASE_METHODS = [
   'listSignOffs',
   'listAmendments',
 ] as const satisfies readonly (keyof typeof cases)[];
-export const PATIENT_METHODS = ['upsertPatient', 'getPatient'] as const satisfies readonly (keyof typeof patients)[];
+export const PATIENT_METHODS = ['upsertPatient', 'getPatient', 'correctPatientName'] as const satisfies readonly (keyof typeof patients)[];
 export const PATIENT_HISTORY_METHODS = [
   'caseSpecimenDate',
   'findPatientByLabId',
@@ -56,7 +57,14 @@ export const IMAGE_METHODS = [
   'listImportFailures',
 ] as const satisfies readonly (keyof typeof images)[];
 export const PREDICTION_METHODS = ['insertPredictions', 'listEmbeddings', 'listPredictions'] as const satisfies readonly (keyof typeof predictions)[];
-export const REVIEW_METHODS = ['addReview', 'addReviews', 'retractLatestReview', 'listReviews'] as const satisfies readonly (keyof typeof reviews)[];
+export const REVIEW_METHODS = [
+  'addReview',
+  'addReviews',
+  'retractLatestReview',
+  'listReviews',
+  'latestDecisionInForceBy',
+] as const satisfies readonly (keyof typeof reviews)[];
+export const REVIEW_LAYOUT_METHODS = ['getReviewLayout', 'saveReviewLayout'] as const satisfies readonly (keyof typeof reviewLayout)[];
 export const CELL_METHODS = [
   'effectiveCountsByClass',
   'flaggedCellReasons',
@@ -104,6 +112,7 @@ export type ModelRepository = Methods<typeof models, (typeof MODEL_METHODS)[numb
 export type ImageRepository = Methods<typeof images, (typeof IMAGE_METHODS)[number]>;
 export type PredictionRepository = Methods<typeof predictions, (typeof PREDICTION_METHODS)[number]>;
 export type ReviewRepository = Methods<typeof reviews, (typeof REVIEW_METHODS)[number]>;
+export type ReviewLayoutRepository = Methods<typeof reviewLayout, (typeof REVIEW_LAYOUT_METHODS)[number]>;
 export type CellRepository = Methods<typeof cells, (typeof CELL_METHODS)[number]>;
 export type AuditRepository = Methods<typeof audit, (typeof AUDIT_METHODS)[number]>;
 export type LisRepository = Methods<typeof lis, (typeof LIS_METHODS)[number]>;
@@ -119,6 +128,7 @@ export interface Repositories {
   readonly images: ImageRepository;
   readonly predictions: PredictionRepository;
   readonly reviews: ReviewRepository;
+  readonly reviewLayout: ReviewLayoutRepository;
   readonly cells: CellRepository;
   readonly audit: AuditRepository;
   readonly lis: LisRepository;
@@ -135,6 +145,7 @@ export const REPOSITORY_METHODS = {
   images: IMAGE_METHODS,
   predictions: PREDICTION_METHODS,
   reviews: REVIEW_METHODS,
+  reviewLayout: REVIEW_LAYOUT_METHODS,
   cells: CELL_METHODS,
   audit: AUDIT_METHODS,
   lis: LIS_METHODS,

@@ -16,6 +16,7 @@ import * as models from './models';
 import * as patientHistory from './patient-history';
 import * as patients from './patients';
 import * as predictions from './predictions';
+import * as reviewLayout from './review-layout';
 import * as reviews from './reviews';
 import * as settings from './settings';
 
@@ -28,6 +29,7 @@ const MODULES: { readonly [K in keyof Repositories]: Record<string, unknown> } =
   images,
   predictions,
   reviews,
+  reviewLayout,
   cells,
   audit,
   lis,
