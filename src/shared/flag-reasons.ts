@@ -5,8 +5,20 @@
 export const OPEN_SET_REASON = 'unlike any cell type this model has learned — check for a type it cannot classify';
 export const PROVISIONAL_REASON_PREFIX = 'provisional class ';
 export const UNLEARNED_CLASS_REASON = 'base model calls it a class this lab model has not learned';
+export const SMALL_CROP_REASON_PREFIX = 'small crop ';
 
-export const FLAG_REASON_KINDS = ['open_set', 'provisional', 'unlearned_class', 'low_confidence', 'margin', 'rare_class', 'other'] as const;
+/**
+ * The smallest crop side the bundled model judges nearly as well as a 250 px crop. Measured with
+ * scripts/bench-crop-size.ts (the demo case's 300 labelled crops through the app's pipeline, made smaller by
+ * downscaling the whole crop or by cutting its centre): accuracy 86.7% at 250 px; at 200 px 83.0% downscaled and 85.0%
+ * cut; at 176 px 75.0% and 81.3%; at 128 px 47.0% and 63.3%; at 64 px about 9.5%, 82–85% of cells called artefacts.
+ * Below 200 px every cell is flagged, so a person looks at it before it counts.
+ */
+export const MIN_JUDGED_CROP_SIDE = 200;
+
+const SMALL_CROP_WHY = `< ${MIN_JUDGED_CROP_SIDE} px: the model's answers are unreliable on crops this small (measured: 86.7% right at 250 px, 75–81% at 176 px, 47–63% at 128 px)`;
+
+export const FLAG_REASON_KINDS = ['open_set', 'provisional', 'small_crop', 'unlearned_class', 'low_confidence', 'margin', 'rare_class', 'other'] as const;
 export type FlagReasonKind = (typeof FLAG_REASON_KINDS)[number];
 
 export interface FlagReason {
@@ -21,10 +33,18 @@ export function isFlagReason(value: unknown): value is FlagReason {
   return typeof kind === 'string' && (FLAG_REASON_KINDS as readonly string[]).includes(kind) && typeof detail === 'string';
 }
 
+/** The reason a crop smaller than MIN_JUDGED_CROP_SIDE is flagged; null for a crop large enough. */
+export function smallCropReason(width: number, height: number): FlagReason | null {
+  const side = Math.min(width, height);
+  if (side >= MIN_JUDGED_CROP_SIDE) return null;
+  return { kind: 'small_crop', detail: `${width}×${height} px` };
+}
+
 /** How each kind is named where flagged cells are summed up. */
 export const FLAG_REASON_KIND_TEXT: Readonly<Record<FlagReasonKind, string>> = Object.freeze({
   open_set: `Open-set: ${OPEN_SET_REASON}`,
   provisional: 'Provisional class (learned without marrow images)',
+  small_crop: `Crop smaller than ${MIN_JUDGED_CROP_SIDE} px (the model is unreliable on it)`,
   unlearned_class: 'Class the lab model did not learn (the base model calls it one)',
   low_confidence: 'Low confidence',
   margin: 'Narrow margin to the runner-up class',
@@ -36,6 +56,7 @@ export const FLAG_REASON_KIND_TEXT: Readonly<Record<FlagReasonKind, string>> = O
 export const FLAG_REASON_KIND_SHORT: Readonly<Record<FlagReasonKind, string>> = Object.freeze({
   open_set: 'unlike learned types',
   provisional: 'provisional class',
+  small_crop: 'small crop',
   unlearned_class: 'class not learned',
   low_confidence: 'low confidence',
   margin: 'narrow margin',
@@ -52,6 +73,8 @@ export function flagReasonText(reason: FlagReason): string {
       return `${PROVISIONAL_REASON_PREFIX}${reason.detail}`;
     case 'unlearned_class':
       return `${UNLEARNED_CLASS_REASON} (${reason.detail})`;
+    case 'small_crop':
+      return `${SMALL_CROP_REASON_PREFIX}${reason.detail} ${SMALL_CROP_WHY}`;
     case 'low_confidence':
       return `low confidence ${reason.detail}`;
     case 'margin':

@@ -155,6 +155,8 @@ export const AUDIT_ACTIONS = [
   'lab_model_stored',
   'lab_model_approved',
   'lab_model_retired',
+  'review_layout_changed',
+  'patient_name_corrected',
   'remaining_files_excluded',
   'shared_crops_confirmed',
 ] as const;

@@ -19,6 +19,11 @@ const STORED: [string, FlagReasonKind, string][] = [
   ['margin 0.05 < 0.10', 'margin', '0.05 < 0.10'],
   ['rare class BLA', 'rare_class', 'BLA'],
   ['base model calls it a class this lab model has not learned (EOS)', 'unlearned_class', 'EOS'],
+  [
+    "small crop 64×64 px < 200 px: the model's answers are unreliable on crops this small (measured: 86.7% right at 250 px, 75–81% at 176 px, 47–63% at 128 px)",
+    'small_crop',
+    '64×64 px',
+  ],
   ['confidence 50% below 60%', 'other', 'confidence 50% below 60%'],
 ];
 

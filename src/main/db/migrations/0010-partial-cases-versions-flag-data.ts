@@ -85,6 +85,7 @@ UPDATE predictions SET flag_reasons = (
       WHEN j.value LIKE 'margin%' THEN 'margin'
       WHEN j.value LIKE 'rare class%' THEN 'rare_class'
       WHEN j.value LIKE 'base model calls it a class this lab model has not learned%' THEN 'unlearned_class'
+      WHEN j.value LIKE 'small crop % px < %' THEN 'small_crop'
       ELSE 'other' END,
     'detail', CASE
       WHEN j.value LIKE 'unlike any cell type this model has learned%'
@@ -95,6 +96,8 @@ UPDATE predictions SET flag_reasons = (
       WHEN j.value LIKE 'rare class%' THEN trim(substr(j.value, length('rare class') + 1))
       WHEN j.value LIKE 'base model calls it a class this lab model has not learned%'
         THEN trim(substr(j.value, length('base model calls it a class this lab model has not learned') + 1), ' ()')
+      WHEN j.value LIKE 'small crop % px < %'
+        THEN substr(j.value, length('small crop ') + 1, instr(j.value, ' px < ') + length(' px') - length('small crop ') - 1)
       ELSE j.value END))
   FROM json_each(predictions.flag_reasons) AS j)
 WHERE json_array_length(flag_reasons) > 0;
@@ -108,7 +111,7 @@ BEGIN
   WHERE EXISTS (SELECT 1 FROM json_each(NEW.flag_reasons) AS j
                 WHERE j.type IS NOT 'object'
                    OR json_extract(j.value, '$.kind') NOT IN
-                      ('open_set', 'provisional', 'low_confidence', 'margin', 'rare_class', 'unlearned_class', 'other')
+                      ('open_set', 'provisional', 'small_crop', 'low_confidence', 'margin', 'rare_class', 'unlearned_class', 'other')
                    OR json_type(j.value, '$.detail') IS NOT 'text');
 END;
 
