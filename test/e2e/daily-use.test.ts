@@ -5,6 +5,7 @@
 import type { Page } from 'playwright-core';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIS_SETTINGS } from '../../src/shared/lis';
+import { flagReasonText } from '../../src/shared/flag-reasons';
 import { DEFAULT_REVIEW_LAYOUT } from '../../src/shared/review-layout';
 import { screenshot, startHarness, type Harness } from './harness';
 
@@ -134,7 +135,7 @@ describe('daily use in Chromium', () => {
     expect((await byTestId(page, 'cell-zoom-image').boundingBox())!.width).toBeCloseTo(250, 0);
     expect(await byTestId(page, 'cell-zoom-file').innerText()).toBe(first.file);
     expect(await byTestId(page, 'cell-zoom-top').innerText()).toContain(first.top[1]!.code);
-    expect(await byTestId(page, 'cell-zoom-reasons').innerText()).toContain(first.flagReasons[0]!);
+    expect(await byTestId(page, 'cell-zoom-reasons').innerText()).toContain(flagReasonText(first.flagReasons[0]!));
     await screenshot(page, 'daily-03-cell-enlarged');
     await byTestId(page, 'cell-zoom-2x').click();
     expect((await byTestId(page, 'cell-zoom-image').boundingBox())!.width).toBeCloseTo(500, 0);
