@@ -158,7 +158,6 @@ export const AUDIT_ACTIONS = [
   'review_layout_changed',
   'patient_name_corrected',
   'remaining_files_excluded',
-  'shared_crops_confirmed',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
