@@ -183,7 +183,8 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
           ))}
         </nav>
       </header>
-      <PartialResultBanner detail={detail} onResume={resume} onChanged={replace} />
+      {/* The Analysis tab says the same itself, with its own Resume button. */}
+      {route.tab !== 'analysis' && <PartialResultBanner detail={detail} onResume={resume} onChanged={replace} />}
       {correctingName && <PatientNameDialog detail={detail} onClose={() => setCorrectingName(false)} onCorrected={replace} />}
       {/* A crash in one tab leaves the case header and tabs usable. */}
       <ErrorBoundary resetKey={routeToHash(route)}>
