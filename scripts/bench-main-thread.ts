@@ -19,13 +19,15 @@ if (!existsSync(folder)) {
   cpSync(join(root, 'test', 'fixtures', 'crops', 'good'), folder, { recursive: true });
 }
 
-const service = createMarrowService({
+const host = createMarrowService({
   databasePath: join(work, 'marrowcount.sqlite'),
   modelDir,
   reportsDir: join(work, 'reports'),
   cellImageUrl: (c, i) => `/cells/${c}/${i}`,
   appVersion: 'bench',
-});
+}, { allowWithoutAccounts: true });
+// A new database without accounts: the benchmark runs as the demo CLI does, without a session.
+const service = host.forSession({ transport: 'cli', token: null });
 
 async function measure(label: string, work: () => Promise<unknown>): Promise<void> {
   const delay = monitorEventLoopDelay({ resolution: 1 });
@@ -61,6 +63,6 @@ try {
   await measure('exportCase csv-cells', () => service.exportCase({ caseId: created.id, format: 'csv-cells' }));
   await measure('exportCase json', () => service.exportCase({ caseId: created.id, format: 'json' }));
 } finally {
-  await service.close();
+  await host.close();
   rmSync(work, { recursive: true, force: true });
 }

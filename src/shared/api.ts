@@ -6,6 +6,7 @@ import type { CellClassCode } from './cell-classes';
 import type { Differential } from './differential';
 import type { CaseLisStatus, LisSettings } from './lis';
 import type { LabValidation } from './lab-training';
+import type { Role } from './roles';
 
 export type { LabValidation } from './lab-training';
 
@@ -177,33 +178,28 @@ export interface ReviewInput {
   imageId: number;
   /** Equal to the prediction to confirm it, different to reclassify. */
   label: CellClassCode;
-  reviewer: string;
   note?: string;
 }
 
 export interface ConfirmInput {
   caseId: number;
   imageIds: number[];
-  reviewer: string;
 }
 
 export interface UndoInput {
   caseId: number;
   imageId: number;
-  reviewer: string;
 }
 
+/** Who signs is the session's person; the signature's role is that person's pathologist role. */
 export interface SignOffInput {
   caseId: number;
-  reviewer: string;
-  role: string;
   /** Required to sign while flagged cells are still unreviewed. */
   overrideReason?: string;
 }
 
 export interface AmendInput {
   caseId: number;
-  by: string;
   reason: string;
 }
 
@@ -239,8 +235,6 @@ export interface AboutInfo {
 
 export interface Settings {
   labName: string;
-  reviewerName: string;
-  reviewerRole: string;
 }
 
 export const LAB_MODEL_STATUSES = ['pending', 'approved', 'retired'] as const;
@@ -299,28 +293,23 @@ export interface LabModelTrainingProgress {
 }
 
 export interface TrainLabModelInput {
-  trainedBy: string;
   /** Fewest reviewed training cells a class needs to be learned; 30 when absent. */
   minimumPerClass?: number;
 }
 
 export interface ApproveLabModelInput {
   labModelId: number;
-  approvedBy: string;
-  role: string;
   reason: string;
 }
 
 export interface RetireLabModelInput {
   labModelId: number;
-  retiredBy: string;
   reason: string;
 }
 
 export interface AnalyseWithLabModelInput {
   caseId: number;
   labModelId: number;
-  by: string;
 }
 
 export interface ExportLabModelInput {
@@ -331,7 +320,6 @@ export interface ExportLabModelInput {
 export interface ImportLabModelInput {
   /** Absolute path of a lab-model package (.json) exported on another PC. */
   path: string;
-  importedBy: string;
 }
 
 export interface SaveLabModelCardInput {
@@ -339,7 +327,109 @@ export interface SaveLabModelCardInput {
   path?: string;
 }
 
+/** A person who can log in. Accounts are never deleted, only disabled, so old records keep their person. */
+export interface UserSummary {
+  id: number;
+  /** Unique, compared without regard to case. */
+  login: string;
+  /** The printed name on signatures and reports. */
+  displayName: string;
+  roles: Role[];
+  active: boolean;
+  /** Set by an administrator's reset: the person must choose a new password at the next login. */
+  mustChangePassword: boolean;
+  /** ISO time until which logins are refused after too many failed attempts; null when not locked out. */
+  lockedOutUntil: string | null;
+  createdAt: string;
+  /** Display name of the administrator who created the account; null for the first administrator. */
+  createdBy: string | null;
+}
+
+/**
+ * Where the calling window (or browser, or CLI) stands. 'first_start': no account exists yet; 'logged_out';
+ * 'locked': the session's person was idle too long (or locked the screen) and must give the password again, or
+ * another person logs in; 'active'.
+ */
+export interface SessionInfo {
+  state: 'first_start' | 'logged_out' | 'locked' | 'active';
+  /** The session's person (also while locked, so the lock screen can name them). */
+  user: UserSummary | null;
+  /** Minutes without activity after which the session locks (a lab setting). */
+  idleLockMinutes: number;
+  labName: string;
+}
+
+export interface LoginInput {
+  login: string;
+  password: string;
+}
+
+export interface FirstAdminInput {
+  login: string;
+  displayName: string;
+  password: string;
+}
+
+export interface UnlockInput {
+  password: string;
+}
+
+export interface ChangePasswordInput {
+  currentPassword: string;
+  newPassword: string;
+}
+
+export interface NewUserInput {
+  login: string;
+  displayName: string;
+  roles: Role[];
+  /** A first password the administrator hands over; the person must change it at the first login. */
+  password: string;
+}
+
+export interface SetUserActiveInput {
+  userId: number;
+  active: boolean;
+}
+
+export interface SetUserRolesInput {
+  userId: number;
+  roles: Role[];
+}
+
+export interface ResetPasswordInput {
+  userId: number;
+  /** A temporary password; the person must change it at the next login. */
+  newPassword: string;
+}
+
+export interface SecuritySettings {
+  /** Minutes without activity before a session locks; 1 to 240, default 15. */
+  idleLockMinutes: number;
+  /** Whether a pathologist who counted a case may technically validate and medically authorise it in one signature. */
+  pathologistMaySignAlone: boolean;
+}
+
 export interface MarrowApi {
+  /** Where this window's session stands; needs no session. */
+  getSession(): Promise<SessionInfo>;
+  /** Creates the first administrator and logs them in; refused once any account exists. */
+  createFirstAdmin(input: FirstAdminInput): Promise<SessionInfo>;
+  login(input: LoginInput): Promise<SessionInfo>;
+  logout(): Promise<SessionInfo>;
+  /** Locks the session now (the renderer's idle timer, or the person stepping away). */
+  lockSession(): Promise<SessionInfo>;
+  /** The locked session's person gives the password again. */
+  unlockSession(input: UnlockInput): Promise<SessionInfo>;
+  changePassword(input: ChangePasswordInput): Promise<SessionInfo>;
+  listUsers(): Promise<UserSummary[]>;
+  createUser(input: NewUserInput): Promise<UserSummary>;
+  setUserActive(input: SetUserActiveInput): Promise<UserSummary>;
+  setUserRoles(input: SetUserRolesInput): Promise<UserSummary>;
+  resetUserPassword(input: ResetPasswordInput): Promise<UserSummary>;
+  getSecuritySettings(): Promise<SecuritySettings>;
+  saveSecuritySettings(settings: SecuritySettings): Promise<SecuritySettings>;
+
   listCases(filter: CaseFilter): Promise<CaseSummary[]>;
   createCase(input: NewCaseInput): Promise<CaseDetail>;
   getCase(caseId: number): Promise<CaseDetail>;
@@ -393,6 +483,9 @@ export interface MarrowApi {
 /** Error kinds survive every transport; the renderer acts on the kind and shows the message. */
 export type ApiErrorKind =
   | 'validation' // an argument is missing or malformed; `field` names it
+  | 'unauthenticated' // no session, a wrong login or password, an ended session: log in
+  | 'session_locked' // the session locked after the idle time: give the password again
+  | 'forbidden' // the session's person lacks the role the method needs (or must change the password first)
   | 'not_found'
   | 'conflict' // e.g. duplicate accession number, analysis already running
   | 'locked' // the case is signed; amend it first
@@ -415,6 +508,20 @@ export type MarrowApiMethod = keyof MarrowApi;
 
 /** Channel names, one per method; IPC and HTTP both use them. */
 export const API_METHODS = [
+  'getSession',
+  'createFirstAdmin',
+  'login',
+  'logout',
+  'lockSession',
+  'unlockSession',
+  'changePassword',
+  'listUsers',
+  'createUser',
+  'setUserActive',
+  'setUserRoles',
+  'resetUserPassword',
+  'getSecuritySettings',
+  'saveSecuritySettings',
   'listCases',
   'createCase',
   'getCase',

@@ -5,7 +5,9 @@ import { join, resolve } from 'node:path';
 import type { LabModelDetail, LabModelSummary, LabModelTrainingProgress } from '../../shared/api';
 import { createMarrowService } from '../service/marrow-service';
 import type { MarrowService } from '../service/types';
-import { toApiError } from '../service/errors';
+import { ServiceError, toApiError } from '../service/errors';
+import type { MarrowApi } from '../../shared/api';
+import { CliAuthError, cliSession } from './session';
 import { EXIT, type CliIo } from './analyze';
 import { UsageError } from './args';
 export { LAB_MODEL_USAGE } from './args';
@@ -13,7 +15,7 @@ import { appVersion, defaultDatabasePath, defaultModelDir } from './paths';
 
 const SUBCOMMANDS = ['train', 'evaluate', 'list', 'approve', 'retire'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
-const VALUE_FLAGS = new Set(['--db', '--model', '--by', '--role', '--reason', '--min-per-class', '--card']);
+const VALUE_FLAGS = new Set(['--db', '--model', '--user', '--reason', '--min-per-class', '--card']);
 
 interface LabModelArgs {
   sub: Subcommand;
@@ -48,7 +50,7 @@ export function parseLabModelArgs(argv: readonly string[]): LabModelArgs {
   if (!needsId && positional.length > 0) throw new UsageError(`lab-model ${sub} takes no ${positional[0]}.`);
   const id = needsId ? Number(positional[0]) : null;
   if (id !== null && (!Number.isSafeInteger(id) || id < 1)) throw new UsageError(`The lab model id must be a positive whole number, not "${positional[0]}".`);
-  const required = sub === 'approve' ? ['--by', '--role', '--reason'] : sub === 'retire' ? ['--by', '--reason'] : [];
+  const required = sub === 'approve' || sub === 'retire' ? ['--reason'] : [];
   for (const flag of required) if (!values.has(flag)) throw new UsageError(`lab-model ${sub} needs ${flag}.`);
   const min = values.get('--min-per-class');
   if (min !== undefined && (!/^\d+$/.test(min) || Number(min) < 5)) throw new UsageError(`--min-per-class must be a whole number of at least 5, not "${min}".`);
@@ -100,11 +102,17 @@ export async function labModelCommand(argv: readonly string[], io: CliIo): Promi
       cellImageUrl: (caseId, imageId) => `marrowcell://cell/${caseId}/${imageId}`,
       appVersion: appVersion(),
     },
-    {},
+    { allowWithoutAccounts: true },
   );
   try {
-    return await run(service, args, io);
+    const api = await cliSession(service, io, args.values.get('--user') ?? null, `lab-model ${args.sub}`);
+    return await run(service, api, args, io);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
+    if (error instanceof CliAuthError || (error instanceof ServiceError && (error.kind === 'forbidden' || error.kind === 'unauthenticated'))) {
+      io.stderr.write(`marrowcount: ${error.message}\n`);
+      return EXIT.unauthenticated;
+    }
     io.stderr.write(`marrowcount: ${toApiError(error).message}\n`);
     return EXIT.failed;
   } finally {
@@ -112,11 +120,10 @@ export async function labModelCommand(argv: readonly string[], io: CliIo): Promi
   }
 }
 
-async function run(service: MarrowService, args: LabModelArgs, io: CliIo): Promise<number> {
+async function run(host: MarrowService, service: MarrowApi, args: LabModelArgs, io: CliIo): Promise<number> {
   const out = (value: unknown, text: string): void => {
     io.stdout.write(args.json ? `${JSON.stringify(value, null, 2)}\n` : text);
   };
-  const by = args.values.get('--by');
   switch (args.sub) {
     case 'list':
       out(await service.listLabModels(), listText(await service.listLabModels()));
@@ -129,19 +136,18 @@ async function run(service: MarrowService, args: LabModelArgs, io: CliIo): Promi
       return EXIT.ok;
     }
     case 'approve': {
-      const detail = await service.approveLabModel({ labModelId: args.id!, approvedBy: by!, role: args.values.get('--role')!, reason: args.values.get('--reason')! });
+      const detail = await service.approveLabModel({ labModelId: args.id!, reason: args.values.get('--reason')! });
       out(detail, `Lab model ${detail.version} approved by ${detail.approvedBy} (${detail.approvedRole}); it can now analyse cases.\n`);
       return EXIT.ok;
     }
     case 'retire': {
-      const detail = await service.retireLabModel({ labModelId: args.id!, retiredBy: by!, reason: args.values.get('--reason')! });
+      const detail = await service.retireLabModel({ labModelId: args.id!, reason: args.values.get('--reason')! });
       out(detail, `Lab model ${detail.version} retired by ${detail.retiredBy}; its predictions stay on record.\n`);
       return EXIT.ok;
     }
     case 'train': {
       const min = args.values.get('--min-per-class');
       let progress: LabModelTrainingProgress = await service.trainLabModel({
-        trainedBy: by ?? 'marrowcount CLI',
         ...(min === undefined ? {} : { minimumPerClass: Number(min) }),
       });
       io.stderr.write(`Training a lab model on ${progress.cells} reviewed cells of ${progress.cases} signed cases…\n`);
@@ -150,7 +156,7 @@ async function run(service: MarrowService, args: LabModelArgs, io: CliIo): Promi
         void service.cancelLabModelTraining();
       });
       try {
-        progress = await service.whenLabModelTrained();
+        progress = await host.whenLabModelTrained();
       } finally {
         removeInterrupt();
       }
@@ -163,7 +169,7 @@ async function run(service: MarrowService, args: LabModelArgs, io: CliIo): Promi
       out(
         detail,
         `Lab model ${detail.version} (id ${detail.id}) trained in ${progress.seconds.toFixed(1)} s; pending approval.\n${evaluationText(detail)}` +
-          `Approve it with: marrowcount lab-model approve ${detail.id} --by <name> --role <role> --reason <text>\n`,
+          `Approve it with: marrowcount lab-model approve ${detail.id} --user <pathologist login> --reason <text>\n`,
       );
       return EXIT.ok;
     }

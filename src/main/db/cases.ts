@@ -1,5 +1,6 @@
 import { SPECIMEN_TYPES, type CaseFilter, type CaseStatus, type ReviewProgress, type SpecimenType } from '../../shared/api';
 import { isCellClassCode } from '../../shared/cell-classes';
+import { actingUserId } from './acting-user';
 import { appendAudit } from './audit';
 import { inTransaction, nowIso, read, readSnapshot, sql, type MarrowDatabase } from './connection';
 import { EFFECTIVE_COUNTS_SQL, REVIEW_PROGRESS_SQL } from './effective';
@@ -298,8 +299,8 @@ export function signCase(db: MarrowDatabase, input: SignCaseInput): { case: Case
     const at = nowIso();
     const signOff = sql(
       db,
-      `INSERT INTO sign_offs (case_id, signed_by, role, signed_at, override_reason, summary_snapshot) VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
-    ).get(row.id, signedBy, role, at, overrideReason, input.summarySnapshot) as SignOffDbRow;
+      `INSERT INTO sign_offs (case_id, signed_by, role, signed_at, override_reason, summary_snapshot, user_id) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    ).get(row.id, signedBy, role, at, overrideReason, input.summarySnapshot, actingUserId()) as SignOffDbRow;
     sql(db, `UPDATE cases SET status = 'signed' WHERE id = ?`).run(row.id);
     appendAudit(db, { actor: signedBy, action: 'case_signed', caseId: row.id, detail: { signOffId: signOff.id, role, overrideReason } }, at);
     return { case: requireCase(db, row.id), signOff: toSignOff(signOff) };
@@ -322,8 +323,8 @@ export function amendCase(
     const at = nowIso();
     const amendment = sql(
       db,
-      'INSERT INTO amendments (case_id, sign_off_id, amended_by, reason, amended_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
-    ).get(row.id, latest.id, by, reason, at) as AmendmentDbRow;
+      'INSERT INTO amendments (case_id, sign_off_id, amended_by, reason, amended_at, user_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+    ).get(row.id, latest.id, by, reason, at, actingUserId()) as AmendmentDbRow;
     sql(db, `UPDATE cases SET status = 'in_review' WHERE id = ?`).run(row.id);
     appendAudit(db, { actor: by, action: 'case_amended', caseId: row.id, detail: { amendmentId: amendment.id, signOffId: latest.id, reason } }, at);
     return { case: requireCase(db, row.id), amendment: toAmendment(amendment) };

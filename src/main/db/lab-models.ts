@@ -4,6 +4,7 @@
 // and the triggers refuse every other change.
 import type { CellClassCode } from '../../shared/cell-classes';
 import type { LabHead } from '../../shared/lab-head';
+import { actingUserId } from './acting-user';
 import { appendAudit } from './audit';
 import { inTransaction, nowIso, read, sql, type MarrowDatabase } from './connection';
 import { DatabaseError } from './errors';
@@ -188,11 +189,12 @@ export function approveLabModel(db: MarrowDatabase, input: { labModelId: number;
       throw new DatabaseError('constraint', `Lab model ${inForce.version} is approved and in force; retire it before approving ${current.model.version}.`);
     }
     const at = nowIso();
-    sql(db, `UPDATE lab_models SET status = 'approved', approved_by = ?, approved_role = ?, approved_reason = ?, approved_at = ? WHERE id = ?`).run(
+    sql(db, `UPDATE lab_models SET status = 'approved', approved_by = ?, approved_role = ?, approved_reason = ?, approved_at = ?, approved_by_user_id = ? WHERE id = ?`).run(
       input.by,
       input.role,
       input.reason,
       at,
+      actingUserId(),
       input.labModelId,
     );
     appendAudit(db, { actor: input.by, action: 'lab_model_approved', caseId: null, detail: { labModelId: input.labModelId, role: input.role, reason: input.reason } }, at);
@@ -207,7 +209,7 @@ export function retireLabModel(db: MarrowDatabase, input: { labModelId: number; 
       throw new DatabaseError('constraint', `Lab model ${current.model.version} is ${current.status}; only an approved lab model can be retired.`);
     }
     const at = nowIso();
-    sql(db, `UPDATE lab_models SET status = 'retired', retired_by = ?, retired_reason = ?, retired_at = ? WHERE id = ?`).run(input.by, input.reason, at, input.labModelId);
+    sql(db, `UPDATE lab_models SET status = 'retired', retired_by = ?, retired_reason = ?, retired_at = ?, retired_by_user_id = ? WHERE id = ?`).run(input.by, input.reason, at, actingUserId(), input.labModelId);
     appendAudit(db, { actor: input.by, action: 'lab_model_retired', caseId: null, detail: { labModelId: input.labModelId, reason: input.reason } }, at);
     return getLabModel(db, input.labModelId);
   });

@@ -1,4 +1,5 @@
 import { isCellClassCode, type CellClassCode } from '../../shared/cell-classes';
+import { actingUserId } from './acting-user';
 import { appendAudit } from './audit';
 import { requireCase } from './cases';
 import { inTransaction, nowIso, read, sql, type MarrowDatabase } from './connection';
@@ -59,11 +60,11 @@ function insertDecisions(db: MarrowDatabase, inputs: readonly NewReview[]): Revi
   }
   const insert = sql(
     db,
-    `INSERT INTO reviews (case_id, image_id, kind, label, reviewer, note, created_at) VALUES (?, ?, 'decision', ?, ?, ?, ?) RETURNING *`,
+    `INSERT INTO reviews (case_id, image_id, kind, label, reviewer, note, created_at, user_id) VALUES (?, ?, 'decision', ?, ?, ?, ?, ?) RETURNING *`,
   );
   const at = nowIso();
   return checked.map(({ input, reviewer, note }) => {
-    const created = toRow(insert.get(input.caseId, input.imageId, input.label, reviewer, note, at) as ReviewDbRow);
+    const created = toRow(insert.get(input.caseId, input.imageId, input.label, reviewer, note, at, actingUserId()) as ReviewDbRow);
     appendAudit(
       db,
       { actor: reviewer, action: 'review_added', caseId: input.caseId, detail: { reviewId: created.id, imageId: input.imageId, label: input.label, note } },
@@ -111,8 +112,8 @@ export function retractLatestReview(
     const created = toRow(
       sql(
         db,
-        `INSERT INTO reviews (case_id, image_id, kind, retracts_review_id, reviewer, created_at) VALUES (?, ?, 'retraction', ?, ?, ?) RETURNING *`,
-      ).get(input.caseId, input.imageId, latest.id, reviewer, at) as ReviewDbRow,
+        `INSERT INTO reviews (case_id, image_id, kind, retracts_review_id, reviewer, created_at, user_id) VALUES (?, ?, 'retraction', ?, ?, ?, ?) RETURNING *`,
+      ).get(input.caseId, input.imageId, latest.id, reviewer, at, actingUserId()) as ReviewDbRow,
     );
     appendAudit(
       db,

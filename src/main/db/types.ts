@@ -152,6 +152,22 @@ export const AUDIT_ACTIONS = [
   'lab_model_stored',
   'lab_model_approved',
   'lab_model_retired',
+  'user_created',
+  'user_enabled',
+  'user_disabled',
+  'user_roles_changed',
+  'password_changed',
+  'password_reset',
+  'login',
+  'login_failed',
+  'account_locked_out',
+  'logout',
+  'session_locked',
+  'session_unlocked',
+  'unlock_failed',
+  'security_settings_changed',
+  'access_refused',
+  'signature_refused',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -163,4 +179,6 @@ export interface AuditRow {
   caseId: number | null;
   /** Parsed JSON detail of the change. */
   detail: unknown;
+  /** The account the change is recorded against; null before accounts and for the system's own changes. */
+  userId: number | null;
 }

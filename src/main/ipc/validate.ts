@@ -14,6 +14,7 @@ import {
 } from '../../shared/api';
 import { isCellClassCode, type CellClassCode } from '../../shared/cell-classes';
 import { formatLisCodeMapping, LisMappingError, parseLisCodeMapping, type LisCodeOverride, type LisSettings } from '../../shared/lis';
+import { isRole, ROLES, type Role } from '../../shared/roles';
 import { validationError } from '../service/errors';
 
 type Check<T> = (value: unknown, field: string) => T;
@@ -187,7 +188,44 @@ function cellQuery(value: unknown): CellQuery {
   return query;
 }
 
-const reviewer = text({ label: 'Reviewer name', max: 120 });
+/**
+ * A password is taken as typed (no trimming: a space may be part of it) and never echoed in a message. Its rules
+ * (length, not the login) are the service's (security/password.ts); here only its type and a sane bound.
+ */
+function password(label: string): Check<string> {
+  return (value, field) => {
+    if (typeof value !== 'string') throw validationError(field, `${label} must be text.`);
+    if (value.length === 0) throw validationError(field, `${label} is required.`);
+    if (value.length > 1000) throw validationError(field, `${label} is too long.`);
+    return value;
+  };
+}
+
+const login: Check<string> = (value, field) => {
+  const s = text({ label: 'Login name', max: 64 })(value, field);
+  if (!/^[A-Za-z0-9._@-]+$/.test(s)) throw validationError(field, 'A login name has letters, digits and . _ @ - only (no spaces).');
+  return s;
+};
+const displayName = text({ label: 'Name', max: 120 });
+const userId = positiveInteger('Account id');
+
+function roles(value: unknown, field: string): Role[] {
+  if (!Array.isArray(value)) throw validationError(field, `Roles must be a list of ${ROLES.join(', ')}.`);
+  if (value.length === 0) throw validationError(field, 'Give the account at least one role.');
+  const out: Role[] = [];
+  value.forEach((v, i) => {
+    if (!isRole(v)) throw validationError(`${field}[${i}]`, `A role must be one of ${ROLES.join(', ')}.`);
+    if (!out.includes(v)) out.push(v);
+  });
+  return out;
+}
+
+function boolean(label: string): Check<boolean> {
+  return (value, field) => {
+    if (typeof value !== 'boolean') throw validationError(field, `${label} must be true or false.`);
+    return value;
+  };
+}
 
 function imageIds(value: unknown, field: string): number[] {
   if (!Array.isArray(value)) throw validationError(field, `${field} must be a list of cell ids.`);
@@ -281,6 +319,58 @@ type ArgChecks = { [M in (typeof API_METHODS)[number]]: (args: readonly unknown[
 const noArgs = (): [] => [];
 
 const checks: ArgChecks = {
+  getSession: noArgs,
+  createFirstAdmin: (a) => {
+    const r = record(a[0], 'administrator', ['login', 'displayName', 'password']);
+    return [{ login: login(r['login'], 'login'), displayName: displayName(r['displayName'], 'displayName'), password: password('Password')(r['password'], 'password') }];
+  },
+  login: (a) => {
+    const r = record(a[0], 'credentials', ['login', 'password']);
+    return [{ login: text({ label: 'Login name', max: 64 })(r['login'], 'login'), password: password('Password')(r['password'], 'password') }];
+  },
+  logout: noArgs,
+  lockSession: noArgs,
+  unlockSession: (a) => {
+    const r = record(a[0], 'unlock', ['password']);
+    return [{ password: password('Password')(r['password'], 'password') }];
+  },
+  changePassword: (a) => {
+    const r = record(a[0], 'passwordChange', ['currentPassword', 'newPassword']);
+    return [{ currentPassword: password('Current password')(r['currentPassword'], 'currentPassword'), newPassword: password('New password')(r['newPassword'], 'newPassword') }];
+  },
+  listUsers: noArgs,
+  createUser: (a) => {
+    const r = record(a[0], 'user', ['login', 'displayName', 'roles', 'password']);
+    return [
+      {
+        login: login(r['login'], 'login'),
+        displayName: displayName(r['displayName'], 'displayName'),
+        roles: roles(r['roles'], 'roles'),
+        password: password('Password')(r['password'], 'password'),
+      },
+    ];
+  },
+  setUserActive: (a) => {
+    const r = record(a[0], 'user', ['userId', 'active']);
+    return [{ userId: userId(r['userId'], 'userId'), active: boolean('Active')(r['active'], 'active') }];
+  },
+  setUserRoles: (a) => {
+    const r = record(a[0], 'user', ['userId', 'roles']);
+    return [{ userId: userId(r['userId'], 'userId'), roles: roles(r['roles'], 'roles') }];
+  },
+  resetUserPassword: (a) => {
+    const r = record(a[0], 'reset', ['userId', 'newPassword']);
+    return [{ userId: userId(r['userId'], 'userId'), newPassword: password('New password')(r['newPassword'], 'newPassword') }];
+  },
+  getSecuritySettings: noArgs,
+  saveSecuritySettings: (a) => {
+    const r = record(a[0], 'securitySettings', ['idleLockMinutes', 'pathologistMaySignAlone']);
+    const minutes = r['idleLockMinutes'];
+    if (typeof minutes !== 'number' || !Number.isInteger(minutes) || minutes < 1 || minutes > 240) {
+      throw validationError('idleLockMinutes', 'The idle lock must be a whole number of minutes from 1 to 240.');
+    }
+    return [{ idleLockMinutes: minutes, pathologistMaySignAlone: boolean('Whether a pathologist may sign alone')(r['pathologistMaySignAlone'], 'pathologistMaySignAlone') }];
+  },
   listCases: (a) => [caseFilter(a[0])],
   createCase: (a) => [newCase(a[0])],
   getCase: (a) => [caseId(a[0], 'caseId')],
@@ -290,48 +380,36 @@ const checks: ArgChecks = {
   getDifferential: (a) => [caseId(a[0], 'caseId')],
   listCells: (a) => [cellQuery(a[0])],
   reviewCell: (a) => {
-    const r = record(a[0], 'review', ['caseId', 'imageId', 'label', 'reviewer', 'note']);
+    const r = record(a[0], 'review', ['caseId', 'imageId', 'label', 'note']);
     const input: Args<'reviewCell'>[0] = {
       caseId: caseId(r['caseId'], 'caseId'),
       imageId: positiveInteger('Cell id')(r['imageId'], 'imageId'),
       label: cellClass(r['label'], 'label'),
-      reviewer: reviewer(r['reviewer'], 'reviewer'),
     };
     const note = optionalText({ label: 'Note', max: 1000 })(r['note'], 'note');
     if (note !== undefined) input.note = note;
     return [input];
   },
   confirmCells: (a) => {
-    const r = record(a[0], 'confirmation', ['caseId', 'imageIds', 'reviewer']);
-    return [{ caseId: caseId(r['caseId'], 'caseId'), imageIds: imageIds(r['imageIds'], 'imageIds'), reviewer: reviewer(r['reviewer'], 'reviewer') }];
+    const r = record(a[0], 'confirmation', ['caseId', 'imageIds']);
+    return [{ caseId: caseId(r['caseId'], 'caseId'), imageIds: imageIds(r['imageIds'], 'imageIds') }];
   },
   undoReview: (a) => {
-    const r = record(a[0], 'undo', ['caseId', 'imageId', 'reviewer']);
-    return [
-      {
-        caseId: caseId(r['caseId'], 'caseId'),
-        imageId: positiveInteger('Cell id')(r['imageId'], 'imageId'),
-        reviewer: reviewer(r['reviewer'], 'reviewer'),
-      },
-    ];
+    const r = record(a[0], 'undo', ['caseId', 'imageId']);
+    return [{ caseId: caseId(r['caseId'], 'caseId'), imageId: positiveInteger('Cell id')(r['imageId'], 'imageId') }];
   },
   signOff: (a) => {
-    const r = record(a[0], 'signOff', ['caseId', 'reviewer', 'role', 'overrideReason']);
-    const input: Args<'signOff'>[0] = {
-      caseId: caseId(r['caseId'], 'caseId'),
-      reviewer: reviewer(r['reviewer'], 'reviewer'),
-      role: text({ label: 'Role', max: 120 })(r['role'], 'role'),
-    };
+    const r = record(a[0], 'signOff', ['caseId', 'overrideReason']);
+    const input: Args<'signOff'>[0] = { caseId: caseId(r['caseId'], 'caseId') };
     const reason = optionalText({ label: 'Override reason', max: 1000 })(r['overrideReason'], 'overrideReason');
     if (reason !== undefined) input.overrideReason = reason;
     return [input];
   },
   amendCase: (a) => {
-    const r = record(a[0], 'amendment', ['caseId', 'by', 'reason']);
+    const r = record(a[0], 'amendment', ['caseId', 'reason']);
     return [
       {
         caseId: caseId(r['caseId'], 'caseId'),
-        by: text({ label: 'Name', max: 120 })(r['by'], 'by'),
         reason: text({ label: 'Reason for the amendment', max: 1000 })(r['reason'], 'reason'),
       },
     ];
@@ -355,14 +433,8 @@ const checks: ArgChecks = {
   },
   getSettings: noArgs,
   saveSettings: (a) => {
-    const r = record(a[0], 'settings', ['labName', 'reviewerName', 'reviewerRole']);
-    return [
-      {
-        labName: textOrEmpty({ label: 'Laboratory name', max: 200 })(r['labName'] ?? '', 'labName'),
-        reviewerName: textOrEmpty({ label: 'Reviewer name', max: 120 })(r['reviewerName'] ?? '', 'reviewerName'),
-        reviewerRole: textOrEmpty({ label: 'Reviewer role', max: 120 })(r['reviewerRole'] ?? '', 'reviewerRole'),
-      },
-    ];
+    const r = record(a[0], 'settings', ['labName']);
+    return [{ labName: textOrEmpty({ label: 'Laboratory name', max: 200 })(r['labName'] ?? '', 'labName') }];
   },
   getAbout: noArgs,
   getLisSettings: noArgs,
@@ -370,8 +442,8 @@ const checks: ArgChecks = {
   getLisStatus: (a) => [caseId(a[0], 'caseId')],
   resendToLis: (a) => [caseId(a[0], 'caseId')],
   trainLabModel: (a) => {
-    const r = record(a[0], 'training', ['trainedBy', 'minimumPerClass']);
-    const input: Args<'trainLabModel'>[0] = { trainedBy: text({ label: 'Name of who trains', max: 120 })(r['trainedBy'], 'trainedBy') };
+    const r = record(a[0] ?? {}, 'training', ['minimumPerClass']);
+    const input: Args<'trainLabModel'>[0] = {};
     const minimum = r['minimumPerClass'];
     if (minimum !== undefined && minimum !== null) {
       if (typeof minimum !== 'number' || !Number.isSafeInteger(minimum) || minimum < MIN_PER_CLASS_FLOOR || minimum > 100000) {
@@ -386,29 +458,26 @@ const checks: ArgChecks = {
   listLabModels: noArgs,
   getLabModel: (a) => [labModelId(a[0], 'labModelId')],
   approveLabModel: (a) => {
-    const r = record(a[0], 'approval', ['labModelId', 'approvedBy', 'role', 'reason']);
+    const r = record(a[0], 'approval', ['labModelId', 'reason']);
     return [
       {
         labModelId: labModelId(r['labModelId'], 'labModelId'),
-        approvedBy: reviewer(r['approvedBy'], 'approvedBy'),
-        role: text({ label: 'Role', max: 120 })(r['role'], 'role'),
         reason: text({ label: 'Reason for the approval', max: 1000 })(r['reason'], 'reason'),
       },
     ];
   },
   retireLabModel: (a) => {
-    const r = record(a[0], 'retirement', ['labModelId', 'retiredBy', 'reason']);
+    const r = record(a[0], 'retirement', ['labModelId', 'reason']);
     return [
       {
         labModelId: labModelId(r['labModelId'], 'labModelId'),
-        retiredBy: reviewer(r['retiredBy'], 'retiredBy'),
         reason: text({ label: 'Reason for retiring', max: 1000 })(r['reason'], 'reason'),
       },
     ];
   },
   analyseWithLabModel: (a) => {
-    const r = record(a[0], 'analysis', ['caseId', 'labModelId', 'by']);
-    return [{ caseId: caseId(r['caseId'], 'caseId'), labModelId: labModelId(r['labModelId'], 'labModelId'), by: reviewer(r['by'], 'by') }];
+    const r = record(a[0], 'analysis', ['caseId', 'labModelId']);
+    return [{ caseId: caseId(r['caseId'], 'caseId'), labModelId: labModelId(r['labModelId'], 'labModelId') }];
   },
   exportLabModel: (a) => {
     const r = record(a[0], 'export', ['labModelId', 'path']);
@@ -418,8 +487,8 @@ const checks: ArgChecks = {
     return [input];
   },
   importLabModel: (a) => {
-    const r = record(a[0], 'import', ['path', 'importedBy']);
-    return [{ path: text({ label: 'File path', max: MAX_PATH })(r['path'], 'path'), importedBy: reviewer(r['importedBy'], 'importedBy') }];
+    const r = record(a[0], 'import', ['path']);
+    return [{ path: text({ label: 'File path', max: MAX_PATH })(r['path'], 'path') }];
   },
   saveLabModelCard: (a) => {
     const r = record(a[0], 'card', ['labModelId', 'path']);
@@ -431,6 +500,20 @@ const checks: ArgChecks = {
 };
 
 const ARITY: { [M in MarrowApiMethod]: number } = {
+  getSession: 0,
+  createFirstAdmin: 1,
+  login: 1,
+  logout: 0,
+  lockSession: 0,
+  unlockSession: 1,
+  changePassword: 1,
+  listUsers: 0,
+  createUser: 1,
+  setUserActive: 1,
+  setUserRoles: 1,
+  resetUserPassword: 1,
+  getSecuritySettings: 0,
+  saveSecuritySettings: 1,
   listCases: 1,
   createCase: 1,
   getCase: 1,

@@ -65,7 +65,8 @@ import { ServiceError, validationError } from './errors';
 import { caseDetail } from './views';
 import { writeAtomically } from './report';
 import { writeLabModelCard } from './lab-model-card';
-import { modelCache } from './context';
+import { currentActor, modelCache } from './context';
+import { ROLE_LABELS } from '../../shared/roles';
 
 export const LAB_PACKAGE_FORMAT = 'marrowcount-lab-model';
 
@@ -316,6 +317,8 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
     async trainLabModel(input: TrainLabModelInput): Promise<LabModelTrainingProgress> {
       if (runner.running) throw new ServiceError('conflict', 'A lab model is already being trained; wait for it to finish or cancel it.');
       const minimumPerClass = input.minimumPerClass ?? DEFAULT_MINIMUM_PER_CLASS;
+      // Who trains is the session's person, taken now: the model is stored later, when the worker finishes.
+      const trainedBy = currentActor(ctx);
       const { manifest, openSet } = await installedBase(ctx);
       if (manifest.embedding === null) {
         throw new ServiceError('model', `The installed model ${manifest.id} ${manifest.version} stores no per-cell embeddings, so no lab model can be trained on it.`);
@@ -357,7 +360,7 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
           cases: result.validation.folds.map((f) => ({ accession: f.caseKey, cells: f.cells, fold: f.fold })),
           minimumPerClass,
           validation: result.validation,
-          trainedBy: input.trainedBy,
+          trainedBy,
           trainedAt: new Date().toISOString(),
         });
         return row.id;
@@ -381,11 +384,11 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
     },
 
     async approveLabModel(input: ApproveLabModelInput): Promise<LabModelDetail> {
-      return labModelDetailOf(approveLabModel(ctx.db, { labModelId: input.labModelId, by: input.approvedBy, role: input.role, reason: input.reason }));
+      return labModelDetailOf(approveLabModel(ctx.db, { labModelId: input.labModelId, by: currentActor(ctx), role: ROLE_LABELS.pathologist, reason: input.reason }));
     },
 
     async retireLabModel(input: RetireLabModelInput): Promise<LabModelDetail> {
-      return labModelDetailOf(retireLabModel(ctx.db, { labModelId: input.labModelId, by: input.retiredBy, reason: input.reason }));
+      return labModelDetailOf(retireLabModel(ctx.db, { labModelId: input.labModelId, by: currentActor(ctx), reason: input.reason }));
     },
 
     async analyseWithLabModel(input: AnalyseWithLabModelInput): Promise<CaseDetail> {
@@ -454,9 +457,10 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
       if (predictions.length === 0 && row.modelRowId === lab.model.id) return caseDetail(ctx, row.id, modelOf);
       // One transaction: the case switches to the lab model only together with all of its predictions.
       transaction(ctx.db, () => {
-        beginAnalysis(ctx.db, { caseId: row.id, modelRowId: lab.model.id, actor: input.by });
-        insertPredictions(ctx.db, lab.model.id, predictions, input.by);
-        setCaseStatus(ctx.db, row.id, 'in_review', input.by);
+        const by = currentActor(ctx);
+        beginAnalysis(ctx.db, { caseId: row.id, modelRowId: lab.model.id, actor: by });
+        insertPredictions(ctx.db, lab.model.id, predictions, by);
+        setCaseStatus(ctx.db, row.id, 'in_review', by);
       });
       return caseDetail(ctx, row.id, modelOf);
     },
@@ -558,7 +562,8 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
       if (typeof minimumPerClass !== 'number' || !Number.isSafeInteger(minimumPerClass) || minimumPerClass < 1) bad('labModel.minimumPerClass', 'must be a positive whole number');
       const trainedBy = text_('trainedBy');
       const trainedAt = text_('trainedAt');
-      const baseModel = baseRow(ctx, manifest, input.importedBy);
+      const importedBy = currentActor(ctx);
+      const baseModel = baseRow(ctx, manifest, importedBy);
       const row = storeLabModel(ctx.db, {
         baseModelRowId: baseModel.id,
         registration: {
@@ -576,7 +581,7 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
         validation,
         trainedBy,
         trainedAt,
-        imported: { by: input.importedBy },
+        imported: { by: importedBy },
       });
       return labModelDetailOf(row);
     },

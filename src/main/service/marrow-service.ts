@@ -11,6 +11,8 @@ import { LabTrainingRunner, labModelMethods } from './lab-models';
 import { classificationMethods } from './classification';
 import { buildPendingLisMessages, lisMethods } from './lis';
 import type { ServiceContext } from './context';
+import type { SessionHolder } from './accounts';
+import { sessionApi, type AreaMethods } from './session-api';
 import { reviewMethods } from './review';
 import { savedFileMethods } from './saved-files';
 import { settingsAboutMethods } from './settings-about';
@@ -28,6 +30,10 @@ export interface CreateServiceExtras {
   lis?: Omit<LisDeliveryOptions, 'defaultOutboxDir' | 'buildPending'>;
   /** Where the lab-model training worker's code is; found next to the bundle (or its sources) when absent. */
   labTrainingWorkerEntry?: WorkerEntry;
+  /** The clock of sessions (idle lock, lockout); tests move it. Default: the real time. */
+  now?: () => Date;
+  /** Only the CLI: while the database has no account, calls without a session run (the demo). See session-api.ts. */
+  allowWithoutAccounts?: boolean;
 }
 
 export function createMarrowService(options: MarrowServiceOptions, extras: CreateServiceExtras = {}): MarrowService {
@@ -36,7 +42,7 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
   const runner = new AnalysisRunner({ ...extras.analysis, databasePath: options.databasePath, modelDir: options.modelDir });
   // The delivery loop builds messages through the service context, and the context wakes the loop: made in turn.
   const wake = { lis: (): void => undefined };
-  const ctx: ServiceContext = { db, options, runner, wakeLis: () => wake.lis() };
+  const ctx: ServiceContext = { db, options, runner, wakeLis: () => wake.lis(), now: extras.now ?? (() => new Date()) };
   const labTraining = new LabTrainingRunner(extras.labTrainingWorkerEntry);
   const delivery = new LisDelivery(db, {
     ...extras.lis,
@@ -45,8 +51,9 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
   });
   wake.lis = () => delivery.wake();
   let closed = false;
-
-  return {
+  // The areas implement the API once; no transport reaches them except through sessionApi, which checks the
+  // session and the role table on every call and runs the method as the session's person.
+  const areas: AreaMethods = {
     ...caseMethods(ctx),
     ...classificationMethods(ctx),
     ...reviewMethods(ctx),
@@ -54,8 +61,13 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
     ...savedFileMethods(ctx),
     ...settingsAboutMethods(ctx),
     ...lisMethods(ctx),
-    lisDelivery: delivery,
     ...labModelMethods(ctx, labTraining),
+  };
+  const sessionOptions = { allowWithoutAccounts: extras.allowWithoutAccounts === true };
+
+  return {
+    forSession: (holder: SessionHolder) => sessionApi(ctx, areas, holder, sessionOptions),
+    lisDelivery: delivery,
 
     whenLabModelTrained: () => labTraining.whenFinished(),
 

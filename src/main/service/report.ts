@@ -184,7 +184,7 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
   const roleOf = (name: string): string | null => {
     const own = signOffs.filter((s) => s.signedBy === name);
     if (own.length > 0) return own[own.length - 1]!.role;
-    return settings.reviewerName === name && settings.reviewerRole !== '' ? settings.reviewerRole : null;
+    return null;
   };
   const reviewers: ReportPerson[] = [...latestByReviewer.entries()]
     .map(([name, at]) => ({ name, role: roleOf(name), at }))

@@ -13,7 +13,7 @@ import {
   type CaseRow,
   type CellRow,
 } from '../db';
-import { modelCache, type ServiceContext } from './context';
+import { currentActor, modelCache, type ServiceContext } from './context';
 import { ServiceError } from './errors';
 import { caseDifferential } from './report';
 import { cellViewOf } from './views';
@@ -64,7 +64,7 @@ export function reviewMethods(ctx: ServiceContext): Pick<MarrowApi, 'getDifferen
         caseId: input.caseId,
         imageId: input.imageId,
         label: input.label,
-        reviewer: input.reviewer,
+        reviewer: currentActor(ctx),
         ...(input.note === undefined ? {} : { note: input.note }),
       });
       return view(getCell(ctx.db, input.caseId, input.imageId));
@@ -80,7 +80,7 @@ export function reviewMethods(ctx: ServiceContext): Pick<MarrowApi, 'getDifferen
       const cells = imageIds.map((imageId) => cellOfCase(ctx, row, imageId, `imageIds[${input.imageIds.indexOf(imageId)}]`));
       addReviews(
         ctx.db,
-        cells.map((cell) => ({ caseId: input.caseId, imageId: cell.imageId, label: cell.effectiveLabel, reviewer: input.reviewer })),
+        cells.map((cell) => ({ caseId: input.caseId, imageId: cell.imageId, label: cell.effectiveLabel, reviewer: currentActor(ctx) })),
       );
       return imageIds.map((imageId) => view(getCell(ctx.db, input.caseId, imageId)));
     },
@@ -92,7 +92,7 @@ export function reviewMethods(ctx: ServiceContext): Pick<MarrowApi, 'getDifferen
       if (cell.decision === null) {
         throw new ServiceError('not_found', `Cell ${cell.relativePath} has no decision to undo.`, { field: 'imageId' });
       }
-      retractLatestReview(ctx.db, input);
+      retractLatestReview(ctx.db, { ...input, reviewer: currentActor(ctx) });
       return view(getCell(ctx.db, input.caseId, input.imageId));
     },
   };

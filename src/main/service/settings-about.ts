@@ -6,7 +6,7 @@ import type { AboutInfo, MarrowApi, ModelInfo, Settings } from '../../shared/api
 import { DIFFERENTIAL_RULES_VERSION } from '../../shared/differential';
 import { getSettings as readSettings, saveSettings as writeSettings } from '../db';
 import { modelInfo, readModelManifest } from '../inference/model-package';
-import type { ServiceContext } from './context';
+import { currentActor, type ServiceContext } from './context';
 import { toApiError } from './errors';
 
 /** Sources every build carries, whatever model is installed (the model adds its own from model.json). */
@@ -24,7 +24,7 @@ export function settingsAboutMethods(ctx: ServiceContext): Pick<MarrowApi, 'getS
     },
 
     async saveSettings(settings: Settings): Promise<Settings> {
-      return writeSettings(ctx.db, settings, settings.reviewerName === '' ? 'MarrowCount user' : settings.reviewerName);
+      return writeSettings(ctx.db, settings, currentActor(ctx));
     },
 
     async getAbout(): Promise<AboutInfo> {

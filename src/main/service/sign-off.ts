@@ -4,7 +4,8 @@
 import type { AmendInput, CaseDetail, MarrowApi, SignOffInput } from '../../shared/api';
 import { plural } from '../../shared/format';
 import { amendCase as reopenCase, getCase, reviewProgress, signCase, transaction } from '../db';
-import { modelCache, type ServiceContext } from './context';
+import { ROLE_LABELS } from '../../shared/roles';
+import { currentActor, modelCache, type ServiceContext } from './context';
 import { ServiceError } from './errors';
 import { queueSignedResult } from './lis';
 import { caseDifferential } from './report';
@@ -49,8 +50,8 @@ export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' |
       transaction(ctx.db, () => {
         const { signOff } = signCase(ctx.db, {
           caseId: input.caseId,
-          signedBy: input.reviewer,
-          role: input.role,
+          signedBy: currentActor(ctx),
+          role: ROLE_LABELS.pathologist,
           // An override given when nothing was left to review is not an override: do not record one.
           overrideReason: unreviewed > 0 ? overrideReason : null,
           summarySnapshot: JSON.stringify(snapshot),
@@ -68,7 +69,7 @@ export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' |
           field: 'caseId',
         });
       }
-      reopenCase(ctx.db, input);
+      reopenCase(ctx.db, { caseId: input.caseId, reason: input.reason, by: currentActor(ctx) });
       return caseDetail(ctx, input.caseId, modelOf);
     },
   };

@@ -65,13 +65,13 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
   async function reviewAll(caseId: number): Promise<void> {
     const { cells } = await fx.service.listCells({ caseId, scope: 'all', limit: 1000 });
     const right = cells.filter((c) => c.predicted === TRUTH.get(c.file));
-    await fx.service.confirmCells({ caseId, imageIds: right.map((c) => c.imageId), reviewer: 'Dr Expert' });
+    await fx.service.confirmCells({ caseId, imageIds: right.map((c) => c.imageId)});
     for (const c of cells.filter((x) => x.predicted !== TRUTH.get(x.file))) {
-      await fx.service.reviewCell({ caseId, imageId: c.imageId, label: TRUTH.get(c.file)!, reviewer: 'Dr Expert' });
+      await fx.service.reviewCell({ caseId, imageId: c.imageId, label: TRUTH.get(c.file)!});
     }
   }
 
-  const sign = (caseId: number) => fx.service.signOff({ caseId, reviewer: 'Dr Expert', role: 'Consultant haematologist' });
+  const sign = (caseId: number) => fx.service.signOff({ caseId});
 
   beforeAll(async () => {
     fx = startService('lab-model', { modelDir: MODEL_DIR });
@@ -88,7 +88,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
 
   it('refuses to train on reviewed cells of unsigned cases only, naming why, and stores nothing', async () => {
     const before = tableContents(reader);
-    const error = await refusal(fx.service.trainLabModel({ trainedBy: 'Tech A' }));
+    const error = await refusal(fx.service.trainLabModel({}));
     expect(error.kind).toBe('conflict');
     expect(error.message).toMatch(/300 reviewed cells are all in cases not signed/);
     expect(tableContents(reader)).toBe(before);
@@ -99,13 +99,13 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     await sign(cases[0]!.id);
     await sign(cases[1]!.id);
     const before = tableContents(reader);
-    const twoCases = await refusal(fx.service.trainLabModel({ trainedBy: 'Tech A' }));
+    const twoCases = await refusal(fx.service.trainLabModel({}));
     expect(twoCases.message).toMatch(/at least 3 signed cases.*there are 2/);
     await sign(cases[2]!.id);
     await sign(cases[3]!.id);
     const afterSigning = tableContents(reader);
     expect(afterSigning).not.toBe(before);
-    const tooFew = await refusal(fx.service.trainLabModel({ trainedBy: 'Tech A', minimumPerClass: 500 }));
+    const tooFew = await refusal(fx.service.trainLabModel({ minimumPerClass: 500 }));
     expect(tooFew.kind).toBe('conflict');
     expect(tooFew.message).toMatch(/at least 500 reviewed cells.*none does.*NGS \d+/);
     expect(tableContents(reader)).toBe(afterSigning);
@@ -115,8 +115,8 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
 
   it('cancels a training: nothing is stored, and the progress says cancelled', async () => {
     const before = tableContents(reader);
-    await fx.service.trainLabModel({ trainedBy: 'Tech A', minimumPerClass: 10 });
-    const second = await refusal(fx.service.trainLabModel({ trainedBy: 'Tech A', minimumPerClass: 10 }));
+    await fx.service.trainLabModel({ minimumPerClass: 10 });
+    const second = await refusal(fx.service.trainLabModel({ minimumPerClass: 10 }));
     expect(second.message).toMatch(/already being trained/);
     // The cancel flag is set before the worker has started: it stops at its first mini-batch.
     await fx.service.cancelLabModelTraining();
@@ -128,7 +128,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
   }, 60_000);
 
   it('trains in the worker with progress, and stores a pending lab model validated on cases it never trained on', async () => {
-    const started = await fx.service.trainLabModel({ trainedBy: 'Tech A', minimumPerClass: 10 });
+    const started = await fx.service.trainLabModel({ minimumPerClass: 10 });
     expect(started.phase).toBe('training');
     expect(started.cells).toBe(300);
     expect(started.cases).toBe(4);
@@ -195,23 +195,23 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
   it('will not analyse with a pending lab model; approval names who, role and why, and only once', async () => {
     fifth = await caseOf('NEW-5', FILES.slice(0, 60));
     const before = tableContents(reader);
-    const pending = await refusal(fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id, by: 'Tech A' }));
+    const pending = await refusal(fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id}));
     expect(pending.kind).toBe('conflict');
     expect(pending.message).toMatch(/lab-1 is pending; only an approved lab model analyses cases/);
     expect(tableContents(reader)).toBe(before);
 
-    const approved = await fx.service.approveLabModel({ labModelId: lab.id, approvedBy: 'Dr Head', role: 'Lab director', reason: 'Macro-F1 above base on held-out cases' });
+    const approved = await fx.service.approveLabModel({ labModelId: lab.id, reason: 'Macro-F1 above base on held-out cases' });
     expect(approved.status).toBe('approved');
     expect([approved.approvedBy, approved.approvedRole, approved.approvedReason]).toEqual(['Dr Head', 'Lab director', 'Macro-F1 above base on held-out cases']);
     const after = tableContents(reader);
-    const again = await refusal(fx.service.approveLabModel({ labModelId: lab.id, approvedBy: 'Dr Head', role: 'Lab director', reason: 'again' }));
+    const again = await refusal(fx.service.approveLabModel({ labModelId: lab.id, reason: 'again' }));
     expect(again.message).toMatch(/only a pending lab model can be approved/);
     expect(tableContents(reader)).toBe(after);
   }, 60_000);
 
   it('re-analyses a case with the lab model beside the base predictions, and the report names the lab model', async () => {
     const baseBefore = (await fx.service.listCells({ caseId: fifth.id, scope: 'all', limit: 1000 })).cells;
-    const detail = await fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id, by: 'Tech A' });
+    const detail = await fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id});
     expect(detail.status).toBe('in_review');
     expect(detail.model?.version).toBe('lab-1');
     expect(detail.model?.name).toMatch(/^Lab model lab-1 \(marrowcount-ref 1\.3\.0 \+ head on \d+ reviewed cells\)$/);
@@ -233,7 +233,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     }
     // Again: nothing to add, so nothing is written.
     const state = tableContents(reader);
-    await fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id, by: 'Tech A' });
+    await fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id});
     expect(tableContents(reader)).toBe(state);
 
     const report = await fx.service.saveReport({ caseId: fifth.id, path: join(fx.root, 'fifth.pdf') });
@@ -247,7 +247,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     copyFileSync(join(DEMO, FILES[0]!), join(folder, FILES[0]!));
     const created = await fx.service.createCase({ patient: { labId: 'MRN-6' }, accession: 'NEW-6', specimen: 'bone_marrow_aspirate', folder });
     const before = tableContents(reader);
-    const error = await refusal(fx.service.analyseWithLabModel({ caseId: created.id, labModelId: lab.id, by: 'Tech A' }));
+    const error = await refusal(fx.service.analyseWithLabModel({ caseId: created.id, labModelId: lab.id}));
     expect(error.message).toMatch(/NEW-6 is importing; analyse it with the base model first/);
     expect(tableContents(reader)).toBe(before);
   });
@@ -269,14 +269,14 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
         // One weight changed: the content no longer matches its hash.
         const head = pkg.labModel['head'] as { weights: number[] };
         const tampered = { ...pkg, labModel: { ...pkg.labModel, head: { ...head, weights: [head.weights[0]! + 1, ...head.weights.slice(1)] } } };
-        const corrupt = await refusal(second.service.importLabModel({ path: write('tampered.json', tampered), importedBy: 'Tech B' }));
+        const corrupt = await refusal(second.service.importLabModel({ path: write('tampered.json', tampered)}));
         expect(corrupt.kind).toBe('model');
         expect(corrupt.field).toBe('sha256');
         // Another base model, re-hashed so that only the base check can catch it.
         const otherBase = { ...pkg.labModel, baseModel: { modelId: 'marrowcount-ref', version: '1.2.0', sha256: 'ab'.repeat(32) } };
         const body = JSON.stringify(otherBase);
         const wrongBase = { ...pkg, sha256: createHash('sha256').update(body).digest('hex'), labModel: otherBase };
-        const mismatch = await refusal(second.service.importLabModel({ path: write('other-base.json', wrongBase), importedBy: 'Tech B' }));
+        const mismatch = await refusal(second.service.importLabModel({ path: write('other-base.json', wrongBase)}));
         expect(mismatch.kind).toBe('model');
         expect(mismatch.field).toBe('labModel.baseModel.sha256');
         expect(mismatch.message).toMatch(/a lab model only works on the base model it was trained on/);
@@ -285,21 +285,21 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
         const hollow = { ...pkg.labModel, validation: { ...validation, lab: { ...validation.lab, perClass: [] } } };
         const hollowBody = JSON.stringify(hollow);
         const hollowPkg = { ...pkg, sha256: createHash('sha256').update(hollowBody).digest('hex'), labModel: hollow };
-        const shape = await refusal(second.service.importLabModel({ path: write('hollow.json', hollowPkg), importedBy: 'Tech B' }));
+        const shape = await refusal(second.service.importLabModel({ path: write('hollow.json', hollowPkg)}));
         expect(shape.field).toBe('labModel.validation.lab.perClass');
-        const notJson = await refusal(second.service.importLabModel({ path: write('cut.json', 'x'), importedBy: 'Tech B' }));
+        const notJson = await refusal(second.service.importLabModel({ path: write('cut.json', 'x')}));
         expect(notJson.field).toBe('(file)');
         expect(tableContents(secondDb)).toBe(empty);
 
-        const imported = await second.service.importLabModel({ path: exported.path, importedBy: 'Tech B' });
+        const imported = await second.service.importLabModel({ path: exported.path});
         expect(imported.status).toBe('pending');
         expect(imported.importedBy).toBe('Tech B');
         expect(imported.sha256).toBe(lab.sha256);
         expect(imported.validation).toEqual(lab.validation);
         expect(imported.trainedBy).toBe('Tech A');
-        const twice = await refusal(second.service.importLabModel({ path: exported.path, importedBy: 'Tech B' }));
+        const twice = await refusal(second.service.importLabModel({ path: exported.path}));
         expect(twice.kind).toBe('conflict');
-        expect((await second.service.approveLabModel({ labModelId: imported.id, approvedBy: 'Dr B', role: 'Consultant', reason: 'Same lab' })).status).toBe('approved');
+        expect((await second.service.approveLabModel({ labModelId: imported.id, reason: 'Same lab' })).status).toBe('approved');
       } finally {
         closeDatabase(secondDb);
       }
@@ -309,13 +309,13 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
   }, 60_000);
 
   it('retires the lab model: it analyses no more cases, its predictions stay, and the step is one-way', async () => {
-    const retired = await fx.service.retireLabModel({ labModelId: lab.id, retiredBy: 'Dr Head', reason: 'Superseded' });
+    const retired = await fx.service.retireLabModel({ labModelId: lab.id, reason: 'Superseded' });
     expect(retired.status).toBe('retired');
     expect(retired.approvedBy).toBe('Dr Head');
     const before = tableContents(reader);
-    const use = await refusal(fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id, by: 'Tech A' }));
+    const use = await refusal(fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id}));
     expect(use.message).toMatch(/lab-1 is retired/);
-    const twice = await refusal(fx.service.retireLabModel({ labModelId: lab.id, retiredBy: 'Dr Head', reason: 'again' }));
+    const twice = await refusal(fx.service.retireLabModel({ labModelId: lab.id, reason: 'again' }));
     expect(twice.message).toMatch(/only an approved lab model can be retired/);
     expect(tableContents(reader)).toBe(before);
     expect((await fx.service.getCase(fifth.id)).model?.version).toBe('lab-1');
