@@ -19,7 +19,6 @@ interface Options {
   caseId: number;
   scope: ReviewScope;
   cellClass: CellClassCode | null;
-  reviewer: string;
   /** Signed cases are read-only. */
   locked: boolean;
   /** Called after every saved change, to refresh the figures. */
@@ -47,7 +46,7 @@ export interface ReviewSession {
   previousPage: () => void;
 }
 
-export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, onChanged }: Options): ReviewSession {
+export function useReviewSession({ caseId, scope, cellClass, locked, onChanged }: Options): ReviewSession {
   const { reportError, notify } = useMessages();
   const [page, setPage] = useState<CellPage>({ cells: [], total: 0 });
   const [offset, setOffset] = useState(0);
@@ -182,12 +181,8 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
       notify('This case is signed. Amend it to change decisions.');
       return false;
     }
-    if (reviewer.trim() === '') {
-      notify('Enter the reviewer name first (Settings).');
-      return false;
-    }
     return true;
-  }, [locked, reviewer, notify]);
+  }, [locked, notify]);
 
   const undoSettling = useCallback((): boolean => {
     if (undosPending.current === 0) return false;
@@ -223,7 +218,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
         const shown = cellsRef.current.find((other) => other.imageId === cell.imageId) ?? cell;
         const chosen = label === 'shown' ? shown.effectiveLabel : label;
         try {
-          const updated = await getApi().reviewCell({ caseId, imageId: cell.imageId, label: chosen, reviewer });
+          const updated = await getApi().reviewCell({ caseId, imageId: cell.imageId, label: chosen });
           setCells((cells) => replaceCells(cells, [updated]));
           undoStack.current.push([cell.imageId]);
           setUndoDepth(undoStack.current.length);
@@ -235,7 +230,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
         }
       });
     },
-    [guard, undoSettling, caseId, reviewer, enqueue, setCells, setSelection, setTile, notify, reportError],
+    [guard, undoSettling, caseId, enqueue, setCells, setSelection, setTile, notify, reportError],
   );
 
   const confirmAllShown = useCallback(() => {
@@ -252,7 +247,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
     setTile(ids, 'saving');
     enqueue(async () => {
       try {
-        const updated = await getApi().confirmCells({ caseId, imageIds: ids, reviewer });
+        const updated = await getApi().confirmCells({ caseId, imageIds: ids });
         setCells((cells) => replaceCells(cells, updated));
         undoStack.current.push(ids);
         setUndoDepth(undoStack.current.length);
@@ -264,7 +259,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
         reportError(error, `Confirming ${ids.length} cells: NOT saved`);
       }
     });
-  }, [guard, undoSettling, caseId, reviewer, enqueue, setCells, setTile, notify, reportError]);
+  }, [guard, undoSettling, caseId, enqueue, setCells, setTile, notify, reportError]);
 
   const undo = useCallback(() => {
     if (!guard()) return;
@@ -293,7 +288,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
       const undone: CellView[] = [];
       try {
         for (const imageId of [...ids].reverse()) {
-          undone.push(await getApi().undoReview({ caseId, imageId, reviewer }));
+          undone.push(await getApi().undoReview({ caseId, imageId }));
         }
         setTile(ids, 'idle');
       } catch (error) {
@@ -313,7 +308,7 @@ export function useReviewSession({ caseId, scope, cellClass, reviewer, locked, o
         onChangedRef.current();
       }
     }
-  }, [guard, caseId, reviewer, enqueue, setCells, setSelection, setTile, notify, reportError]);
+  }, [guard, caseId, enqueue, setCells, setSelection, setTile, notify, reportError]);
 
   const select = useCallback(
     (imageId: number) => {

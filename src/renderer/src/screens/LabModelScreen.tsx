@@ -8,7 +8,7 @@ import { ProgressBar } from '../components/ProgressBar';
 import { errorText, useMessages } from '../components/messages';
 import { formatDateTime } from '../format';
 import { useApiQuery } from '../hooks/useApiQuery';
-import { useSettings } from '../hooks/settings';
+import { useSession } from '../hooks/session';
 
 const f2 = (x: number): string => x.toFixed(2);
 const f3 = (x: number): string => x.toFixed(3);
@@ -18,14 +18,12 @@ interface Props {
 }
 
 export function LabModelScreen({ onOpenCase }: Props) {
-  const { settings } = useSettings();
+  const { user } = useSession();
   const { notify } = useMessages();
   const models = useApiQuery(() => getApi().listLabModels(), 'lab-models', 'Loading the lab models');
   const [selected, setSelected] = useState<number | null>(null);
   const [progress, setProgress] = useState<LabModelTrainingProgress | null>(null);
   const [trainError, setTrainError] = useState<string | null>(null);
-  const [trainerEdit, setTrainer] = useState<string | null>(null);
-  const trainer = trainerEdit ?? settings?.reviewerName ?? '';
   const [minimum, setMinimum] = useState('30');
   const training = progress?.phase === 'training';
   const reload = models.reload;
@@ -52,12 +50,8 @@ export function LabModelScreen({ onOpenCase }: Props) {
   const train = async (event: FormEvent) => {
     event.preventDefault();
     setTrainError(null);
-    if (trainer.trim() === '') {
-      setTrainError('Enter who trains the model.');
-      return;
-    }
     try {
-      setProgress(await getApi().trainLabModel({ trainedBy: trainer, minimumPerClass: Number(minimum) }));
+      setProgress(await getApi().trainLabModel({ minimumPerClass: Number(minimum) }));
     } catch (error) {
       setTrainError(errorText(error));
     }
@@ -79,10 +73,10 @@ export function LabModelScreen({ onOpenCase }: Props) {
       <form className="panel" onSubmit={(e) => void train(e)} data-testid="lab-train-form">
         <h2>Train a new lab model</h2>
         <div className="form-row">
-          <label className="field">
+          <p className="field" data-testid="lab-train-by">
             <span className="field-label">Trained by</span>
-            <input value={trainer} data-testid="lab-train-by" onChange={(e) => setTrainer(e.target.value)} />
-          </label>
+            {user.displayName}
+          </p>
           <label className="field">
             <span className="field-label">Minimum reviewed cells per class</span>
             <input type="number" min={5} value={minimum} data-testid="lab-train-minimum" onChange={(e) => setMinimum(e.target.value)} />
@@ -117,7 +111,6 @@ export function LabModelScreen({ onOpenCase }: Props) {
       </form>
 
       <ImportForm
-        importedBy={trainer}
         onImported={(id) => {
           setSelected(id);
           void reload();
@@ -162,7 +155,7 @@ export function LabModelScreen({ onOpenCase }: Props) {
 }
 
 /** A package exported on another PC of the lab: stored pending, to be approved here. */
-function ImportForm({ importedBy, onImported }: { importedBy: string; onImported: (labModelId: number) => void }) {
+function ImportForm({ onImported }: { onImported: (labModelId: number) => void }) {
   const { notify } = useMessages();
   const [path, setPath] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -170,7 +163,7 @@ function ImportForm({ importedBy, onImported }: { importedBy: string; onImported
     event.preventDefault();
     setError(null);
     try {
-      const imported = await getApi().importLabModel({ path, importedBy: importedBy || 'MarrowCount user' });
+      const imported = await getApi().importLabModel({ path });
       notify(`Lab model ${imported.version} imported; it waits for approval on this PC.`);
       onImported(imported.id);
     } catch (e) {
@@ -201,14 +194,10 @@ function ImportForm({ importedBy, onImported }: { importedBy: string; onImported
 }
 
 function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: number; onChanged: () => void; onOpenCase: (caseId: number) => void }) {
-  const { settings } = useSettings();
+  const { user, may } = useSession();
   const { notify, reportError } = useMessages();
   const query = useApiQuery(() => getApi().getLabModel(labModelId), String(labModelId), 'Loading the lab model');
   const cases = useApiQuery(() => getApi().listCases({ status: 'in_review', limit: 500 }), 'in-review', 'Loading the cases in review');
-  const [nameEdit, setName] = useState<string | null>(null);
-  const [roleEdit, setRole] = useState<string | null>(null);
-  const name = nameEdit ?? settings?.reviewerName ?? '';
-  const role = roleEdit ?? settings?.reviewerRole ?? '';
   const [reason, setReason] = useState('');
   const [caseId, setCaseId] = useState('');
   const [error, setError] = useState<string | null>(null);
@@ -348,7 +337,7 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
           data-testid="lab-approve-form"
           onSubmit={(e) => {
             e.preventDefault();
-            void act(() => getApi().approveLabModel({ labModelId: lab.id, approvedBy: name, role, reason }));
+            void act(() => getApi().approveLabModel({ labModelId: lab.id, reason }));
           }}
         >
           <h3>Approve for use</h3>
@@ -359,16 +348,9 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
               if the reason below says why.
             </p>
           )}
-          <div className="form-row">
-            <label className="field">
-              <span className="field-label">Name</span>
-              <input value={name} data-testid="lab-approve-name" onChange={(e) => setName(e.target.value)} />
-            </label>
-            <label className="field">
-              <span className="field-label">Role</span>
-              <input value={role} data-testid="lab-approve-role" onChange={(e) => setRole(e.target.value)} />
-            </label>
-          </div>
+          <p data-testid="lab-approve-name">
+            {may('approveLabModel') ? `Approving as ${user.displayName} (Pathologist).` : `Only a pathologist approves a lab model; ${user.displayName} is not one.`}
+          </p>
           <label className="field">
             <span className="field-label">Reason</span>
             <input value={reason} data-testid="lab-approve-reason" onChange={(e) => setReason(e.target.value)} />
@@ -405,7 +387,7 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
               data-testid="lab-use-run"
               onClick={() =>
                 void act(async () => {
-                  const detail = await getApi().analyseWithLabModel({ caseId: Number(caseId), labModelId: lab.id, by: name || 'MarrowCount user' });
+                  const detail = await getApi().analyseWithLabModel({ caseId: Number(caseId), labModelId: lab.id });
                   notify(`Case ${detail.accession} re-analysed with ${lab.version}.`);
                   onOpenCase(detail.id);
                 })
@@ -426,7 +408,7 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
               type="button"
               disabled={busy}
               data-testid="lab-retire"
-              onClick={() => void act(() => getApi().retireLabModel({ labModelId: lab.id, retiredBy: name, reason }))}
+              onClick={() => void act(() => getApi().retireLabModel({ labModelId: lab.id, reason }))}
             >
               Retire
             </button>

@@ -4,14 +4,13 @@ import { CELL_CLASSES, CELL_CLASS_DISPLAY_ORDER, isCellClassCode, type CellClass
 import { formatInterval, formatPercent, plural } from '../../../shared/format';
 import { getApi } from '../api';
 import { Loading } from '../components/Loading';
-import { useSettings } from '../hooks/settings';
+import { useSession } from '../hooks/session';
 import { useApiQuery } from '../hooks/useApiQuery';
 import type { ReviewScope } from '../navigation/route';
 import { CellTile, tileElementId } from '../review/CellTile';
 import { columnsFromOffsets } from '../review/grid';
 import { actionForKey } from '../review/keymap';
 import { KeyLegend } from '../review/KeyLegend';
-import { ReviewerPrompt } from '../review/ReviewerPrompt';
 import { useReviewSession } from '../review/useReviewSession';
 
 interface Props {
@@ -40,11 +39,9 @@ function isEditable(target: EventTarget | null): boolean {
 }
 
 export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack, onCaseChanged }: Props) {
-  const { settings } = useSettings();
-  const reviewer = settings?.reviewerName ?? '';
-  const locked = detail.status === 'signed';
-  const [promptOpen, setPromptOpen] = useState(false);
-  const promptShown = useRef(false);
+  const { user, may } = useSession();
+  // A person whose roles do not include reviewing sees the cells read-only (the service would refuse the decision).
+  const locked = detail.status === 'signed' || !may('reviewCell');
   const grid = useRef<HTMLDivElement>(null);
 
   const summary = useApiQuery(() => getApi().getDifferential(detail.id), String(detail.id), 'Loading the differential');
@@ -54,15 +51,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
     onCaseChanged();
   }, [reloadSummary, onCaseChanged]);
 
-  const session = useReviewSession({ caseId: detail.id, scope, cellClass, reviewer, locked, onChanged });
-
-  // Ask for the reviewer's name once, as soon as settings show it is missing.
-  useEffect(() => {
-    if (settings !== null && settings.reviewerName.trim() === '' && !locked && !promptShown.current) {
-      promptShown.current = true;
-      setPromptOpen(true);
-    }
-  }, [settings, locked]);
+  const session = useReviewSession({ caseId: detail.id, scope, cellClass, locked, onChanged });
 
   const columns = useCallback(() => {
     const tiles = grid.current?.querySelectorAll<HTMLElement>('[role="option"]') ?? [];
@@ -187,10 +176,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
               {review.flagged}
             </span>
             <span>
-              Reviewer <strong>{reviewer || '—'}</strong>{' '}
-              <button type="button" className="button-quiet" data-testid="review-change-reviewer" onClick={() => setPromptOpen(true)}>
-                Change
-              </button>
+              Reviewer <strong data-testid="review-reviewer">{user.displayName}</strong>
             </span>
           </>
         )}
@@ -286,7 +272,6 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
           />
         </aside>
       </div>
-      {promptOpen && <ReviewerPrompt onClose={() => setPromptOpen(false)} />}
     </section>
   );
 }

@@ -5,7 +5,7 @@ import { errorText, isApiError, useMessages } from '../components/messages';
 import { useSettings } from '../hooks/settings';
 import { LisSettingsForm } from './LisSettingsForm';
 
-const EMPTY: Settings = { labName: '', reviewerName: '', reviewerRole: '' };
+const EMPTY: Settings = { labName: '' };
 
 export function SettingsDialog({ onClose }: { onClose: () => void }) {
   const { settings, save } = useSettings();
@@ -19,11 +19,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
     setBusy(true);
     setError(null);
     try {
-      await save({
-        labName: draft.labName.trim(),
-        reviewerName: draft.reviewerName.trim(),
-        reviewerRole: draft.reviewerRole.trim(),
-      });
+      await save({ labName: draft.labName.trim() });
       notify('Settings saved.');
       onClose();
     } catch (caught) {
@@ -48,8 +44,6 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
     <Dialog title="Settings" testId="settings-dialog" onClose={onClose}>
       <form className="form" onSubmit={(event) => void submit(event)}>
         {input('labName', 'Laboratory name (printed on reports)', 'settings-lab-name', 'e.g. Haematology laboratory')}
-        {input('reviewerName', 'Reviewer name', 'settings-reviewer-name', 'Your name')}
-        {input('reviewerRole', 'Reviewer role', 'settings-reviewer-role', 'e.g. Biomedical scientist')}
         {error !== null && (
           <p className="form-error" role="alert" data-testid="settings-error">
             {error.text}

@@ -4,7 +4,7 @@ import { plural } from '../../../shared/format';
 import { getApi } from '../api';
 import { errorText, isApiError, useMessages } from '../components/messages';
 import { formatDateTime } from '../format';
-import { useSettings } from '../hooks/settings';
+import { useSession } from '../hooks/session';
 import { reviewSavesSettled } from '../review/pendingReviewSaves';
 
 interface Props {
@@ -13,13 +13,8 @@ interface Props {
 }
 
 export function SignOffPanel({ detail, onChanged }: Props) {
-  const { settings } = useSettings();
+  const { user, may } = useSession();
   const { notify } = useMessages();
-  // Edited copies start from Settings; what the user types here wins over later Settings loads.
-  const [reviewerEdit, setReviewer] = useState<string | null>(null);
-  const [roleEdit, setRole] = useState<string | null>(null);
-  const reviewer = reviewerEdit ?? settings?.reviewerName ?? '';
-  const role = roleEdit ?? settings?.reviewerRole ?? '';
   const [refusal, setRefusal] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [overrideReason, setOverrideReason] = useState('');
@@ -31,10 +26,6 @@ export function SignOffPanel({ detail, onChanged }: Props) {
 
   const sign = async (withOverride: boolean) => {
     setError(null);
-    if (reviewer.trim() === '' || role.trim() === '') {
-      setError('Enter the reviewer’s name and role.');
-      return;
-    }
     if (withOverride && overrideReason.trim() === '') {
       setError('Enter the reason for signing with unreviewed cells.');
       return;
@@ -45,8 +36,6 @@ export function SignOffPanel({ detail, onChanged }: Props) {
       await reviewSavesSettled();
       const updated = await getApi().signOff({
         caseId: detail.id,
-        reviewer: reviewer.trim(),
-        role: role.trim(),
         ...(withOverride ? { overrideReason: overrideReason.trim() } : {}),
       });
       setRefusal(null);
@@ -68,13 +57,9 @@ export function SignOffPanel({ detail, onChanged }: Props) {
       setError('Enter the reason for the amendment.');
       return;
     }
-    if (reviewer.trim() === '') {
-      setError('Enter your name as reviewer before amending.');
-      return;
-    }
     setBusy(true);
     try {
-      const updated = await getApi().amendCase({ caseId: detail.id, by: reviewer.trim(), reason: amendReason.trim() });
+      const updated = await getApi().amendCase({ caseId: detail.id, reason: amendReason.trim() });
       setAmending(false);
       setAmendReason('');
       onChanged(updated);
@@ -105,26 +90,20 @@ export function SignOffPanel({ detail, onChanged }: Props) {
 
       {!signed && (
         <div className="form">
-          <div className="form-row">
-            <label className="field">
-              <span className="field-label">Reviewer</span>
-              <input value={reviewer} data-testid="signoff-reviewer" onChange={(event) => setReviewer(event.target.value)} />
-            </label>
-            <label className="field">
-              <span className="field-label">Role</span>
-              <input
-                value={role}
-                placeholder="e.g. Consultant haematologist"
-                data-testid="signoff-role"
-                onChange={(event) => setRole(event.target.value)}
-              />
-            </label>
-          </div>
+          <p data-testid="signoff-signer">
+            {may('signOff') ? (
+              <>
+                Signing as <strong>{user.displayName}</strong> (Pathologist).
+              </>
+            ) : (
+              <>Only a pathologist signs (releases) a result; {user.displayName} is not one.</>
+            )}
+          </p>
           <div className="form-actions">
             <button
               type="button"
               className="button-primary"
-              disabled={busy || detail.status !== 'in_review'}
+              disabled={busy || detail.status !== 'in_review' || !may('signOff')}
               data-testid="signoff-submit"
               onClick={() => void sign(false)}
             >
@@ -156,6 +135,7 @@ export function SignOffPanel({ detail, onChanged }: Props) {
       )}
 
       {signed &&
+        may('amendCase') &&
         (amending ? (
           <form className="form" onSubmit={(event) => void amend(event)}>
             <label className="field">
