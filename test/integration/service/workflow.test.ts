@@ -7,7 +7,7 @@ import type { CellClassCode } from '../../../src/shared/cell-classes';
 import type { Differential } from '../../../src/shared/differential';
 import { closeDatabase, listSignOffs, openDatabase } from '../../../src/main/db';
 import { dispatch } from '../../../src/main/ipc/dispatch';
-import { startService, TRUE_LABELS, waitForAnalysis, type ServiceFixture } from './helpers';
+import { startService, TEST_PERSON, TRUE_LABELS, waitForAnalysis, type ServiceFixture } from './helpers';
 
 async function rejection(promise: Promise<unknown>): Promise<ApiErrorBody> {
   const result = await promise.then(
@@ -24,7 +24,8 @@ describe('a case from folder to signed report through the service', () => {
   let fx: ServiceFixture;
   let created: CaseDetail;
   let allCells: CellView[];
-  const reviewer = 'A. Technician';
+  // Who reviews and signs is the session's person (helpers: one test person holding every role).
+  const reviewer = TEST_PERSON.displayName;
 
   beforeAll(async () => {
     fx = startService('service-workflow');
@@ -139,12 +140,12 @@ describe('a case from folder to signed report through the service', () => {
   it('signs once everything is reviewed, storing who, when and no override', async () => {
     const signed = await fx.service.signOff({ caseId: created.id});
     expect(signed.status).toBe('signed');
-    expect(signed.signedBy).toBe('Dr H. Aematologist');
+    expect(signed.signedBy).toBe(TEST_PERSON.displayName);
     expect(signed.signOffs).toHaveLength(1);
-    expect(signed.signOffs[0]).toMatchObject({ role: 'Consultant haematologist', overrideReason: null });
+    expect(signed.signOffs[0]).toMatchObject({ role: 'Pathologist', overrideReason: null });
     const list = await fx.service.listCases({ search: 'BM-2026-0001' });
     expect(list).toHaveLength(1);
-    expect(list[0]).toMatchObject({ status: 'signed', signedBy: 'Dr H. Aematologist', cellCount: 11, flaggedUnreviewed: 0 });
+    expect(list[0]).toMatchObject({ status: 'signed', signedBy: TEST_PERSON.displayName, cellCount: 11, flaggedUnreviewed: 0 });
     expect(list[0]!.blastPercentage).toBeCloseTo((2 / 9) * 100, 10);
   });
 
@@ -184,7 +185,7 @@ describe('a case from folder to signed report through the service', () => {
   it('re-opens on amendment with the reason kept, then accepts reviews again', async () => {
     const amended = await fx.service.amendCase({ caseId: created.id, reason: 'Second look at the blasts' });
     expect(amended.status).toBe('in_review');
-    expect(amended.amendments).toEqual([expect.objectContaining({ by: 'Dr H. Aematologist', reason: 'Second look at the blasts' })]);
+    expect(amended.amendments).toEqual([expect.objectContaining({ by: TEST_PERSON.displayName, reason: 'Second look at the blasts' })]);
     expect(amended.signOffs).toHaveLength(1);
     const cell = allCells[1]!;
     const view = await fx.service.reviewCell({ caseId: created.id, imageId: cell.imageId, label: 'MON'});
@@ -294,36 +295,46 @@ describe('arguments checked at the boundary (the path IPC and HTTP calls take)',
     expect(await failure('createCase', [newCase({ extra: 1 })])).toMatchObject({ kind: 'validation', field: 'case.extra' });
     expect(await failure('createCase', [newCase({}, { labId: 'M', birthDate: '1999-02-30' })])).toMatchObject({ field: 'patient.birthDate' });
     expect(await failure('createCase', [newCase({ specimen: 'urine' })])).toMatchObject({ field: 'specimen' });
-    expect(await failure('reviewCell', [{ caseId: 1, imageId: 1, label: 'XYZ', reviewer: 'r' }])).toMatchObject({ field: 'label' });
+    expect(await failure('reviewCell', [{ caseId: 1, imageId: 1, label: 'XYZ' }])).toMatchObject({ field: 'label' });
   });
 
-  it('requires positive whole-number ids and a reviewer name', async () => {
+  it('requires positive whole-number ids, and refuses a person named in the request (identity comes from the session)', async () => {
     expect(await failure('getCase', [0])).toMatchObject({ field: 'caseId' });
     expect(await failure('getCase', [1.5])).toMatchObject({ field: 'caseId' });
     expect(await failure('getCase', ['1'])).toMatchObject({ field: 'caseId' });
-    expect(await failure('reviewCell', [{ caseId: 1, imageId: -3, label: 'BLA', reviewer: 'r' }])).toMatchObject({ field: 'imageId' });
-    expect(await failure('reviewCell', [{ caseId: 1, imageId: 3, label: 'BLA', reviewer: '  ' }])).toMatchObject({ field: 'reviewer' });
-    expect(await failure('confirmCells', [{ caseId: 1, imageIds: [1, 0], reviewer: 'r' }])).toMatchObject({ field: 'imageIds[1]' });
+    expect(await failure('reviewCell', [{ caseId: 1, imageId: -3, label: 'BLA' }])).toMatchObject({ field: 'imageId' });
+    expect(await failure('confirmCells', [{ caseId: 1, imageIds: [1, 0] }])).toMatchObject({ field: 'imageIds[1]' });
+    // The fields through which a caller could once name anyone are unknown fields now.
+    expect(await failure('reviewCell', [{ caseId: 1, imageId: 3, label: 'BLA', reviewer: 'Dr Other' }])).toMatchObject({ field: 'review.reviewer' });
+    expect(await failure('confirmCells', [{ caseId: 1, imageIds: [1], reviewer: 'Dr Other' }])).toMatchObject({ field: 'confirmation.reviewer' });
+    expect(await failure('undoReview', [{ caseId: 1, imageId: 1, reviewer: 'Dr Other' }])).toMatchObject({ field: 'undo.reviewer' });
+    expect(await failure('signOff', [{ caseId: 1, reviewer: 'Dr Other', role: 'Consultant' }])).toMatchObject({ field: 'signOff.reviewer' });
+    expect(await failure('amendCase', [{ caseId: 1, by: 'Dr Other', reason: 'r' }])).toMatchObject({ field: 'amendment.by' });
+    expect(await failure('approveLabModel', [{ labModelId: 1, approvedBy: 'Dr Other', role: 'x', reason: 'r' }])).toMatchObject({ field: 'approval.approvedBy' });
+    expect(await failure('importLabModel', [{ path: '/x.json', importedBy: 'Dr Other' }])).toMatchObject({ field: 'import.importedBy' });
+    expect(await failure('trainLabModel', [{ trainedBy: 'Dr Other' }])).toMatchObject({ field: 'training.trainedBy' });
+    expect(await failure('saveSettings', [{ labName: '', reviewerName: 'Dr Other', reviewerRole: '' }])).toMatchObject({ field: 'settings.reviewerName' });
   });
 
   it('refuses extra arguments and caps text length', async () => {
     expect(await failure('getSettings', [1])).toMatchObject({ field: 'args' });
-    expect(await failure('amendCase', [{ caseId: 1, by: 'x', reason: 'r'.repeat(1001) }])).toMatchObject({ field: 'reason' });
+    expect(await failure('amendCase', [{ caseId: 1, reason: 'r'.repeat(1001) }])).toMatchObject({ field: 'reason' });
   });
 
   it('refuses control and text-direction characters in names, so a signer cannot print as someone else', async () => {
     // "Dr \u202Ehtims" prints as "Dr smith" read backwards: a name that displays unlike what was stored.
+    // Names are given once, when an administrator creates the account; every signature prints that name.
     for (const name of ['Dr \u202Ehtims', 'A\u2066B', 'Ann\u0085', 'Ann\nLee']) {
-      expect(await failure('signOff', [{ caseId: 1, reviewer: name, role: 'Consultant' }])).toMatchObject({ field: 'reviewer' });
+      expect(await failure('createUser', [{ login: 'someone', displayName: name, roles: ['pathologist'], password: 'long-enough-1' }])).toMatchObject({ field: 'displayName' });
     }
     // Right-to-left letters themselves are names like any other.
-    const result = await dispatch(fx.service, 'saveSettings', [{ labName: '', reviewerName: 'דנה כהן', reviewerRole: '' }]);
+    const result = await dispatch(fx.service, 'createUser', [{ login: 'dana', displayName: 'דנה כהן', roles: ['pathologist'], password: 'long-enough-1' }]);
     expect(result.ok).toBe(true);
   });
 
   it('trims text before storing it', async () => {
-    const result = await dispatch(fx.service, 'saveSettings', [{ labName: '  Haematology Lab  ', reviewerName: ' Ann ', reviewerRole: '' }]);
-    expect(result).toEqual({ ok: true, value: { labName: 'Haematology Lab', reviewerName: 'Ann', reviewerRole: '' } });
+    const result = await dispatch(fx.service, 'saveSettings', [{ labName: '  Haematology Lab  ' }]);
+    expect(result).toEqual({ ok: true, value: { labName: 'Haematology Lab' } });
   });
 
   it('answers the About dialog with the model, its card status and the data attributions', async () => {
