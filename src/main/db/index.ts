@@ -113,7 +113,6 @@ export {
   clearFailedLogins,
   createSession,
   findSessionByTokenHash,
-  touchSession,
   lockSession,
   unlockSession,
   endSession,

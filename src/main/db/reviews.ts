@@ -25,6 +25,7 @@ interface ReviewDbRow {
   reviewer: string;
   note: string | null;
   created_at: string;
+  user_id: number | null;
 }
 
 const toRow = (r: ReviewDbRow): ReviewRow => ({
@@ -37,6 +38,7 @@ const toRow = (r: ReviewDbRow): ReviewRow => ({
   note: r.note,
   retractsReviewId: r.retracts_review_id,
   createdAt: r.created_at,
+  userId: r.user_id ?? null,
 });
 
 function validate(input: NewReview): { reviewer: string; note: string | null } {

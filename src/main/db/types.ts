@@ -97,6 +97,8 @@ export interface ReviewRow {
   note: string | null;
   retractsReviewId: number | null;
   createdAt: string;
+  /** The account that made it (migration 0009); null for reviews recorded before accounts, by typed name. */
+  userId: number | null;
 }
 
 export interface CellDecision extends HumanDecision {

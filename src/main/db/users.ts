@@ -244,12 +244,6 @@ export function findSessionByTokenHash(db: MarrowDatabase, tokenSha256: string):
   });
 }
 
-export function touchSession(db: MarrowDatabase, sessionId: number, at: string): void {
-  inTransaction(db, 'Recording activity', () => {
-    sql(db, 'UPDATE sessions SET last_active_at = ? WHERE id = ? AND ended_at IS NULL AND locked_at IS NULL').run(at, sessionId);
-  });
-}
-
 export function lockSession(db: MarrowDatabase, sessionId: number, at: string, reason: 'idle' | 'requested'): void {
   inTransaction(db, 'Locking a session', () => {
     const row = sql(db, 'SELECT s.*, u.display_name FROM sessions AS s JOIN users AS u ON u.id = s.user_id WHERE s.id = ?').get(sessionId) as (SessionDbRow & { display_name: string }) | undefined;

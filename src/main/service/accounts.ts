@@ -94,6 +94,27 @@ const END_REASON_TEXT: Record<string, string> = {
   password_reset: 'an administrator reset the password',
 };
 
+/**
+ * The last activity of each session, in memory: activity is every call, and a call that only reads must not write
+ * to the database (reads would otherwise change the file, and each would cost a synchronous commit). The database
+ * keeps when a session started, locked, unlocked and ended; a session is only valid in the process that made it.
+ */
+const lastActivity = new WeakMap<ServiceContext, Map<number, number>>();
+
+function activityOf(ctx: ServiceContext): Map<number, number> {
+  let map = lastActivity.get(ctx);
+  if (map === undefined) {
+    map = new Map();
+    lastActivity.set(ctx, map);
+  }
+  return map;
+}
+
+/** Records activity of the session now (the role check calls it for every call that is not a mere poll). */
+export function touch(ctx: ServiceContext, sessionId: number): void {
+  activityOf(ctx).set(sessionId, ctx.now().getTime());
+}
+
 /** Looks the holder's token up; a session idle longer than the lab's idle-lock time is locked here (and recorded). */
 export function lookUpSession(ctx: ServiceContext, holder: SessionHolder): SessionLookup {
   if (holder.token === null) return { state: 'none' };
@@ -104,7 +125,8 @@ export function lookUpSession(ctx: ServiceContext, holder: SessionHolder): Sessi
   if (!user.active) return { state: 'ended', reason: END_REASON_TEXT.disabled! };
   if (session.lockedAt !== null) return { state: 'locked', session, user };
   const idleMs = getSecuritySettings(ctx.db).idleLockMinutes * 60_000;
-  if (ctx.now().getTime() - Date.parse(session.lastActiveAt) >= idleMs) {
+  const last = Math.max(Date.parse(session.lastActiveAt), activityOf(ctx).get(session.id) ?? 0);
+  if (ctx.now().getTime() - last >= idleMs) {
     lockSessionRow(ctx.db, session.id, ctx.now().toISOString(), 'idle');
     return { state: 'locked', session, user };
   }

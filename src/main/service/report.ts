@@ -27,7 +27,9 @@ import {
   type MarrowDatabase,
   type ModelRow,
   type SignOffRow,
+  getUser,
 } from '../db';
+import { ROLE_LABELS } from '../../shared/roles';
 import { parseModelManifest } from '../inference/model-manifest';
 import { ReportError } from '../report/errors';
 import { cellsCsvHeader, cellsCsvRows, classesCsv, type ExportCell } from '../report/exports';
@@ -175,19 +177,24 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
   // decision later replaced by another still records who looked at the cell.)
   const reviews = listReviews(db, caseId);
   const retracted = new Set(reviews.flatMap((r) => (r.kind === 'retraction' && r.retractsReviewId !== null ? [r.retractsReviewId] : [])));
-  const latestByReviewer = new Map<string, string>();
+  // One line per reviewer: a person with an account by the account (its role from the account), a name recorded
+  // before accounts existed as that name, said to be one.
+  const latestByReviewer = new Map<string, { at: string; userId: number | null }>();
   for (const review of reviews) {
     if (review.kind !== 'decision' || retracted.has(review.id)) continue;
     const seen = latestByReviewer.get(review.reviewer);
-    if (seen === undefined || review.createdAt > seen) latestByReviewer.set(review.reviewer, review.createdAt);
+    if (seen === undefined || review.createdAt > seen.at) latestByReviewer.set(review.reviewer, { at: review.createdAt, userId: review.userId });
   }
-  const roleOf = (name: string): string | null => {
+  const roleOf = (name: string, userId: number | null): string | null => {
+    if (userId === null) return 'recorded name, before accounts';
+    const roles = getUser(db, userId).roles;
+    if (roles.includes('technician')) return ROLE_LABELS.technician;
+    if (roles.includes('pathologist')) return ROLE_LABELS.pathologist;
     const own = signOffs.filter((s) => s.signedBy === name);
-    if (own.length > 0) return own[own.length - 1]!.role;
-    return null;
+    return own.length > 0 ? own[own.length - 1]!.role : null;
   };
   const reviewers: ReportPerson[] = [...latestByReviewer.entries()]
-    .map(([name, at]) => ({ name, role: roleOf(name), at }))
+    .map(([name, { at, userId }]) => ({ name, role: roleOf(name, userId), at }))
     .sort((a, b) => latestFirst(a.at, b.at));
 
   const blastPages = BLAST_EQUIVALENT_CODES.map((code) =>

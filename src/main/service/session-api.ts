@@ -5,8 +5,8 @@
 // without passing here.
 import { API_METHODS, type MarrowApi, type MarrowApiMethod } from '../../shared/api';
 import { METHOD_ACCESS, PASSIVE_METHODS, mayCall, requiredRolesText, ROLE_LABELS } from '../../shared/roles';
-import { countUsers, recordRefusal, runAsUser, touchSession, type UserRow } from '../db';
-import { accountMethods, lookUpSession, type AccountMethodName, type SessionHolder } from './accounts';
+import { countUsers, recordRefusal, runAsUser, type UserRow } from '../db';
+import { accountMethods, lookUpSession, touch, type AccountMethodName, type SessionHolder } from './accounts';
 import type { ServiceContext } from './context';
 import { ServiceError } from './errors';
 
@@ -44,7 +44,7 @@ function authorise(ctx: ServiceContext, holder: SessionHolder, method: MarrowApi
     recordRefusal(ctx.db, { action: 'access_refused', by: { id: user.id, displayName: user.displayName }, caseId: null, detail: { method, roles: user.roles } });
     throw new ServiceError('forbidden', `${describeMethod(method)} needs ${requiredRolesText(method)}; ${user.displayName} is logged in as ${rolesText(user)}.`);
   }
-  if (!PASSIVE_METHODS.has(method)) touchSession(ctx.db, session.id, ctx.now().toISOString());
+  if (!PASSIVE_METHODS.has(method)) touch(ctx, session.id);
   return user;
 }
 

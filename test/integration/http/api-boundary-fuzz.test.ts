@@ -31,7 +31,7 @@ import { dispatch } from '../../../src/main/ipc/dispatch';
 import { startHttpHost, MAX_BODY_BYTES, type HttpHost } from '../../../src/main/http/serve-api';
 import { isPathInside } from '../../../src/main/security/path-inside';
 import { Rng } from '../../helpers/seeded-random';
-import { analysedFixtureCase, startService, type ServiceFixture } from '../service/helpers';
+import { analysedFixtureCase, startService, TEST_PERSON, type ServiceFixture } from '../service/helpers';
 
 const SEEDS = [20260101, 7, 424242];
 const CALLS_PER_METHOD_PER_SEED = 100;
@@ -162,7 +162,7 @@ const SPECS: Record<FuzzedMethod, Spec> = {
     rec: 'signOff',
     fields: { caseId: ID, overrideReason: { kind: 'optText', max: 1000 } },
   },
-  amendCase: { arity: 1, rec: 'amendment', fields: { caseId: ID, by: { kind: 'text', max: 120 }, reason: { kind: 'text', max: 1000 } } },
+  amendCase: { arity: 1, rec: 'amendment', fields: { caseId: ID, reason: { kind: 'text', max: 1000 } } },
   saveReport: { arity: 1, rec: 'report', fields: { caseId: ID, path: { kind: 'path', max: 4096 } } },
   exportCase: { arity: 1, rec: 'export', fields: { caseId: ID, format: { kind: 'enum', values: EXPORT_FORMATS }, path: { kind: 'path', max: 4096 } } },
   getSettings: { arity: 0 },
@@ -716,6 +716,15 @@ describe('the API boundary under randomised arguments (seeded)', () => {
     if (field.kind === 'path' || field.kind === 'folder') value = confine(value, field.kind === 'path' ? (name === 'path' && typeof before === 'string' ? before.slice(before.lastIndexOf('.')) : '.pdf') : '');
     obj[name] = value;
     plan.fields.add(path);
+    // A generic value that happens to be a list of ids: a bad element is refused by its own name, as above.
+    if (field.kind === 'ids' && Array.isArray(value) && value.length > 0 && value.length <= 1000) {
+      value.forEach((_v: unknown, k: number) => plan.fields.add(`${path}[${k}]`));
+      const bad = (value as unknown[]).findIndex((v) => mustRefuse(ID, v));
+      if (bad >= 0) {
+        plan.mustRefuse = true;
+        plan.exactField ??= `${path}[${bad}]`;
+      }
+    }
     for (const r of RELATED[path] ?? []) plan.fields.add(r);
     // A null or blank patient falls back to {}: its required labId is then missing.
     if (field.kind === 'record') plan.fields.add(`${path}.labId`);
@@ -975,8 +984,17 @@ describe('the API boundary under randomised arguments (seeded)', () => {
 
   describe('through the loopback HTTP host', () => {
     let host: HttpHost;
+    /** The test person's session cookie: the requests below are a logged-in browser's. */
+    let cookie = '';
     beforeAll(async () => {
       host = await startHttpHost({ service: fx.service, port: 0, host: '127.0.0.1' });
+      const login = await fetch(`${host.url}/api/login`, {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({ args: [{ login: TEST_PERSON.login, password: TEST_PERSON.password }] }),
+      });
+      cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+      expect(cookie).toMatch(/^marrowcount_session=/);
     });
     afterAll(async () => {
       await host?.close();
@@ -989,7 +1007,7 @@ describe('the API boundary under randomised arguments (seeded)', () => {
     ): Promise<{ status: number; body: string }> {
       const { hostname, port } = new URL(host.url);
       return new Promise((resolvePromise, reject) => {
-        const headers: Record<string, string> = { 'Content-Type': 'application/json', ...options.headers };
+        const headers: Record<string, string> = { 'Content-Type': 'application/json', Cookie: cookie, ...options.headers };
         const body = options.body === undefined ? undefined : Buffer.from(options.body);
         if (body && !options.chunked) headers['Content-Length'] = String(body.length);
         const req = httpRequest({ host: hostname, port, path, method: options.method ?? 'POST', headers, timeout: 15_000 }, (res) => {
@@ -1091,7 +1109,7 @@ describe('the API boundary under randomised arguments (seeded)', () => {
 
     it('refuses bodies over the limit, declared or streamed, and keeps serving', async () => {
       const before = snapshots.take();
-      const big = JSON.stringify({ args: [{ caseId: 1, by: 'x', reason: 'r'.repeat(MAX_BODY_BYTES) }] });
+      const big = JSON.stringify({ args: [{ caseId: 1, reason: 'r'.repeat(MAX_BODY_BYTES) }] });
       const declared = await send('/api/amendCase', { body: big }).catch((e: unknown) => ({ status: -1, body: String(e) }));
       expect(declared.status, declared.body).toBe(413);
       expect(apiError(declared, 'declared').field).toBe('args');
@@ -1100,7 +1118,7 @@ describe('the API boundary under randomised arguments (seeded)', () => {
       await send('/api/amendCase', { body: big, chunked: true }).catch((e: unknown) => ({ status: -1, body: String(e) }));
       await stillServing();
       // Just under the limit: read, parsed and refused by the argument checks.
-      const under = JSON.stringify({ args: [{ caseId: 1, by: 'x', reason: 'r'.repeat(MAX_BODY_BYTES - 100) }] });
+      const under = JSON.stringify({ args: [{ caseId: 1, reason: 'r'.repeat(MAX_BODY_BYTES - 100) }] });
       const reply = await send('/api/amendCase', { body: under });
       expect(reply.status).toBe(200);
       expect(apiError(reply, 'under the limit').field).toBe('reason');

@@ -203,7 +203,7 @@ describe('case report figures', () => {
   });
 
   it('names the reviewer with role and time, and the signer with role and time once signed', () => {
-    expect(flat(main.text)).toMatch(/Reviewed by A\. Technician, Biomedical scientist — \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
+    expect(flat(main.text)).toMatch(/Reviewed by A\. Technician, recorded name, before accounts — \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
     expect(flat(main.text)).toContain('Signed by not signed — this report is a DRAFT');
     const data = loadCaseReportData(db, signed.caseId);
     expect(data.signOff?.signedBy).toBe('Dr B. Haematologist');

@@ -75,6 +75,11 @@ export interface ServiceFixture {
   service: TestService;
   /** The bare host service, for sessions of other people (service.forSession). */
   host: MarrowService;
+  /**
+   * The API of a person with this printed name (every role), created and logged in on first use: tests of several
+   * reviewers act as each of them, since the name recorded is always the session's.
+   */
+  as(displayName: string): Promise<MarrowApi>;
   /** A fresh copy of the fixture crops, one per call. */
   caseFolder(name: string): string;
   dispose(): Promise<void>;
@@ -95,10 +100,20 @@ export function startService(
     },
     { analysis: { batchSize: 4, intraOpThreads: 1 }, ...options.extras },
   );
+  const people = new Map<string, Promise<MarrowApi>>();
   return {
     root,
     service: withSession(service),
     host: service,
+    as(displayName) {
+      let api = people.get(displayName);
+      if (api === undefined) {
+        const login = `p${people.size + 1}-${displayName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`.slice(0, 60);
+        api = loggedInApi(service, { login, displayName: displayName.trim(), password: 'person-password-1', roles: ['technician', 'pathologist', 'admin'] });
+        people.set(displayName, api);
+      }
+      return api;
+    },
     caseFolder(name) {
       const folder = join(root, 'cases', name);
       for (const source of options.crops ?? [GOOD_CROPS]) cpSync(source, folder, { recursive: true });

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CellClassCode } from '../../../src/shared/cell-classes';
 import type { LabModelDetail } from '../../../src/shared/api';
 import { runCli } from '../../../src/main/cli';
-import { REPO, startService, waitForAnalysis, type ServiceFixture } from './helpers';
+import { REPO, startService, waitForAnalysis, type ServiceFixture, TEST_PERSON } from './helpers';
 
 const MODEL_DIR = join(REPO, 'resources/models/marrowcount-ref');
 const DEMO = join(REPO, 'resources/demo/case-001');
@@ -28,10 +28,10 @@ class Collect extends Writable {
   }
 }
 
-async function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(args: string[], env: NodeJS.ProcessEnv = { MARROWCOUNT_PASSWORD: TEST_PERSON.password }): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new Collect();
   const stderr = new Collect();
-  const code = await runCli(args, { stdout, stderr, env: {}, onInterrupt: () => () => undefined });
+  const code = await runCli(args, { stdout, stderr, env, onInterrupt: () => () => undefined });
   return { code, stdout: stdout.text, stderr: stderr.text };
 }
 
@@ -59,7 +59,8 @@ describe('marrowcount lab-model', () => {
 
   afterAll(async () => fx?.dispose());
 
-  const common = () => ['--db', db, '--model', MODEL_DIR];
+  // The commands act as the test person (every role), whose password comes from MARROWCOUNT_PASSWORD.
+  const common = () => ['--db', db, '--model', MODEL_DIR, '--user', TEST_PERSON.login];
 
   it('refuses to train with too few cells per class, saying so, with exit code 3', async () => {
     const run = await cli(['lab-model', 'train', ...common(), '--min-per-class', '1000']);
@@ -68,7 +69,7 @@ describe('marrowcount lab-model', () => {
   });
 
   it('trains, lists, approves and evaluates', async () => {
-    const train = await cli(['lab-model', 'train', ...common(), '--min-per-class', '10', '--by', 'Tech CLI']);
+    const train = await cli(['lab-model', 'train', ...common(), '--min-per-class', '10']);
     expect(train.code, train.stderr).toBe(0);
     expect(train.stderr).toContain('Training a lab model on 300 reviewed cells of 3 signed cases');
     expect(train.stdout).toMatch(/Lab model lab-1 \(id 1\) trained in [\d.]+ s; pending approval/);
@@ -77,18 +78,28 @@ describe('marrowcount lab-model', () => {
     const list = await cli(['lab-model', 'list', ...common()]);
     expect(list.stdout).toMatch(/1 {2}lab-1 +pending/);
 
-    const usage = await cli(['lab-model', 'approve', '1', ...common(), '--by', 'Dr Head', '--reason', 'validated']);
+    const usage = await cli(['lab-model', 'approve', '1', ...common()]);
     expect(usage.code).toBe(1);
-    expect(usage.stderr).toContain('lab-model approve needs --role');
+    expect(usage.stderr).toContain('lab-model approve needs --reason');
+    // Who approves is the logged-in person; a name on the command line is not an option any more.
+    const named = await cli(['lab-model', 'approve', '1', ...common(), '--by', 'Dr Head', '--reason', 'validated']);
+    expect(named.code).toBe(1);
+    expect(named.stderr).toContain('Unknown option "--by"');
+    const noUser = await cli(['lab-model', 'approve', '1', '--db', db, '--model', MODEL_DIR, '--reason', 'validated']);
+    expect(noUser.code).toBe(4);
+    expect(noUser.stderr).toContain('needs --user <login>');
+    const wrongPassword = await cli(['lab-model', 'approve', '1', ...common(), '--reason', 'validated'], { MARROWCOUNT_PASSWORD: 'not-the-password' });
+    expect(wrongPassword.code).toBe(4);
+    expect(wrongPassword.stderr).toContain(`Login as ${TEST_PERSON.login} refused: Wrong login name or password.`);
 
-    const approve = await cli(['lab-model', 'approve', '1', ...common(), '--by', 'Dr Head', '--role', 'Lab director', '--reason', 'validated']);
+    const approve = await cli(['lab-model', 'approve', '1', ...common(), '--reason', 'validated']);
     expect(approve.code, approve.stderr).toBe(0);
-    expect(approve.stdout).toContain('Lab model lab-1 approved by Dr Head (Lab director)');
+    expect(approve.stdout).toContain(`Lab model lab-1 approved by ${TEST_PERSON.displayName} (Pathologist)`);
 
     const evaluate = await cli(['lab-model', 'evaluate', '1', ...common(), '--json']);
     const detail = JSON.parse(evaluate.stdout) as LabModelDetail;
     expect(detail.status).toBe('approved');
-    expect(detail.trainedBy).toBe('Tech CLI');
+    expect(detail.trainedBy).toBe(TEST_PERSON.displayName);
     expect(detail.validation.folds.map((f) => f.fold).sort()).toEqual(['calibration', 'test', 'train']);
   }, 120_000);
 });

@@ -12,7 +12,7 @@ import { closeDatabase, listPredictions, openDatabase, type MarrowDatabase } fro
 import type { ApiErrorBody, CaseDetail, LabModelDetail } from '../../../src/shared/api';
 import { toApiError } from '../../../src/main/service/errors';
 import { flat, pdfPages } from '../report/pdf-tools';
-import { REPO, startService, waitForAnalysis, type ServiceFixture } from './helpers';
+import { REPO, startService, waitForAnalysis, TEST_PERSON, type ServiceFixture } from './helpers';
 
 const MODEL_DIR = join(REPO, 'resources/models/marrowcount-ref');
 const DEMO = join(REPO, 'resources/demo/case-001');
@@ -138,7 +138,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     lab = await fx.service.getLabModel(done.labModelId!);
     expect(lab.status).toBe('pending');
     expect(lab.version).toBe('lab-1');
-    expect(lab.trainedBy).toBe('Tech A');
+    expect(lab.trainedBy).toBe(TEST_PERSON.displayName);
     expect(lab.baseModel.sha256).toBe(JSON.parse(readFileSync(join(MODEL_DIR, 'model.json'), 'utf8')).sha256);
 
     // By case: every signed case is in exactly one fold, each fold has a case, and the cell counts add up.
@@ -186,7 +186,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     const text = flat(pdfPages(saved.path).join('\n'));
     expect(text).toContain('Model card: Lab model lab-1');
     expect(text).toContain(`lab model ${lab.validation.lab.macroF1.toFixed(3)}, base model ${lab.validation.base.macroF1.toFixed(3)}`);
-    expect(text).toContain('Trained by Tech A');
+    expect(text).toContain(`Trained by ${TEST_PERSON.displayName}`);
     expect(text).toContain('not approved');
   });
 
@@ -202,7 +202,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
 
     const approved = await fx.service.approveLabModel({ labModelId: lab.id, reason: 'Macro-F1 above base on held-out cases' });
     expect(approved.status).toBe('approved');
-    expect([approved.approvedBy, approved.approvedRole, approved.approvedReason]).toEqual(['Dr Head', 'Lab director', 'Macro-F1 above base on held-out cases']);
+    expect([approved.approvedBy, approved.approvedRole, approved.approvedReason]).toEqual([TEST_PERSON.displayName, 'Pathologist', 'Macro-F1 above base on held-out cases']);
     const after = tableContents(reader);
     const again = await refusal(fx.service.approveLabModel({ labModelId: lab.id, reason: 'again' }));
     expect(again.message).toMatch(/only a pending lab model can be approved/);
@@ -264,6 +264,9 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
           writeFileSync(path, JSON.stringify(value));
           return path;
         };
+        // The second PC's person logs in first (that is recorded); the refusals below must add nothing after it.
+        await second.service.getSession();
+        await second.service.listLabModels();
         const empty = tableContents(secondDb);
 
         // One weight changed: the content no longer matches its hash.
@@ -293,10 +296,10 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
 
         const imported = await second.service.importLabModel({ path: exported.path});
         expect(imported.status).toBe('pending');
-        expect(imported.importedBy).toBe('Tech B');
+        expect(imported.importedBy).toBe(TEST_PERSON.displayName);
         expect(imported.sha256).toBe(lab.sha256);
         expect(imported.validation).toEqual(lab.validation);
-        expect(imported.trainedBy).toBe('Tech A');
+        expect(imported.trainedBy).toBe(TEST_PERSON.displayName);
         const twice = await refusal(second.service.importLabModel({ path: exported.path}));
         expect(twice.kind).toBe('conflict');
         expect((await second.service.approveLabModel({ labModelId: imported.id, reason: 'Same lab' })).status).toBe('approved');
@@ -311,7 +314,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
   it('retires the lab model: it analyses no more cases, its predictions stay, and the step is one-way', async () => {
     const retired = await fx.service.retireLabModel({ labModelId: lab.id, reason: 'Superseded' });
     expect(retired.status).toBe('retired');
-    expect(retired.approvedBy).toBe('Dr Head');
+    expect(retired.approvedBy).toBe(TEST_PERSON.displayName);
     const before = tableContents(reader);
     const use = await refusal(fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id}));
     expect(use.message).toMatch(/lab-1 is retired/);

@@ -11,7 +11,7 @@ import { dispatch } from '../../../src/main/ipc/dispatch';
 import { splitSegments } from '../../../src/main/lis/hl7';
 import { startMllpTestServer, type MllpTestServer } from '../../helpers/mllp-test-server';
 import { flat, pdfPages } from '../report/pdf-tools';
-import { analysedFixtureCase, startService, type ServiceFixture } from './helpers';
+import { analysedFixtureCase, startService, type ServiceFixture, TEST_PERSON } from './helpers';
 
 let fx: ServiceFixture;
 let lis: MllpTestServer;
@@ -87,7 +87,7 @@ describe('results to the LIS from the service', () => {
     writeFileSync(pdfPath, pdf);
     const text = flat(pdfPages(pdfPath).join(' '));
     expect(text).not.toContain('DRAFT');
-    expect(text).toContain('Dr H. Aematologist');
+    expect(text).toContain(TEST_PERSON.displayName);
     expect(report.status).toBe('final');
   });
 
