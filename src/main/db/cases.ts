@@ -250,6 +250,7 @@ interface SignOffDbRow {
   signed_at: string;
   override_reason: string | null;
   summary_snapshot: string;
+  user_id: number | null;
 }
 
 const toSignOff = (r: SignOffDbRow): SignOffRow => ({
@@ -260,6 +261,7 @@ const toSignOff = (r: SignOffDbRow): SignOffRow => ({
   signedAt: r.signed_at,
   overrideReason: r.override_reason,
   summarySnapshot: r.summary_snapshot,
+  userId: r.user_id ?? null,
 });
 
 interface AmendmentDbRow {
@@ -269,12 +271,14 @@ interface AmendmentDbRow {
   amended_by: string;
   reason: string;
   amended_at: string;
+  user_id: number | null;
 }
 
 const toAmendment = (r: AmendmentDbRow): AmendmentRow => ({
   id: r.id,
   caseId: r.case_id,
   signOffId: r.sign_off_id,
+  userId: r.user_id ?? null,
   by: r.amended_by,
   reason: r.reason,
   at: r.amended_at,

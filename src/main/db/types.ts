@@ -103,6 +103,8 @@ export interface ReviewRow {
 
 export interface CellDecision extends HumanDecision {
   reviewId: number;
+  /** The reviewer's account; null for a decision recorded by typed name before accounts. */
+  userId: number | null;
 }
 
 export interface CellRow {
@@ -125,12 +127,16 @@ export interface CellRow {
 export interface SignOffRow extends SignOffRecord {
   id: number;
   caseId: number;
+  /** The signer's account; null for a sign-off recorded by typed name before accounts. */
+  userId: number | null;
   /** JSON of the differential at signing, as given by the service. */
   summarySnapshot: string;
 }
 
 export interface AmendmentRow extends AmendmentRecord {
   id: number;
+  /** The amending person's account; null before accounts. */
+  userId: number | null;
   caseId: number;
   /** The sign-off this amendment re-opened. */
   signOffId: number;

@@ -88,9 +88,14 @@ export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: nu
     model: model === null ? null : modelInfoOf(model, ctx.options.modelDir),
     analysedAt: row.analysedAt,
     importFailures: listImportFailures(db, caseId),
-    signOffs: signOffs.map((s) => ({ signedBy: s.signedBy, role: s.role, signedAt: s.signedAt, overrideReason: s.overrideReason })),
-    amendments: listAmendments(db, caseId).map((a) => ({ by: a.by, reason: a.reason, at: a.at })),
+    signOffs: signOffs.map((s) => ({ signedBy: recordedName(s.signedBy, s.userId), role: s.role, signedAt: s.signedAt, overrideReason: s.overrideReason })),
+    amendments: listAmendments(db, caseId).map((a) => ({ by: recordedName(a.by, a.userId), reason: a.reason, at: a.at })),
   };
+}
+
+/** A name recorded before accounts (typed, not a logged-in person): shown as such wherever the app shows it. */
+export function recordedName(name: string, userId: number | null): string {
+  return userId === null ? `${name} (recorded name, before accounts)` : name;
 }
 
 export function cellViewOf(cell: CellRow, imageUrl: (caseId: number, imageId: number) => string): CellView {
@@ -103,7 +108,7 @@ export function cellViewOf(cell: CellRow, imageUrl: (caseId: number, imageId: nu
     top: topClasses(cell),
     flagged: cell.flagged,
     flagReasons: [...cell.flagReasons],
-    decision: cell.decision === null ? null : { label: cell.decision.label, reviewer: cell.decision.reviewer, at: cell.decision.at, note: cell.decision.note },
+    decision: cell.decision === null ? null : { label: cell.decision.label, reviewer: recordedName(cell.decision.reviewer, cell.decision.userId), at: cell.decision.at, note: cell.decision.note },
     effectiveLabel: cell.effectiveLabel,
   };
 }

@@ -18,8 +18,6 @@ import { useIdleLock } from './useIdleLock';
 export function SessionGate({ children }: { children: ReactNode }) {
   const [session, setSession] = useState<SessionInfo | null>(null);
   const [loadError, setLoadError] = useState<string | null>(null);
-  // The person whose app is mounted: kept while locked, replaced when another person logs in.
-  const [mountedUserId, setMountedUserId] = useState<number | null>(null);
 
   const refresh = useCallback(() => {
     getApi()
@@ -31,10 +29,6 @@ export function SessionGate({ children }: { children: ReactNode }) {
   useEffect(() => onSessionProblem(refresh), [refresh]);
 
   const active = session?.state === 'active' && session.user !== null && !session.user.mustChangePassword;
-  useEffect(() => {
-    if (active && session.user !== null) setMountedUserId(session.user.id);
-    if (session?.state === 'logged_out' || session?.state === 'first_start') setMountedUserId(null);
-  }, [active, session]);
 
   const lock = useCallback(() => {
     getApi()
@@ -54,10 +48,10 @@ export function SessionGate({ children }: { children: ReactNode }) {
   if (session.state === 'first_start') return <FirstStartScreen onDone={setSession} labName={session.labName} />;
   if (session.state === 'logged_out' || session.user === null) return <LoginScreen onDone={setSession} labName={session.labName} />;
   if (session.user.mustChangePassword) return <PasswordChangeScreen user={session.user} onDone={setSession} forced />;
-  const showApp = state !== null && mountedUserId === session.user.id;
+  // Keyed by the person: unchanged while locked (the app stays as it was), new when another person logs in.
   return (
     <>
-      {showApp && (
+      {state !== null && (
         <SessionContext.Provider value={state} key={session.user.id}>
           <div aria-hidden={session.state === 'locked'} className={session.state === 'locked' ? 'app-locked' : undefined}>
             {children}
