@@ -5,6 +5,7 @@ import { getApi } from '../api';
 import { errorText, useMessages } from '../components/messages';
 import { formatDateTime } from '../format';
 import { usePolling } from '../hooks/usePolling';
+import { useSession } from '../hooks/session';
 
 /** Often enough that an ACK shows up while the technician looks; the loop itself retries on its own schedule. */
 const POLL_MS = 2000;
@@ -36,6 +37,7 @@ function detailText(d: LisDeliveryView): string {
 /** Where the case's result stands with the LIS, message by message, and a way to send it again. */
 export function LisPanel({ detail }: { detail: CaseDetail }) {
   const { notify } = useMessages();
+  const { may } = useSession();
   const [status, setStatus] = useState<CaseLisStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
@@ -124,7 +126,7 @@ export function LisPanel({ detail }: { detail: CaseDetail }) {
           )}
         </>
       )}
-      {signed && (
+      {signed && may('resendToLis') && (
         <div className="form-actions">
           <button type="button" disabled={busy} data-testid="lis-resend" onClick={() => void resend()}>
             {status !== null && status.deliveries.length > 0 ? 'Resend to LIS' : 'Send to LIS'}
