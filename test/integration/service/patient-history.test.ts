@@ -8,7 +8,7 @@ import type { CaseDetail, SpecimenType } from '../../../src/shared/api';
 import { newcombeDifferenceInterval } from '../../../src/shared/proportion-difference';
 import { differentialOfSignOff } from '../../../src/main/service/patient-history-snapshot';
 import { ServiceError } from '../../../src/main/service/errors';
-import { closeDatabase, createCase, openDatabase, recordSpecimenDate, setCaseStatus, signCase, upsertPatient } from '../../../src/main/db';
+import { closeDatabase, createCase, openDatabase, recordSpecimenDate, setCaseStatus, signCase, upsertPatient, runAsUser } from '../../../src/main/db';
 import { REPO, startService, waitForAnalysis, type ServiceFixture, TEST_PERSON } from './helpers';
 import { flat, pdfPages } from '../report/pdf-tools';
 
@@ -171,14 +171,18 @@ describe('patient history', () => {
       recordSpecimenDate(db, { caseId: damaged.id, collectedOn: '2026-01-05', actor: 'script' });
       setCaseStatus(db, damaged.id, 'analysing', 'script');
       setCaseStatus(db, damaged.id, 'in_review', 'script');
-      signCase(db, { caseId: damaged.id, signedBy: 'Script', role: 'none', overrideReason: null, summarySnapshot: '{}' });
+      // Once accounts exist, SQL takes a sign-off only from a logged-in pathologist: the writer acts as the test person.
+      const tester = db.raw.prepare(`SELECT id FROM users WHERE login = ?`).get(TEST_PERSON.login) as { id: number };
+      runAsUser({ id: tester.id, displayName: TEST_PERSON.displayName, roles: TEST_PERSON.roles }, () =>
+        signCase(db, { caseId: damaged.id, signedBy: TEST_PERSON.displayName, role: 'Pathologist', overrideReason: null, summarySnapshot: '{}' }),
+      );
     } finally {
       closeDatabase(db);
     }
     await marrow('after-damaged', { labId: 'MRN-H3', specimenDate: '2026-02-01', blasts: 2, sign: false });
     const history = await fx.service.getPatientHistory({ patientLabId: 'MRN-H3' });
     expect(history.marrows[0]).toMatchObject({ accession: 'ACC-damaged', state: 'released', figures: null });
-    expect(history.marrows[0]!.problem).toMatch(/^The result of case ACC-damaged signed by Script .*its differential is not an object/);
+    expect(history.marrows[0]!.problem).toMatch(new RegExp(`^The result of case ACC-damaged signed by ${TEST_PERSON.displayName} .*its differential is not an object`));
     const later = await fx.service.getCaseHistory(ids['after-damaged']!);
     expect(later.previous.map((m) => m.accession)).toEqual(['ACC-damaged']);
     expect(later.comparisons).toEqual([]);
