@@ -76,7 +76,8 @@ describe('results to the LIS in Chromium', () => {
     await expect.poll(() => byTestId(page, 'lis-none').innerText()).toContain('Nothing sent');
     await byTestId(page, 'signoff-password').fill(PEOPLE.path.password);
     await byTestId(page, 'signoff-authorise').click();
-    await expect.poll(() => byTestId(page, 'signature-medical_authorisation').innerText()).toContain('Dr Sam Haematologist');
+    // Releasing builds the LIS messages (with the PDF) in the same process: give it the time the MLLP waits get.
+    await expect.poll(() => byTestId(page, 'signature-medical_authorisation').innerText(), { timeout: 30_000 }).toContain('Dr Sam Haematologist');
 
     const mllpRows = page.locator('[data-testid^="lis-delivery-"][data-testid$="-mllp"]');
     await expect.poll(() => mllpRows.count(), { timeout: 30_000 }).toBe(1);
