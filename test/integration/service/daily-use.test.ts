@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { closeDatabase, listAuditLog, openDatabase } from '../../../src/main/db';
 import { dispatch } from '../../../src/main/ipc/dispatch';
 import { DEFAULT_REVIEW_LAYOUT } from '../../../src/shared/review-layout';
-import { analysedFixtureCase, startService, type ServiceFixture } from './helpers';
+import { analysedFixtureCase, startService, type ServiceFixture, TEST_PERSON } from './helpers';
 
 describe('daily use at the service', () => {
   let fx: ServiceFixture;
@@ -53,7 +53,7 @@ describe('daily use at the service', () => {
     const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
     try {
       const [row] = listAuditLog(db, { limit: 1 });
-      expect(row).toMatchObject({ actor: 'Alex', action: 'review_layout_changed', detail: { keys: { NGS: { from: 's', to: '9' } }, hidden: { from: [], to: ['HAC'] } } });
+      expect(row).toMatchObject({ actor: TEST_PERSON.displayName, action: 'review_layout_changed', detail: { keys: { NGS: { from: 's', to: '9' } }, hidden: { from: [], to: ['HAC'] } } });
     } finally {
       closeDatabase(db);
     }
@@ -73,7 +73,7 @@ describe('daily use at the service', () => {
     const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
     try {
       const row = listAuditLog(db).find((r) => r.action === 'patient_name_corrected');
-      expect(row).toMatchObject({ actor: 'Alex', caseId: created.id, detail: { labId: 'MRN-NAME-1', from: 'Jnae Doe', to: 'Jane Doe', reason: 'typing error at registration' } });
+      expect(row).toMatchObject({ actor: TEST_PERSON.displayName, caseId: created.id, detail: { labId: 'MRN-NAME-1', from: 'Jnae Doe', to: 'Jane Doe', reason: 'typing error at registration' } });
     } finally {
       closeDatabase(db);
     }
