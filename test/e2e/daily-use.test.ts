@@ -241,6 +241,7 @@ describe('daily use in Chromium', () => {
     await page.keyboard.press('b');
     expect((await (await h.api('tech')).getDifferential(created.id)).review.reviewed).toBe(1);
 
+    await loginAs(page, h, 'admin');
     await byTestId(page, 'nav-settings').click();
     await byTestId(page, 'review-layout-reset').click();
     await byTestId(page, 'settings-save').click();
@@ -252,7 +253,7 @@ describe('daily use in Chromium', () => {
     await loginAs(page, h, 'path');
     const created = await analysedCase('BM-DAILY-LIS');
     await (await h.api('admin')).saveLisSettings({ ...DEFAULT_LIS_SETTINGS, patientIdAuthority: 'HOSP', patientIdSystem: 'urn:oid:1.2.3.4', outboxFolder: `${h.root}/outbox`, codeMapping: [] });
-    await releaseCase(h, created.id);
+    await releaseCase(h, created.id, 'Flagged cells seen at the microscope');
     await page.goto(`${h.host.url}/#/case/${created.id}/signoff`);
     await byTestId(page, 'lis-none').waitFor();
     await byTestId(page, 'lis-resend').click();
