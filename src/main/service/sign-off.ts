@@ -13,7 +13,6 @@ import { ROLE_LABELS } from '../../shared/roles';
 import {
   actingUser,
   amendCase as reopenCase,
-  appendCaseAudit,
   getCase,
   getSecuritySettings,
   getUser,
@@ -111,9 +110,9 @@ export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'submitCase
       await signer(input.password, row, 'technical validation');
       const { hash } = snapshotOf(row, unreviewed);
       transaction(ctx.db, () => {
-        const signature = insertSignature(ctx.db, { caseId: row.id, role: 'technician', meaning: 'technical_validation', contentSha256: hash });
+        // The signature's audit row carries the override reason; the status change records the submission.
+        insertSignature(ctx.db, { caseId: row.id, role: 'technician', meaning: 'technical_validation', contentSha256: hash, detail: { overrideReason } });
         setCaseStatus(ctx.db, row.id, 'submitted', currentActor(ctx));
-        appendCaseAudit(ctx.db, { actor: currentActor(ctx), action: 'case_submitted', caseId: row.id, detail: { signatureId: signature.id, overrideReason } });
       });
       return caseDetail(ctx, row.id, modelOf);
     },
