@@ -450,6 +450,29 @@ export const API_METHODS = [
   'saveLabModelCard',
 ] as const satisfies readonly MarrowApiMethod[];
 
+// Fails to compile when the contract gains a method that API_METHODS does not list (the `satisfies` above refuses
+// a listed name the contract lacks): the list and the interface cannot drift apart.
+type UnlistedMethod = Exclude<MarrowApiMethod, (typeof API_METHODS)[number]>;
+const everyMethodListed: [UnlistedMethod] extends [never] ? true : UnlistedMethod = true;
+void everyMethodListed;
+
+/** How a transport carries one call: the method's name and its arguments out, its (deserialised) result back. */
+export type ApiTransport = (method: MarrowApiMethod, args: unknown[]) => Promise<unknown>;
+
+/** The client side of the contract, method by method, as a transport builds it from API_METHODS. */
+type ApiClient = { [M in (typeof API_METHODS)[number]]: (...args: Parameters<MarrowApi[M]>) => ReturnType<MarrowApi[M]> };
+
+/**
+ * Every method of the contract bound to a transport (the preload's IPC, the browser tests' loopback HTTP). The
+ * return type is the contract itself, and ApiClient is assignable to MarrowApi only while API_METHODS covers every
+ * method with the contract's own parameters, so the compiler holds each transport to the contract. The one cast
+ * below says what no type can: that the value a transport brings back is the one the main process sent.
+ */
+export function apiOverTransport(transport: ApiTransport): MarrowApi {
+  const client = Object.fromEntries(API_METHODS.map((method) => [method, (...args: unknown[]) => transport(method, args)])) as ApiClient;
+  return client;
+}
+
 /**
  * Thrown by client transports so callers can branch on `kind`.
  * Note for the renderer (from the shell engineer): over Electron IPC the preload cannot hand the page a

@@ -276,21 +276,29 @@ function codeMapping(value: unknown): LisCodeOverride[] {
 }
 
 type Args<M extends MarrowApiMethod> = Parameters<MarrowApi[M]>;
-type ArgChecks = { [M in (typeof API_METHODS)[number]]: (args: readonly unknown[]) => Args<M> };
 
-const noArgs = (): [] => [];
+/** The check of a method that takes no argument; its arity (0) is read from it, like every other's (1). */
+const NO_ARGS = Symbol('no arguments');
+/**
+ * One entry per method of the contract (the mapped type refuses a missing or unknown one): NO_ARGS for a method
+ * without parameters, else the check that rebuilds its one argument. A method with more than one parameter does
+ * not compile here, so the arity read from this table is the contract's.
+ */
+type ArgChecks = {
+  [M in (typeof API_METHODS)[number]]: Args<M> extends [] ? typeof NO_ARGS : Args<M> extends [infer A] ? (value: unknown) => A : never;
+};
 
 const checks: ArgChecks = {
-  listCases: (a) => [caseFilter(a[0])],
-  createCase: (a) => [newCase(a[0])],
-  getCase: (a) => [caseId(a[0], 'caseId')],
-  startAnalysis: (a) => [caseId(a[0], 'caseId')],
-  cancelAnalysis: (a) => [caseId(a[0], 'caseId')],
-  getAnalysisProgress: (a) => [caseId(a[0], 'caseId')],
-  getDifferential: (a) => [caseId(a[0], 'caseId')],
-  listCells: (a) => [cellQuery(a[0])],
-  reviewCell: (a) => {
-    const r = record(a[0], 'review', ['caseId', 'imageId', 'label', 'reviewer', 'note']);
+  listCases: caseFilter,
+  createCase: newCase,
+  getCase: (v) => caseId(v, 'caseId'),
+  startAnalysis: (v) => caseId(v, 'caseId'),
+  cancelAnalysis: (v) => caseId(v, 'caseId'),
+  getAnalysisProgress: (v) => caseId(v, 'caseId'),
+  getDifferential: (v) => caseId(v, 'caseId'),
+  listCells: cellQuery,
+  reviewCell: (v) => {
+    const r = record(v, 'review', ['caseId', 'imageId', 'label', 'reviewer', 'note']);
     const input: Args<'reviewCell'>[0] = {
       caseId: caseId(r['caseId'], 'caseId'),
       imageId: positiveInteger('Cell id')(r['imageId'], 'imageId'),
@@ -299,24 +307,22 @@ const checks: ArgChecks = {
     };
     const note = optionalText({ label: 'Note', max: 1000 })(r['note'], 'note');
     if (note !== undefined) input.note = note;
-    return [input];
+    return input;
   },
-  confirmCells: (a) => {
-    const r = record(a[0], 'confirmation', ['caseId', 'imageIds', 'reviewer']);
-    return [{ caseId: caseId(r['caseId'], 'caseId'), imageIds: imageIds(r['imageIds'], 'imageIds'), reviewer: reviewer(r['reviewer'], 'reviewer') }];
+  confirmCells: (v) => {
+    const r = record(v, 'confirmation', ['caseId', 'imageIds', 'reviewer']);
+    return { caseId: caseId(r['caseId'], 'caseId'), imageIds: imageIds(r['imageIds'], 'imageIds'), reviewer: reviewer(r['reviewer'], 'reviewer') };
   },
-  undoReview: (a) => {
-    const r = record(a[0], 'undo', ['caseId', 'imageId', 'reviewer']);
-    return [
-      {
-        caseId: caseId(r['caseId'], 'caseId'),
-        imageId: positiveInteger('Cell id')(r['imageId'], 'imageId'),
-        reviewer: reviewer(r['reviewer'], 'reviewer'),
-      },
-    ];
+  undoReview: (v) => {
+    const r = record(v, 'undo', ['caseId', 'imageId', 'reviewer']);
+    return {
+      caseId: caseId(r['caseId'], 'caseId'),
+      imageId: positiveInteger('Cell id')(r['imageId'], 'imageId'),
+      reviewer: reviewer(r['reviewer'], 'reviewer'),
+    };
   },
-  signOff: (a) => {
-    const r = record(a[0], 'signOff', ['caseId', 'reviewer', 'role', 'overrideReason']);
+  signOff: (v) => {
+    const r = record(v, 'signOff', ['caseId', 'reviewer', 'role', 'overrideReason']);
     const input: Args<'signOff'>[0] = {
       caseId: caseId(r['caseId'], 'caseId'),
       reviewer: reviewer(r['reviewer'], 'reviewer'),
@@ -324,53 +330,49 @@ const checks: ArgChecks = {
     };
     const reason = optionalText({ label: 'Override reason', max: 1000 })(r['overrideReason'], 'overrideReason');
     if (reason !== undefined) input.overrideReason = reason;
-    return [input];
+    return input;
   },
-  amendCase: (a) => {
-    const r = record(a[0], 'amendment', ['caseId', 'by', 'reason']);
-    return [
-      {
-        caseId: caseId(r['caseId'], 'caseId'),
-        by: text({ label: 'Name', max: 120 })(r['by'], 'by'),
-        reason: text({ label: 'Reason for the amendment', max: 1000 })(r['reason'], 'reason'),
-      },
-    ];
+  amendCase: (v) => {
+    const r = record(v, 'amendment', ['caseId', 'by', 'reason']);
+    return {
+      caseId: caseId(r['caseId'], 'caseId'),
+      by: text({ label: 'Name', max: 120 })(r['by'], 'by'),
+      reason: text({ label: 'Reason for the amendment', max: 1000 })(r['reason'], 'reason'),
+    };
   },
-  saveReport: (a) => {
-    const r = record(a[0], 'report', ['caseId', 'path']);
+  saveReport: (v) => {
+    const r = record(v, 'report', ['caseId', 'path']);
     const input: Args<'saveReport'>[0] = { caseId: caseId(r['caseId'], 'caseId') };
     const path = optionalText({ label: 'File path', max: MAX_PATH })(r['path'], 'path');
     if (path !== undefined) input.path = path;
-    return [input];
+    return input;
   },
-  exportCase: (a) => {
-    const r = record(a[0], 'export', ['caseId', 'format', 'path']);
+  exportCase: (v) => {
+    const r = record(v, 'export', ['caseId', 'format', 'path']);
     const input: Args<'exportCase'>[0] = {
       caseId: caseId(r['caseId'], 'caseId'),
       format: oneOf(EXPORT_FORMATS, 'Export format')(r['format'], 'format'),
     };
     const path = optionalText({ label: 'File path', max: MAX_PATH })(r['path'], 'path');
     if (path !== undefined) input.path = path;
-    return [input];
+    return input;
   },
-  getSettings: noArgs,
-  saveSettings: (a) => {
-    const r = record(a[0], 'settings', ['labName', 'reviewerName', 'reviewerRole']);
-    return [
-      {
-        labName: textOrEmpty({ label: 'Laboratory name', max: 200 })(r['labName'] ?? '', 'labName'),
-        reviewerName: textOrEmpty({ label: 'Reviewer name', max: 120 })(r['reviewerName'] ?? '', 'reviewerName'),
-        reviewerRole: textOrEmpty({ label: 'Reviewer role', max: 120 })(r['reviewerRole'] ?? '', 'reviewerRole'),
-      },
-    ];
+  getSettings: NO_ARGS,
+  saveSettings: (v) => {
+    const r = record(v, 'settings', ['labName', 'reviewerName', 'reviewerRole']);
+    return {
+      labName: textOrEmpty({ label: 'Laboratory name', max: 200 })(r['labName'] ?? '', 'labName'),
+      reviewerName: textOrEmpty({ label: 'Reviewer name', max: 120 })(r['reviewerName'] ?? '', 'reviewerName'),
+      reviewerRole: textOrEmpty({ label: 'Reviewer role', max: 120 })(r['reviewerRole'] ?? '', 'reviewerRole'),
+    };
   },
-  getAbout: noArgs,
-  getLisSettings: noArgs,
-  saveLisSettings: (a) => [lisSettings(a[0])],
-  getLisStatus: (a) => [caseId(a[0], 'caseId')],
-  resendToLis: (a) => [caseId(a[0], 'caseId')],
-  trainLabModel: (a) => {
-    const r = record(a[0], 'training', ['trainedBy', 'minimumPerClass']);
+  getAbout: NO_ARGS,
+  getLisSettings: NO_ARGS,
+  saveLisSettings: lisSettings,
+  getLisStatus: (v) => caseId(v, 'caseId'),
+  resendToLis: (v) => caseId(v, 'caseId'),
+  trainLabModel: (v) => {
+    const r = record(v, 'training', ['trainedBy', 'minimumPerClass']);
     const input: Args<'trainLabModel'>[0] = { trainedBy: text({ label: 'Name of who trains', max: 120 })(r['trainedBy'], 'trainedBy') };
     const minimum = r['minimumPerClass'];
     if (minimum !== undefined && minimum !== null) {
@@ -379,91 +381,51 @@ const checks: ArgChecks = {
       }
       input.minimumPerClass = minimum;
     }
-    return [input];
+    return input;
   },
-  cancelLabModelTraining: noArgs,
-  getLabModelTrainingProgress: noArgs,
-  listLabModels: noArgs,
-  getLabModel: (a) => [labModelId(a[0], 'labModelId')],
-  approveLabModel: (a) => {
-    const r = record(a[0], 'approval', ['labModelId', 'approvedBy', 'role', 'reason']);
-    return [
-      {
-        labModelId: labModelId(r['labModelId'], 'labModelId'),
-        approvedBy: reviewer(r['approvedBy'], 'approvedBy'),
-        role: text({ label: 'Role', max: 120 })(r['role'], 'role'),
-        reason: text({ label: 'Reason for the approval', max: 1000 })(r['reason'], 'reason'),
-      },
-    ];
+  cancelLabModelTraining: NO_ARGS,
+  getLabModelTrainingProgress: NO_ARGS,
+  listLabModels: NO_ARGS,
+  getLabModel: (v) => labModelId(v, 'labModelId'),
+  approveLabModel: (v) => {
+    const r = record(v, 'approval', ['labModelId', 'approvedBy', 'role', 'reason']);
+    return {
+      labModelId: labModelId(r['labModelId'], 'labModelId'),
+      approvedBy: reviewer(r['approvedBy'], 'approvedBy'),
+      role: text({ label: 'Role', max: 120 })(r['role'], 'role'),
+      reason: text({ label: 'Reason for the approval', max: 1000 })(r['reason'], 'reason'),
+    };
   },
-  retireLabModel: (a) => {
-    const r = record(a[0], 'retirement', ['labModelId', 'retiredBy', 'reason']);
-    return [
-      {
-        labModelId: labModelId(r['labModelId'], 'labModelId'),
-        retiredBy: reviewer(r['retiredBy'], 'retiredBy'),
-        reason: text({ label: 'Reason for retiring', max: 1000 })(r['reason'], 'reason'),
-      },
-    ];
+  retireLabModel: (v) => {
+    const r = record(v, 'retirement', ['labModelId', 'retiredBy', 'reason']);
+    return {
+      labModelId: labModelId(r['labModelId'], 'labModelId'),
+      retiredBy: reviewer(r['retiredBy'], 'retiredBy'),
+      reason: text({ label: 'Reason for retiring', max: 1000 })(r['reason'], 'reason'),
+    };
   },
-  analyseWithLabModel: (a) => {
-    const r = record(a[0], 'analysis', ['caseId', 'labModelId', 'by']);
-    return [{ caseId: caseId(r['caseId'], 'caseId'), labModelId: labModelId(r['labModelId'], 'labModelId'), by: reviewer(r['by'], 'by') }];
+  analyseWithLabModel: (v) => {
+    const r = record(v, 'analysis', ['caseId', 'labModelId', 'by']);
+    return { caseId: caseId(r['caseId'], 'caseId'), labModelId: labModelId(r['labModelId'], 'labModelId'), by: reviewer(r['by'], 'by') };
   },
-  exportLabModel: (a) => {
-    const r = record(a[0], 'export', ['labModelId', 'path']);
+  exportLabModel: (v) => {
+    const r = record(v, 'export', ['labModelId', 'path']);
     const input: Args<'exportLabModel'>[0] = { labModelId: labModelId(r['labModelId'], 'labModelId') };
     const path = optionalText({ label: 'File path', max: MAX_PATH })(r['path'], 'path');
     if (path !== undefined) input.path = path;
-    return [input];
+    return input;
   },
-  importLabModel: (a) => {
-    const r = record(a[0], 'import', ['path', 'importedBy']);
-    return [{ path: text({ label: 'File path', max: MAX_PATH })(r['path'], 'path'), importedBy: reviewer(r['importedBy'], 'importedBy') }];
+  importLabModel: (v) => {
+    const r = record(v, 'import', ['path', 'importedBy']);
+    return { path: text({ label: 'File path', max: MAX_PATH })(r['path'], 'path'), importedBy: reviewer(r['importedBy'], 'importedBy') };
   },
-  saveLabModelCard: (a) => {
-    const r = record(a[0], 'card', ['labModelId', 'path']);
+  saveLabModelCard: (v) => {
+    const r = record(v, 'card', ['labModelId', 'path']);
     const input: Args<'saveLabModelCard'>[0] = { labModelId: labModelId(r['labModelId'], 'labModelId') };
     const path = optionalText({ label: 'File path', max: MAX_PATH })(r['path'], 'path');
     if (path !== undefined) input.path = path;
-    return [input];
+    return input;
   },
-};
-
-const ARITY: { [M in MarrowApiMethod]: number } = {
-  listCases: 1,
-  createCase: 1,
-  getCase: 1,
-  startAnalysis: 1,
-  cancelAnalysis: 1,
-  getAnalysisProgress: 1,
-  getDifferential: 1,
-  listCells: 1,
-  reviewCell: 1,
-  confirmCells: 1,
-  undoReview: 1,
-  signOff: 1,
-  amendCase: 1,
-  saveReport: 1,
-  exportCase: 1,
-  getSettings: 0,
-  saveSettings: 1,
-  getAbout: 0,
-  getLisSettings: 0,
-  saveLisSettings: 1,
-  getLisStatus: 1,
-  resendToLis: 1,
-  trainLabModel: 1,
-  cancelLabModelTraining: 0,
-  getLabModelTrainingProgress: 0,
-  listLabModels: 0,
-  getLabModel: 1,
-  approveLabModel: 1,
-  retireLabModel: 1,
-  analyseWithLabModel: 1,
-  exportLabModel: 1,
-  importLabModel: 1,
-  saveLabModelCard: 1,
 };
 
 export function isApiMethod(name: string): name is MarrowApiMethod {
@@ -473,8 +435,10 @@ export function isApiMethod(name: string): name is MarrowApiMethod {
 /** Checks a call's arguments; throws a ServiceError of kind 'validation' naming the field at fault. */
 export function validateArgs<M extends MarrowApiMethod>(method: M, args: unknown): Args<M> {
   if (!Array.isArray(args)) throw validationError('args', `${method}: the arguments must be a list.`);
-  if (args.length > ARITY[method]) {
-    throw validationError('args', `${method} takes ${ARITY[method]} argument(s); got ${args.length}.`);
+  const check = checks[method] as typeof NO_ARGS | ((value: unknown) => Args<M>[0]);
+  const arity = check === NO_ARGS ? 0 : 1;
+  if (args.length > arity) {
+    throw validationError('args', `${method} takes ${arity} argument(s); got ${args.length}.`);
   }
-  return (checks[method] as (a: readonly unknown[]) => Args<M>)(args);
+  return (check === NO_ARGS ? [] : [check(args[0])]) as Args<M>;
 }

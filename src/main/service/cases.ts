@@ -2,11 +2,12 @@
 // row is written, so a mistyped path is a field error on the form rather than a failed analysis later.
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { CaseDetail, CaseFilter, CaseSummary, MarrowApi, NewCaseInput } from '../../shared/api';
+import type { CaseDetail, CaseFilter, CaseSummary, NewCaseInput } from '../../shared/api';
 import { listCropFiles } from '../inference/case-folder';
 import { createCase as insertCase, DatabaseError, listCases as queryCases, transaction, upsertPatient } from '../db';
 import { PatientMismatchError } from '../db/patients';
 import { currentActor, modelCache, type ServiceContext } from './context';
+import type { ServiceArea } from './combine';
 import { ServiceError, validationError } from './errors';
 import { caseDetail, caseSummaryOf } from './views';
 
@@ -45,7 +46,7 @@ async function checkFolderHasCrops(folder: string): Promise<void> {
   }
 }
 
-export function caseMethods(ctx: ServiceContext): Pick<MarrowApi, 'listCases' | 'createCase' | 'getCase'> {
+export function caseMethods(ctx: ServiceContext) {
   const modelOf = modelCache(ctx);
   return {
     async listCases(filter: CaseFilter): Promise<CaseSummary[]> {
@@ -85,5 +86,5 @@ export function caseMethods(ctx: ServiceContext): Pick<MarrowApi, 'listCases' | 
     async getCase(caseId: number): Promise<CaseDetail> {
       return caseDetail(ctx, caseId, modelOf);
     },
-  };
+  } satisfies ServiceArea;
 }

@@ -1,13 +1,14 @@
 // The API's analysis methods over the analysis runner (service/analysis.ts), which does the work in a worker
 // thread: the main thread only starts, polls and cancels. The model package is checked before a worker starts so
 // that a missing or broken model is reported at once as a 'model' error, not as a failed run.
-import type { AnalysisProgress, MarrowApi } from '../../shared/api';
+import type { AnalysisProgress } from '../../shared/api';
 import { getCase } from '../db';
 import { readModelManifest } from '../inference/model-package';
 import type { ServiceContext } from './context';
+import type { ServiceArea } from './combine';
 import { ServiceError } from './errors';
 
-export function classificationMethods(ctx: ServiceContext): Pick<MarrowApi, 'startAnalysis' | 'cancelAnalysis' | 'getAnalysisProgress'> {
+export function classificationMethods(ctx: ServiceContext) {
   return {
     async startAnalysis(caseId: number): Promise<AnalysisProgress> {
       const row = getCase(ctx.db, caseId);
@@ -27,5 +28,5 @@ export function classificationMethods(ctx: ServiceContext): Pick<MarrowApi, 'sta
       getCase(ctx.db, caseId);
       return ctx.runner.getProgress(caseId);
     },
-  };
+  } satisfies ServiceArea;
 }

@@ -21,7 +21,6 @@ import type {
   LabModelDetail,
   LabModelSummary,
   LabModelTrainingProgress,
-  MarrowApi,
   RetireLabModelInput,
   SaveLabModelCardInput,
   SavedFile,
@@ -61,6 +60,7 @@ import type { WorkerEntry } from '../inference/worker-client';
 import { startTrainingWorker, type TrainingHandle } from '../lab-model/train-client';
 import type { PackedCells } from '../lab-model/train-protocol';
 import type { ServiceContext } from './context';
+import type { ServiceArea } from './combine';
 import { ServiceError, validationError } from './errors';
 import { caseDetail } from './views';
 import { writeAtomically } from './report';
@@ -268,21 +268,6 @@ export class LabTrainingRunner {
   }
 }
 
-type LabModelMethods = Pick<
-  MarrowApi,
-  | 'trainLabModel'
-  | 'cancelLabModelTraining'
-  | 'getLabModelTrainingProgress'
-  | 'listLabModels'
-  | 'getLabModel'
-  | 'approveLabModel'
-  | 'retireLabModel'
-  | 'analyseWithLabModel'
-  | 'exportLabModel'
-  | 'importLabModel'
-  | 'saveLabModelCard'
->;
-
 function outputPath(given: string | undefined, fallback: string, extension: string): string {
   if (given === undefined) return fallback;
   if (!isAbsolute(given)) throw validationError('path', `The file path must be a full path, not "${given}".`);
@@ -309,7 +294,7 @@ function baseRow(ctx: ServiceContext, manifest: ModelManifest, actor: string): M
   );
 }
 
-export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner): LabModelMethods {
+export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner) {
   const modelOf = modelCache(ctx);
 
   return {
@@ -586,6 +571,6 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
       const path = outputPath(input.path, join(ctx.options.reportsDir, `${lab.baseModel.modelId}-${lab.model.version}-model-card.pdf`), '.pdf');
       return writeLabModelCard(labModelDetailOf(lab), path, { appVersion: ctx.options.appVersion });
     },
-  };
+  } satisfies ServiceArea;
 }
 

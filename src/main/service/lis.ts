@@ -6,7 +6,6 @@
 // is turned on. An amendment re-opens the case; the result signed after it goes as a corrected result (C), so the
 // LIS keeps the final result until the corrected one replaces it.
 import { randomBytes } from 'node:crypto';
-import type { MarrowApi } from '../../shared/api';
 import type { CaseLisStatus, LisChannel, LisSettings } from '../../shared/lis';
 import {
   countUnbuiltLisResults,
@@ -31,6 +30,7 @@ import { buildFhirBundle } from '../lis/fhir-bundle';
 import { buildOruR01 } from '../lis/oru-r01';
 import type { LisModel, LisResultMessageData } from '../lis/result-message-data';
 import { currentActor, type ServiceContext } from './context';
+import type { ServiceArea } from './combine';
 import { ServiceError, validationError } from './errors';
 import { renderCaseReport } from './report';
 
@@ -151,7 +151,7 @@ function caseStatus(ctx: ServiceContext, caseId: number): CaseLisStatus {
   };
 }
 
-export function lisMethods(ctx: ServiceContext): Pick<MarrowApi, 'getLisSettings' | 'saveLisSettings' | 'getLisStatus' | 'resendToLis'> {
+export function lisMethods(ctx: ServiceContext) {
   return {
     async getLisSettings(): Promise<LisSettings> {
       return readLisSettings(ctx.db);
@@ -194,5 +194,5 @@ export function lisMethods(ctx: ServiceContext): Pick<MarrowApi, 'getLisSettings
       ctx.wakeLis();
       return caseStatus(ctx, caseId);
     },
-  };
+  } satisfies ServiceArea;
 }

@@ -6,7 +6,9 @@ import { dirname, join } from 'node:path';
 import { closeDatabase, DatabaseError, getCase, getImage, listCopiesOf, openDatabase } from '../db';
 import { LisDelivery, type LisDeliveryOptions } from '../lis/delivery';
 import { AnalysisRunner } from './analysis';
+import type { MarrowApi } from '../../shared/api';
 import { caseMethods } from './cases';
+import { combineAreas } from './combine';
 import { LabTrainingRunner, labModelMethods } from './lab-models';
 import { classificationMethods } from './classification';
 import { buildPendingLisMessages, lisMethods } from './lis';
@@ -46,16 +48,22 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
   wake.lis = () => delivery.wake();
   let closed = false;
 
+  // Typed as the contract: an area missing from the list, or a method no area defines, fails to compile; a method
+  // two areas define is refused when the service is made.
+  const api: MarrowApi = combineAreas(
+    caseMethods(ctx),
+    classificationMethods(ctx),
+    reviewMethods(ctx),
+    signOffMethods(ctx),
+    savedFileMethods(ctx),
+    settingsAboutMethods(ctx),
+    lisMethods(ctx),
+    labModelMethods(ctx, labTraining),
+  );
+
   return {
-    ...caseMethods(ctx),
-    ...classificationMethods(ctx),
-    ...reviewMethods(ctx),
-    ...signOffMethods(ctx),
-    ...savedFileMethods(ctx),
-    ...settingsAboutMethods(ctx),
-    ...lisMethods(ctx),
+    ...api,
     lisDelivery: delivery,
-    ...labModelMethods(ctx, labTraining),
 
     whenLabModelTrained: () => labTraining.whenFinished(),
 

@@ -2,9 +2,10 @@
 // name made from the accession number; a named path must carry the format's extension, so the renderer cannot
 // be used to overwrite an arbitrary file such as a shell profile.
 import { extname, isAbsolute, join, resolve } from 'node:path';
-import type { ExportFormat, ExportInput, MarrowApi, SaveReportInput, SavedFile } from '../../shared/api';
+import type { ExportFormat, ExportInput, SaveReportInput, SavedFile } from '../../shared/api';
 import { getCase } from '../db';
 import type { ServiceContext } from './context';
+import type { ServiceArea } from './combine';
 import { validationError } from './errors';
 import { writeCaseExport, writeCaseReport } from './report';
 
@@ -27,7 +28,7 @@ function outputPath(given: string | undefined, fallback: string, extension: stri
   return resolve(given);
 }
 
-export function savedFileMethods(ctx: ServiceContext): Pick<MarrowApi, 'saveReport' | 'exportCase'> {
+export function savedFileMethods(ctx: ServiceContext) {
   return {
     async saveReport(input: SaveReportInput): Promise<SavedFile> {
       const row = getCase(ctx.db, input.caseId);
@@ -42,5 +43,5 @@ export function savedFileMethods(ctx: ServiceContext): Pick<MarrowApi, 'saveRepo
       const path = outputPath(input.path, join(ctx.options.reportsDir, `${safeFileStem(row.accession)}${suffix}${extension}`), extension);
       return writeCaseExport(ctx.db, input.caseId, input.format, path, { appVersion: ctx.options.appVersion, modelDir: ctx.options.modelDir });
     },
-  };
+  } satisfies ServiceArea;
 }

@@ -2,11 +2,12 @@
 // person most needs to see which model and which database the app uses), so model problems become text here.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AboutInfo, MarrowApi, ModelInfo, Settings } from '../../shared/api';
+import type { AboutInfo, ModelInfo, Settings } from '../../shared/api';
 import { DIFFERENTIAL_RULES_VERSION } from '../../shared/differential';
 import { getSettings as readSettings, saveSettings as writeSettings } from '../db';
 import { modelInfo, readModelManifest } from '../inference/model-package';
 import type { ServiceContext } from './context';
+import type { ServiceArea } from './combine';
 import { toApiError } from './errors';
 
 /** Sources every build carries, whatever model is installed (the model adds its own from model.json). */
@@ -17,7 +18,7 @@ export const APP_ATTRIBUTIONS: readonly string[] = Object.freeze([
   'Report fonts: DejaVu Sans (Bitstream Vera licence).',
 ]);
 
-export function settingsAboutMethods(ctx: ServiceContext): Pick<MarrowApi, 'getSettings' | 'saveSettings' | 'getAbout'> {
+export function settingsAboutMethods(ctx: ServiceContext) {
   return {
     async getSettings(): Promise<Settings> {
       return readSettings(ctx.db);
@@ -54,5 +55,5 @@ export function settingsAboutMethods(ctx: ServiceContext): Pick<MarrowApi, 'getS
         databasePath: ctx.options.databasePath,
       };
     },
-  };
+  } satisfies ServiceArea;
 }

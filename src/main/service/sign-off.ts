@@ -1,10 +1,11 @@
 // Sign-off and amendment. Signing is refused while flagged cells are unreviewed unless the reviewer gives a reason
 // to override, because an unreviewed flagged cell is exactly where the model is most likely wrong. What was signed
 // is stored with the sign-off (the differential at that moment), so a later amendment cannot rewrite it.
-import type { AmendInput, CaseDetail, MarrowApi, SignOffInput } from '../../shared/api';
+import type { AmendInput, CaseDetail, SignOffInput } from '../../shared/api';
 import { plural } from '../../shared/format';
 import { amendCase as reopenCase, getCase, reviewProgress, signCase, transaction } from '../db';
 import { modelCache, type ServiceContext } from './context';
+import type { ServiceArea } from './combine';
 import { ServiceError } from './errors';
 import { queueSignedResult } from './lis';
 import { caseDifferential } from './report';
@@ -12,7 +13,7 @@ import { caseDetail, modelInfoOf } from './views';
 
 export const SIGN_OFF_SNAPSHOT_VERSION = 1;
 
-export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' | 'amendCase'> {
+export function signOffMethods(ctx: ServiceContext) {
   const modelOf = modelCache(ctx);
   return {
     async signOff(input: SignOffInput): Promise<CaseDetail> {
@@ -71,5 +72,5 @@ export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' |
       reopenCase(ctx.db, input);
       return caseDetail(ctx, input.caseId, modelOf);
     },
-  };
+  } satisfies ServiceArea;
 }
