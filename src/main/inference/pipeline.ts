@@ -38,7 +38,7 @@ import { listCropFiles, inspectCrop, readStoredFile, type CropFile } from './cas
 import { predictionFromScores } from './classify';
 import { openSetDistance } from './open-set';
 import type { FlaggingPolicy } from './model-manifest';
-import type { LoadedModel } from './model-package';
+import { modelRegistration, type LoadedModel } from './model-package';
 import { preprocessInto, tensorLength } from './preprocess';
 import { KEPT_AS_IMPORTED } from './worker-protocol';
 
@@ -160,14 +160,7 @@ export async function analyseCaseFolder(
     return image !== undefined && image.importError !== null ? [{ file, image }] : [];
   });
 
-  const modelRow = registerModel(db, {
-    modelId: model.manifest.id,
-    version: model.manifest.version,
-    sha256: model.manifest.sha256,
-    name: model.manifest.name,
-    classes: model.manifest.classes,
-    provisionalClasses: model.manifest.provisional.classes,
-  });
+  const modelRow = registerModel(db, modelRegistration(model.manifest));
   const modelRowId = modelRow.id;
   beginAnalysis(db, { caseId, modelRowId, actor });
 

@@ -32,7 +32,7 @@ import type { LisModel, LisResultMessageData } from '../lis/result-message-data'
 import { currentActor, type ServiceContext } from './context';
 import type { ServiceArea } from './combine';
 import { ServiceError, validationError } from './errors';
-import { renderCaseReport } from './report';
+import { renderCaseReport } from './case-report';
 
 /** What sign-off stores with every sign-off (sign-off.ts), as far as the LIS needs it. */
 interface SignOffSnapshot {

@@ -16,7 +16,7 @@ import {
 import { modelCache, type ServiceContext } from './context';
 import type { ServiceArea } from './combine';
 import { ServiceError } from './errors';
-import { caseDifferential } from './report';
+import { caseDifferential } from './case-differential';
 import { cellViewOf } from './views';
 
 /** Reviews are taken only on an analysed case that is not signed. */

@@ -8,7 +8,7 @@ import { modelCache, type ServiceContext } from './context';
 import type { ServiceArea } from './combine';
 import { ServiceError } from './errors';
 import { queueSignedResult } from './lis';
-import { caseDifferential } from './report';
+import { caseDifferential } from './case-differential';
 import { caseDetail, modelInfoOf } from './views';
 
 export const SIGN_OFF_SNAPSHOT_VERSION = 1;

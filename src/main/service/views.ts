@@ -1,6 +1,6 @@
 // Storage rows → the API's views. Kept apart from the business rules so that every method shows a case or a cell
 // the same way.
-import type { CaseDetail, CaseSummary, CellView, ModelInfo } from '../../shared/api';
+import type { AmendmentRecord, CaseDetail, CaseSummary, CellView, ModelInfo, SignOffRecord } from '../../shared/api';
 import { computeDifferential } from '../../shared/differential';
 import {
   effectiveCountsByClass,
@@ -15,21 +15,31 @@ import {
   type CellRow,
   type ClassCounts,
   type ModelRow,
+  type SignOffRow,
 } from '../db';
 import type { ServiceContext } from './context';
-import { chronologicalSignOffs, isResearchOnlyModel } from './report';
+import { modelInfoOf as storedModelInfo } from '../inference/model-package';
+import { isResearchOnlyModel } from './research-only';
 
 /** `modelDir`: the installed model package, which alone can clear a model of "research only" (isResearchOnlyModel). */
 export function modelInfoOf(model: ModelRow, modelDir?: string): ModelInfo {
-  return {
-    id: model.modelId,
-    version: model.version,
-    name: model.name,
-    sha256: model.sha256,
-    classes: [...model.classes],
-    provisionalClasses: [...model.provisionalClasses],
-    researchOnly: isResearchOnlyModel(model, modelDir),
-  };
+  return storedModelInfo(model, isResearchOnlyModel(model, modelDir));
+}
+
+/**
+ * Sign-offs oldest first (ties in the order they were stored): the last one is the case's current sign-off. The one
+ * order for the report, the export and the case view.
+ */
+export function chronologicalSignOffs(signOffs: readonly SignOffRow[]): SignOffRow[] {
+  return [...signOffs].sort((a, b) => (a.signedAt === b.signedAt ? a.id - b.id : a.signedAt < b.signedAt ? -1 : 1));
+}
+
+export function signOffRecordOf(s: SignOffRow): SignOffRecord {
+  return { signedBy: s.signedBy, role: s.role, signedAt: s.signedAt, overrideReason: s.overrideReason };
+}
+
+export function amendmentRecordOf(a: { by: string; reason: string; at: string }): AmendmentRecord {
+  return { by: a.by, reason: a.reason, at: a.at };
 }
 
 function cellTotal(counts: ClassCounts): number {
@@ -88,8 +98,8 @@ export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: nu
     model: model === null ? null : modelInfoOf(model, ctx.options.modelDir),
     analysedAt: row.analysedAt,
     importFailures: listImportFailures(db, caseId),
-    signOffs: signOffs.map((s) => ({ signedBy: s.signedBy, role: s.role, signedAt: s.signedAt, overrideReason: s.overrideReason })),
-    amendments: listAmendments(db, caseId).map((a) => ({ by: a.by, reason: a.reason, at: a.at })),
+    signOffs: signOffs.map(signOffRecordOf),
+    amendments: listAmendments(db, caseId).map(amendmentRecordOf),
   };
 }
 

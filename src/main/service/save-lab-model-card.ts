@@ -1,10 +1,10 @@
-// Writes the lab model's card (report/lab-model-card.ts) where the caller asked.
+// Writes the lab model's card (rendered by report/lab-model-card.ts) where the caller asked.
 import type { LabModelDetail, SavedFile } from '../../shared/api';
 import { ReportError } from '../report/errors';
 import { locateReportFonts } from '../report/fonts';
 import { renderLabModelCardPdf } from '../report/lab-model-card';
 import { ServiceError } from './errors';
-import { writeAtomically } from './report';
+import { writeAtomically } from '../files/write-atomically';
 
 export async function writeLabModelCard(lab: LabModelDetail, path: string, options: { appVersion: string }): Promise<SavedFile> {
   let fonts;

@@ -1,0 +1,180 @@
+// The case report, assembled from the database. This is the only place that decides what the report's figures
+// are: the differential is recomputed from the stored effective labels with the same counting core the UI uses
+// (case-differential.ts), never read from a cache, so the report cannot disagree with the database. Shared by the
+// app service (saveReport), the LIS bundle and the CLI's --report.
+import { join } from 'node:path';
+import type { SavedFile } from '../../shared/api';
+import { BLAST_EQUIVALENT_CODES } from '../../shared/cell-classes';
+import {
+  getCase,
+  getModel,
+  getSettings,
+  listAmendments,
+  listCells,
+  listImportFailures,
+  listReviews,
+  listSignOffs,
+  type CaseRow,
+  type CellRow,
+  type MarrowDatabase,
+} from '../db';
+import { writeAtomically } from '../files/write-atomically';
+import { ReportError } from '../report/errors';
+import { locateReportFonts } from '../report/fonts';
+import { renderCaseReportPdf } from '../report/render-pdf';
+import type { CaseReportData, ReportGalleryCell, ReportPerson } from '../report/report-data';
+import { makeThumbnails } from '../report/thumbnails';
+import { caseDifferential, reviewFigures } from './case-differential';
+import { ServiceError } from './errors';
+import { isResearchOnlyModel } from './research-only';
+import { amendmentRecordOf, chronologicalSignOffs, signOffRecordOf } from './views';
+
+/** Thumbnails per gallery: enough to show what the blasts and the doubtful cells look like, few enough to print. */
+export const GALLERY_LIMIT = 12;
+
+export interface CaseReportOptions {
+  /** Overrides the "not for diagnostic use" decision; by default isResearchOnlyModel(model, modelDir). */
+  researchOnly?: boolean;
+  /** The installed model package, whose model.json may clear the model of "research only" (see isResearchOnlyModel). */
+  modelDir?: string;
+  /** Printed in the footer; default "unknown". */
+  appVersion?: string;
+  /** Folder holding the embedded fonts; default: found next to the app (see report/fonts.ts). */
+  fontsDir?: string;
+  /** The report's "generated" time, ISO; default now. */
+  generatedAt?: string;
+}
+
+/** A report or an export is made of an analysed case only. */
+export function requireAnalysed(caseRow: CaseRow): void {
+  if (caseRow.modelRowId === null || caseRow.status === 'importing' || caseRow.status === 'analysing') {
+    throw new ServiceError(
+      'conflict',
+      `Case ${caseRow.accession} has not finished analysis (status: ${caseRow.status}); a report or export is available once its cells are classified.`,
+      { field: 'caseId' },
+    );
+  }
+}
+
+function latestFirst(a: string, b: string): number {
+  return a < b ? 1 : a > b ? -1 : 0;
+}
+
+function galleryCell(caseRow: CaseRow, cell: CellRow): ReportGalleryCell {
+  return {
+    imagePath: join(caseRow.folder, cell.relativePath),
+    file: cell.relativePath,
+    predicted: cell.predicted,
+    confidence: cell.confidence,
+    effectiveLabel: cell.effectiveLabel,
+    flagged: cell.flagged,
+    flagReasons: cell.flagReasons,
+    reviewed: cell.decision !== null,
+  };
+}
+
+/** Everything the PDF shows, read from the database. Throws ServiceError 'conflict' for a case not yet analysed. */
+export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: CaseReportOptions = {}): CaseReportData {
+  const caseRow = getCase(db, caseId);
+  requireAnalysed(caseRow);
+  const model = getModel(db, caseRow.modelRowId as number);
+  const differential = caseDifferential(db, caseRow, model);
+  const figures = reviewFigures(db, caseId);
+  const settings = getSettings(db);
+  const signOffs = chronologicalSignOffs(listSignOffs(db, caseId));
+  const signed = caseRow.status === 'signed';
+  const signOff = signed ? (signOffs[signOffs.length - 1] ?? null) : null;
+
+  // Reviewers and the latest review time, from the review history: every decision that was not undone. (A
+  // decision later replaced by another still records who looked at the cell.)
+  const reviews = listReviews(db, caseId);
+  const retracted = new Set(reviews.flatMap((r) => (r.kind === 'retraction' && r.retractsReviewId !== null ? [r.retractsReviewId] : [])));
+  const latestByReviewer = new Map<string, string>();
+  for (const review of reviews) {
+    if (review.kind !== 'decision' || retracted.has(review.id)) continue;
+    const seen = latestByReviewer.get(review.reviewer);
+    if (seen === undefined || review.createdAt > seen) latestByReviewer.set(review.reviewer, review.createdAt);
+  }
+  const roleOf = (name: string): string | null => {
+    const own = signOffs.filter((s) => s.signedBy === name);
+    if (own.length > 0) return own[own.length - 1]!.role;
+    return settings.reviewerName === name && settings.reviewerRole !== '' ? settings.reviewerRole : null;
+  };
+  const reviewers: ReportPerson[] = [...latestByReviewer.entries()]
+    .map(([name, at]) => ({ name, role: roleOf(name), at }))
+    .sort((a, b) => latestFirst(a.at, b.at));
+
+  const blastPages = BLAST_EQUIVALENT_CODES.map((code) =>
+    listCells(db, { caseId, scope: 'all', effectiveClass: code, offset: 0, limit: GALLERY_LIMIT }),
+  );
+  const flaggedPage = listCells(db, { caseId, scope: 'flagged', offset: 0, limit: GALLERY_LIMIT });
+
+  return {
+    labName: settings.labName,
+    caseId,
+    patient: { labId: caseRow.patientLabId, name: caseRow.patientName, birthDate: caseRow.patientBirthDate },
+    accession: caseRow.accession,
+    specimen: caseRow.specimen,
+    analysedAt: caseRow.analysedAt,
+    reviewedAt: reviewers[0]?.at ?? null,
+    signedAt: signOff?.signedAt ?? null,
+    differential,
+    review: {
+      // Every classified cell has exactly one effective label, so the differential's total is the classified count.
+      cellsClassified: differential.totalCellsCounted,
+      flagged: figures.flagged,
+      flaggedReviewed: figures.flaggedReviewed,
+      reviewed: figures.reviewed,
+      reclassified: figures.reclassified,
+      agreementPercent: figures.agreementPercent,
+      flagReasons: figures.flagReasons,
+    },
+    model: {
+      id: model.modelId,
+      version: model.version,
+      name: model.name,
+      sha256: model.sha256,
+      researchOnly: options.researchOnly ?? isResearchOnlyModel(model, options.modelDir),
+    },
+    rulesVersion: differential.rulesVersion,
+    reviewers,
+    signOff: signOff === null ? null : signOffRecordOf(signOff),
+    signOffHistory: signOffs.map(signOffRecordOf),
+    amendments: listAmendments(db, caseId).map(amendmentRecordOf),
+    gallery: {
+      blasts: blastPages.flatMap((page) => page.rows).slice(0, GALLERY_LIMIT).map((cell) => galleryCell(caseRow, cell)),
+      blastsTotal: blastPages.reduce((sum, page) => sum + page.total, 0),
+      flagged: flaggedPage.rows.map((cell) => galleryCell(caseRow, cell)),
+      flaggedTotal: flaggedPage.total,
+    },
+    importFailures: listImportFailures(db, caseId).length,
+    draft: !signed,
+    generatedAt: options.generatedAt ?? new Date().toISOString(),
+    appVersion: options.appVersion ?? 'unknown',
+  };
+}
+
+/** Renders the case's PDF report (DRAFT while unsigned) to outPath. */
+export async function writeCaseReport(
+  db: MarrowDatabase,
+  caseId: number,
+  outPath: string,
+  options: CaseReportOptions = {},
+): Promise<SavedFile> {
+  return writeAtomically(outPath, await renderCaseReport(db, caseId, options));
+}
+
+/** The case's PDF report (DRAFT while unsigned) as bytes: what writeCaseReport saves and the LIS bundle carries. */
+export async function renderCaseReport(db: MarrowDatabase, caseId: number, options: CaseReportOptions = {}): Promise<Buffer> {
+  const data = loadCaseReportData(db, caseId, options);
+  let fonts;
+  try {
+    fonts = locateReportFonts(options.fontsDir);
+  } catch (e) {
+    if (e instanceof ReportError) throw new ServiceError('io', e.message, { detail: e.path, cause: e });
+    throw e;
+  }
+  const thumbnails = await makeThumbnails([...data.gallery.blasts, ...data.gallery.flagged].map((cell) => cell.imagePath));
+  return renderCaseReportPdf(data, { fonts, thumbnails });
+}
+
