@@ -3,6 +3,8 @@
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LabModelDetail, LabModelSummary, LabModelTrainingProgress } from '../../shared/api';
+import { CLI_ACTOR_NAME } from '../../shared/actors';
+import { labModelBelowBaseWarning, labModelScoresBelowBase, MINIMUM_PER_CLASS_FLOOR } from '../../shared/lab-training';
 import { createMarrowService } from '../service/marrow-service';
 import type { MarrowService } from '../service/types';
 import { toApiError } from '../service/errors';
@@ -51,7 +53,9 @@ export function parseLabModelArgs(argv: readonly string[]): LabModelArgs {
   const required = sub === 'approve' ? ['--by', '--role', '--reason'] : sub === 'retire' ? ['--by', '--reason'] : [];
   for (const flag of required) if (!values.has(flag)) throw new UsageError(`lab-model ${sub} needs ${flag}.`);
   const min = values.get('--min-per-class');
-  if (min !== undefined && (!/^\d+$/.test(min) || Number(min) < 5)) throw new UsageError(`--min-per-class must be a whole number of at least 5, not "${min}".`);
+  if (min !== undefined && (!/^\d+$/.test(min) || Number(min) < MINIMUM_PER_CLASS_FLOOR)) {
+    throw new UsageError(`--min-per-class must be a whole number of at least ${MINIMUM_PER_CLASS_FLOOR}, not "${min}".`);
+  }
   return { sub: sub as Subcommand, id, values, json };
 }
 
@@ -87,6 +91,7 @@ function evaluationText(m: LabModelDetail): string {
     `Calibration: temperature ${v.calibration.temperature.toFixed(2)} (on ${v.calibration.fittedOnCells} calibration cells); ECE ${f3(v.calibration.eceBefore)} -> ${f3(v.calibration.eceAfter)} (base ${f3(v.calibration.baseEce)})`,
   ];
   if (v.openSet) lines.push(`Open-set flag (distance > ${v.openSet.threshold.toFixed(1)}): ${(100 * v.openSet.flaggedShare).toFixed(1)}% of test cells`);
+  if (labModelScoresBelowBase(v)) lines.push('', `Warning: ${labModelBelowBaseWarning(v)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -141,7 +146,7 @@ async function run(service: MarrowService, args: LabModelArgs, io: CliIo): Promi
     case 'train': {
       const min = args.values.get('--min-per-class');
       let progress: LabModelTrainingProgress = await service.trainLabModel({
-        trainedBy: by ?? 'marrowcount CLI',
+        trainedBy: by ?? CLI_ACTOR_NAME,
         ...(min === undefined ? {} : { minimumPerClass: Number(min) }),
       });
       io.stderr.write(`Training a lab model on ${progress.cells} reviewed cells of ${progress.cases} signed cases…\n`);

@@ -13,7 +13,16 @@ import {
   type MarrowApiMethod,
 } from '../../shared/api';
 import { isCellClassCode, type CellClassCode } from '../../shared/cell-classes';
-import { formatLisCodeMapping, LisMappingError, parseLisCodeMapping, type LisCodeOverride, type LisSettings } from '../../shared/lis';
+import { MINIMUM_PER_CLASS_CEILING, MINIMUM_PER_CLASS_FLOOR } from '../../shared/lab-training';
+import {
+  formatLisCodeMapping,
+  LIS_SETTINGS_CHECKS,
+  LisMappingError,
+  parseLisCodeMapping,
+  type LisCodeOverride,
+  type LisSettings,
+  type LisSettingsProblem,
+} from '../../shared/lis';
 import { validationError } from '../service/errors';
 
 type Check<T> = (value: unknown, field: string) => T;
@@ -131,8 +140,6 @@ function record(value: unknown, field: string, allowed: readonly string[]): Reco
 
 const caseId = positiveInteger('Case id');
 const labModelId = positiveInteger('Lab model id');
-/** Below this a class's figures would rest on a handful of cells; the issue's "e.g. 30" is the default. */
-const MIN_PER_CLASS_FLOOR = 5;
 
 
 function caseFilter(value: unknown): CaseFilter {
@@ -217,26 +224,21 @@ function lisSettings(value: unknown): LisSettings {
     'codeMapping',
   ]);
   if (typeof r['enabled'] !== 'boolean') throw validationError('enabled', 'Whether LIS delivery is on must be true or false.');
+  // The rules on each value are the settings form's too (LIS_SETTINGS_CHECKS in src/shared/lis.ts).
+  const refuse = (problem: LisSettingsProblem | null): void => {
+    if (problem !== null) throw validationError(problem.field, problem.message);
+  };
   const patientIdSystem = lisText('Patient identifier system', 300)(r['patientIdSystem'] ?? '', 'patientIdSystem');
-  if (patientIdSystem !== '' && !/^[a-z][a-z0-9+.-]*:\S+$/i.test(patientIdSystem)) {
-    throw validationError('patientIdSystem', 'The patient identifier system must be a URI, e.g. urn:oid:1.2.3.4 or https://hospital.example/mrn.');
-  }
+  refuse(LIS_SETTINGS_CHECKS.patientIdSystem(patientIdSystem));
   const outboxFolder = textOrEmpty({ label: 'Outbox folder', max: MAX_PATH })(r['outboxFolder'] ?? '', 'outboxFolder');
-  if (outboxFolder !== '' && !/^(\/|[A-Za-z]:[\\/]|\\\\)/.test(outboxFolder)) {
-    throw validationError('outboxFolder', `The outbox folder must be a full path, not "${outboxFolder.slice(0, 80)}".`);
-  }
+  refuse(LIS_SETTINGS_CHECKS.outboxFolder(outboxFolder));
   const mllpHost = lisText('MLLP host', 253)(r['mllpHost'] ?? '', 'mllpHost');
-  if (mllpHost !== '' && !/^[A-Za-z0-9.:[\]-]+$/.test(mllpHost)) {
-    throw validationError('mllpHost', 'The MLLP host must be a host name or an IP address.');
-  }
+  refuse(LIS_SETTINGS_CHECKS.mllpHost(mllpHost));
   const port = r['mllpPort'];
-  if (port !== null && port !== undefined && (typeof port !== 'number' || !Number.isInteger(port) || port < 1 || port > 65535)) {
-    throw validationError('mllpPort', 'The MLLP port must be a whole number from 1 to 65535.');
-  }
+  if (port !== null && port !== undefined && typeof port !== 'number') refuse(LIS_SETTINGS_CHECKS.mllpPort(Number.NaN));
   const mllpPort = typeof port === 'number' ? port : null;
-  if ((mllpHost === '') !== (mllpPort === null)) {
-    throw validationError(mllpHost === '' ? 'mllpHost' : 'mllpPort', 'Give both the MLLP host and port, or neither for file drop only.');
-  }
+  refuse(LIS_SETTINGS_CHECKS.mllpPort(mllpPort));
+  refuse(LIS_SETTINGS_CHECKS.mllpPair(mllpHost, mllpPort));
   return {
     enabled: r['enabled'],
     sendingApplication: lisText('Sending application')(r['sendingApplication'] ?? '', 'sendingApplication'),
@@ -376,8 +378,11 @@ const checks: ArgChecks = {
     const input: Args<'trainLabModel'>[0] = { trainedBy: text({ label: 'Name of who trains', max: 120 })(r['trainedBy'], 'trainedBy') };
     const minimum = r['minimumPerClass'];
     if (minimum !== undefined && minimum !== null) {
-      if (typeof minimum !== 'number' || !Number.isSafeInteger(minimum) || minimum < MIN_PER_CLASS_FLOOR || minimum > 100000) {
-        throw validationError('minimumPerClass', `The minimum of reviewed cells per class must be a whole number from ${MIN_PER_CLASS_FLOOR} to 100000.`);
+      if (typeof minimum !== 'number' || !Number.isSafeInteger(minimum) || minimum < MINIMUM_PER_CLASS_FLOOR || minimum > MINIMUM_PER_CLASS_CEILING) {
+        throw validationError(
+          'minimumPerClass',
+          `The minimum of reviewed cells per class must be a whole number from ${MINIMUM_PER_CLASS_FLOOR} to ${MINIMUM_PER_CLASS_CEILING}.`,
+        );
       }
       input.minimumPerClass = minimum;
     }

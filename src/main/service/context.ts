@@ -1,4 +1,5 @@
 // What every part of the service shares: the open database, the options it was made with and the analysis runner.
+import { actorNameOr } from '../../shared/actors';
 import { getModel, getSettings, type MarrowDatabase, type ModelRow } from '../db';
 import type { AnalysisRunner } from './analysis';
 import type { MarrowServiceOptions } from './types';
@@ -11,10 +12,9 @@ export interface ServiceContext {
   wakeLis: () => void;
 }
 
-/** Who a change is recorded against when the call names no person: the configured reviewer, else "MarrowCount user". */
+/** Who a change is recorded against when the call names no person: the configured reviewer, else the default name. */
 export function currentActor(ctx: ServiceContext): string {
-  const name = getSettings(ctx.db).reviewerName.trim();
-  return name === '' ? 'MarrowCount user' : name;
+  return actorNameOr(getSettings(ctx.db).reviewerName);
 }
 
 /** Model rows are immutable once registered, so a lookup per call is cached for the service's lifetime. */

@@ -3,6 +3,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { AboutInfo, ModelInfo, Settings } from '../../shared/api';
+import { actorNameOr } from '../../shared/actors';
 import { DIFFERENTIAL_RULES_VERSION } from '../../shared/differential';
 import { getSettings as readSettings, saveSettings as writeSettings } from '../db';
 import { modelInfo, readModelManifest } from '../inference/model-package';
@@ -25,7 +26,7 @@ export function settingsAboutMethods(ctx: ServiceContext) {
     },
 
     async saveSettings(settings: Settings): Promise<Settings> {
-      return writeSettings(ctx.db, settings, settings.reviewerName === '' ? 'MarrowCount user' : settings.reviewerName);
+      return writeSettings(ctx.db, settings, actorNameOr(settings.reviewerName));
     },
 
     async getAbout(): Promise<AboutInfo> {

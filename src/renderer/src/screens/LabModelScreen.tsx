@@ -3,6 +3,8 @@
 // model card or an export package. Talks only to the API; every rule (what may be trained, approved, used) is in main.
 import { useEffect, useState, type FormEvent } from 'react';
 import type { LabModelDetail, LabModelSummary, LabModelTrainingProgress } from '../../../shared/api';
+import { actorNameOr } from '../../../shared/actors';
+import { labModelBelowBaseWarning, labModelScoresBelowBase } from '../../../shared/lab-training';
 import { getApi } from '../api';
 import { ProgressBar } from '../components/ProgressBar';
 import { errorText, useMessages } from '../components/messages';
@@ -170,7 +172,7 @@ function ImportForm({ importedBy, onImported }: { importedBy: string; onImported
     event.preventDefault();
     setError(null);
     try {
-      const imported = await getApi().importLabModel({ path, importedBy: importedBy || 'MarrowCount user' });
+      const imported = await getApi().importLabModel({ path, importedBy: actorNameOr(importedBy) });
       notify(`Lab model ${imported.version} imported; it waits for approval on this PC.`);
       onImported(imported.id);
     } catch (e) {
@@ -352,11 +354,9 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
           }}
         >
           <h3>Approve for use</h3>
-          {v.lab.macroF1 < v.base.macroF1 && (
+          {labModelScoresBelowBase(v) && (
             <p className="panel panel-warning small" data-testid="lab-approve-worse">
-              On the held-out cases the lab model scores below the base model (macro-F1 {f3(v.lab.macroF1)} against{' '}
-              {f3(v.base.macroF1)}): cases analysed with it would be classified worse than with the base model. Approve it only
-              if the reason below says why.
+              {labModelBelowBaseWarning(v)} Approve it only if the reason below says why.
             </p>
           )}
           <div className="form-row">
@@ -405,7 +405,7 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
               data-testid="lab-use-run"
               onClick={() =>
                 void act(async () => {
-                  const detail = await getApi().analyseWithLabModel({ caseId: Number(caseId), labModelId: lab.id, by: name || 'MarrowCount user' });
+                  const detail = await getApi().analyseWithLabModel({ caseId: Number(caseId), labModelId: lab.id, by: actorNameOr(name) });
                   notify(`Case ${detail.accession} re-analysed with ${lab.version}.`);
                   onOpenCase(detail.id);
                 })

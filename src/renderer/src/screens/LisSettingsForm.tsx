@@ -4,7 +4,9 @@ import {
   LIS_COMPONENTS,
   defaultLisCode,
   formatLisCodeMapping,
+  LIS_SETTINGS_CHECKS,
   LisMappingError,
+  lisSettingsProblem,
   parseLisCodeMapping,
   type LisSettings,
 } from '../../../shared/lis';
@@ -49,21 +51,28 @@ export function LisSettingsForm() {
     }
     const port = draft.port.trim();
     if (port !== '' && !/^\d+$/.test(port)) {
-      setError({ field: 'mllpPort', text: 'The MLLP port must be a whole number from 1 to 65535.' });
+      setError({ field: 'mllpPort', text: LIS_SETTINGS_CHECKS.mllpPort(Number.NaN)!.message });
+      return;
+    }
+    const settings: LisSettings = {
+      ...draft.settings,
+      ...Object.fromEntries(
+        (Object.keys(DEFAULT_LIS_SETTINGS) as (keyof LisSettings)[])
+          .filter((k) => typeof draft.settings[k] === 'string')
+          .map((k) => [k, (draft.settings[k] as string).trim()]),
+      ),
+      mllpPort: port === '' ? null : Number(port),
+      codeMapping,
+    };
+    // The same checks main applies (src/shared/lis.ts): the field is marked before anything is sent.
+    const problem = lisSettingsProblem(settings);
+    if (problem !== null) {
+      setError({ field: problem.field, text: problem.message });
       return;
     }
     setBusy(true);
     try {
-      const saved = await getApi().saveLisSettings({
-        ...draft.settings,
-        ...Object.fromEntries(
-          (Object.keys(DEFAULT_LIS_SETTINGS) as (keyof LisSettings)[])
-            .filter((k) => typeof draft.settings[k] === 'string')
-            .map((k) => [k, (draft.settings[k] as string).trim()]),
-        ),
-        mllpPort: port === '' ? null : Number(port),
-        codeMapping,
-      });
+      const saved = await getApi().saveLisSettings(settings);
       setEdited(draftOf(saved));
       notify('LIS settings saved.');
     } catch (caught) {
