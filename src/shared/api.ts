@@ -9,8 +9,9 @@ import type { LabValidation } from './lab-training';
 
 export type { LabValidation } from './lab-training';
 
-export const CASE_STATUSES = ['importing', 'analysing', 'in_review', 'signed'] as const;
-export type CaseStatus = (typeof CASE_STATUSES)[number];
+// The statuses and their rules live in case-lifecycle.ts; re-exported here so that imports of the contract keep working.
+export { CASE_STATUSES, type CaseStatus } from './case-lifecycle';
+import type { CaseStatus } from './case-lifecycle';
 
 export const SPECIMEN_TYPES = ['bone_marrow_aspirate', 'bone_marrow_imprint', 'peripheral_blood', 'other'] as const;
 export type SpecimenType = (typeof SPECIMEN_TYPES)[number];

@@ -1,4 +1,5 @@
 import { SPECIMEN_TYPES, type CaseFilter, type CaseStatus, type ReviewProgress, type SpecimenType } from '../../shared/api';
+import { canTransition } from '../../shared/case-lifecycle';
 import { isCellClassCode } from '../../shared/cell-classes';
 import { appendAudit } from './audit';
 import { inTransaction, nowIso, read, readSnapshot, sql, type MarrowDatabase } from './connection';
@@ -169,16 +170,9 @@ export function progressFor(db: MarrowDatabase, row: CaseRow): ReviewProgress {
 }
 
 /**
- * The lifecycle a person drives: importing → analysing → in_review, and in_review → analysing to re-run with
- * another model. Signing and re-opening go through signCase/amendCase because they must leave a record.
+ * The transitions of src/shared/case-lifecycle.ts, except the two that must leave a record: signing (signCase, with
+ * its sign-off) and re-opening a signed case (amendCase, with its amendment).
  */
-const NEXT_STATUS: Readonly<Record<CaseStatus, readonly CaseStatus[]>> = {
-  importing: ['analysing'],
-  analysing: ['in_review'],
-  in_review: ['analysing'],
-  signed: [],
-};
-
 export function setCaseStatus(db: MarrowDatabase, caseId: number, status: CaseStatus, actor: string): CaseRow {
   return inTransaction(db, `Changing the status of case ${caseId}`, () => changeStatus(db, requireCase(db, caseId), status, actor));
 }
@@ -189,7 +183,7 @@ function changeStatus(db: MarrowDatabase, row: CaseRow, status: CaseStatus, acto
   if (status === 'signed') {
     throw new DatabaseError('constraint', `Case ${row.accession} is signed by signing it off (signCase), which records who signed.`);
   }
-  if (!NEXT_STATUS[row.status].includes(status)) {
+  if (!canTransition(row.status, status)) {
     throw new DatabaseError('constraint', `Case ${row.accession} cannot go from ${row.status} to ${status}.`);
   }
   const at = nowIso();
@@ -292,8 +286,8 @@ export function signCase(db: MarrowDatabase, input: SignCaseInput): { case: Case
   return inTransaction(db, `Signing case ${input.caseId}`, () => {
     const row = requireCase(db, input.caseId);
     if (row.status === 'signed') throw new DatabaseError('signed_case', `Case ${row.accession} is already signed.`);
-    if (row.status !== 'in_review') {
-      throw new DatabaseError('constraint', `Case ${row.accession} is ${row.status}; only a case in review can be signed.`);
+    if (row.status !== 'in_review' && row.status !== 'submitted') {
+      throw new DatabaseError('constraint', `Case ${row.accession} is ${row.status}; only a case in review or submitted can be signed.`);
     }
     const at = nowIso();
     const signOff = sql(
