@@ -6,9 +6,11 @@ import type { LabModelDetail, LabModelSummary, LabModelTrainingProgress } from '
 import { actorNameOr } from '../../../shared/actors';
 import { labModelBelowBaseWarning, labModelScoresBelowBase } from '../../../shared/lab-training';
 import { getApi } from '../api';
+import { PersonFields } from '../components/PersonFields';
 import { ProgressBar } from '../components/ProgressBar';
 import { errorText, useMessages } from '../components/messages';
 import { formatDateTime } from '../format';
+import { useApiAction } from '../hooks/useApiAction';
 import { useApiQuery } from '../hooks/useApiQuery';
 import { useSettings } from '../hooks/settings';
 
@@ -213,26 +215,19 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
   const role = roleEdit ?? settings?.reviewerRole ?? '';
   const [reason, setReason] = useState('');
   const [caseId, setCaseId] = useState('');
-  const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const action = useApiAction();
+  const { busy } = action;
   const lab = query.data;
   if (lab === null) return null;
   const v = lab.validation;
 
-  const act = async (run: () => Promise<LabModelDetail | void>) => {
-    setError(null);
-    setBusy(true);
-    try {
+  const act = (run: () => Promise<LabModelDetail | void>) =>
+    action.run(async () => {
       await run();
       await query.reload();
       onChanged();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <div className="panel" data-testid="lab-model-card">
@@ -360,14 +355,14 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
             </p>
           )}
           <div className="form-row">
-            <label className="field">
-              <span className="field-label">Name</span>
-              <input value={name} data-testid="lab-approve-name" onChange={(e) => setName(e.target.value)} />
-            </label>
-            <label className="field">
-              <span className="field-label">Role</span>
-              <input value={role} data-testid="lab-approve-role" onChange={(e) => setRole(e.target.value)} />
-            </label>
+            <PersonFields
+              name={name}
+              role={role}
+              onName={setName}
+              onRole={setRole}
+              nameLabel="Name"
+              testIds={{ name: 'lab-approve-name', role: 'lab-approve-role' }}
+            />
           </div>
           <label className="field">
             <span className="field-label">Reason</span>
@@ -467,9 +462,9 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
           Saved: <code data-testid="lab-saved-path">{saved}</code>
         </p>
       )}
-      {error !== null && (
+      {action.error !== null && (
         <p className="form-error" role="alert" data-testid="lab-model-error">
-          {error}
+          {action.error.text}
         </p>
       )}
     </div>

@@ -3,6 +3,7 @@ import type { CaseDetail } from '../../../shared/api';
 import type { CaseLisStatus, LisDeliveryStatus, LisDeliveryView } from '../../../shared/lis';
 import { getApi } from '../api';
 import { errorText, useMessages } from '../components/messages';
+import { useApiAction } from '../hooks/useApiAction';
 import { formatDateTime } from '../format';
 import { usePolling } from '../hooks/usePolling';
 
@@ -38,32 +39,30 @@ export function LisPanel({ detail }: { detail: CaseDetail }) {
   const { notify } = useMessages();
   const [status, setStatus] = useState<CaseLisStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const resendAction = useApiAction();
+  const { setError: setResendError } = resendAction;
   const signed = detail.status === 'signed';
 
   const load = useCallback(async () => {
     try {
       setStatus(await getApi().getLisStatus(detail.id));
       setError(null);
+      setResendError(null);
     } catch (caught) {
       setError(errorText(caught));
     }
-  }, [detail.id]);
+  }, [detail.id, setResendError]);
   // Polled while anything can still change: a signed case's messages move from queued to acknowledged by themselves.
   usePolling(load, POLL_MS, true);
 
   const resend = async () => {
-    setBusy(true);
     setError(null);
-    try {
+    await resendAction.run(async () => {
       setStatus(await getApi().resendToLis(detail.id));
       notify(`Case ${detail.accession} queued for the LIS again.`);
-    } catch (caught) {
-      setError(errorText(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
+  const shownError = resendAction.error?.text ?? error;
 
   return (
     <div className="panel" data-testid="lis-panel">
@@ -126,15 +125,15 @@ export function LisPanel({ detail }: { detail: CaseDetail }) {
       )}
       {signed && (
         <div className="form-actions">
-          <button type="button" disabled={busy} data-testid="lis-resend" onClick={() => void resend()}>
+          <button type="button" disabled={resendAction.busy} data-testid="lis-resend" onClick={() => void resend()}>
             {status !== null && status.deliveries.length > 0 ? 'Resend to LIS' : 'Send to LIS'}
           </button>
           <span className="muted">A resend goes as new messages with new control ids, built with the current settings.</span>
         </div>
       )}
-      {error !== null && (
+      {shownError !== null && (
         <p className="form-error" role="alert" data-testid="lis-error">
-          {error}
+          {shownError}
         </p>
       )}
     </div>

@@ -11,7 +11,8 @@ import {
   type LisSettings,
 } from '../../../shared/lis';
 import { getApi } from '../api';
-import { errorText, isApiError, useMessages } from '../components/messages';
+import { errorText, useMessages } from '../components/messages';
+import { useApiAction } from '../hooks/useApiAction';
 import { useApiQuery } from '../hooks/useApiQuery';
 
 type TextField = Exclude<keyof LisSettings, 'enabled' | 'mllpPort' | 'codeMapping'>;
@@ -32,8 +33,7 @@ export function LisSettingsForm() {
   const query = useApiQuery(() => getApi().getLisSettings(), 'lis-settings', 'Loading the LIS settings');
   const [edited, setEdited] = useState<Draft | null>(null);
   const draft = edited ?? (query.data === null ? null : draftOf(query.data));
-  const [error, setError] = useState<{ field: string | null; text: string } | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, setError, run } = useApiAction();
 
   if (draft === null) return <p className="muted">Loading the LIS settings…</p>;
   const update = (change: Partial<Draft>) => setEdited({ ...draft, ...change });
@@ -70,16 +70,11 @@ export function LisSettingsForm() {
       setError({ field: problem.field, text: problem.message });
       return;
     }
-    setBusy(true);
-    try {
+    await run(async () => {
       const saved = await getApi().saveLisSettings(settings);
       setEdited(draftOf(saved));
       notify('LIS settings saved.');
-    } catch (caught) {
-      setError({ field: isApiError(caught, 'validation') ? (caught.field ?? null) : null, text: errorText(caught) });
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   const text = (field: TextField, label: string, placeholder: string) => (

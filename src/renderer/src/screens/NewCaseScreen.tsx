@@ -2,6 +2,7 @@ import { useState, type DragEvent, type FormEvent, type ReactNode } from 'react'
 import { SPECIMEN_TYPES, type CaseDetail, type SpecimenType } from '../../../shared/api';
 import { getApi, getShell } from '../api';
 import { errorText, isApiError, useMessages } from '../components/messages';
+import { useApiAction } from '../hooks/useApiAction';
 import { SPECIMEN_LABELS } from '../format';
 import {
   EMPTY_FORM,
@@ -24,7 +25,7 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
   const [form, setForm] = useState<NewCaseForm>(EMPTY_FORM);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useApiAction();
   const [dragging, setDragging] = useState(false);
 
   const set = (field: NewCaseField, value: string) => {
@@ -38,26 +39,29 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
     const found = validateNewCase(form);
     setErrors(found);
     if (Object.keys(found).length > 0) return;
-    setBusy(true);
-    let created: CaseDetail;
-    try {
-      created = await getApi().createCase(toNewCaseInput(form));
-    } catch (error) {
-      setBusy(false);
-      // Any error that names a form field (validation, or a conflict such as a duplicate accession) is shown beside it.
-      const field = isApiError(error) ? formFieldOf(error.field) : null;
-      if (field !== null) setErrors({ [field]: errorText(error) });
-      else setFormError(errorText(error));
-      return;
-    }
-    try {
-      await getApi().startAnalysis(created.id);
-    } catch (error) {
-      // The case exists; its analysis screen offers to start again.
-      reportError(error, `Starting the analysis of case ${created.accession}`);
-    }
-    setBusy(false);
-    onCreated(created);
+    const done: { created: CaseDetail | null } = { created: null };
+    await run(
+      async () => {
+        const created = await getApi().createCase(toNewCaseInput(form));
+        done.created = created;
+        try {
+          await getApi().startAnalysis(created.id);
+        } catch (error) {
+          // The case exists; its analysis screen offers to start again.
+          reportError(error, `Starting the analysis of case ${created.accession}`);
+        }
+      },
+      {
+        onError: (error) => {
+          // Any error that names a form field (validation, or a conflict such as a duplicate accession) is shown beside it.
+          const field = isApiError(error) ? formFieldOf(error.field) : null;
+          if (field !== null) setErrors({ [field]: errorText(error) });
+          else setFormError(errorText(error));
+          return true;
+        },
+      },
+    );
+    if (done.created !== null) onCreated(done.created);
   };
 
   const browse = async () => {

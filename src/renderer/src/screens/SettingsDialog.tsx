@@ -1,8 +1,9 @@
 import { useState, type FormEvent } from 'react';
 import type { Settings } from '../../../shared/api';
 import { Dialog } from '../components/Dialog';
-import { errorText, isApiError, useMessages } from '../components/messages';
+import { useMessages } from '../components/messages';
 import { useSettings } from '../hooks/settings';
+import { useApiAction } from '../hooks/useApiAction';
 import { LisSettingsForm } from './LisSettingsForm';
 
 const EMPTY: Settings = { labName: '', reviewerName: '', reviewerRole: '' };
@@ -11,25 +12,20 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
   const { settings, save } = useSettings();
   const { notify } = useMessages();
   const [draft, setDraft] = useState<Settings>(settings ?? EMPTY);
-  const [error, setError] = useState<{ field: string | null; text: string } | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, error, run } = useApiAction();
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setBusy(true);
-    setError(null);
-    try {
-      await save({
+    const saved = await run(() =>
+      save({
         labName: draft.labName.trim(),
         reviewerName: draft.reviewerName.trim(),
         reviewerRole: draft.reviewerRole.trim(),
-      });
-      notify('Settings saved.');
-      onClose();
-    } catch (caught) {
-      setError({ field: isApiError(caught, 'validation') ? (caught.field ?? null) : null, text: errorText(caught) });
-      setBusy(false);
-    }
+      }),
+    );
+    if (!saved) return;
+    notify('Settings saved.');
+    onClose();
   };
 
   const input = (field: keyof Settings, label: string, testId: string, placeholder: string) => (

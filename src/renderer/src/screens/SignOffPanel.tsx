@@ -2,9 +2,11 @@ import { useState, type FormEvent } from 'react';
 import type { CaseDetail } from '../../../shared/api';
 import { plural } from '../../../shared/format';
 import { getApi } from '../api';
-import { errorText, isApiError, useMessages } from '../components/messages';
+import { isApiError, useMessages } from '../components/messages';
+import { PersonFields } from '../components/PersonFields';
 import { formatDateTime } from '../format';
 import { useSettings } from '../hooks/settings';
+import { useApiAction } from '../hooks/useApiAction';
 import { reviewSavesSettled } from '../review/pendingReviewSaves';
 
 interface Props {
@@ -21,11 +23,13 @@ export function SignOffPanel({ detail, onChanged }: Props) {
   const reviewer = reviewerEdit ?? settings?.reviewerName ?? '';
   const role = roleEdit ?? settings?.reviewerRole ?? '';
   const [refusal, setRefusal] = useState<string | null>(null);
-  const [error, setError] = useState<string | null>(null);
   const [overrideReason, setOverrideReason] = useState('');
   const [amending, setAmending] = useState(false);
   const [amendReason, setAmendReason] = useState('');
-  const [busy, setBusy] = useState(false);
+  const action = useApiAction();
+  const { busy } = action;
+  const error = action.error?.text ?? null;
+  const setError = (text: string | null) => action.setError(text === null ? null : { field: null, text });
   const signed = detail.status === 'signed';
   const latest = detail.signOffs[detail.signOffs.length - 1];
 
@@ -39,26 +43,29 @@ export function SignOffPanel({ detail, onChanged }: Props) {
       setError('Enter the reason for signing with unreviewed cells.');
       return;
     }
-    setBusy(true);
-    try {
-      // Decisions still being saved from the review screen must be in the case before it is signed.
-      await reviewSavesSettled();
-      const updated = await getApi().signOff({
-        caseId: detail.id,
-        reviewer: reviewer.trim(),
-        role: role.trim(),
-        ...(withOverride ? { overrideReason: overrideReason.trim() } : {}),
-      });
-      setRefusal(null);
-      setOverrideReason('');
-      onChanged(updated);
-      notify(`Case ${updated.accession} signed.`);
-    } catch (caught) {
-      if (isApiError(caught, 'unreviewed')) setRefusal(caught.message);
-      else setError(errorText(caught));
-    } finally {
-      setBusy(false);
-    }
+    await action.run(
+      async () => {
+        // Decisions still being saved from the review screen must be in the case before it is signed.
+        await reviewSavesSettled();
+        const updated = await getApi().signOff({
+          caseId: detail.id,
+          reviewer: reviewer.trim(),
+          role: role.trim(),
+          ...(withOverride ? { overrideReason: overrideReason.trim() } : {}),
+        });
+        setRefusal(null);
+        setOverrideReason('');
+        onChanged(updated);
+        notify(`Case ${updated.accession} signed.`);
+      },
+      {
+        onError: (caught) => {
+          if (!isApiError(caught, 'unreviewed')) return false;
+          setRefusal(caught.message);
+          return true;
+        },
+      },
+    );
   };
 
   const amend = async (event: FormEvent) => {
@@ -72,18 +79,13 @@ export function SignOffPanel({ detail, onChanged }: Props) {
       setError('Enter your name as reviewer before amending.');
       return;
     }
-    setBusy(true);
-    try {
+    await action.run(async () => {
       const updated = await getApi().amendCase({ caseId: detail.id, by: reviewer.trim(), reason: amendReason.trim() });
       setAmending(false);
       setAmendReason('');
       onChanged(updated);
       notify(`Case ${updated.accession} re-opened for amendment.`);
-    } catch (caught) {
-      setError(errorText(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
 
   return (
@@ -106,19 +108,15 @@ export function SignOffPanel({ detail, onChanged }: Props) {
       {!signed && (
         <div className="form">
           <div className="form-row">
-            <label className="field">
-              <span className="field-label">Reviewer</span>
-              <input value={reviewer} data-testid="signoff-reviewer" onChange={(event) => setReviewer(event.target.value)} />
-            </label>
-            <label className="field">
-              <span className="field-label">Role</span>
-              <input
-                value={role}
-                placeholder="e.g. Consultant haematologist"
-                data-testid="signoff-role"
-                onChange={(event) => setRole(event.target.value)}
-              />
-            </label>
+            <PersonFields
+              name={reviewer}
+              role={role}
+              onName={setReviewer}
+              onRole={setRole}
+              nameLabel="Reviewer"
+              rolePlaceholder="e.g. Consultant haematologist"
+              testIds={{ name: 'signoff-reviewer', role: 'signoff-role' }}
+            />
           </div>
           <div className="form-actions">
             <button
