@@ -8,11 +8,15 @@ export const LAB_MODEL_USAGE = `  marrowcount lab-model train [--by <name>] [--m
   marrowcount lab-model list               list the lab models and their status
   marrowcount lab-model approve <id> --by <name> --role <role> --reason <text>
   marrowcount lab-model retire <id> --by <name> --reason <text>
+  marrowcount lab-model export <id> [--out <file.json>]
+                                           write the lab model's package, to import on another PC of the lab
+  marrowcount lab-model import <file.json> [--by <name>]
+                                           store a package exported on another PC, pending approval here
     (each also takes --db <file>, --model <dir> and --json)`;
 
 export const USAGE = `Usage:
   marrowcount analyze <folder> [options]   classify every cell crop in <folder> and print the differential
-  marrowcount lab-model <train|evaluate|list|approve|retire> ...   the lab's own model (below)
+  marrowcount lab-model <train|evaluate|list|approve|retire|export|import> ...   the lab's own model (below)
   marrowcount --help                       show this help
 
 Options for analyze:

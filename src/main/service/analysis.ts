@@ -34,11 +34,23 @@ function snapshot(progress: AnalysisProgress): AnalysisProgress {
   return { ...progress, failures: progress.failures.map((f) => ({ ...f })) };
 }
 
+/**
+ * Work that completes an analysis after the worker has classified every cell (applying the approved lab model);
+ * the run is 'done' only once it has settled. A throw makes the run 'failed' with the error's message.
+ */
+export type AfterAnalysis = (caseId: number) => Promise<void>;
+
 export class AnalysisRunner {
   private readonly runs = new Map<number, RunningAnalysis>();
   private readonly listeners = new Set<ProgressListener>();
+  private afterAnalysis: AfterAnalysis | null = null;
 
   constructor(private readonly options: AnalysisRunnerOptions) {}
+
+  /** Sets the work run after each analysis that classified every cell (the service sets it once it is assembled). */
+  setAfterAnalysis(afterAnalysis: AfterAnalysis): void {
+    this.afterAnalysis = afterAnalysis;
+  }
 
   /** Starts (or resumes) the analysis of a stored case; returns its first progress snapshot at once. */
   start(caseId: number): AnalysisProgress {
@@ -65,7 +77,12 @@ export class AnalysisRunner {
       (update) => this.update(run, update),
       ...(workerEntry === undefined ? [] : [workerEntry]),
     );
-    run.finished = run.handle.result.then(
+    const after = this.afterAnalysis;
+    const classified = after === null ? run.handle.result : run.handle.result.then(async (outcome) => {
+      if (!outcome.cancelled) await after(caseId);
+      return outcome;
+    });
+    run.finished = classified.then(
       (outcome): AnalysisResult => {
         // The last progress message already says done or cancelled; this only guards against a lost message.
         if (isRunning(run.progress)) this.set(run, { ...run.progress, phase: outcome.cancelled ? 'cancelled' : 'done' });
@@ -116,7 +133,9 @@ export class AnalysisRunner {
   }
 
   private update(run: RunningAnalysis, update: PipelineProgress): void {
-    this.set(run, { ...run.progress, ...update, message: null });
+    // With work after the analysis, 'done' waits for it: the run's end sets it (run.finished above).
+    const phase = update.phase === 'done' && this.afterAnalysis !== null ? 'classifying' : update.phase;
+    this.set(run, { ...run.progress, ...update, phase, message: null });
   }
 
   private set(run: RunningAnalysis, progress: AnalysisProgress): void {

@@ -30,19 +30,19 @@ import {
 } from '../db';
 import { outputPath } from '../files/output-path';
 import { writeAtomically } from '../files/write-atomically';
-import { reanalyseWithLabModel, ReanalysisRefused } from '../lab-model/reanalyse';
 import type { ServiceArea } from './combine';
 import { modelCache, type ServiceContext } from './context';
 import { ServiceError } from './errors';
 import { writeLabModelCard } from './save-lab-model-card';
 import { labModelPackageText, readLabModelPackage } from './lab-model-package';
+import type { LabReanalysis } from './lab-reanalysis';
 import { baseRow, installedBase, labModelDetailOf, labModelRegistration, labModelSha256, labModelSummaryOf, sha256Hex } from './lab-model-records';
 import { pack, type LabTrainingRunner } from './lab-training-runner';
 import { caseDetail } from './views';
 
 export { LabTrainingRunner } from './lab-training-runner';
 
-export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner) {
+export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, reanalysis: LabReanalysis) {
   const modelOf = modelCache(ctx);
 
   return {
@@ -131,29 +131,7 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner) 
       if (row.status !== 'in_review') {
         throw new ServiceError('conflict', `Case ${row.accession} is ${row.status}; analyse it with the base model first.`, { field: 'caseId' });
       }
-      const { manifest, openSet } = await installedBase(ctx);
-      if (manifest.sha256 !== lab.baseModel.sha256) {
-        throw new ServiceError(
-          'model',
-          `Lab model ${lab.model.version} was trained on ${lab.baseModel.modelId} ${lab.baseModel.version} (${lab.baseModel.sha256.slice(0, 12)}…), but the installed ` +
-            `model is ${manifest.id} ${manifest.version} (${manifest.sha256.slice(0, 12)}…). Install its base model to use it.`,
-        );
-      }
-      try {
-        reanalyseWithLabModel(ctx.db, {
-          caseId: row.id,
-          accession: row.accession,
-          caseModelRowId: row.modelRowId,
-          lab: { modelRowId: lab.model.id, head: lab.head },
-          base: { modelRowId: lab.baseModel.id, label: `${lab.baseModel.modelId} ${lab.baseModel.version}`, classes: lab.baseModel.classes },
-          flagging: manifest.flagging,
-          openSetThreshold: openSet?.threshold ?? null,
-          actor: input.by,
-        });
-      } catch (error) {
-        if (error instanceof ReanalysisRefused) throw new ServiceError('conflict', error.message, { field: error.field });
-        throw error;
-      }
+      await reanalysis.run(lab, row, input.by);
       return caseDetail(ctx, row.id, modelOf);
     },
 

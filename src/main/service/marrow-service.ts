@@ -9,6 +9,7 @@ import { AnalysisRunner } from './analysis';
 import type { MarrowApi } from '../../shared/api';
 import { caseMethods } from './cases';
 import { combineAreas } from './combine';
+import { LabReanalysis } from './lab-reanalysis';
 import { LabTrainingRunner, labModelMethods } from './lab-models';
 import { classificationMethods } from './classification';
 import { buildPendingLisMessages, lisMethods } from './lis';
@@ -30,6 +31,8 @@ export interface CreateServiceExtras {
   lis?: Omit<LisDeliveryOptions, 'defaultOutboxDir' | 'buildPending'>;
   /** Where the lab-model training worker's code is; found next to the bundle (or its sources) when absent. */
   labTrainingWorkerEntry?: WorkerEntry;
+  /** Where the lab-model re-analysis worker's code is; found next to the bundle (or its sources) when absent. */
+  labReanalysisWorkerEntry?: WorkerEntry;
 }
 
 export function createMarrowService(options: MarrowServiceOptions, extras: CreateServiceExtras = {}): MarrowService {
@@ -40,6 +43,9 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
   const wake = { lis: (): void => undefined };
   const ctx: ServiceContext = { db, options, runner, wakeLis: () => wake.lis() };
   const labTraining = new LabTrainingRunner(extras.labTrainingWorkerEntry);
+  const labReanalysis = new LabReanalysis(ctx, extras.labReanalysisWorkerEntry);
+  // A new case is counted with the approved lab model, if there is one, once the base model has classified it.
+  runner.setAfterAnalysis(labReanalysis.afterAnalysis(extras.analysis?.actor ?? 'analysis'));
   const delivery = new LisDelivery(db, {
     ...extras.lis,
     defaultOutboxDir: options.lisOutboxDir ?? join(dirname(options.databasePath), 'lis-outbox'),
@@ -58,7 +64,7 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
     savedFileMethods(ctx),
     settingsAboutMethods(ctx),
     lisMethods(ctx),
-    labModelMethods(ctx, labTraining),
+    labModelMethods(ctx, labTraining, labReanalysis),
   );
 
   return {

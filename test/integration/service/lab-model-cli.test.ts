@@ -1,6 +1,6 @@
 // `marrowcount lab-model ...` in-process over the real service, model and SQLite file: the commands a lab scripts
 // (train, list, evaluate, approve) with their exit codes and messages.
-import { copyFileSync, mkdirSync, readFileSync } from 'node:fs';
+import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -90,5 +90,29 @@ describe('marrowcount lab-model', () => {
     expect(detail.status).toBe('approved');
     expect(detail.trainedBy).toBe('Tech CLI');
     expect(detail.validation.folds.map((f) => f.fold).sort()).toEqual(['calibration', 'test', 'train']);
+  }, 120_000);
+
+  it('exports a package that another PC imports pending; refuses a damaged package, naming the field', async () => {
+    const file = join(fx.root, 'lab-1.labmodel.json');
+    const exported = await cli(['lab-model', 'export', '1', ...common(), '--out', file]);
+    expect(exported.code, exported.stderr).toBe(0);
+    expect(exported.stdout).toContain(`Lab model package written to ${file}`);
+
+    // Another PC: its own database, the same base model installed.
+    const other = ['--db', join(fx.root, 'other-pc', 'marrowcount.sqlite'), '--model', MODEL_DIR];
+    const imported = await cli(['lab-model', 'import', file, ...other, '--by', 'Tech B']);
+    expect(imported.code, imported.stderr).toBe(0);
+    expect(imported.stdout).toContain('Lab model lab-1 (id 1) imported by Tech B; pending approval on this PC.');
+    expect((await cli(['lab-model', 'list', ...other])).stdout).toMatch(/1 {2}lab-1 +pending/);
+
+    const damaged = join(fx.root, 'damaged.labmodel.json');
+    writeFileSync(damaged, readFileSync(file, 'utf8').replace('"trainedBy": "Tech CLI"', '"trainedBy": "Someone else"'));
+    const refused = await cli(['lab-model', 'import', damaged, ...other, '--by', 'Tech B']);
+    expect(refused.code).toBe(3);
+    expect(refused.stderr).toContain('field "sha256" does not match the content');
+
+    const usage = await cli(['lab-model', 'import', ...other]);
+    expect(usage.code).toBe(1);
+    expect(usage.stderr).toContain('lab-model import needs the package file');
   }, 120_000);
 });

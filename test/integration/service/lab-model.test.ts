@@ -252,6 +252,30 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     expect(tableContents(reader)).toBe(before);
   });
 
+  it('analyses a new case with the approved lab model once the base model has classified it, the base predictions stored beside', async () => {
+    const seventh = await caseOf('NEW-7', FILES.slice(60, 80));
+    expect(seventh.model?.version).toBe('lab-1');
+    const { cells } = await fx.service.listCells({ caseId: seventh.id, scope: 'all', limit: 1000 });
+    expect(cells).toHaveLength(20);
+    for (const cell of cells) {
+      expect(lab.classes).toContain(cell.predicted);
+      // The base model's prediction first, the lab model's beside it: two models, one row each.
+      const stored = listPredictions(reader, cell.imageId);
+      expect(stored).toHaveLength(2);
+      expect(stored[1]!.modelRowId).not.toBe(stored[0]!.modelRowId);
+      expect(stored[1]!.predicted).toBe(cell.predicted);
+    }
+  }, 60_000);
+
+  it('refuses a second lab-model analysis of a case while one runs in the worker', async () => {
+    const eighth = await caseOf('NEW-8', FILES.slice(80, 100));
+    const both = await Promise.allSettled([0, 1].map(() => fx.service.analyseWithLabModel({ caseId: eighth.id, labModelId: lab.id, by: 'Tech A' })));
+    const refused = both.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => toApiError(r.reason));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.kind).toBe('conflict');
+    expect(refused[0]!.message).toBe('Case NEW-8 is already being analysed with a lab model; wait for it to finish.');
+  }, 60_000);
+
   it('exports a package that a second PC imports pending; refuses a corrupted package or one of another base model', async () => {
     const exported = await fx.service.exportLabModel({ labModelId: lab.id, path: join(fx.root, 'lab-1.json') });
     const second = startService('lab-model-2', { modelDir: MODEL_DIR });
