@@ -173,7 +173,7 @@ export interface LisSettingsProblem {
 
 const problem = (field: LisSettingsProblem['field'], message: string): LisSettingsProblem => ({ field, message });
 
-/** The checks on the LIS settings, one per field, shared by the settings form and the boundary (ipc/validate.ts). */
+/** The checks on the LIS settings, one per field, shared by the settings form and the boundary (boundary/validate.ts). */
 export const LIS_SETTINGS_CHECKS = {
   patientIdSystem: (value: string): LisSettingsProblem | null =>
     value !== '' && !/^[a-z][a-z0-9+.-]*:\S+$/i.test(value)

@@ -1,7 +1,7 @@
 // What every part of the service shares: the open database, the options it was made with and the analysis runner.
 import { actorNameOr } from '../../shared/actors';
 import { getModel, getSettings, type MarrowDatabase, type ModelRow } from '../db';
-import type { AnalysisRunner } from './analysis';
+import type { AnalysisRunner } from './analysis-runner';
 import type { MarrowServiceOptions } from './types';
 
 export interface ServiceContext {

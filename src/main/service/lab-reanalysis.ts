@@ -6,7 +6,7 @@ import { getCase, listLabModels, type CaseRow, type LabModelRow } from '../db';
 import type { WorkerEntry } from '../inference/worker-client';
 import { ReanalysisRefused } from '../lab-model/reanalyse';
 import { runReanalysisInWorker } from '../lab-model/reanalyse-client';
-import type { AfterAnalysis } from './analysis';
+import type { AfterAnalysis } from './analysis-runner';
 import type { ServiceContext } from './context';
 import { ServiceError, toApiError } from './errors';
 import { installedBase } from './lab-model-records';

@@ -25,21 +25,14 @@ import {
   type LisResultRow,
   type NewLisMessage,
 } from '../db';
-import type { Differential } from '../../shared/differential';
 import { buildFhirBundle } from '../lis/fhir-bundle';
 import { buildOruR01 } from '../lis/oru-r01';
-import type { LisModel, LisResultMessageData } from '../lis/result-message-data';
+import type { LisResultMessageData } from '../lis/result-message-data';
 import { currentActor, type ServiceContext } from './context';
 import type { ServiceArea } from './combine';
 import { ServiceError, validationError } from './errors';
 import { renderCaseReport } from './case-report';
-
-/** What sign-off stores with every sign-off (sign-off.ts), as far as the LIS needs it. */
-interface SignOffSnapshot {
-  model: LisModel | null;
-  differential: Differential;
-  unreviewedFlaggedAtSigning?: number;
-}
+import { readSignOffSnapshot } from './sign-off-snapshot';
 
 /**
  * A control id: "MC" and 18 random hex digits. Random rather than a row number, because two MarrowCount
@@ -81,7 +74,7 @@ async function messagesFor(ctx: ServiceContext, result: LisResultRow): Promise<N
   const signOffs = listSignOffs(ctx.db, result.caseId);
   const signOff = signOffs.find((s) => s.id === result.signOffId);
   if (signOff === undefined) throw new ServiceError('not_found', `Sign-off ${result.signOffId} of case ${caseRow.accession} is missing.`);
-  const snapshot = JSON.parse(signOff.summarySnapshot) as SignOffSnapshot;
+  const snapshot = readSignOffSnapshot(signOff.summarySnapshot, `The sign-off of case ${caseRow.accession}`);
   const amendment =
     result.resultStatus === 'C'
       ? listAmendments(ctx.db, result.caseId)

@@ -1,17 +1,18 @@
 // The application service: the one implementation of MarrowApi, used by the IPC handlers, the loopback HTTP host,
 // the CLI and the integration tests. It owns the database connection and the analysis runner; the business rules
-// live in the per-area modules it assembles (cases, classification, review, sign-off, saved files, settings).
+// live in the per-area modules it assembles with combineAreas (cases, analysis, review, sign-off, saved files,
+// settings, LIS, lab models).
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { closeDatabase, DatabaseError, getCase, getImage, listCopiesOf, openDatabase } from '../db';
 import { LisDelivery, type LisDeliveryOptions } from '../lis/delivery';
-import { AnalysisRunner } from './analysis';
+import { AnalysisRunner } from './analysis-runner';
 import type { MarrowApi } from '../../shared/api';
 import { caseMethods } from './cases';
 import { combineAreas } from './combine';
 import { LabReanalysis } from './lab-reanalysis';
 import { LabTrainingRunner, labModelMethods } from './lab-models';
-import { classificationMethods } from './classification';
+import { analysisMethods } from './analysis-methods';
 import { buildPendingLisMessages, lisMethods } from './lis';
 import type { ServiceContext } from './context';
 import { reviewMethods } from './review';
@@ -19,7 +20,7 @@ import { savedFileMethods } from './saved-files';
 import { settingsAboutMethods } from './settings-about';
 import { signOffMethods } from './sign-off';
 import type { CellImageLocation, MarrowService, MarrowServiceOptions } from './types';
-import type { AnalysisRunnerOptions } from './analysis';
+import type { AnalysisRunnerOptions } from './analysis-runner';
 import type { WorkerEntry } from '../inference/worker-client';
 
 export type { MarrowService, MarrowServiceOptions } from './types';
@@ -58,7 +59,7 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
   // two areas define is refused when the service is made.
   const api: MarrowApi = combineAreas(
     caseMethods(ctx),
-    classificationMethods(ctx),
+    analysisMethods(ctx),
     reviewMethods(ctx),
     signOffMethods(ctx),
     savedFileMethods(ctx),

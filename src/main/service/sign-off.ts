@@ -9,9 +9,8 @@ import type { ServiceArea } from './combine';
 import { ServiceError } from './errors';
 import { queueSignedResult } from './lis';
 import { caseDifferential } from './case-differential';
+import { SIGN_OFF_SNAPSHOT_VERSION, type SignOffSnapshot } from './sign-off-snapshot';
 import { caseDetail, modelInfoOf } from './views';
-
-export const SIGN_OFF_SNAPSHOT_VERSION = 1;
 
 export function signOffMethods(ctx: ServiceContext) {
   const modelOf = modelCache(ctx);
@@ -38,7 +37,7 @@ export function signOffMethods(ctx: ServiceContext) {
         );
       }
       const model = modelOf(row.modelRowId);
-      const snapshot = {
+      const snapshot: SignOffSnapshot = {
         snapshotVersion: SIGN_OFF_SNAPSHOT_VERSION,
         model: model === null ? null : modelInfoOf(model, ctx.options.modelDir),
         differential: caseDifferential(ctx.db, row, model),

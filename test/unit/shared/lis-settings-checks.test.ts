@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
-import { validateArgs } from '../../../src/main/ipc/validate';
+import { validateArgs } from '../../../src/main/boundary/validate';
 import { DEFAULT_LIS_SETTINGS, lisSettingsProblem, type LisSettings } from '../../../src/shared/lis';
 
 const settings = (change: Partial<LisSettings>): LisSettings => ({ ...DEFAULT_LIS_SETTINGS, codeMapping: [], ...change });
 
-// The settings form and the boundary (ipc/validate.ts) apply the same checks from src/shared/lis.ts.
+// The settings form and the boundary (boundary/validate.ts) apply the same checks from src/shared/lis.ts.
 describe('LIS settings checks shared by the form and the boundary', () => {
   it.each([
     [{ patientIdSystem: 'hospital mrn' }, 'patientIdSystem', 'must be a URI'],

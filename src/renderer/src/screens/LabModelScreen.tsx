@@ -1,6 +1,7 @@
 // The lab model (issue 14): train a head on the lab's reviewed cells of signed cases, read its validation beside the
-// base model on held-out cases, approve it (name, role, reason), re-analyse a case with it, retire it, and save its
-// model card or an export package. Talks only to the API; every rule (what may be trained, approved, used) is in main.
+// base model on held-out cases, approve it (name, role, reason; warned when it scores below the base model), re-analyse
+// a case with it, retire it, save its model card, export it, or import one exported on another PC. Talks only to the
+// API; every rule (what may be trained, approved, used) is in main, and the below-base warning in src/shared.
 import { useEffect, useState, type FormEvent } from 'react';
 import type { LabModelDetail, LabModelSummary, LabModelTrainingProgress } from '../../../shared/api';
 import { actorNameOr } from '../../../shared/actors';

@@ -1,4 +1,4 @@
-// The API's analysis methods over the analysis runner (service/analysis.ts), which does the work in a worker
+// The API's analysis methods over the analysis runner (analysis-runner.ts), which does the work in a worker
 // thread: the main thread only starts, polls and cancels. The model package is checked before a worker starts so
 // that a missing or broken model is reported at once as a 'model' error, not as a failed run.
 import type { AnalysisProgress } from '../../shared/api';
@@ -8,7 +8,7 @@ import type { ServiceContext } from './context';
 import type { ServiceArea } from './combine';
 import { ServiceError } from './errors';
 
-export function classificationMethods(ctx: ServiceContext) {
+export function analysisMethods(ctx: ServiceContext) {
   return {
     async startAnalysis(caseId: number): Promise<AnalysisProgress> {
       const row = getCase(ctx.db, caseId);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { validateArgs } from '../../../../src/main/ipc/validate';
+import { validateArgs } from '../../../../src/main/boundary/validate';
 
 // The arity is read from the checks table (NO_ARGS or a one-argument check), no longer from a second list.
 describe('argument count read from the checks', () => {
