@@ -1,11 +1,10 @@
 // Starting the lab-model re-analysis worker (reanalyse-worker.ts) and waiting for it. Like the other workers it is
 // its own bundle entry (out/main/lab-model-reanalyse-worker.js); run from the TypeScript sources (Vitest, tsx) it is
 // reanalyse-worker.ts through tsx.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import type { WorkerEntry } from '../inference/worker-client';
+import { findWorkerEntry, type WorkerEntry } from '../inference/worker-client';
 import { deserializeError } from '../inference/worker-errors';
 import type { SerializedError } from '../inference/worker-protocol';
 import { ReanalysisRefused, type ReanalysisJob } from './reanalyse';
@@ -23,11 +22,7 @@ export type ReanalysisWorkerMessage =
 const here = (): string => (typeof import.meta.dirname === 'string' ? import.meta.dirname : dirname(fileURLToPath(import.meta.url)));
 
 export function resolveReanalysisWorkerEntry(baseDir: string = here()): WorkerEntry {
-  const bundled = [join(baseDir, 'lab-model-reanalyse-worker.js'), join(baseDir, '..', 'lab-model-reanalyse-worker.js')].find((file) => existsSync(file));
-  if (bundled !== undefined) return { file: bundled, execArgv: [] };
-  const source = join(baseDir, 'reanalyse-worker.ts');
-  if (existsSync(source)) return { file: source, execArgv: ['--import', 'tsx'] };
-  throw new Error(`The lab-model re-analysis worker is missing: no lab-model-reanalyse-worker.js near ${baseDir} and no ${source}. Rebuild MarrowCount (npm run build).`);
+  return findWorkerEntry(baseDir, 'lab-model-reanalyse-worker.js', 'reanalyse-worker.ts', 'lab-model re-analysis worker');
 }
 
 /**

@@ -6,12 +6,15 @@ import { countFlagReasons } from '../../shared/flag-reasons';
 import {
   effectiveCountsByClass,
   flaggedCellReasons,
+  getCase,
+  getModel,
   reviewProgress,
   unreviewedCountsByPredictedClass,
   type CaseRow,
   type MarrowDatabase,
   type ModelRow,
 } from '../db';
+import { ServiceError } from './errors';
 
 /** The differential of a case from its effective labels, assessed against its model's classes. */
 export function caseDifferential(db: MarrowDatabase, caseRow: CaseRow, model: ModelRow | null): Differential {
@@ -37,4 +40,18 @@ export function reviewFigures(db: MarrowDatabase, caseId: number): ReviewProgres
     agreementPercent: progress.reviewed > 0 ? ((progress.reviewed - progress.reclassified) / progress.reviewed) * 100 : null,
     flagReasons: countFlagReasons(flaggedCellReasons(db, caseId)),
   };
+}
+
+/** A report or an export is made of an analysed case only: its row, its model and its differential. */
+export function analysedCase(db: MarrowDatabase, caseId: number): { caseRow: CaseRow; model: ModelRow; differential: Differential } {
+  const caseRow = getCase(db, caseId);
+  if (caseRow.modelRowId === null || caseRow.status === 'importing' || caseRow.status === 'analysing') {
+    throw new ServiceError(
+      'conflict',
+      `Case ${caseRow.accession} has not finished analysis (status: ${caseRow.status}); a report or export is available once its cells are classified.`,
+      { field: 'caseId' },
+    );
+  }
+  const model = getModel(db, caseRow.modelRowId);
+  return { caseRow, model, differential: caseDifferential(db, caseRow, model) };
 }

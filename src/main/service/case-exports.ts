@@ -3,24 +3,18 @@
 import type { ExportFormat, SavedFile } from '../../shared/api';
 import {
   caseAuditLog,
-  getCase,
-  getModel,
   getSettings,
-  listAmendments,
   listCells,
-  listImportFailures,
   listReviews,
-  listSignOffs,
   type CellRow,
   type MarrowDatabase,
 } from '../db';
 import { writeAtomically } from '../files/write-atomically';
 import { cellsCsvHeader, cellsCsvRows, classesCsv, type ExportCell } from '../report/exports';
-import { caseDifferential, reviewFigures } from './case-differential';
-import { requireAnalysed } from './case-report';
+import { analysedCase, reviewFigures } from './case-differential';
 import { ServiceError } from './errors';
 import { isResearchOnlyModel } from './research-only';
-import { chronologicalSignOffs, signOffRecordOf } from './views';
+import { caseRecords, signOffRecordOf } from './views';
 
 /** Cells read from the database per query when a whole case is walked. */
 const PAGE_SIZE = 5000;
@@ -58,10 +52,8 @@ export function caseExportJson(
   caseId: number,
   options: { appVersion?: string; exportedAt?: string; modelDir?: string } = {},
 ): string {
-  const caseRow = getCase(db, caseId);
-  requireAnalysed(caseRow);
-  const model = getModel(db, caseRow.modelRowId as number);
-  const differential = caseDifferential(db, caseRow, model);
+  const { caseRow, model, differential } = analysedCase(db, caseId);
+  const records = caseRecords(db, caseId);
   const cells = [];
   for (const cell of allCells(db, caseId)) {
     cells.push({
@@ -98,9 +90,9 @@ export function caseExportJson(
     cells,
     /** Every review row, retractions included: the full history of human decisions. */
     reviews: listReviews(db, caseId),
-    signOffs: chronologicalSignOffs(listSignOffs(db, caseId)).map((s) => ({ ...signOffRecordOf(s), id: s.id })),
-    amendments: listAmendments(db, caseId),
-    importFailures: listImportFailures(db, caseId),
+    signOffs: records.signOffs.map((s) => ({ ...signOffRecordOf(s), id: s.id })),
+    amendments: records.amendments,
+    importFailures: records.importFailures,
     audit: caseAuditLog(db, caseId),
   };
   // Compact: a 20,000-cell case is 15 MB compact and 21 MB indented (measured), and programs read it, not people.
@@ -116,14 +108,10 @@ export function writeCaseExport(
   options: { appVersion?: string; exportedAt?: string; modelDir?: string } = {},
 ): SavedFile {
   switch (format) {
-    case 'csv-classes': {
-      const caseRow = getCase(db, caseId);
-      requireAnalysed(caseRow);
-      return writeAtomically(outPath, classesCsv(caseDifferential(db, caseRow, getModel(db, caseRow.modelRowId as number))));
-    }
+    case 'csv-classes':
+      return writeAtomically(outPath, classesCsv(analysedCase(db, caseId).differential));
     case 'csv-cells': {
-      const caseRow = getCase(db, caseId);
-      requireAnalysed(caseRow);
+      analysedCase(db, caseId);
       const parts = [cellsCsvHeader()];
       const batch: ExportCell[] = [];
       for (const cell of allCells(db, caseId)) batch.push(exportCell(cell));

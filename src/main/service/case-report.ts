@@ -6,14 +6,9 @@ import { join } from 'node:path';
 import type { SavedFile } from '../../shared/api';
 import { BLAST_EQUIVALENT_CODES } from '../../shared/cell-classes';
 import {
-  getCase,
-  getModel,
   getSettings,
-  listAmendments,
   listCells,
-  listImportFailures,
   listReviews,
-  listSignOffs,
   type CaseRow,
   type CellRow,
   type MarrowDatabase,
@@ -24,10 +19,10 @@ import { locateReportFonts } from '../report/fonts';
 import { renderCaseReportPdf } from '../report/render-pdf';
 import type { CaseReportData, ReportGalleryCell, ReportPerson } from '../report/report-data';
 import { makeThumbnails } from '../report/thumbnails';
-import { caseDifferential, reviewFigures } from './case-differential';
+import { analysedCase, reviewFigures } from './case-differential';
 import { ServiceError } from './errors';
 import { isResearchOnlyModel } from './research-only';
-import { amendmentRecordOf, chronologicalSignOffs, signOffRecordOf } from './views';
+import { amendmentRecordOf, caseRecords, signOffRecordOf } from './views';
 
 /** Thumbnails per gallery: enough to show what the blasts and the doubtful cells look like, few enough to print. */
 export const GALLERY_LIMIT = 12;
@@ -43,17 +38,6 @@ export interface CaseReportOptions {
   fontsDir?: string;
   /** The report's "generated" time, ISO; default now. */
   generatedAt?: string;
-}
-
-/** A report or an export is made of an analysed case only. */
-export function requireAnalysed(caseRow: CaseRow): void {
-  if (caseRow.modelRowId === null || caseRow.status === 'importing' || caseRow.status === 'analysing') {
-    throw new ServiceError(
-      'conflict',
-      `Case ${caseRow.accession} has not finished analysis (status: ${caseRow.status}); a report or export is available once its cells are classified.`,
-      { field: 'caseId' },
-    );
-  }
 }
 
 function latestFirst(a: string, b: string): number {
@@ -75,13 +59,10 @@ function galleryCell(caseRow: CaseRow, cell: CellRow): ReportGalleryCell {
 
 /** Everything the PDF shows, read from the database. Throws ServiceError 'conflict' for a case not yet analysed. */
 export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: CaseReportOptions = {}): CaseReportData {
-  const caseRow = getCase(db, caseId);
-  requireAnalysed(caseRow);
-  const model = getModel(db, caseRow.modelRowId as number);
-  const differential = caseDifferential(db, caseRow, model);
+  const { caseRow, model, differential } = analysedCase(db, caseId);
   const figures = reviewFigures(db, caseId);
   const settings = getSettings(db);
-  const signOffs = chronologicalSignOffs(listSignOffs(db, caseId));
+  const { signOffs, amendments, importFailures } = caseRecords(db, caseId);
   const signed = caseRow.status === 'signed';
   const signOff = signed ? (signOffs[signOffs.length - 1] ?? null) : null;
 
@@ -140,14 +121,14 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
     reviewers,
     signOff: signOff === null ? null : signOffRecordOf(signOff),
     signOffHistory: signOffs.map(signOffRecordOf),
-    amendments: listAmendments(db, caseId).map(amendmentRecordOf),
+    amendments: amendments.map(amendmentRecordOf),
     gallery: {
       blasts: blastPages.flatMap((page) => page.rows).slice(0, GALLERY_LIMIT).map((cell) => galleryCell(caseRow, cell)),
       blastsTotal: blastPages.reduce((sum, page) => sum + page.total, 0),
       flagged: flaggedPage.rows.map((cell) => galleryCell(caseRow, cell)),
       flaggedTotal: flaggedPage.total,
     },
-    importFailures: listImportFailures(db, caseId).length,
+    importFailures: importFailures.length,
     draft: !signed,
     generatedAt: options.generatedAt ?? new Date().toISOString(),
     appVersion: options.appVersion ?? 'unknown',

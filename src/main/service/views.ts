@@ -1,6 +1,6 @@
 // Storage rows → the API's views. Kept apart from the business rules so that every method shows a case or a cell
 // the same way.
-import type { AmendmentRecord, CaseDetail, CaseSummary, CellView, ModelInfo, SignOffRecord } from '../../shared/api';
+import type { AmendmentRecord, CaseDetail, CaseSummary, CellView, ImportFailure, ModelInfo, SignOffRecord } from '../../shared/api';
 import { computeDifferential } from '../../shared/differential';
 import {
   effectiveCountsByClass,
@@ -12,9 +12,11 @@ import {
   topClasses,
   type CaseListRow,
   type CaseRow,
+  type MarrowDatabase,
   type CellRow,
   type ClassCounts,
   type ModelRow,
+  type AmendmentRow,
   type SignOffRow,
 } from '../db';
 import type { ServiceContext } from './context';
@@ -32,6 +34,11 @@ export function modelInfoOf(model: ModelRow, modelDir?: string): ModelInfo {
  */
 export function chronologicalSignOffs(signOffs: readonly SignOffRow[]): SignOffRow[] {
   return [...signOffs].sort((a, b) => (a.signedAt === b.signedAt ? a.id - b.id : a.signedAt < b.signedAt ? -1 : 1));
+}
+
+/** A case's records beside its cells, as every view of it reads them: sign-offs oldest first, amendments, import failures. */
+export function caseRecords(db: MarrowDatabase, caseId: number): { signOffs: SignOffRow[]; amendments: AmendmentRow[]; importFailures: ImportFailure[] } {
+  return { signOffs: chronologicalSignOffs(listSignOffs(db, caseId)), amendments: listAmendments(db, caseId), importFailures: listImportFailures(db, caseId) };
 }
 
 export function signOffRecordOf(s: SignOffRow): SignOffRecord {
@@ -83,7 +90,7 @@ export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: nu
   const model = modelOf(row.modelRowId);
   const counts = row.modelRowId === null ? {} : effectiveCountsByClass(db, caseId);
   const progress = reviewProgress(db, caseId);
-  const signOffs = chronologicalSignOffs(listSignOffs(db, caseId));
+  const { signOffs, amendments, importFailures } = caseRecords(db, caseId);
   const latest = signOffs[signOffs.length - 1] ?? null;
   return {
     ...summaryOf(row, {
@@ -97,9 +104,9 @@ export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: nu
     patientBirthDate: row.patientBirthDate,
     model: model === null ? null : modelInfoOf(model, ctx.options.modelDir),
     analysedAt: row.analysedAt,
-    importFailures: listImportFailures(db, caseId),
+    importFailures,
     signOffs: signOffs.map(signOffRecordOf),
-    amendments: listAmendments(db, caseId).map(amendmentRecordOf),
+    amendments: amendments.map(amendmentRecordOf),
   };
 }
 
