@@ -5,10 +5,10 @@ import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, write
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { Differential } from '../../src/shared/differential';
-import { closeDatabase, openDatabase } from '../../src/main/db';
+import type { Differential } from '../../../src/shared/differential';
+import { closeDatabase, openDatabase } from '../../../src/main/db';
 
-const REPO = resolve(import.meta.dirname, '../..');
+const REPO = resolve(import.meta.dirname, '../../..');
 const BIN = join(REPO, 'bin/marrowcount');
 const TINY = join(REPO, 'test/fixtures/models/tiny');
 const GOOD = join(REPO, 'test/fixtures/crops/good');

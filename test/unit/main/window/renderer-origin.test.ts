@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { documentUrl, isRendererUrl } from '../../../src/main/window/renderer-origin';
+import { documentUrl, isRendererUrl } from '../../../../src/main/window/renderer-origin';
 
 describe('which URLs are the MarrowCount renderer', () => {
   const built = 'file:///opt/MarrowCount/resources/app/out/renderer/index.html';

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseArgs, UsageError } from '../../src/main/cli/args';
-import { defaultDatabasePath, userDataDir } from '../../src/main/cli/paths';
+import { parseArgs, UsageError } from '../../../src/main/cli/args';
+import { defaultDatabasePath, userDataDir } from '../../../src/main/cli/paths';
 
 describe('marrowcount command line', () => {
   it('reads analyze with its defaults', () => {

@@ -6,7 +6,7 @@ import {
   formatLisCodeMapping,
   lisCodeFor,
   parseLisCodeMapping,
-} from '../../../src/shared/lis';
+} from '../../../../src/shared/lis';
 
 describe('codes sent to the LIS', () => {
   it('uses LOINC only for the three codes named in issue 15, and the local system for everything else', () => {

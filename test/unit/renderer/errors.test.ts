@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { MarrowApiError } from '../../src/shared/api';
-import { errorDetail, errorText, isApiError } from '../../src/renderer/src/api/errors';
+import { MarrowApiError } from '../../../src/shared/api';
+import { errorDetail, errorText, isApiError } from '../../../src/renderer/src/api/errors';
 
 describe('renderer error handling', () => {
   it('recognises a MarrowApiError thrown by the HTTP transport, by kind', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { csvField, csvRecord, neutraliseFormula } from '../../../src/main/report/csv';
+import { csvField, csvRecord, neutraliseFormula } from '../../../../src/main/report/csv';
 
 describe('CSV formula injection', () => {
   it.each([

@@ -1,7 +1,7 @@
 import type { DiagnosticReport, Observation, Patient, Provenance } from '@medplum/fhirtypes';
 import { describe, expect, it } from 'vitest';
-import { buildFhirBundle, entryUuid } from '../../../src/main/lis/fhir-bundle';
-import { sampleResult } from '../../helpers/lis-sample-result';
+import { buildFhirBundle, entryUuid } from '../../../../src/main/lis/fhir-bundle';
+import { sampleResult } from '../../../helpers/lis-sample-result';
 
 const PDF = Buffer.from('%PDF-1.7 sample report bytes');
 

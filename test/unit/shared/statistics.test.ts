@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { StatisticsInputError, Z_95, wilsonInterval } from '../../src/shared/statistics';
+import { StatisticsInputError, Z_95, wilsonInterval } from '../../../src/shared/statistics';
 
 // Wilson score interval: centre = (p + z²/2n) / (1 + z²/n),
 // half-width = z / (1 + z²/n) · √(p(1−p)/n + z²/4n²), with z = 1.959964 (z² = 3.841459).

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CELL_CLASS_CODES, CELL_CLASS_DISPLAY_ORDER, type CellClassCode } from '../../src/shared/cell-classes';
+import { CELL_CLASS_CODES, CELL_CLASS_DISPLAY_ORDER, type CellClassCode } from '../../../src/shared/cell-classes';
 import {
   DIFFERENTIAL_RULES_VERSION,
   DifferentialInputError,
@@ -13,7 +13,7 @@ import {
   type ClassCounts,
   type Differential,
   type DifferentialRow,
-} from '../../src/shared/differential';
+} from '../../../src/shared/differential';
 
 function row(differential: Differential, code: CellClassCode): DifferentialRow {
   const found = differential.rows.find((r) => r.code === code);

@@ -1,9 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ME_CONVENTION_TEXT } from '../../../src/shared/differential';
-import { splitSegments } from '../../../src/main/lis/hl7';
-import { buildOruR01 } from '../../../src/main/lis/oru-r01';
-import { RESEARCH_ONLY_NOTE } from '../../../src/main/lis/result-message-data';
-import { sampleResult } from '../../helpers/lis-sample-result';
+import { ME_CONVENTION_TEXT } from '../../../../src/shared/differential';
+import { splitSegments } from '../../../../src/main/lis/hl7';
+import { buildOruR01 } from '../../../../src/main/lis/oru-r01';
+import { RESEARCH_ONLY_NOTE } from '../../../../src/main/lis/result-message-data';
+import { sampleResult } from '../../../helpers/lis-sample-result';
 
 /** An OBX of the sample as HL7 v2.5.1 lays it out: NM value, UCUM unit, status, times, signer and model. */
 function obx(setId: number, code: string, value: string, unit: string, status = 'F'): string {

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { API_METHODS, MarrowApiError } from '../../src/shared/api';
-import { createHttpApi, type Fetch } from '../../src/renderer/src/api/http-client';
+import { API_METHODS, MarrowApiError } from '../../../src/shared/api';
+import { createHttpApi, type Fetch } from '../../../src/renderer/src/api/http-client';
 
 function fakeFetch(answer: (url: string, body: unknown) => { status: number; text: string }) {
   const calls: { url: string; body: unknown }[] = [];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import type { CellView } from '../../src/shared/api';
-import { nextPageOffset, previousPageOffset, replaceCells } from '../../src/renderer/src/review/paging';
+import type { CellView } from '../../../src/shared/api';
+import { nextPageOffset, previousPageOffset, replaceCells } from '../../../src/renderer/src/review/paging';
 
 const decided = { decision: { label: 'BLA' as const, reviewer: 'A', at: '2026-01-01T00:00:00Z', note: null } };
 const open = { decision: null };

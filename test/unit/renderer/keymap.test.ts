@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { CELL_CLASS_CODES } from '../../src/shared/cell-classes';
-import { actionForKey, CLASS_KEYS, keyForClass } from '../../src/renderer/src/review/keymap';
+import { CELL_CLASS_CODES } from '../../../src/shared/cell-classes';
+import { actionForKey, CLASS_KEYS, keyForClass } from '../../../src/renderer/src/review/keymap';
 
 describe('review keymap', () => {
   it('gives each of the 21 classes its own single lower-case letter', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { columnsFromOffsets, moveSelection, nextAfterDecision } from '../../src/renderer/src/review/grid';
+import { columnsFromOffsets, moveSelection, nextAfterDecision } from '../../../src/renderer/src/review/grid';
 
 // A grid of 10 tiles in rows of 4:
 //  0 1 2 3

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { frameMllp, MllpDecoder, MllpTransportError, parseAcknowledgement } from '../../../src/main/lis/mllp';
+import { frameMllp, MllpDecoder, MllpTransportError, parseAcknowledgement } from '../../../../src/main/lis/mllp';
 
 describe('MLLP framing', () => {
   it('wraps a message in <VT> … <FS><CR>', () => {

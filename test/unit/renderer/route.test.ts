@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseRoute, reviewRoute, routeToHash, type Route } from '../../src/renderer/src/navigation/route';
+import { parseRoute, reviewRoute, routeToHash, type Route } from '../../../src/renderer/src/navigation/route';
 
 describe('hash routes', () => {
   it('opens the case list for an empty or unknown hash', () => {

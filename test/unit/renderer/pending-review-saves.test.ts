@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { reviewSavesSettled, trackReviewSaves } from '../../src/renderer/src/review/pendingReviewSaves';
-import { createSerialQueue } from '../../src/renderer/src/review/serialQueue';
+import { reviewSavesSettled, trackReviewSaves } from '../../../src/renderer/src/review/pendingReviewSaves';
+import { createSerialQueue } from '../../../src/renderer/src/review/serialQueue';
 
 /** A save that finishes only when release() is called. */
 function heldSave(): { task: () => Promise<void>; release: () => void } {

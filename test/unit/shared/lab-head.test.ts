@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CellClassCode } from '../../src/shared/cell-classes';
+import type { CellClassCode } from '../../../src/shared/cell-classes';
 import {
   classificationMetrics,
   fitTemperature,
@@ -10,7 +10,7 @@ import {
   HeadTrainingCancelled,
   trainHead,
   type TrainingSet,
-} from '../../src/shared/lab-head';
+} from '../../../src/shared/lab-head';
 
 /** Three well-separated Gaussian clusters in 8 dimensions, the third class rare (1 in 10), with a seeded generator. */
 function clusters(n: number, seed: number): TrainingSet {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { createSerialQueue } from '../../src/renderer/src/review/serialQueue';
+import { createSerialQueue } from '../../../src/renderer/src/review/serialQueue';
 
 function deferred() {
   let resolve!: () => void;

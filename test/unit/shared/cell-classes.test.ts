@@ -10,7 +10,7 @@ import {
   classesOnMeSide,
   isCellClassCode,
   type CellClassCode,
-} from '../../src/shared/cell-classes';
+} from '../../../src/shared/cell-classes';
 
 describe('cell classes', () => {
   it('lists the 21 Matek 2021 codes in alphabetical order with their English names', () => {

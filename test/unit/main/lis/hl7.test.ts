@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { components, escapeHl7, hl7Date, hl7Number, hl7Timestamp, segment, splitSegments, subcomponents, unescapeHl7 } from '../../../src/main/lis/hl7';
+import { components, escapeHl7, hl7Date, hl7Number, hl7Timestamp, segment, splitSegments, subcomponents, unescapeHl7 } from '../../../../src/main/lis/hl7';
 
 describe('HL7 v2 escaping (v2.5.1 §2.7)', () => {
   it('escapes each delimiter with its escape sequence, the escape character first', () => {

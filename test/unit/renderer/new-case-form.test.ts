@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { EMPTY_FORM, formFieldOf, toNewCaseInput, validateNewCase } from '../../src/renderer/src/screens/newCaseForm';
+import { EMPTY_FORM, formFieldOf, toNewCaseInput, validateNewCase } from '../../../src/renderer/src/screens/newCaseForm';
 
 describe('new case form', () => {
   it('requires the patient identifier, accession number and folder', () => {
