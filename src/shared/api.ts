@@ -6,8 +6,10 @@ import type { CellClassCode } from './cell-classes';
 import type { Differential } from './differential';
 import type { CaseLisStatus, LisSettings } from './lis';
 import type { LabValidation } from './lab-training';
+import type { CaseHistory, PatientHistory, SpecimenDateSource } from './marrow-history';
 
 export type { LabValidation } from './lab-training';
+export type { CaseHistory, MarrowComparison, MarrowFigures, MarrowResult, PatientHistory } from './marrow-history';
 
 // The statuses and their rules live in case-lifecycle.ts; re-exported here so that imports of the contract keep working.
 export { CASE_STATUSES, type CaseStatus } from './case-lifecycle';
@@ -31,6 +33,8 @@ export interface NewCaseInput {
   specimen: SpecimenType;
   /** Absolute path of the folder holding the case's single-cell crops. */
   folder: string;
+  /** YYYY-MM-DD: the day the specimen was taken (history orders a patient's marrows by it). Absent: the case's creation day stands in, and history says so. */
+  specimenDate?: string;
 }
 
 export interface CaseFilter {
@@ -92,6 +96,9 @@ export interface AmendmentRecord {
 
 export interface CaseDetail extends CaseSummary {
   folder: string;
+  /** YYYY-MM-DD: the day the specimen was taken, or for cases created before it was recorded, the case's creation day. */
+  specimenDate: string;
+  specimenDateSource: SpecimenDateSource;
   patientBirthDate: string | null;
   model: ModelInfo | null;
   analysedAt: string | null;
@@ -340,6 +347,11 @@ export interface SaveLabModelCardInput {
   path?: string;
 }
 
+export interface PatientHistoryQuery {
+  /** The lab's patient identifier (MRN), as cases record it. */
+  patientLabId: string;
+}
+
 export interface MarrowApi {
   listCases(filter: CaseFilter): Promise<CaseSummary[]>;
   createCase(input: NewCaseInput): Promise<CaseDetail>;
@@ -389,6 +401,11 @@ export interface MarrowApi {
   importLabModel(input: ImportLabModelInput): Promise<LabModelDetail>;
   /** The model card (validation, comparison with the base model, provenance) as a PDF. */
   saveLabModelCard(input: SaveLabModelCardInput): Promise<SavedFile>;
+
+  /** Every case of the patient (the lab's identifier) by specimen date: released results, and drafts marked as such. */
+  getPatientHistory(query: PatientHistoryQuery): Promise<PatientHistory>;
+  /** The case beside the patient's earlier released results, with the difference of each count and its 95% interval. */
+  getCaseHistory(caseId: number): Promise<CaseHistory>;
 }
 
 /** Error kinds survive every transport; the renderer acts on the kind and shows the message. */
@@ -449,6 +466,8 @@ export const API_METHODS = [
   'exportLabModel',
   'importLabModel',
   'saveLabModelCard',
+  'getPatientHistory',
+  'getCaseHistory',
 ] as const satisfies readonly MarrowApiMethod[];
 
 // Fails to compile when the contract gains a method that API_METHODS does not list (the `satisfies` above refuses

@@ -6,6 +6,7 @@ import { join } from 'node:path';
 import type { SavedFile } from '../../shared/api';
 import { BLAST_EQUIVALENT_CODES } from '../../shared/cell-classes';
 import {
+  getModel,
   getSettings,
   listCells,
   listReviews,
@@ -21,6 +22,7 @@ import type { CaseReportData, ReportGalleryCell, ReportPerson } from '../report/
 import { makeThumbnails } from '../report/thumbnails';
 import { analysedCase, reviewFigures } from './case-differential';
 import { ServiceError } from './errors';
+import { loadCaseHistory } from './patient-history';
 import { isResearchOnlyModel } from './research-only';
 import { amendmentRecordOf, caseRecords, signOffRecordOf } from './views';
 
@@ -129,6 +131,7 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
       flaggedTotal: flaggedPage.total,
     },
     importFailures: importFailures.length,
+    history: loadCaseHistory(db, caseId, (modelRowId) => (modelRowId === null ? null : getModel(db, modelRowId))),
     draft: !signed,
     generatedAt: options.generatedAt ?? new Date().toISOString(),
     appVersion: options.appVersion ?? 'unknown',

@@ -1,7 +1,7 @@
 // The application service: the one implementation of MarrowApi, used by the IPC handlers, the loopback HTTP host,
 // the CLI and the integration tests. It owns the database connection and the analysis runner; the business rules
 // live in the per-area modules it assembles with combineAreas (cases, analysis, review, sign-off, saved files,
-// settings, LIS, lab models).
+// settings, LIS, lab models, patient history).
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { closeDatabase, DatabaseError, getCase, getImage, listCopiesOf, openDatabase } from '../db';
@@ -15,6 +15,7 @@ import { LabTrainingRunner, labModelMethods } from './lab-models';
 import { analysisMethods } from './analysis-methods';
 import { buildPendingLisMessages, lisMethods } from './lis';
 import type { ServiceContext } from './context';
+import { patientHistoryMethods } from './patient-history';
 import { reviewMethods } from './review';
 import { savedFileMethods } from './saved-files';
 import { settingsAboutMethods } from './settings-about';
@@ -66,6 +67,7 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
     settingsAboutMethods(ctx),
     lisMethods(ctx),
     labModelMethods(ctx, labTraining, labReanalysis),
+    patientHistoryMethods(ctx),
   );
 
   return {

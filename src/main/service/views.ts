@@ -3,6 +3,7 @@
 import type { AmendmentRecord, CaseDetail, CaseSummary, CellView, ImportFailure, ModelInfo, SignOffRecord } from '../../shared/api';
 import { computeDifferential } from '../../shared/differential';
 import {
+  caseSpecimenDate,
   effectiveCountsByClass,
   getCase,
   listAmendments,
@@ -101,6 +102,7 @@ export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: nu
       signedAt: latest?.signedAt ?? null,
     }),
     folder: row.folder,
+    ...caseSpecimenDate(db, caseId),
     patientBirthDate: row.patientBirthDate,
     model: model === null ? null : modelInfoOf(model, ctx.options.modelDir),
     analysedAt: row.analysedAt,
