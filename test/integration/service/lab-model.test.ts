@@ -11,6 +11,8 @@ import { classificationMetrics } from '../../../src/shared/lab-head';
 import { closeDatabase, listPredictions, openDatabase, type MarrowDatabase } from '../../../src/main/db';
 import type { ApiErrorBody, CaseDetail, LabModelDetail } from '../../../src/shared/api';
 import { toApiError } from '../../../src/main/service/errors';
+import { locateReportFonts } from '../../../src/main/report/fonts';
+import { renderLabModelCardPdf } from '../../../src/main/report/lab-model-card';
 import { flat, pdfPages } from '../report/pdf-tools';
 import { REPO, startService, waitForAnalysis, type ServiceFixture } from './helpers';
 
@@ -188,6 +190,20 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     expect(text).toContain(`lab model ${lab.validation.lab.macroF1.toFixed(3)}, base model ${lab.validation.base.macroF1.toFixed(3)}`);
     expect(text).toContain('Trained by Tech A');
     expect(text).toContain('not approved');
+  });
+
+  it('warns on the model card, as where it is approved, when the lab model scores below the base model', async () => {
+    const withScores = (labF1: number, baseF1: number): LabModelDetail => ({
+      ...lab,
+      validation: { ...lab.validation, lab: { ...lab.validation.lab, macroF1: labF1 }, base: { ...lab.validation.base, macroF1: baseF1 } },
+    });
+    const cardText = async (detail: LabModelDetail, name: string): Promise<string> => {
+      const path = join(fx.root, name);
+      writeFileSync(path, await renderLabModelCardPdf(detail, { fonts: locateReportFonts(), appVersion: 'test', generatedAt: '2026-12-04T00:00:00Z' }));
+      return flat(pdfPages(path).join('\n'));
+    };
+    expect(await cardText(withScores(0.61, 0.74), 'worse.pdf')).toContain('the lab model scores below the base model (macro-F1 0.610 against 0.740)');
+    expect(await cardText(withScores(0.8, 0.74), 'better.pdf')).not.toContain('scores below the base model');
   });
 
   let fifth: CaseDetail;
