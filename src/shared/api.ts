@@ -255,17 +255,8 @@ export const LAB_MODEL_STATUSES = ['pending', 'approved', 'retired'] as const;
 export type LabModelStatus = (typeof LAB_MODEL_STATUSES)[number];
 
 /** A lab model: a head trained in the app on the base model's embeddings of the lab's reviewed cells (issue 14). */
-export interface LabModelSummary {
-  id: number;
-  /** e.g. "lab-2": the version printed on reports of cases it analysed. */
-  version: string;
-  name: string;
-  status: LabModelStatus;
-  /** SHA-256 of the base model's SHA-256 and the head: the lab model's identity, as for any model. */
-  sha256: string;
-  baseModel: { modelId: string; version: string; sha256: string };
-  /** The classes it learned (enough reviewed cells); every other class it cannot call. */
-  classes: CellClassCode[];
+/** Who trained, imported, approved and retired a lab model, and when: kept in SQL (lab_models) and shown as stored. */
+export interface LabModelHistory {
   trainedBy: string;
   trainedAt: string;
   /** Set when it came from another PC's export. */
@@ -278,6 +269,19 @@ export interface LabModelSummary {
   retiredBy: string | null;
   retiredReason: string | null;
   retiredAt: string | null;
+}
+
+export interface LabModelSummary extends LabModelHistory {
+  id: number;
+  /** e.g. "lab-2": the version printed on reports of cases it analysed. */
+  version: string;
+  name: string;
+  status: LabModelStatus;
+  /** SHA-256 of the base model's SHA-256 and the head: the lab model's identity, as for any model. */
+  sha256: string;
+  baseModel: { modelId: string; version: string; sha256: string };
+  /** The classes it learned (enough reviewed cells); every other class it cannot call. */
+  classes: CellClassCode[];
   /** On the held-out test cases, over the lab model's classes: the lab model's and the base model's macro-F1. */
   labMacroF1: number;
   baseMacroF1: number;

@@ -3,6 +3,7 @@ import { Dialog } from '../components/Dialog';
 import { PersonFields } from '../components/PersonFields';
 import { useSettings } from '../hooks/settings';
 import { useApiAction } from '../hooks/useApiAction';
+import { FormError } from '../components/FormError';
 
 /** Asks once for the reviewer's name: every decision is stored with who made it. */
 export function ReviewerPrompt({ onClose }: { onClose: () => void }) {
@@ -34,11 +35,7 @@ export function ReviewerPrompt({ onClose }: { onClose: () => void }) {
           rolePlaceholder="e.g. Biomedical scientist"
           testIds={{ name: 'reviewer-prompt-name', role: 'reviewer-prompt-role' }}
         />
-        {action.error !== null && (
-          <p className="form-error" role="alert">
-            {action.error.text}
-          </p>
-        )}
+        <FormError text={action.error?.text} />
         <div className="form-actions">
           <button type="submit" className="button-primary" disabled={action.busy || settings === null} data-testid="reviewer-prompt-save">
             Save and continue

@@ -7,6 +7,7 @@ import { useMessages } from '../components/messages';
 import { useApiAction } from '../hooks/useApiAction';
 import { formatDateTime, formatDuration } from '../format';
 import { usePolling } from '../hooks/usePolling';
+import { FormError } from '../components/FormError';
 
 /** ~4 Hz: smooth enough for a progress bar, light on the service. */
 const POLL_MS = 250;
@@ -133,11 +134,7 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
               <span data-testid="analysis-rate">{progress.cellsPerSecond.toFixed(1)} cells/s</span>
               {running && <span data-testid="analysis-eta">{formatDuration(progress.etaSeconds)}</span>}
             </div>
-            {progress.message !== null && (
-              <p className="form-error" role="alert" data-testid="analysis-message">
-                {progress.message}
-              </p>
-            )}
+            <FormError text={progress.message} testId="analysis-message" />
           </>
         )}
         <div className="form-actions">

@@ -14,6 +14,7 @@ import { formatDateTime } from '../format';
 import { useApiAction } from '../hooks/useApiAction';
 import { useApiQuery } from '../hooks/useApiQuery';
 import { useSettings } from '../hooks/settings';
+import { FormError } from '../components/FormError';
 
 const f2 = (x: number): string => x.toFixed(2);
 const f3 = (x: number): string => x.toFixed(3);
@@ -114,11 +115,7 @@ export function LabModelScreen({ onOpenCase }: Props) {
             </p>
           </div>
         )}
-        {trainError !== null && (
-          <p className="form-error" role="alert" data-testid="lab-train-error">
-            {trainError}
-          </p>
-        )}
+        <FormError text={trainError} testId="lab-train-error" />
       </form>
 
       <ImportForm
@@ -196,11 +193,7 @@ function ImportForm({ importedBy, onImported }: { importedBy: string; onImported
           Import
         </button>
       </div>
-      {error !== null && (
-        <p className="form-error" role="alert" data-testid="lab-import-error">
-          {error}
-        </p>
-      )}
+      <FormError text={error} testId="lab-import-error" />
     </form>
   );
 }
@@ -463,11 +456,7 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
           Saved: <code data-testid="lab-saved-path">{saved}</code>
         </p>
       )}
-      {action.error !== null && (
-        <p className="form-error" role="alert" data-testid="lab-model-error">
-          {action.error.text}
-        </p>
-      )}
+      <FormError text={action.error?.text} testId="lab-model-error" />
     </div>
   );
 }

@@ -6,6 +6,7 @@ import { errorText, useMessages } from '../components/messages';
 import { useApiAction } from '../hooks/useApiAction';
 import { formatDateTime } from '../format';
 import { usePolling } from '../hooks/usePolling';
+import { FormError } from '../components/FormError';
 
 /** Often enough that an ACK shows up while the technician looks; the loop itself retries on its own schedule. */
 const POLL_MS = 2000;
@@ -131,11 +132,7 @@ export function LisPanel({ detail }: { detail: CaseDetail }) {
           <span className="muted">A resend goes as new messages with new control ids, built with the current settings.</span>
         </div>
       )}
-      {shownError !== null && (
-        <p className="form-error" role="alert" data-testid="lis-error">
-          {shownError}
-        </p>
-      )}
+      <FormError text={shownError} testId="lis-error" />
     </div>
   );
 }

@@ -14,6 +14,7 @@ import { getApi } from '../api';
 import { errorText, useMessages } from '../components/messages';
 import { useApiAction } from '../hooks/useApiAction';
 import { useApiQuery } from '../hooks/useApiQuery';
+import { FormError } from '../components/FormError';
 
 type TextField = Exclude<keyof LisSettings, 'enabled' | 'mllpPort' | 'codeMapping'>;
 
@@ -147,11 +148,7 @@ export function LisSettingsForm() {
           })}
         </ul>
       </details>
-      {error !== null && (
-        <p className="form-error" role="alert" data-testid="lis-settings-error">
-          {error.text}
-        </p>
-      )}
+      <FormError text={error?.text} testId="lis-settings-error" />
       <div className="form-actions">
         <button type="submit" className="button-primary" disabled={busy} data-testid="lis-settings-save">
           Save LIS settings

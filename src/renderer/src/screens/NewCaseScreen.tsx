@@ -4,6 +4,7 @@ import { getApi, getShell } from '../api';
 import { errorText, isApiError, useMessages } from '../components/messages';
 import { useApiAction } from '../hooks/useApiAction';
 import { SPECIMEN_LABELS } from '../format';
+import { FormError } from '../components/FormError';
 import {
   EMPTY_FORM,
   formFieldOf,
@@ -179,11 +180,7 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
             in it is one cell.
           </span>
         </Field>
-        {formError !== null && (
-          <p className="form-error" role="alert" data-testid="new-case-form-error">
-            {formError}
-          </p>
-        )}
+        <FormError text={formError} testId="new-case-form-error" />
         <div className="form-actions">
           <button type="submit" className="button-primary" disabled={busy} data-testid="new-case-submit">
             {busy ? 'Creating…' : 'Create case and analyse'}

@@ -5,6 +5,7 @@ import { useMessages } from '../components/messages';
 import { useSettings } from '../hooks/settings';
 import { useApiAction } from '../hooks/useApiAction';
 import { LisSettingsForm } from './LisSettingsForm';
+import { FormError } from '../components/FormError';
 
 const EMPTY: Settings = { labName: '', reviewerName: '', reviewerRole: '' };
 
@@ -46,11 +47,7 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
         {input('labName', 'Laboratory name (printed on reports)', 'settings-lab-name', 'e.g. Haematology laboratory')}
         {input('reviewerName', 'Reviewer name', 'settings-reviewer-name', 'Your name')}
         {input('reviewerRole', 'Reviewer role', 'settings-reviewer-role', 'e.g. Biomedical scientist')}
-        {error !== null && (
-          <p className="form-error" role="alert" data-testid="settings-error">
-            {error.text}
-          </p>
-        )}
+        <FormError text={error?.text} testId="settings-error" />
         <div className="form-actions">
           <button type="submit" className="button-primary" disabled={busy || settings === null} data-testid="settings-save">
             Save

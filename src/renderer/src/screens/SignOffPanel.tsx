@@ -8,6 +8,7 @@ import { formatDateTime } from '../format';
 import { useSettings } from '../hooks/settings';
 import { useApiAction } from '../hooks/useApiAction';
 import { reviewSavesSettled } from '../review/pendingReviewSaves';
+import { FormError } from '../components/FormError';
 
 interface Props {
   detail: CaseDetail;
@@ -181,11 +182,7 @@ export function SignOffPanel({ detail, onChanged }: Props) {
           </button>
         ))}
 
-      {error !== null && (
-        <p className="form-error" role="alert" data-testid="signoff-error">
-          {error}
-        </p>
-      )}
+      <FormError text={error} testId="signoff-error" />
 
       {(detail.signOffs.length > 0 || detail.amendments.length > 0) && (
         <div className="history-block" data-testid="signoff-history">
