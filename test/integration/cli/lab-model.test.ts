@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CellClassCode } from '../../../src/shared/cell-classes';
 import type { LabModelDetail } from '../../../src/shared/api';
 import { runCli } from '../../../src/main/cli';
-import { REPO, startService, waitForAnalysis, type ServiceFixture } from './helpers';
+import { REPO, startService, waitForAnalysis, type ServiceFixture } from '../service/helpers';
 
 const MODEL_DIR = join(REPO, 'resources/models/marrowcount-ref');
 const DEMO = join(REPO, 'resources/demo/case-001');
