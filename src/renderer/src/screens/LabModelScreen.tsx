@@ -167,17 +167,14 @@ export function LabModelScreen({ onOpenCase }: Props) {
 function ImportForm({ importedBy, onImported }: { importedBy: string; onImported: (labModelId: number) => void }) {
   const { notify } = useMessages();
   const [path, setPath] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useApiAction();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setError(null);
-    try {
+    await run(async () => {
       const imported = await getApi().importLabModel({ path, importedBy: actorNameOr(importedBy) });
       notify(`Lab model ${imported.version} imported; it waits for approval on this PC.`);
       onImported(imported.id);
-    } catch (e) {
-      setError(errorText(e));
-    }
+    });
   };
   return (
     <form className="panel" onSubmit={(e) => void submit(e)} data-testid="lab-import-form">
@@ -189,11 +186,11 @@ function ImportForm({ importedBy, onImported }: { importedBy: string; onImported
         </label>
       </div>
       <div className="form-actions">
-        <button type="submit" disabled={path.trim() === ''} data-testid="lab-import">
+        <button type="submit" disabled={busy || path.trim() === ''} data-testid="lab-import">
           Import
         </button>
       </div>
-      <FormError text={error} testId="lab-import-error" />
+      <FormError text={error?.text} testId="lab-import-error" />
     </form>
   );
 }
