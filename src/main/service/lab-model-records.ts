@@ -47,7 +47,7 @@ export function labModelDetailOf(row: LabModelRow): LabModelDetail {
   return { ...labModelSummaryOf(row), headSha256: row.headSha256, cases: row.cases.map((c) => ({ ...c })), validation: row.validation as LabValidation };
 }
 
-
+/** The installed base model package, with its open-set statistics when it has them. */
 export interface InstalledBase {
   manifest: ModelManifest;
   openSet: OpenSetStats | null;
@@ -69,9 +69,6 @@ export function labModelRegistration(base: ModelRow, model: { version: string; s
 
 /** The registered row of the installed base model, registering it when no case was analysed with it yet. */
 export function baseRow(ctx: ServiceContext, manifest: ModelManifest, actor: string): ModelRow {
-  return (
-    findModelBySha256(ctx.db, manifest.sha256) ??
-    registerModel(ctx.db, modelRegistration(manifest), actor)
-  );
+  return findModelBySha256(ctx.db, manifest.sha256) ?? registerModel(ctx.db, modelRegistration(manifest), actor);
 }
 

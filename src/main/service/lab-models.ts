@@ -1,5 +1,5 @@
 // Lab models (issue 14), the API's methods: training a head on the lab's reviewed cells (lab-training-runner.ts),
-// listing, approval and retirement, re-analysis of a case with an approved one (lab-model/reanalyse.ts), the
+// listing, approval and retirement, re-analysis of a case with an approved one (lab-reanalysis.ts, in a worker), the
 // package that carries one between PCs of a lab (lab-model-package.ts) and its model card.
 import { join } from 'node:path';
 import type {
