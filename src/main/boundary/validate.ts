@@ -11,8 +11,9 @@ import {
   type CellQuery,
   type MarrowApi,
   type MarrowApiMethod,
+  type ReviewLayout,
 } from '../../shared/api';
-import { isCellClassCode, type CellClassCode } from '../../shared/cell-classes';
+import { CELL_CLASS_CODES, isCellClassCode, type CellClassCode } from '../../shared/cell-classes';
 import { MINIMUM_PER_CLASS_CEILING, MINIMUM_PER_CLASS_FLOOR } from '../../shared/lab-training';
 import {
   formatLisCodeMapping,
@@ -182,8 +183,36 @@ function newCase(value: unknown): Parameters<MarrowApi['createCase']>[0] {
   return input;
 }
 
+/**
+ * The review layout's shape: a key (text) for each of the 21 classes, the order and the hidden classes as lists of
+ * class codes. Refusals name the top-level field; its rules (every class once, distinct keys) are the service's.
+ */
+function reviewLayout(value: unknown): ReviewLayout {
+  const r = record(value, 'layout', ['keys', 'order', 'hidden']);
+  const keys = r['keys'];
+  if (typeof keys !== 'object' || keys === null || Array.isArray(keys) || Object.getPrototypeOf(keys) !== Object.prototype) {
+    throw validationError('keys', 'The keys must be an object of class code → key.');
+  }
+  const given = keys as Record<string, unknown>;
+  const unknown = Object.keys(given).find((code) => !isCellClassCode(code));
+  if (unknown !== undefined) throw validationError('keys', `The keys name "${unknown.slice(0, 20)}", which is not a cell class code.`);
+  const keyRecord = {} as Record<CellClassCode, string>;
+  for (const code of CELL_CLASS_CODES) {
+    const key = given[code];
+    if (typeof key !== 'string' || key.length > 4) throw validationError('keys', `The key of ${code} must be given, as one letter or digit.`);
+    keyRecord[code] = key.trim().toLowerCase();
+  }
+  const codes = (list: unknown, field: string): CellClassCode[] => {
+    if (!Array.isArray(list) || list.length > CELL_CLASS_CODES.length || !list.every((code) => isCellClassCode(code))) {
+      throw validationError(field, `${field === 'order' ? 'The class order' : 'The hidden classes'} must be a list of at most ${CELL_CLASS_CODES.length} cell class codes.`);
+    }
+    return list as CellClassCode[];
+  };
+  return { keys: keyRecord, order: codes(r['order'], 'order'), hidden: codes(r['hidden'] ?? [], 'hidden') };
+}
+
 function cellQuery(value: unknown): CellQuery {
-  const r = record(value, 'query', ['caseId', 'scope', 'predictedClass', 'effectiveClass', 'offset', 'limit']);
+  const r = record(value, 'query', ['caseId', 'scope', 'predictedClass', 'effectiveClass', 'file', 'offset', 'limit']);
   const query: CellQuery = {
     caseId: caseId(r['caseId'], 'caseId'),
     scope: oneOf(CELL_SCOPES, 'Scope')(r['scope'], 'scope'),
@@ -192,6 +221,8 @@ function cellQuery(value: unknown): CellQuery {
   if (predicted) query.predictedClass = predicted;
   const effective = optional(cellClass)(r['effectiveClass'], 'effectiveClass');
   if (effective) query.effectiveClass = effective;
+  const file = optionalText({ label: 'File name', max: 260 })(r['file'], 'file');
+  if (file !== undefined) query.file = file;
   const offset = optionalNonNegativeInteger('Offset', Number.MAX_SAFE_INTEGER)(r['offset'], 'offset');
   if (offset !== undefined) query.offset = offset;
   const limit = optionalNonNegativeInteger('Limit', MAX_PAGE)(r['limit'], 'limit');
@@ -282,6 +313,17 @@ function codeMapping(value: unknown): LisCodeOverride[] {
   }
 }
 
+/** The lab model's minimum of reviewed cells per class, from the floor to the ceiling of src/shared/lab-training.ts. */
+function minimumPerClass(minimum: unknown): number {
+  if (typeof minimum !== 'number' || !Number.isSafeInteger(minimum) || minimum < MINIMUM_PER_CLASS_FLOOR || minimum > MINIMUM_PER_CLASS_CEILING) {
+    throw validationError(
+      'minimumPerClass',
+      `The minimum of reviewed cells per class must be a whole number from ${MINIMUM_PER_CLASS_FLOOR} to ${MINIMUM_PER_CLASS_CEILING}.`,
+    );
+  }
+  return minimum;
+}
+
 type Args<M extends MarrowApiMethod> = Parameters<MarrowApi[M]>;
 
 /** The check of a method that takes no argument; its arity (0) is read from it, like every other's (1). */
@@ -292,13 +334,27 @@ const NO_ARGS = Symbol('no arguments');
  * not compile here, so the arity read from this table is the contract's.
  */
 type ArgChecks = {
-  [M in (typeof API_METHODS)[number]]: Args<M> extends [] ? typeof NO_ARGS : Args<M> extends [infer A] ? (value: unknown) => A : never;
+  [M in (typeof API_METHODS)[number]]: Args<M> extends []
+    ? typeof NO_ARGS
+    : Args<M> extends [infer A]
+      ? (value: unknown) => A
+      : Args<M> extends [(infer A)?]
+        ? (value: unknown) => A | undefined
+        : never;
 };
 
 const checks: ArgChecks = {
   listCases: caseFilter,
   createCase: newCase,
   getCase: (v) => caseId(v, 'caseId'),
+  correctPatientName: (v) => {
+    const r = record(v, 'correction', ['caseId', 'name', 'reason']);
+    return {
+      caseId: caseId(r['caseId'], 'caseId'),
+      name: text({ label: 'Patient name', max: 200 })(r['name'], 'name'),
+      reason: text({ label: 'Reason for the correction', max: 1000 })(r['reason'], 'reason'),
+    };
+  },
   startAnalysis: (v) => caseId(v, 'caseId'),
   cancelAnalysis: (v) => caseId(v, 'caseId'),
   getAnalysisProgress: (v) => caseId(v, 'caseId'),
@@ -322,11 +378,9 @@ const checks: ArgChecks = {
   },
   undoReview: (v) => {
     const r = record(v, 'undo', ['caseId', 'imageId', 'reviewer']);
-    return {
-      caseId: caseId(r['caseId'], 'caseId'),
-      imageId: positiveInteger('Cell id')(r['imageId'], 'imageId'),
-      reviewer: reviewer(r['reviewer'], 'reviewer'),
-    };
+    const input: Args<'undoReview'>[0] = { caseId: caseId(r['caseId'], 'caseId'), reviewer: reviewer(r['reviewer'], 'reviewer') };
+    if (r['imageId'] !== undefined && r['imageId'] !== null) input.imageId = positiveInteger('Cell id')(r['imageId'], 'imageId');
+    return input;
   },
   signOff: (v) => {
     const r = record(v, 'signOff', ['caseId', 'reviewer', 'role', 'overrideReason']);
@@ -374,6 +428,8 @@ const checks: ArgChecks = {
     };
   },
   getAbout: NO_ARGS,
+  getReviewLayout: NO_ARGS,
+  saveReviewLayout: reviewLayout,
   getLisSettings: NO_ARGS,
   saveLisSettings: lisSettings,
   getLisStatus: (v) => caseId(v, 'caseId'),
@@ -382,16 +438,15 @@ const checks: ArgChecks = {
     const r = record(v, 'training', ['trainedBy', 'minimumPerClass']);
     const input: Args<'trainLabModel'>[0] = { trainedBy: text({ label: 'Name of who trains', max: 120 })(r['trainedBy'], 'trainedBy') };
     const minimum = r['minimumPerClass'];
-    if (minimum !== undefined && minimum !== null) {
-      if (typeof minimum !== 'number' || !Number.isSafeInteger(minimum) || minimum < MINIMUM_PER_CLASS_FLOOR || minimum > MINIMUM_PER_CLASS_CEILING) {
-        throw validationError(
-          'minimumPerClass',
-          `The minimum of reviewed cells per class must be a whole number from ${MINIMUM_PER_CLASS_FLOOR} to ${MINIMUM_PER_CLASS_CEILING}.`,
-        );
-      }
-      input.minimumPerClass = minimum;
-    }
+    if (minimum !== undefined && minimum !== null) input.minimumPerClass = minimumPerClass(minimum);
     return input;
+  },
+  getLabTrainingMaterial: (v) => {
+    if (v === undefined || v === null) return {};
+    const r = record(v, 'material', ['minimumPerClass']);
+    const minimum = r['minimumPerClass'];
+    if (minimum === undefined || minimum === null) return {};
+    return { minimumPerClass: minimumPerClass(minimum) };
   },
   cancelLabModelTraining: NO_ARGS,
   getLabModelTrainingProgress: NO_ARGS,

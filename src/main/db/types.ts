@@ -152,6 +152,8 @@ export const AUDIT_ACTIONS = [
   'lab_model_stored',
   'lab_model_approved',
   'lab_model_retired',
+  'review_layout_changed',
+  'patient_name_corrected',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

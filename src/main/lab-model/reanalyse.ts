@@ -10,6 +10,7 @@
 // It reads and writes through the connection it is given: the service runs it in a worker thread with the
 // worker's own connection (reanalyse-worker.ts), so a 20,000-cell case does not block the window.
 import type { CellClassCode } from '../../shared/cell-classes';
+import { smallCropReason } from '../../shared/flag-reasons';
 import { basePrior, headProbabilities, type LabHead } from '../../shared/lab-head';
 import {
   beginAnalysis,
@@ -60,13 +61,20 @@ export class ReanalysisRefused extends Error {
 }
 
 /** One cell's lab-model prediction, flagged by the same rule as any model's (inference/classify.ts). */
-export function labPrediction(job: Pick<ReanalysisJob, 'lab' | 'base' | 'flagging' | 'openSetThreshold'>, e: StoredEmbedding): NewPrediction {
+export function labPrediction(
+  job: Pick<ReanalysisJob, 'lab' | 'base' | 'flagging' | 'openSetThreshold'>,
+  e: StoredEmbedding,
+  size: { width: number | null; height: number | null } | undefined,
+): NewPrediction {
   const { head } = job.lab;
   const probabilities = headProbabilities(head, e.embedding, basePrior(head.classes, job.base.classes, e.probabilities));
   const openSet = e.openSetScore !== null && job.openSetThreshold !== null ? { distance: e.openSetScore, threshold: job.openSetThreshold } : null;
   const prediction = predictionFromProbabilities(probabilities, head.classes, job.flagging, undefined, openSet);
   const reasons = [...prediction.flagReasons];
   if (!head.classes.includes(e.predicted)) reasons.push(`${UNLEARNED_CLASS_REASON} (${e.predicted})`);
+  // A crop too small for the base model to judge is no better judged by a head on its embedding.
+  const small = size === undefined || size.width === null || size.height === null ? null : smallCropReason(size.width, size.height);
+  if (small !== null) reasons.unshift(small);
   return {
     imageId: e.imageId,
     predicted: prediction.predicted,
@@ -93,7 +101,8 @@ export function reanalyseWithLabModel(db: MarrowDatabase, job: ReanalysisJob): {
     );
   }
   const pending = new Set(listImagesNeedingPrediction(db, job.caseId, job.lab.modelRowId).map((i) => i.id));
-  const predictions = embeddings.filter((e) => pending.has(e.imageId)).map((e) => labPrediction(job, e));
+  const sizeOf = new Map(classifiable.map((i) => [i.id, i] as const));
+  const predictions = embeddings.filter((e) => pending.has(e.imageId)).map((e) => labPrediction(job, e, sizeOf.get(e.imageId)));
   // Already analysed with it to the last cell: nothing to add, nothing to record.
   if (predictions.length === 0 && job.caseModelRowId === job.lab.modelRowId) return { added: 0 };
   // One transaction: the case switches to the lab model only together with all of its predictions.

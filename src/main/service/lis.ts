@@ -6,7 +6,7 @@
 // is turned on. An amendment re-opens the case; the result signed after it goes as a corrected result (C), so the
 // LIS keeps the final result until the corrected one replaces it.
 import { randomBytes } from 'node:crypto';
-import type { CaseLisStatus, LisChannel, LisSettings } from '../../shared/lis';
+import { LIS_REQUIRED_TO_SEND, type CaseLisStatus, type LisChannel, type LisSettings } from '../../shared/lis';
 import {
   countUnbuiltLisResults,
   findLisResultForSignOff,
@@ -47,16 +47,16 @@ export function newControlId(): string {
  * The settings without which a message cannot be addressed. Refused as a conflict with the settings (the call
  * itself is fine), or, when turning delivery on, as a validation error of the 'enabled' switch.
  */
+const REQUIRED_LABELS: Readonly<Record<(typeof LIS_REQUIRED_TO_SEND)[number], string>> = {
+  sendingApplication: 'the sending application',
+  patientIdAuthority: 'the patient identifier namespace (HL7)',
+  patientIdSystem: 'the patient identifier system (FHIR)',
+};
+
 function requireSettingsForSending(settings: LisSettings, asField?: 'enabled'): void {
-  const missing = (
-    [
-      ['sendingApplication', 'the sending application'],
-      ['patientIdAuthority', 'the patient identifier namespace (HL7)'],
-      ['patientIdSystem', 'the patient identifier system (FHIR)'],
-    ] as const
-  ).filter(([key]) => settings[key].trim() === '');
+  const missing = LIS_REQUIRED_TO_SEND.filter((key) => settings[key].trim() === '');
   if (missing.length > 0) {
-    const message = `To send results to the LIS, fill in ${missing.map(([, label]) => label).join(', ')} in Settings → LIS.`;
+    const message = `To send results to the LIS, fill in ${missing.map((key) => REQUIRED_LABELS[key]).join(', ')} in Settings → LIS.`;
     throw asField === undefined ? new ServiceError('conflict', message) : validationError(asField, message);
   }
 }

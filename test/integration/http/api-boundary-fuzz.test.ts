@@ -10,6 +10,7 @@
 // Paths: saveReport/exportCase `path` and createCase `folder` are written to or listed by the service, so fuzzed
 // values that would be absolute paths outside this test's temp folder are replaced by a path inside it; relative
 // and non-text values are sent as generated (the service refuses them before touching the file system).
+import { DEFAULT_REVIEW_LAYOUT } from '../../../src/shared/review-layout';
 import { mkdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -47,6 +48,7 @@ const ERROR_KINDS: readonly ApiErrorKind[] = ['validation', 'not_found', 'confli
 
 type Kind =
   | 'id' // positive safe integer
+  | 'optId' // absent, null, or a positive safe integer
   | 'text' // required text
   | 'optText' // optional text (absent, null or blank = not given)
   | 'blankOk' // settings text: may be empty, absent or null
@@ -61,7 +63,10 @@ type Kind =
   | 'path' // optional absolute file path (written by the service)
   | 'bool' // required true or false
   | 'optPort' // absent, null, or a whole number 1..65535
-  | 'optList'; // absent or a list
+  | 'optList' // absent or a list
+  | 'classKeys' // an object of class code → key (the review layout's keys)
+  | 'classList' // a list of class codes
+  | 'optClassList'; // absent, null, or a list of class codes
 
 interface Field {
   kind: Kind;
@@ -125,6 +130,7 @@ const SPECS: Record<MarrowApiMethod, Spec> = {
       scope: { kind: 'enum', values: CELL_SCOPES },
       predictedClass: { kind: 'optEnum', values: CLASSES },
       effectiveClass: { kind: 'optEnum', values: CLASSES },
+      file: { kind: 'optText', max: 260 },
       offset: { kind: 'optInt', max: Number.MAX_SAFE_INTEGER },
       limit: { kind: 'optInt', max: 1000 },
     },
@@ -135,7 +141,8 @@ const SPECS: Record<MarrowApiMethod, Spec> = {
     fields: { caseId: ID, imageId: ID, label: { kind: 'enum', values: CLASSES }, reviewer: REVIEWER, note: { kind: 'optText', max: 1000 } },
   },
   confirmCells: { arity: 1, rec: 'confirmation', fields: { caseId: ID, imageIds: { kind: 'ids' }, reviewer: REVIEWER } },
-  undoReview: { arity: 1, rec: 'undo', fields: { caseId: ID, imageId: ID, reviewer: REVIEWER } },
+  // No imageId: the reviewer's own latest decision in force (undo after a reload).
+  undoReview: { arity: 1, rec: 'undo', fields: { caseId: ID, imageId: { kind: 'optId' }, reviewer: REVIEWER } },
   signOff: {
     arity: 1,
     rec: 'signOff',
@@ -144,6 +151,7 @@ const SPECS: Record<MarrowApiMethod, Spec> = {
   amendCase: { arity: 1, rec: 'amendment', fields: { caseId: ID, by: { kind: 'text', max: 120 }, reason: { kind: 'text', max: 1000 } } },
   saveReport: { arity: 1, rec: 'report', fields: { caseId: ID, path: { kind: 'path', max: 4096 } } },
   exportCase: { arity: 1, rec: 'export', fields: { caseId: ID, format: { kind: 'enum', values: EXPORT_FORMATS }, path: { kind: 'path', max: 4096 } } },
+  correctPatientName: { arity: 1, rec: 'correction', fields: { caseId: ID, name: { kind: 'text', max: 200 }, reason: { kind: 'text', max: 1000 } } },
   getSettings: { arity: 0 },
   saveSettings: {
     arity: 1,
@@ -151,6 +159,9 @@ const SPECS: Record<MarrowApiMethod, Spec> = {
     fields: { labName: { kind: 'blankOk', max: 200 }, reviewerName: { kind: 'blankOk', max: 120 }, reviewerRole: { kind: 'blankOk', max: 120 } },
   },
   getAbout: { arity: 0 },
+  getReviewLayout: { arity: 0 },
+  // keys is an object of class → key; the rules (every class once, keys distinct) are checked by the service.
+  saveReviewLayout: { arity: 1, rec: 'layout', fields: { keys: { kind: 'classKeys' }, order: { kind: 'classList' }, hidden: { kind: 'optClassList' } } },
   getLisSettings: { arity: 0 },
   saveLisSettings: {
     arity: 1,
@@ -171,6 +182,7 @@ const SPECS: Record<MarrowApiMethod, Spec> = {
   },
   getLisStatus: { arity: 1, scalarId: true },
   resendToLis: { arity: 1, scalarId: true },
+  getLabTrainingMaterial: { arity: 1, rec: 'material', argOptional: true, fields: { minimumPerClass: { kind: 'optInt', max: 100000 } } },
   trainLabModel: { arity: 1, rec: 'training', fields: { trainedBy: REVIEWER, minimumPerClass: { kind: 'optInt', max: 100000 } } },
   cancelLabModelTraining: { arity: 0 },
   getLabModelTrainingProgress: { arity: 0 },
@@ -200,7 +212,9 @@ const RELATED: Partial<Record<string, string[]>> = {
 };
 
 function isOptional(kind: Kind): boolean {
-  return kind !== 'id' && kind !== 'text' && kind !== 'enum' && kind !== 'ids' && kind !== 'folder' && kind !== 'record' && kind !== 'bool';
+  return (
+    kind !== 'id' && kind !== 'text' && kind !== 'enum' && kind !== 'ids' && kind !== 'folder' && kind !== 'record' && kind !== 'bool' && kind !== 'classKeys' && kind !== 'classList'
+  );
 }
 
 /** True when every reading of the contract refuses `value` for a field of this kind. */
@@ -209,6 +223,7 @@ function mustRefuse(field: Field, value: unknown): boolean {
   if (value === undefined || value === null) return !isOptional(kind) && kind !== 'record';
   switch (kind) {
     case 'id':
+    case 'optId':
       return typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1;
     case 'optInt':
       return typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > (field.max ?? 0);
@@ -225,6 +240,12 @@ function mustRefuse(field: Field, value: unknown): boolean {
       return typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535;
     case 'optList':
       return !Array.isArray(value);
+    case 'classKeys':
+      // Refused unless an object giving all 21 classes a key: no junk value is one.
+      return true;
+    case 'classList':
+    case 'optClassList':
+      return !Array.isArray(value) || value.length > CELL_CLASS_CODES.length || value.some((code) => typeof code !== 'string' || !(CELL_CLASS_CODES as readonly string[]).includes(code));
     default: {
       if (typeof value !== 'string') return true;
       const t = value.trim();
@@ -564,6 +585,15 @@ describe('the API boundary under randomised arguments (seeded)', () => {
         return [];
       case 'saveSettings':
         return [{ labName: 'Fuzz Lab', reviewerName: reviewer, reviewerRole: rng.pick(['BMS', 'Consultant', '']) }];
+      case 'correctPatientName':
+        return [{ caseId: pickCase('in_review', 'signed').id, name: rng.pick(['Fuzz, Patient', 'Corrected Name']), reason: 'typing error at registration' }];
+      case 'getReviewLayout':
+        return [];
+      case 'saveReviewLayout': {
+        const keys: Record<string, string> = { ...DEFAULT_REVIEW_LAYOUT.keys };
+        if (rng.chance(0.5)) [keys['BLA'], keys['LYT']] = [keys['LYT']!, keys['BLA']!];
+        return [{ keys, order: [...DEFAULT_REVIEW_LAYOUT.order].reverse(), hidden: rng.chance(0.5) ? ['FGC', 'HAC'] : [] }];
+      }
       case 'getLisSettings':
         return [];
       case 'saveLisSettings': {
@@ -590,6 +620,8 @@ describe('the API boundary under randomised arguments (seeded)', () => {
         return [pickCase('signed').id];
       // No lab model can be trained from the setup's cases (one signed case, one reviewed cell): every lab-model call
       // is refused by a business rule when its arguments are right.
+      case 'getLabTrainingMaterial':
+        return [rng.chance(0.5) ? {} : { minimumPerClass: 5 + rng.int(50) }];
       case 'trainLabModel':
         return [rng.chance(0.5) ? { trainedBy: reviewer } : { trainedBy: reviewer, minimumPerClass: 30 }];
       case 'cancelLabModelTraining':

@@ -58,9 +58,11 @@ export function LisPanel({ detail }: { detail: CaseDetail }) {
 
   const resend = async () => {
     setError(null);
+    // The first sending of a result signed while delivery was off is not an "again".
+    const first = status === null || status.deliveries.length === 0;
     await resendAction.run(async () => {
       setStatus(await getApi().resendToLis(detail.id));
-      notify(`Case ${detail.accession} queued for the LIS again.`);
+      notify(first ? `Case ${detail.accession}: the result is queued for the LIS.` : `Case ${detail.accession}: queued for the LIS again, as new messages.`);
     });
   };
   const shownError = resendAction.error?.text ?? error;
