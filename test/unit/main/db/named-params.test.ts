@@ -1,6 +1,6 @@
 // The PostgreSQL repositories reuse the SQLite repositories' SQL, whose parameters are named (@caseId).
 import { describe, expect, it } from 'vitest';
-import { named } from '../../src/main/db/postgres/named';
+import { named } from '../../../../src/main/db/postgres/named';
 
 describe('named SQL parameters as PostgreSQL positions', () => {
   it('numbers each name once, in order of first use, and reuses the number', () => {
