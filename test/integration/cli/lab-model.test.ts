@@ -111,14 +111,15 @@ describe('marrowcount lab-model', () => {
 
     // Another PC: its own database, the same base model installed.
     const other = ['--db', join(fx.root, 'other-pc', 'marrowcount.sqlite'), '--model', MODEL_DIR];
-    const imported = await cli(['lab-model', 'import', file, ...other, '--by', 'Tech B']);
+    // A PC without accounts yet: the import runs without a login, as the demo does, under the system's name.
+    const imported = await cli(['lab-model', 'import', file, ...other]);
     expect(imported.code, imported.stderr).toBe(0);
-    expect(imported.stdout).toContain('Lab model lab-1 (id 1) imported by Tech B; pending approval on this PC.');
+    expect(imported.stdout).toContain('Lab model lab-1 (id 1) imported by MarrowCount (no account); pending approval on this PC.');
     expect((await cli(['lab-model', 'list', ...other])).stdout).toMatch(/1 {2}lab-1 +pending/);
 
     const damaged = join(fx.root, 'damaged.labmodel.json');
-    writeFileSync(damaged, readFileSync(file, 'utf8').replace('"trainedBy": "Tech CLI"', '"trainedBy": "Someone else"'));
-    const refused = await cli(['lab-model', 'import', damaged, ...other, '--by', 'Tech B']);
+    writeFileSync(damaged, readFileSync(file, 'utf8').replace(`"trainedBy": "${TEST_PERSON.displayName}"`, '"trainedBy": "Someone else"'));
+    const refused = await cli(['lab-model', 'import', damaged, ...other]);
     expect(refused.code).toBe(3);
     expect(refused.stderr).toContain('field "sha256" does not match the content');
 
