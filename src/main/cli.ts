@@ -5,10 +5,12 @@ import { fileURLToPath } from 'node:url';
 import { analyzeCommand, EXIT, type CliIo } from './cli/analyze';
 import { parseArgs, USAGE, UsageError } from './cli/args';
 import { labModelCommand } from './cli/lab-model';
+import { usersCommand } from './cli/users';
 
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   try {
     if (argv[0] === 'lab-model' && !argv.includes('--help') && !argv.includes('-h')) return await labModelCommand(argv.slice(1), io);
+    if (argv[0] === 'users' && !argv.includes('--help') && !argv.includes('-h')) return await usersCommand(argv.slice(1), io);
     const args = parseArgs(argv);
     if (args.command === 'help') {
       io.stdout.write(`${USAGE}\n`);
@@ -22,6 +24,34 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     }
     throw error;
   }
+}
+
+/** Reads a line from the terminal without echoing it (a password). */
+function promptHidden(prompt: string): Promise<string> {
+  return new Promise((resolvePrompt, reject) => {
+    const stdin = process.stdin;
+    process.stderr.write(prompt);
+    stdin.setRawMode(true);
+    stdin.resume();
+    let typed = '';
+    const done = (error?: Error): void => {
+      stdin.setRawMode(false);
+      stdin.pause();
+      stdin.off('data', onData);
+      process.stderr.write('\n');
+      if (error) reject(error);
+      else resolvePrompt(typed);
+    };
+    const onData = (chunk: Buffer): void => {
+      for (const ch of chunk.toString('utf8')) {
+        if (ch === '\r' || ch === '\n') return done();
+        if (ch === '\u0003') return done(new Error('Cancelled.'));
+        if (ch === '\u007f' || ch === '\b') typed = typed.slice(0, -1);
+        else typed += ch;
+      }
+    };
+    stdin.on('data', onData);
+  });
 }
 
 function isMain(): boolean {
@@ -51,6 +81,7 @@ if (isMain()) {
       process.on('SIGINT', listener);
       return () => process.off('SIGINT', listener);
     },
+    ...(process.stdin.isTTY ? { readSecret: promptHidden } : {}),
   };
   runCli(process.argv.slice(2), io).then(
     (code) => {

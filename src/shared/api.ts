@@ -7,6 +7,7 @@ import type { Differential } from './differential';
 import type { FlagReason } from './flag-reasons';
 import type { CaseLisStatus, LisSettings } from './lis';
 import type { LabValidation } from './lab-training';
+import type { Role } from './roles';
 import type { ReviewLayout } from './review-layout';
 import type { CaseHistory, PatientHistory, SpecimenDateSource } from './marrow-history';
 
@@ -116,6 +117,10 @@ export interface CaseDetail extends CaseSummary {
   analysedAt: string | null;
   importFailures: ImportFailure[];
   signOffs: SignOffRecord[];
+  /** The signatures in force: of the release when signed, the technical validation while submitted, else none. */
+  signatures: SignatureRecord[];
+  /** The authorising pathologist's interpretation of the result in force; null when none. */
+  interpretiveComment: string | null;
   amendments: AmendmentRecord[];
 }
 
@@ -209,7 +214,6 @@ export interface ReviewInput {
   imageId: number;
   /** Equal to the prediction to confirm it, different to reclassify. */
   label: CellClassCode;
-  reviewer: string;
   note?: string;
   /** CellView.version of the cell as the reviewer saw it; the review screen always sends it. */
   seenVersion?: number;
@@ -218,32 +222,66 @@ export interface ReviewInput {
 export interface ConfirmInput {
   caseId: number;
   imageIds: number[];
-  reviewer: string;
   /** CellView.version of each cell, in the order of imageIds. */
   seenVersions?: number[];
 }
 
 export interface UndoInput {
   caseId: number;
-  /** The cell whose latest decision is withdrawn; absent: the reviewer's own latest decision still in force in the case. */
+  /** The cell whose latest decision is withdrawn; absent: the session person's own latest decision still in force in the case. */
   imageId?: number;
-  reviewer: string;
   seenVersion?: number;
 }
 
-export interface SignOffInput {
+/**
+ * Technical validation: a technician submits the counted case for medical authorisation. It is an electronic
+ * signature, so the password is given again at that moment (21 CFR 11.200); who signs is the session's person.
+ */
+export interface SubmitInput {
   caseId: number;
-  reviewer: string;
-  role: string;
-  /** Required to sign while flagged cells are still unreviewed. */
+  password: string;
+  /** Required to submit while flagged cells are still unreviewed. */
   overrideReason?: string;
   /** CaseSummary.version as the signer saw it: a case changed since by someone else is refused as 'stale'. */
   caseVersion?: number;
 }
 
+/**
+ * Medical authorisation: a pathologist releases the result (final report, LIS) with her password given again. A case
+ * in review (not submitted) is authorised only where the lab allows a pathologist to sign alone; her one signature
+ * then carries both meanings.
+ */
+export interface AuthoriseInput {
+  caseId: number;
+  password: string;
+  /** The pathologist's interpretation: page 1 of the report, HL7 NTE, FHIR DiagnosticReport.conclusion. */
+  interpretiveComment?: string;
+  /** Required to authorise while flagged cells are still unreviewed. */
+  overrideReason?: string;
+  /** CaseSummary.version as the signer saw it: a case changed since by someone else is refused as 'stale'. */
+  caseVersion?: number;
+}
+
+export const SIGNATURE_MEANINGS = ['technical_validation', 'medical_authorisation'] as const;
+export type SignatureMeaning = (typeof SIGNATURE_MEANINGS)[number];
+/** The meaning printed beside each signature (screen, PDF, LIS). */
+export const SIGNATURE_MEANING_TEXT: Readonly<Record<SignatureMeaning, string>> = {
+  technical_validation: 'Technically validated by',
+  medical_authorisation: 'Medically authorised by',
+};
+
+/** An electronic signature: the person (account and printed name), the role signed in, its meaning and time. */
+export interface SignatureRecord {
+  userId: number;
+  printedName: string;
+  /** "Technician" or "Pathologist". */
+  role: string;
+  meaning: SignatureMeaning;
+  signedAt: string;
+}
+
 export interface AmendInput {
   caseId: number;
-  by: string;
   reason: string;
   caseVersion?: number;
 }
@@ -253,7 +291,6 @@ export interface ExcludeRemainingInput {
   caseId: number;
   /** Why the remaining files are left out (recorded, and printed on the report). */
   reason: string;
-  by: string;
 }
 
 /** A correction of the patient's stored name (a typing error at registration), audited with its reason. */
@@ -296,25 +333,14 @@ export interface AboutInfo {
 
 export interface Settings {
   labName: string;
-  reviewerName: string;
-  reviewerRole: string;
 }
 
 export const LAB_MODEL_STATUSES = ['pending', 'approved', 'retired'] as const;
 export type LabModelStatus = (typeof LAB_MODEL_STATUSES)[number];
 
 /** A lab model: a head trained in the app on the base model's embeddings of the lab's reviewed cells (issue 14). */
-export interface LabModelSummary {
-  id: number;
-  /** e.g. "lab-2": the version printed on reports of cases it analysed. */
-  version: string;
-  name: string;
-  status: LabModelStatus;
-  /** SHA-256 of the base model's SHA-256 and the head: the lab model's identity, as for any model. */
-  sha256: string;
-  baseModel: { modelId: string; version: string; sha256: string };
-  /** The classes it learned (enough reviewed cells); every other class it cannot call. */
-  classes: CellClassCode[];
+/** Who trained, imported, approved and retired a lab model, and when: kept in SQL (lab_models) and shown as stored. */
+export interface LabModelHistory {
   trainedBy: string;
   trainedAt: string;
   /** Set when it came from another PC's export. */
@@ -327,6 +353,19 @@ export interface LabModelSummary {
   retiredBy: string | null;
   retiredReason: string | null;
   retiredAt: string | null;
+}
+
+export interface LabModelSummary extends LabModelHistory {
+  id: number;
+  /** e.g. "lab-2": the version printed on reports of cases it analysed. */
+  version: string;
+  name: string;
+  status: LabModelStatus;
+  /** SHA-256 of the base model's SHA-256 and the head: the lab model's identity, as for any model. */
+  sha256: string;
+  baseModel: { modelId: string; version: string; sha256: string };
+  /** The classes it learned (enough reviewed cells); every other class it cannot call. */
+  classes: CellClassCode[];
   /** On the held-out test cases, over the lab model's classes: the lab model's and the base model's macro-F1. */
   labMacroF1: number;
   baseMacroF1: number;
@@ -373,28 +412,23 @@ export interface LabTrainingMaterial {
 }
 
 export interface TrainLabModelInput {
-  trainedBy: string;
   /** Fewest reviewed training cells a class needs to be learned; 30 when absent. */
   minimumPerClass?: number;
 }
 
 export interface ApproveLabModelInput {
   labModelId: number;
-  approvedBy: string;
-  role: string;
   reason: string;
 }
 
 export interface RetireLabModelInput {
   labModelId: number;
-  retiredBy: string;
   reason: string;
 }
 
 export interface AnalyseWithLabModelInput {
   caseId: number;
   labModelId: number;
-  by: string;
 }
 
 export interface ExportLabModelInput {
@@ -405,12 +439,94 @@ export interface ExportLabModelInput {
 export interface ImportLabModelInput {
   /** Absolute path of a lab-model package (.json) exported on another PC. */
   path: string;
-  importedBy: string;
 }
 
 export interface SaveLabModelCardInput {
   labModelId: number;
   path?: string;
+}
+
+/** A person who can log in. Accounts are never deleted, only disabled, so old records keep their person. */
+export interface UserSummary {
+  id: number;
+  /** Unique, compared without regard to case. */
+  login: string;
+  /** The printed name on signatures and reports. */
+  displayName: string;
+  roles: Role[];
+  active: boolean;
+  /** Set by an administrator's reset: the person must choose a new password at the next login. */
+  mustChangePassword: boolean;
+  /** ISO time until which logins are refused after too many failed attempts; null when not locked out. */
+  lockedOutUntil: string | null;
+  createdAt: string;
+  /** Display name of the administrator who created the account; null for the first administrator. */
+  createdBy: string | null;
+}
+
+/**
+ * Where the calling window (or browser, or CLI) stands. 'first_start': no account exists yet; 'logged_out';
+ * 'locked': the session's person was idle too long (or locked the screen) and must give the password again, or
+ * another person logs in; 'active'.
+ */
+export interface SessionInfo {
+  state: 'first_start' | 'logged_out' | 'locked' | 'active';
+  /** The session's person (also while locked, so the lock screen can name them). */
+  user: UserSummary | null;
+  /** Minutes without activity after which the session locks (a lab setting). */
+  idleLockMinutes: number;
+  labName: string;
+}
+
+export interface LoginInput {
+  login: string;
+  password: string;
+}
+
+export interface FirstAdminInput {
+  login: string;
+  displayName: string;
+  password: string;
+}
+
+export interface UnlockInput {
+  password: string;
+}
+
+export interface ChangePasswordInput {
+  currentPassword: string;
+  newPassword: string;
+}
+
+export interface NewUserInput {
+  login: string;
+  displayName: string;
+  roles: Role[];
+  /** A first password the administrator hands over; the person must change it at the first login. */
+  password: string;
+}
+
+export interface SetUserActiveInput {
+  userId: number;
+  active: boolean;
+}
+
+export interface SetUserRolesInput {
+  userId: number;
+  roles: Role[];
+}
+
+export interface ResetPasswordInput {
+  userId: number;
+  /** A temporary password; the person must change it at the next login. */
+  newPassword: string;
+}
+
+export interface SecuritySettings {
+  /** Minutes without activity before a session locks; 1 to 240, default 15. */
+  idleLockMinutes: number;
+  /** Whether a pathologist who counted a case may technically validate and medically authorise it in one signature. */
+  pathologistMaySignAlone: boolean;
 }
 
 export interface PatientHistoryQuery {
@@ -419,6 +535,25 @@ export interface PatientHistoryQuery {
 }
 
 export interface MarrowApi {
+  /** Where this window's session stands; needs no session. */
+  getSession(): Promise<SessionInfo>;
+  /** Creates the first administrator and logs them in; refused once any account exists. */
+  createFirstAdmin(input: FirstAdminInput): Promise<SessionInfo>;
+  login(input: LoginInput): Promise<SessionInfo>;
+  logout(): Promise<SessionInfo>;
+  /** Locks the session now (the renderer's idle timer, or the person stepping away). */
+  lockSession(): Promise<SessionInfo>;
+  /** The locked session's person gives the password again. */
+  unlockSession(input: UnlockInput): Promise<SessionInfo>;
+  changePassword(input: ChangePasswordInput): Promise<SessionInfo>;
+  listUsers(): Promise<UserSummary[]>;
+  createUser(input: NewUserInput): Promise<UserSummary>;
+  setUserActive(input: SetUserActiveInput): Promise<UserSummary>;
+  setUserRoles(input: SetUserRolesInput): Promise<UserSummary>;
+  resetUserPassword(input: ResetPasswordInput): Promise<UserSummary>;
+  getSecuritySettings(): Promise<SecuritySettings>;
+  saveSecuritySettings(settings: SecuritySettings): Promise<SecuritySettings>;
+
   listCases(filter: CaseFilter): Promise<CaseSummary[]>;
   createCase(input: NewCaseInput): Promise<CaseDetail>;
   getCase(caseId: number): Promise<CaseDetail>;
@@ -437,7 +572,10 @@ export interface MarrowApi {
   /** Withdraws the reviewer's latest decision on a cell (stored as a new audit row, never a delete). */
   undoReview(input: UndoInput): Promise<CellView>;
 
-  signOff(input: SignOffInput): Promise<CaseDetail>;
+  /** Technical validation (technician): in review → submitted, with a signature. */
+  submitCase(input: SubmitInput): Promise<CaseDetail>;
+  /** Medical authorisation (pathologist): releases the result (status signed, final report, LIS), with a signature. */
+  authoriseCase(input: AuthoriseInput): Promise<CaseDetail>;
   amendCase(input: AmendInput): Promise<CaseDetail>;
   /** A cancelled case goes to review without its unanalysed files only with a recorded reason. */
   excludeRemainingFiles(input: ExcludeRemainingInput): Promise<CaseDetail>;
@@ -487,6 +625,9 @@ export interface MarrowApi {
 /** Error kinds survive every transport; the renderer acts on the kind and shows the message. */
 export type ApiErrorKind =
   | 'validation' // an argument is missing or malformed; `field` names it
+  | 'unauthenticated' // no session, a wrong login or password, an ended session: log in
+  | 'session_locked' // the session locked after the idle time: give the password again
+  | 'forbidden' // the session's person lacks the role the method needs (or must change the password first)
   | 'not_found'
   | 'conflict' // e.g. duplicate accession number, analysis already running
   | 'locked' // the case is signed; amend it first
@@ -510,6 +651,20 @@ export type MarrowApiMethod = keyof MarrowApi;
 
 /** Channel names, one per method; IPC and HTTP both use them. */
 export const API_METHODS = [
+  'getSession',
+  'createFirstAdmin',
+  'login',
+  'logout',
+  'lockSession',
+  'unlockSession',
+  'changePassword',
+  'listUsers',
+  'createUser',
+  'setUserActive',
+  'setUserRoles',
+  'resetUserPassword',
+  'getSecuritySettings',
+  'saveSecuritySettings',
   'listCases',
   'createCase',
   'getCase',
@@ -522,7 +677,8 @@ export const API_METHODS = [
   'reviewCell',
   'confirmCells',
   'undoReview',
-  'signOff',
+  'submitCase',
+  'authoriseCase',
   'amendCase',
   'excludeRemainingFiles',
   'saveReport',
@@ -551,6 +707,29 @@ export const API_METHODS = [
   'getPatientHistory',
   'getCaseHistory',
 ] as const satisfies readonly MarrowApiMethod[];
+
+// Fails to compile when the contract gains a method that API_METHODS does not list (the `satisfies` above refuses
+// a listed name the contract lacks): the list and the interface cannot drift apart.
+type UnlistedMethod = Exclude<MarrowApiMethod, (typeof API_METHODS)[number]>;
+const everyMethodListed: [UnlistedMethod] extends [never] ? true : UnlistedMethod = true;
+void everyMethodListed;
+
+/** How a transport carries one call: the method's name and its arguments out, its (deserialised) result back. */
+export type ApiTransport = (method: MarrowApiMethod, args: unknown[]) => Promise<unknown>;
+
+/** The client side of the contract, method by method, as a transport builds it from API_METHODS. */
+type ApiClient = { [M in (typeof API_METHODS)[number]]: (...args: Parameters<MarrowApi[M]>) => ReturnType<MarrowApi[M]> };
+
+/**
+ * Every method of the contract bound to a transport (the preload's IPC, the browser tests' loopback HTTP). The
+ * return type is the contract itself, and ApiClient is assignable to MarrowApi only while API_METHODS covers every
+ * method with the contract's own parameters, so the compiler holds each transport to the contract. The one cast
+ * below says what no type can: that the value a transport brings back is the one the main process sent.
+ */
+export function apiOverTransport(transport: ApiTransport): MarrowApi {
+  const client = Object.fromEntries(API_METHODS.map((method) => [method, (...args: unknown[]) => transport(method, args)])) as ApiClient;
+  return client;
+}
 
 /**
  * Thrown by client transports so callers can branch on `kind`.

@@ -10,7 +10,8 @@ import { existsSync, mkdirSync, readFileSync, readdirSync, writeFileSync } from 
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { SCREENSHOTS, screenshot, startHarness, type Harness } from './harness';
+import { loginAs, PEOPLE, SCREENSHOTS, screenshot, startHarness, type Harness } from './harness';
+import type { MarrowApi } from '../../src/shared/api';
 
 const byTestId = (page: Page, id: string) => page.getByTestId(id);
 const FILES = 1500;
@@ -26,10 +27,12 @@ function renderPage1(path: string, name: string): void {
 
 describe('case lifecycle in the browser', () => {
   let h: Harness;
+  /** The technician's API in-process, for set-up and checks. */
+  let tech: MarrowApi;
 
   const waitForAnalysis = async (caseId: number) => {
     for (;;) {
-      const p = await h.service.getAnalysisProgress(caseId);
+      const p = await tech.getAnalysisProgress(caseId);
       if (p && p.phase !== 'importing' && p.phase !== 'classifying') return p;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -48,27 +51,29 @@ describe('case lifecycle in the browser', () => {
   };
 
   const analysedCase = async (name: string) => {
-    const created = await h.service.createCase({ patient: { labId: `MRN-${name}`, name: `Patient ${name}` }, accession: name, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
-    await h.service.startAnalysis(created.id);
+    const created = await tech.createCase({ patient: { labId: `MRN-${name}`, name: `Patient ${name}` }, accession: name, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    await tech.startAnalysis(created.id);
     expect((await waitForAnalysis(created.id)).phase).toBe('done');
     return created.id;
   };
 
   beforeAll(async () => {
     h = await startHarness('lifecycle');
-    await h.service.saveSettings({ labName: 'E2E Lab', reviewerName: 'Alex Technician', reviewerRole: 'BMS' });
+    await (await h.api('admin')).saveSettings({ labName: 'E2E Lab' });
+    tech = await h.api('tech');
   }, 120_000);
 
   afterAll(async () => h?.close());
 
   it('cancel → partial badge, banner, list and draft PDF → release refused → resume → complete', async () => {
-    const created = await h.service.createCase({
+    const created = await tech.createCase({
       patient: { labId: 'MRN-PART', name: 'Partial, Patient' },
       accession: 'E2E-PART',
       specimen: 'bone_marrow_aspirate',
       folder: bigFolder('E2E-PART', FILES),
     });
     const { page, pageErrors } = await h.newPage();
+    await loginAs(page, h, 'tech');
     await page.goto(`${h.host.url}#/case/${created.id}/analysis`);
     await byTestId(page, 'analysis-resume').click();
     // Cancel once some files are done, as a technician would on seeing the wrong folder.
@@ -76,7 +81,7 @@ describe('case lifecycle in the browser', () => {
     await byTestId(page, 'analysis-cancel').click();
     await expect.poll(() => byTestId(page, 'analysis-phase').innerText(), { timeout: 60_000 }).toBe('Analysis cancelled');
 
-    const detail = await h.service.getCase(created.id);
+    const detail = await tech.getCase(created.id);
     expect(detail.status).toBe('cancelled');
     const done = detail.partial!.filesAnalysed;
     expect(done).toBeGreaterThan(0);
@@ -91,8 +96,8 @@ describe('case lifecycle in the browser', () => {
     await screenshot(page, 'lifecycle-02-partial-differential');
 
     await byTestId(page, 'case-tab-signoff').click();
-    expect(await byTestId(page, 'signoff-submit').isDisabled()).toBe(true);
-    expect(await byTestId(page, 'signoff-why-not').innerText()).toContain('resume the analysis, or exclude the remaining files with a reason');
+    expect(await byTestId(page, 'signoff-submit').count()).toBe(0);
+    expect(await byTestId(page, 'signoff-signer').innerText()).toContain('resume the analysis, or exclude the remaining files with a reason');
     await byTestId(page, 'report-save-pdf').click();
     await expect.poll(() => byTestId(page, 'report-saved-path').innerText(), { timeout: 60_000 }).toContain('-draft.pdf');
     const draft = await byTestId(page, 'report-saved-path').innerText();
@@ -111,7 +116,7 @@ describe('case lifecycle in the browser', () => {
     // The finished run moves on to the differential by itself, and the header follows without a reload.
     await expect.poll(() => byTestId(page, 'case-status-badge').innerText(), { timeout: 120_000 }).toBe('In review');
     await expect.poll(() => byTestId(page, 'differential-screen').isVisible(), { timeout: 30_000 }).toBe(true);
-    const after = await h.service.getCase(created.id);
+    const after = await tech.getCase(created.id);
     expect(after.partial).toBeNull();
     expect(after.cellCount).toBe(FILES);
     expect(await byTestId(page, 'partial-banner').count()).toBe(0);
@@ -121,14 +126,18 @@ describe('case lifecycle in the browser', () => {
 
   it('amend and release again → CORRECTED REPORT with before → after on page 1, and the first PDF still on disk', async () => {
     const caseId = await analysedCase('E2E-AMEND');
-    await h.service.signOff({ caseId, reviewer: 'Dr First Signer', role: 'Consultant', overrideReason: 'e2e set-up' });
+    await tech.submitCase({ caseId, password: PEOPLE.tech.password, overrideReason: 'e2e set-up' });
+    await (await h.api('path')).authoriseCase({ caseId, password: PEOPLE.path.password, overrideReason: 'e2e set-up' });
+    // The pathologist amends, reclassifies and authorises again (this lab lets her sign alone).
+    await (await h.api('admin')).saveSecuritySettings({ ...(await (await h.api('admin')).getSecuritySettings()), pathologistMaySignAlone: true });
     const { page, pageErrors } = await h.newPage();
+    await loginAs(page, h, 'path');
     await page.goto(`${h.host.url}#/case/${caseId}/signoff`);
     await byTestId(page, 'report-save-pdf').click();
     await expect.poll(() => byTestId(page, 'report-saved-path').innerText(), { timeout: 60_000 }).toContain('.pdf');
     const firstPath = await byTestId(page, 'report-saved-path').innerText();
     const firstBytes = readFileSync(firstPath);
-    const before = (await h.service.getDifferential(caseId)).differential;
+    const before = (await tech.getDifferential(caseId)).differential;
 
     await byTestId(page, 'amend-open').click();
     await byTestId(page, 'amend-reason').fill('a cell was a blast');
@@ -139,15 +148,16 @@ describe('case lifecycle in the browser', () => {
     // Reclassify one non-blast cell to a blast on the review screen, by keyboard.
     await page.goto(`${h.host.url}#/case/${caseId}/review?scope=all`);
     await expect.poll(() => byTestId(page, 'review-grid').isVisible(), { timeout: 30_000 }).toBe(true);
-    const { cells } = await h.service.listCells({ caseId, scope: 'all', limit: 40 });
+    const { cells } = await tech.listCells({ caseId, scope: 'all', limit: 40 });
     const firstNonBlast = cells.findIndex((c) => c.effectiveLabel !== 'BLA');
     await byTestId(page, 'review-grid').focus();
     for (let i = 0; i < firstNonBlast; i++) await page.keyboard.press('ArrowRight');
     await page.keyboard.press('b');
-    await expect.poll(async () => (await h.service.getDifferential(caseId)).differential.blast.count, { timeout: 10_000 }).toBe(before.blast.count + 1);
+    await expect.poll(async () => (await tech.getDifferential(caseId)).differential.blast.count, { timeout: 10_000 }).toBe(before.blast.count + 1);
 
     await page.goto(`${h.host.url}#/case/${caseId}/signoff`);
-    await byTestId(page, 'signoff-submit').click();
+    await byTestId(page, 'signoff-password').fill(PEOPLE.path.password);
+    await byTestId(page, 'signoff-authorise').click();
     // The fixture case has flagged cells left unreviewed: signing needs an override reason.
     const override = byTestId(page, 'signoff-override-reason');
     await expect.poll(() => override.isVisible(), { timeout: 10_000 }).toBe(true);
@@ -159,7 +169,7 @@ describe('case lifecycle in the browser', () => {
     const secondPath = await byTestId(page, 'report-saved-path').innerText();
     const page1 = pdfText(secondPath, 1);
     expect(page1).toContain('CORRECTED REPORT — replaces the report released on');
-    expect(page1).toContain('by Dr First Signer');
+    expect(page1).toContain(`by ${PEOPLE.path.displayName}`);
     expect(page1).toContain('Reason: a cell was a blast');
     expect(page1).toMatch(/Blasts \(% of NDC\) [\d.]+% → [\d.]+%/);
     renderPage1(secondPath, 'lifecycle-06-corrected-pdf');
@@ -175,30 +185,30 @@ describe('case lifecycle in the browser', () => {
   it('two browsers decide the same cell: the second is refused naming the first person, and nothing is lost', async () => {
     const caseId = await analysedCase('E2E-RACE');
     const review = `${h.host.url}#/case/${caseId}/review?scope=all`;
-    await h.service.saveSettings({ labName: 'E2E Lab', reviewerName: 'Reviewer One', reviewerRole: 'BMS' });
     const a = await h.newPage();
+    await loginAs(a.page, h, 'tech');
     await a.page.goto(review);
     await expect.poll(() => byTestId(a.page, 'review-grid').isVisible(), { timeout: 30_000 }).toBe(true);
-    await h.service.saveSettings({ labName: 'E2E Lab', reviewerName: 'Reviewer Two', reviewerRole: 'BMS' });
     const b = await h.newPage();
+    await loginAs(b.page, h, 'path');
     await b.page.goto(review);
     await expect.poll(() => byTestId(b.page, 'review-grid').isVisible(), { timeout: 30_000 }).toBe(true);
-    const [first] = (await h.service.listCells({ caseId, scope: 'all', limit: 1 })).cells;
+    const [first] = (await tech.listCells({ caseId, scope: 'all', limit: 1 })).cells;
     const label = first!.predicted === 'BLA' ? 'LYT' : 'BLA';
 
     // One reclassifies the first cell; Two, still looking at the model's label, confirms it.
     await byTestId(a.page, 'review-grid').focus();
     await a.page.keyboard.press(label === 'BLA' ? 'b' : 'l');
-    await expect.poll(async () => (await h.service.listCells({ caseId, scope: 'all', limit: 1 })).cells[0]!.decision?.label, { timeout: 10_000 }).toBe(label);
+    await expect.poll(async () => (await tech.listCells({ caseId, scope: 'all', limit: 1 })).cells[0]!.decision?.label, { timeout: 10_000 }).toBe(label);
     await byTestId(b.page, 'review-grid').focus();
     await b.page.keyboard.press('Enter');
-    await expect.poll(() => byTestId(b.page, 'error-banner-message').first().innerText(), { timeout: 10_000 }).toContain('changed by Reviewer One');
+    await expect.poll(() => byTestId(b.page, 'error-banner-message').first().innerText(), { timeout: 10_000 }).toContain(`changed by ${PEOPLE.tech.displayName}`);
     expect(await byTestId(b.page, 'error-banner-message').first().innerText()).toContain(`to ${label} — look again`);
     // The refused screen now shows what is there: One's decision.
-    await expect.poll(() => byTestId(b.page, `cell-decision-${first!.imageId}`).innerText(), { timeout: 10_000 }).toContain('Reviewer One');
+    await expect.poll(() => byTestId(b.page, `cell-decision-${first!.imageId}`).innerText(), { timeout: 10_000 }).toContain(PEOPLE.tech.displayName);
     await screenshot(b.page, 'lifecycle-08-second-reviewer-refused');
-    const stored = (await h.service.listCells({ caseId, scope: 'all', limit: 1 })).cells[0]!;
-    expect(stored.decision).toMatchObject({ label, reviewer: 'Reviewer One' });
+    const stored = (await tech.listCells({ caseId, scope: 'all', limit: 1 })).cells[0]!;
+    expect(stored.decision).toMatchObject({ label, reviewer: PEOPLE.tech.displayName });
     expect(a.pageErrors).toEqual([]);
     expect(b.pageErrors).toEqual([]);
   }, 240_000);

@@ -7,9 +7,8 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIS_SETTINGS } from '../../src/shared/lis';
 import { flagReasonText } from '../../src/shared/flag-reasons';
 import { DEFAULT_REVIEW_LAYOUT } from '../../src/shared/review-layout';
-import { screenshot, startHarness, type Harness } from './harness';
+import { loginAs, PEOPLE, releaseCase, screenshot, startHarness, type Harness } from './harness';
 
-const TECHNICIAN = 'Alex Technician';
 const byTestId = (page: Page, id: string) => page.getByTestId(id);
 const focusedTestId = (page: Page) => page.evaluate<string | null>("document.activeElement?.getAttribute('data-testid') ?? null");
 
@@ -32,44 +31,44 @@ describe('daily use in Chromium', () => {
 
   /** A new case on the demo folder, analysed to the end, with the technician as reviewer. */
   async function analysedCase(accession: string): Promise<{ id: number; accession: string }> {
-    await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
-    const created = await h.service.createCase({ patient: { labId: 'MRN-DAILY-1', name: 'Jane Doe' }, accession, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
-    await h.service.startAnalysis(created.id);
-    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+    const created = await (await h.api('tech')).createCase({ patient: { labId: 'MRN-DAILY-1', name: 'Jane Doe' }, accession, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    await (await h.api('tech')).startAnalysis(created.id);
+    await expect.poll(async () => (await (await h.api('tech')).getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
     return created;
   }
 
   it('saves the general and the LIS sections of Settings with one Save, and names and focuses a missing required field', async () => {
+    await loginAs(page, h, 'admin');
     await page.goto(`${h.host.url}/#/cases`);
     await byTestId(page, 'nav-settings').click();
     await byTestId(page, 'lis-settings').waitFor();
     expect(await page.getByRole('button', { name: /save/i }).count()).toBe(1);
     await byTestId(page, 'settings-lab-name').fill('Haematology, City Hospital');
-    await byTestId(page, 'settings-reviewer-name').fill(TECHNICIAN);
     await byTestId(page, 'lis-settings-sendingFacility').fill('HAEM LAB');
     await byTestId(page, 'lis-settings-enabled').check();
     await byTestId(page, 'settings-save').click();
     // Delivery on without the patient identifier namespace: refused before anything is written, focus on the field.
     await expect.poll(() => byTestId(page, 'settings-error').innerText()).toContain('patient identifier namespace');
     await expect.poll(() => focusedTestId(page)).toBe('lis-settings-patientIdAuthority');
-    expect((await h.service.getSettings()).labName).toBe('');
+    expect((await (await h.api('admin')).getSettings()).labName).toBe('');
     await screenshot(page, 'daily-01-settings-required-field');
     await page.keyboard.type('HOSP');
     await byTestId(page, 'lis-settings-patientIdSystem').fill('urn:oid:1.2.3.4');
     await byTestId(page, 'settings-save').click();
     await byTestId(page, 'settings-dialog').waitFor({ state: 'detached' });
-    expect(await h.service.getSettings()).toEqual({ labName: 'Haematology, City Hospital', reviewerName: TECHNICIAN, reviewerRole: '' });
-    expect(await h.service.getLisSettings()).toMatchObject({
+    expect(await (await h.api('admin')).getSettings()).toEqual({ labName: 'Haematology, City Hospital' });
+    expect(await (await h.api('admin')).getLisSettings()).toMatchObject({
       ...DEFAULT_LIS_SETTINGS,
       enabled: true,
       sendingFacility: 'HAEM LAB',
       patientIdAuthority: 'HOSP',
       patientIdSystem: 'urn:oid:1.2.3.4',
     });
-    await h.service.saveLisSettings({ ...DEFAULT_LIS_SETTINGS, codeMapping: [] });
+    await (await h.api('admin')).saveLisSettings({ ...DEFAULT_LIS_SETTINGS, codeMapping: [] });
   });
 
   it('puts the focus on the grid when Review is entered by its tab, so the first Enter confirms a cell', async () => {
+    await loginAs(page, h, 'tech');
     const created = await analysedCase('BM-DAILY-FOCUS');
     await page.goto(`${h.host.url}/#/case/${created.id}/differential`);
     await byTestId(page, 'differential-screen').waitFor();
@@ -79,24 +78,25 @@ describe('daily use in Chromium', () => {
     const sent = page.waitForRequest((request) => request.url().endsWith('/api/reviewCell'));
     await page.keyboard.press('Enter');
     await sent;
-    await expect.poll(async () => (await h.service.getDifferential(created.id)).review.reviewed).toBe(1);
+    await expect.poll(async () => (await (await h.api('tech')).getDifferential(created.id)).review.reviewed).toBe(1);
   });
 
   it('undoes the person’s last decision after a reload, and a notice does not follow them to another screen', async () => {
+    await loginAs(page, h, 'tech');
     const created = await analysedCase('BM-DAILY-UNDO');
-    const cells = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 5 })).cells;
+    const cells = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 5 })).cells;
     const [first, second] = [cells[0]!, cells[1]!];
-    await h.service.reviewCell({ caseId: created.id, imageId: first.imageId, label: 'ART', reviewer: TECHNICIAN });
+    await (await h.api('tech')).reviewCell({ caseId: created.id, imageId: first.imageId, label: 'ART'});
     // Someone else's later decision is not this person's to undo.
-    await h.service.reviewCell({ caseId: created.id, imageId: second.imageId, label: 'ART', reviewer: 'Someone Else' });
+    await (await h.api('path')).reviewCell({ caseId: created.id, imageId: second.imageId, label: 'ART' });
     await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
     await byTestId(page, 'review-grid').waitFor();
     await page.reload();
     await byTestId(page, 'review-grid').waitFor();
     await expect.poll(() => focusedTestId(page)).toBe('review-grid');
     await page.keyboard.press('Backspace');
-    await expect.poll(async () => (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 5 })).cells.find((c) => c.imageId === first.imageId)?.decision).toBeNull();
-    expect((await h.service.listCells({ caseId: created.id, scope: 'all', limit: 5 })).cells.find((c) => c.imageId === second.imageId)?.decision?.reviewer).toBe('Someone Else');
+    await expect.poll(async () => (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 5 })).cells.find((c) => c.imageId === first.imageId)?.decision).toBeNull();
+    expect((await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 5 })).cells.find((c) => c.imageId === second.imageId)?.decision?.reviewer).toBe(PEOPLE.path.displayName);
     await page.keyboard.press('Backspace');
     await expect.poll(() => byTestId(page, 'notice').innerText()).toContain('Nothing to undo');
     await byTestId(page, 'nav-cases').click();
@@ -105,6 +105,7 @@ describe('daily use in Chromium', () => {
   });
 
   it('keeps the case header and the live bar in view while the selection moves down the grid', async () => {
+    await loginAs(page, h, 'tech');
     const created = await analysedCase('BM-DAILY-STICKY');
     await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
     await byTestId(page, 'review-grid').waitFor();
@@ -124,11 +125,12 @@ describe('daily use in Chromium', () => {
   });
 
   it('enlarges the selected cell with V and a double click, at its own 250 px and at 2×, with file, reasons and top 2', async () => {
+    await loginAs(page, h, 'tech');
     const created = await analysedCase('BM-DAILY-ZOOM');
     await page.goto(`${h.host.url}/#/case/${created.id}/review`);
     await byTestId(page, 'review-grid').waitFor();
     await expect.poll(() => focusedTestId(page)).toBe('review-grid');
-    const first = (await h.service.listCells({ caseId: created.id, scope: 'unreviewed', limit: 1 })).cells[0]!;
+    const first = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'unreviewed', limit: 1 })).cells[0]!;
     await page.keyboard.press('v');
     await byTestId(page, 'cell-zoom').waitFor();
     await expect.poll(() => byTestId(page, 'cell-zoom-size').innerText()).toBe('250 × 250 px shown at 250 × 250 px');
@@ -143,15 +145,16 @@ describe('daily use in Chromium', () => {
     await byTestId(page, 'cell-zoom').waitFor({ state: 'detached' });
     // Keys work on the grid again at once, and a double click opens the cell clicked.
     await expect.poll(() => focusedTestId(page)).toBe('review-grid');
-    const second = (await h.service.listCells({ caseId: created.id, scope: 'unreviewed', limit: 2 })).cells[1]!;
+    const second = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'unreviewed', limit: 2 })).cells[1]!;
     await byTestId(page, `cell-tile-${second.imageId}`).dblclick();
     await expect.poll(() => byTestId(page, 'cell-zoom-file').innerText()).toBe(second.file);
     await page.keyboard.press('Escape');
   });
 
   it('finds a cell by its file name and goes to the next unreviewed cell of the selected class with U', async () => {
+    await loginAs(page, h, 'tech');
     const created = await analysedCase('BM-DAILY-FIND');
-    const all = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells;
+    const all = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells;
     const wanted = all[all.length - 1]!;
     await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
     await byTestId(page, 'review-grid').waitFor();
@@ -168,7 +171,7 @@ describe('daily use in Chromium', () => {
     await byTestId(page, 'review-find-file').fill('');
 
     // U from a cell: the next undecided cell predicted as its class.
-    const flagged = (await h.service.listCells({ caseId: created.id, scope: 'unreviewed', limit: 40 })).cells;
+    const flagged = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'unreviewed', limit: 40 })).cells;
     const code = flagged[0]!.predicted;
     const nextSame = flagged.slice(1).find((cell) => cell.predicted === code);
     await page.goto(`${h.host.url}/#/case/${created.id}/review`);
@@ -183,9 +186,10 @@ describe('daily use in Chromium', () => {
   });
 
   it('offers the sign-off once the last flagged cell is reviewed', async () => {
+    await loginAs(page, h, 'tech');
     const created = await analysedCase('BM-DAILY-DONE');
-    const flagged = (await h.service.listCells({ caseId: created.id, scope: 'unreviewed', limit: 1000 })).cells;
-    await h.service.confirmCells({ caseId: created.id, imageIds: flagged.slice(1).map((cell) => cell.imageId), reviewer: TECHNICIAN });
+    const flagged = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'unreviewed', limit: 1000 })).cells;
+    await (await h.api('tech')).confirmCells({ caseId: created.id, imageIds: flagged.slice(1).map((cell) => cell.imageId)});
     await page.goto(`${h.host.url}/#/case/${created.id}/review`);
     await byTestId(page, 'review-grid').waitFor();
     expect(await byTestId(page, 'review-all-flagged-done').count()).toBe(0);
@@ -198,6 +202,7 @@ describe('daily use in Chromium', () => {
   });
 
   it('uses the lab’s own key map, class order and hidden classes in the legend, on tiles and on the keyboard, refusing a conflict', async () => {
+    await loginAs(page, h, 'admin');
     const created = await analysedCase('BM-DAILY-KEYS');
     await page.goto(`${h.host.url}/#/cases`);
     await byTestId(page, 'nav-settings').click();
@@ -214,7 +219,9 @@ describe('daily use in Chromium', () => {
     await byTestId(page, 'review-layout-up-LYT').click();
     await byTestId(page, 'settings-save').click();
     await byTestId(page, 'settings-dialog').waitFor({ state: 'detached' });
-    const stored = await h.service.getReviewLayout();
+    const stored = await (await h.api('tech')).getReviewLayout();
+    // The lab's key map is the administrator's to set; the technician reviews with it.
+    await loginAs(page, h, 'tech');
     expect(stored.keys.BLA).toBe('1');
     expect(stored.hidden).toEqual(['FGC']);
     expect(stored.order.indexOf('LYT')).toBe(stored.order.indexOf('MON') - 1);
@@ -226,26 +233,28 @@ describe('daily use in Chromium', () => {
     const legend = await byTestId(page, 'review-legend').innerText();
     expect(legend.indexOf('LYT')).toBeLessThan(legend.indexOf('MON'));
     await screenshot(page, 'daily-06-review-lab-keys');
-    const first = (await h.service.listCells({ caseId: created.id, scope: 'unreviewed', limit: 1 })).cells[0]!;
+    const first = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'unreviewed', limit: 1 })).cells[0]!;
     await expect.poll(() => focusedTestId(page)).toBe('review-grid');
     await page.keyboard.press('1');
-    await expect.poll(async () => (await h.service.listCells({ caseId: created.id, scope: 'flagged', limit: 1000 })).cells.find((c) => c.imageId === first.imageId)?.decision?.label).toBe('BLA');
+    await expect.poll(async () => (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'flagged', limit: 1000 })).cells.find((c) => c.imageId === first.imageId)?.decision?.label).toBe('BLA');
     // The old key of BLA and the hidden class's key do nothing now.
     await page.keyboard.press('f');
     await page.keyboard.press('b');
-    expect((await h.service.getDifferential(created.id)).review.reviewed).toBe(1);
+    expect((await (await h.api('tech')).getDifferential(created.id)).review.reviewed).toBe(1);
 
+    await loginAs(page, h, 'admin');
     await byTestId(page, 'nav-settings').click();
     await byTestId(page, 'review-layout-reset').click();
     await byTestId(page, 'settings-save').click();
     await byTestId(page, 'settings-dialog').waitFor({ state: 'detached' });
-    expect(await h.service.getReviewLayout()).toEqual(DEFAULT_REVIEW_LAYOUT);
+    expect(await (await h.api('tech')).getReviewLayout()).toEqual(DEFAULT_REVIEW_LAYOUT);
   });
 
   it('gives the LIS table the whole width and does not call the first sending of a result "again"', async () => {
+    await loginAs(page, h, 'path');
     const created = await analysedCase('BM-DAILY-LIS');
-    await h.service.saveLisSettings({ ...DEFAULT_LIS_SETTINGS, patientIdAuthority: 'HOSP', patientIdSystem: 'urn:oid:1.2.3.4', outboxFolder: `${h.root}/outbox`, codeMapping: [] });
-    await h.service.signOff({ caseId: created.id, reviewer: 'Dr Sam Haematologist', role: 'Consultant', overrideReason: 'daily-use test' });
+    await (await h.api('admin')).saveLisSettings({ ...DEFAULT_LIS_SETTINGS, patientIdAuthority: 'HOSP', patientIdSystem: 'urn:oid:1.2.3.4', outboxFolder: `${h.root}/outbox`, codeMapping: [] });
+    await releaseCase(h, created.id, 'Flagged cells seen at the microscope');
     await page.goto(`${h.host.url}/#/case/${created.id}/signoff`);
     await byTestId(page, 'lis-none').waitFor();
     await byTestId(page, 'lis-resend').click();
@@ -260,7 +269,8 @@ describe('daily use in Chromium', () => {
   });
 
   it('keeps a long case number and the date on one line each in the case list', async () => {
-    await h.service.createCase({ patient: { labId: 'MRN-DAILY-LONG', name: 'A Patient With A Rather Long Name' }, accession: 'BM-2026-000123456-REPEAT', specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    await loginAs(page, h, 'tech');
+    await (await h.api('tech')).createCase({ patient: { labId: 'MRN-DAILY-LONG', name: 'A Patient With A Rather Long Name' }, accession: 'BM-2026-000123456-REPEAT', specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
     await page.setViewportSize({ width: 1000, height: 800 });
     try {
       await page.goto(`${h.host.url}/#/cases`);
@@ -284,7 +294,8 @@ describe('daily use in Chromium', () => {
   });
 
   it('links the duplicate-accession refusal to the case that has the number, and corrects a stored patient name with a reason', async () => {
-    const first = await h.service.createCase({ patient: { labId: 'MRN-DAILY-DUP', name: 'Jnae Doe' }, accession: 'BM-DAILY-DUP', specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    await loginAs(page, h, 'tech');
+    const first = await (await h.api('tech')).createCase({ patient: { labId: 'MRN-DAILY-DUP', name: 'Jnae Doe' }, accession: 'BM-DAILY-DUP', specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
     await page.goto(`${h.host.url}/#/cases/new`);
     await byTestId(page, 'new-case-patient-id').fill('MRN-DAILY-OTHER');
     await byTestId(page, 'new-case-accession').fill('bm-daily-dup');
@@ -305,16 +316,18 @@ describe('daily use in Chromium', () => {
     await byTestId(page, 'patient-name-save').click();
     await byTestId(page, 'patient-name-dialog').waitFor({ state: 'detached' });
     await expect.poll(() => byTestId(page, 'case-header-patient').innerText()).toContain('Jane Doe');
-    expect((await h.service.getCase(first.id)).patientName).toBe('Jane Doe');
+    expect((await (await h.api('tech')).getCase(first.id)).patientName).toBe('Jane Doe');
   });
 
   it('shows on the lab model screen, before training, that no signed case has reviewed cells yet', async () => {
+    await loginAs(page, h, 'tech');
     await page.goto(`${h.host.url}/#/lab-model`);
     await expect.poll(() => byTestId(page, 'lab-material-missing').innerText()).toMatch(/No signed case has reviewed cells analysed with marrowcount-ref|at least 3 signed cases/);
     await screenshot(page, 'daily-11-lab-model-material');
   });
 
   it('says the blast figure once on the card, with only the advisories that say something, and marks KSC reviewer-only', async () => {
+    await loginAs(page, h, 'tech');
     const created = await analysedCase('BM-DAILY-BLAST');
     await page.goto(`${h.host.url}/#/case/${created.id}/differential`);
     await byTestId(page, 'blast-advisories').waitFor();

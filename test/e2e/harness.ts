@@ -6,7 +6,8 @@ import { join, resolve } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { CELL_HTTP_PREFIX, startHttpHost, type HttpHost } from '../../src/main/http/serve-api';
 import { createMarrowService, type MarrowService } from '../../src/main/service/marrow-service';
-import type { MarrowApiMethod } from '../../src/shared/api';
+import type { MarrowApi, MarrowApiMethod } from '../../src/shared/api';
+import type { Role } from '../../src/shared/roles';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const RENDERER_DIR = join(REPO, 'out', 'renderer');
@@ -23,9 +24,22 @@ export function modelForTests(): { dir: string; bundled: boolean } {
   return existsSync(join(BUNDLED_MODEL, 'model.json')) ? { dir: BUNDLED_MODEL, bundled: true } : { dir: TINY_MODEL, bundled: false };
 }
 
+/**
+ * The people every end-to-end test can log in as (created by the harness on its fresh database): one per role,
+ * as a lab has them. A new test logs in with one line: `await loginAs(page, h, 'tech')`.
+ */
+export const PEOPLE = {
+  admin: { login: 'admin', displayName: 'Ada Administrator', password: 'admin-e2e-password', roles: ['admin'] as Role[] },
+  tech: { login: 'alex', displayName: 'Alex Technician', password: 'alex-e2e-password', roles: ['technician'] as Role[] },
+  path: { login: 'sam', displayName: 'Dr Sam Haematologist', password: 'sam-e2e-password', roles: ['pathologist'] as Role[] },
+} as const;
+export type Person = keyof typeof PEOPLE;
+
 export interface Harness {
   root: string;
   service: MarrowService;
+  /** The API as `person` uses it, logged in in-process (for a test's set-up and checks, not for what it tests). */
+  api(person: Person): Promise<MarrowApi>;
   host: HttpHost;
   browser: Browser;
   /** The folder a technician types into the new-case form. */
@@ -60,20 +74,65 @@ export interface HeldCalls {
  * which may wait or throw.
  */
 function serveWithGates(service: MarrowService, gates: Map<string, () => Promise<void>>): MarrowService {
+  const gated = (api: MarrowApi): MarrowApi =>
+    new Proxy(api, {
+      get(target, property, receiver) {
+        const value: unknown = Reflect.get(target, property, receiver);
+        const gate = typeof property === 'string' ? gates.get(property) : undefined;
+        if (gate === undefined || typeof value !== 'function') return value;
+        return async (...args: unknown[]) => {
+          await gate();
+          return (value as (...a: unknown[]) => unknown).apply(target, args);
+        };
+      },
+    });
   return new Proxy(service, {
     get(target, property, receiver) {
-      const value: unknown = Reflect.get(target, property, receiver);
-      const gate = typeof property === 'string' ? gates.get(property) : undefined;
-      if (gate === undefined || typeof value !== 'function') return value;
-      return async (...args: unknown[]) => {
-        await gate();
-        return (value as (...a: unknown[]) => unknown).apply(target, args);
-      };
+      if (property === 'forSession') return (holder: Parameters<MarrowService['forSession']>[0]) => gated(target.forSession(holder));
+      return Reflect.get(target, property, receiver) as unknown;
     },
   });
 }
 
-export async function startHarness(prefix: string): Promise<Harness> {
+/** The lab's people on a fresh database: the first administrator, then one account per role. */
+async function createPeople(service: MarrowService): Promise<void> {
+  const admin = service.forSession({ transport: 'cli', token: null });
+  await admin.createFirstAdmin(PEOPLE.admin);
+  for (const person of [PEOPLE.tech, PEOPLE.path]) await admin.createUser({ ...person, roles: [...person.roles] });
+  await admin.logout();
+}
+
+/**
+ * Releases a case as a lab does, in-process (for a test's set-up): the technician submits it, the pathologist
+ * authorises it, each with their password.
+ */
+export async function releaseCase(h: Pick<Harness, 'api'>, caseId: number, overrideReason?: string): Promise<void> {
+  const override = overrideReason === undefined ? {} : { overrideReason };
+  await (await h.api('tech')).submitCase({ caseId, password: PEOPLE.tech.password, ...override });
+  await (await h.api('path')).authoriseCase({ caseId, password: PEOPLE.path.password, ...override });
+}
+
+/** Logs `person` in on the page's login screen, as a person does, and waits for the app. */
+export async function loginAs(page: Page, h: Pick<Harness, 'host'>, person: Person, path = '/'): Promise<void> {
+  const who = PEOPLE[person];
+  if (!page.url().startsWith(h.host.url)) await page.goto(`${h.host.url}${path}`);
+  const login = page.getByTestId('login-screen');
+  const app = page.getByTestId('app');
+  await login.or(app).first().waitFor();
+  if (await app.isVisible()) {
+    if ((await page.getByTestId('topbar-user').innerText()).includes(who.displayName)) return;
+    await page.getByTestId('nav-logout').click();
+    await login.waitFor();
+  }
+  await page.getByTestId('login-name').fill(who.login);
+  await page.getByTestId('login-password').fill(who.password);
+  await page.getByTestId('login-submit').click();
+  await app.waitFor();
+  if (path !== '/' && !page.url().endsWith(path)) await page.goto(`${h.host.url}${path}`);
+}
+
+/** `people: false` starts on a database without any account (the first-start screen); the default creates PEOPLE. */
+export async function startHarness(prefix: string, options: { people?: boolean } = {}): Promise<Harness> {
   if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
     throw new Error(`No built renderer at ${RENDERER_DIR}: run \`npm run build\` before the end-to-end tests (npm test does).`);
   }
@@ -94,6 +153,8 @@ export async function startHarness(prefix: string): Promise<Harness> {
   });
   // As in the desktop app: the LIS delivery loop runs (it sends nothing until a test turns LIS delivery on).
   service.lisDelivery.start();
+  if (options.people !== false) await createPeople(service);
+  const sessions = new Map<Person, Promise<MarrowApi>>();
   const gates = new Map<string, () => Promise<void>>();
   const releases = new Set<() => void>();
   const clearHoldsAndFailures = () => {
@@ -109,6 +170,15 @@ export async function startHarness(prefix: string): Promise<Harness> {
   return {
     root,
     service,
+    api(person) {
+      let api = sessions.get(person);
+      if (api === undefined) {
+        const created = service.forSession({ transport: 'cli', token: null });
+        api = created.login({ login: PEOPLE[person].login, password: PEOPLE[person].password }).then(() => created);
+        sessions.set(person, api);
+      }
+      return api;
+    },
     host,
     browser,
     caseFolder,

@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIS_SETTINGS } from '../../src/shared/lis';
 import { startMllpTestServer, type MllpTestServer } from '../helpers/mllp-test-server';
-import { screenshot, startHarness, type Harness } from './harness';
+import { loginAs, PEOPLE, screenshot, startHarness, type Harness } from './harness';
 
 const byTestId = (page: Page, id: string) => page.getByTestId(id);
 
@@ -28,7 +28,8 @@ describe('results to the LIS in Chromium', () => {
   });
 
   it('edits the LIS settings and refuses a code-mapping line it cannot read, naming the line', async () => {
-    await page.goto(`${h.host.url}/`);
+    // LIS settings are the administrator's.
+    await loginAs(page, h, 'admin');
     await byTestId(page, 'nav-settings').click();
     await byTestId(page, 'lis-settings').waitFor();
     await byTestId(page, 'lis-settings-codes').click();
@@ -49,8 +50,8 @@ describe('results to the LIS in Chromium', () => {
     await byTestId(page, 'lis-settings-mllpPort').fill(String(lis.port));
     await byTestId(page, 'settings-save').click();
     await byTestId(page, 'settings-dialog').waitFor({ state: 'detached' });
-    await expect.poll(async () => (await h.service.getLisSettings()).enabled).toBe(true);
-    expect(await h.service.getLisSettings()).toMatchObject({
+    await expect.poll(async () => (await (await h.api('admin')).getLisSettings()).enabled).toBe(true);
+    expect(await (await h.api('admin')).getLisSettings()).toMatchObject({
       ...DEFAULT_LIS_SETTINGS,
       enabled: true,
       patientIdAuthority: 'HOSP',
@@ -64,20 +65,21 @@ describe('results to the LIS in Chromium', () => {
 
   it('shows the LIS’s refusal with its reason and sends the result again on Resend until it is acknowledged', async () => {
     lis.behave((_id, receipt) => (receipt === 1 ? { kind: 'nak', code: 'AE', reason: 'Unknown patient MRN-LIS-1' } : { kind: 'ack' }));
-    await h.service.saveSettings({ labName: '', reviewerName: 'Alex Technician', reviewerRole: 'Biomedical scientist' });
-    const created = await h.service.createCase({ patient: { labId: 'MRN-LIS-1' }, accession: 'BM-LIS-1', specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
-    await h.service.startAnalysis(created.id);
-    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
-    const flagged = (await h.service.listCells({ caseId: created.id, scope: 'flagged', limit: 1000 })).cells.map((c) => c.imageId);
-    if (flagged.length > 0) await h.service.confirmCells({ caseId: created.id, imageIds: flagged, reviewer: 'Alex Technician' });
+    const created = await (await h.api('tech')).createCase({ patient: { labId: 'MRN-LIS-1' }, accession: 'BM-LIS-1', specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    await (await h.api('tech')).startAnalysis(created.id);
+    await expect.poll(async () => (await (await h.api('tech')).getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+    const flagged = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'flagged', limit: 1000 })).cells.map((c) => c.imageId);
+    if (flagged.length > 0) await (await h.api('tech')).confirmCells({ caseId: created.id, imageIds: flagged});
 
-    await page.goto(`${h.host.url}/#/case/${created.id}/signoff`);
+    // The technician has submitted it; the pathologist authorises (releases) it, and may resend it.
+    await (await h.api('tech')).submitCase({ caseId: created.id, password: PEOPLE.tech.password });
+    await loginAs(page, h, 'path', `/#/case/${created.id}/signoff`);
     await byTestId(page, 'lis-panel').waitFor();
     await expect.poll(() => byTestId(page, 'lis-none').innerText()).toContain('Nothing sent');
-    await byTestId(page, 'signoff-reviewer').fill('Dr Sam Haematologist');
-    await byTestId(page, 'signoff-role').fill('Consultant haematologist');
-    await byTestId(page, 'signoff-submit').click();
-    await expect.poll(() => byTestId(page, 'signoff-status').innerText()).toContain('Dr Sam Haematologist');
+    await byTestId(page, 'signoff-password').fill(PEOPLE.path.password);
+    await byTestId(page, 'signoff-authorise').click();
+    // Releasing builds the LIS messages (with the PDF) in the same process: give it the time the MLLP waits get.
+    await expect.poll(() => byTestId(page, 'signature-medical_authorisation').innerText(), { timeout: 30_000 }).toContain('Dr Sam Haematologist');
 
     const mllpRows = page.locator('[data-testid^="lis-delivery-"][data-testid$="-mllp"]');
     await expect.poll(() => mllpRows.count(), { timeout: 30_000 }).toBe(1);
@@ -91,6 +93,11 @@ describe('results to the LIS in Chromium', () => {
     await expect.poll(() => mllpRows.first().getByTestId('lis-delivery-status').innerText(), { timeout: 30_000 }).toBe('Acknowledged');
     expect(await mllpRows.nth(1).getByTestId('lis-delivery-status').innerText()).toBe('Error');
     expect(lis.distinct()).toHaveLength(2);
+    // The message names the authoriser (OBR-32) and both signers (OBX-16).
+    const message = [...lis.messages.values()][0]!;
+    const segments = message.split('\r').map((line) => line.split('|'));
+    expect(segments.find((f) => f[0] === 'OBR')![32]).toBe(`&${PEOPLE.path.displayName}`);
+    expect(segments.find((f) => f[0] === 'OBX')![16]).toBe(`^${PEOPLE.tech.displayName}~^${PEOPLE.path.displayName}`);
     await screenshot(page, 'lis-03-acknowledged-after-resend');
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });

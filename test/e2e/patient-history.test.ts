@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CellClassCode } from '../../src/shared/cell-classes';
-import { REPO, SCREENSHOTS, screenshot, startHarness, type Harness } from './harness';
+import { loginAs, releaseCase, REPO, SCREENSHOTS, screenshot, startHarness, type Harness } from './harness';
 
 const DEMO = join(REPO, 'resources/demo/case-001');
 const byTestId = (page: Page, id: string) => page.getByTestId(id);
@@ -35,7 +35,7 @@ describe('patient history in the browser', () => {
 
   const waitForAnalysis = async (caseId: number) => {
     for (;;) {
-      const p = await h.service.getAnalysisProgress(caseId);
+      const p = await (await h.api('tech')).getAnalysisProgress(caseId);
       if (p && p.phase !== 'importing' && p.phase !== 'classifying') return p;
       await new Promise((r) => setTimeout(r, 100));
     }
@@ -43,11 +43,11 @@ describe('patient history in the browser', () => {
 
   /** Labels the case's cells (in file order): the first `blasts` BLA, the others in turn from OTHERS. */
   const label = async (caseId: number, blasts: number) => {
-    const { cells } = await h.service.listCells({ caseId, scope: 'all', limit: 1000 });
+    const { cells } = await (await h.api('tech')).listCells({ caseId, scope: 'all', limit: 1000 });
     const sorted = [...cells].sort((a, b) => a.file.localeCompare(b.file));
     for (const [i, cell] of sorted.entries()) {
       const code = i < blasts ? 'BLA' : OTHERS[i % OTHERS.length]!;
-      await h.service.reviewCell({ caseId, imageId: cell.imageId, label: code, reviewer: 'Dr Expert' });
+      await (await h.api('tech')).reviewCell({ caseId, imageId: cell.imageId, label: code});
     }
   };
 
@@ -55,17 +55,17 @@ describe('patient history in the browser', () => {
     const folder = join(h.root, 'cases', accession);
     mkdirSync(folder, { recursive: true });
     for (const f of files) copyFileSync(join(DEMO, f), join(folder, f));
-    const created = await h.service.createCase({
+    const created = await (await h.api('tech')).createCase({
       patient: { labId: 'MRN-TREND', name: 'Trend, Patient', birthDate: '1958-04-30' },
       accession,
       specimen: 'bone_marrow_aspirate',
       folder,
       specimenDate,
     });
-    await h.service.startAnalysis(created.id);
+    await (await h.api('tech')).startAnalysis(created.id);
     expect((await waitForAnalysis(created.id)).phase).toBe('done');
     await label(created.id, blasts);
-    if (sign) await h.service.signOff({ caseId: created.id, reviewer: 'Dr Expert', role: 'Consultant haematologist' });
+    if (sign) await releaseCase(h, created.id);
     ids[accession] = created.id;
     return created.id;
   };
@@ -77,21 +77,21 @@ describe('patient history in the browser', () => {
     await marrow('HX-JUN', '2026-06-01', files.slice(0, 100), 2, true);
     const sept = await marrow('HX-SEP', '2026-09-14', files.slice(100, 200), 4, true);
     // Amended: one more blast found, signed again (version 2).
-    await h.service.amendCase({ caseId: sept, by: 'Dr Expert', reason: 'One blast was counted as a lymphocyte' });
-    const { cells } = await h.service.listCells({ caseId: sept, scope: 'all', limit: 1000 });
+    await (await h.api('path')).amendCase({ caseId: sept, reason: 'One blast was counted as a lymphocyte' });
+    const { cells } = await (await h.api('tech')).listCells({ caseId: sept, scope: 'all', limit: 1000 });
     const fifth = [...cells].sort((a, b) => a.file.localeCompare(b.file))[4]!;
-    await h.service.reviewCell({ caseId: sept, imageId: fifth.imageId, label: 'BLA', reviewer: 'Dr Expert' });
-    await h.service.signOff({ caseId: sept, reviewer: 'Dr Expert', role: 'Consultant haematologist' });
+    await (await h.api('tech')).reviewCell({ caseId: sept, imageId: fifth.imageId, label: 'BLA'});
+    await releaseCase(h, sept);
     await marrow('HX-NOV', '2026-11-20', files.slice(200, 300), 20, true);
     await marrow('HX-DEC', '2026-12-01', files.slice(0, 40), 6, false);
-    await h.service.saveSettings({ labName: 'E2E Lab', reviewerName: 'Alex Technician', reviewerRole: 'BMS' });
+    await (await h.api('admin')).saveSettings({ labName: 'E2E Lab' });
   }, 300_000);
 
   afterAll(async () => h?.close());
 
   it("shows the case's previous marrows, the patient's chart and table, and the report's table and chart", async () => {
     const { page, pageErrors } = await h.newPage();
-    await page.goto(`${h.host.url}#/case/${ids['HX-NOV']}/differential`);
+    await loginAs(page, h, 'tech', `/#/case/${ids['HX-NOV']}/differential`);
 
     // The November case beside the earlier released marrows, newest first, the draft nowhere.
     await expect.poll(() => byTestId(page, 'previous-blast-sentence').innerText(), { timeout: 15_000 }).toBe(NOVEMBER_SENTENCE);

@@ -10,11 +10,12 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CellView } from '../../src/shared/api';
 import { CELL_CLASS_CODES, type CellClassCode } from '../../src/shared/cell-classes';
 import { CLASS_KEYS } from '../../src/renderer/src/review/keymap';
-import { startHarness, type Harness } from './harness';
+import { loginAs, PEOPLE, startHarness, type Harness } from './harness';
 import { DecisionStacks } from '../helpers/decision-stacks';
 import { mulberry32 } from '../helpers/seeded-random';
 
-const REVIEWER = 'Rae Keyboard';
+/** Who reviews: the technician logged in, whose name every decision must carry. */
+const REVIEWER = PEOPLE.tech.displayName;
 const SEEDS = [20240611, 7, 99173];
 const KEYS_PER_SEED = 60;
 const CHECKPOINT_EVERY = 20;
@@ -182,21 +183,20 @@ describe('review screen under random key sequences (seeded)', () => {
 
   beforeAll(async () => {
     h = await startHarness('review-keys');
-    await h.service.saveSettings({ labName: '', reviewerName: REVIEWER, reviewerRole: 'Biomedical scientist' });
   });
   afterAll(async () => {
     await h?.close();
   });
 
   async function analysedCase(accession: string): Promise<number> {
-    const created = await h.service.createCase({ patient: { labId: 'MRN-KEYS' }, accession, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
-    await h.service.startAnalysis(created.id);
-    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000, interval: 100 }).toBe('done');
+    const created = await (await h.api('tech')).createCase({ patient: { labId: 'MRN-KEYS' }, accession, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    await (await h.api('tech')).startAnalysis(created.id);
+    await expect.poll(async () => (await (await h.api('tech')).getAnalysisProgress(created.id))?.phase, { timeout: 120_000, interval: 100 }).toBe('done');
     return created.id;
   }
 
   async function storedCells(caseId: number): Promise<CellView[]> {
-    return (await h.service.listCells({ caseId, scope: 'all', limit: 1000 })).cells;
+    return (await (await h.api('tech')).listCells({ caseId, scope: 'all', limit: 1000 })).cells;
   }
 
   async function openReview(page: Page): Promise<void> {
@@ -217,7 +217,7 @@ describe('review screen under random key sequences (seeded)', () => {
 
       const { page, pageErrors } = await h.newPage();
       await page.addInitScript(COUNT_FETCHES);
-      await page.goto(`${h.host.url}/#/case/${caseId}/review?scope=all`);
+      await loginAs(page, h, 'tech', `/#/case/${caseId}/review?scope=all`);
       await openReview(page);
 
       const random = mulberry32(seed);
@@ -261,7 +261,7 @@ describe('review screen under random key sequences (seeded)', () => {
         expect(Number(range![3])).toBe(stored.length);
 
         if (withDifferential) {
-          const { differential } = await h.service.getDifferential(caseId);
+          const { differential } = await (await h.api('tech')).getDifferential(caseId);
           const counts: Record<string, number> = {};
           for (const row of differential.rows) if (row.count > 0) counts[row.code] = row.count;
           const expected = oracle.counts();

@@ -13,12 +13,13 @@ import { CLASS_KEYS } from '../../src/renderer/src/review/keymap';
 import { OPEN_SET_REASON } from '../../src/shared/flag-reasons';
 import { CASE_STATUS_LABELS } from '../../src/shared/case-lifecycle';
 import type { MarrowApiMethod } from '../../src/shared/api';
-import { screenshot, startHarness, type Harness } from './harness';
+import { loginAs, PEOPLE, screenshot, SCREENSHOTS, startHarness, type Harness } from './harness';
 
 const PATIENT_ID = 'MRN-E2E-0042';
 const ACCESSION = 'BM-E2E-0042';
-const TECHNICIAN = 'Alex Technician';
-const SIGNER = 'Dr Sam Haematologist';
+// The harness's people: the technician counts, the pathologist signs.
+const TECHNICIAN = PEOPLE.tech.displayName;
+const SIGNER = PEOPLE.path.displayName;
 
 
 const byTestId = (page: Page, id: string) => page.getByTestId(id);
@@ -108,10 +109,11 @@ describe('technician workflow in Chromium', () => {
     h = await startHarness('workflow');
     console.log(`e2e: model ${h.model.dir}${h.model.bundled ? '' : ' (tiny fixture: the bundled model is not installed yet)'}; case folder ${h.caseFolder}`);
     ({ page, pageErrors } = await h.newPage());
+    await loginAs(page, h, 'tech');
   });
 
   async function runnerUp(caseId: number, imageId: number): Promise<CellClassCode> {
-    const cells = (await h.service.listCells({ caseId, scope: 'all', limit: 1000 })).cells;
+    const cells = (await (await h.api('tech')).listCells({ caseId, scope: 'all', limit: 1000 })).cells;
     const second = cells.find((c) => c.imageId === imageId)?.top[1]?.code;
     if (!second) throw new Error(`cell ${imageId} has no runner-up class`);
     return second;
@@ -125,10 +127,9 @@ describe('technician workflow in Chromium', () => {
 
   /** A new case on `folder` (the demo case by default), analysed to the end, with the technician as reviewer. */
   async function analysedCase(suffix: string, folder = h.caseFolder): Promise<{ id: number; accession: string }> {
-    await h.service.saveSettings({ labName: '', reviewerName: TECHNICIAN, reviewerRole: 'Biomedical scientist' });
-    const created = await h.service.createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-${suffix}`, specimen: 'bone_marrow_aspirate', folder });
-    await h.service.startAnalysis(created.id);
-    await expect.poll(async () => (await h.service.getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
+    const created = await (await h.api('tech')).createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-${suffix}`, specimen: 'bone_marrow_aspirate', folder });
+    await (await h.api('tech')).startAnalysis(created.id);
+    await expect.poll(async () => (await (await h.api('tech')).getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
     return created;
   }
 
@@ -171,8 +172,9 @@ describe('technician workflow in Chromium', () => {
       const at = byTestId(page, testId);
       return (await at.count()) > 0 ? JSON.stringify(await at.inputValue()) : 'none';
     };
+    void value;
     return (
-      `reviewer ${await value('signoff-reviewer')}, role ${await value('signoff-role')}, ` +
+      `signer ${await text('signoff-signer')}, ` +
       `Sign off button ${(await submit.count()) > 0 ? ((await submit.isEnabled()) ? 'enabled' : 'disabled') : 'absent'}, ` +
       `error ${await text('signoff-error')}, refusal ${await text('signoff-refusal')}, notice ${await text('notice')}`
     );
@@ -225,34 +227,28 @@ describe('technician workflow in Chromium', () => {
     await byTestId(page, 'differential-screen').waitFor();
     await byTestId(page, 'class-count-BLA').waitFor();
 
-    const caseId = (await h.service.listCases({ search: ACCESSION }))[0]!.id;
+    const caseId = (await (await h.api('tech')).listCases({ search: ACCESSION }))[0]!.id;
     // The screen moved on by itself because the run reached 'done' with every cell classified.
-    const progress = await h.service.getAnalysisProgress(caseId);
+    const progress = await (await h.api('tech')).getAnalysisProgress(caseId);
     expect(progress).toMatchObject({ phase: 'done', failures: [] });
     expect(progress!.done).toBe(progress!.total);
-    const truth = await h.service.getDifferential(caseId);
+    const truth = await (await h.api('tech')).getDifferential(caseId);
     const ndcShown = Number((await byTestId(page, 'ndc-total').innerText()).trim());
     expect(ndcShown).toBe(truth.differential.nucleatedDifferentialCount);
     const before = await shownCounts(page);
     const totalBefore = Object.values(before).reduce((a, b) => a + b, 0);
-    expect(totalBefore).toBe((await h.service.getCase(caseId)).cellCount);
+    expect(totalBefore).toBe((await (await h.api('tech')).getCase(caseId)).cellCount);
     await screenshot(page, '06-differential');
 
-    // Review flagged cells from the keyboard. The reviewer's name is asked for once (Settings is empty).
+    // Review flagged cells from the keyboard, as the logged-in technician (no name to type: it is the session's).
     await byTestId(page, 'review-start').click();
     await byTestId(page, 'review-screen').waitFor();
-    const prompt = byTestId(page, 'reviewer-prompt');
-    await prompt.waitFor();
-    await screenshot(page, '07-reviewer-prompt');
-    await byTestId(page, 'reviewer-prompt-name').fill(TECHNICIAN);
-    await byTestId(page, 'reviewer-prompt-role').fill('Biomedical scientist');
-    await byTestId(page, 'reviewer-prompt-save').click();
-    await prompt.waitFor({ state: 'detached' });
+    expect(await byTestId(page, 'review-reviewer').innerText()).toBe(TECHNICIAN);
     await byTestId(page, 'review-grid').waitFor();
     await byTestId(page, 'review-grid').focus();
     if (h.model.bundled) {
       // The tiles show why each cell is there, the open-set reason included; the first page is the API's first page.
-      const firstPage = (await h.service.listCells({ caseId, scope: 'flagged', limit: 40 })).cells;
+      const firstPage = (await (await h.api('tech')).listCells({ caseId, scope: 'flagged', limit: 40 })).cells;
       const unlike = firstPage.filter((c) => c.flagReasons.some((r) => r.kind === 'open_set'));
       expect(unlike.length).toBeGreaterThan(0);
       for (const c of unlike) expect(await byTestId(page, `cell-flags-${c.imageId}`).innerText()).toContain(OPEN_SET_REASON);
@@ -280,7 +276,7 @@ describe('technician workflow in Chromium', () => {
     await screenshot(page, '08-review');
 
     // The stored decisions are the ones made on screen, by the named reviewer.
-    const stored = (await h.service.listCells({ caseId, scope: 'all', limit: 1000 })).cells;
+    const stored = (await (await h.api('tech')).listCells({ caseId, scope: 'all', limit: 1000 })).cells;
     for (const r of reclassified) expect(stored.find((c) => c.imageId === r.imageId)?.decision).toMatchObject({ label: r.to, reviewer: TECHNICIAN });
     for (const id of confirmed) {
       const cell = stored.find((c) => c.imageId === id)!;
@@ -302,23 +298,47 @@ describe('technician workflow in Chromium', () => {
     expect((await byTestId(page, 'blast-percentage').innerText()).trim()).toBe(`${((blastsAfter / ndcAfter) * 100).toFixed(1)}%`);
     await screenshot(page, '09-differential-after-review');
 
-    // Sign-off: refused while flagged cells are unreviewed, with the reason; signed with an override reason.
+    // Technical validation: the technician submits with her password (refused first while flagged cells are
+    // unreviewed, then with an override reason). Submitting does not release the result.
     await byTestId(page, 'case-tab-signoff').click();
     await byTestId(page, 'signoff-screen').waitFor();
-    await byTestId(page, 'signoff-reviewer').fill(SIGNER);
-    await byTestId(page, 'signoff-role').fill('Consultant haematologist');
-    const unreviewed = (await h.service.getCase(caseId)).flaggedUnreviewed;
+    expect(await byTestId(page, 'signoff-signer').innerText()).toContain(`Submitting for authorisation as ${TECHNICIAN} (Technician)`);
+    await byTestId(page, 'signoff-password').fill(PEOPLE.tech.password);
+    const unreviewed = (await (await h.api('tech')).getCase(caseId)).flaggedUnreviewed;
+    const signWithOverride = async (button: string, reason: string) => {
+      await byTestId(page, button).click();
+      if (unreviewed > 0) {
+        await expect.poll(() => byTestId(page, 'signoff-refusal').innerText()).toContain(`${unreviewed} flagged cell`);
+        await byTestId(page, 'signoff-override-reason').fill(reason);
+        await byTestId(page, 'signoff-override-submit').click();
+      }
+    };
+    await signWithOverride('signoff-submit', 'Remaining flagged cells reviewed at the microscope');
+    await expect.poll(() => byTestId(page, 'signature-technical_validation').innerText()).toMatch(new RegExp(`^Technically validated by ${TECHNICIAN} \\(Technician\\), `));
+    await expect.poll(() => byTestId(page, 'case-status-badge').innerText()).toMatch(/submitted/i);
+    expect(await byTestId(page, 'signoff-signer').innerText()).toContain('Only a pathologist authorises');
+    await screenshot(page, '10-submitted');
+
+    // Medical authorisation: the pathologist logs in at the same screen, writes her comment, signs with her password.
+    await loginAs(page, h, 'path', `/#/case/${caseId}/signoff`);
+    await byTestId(page, 'signoff-screen').waitFor();
+    await expect.poll(() => byTestId(page, 'signoff-signer').innerText()).toContain(`Authorising as ${SIGNER} (Pathologist)`);
+    await byTestId(page, 'signoff-comment').fill('Reactive marrow; no excess of blasts.');
+    await byTestId(page, 'signoff-password').fill('not-her-password');
+    await byTestId(page, 'signoff-authorise').click();
     if (unreviewed > 0) {
-      await byTestId(page, 'signoff-submit').click();
       await expect.poll(() => byTestId(page, 'signoff-refusal').innerText()).toContain(`${unreviewed} flagged cell`);
-      await screenshot(page, '10-signoff-refused');
-      await byTestId(page, 'signoff-override-reason').fill('Remaining flagged cells reviewed at the microscope');
+      await byTestId(page, 'signoff-override-reason').fill('Flagged cells seen at the microscope');
       await byTestId(page, 'signoff-override-submit').click();
-    } else {
-      await byTestId(page, 'signoff-submit').click();
     }
-    await expect.poll(() => byTestId(page, 'signoff-status').innerText()).toContain(SIGNER);
+    // A wrong password is refused (and recorded); the right one signs.
+    await expect.poll(() => byTestId(page, 'signoff-error').innerText()).toContain('Wrong password: the medical authorisation');
+    await screenshot(page, '11-authorise-wrong-password');
+    await byTestId(page, 'signoff-password').fill(PEOPLE.path.password);
+    await byTestId(page, unreviewed > 0 ? 'signoff-override-submit' : 'signoff-authorise').click();
+    await expect.poll(() => byTestId(page, 'signature-medical_authorisation').innerText()).toMatch(new RegExp(`^Medically authorised by ${SIGNER} \\(Pathologist\\), `));
     await expect.poll(() => byTestId(page, 'case-status-badge').innerText()).toBe(CASE_STATUS_LABELS.signed); // 'Released' since migration 0007
+    expect(await byTestId(page, 'signoff-comment-shown').innerText()).toContain('Reactive marrow; no excess of blasts.');
     await screenshot(page, '11-signed');
 
     // The PDF: saved by the service, read back as text.
@@ -327,6 +347,12 @@ describe('technician workflow in Chromium', () => {
     expect(existsSync(savedPath)).toBe(true);
     await screenshot(page, '12-report-saved');
     const text = execFileSync('pdftotext', ['-layout', savedPath, '-'], { encoding: 'utf8' });
+    // Page 1 carries both signatures with their meanings, and the interpretive comment.
+    const page1 = execFileSync('pdftotext', ['-f', '1', '-l', '1', savedPath, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+    expect(page1).toContain(`Technically validated by ${TECHNICIAN}, Technician`);
+    expect(page1).toContain(`Medically authorised by ${SIGNER}, Pathologist`);
+    expect(page1).toContain('Reactive marrow; no excess of blasts.');
+    execFileSync('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', savedPath, join(SCREENSHOTS, '12-report-page1')]);
     expect(text).toContain(ACCESSION);
     expect(text).toContain(PATIENT_ID);
     expect(text).toContain(SIGNER);
@@ -349,13 +375,15 @@ describe('technician workflow in Chromium', () => {
     await byTestId(page, 'about-dialog').waitFor({ state: 'detached' });
 
     // Amended, the case is back in review: the list no longer names a signer for what it now shows.
-    await h.service.amendCase({ caseId, by: SIGNER, reason: 'Late cytogenetics: recount blasts' });
+    await (await h.api('path')).amendCase({ caseId, reason: 'Late cytogenetics: recount blasts' });
     await page.reload();
     await byTestId(page, `case-row-${caseId}`).waitFor();
     await expect.poll(() => byTestId(page, `case-status-${caseId}`).innerText()).toMatch(/review/i);
     expect((await byTestId(page, `case-reviewer-${caseId}`).innerText()).trim()).toBe('');
 
     expect(pageErrors.map((e) => e.message)).toEqual([]);
+    // The tests below review as the technician.
+    await loginAs(page, h, 'tech');
   });
 
   it('keeps a reclassification when the reviewer goes back to the cell and presses Enter', async () => {
@@ -379,7 +407,7 @@ describe('technician workflow in Chromium', () => {
     response = saved();
     await page.keyboard.press('Enter');
     await response;
-    const stored = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId);
+    const stored = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId);
     expect(stored?.decision).toMatchObject({ label: to, reviewer: TECHNICIAN });
     await expect.poll(() => byTestId(page, `cell-decision-${imageId}`).innerText()).toContain(to);
     expect(pageErrors.map((e) => e.message)).toEqual([]);
@@ -408,7 +436,7 @@ describe('technician workflow in Chromium', () => {
       firstSave.release();
 
       await expect
-        .poll(async () => (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId)?.decision?.label, {
+        .poll(async () => (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId)?.decision?.label, {
           timeout: 10_000,
         })
         .toBe(second);
@@ -426,7 +454,7 @@ describe('technician workflow in Chromium', () => {
   it('refuses a decision key pressed while the next page is loading, instead of applying it to the page still on screen', async () => {
     const created = await analysedCase('E');
     const decided = async (): Promise<number[]> =>
-      (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.filter((c) => c.decision !== null).map((c) => c.imageId);
+      (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.filter((c) => c.decision !== null).map((c) => c.imageId);
 
     await openReviewOfAll(created);
     await byTestId(page, 'review-grid').focus();
@@ -453,7 +481,7 @@ describe('technician workflow in Chromium', () => {
     const created = await analysedCase('F');
     const decisions = async (): Promise<Record<string, string>> =>
       Object.fromEntries(
-        (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells
+        (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells
           .filter((c) => c.decision !== null)
           .map((c) => [String(c.imageId), c.decision!.label]),
       );
@@ -479,16 +507,17 @@ describe('technician workflow in Chromium', () => {
   });
 
   it('signs a case only after the decisions still being saved from the review screen are in it', async () => {
+    // The technician reviews a cell and at once signs the technical validation (submits).
     const created = await analysedCase('H');
     // Every flagged cell confirmed beforehand, so the sign-off needs no override reason.
-    const flagged = (await h.service.listCells({ caseId: created.id, scope: 'flagged', limit: 1000 })).cells.map((c) => c.imageId);
-    if (flagged.length > 0) await h.service.confirmCells({ caseId: created.id, imageIds: flagged, reviewer: TECHNICIAN });
+    const flagged = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'flagged', limit: 1000 })).cells.map((c) => c.imageId);
+    if (flagged.length > 0) await (await h.api('tech')).confirmCells({ caseId: created.id, imageIds: flagged});
 
     await openReviewOfAll(created);
     await byTestId(page, 'review-grid').focus();
     const selected = (await page.locator('[data-testid^="cell-tile-"][data-selected="true"]').getAttribute('data-testid'))!;
     const imageId = Number(selected.replace('cell-tile-', ''));
-    const before = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId)!;
+    const before = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId)!;
     const to: CellClassCode = before.effectiveLabel === 'BLA' ? 'LYT' : 'BLA';
 
     // The reclassification is still on its way (held back) when the reviewer goes to sign the case.
@@ -496,25 +525,24 @@ describe('technician workflow in Chromium', () => {
     await pressDecisionKey(CLASS_KEYS[to]);
     await byTestId(page, 'case-tab-signoff').click();
     await byTestId(page, 'signoff-screen').waitFor();
-    await byTestId(page, 'signoff-reviewer').fill(SIGNER);
-    await byTestId(page, 'signoff-role').fill('Consultant haematologist');
-    const signing = page.waitForResponse((response) => response.url().endsWith('/api/signOff'));
-    const signRequests = countRequests(page, '/api/signOff');
+    await byTestId(page, 'signoff-password').fill(PEOPLE.tech.password);
+    const signing = page.waitForResponse((response) => response.url().endsWith('/api/submitCase'));
+    const signRequests = countRequests(page, '/api/submitCase');
     await byTestId(page, 'signoff-submit').click();
     await page.waitForTimeout(500);
     expect(review.holding(), 'the decision was not held back').toBe(true);
-    expect((await h.service.getCase(created.id)).status, 'signed before the decision was saved').not.toBe('signed');
+    expect((await (await h.api('tech')).getCase(created.id)).status, 'signed before the decision was saved').toBe('in_review');
     await review.settle();
     await signing.catch(async (error: unknown) => {
       throw new Error(`No sign-off answered: ${signRequests.count()} sign-off requests sent; ${await signOffScreenState()}`, { cause: error });
     });
     signRequests.stop();
 
-    await expect.poll(() => byTestId(page, 'signoff-status').innerText()).toContain(SIGNER);
-    const after = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId)!;
+    await expect.poll(() => byTestId(page, 'signature-technical_validation').innerText()).toContain(TECHNICIAN);
+    const after = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId)!;
     expect(after.decision?.label).toBe(to);
-    const signed = await h.service.getCase(created.id);
-    expect(signed.status).toBe('signed');
+    const signed = await (await h.api('tech')).getCase(created.id);
+    expect(signed.status).toBe('submitted');
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });
 
@@ -546,7 +574,7 @@ describe('technician workflow in Chromium', () => {
     const folder = join(h.root, 'moved-files-case');
     cpSync(h.caseFolder, folder, { recursive: true });
     const created = await analysedCase('G', folder);
-    const cells = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells;
+    const cells = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells;
     // The first cell shown loses its file after the analysis, as when part of a case folder is archived.
     const gone = cells[0]!;
     rmSync(join(folder, gone.file));
@@ -568,7 +596,7 @@ describe('technician workflow in Chromium', () => {
     await byTestId(page, 'review-confirm-all').click();
     await confirmed;
     await expect.poll(() => byTestId(page, 'notice').innerText()).toContain('2 without an image were left undecided');
-    const after = (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells;
+    const after = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells;
     expect(after.find((c) => c.imageId === gone.imageId)!.decision).toBeNull();
     expect(after.find((c) => c.imageId === changed.imageId)!.decision).toBeNull();
     expect(after.filter((c) => c.decision !== null).length).toBeGreaterThan(0);
@@ -578,7 +606,7 @@ describe('technician workflow in Chromium', () => {
   it('retries, on the next Undo, the decisions an undo could not withdraw', async () => {
     const created = await analysedCase('D');
     const decided = async (): Promise<number> =>
-      (await h.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.filter((c) => c.decision !== null).length;
+      (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.filter((c) => c.decision !== null).length;
 
     await openReviewOfAll(created);
     const confirmed = page.waitForResponse((response) => response.url().endsWith('/api/confirmCells'));
@@ -599,6 +627,8 @@ describe('technician workflow in Chromium', () => {
   });
 
   it('keeps settings and shows a readable message, not a blank screen, for a case that does not exist', async () => {
+    // Lab settings are the administrator's.
+    await loginAs(page, h, 'admin', '/#/cases');
     await page.goto(`${h.host.url}/#/cases`);
     await byTestId(page, 'cases-screen').waitFor();
     await byTestId(page, 'nav-settings').click();
@@ -606,7 +636,7 @@ describe('technician workflow in Chromium', () => {
     await byTestId(page, 'settings-lab-name').fill('Haematology, City Hospital');
     await byTestId(page, 'settings-save').click();
     await byTestId(page, 'settings-dialog').waitFor({ state: 'detached' });
-    expect((await h.service.getSettings()).labName).toBe('Haematology, City Hospital');
+    expect((await (await h.api('admin')).getSettings()).labName).toBe('Haematology, City Hospital');
     await byTestId(page, 'nav-settings').click();
     await byTestId(page, 'settings-dialog').waitFor();
     await screenshot(page, '15-settings');

@@ -1,19 +1,21 @@
 // `marrowcount analyze <folder>`: a thin adapter over the application service, doing what the desktop app does
 // (create or reopen the case, start the analysis, poll its progress, read the differential) through MarrowApi.
 import { canDo } from '../../shared/case-lifecycle';
+import { CLI_ACTOR_NAME } from '../../shared/actors';
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AnalysisProgress, CaseDetail, ImportFailure } from '../../shared/api';
 import { createMarrowService } from '../service/marrow-service';
-import type { MarrowService } from '../service/types';
+import type { MarrowApi } from '../../shared/api';
+import { CliAuthError, cliSession } from './session';
 import { ServiceError, toApiError } from '../service/errors';
 import type { AnalyzeArgs } from './args';
 import { UsageError } from './args';
 import { appVersion, defaultDatabasePath, defaultModelDir } from './paths';
 import { progressText, renderJson, renderText, type AnalysisSummary } from './render';
 
-export const EXIT = { ok: 0, usage: 1, someFilesFailed: 2, failed: 3, cancelled: 130 } as const;
+export const EXIT = { ok: 0, usage: 1, someFilesFailed: 2, failed: 3, unauthenticated: 4, cancelled: 130 } as const;
 
 export interface CliIo {
   stdout: NodeJS.WritableStream & { isTTY?: boolean };
@@ -21,6 +23,8 @@ export interface CliIo {
   env: NodeJS.ProcessEnv;
   /** Registers a Ctrl-C handler; returns its remover. */
   onInterrupt: (handler: () => void) => () => void;
+  /** Asks for a password on the terminal without echoing it; absent when there is no terminal. */
+  readSecret?: (prompt: string) => Promise<string>;
 }
 
 /** Thrown for a failure that is reported as a message and exit code 3 (model, database, I/O). */
@@ -45,7 +49,7 @@ function checkFolder(folder: string): string {
   return path;
 }
 
-async function openOrCreateCase(service: MarrowService, args: AnalyzeArgs, folder: string): Promise<CaseDetail> {
+async function openOrCreateCase(service: MarrowApi, args: AnalyzeArgs, folder: string): Promise<CaseDetail> {
   const accession = args.caseId ?? folder.split(/[\\/]/).filter(Boolean).pop() ?? 'case';
   const existing = (await service.listCases({ search: accession, limit: 1000 })).find((c) => c.accession === accession);
   if (!existing) {
@@ -87,12 +91,17 @@ export async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<numb
       cellImageUrl: (caseId, imageId) => `marrowcell://cell/${caseId}/${imageId}`,
       appVersion: appVersion(),
     },
-    { analysis: { actor: 'marrowcount CLI', ...(args.batchSize === null ? {} : { batchSize: args.batchSize }) } },
+    { analysis: { actor: CLI_ACTOR_NAME, ...(args.batchSize === null ? {} : { batchSize: args.batchSize }) }, allowWithoutAccounts: true },
   );
   try {
-    return await analyzeWithService(service, args, folder, io, databasePath);
+    const api = await cliSession(service, io, args.user, 'analyze');
+    return await analyzeWithService(api, args, folder, io, databasePath);
   } catch (error) {
     if (error instanceof UsageError) throw error;
+    if (error instanceof CliAuthError || (error instanceof ServiceError && (error.kind === 'forbidden' || error.kind === 'unauthenticated'))) {
+      io.stderr.write(`marrowcount: ${error.message}\n`);
+      return EXIT.unauthenticated;
+    }
     const message = error instanceof AnalysisFailed ? error.message : toApiError(error).message;
     io.stderr.write(`marrowcount: ${message}\n`);
     return EXIT.failed;
@@ -101,7 +110,7 @@ export async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<numb
   }
 }
 
-async function analyzeWithService(service: MarrowService, args: AnalyzeArgs, folder: string, io: CliIo, databasePath: string): Promise<number> {
+async function analyzeWithService(service: MarrowApi, args: AnalyzeArgs, folder: string, io: CliIo, databasePath: string): Promise<number> {
   let detail = await openOrCreateCase(service, args, folder);
   const started = performance.now();
   let progress: AnalysisProgress | null = null;

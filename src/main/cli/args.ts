@@ -1,18 +1,30 @@
 // Command-line parsing for `marrowcount`. Strict: an unknown flag or a missing value is a usage error (exit 1)
 // naming it, never silently ignored, because a mistyped --db would otherwise analyse into the wrong database.
 
-export const LAB_MODEL_USAGE = `  marrowcount lab-model train [--by <name>] [--min-per-class <n>]
+export const LAB_MODEL_USAGE = `  marrowcount lab-model train [--min-per-class <n>]
                                            train a lab model on the reviewed cells of signed cases (pending until approved)
   marrowcount lab-model evaluate <id> [--card <file.pdf>]
                                            print its validation on held-out cases beside the base model
   marrowcount lab-model list               list the lab models and their status
-  marrowcount lab-model approve <id> --by <name> --role <role> --reason <text>
-  marrowcount lab-model retire <id> --by <name> --reason <text>
-    (each also takes --db <file>, --model <dir> and --json)`;
+  marrowcount lab-model approve <id> --reason <text>     (--user: a pathologist)
+  marrowcount lab-model retire <id> --reason <text>      (--user: a pathologist)
+  marrowcount lab-model export <id> [--out <file.json>]
+                                           write the lab model's package, to import on another PC of the lab
+  marrowcount lab-model import <file.json>
+                                           store a package exported on another PC, pending approval here
+    (each also takes --db <file>, --model <dir>, --json and, once the database has accounts, --user <login>)`;
+
+export const USERS_USAGE = `  marrowcount users add <login> --name <display name> --role <role>[,<role>...]
+                                           on a database without accounts: the first administrator (no --user)
+  marrowcount users list [--json]
+  marrowcount users disable <login> | users enable <login>
+  marrowcount users reset-password <login>  the person must choose a new password at the next login
+    (a new password comes from MARROWCOUNT_NEW_PASSWORD or a prompt; roles: technician, pathologist, admin)`;
 
 export const USAGE = `Usage:
   marrowcount analyze <folder> [options]   classify every cell crop in <folder> and print the differential
-  marrowcount lab-model <train|evaluate|list|approve|retire> ...   the lab's own model (below)
+  marrowcount lab-model <train|evaluate|list|approve|retire|export|import> ...   the lab's own model (below)
+  marrowcount users <add|list|disable|enable|reset-password> ...   user accounts (below)
   marrowcount --help                       show this help
 
 Options for analyze:
@@ -27,12 +39,18 @@ Options for analyze:
   --cells-csv <file> also write one CSV row per cell: file, the model's class and confidence, flag
                      and its reasons, the reviewer's decision if any, and the class that counts
   --batch-size <n>   cells per model run (default 32)
+  --user <login>     who analyses (a technician); needed once the database has user accounts. The password
+                     comes from MARROWCOUNT_PASSWORD or is asked on the terminal
 
 Lab models (a head trained on the lab's reviewed cells of signed cases; usable once approved):
 ${LAB_MODEL_USAGE}
 
+User accounts (each also takes --db <file>; all but the first "users add" need --user <admin login>):
+${USERS_USAGE}
+
 Exit codes: 0 analysed, 1 bad usage, 2 analysed but some files failed (they are listed),
-            3 the analysis could not run (model package, database), 130 cancelled (Ctrl-C).`;
+            3 the analysis could not run (model package, database), 4 login refused or role missing,
+            130 cancelled (Ctrl-C).`;
 
 export interface AnalyzeArgs {
   command: 'analyze';
@@ -45,6 +63,8 @@ export interface AnalyzeArgs {
   report: string | null;
   cellsCsv: string | null;
   batchSize: number | null;
+  /** The technician the analysis is recorded against; required once the database has accounts. */
+  user: string | null;
 }
 
 export type CliArgs = AnalyzeArgs | { command: 'help' };
@@ -63,7 +83,7 @@ export class UsageError extends Error {
   }
 }
 
-const VALUE_FLAGS = new Set(['--db', '--patient', '--case', '--model', '--report', '--cells-csv', '--batch-size']);
+const VALUE_FLAGS = new Set(['--db', '--patient', '--case', '--model', '--report', '--cells-csv', '--batch-size', '--user']);
 const BOOLEAN_FLAGS = new Set(['--json']);
 
 export function parseArgs(argv: readonly string[]): CliArgs {
@@ -120,5 +140,6 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     report: values.get('--report') ?? null,
     cellsCsv: values.get('--cells-csv') ?? null,
     batchSize,
+    user: values.get('--user') ?? null,
   };
 }

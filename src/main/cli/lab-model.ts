@@ -1,23 +1,28 @@
-// `marrowcount lab-model train|evaluate|list|approve|retire`: the lab model (issue 14) for labs that script, over
+// `marrowcount lab-model train|evaluate|list|approve|retire|export|import`: the lab model (issue 14) for labs that script, over
 // the same application service as the app. Strict parsing like `analyze`: an unknown flag is a usage error.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LabModelDetail, LabModelSummary, LabModelTrainingProgress } from '../../shared/api';
+import { labModelBelowBaseWarning, labModelScoresBelowBase, MINIMUM_PER_CLASS_FLOOR } from '../../shared/lab-training';
 import { createMarrowService } from '../service/marrow-service';
 import type { MarrowService } from '../service/types';
-import { toApiError } from '../service/errors';
+import { ServiceError, toApiError } from '../service/errors';
+import type { MarrowApi } from '../../shared/api';
+import { CliAuthError, cliSession } from './session';
 import { EXIT, type CliIo } from './analyze';
 import { UsageError } from './args';
 export { LAB_MODEL_USAGE } from './args';
 import { appVersion, defaultDatabasePath, defaultModelDir } from './paths';
 
-const SUBCOMMANDS = ['train', 'evaluate', 'list', 'approve', 'retire'] as const;
+const SUBCOMMANDS = ['train', 'evaluate', 'list', 'approve', 'retire', 'export', 'import'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
-const VALUE_FLAGS = new Set(['--db', '--model', '--by', '--role', '--reason', '--min-per-class', '--card']);
+const VALUE_FLAGS = new Set(['--db', '--model', '--user', '--reason', '--min-per-class', '--card', '--out']);
 
 interface LabModelArgs {
   sub: Subcommand;
   id: number | null;
+  /** The package file of `import`. */
+  file: string | null;
   values: Map<string, string>;
   json: boolean;
 }
@@ -43,16 +48,20 @@ export function parseLabModelArgs(argv: readonly string[]): LabModelArgs {
       values.set(name, value);
     } else positional.push(token);
   }
-  const needsId = sub === 'evaluate' || sub === 'approve' || sub === 'retire';
+  const needsId = sub === 'evaluate' || sub === 'approve' || sub === 'retire' || sub === 'export';
+  const needsFile = sub === 'import';
   if (needsId && positional.length !== 1) throw new UsageError(`lab-model ${sub} needs the lab model's id (see lab-model list).`);
-  if (!needsId && positional.length > 0) throw new UsageError(`lab-model ${sub} takes no ${positional[0]}.`);
+  if (needsFile && positional.length !== 1) throw new UsageError('lab-model import needs the package file (.json) exported on the other PC.');
+  if (!needsId && !needsFile && positional.length > 0) throw new UsageError(`lab-model ${sub} takes no ${positional[0]}.`);
   const id = needsId ? Number(positional[0]) : null;
   if (id !== null && (!Number.isSafeInteger(id) || id < 1)) throw new UsageError(`The lab model id must be a positive whole number, not "${positional[0]}".`);
-  const required = sub === 'approve' ? ['--by', '--role', '--reason'] : sub === 'retire' ? ['--by', '--reason'] : [];
+  const required = sub === 'approve' || sub === 'retire' ? ['--reason'] : [];
   for (const flag of required) if (!values.has(flag)) throw new UsageError(`lab-model ${sub} needs ${flag}.`);
   const min = values.get('--min-per-class');
-  if (min !== undefined && (!/^\d+$/.test(min) || Number(min) < 5)) throw new UsageError(`--min-per-class must be a whole number of at least 5, not "${min}".`);
-  return { sub: sub as Subcommand, id, values, json };
+  if (min !== undefined && (!/^\d+$/.test(min) || Number(min) < MINIMUM_PER_CLASS_FLOOR)) {
+    throw new UsageError(`--min-per-class must be a whole number of at least ${MINIMUM_PER_CLASS_FLOOR}, not "${min}".`);
+  }
+  return { sub: sub as Subcommand, id, file: needsFile ? positional[0]! : null, values, json };
 }
 
 const f3 = (x: number): string => x.toFixed(3);
@@ -87,6 +96,7 @@ function evaluationText(m: LabModelDetail): string {
     `Calibration: temperature ${v.calibration.temperature.toFixed(2)} (on ${v.calibration.fittedOnCells} calibration cells); ECE ${f3(v.calibration.eceBefore)} -> ${f3(v.calibration.eceAfter)} (base ${f3(v.calibration.baseEce)})`,
   ];
   if (v.openSet) lines.push(`Open-set flag (distance > ${v.openSet.threshold.toFixed(1)}): ${(100 * v.openSet.flaggedShare).toFixed(1)}% of test cells`);
+  if (labModelScoresBelowBase(v)) lines.push('', `Warning: ${labModelBelowBaseWarning(v)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -100,11 +110,17 @@ export async function labModelCommand(argv: readonly string[], io: CliIo): Promi
       cellImageUrl: (caseId, imageId) => `marrowcell://cell/${caseId}/${imageId}`,
       appVersion: appVersion(),
     },
-    {},
+    { allowWithoutAccounts: true },
   );
   try {
-    return await run(service, args, io);
+    const api = await cliSession(service, io, args.values.get('--user') ?? null, `lab-model ${args.sub}`);
+    return await run(service, api, args, io);
   } catch (error) {
+    if (error instanceof UsageError) throw error;
+    if (error instanceof CliAuthError || (error instanceof ServiceError && (error.kind === 'forbidden' || error.kind === 'unauthenticated'))) {
+      io.stderr.write(`marrowcount: ${error.message}\n`);
+      return EXIT.unauthenticated;
+    }
     io.stderr.write(`marrowcount: ${toApiError(error).message}\n`);
     return EXIT.failed;
   } finally {
@@ -112,11 +128,10 @@ export async function labModelCommand(argv: readonly string[], io: CliIo): Promi
   }
 }
 
-async function run(service: MarrowService, args: LabModelArgs, io: CliIo): Promise<number> {
+async function run(host: MarrowService, service: MarrowApi, args: LabModelArgs, io: CliIo): Promise<number> {
   const out = (value: unknown, text: string): void => {
     io.stdout.write(args.json ? `${JSON.stringify(value, null, 2)}\n` : text);
   };
-  const by = args.values.get('--by');
   switch (args.sub) {
     case 'list':
       out(await service.listLabModels(), listText(await service.listLabModels()));
@@ -129,19 +144,29 @@ async function run(service: MarrowService, args: LabModelArgs, io: CliIo): Promi
       return EXIT.ok;
     }
     case 'approve': {
-      const detail = await service.approveLabModel({ labModelId: args.id!, approvedBy: by!, role: args.values.get('--role')!, reason: args.values.get('--reason')! });
+      const detail = await service.approveLabModel({ labModelId: args.id!, reason: args.values.get('--reason')! });
       out(detail, `Lab model ${detail.version} approved by ${detail.approvedBy} (${detail.approvedRole}); it can now analyse cases.\n`);
       return EXIT.ok;
     }
     case 'retire': {
-      const detail = await service.retireLabModel({ labModelId: args.id!, retiredBy: by!, reason: args.values.get('--reason')! });
+      const detail = await service.retireLabModel({ labModelId: args.id!, reason: args.values.get('--reason')! });
       out(detail, `Lab model ${detail.version} retired by ${detail.retiredBy}; its predictions stay on record.\n`);
+      return EXIT.ok;
+    }
+    case 'export': {
+      const file = args.values.get('--out');
+      const saved = await service.exportLabModel({ labModelId: args.id!, ...(file === undefined ? {} : { path: resolve(file) }) });
+      out(saved, `Lab model package written to ${saved.path} (${saved.bytes} bytes). On the other PC: marrowcount lab-model import <file> --user <login>\n`);
+      return EXIT.ok;
+    }
+    case 'import': {
+      const detail = await service.importLabModel({ path: resolve(args.file!) });
+      out(detail, `Lab model ${detail.version} (id ${detail.id}) imported by ${detail.importedBy}; pending approval on this PC.\n`);
       return EXIT.ok;
     }
     case 'train': {
       const min = args.values.get('--min-per-class');
       let progress: LabModelTrainingProgress = await service.trainLabModel({
-        trainedBy: by ?? 'marrowcount CLI',
         ...(min === undefined ? {} : { minimumPerClass: Number(min) }),
       });
       io.stderr.write(`Training a lab model on ${progress.cells} reviewed cells of ${progress.cases} signed cases…\n`);
@@ -150,7 +175,7 @@ async function run(service: MarrowService, args: LabModelArgs, io: CliIo): Promi
         void service.cancelLabModelTraining();
       });
       try {
-        progress = await service.whenLabModelTrained();
+        progress = await host.whenLabModelTrained();
       } finally {
         removeInterrupt();
       }
@@ -163,7 +188,7 @@ async function run(service: MarrowService, args: LabModelArgs, io: CliIo): Promi
       out(
         detail,
         `Lab model ${detail.version} (id ${detail.id}) trained in ${progress.seconds.toFixed(1)} s; pending approval.\n${evaluationText(detail)}` +
-          `Approve it with: marrowcount lab-model approve ${detail.id} --by <name> --role <role> --reason <text>\n`,
+          `Approve it with: marrowcount lab-model approve ${detail.id} --user <pathologist login> --reason <text>\n`,
       );
       return EXIT.ok;
     }

@@ -1,6 +1,7 @@
 import { SPECIMEN_TYPES, type CaseFilter, type CaseStatus, type ReviewProgress, type SpecimenType } from '../../shared/api';
 import { canTransition } from '../../shared/case-lifecycle';
 import { isCellClassCode } from '../../shared/cell-classes';
+import { actingUserId } from './acting-user';
 import { appendAudit } from './audit';
 import { inTransaction, nowIso, read, readSnapshot, sql, type MarrowDatabase } from './connection';
 import { EFFECTIVE_COUNTS_SQL, REVIEW_PROGRESS_SQL } from './effective';
@@ -233,6 +234,11 @@ export interface SignCaseInput {
   overrideReason: string | null;
   /** JSON of the differential at signing. */
   summarySnapshot: string;
+  /** The signatures the release rests on (migration 0009): the technical validation and the medical authorisation. */
+  validationSignatureId?: number | null;
+  authorisationSignatureId?: number | null;
+  /** The authorising pathologist's interpretation, printed on the report and sent to the LIS. */
+  interpretiveComment?: string | null;
 }
 
 interface SignOffDbRow {
@@ -243,6 +249,10 @@ interface SignOffDbRow {
   signed_at: string;
   override_reason: string | null;
   summary_snapshot: string;
+  user_id: number | null;
+  validation_signature_id: number | null;
+  authorisation_signature_id: number | null;
+  interpretive_comment: string | null;
 }
 
 const toSignOff = (r: SignOffDbRow): SignOffRow => ({
@@ -253,6 +263,10 @@ const toSignOff = (r: SignOffDbRow): SignOffRow => ({
   signedAt: r.signed_at,
   overrideReason: r.override_reason,
   summarySnapshot: r.summary_snapshot,
+  userId: r.user_id ?? null,
+  validationSignatureId: r.validation_signature_id ?? null,
+  authorisationSignatureId: r.authorisation_signature_id ?? null,
+  interpretiveComment: r.interpretive_comment ?? null,
 });
 
 interface AmendmentDbRow {
@@ -262,12 +276,14 @@ interface AmendmentDbRow {
   amended_by: string;
   reason: string;
   amended_at: string;
+  user_id: number | null;
 }
 
 const toAmendment = (r: AmendmentDbRow): AmendmentRow => ({
   id: r.id,
   caseId: r.case_id,
   signOffId: r.sign_off_id,
+  userId: r.user_id ?? null,
   by: r.amended_by,
   reason: r.reason,
   at: r.amended_at,
@@ -292,8 +308,20 @@ export function signCase(db: MarrowDatabase, input: SignCaseInput): { case: Case
     const at = nowIso();
     const signOff = sql(
       db,
-      `INSERT INTO sign_offs (case_id, signed_by, role, signed_at, override_reason, summary_snapshot) VALUES (?, ?, ?, ?, ?, ?) RETURNING *`,
-    ).get(row.id, signedBy, role, at, overrideReason, input.summarySnapshot) as SignOffDbRow;
+      `INSERT INTO sign_offs (case_id, signed_by, role, signed_at, override_reason, summary_snapshot, user_id, validation_signature_id, authorisation_signature_id, interpretive_comment)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    ).get(
+      row.id,
+      signedBy,
+      role,
+      at,
+      overrideReason,
+      input.summarySnapshot,
+      actingUserId(),
+      input.validationSignatureId ?? null,
+      input.authorisationSignatureId ?? null,
+      input.interpretiveComment?.trim() ? input.interpretiveComment.trim() : null,
+    ) as SignOffDbRow;
     sql(db, `UPDATE cases SET status = 'signed' WHERE id = ?`).run(row.id);
     appendAudit(db, { actor: signedBy, action: 'case_signed', caseId: row.id, detail: { signOffId: signOff.id, role, overrideReason } }, at);
     return { case: requireCase(db, row.id), signOff: toSignOff(signOff) };
@@ -316,8 +344,8 @@ export function amendCase(
     const at = nowIso();
     const amendment = sql(
       db,
-      'INSERT INTO amendments (case_id, sign_off_id, amended_by, reason, amended_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
-    ).get(row.id, latest.id, by, reason, at) as AmendmentDbRow;
+      'INSERT INTO amendments (case_id, sign_off_id, amended_by, reason, amended_at, user_id) VALUES (?, ?, ?, ?, ?, ?) RETURNING *',
+    ).get(row.id, latest.id, by, reason, at, actingUserId()) as AmendmentDbRow;
     sql(db, `UPDATE cases SET status = 'in_review' WHERE id = ?`).run(row.id);
     appendAudit(db, { actor: by, action: 'case_amended', caseId: row.id, detail: { amendmentId: amendment.id, signOffId: latest.id, reason } }, at);
     return { case: requireCase(db, row.id), amendment: toAmendment(amendment) };

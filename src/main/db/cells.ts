@@ -34,6 +34,7 @@ interface CellDbRow extends PredictionColumns {
   reviewed_at: string | null;
   note: string | null;
   version: number;
+  reviewer_user_id: number | null;
 }
 
 // Paging runs on predictions and decisions only; the page's 'limit' rows are then joined to images and reviews.
@@ -41,7 +42,7 @@ const PAGE_FROM = `FROM predictions AS p LEFT JOIN current_decisions AS d ON d.i
 WHERE p.case_id = @caseId AND p.model_id = @modelId`;
 
 const CELL_SELECT = `SELECT p.image_id, p.case_id, i.relative_path, p.model_id, p.predicted_class, p.probabilities, p.confidence,
-  p.flagged, p.flag_reasons, r.id AS review_id, r.label, r.reviewer, r.created_at AS reviewed_at, r.note,
+  p.flagged, p.flag_reasons, r.id AS review_id, r.label, r.reviewer, r.created_at AS reviewed_at, r.note, r.user_id AS reviewer_user_id,
   coalesce((SELECT max(v.id) FROM reviews AS v WHERE v.case_id = p.case_id AND v.image_id = p.image_id), 0) AS version
 FROM predictions AS p
   JOIN images AS i ON i.id = p.image_id
@@ -56,7 +57,7 @@ function toCell(r: CellDbRow, classes: CellClassCode[]): CellRow {
     decision:
       r.review_id === null || r.label === null
         ? null
-        : { reviewId: r.review_id, label: r.label, reviewer: r.reviewer ?? '', at: r.reviewed_at ?? '', note: r.note },
+        : { reviewId: r.review_id, label: r.label, reviewer: r.reviewer ?? '', at: r.reviewed_at ?? '', note: r.note, userId: r.reviewer_user_id },
     effectiveLabel: r.label ?? r.predicted_class,
     version: r.version,
   };

@@ -23,6 +23,8 @@ import type * as predictions from './predictions';
 import type * as reviewLayout from './review-layout';
 import type * as reviews from './reviews';
 import type * as settings from './settings';
+import type * as signatures from './signatures';
+import type * as users from './users';
 
 /** A repository function `(db, ...args) => R` as the contract's method `(...args) => Promise<R>`. */
 export type AsyncMethod<F> = F extends (db: MarrowDatabase, ...args: infer A) => infer R ? (...args: A) => Promise<Awaited<R>> : never;
@@ -109,6 +111,30 @@ export const LAB_MODEL_METHODS = [
   'storeLabModel',
 ] as const satisfies readonly (keyof typeof labModels)[];
 
+/** Accounts, sessions and the session rules (migration 0009). */
+export const USER_METHODS = [
+  'countUsers',
+  'listUsers',
+  'findUserByLogin',
+  'getUser',
+  'createUser',
+  'setUserActive',
+  'setUserRoles',
+  'setPasswordHash',
+  'recordFailedLogin',
+  'recordUnknownLogin',
+  'clearFailedLogins',
+  'createSession',
+  'findSessionByTokenHash',
+  'lockSession',
+  'unlockSession',
+  'endSession',
+  'getSecuritySettings',
+  'saveSecuritySettings',
+  'recordRefusal',
+] as const satisfies readonly (keyof typeof users)[];
+export const SIGNATURE_METHODS = ['insertSignature', 'listSignatures'] as const satisfies readonly (keyof typeof signatures)[];
+
 export type CaseRepository = Methods<typeof cases, (typeof CASE_METHODS)[number]>;
 export type PartialAnalysisRepository = Methods<typeof partialAnalysis, (typeof PARTIAL_ANALYSIS_METHODS)[number]>;
 export type PatientRepository = Methods<typeof patients, (typeof PATIENT_METHODS)[number]>;
@@ -123,6 +149,8 @@ export type CellRepository = Methods<typeof cells, (typeof CELL_METHODS)[number]
 export type AuditRepository = Methods<typeof audit, (typeof AUDIT_METHODS)[number]>;
 export type LisRepository = Methods<typeof lis, (typeof LIS_METHODS)[number]>;
 export type LabModelRepository = Methods<typeof labModels, (typeof LAB_MODEL_METHODS)[number]>;
+export type UserRepository = Methods<typeof users, (typeof USER_METHODS)[number]>;
+export type SignatureRepository = Methods<typeof signatures, (typeof SIGNATURE_METHODS)[number]>;
 
 /** Every aggregate's repository, as one engine provides them. */
 export interface Repositories {
@@ -140,6 +168,8 @@ export interface Repositories {
   readonly audit: AuditRepository;
   readonly lis: LisRepository;
   readonly labModels: LabModelRepository;
+  readonly users: UserRepository;
+  readonly signatures: SignatureRepository;
 }
 
 /** The method lists by aggregate: what an engine must implement, and what the SQLite adapter binds. */
@@ -158,6 +188,8 @@ export const REPOSITORY_METHODS = {
   audit: AUDIT_METHODS,
   lis: LIS_METHODS,
   labModels: LAB_MODEL_METHODS,
+  users: USER_METHODS,
+  signatures: SIGNATURE_METHODS,
 } as const satisfies { readonly [K in keyof Repositories]: readonly (keyof Repositories[K])[] };
 
 /** An open database on either engine: its repositories, atomic units of several calls, and closing. */

@@ -2,8 +2,10 @@
 // a models row of its own plus a lab_models row with its head, cases, validation and life
 // (pending -> approved -> retired). The service decides what to train and when; this module only stores and reads,
 // and the triggers refuse every other change.
+import type { LabModelHistory } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
 import type { LabHead } from '../../shared/lab-head';
+import { actingUserId } from './acting-user';
 import { appendAudit } from './audit';
 import { inTransaction, nowIso, read, sql, type MarrowDatabase } from './connection';
 import { DatabaseError } from './errors';
@@ -21,7 +23,7 @@ export interface LabModelCase {
   fold: LabModelFold;
 }
 
-export interface LabModelRow {
+export interface LabModelRow extends LabModelHistory {
   id: number;
   model: ModelRow;
   baseModel: ModelRow;
@@ -29,20 +31,9 @@ export interface LabModelRow {
   head: LabHead;
   cases: LabModelCase[];
   minimumPerClass: number;
-  /** The validation report as stored (service/lab-model-validation.ts shapes it). */
+  /** The validation report as stored (shared/lab-training.ts makes it; service/lab-model-package.ts checks an imported one). */
   validation: unknown;
-  trainedBy: string;
-  trainedAt: string;
-  importedBy: string | null;
-  importedAt: string | null;
   status: LabModelStatus;
-  approvedBy: string | null;
-  approvedRole: string | null;
-  approvedReason: string | null;
-  approvedAt: string | null;
-  retiredBy: string | null;
-  retiredReason: string | null;
-  retiredAt: string | null;
 }
 
 interface LabModelDbRow {
@@ -188,11 +179,12 @@ export function approveLabModel(db: MarrowDatabase, input: { labModelId: number;
       throw new DatabaseError('constraint', `Lab model ${inForce.version} is approved and in force; retire it before approving ${current.model.version}.`);
     }
     const at = nowIso();
-    sql(db, `UPDATE lab_models SET status = 'approved', approved_by = ?, approved_role = ?, approved_reason = ?, approved_at = ? WHERE id = ?`).run(
+    sql(db, `UPDATE lab_models SET status = 'approved', approved_by = ?, approved_role = ?, approved_reason = ?, approved_at = ?, approved_by_user_id = ? WHERE id = ?`).run(
       input.by,
       input.role,
       input.reason,
       at,
+      actingUserId(),
       input.labModelId,
     );
     appendAudit(db, { actor: input.by, action: 'lab_model_approved', caseId: null, detail: { labModelId: input.labModelId, role: input.role, reason: input.reason } }, at);
@@ -207,7 +199,7 @@ export function retireLabModel(db: MarrowDatabase, input: { labModelId: number; 
       throw new DatabaseError('constraint', `Lab model ${current.model.version} is ${current.status}; only an approved lab model can be retired.`);
     }
     const at = nowIso();
-    sql(db, `UPDATE lab_models SET status = 'retired', retired_by = ?, retired_reason = ?, retired_at = ? WHERE id = ?`).run(input.by, input.reason, at, input.labModelId);
+    sql(db, `UPDATE lab_models SET status = 'retired', retired_by = ?, retired_reason = ?, retired_at = ?, retired_by_user_id = ? WHERE id = ?`).run(input.by, input.reason, at, actingUserId(), input.labModelId);
     appendAudit(db, { actor: input.by, action: 'lab_model_retired', caseId: null, detail: { labModelId: input.labModelId, reason: input.reason } }, at);
     return getLabModel(db, input.labModelId);
   });

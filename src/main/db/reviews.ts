@@ -1,4 +1,5 @@
 import { isCellClassCode, type CellClassCode } from '../../shared/cell-classes';
+import { actingUserId } from './acting-user';
 import { appendAudit } from './audit';
 import { requireCase } from './cases';
 import { inTransaction, nowIso, read, sql, type MarrowDatabase } from './connection';
@@ -62,6 +63,7 @@ interface ReviewDbRow {
   reviewer: string;
   note: string | null;
   created_at: string;
+  user_id: number | null;
 }
 
 const toRow = (r: ReviewDbRow): ReviewRow => ({
@@ -74,6 +76,7 @@ const toRow = (r: ReviewDbRow): ReviewRow => ({
   note: r.note,
   retractsReviewId: r.retracts_review_id,
   createdAt: r.created_at,
+  userId: r.user_id ?? null,
 });
 
 function validate(input: NewReview): { reviewer: string; note: string | null } {
@@ -97,12 +100,12 @@ function insertDecisions(db: MarrowDatabase, inputs: readonly NewReview[]): Revi
   }
   const insert = sql(
     db,
-    `INSERT INTO reviews (case_id, image_id, kind, label, reviewer, note, created_at, seen_version) VALUES (?, ?, 'decision', ?, ?, ?, ?, ?) RETURNING *`,
+    `INSERT INTO reviews (case_id, image_id, kind, label, reviewer, note, created_at, user_id, seen_version) VALUES (?, ?, 'decision', ?, ?, ?, ?, ?, ?) RETURNING *`,
   );
   const at = nowIso();
   return checked.map(({ input, reviewer, note }) => {
     requireSeenVersion(db, input.caseId, input.imageId, input.seenVersion);
-    const created = toRow(insert.get(input.caseId, input.imageId, input.label, reviewer, note, at, input.seenVersion ?? null) as ReviewDbRow);
+    const created = toRow(insert.get(input.caseId, input.imageId, input.label, reviewer, note, at, actingUserId(), input.seenVersion ?? null) as ReviewDbRow);
     appendAudit(
       db,
       { actor: reviewer, action: 'review_added', caseId: input.caseId, detail: { reviewId: created.id, imageId: input.imageId, label: input.label, note } },
@@ -151,8 +154,8 @@ export function retractLatestReview(
     const created = toRow(
       sql(
         db,
-        `INSERT INTO reviews (case_id, image_id, kind, retracts_review_id, reviewer, created_at, seen_version) VALUES (?, ?, 'retraction', ?, ?, ?, ?) RETURNING *`,
-      ).get(input.caseId, input.imageId, latest.id, reviewer, at, input.seenVersion ?? null) as ReviewDbRow,
+        `INSERT INTO reviews (case_id, image_id, kind, retracts_review_id, reviewer, created_at, user_id, seen_version) VALUES (?, ?, 'retraction', ?, ?, ?, ?, ?) RETURNING *`,
+      ).get(input.caseId, input.imageId, latest.id, reviewer, at, actingUserId(), input.seenVersion ?? null) as ReviewDbRow,
     );
     appendAudit(
       db,

@@ -20,6 +20,8 @@ import * as predictions from './predictions';
 import * as reviewLayout from './review-layout';
 import * as reviews from './reviews';
 import * as settings from './settings';
+import * as signatures from './signatures';
+import * as users from './users';
 
 const MODULES: { readonly [K in keyof Repositories]: Record<string, unknown> } = {
   cases,
@@ -36,6 +38,8 @@ const MODULES: { readonly [K in keyof Repositories]: Record<string, unknown> } =
   audit,
   lis,
   labModels,
+  users,
+  signatures,
 };
 
 type Call = <T>(fn: () => T) => Promise<T>;

@@ -98,10 +98,14 @@ export interface ReviewRow {
   note: string | null;
   retractsReviewId: number | null;
   createdAt: string;
+  /** The account that made it (migration 0009); null for reviews recorded before accounts, by typed name. */
+  userId: number | null;
 }
 
 export interface CellDecision extends HumanDecision {
   reviewId: number;
+  /** The reviewer's account; null for a decision recorded by typed name before accounts. */
+  userId: number | null;
 }
 
 export interface CellRow {
@@ -126,12 +130,19 @@ export interface CellRow {
 export interface SignOffRow extends SignOffRecord {
   id: number;
   caseId: number;
+  /** The signer's account; null for a sign-off recorded by typed name before accounts. */
+  userId: number | null;
+  validationSignatureId: number | null;
+  authorisationSignatureId: number | null;
+  interpretiveComment: string | null;
   /** JSON of the differential at signing, as given by the service. */
   summarySnapshot: string;
 }
 
 export interface AmendmentRow extends AmendmentRecord {
   id: number;
+  /** The amending person's account; null before accounts. */
+  userId: number | null;
   caseId: number;
   /** The sign-off this amendment re-opened. */
   signOffId: number;
@@ -158,6 +169,23 @@ export const AUDIT_ACTIONS = [
   'review_layout_changed',
   'patient_name_corrected',
   'remaining_files_excluded',
+  'user_created',
+  'user_enabled',
+  'user_disabled',
+  'user_roles_changed',
+  'password_changed',
+  'password_reset',
+  'login',
+  'login_failed',
+  'account_locked_out',
+  'logout',
+  'session_locked',
+  'session_unlocked',
+  'unlock_failed',
+  'security_settings_changed',
+  'access_refused',
+  'signature_refused',
+  'signature_made',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 
@@ -169,4 +197,6 @@ export interface AuditRow {
   caseId: number | null;
   /** Parsed JSON detail of the change. */
   detail: unknown;
+  /** The account the change is recorded against; null before accounts and for the system's own changes. */
+  userId: number | null;
 }

@@ -2,6 +2,8 @@
 // renderer can be driven in Chromium by Playwright (and by hand with scripts/serve-browser.ts). It wires the real
 // service; only the transport differs. It listens on the loopback interface only, and refuses requests whose Host
 // or Origin is not its own, so neither another machine nor a web page open in the same browser can call it.
+// Sessions as in the desktop app: login sets an opaque random token in an HttpOnly, SameSite=Strict cookie (page
+// script cannot read it, another site's page cannot send it); the database keeps only the token's hash.
 import { createReadStream } from 'node:fs';
 import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
@@ -9,19 +11,19 @@ import type { AddressInfo } from 'node:net';
 import { extname, join, resolve } from 'node:path';
 import type { ApiErrorKind, ApiResult } from '../../shared/api';
 import { API_HTTP_PREFIX } from '../../shared/shell';
-import { dispatch } from '../ipc/dispatch';
-import { isApiMethod } from '../ipc/validate';
+import { dispatch } from '../boundary/dispatch';
+import { isApiMethod } from '../boundary/validate';
 import { resolveCellImage } from '../protocol/resolve-cell-image';
 import { SECURITY_HEADERS } from '../security/content-security-policy';
 import { isPathInside } from '../security/path-inside';
-import type { MarrowService } from '../service/types';
+import type { MarrowService, SessionHolder } from '../service/types';
 
 export const CELL_HTTP_PREFIX = '/cells/';
 /** No API call carries more than a few kilobytes; a megabyte is generous and still bounds memory. */
 export const MAX_BODY_BYTES = 1024 * 1024;
 
 export interface HttpHostOptions {
-  service: Pick<MarrowService, 'locateCellImage'> & Parameters<typeof dispatch>[0];
+  service: Pick<MarrowService, 'locateCellImage' | 'forSession'>;
   /** The built renderer (out/renderer); omit to serve the API and cell images only. */
   rendererDir?: string;
   /** 0 picks a free port. */
@@ -53,6 +55,25 @@ const STATIC_TYPES: Record<string, string> = {
 };
 
 class BodyTooLarge extends Error {}
+
+export const SESSION_COOKIE = 'marrowcount_session';
+
+function sessionToken(request: IncomingMessage): string | null {
+  for (const part of (request.headers.cookie ?? '').split(';')) {
+    const eq = part.indexOf('=');
+    if (eq > 0 && part.slice(0, eq).trim() === SESSION_COOKIE) {
+      const value = part.slice(eq + 1).trim();
+      return /^[A-Za-z0-9_-]{20,100}$/.test(value) ? value : null;
+    }
+  }
+  return null;
+}
+
+function sessionCookie(token: string | null): string {
+  return token === null
+    ? `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`
+    : `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+}
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolveBody, reject) => {
@@ -153,12 +174,22 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
       apiError(response, 400, 'validation', 'The request body must be {"args": [...]}.', 'args');
       return;
     }
-    sendJson(response, 200, await dispatch(service, method, (parsed as { args: unknown }).args));
+    const holder: SessionHolder = { transport: 'http', token: sessionToken(request) };
+    const before = holder.token;
+    const result = await dispatch(service.forSession(holder), method, (parsed as { args: unknown }).args);
+    if (holder.token !== before) response.setHeader('Set-Cookie', sessionCookie(holder.token));
+    sendJson(response, 200, result);
   }
 
   async function handleCell(request: IncomingMessage, response: ServerResponse, rest: string): Promise<void> {
     if (request.method !== 'GET' && request.method !== 'HEAD') {
       sendText(response, 405, 'Cell images are read with GET.', { Allow: 'GET, HEAD' });
+      return;
+    }
+    // Cell images are patient data: only for a browser with an unlocked session.
+    const session = await service.forSession({ transport: 'http', token: sessionToken(request) }).getSession();
+    if (session.state !== 'active') {
+      sendText(response, 403, 'Log in to see cell images.');
       return;
     }
     const resolution = await resolveCellImage((c, i) => service.locateCellImage(c, i), rest);

@@ -1,6 +1,6 @@
 // What every part of the service shares: the open database, the options it was made with and the analysis runner.
-import { getModel, getSettings, type MarrowDatabase, type ModelRow } from '../db';
-import type { AnalysisRunner } from './analysis';
+import { actingUser, getModel, type MarrowDatabase, type ModelRow } from '../db';
+import type { AnalysisRunner } from './analysis-runner';
 import type { MarrowServiceOptions } from './types';
 
 export interface ServiceContext {
@@ -9,12 +9,16 @@ export interface ServiceContext {
   runner: AnalysisRunner;
   /** Asks the LIS delivery loop for a round now (after a sign-off, a resend or new settings). */
   wakeLis: () => void;
+  /** The clock sessions are timed by (idle lock, lockout); tests move it. */
+  now: () => Date;
 }
 
-/** Who a change is recorded against when the call names no person: the configured reviewer, else "MarrowCount user". */
-export function currentActor(ctx: ServiceContext): string {
-  const name = getSettings(ctx.db).reviewerName.trim();
-  return name === '' ? 'MarrowCount user' : name;
+/**
+ * The printed name a change is recorded under: the session's person. Outside a session (the demo CLI on a database
+ * without accounts, the LIS loop) the system's name; the rows then carry no user id.
+ */
+export function currentActor(_ctx?: ServiceContext): string {
+  return actingUser()?.displayName ?? 'MarrowCount (no account)';
 }
 
 /** Model rows are immutable once registered, so a lookup per call is cached for the service's lifetime. */

@@ -1,6 +1,6 @@
 // The differential and the review of cells. The model's label is never changed: a review adds a human decision
 // beside it (db/reviews), and undo appends a retraction. A signed case refuses every review until amended.
-import type { CaseDifferential, CellPage, CellQuery, CellView, ConfirmInput, MarrowApi, ReviewInput, UndoInput } from '../../shared/api';
+import type { CaseDifferential, CellPage, CellQuery, CellView, ConfirmInput, ReviewInput, UndoInput } from '../../shared/api';
 import {
   addReview,
   addReviews,
@@ -14,10 +14,11 @@ import {
   type CaseRow,
   type CellRow,
 } from '../db';
-import { modelCache, type ServiceContext } from './context';
+import { currentActor, modelCache, type ServiceContext } from './context';
+import type { ServiceArea } from './combine';
 import { ServiceError } from './errors';
 import { caseStateOf, requireAllowed } from './lifecycle';
-import { caseDifferential } from './report';
+import { caseDifferential } from './case-differential';
 import { cellViewOf } from './views';
 
 /** Reviews are taken only where the lifecycle allows them (in review, or the analysed part of a cancelled case). */
@@ -36,7 +37,7 @@ function cellOfCase(ctx: ServiceContext, row: CaseRow, imageId: number, field = 
   }
 }
 
-export function reviewMethods(ctx: ServiceContext): Pick<MarrowApi, 'getDifferential' | 'listCells' | 'reviewCell' | 'confirmCells' | 'undoReview'> {
+export function reviewMethods(ctx: ServiceContext) {
   const modelOf = modelCache(ctx);
   const view = (cell: CellRow): CellView => cellViewOf(cell, ctx.options.cellImageUrl);
   return {
@@ -59,7 +60,7 @@ export function reviewMethods(ctx: ServiceContext): Pick<MarrowApi, 'getDifferen
         caseId: input.caseId,
         imageId: input.imageId,
         label: input.label,
-        reviewer: input.reviewer,
+        reviewer: currentActor(ctx),
         ...(input.note === undefined ? {} : { note: input.note }),
         ...(input.seenVersion === undefined ? {} : { seenVersion: input.seenVersion }),
       });
@@ -83,7 +84,7 @@ export function reviewMethods(ctx: ServiceContext): Pick<MarrowApi, 'getDifferen
         ctx.db,
         cells.map((cell) => {
           const seenVersion = seenOf(cell.imageId);
-          return { caseId: input.caseId, imageId: cell.imageId, label: cell.effectiveLabel, reviewer: input.reviewer, ...(seenVersion === undefined ? {} : { seenVersion }) };
+          return { caseId: input.caseId, imageId: cell.imageId, label: cell.effectiveLabel, reviewer: currentActor(ctx), ...(seenVersion === undefined ? {} : { seenVersion }) };
         }),
       );
       return imageIds.map((imageId) => view(getCell(ctx.db, input.caseId, imageId)));
@@ -93,17 +94,17 @@ export function reviewMethods(ctx: ServiceContext): Pick<MarrowApi, 'getDifferen
       const row = getCase(ctx.db, input.caseId);
       requireReviewable(row);
       // No cell named: the reviewer's own latest decision still in force (after a reload the page has no history).
-      const imageId = input.imageId ?? latestDecisionInForceBy(ctx.db, input.caseId, input.reviewer);
+      const imageId = input.imageId ?? latestDecisionInForceBy(ctx.db, input.caseId, currentActor(ctx));
       if (imageId === null) {
-        throw new ServiceError('not_found', `${input.reviewer} has no decision in force in case ${row.accession}: nothing to undo.`, { field: 'imageId' });
+        throw new ServiceError('not_found', `${currentActor(ctx)} has no decision in force in case ${row.accession}: nothing to undo.`, { field: 'imageId' });
       }
       const cell = cellOfCase(ctx, row, imageId);
       // With a version, a cell changed since is refused as stale (by retractLatestReview), not as 'nothing to undo'.
       if (cell.decision === null && (input.seenVersion === undefined || input.seenVersion === cell.version)) {
         throw new ServiceError('not_found', `Cell ${cell.relativePath} has no decision to undo.`, { field: 'imageId' });
       }
-      retractLatestReview(ctx.db, { caseId: input.caseId, imageId, reviewer: input.reviewer, ...(input.seenVersion === undefined ? {} : { seenVersion: input.seenVersion }) });
+      retractLatestReview(ctx.db, { caseId: input.caseId, imageId, reviewer: currentActor(ctx), ...(input.seenVersion === undefined ? {} : { seenVersion: input.seenVersion }) });
       return view(getCell(ctx.db, input.caseId, imageId));
     },
-  };
+  } satisfies ServiceArea;
 }

@@ -1,33 +1,22 @@
 // The PDF report and the exports. Where the caller names no path the file goes to the reports folder under a
 // name made from the accession number; a named path must carry the format's extension, so the renderer cannot
 // be used to overwrite an arbitrary file such as a shell profile.
-import { extname, isAbsolute, join, resolve } from 'node:path';
-import type { ExportFormat, ExportInput, MarrowApi, SaveReportInput, SavedFile } from '../../shared/api';
 import { existsSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import type { ExportFormat, ExportInput, SaveReportInput, SavedFile } from '../../shared/api';
 import { isReleased } from '../../shared/case-lifecycle';
 import { getCase, listSignOffs, type CaseRow } from '../db';
 import type { ServiceContext } from './context';
-import { validationError } from './errors';
-import { writeCaseExport, writeCaseReport } from './report';
+import type { ServiceArea } from './combine';
+import { outputPath, safeFileStem } from '../files/output-path';
+import { writeCaseExport } from './case-exports';
+import { writeCaseReport } from './case-report';
 
 const EXPORT_SUFFIX: Record<ExportFormat, { suffix: string; extension: string }> = {
   'csv-classes': { suffix: '-classes', extension: '.csv' },
   'csv-cells': { suffix: '-cells', extension: '.csv' },
   json: { suffix: '', extension: '.json' },
 };
-
-/** A file-name-safe form of the accession number: letters, digits, dot, dash and underscore. */
-export function safeFileStem(accession: string): string {
-  const stem = accession.replace(/[^A-Za-z0-9._-]+/g, '_').replace(/^[._]+/, '');
-  return stem === '' ? 'case' : stem.slice(0, 80);
-}
-
-function outputPath(given: string | undefined, fallback: string, extension: string): string {
-  if (given === undefined) return fallback;
-  if (!isAbsolute(given)) throw validationError('path', `The file path must be a full path, not "${given}".`);
-  if (extname(given).toLowerCase() !== extension) throw validationError('path', `The file name must end in ${extension} (got ${given}).`);
-  return resolve(given);
-}
 
 /**
  * The default name's version part: '-draft' while unreleased (a draft is rewritten freely), nothing for the first
@@ -45,7 +34,7 @@ function keptRelease(path: string): SavedFile | null {
   return existsSync(path) ? { path, bytes: statSync(path).size } : null;
 }
 
-export function savedFileMethods(ctx: ServiceContext): Pick<MarrowApi, 'saveReport' | 'exportCase'> {
+export function savedFileMethods(ctx: ServiceContext) {
   return {
     async saveReport(input: SaveReportInput): Promise<SavedFile> {
       const row = getCase(ctx.db, input.caseId);
@@ -71,5 +60,5 @@ export function savedFileMethods(ctx: ServiceContext): Pick<MarrowApi, 'saveRepo
       }
       return writeCaseExport(ctx.db, input.caseId, input.format, path, { appVersion: ctx.options.appVersion, modelDir: ctx.options.modelDir });
     },
-  };
+  } satisfies ServiceArea;
 }

@@ -1,5 +1,8 @@
 import type { LabModelTrainingProgress, MarrowApi } from '../../shared/api';
 import type { LisDelivery } from '../lis/delivery';
+import type { SessionHolder } from './accounts';
+
+export type { SessionHolder } from './accounts';
 
 /** Where a stored image of a stored case lies on disk, and what it held when imported, as the database records it. */
 export interface CellImageLocation {
@@ -28,7 +31,12 @@ export interface MarrowServiceOptions {
 }
 
 /** The application service: the one implementation of MarrowApi, plus what only the hosts (not the renderer) need. */
-export interface MarrowService extends MarrowApi {
+export interface MarrowService {
+  /**
+   * The API as seen by one session: the transport keeps the holder (one per window, per browser cookie, per CLI run)
+   * and every call checks its session and the role table before running as its person.
+   */
+  forSession(holder: SessionHolder): MarrowApi;
   /** The image's location when it belongs to the case; null otherwise. Used by the cell-image protocol. */
   locateCellImage(caseId: number, imageId: number): CellImageLocation | null;
   /** The LIS delivery loop: hosts start it (the desktop app, the browser-test host); tests run rounds by hand. */

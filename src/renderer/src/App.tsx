@@ -13,14 +13,20 @@ import { PatientScreen } from './history/PatientScreen';
 import { LabModelScreen } from './screens/LabModelScreen';
 import { NewCaseScreen } from './screens/NewCaseScreen';
 import { SettingsDialog } from './screens/SettingsDialog';
+import { UsersScreen } from './screens/UsersScreen';
 import { useSettings } from './hooks/settings';
+import { useSession } from './hooks/session';
+import { getApi } from './api';
+import { PasswordChangeScreen } from './session/PasswordChangeScreen';
+import { ROLE_LABELS } from '../../shared/roles';
 import type { MenuCommand } from '../../shared/shell';
 
-type DialogName = 'about' | 'settings' | null;
+type DialogName = 'about' | 'settings' | 'users' | 'password' | null;
 
 export function App() {
   const [route, navigate] = useRoute();
   const { settings } = useSettings();
+  const { user, may, setSession } = useSession();
   const { notify } = useMessages();
   const [dialog, setDialog] = useState<DialogName>(null);
   const [menuRequest, setMenuRequest] = useState<MenuRequest | null>(null);
@@ -31,7 +37,8 @@ export function App() {
     (command: MenuCommand) => {
       switch (command) {
         case 'new-case':
-          navigate({ screen: 'new-case' });
+          if (may('createCase')) navigate({ screen: 'new-case' });
+          else notify('Creating a case needs the technician role.');
           break;
         case 'about':
           setDialog('about');
@@ -43,7 +50,7 @@ export function App() {
           break;
       }
     },
-    [navigate, notify, openCaseId],
+    [navigate, notify, openCaseId, may],
   );
 
   useEffect(() => {
@@ -79,14 +86,16 @@ export function App() {
           >
             Cases
           </button>
-          <button
-            type="button"
-            className={route.screen === 'new-case' ? 'nav nav-active' : 'nav'}
-            data-testid="nav-new-case"
-            onClick={() => navigate({ screen: 'new-case' })}
-          >
-            New case
-          </button>
+          {may('createCase') && (
+            <button
+              type="button"
+              className={route.screen === 'new-case' ? 'nav nav-active' : 'nav'}
+              data-testid="nav-new-case"
+              onClick={() => navigate({ screen: 'new-case' })}
+            >
+              New case
+            </button>
+          )}
           <button
             type="button"
             className={route.screen === 'lab-model' ? 'nav nav-active' : 'nav'}
@@ -95,14 +104,32 @@ export function App() {
           >
             Lab model
           </button>
-          <button type="button" className="nav" data-testid="nav-settings" onClick={() => setDialog('settings')}>
-            Settings
-          </button>
+          {may('saveSettings') && (
+            <button type="button" className="nav" data-testid="nav-settings" onClick={() => setDialog('settings')}>
+              Settings
+            </button>
+          )}
+          {may('listUsers') && (
+            <button type="button" className="nav" data-testid="nav-users" onClick={() => setDialog('users')}>
+              Users
+            </button>
+          )}
           <button type="button" className="nav" data-testid="nav-about" onClick={() => setDialog('about')}>
             About
           </button>
         </nav>
-        <span className="topbar-reviewer">{settings?.reviewerName ? `Reviewer: ${settings.reviewerName}` : ''}</span>
+        <span className="topbar-user" data-testid="topbar-user" title={`Logged in as ${user.login}`}>
+          {user.displayName} <span className="topbar-roles">({user.roles.map((r) => ROLE_LABELS[r]).join(', ')})</span>
+        </span>
+        <button type="button" className="nav" data-testid="nav-password" onClick={() => setDialog('password')}>
+          Password
+        </button>
+        <button type="button" className="nav" data-testid="nav-lock" onClick={() => void getApi().lockSession().then(setSession)}>
+          Lock
+        </button>
+        <button type="button" className="nav" data-testid="nav-logout" onClick={() => void getApi().logout().then(setSession)}>
+          Log out
+        </button>
       </header>
       <main className="content">
         <ErrorBoundary resetKey={routeToHash(route)}>
@@ -126,6 +153,18 @@ export function App() {
       </main>
       {dialog === 'about' && <AboutDialog onClose={() => setDialog(null)} />}
       {dialog === 'settings' && <SettingsDialog onClose={() => setDialog(null)} />}
+      {dialog === 'users' && <UsersScreen onClose={() => setDialog(null)} />}
+      {dialog === 'password' && (
+        <PasswordChangeScreen
+          user={user}
+          onCancel={() => setDialog(null)}
+          onDone={(session) => {
+            setDialog(null);
+            setSession(session);
+            notify('Password changed.');
+          }}
+        />
+      )}
     </div>
   );
 }

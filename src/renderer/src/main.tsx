@@ -3,6 +3,7 @@ import { createRoot } from 'react-dom/client';
 import { App } from './App';
 import { MessagesProvider } from './components/MessagesProvider';
 import { SettingsProvider } from './hooks/SettingsProvider';
+import { SessionGate } from './session/SessionGate';
 import './styles/app.css';
 
 const container = document.getElementById('root');
@@ -11,9 +12,11 @@ if (!container) throw new Error('index.html has no #root element');
 createRoot(container).render(
   <StrictMode>
     <MessagesProvider>
-      <SettingsProvider>
-        <App />
-      </SettingsProvider>
+      <SessionGate>
+        <SettingsProvider>
+          <App />
+        </SettingsProvider>
+      </SessionGate>
     </MessagesProvider>
   </StrictMode>,
 );

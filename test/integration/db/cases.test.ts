@@ -102,17 +102,20 @@ describe('cases', () => {
 });
 
 describe('settings', () => {
-  it('starts empty, saves the lab and reviewer, and audits what changed', () => {
+  it('starts empty, saves the lab name, and audits what changed and by whom', () => {
     const { db } = openTemp();
-    expect(getSettings(db)).toEqual({ labName: '', reviewerName: '', reviewerRole: '' });
-    saveSettings(db, { labName: 'St Elsewhere Haematology', reviewerName: 'Dr Ada', reviewerRole: 'consultant' });
-    saveSettings(db, { labName: 'St Elsewhere Haematology', reviewerName: 'Dr Grace', reviewerRole: 'consultant' });
-    expect(getSettings(db)).toEqual({ labName: 'St Elsewhere Haematology', reviewerName: 'Dr Grace', reviewerRole: 'consultant' });
+    expect(getSettings(db)).toEqual({ labName: '' });
+    saveSettings(db, { labName: 'St Elsewhere Haematology' }, 'Dr Ada');
+    saveSettings(db, { labName: 'St Elsewhere Haematology' }, 'Dr Ada');
+    saveSettings(db, { labName: 'St Elsewhere Haem.' }, 'Dr Grace');
+    expect(getSettings(db)).toEqual({ labName: 'St Elsewhere Haem.' });
     const changes = db.raw.prepare(`SELECT actor, detail FROM audit_log WHERE action = 'settings_changed' ORDER BY id`).all() as {
       actor: string;
       detail: string;
     }[];
+    // The unchanged second save records nothing.
     expect(changes).toHaveLength(2);
-    expect(JSON.parse(changes[1]!.detail)).toEqual({ reviewerName: { from: 'Dr Ada', to: 'Dr Grace' } });
+    expect(changes[1]!.actor).toBe('Dr Grace');
+    expect(JSON.parse(changes[1]!.detail)).toEqual({ labName: { from: 'St Elsewhere Haematology', to: 'St Elsewhere Haem.' } });
   });
 });

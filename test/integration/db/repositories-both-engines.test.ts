@@ -53,22 +53,16 @@ describe.each(ENGINES)('settings and audit repositories on %s', (engine) => {
   describe.skipIf(engine === 'postgres' && setup.unavailable !== null)('through the contract', () => {
     it('saves trimmed settings and records only what changed, by whom', async () => {
       const r = await reposFor(engine);
-      expect(await r.settings.getSettings()).toEqual({ labName: '', reviewerName: '', reviewerRole: '' });
-      await r.settings.saveSettings({ labName: ' Haematology Lab ', reviewerName: 'Ana', reviewerRole: 'technician' });
-      const saved = await r.settings.saveSettings({ labName: 'Haematology Lab', reviewerName: 'Ana', reviewerRole: 'haematologist' }, 'dr.b');
-      expect(saved).toEqual({ labName: 'Haematology Lab', reviewerName: 'Ana', reviewerRole: 'haematologist' });
+      expect(await r.settings.getSettings()).toEqual({ labName: '' });
+      await r.settings.saveSettings({ labName: ' Haematology Lab ' }, 'Ana');
+      await r.settings.saveSettings({ labName: 'Haematology Lab' }, 'Ana');
+      const saved = await r.settings.saveSettings({ labName: 'Haematology Laboratory' }, 'dr.b');
+      expect(saved).toEqual({ labName: 'Haematology Laboratory' });
       const log = await r.audit.listAuditLog();
-      expect(log.map((e) => [e.actor, e.action, e.detail])).toEqual([
-        ['dr.b', 'settings_changed', { reviewerRole: { from: 'technician', to: 'haematologist' } }],
-        [
-          'Ana',
-          'settings_changed',
-          {
-            labName: { from: '', to: 'Haematology Lab' },
-            reviewerName: { from: '', to: 'Ana' },
-            reviewerRole: { from: '', to: 'technician' },
-          },
-        ],
+      // Each entry's user id is the session's; outside a session (as here) none.
+      expect(log.map((e) => [e.actor, e.action, e.detail, e.userId])).toEqual([
+        ['dr.b', 'settings_changed', { labName: { from: 'Haematology Lab', to: 'Haematology Laboratory' } }, null],
+        ['Ana', 'settings_changed', { labName: { from: '', to: 'Haematology Lab' } }, null],
       ]);
       expect(await r.audit.listAuditLog({ limit: 1, offset: 1 })).toEqual([log[1]]);
       expect(await r.audit.caseAuditLog(1)).toEqual([]);
@@ -76,11 +70,9 @@ describe.each(ENGINES)('settings and audit repositories on %s', (engine) => {
 
     it('keeps nothing of a save inside a transaction that is abandoned', async () => {
       const r = await reposFor(engine);
-      await r.settings.saveSettings({ labName: 'Lab', reviewerName: 'Ana', reviewerRole: 'technician' });
-      await expect(r.abandoned((tx) => tx.settings.saveSettings({ labName: 'Other', reviewerName: 'Bo', reviewerRole: 'x' }).then(() => {}))).rejects.toThrow(
-        /abandoned/,
-      );
-      expect(await r.settings.getSettings()).toEqual({ labName: 'Lab', reviewerName: 'Ana', reviewerRole: 'technician' });
+      await r.settings.saveSettings({ labName: 'Lab' }, 'Ana');
+      await expect(r.abandoned((tx) => tx.settings.saveSettings({ labName: 'Other' }, 'Bo').then(() => {}))).rejects.toThrow(/abandoned/);
+      expect(await r.settings.getSettings()).toEqual({ labName: 'Lab' });
       expect(await r.audit.listAuditLog()).toHaveLength(1);
     });
   });

@@ -6,8 +6,21 @@ import { REPOSITORY_METHODS } from '../../../src/main/db/contract';
 import { sqliteStore } from '../../../src/main/db/sqlite-repositories';
 import { openTemp } from './helpers';
 
-/** Functions index.ts exports that are about the connection or errors, not an aggregate's repository. */
-const NOT_REPOSITORIES = new Set(['openDatabase', 'closeDatabase', 'backupDatabase', 'transaction', 'classifyDatabaseError', 'DatabaseError']);
+/**
+ * Functions index.ts exports that are about the connection, errors or the current call's person (acting-user.ts, the
+ * session context the service enters), not an aggregate's repository.
+ */
+const NOT_REPOSITORIES = new Set([
+  'openDatabase',
+  'closeDatabase',
+  'backupDatabase',
+  'transaction',
+  'classifyDatabaseError',
+  'DatabaseError',
+  'runAsUser',
+  'actingUser',
+  'actingUserId',
+]);
 
 function store() {
   return sqliteStore(openTemp().db);

@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiResult, CaseSummary } from '../../../src/shared/api';
 import { startHttpHost, type HttpHost } from '../../../src/main/http/serve-api';
 import { CONTENT_SECURITY_POLICY } from '../../../src/main/security/content-security-policy';
-import { startService, waitForAnalysis, type ServiceFixture } from '../service/helpers';
+import { startService, TEST_PERSON, waitForAnalysis, type ServiceFixture } from '../service/helpers';
 
 /** A raw request, for what fetch will not send (a foreign Host header, an unnormalised path). */
 function raw(url: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
@@ -29,13 +29,15 @@ describe('loopback HTTP host', () => {
   let caseId: number;
   let imageId: number;
   let imageFile: string;
+  /** The session cookie the host set at login, sent back as a browser would. */
+  let cookie = '';
 
   const call = async (method: string, args: unknown[], init: RequestInit = {}): Promise<{ status: number; body: ApiResult<unknown> }> => {
     const response = await fetch(`${host.url}/api/${method}`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
       body: JSON.stringify({ args }),
       ...init,
+      headers: { 'Content-Type': 'application/json', Cookie: cookie, ...(init.headers as Record<string, string> | undefined) },
     });
     return { status: response.status, body: (await response.json()) as ApiResult<unknown> };
   };
@@ -57,6 +59,14 @@ describe('loopback HTTP host', () => {
     const cell = (await fx.service.listCells({ caseId, scope: 'all', limit: 1 })).cells[0]!;
     imageId = cell.imageId;
     imageFile = join(fx.root, 'cases', 'h', cell.file);
+    const login = await fetch(`${host.url}/api/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ args: [{ login: TEST_PERSON.login, password: TEST_PERSON.password }] }),
+    });
+    const setCookie = login.headers.get('set-cookie') ?? '';
+    expect(setCookie).toMatch(/^marrowcount_session=[A-Za-z0-9_-]{40,}; HttpOnly; SameSite=Strict; Path=\//);
+    cookie = setCookie.split(';')[0]!;
   });
   afterAll(async () => {
     await host.close();
@@ -73,6 +83,27 @@ describe('loopback HTTP host', () => {
     expect(body.ok).toBe(true);
     const cases = (body as { ok: true; value: CaseSummary[] }).value;
     expect(cases.map((c) => c.accession)).toEqual(['H-1']);
+  });
+
+  it('refuses API calls and cell images without the session cookie, and ends the session at logout', async () => {
+    const anonymous = await fetch(`${host.url}/api/listCases`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ args: [{}] }) });
+    expect(await anonymous.json()).toMatchObject({ ok: false, error: { kind: 'unauthenticated' } });
+    expect((await fetch(`${host.url}/cells/${caseId}/${imageId}`)).status).toBe(403);
+    const forged = await call('listCases', [{}], { headers: { Cookie: 'marrowcount_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
+    expect(forged.body).toMatchObject({ ok: false, error: { kind: 'unauthenticated' } });
+    // A second login (another browser) and its logout: the logout clears the cookie and the token stops working.
+    const second = await fetch(`${host.url}/api/login`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ args: [{ login: TEST_PERSON.login, password: TEST_PERSON.password }] }),
+    });
+    const secondCookie = (second.headers.get('set-cookie') ?? '').split(';')[0]!;
+    expect(secondCookie).not.toBe(cookie);
+    const logout = await fetch(`${host.url}/api/logout`, { method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: secondCookie }, body: '{"args":[]}' });
+    expect(logout.headers.get('set-cookie')).toMatch(/^marrowcount_session=; .*Max-Age=0/);
+    expect((await call('listCases', [{}], { headers: { Cookie: secondCookie } })).body).toMatchObject({ ok: false, error: { kind: 'unauthenticated' } });
+    // The first browser's session is untouched.
+    expect((await call('listCases', [{}])).body.ok).toBe(true);
   });
 
   it('carries validation errors with the field named', async () => {
@@ -111,13 +142,13 @@ describe('loopback HTTP host', () => {
   });
 
   it('serves a stored cell image with its bytes and type, and nothing else under /cells', async () => {
-    const response = await fetch(`${host.url}/cells/${caseId}/${imageId}`);
+    const response = await fetch(`${host.url}/cells/${caseId}/${imageId}`, { headers: { Cookie: cookie } });
     expect(response.status).toBe(200);
     expect(response.headers.get('content-type')).toMatch(/^image\//);
     expect(Buffer.from(await response.arrayBuffer()).equals(readFileSync(imageFile))).toBe(true);
-    expect((await fetch(`${host.url}/cells/${caseId}/999999`)).status).toBe(404);
-    expect((await raw(host.url, `/cells/${caseId}/..%2F..%2Fsecret.txt`)).status).toBe(404);
-    expect((await raw(host.url, `/cells/../../secret.txt`)).status).toBe(404);
+    expect((await fetch(`${host.url}/cells/${caseId}/999999`, { headers: { Cookie: cookie } })).status).toBe(404);
+    expect((await raw(host.url, `/cells/${caseId}/..%2F..%2Fsecret.txt`, { Cookie: cookie })).status).toBe(404);
+    expect((await raw(host.url, `/cells/../../secret.txt`, { Cookie: cookie })).status).toBe(404);
   });
 
   it('serves the renderer with the CSP header, and index.html for its routes', async () => {

@@ -166,5 +166,5 @@ export function buildCase(db: MarrowDatabase, root: string, spec: CaseSpec): { c
 }
 
 export function setLab(db: MarrowDatabase, labName: string): void {
-  saveSettings(db, { labName, reviewerName: 'A. Technician', reviewerRole: 'Biomedical scientist' });
+  saveSettings(db, { labName }, 'A. Technician');
 }

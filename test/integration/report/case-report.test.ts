@@ -14,7 +14,7 @@ import {
   reviewProgress,
   type MarrowDatabase,
 } from '../../../src/main/db';
-import { loadCaseReportData, writeCaseReport } from '../../../src/main/service/report';
+import { loadCaseReportData, writeCaseReport } from '../../../src/main/service/case-report';
 import { computeDifferential, informativeBlastAdvisories, type Differential } from '../../../src/shared/differential';
 import { formatInterval, formatMeRatio, formatPercent } from '../../../src/shared/format';
 import { buildCase, cellsOf, setLab, type CellSpec } from './build-case';
@@ -205,7 +205,7 @@ describe('case report figures', () => {
   });
 
   it('names the reviewer with role and time, and the signer with role and time once signed', () => {
-    expect(flat(main.text)).toMatch(/Reviewed by A\. Technician, Biomedical scientist — \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
+    expect(flat(main.text)).toMatch(/Reviewed by A\. Technician, recorded name, before accounts — \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
     expect(flat(main.text)).toContain('Signed by not signed — this report is a DRAFT');
     const data = loadCaseReportData(db, signed.caseId);
     expect(data.signOff?.signedBy).toBe('Dr B. Haematologist');

@@ -18,7 +18,7 @@ import type { CaseDetail, CaseDifferential, CellView } from '../../../src/shared
 import { CELL_CLASS_CODES, CELL_CLASSES, type CellClassCode } from '../../../src/shared/cell-classes';
 import { computeDifferential, informativeBlastAdvisories, type ClassCounts, type Differential } from '../../../src/shared/differential';
 import { toApiError } from '../../../src/main/service/errors';
-import { analysedFixtureCase, startService, type ServiceFixture } from '../service/helpers';
+import { analysedFixtureCase, startService, type ServiceFixture, PERSON_PASSWORD } from '../service/helpers';
 import { flat, pdfInfo, pdfPages } from './pdf-tools';
 import { DecisionStacks } from '../../helpers/decision-stacks';
 import { Rng } from '../../helpers/seeded-random';
@@ -145,14 +145,14 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
     const roll = rng.int(100);
     if (roll < 25 && withDecision.length > 0) {
       const id = rng.pick(withDecision);
-      const view = await fx.service.undoReview({ caseId, imageId: id, reviewer });
+      const view = await (await fx.as(reviewer)).undoReview({ caseId, imageId: id});
       oracle.pop(id);
       expect(view.effectiveLabel).toBe(oracle.effective(id));
       coverage.undos++;
     } else if (roll < 45) {
       const ids = rng.sample(oracle.ids, 1 + rng.int(4));
       if (rng.chance(0.3)) ids.push(ids[0]!); // a cell listed twice is confirmed once
-      const views = await fx.service.confirmCells({ caseId, imageIds: ids, reviewer });
+      const views = await (await fx.as(reviewer)).confirmCells({ caseId, imageIds: ids});
       for (const id of new Set(ids)) oracle.push(id, oracle.effective(id), reviewer);
       for (const v of views) expect(v.effectiveLabel).toBe(oracle.effective(v.imageId));
       coverage.confirms++;
@@ -160,7 +160,7 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
       const id = rng.pick(oracle.ids);
       const label = pickLabel(rng, mode);
       const note = rng.pick(NOTES);
-      const view = await fx.service.reviewCell({ caseId, imageId: id, label, reviewer, ...(note === undefined ? {} : { note }) });
+      const view = await (await fx.as(reviewer)).reviewCell({ caseId, imageId: id, label, ...(note === undefined ? {} : { note }) });
       oracle.push(id, label, reviewer, note);
       expect(view.effectiveLabel).toBe(label);
       coverage.reclassifications++;
@@ -173,7 +173,7 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
       if (!CELL_CLASSES[oracle.effective(id)].inNucleatedDifferential) continue;
       const label = rng.pick(EXCLUDED);
       const reviewer = rng.pick(REVIEWERS);
-      await fx.service.reviewCell({ caseId, imageId: id, label, reviewer });
+      await (await fx.as(reviewer)).reviewCell({ caseId, imageId: id, label});
       oracle.push(id, label, reviewer);
     }
   }
@@ -184,7 +184,7 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
       const pending = await fx.service.listCells({ caseId, scope: 'unreviewed', limit: 100 });
       if (pending.total > 0) {
         const reviewer = rng.pick(REVIEWERS);
-        await fx.service.confirmCells({ caseId, imageIds: pending.cells.map((c) => c.imageId), reviewer });
+        await (await fx.as(reviewer)).confirmCells({ caseId, imageIds: pending.cells.map((c) => c.imageId)});
         for (const c of pending.cells) oracle.push(c.imageId, oracle.effective(c.imageId), reviewer);
       }
     }
@@ -192,22 +192,20 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
     const unreviewed = review.flagged - review.flaggedReviewed;
     const signer = rng.pick(['Dr B. Haematologist', 'Dr E. Pathologist']);
     if (unreviewed > 0) {
-      const refused = await fx.service.signOff({ caseId, reviewer: signer, role: 'Consultant haematologist' }).then(
+      const refused = await (await fx.as(signer)).authoriseCase({ password: PERSON_PASSWORD, caseId}).then(
         () => null,
         (e: unknown) => toApiError(e),
       );
       expect(refused?.kind, `${where}: sign-off without a reason while ${unreviewed} flagged cells are unreviewed`).toBe('unreviewed');
     }
     const reason = unreviewed > 0 || rng.chance(0.5) ? `Reviewed at the microscope (${where})` : undefined;
-    const detail = await fx.service.signOff({
+    const detail = await (await fx.as(signer)).authoriseCase({ password: PERSON_PASSWORD,
       caseId,
-      reviewer: signer,
-      role: 'Consultant haematologist',
       ...(reason === undefined ? {} : { overrideReason: reason }),
     });
     expect(detail.status).toBe('signed');
     // A signed case refuses every review until amended.
-    const locked = await fx.service.reviewCell({ caseId, imageId: oracle.ids[0]!, label: 'BLA', reviewer: 'A. Technician' }).then(
+    const locked = await (await fx.as(signer)).reviewCell({ caseId, imageId: oracle.ids[0]!, label: 'BLA'}).then(
       () => null,
       (e: unknown) => toApiError(e),
     );
@@ -481,13 +479,13 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
       await checkOutputs(caseId, oracle, `seed ${seed} signed`, plan === 'sign' || plan === 'signAmend');
       if (plan === 'sign') return;
 
-      await fx.service.amendCase({ caseId, by: 'Dr B. Haematologist', reason: `Second look at seed ${seed}` });
+      await fx.service.amendCase({ caseId, reason: `Second look at seed ${seed}` });
       for (let n = first; n < total; n++) {
         if (mode === 'allExcluded') {
           // Keep the NDC empty: only moves between excluded classes.
           const id = rng.pick(oracle.ids);
           const label = rng.pick(EXCLUDED);
-          await fx.service.reviewCell({ caseId, imageId: id, label, reviewer: 'A. Technician' });
+          await (await fx.as('A. Technician')).reviewCell({ caseId, imageId: id, label});
           oracle.push(id, label, 'A. Technician');
         } else await randomOperation(caseId, oracle, rng, mode);
       }

@@ -7,8 +7,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { closeDatabase, createCase, openDatabase, upsertPatient, type MarrowDatabase } from '../../../src/main/db';
 import { loadModelPackage } from '../../../src/main/inference/model-package';
 import { analyseCaseFolder } from '../../../src/main/inference/pipeline';
-import { caseExportJson, loadCaseReportData, writeCaseReport } from '../../../src/main/service/report';
+import { caseExportJson } from '../../../src/main/service/case-exports';
+import { loadCaseReportData, writeCaseReport } from '../../../src/main/service/case-report';
 import { createMarrowService } from '../../../src/main/service/marrow-service';
+import { withSession } from '../service/helpers';
 import { GOOD_CROPS, REPO, TINY_MODEL, tempDir } from '../inference/helpers';
 import { flat, pdfPages } from './pdf-tools';
 
@@ -99,13 +101,15 @@ describe('research-only rule through the service', () => {
       [clearedModel, clearedCase, false],
       [BUNDLED_MODEL, bundledCase, true],
     ] as const) {
-      const service = createMarrowService({
-        databasePath,
-        modelDir,
-        reportsDir: join(temp.path, 'reports'),
-        cellImageUrl: (c, i) => `marrowcell://cell/${c}/${i}`,
-        appVersion: '0.0.0-test',
-      });
+      const service = withSession(
+        createMarrowService({
+          databasePath,
+          modelDir,
+          reportsDir: join(temp.path, 'reports'),
+          cellImageUrl: (c, i) => `marrowcell://cell/${c}/${i}`,
+          appVersion: '0.0.0-test',
+        }),
+      );
       try {
         expect((await service.getAbout()).model?.researchOnly).toBe(expected);
         expect((await service.getCase(caseId)).model?.researchOnly).toBe(expected);

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPercent } from '../../../src/shared/format';
 import { formatTimestamp } from '../../../src/main/report/text';
 import { flat, pdfPages } from '../report/pdf-tools';
-import { analysedFixtureCase, startService, type ServiceFixture } from './helpers';
+import { analysedFixtureCase, startService, type ServiceFixture, PERSON_PASSWORD } from './helpers';
 
 let fx: ServiceFixture;
 beforeAll(() => {
@@ -20,7 +20,7 @@ describe('a corrected report after an amendment', () => {
   it('says CORRECTED REPORT with the replaced release, the reason and each figure before → after, and keeps the first release', async () => {
     const { detail, cells } = await analysedFixtureCase(fx, 'AMEND-1');
     const caseId = detail.id;
-    const first = await fx.service.signOff({ caseId, reviewer: 'Dr A. First', role: 'haematologist', overrideReason: 'fixture' });
+    const first = await (await fx.as('Dr A. First')).authoriseCase({ caseId, password: PERSON_PASSWORD, overrideReason: 'fixture' });
     const firstSignedAt = first.signOffs[0]!.signedAt;
     const before = (await fx.service.getDifferential(caseId)).differential;
     const firstPdf = await fx.service.saveReport({ caseId });
@@ -29,16 +29,16 @@ describe('a corrected report after an amendment', () => {
     const firstCsvText = readFileSync(firstCsv.path, 'utf8');
     expect(flat(pdfPages(firstPdf.path)[0]!)).not.toContain('CORRECTED');
 
-    await fx.service.amendCase({ caseId, by: 'Dr B. Second', reason: 'a lymphocyte was a blast' });
+    await (await fx.as('Dr B. Second')).amendCase({ caseId, reason: 'a lymphocyte was a blast' });
     expect((await fx.service.listCases({ search: 'AMEND-1' }))[0]!.amended).toBe(true);
     const lymphocyte = cells.find((c) => c.effectiveLabel !== 'BLA' && c.effectiveLabel !== 'ART' && c.effectiveLabel !== 'NIF')!;
-    await fx.service.reviewCell({ caseId, imageId: lymphocyte.imageId, label: 'BLA', reviewer: 'Dr B. Second' });
+    await (await fx.as('Dr B. Second')).reviewCell({ caseId, imageId: lymphocyte.imageId, label: 'BLA' });
     // While a draft, the report says the release was withdrawn.
     const draft = await fx.service.saveReport({ caseId });
     expect(draft.path).toMatch(/-draft\.pdf$/);
     expect(flat(pdfPages(draft.path)[0]!)).toContain(`AMENDMENT IN PROGRESS — the report released on ${formatTimestamp(firstSignedAt)} by Dr A. First was withdrawn`);
 
-    await fx.service.signOff({ caseId, reviewer: 'Dr B. Second', role: 'haematologist', overrideReason: 'fixture' });
+    await (await fx.as('Dr B. Second')).authoriseCase({ caseId, password: PERSON_PASSWORD, overrideReason: 'fixture' });
     const after = (await fx.service.getDifferential(caseId)).differential;
     expect(after.blast.count).toBe(before.blast.count + 1);
     const second = await fx.service.saveReport({ caseId });

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CASE_STATUSES, canDo, type CaseAction, type CaseStatus } from '../../../src/shared/case-lifecycle';
 import { toApiError } from '../../../src/main/service/errors';
-import { analysedFixtureCase, startService, waitForAnalysis, type ServiceFixture } from './helpers';
+import { analysedFixtureCase, startService, waitForAnalysis, type ServiceFixture, PERSON_PASSWORD } from './helpers';
 
 let fx: ServiceFixture;
 let raw: Database.Database;
@@ -48,7 +48,7 @@ async function caseIn(status: CaseStatus): Promise<{ caseId: number; imageId: nu
     set('cancelled');
   }
   if (status === 'submitted') set('submitted');
-  if (status === 'signed') await fx.service.signOff({ caseId, reviewer: 'Dr A', role: 'haematologist', overrideReason: 'lifecycle test' });
+  if (status === 'signed') await (await fx.as('Dr A')).authoriseCase({ caseId, password: PERSON_PASSWORD, overrideReason: 'lifecycle test' });
   return { caseId, imageId: cells[0]!.imageId };
 }
 
@@ -60,9 +60,9 @@ const ATTEMPTS: Partial<Record<CaseAction, Attempt>> = {
     await fx.service.startAnalysis(caseId);
     await waitForAnalysis(fx.service, caseId);
   },
-  review: ({ caseId, imageId }) => fx.service.reviewCell({ caseId, imageId, label: 'BLA', reviewer: 'Tech A' }),
-  authorise: ({ caseId }) => fx.service.signOff({ caseId, reviewer: 'Dr A', role: 'haematologist', overrideReason: 'lifecycle test' }),
-  amend: ({ caseId }) => fx.service.amendCase({ caseId, by: 'Dr A', reason: 'lifecycle test' }),
+  review: async ({ caseId, imageId }) => (await fx.as('Tech A')).reviewCell({ caseId, imageId, label: 'BLA' }),
+  authorise: async ({ caseId }) => (await fx.as('Dr A')).authoriseCase({ caseId, password: PERSON_PASSWORD, overrideReason: 'lifecycle test' }),
+  amend: async ({ caseId }) => (await fx.as('Dr A')).amendCase({ caseId, reason: 'lifecycle test' }),
   report: ({ caseId }) => fx.service.saveReport({ caseId }),
   export: ({ caseId }) => fx.service.exportCase({ caseId, format: 'json' }),
 };

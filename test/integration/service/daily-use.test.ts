@@ -3,9 +3,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { closeDatabase, listAuditLog, openDatabase } from '../../../src/main/db';
-import { dispatch } from '../../../src/main/ipc/dispatch';
+import { dispatch } from '../../../src/main/boundary/dispatch';
 import { DEFAULT_REVIEW_LAYOUT } from '../../../src/shared/review-layout';
-import { analysedFixtureCase, startService, type ServiceFixture } from './helpers';
+import { analysedFixtureCase, startService, type ServiceFixture, TEST_PERSON } from './helpers';
 
 describe('daily use at the service', () => {
   let fx: ServiceFixture;
@@ -20,23 +20,28 @@ describe('daily use at the service', () => {
   it('undoes, with no cell named, the reviewer’s own latest decision still in force, walking back one at a time', async () => {
     const { detail, cells } = await analysedFixtureCase(fx, 'undo-own');
     const [a, b, c] = [cells[0]!, cells[1]!, cells[2]!];
-    await fx.service.reviewCell({ caseId: detail.id, imageId: a.imageId, label: 'ART', reviewer: 'Alex' });
-    await fx.service.reviewCell({ caseId: detail.id, imageId: b.imageId, label: 'ART', reviewer: 'Alex' });
-    await fx.service.reviewCell({ caseId: detail.id, imageId: c.imageId, label: 'ART', reviewer: 'Sam' });
+    // Each person's own decisions, from their own session.
+    const alex = await fx.as('Alex');
+    const sam = await fx.as('Sam');
+    await alex.reviewCell({ caseId: detail.id, imageId: a.imageId, label: 'ART' });
+    await alex.reviewCell({ caseId: detail.id, imageId: b.imageId, label: 'ART' });
+    await sam.reviewCell({ caseId: detail.id, imageId: c.imageId, label: 'ART' });
 
-    const first = await fx.service.undoReview({ caseId: detail.id, reviewer: 'Alex' });
+    const first = await alex.undoReview({ caseId: detail.id });
     expect(first.imageId).toBe(b.imageId);
     expect(first.decision).toBeNull();
-    const second = await fx.service.undoReview({ caseId: detail.id, reviewer: 'Alex' });
+    const second = await alex.undoReview({ caseId: detail.id });
     expect(second.imageId).toBe(a.imageId);
     // Sam's decision is not Alex's to undo: nothing of Alex's is left, and Sam's stays.
-    const refused = await dispatch(fx.service, 'undoReview', [{ caseId: detail.id, reviewer: 'Alex' }]);
+    const refused = await dispatch(alex, 'undoReview', [{ caseId: detail.id }]);
     expect(refused).toMatchObject({ ok: false, error: { kind: 'not_found', field: 'imageId' } });
+    // Naming someone else in the request is refused at the boundary: the person is the session's.
+    expect(await dispatch(alex, 'undoReview', [{ caseId: detail.id, reviewer: 'Sam' }])).toMatchObject({ ok: false, error: { kind: 'validation', field: 'undo.reviewer' } });
     expect((await fx.service.listCells({ caseId: detail.id, scope: 'all', limit: 100 })).cells.find((cell) => cell.imageId === c.imageId)?.decision?.reviewer).toBe('Sam');
   });
 
   it('refuses a review layout with a key conflict, naming the class, and records an accepted change in the audit log', async () => {
-    await fx.service.saveSettings({ labName: '', reviewerName: 'Alex', reviewerRole: '' });
+    await fx.service.saveSettings({ labName: ''});
     const layout = await fx.service.getReviewLayout();
     expect(layout).toEqual(DEFAULT_REVIEW_LAYOUT);
     const conflict = await dispatch(fx.service, 'saveReviewLayout', [{ ...layout, keys: { ...layout.keys, NGS: 'b' } }]);
@@ -48,14 +53,14 @@ describe('daily use at the service', () => {
     const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
     try {
       const [row] = listAuditLog(db, { limit: 1 });
-      expect(row).toMatchObject({ actor: 'Alex', action: 'review_layout_changed', detail: { keys: { NGS: { from: 's', to: '9' } }, hidden: { from: [], to: ['HAC'] } } });
+      expect(row).toMatchObject({ actor: TEST_PERSON.displayName, action: 'review_layout_changed', detail: { keys: { NGS: { from: 's', to: '9' } }, hidden: { from: [], to: ['HAC'] } } });
     } finally {
       closeDatabase(db);
     }
   });
 
   it('corrects a patient’s stored name with a reason, audited against the case, and refuses it without one', async () => {
-    await fx.service.saveSettings({ labName: '', reviewerName: 'Alex', reviewerRole: '' });
+    await fx.service.saveSettings({ labName: ''});
     const created = await fx.service.createCase({ patient: { labId: 'MRN-NAME-1', name: 'Jnae Doe' }, accession: 'ACC-NAME-1', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('name-1') });
     const refused = await dispatch(fx.service, 'correctPatientName', [{ caseId: created.id, name: 'Jane Doe', reason: '  ' }]);
     expect(refused).toMatchObject({ ok: false, error: { kind: 'validation', field: 'reason' } });
@@ -68,7 +73,7 @@ describe('daily use at the service', () => {
     const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
     try {
       const row = listAuditLog(db).find((r) => r.action === 'patient_name_corrected');
-      expect(row).toMatchObject({ actor: 'Alex', caseId: created.id, detail: { labId: 'MRN-NAME-1', from: 'Jnae Doe', to: 'Jane Doe', reason: 'typing error at registration' } });
+      expect(row).toMatchObject({ actor: TEST_PERSON.displayName, caseId: created.id, detail: { labId: 'MRN-NAME-1', from: 'Jnae Doe', to: 'Jane Doe', reason: 'typing error at registration' } });
     } finally {
       closeDatabase(db);
     }

@@ -4,7 +4,7 @@
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { ApiResult, CaseSummary } from '../../../src/shared/api';
 import { API_METHODS } from '../../../src/shared/api';
-import { startService, waitForAnalysis, type ServiceFixture } from './helpers';
+import { startService, TEST_PERSON, waitForAnalysis, type ServiceFixture } from './helpers';
 
 type Handler = (event: unknown, ...args: unknown[]) => Promise<unknown>;
 const handlers = new Map<string, Handler>();
@@ -30,8 +30,12 @@ describe('Electron adapters over the real service', () => {
   let fx: ServiceFixture;
   let caseId: number;
   let imageId: number;
-  const trusted = { trusted: true };
-  const stranger = { trusted: false };
+  // Each window (webContents) has its own session, held in main: window 1 logs in below, window 2 never does.
+  const closeListeners: (() => void)[] = [];
+  const windowEvent = (id: number, trusted: boolean) => ({ trusted, sender: { id, once: (_e: string, fn: () => void) => closeListeners.push(fn) } });
+  const trusted = windowEvent(1, true);
+  const otherWindow = windowEvent(2, true);
+  const stranger = windowEvent(3, false);
 
   beforeAll(async () => {
     fx = startService('electron-adapters', { cellImageUrl });
@@ -42,6 +46,8 @@ describe('Electron adapters over the real service', () => {
     await fx.service.startAnalysis(caseId);
     await waitForAnalysis(fx.service, caseId);
     imageId = (await fx.service.listCells({ caseId, scope: 'all', limit: 1 })).cells[0]!.imageId;
+    const login = (await handlers.get('api:login')!(trusted, { login: TEST_PERSON.login, password: TEST_PERSON.password })) as ApiResult<unknown>;
+    expect(login.ok).toBe(true);
   });
   afterAll(async () => {
     await fx.dispose();
@@ -57,14 +63,21 @@ describe('Electron adapters over the real service', () => {
     if (result.ok) expect(result.value.map((c) => c.accession)).toEqual(['E-1']);
   });
 
+  it('keeps one session per window: another window is not logged in by the first one’s login', async () => {
+    const result = (await handlers.get('api:listCases')!(otherWindow, {})) as ApiResult<unknown>;
+    expect(result).toMatchObject({ ok: false, error: { kind: 'unauthenticated' } });
+    const session = (await handlers.get('api:getSession')!(trusted)) as ApiResult<{ state: string; user: { login: string } }>;
+    expect(session).toMatchObject({ ok: true, value: { state: 'active', user: { login: TEST_PERSON.login } } });
+  });
+
   it('refuses a call from any other frame without running it', async () => {
-    const result = (await handlers.get('api:saveSettings')!(stranger, { labName: 'x', reviewerName: 'y', reviewerRole: 'z' })) as ApiResult<unknown>;
+    const result = (await handlers.get('api:saveSettings')!(stranger, { labName: 'x' })) as ApiResult<unknown>;
     expect(result.ok).toBe(false);
     expect((await fx.service.getSettings()).labName).toBe('');
   });
 
   it('returns validation failures as results, never as thrown errors', async () => {
-    const result = (await handlers.get('api:reviewCell')!(trusted, { caseId, imageId, label: 'NOPE', reviewer: 'r' })) as ApiResult<unknown>;
+    const result = (await handlers.get('api:reviewCell')!(trusted, { caseId, imageId, label: 'NOPE' })) as ApiResult<unknown>;
     expect(result).toMatchObject({ ok: false, error: { kind: 'validation', field: 'label' } });
   });
 

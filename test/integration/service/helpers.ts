@@ -3,8 +3,9 @@
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import type { AnalysisProgress, CaseDetail, CellView, MarrowApi } from '../../../src/shared/api';
-import { createMarrowService, type MarrowService } from '../../../src/main/service/marrow-service';
+import { API_METHODS, type AnalysisProgress, type CaseDetail, type CellView, type MarrowApi, type MarrowApiMethod } from '../../../src/shared/api';
+import type { Role } from '../../../src/shared/roles';
+import { createMarrowService, type CreateServiceExtras, type MarrowService } from '../../../src/main/service/marrow-service';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
 export const TINY_MODEL = join(REPO, 'test/fixtures/models/tiny');
@@ -28,9 +29,63 @@ export const TRUE_LABELS: Readonly<Record<string, string>> = Object.freeze({
   'slide-2/LYT_00003.jpg': 'LYT',
 });
 
+/** The person most service tests act as: one account holding every role, so a test is about its subject, not access. */
+export const TEST_PERSON = { login: 'tester', displayName: 'Test Person', password: 'tester-password-1', roles: ['technician', 'pathologist', 'admin'] as Role[] };
+export const TEST_ADMIN = { login: 'admin', displayName: 'Test Administrator', password: 'admin-password-1' };
+/** The password of the people made by fx.as(name). */
+export const PERSON_PASSWORD = 'person-password-1';
+
+/** The host's service with the API of a logged-in session on it (as the transports see it). */
+export type TestService = MarrowService & MarrowApi;
+
+/**
+ * Creates the first administrator and the test person on a fresh database (through the API, as the first-start
+ * screen and the Users screen do) and returns the test person's logged-in API.
+ */
+export async function loggedInApi(service: MarrowService, person: { login: string; displayName: string; password: string; roles: Role[] } = TEST_PERSON): Promise<MarrowApi> {
+  const adminApi = service.forSession({ transport: 'cli', token: null });
+  const state = (await adminApi.getSession()).state;
+  if (state === 'first_start') await adminApi.createFirstAdmin(TEST_ADMIN);
+  else await adminApi.login({ login: TEST_ADMIN.login, password: TEST_ADMIN.password });
+  // Service tests release a case in one step as a person holding both roles (authoriseCase on a case in review):
+  // the lab setting that allows a pathologist to sign alone is on. The two-person release has its own tests.
+  const security = await adminApi.getSecuritySettings();
+  if (!security.pathologistMaySignAlone) await adminApi.saveSecuritySettings({ ...security, pathologistMaySignAlone: true });
+  if (!(await adminApi.listUsers()).some((u) => u.login === person.login)) await adminApi.createUser(person);
+  const api = service.forSession({ transport: 'cli', token: null });
+  await api.login({ login: person.login, password: person.password });
+  return api;
+}
+
+/** The service object with every API method answered by a session of `person` (logged in on first use). */
+export function withSession(service: MarrowService, person = TEST_PERSON): TestService {
+  let ready: Promise<MarrowApi> | null = null;
+  const methods = new Set<string>(API_METHODS);
+  return new Proxy(service, {
+    get(target, property, receiver) {
+      if (typeof property === 'string' && methods.has(property)) {
+        return async (...args: unknown[]) => {
+          ready ??= loggedInApi(target, person);
+          const api = await ready;
+          return (api[property as MarrowApiMethod] as (...a: unknown[]) => Promise<unknown>)(...args);
+        };
+      }
+      return Reflect.get(target, property, receiver) as unknown;
+    },
+  }) as TestService;
+}
+
 export interface ServiceFixture {
   root: string;
-  service: MarrowService;
+  /** The host's service, with the API of the test person's session (every role). */
+  service: TestService;
+  /** The bare host service, for sessions of other people (service.forSession). */
+  host: MarrowService;
+  /**
+   * The API of a person with this printed name (every role), created and logged in on first use: tests of several
+   * reviewers act as each of them, since the name recorded is always the session's.
+   */
+  as(displayName: string): Promise<MarrowApi>;
   /** A fresh copy of the fixture crops, one per call. */
   caseFolder(name: string): string;
   dispose(): Promise<void>;
@@ -38,7 +93,7 @@ export interface ServiceFixture {
 
 export function startService(
   prefix: string,
-  options: { cellImageUrl?: (c: number, i: number) => string; modelDir?: string; crops?: readonly string[] } = {},
+  options: { cellImageUrl?: (c: number, i: number) => string; modelDir?: string; crops?: readonly string[]; extras?: CreateServiceExtras } = {},
 ): ServiceFixture {
   const root = mkdtempSync(join(tmpdir(), `marrowcount-${prefix}-`));
   const service = createMarrowService(
@@ -49,11 +104,22 @@ export function startService(
       cellImageUrl: options.cellImageUrl ?? ((c, i) => `marrowcell://cell/${c}/${i}`),
       appVersion: '0.0.0-test',
     },
-    { analysis: { batchSize: 4, intraOpThreads: 1 } },
+    { analysis: { batchSize: 4, intraOpThreads: 1 }, ...options.extras },
   );
+  const people = new Map<string, Promise<MarrowApi>>();
   return {
     root,
-    service,
+    service: withSession(service),
+    host: service,
+    as(displayName) {
+      let api = people.get(displayName);
+      if (api === undefined) {
+        const login = `p${people.size + 1}-${displayName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`.slice(0, 60);
+        api = loggedInApi(service, { login, displayName: displayName.trim(), password: PERSON_PASSWORD, roles: ['technician', 'pathologist', 'admin'] });
+        people.set(displayName, api);
+      }
+      return api;
+    },
     caseFolder(name) {
       const folder = join(root, 'cases', name);
       for (const source of options.crops ?? [GOOD_CROPS]) cpSync(source, folder, { recursive: true });

@@ -11,8 +11,10 @@ import { classificationMetrics } from '../../../src/shared/lab-head';
 import { closeDatabase, listPredictions, openDatabase, type MarrowDatabase } from '../../../src/main/db';
 import type { ApiErrorBody, CaseDetail, LabModelDetail } from '../../../src/shared/api';
 import { toApiError } from '../../../src/main/service/errors';
+import { locateReportFonts } from '../../../src/main/report/fonts';
+import { renderLabModelCardPdf } from '../../../src/main/report/lab-model-card';
 import { flat, pdfPages } from '../report/pdf-tools';
-import { REPO, startService, waitForAnalysis, type ServiceFixture } from './helpers';
+import { REPO, startService, waitForAnalysis, TEST_PERSON, type ServiceFixture } from './helpers';
 
 const MODEL_DIR = join(REPO, 'resources/models/marrowcount-ref');
 const DEMO = join(REPO, 'resources/demo/case-001');
@@ -65,13 +67,13 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
   async function reviewAll(caseId: number): Promise<void> {
     const { cells } = await fx.service.listCells({ caseId, scope: 'all', limit: 1000 });
     const right = cells.filter((c) => c.predicted === TRUTH.get(c.file));
-    await fx.service.confirmCells({ caseId, imageIds: right.map((c) => c.imageId), reviewer: 'Dr Expert' });
+    await fx.service.confirmCells({ caseId, imageIds: right.map((c) => c.imageId)});
     for (const c of cells.filter((x) => x.predicted !== TRUTH.get(x.file))) {
-      await fx.service.reviewCell({ caseId, imageId: c.imageId, label: TRUTH.get(c.file)!, reviewer: 'Dr Expert' });
+      await fx.service.reviewCell({ caseId, imageId: c.imageId, label: TRUTH.get(c.file)!});
     }
   }
 
-  const sign = (caseId: number) => fx.service.signOff({ caseId, reviewer: 'Dr Expert', role: 'Consultant haematologist' });
+  const sign = (caseId: number) => fx.service.authoriseCase({ password: TEST_PERSON.password, caseId});
 
   beforeAll(async () => {
     fx = startService('lab-model', { modelDir: MODEL_DIR });
@@ -88,7 +90,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
 
   it('refuses to train on reviewed cells of unsigned cases only, naming why, and stores nothing', async () => {
     const before = tableContents(reader);
-    const error = await refusal(fx.service.trainLabModel({ trainedBy: 'Tech A' }));
+    const error = await refusal(fx.service.trainLabModel({}));
     expect(error.kind).toBe('conflict');
     expect(error.message).toMatch(/300 reviewed cells are all in cases not signed/);
     expect(tableContents(reader)).toBe(before);
@@ -99,13 +101,13 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     await sign(cases[0]!.id);
     await sign(cases[1]!.id);
     const before = tableContents(reader);
-    const twoCases = await refusal(fx.service.trainLabModel({ trainedBy: 'Tech A' }));
+    const twoCases = await refusal(fx.service.trainLabModel({}));
     expect(twoCases.message).toMatch(/at least 3 signed cases.*there are 2/);
     await sign(cases[2]!.id);
     await sign(cases[3]!.id);
     const afterSigning = tableContents(reader);
     expect(afterSigning).not.toBe(before);
-    const tooFew = await refusal(fx.service.trainLabModel({ trainedBy: 'Tech A', minimumPerClass: 500 }));
+    const tooFew = await refusal(fx.service.trainLabModel({ minimumPerClass: 500 }));
     expect(tooFew.kind).toBe('conflict');
     expect(tooFew.message).toMatch(/at least 500 reviewed cells.*none does.*NGS \d+/);
     expect(tableContents(reader)).toBe(afterSigning);
@@ -115,8 +117,8 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
 
   it('cancels a training: nothing is stored, and the progress says cancelled', async () => {
     const before = tableContents(reader);
-    await fx.service.trainLabModel({ trainedBy: 'Tech A', minimumPerClass: 10 });
-    const second = await refusal(fx.service.trainLabModel({ trainedBy: 'Tech A', minimumPerClass: 10 }));
+    await fx.service.trainLabModel({ minimumPerClass: 10 });
+    const second = await refusal(fx.service.trainLabModel({ minimumPerClass: 10 }));
     expect(second.message).toMatch(/already being trained/);
     // The cancel flag is set before the worker has started: it stops at its first mini-batch.
     await fx.service.cancelLabModelTraining();
@@ -128,7 +130,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
   }, 60_000);
 
   it('trains in the worker with progress, and stores a pending lab model validated on cases it never trained on', async () => {
-    const started = await fx.service.trainLabModel({ trainedBy: 'Tech A', minimumPerClass: 10 });
+    const started = await fx.service.trainLabModel({ minimumPerClass: 10 });
     expect(started.phase).toBe('training');
     expect(started.cells).toBe(300);
     expect(started.cases).toBe(4);
@@ -138,7 +140,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     lab = await fx.service.getLabModel(done.labModelId!);
     expect(lab.status).toBe('pending');
     expect(lab.version).toBe('lab-1');
-    expect(lab.trainedBy).toBe('Tech A');
+    expect(lab.trainedBy).toBe(TEST_PERSON.displayName);
     expect(lab.baseModel.sha256).toBe(JSON.parse(readFileSync(join(MODEL_DIR, 'model.json'), 'utf8')).sha256);
 
     // By case: every signed case is in exactly one fold, each fold has a case, and the cell counts add up.
@@ -186,8 +188,22 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     const text = flat(pdfPages(saved.path).join('\n'));
     expect(text).toContain('Model card: Lab model lab-1');
     expect(text).toContain(`lab model ${lab.validation.lab.macroF1.toFixed(3)}, base model ${lab.validation.base.macroF1.toFixed(3)}`);
-    expect(text).toContain('Trained by Tech A');
+    expect(text).toContain(`Trained by ${TEST_PERSON.displayName}`);
     expect(text).toContain('not approved');
+  });
+
+  it('warns on the model card, as where it is approved, when the lab model scores below the base model', async () => {
+    const withScores = (labF1: number, baseF1: number): LabModelDetail => ({
+      ...lab,
+      validation: { ...lab.validation, lab: { ...lab.validation.lab, macroF1: labF1 }, base: { ...lab.validation.base, macroF1: baseF1 } },
+    });
+    const cardText = async (detail: LabModelDetail, name: string): Promise<string> => {
+      const path = join(fx.root, name);
+      writeFileSync(path, await renderLabModelCardPdf(detail, { fonts: locateReportFonts(), appVersion: 'test', generatedAt: '2026-12-04T00:00:00Z' }));
+      return flat(pdfPages(path).join('\n'));
+    };
+    expect(await cardText(withScores(0.61, 0.74), 'worse.pdf')).toContain('the lab model scores below the base model (macro-F1 0.610 against 0.740)');
+    expect(await cardText(withScores(0.8, 0.74), 'better.pdf')).not.toContain('scores below the base model');
   });
 
   let fifth: CaseDetail;
@@ -195,23 +211,23 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
   it('will not analyse with a pending lab model; approval names who, role and why, and only once', async () => {
     fifth = await caseOf('NEW-5', FILES.slice(0, 60));
     const before = tableContents(reader);
-    const pending = await refusal(fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id, by: 'Tech A' }));
+    const pending = await refusal(fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id}));
     expect(pending.kind).toBe('conflict');
     expect(pending.message).toMatch(/lab-1 is pending; only an approved lab model analyses cases/);
     expect(tableContents(reader)).toBe(before);
 
-    const approved = await fx.service.approveLabModel({ labModelId: lab.id, approvedBy: 'Dr Head', role: 'Lab director', reason: 'Macro-F1 above base on held-out cases' });
+    const approved = await fx.service.approveLabModel({ labModelId: lab.id, reason: 'Macro-F1 above base on held-out cases' });
     expect(approved.status).toBe('approved');
-    expect([approved.approvedBy, approved.approvedRole, approved.approvedReason]).toEqual(['Dr Head', 'Lab director', 'Macro-F1 above base on held-out cases']);
+    expect([approved.approvedBy, approved.approvedRole, approved.approvedReason]).toEqual([TEST_PERSON.displayName, 'Pathologist', 'Macro-F1 above base on held-out cases']);
     const after = tableContents(reader);
-    const again = await refusal(fx.service.approveLabModel({ labModelId: lab.id, approvedBy: 'Dr Head', role: 'Lab director', reason: 'again' }));
+    const again = await refusal(fx.service.approveLabModel({ labModelId: lab.id, reason: 'again' }));
     expect(again.message).toMatch(/only a pending lab model can be approved/);
     expect(tableContents(reader)).toBe(after);
   }, 60_000);
 
   it('re-analyses a case with the lab model beside the base predictions, and the report names the lab model', async () => {
     const baseBefore = (await fx.service.listCells({ caseId: fifth.id, scope: 'all', limit: 1000 })).cells;
-    const detail = await fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id, by: 'Tech A' });
+    const detail = await fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id});
     expect(detail.status).toBe('in_review');
     expect(detail.model?.version).toBe('lab-1');
     expect(detail.model?.name).toMatch(/^Lab model lab-1 \(marrowcount-ref 1\.3\.0 \+ head on \d+ reviewed cells\)$/);
@@ -233,7 +249,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     }
     // Again: nothing to add, so nothing is written.
     const state = tableContents(reader);
-    await fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id, by: 'Tech A' });
+    await fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id});
     expect(tableContents(reader)).toBe(state);
 
     const report = await fx.service.saveReport({ caseId: fifth.id, path: join(fx.root, 'fifth.pdf') });
@@ -252,10 +268,34 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     copyFileSync(join(DEMO, FILES[0]!), join(folder, FILES[0]!));
     const created = await fx.service.createCase({ patient: { labId: 'MRN-6' }, accession: 'NEW-6', specimen: 'bone_marrow_aspirate', folder });
     const before = tableContents(reader);
-    const error = await refusal(fx.service.analyseWithLabModel({ caseId: created.id, labModelId: lab.id, by: 'Tech A' }));
+    const error = await refusal(fx.service.analyseWithLabModel({ caseId: created.id, labModelId: lab.id}));
     expect(error.message).toMatch(/NEW-6 is importing; analyse it with the base model first/);
     expect(tableContents(reader)).toBe(before);
   });
+
+  it('analyses a new case with the approved lab model once the base model has classified it, the base predictions stored beside', async () => {
+    const seventh = await caseOf('NEW-7', FILES.slice(60, 80));
+    expect(seventh.model?.version).toBe('lab-1');
+    const { cells } = await fx.service.listCells({ caseId: seventh.id, scope: 'all', limit: 1000 });
+    expect(cells).toHaveLength(20);
+    for (const cell of cells) {
+      expect(lab.classes).toContain(cell.predicted);
+      // The base model's prediction first, the lab model's beside it: two models, one row each.
+      const stored = listPredictions(reader, cell.imageId);
+      expect(stored).toHaveLength(2);
+      expect(stored[1]!.modelRowId).not.toBe(stored[0]!.modelRowId);
+      expect(stored[1]!.predicted).toBe(cell.predicted);
+    }
+  }, 60_000);
+
+  it('refuses a second lab-model analysis of a case while one runs in the worker', async () => {
+    const eighth = await caseOf('NEW-8', FILES.slice(80, 100));
+    const both = await Promise.allSettled([0, 1].map(() => fx.service.analyseWithLabModel({ caseId: eighth.id, labModelId: lab.id })));
+    const refused = both.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => toApiError(r.reason));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.kind).toBe('conflict');
+    expect(refused[0]!.message).toBe('Case NEW-8 is already being analysed with a lab model; wait for it to finish.');
+  }, 60_000);
 
   it('exports a package that a second PC imports pending; refuses a corrupted package or one of another base model', async () => {
     const exported = await fx.service.exportLabModel({ labModelId: lab.id, path: join(fx.root, 'lab-1.json') });
@@ -269,19 +309,22 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
           writeFileSync(path, JSON.stringify(value));
           return path;
         };
+        // The second PC's person logs in first (that is recorded); the refusals below must add nothing after it.
+        await second.service.getSession();
+        await second.service.listLabModels();
         const empty = tableContents(secondDb);
 
         // One weight changed: the content no longer matches its hash.
         const head = pkg.labModel['head'] as { weights: number[] };
         const tampered = { ...pkg, labModel: { ...pkg.labModel, head: { ...head, weights: [head.weights[0]! + 1, ...head.weights.slice(1)] } } };
-        const corrupt = await refusal(second.service.importLabModel({ path: write('tampered.json', tampered), importedBy: 'Tech B' }));
+        const corrupt = await refusal(second.service.importLabModel({ path: write('tampered.json', tampered)}));
         expect(corrupt.kind).toBe('model');
         expect(corrupt.field).toBe('sha256');
         // Another base model, re-hashed so that only the base check can catch it.
         const otherBase = { ...pkg.labModel, baseModel: { modelId: 'marrowcount-ref', version: '1.2.0', sha256: 'ab'.repeat(32) } };
         const body = JSON.stringify(otherBase);
         const wrongBase = { ...pkg, sha256: createHash('sha256').update(body).digest('hex'), labModel: otherBase };
-        const mismatch = await refusal(second.service.importLabModel({ path: write('other-base.json', wrongBase), importedBy: 'Tech B' }));
+        const mismatch = await refusal(second.service.importLabModel({ path: write('other-base.json', wrongBase)}));
         expect(mismatch.kind).toBe('model');
         expect(mismatch.field).toBe('labModel.baseModel.sha256');
         expect(mismatch.message).toMatch(/a lab model only works on the base model it was trained on/);
@@ -290,21 +333,21 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
         const hollow = { ...pkg.labModel, validation: { ...validation, lab: { ...validation.lab, perClass: [] } } };
         const hollowBody = JSON.stringify(hollow);
         const hollowPkg = { ...pkg, sha256: createHash('sha256').update(hollowBody).digest('hex'), labModel: hollow };
-        const shape = await refusal(second.service.importLabModel({ path: write('hollow.json', hollowPkg), importedBy: 'Tech B' }));
+        const shape = await refusal(second.service.importLabModel({ path: write('hollow.json', hollowPkg)}));
         expect(shape.field).toBe('labModel.validation.lab.perClass');
-        const notJson = await refusal(second.service.importLabModel({ path: write('cut.json', 'x'), importedBy: 'Tech B' }));
+        const notJson = await refusal(second.service.importLabModel({ path: write('cut.json', 'x')}));
         expect(notJson.field).toBe('(file)');
         expect(tableContents(secondDb)).toBe(empty);
 
-        const imported = await second.service.importLabModel({ path: exported.path, importedBy: 'Tech B' });
+        const imported = await second.service.importLabModel({ path: exported.path});
         expect(imported.status).toBe('pending');
-        expect(imported.importedBy).toBe('Tech B');
+        expect(imported.importedBy).toBe(TEST_PERSON.displayName);
         expect(imported.sha256).toBe(lab.sha256);
         expect(imported.validation).toEqual(lab.validation);
-        expect(imported.trainedBy).toBe('Tech A');
-        const twice = await refusal(second.service.importLabModel({ path: exported.path, importedBy: 'Tech B' }));
+        expect(imported.trainedBy).toBe(TEST_PERSON.displayName);
+        const twice = await refusal(second.service.importLabModel({ path: exported.path}));
         expect(twice.kind).toBe('conflict');
-        expect((await second.service.approveLabModel({ labModelId: imported.id, approvedBy: 'Dr B', role: 'Consultant', reason: 'Same lab' })).status).toBe('approved');
+        expect((await second.service.approveLabModel({ labModelId: imported.id, reason: 'Same lab' })).status).toBe('approved');
       } finally {
         closeDatabase(secondDb);
       }
@@ -314,13 +357,13 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
   }, 60_000);
 
   it('retires the lab model: it analyses no more cases, its predictions stay, and the step is one-way', async () => {
-    const retired = await fx.service.retireLabModel({ labModelId: lab.id, retiredBy: 'Dr Head', reason: 'Superseded' });
+    const retired = await fx.service.retireLabModel({ labModelId: lab.id, reason: 'Superseded' });
     expect(retired.status).toBe('retired');
-    expect(retired.approvedBy).toBe('Dr Head');
+    expect(retired.approvedBy).toBe(TEST_PERSON.displayName);
     const before = tableContents(reader);
-    const use = await refusal(fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id, by: 'Tech A' }));
+    const use = await refusal(fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id}));
     expect(use.message).toMatch(/lab-1 is retired/);
-    const twice = await refusal(fx.service.retireLabModel({ labModelId: lab.id, retiredBy: 'Dr Head', reason: 'again' }));
+    const twice = await refusal(fx.service.retireLabModel({ labModelId: lab.id, reason: 'again' }));
     expect(twice.message).toMatch(/only an approved lab model can be retired/);
     expect(tableContents(reader)).toBe(before);
     expect((await fx.service.getCase(fifth.id)).model?.version).toBe('lab-1');

@@ -7,11 +7,11 @@ import type { Bundle, DiagnosticReport, Observation } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIS_SETTINGS, type LisSettings } from '../../../src/shared/lis';
 import { closeDatabase, openDatabase, saveLisSettings } from '../../../src/main/db';
-import { dispatch } from '../../../src/main/ipc/dispatch';
+import { dispatch } from '../../../src/main/boundary/dispatch';
 import { splitSegments } from '../../../src/main/lis/hl7';
 import { startMllpTestServer, type MllpTestServer } from '../../helpers/mllp-test-server';
 import { flat, pdfPages } from '../report/pdf-tools';
-import { analysedFixtureCase, startService, type ServiceFixture } from './helpers';
+import { analysedFixtureCase, startService, type ServiceFixture, TEST_PERSON } from './helpers';
 
 let fx: ServiceFixture;
 let lis: MllpTestServer;
@@ -45,7 +45,7 @@ function settings(overrides: Partial<LisSettings> = {}): LisSettings {
 
 async function signedCase(name: string) {
   const { detail } = await analysedFixtureCase(fx, name);
-  await fx.service.signOff({ caseId: detail.id, reviewer: 'Dr H. Aematologist', role: 'Consultant haematologist', overrideReason: 'test case' });
+  await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: detail.id, overrideReason: 'test case' });
   return detail.id;
 }
 
@@ -87,7 +87,7 @@ describe('results to the LIS from the service', () => {
     writeFileSync(pdfPath, pdf);
     const text = flat(pdfPages(pdfPath).join(' '));
     expect(text).not.toContain('DRAFT');
-    expect(text).toContain('Dr H. Aematologist');
+    expect(text).toContain(TEST_PERSON.displayName);
     expect(report.status).toBe('final');
   });
 
@@ -95,8 +95,8 @@ describe('results to the LIS from the service', () => {
     await fx.service.saveLisSettings(settings());
     const caseId = await signedCase('lis-corrected');
     await fx.service.lisDelivery.runOnce();
-    await fx.service.amendCase({ caseId, by: 'Dr H. Aematologist', reason: 'blast count revised' });
-    await fx.service.signOff({ caseId, reviewer: 'Dr H. Aematologist', role: 'Consultant haematologist', overrideReason: 'test case' });
+    await fx.service.amendCase({ caseId, reason: 'blast count revised' });
+    await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId, overrideReason: 'test case' });
     await fx.service.lisDelivery.runOnce();
 
     const deliveries = (await fx.service.getLisStatus(caseId)).deliveries;

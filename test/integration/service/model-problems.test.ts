@@ -4,25 +4,25 @@ import { cpSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { dispatch } from '../../../src/main/ipc/dispatch';
-import { createMarrowService, type MarrowService } from '../../../src/main/service/marrow-service';
-import { GOOD_CROPS, TINY_MODEL } from './helpers';
+import { dispatch } from '../../../src/main/boundary/dispatch';
+import { createMarrowService } from '../../../src/main/service/marrow-service';
+import { GOOD_CROPS, TINY_MODEL, withSession, type TestService } from './helpers';
 
 describe('model package problems', () => {
   let root: string;
-  let service: MarrowService;
+  let service: TestService;
   let modelDir: string;
 
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'marrowcount-model-problems-'));
     modelDir = join(root, 'model');
-    service = createMarrowService({
+    service = withSession(createMarrowService({
       databasePath: join(root, 'db.sqlite'),
       modelDir,
       reportsDir: join(root, 'reports'),
       cellImageUrl: (c, i) => `/cells/${c}/${i}`,
       appVersion: 'test',
-    });
+    }));
     cpSync(GOOD_CROPS, join(root, 'crops'), { recursive: true });
   });
   afterAll(async () => {

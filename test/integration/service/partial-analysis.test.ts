@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseDetail } from '../../../src/shared/api';
 import { toApiError } from '../../../src/main/service/errors';
 import { flat, pdfPages } from '../report/pdf-tools';
-import { GOOD_CROPS, startService, waitForAnalysis, type ServiceFixture } from './helpers';
+import { GOOD_CROPS, startService, waitForAnalysis, type ServiceFixture, PERSON_PASSWORD } from './helpers';
 
 const FILES = 120;
 let fx: ServiceFixture;
@@ -95,12 +95,12 @@ describe('a cancelled analysis is partial everywhere, until resumed or the rest 
   it('refuses release of the partial result, and resuming continues where it stopped to a complete case', async () => {
     const detail = await cancelledCase('PART-2');
     const before = await fx.service.listCells({ caseId: detail.id, scope: 'all', limit: 1000 });
-    const signing = await refusal(fx.service.signOff({ caseId: detail.id, reviewer: 'Dr A', role: 'haematologist', overrideReason: 'x' }));
+    const signing = await refusal((await fx.as('Dr A')).authoriseCase({ caseId: detail.id, password: PERSON_PASSWORD, overrideReason: 'x' }));
     expect(signing?.kind).toBe('conflict');
     expect(signing?.message).toContain(`resume the analysis, or exclude the remaining files with a reason, before signing it`);
     expect(signing?.message).toContain(`${detail.partial!.filesAnalysed} of ${FILES} files analysed`);
     // Reviewing the analysed part is allowed meanwhile.
-    await fx.service.reviewCell({ caseId: detail.id, imageId: before.cells[0]!.imageId, label: 'BLA', reviewer: 'Tech A' });
+    await (await fx.as('Tech A')).reviewCell({ caseId: detail.id, imageId: before.cells[0]!.imageId, label: 'BLA' });
 
     await fx.service.startAnalysis(detail.id);
     expect((await waitForAnalysis(fx.service, detail.id)).phase).toBe('done');
@@ -112,21 +112,21 @@ describe('a cancelled analysis is partial everywhere, until resumed or the rest 
     const cells = await fx.service.listCells({ caseId: detail.id, scope: 'all', limit: 1000 });
     for (const cell of before.cells) expect(cells.cells.find((c) => c.imageId === cell.imageId)?.confidence).toBe(cell.confidence);
     expect(cells.cells.find((c) => c.imageId === before.cells[0]!.imageId)?.decision?.label).toBe('BLA');
-    await fx.service.signOff({ caseId: detail.id, reviewer: 'Dr A', role: 'haematologist', overrideReason: 'test' });
+    await (await fx.as('Dr A')).authoriseCase({ caseId: detail.id, password: PERSON_PASSWORD, overrideReason: 'test' });
   }, 60_000);
 
   it('releases the analysed part only with the remaining files excluded and the reason recorded, and says so on the report', async () => {
     const detail = await cancelledCase('PART-3');
     const left = FILES - detail.partial!.filesAnalysed;
-    const blank = await refusal(fx.service.excludeRemainingFiles({ caseId: detail.id, reason: '   ', by: 'Tech A' }));
+    const blank = await refusal((await fx.as('Tech A')).excludeRemainingFiles({ caseId: detail.id, reason: '   ' }));
     expect(blank?.kind).not.toBeUndefined();
-    const excluded = await fx.service.excludeRemainingFiles({ caseId: detail.id, reason: 'slide 2 scanned out of focus', by: 'Tech A' });
+    const excluded = await (await fx.as('Tech A')).excludeRemainingFiles({ caseId: detail.id, reason: 'slide 2 scanned out of focus' });
     expect(excluded.status).toBe('in_review');
     expect(excluded.partial?.exclusion).toMatchObject({ filesExcluded: left, reason: 'slide 2 scanned out of focus', by: 'Tech A' });
     // Twice is refused: the case is no longer cancelled.
-    expect((await refusal(fx.service.excludeRemainingFiles({ caseId: detail.id, reason: 'again', by: 'Tech A' })))?.kind).toBe('conflict');
+    expect((await refusal((await fx.as('Tech A')).excludeRemainingFiles({ caseId: detail.id, reason: 'again' })))?.kind).toBe('conflict');
 
-    const signed = await fx.service.signOff({ caseId: detail.id, reviewer: 'Dr A', role: 'haematologist', overrideReason: 'test' });
+    const signed = await (await fx.as('Dr A')).authoriseCase({ caseId: detail.id, password: PERSON_PASSWORD, overrideReason: 'test' });
     expect(signed.status).toBe('signed');
     expect(signed.partial?.exclusion?.reason).toBe('slide 2 scanned out of focus');
     const page1 = flat(pdfPages((await fx.service.saveReport({ caseId: detail.id })).path)[0]!);

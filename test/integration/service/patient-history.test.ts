@@ -8,8 +8,8 @@ import type { CaseDetail, SpecimenType } from '../../../src/shared/api';
 import { newcombeDifferenceInterval } from '../../../src/shared/proportion-difference';
 import { differentialOfSignOff } from '../../../src/main/service/patient-history-snapshot';
 import { ServiceError } from '../../../src/main/service/errors';
-import { closeDatabase, createCase, openDatabase, recordSpecimenDate, setCaseStatus, signCase, upsertPatient } from '../../../src/main/db';
-import { REPO, startService, waitForAnalysis, type ServiceFixture } from './helpers';
+import { closeDatabase, createCase, openDatabase, recordSpecimenDate, setCaseStatus, signCase, upsertPatient, runAsUser } from '../../../src/main/db';
+import { REPO, startService, waitForAnalysis, type ServiceFixture, TEST_PERSON } from './helpers';
 import { flat, pdfPages } from '../report/pdf-tools';
 
 const CELLS = 11;
@@ -33,7 +33,7 @@ describe('patient history', () => {
     const progress = await waitForAnalysis(fx.service, created.id);
     if (progress.phase !== 'done') throw new Error(`analysis of ${name} ended ${progress.phase}`);
     await setBlasts(created.id, options.blasts);
-    if (options.sign) await fx.service.signOff({ caseId: created.id, reviewer: 'Dr History', role: 'Consultant haematologist' });
+    if (options.sign) await fx.service.authoriseCase({ caseId: created.id, password: TEST_PERSON.password });
     ids[name] = created.id;
     return fx.service.getCase(created.id);
   }
@@ -44,7 +44,7 @@ describe('patient history', () => {
     expect(cells).toHaveLength(CELLS);
     const sorted = [...cells].sort((a, b) => a.imageId - b.imageId);
     for (const [i, cell] of sorted.entries()) {
-      await fx.service.reviewCell({ caseId, imageId: cell.imageId, label: i < blasts ? 'BLA' : 'NGS', reviewer: 'BMS History' });
+      await fx.service.reviewCell({ caseId, imageId: cell.imageId, label: i < blasts ? 'BLA' : 'NGS'});
     }
   }
 
@@ -79,7 +79,7 @@ describe('patient history', () => {
     expect(sept.figures?.blast).toMatchObject({ count: 3, total: CELLS });
     expect(sept.figures?.blast.percentage).toBeCloseTo((3 / 11) * 100, 10);
     expect(sept.figures?.lineages.granulocytic).toMatchObject({ count: 8, total: CELLS });
-    expect(sept).toMatchObject({ specimenDateSource: 'recorded', releasedBy: 'Dr History', releasedVersions: 1, amended: false });
+    expect(sept).toMatchObject({ specimenDateSource: 'recorded', releasedBy: TEST_PERSON.displayName, releasedVersions: 1, amended: false });
     // The draft's figures are its current count, marked draft and not signed by anyone.
     expect(history.marrows[2]).toMatchObject({ releasedAt: null, releasedBy: null, figures: { blast: { count: 9 } } });
   });
@@ -119,15 +119,15 @@ describe('patient history', () => {
 
   it('shows an amended case by its last released version while it is back in review, then by its new version', async () => {
     const sept = ids['sept']!;
-    await fx.service.amendCase({ caseId: sept, by: 'Dr History', reason: 'Two blasts were missed' });
+    await fx.service.amendCase({ caseId: sept, reason: 'Two blasts were missed' });
     // The re-opened case is re-counted: 5 blasts now, not yet released.
     const { cells } = await fx.service.listCells({ caseId: sept, scope: 'all', limit: 100 });
     const sorted = [...cells].sort((a, b) => a.imageId - b.imageId);
-    for (const cell of sorted.slice(3, 5)) await fx.service.reviewCell({ caseId: sept, imageId: cell.imageId, label: 'BLA', reviewer: 'BMS History' });
+    for (const cell of sorted.slice(3, 5)) await fx.service.reviewCell({ caseId: sept, imageId: cell.imageId, label: 'BLA'});
 
     let history = await fx.service.getPatientHistory({ patientLabId: 'MRN-H1' });
     let entry = history.marrows.find((m) => m.caseId === sept)!;
-    expect(entry).toMatchObject({ state: 'reopened', status: 'in_review', amended: true, releasedVersions: 1, releasedBy: 'Dr History' });
+    expect(entry).toMatchObject({ state: 'reopened', status: 'in_review', amended: true, releasedVersions: 1, releasedBy: TEST_PERSON.displayName });
     expect(entry.figures?.blast.count).toBe(3);
     // November's comparison still uses September's released count, marked amended.
     let nov = await fx.service.getCaseHistory(ids['nov']!);
@@ -137,10 +137,10 @@ describe('patient history', () => {
     expect(own.current.figures?.blast.count).toBe(5);
     expect(own.current.state).toBe('reopened');
 
-    await fx.service.signOff({ caseId: sept, reviewer: 'Dr Second', role: 'Consultant haematologist' });
+    await fx.service.authoriseCase({ caseId: sept, password: TEST_PERSON.password });
     history = await fx.service.getPatientHistory({ patientLabId: 'MRN-H1' });
     entry = history.marrows.find((m) => m.caseId === sept)!;
-    expect(entry).toMatchObject({ state: 'released', amended: true, releasedVersions: 2, releasedBy: 'Dr Second' });
+    expect(entry).toMatchObject({ state: 'released', amended: true, releasedVersions: 2, releasedBy: TEST_PERSON.displayName });
     expect(entry.figures?.blast.count).toBe(5);
     nov = await fx.service.getCaseHistory(ids['nov']!);
     expect(nov.comparisons[0]!.blast?.differencePoints).toBeCloseTo((1 / 11) * 100, 10);
@@ -171,14 +171,18 @@ describe('patient history', () => {
       recordSpecimenDate(db, { caseId: damaged.id, collectedOn: '2026-01-05', actor: 'script' });
       setCaseStatus(db, damaged.id, 'analysing', 'script');
       setCaseStatus(db, damaged.id, 'in_review', 'script');
-      signCase(db, { caseId: damaged.id, signedBy: 'Script', role: 'none', overrideReason: null, summarySnapshot: '{}' });
+      // Once accounts exist, SQL takes a sign-off only from a logged-in pathologist: the writer acts as the test person.
+      const tester = db.raw.prepare(`SELECT id FROM users WHERE login = ?`).get(TEST_PERSON.login) as { id: number };
+      runAsUser({ id: tester.id, displayName: TEST_PERSON.displayName, roles: TEST_PERSON.roles }, () =>
+        signCase(db, { caseId: damaged.id, signedBy: TEST_PERSON.displayName, role: 'Pathologist', overrideReason: null, summarySnapshot: '{}' }),
+      );
     } finally {
       closeDatabase(db);
     }
     await marrow('after-damaged', { labId: 'MRN-H3', specimenDate: '2026-02-01', blasts: 2, sign: false });
     const history = await fx.service.getPatientHistory({ patientLabId: 'MRN-H3' });
     expect(history.marrows[0]).toMatchObject({ accession: 'ACC-damaged', state: 'released', figures: null });
-    expect(history.marrows[0]!.problem).toMatch(/^The result of case ACC-damaged signed by Script .*its differential is not an object/);
+    expect(history.marrows[0]!.problem).toMatch(new RegExp(`^The result of case ACC-damaged signed by ${TEST_PERSON.displayName} .*its differential is not an object`));
     const later = await fx.service.getCaseHistory(ids['after-damaged']!);
     expect(later.previous.map((m) => m.accession)).toEqual(['ACC-damaged']);
     expect(later.comparisons).toEqual([]);
@@ -213,7 +217,18 @@ describe('patient history', () => {
   });
 
   it('reads the released figures from the stored sign-off and names the field of a damaged one', () => {
-    const signOff = { id: 1, caseId: 1, signedBy: 'Dr X', role: 'Consultant', signedAt: '2026-09-15T10:00:00.000Z', overrideReason: null };
+    const signOff = {
+      id: 1,
+      caseId: 1,
+      signedBy: 'Dr X',
+      role: 'Consultant',
+      signedAt: '2026-09-15T10:00:00.000Z',
+      overrideReason: null,
+      userId: null,
+      validationSignatureId: null,
+      authorisationSignatureId: null,
+      interpretiveComment: null,
+    };
     const good = { differential: { nucleatedDifferentialCount: 10, rows: [{ code: 'BLA', inNdc: true, lineage: 'blast', count: 2, percentOfNdc: 20 }], blast: { count: 2, percentage: 20, ci95: null }, meRatio: { ratio: null } } };
     expect(differentialOfSignOff({ ...signOff, summarySnapshot: JSON.stringify(good) }, 'ACC-1').blast.count).toBe(2);
     const damaged = { differential: { ...good.differential, blast: { count: 'two', percentage: 20, ci95: null } } };

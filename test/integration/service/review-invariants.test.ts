@@ -11,8 +11,9 @@ import type { ApiErrorBody, CaseDetail, CellQuery, CellScope, CellView, ReviewPr
 import { CELL_CLASS_CODES, CELL_CLASSES, type CellClassCode } from '../../../src/shared/cell-classes';
 import { computeDifferential, type ClassCounts, type Differential } from '../../../src/shared/differential';
 import { caseAuditLog, closeDatabase, listReviews, listSignOffs, openDatabase, type MarrowDatabase } from '../../../src/main/db';
-import { toApiError } from '../../../src/main/service/errors';
-import { analysedFixtureCase, startService, type ServiceFixture } from './helpers';
+import { dispatch } from '../../../src/main/boundary/dispatch';
+import { ServiceError, toApiError } from '../../../src/main/service/errors';
+import { analysedFixtureCase, startService, type ServiceFixture, PERSON_PASSWORD } from './helpers';
 import { DecisionStacks } from '../../helpers/decision-stacks';
 import { Rng } from '../../helpers/seeded-random';
 
@@ -221,6 +222,13 @@ describe('randomised review sessions keep every count, decision and undo (seeded
     expect(await snapshot(caseId), `${where}: a refused call changed something`).toEqual(before);
   }
 
+  /** A call through the boundary (as IPC and HTTP make it), rejecting with the refusal as the service would throw it. */
+  async function viaBoundary(method: 'reviewCell' | 'confirmCells', args: unknown[]): Promise<unknown> {
+    const result = await dispatch(fx.service, method, args);
+    if (!result.ok) throw new ServiceError(result.error.kind, result.error.message);
+    return result.value;
+  }
+
   /** One random operation, applied to the service and the oracle alike. */
   async function step(caseId: number, oracle: Oracle, rng: Rng, where: string): Promise<void> {
     const reviewer = rng.pick(REVIEWERS);
@@ -232,20 +240,20 @@ describe('randomised review sessions keep every count, decision and undo (seeded
         // Every change is refused on a signed case.
         const op = rng.int(4);
         if (op === 0) {
-          await refused(caseId, () => fx.service.reviewCell({ caseId, imageId: id, label: rng.pick(CELL_CLASS_CODES), reviewer }), ['locked'], `${where} review signed`);
+          await refused(caseId, async () => (await fx.as(reviewer)).reviewCell({ caseId, imageId: id, label: rng.pick(CELL_CLASS_CODES)}), ['locked'], `${where} review signed`);
         } else if (op === 1) {
           const ids = rng.sample(oracle.ids, 1 + rng.int(4));
-          await refused(caseId, () => fx.service.confirmCells({ caseId, imageIds: ids, reviewer }), ['locked'], `${where} confirm signed`);
+          await refused(caseId, async () => (await fx.as(reviewer)).confirmCells({ caseId, imageIds: ids}), ['locked'], `${where} confirm signed`);
         } else if (op === 2) {
-          await refused(caseId, () => fx.service.undoReview({ caseId, imageId: id, reviewer }), ['locked'], `${where} undo signed`);
+          await refused(caseId, async () => (await fx.as(reviewer)).undoReview({ caseId, imageId: id}), ['locked'], `${where} undo signed`);
         } else {
-          await refused(caseId, () => fx.service.signOff({ caseId, reviewer, role: 'Consultant', overrideReason: 'again' }), ['locked'], `${where} sign twice`);
+          await refused(caseId, async () => (await fx.as(reviewer)).authoriseCase({ password: PERSON_PASSWORD, caseId, overrideReason: 'again' }), ['locked'], `${where} sign twice`);
         }
       } else if (r < 0.6) {
-        await refused(caseId, () => fx.service.amendCase({ caseId, by: reviewer, reason: '   ' }), ['conflict', 'validation'], `${where} amend without reason`);
+        await refused(caseId, async () => (await fx.as(reviewer)).amendCase({ caseId, reason: '   ' }), ['conflict', 'validation'], `${where} amend without reason`);
       } else {
         const reason = rng.pick(['Second look at the blasts', '  Clinician query  ', 'Typo in a label']);
-        const amended = await fx.service.amendCase({ caseId, by: reviewer, reason });
+        const amended = await (await fx.as(reviewer)).amendCase({ caseId, reason });
         oracle.status = 'in_review';
         oracle.amendments.push({ by: reviewer.trim(), reason: reason.trim() });
         expect(amended.status).toBe('in_review');
@@ -260,7 +268,7 @@ describe('randomised review sessions keep every count, decision and undo (seeded
       const k = rng.float();
       const label = k < 0.35 ? cell.predicted : k < 0.5 ? oracle.effective(id) : rng.pick(CELL_CLASS_CODES);
       const note = rng.pick(NOTES);
-      const view = await fx.service.reviewCell({ caseId, imageId: id, label, reviewer, ...(note === undefined ? {} : { note }) });
+      const view = await (await fx.as(reviewer)).reviewCell({ caseId, imageId: id, label, ...(note === undefined ? {} : { note }) });
       oracle.push(id, label, reviewer, note);
       expect(view.effectiveLabel, where).toBe(label);
       expect(view.decision?.label, where).toBe(label);
@@ -268,16 +276,16 @@ describe('randomised review sessions keep every count, decision and undo (seeded
       // "Confirm all shown" on a random subset: each cell's label in force is seconded.
       const ids = rng.sample(oracle.ids, 1 + rng.int(6));
       const expected = ids.map((i) => oracle.effective(i));
-      const views = await fx.service.confirmCells({ caseId, imageIds: ids, reviewer });
+      const views = await (await fx.as(reviewer)).confirmCells({ caseId, imageIds: ids});
       ids.forEach((i, n) => oracle.push(i, expected[n]!, reviewer));
       expect(views.map((v) => v.imageId), where).toEqual(ids);
       expect(views.map((v) => v.effectiveLabel), where).toEqual(expected);
     } else if (r < 0.8) {
       // Undo on a random cell, with or without a decision.
       if (oracle.decision(id) === null) {
-        await refused(caseId, () => fx.service.undoReview({ caseId, imageId: id, reviewer }), ['not_found'], `${where} undo without decision`);
+        await refused(caseId, async () => (await fx.as(reviewer)).undoReview({ caseId, imageId: id}), ['not_found'], `${where} undo without decision`);
       } else {
-        const view = await fx.service.undoReview({ caseId, imageId: id, reviewer });
+        const view = await (await fx.as(reviewer)).undoReview({ caseId, imageId: id});
         oracle.pop(id, reviewer);
         expect(view.effectiveLabel, where).toBe(oracle.effective(id));
         expect(view.decision?.label ?? null, where).toBe(oracle.decision(id)?.label ?? null);
@@ -287,39 +295,41 @@ describe('randomised review sessions keep every count, decision and undo (seeded
       const op = rng.int(finished.length > 0 ? 8 : 6);
       if (op === 0) {
         const label = rng.pick(BAD_LABELS) as CellClassCode;
-        await refused(caseId, () => fx.service.reviewCell({ caseId, imageId: id, label, reviewer }), ['validation'], `${where} bad label`);
+        await refused(caseId, async () => (await fx.as(reviewer)).reviewCell({ caseId, imageId: id, label}), ['validation'], `${where} bad label`);
       } else if (op === 1) {
-        await refused(caseId, () => fx.service.reviewCell({ caseId, imageId: id, label: 'BLA', reviewer: '  ' }), ['validation', 'conflict'], `${where} blank reviewer`);
+        // Naming someone else in the request is refused: the reviewer is the session's person.
+        await refused(caseId, () => viaBoundary('reviewCell', [{ caseId, imageId: id, label: 'BLA', reviewer }]), ['validation'], `${where} reviewer named in the request`);
       } else if (op === 2) {
-        await refused(caseId, () => fx.service.reviewCell({ caseId, imageId: 987_654, label: 'BLA', reviewer }), ['not_found'], `${where} unknown cell`);
+        await refused(caseId, async () => (await fx.as(reviewer)).reviewCell({ caseId, imageId: 987_654, label: 'BLA'}), ['not_found'], `${where} unknown cell`);
       } else if (op === 3) {
         const ids = rng.sample(oracle.ids, 1 + rng.int(4));
         ids.splice(rng.int(ids.length + 1), 0, 987_654);
-        await refused(caseId, () => fx.service.confirmCells({ caseId, imageIds: ids, reviewer }), ['not_found'], `${where} confirm with unknown cell`);
+        await refused(caseId, async () => (await fx.as(reviewer)).confirmCells({ caseId, imageIds: ids}), ['not_found'], `${where} confirm with unknown cell`);
       } else if (op === 4) {
         const ids = rng.sample(oracle.ids, 1 + rng.int(4));
-        await refused(caseId, () => fx.service.confirmCells({ caseId, imageIds: ids, reviewer: ' \t ' }), ['validation', 'conflict'], `${where} confirm blank reviewer`);
+        await refused(caseId, () => viaBoundary('confirmCells', [{ caseId, imageIds: ids, reviewer }]), ['validation'], `${where} confirm naming a reviewer`);
       } else if (op === 5) {
-        await refused(caseId, () => fx.service.amendCase({ caseId, by: reviewer, reason: 'nothing to amend' }), ['conflict'], `${where} amend unsigned`);
+        await refused(caseId, async () => (await fx.as(reviewer)).amendCase({ caseId, reason: 'nothing to amend' }), ['conflict'], `${where} amend unsigned`);
       } else {
         // A cell of another case, named with this case's id.
         const foreign = rng.pick(rng.pick(finished).imageIds);
         if (op === 6) {
-          await refused(caseId, () => fx.service.reviewCell({ caseId, imageId: foreign, label: 'BLA', reviewer }), ['not_found'], `${where} foreign review`);
+          await refused(caseId, async () => (await fx.as(reviewer)).reviewCell({ caseId, imageId: foreign, label: 'BLA'}), ['not_found'], `${where} foreign review`);
         } else {
-          await refused(caseId, () => fx.service.undoReview({ caseId, imageId: foreign, reviewer }), ['not_found'], `${where} foreign undo`);
-          await refused(caseId, () => fx.service.confirmCells({ caseId, imageIds: [id, foreign], reviewer }), ['not_found'], `${where} foreign confirm`);
+          await refused(caseId, async () => (await fx.as(reviewer)).undoReview({ caseId, imageId: foreign}), ['not_found'], `${where} foreign undo`);
+          await refused(caseId, async () => (await fx.as(reviewer)).confirmCells({ caseId, imageIds: [id, foreign]}), ['not_found'], `${where} foreign confirm`);
         }
       }
     } else {
       // Sign-off: refused without a reason while flagged cells are unreviewed; an override is recorded only then.
       const unreviewed = oracle.unreviewedFlagged();
-      const role = rng.pick(['Consultant haematologist', 'Biomedical scientist']);
+      // The signature's role is the signer's pathologist role, not a typed word.
+      const role = 'Pathologist';
       if (unreviewed > 0 && rng.chance(0.4)) {
         const blank = rng.pick([undefined, '', '   ']);
         await refused(
           caseId,
-          () => fx.service.signOff({ caseId, reviewer, role, ...(blank === undefined ? {} : { overrideReason: blank }) }),
+          async () => (await fx.as(reviewer)).authoriseCase({ password: PERSON_PASSWORD, caseId, ...(blank === undefined ? {} : { overrideReason: blank }) }),
           ['unreviewed'],
           `${where} sign with ${unreviewed} unreviewed`,
         );
@@ -328,7 +338,7 @@ describe('randomised review sessions keep every count, decision and undo (seeded
       const reason = unreviewed > 0 || rng.chance(0.3) ? rng.pick(['Urgent: clinician called', '  Flagged cells seen on slide  ']) : undefined;
       const counts = oracle.counts();
       const review = oracle.progress();
-      const signed = await fx.service.signOff({ caseId, reviewer, role, ...(reason === undefined ? {} : { overrideReason: reason }) });
+      const signed = await (await fx.as(reviewer)).authoriseCase({ password: PERSON_PASSWORD, caseId, ...(reason === undefined ? {} : { overrideReason: reason }) });
       oracle.status = 'signed';
       oracle.signOffs.push({
         signedBy: reviewer.trim(),
@@ -424,9 +434,9 @@ describe('randomised review sessions keep every count, decision and undo (seeded
   it('confirms a cell listed twice in one confirmation once, so that one undo withdraws it', async () => {
     const { caseId, cells } = await analysedCase('twice');
     const [imageId] = [...cells.keys()];
-    const confirmed = await fx.service.confirmCells({ caseId, imageIds: [imageId!, imageId!], reviewer: 'R. Twice' });
+    const confirmed = await fx.service.confirmCells({ caseId, imageIds: [imageId!, imageId!]});
     expect(confirmed.map((cell) => cell.imageId)).toEqual([imageId]);
-    const undone = await fx.service.undoReview({ caseId, imageId: imageId!, reviewer: 'R. Twice' });
+    const undone = await fx.service.undoReview({ caseId, imageId: imageId!});
     expect(undone.decision).toBeNull();
     expect((await fx.service.getDifferential(caseId)).review.reviewed).toBe(0);
   });

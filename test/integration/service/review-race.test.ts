@@ -13,7 +13,7 @@ import { toApiError } from '../../../src/main/service/errors';
 import { createMarrowService, type MarrowService } from '../../../src/main/service/marrow-service';
 import { DecisionStacks } from '../../helpers/decision-stacks';
 import { Rng } from '../../helpers/seeded-random';
-import { analysedFixtureCase, startService, TINY_MODEL, type ServiceFixture } from './helpers';
+import { analysedFixtureCase, loggedInApi, PERSON_PASSWORD, startService, TINY_MODEL, type ServiceFixture } from './helpers';
 
 interface Station {
   name: string;
@@ -29,6 +29,10 @@ interface Accepted {
 
 let fx: ServiceFixture;
 let second: MarrowService;
+let secondApi: Promise<MarrowApi> | null = null;
+/** Station B: a second service on the same database file, with its own logged-in person. */
+const stationB = (): Promise<MarrowApi> =>
+  (secondApi ??= loggedInApi(second, { login: 'station-b', displayName: 'Station B reviewer', password: PERSON_PASSWORD, roles: ['technician', 'pathologist'] }));
 
 beforeAll(() => {
   fx = startService('race');
@@ -58,8 +62,8 @@ describe('two stations deciding the same cells', () => {
       // The true version of each cell: the id of its latest review row, learnt from every accepted change.
       const version = new Map(cells.map((c) => [c.imageId, c.version]));
       const stations: Station[] = [
-        { name: 'Station A reviewer', api: fx.service, view: new Map(cells.map((c) => [c.imageId, c])) },
-        { name: 'Station B reviewer', api: second, view: new Map(cells.map((c) => [c.imageId, c])) },
+        { name: 'Station A reviewer', api: await fx.as('Station A reviewer'), view: new Map(cells.map((c) => [c.imageId, c])) },
+        { name: 'Station B reviewer', api: await stationB(), view: new Map(cells.map((c) => [c.imageId, c])) },
       ];
       const lastChangedBy = new Map<number, string>();
       const history: { imageId: number; kind: 'decision' | 'retraction'; reviewer: string; label: CellClassCode | null }[] = [];
@@ -84,10 +88,10 @@ describe('two stations deciding the same cells', () => {
           const undo = seen.decision !== null && rng.chance(0.3);
           const label = rng.pick(CELL_CLASS_CODES);
           const attempt = undo
-            ? station.api.undoReview({ caseId, imageId, reviewer: station.name, seenVersion: seen.version })
+            ? station.api.undoReview({ caseId, imageId, seenVersion: seen.version })
             : rng.chance(0.2)
-              ? station.api.confirmCells({ caseId, imageIds: [imageId], reviewer: station.name, seenVersions: [seen.version] }).then((r) => r[0]!)
-              : station.api.reviewCell({ caseId, imageId, label, reviewer: station.name, seenVersion: seen.version });
+              ? station.api.confirmCells({ caseId, imageIds: [imageId], seenVersions: [seen.version] }).then((r) => r[0]!)
+              : station.api.reviewCell({ caseId, imageId, label, seenVersion: seen.version });
           const outcome = await attempt.then(
             (cell) => ({ cell }),
             (error: unknown) => ({ error: toApiError(error) }),
@@ -137,7 +141,7 @@ describe('two stations deciding the same cells', () => {
         closeDatabase(db);
       }
       for (const id of ids) {
-        const cell = (await second.listCells({ caseId, scope: 'all', limit: 100 })).cells.find((c) => c.imageId === id)!;
+        const cell = (await (await stationB()).listCells({ caseId, scope: 'all', limit: 100 })).cells.find((c) => c.imageId === id)!;
         expect(cell.effectiveLabel).toBe(oracle.effective(id));
       }
     }, 120_000);
@@ -148,11 +152,11 @@ describe('two stations deciding the same cells', () => {
     const caseId = detail.id;
     const seenByA = (await fx.service.getCase(caseId)).version;
     // A's own decision after looking does not make A's view stale.
-    await fx.service.reviewCell({ caseId, imageId: cells[0]!.imageId, label: 'BLA', reviewer: 'Station A reviewer' });
+    await (await fx.as('Station A reviewer')).reviewCell({ caseId, imageId: cells[0]!.imageId, label: 'BLA' });
     // B changes a cell: A's view of the case is now stale.
-    await second.reviewCell({ caseId, imageId: cells[1]!.imageId, label: 'LYT', reviewer: 'Station B reviewer' });
-    const refusal = await fx.service
-      .signOff({ caseId, reviewer: 'Station A reviewer', role: 'haematologist', overrideReason: 'race', caseVersion: seenByA })
+    await (await stationB()).reviewCell({ caseId, imageId: cells[1]!.imageId, label: 'LYT' });
+    const refusal = await (await fx.as('Station A reviewer'))
+      .authoriseCase({ caseId, password: PERSON_PASSWORD, overrideReason: 'race', caseVersion: seenByA })
       .then(
         () => null,
         (e: unknown) => toApiError(e),
@@ -162,14 +166,14 @@ describe('two stations deciding the same cells', () => {
     expect((await fx.service.getCase(caseId)).status).toBe('in_review');
     // Looking again, A signs.
     const current = (await fx.service.getCase(caseId)).version;
-    await fx.service.signOff({ caseId, reviewer: 'Station A reviewer', role: 'haematologist', overrideReason: 'race', caseVersion: current });
+    await (await fx.as('Station A reviewer')).authoriseCase({ caseId, password: PERSON_PASSWORD, overrideReason: 'race', caseVersion: current });
     // B amends from a view taken before the sign-off: refused, naming A.
-    const amend = await second.amendCase({ caseId, by: 'Station B reviewer', reason: 'late', caseVersion: current }).then(
+    const amend = await (await stationB()).amendCase({ caseId, reason: 'late', caseVersion: current }).then(
       () => null,
       (e: unknown) => toApiError(e),
     );
     expect(amend?.kind).toBe('stale');
     expect(amend?.message).toContain('changed by Station A reviewer');
-    expect((await second.getCase(caseId)).status).toBe('signed');
+    expect((await (await stationB()).getCase(caseId)).status).toBe('signed');
   }, 60_000);
 });

@@ -6,8 +6,8 @@ import { MarrowApiError, type ApiErrorBody, type CaseDetail, type CellView } fro
 import type { CellClassCode } from '../../../src/shared/cell-classes';
 import type { Differential } from '../../../src/shared/differential';
 import { closeDatabase, listSignOffs, openDatabase } from '../../../src/main/db';
-import { dispatch } from '../../../src/main/ipc/dispatch';
-import { startService, TRUE_LABELS, waitForAnalysis, type ServiceFixture } from './helpers';
+import { dispatch } from '../../../src/main/boundary/dispatch';
+import { startService, TEST_PERSON, TRUE_LABELS, waitForAnalysis, type ServiceFixture } from './helpers';
 
 async function rejection(promise: Promise<unknown>): Promise<ApiErrorBody> {
   const result = await promise.then(
@@ -24,7 +24,8 @@ describe('a case from folder to signed report through the service', () => {
   let fx: ServiceFixture;
   let created: CaseDetail;
   let allCells: CellView[];
-  const reviewer = 'A. Technician';
+  // Who reviews and signs is the session's person (helpers: one test person holding every role).
+  const reviewer = TEST_PERSON.displayName;
 
   beforeAll(async () => {
     fx = startService('service-workflow');
@@ -85,7 +86,7 @@ describe('a case from folder to signed report through the service', () => {
     expect(flagged).toBeGreaterThan(1);
     expect(detail.flaggedUnreviewed).toBe(flagged);
     expect((await fx.service.listCells({ caseId: created.id, scope: 'unreviewed' })).total).toBe(flagged);
-    const error = await rejection(fx.service.signOff({ caseId: created.id, reviewer, role: 'Biomedical scientist' }));
+    const error = await rejection(fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: created.id}));
     expect(error.kind).toBe('unreviewed');
     expect(error.message).toContain(`${flagged} flagged cells are still unreviewed`);
     expect((await fx.service.getCase(created.id)).status).toBe('in_review');
@@ -94,7 +95,7 @@ describe('a case from folder to signed report through the service', () => {
   it('counts reviewers’ labels, not the model’s, once every cell is reviewed to its true class', async () => {
     for (const cell of allCells) {
       const label = TRUE_LABELS[cell.file] as CellClassCode;
-      const view = await fx.service.reviewCell({ caseId: created.id, imageId: cell.imageId, label, reviewer });
+      const view = await fx.service.reviewCell({ caseId: created.id, imageId: cell.imageId, label});
       expect(view.effectiveLabel).toBe(label);
       expect(view.predicted).toBe(cell.predicted);
       expect(view.decision?.reviewer).toBe(reviewer);
@@ -117,19 +118,19 @@ describe('a case from folder to signed report through the service', () => {
 
   it('undo withdraws the latest decision and the cell counts as predicted again', async () => {
     const cell = allCells[0]!;
-    const undone = await fx.service.undoReview({ caseId: created.id, imageId: cell.imageId, reviewer });
+    const undone = await fx.service.undoReview({ caseId: created.id, imageId: cell.imageId});
     expect(undone.decision).toBeNull();
     expect(undone.effectiveLabel).toBe(cell.predicted);
     expect((await fx.service.getCase(created.id)).flaggedUnreviewed).toBe(cell.flagged ? 1 : 0);
-    const noMore = await rejection(fx.service.undoReview({ caseId: created.id, imageId: cell.imageId, reviewer }));
+    const noMore = await rejection(fx.service.undoReview({ caseId: created.id, imageId: cell.imageId}));
     expect(noMore.kind).toBe('not_found');
-    const [confirmed] = await fx.service.confirmCells({ caseId: created.id, imageIds: [cell.imageId], reviewer });
+    const [confirmed] = await fx.service.confirmCells({ caseId: created.id, imageIds: [cell.imageId]});
     expect(confirmed?.decision?.label).toBe(cell.predicted);
     expect(confirmed?.effectiveLabel).toBe(cell.predicted);
   });
 
   it('refuses a review of a cell that belongs to no such case', async () => {
-    const error = await rejection(fx.service.reviewCell({ caseId: created.id, imageId: 999_999, label: 'BLA', reviewer }));
+    const error = await rejection(fx.service.reviewCell({ caseId: created.id, imageId: 999_999, label: 'BLA'}));
     expect(error.kind).toBe('not_found');
     expect(error.field).toBe('imageId');
     const noCase = await rejection(fx.service.getDifferential(424_242));
@@ -137,14 +138,14 @@ describe('a case from folder to signed report through the service', () => {
   });
 
   it('signs once everything is reviewed, storing who, when and no override', async () => {
-    const signed = await fx.service.signOff({ caseId: created.id, reviewer: 'Dr H. Aematologist', role: 'Consultant haematologist' });
+    const signed = await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: created.id});
     expect(signed.status).toBe('signed');
-    expect(signed.signedBy).toBe('Dr H. Aematologist');
+    expect(signed.signedBy).toBe(TEST_PERSON.displayName);
     expect(signed.signOffs).toHaveLength(1);
-    expect(signed.signOffs[0]).toMatchObject({ role: 'Consultant haematologist', overrideReason: null });
+    expect(signed.signOffs[0]).toMatchObject({ role: 'Pathologist', overrideReason: null });
     const list = await fx.service.listCases({ search: 'BM-2026-0001' });
     expect(list).toHaveLength(1);
-    expect(list[0]).toMatchObject({ status: 'signed', signedBy: 'Dr H. Aematologist', cellCount: 11, flaggedUnreviewed: 0 });
+    expect(list[0]).toMatchObject({ status: 'signed', signedBy: TEST_PERSON.displayName, cellCount: 11, flaggedUnreviewed: 0 });
     expect(list[0]!.blastPercentage).toBeCloseTo((2 / 9) * 100, 10);
   });
 
@@ -163,10 +164,10 @@ describe('a case from folder to signed report through the service', () => {
 
   it('locks a signed case against reviews, undo and a second sign-off', async () => {
     const cell = allCells[1]!;
-    expect((await rejection(fx.service.reviewCell({ caseId: created.id, imageId: cell.imageId, label: 'MON', reviewer }))).kind).toBe('locked');
-    expect((await rejection(fx.service.confirmCells({ caseId: created.id, imageIds: [cell.imageId], reviewer }))).kind).toBe('locked');
-    expect((await rejection(fx.service.undoReview({ caseId: created.id, imageId: cell.imageId, reviewer }))).kind).toBe('locked');
-    expect((await rejection(fx.service.signOff({ caseId: created.id, reviewer, role: 'x' }))).kind).toBe('locked');
+    expect((await rejection(fx.service.reviewCell({ caseId: created.id, imageId: cell.imageId, label: 'MON'}))).kind).toBe('locked');
+    expect((await rejection(fx.service.confirmCells({ caseId: created.id, imageIds: [cell.imageId]}))).kind).toBe('locked');
+    expect((await rejection(fx.service.undoReview({ caseId: created.id, imageId: cell.imageId}))).kind).toBe('locked');
+    expect((await rejection(fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: created.id}))).kind).toBe('locked');
     expect((await rejection(fx.service.startAnalysis(created.id))).kind).toBe('locked');
   });
 
@@ -182,14 +183,14 @@ describe('a case from folder to signed report through the service', () => {
   });
 
   it('re-opens on amendment with the reason kept, then accepts reviews again', async () => {
-    const amended = await fx.service.amendCase({ caseId: created.id, by: 'Dr H. Aematologist', reason: 'Second look at the blasts' });
+    const amended = await fx.service.amendCase({ caseId: created.id, reason: 'Second look at the blasts' });
     expect(amended.status).toBe('in_review');
-    expect(amended.amendments).toEqual([expect.objectContaining({ by: 'Dr H. Aematologist', reason: 'Second look at the blasts' })]);
+    expect(amended.amendments).toEqual([expect.objectContaining({ by: TEST_PERSON.displayName, reason: 'Second look at the blasts' })]);
     expect(amended.signOffs).toHaveLength(1);
     const cell = allCells[1]!;
-    const view = await fx.service.reviewCell({ caseId: created.id, imageId: cell.imageId, label: 'MON', reviewer });
+    const view = await fx.service.reviewCell({ caseId: created.id, imageId: cell.imageId, label: 'MON'});
     expect(view.effectiveLabel).toBe('MON');
-    const notSigned = await rejection(fx.service.amendCase({ caseId: created.id, by: 'x', reason: 'y' }));
+    const notSigned = await rejection(fx.service.amendCase({ caseId: created.id, reason: 'y' }));
     expect(notSigned.kind).toBe('conflict');
   });
 });
@@ -207,13 +208,13 @@ describe('sign-off with an override', () => {
     const c = await fx.service.createCase({ patient: { labId: 'MRN-2' }, accession: 'BM-2', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('b') });
     await fx.service.startAnalysis(c.id);
     expect((await waitForAnalysis(fx.service, c.id)).phase).toBe('done');
-    const refused = await rejection(fx.service.signOff({ caseId: c.id, reviewer: 'Dr O', role: 'Consultant' }));
+    const refused = await rejection(fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: c.id}));
     expect(refused.kind).toBe('unreviewed');
     // In-process callers (the CLI) reach the service without the IPC/HTTP argument check.
-    const blankReason = await rejection(fx.service.signOff({ caseId: c.id, reviewer: 'Dr O', role: 'Consultant', overrideReason: '   ' }));
+    const blankReason = await rejection(fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: c.id, overrideReason: '   ' }));
     expect(blankReason.kind).toBe('unreviewed');
     expect((await fx.service.getCase(c.id)).status).toBe('in_review');
-    const signed = await fx.service.signOff({ caseId: c.id, reviewer: 'Dr O', role: 'Consultant', overrideReason: 'Urgent: clinician called' });
+    const signed = await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: c.id, overrideReason: 'Urgent: clinician called' });
     expect(signed.status).toBe('signed');
     const flagged = (await fx.service.listCells({ caseId: c.id, scope: 'flagged' })).total;
     expect(flagged).toBeGreaterThan(0);
@@ -294,36 +295,47 @@ describe('arguments checked at the boundary (the path IPC and HTTP calls take)',
     expect(await failure('createCase', [newCase({ extra: 1 })])).toMatchObject({ kind: 'validation', field: 'case.extra' });
     expect(await failure('createCase', [newCase({}, { labId: 'M', birthDate: '1999-02-30' })])).toMatchObject({ field: 'patient.birthDate' });
     expect(await failure('createCase', [newCase({ specimen: 'urine' })])).toMatchObject({ field: 'specimen' });
-    expect(await failure('reviewCell', [{ caseId: 1, imageId: 1, label: 'XYZ', reviewer: 'r' }])).toMatchObject({ field: 'label' });
+    expect(await failure('reviewCell', [{ caseId: 1, imageId: 1, label: 'XYZ' }])).toMatchObject({ field: 'label' });
   });
 
-  it('requires positive whole-number ids and a reviewer name', async () => {
+  it('requires positive whole-number ids, and refuses a person named in the request (identity comes from the session)', async () => {
     expect(await failure('getCase', [0])).toMatchObject({ field: 'caseId' });
     expect(await failure('getCase', [1.5])).toMatchObject({ field: 'caseId' });
     expect(await failure('getCase', ['1'])).toMatchObject({ field: 'caseId' });
-    expect(await failure('reviewCell', [{ caseId: 1, imageId: -3, label: 'BLA', reviewer: 'r' }])).toMatchObject({ field: 'imageId' });
-    expect(await failure('reviewCell', [{ caseId: 1, imageId: 3, label: 'BLA', reviewer: '  ' }])).toMatchObject({ field: 'reviewer' });
-    expect(await failure('confirmCells', [{ caseId: 1, imageIds: [1, 0], reviewer: 'r' }])).toMatchObject({ field: 'imageIds[1]' });
+    expect(await failure('reviewCell', [{ caseId: 1, imageId: -3, label: 'BLA' }])).toMatchObject({ field: 'imageId' });
+    expect(await failure('confirmCells', [{ caseId: 1, imageIds: [1, 0] }])).toMatchObject({ field: 'imageIds[1]' });
+    // The fields through which a caller could once name anyone are unknown fields now.
+    expect(await failure('reviewCell', [{ caseId: 1, imageId: 3, label: 'BLA', reviewer: 'Dr Other' }])).toMatchObject({ field: 'review.reviewer' });
+    expect(await failure('confirmCells', [{ caseId: 1, imageIds: [1], reviewer: 'Dr Other' }])).toMatchObject({ field: 'confirmation.reviewer' });
+    expect(await failure('undoReview', [{ caseId: 1, imageId: 1, reviewer: 'Dr Other' }])).toMatchObject({ field: 'undo.reviewer' });
+    expect(await failure('authoriseCase', [{ caseId: 1, password: 'x', reviewer: 'Dr Other', role: 'Consultant' }])).toMatchObject({ field: 'authorisation.reviewer' });
+    expect(await failure('submitCase', [{ caseId: 1, password: 'x', signedBy: 'Dr Other' }])).toMatchObject({ field: 'submission.signedBy' });
+    expect(await failure('amendCase', [{ caseId: 1, by: 'Dr Other', reason: 'r' }])).toMatchObject({ field: 'amendment.by' });
+    expect(await failure('approveLabModel', [{ labModelId: 1, approvedBy: 'Dr Other', role: 'x', reason: 'r' }])).toMatchObject({ field: 'approval.approvedBy' });
+    expect(await failure('importLabModel', [{ path: '/x.json', importedBy: 'Dr Other' }])).toMatchObject({ field: 'import.importedBy' });
+    expect(await failure('trainLabModel', [{ trainedBy: 'Dr Other' }])).toMatchObject({ field: 'training.trainedBy' });
+    expect(await failure('saveSettings', [{ labName: '', reviewerName: 'Dr Other', reviewerRole: '' }])).toMatchObject({ field: 'settings.reviewerName' });
   });
 
   it('refuses extra arguments and caps text length', async () => {
     expect(await failure('getSettings', [1])).toMatchObject({ field: 'args' });
-    expect(await failure('amendCase', [{ caseId: 1, by: 'x', reason: 'r'.repeat(1001) }])).toMatchObject({ field: 'reason' });
+    expect(await failure('amendCase', [{ caseId: 1, reason: 'r'.repeat(1001) }])).toMatchObject({ field: 'reason' });
   });
 
   it('refuses control and text-direction characters in names, so a signer cannot print as someone else', async () => {
     // "Dr \u202Ehtims" prints as "Dr smith" read backwards: a name that displays unlike what was stored.
+    // Names are given once, when an administrator creates the account; every signature prints that name.
     for (const name of ['Dr \u202Ehtims', 'A\u2066B', 'Ann\u0085', 'Ann\nLee']) {
-      expect(await failure('signOff', [{ caseId: 1, reviewer: name, role: 'Consultant' }])).toMatchObject({ field: 'reviewer' });
+      expect(await failure('createUser', [{ login: 'someone', displayName: name, roles: ['pathologist'], password: 'long-enough-1' }])).toMatchObject({ field: 'displayName' });
     }
     // Right-to-left letters themselves are names like any other.
-    const result = await dispatch(fx.service, 'saveSettings', [{ labName: '', reviewerName: 'דנה כהן', reviewerRole: '' }]);
+    const result = await dispatch(fx.service, 'createUser', [{ login: 'dana', displayName: 'דנה כהן', roles: ['pathologist'], password: 'long-enough-1' }]);
     expect(result.ok).toBe(true);
   });
 
   it('trims text before storing it', async () => {
-    const result = await dispatch(fx.service, 'saveSettings', [{ labName: '  Haematology Lab  ', reviewerName: ' Ann ', reviewerRole: '' }]);
-    expect(result).toEqual({ ok: true, value: { labName: 'Haematology Lab', reviewerName: 'Ann', reviewerRole: '' } });
+    const result = await dispatch(fx.service, 'saveSettings', [{ labName: '  Haematology Lab  ' }]);
+    expect(result).toEqual({ ok: true, value: { labName: 'Haematology Lab' } });
   });
 
   it('answers the About dialog with the model, its card status and the data attributions', async () => {

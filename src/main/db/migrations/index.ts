@@ -10,6 +10,7 @@ import { migration0005 } from './0005-lis-delivery';
 import { migration0006 } from './0006-lab-models';
 import { migration0007 } from './0007-case-statuses';
 import { migration0008 } from './0008-review-layout';
+import { migration0009 } from './0009-accounts';
 import { migration0010 } from './0010-partial-cases-versions-flag-data';
 import { migration0011 } from './0011-specimen-dates';
 
@@ -28,6 +29,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0006,
   migration0007,
   migration0008,
+  migration0009,
   migration0010,
   migration0011,
 ];

@@ -5,10 +5,11 @@ import type { SettingsRepository } from '../contract';
 import { appendAuditPg } from './audit';
 import { pgRead, pgUnit, type PgScope, type Queryable } from './scope';
 
-const SETTING_KEYS = ['labName', 'reviewerName', 'reviewerRole'] as const satisfies readonly (keyof Settings)[];
+// As ../settings.ts: reviewerName/reviewerRole rows of old databases are no longer read (identity from the session).
+const SETTING_KEYS = ['labName'] as const satisfies readonly (keyof Settings)[];
 
 async function readSettings(q: Queryable): Promise<Settings> {
-  const settings: Settings = { labName: '', reviewerName: '', reviewerRole: '' };
+  const settings: Settings = { labName: '' };
   const { rows } = await q.query<{ key: keyof Settings; value: string }>('SELECT key, value FROM settings');
   for (const row of rows) {
     if ((SETTING_KEYS as readonly string[]).includes(row.key)) settings[row.key] = row.value;
@@ -20,11 +21,7 @@ export function pgSettingsRepository(scope: PgScope): SettingsRepository {
   return {
     getSettings: () => pgRead(scope, 'Reading the settings', readSettings),
     saveSettings: (settings, actor) => {
-      const next: Settings = {
-        labName: settings.labName.trim(),
-        reviewerName: settings.reviewerName.trim(),
-        reviewerRole: settings.reviewerRole.trim(),
-      };
+      const next: Settings = { labName: settings.labName.trim() };
       return pgUnit(scope, 'Saving the settings', async (client) => {
         // Two stations saving at once: the second waits here and compares with what the first saved.
         await client.query(`SELECT pg_advisory_xact_lock(hashtext('marrowcount settings'))`);
@@ -41,7 +38,7 @@ export function pgSettingsRepository(scope: PgScope): SettingsRepository {
         await appendAuditPg(
           client,
           {
-            actor: actor ?? (next.reviewerName || 'system'),
+            actor,
             action: 'settings_changed',
             caseId: null,
             detail: Object.fromEntries(changed.map((k) => [k, { from: before[k], to: next[k] }])),

@@ -6,7 +6,6 @@ import type { CaseDetail } from '../../../shared/api';
 import { canDo, partialResultText } from '../../../shared/case-lifecycle';
 import { getApi } from '../api';
 import { errorText, useMessages } from './messages';
-import { useSettings } from '../hooks/settings';
 
 interface Props {
   detail: CaseDetail;
@@ -16,7 +15,6 @@ interface Props {
 }
 
 export function PartialResultBanner({ detail, onResume, onChanged }: Props) {
-  const { settings } = useSettings();
   const { notify } = useMessages();
   const [excluding, setExcluding] = useState(false);
   const [reason, setReason] = useState('');
@@ -30,18 +28,13 @@ export function PartialResultBanner({ detail, onResume, onChanged }: Props) {
 
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    const by = settings?.reviewerName.trim() ?? '';
     if (reason.trim() === '') {
       setError('Enter why the remaining files are left out.');
       return;
     }
-    if (by === '') {
-      setError('Enter your name in Settings before excluding files.');
-      return;
-    }
     setBusy(true);
     try {
-      const updated = await getApi().excludeRemainingFiles({ caseId: detail.id, reason: reason.trim(), by });
+      const updated = await getApi().excludeRemainingFiles({ caseId: detail.id, reason: reason.trim() });
       setExcluding(false);
       setReason('');
       setError(null);

@@ -21,7 +21,6 @@ interface Options {
   cellClass: CellClassCode | null;
   /** Part of a file name: only the cells whose file matches are shown (any scope). */
   file: string;
-  reviewer: string;
   /** Read-only: a released case, a submitted one, or one still being analysed. */
   locked: boolean;
   /** What a refused key says while locked (the lifecycle's sentence). */
@@ -51,7 +50,7 @@ export interface ReviewSession {
   previousPage: () => void;
 }
 
-export function useReviewSession({ caseId, scope, cellClass, file, reviewer, locked, lockedWhy, onChanged }: Options): ReviewSession {
+export function useReviewSession({ caseId, scope, cellClass, file, locked, lockedWhy, onChanged }: Options): ReviewSession {
   const { reportError, notify } = useMessages();
   const [page, setPage] = useState<CellPage>({ cells: [], total: 0 });
   const [offset, setOffset] = useState(0);
@@ -187,11 +186,11 @@ export function useReviewSession({ caseId, scope, cellClass, file, reviewer, loc
     [reportError],
   );
 
-  const load = useCallback(
+  // Asks for the page at `at`; any earlier request still in flight is superseded.
+  const request = useCallback(
     (at: number) => {
       const mine = ++generation.current;
       pageLoading.current = true;
-      setLoading(true);
       fetchPage(at).then(
         (result) => settle(mine, at, { page: result }),
         (error: unknown) => settle(mine, at, { error }),
@@ -200,17 +199,21 @@ export function useReviewSession({ caseId, scope, cellClass, file, reviewer, loc
     [fetchPage, settle],
   );
 
+  const load = useCallback(
+    (at: number) => {
+      setLoading(true);
+      request(at);
+    },
+    [request],
+  );
+
+  // The first page, and again whenever the case, the scope or the class filter changes.
   useEffect(() => {
-    const mine = ++generation.current;
-    pageLoading.current = true;
-    fetchPage(0).then(
-      (result) => settle(mine, 0, { page: result }),
-      (error: unknown) => settle(mine, 0, { error }),
-    );
+    request(0);
     return () => {
       generation.current += 1;
     };
-  }, [fetchPage, settle]);
+  }, [request]);
 
   const guard = useCallback((): boolean => {
     if (pageLoading.current) {
@@ -221,12 +224,8 @@ export function useReviewSession({ caseId, scope, cellClass, file, reviewer, loc
       notify(lockedWhy ?? 'This case is signed. Amend it to change decisions.');
       return false;
     }
-    if (reviewer.trim() === '') {
-      notify('Enter the reviewer name first (Settings).');
-      return false;
-    }
     return true;
-  }, [locked, lockedWhy, reviewer, notify]);
+  }, [locked, lockedWhy, notify]);
 
   const undoSettling = useCallback((): boolean => {
     if (undosPending.current === 0) return false;
@@ -263,7 +262,7 @@ export function useReviewSession({ caseId, scope, cellClass, file, reviewer, loc
         const chosen = label === 'shown' ? shown.effectiveLabel : label;
         try {
           // The version of the cell as this screen shows it now: a change by another station since is refused.
-          const updated = await getApi().reviewCell({ caseId, imageId: cell.imageId, label: chosen, reviewer, seenVersion: shown.version });
+          const updated = await getApi().reviewCell({ caseId, imageId: cell.imageId, label: chosen, seenVersion: shown.version });
           setCells((cells) => replaceCells(cells, [updated]));
           undoStack.current.push([cell.imageId]);
           setUndoDepth(undoStack.current.length);
@@ -275,7 +274,7 @@ export function useReviewSession({ caseId, scope, cellClass, file, reviewer, loc
         }
       });
     },
-    [guard, undoSettling, caseId, reviewer, enqueue, setCells, setSelection, setTile, notify, failed],
+    [guard, undoSettling, caseId, enqueue, setCells, setSelection, setTile, notify, failed],
   );
 
   const confirmAllShown = useCallback(() => {
@@ -293,7 +292,7 @@ export function useReviewSession({ caseId, scope, cellClass, file, reviewer, loc
     enqueue(async () => {
       try {
         const shownNow = ids.map((id) => cellsRef.current.find((cell) => cell.imageId === id)?.version ?? 0);
-        const updated = await getApi().confirmCells({ caseId, imageIds: ids, reviewer, seenVersions: shownNow });
+        const updated = await getApi().confirmCells({ caseId, imageIds: ids, seenVersions: shownNow });
         setCells((cells) => replaceCells(cells, updated));
         undoStack.current.push(ids);
         setUndoDepth(undoStack.current.length);
@@ -305,7 +304,7 @@ export function useReviewSession({ caseId, scope, cellClass, file, reviewer, loc
         await failed(error, `Confirming ${ids.length} cells: NOT saved`);
       }
     });
-  }, [guard, undoSettling, caseId, reviewer, enqueue, setCells, setTile, notify, failed]);
+  }, [guard, undoSettling, caseId, enqueue, setCells, setTile, notify, failed]);
 
   const undo = useCallback(() => {
     if (!guard()) return;
@@ -330,7 +329,7 @@ export function useReviewSession({ caseId, scope, cellClass, file, reviewer, loc
       try {
         for (const imageId of [...ids].reverse()) {
           const seenVersion = cellsRef.current.find((cell) => cell.imageId === imageId)?.version;
-          undone.push(await getApi().undoReview({ caseId, imageId, reviewer, ...(seenVersion === undefined ? {} : { seenVersion }) }));
+          undone.push(await getApi().undoReview({ caseId, imageId, ...(seenVersion === undefined ? {} : { seenVersion }) }));
         }
         setTile(ids, 'idle');
       } catch (error) {
@@ -356,7 +355,7 @@ export function useReviewSession({ caseId, scope, cellClass, file, reviewer, loc
     async function undoOwnLatestOnServer(): Promise<void> {
       let cell: CellView;
       try {
-        cell = await getApi().undoReview({ caseId, reviewer });
+        cell = await getApi().undoReview({ caseId });
       } catch (error) {
         if (isApiError(error, 'not_found')) notify('Nothing to undo: you have no decision in force in this case.');
         else reportError(error, 'Undo: your latest decision was NOT withdrawn');
@@ -371,7 +370,7 @@ export function useReviewSession({ caseId, scope, cellClass, file, reviewer, loc
       }
       onChangedRef.current();
     }
-  }, [guard, caseId, reviewer, enqueue, setCells, setSelection, setTile, notify, reportError, failed]);
+  }, [guard, caseId, enqueue, setCells, setSelection, setTile, notify, reportError, failed]);
 
   const select = useCallback(
     (imageId: number) => {

@@ -1,15 +1,19 @@
 // The lab model (issue 14): train a head on the lab's reviewed cells of signed cases, read its validation beside the
-// base model on held-out cases, approve it (name, role, reason), re-analyse a case with it, retire it, and save its
-// model card or an export package. Talks only to the API; every rule (what may be trained, approved, used) is in main.
+// base model on held-out cases, approve it (name, role, reason; warned when it scores below the base model), re-analyse
+// a case with it, retire it, save its model card, export it, or import one exported on another PC. Talks only to the
+// API; every rule (what may be trained, approved, used) is in main, and the below-base warning in src/shared.
 import { useEffect, useState, type FormEvent } from 'react';
 import type { LabModelDetail, LabModelSummary, LabModelTrainingProgress, LabTrainingMaterial } from '../../../shared/api';
 import { CELL_CLASSES } from '../../../shared/cell-classes';
+import { labModelBelowBaseWarning, labModelScoresBelowBase } from '../../../shared/lab-training';
 import { getApi } from '../api';
 import { ProgressBar } from '../components/ProgressBar';
 import { errorText, useMessages } from '../components/messages';
 import { formatDateTime } from '../format';
+import { useApiAction } from '../hooks/useApiAction';
 import { useApiQuery } from '../hooks/useApiQuery';
-import { useSettings } from '../hooks/settings';
+import { useSession } from '../hooks/session';
+import { FormError } from '../components/FormError';
 
 const f2 = (x: number): string => x.toFixed(2);
 const f3 = (x: number): string => x.toFixed(3);
@@ -78,14 +82,12 @@ function TrainingMaterial({ material }: { material: LabTrainingMaterial }) {
 }
 
 export function LabModelScreen({ onOpenCase }: Props) {
-  const { settings } = useSettings();
+  const { user } = useSession();
   const { notify } = useMessages();
   const models = useApiQuery(() => getApi().listLabModels(), 'lab-models', 'Loading the lab models');
   const [selected, setSelected] = useState<number | null>(null);
   const [progress, setProgress] = useState<LabModelTrainingProgress | null>(null);
   const [trainError, setTrainError] = useState<string | null>(null);
-  const [trainerEdit, setTrainer] = useState<string | null>(null);
-  const trainer = trainerEdit ?? settings?.reviewerName ?? '';
   const [minimum, setMinimum] = useState('30');
   const training = progress?.phase === 'training';
   const reload = models.reload;
@@ -118,12 +120,8 @@ export function LabModelScreen({ onOpenCase }: Props) {
   const train = async (event: FormEvent) => {
     event.preventDefault();
     setTrainError(null);
-    if (trainer.trim() === '') {
-      setTrainError('Enter who trains the model.');
-      return;
-    }
     try {
-      setProgress(await getApi().trainLabModel({ trainedBy: trainer, minimumPerClass: Number(minimum) }));
+      setProgress(await getApi().trainLabModel({ minimumPerClass: Number(minimum) }));
     } catch (error) {
       setTrainError(errorText(error));
     }
@@ -146,10 +144,10 @@ export function LabModelScreen({ onOpenCase }: Props) {
       <form className="panel" onSubmit={(e) => void train(e)} data-testid="lab-train-form">
         <h2>Train a new lab model</h2>
         <div className="form-row">
-          <label className="field">
+          <p className="field" data-testid="lab-train-by">
             <span className="field-label">Trained by</span>
-            <input value={trainer} data-testid="lab-train-by" onChange={(e) => setTrainer(e.target.value)} />
-          </label>
+            {user.displayName}
+          </p>
           <label className="field">
             <span className="field-label">Minimum reviewed cells per class</span>
             <input type="number" min={5} value={minimum} data-testid="lab-train-minimum" onChange={(e) => setMinimum(e.target.value)} />
@@ -176,15 +174,10 @@ export function LabModelScreen({ onOpenCase }: Props) {
             </p>
           </div>
         )}
-        {trainError !== null && (
-          <p className="form-error" role="alert" data-testid="lab-train-error">
-            {trainError}
-          </p>
-        )}
+        <FormError text={trainError} testId="lab-train-error" />
       </form>
 
       <ImportForm
-        importedBy={trainer}
         onImported={(id) => {
           setSelected(id);
           void reload();
@@ -229,20 +222,17 @@ export function LabModelScreen({ onOpenCase }: Props) {
 }
 
 /** A package exported on another PC of the lab: stored pending, to be approved here. */
-function ImportForm({ importedBy, onImported }: { importedBy: string; onImported: (labModelId: number) => void }) {
+function ImportForm({ onImported }: { onImported: (labModelId: number) => void }) {
   const { notify } = useMessages();
   const [path, setPath] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useApiAction();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setError(null);
-    try {
-      const imported = await getApi().importLabModel({ path, importedBy: importedBy || 'MarrowCount user' });
+    await run(async () => {
+      const imported = await getApi().importLabModel({ path });
       notify(`Lab model ${imported.version} imported; it waits for approval on this PC.`);
       onImported(imported.id);
-    } catch (e) {
-      setError(errorText(e));
-    }
+    });
   };
   return (
     <form className="panel" onSubmit={(e) => void submit(e)} data-testid="lab-import-form">
@@ -254,50 +244,35 @@ function ImportForm({ importedBy, onImported }: { importedBy: string; onImported
         </label>
       </div>
       <div className="form-actions">
-        <button type="submit" disabled={path.trim() === ''} data-testid="lab-import">
+        <button type="submit" disabled={busy || path.trim() === ''} data-testid="lab-import">
           Import
         </button>
       </div>
-      {error !== null && (
-        <p className="form-error" role="alert" data-testid="lab-import-error">
-          {error}
-        </p>
-      )}
+      <FormError text={error?.text} testId="lab-import-error" />
     </form>
   );
 }
 
 function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: number; onChanged: () => void; onOpenCase: (caseId: number) => void }) {
-  const { settings } = useSettings();
+  const { user, may } = useSession();
   const { notify, reportError } = useMessages();
   const query = useApiQuery(() => getApi().getLabModel(labModelId), String(labModelId), 'Loading the lab model');
   const cases = useApiQuery(() => getApi().listCases({ status: 'in_review', limit: 500 }), 'in-review', 'Loading the cases in review');
-  const [nameEdit, setName] = useState<string | null>(null);
-  const [roleEdit, setRole] = useState<string | null>(null);
-  const name = nameEdit ?? settings?.reviewerName ?? '';
-  const role = roleEdit ?? settings?.reviewerRole ?? '';
   const [reason, setReason] = useState('');
   const [caseId, setCaseId] = useState('');
-  const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const action = useApiAction();
+  const { busy } = action;
   const lab = query.data;
   if (lab === null) return null;
   const v = lab.validation;
 
-  const act = async (run: () => Promise<LabModelDetail | void>) => {
-    setError(null);
-    setBusy(true);
-    try {
+  const act = (run: () => Promise<LabModelDetail | void>) =>
+    action.run(async () => {
       await run();
       await query.reload();
       onChanged();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <div className="panel" data-testid="lab-model-card">
@@ -415,27 +390,18 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
           data-testid="lab-approve-form"
           onSubmit={(e) => {
             e.preventDefault();
-            void act(() => getApi().approveLabModel({ labModelId: lab.id, approvedBy: name, role, reason }));
+            void act(() => getApi().approveLabModel({ labModelId: lab.id, reason }));
           }}
         >
           <h3>Approve for use</h3>
-          {v.lab.macroF1 < v.base.macroF1 && (
+          {labModelScoresBelowBase(v) && (
             <p className="panel panel-warning small" data-testid="lab-approve-worse">
-              On the held-out cases the lab model scores below the base model (macro-F1 {f3(v.lab.macroF1)} against{' '}
-              {f3(v.base.macroF1)}): cases analysed with it would be classified worse than with the base model. Approve it only
-              if the reason below says why.
+              {labModelBelowBaseWarning(v)} Approve it only if the reason below says why.
             </p>
           )}
-          <div className="form-row">
-            <label className="field">
-              <span className="field-label">Name</span>
-              <input value={name} data-testid="lab-approve-name" onChange={(e) => setName(e.target.value)} />
-            </label>
-            <label className="field">
-              <span className="field-label">Role</span>
-              <input value={role} data-testid="lab-approve-role" onChange={(e) => setRole(e.target.value)} />
-            </label>
-          </div>
+          <p data-testid="lab-approve-name">
+            {may('approveLabModel') ? `Approving as ${user.displayName} (Pathologist).` : `Only a pathologist approves a lab model; ${user.displayName} is not one.`}
+          </p>
           <label className="field">
             <span className="field-label">Reason</span>
             <input value={reason} data-testid="lab-approve-reason" onChange={(e) => setReason(e.target.value)} />
@@ -472,7 +438,7 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
               data-testid="lab-use-run"
               onClick={() =>
                 void act(async () => {
-                  const detail = await getApi().analyseWithLabModel({ caseId: Number(caseId), labModelId: lab.id, by: name || 'MarrowCount user' });
+                  const detail = await getApi().analyseWithLabModel({ caseId: Number(caseId), labModelId: lab.id });
                   notify(`Case ${detail.accession} re-analysed with ${lab.version}.`);
                   onOpenCase(detail.id);
                 })
@@ -493,7 +459,7 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
               type="button"
               disabled={busy}
               data-testid="lab-retire"
-              onClick={() => void act(() => getApi().retireLabModel({ labModelId: lab.id, retiredBy: name, reason }))}
+              onClick={() => void act(() => getApi().retireLabModel({ labModelId: lab.id, reason }))}
             >
               Retire
             </button>
@@ -534,11 +500,7 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
           Saved: <code data-testid="lab-saved-path">{saved}</code>
         </p>
       )}
-      {error !== null && (
-        <p className="form-error" role="alert" data-testid="lab-model-error">
-          {error}
-        </p>
-      )}
+      <FormError text={action.error?.text} testId="lab-model-error" />
     </div>
   );
 }

@@ -8,6 +8,7 @@ import { visibleClasses } from '../../../shared/review-layout';
 import { formatInterval, formatPercent, plural } from '../../../shared/format';
 import { getApi } from '../api';
 import { Loading } from '../components/Loading';
+import { useSession } from '../hooks/session';
 import { useSettings } from '../hooks/settings';
 import { useApiQuery } from '../hooks/useApiQuery';
 import type { ReviewScope } from '../navigation/route';
@@ -16,7 +17,6 @@ import { CellZoom } from '../review/CellZoom';
 import { columnsFromOffsets } from '../review/grid';
 import { actionForKey } from '../review/keymap';
 import { KeyLegend } from '../review/KeyLegend';
-import { ReviewerPrompt } from '../review/ReviewerPrompt';
 import { useReviewSession } from '../review/useReviewSession';
 
 interface Props {
@@ -49,12 +49,12 @@ function isEditable(target: EventTarget | null): boolean {
 }
 
 export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack, onSignOff, onCaseChanged, analysisProgress = null }: Props) {
-  const { settings, reviewLayout } = useSettings();
-  const reviewer = settings?.reviewerName ?? '';
+  const { reviewLayout } = useSettings();
+  const { user, may } = useSession();
+  // The lifecycle says whether the case takes decisions now (not while analysing, submitted or released); a person
+  // whose roles do not include reviewing sees the cells read-only (the service would refuse the decision).
   const reviewable = canDo('review', detail);
-  const locked = !reviewable.allowed;
-  const [promptOpen, setPromptOpen] = useState(false);
-  const promptShown = useRef(false);
+  const locked = !reviewable.allowed || !may('reviewCell');
   const grid = useRef<HTMLDivElement>(null);
   const findInput = useRef<HTMLInputElement>(null);
   // The file search as typed, and as applied (on Enter): typing does not reload the grid at every letter.
@@ -74,19 +74,10 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
     scope,
     cellClass,
     file,
-    reviewer,
     locked,
     ...(reviewable.allowed ? {} : { lockedWhy: reviewable.why }),
     onChanged,
   });
-
-  // Ask for the reviewer's name once, as soon as settings show it is missing.
-  useEffect(() => {
-    if (settings !== null && settings.reviewerName.trim() === '' && !locked && !promptShown.current) {
-      promptShown.current = true;
-      setPromptOpen(true);
-    }
-  }, [settings, locked]);
 
   const columns = useCallback(() => {
     const tiles = grid.current?.querySelectorAll<HTMLElement>('[role="option"]') ?? [];
@@ -278,10 +269,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
               {review.flagged}
             </span>
             <span>
-              Reviewer <strong>{reviewer || '—'}</strong>{' '}
-              <button type="button" className="button-quiet" data-testid="review-change-reviewer" onClick={() => setPromptOpen(true)}>
-                Change
-              </button>
+              Reviewer <strong data-testid="review-reviewer">{user.displayName}</strong>
             </span>
           </>
         )}
@@ -416,7 +404,6 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
           {selectedCell !== undefined && <SelectedCellReasons cell={selectedCell} />}
         </aside>
       </div>
-      {promptOpen && <ReviewerPrompt onClose={() => setPromptOpen(false)} />}
       {zoomedCell !== undefined && <CellZoom cell={zoomedCell} onClose={() => setZoomed(null)} />}
     </section>
   );

@@ -11,8 +11,8 @@ import { LisSettingsSection, RequiredMark } from './LisSettingsForm';
 import { ReviewLayoutSection } from './ReviewLayoutSection';
 import { checkGeneralDraft, checkLisDraft, differs, lisDraftOf, type DraftError, type LisDraft } from './settingsDraft';
 
-const EMPTY: Settings = { labName: '', reviewerName: '', reviewerRole: '' };
-const GENERAL_FIELDS = ['labName', 'reviewerName', 'reviewerRole'];
+const EMPTY: Settings = { labName: '' };
+const GENERAL_FIELDS = ['labName'];
 
 /**
  * Every setting the dialog shows is saved by its one Save button (there used to be a second Save for the LIS section,
@@ -55,7 +55,6 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
     if (!checkedLis.ok) return setError(checkedLis.error);
     setBusy(true);
     try {
-      // General first: the LIS settings' audit row names the reviewer just saved.
       if (differs(settings, checkedGeneral.value)) await save(checkedGeneral.value);
       if (differs(reviewLayout, layoutDraft)) await saveReviewLayout(layoutDraft);
       if (differs<LisSettings>(lis.data, checkedLis.value)) {
@@ -102,10 +101,8 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
           fields once sending to the LIS is switched on).
         </p>
         <fieldset className="form settings-section" data-testid="settings-general">
-          <legend>Laboratory and reviewer</legend>
+          <legend>Laboratory</legend>
           {input('labName', 'Laboratory name (printed on reports)', 'settings-lab-name', 'e.g. Haematology laboratory')}
-          {input('reviewerName', 'Reviewer name', 'settings-reviewer-name', 'Your name')}
-          {input('reviewerRole', 'Reviewer role', 'settings-reviewer-role', 'e.g. Biomedical scientist')}
         </fieldset>
         <ReviewLayoutSection draft={layoutDraft} onChange={setLayoutEdited} error={layoutError} />
         {lisDraft === null ? (

@@ -1,11 +1,11 @@
 import { canDo, isReleased } from '../../../shared/case-lifecycle';
-import { useState, type FormEvent } from 'react';
-import type { CaseDetail } from '../../../shared/api';
+import { useEffect, useState, type FormEvent } from 'react';
+import { SIGNATURE_MEANING_TEXT, type CaseDetail, type SignatureRecord } from '../../../shared/api';
 import { plural } from '../../../shared/format';
 import { getApi } from '../api';
 import { errorText, isApiError, useMessages } from '../components/messages';
 import { formatDateTime } from '../format';
-import { useSettings } from '../hooks/settings';
+import { useSession } from '../hooks/session';
 import { reviewSavesPending, reviewSavesSettled } from '../review/pendingReviewSaves';
 
 interface Props {
@@ -13,33 +13,55 @@ interface Props {
   onChanged: (detail: CaseDetail) => void;
 }
 
+/** One signature as printed everywhere: "Technically validated by Alex Technician (Technician), 4 Dec 2026 10:02". */
+export function signatureLine(s: SignatureRecord): string {
+  return `${SIGNATURE_MEANING_TEXT[s.meaning]} ${s.printedName} (${s.role}), ${formatDateTime(s.signedAt)}`;
+}
+
 export function SignOffPanel({ detail, onChanged }: Props) {
-  const { settings } = useSettings();
+  const { user, may } = useSession();
   const { notify } = useMessages();
-  // Edited copies start from Settings; what the user types here wins over later Settings loads.
-  const [reviewerEdit, setReviewer] = useState<string | null>(null);
-  const [roleEdit, setRole] = useState<string | null>(null);
-  const reviewer = reviewerEdit ?? settings?.reviewerName ?? '';
-  const role = roleEdit ?? settings?.reviewerRole ?? '';
   const [refusal, setRefusal] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [overrideReason, setOverrideReason] = useState('');
+  const [password, setPassword] = useState('');
+  const [comment, setComment] = useState('');
   const [amending, setAmending] = useState(false);
   const [amendReason, setAmendReason] = useState('');
   const [busy, setBusy] = useState(false);
+  const [signAlone, setSignAlone] = useState(false);
   const signed = isReleased(detail.status);
-  const authorise = canDo('authorise', detail);
   const amendable = canDo('amend', detail);
   const latest = detail.signOffs[detail.signOffs.length - 1];
 
+  useEffect(() => {
+    let live = true;
+    getApi()
+      .getSecuritySettings()
+      .then((s) => live && setSignAlone(s.pathologistMaySignAlone))
+      .catch((e: unknown) => console.warn('MarrowCount: could not read the security settings', e));
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  // Which signature this person can give now: technical validation (technician, case in review) or medical
+  // authorisation (pathologist, case submitted, or in review where the lab lets a pathologist sign alone).
+  const step: 'submit' | 'authorise' | null =
+    detail.status === 'in_review' && may('submitCase')
+      ? 'submit'
+      : (detail.status === 'submitted' || (detail.status === 'in_review' && signAlone)) && may('authoriseCase')
+        ? 'authorise'
+        : null;
+
   const sign = async (withOverride: boolean) => {
     setError(null);
-    if (reviewer.trim() === '' || role.trim() === '') {
-      setError('Enter the reviewer’s name and role.');
-      return;
-    }
     if (withOverride && overrideReason.trim() === '') {
       setError('Enter the reason for signing with unreviewed cells.');
+      return;
+    }
+    if (password === '') {
+      setError('Give your password: a signature is made with it, at the moment of signing.');
       return;
     }
     setBusy(true);
@@ -49,18 +71,17 @@ export function SignOffPanel({ detail, onChanged }: Props) {
       const ownSavesPending = reviewSavesPending();
       await reviewSavesSettled();
       const caseVersion = ownSavesPending ? (await getApi().getCase(detail.id)).version : detail.version;
-      const updated = await getApi().signOff({
-        caseId: detail.id,
-        reviewer: reviewer.trim(),
-        role: role.trim(),
-        ...(withOverride ? { overrideReason: overrideReason.trim() } : {}),
-        // The case as this panel shows it: signed only if no one else changed it since.
-        caseVersion,
-      });
+      // The case as this panel shows it: signed only if no one else changed it since.
+      const override = { ...(withOverride ? { overrideReason: overrideReason.trim() } : {}), caseVersion };
+      const updated =
+        step === 'submit'
+          ? await getApi().submitCase({ caseId: detail.id, password, ...override })
+          : await getApi().authoriseCase({ caseId: detail.id, password, ...override, ...(comment.trim() === '' ? {} : { interpretiveComment: comment.trim() }) });
       setRefusal(null);
       setOverrideReason('');
+      setPassword('');
       onChanged(updated);
-      notify(`Case ${updated.accession} signed.`);
+      notify(step === 'submit' ? `Case ${updated.accession} submitted for authorisation.` : `Case ${updated.accession} authorised and released.`);
     } catch (caught) {
       if (isApiError(caught, 'unreviewed')) setRefusal(caught.message);
       else setError(errorText(caught));
@@ -77,13 +98,9 @@ export function SignOffPanel({ detail, onChanged }: Props) {
       setError('Enter the reason for the amendment.');
       return;
     }
-    if (reviewer.trim() === '') {
-      setError('Enter your name as reviewer before amending.');
-      return;
-    }
     setBusy(true);
     try {
-      const updated = await getApi().amendCase({ caseId: detail.id, by: reviewer.trim(), reason: amendReason.trim(), caseVersion: detail.version });
+      const updated = await getApi().amendCase({ caseId: detail.id, reason: amendReason.trim(), caseVersion: detail.version });
       setAmending(false);
       setAmendReason('');
       onChanged(updated);
@@ -105,53 +122,85 @@ export function SignOffPanel({ detail, onChanged }: Props) {
     }
   }
 
+  const waitingFor =
+    detail.status === 'in_review'
+      ? `A technician submits the case (technical validation); then a pathologist authorises it.${may('authoriseCase') && !signAlone ? ' This laboratory requires the two signatures of two people.' : ''}`
+      : detail.status === 'submitted'
+        ? `Awaiting medical authorisation by a pathologist. Only a pathologist authorises; ${user.displayName} is not one.`
+        : (() => {
+            // Before review (analysing, cancelled): the lifecycle's own sentence for why it cannot be submitted yet.
+            const submit = canDo('submit', detail);
+            return submit.allowed ? 'The analysis must finish before the case can be signed.' : submit.why;
+          })();
+
   return (
     <div className="panel" data-testid="signoff-panel">
-      <h2>Sign-off</h2>
+      <h2>Signatures and release</h2>
       {signed && latest !== undefined ? (
         <p className="signed-line" data-testid="signoff-status">
-          <strong>Signed</strong> by {latest.signedBy} ({latest.role}) on {formatDateTime(latest.signedAt)}
+          <strong>Released</strong> on {formatDateTime(latest.signedAt)}
           {latest.overrideReason !== null && <> — override: {latest.overrideReason}</>}
         </p>
       ) : (
         <p data-testid="signoff-status">
-          Not signed.{' '}
+          {detail.status === 'submitted' ? 'Submitted, not yet authorised: not released.' : 'Not released.'}{' '}
           {detail.flaggedUnreviewed > 0
             ? `${plural(detail.flaggedUnreviewed, 'flagged cell is', 'flagged cells are')} not reviewed yet.`
             : 'All flagged cells are reviewed.'}
         </p>
       )}
+      {detail.signatures.length > 0 && (
+        <ul className="signatures" data-testid="signoff-signatures">
+          {detail.signatures.map((s) => (
+            <li key={`${s.meaning}-${s.signedAt}`} data-testid={`signature-${s.meaning}`}>
+              {signatureLine(s)}
+            </li>
+          ))}
+        </ul>
+      )}
+      {detail.interpretiveComment !== null && (
+        <div className="interpretive-comment" data-testid="signoff-comment-shown">
+          <h3>Interpretive comment</h3>
+          <p>{detail.interpretiveComment}</p>
+        </div>
+      )}
 
-      {!signed && (
+      {!signed && step === null && (
+        <p className="muted" data-testid="signoff-signer">
+          {waitingFor}
+        </p>
+      )}
+      {!signed && step !== null && (
         <div className="form">
-          <div className="form-row">
+          <p data-testid="signoff-signer">
+            {step === 'submit' ? (
+              <>
+                Submitting for authorisation as <strong>{user.displayName}</strong> (Technician): your signature means “Technically validated by”.
+              </>
+            ) : (
+              <>
+                Authorising as <strong>{user.displayName}</strong> (Pathologist): your signature means “Medically authorised by”
+                {detail.status === 'in_review' ? ' and, as you counted the case, “Technically validated by”' : ''}. It releases the result.
+              </>
+            )}
+          </p>
+          {step === 'authorise' && (
             <label className="field">
-              <span className="field-label">Reviewer</span>
-              <input value={reviewer} data-testid="signoff-reviewer" onChange={(event) => setReviewer(event.target.value)} />
+              <span className="field-label">Interpretive comment (printed on the report and sent to the LIS)</span>
+              <textarea rows={3} value={comment} data-testid="signoff-comment" onChange={(event) => setComment(event.target.value)} />
             </label>
-            <label className="field">
-              <span className="field-label">Role</span>
-              <input
-                value={role}
-                placeholder="e.g. Consultant haematologist"
-                data-testid="signoff-role"
-                onChange={(event) => setRole(event.target.value)}
-              />
-            </label>
-          </div>
+          )}
+          <label className="field">
+            <span className="field-label">Your password, to sign</span>
+            <input type="password" autoComplete="current-password" value={password} data-testid="signoff-password" onChange={(event) => setPassword(event.target.value)} />
+          </label>
           <div className="form-actions">
-            <button
-              type="button"
-              className="button-primary"
-              disabled={busy || !authorise.allowed}
-              data-testid="signoff-submit"
-              onClick={() => void sign(false)}
-            >
-              Sign off
+            <button type="button" className="button-primary" disabled={busy} data-testid={step === 'submit' ? 'signoff-submit' : 'signoff-authorise'} onClick={() => void sign(false)}>
+              {step === 'submit' ? 'Submit for authorisation' : 'Authorise and release'}
             </button>
-            {!authorise.allowed && (
+            {step !== null && !canDo(step, detail).allowed && (
               <span className="muted" data-testid="signoff-why-not">
-                {authorise.why}
+                {(canDo(step, detail) as { why: string }).why}
               </span>
             )}
           </div>
@@ -171,7 +220,7 @@ export function SignOffPanel({ detail, onChanged }: Props) {
                 />
               </label>
               <button type="button" disabled={busy} data-testid="signoff-override-submit" onClick={() => void sign(true)}>
-                Sign off with override
+                {step === 'submit' ? 'Submit with override' : 'Authorise with override'}
               </button>
             </div>
           )}
@@ -179,6 +228,7 @@ export function SignOffPanel({ detail, onChanged }: Props) {
       )}
 
       {amendable.allowed &&
+        may('amendCase') &&
         (amending ? (
           <form className="form" onSubmit={(event) => void amend(event)}>
             <label className="field">
@@ -219,7 +269,7 @@ export function SignOffPanel({ detail, onChanged }: Props) {
             {[
               ...detail.signOffs.map((entry) => ({
                 at: entry.signedAt,
-                text: `Signed by ${entry.signedBy} (${entry.role})${entry.overrideReason !== null ? ` — override: ${entry.overrideReason}` : ''}`,
+                text: `Released: medically authorised by ${entry.signedBy} (${entry.role})${entry.overrideReason !== null ? ` — override: ${entry.overrideReason}` : ''}`,
               })),
               ...detail.amendments.map((entry) => ({ at: entry.at, text: `Amended by ${entry.by}: ${entry.reason}` })),
             ]

@@ -10,6 +10,7 @@ import { pgMigration0005 } from './0005-lis-delivery';
 import { pgMigration0006 } from './0006-lab-models';
 import { pgMigration0007 } from './0007-case-statuses';
 import { pgMigration0008 } from './0008-review-layout';
+import { pgMigration0009 } from './0009-accounts';
 import { pgMigration0010 } from './0010-partial-cases-versions-flag-data';
 import { pgMigration0011 } from './0011-specimen-dates';
 
@@ -22,6 +23,7 @@ export const PG_MIGRATIONS: readonly Migration[] = [
   pgMigration0006,
   pgMigration0007,
   pgMigration0008,
+  pgMigration0009,
   pgMigration0010,
   pgMigration0011,
 ];
