@@ -2,16 +2,28 @@
 // 1. The request must come from this server's own pages: Sec-Fetch-Site (sent by every current browser) must be
 //    same-origin (or none: typed in the address bar), and an Origin header must name this server.
 // 2. Every state-changing call made with a session carries X-MarrowCount-CSRF, an HMAC of the session token under
-//    a per-process secret. The server gives it in the same header on every API answer; a page of another site can
+//    the server's secret. The server gives it in the same header on every API answer; a page of another site can
 //    neither read that answer nor compute the value, so it cannot forge the header even where layer 1 is missing
 //    (an old browser, a proxy that strips headers).
 import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import type { IncomingMessage } from 'node:http';
 
 export const CSRF_HEADER = 'x-marrowcount-csrf';
 
 export class CsrfGuard {
-  private readonly secret = randomBytes(32);
+  constructor(private readonly secret: Buffer) {}
+
+  /**
+   * The secret is kept in the data folder (owner-readable only) so that it outlives a restart: sessions are in the
+   * database and survive one, and a station whose server restarted goes on with its session and header.
+   */
+  static fromFile(file: string): CsrfGuard {
+    if (!existsSync(file)) writeFileSync(file, randomBytes(32).toString('base64url'), { mode: 0o600, flag: 'wx' });
+    const secret = Buffer.from(readFileSync(file, 'utf8').trim(), 'base64url');
+    if (secret.length < 32) throw new Error(`${file} does not hold a CSRF secret of 32 bytes; delete it and restart (stations will reload).`);
+    return new CsrfGuard(secret);
+  }
 
   tokenFor(sessionToken: string): string {
     return createHmac('sha256', this.secret).update(sessionToken, 'utf8').digest('base64url');

@@ -4,6 +4,7 @@
 // what a network needs and a loopback host does not: TLS only (plain HTTP is redirected or refused on the same
 // port), CSRF protection, login rate limits, security headers, the station's address in the audit log, live
 // events, uploads, and the limit on which folders a case may be read from.
+import { mkdirSync } from 'node:fs';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
@@ -73,6 +74,7 @@ function stationOf(request: IncomingMessage): string {
 }
 
 export async function startLabServer(options: LabServerOptions): Promise<LabServer> {
+  mkdirSync(options.dataDir, { recursive: true });
   const uploads = new UploadStore(join(options.dataDir, 'uploads'));
   const service = createMarrowService(
     {
@@ -86,7 +88,7 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
     },
     options.serviceExtras,
   );
-  const csrf = new CsrfGuard();
+  const csrf = CsrfGuard.fromFile(join(options.dataDir, 'csrf-secret'));
   const events = new LiveEvents();
   const limits = options.loginLimits ?? DEFAULT_LOGIN_LIMITS;
   const perAddress = new SlidingWindowLimiter(limits.perAddress);
@@ -100,7 +102,7 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
     stationOf,
     beforeApi({ request, method, args, holder }) {
       if (holder.token !== null && !CSRF_EXEMPT.has(method) && !csrf.hasValidToken(request, holder.token)) {
-        return { status: 403, kind: 'forbidden', message: `The request lacks this session's ${CSRF_HEADER} header (a cross-site request, or a page loaded before the server restarted: reload it).` };
+        return { status: 403, kind: 'forbidden', message: `The request lacks this session's ${CSRF_HEADER} header (a cross-site request, or or a page from before the server's secret changed: reload it).` };
       }
       if (method === 'login' || method === 'unlockSession' || method === 'createFirstAdmin') {
         const wait = Math.max(

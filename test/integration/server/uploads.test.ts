@@ -59,7 +59,7 @@ describe('uploading a case from a station', () => {
     expect(upload.missing).toHaveLength(crops.length);
     const first = crops[0]!;
     const corrupted = Buffer.from(first.bytes);
-    corrupted[corrupted.length - 1] ^= 0xff;
+    corrupted[corrupted.length - 1] = corrupted[corrupted.length - 1]! ^ 0xff;
     const wrong = await put(upload.uploadId, first.path, corrupted, first.sha256);
     expect(wrong.status).toBe(422);
     expect(json(wrong.body)).toMatchObject({ ok: false, error: { field: 'sha256', message: expect.stringContaining(`${first.path} arrived with SHA-256`) } });
