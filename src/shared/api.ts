@@ -98,6 +98,10 @@ export interface CaseDetail extends CaseSummary {
   analysedAt: string | null;
   importFailures: ImportFailure[];
   signOffs: SignOffRecord[];
+  /** The signatures in force: of the release when signed, the technical validation while submitted, else none. */
+  signatures: SignatureRecord[];
+  /** The authorising pathologist's interpretation of the result in force; null when none. */
+  interpretiveComment: string | null;
   amendments: AmendmentRecord[];
 }
 
@@ -192,11 +196,47 @@ export interface UndoInput {
   imageId: number;
 }
 
-/** Who signs is the session's person; the signature's role is that person's pathologist role. */
-export interface SignOffInput {
+/**
+ * Technical validation: a technician submits the counted case for medical authorisation. It is an electronic
+ * signature, so the password is given again at that moment (21 CFR 11.200); who signs is the session's person.
+ */
+export interface SubmitInput {
   caseId: number;
-  /** Required to sign while flagged cells are still unreviewed. */
+  password: string;
+  /** Required to submit while flagged cells are still unreviewed. */
   overrideReason?: string;
+}
+
+/**
+ * Medical authorisation: a pathologist releases the result (final report, LIS) with her password given again. A case
+ * in review (not submitted) is authorised only where the lab allows a pathologist to sign alone; her one signature
+ * then carries both meanings.
+ */
+export interface AuthoriseInput {
+  caseId: number;
+  password: string;
+  /** The pathologist's interpretation: page 1 of the report, HL7 NTE, FHIR DiagnosticReport.conclusion. */
+  interpretiveComment?: string;
+  /** Required to authorise while flagged cells are still unreviewed. */
+  overrideReason?: string;
+}
+
+export const SIGNATURE_MEANINGS = ['technical_validation', 'medical_authorisation'] as const;
+export type SignatureMeaning = (typeof SIGNATURE_MEANINGS)[number];
+/** The meaning printed beside each signature (screen, PDF, LIS). */
+export const SIGNATURE_MEANING_TEXT: Readonly<Record<SignatureMeaning, string>> = {
+  technical_validation: 'Technically validated by',
+  medical_authorisation: 'Medically authorised by',
+};
+
+/** An electronic signature: the person (account and printed name), the role signed in, its meaning and time. */
+export interface SignatureRecord {
+  userId: number;
+  printedName: string;
+  /** "Technician" or "Pathologist". */
+  role: string;
+  meaning: SignatureMeaning;
+  signedAt: string;
 }
 
 export interface AmendInput {
@@ -447,7 +487,10 @@ export interface MarrowApi {
   /** Withdraws the reviewer's latest decision on a cell (stored as a new audit row, never a delete). */
   undoReview(input: UndoInput): Promise<CellView>;
 
-  signOff(input: SignOffInput): Promise<CaseDetail>;
+  /** Technical validation (technician): in review → submitted, with a signature. */
+  submitCase(input: SubmitInput): Promise<CaseDetail>;
+  /** Medical authorisation (pathologist): releases the result (status signed, final report, LIS), with a signature. */
+  authoriseCase(input: AuthoriseInput): Promise<CaseDetail>;
   amendCase(input: AmendInput): Promise<CaseDetail>;
 
   saveReport(input: SaveReportInput): Promise<SavedFile>;
@@ -534,7 +577,8 @@ export const API_METHODS = [
   'reviewCell',
   'confirmCells',
   'undoReview',
-  'signOff',
+  'submitCase',
+  'authoriseCase',
   'amendCase',
   'saveReport',
   'exportCase',

@@ -57,8 +57,9 @@ export const METHOD_ACCESS: Readonly<Record<MarrowApiMethod, MethodAccess>> = {
   confirmCells: COUNTS,
   undoReview: COUNTS,
 
-  // Release: a pathologist signs (medically authorises) and re-opens a signed case.
-  signOff: PATHOLOGIST,
+  // Release in two signatures: the technician validates (submits), the pathologist authorises; she re-opens too.
+  submitCase: TECHNICIAN,
+  authoriseCase: PATHOLOGIST,
   amendCase: PATHOLOGIST,
   resendToLis: ['pathologist', 'admin'],
 

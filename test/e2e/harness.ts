@@ -102,6 +102,16 @@ async function createPeople(service: MarrowService): Promise<void> {
   await admin.logout();
 }
 
+/**
+ * Releases a case as a lab does, in-process (for a test's set-up): the technician submits it, the pathologist
+ * authorises it, each with their password.
+ */
+export async function releaseCase(h: Pick<Harness, 'api'>, caseId: number, overrideReason?: string): Promise<void> {
+  const override = overrideReason === undefined ? {} : { overrideReason };
+  await (await h.api('tech')).submitCase({ caseId, password: PEOPLE.tech.password, ...override });
+  await (await h.api('path')).authoriseCase({ caseId, password: PEOPLE.path.password, ...override });
+}
+
 /** Logs `person` in on the page's login screen, as a person does, and waits for the app. */
 export async function loginAs(page: Page, h: Pick<Harness, 'host'>, person: Person, path = '/'): Promise<void> {
   const who = PEOPLE[person];

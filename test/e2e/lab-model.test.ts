@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CellClassCode } from '../../src/shared/cell-classes';
-import { loginAs, REPO, screenshot, startHarness, type Harness } from './harness';
+import { loginAs, releaseCase, REPO, screenshot, startHarness, type Harness } from './harness';
 
 const DEMO = join(REPO, 'resources/demo/case-001');
 const byTestId = (page: Page, id: string) => page.getByTestId(id);
@@ -50,7 +50,7 @@ describe('lab model in the browser', () => {
       const id = await caseOf(`LAB-${i + 1}`, files.slice(i * 75, (i + 1) * 75));
       const { cells } = await (await h.api('tech')).listCells({ caseId: id, scope: 'all', limit: 1000 });
       for (const c of cells) await (await h.api('tech')).reviewCell({ caseId: id, imageId: c.imageId, label: truth.get(c.file)!});
-      await (await h.api('path')).signOff({ caseId: id});
+      await releaseCase(h, id);
     }
     newCaseId = await caseOf('NEW-1', files.slice(0, 50));
     await (await h.api('admin')).saveSettings({ labName: 'E2E Lab'});

@@ -43,6 +43,9 @@ export function sampleResult(overrides: Partial<LisResultMessageData> = {}): Lis
     specimen: 'bone_marrow_aspirate',
     patient: { labId: 'MRN|42', name: "O'Brien^Jr & ~Co\\", birthDate: '1950-03-04' },
     analysedAt: '2026-12-04T10:00:00.000Z',
+    // Before accounts a release has no signature rows; tests of the two signatures pass them in overrides.
+    signatures: [],
+    interpretiveComment: null,
     signOff: {
       signedBy: 'Dr A|B',
       role: 'Consultant',

@@ -234,6 +234,11 @@ export interface SignCaseInput {
   overrideReason: string | null;
   /** JSON of the differential at signing. */
   summarySnapshot: string;
+  /** The signatures the release rests on (migration 0009): the technical validation and the medical authorisation. */
+  validationSignatureId?: number | null;
+  authorisationSignatureId?: number | null;
+  /** The authorising pathologist's interpretation, printed on the report and sent to the LIS. */
+  interpretiveComment?: string | null;
 }
 
 interface SignOffDbRow {
@@ -245,6 +250,9 @@ interface SignOffDbRow {
   override_reason: string | null;
   summary_snapshot: string;
   user_id: number | null;
+  validation_signature_id: number | null;
+  authorisation_signature_id: number | null;
+  interpretive_comment: string | null;
 }
 
 const toSignOff = (r: SignOffDbRow): SignOffRow => ({
@@ -256,6 +264,9 @@ const toSignOff = (r: SignOffDbRow): SignOffRow => ({
   overrideReason: r.override_reason,
   summarySnapshot: r.summary_snapshot,
   userId: r.user_id ?? null,
+  validationSignatureId: r.validation_signature_id ?? null,
+  authorisationSignatureId: r.authorisation_signature_id ?? null,
+  interpretiveComment: r.interpretive_comment ?? null,
 });
 
 interface AmendmentDbRow {
@@ -297,8 +308,20 @@ export function signCase(db: MarrowDatabase, input: SignCaseInput): { case: Case
     const at = nowIso();
     const signOff = sql(
       db,
-      `INSERT INTO sign_offs (case_id, signed_by, role, signed_at, override_reason, summary_snapshot, user_id) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-    ).get(row.id, signedBy, role, at, overrideReason, input.summarySnapshot, actingUserId()) as SignOffDbRow;
+      `INSERT INTO sign_offs (case_id, signed_by, role, signed_at, override_reason, summary_snapshot, user_id, validation_signature_id, authorisation_signature_id, interpretive_comment)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
+    ).get(
+      row.id,
+      signedBy,
+      role,
+      at,
+      overrideReason,
+      input.summarySnapshot,
+      actingUserId(),
+      input.validationSignatureId ?? null,
+      input.authorisationSignatureId ?? null,
+      input.interpretiveComment?.trim() ? input.interpretiveComment.trim() : null,
+    ) as SignOffDbRow;
     sql(db, `UPDATE cases SET status = 'signed' WHERE id = ?`).run(row.id);
     appendAudit(db, { actor: signedBy, action: 'case_signed', caseId: row.id, detail: { signOffId: signOff.id, role, overrideReason } }, at);
     return { case: requireCase(db, row.id), signOff: toSignOff(signOff) };

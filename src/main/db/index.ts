@@ -45,7 +45,7 @@ export {
 export { insertPredictions, listEmbeddings, listPredictions, type NewPrediction, type StoredEmbedding } from './predictions';
 export { addReview, addReviews, retractLatestReview, listReviews, type NewReview } from './reviews';
 export { effectiveCountsByClass, flaggedCellReasons, unreviewedCountsByPredictedClass, listCells, getCell, reviewProgress, topClasses, type CellListQuery } from './cells';
-export { caseAuditLog, listAuditLog } from './audit';
+export { caseAuditLog, listAuditLog, appendCaseAudit } from './audit';
 export {
   getLisSettings,
   saveLisSettings,
@@ -129,3 +129,4 @@ export {
   type SecuritySettingsRow,
 } from './users';
 export { runAsUser, actingUser, actingUserId, type ActingUser } from './acting-user';
+export { insertSignature, listSignatures, type SignatureRow, type SignatureMeaning } from './signatures';

@@ -129,6 +129,9 @@ export interface SignOffRow extends SignOffRecord {
   caseId: number;
   /** The signer's account; null for a sign-off recorded by typed name before accounts. */
   userId: number | null;
+  validationSignatureId: number | null;
+  authorisationSignatureId: number | null;
+  interpretiveComment: string | null;
   /** JSON of the differential at signing, as given by the service. */
   summarySnapshot: string;
 }
@@ -176,6 +179,8 @@ export const AUDIT_ACTIONS = [
   'security_settings_changed',
   'access_refused',
   'signature_refused',
+  'signature_made',
+  'case_submitted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

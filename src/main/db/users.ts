@@ -165,14 +165,18 @@ export function setPasswordHash(db: MarrowDatabase, userId: number, passwordHash
 }
 
 /** Counts a failed login; at `maxFailures` the account is locked out until `lockUntil`. Returns the updated row. */
-export function recordFailedLogin(db: MarrowDatabase, userId: number, options: { maxFailures: number; lockUntil: string; action: 'login_failed' | 'unlock_failed' }): UserRow {
+export function recordFailedLogin(
+  db: MarrowDatabase,
+  userId: number,
+  options: { maxFailures: number; lockUntil: string; action: 'login_failed' | 'unlock_failed' | 'signature_refused'; caseId?: number; detail?: Record<string, unknown> },
+): UserRow {
   return inTransaction(db, 'Recording a failed login', () => {
     const before = getUser(db, userId);
     const failures = before.failedLogins + 1;
     const lockedOut = failures >= options.maxFailures;
     const at = nowIso();
     sql(db, 'UPDATE users SET failed_logins = ?, locked_out_until = ? WHERE id = ?').run(lockedOut ? 0 : failures, lockedOut ? options.lockUntil : before.lockedOutUntil, userId);
-    appendAudit(db, { actor: before.displayName, userId, action: options.action, caseId: null, detail: { login: before.login, failures } }, at);
+    appendAudit(db, { actor: before.displayName, userId, action: options.action, caseId: options.caseId ?? null, detail: { ...options.detail, login: before.login, failures } }, at);
     if (lockedOut) {
       endSessionsOf(db, userId, 'disabled', at);
       appendAudit(db, { actor: before.displayName, userId, action: 'account_locked_out', caseId: null, detail: { login: before.login, until: options.lockUntil } }, at);

@@ -220,6 +220,23 @@ function roles(value: unknown, field: string): Role[] {
   return out;
 }
 
+/**
+ * The interpretive comment: free text of a few paragraphs, so line breaks and tabs are allowed (unlike a name);
+ * other control characters and the text-direction overrides are not.
+ */
+function optionalComment(value: unknown, field: string): string | undefined {
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'string') throw validationError(field, 'The interpretive comment must be text.');
+  const trimmed = value.trim();
+  if (trimmed === '') return undefined;
+  if (trimmed.length > 4000) throw validationError(field, `The interpretive comment is too long (${trimmed.length} characters; at most 4000).`);
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f\u202a-\u202e\u2066-\u2069]/.test(trimmed)) {
+    throw validationError(field, 'The interpretive comment contains control or text-direction characters.');
+  }
+  return trimmed.replace(/\r\n?/g, '\n');
+}
+
 function boolean(label: string): Check<boolean> {
   return (value, field) => {
     if (typeof value !== 'boolean') throw validationError(field, `${label} must be true or false.`);
@@ -398,9 +415,18 @@ const checks: ArgChecks = {
     const r = record(a[0], 'undo', ['caseId', 'imageId']);
     return [{ caseId: caseId(r['caseId'], 'caseId'), imageId: positiveInteger('Cell id')(r['imageId'], 'imageId') }];
   },
-  signOff: (a) => {
-    const r = record(a[0], 'signOff', ['caseId', 'overrideReason']);
-    const input: Args<'signOff'>[0] = { caseId: caseId(r['caseId'], 'caseId') };
+  submitCase: (a) => {
+    const r = record(a[0], 'submission', ['caseId', 'password', 'overrideReason']);
+    const input: Args<'submitCase'>[0] = { caseId: caseId(r['caseId'], 'caseId'), password: password('Password')(r['password'], 'password') };
+    const reason = optionalText({ label: 'Override reason', max: 1000 })(r['overrideReason'], 'overrideReason');
+    if (reason !== undefined) input.overrideReason = reason;
+    return [input];
+  },
+  authoriseCase: (a) => {
+    const r = record(a[0], 'authorisation', ['caseId', 'password', 'interpretiveComment', 'overrideReason']);
+    const input: Args<'authoriseCase'>[0] = { caseId: caseId(r['caseId'], 'caseId'), password: password('Password')(r['password'], 'password') };
+    const comment = optionalComment(r['interpretiveComment'], 'interpretiveComment');
+    if (comment !== undefined) input.interpretiveComment = comment;
     const reason = optionalText({ label: 'Override reason', max: 1000 })(r['overrideReason'], 'overrideReason');
     if (reason !== undefined) input.overrideReason = reason;
     return [input];
@@ -525,7 +551,8 @@ const ARITY: { [M in MarrowApiMethod]: number } = {
   reviewCell: 1,
   confirmCells: 1,
   undoReview: 1,
-  signOff: 1,
+  submitCase: 1,
+  authoriseCase: 1,
   amendCase: 1,
   saveReport: 1,
   exportCase: 1,

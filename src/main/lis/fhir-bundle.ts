@@ -8,6 +8,7 @@
 // code of a required binding fails to compile.
 import type { Bundle, BundleEntry, Device, DiagnosticReport, Observation, Patient, Provenance, Resource, Specimen } from '@medplum/fhirtypes';
 import { createHash } from 'node:crypto';
+import { SIGNATURE_MEANING_TEXT } from '../../shared/api';
 import { LOCAL_FHIR_SYSTEM, lisCodeFor } from '../../shared/lis';
 import { resultObservations } from './oru-r01';
 import { resultNotes, SPECIMEN_DISPLAY, type LisResultMessageData } from './result-message-data';
@@ -47,6 +48,18 @@ export function buildFhirBundle(data: FhirBundleInput): Bundle {
   const deviceUrl = url('device');
   const observed = data.analysedAt ?? data.signOff.signedAt;
   const interpreter = { display: data.signOff.signedBy };
+  // Observation.performer: who validated and who authorised (the authoriser alone for a result before accounts).
+  const performers = data.signatures.length === 0 ? [interpreter] : data.signatures.map((s) => ({ display: s.name }));
+  // Provenance: one agent per electronic signature, with its meaning (technical validation: verifier; medical
+  // authorisation: attester, the legal attestation of the result).
+  const signatureAgents =
+    data.signatures.length === 0
+      ? [{ type: { coding: [{ system: PROVENANCE_PARTICIPANT, code: 'verifier' }] }, role: [{ text: data.signOff.role }], who: { display: data.signOff.signedBy } }]
+      : data.signatures.map((s) => ({
+          type: { coding: [{ system: PROVENANCE_PARTICIPANT, code: s.meaning === 'medical_authorisation' ? 'attester' : 'verifier' }] },
+          role: [{ text: `${s.role}: ${SIGNATURE_MEANING_TEXT[s.meaning]}` }],
+          who: { display: s.name },
+        }));
   const entries: BundleEntry[] = [];
   const add = (fullUrl: string, resource: Resource, ifNoneExist?: string) =>
     entries.push({
@@ -99,7 +112,7 @@ export function buildFhirBundle(data: FhirBundleInput): Bundle {
       specimen: { reference: specimenUrl },
       effectiveDateTime: observed,
       issued: data.signOff.signedAt,
-      performer: [interpreter],
+      performer: performers,
       valueQuantity: {
         value: Number(observation.value.toFixed(observation.digits)),
         unit: observation.unit.text,
@@ -148,11 +161,7 @@ export function buildFhirBundle(data: FhirBundleInput): Bundle {
     target: [{ reference: reportUrl }, ...observationUrls.map((reference) => ({ reference }))],
     recorded: data.signOff.signedAt,
     agent: [
-      {
-        type: { coding: [{ system: PROVENANCE_PARTICIPANT, code: 'verifier' }] },
-        role: [{ text: data.signOff.role }],
-        who: { display: data.signOff.signedBy },
-      },
+      ...signatureAgents,
       ...(data.model === null
         ? []
         : [{ type: { coding: [{ system: PROVENANCE_PARTICIPANT, code: 'performer' }] }, who: { reference: deviceUrl } }]),

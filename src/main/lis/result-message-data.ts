@@ -1,7 +1,7 @@
 // What one message to the LIS says: the signed result as it was signed (the differential of the sign-off
 // snapshot, never a recount), the case and patient, who signed, and the lab's LIS settings at the time the message
 // is built. Both encoders (HL7 v2 and FHIR) take exactly this, so the two formats cannot disagree.
-import type { SpecimenType } from '../../shared/api';
+import { SIGNATURE_MEANING_TEXT, type SpecimenType } from '../../shared/api';
 import type { Differential } from '../../shared/differential';
 import type { LisSettings } from '../../shared/lis';
 
@@ -27,6 +27,13 @@ export interface LisResultMessageData {
   patient: { labId: string; name: string | null; birthDate: string | null };
   analysedAt: string | null;
   signOff: { signedBy: string; role: string; signedAt: string; overrideReason: string | null; unreviewedFlaggedAtSigning: number };
+  /**
+   * The electronic signatures of the release (issue 20): technical validation, then medical authorisation. Empty
+   * for a result released before accounts (the sign-off's typed name is then all there is).
+   */
+  signatures: { meaning: 'technical_validation' | 'medical_authorisation'; name: string; role: string; at: string }[];
+  /** The authorising pathologist's interpretation (HL7 NTE first after OBR; FHIR DiagnosticReport.conclusion). */
+  interpretiveComment: string | null;
   /** For a corrected result: the amendment that re-opened the previous sign-off. */
   correction: { by: string; reason: string; at: string } | null;
   model: LisModel | null;
@@ -51,6 +58,9 @@ export const RESEARCH_ONLY_NOTE =
  */
 export function resultNotes(data: LisResultMessageData): string[] {
   const notes: string[] = [];
+  const authoriser = data.signatures.find((s) => s.meaning === 'medical_authorisation');
+  if (data.interpretiveComment !== null) notes.push(`Interpretive comment${authoriser === undefined ? '' : ` (${authoriser.name})`}: ${data.interpretiveComment}`);
+  for (const s of data.signatures) notes.push(`${SIGNATURE_MEANING_TEXT[s.meaning]} ${s.name} (${s.role}) on ${s.at}`);
   if (data.model === null || data.model.researchOnly) notes.push(RESEARCH_ONLY_NOTE);
   if (data.correction !== null) {
     notes.push(`Corrected result: replaces the result signed before, re-opened by ${data.correction.by} on ${data.correction.at}: ${data.correction.reason}`);

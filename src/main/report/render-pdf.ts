@@ -266,6 +266,26 @@ function modelAndRules(doc: Doc, data: CaseReportData): void {
   );
 }
 
+/**
+ * Page 1: each electronic signature with its meaning, and the pathologist's interpretive comment, right under the
+ * result, so the first page read shows who validated and who authorised it.
+ */
+function signaturesBlock(doc: Doc, data: CaseReportData): void {
+  if (data.signatures.length === 0 && data.interpretiveComment === null) return;
+  sectionHeading(doc, 'Signatures', 40);
+  labelValueGrid(
+    doc,
+    data.signatures.map((s) => ({ label: s.meaning, value: personLine(s.name, s.role, s.at) })),
+    1,
+    150,
+  );
+  if (data.signatures.length === 1) paragraph(doc, 'Awaiting medical authorisation: this result is not released.', { size: 8.5, colour: COLOUR.draft, gap: 4 });
+  if (data.interpretiveComment !== null) {
+    paragraph(doc, 'Interpretive comment', { size: 9, bold: true, gap: 1 });
+    paragraph(doc, data.interpretiveComment, { size: 9, gap: 6 });
+  }
+}
+
 function signOffLine(s: SignOffRecord): string {
   return personLine(s.signedBy, s.role, s.signedAt);
 }
@@ -399,6 +419,7 @@ export function renderCaseReportPdf(data: CaseReportData, options: RenderOptions
   if (data.model?.researchOnly) disclaimerBanner(doc, data.model);
   caseDetails(doc, data);
   keyResults(doc, data);
+  signaturesBlock(doc, data);
   differentialTable(doc, data);
   sectionHeading(doc, 'Differential chart', 120);
   drawDifferentialChart(doc, data.differential);

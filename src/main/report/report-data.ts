@@ -77,6 +77,13 @@ export interface CaseReportData {
   /** Every sign-off ever made, oldest first (earlier ones were amended). */
   signOffHistory: SignOffRecord[];
   amendments: AmendmentRecord[];
+  /**
+   * The electronic signatures in force, in order (technical validation, medical authorisation), printed on page 1
+   * with their meanings; the technical validation alone while submitted; none for a draft.
+   */
+  signatures: { meaning: string; name: string; role: string; at: string }[];
+  /** The authorising pathologist's interpretation; null when none (or not released). */
+  interpretiveComment: string | null;
   /** Thumbnails: blast-equivalent cells and flagged cells, each list already capped. */
   gallery: { blasts: ReportGalleryCell[]; flagged: ReportGalleryCell[]; blastsTotal: number; flaggedTotal: number };
   /** Crops that could not be imported, counted so the report says cells are missing. */

@@ -1,4 +1,4 @@
-// Live updates for stations: server-sent events. After a call that changes a case (a decision, a sign-off, an
+// Live updates for stations: server-sent events. After a call that changes a case (a decision, a signature, an
 // analysis started) the server tells every connected station which case changed, by whom, so that another
 // station refreshes that case within moments instead of showing a stale count. The event carries no patient data:
 // a station re-reads the case through the API, with its own session and role checks.
@@ -7,7 +7,7 @@ import type { MarrowApiMethod } from '../../shared/api';
 
 export interface CaseChangeEvent {
   caseId: number;
-  /** The API method that changed it, e.g. reviewCell, signOff. */
+  /** The API method that changed it, e.g. reviewCell, authoriseCase. */
   method: MarrowApiMethod;
   /** Display name of the person who made the change. */
   by: string;
@@ -19,7 +19,8 @@ const CASE_CHANGING: Partial<Record<MarrowApiMethod, (args: unknown[]) => unknow
   reviewCell: (a) => (a[0] as { caseId?: unknown } | undefined)?.caseId,
   confirmCells: (a) => (a[0] as { caseId?: unknown } | undefined)?.caseId,
   undoReview: (a) => (a[0] as { caseId?: unknown } | undefined)?.caseId,
-  signOff: (a) => (a[0] as { caseId?: unknown } | undefined)?.caseId,
+  submitCase: (a) => (a[0] as { caseId?: unknown } | undefined)?.caseId,
+  authoriseCase: (a) => (a[0] as { caseId?: unknown } | undefined)?.caseId,
   amendCase: (a) => (a[0] as { caseId?: unknown } | undefined)?.caseId,
   startAnalysis: (a) => a[0],
   cancelAnalysis: (a) => a[0],

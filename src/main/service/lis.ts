@@ -7,6 +7,7 @@
 // LIS keeps the final result until the corrected one replaces it.
 import { randomBytes } from 'node:crypto';
 import type { MarrowApi } from '../../shared/api';
+import { ROLE_LABELS } from '../../shared/roles';
 import type { CaseLisStatus, LisChannel, LisSettings } from '../../shared/lis';
 import {
   countUnbuiltLisResults,
@@ -16,6 +17,7 @@ import {
   listAmendments,
   listCaseLisDeliveries,
   listSignOffs,
+  listSignatures,
   listUnbuiltLisResults,
   recordLisBuildError,
   recordLisResult,
@@ -105,6 +107,10 @@ async function messagesFor(ctx: ServiceContext, result: LisResultRow): Promise<N
       unreviewedFlaggedAtSigning: snapshot.unreviewedFlaggedAtSigning ?? 0,
     },
     correction: amendment === undefined ? null : { by: amendment.by, reason: amendment.reason, at: amendment.at },
+    signatures: listSignatures(ctx.db, result.caseId)
+      .filter((s) => s.id === signOff.validationSignatureId || s.id === signOff.authorisationSignatureId)
+      .map((s) => ({ meaning: s.meaning, name: s.printedName, role: ROLE_LABELS[s.role], at: s.signedAt })),
+    interpretiveComment: signOff.interpretiveComment,
     model: snapshot.model,
     differential: snapshot.differential,
   };

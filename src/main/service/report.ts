@@ -4,7 +4,8 @@
 // the database. Shared by the app service (saveReport/exportCase) and the CLI's --report.
 import { mkdirSync, readFileSync, renameSync, statSync, unlinkSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join } from 'node:path';
-import type { ExportFormat, SavedFile } from '../../shared/api';
+import { SIGNATURE_MEANING_TEXT, type ExportFormat, type SavedFile } from '../../shared/api';
+import { signaturesInForce } from './views';
 import { BLAST_EQUIVALENT_CODES } from '../../shared/cell-classes';
 import { computeDifferential, type Differential, type DifferentialOptions } from '../../shared/differential';
 import { countFlagReasons } from '../../shared/flag-reasons';
@@ -234,6 +235,8 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
     signOff: signOff === null ? null : toSignOffRecord(signOff),
     signOffHistory: signOffs.map(toSignOffRecord),
     amendments: listAmendments(db, caseId).map((a) => ({ by: a.by, reason: a.reason, at: a.at })),
+    signatures: signaturesInForce(db, caseRow, signOff).map((s) => ({ meaning: SIGNATURE_MEANING_TEXT[s.meaning], name: s.printedName, role: s.role, at: s.signedAt })),
+    interpretiveComment: signOff?.interpretiveComment ?? null,
     gallery: {
       blasts: blastPages.flatMap((page) => page.rows).slice(0, GALLERY_LIMIT).map((cell) => galleryCell(caseRow, cell)),
       blastsTotal: blastPages.reduce((sum, page) => sum + page.total, 0),

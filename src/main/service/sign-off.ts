@@ -1,10 +1,34 @@
-// Sign-off and amendment. Signing is refused while flagged cells are unreviewed unless the reviewer gives a reason
-// to override, because an unreviewed flagged cell is exactly where the model is most likely wrong. What was signed
-// is stored with the sign-off (the differential at that moment), so a later amendment cannot rewrite it.
-import type { AmendInput, CaseDetail, MarrowApi, SignOffInput } from '../../shared/api';
+// Release in two electronic signatures (issue 20), and amendment. A technician submits the counted case (technical
+// validation); a pathologist authorises it (medical authorisation), and only that releases the result: the sign-off
+// is made, the report becomes final and the result is queued for the LIS, in one transaction. Each signature needs
+// the signer's password at that moment (21 CFR 11.200), records the person, role, meaning, time and a hash of what
+// was signed. A lab setting lets a pathologist authorise a case in review alone, her one signature carrying both
+// meanings. Signing is refused while flagged cells are unreviewed unless the signer gives a reason to override,
+// because an unreviewed flagged cell is exactly where the model is most likely wrong.
+import { createHash } from 'node:crypto';
+import type { AmendInput, AuthoriseInput, CaseDetail, MarrowApi, SubmitInput } from '../../shared/api';
+import { canDo } from '../../shared/case-lifecycle';
 import { plural } from '../../shared/format';
-import { amendCase as reopenCase, getCase, reviewProgress, signCase, transaction } from '../db';
 import { ROLE_LABELS } from '../../shared/roles';
+import {
+  actingUser,
+  amendCase as reopenCase,
+  appendCaseAudit,
+  getCase,
+  getSecuritySettings,
+  getUser,
+  insertSignature,
+  listSignatures,
+  recordFailedLogin,
+  reviewProgress,
+  setCaseStatus,
+  signCase,
+  transaction,
+  type CaseRow,
+  type UserRow,
+} from '../db';
+import { verifyPassword } from '../security/password';
+import { LOCKOUT_MINUTES, MAX_FAILED_LOGINS } from './accounts';
 import { currentActor, modelCache, type ServiceContext } from './context';
 import { ServiceError } from './errors';
 import { queueSignedResult } from './lis';
@@ -13,53 +37,127 @@ import { caseDetail, modelInfoOf } from './views';
 
 export const SIGN_OFF_SNAPSHOT_VERSION = 1;
 
-export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'signOff' | 'amendCase'> {
+function sha256(text: string): string {
+  return createHash('sha256').update(text, 'utf8').digest('hex');
+}
+
+export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'submitCase' | 'authoriseCase' | 'amendCase'> {
   const modelOf = modelCache(ctx);
+
+  /** The signer, with the password given again; a wrong one is refused, counted toward the lockout and audited. */
+  const signer = async (password: string, row: CaseRow, meaning: string): Promise<UserRow> => {
+    const person = actingUser();
+    if (person === undefined) throw new ServiceError('unauthenticated', 'Log in first: a signature is a person’s.');
+    const user = getUser(ctx.db, person.id);
+    if (await verifyPassword(password, user.passwordHash)) return user;
+    const after = recordFailedLogin(ctx.db, user.id, {
+      maxFailures: MAX_FAILED_LOGINS,
+      lockUntil: new Date(ctx.now().getTime() + LOCKOUT_MINUTES * 60_000).toISOString(),
+      action: 'signature_refused',
+      caseId: row.id,
+      detail: { meaning },
+    });
+    const lockedOut = after.lockedOutUntil !== null;
+    throw new ServiceError(
+      lockedOut ? 'unauthenticated' : 'validation',
+      lockedOut
+        ? `Wrong password: the signature was refused, and after ${MAX_FAILED_LOGINS} wrong passwords the account is locked for ${LOCKOUT_MINUTES} minutes.`
+        : `Wrong password: the ${meaning} of case ${row.accession} was refused and the attempt recorded. Give your own password to sign.`,
+      { field: 'password' },
+    );
+  };
+
+  /** What is signed: the differential and review state now, with its hash for the signature row. */
+  const snapshotOf = (row: CaseRow, unreviewed: number) => {
+    const model = modelOf(row.modelRowId);
+    const snapshot = {
+      snapshotVersion: SIGN_OFF_SNAPSHOT_VERSION,
+      model: model === null ? null : modelInfoOf(model, ctx.options.modelDir),
+      differential: caseDifferential(ctx.db, row, model),
+      review: reviewProgress(ctx.db, row.id),
+      unreviewedFlaggedAtSigning: unreviewed,
+    };
+    const json = JSON.stringify(snapshot);
+    return { json, hash: sha256(json) };
+  };
+
+  /** Refuses while flagged cells are unreviewed without a reason; returns the count and the reason in force. */
+  const unreviewedCheck = (row: CaseRow, overrideReasonInput: string | undefined, doing: string) => {
+    const review = reviewProgress(ctx.db, row.id);
+    const unreviewed = review.flagged - review.flaggedReviewed;
+    // A blank reason is no reason: the database would store it as none, leaving an override without a record.
+    const overrideReason = overrideReasonInput?.trim() || null;
+    if (unreviewed > 0 && overrideReason === null) {
+      throw new ServiceError(
+        'unreviewed',
+        `${doing} refused: ${plural(unreviewed, 'flagged cell is', 'flagged cells are')} still unreviewed (of ${review.flagged} flagged). Review ${unreviewed === 1 ? 'it' : 'them'}, or sign with an override reason.`,
+        { field: 'overrideReason' },
+      );
+    }
+    // An override given when nothing was left to review is not an override: do not record one.
+    return { unreviewed, overrideReason: unreviewed > 0 ? overrideReason : null };
+  };
+
+  const allowed = (row: CaseRow, action: 'submit' | 'authorise'): void => {
+    const permission = canDo(action, { status: row.status, accession: row.accession });
+    if (!permission.allowed) throw new ServiceError(row.status === 'signed' ? 'locked' : 'conflict', permission.why, { field: 'caseId' });
+  };
+
   return {
-    async signOff(input: SignOffInput): Promise<CaseDetail> {
+    async submitCase(input: SubmitInput): Promise<CaseDetail> {
       const row = getCase(ctx.db, input.caseId);
-      if (row.status === 'signed') {
-        throw new ServiceError('locked', `Case ${row.accession} is already signed. Amend it first to sign it again.`, { field: 'caseId' });
-      }
-      if (row.status !== 'in_review') {
-        throw new ServiceError('conflict', `Case ${row.accession} cannot be signed before its analysis has finished (status: ${row.status}).`, {
-          field: 'caseId',
-        });
-      }
-      const review = reviewProgress(ctx.db, input.caseId);
-      const unreviewed = review.flagged - review.flaggedReviewed;
-      // A blank reason is no reason: the database would store it as none, leaving an override without a record.
-      const overrideReason = input.overrideReason?.trim() || null;
-      if (unreviewed > 0 && overrideReason === null) {
+      allowed(row, 'submit');
+      const { unreviewed, overrideReason } = unreviewedCheck(row, input.overrideReason, 'Submission');
+      await signer(input.password, row, 'technical validation');
+      const { hash } = snapshotOf(row, unreviewed);
+      transaction(ctx.db, () => {
+        const signature = insertSignature(ctx.db, { caseId: row.id, role: 'technician', meaning: 'technical_validation', contentSha256: hash });
+        setCaseStatus(ctx.db, row.id, 'submitted', currentActor(ctx));
+        appendCaseAudit(ctx.db, { actor: currentActor(ctx), action: 'case_submitted', caseId: row.id, detail: { signatureId: signature.id, overrideReason } });
+      });
+      return caseDetail(ctx, row.id, modelOf);
+    },
+
+    async authoriseCase(input: AuthoriseInput): Promise<CaseDetail> {
+      const row = getCase(ctx.db, input.caseId);
+      allowed(row, 'authorise');
+      const settings = getSecuritySettings(ctx.db);
+      const person = actingUser()!;
+      // The technical validation this release rests on: the submission's, or (lab setting) the pathologist's own.
+      const validation = row.status === 'submitted' ? listSignatures(ctx.db, row.id).filter((s) => s.meaning === 'technical_validation').pop() : undefined;
+      if (row.status === 'in_review' && !settings.pathologistMaySignAlone) {
         throw new ServiceError(
-          'unreviewed',
-          `Sign-off refused: ${plural(unreviewed, 'flagged cell is', 'flagged cells are')} still unreviewed (of ${review.flagged} flagged). Review ${unreviewed === 1 ? 'it' : 'them'}, or sign with an override reason.`,
-          { field: 'overrideReason' },
+          'conflict',
+          `Case ${row.accession} has not been submitted: a technician validates it first (Submit), then a pathologist authorises it. This laboratory does not allow one person to do both.`,
+          { field: 'caseId' },
         );
       }
-      const model = modelOf(row.modelRowId);
-      const snapshot = {
-        snapshotVersion: SIGN_OFF_SNAPSHOT_VERSION,
-        model: model === null ? null : modelInfoOf(model, ctx.options.modelDir),
-        differential: caseDifferential(ctx.db, row, model),
-        review,
-        unreviewedFlaggedAtSigning: unreviewed,
-      };
-      // The result is queued for the LIS in the sign-off's own transaction: a signed result cannot be lost between
+      if (validation !== undefined && validation.userId === person.id && !settings.pathologistMaySignAlone) {
+        throw new ServiceError('conflict', `You validated case ${row.accession} yourself; another person must authorise it (this laboratory requires two people).`, { field: 'caseId' });
+      }
+      const { unreviewed, overrideReason } = unreviewedCheck(row, input.overrideReason, 'Authorisation');
+      await signer(input.password, row, 'medical authorisation');
+      const { json, hash } = snapshotOf(row, unreviewed);
+      // The result is queued for the LIS in the release's own transaction: a released result cannot be lost between
       // signing and sending.
       transaction(ctx.db, () => {
+        const at = ctx.now().toISOString();
+        const technical = validation ?? insertSignature(ctx.db, { caseId: row.id, role: 'pathologist', meaning: 'technical_validation', contentSha256: hash, at });
+        const medical = insertSignature(ctx.db, { caseId: row.id, role: 'pathologist', meaning: 'medical_authorisation', contentSha256: hash, at });
         const { signOff } = signCase(ctx.db, {
-          caseId: input.caseId,
-          signedBy: currentActor(ctx),
+          caseId: row.id,
+          signedBy: person.displayName,
           role: ROLE_LABELS.pathologist,
-          // An override given when nothing was left to review is not an override: do not record one.
-          overrideReason: unreviewed > 0 ? overrideReason : null,
-          summarySnapshot: JSON.stringify(snapshot),
+          overrideReason,
+          summarySnapshot: json,
+          validationSignatureId: technical.id,
+          authorisationSignatureId: medical.id,
+          interpretiveComment: input.interpretiveComment ?? null,
         });
-        queueSignedResult(ctx, input.caseId, signOff.id);
+        queueSignedResult(ctx, row.id, signOff.id);
       });
       ctx.wakeLis();
-      return caseDetail(ctx, input.caseId, modelOf);
+      return caseDetail(ctx, row.id, modelOf);
     },
 
     async amendCase(input: AmendInput): Promise<CaseDetail> {

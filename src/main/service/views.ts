@@ -1,6 +1,7 @@
 // Storage rows → the API's views. Kept apart from the business rules so that every method shows a case or a cell
 // the same way.
-import type { CaseDetail, CaseSummary, CellView, ModelInfo } from '../../shared/api';
+import type { CaseDetail, CaseSummary, CellView, ModelInfo, SignatureRecord } from '../../shared/api';
+import { ROLE_LABELS } from '../../shared/roles';
 import { computeDifferential } from '../../shared/differential';
 import {
   effectiveCountsByClass,
@@ -15,6 +16,10 @@ import {
   type CellRow,
   type ClassCounts,
   type ModelRow,
+  listSignatures,
+  type MarrowDatabase,
+  type SignOffRow,
+  type SignatureRow,
 } from '../db';
 import type { ServiceContext } from './context';
 import { chronologicalSignOffs, isResearchOnlyModel } from './report';
@@ -67,6 +72,22 @@ export function caseSummaryOf(row: CaseListRow, model: ModelRow | null): CaseSum
   });
 }
 
+/**
+ * The signatures in force: the release's two (technical validation, medical authorisation) while signed; the
+ * technical validation alone while submitted; none otherwise (earlier ones stay in the audit trail and history).
+ */
+export function signaturesInForce(db: MarrowDatabase, row: { id: number; status: string }, latest: SignOffRow | null): SignatureRecord[] {
+  const all = listSignatures(db, row.id);
+  let chosen: SignatureRow[] = [];
+  if (row.status === 'signed' && latest !== null) {
+    chosen = all.filter((s) => s.id === latest.validationSignatureId || s.id === latest.authorisationSignatureId);
+  } else if (row.status === 'submitted') {
+    const validation = all.filter((s) => s.meaning === 'technical_validation').pop();
+    chosen = validation === undefined ? [] : [validation];
+  }
+  return chosen.map((s) => ({ userId: s.userId, printedName: s.printedName, role: ROLE_LABELS[s.role], meaning: s.meaning, signedAt: s.signedAt }));
+}
+
 export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: number | null) => ModelRow | null): CaseDetail {
   const { db } = ctx;
   const row = getCase(db, caseId);
@@ -89,6 +110,8 @@ export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: nu
     analysedAt: row.analysedAt,
     importFailures: listImportFailures(db, caseId),
     signOffs: signOffs.map((s) => ({ signedBy: recordedName(s.signedBy, s.userId), role: s.role, signedAt: s.signedAt, overrideReason: s.overrideReason })),
+    signatures: signaturesInForce(db, row, row.status === 'signed' ? latest : null),
+    interpretiveComment: row.status === 'signed' ? (latest?.interpretiveComment ?? null) : null,
     amendments: listAmendments(db, caseId).map((a) => ({ by: recordedName(a.by, a.userId), reason: a.reason, at: a.at })),
   };
 }

@@ -18,7 +18,7 @@ import type { CaseDetail, CaseDifferential, CellView } from '../../../src/shared
 import { CELL_CLASS_CODES, CELL_CLASSES, type CellClassCode } from '../../../src/shared/cell-classes';
 import { computeDifferential, type ClassCounts, type Differential } from '../../../src/shared/differential';
 import { toApiError } from '../../../src/main/service/errors';
-import { analysedFixtureCase, startService, type ServiceFixture } from '../service/helpers';
+import { analysedFixtureCase, startService, type ServiceFixture, PERSON_PASSWORD } from '../service/helpers';
 import { flat, pdfInfo, pdfPages } from './pdf-tools';
 import { DecisionStacks } from '../../helpers/decision-stacks';
 import { Rng } from '../../helpers/seeded-random';
@@ -190,14 +190,14 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
     const unreviewed = review.flagged - review.flaggedReviewed;
     const signer = rng.pick(['Dr B. Haematologist', 'Dr E. Pathologist']);
     if (unreviewed > 0) {
-      const refused = await (await fx.as(signer)).signOff({ caseId}).then(
+      const refused = await (await fx.as(signer)).authoriseCase({ password: PERSON_PASSWORD, caseId}).then(
         () => null,
         (e: unknown) => toApiError(e),
       );
       expect(refused?.kind, `${where}: sign-off without a reason while ${unreviewed} flagged cells are unreviewed`).toBe('unreviewed');
     }
     const reason = unreviewed > 0 || rng.chance(0.5) ? `Reviewed at the microscope (${where})` : undefined;
-    const detail = await (await fx.as(signer)).signOff({
+    const detail = await (await fx.as(signer)).authoriseCase({ password: PERSON_PASSWORD,
       caseId,
       ...(reason === undefined ? {} : { overrideReason: reason }),
     });

@@ -44,6 +44,8 @@ export function sampleReportData(overrides: Partial<CaseReportData> & { counts?:
   return {
     labName: 'St Elsewhere Haematology Laboratory',
     caseId: 1,
+    signatures: [],
+    interpretiveComment: null,
     patient: { labId: 'MRN-0042', name: 'Doe, Jane', birthDate: '1961-04-12' },
     accession: 'BM-2026-0117',
     specimen: 'bone_marrow_aspirate',

@@ -83,9 +83,9 @@ describe('lab server security', () => {
     replay.close();
   });
 
-  it('refuses a method the role table does not give the person (a technician signing)', async () => {
+  it('refuses a method the role table does not give the person (a technician authorising)', async () => {
     const station = await fx.station('tech1');
-    const { result } = await station.call('signOff', [{ caseId: 1 }]);
+    const { result } = await station.call('authoriseCase', [{ caseId: 1, password: PEOPLE.tech1.password }]);
     expect(result).toMatchObject({ ok: false, error: { kind: 'forbidden', message: expect.stringMatching(/pathologist/) } });
   });
 

@@ -38,7 +38,8 @@ function argsFor(method: MarrowApiMethod, ids: { caseId: number; imageId: number
     reviewCell: [{ caseId: 999_999, imageId, label: 'BLA' }],
     confirmCells: [{ caseId: 999_999, imageIds: [imageId] }],
     undoReview: [{ caseId: 999_999, imageId }],
-    signOff: [{ caseId: 999_999 }],
+    submitCase: [{ caseId: 999_999, password: 'wrong-password-1' }],
+    authoriseCase: [{ caseId: 999_999, password: 'wrong-password-1' }],
     amendCase: [{ caseId: 999_999, reason: 'access test' }],
     saveReport: [{ caseId: 999_999 }],
     exportCase: [{ caseId: 999_999, format: 'json' }],
@@ -137,8 +138,8 @@ describe('the role table, enforced on every method', () => {
   }, 120_000);
 
   it('says which role a refused method needs and who is logged in', async () => {
-    const result = await call(byRole.get('technician')!.api, 'signOff');
-    expect(result).toMatchObject({ ok: false, error: { kind: 'forbidden', message: 'Sign off needs a pathologist; Only technician is logged in as technician.' } });
+    const result = await call(byRole.get('technician')!.api, 'authoriseCase');
+    expect(result).toMatchObject({ ok: false, error: { kind: 'forbidden', message: 'Authorise case needs a pathologist; Only technician is logged in as technician.' } });
   });
 
   it('refuses every method that needs a session once the session has been idle past the lab’s time (expired)', async () => {

@@ -10,7 +10,7 @@ import { dispatch } from '../../../src/main/ipc/dispatch';
 import { toApiError } from '../../../src/main/service/errors';
 import { createMarrowService } from '../../../src/main/service/marrow-service';
 import { caseInReview, openTemp } from '../db/helpers';
-import { analysedFixtureCase, startService, TEST_ADMIN, TINY_MODEL, type ServiceFixture } from './helpers';
+import { analysedFixtureCase, startService, TEST_ADMIN, TINY_MODEL, type ServiceFixture, TEST_PERSON } from './helpers';
 
 async function refusal(promise: Promise<unknown>): Promise<{ kind: string; message: string; field?: string }> {
   const outcome = await promise.then(
@@ -205,7 +205,7 @@ describe('accounts and sessions', () => {
     // …and an in-process caller cannot pass one either: the service takes the session's person.
     const view = await fx.service.reviewCell({ caseId: detail.id, imageId: cell.imageId, label: 'BLA', ...({ reviewer: 'Dr Somebody Else' } as object) });
     expect(view.decision?.reviewer).toBe('Test Person');
-    await fx.service.signOff({ caseId: detail.id, overrideReason: 'audit test' });
+    await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: detail.id, overrideReason: 'audit test' });
     const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'), { readonly: true });
     try {
       const person = (db.raw.prepare(`SELECT id FROM users WHERE login = 'tester'`).get() as { id: number }).id;

@@ -32,6 +32,8 @@ export const TRUE_LABELS: Readonly<Record<string, string>> = Object.freeze({
 /** The person most service tests act as: one account holding every role, so a test is about its subject, not access. */
 export const TEST_PERSON = { login: 'tester', displayName: 'Test Person', password: 'tester-password-1', roles: ['technician', 'pathologist', 'admin'] as Role[] };
 export const TEST_ADMIN = { login: 'admin', displayName: 'Test Administrator', password: 'admin-password-1' };
+/** The password of the people made by fx.as(name). */
+export const PERSON_PASSWORD = 'person-password-1';
 
 /** The host's service with the API of a logged-in session on it (as the transports see it). */
 export type TestService = MarrowService & MarrowApi;
@@ -45,6 +47,10 @@ export async function loggedInApi(service: MarrowService, person: { login: strin
   const state = (await adminApi.getSession()).state;
   if (state === 'first_start') await adminApi.createFirstAdmin(TEST_ADMIN);
   else await adminApi.login({ login: TEST_ADMIN.login, password: TEST_ADMIN.password });
+  // Service tests release a case in one step as a person holding both roles (authoriseCase on a case in review):
+  // the lab setting that allows a pathologist to sign alone is on. The two-person release has its own tests.
+  const security = await adminApi.getSecuritySettings();
+  if (!security.pathologistMaySignAlone) await adminApi.saveSecuritySettings({ ...security, pathologistMaySignAlone: true });
   if (!(await adminApi.listUsers()).some((u) => u.login === person.login)) await adminApi.createUser(person);
   const api = service.forSession({ transport: 'cli', token: null });
   await api.login({ login: person.login, password: person.password });
@@ -109,7 +115,7 @@ export function startService(
       let api = people.get(displayName);
       if (api === undefined) {
         const login = `p${people.size + 1}-${displayName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`.slice(0, 60);
-        api = loggedInApi(service, { login, displayName: displayName.trim(), password: 'person-password-1', roles: ['technician', 'pathologist', 'admin'] });
+        api = loggedInApi(service, { login, displayName: displayName.trim(), password: PERSON_PASSWORD, roles: ['technician', 'pathologist', 'admin'] });
         people.set(displayName, api);
       }
       return api;

@@ -51,7 +51,7 @@ describe('marrowcount lab-model', () => {
       expect((await waitForAnalysis(fx.service, created.id)).phase).toBe('done');
       const { cells } = await fx.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 });
       for (const c of cells) await fx.service.reviewCell({ caseId: created.id, imageId: c.imageId, label: TRUTH.get(c.file)!});
-      await fx.service.signOff({ caseId: created.id});
+      await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: created.id});
     }
     // The CLI opens the file itself, as a second process would.
     await fx.service.close();

@@ -71,7 +71,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     }
   }
 
-  const sign = (caseId: number) => fx.service.signOff({ caseId});
+  const sign = (caseId: number) => fx.service.authoriseCase({ password: TEST_PERSON.password, caseId});
 
   beforeAll(async () => {
     fx = startService('lab-model', { modelDir: MODEL_DIR });

@@ -45,7 +45,7 @@ function settings(overrides: Partial<LisSettings> = {}): LisSettings {
 
 async function signedCase(name: string) {
   const { detail } = await analysedFixtureCase(fx, name);
-  await fx.service.signOff({ caseId: detail.id, overrideReason: 'test case' });
+  await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: detail.id, overrideReason: 'test case' });
   return detail.id;
 }
 
@@ -96,7 +96,7 @@ describe('results to the LIS from the service', () => {
     const caseId = await signedCase('lis-corrected');
     await fx.service.lisDelivery.runOnce();
     await fx.service.amendCase({ caseId, reason: 'blast count revised' });
-    await fx.service.signOff({ caseId, overrideReason: 'test case' });
+    await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId, overrideReason: 'test case' });
     await fx.service.lisDelivery.runOnce();
 
     const deliveries = (await fx.service.getLisStatus(caseId)).deliveries;

@@ -13,7 +13,7 @@ import { computeDifferential, type ClassCounts, type Differential } from '../../
 import { caseAuditLog, closeDatabase, listReviews, listSignOffs, openDatabase, type MarrowDatabase } from '../../../src/main/db';
 import { dispatch } from '../../../src/main/ipc/dispatch';
 import { ServiceError, toApiError } from '../../../src/main/service/errors';
-import { analysedFixtureCase, startService, type ServiceFixture } from './helpers';
+import { analysedFixtureCase, startService, type ServiceFixture, PERSON_PASSWORD } from './helpers';
 import { DecisionStacks } from '../../helpers/decision-stacks';
 import { Rng } from '../../helpers/seeded-random';
 
@@ -246,7 +246,7 @@ describe('randomised review sessions keep every count, decision and undo (seeded
         } else if (op === 2) {
           await refused(caseId, async () => (await fx.as(reviewer)).undoReview({ caseId, imageId: id}), ['locked'], `${where} undo signed`);
         } else {
-          await refused(caseId, async () => (await fx.as(reviewer)).signOff({ caseId, overrideReason: 'again' }), ['locked'], `${where} sign twice`);
+          await refused(caseId, async () => (await fx.as(reviewer)).authoriseCase({ password: PERSON_PASSWORD, caseId, overrideReason: 'again' }), ['locked'], `${where} sign twice`);
         }
       } else if (r < 0.6) {
         await refused(caseId, async () => (await fx.as(reviewer)).amendCase({ caseId, reason: '   ' }), ['conflict', 'validation'], `${where} amend without reason`);
@@ -328,7 +328,7 @@ describe('randomised review sessions keep every count, decision and undo (seeded
         const blank = rng.pick([undefined, '', '   ']);
         await refused(
           caseId,
-          async () => (await fx.as(reviewer)).signOff({ caseId, ...(blank === undefined ? {} : { overrideReason: blank }) }),
+          async () => (await fx.as(reviewer)).authoriseCase({ password: PERSON_PASSWORD, caseId, ...(blank === undefined ? {} : { overrideReason: blank }) }),
           ['unreviewed'],
           `${where} sign with ${unreviewed} unreviewed`,
         );
@@ -337,7 +337,7 @@ describe('randomised review sessions keep every count, decision and undo (seeded
       const reason = unreviewed > 0 || rng.chance(0.3) ? rng.pick(['Urgent: clinician called', '  Flagged cells seen on slide  ']) : undefined;
       const counts = oracle.counts();
       const review = oracle.progress();
-      const signed = await (await fx.as(reviewer)).signOff({ caseId, ...(reason === undefined ? {} : { overrideReason: reason }) });
+      const signed = await (await fx.as(reviewer)).authoriseCase({ password: PERSON_PASSWORD, caseId, ...(reason === undefined ? {} : { overrideReason: reason }) });
       oracle.status = 'signed';
       oracle.signOffs.push({
         signedBy: reviewer.trim(),

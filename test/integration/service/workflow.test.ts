@@ -86,7 +86,7 @@ describe('a case from folder to signed report through the service', () => {
     expect(flagged).toBeGreaterThan(1);
     expect(detail.flaggedUnreviewed).toBe(flagged);
     expect((await fx.service.listCells({ caseId: created.id, scope: 'unreviewed' })).total).toBe(flagged);
-    const error = await rejection(fx.service.signOff({ caseId: created.id}));
+    const error = await rejection(fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: created.id}));
     expect(error.kind).toBe('unreviewed');
     expect(error.message).toContain(`${flagged} flagged cells are still unreviewed`);
     expect((await fx.service.getCase(created.id)).status).toBe('in_review');
@@ -138,7 +138,7 @@ describe('a case from folder to signed report through the service', () => {
   });
 
   it('signs once everything is reviewed, storing who, when and no override', async () => {
-    const signed = await fx.service.signOff({ caseId: created.id});
+    const signed = await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: created.id});
     expect(signed.status).toBe('signed');
     expect(signed.signedBy).toBe(TEST_PERSON.displayName);
     expect(signed.signOffs).toHaveLength(1);
@@ -167,7 +167,7 @@ describe('a case from folder to signed report through the service', () => {
     expect((await rejection(fx.service.reviewCell({ caseId: created.id, imageId: cell.imageId, label: 'MON'}))).kind).toBe('locked');
     expect((await rejection(fx.service.confirmCells({ caseId: created.id, imageIds: [cell.imageId]}))).kind).toBe('locked');
     expect((await rejection(fx.service.undoReview({ caseId: created.id, imageId: cell.imageId}))).kind).toBe('locked');
-    expect((await rejection(fx.service.signOff({ caseId: created.id}))).kind).toBe('locked');
+    expect((await rejection(fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: created.id}))).kind).toBe('locked');
     expect((await rejection(fx.service.startAnalysis(created.id))).kind).toBe('locked');
   });
 
@@ -208,13 +208,13 @@ describe('sign-off with an override', () => {
     const c = await fx.service.createCase({ patient: { labId: 'MRN-2' }, accession: 'BM-2', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('b') });
     await fx.service.startAnalysis(c.id);
     expect((await waitForAnalysis(fx.service, c.id)).phase).toBe('done');
-    const refused = await rejection(fx.service.signOff({ caseId: c.id}));
+    const refused = await rejection(fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: c.id}));
     expect(refused.kind).toBe('unreviewed');
     // In-process callers (the CLI) reach the service without the IPC/HTTP argument check.
-    const blankReason = await rejection(fx.service.signOff({ caseId: c.id, overrideReason: '   ' }));
+    const blankReason = await rejection(fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: c.id, overrideReason: '   ' }));
     expect(blankReason.kind).toBe('unreviewed');
     expect((await fx.service.getCase(c.id)).status).toBe('in_review');
-    const signed = await fx.service.signOff({ caseId: c.id, overrideReason: 'Urgent: clinician called' });
+    const signed = await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: c.id, overrideReason: 'Urgent: clinician called' });
     expect(signed.status).toBe('signed');
     const flagged = (await fx.service.listCells({ caseId: c.id, scope: 'flagged' })).total;
     expect(flagged).toBeGreaterThan(0);
@@ -308,7 +308,8 @@ describe('arguments checked at the boundary (the path IPC and HTTP calls take)',
     expect(await failure('reviewCell', [{ caseId: 1, imageId: 3, label: 'BLA', reviewer: 'Dr Other' }])).toMatchObject({ field: 'review.reviewer' });
     expect(await failure('confirmCells', [{ caseId: 1, imageIds: [1], reviewer: 'Dr Other' }])).toMatchObject({ field: 'confirmation.reviewer' });
     expect(await failure('undoReview', [{ caseId: 1, imageId: 1, reviewer: 'Dr Other' }])).toMatchObject({ field: 'undo.reviewer' });
-    expect(await failure('signOff', [{ caseId: 1, reviewer: 'Dr Other', role: 'Consultant' }])).toMatchObject({ field: 'signOff.reviewer' });
+    expect(await failure('authoriseCase', [{ caseId: 1, password: 'x', reviewer: 'Dr Other', role: 'Consultant' }])).toMatchObject({ field: 'authorisation.reviewer' });
+    expect(await failure('submitCase', [{ caseId: 1, password: 'x', signedBy: 'Dr Other' }])).toMatchObject({ field: 'submission.signedBy' });
     expect(await failure('amendCase', [{ caseId: 1, by: 'Dr Other', reason: 'r' }])).toMatchObject({ field: 'amendment.by' });
     expect(await failure('approveLabModel', [{ labModelId: 1, approvedBy: 'Dr Other', role: 'x', reason: 'r' }])).toMatchObject({ field: 'approval.approvedBy' });
     expect(await failure('importLabModel', [{ path: '/x.json', importedBy: 'Dr Other' }])).toMatchObject({ field: 'import.importedBy' });

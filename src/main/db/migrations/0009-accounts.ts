@@ -11,8 +11,12 @@ import type { Migration } from './index';
 // - sessions: an opaque random token per window / browser / CLI run, stored as its SHA-256 only, so a copy of the
 //   database does not hand out live sessions.
 // - security_settings: the idle-lock time and whether a pathologist who counted may sign alone (one row).
+// - signatures: electronic signatures (21 CFR 11.50, 11.200): who (user id and printed name), in which role, with
+//   which meaning (technical validation by a technician, medical authorisation by a pathologist), when, and a hash
+//   of what was signed. Only a medical authorisation releases: it makes the sign-off, which names the technical
+//   validation it rests on and carries the authoriser's interpretive comment.
 // - Backstops in SQL: once any account exists, a review, sign-off or amendment must carry the user's id, the
-//   printed name must be that user's, and only a pathologist signs.
+//   printed name must be that user's, only a pathologist signs, and a signature's role is one its user holds.
 export const migration0009: Migration = {
   version: 9,
   name: 'accounts',
@@ -95,6 +99,39 @@ ALTER TABLE sign_offs ADD COLUMN user_id INTEGER REFERENCES users (id);
 ALTER TABLE amendments ADD COLUMN user_id INTEGER REFERENCES users (id);
 ALTER TABLE lab_models ADD COLUMN approved_by_user_id INTEGER REFERENCES users (id);
 ALTER TABLE lab_models ADD COLUMN retired_by_user_id INTEGER REFERENCES users (id);
+
+CREATE TABLE signatures (
+  id INTEGER PRIMARY KEY,
+  case_id INTEGER NOT NULL REFERENCES cases (id),
+  user_id INTEGER NOT NULL REFERENCES users (id),
+  printed_name TEXT NOT NULL CHECK (length(trim(printed_name)) > 0),
+  role TEXT NOT NULL CHECK (role IN ('technician', 'pathologist')),
+  meaning TEXT NOT NULL CHECK (meaning IN ('technical_validation', 'medical_authorisation')),
+  signed_at TEXT NOT NULL,
+  -- SHA-256 of the snapshot signed (the differential and review state at that moment).
+  content_sha256 TEXT NOT NULL CHECK (length(content_sha256) = 64 AND content_sha256 NOT GLOB '*[^0-9a-f]*')
+) STRICT;
+CREATE INDEX signatures_case ON signatures (case_id, id);
+
+CREATE TRIGGER signatures_immutable_update BEFORE UPDATE ON signatures
+BEGIN SELECT RAISE(ABORT, '[immutable] a signature is never changed'); END;
+CREATE TRIGGER signatures_immutable_delete BEFORE DELETE ON signatures
+BEGIN SELECT RAISE(ABORT, '[immutable] a signature is never deleted'); END;
+
+CREATE TRIGGER signatures_by_their_person BEFORE INSERT ON signatures
+BEGIN
+  SELECT RAISE(ABORT, '[constraint] a signature''s printed name must be its user''s name')
+  WHERE NEW.printed_name IS NOT (SELECT display_name FROM users WHERE id = NEW.user_id);
+  SELECT RAISE(ABORT, '[constraint] a signature''s role must be one its user holds, on an active account')
+  WHERE NOT EXISTS (SELECT 1 FROM users AS u, json_each(u.roles) AS r WHERE u.id = NEW.user_id AND u.active = 1 AND r.value = NEW.role);
+  SELECT RAISE(ABORT, '[constraint] only a pathologist medically authorises')
+  WHERE NEW.meaning = 'medical_authorisation' AND NEW.role IS NOT 'pathologist';
+END;
+
+-- The release: which technical validation it rests on, and the authoriser's interpretive comment.
+ALTER TABLE sign_offs ADD COLUMN validation_signature_id INTEGER REFERENCES signatures (id);
+ALTER TABLE sign_offs ADD COLUMN authorisation_signature_id INTEGER REFERENCES signatures (id);
+ALTER TABLE sign_offs ADD COLUMN interpretive_comment TEXT CHECK (interpretive_comment IS NULL OR length(trim(interpretive_comment)) > 0);
 
 CREATE TRIGGER reviews_by_a_user BEFORE INSERT ON reviews
 BEGIN

@@ -1,5 +1,5 @@
-import { useState, type FormEvent } from 'react';
-import type { CaseDetail } from '../../../shared/api';
+import { useEffect, useState, type FormEvent } from 'react';
+import { SIGNATURE_MEANING_TEXT, type CaseDetail, type SignatureRecord } from '../../../shared/api';
 import { plural } from '../../../shared/format';
 import { getApi } from '../api';
 import { errorText, isApiError, useMessages } from '../components/messages';
@@ -12,17 +12,45 @@ interface Props {
   onChanged: (detail: CaseDetail) => void;
 }
 
+/** One signature as printed everywhere: "Technically validated by Alex Technician (Technician), 4 Dec 2026 10:02". */
+export function signatureLine(s: SignatureRecord): string {
+  return `${SIGNATURE_MEANING_TEXT[s.meaning]} ${s.printedName} (${s.role}), ${formatDateTime(s.signedAt)}`;
+}
+
 export function SignOffPanel({ detail, onChanged }: Props) {
   const { user, may } = useSession();
   const { notify } = useMessages();
   const [refusal, setRefusal] = useState<string | null>(null);
   const [error, setError] = useState<string | null>(null);
   const [overrideReason, setOverrideReason] = useState('');
+  const [password, setPassword] = useState('');
+  const [comment, setComment] = useState('');
   const [amending, setAmending] = useState(false);
   const [amendReason, setAmendReason] = useState('');
   const [busy, setBusy] = useState(false);
+  const [signAlone, setSignAlone] = useState(false);
   const signed = detail.status === 'signed';
   const latest = detail.signOffs[detail.signOffs.length - 1];
+
+  useEffect(() => {
+    let live = true;
+    getApi()
+      .getSecuritySettings()
+      .then((s) => live && setSignAlone(s.pathologistMaySignAlone))
+      .catch((e: unknown) => console.warn('MarrowCount: could not read the security settings', e));
+    return () => {
+      live = false;
+    };
+  }, []);
+
+  // Which signature this person can give now: technical validation (technician, case in review) or medical
+  // authorisation (pathologist, case submitted, or in review where the lab lets a pathologist sign alone).
+  const step: 'submit' | 'authorise' | null =
+    detail.status === 'in_review' && may('submitCase')
+      ? 'submit'
+      : (detail.status === 'submitted' || (detail.status === 'in_review' && signAlone)) && may('authoriseCase')
+        ? 'authorise'
+        : null;
 
   const sign = async (withOverride: boolean) => {
     setError(null);
@@ -30,18 +58,24 @@ export function SignOffPanel({ detail, onChanged }: Props) {
       setError('Enter the reason for signing with unreviewed cells.');
       return;
     }
+    if (password === '') {
+      setError('Give your password: a signature is made with it, at the moment of signing.');
+      return;
+    }
     setBusy(true);
     try {
       // Decisions still being saved from the review screen must be in the case before it is signed.
       await reviewSavesSettled();
-      const updated = await getApi().signOff({
-        caseId: detail.id,
-        ...(withOverride ? { overrideReason: overrideReason.trim() } : {}),
-      });
+      const override = withOverride ? { overrideReason: overrideReason.trim() } : {};
+      const updated =
+        step === 'submit'
+          ? await getApi().submitCase({ caseId: detail.id, password, ...override })
+          : await getApi().authoriseCase({ caseId: detail.id, password, ...override, ...(comment.trim() === '' ? {} : { interpretiveComment: comment.trim() }) });
       setRefusal(null);
       setOverrideReason('');
+      setPassword('');
       onChanged(updated);
-      notify(`Case ${updated.accession} signed.`);
+      notify(step === 'submit' ? `Case ${updated.accession} submitted for authorisation.` : `Case ${updated.accession} authorised and released.`);
     } catch (caught) {
       if (isApiError(caught, 'unreviewed')) setRefusal(caught.message);
       else setError(errorText(caught));
@@ -71,45 +105,78 @@ export function SignOffPanel({ detail, onChanged }: Props) {
     }
   };
 
+  const waitingFor =
+    detail.status === 'in_review'
+      ? `A technician submits the case (technical validation); then a pathologist authorises it.${may('authoriseCase') && !signAlone ? ' This laboratory requires the two signatures of two people.' : ''}`
+      : detail.status === 'submitted'
+        ? `Awaiting medical authorisation by a pathologist. Only a pathologist authorises; ${user.displayName} is not one.`
+        : 'The analysis must finish before the case can be signed.';
+
   return (
     <div className="panel" data-testid="signoff-panel">
-      <h2>Sign-off</h2>
+      <h2>Signatures and release</h2>
       {signed && latest !== undefined ? (
         <p className="signed-line" data-testid="signoff-status">
-          <strong>Signed</strong> by {latest.signedBy} ({latest.role}) on {formatDateTime(latest.signedAt)}
+          <strong>Released</strong> on {formatDateTime(latest.signedAt)}
           {latest.overrideReason !== null && <> — override: {latest.overrideReason}</>}
         </p>
       ) : (
         <p data-testid="signoff-status">
-          Not signed.{' '}
+          {detail.status === 'submitted' ? 'Submitted, not yet authorised: not released.' : 'Not released.'}{' '}
           {detail.flaggedUnreviewed > 0
             ? `${plural(detail.flaggedUnreviewed, 'flagged cell is', 'flagged cells are')} not reviewed yet.`
             : 'All flagged cells are reviewed.'}
         </p>
       )}
+      {detail.signatures.length > 0 && (
+        <ul className="signatures" data-testid="signoff-signatures">
+          {detail.signatures.map((s) => (
+            <li key={`${s.meaning}-${s.signedAt}`} data-testid={`signature-${s.meaning}`}>
+              {signatureLine(s)}
+            </li>
+          ))}
+        </ul>
+      )}
+      {detail.interpretiveComment !== null && (
+        <div className="interpretive-comment" data-testid="signoff-comment-shown">
+          <h3>Interpretive comment</h3>
+          <p>{detail.interpretiveComment}</p>
+        </div>
+      )}
 
-      {!signed && (
+      {!signed && step === null && (
+        <p className="muted" data-testid="signoff-signer">
+          {waitingFor}
+        </p>
+      )}
+      {!signed && step !== null && (
         <div className="form">
           <p data-testid="signoff-signer">
-            {may('signOff') ? (
+            {step === 'submit' ? (
               <>
-                Signing as <strong>{user.displayName}</strong> (Pathologist).
+                Submitting for authorisation as <strong>{user.displayName}</strong> (Technician): your signature means “Technically validated by”.
               </>
             ) : (
-              <>Only a pathologist signs (releases) a result; {user.displayName} is not one.</>
+              <>
+                Authorising as <strong>{user.displayName}</strong> (Pathologist): your signature means “Medically authorised by”
+                {detail.status === 'in_review' ? ' and, as you counted the case, “Technically validated by”' : ''}. It releases the result.
+              </>
             )}
           </p>
+          {step === 'authorise' && (
+            <label className="field">
+              <span className="field-label">Interpretive comment (printed on the report and sent to the LIS)</span>
+              <textarea rows={3} value={comment} data-testid="signoff-comment" onChange={(event) => setComment(event.target.value)} />
+            </label>
+          )}
+          <label className="field">
+            <span className="field-label">Your password, to sign</span>
+            <input type="password" autoComplete="current-password" value={password} data-testid="signoff-password" onChange={(event) => setPassword(event.target.value)} />
+          </label>
           <div className="form-actions">
-            <button
-              type="button"
-              className="button-primary"
-              disabled={busy || detail.status !== 'in_review' || !may('signOff')}
-              data-testid="signoff-submit"
-              onClick={() => void sign(false)}
-            >
-              Sign off
+            <button type="button" className="button-primary" disabled={busy} data-testid={step === 'submit' ? 'signoff-submit' : 'signoff-authorise'} onClick={() => void sign(false)}>
+              {step === 'submit' ? 'Submit for authorisation' : 'Authorise and release'}
             </button>
-            {detail.status !== 'in_review' && <span className="muted">The analysis must finish before sign-off.</span>}
           </div>
           {refusal !== null && (
             <div className="panel panel-warning">
@@ -127,7 +194,7 @@ export function SignOffPanel({ detail, onChanged }: Props) {
                 />
               </label>
               <button type="button" disabled={busy} data-testid="signoff-override-submit" onClick={() => void sign(true)}>
-                Sign off with override
+                {step === 'submit' ? 'Submit with override' : 'Authorise with override'}
               </button>
             </div>
           )}
@@ -176,7 +243,7 @@ export function SignOffPanel({ detail, onChanged }: Props) {
             {[
               ...detail.signOffs.map((entry) => ({
                 at: entry.signedAt,
-                text: `Signed by ${entry.signedBy} (${entry.role})${entry.overrideReason !== null ? ` — override: ${entry.overrideReason}` : ''}`,
+                text: `Released: medically authorised by ${entry.signedBy} (${entry.role})${entry.overrideReason !== null ? ` — override: ${entry.overrideReason}` : ''}`,
               })),
               ...detail.amendments.map((entry) => ({ at: entry.at, text: `Amended by ${entry.by}: ${entry.reason}` })),
             ]
