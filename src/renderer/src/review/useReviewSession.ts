@@ -44,6 +44,11 @@ export interface ReviewSession {
   undo: () => void;
   nextPage: () => void;
   previousPage: () => void;
+  /**
+   * Re-reads the shown page and takes the decisions another station made on the shown cells, in place (no tile
+   * moves or disappears under the reviewer's eyes); cells with a save of this station in flight keep theirs.
+   */
+  refreshShown: () => void;
 }
 
 export function useReviewSession({ caseId, scope, cellClass, locked, onChanged }: Options): ReviewSession {
@@ -326,6 +331,23 @@ export function useReviewSession({ caseId, scope, cellClass, locked, onChanged }
   );
 
   const nextPage = useCallback(() => load(nextPageOffset(scope, offset, cellsRef.current)), [load, scope, offset]);
+  const refreshShown = useCallback(() => {
+    const mine = generation.current;
+    fetchPage(offset).then(
+      (fresh) => {
+        if (mine !== generation.current) return; // the page changed meanwhile: its own load is current
+        const byId = new Map(fresh.cells.map((c) => [c.imageId, c]));
+        setCells((cells) =>
+          cells.map((cell) => {
+            const now = byId.get(cell.imageId);
+            if (now === undefined || savingRef.current.has(cell.imageId)) return cell;
+            return { ...cell, decision: now.decision, effectiveLabel: now.effectiveLabel };
+          }),
+        );
+      },
+      (error: unknown) => reportError(error, 'Refreshing the cells another station changed'),
+    );
+  }, [fetchPage, offset, setCells, reportError]);
   const previousPage = useCallback(() => load(previousPageOffset(offset, PAGE_SIZE)), [load, offset]);
 
   return {
@@ -345,5 +367,6 @@ export function useReviewSession({ caseId, scope, cellClass, locked, onChanged }
     undo,
     nextPage,
     previousPage,
+    refreshShown,
   };
 }

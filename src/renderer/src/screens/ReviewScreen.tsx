@@ -6,6 +6,7 @@ import { getApi } from '../api';
 import { Loading } from '../components/Loading';
 import { useSession } from '../hooks/session';
 import { useApiQuery } from '../hooks/useApiQuery';
+import { useLiveCase } from '../hooks/useLive';
 import type { ReviewScope } from '../navigation/route';
 import { CellTile, tileElementId } from '../review/CellTile';
 import { columnsFromOffsets } from '../review/grid';
@@ -52,6 +53,12 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
   }, [reloadSummary, onCaseChanged]);
 
   const session = useReviewSession({ caseId: detail.id, scope, cellClass, locked, onChanged });
+  // Another station's decisions on this case: the counts and the shown tiles follow without a reload.
+  const refreshShown = session.refreshShown;
+  useLiveCase(detail.id, () => {
+    void reloadSummary();
+    refreshShown();
+  });
 
   const columns = useCallback(() => {
     const tiles = grid.current?.querySelectorAll<HTMLElement>('[role="option"]') ?? [];
