@@ -142,4 +142,33 @@ describe('two stations on one lab server (Chromium, HTTPS)', () => {
     await screenshot(pathologist, 'server-03-pathologist-authorised');
     await screenshot(tech, 'server-04-technician-sees-release');
   });
+
+  it("offers the desktop app's \"Connect to a lab server\" on the login screen and shows the address refused", async () => {
+    // The desktop shell's bridge, stood in for in Chromium: the form's part is to pass the address on and show the
+    // answer of the main process (whose rules are unit-tested in station-config.test.ts).
+    const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, ignoreHTTPSErrors: true });
+    contexts.push(context);
+    await context.addInitScript(() => {
+      const calls: string[] = [];
+      (window as unknown as { connectCalls: string[] }).connectCalls = calls;
+      (window as unknown as { marrowShell: unknown }).marrowShell = {
+        connectToServer: (url: string) => {
+          calls.push(url);
+          return Promise.resolve(url.startsWith('http:') ? { ok: false, message: 'The lab server is reached over HTTPS only; "http://marrow.lab.local" is http.' } : { ok: true });
+        },
+        onMenu: () => () => undefined,
+      };
+    });
+    const page = await context.newPage();
+    await page.goto(`${server.url}/`);
+    await page.getByTestId('login-screen').waitFor();
+    await page.getByTestId('connect-server-open').click();
+    await page.getByTestId('connect-server-url').fill('http://marrow.lab.local');
+    await page.getByTestId('connect-server-submit').click();
+    await expect.poll(() => page.getByTestId('connect-server-error').innerText()).toContain('HTTPS only');
+    await screenshot(page, 'server-05-connect-refused');
+    await page.getByTestId('connect-server-url').fill('https://marrow.lab.local:8443');
+    await page.getByTestId('connect-server-submit').click();
+    await expect.poll(() => page.evaluate(() => (window as unknown as { connectCalls: string[] }).connectCalls)).toEqual(['http://marrow.lab.local', 'https://marrow.lab.local:8443']);
+  });
 });
