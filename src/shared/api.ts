@@ -7,8 +7,10 @@ import type { Differential } from './differential';
 import type { CaseLisStatus, LisSettings } from './lis';
 import type { LabValidation } from './lab-training';
 import type { Role } from './roles';
+import type { CaseHistory, PatientHistory, SpecimenDateSource } from './marrow-history';
 
 export type { LabValidation } from './lab-training';
+export type { CaseHistory, MarrowComparison, MarrowFigures, MarrowResult, PatientHistory } from './marrow-history';
 
 // The statuses and their rules live in case-lifecycle.ts; re-exported here so that imports of the contract keep working.
 export { CASE_STATUSES, type CaseStatus } from './case-lifecycle';
@@ -32,6 +34,8 @@ export interface NewCaseInput {
   specimen: SpecimenType;
   /** Absolute path of the folder holding the case's single-cell crops. */
   folder: string;
+  /** YYYY-MM-DD: the day the specimen was taken (history orders a patient's marrows by it). Absent: the case's creation day stands in, and history says so. */
+  specimenDate?: string;
 }
 
 export interface CaseFilter {
@@ -93,6 +97,9 @@ export interface AmendmentRecord {
 
 export interface CaseDetail extends CaseSummary {
   folder: string;
+  /** YYYY-MM-DD: the day the specimen was taken, or for cases created before it was recorded, the case's creation day. */
+  specimenDate: string;
+  specimenDateSource: SpecimenDateSource;
   patientBirthDate: string | null;
   model: ModelInfo | null;
   analysedAt: string | null;
@@ -451,6 +458,11 @@ export interface SecuritySettings {
   pathologistMaySignAlone: boolean;
 }
 
+export interface PatientHistoryQuery {
+  /** The lab's patient identifier (MRN), as cases record it. */
+  patientLabId: string;
+}
+
 export interface MarrowApi {
   /** Where this window's session stands; needs no session. */
   getSession(): Promise<SessionInfo>;
@@ -522,6 +534,11 @@ export interface MarrowApi {
   importLabModel(input: ImportLabModelInput): Promise<LabModelDetail>;
   /** The model card (validation, comparison with the base model, provenance) as a PDF. */
   saveLabModelCard(input: SaveLabModelCardInput): Promise<SavedFile>;
+
+  /** Every case of the patient (the lab's identifier) by specimen date: released results, and drafts marked as such. */
+  getPatientHistory(query: PatientHistoryQuery): Promise<PatientHistory>;
+  /** The case beside the patient's earlier released results, with the difference of each count and its 95% interval. */
+  getCaseHistory(caseId: number): Promise<CaseHistory>;
 }
 
 /** Error kinds survive every transport; the renderer acts on the kind and shows the message. */
@@ -600,6 +617,8 @@ export const API_METHODS = [
   'exportLabModel',
   'importLabModel',
   'saveLabModelCard',
+  'getPatientHistory',
+  'getCaseHistory',
 ] as const satisfies readonly MarrowApiMethod[];
 
 /**

@@ -48,6 +48,9 @@ export const METHOD_ACCESS: Readonly<Record<MarrowApiMethod, MethodAccess>> = {
   getAbout: 'any_user',
   getLisStatus: 'any_user',
   getSecuritySettings: 'any_user',
+  // A patient's earlier marrows beside this one: read by anyone who works on the case.
+  getPatientHistory: 'any_user',
+  getCaseHistory: 'any_user',
 
   // The technician's work: a case from its folder to the count.
   createCase: TECHNICIAN,

@@ -48,6 +48,13 @@ describe.skipIf(binary.path === null)('Electron shell', () => {
       env: { ...process.env, MARROWCOUNT_USER_DATA: userData, ELECTRON_RENDERER_URL: '' },
     });
     window = await app.firstWindow();
+    // A new database: the first-start screen, then the app as the administrator just created (this window's session).
+    await window.getByTestId('first-start-screen').waitFor();
+    await window.getByTestId('first-login').fill('admin');
+    await window.getByTestId('first-name').fill('Electron Administrator');
+    await window.getByTestId('first-password').fill('electron-admin-1');
+    await window.getByTestId('first-password-repeat').fill('electron-admin-1');
+    await window.getByTestId('first-submit').click();
     await window.getByTestId('app').waitFor();
   });
   afterAll(async () => {
@@ -75,7 +82,7 @@ describe.skipIf(binary.path === null)('Electron shell', () => {
   it('exposes the API contract on window.marrowcount, and listCases answers from the real database', async () => {
     const methods = await window.evaluate(() => Object.keys((window as unknown as { marrowcount: object }).marrowcount).sort());
     expect(methods).toContain('listCases');
-    expect(methods).toContain('signOff');
+    expect(methods).toContain('authoriseCase');
     const cases = await window.evaluate(() => (window as unknown as { marrowcount: { listCases(f: object): Promise<unknown[]> } }).marrowcount.listCases({}));
     expect(cases).toEqual([]);
   });

@@ -131,7 +131,8 @@ export async function loginAs(page: Page, h: Pick<Harness, 'host'>, person: Pers
   if (path !== '/' && !page.url().endsWith(path)) await page.goto(`${h.host.url}${path}`);
 }
 
-export async function startHarness(prefix: string): Promise<Harness> {
+/** `people: false` starts on a database without any account (the first-start screen); the default creates PEOPLE. */
+export async function startHarness(prefix: string, options: { people?: boolean } = {}): Promise<Harness> {
   if (!existsSync(join(RENDERER_DIR, 'index.html'))) {
     throw new Error(`No built renderer at ${RENDERER_DIR}: run \`npm run build\` before the end-to-end tests (npm test does).`);
   }
@@ -152,7 +153,7 @@ export async function startHarness(prefix: string): Promise<Harness> {
   });
   // As in the desktop app: the LIS delivery loop runs (it sends nothing until a test turns LIS delivery on).
   service.lisDelivery.start();
-  await createPeople(service);
+  if (options.people !== false) await createPeople(service);
   const sessions = new Map<Person, Promise<MarrowApi>>();
   const gates = new Map<string, () => Promise<void>>();
   const releases = new Set<() => void>();

@@ -7,7 +7,7 @@ import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_LIS_SETTINGS } from '../../src/shared/lis';
 import { startMllpTestServer, type MllpTestServer } from '../helpers/mllp-test-server';
-import { loginAs, screenshot, startHarness, type Harness } from './harness';
+import { loginAs, PEOPLE, screenshot, startHarness, type Harness } from './harness';
 
 const byTestId = (page: Page, id: string) => page.getByTestId(id);
 
@@ -69,12 +69,14 @@ describe('results to the LIS in Chromium', () => {
     const flagged = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'flagged', limit: 1000 })).cells.map((c) => c.imageId);
     if (flagged.length > 0) await (await h.api('tech')).confirmCells({ caseId: created.id, imageIds: flagged});
 
-    // The pathologist releases the result (and may resend it).
+    // The technician has submitted it; the pathologist authorises (releases) it, and may resend it.
+    await (await h.api('tech')).submitCase({ caseId: created.id, password: PEOPLE.tech.password });
     await loginAs(page, h, 'path', `/#/case/${created.id}/signoff`);
     await byTestId(page, 'lis-panel').waitFor();
     await expect.poll(() => byTestId(page, 'lis-none').innerText()).toContain('Nothing sent');
-    await byTestId(page, 'signoff-submit').click();
-    await expect.poll(() => byTestId(page, 'signoff-status').innerText()).toContain('Dr Sam Haematologist');
+    await byTestId(page, 'signoff-password').fill(PEOPLE.path.password);
+    await byTestId(page, 'signoff-authorise').click();
+    await expect.poll(() => byTestId(page, 'signature-medical_authorisation').innerText()).toContain('Dr Sam Haematologist');
 
     const mllpRows = page.locator('[data-testid^="lis-delivery-"][data-testid$="-mllp"]');
     await expect.poll(() => mllpRows.count(), { timeout: 30_000 }).toBe(1);
@@ -88,6 +90,11 @@ describe('results to the LIS in Chromium', () => {
     await expect.poll(() => mllpRows.first().getByTestId('lis-delivery-status').innerText(), { timeout: 30_000 }).toBe('Acknowledged');
     expect(await mllpRows.nth(1).getByTestId('lis-delivery-status').innerText()).toBe('Error');
     expect(lis.distinct()).toHaveLength(2);
+    // The message names the authoriser (OBR-32) and both signers (OBX-16).
+    const message = [...lis.messages.values()][0]!;
+    const segments = message.split('\r').map((line) => line.split('|'));
+    expect(segments.find((f) => f[0] === 'OBR')![32]).toBe(`&${PEOPLE.path.displayName}`);
+    expect(segments.find((f) => f[0] === 'OBX')![16]).toBe(`^${PEOPLE.tech.displayName}~^${PEOPLE.path.displayName}`);
     await screenshot(page, 'lis-03-acknowledged-after-resend');
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });

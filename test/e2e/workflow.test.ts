@@ -12,7 +12,7 @@ import { CELL_CLASSES, type CellClassCode } from '../../src/shared/cell-classes'
 import { CLASS_KEYS } from '../../src/renderer/src/review/keymap';
 import { OPEN_SET_REASON } from '../../src/shared/flag-reasons';
 import type { MarrowApiMethod } from '../../src/shared/api';
-import { loginAs, PEOPLE, screenshot, startHarness, type Harness } from './harness';
+import { loginAs, PEOPLE, screenshot, SCREENSHOTS, startHarness, type Harness } from './harness';
 
 const PATIENT_ID = 'MRN-E2E-0042';
 const ACCESSION = 'BM-E2E-0042';
@@ -297,26 +297,47 @@ describe('technician workflow in Chromium', () => {
     expect((await byTestId(page, 'blast-percentage').innerText()).trim()).toBe(`${((blastsAfter / ndcAfter) * 100).toFixed(1)}%`);
     await screenshot(page, '09-differential-after-review');
 
-    // Sign-off: the technician cannot release the result; the pathologist logs in at the same screen and signs.
+    // Technical validation: the technician submits with her password (refused first while flagged cells are
+    // unreviewed, then with an override reason). Submitting does not release the result.
     await byTestId(page, 'case-tab-signoff').click();
     await byTestId(page, 'signoff-screen').waitFor();
-    expect(await byTestId(page, 'signoff-signer').innerText()).toBe(`Only a pathologist signs (releases) a result; ${TECHNICIAN} is not one.`);
-    expect(await byTestId(page, 'signoff-submit').isDisabled()).toBe(true);
+    expect(await byTestId(page, 'signoff-signer').innerText()).toContain(`Submitting for authorisation as ${TECHNICIAN} (Technician)`);
+    await byTestId(page, 'signoff-password').fill(PEOPLE.tech.password);
+    const unreviewed = (await (await h.api('tech')).getCase(caseId)).flaggedUnreviewed;
+    const signWithOverride = async (button: string, reason: string) => {
+      await byTestId(page, button).click();
+      if (unreviewed > 0) {
+        await expect.poll(() => byTestId(page, 'signoff-refusal').innerText()).toContain(`${unreviewed} flagged cell`);
+        await byTestId(page, 'signoff-override-reason').fill(reason);
+        await byTestId(page, 'signoff-override-submit').click();
+      }
+    };
+    await signWithOverride('signoff-submit', 'Remaining flagged cells reviewed at the microscope');
+    await expect.poll(() => byTestId(page, 'signature-technical_validation').innerText()).toMatch(new RegExp(`^Technically validated by ${TECHNICIAN} \\(Technician\\), `));
+    await expect.poll(() => byTestId(page, 'case-status-badge').innerText()).toMatch(/submitted/i);
+    expect(await byTestId(page, 'signoff-signer').innerText()).toContain('Only a pathologist authorises');
+    await screenshot(page, '10-submitted');
+
+    // Medical authorisation: the pathologist logs in at the same screen, writes her comment, signs with her password.
     await loginAs(page, h, 'path', `/#/case/${caseId}/signoff`);
     await byTestId(page, 'signoff-screen').waitFor();
-    expect(await byTestId(page, 'signoff-signer').innerText()).toBe(`Signing as ${SIGNER} (Pathologist).`);
-    const unreviewed = (await (await h.api('tech')).getCase(caseId)).flaggedUnreviewed;
+    await expect.poll(() => byTestId(page, 'signoff-signer').innerText()).toContain(`Authorising as ${SIGNER} (Pathologist)`);
+    await byTestId(page, 'signoff-comment').fill('Reactive marrow; no excess of blasts.');
+    await byTestId(page, 'signoff-password').fill('not-her-password');
+    await byTestId(page, 'signoff-authorise').click();
     if (unreviewed > 0) {
-      await byTestId(page, 'signoff-submit').click();
       await expect.poll(() => byTestId(page, 'signoff-refusal').innerText()).toContain(`${unreviewed} flagged cell`);
-      await screenshot(page, '10-signoff-refused');
-      await byTestId(page, 'signoff-override-reason').fill('Remaining flagged cells reviewed at the microscope');
+      await byTestId(page, 'signoff-override-reason').fill('Flagged cells seen at the microscope');
       await byTestId(page, 'signoff-override-submit').click();
-    } else {
-      await byTestId(page, 'signoff-submit').click();
     }
-    await expect.poll(() => byTestId(page, 'signoff-status').innerText()).toContain(SIGNER);
-    await expect.poll(() => byTestId(page, 'case-status-badge').innerText()).toMatch(/signed/i);
+    // A wrong password is refused (and recorded); the right one signs.
+    await expect.poll(() => byTestId(page, 'signoff-error').innerText()).toContain('Wrong password: the medical authorisation');
+    await screenshot(page, '11-authorise-wrong-password');
+    await byTestId(page, 'signoff-password').fill(PEOPLE.path.password);
+    await byTestId(page, unreviewed > 0 ? 'signoff-override-submit' : 'signoff-authorise').click();
+    await expect.poll(() => byTestId(page, 'signature-medical_authorisation').innerText()).toMatch(new RegExp(`^Medically authorised by ${SIGNER} \\(Pathologist\\), `));
+    await expect.poll(() => byTestId(page, 'case-status-badge').innerText()).toMatch(/released|signed/i);
+    expect(await byTestId(page, 'signoff-comment-shown').innerText()).toContain('Reactive marrow; no excess of blasts.');
     await screenshot(page, '11-signed');
 
     // The PDF: saved by the service, read back as text.
@@ -325,6 +346,12 @@ describe('technician workflow in Chromium', () => {
     expect(existsSync(savedPath)).toBe(true);
     await screenshot(page, '12-report-saved');
     const text = execFileSync('pdftotext', ['-layout', savedPath, '-'], { encoding: 'utf8' });
+    // Page 1 carries both signatures with their meanings, and the interpretive comment.
+    const page1 = execFileSync('pdftotext', ['-f', '1', '-l', '1', savedPath, '-'], { encoding: 'utf8' }).replace(/\s+/g, ' ');
+    expect(page1).toContain(`Technically validated by ${TECHNICIAN}, Technician`);
+    expect(page1).toContain(`Medically authorised by ${SIGNER}, Pathologist`);
+    expect(page1).toContain('Reactive marrow; no excess of blasts.');
+    execFileSync('pdftoppm', ['-png', '-r', '60', '-f', '1', '-l', '1', savedPath, join(SCREENSHOTS, '12-report-page1')]);
     expect(text).toContain(ACCESSION);
     expect(text).toContain(PATIENT_ID);
     expect(text).toContain(SIGNER);
@@ -336,7 +363,7 @@ describe('technician workflow in Chromium', () => {
     // The case list shows the signed case; About shows the model and the data attributions.
     await byTestId(page, 'nav-cases').click();
     await byTestId(page, `case-row-${caseId}`).waitFor();
-    await expect.poll(() => byTestId(page, `case-status-${caseId}`).innerText()).toMatch(/signed/i);
+    await expect.poll(() => byTestId(page, `case-status-${caseId}`).innerText()).toMatch(/released|signed/i);
     await expect.poll(() => byTestId(page, `case-reviewer-${caseId}`).innerText()).toBe(SIGNER);
     await screenshot(page, '13-cases-signed');
     await byTestId(page, 'nav-about').click();
@@ -479,8 +506,7 @@ describe('technician workflow in Chromium', () => {
   });
 
   it('signs a case only after the decisions still being saved from the review screen are in it', async () => {
-    // A pathologist reviews a cell and signs at once: the one person allowed both.
-    await loginAs(page, h, 'path');
+    // The technician reviews a cell and at once signs the technical validation (submits).
     const created = await analysedCase('H');
     // Every flagged cell confirmed beforehand, so the sign-off needs no override reason.
     const flagged = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'flagged', limit: 1000 })).cells.map((c) => c.imageId);
@@ -498,25 +524,25 @@ describe('technician workflow in Chromium', () => {
     await pressDecisionKey(CLASS_KEYS[to]);
     await byTestId(page, 'case-tab-signoff').click();
     await byTestId(page, 'signoff-screen').waitFor();
-    const signing = page.waitForResponse((response) => response.url().endsWith('/api/signOff'));
-    const signRequests = countRequests(page, '/api/signOff');
+    await byTestId(page, 'signoff-password').fill(PEOPLE.tech.password);
+    const signing = page.waitForResponse((response) => response.url().endsWith('/api/submitCase'));
+    const signRequests = countRequests(page, '/api/submitCase');
     await byTestId(page, 'signoff-submit').click();
     await page.waitForTimeout(500);
     expect(review.holding(), 'the decision was not held back').toBe(true);
-    expect((await (await h.api('tech')).getCase(created.id)).status, 'signed before the decision was saved').not.toBe('signed');
+    expect((await (await h.api('tech')).getCase(created.id)).status, 'signed before the decision was saved').toBe('in_review');
     await review.settle();
     await signing.catch(async (error: unknown) => {
       throw new Error(`No sign-off answered: ${signRequests.count()} sign-off requests sent; ${await signOffScreenState()}`, { cause: error });
     });
     signRequests.stop();
 
-    await expect.poll(() => byTestId(page, 'signoff-status').innerText()).toContain(SIGNER);
+    await expect.poll(() => byTestId(page, 'signature-technical_validation').innerText()).toContain(TECHNICIAN);
     const after = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId)!;
     expect(after.decision?.label).toBe(to);
     const signed = await (await h.api('tech')).getCase(created.id);
-    expect(signed.status).toBe('signed');
+    expect(signed.status).toBe('submitted');
     expect(pageErrors.map((e) => e.message)).toEqual([]);
-    await loginAs(page, h, 'tech');
   });
 
   it('writes a draft report only after the decisions still being saved are in the case', async () => {

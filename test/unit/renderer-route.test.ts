@@ -15,6 +15,12 @@ describe('hash routes', () => {
     expect(parseRoute('#/case/12/signoff')).toEqual({ screen: 'case', caseId: 12, tab: 'signoff' });
   });
 
+  it("opens a patient's history by identifier, and the list for a blank or malformed one", () => {
+    expect(parseRoute('#/patient/MRN-0042')).toEqual({ screen: 'patient', labId: 'MRN-0042' });
+    expect(parseRoute('#/patient/%20')).toEqual({ screen: 'cases' });
+    expect(parseRoute('#/patient/%E0%A4%A')).toEqual({ screen: 'cases' });
+  });
+
   it('parses review scope and class, ignoring values that are not valid', () => {
     expect(parseRoute('#/case/3/review?scope=all&class=BLA')).toEqual(reviewRoute(3, 'all', 'BLA'));
     expect(parseRoute('#/case/3/review?scope=bogus&class=XYZ')).toEqual(reviewRoute(3, 'unreviewed', null));
@@ -25,6 +31,8 @@ describe('hash routes', () => {
       { screen: 'cases' },
       { screen: 'new-case' },
       { screen: 'lab-model' },
+      { screen: 'patient', labId: 'MRN-0042' },
+      { screen: 'patient', labId: 'MRN 7/b?x#1' },
       { screen: 'case', caseId: 7, tab: 'analysis' },
       { screen: 'case', caseId: 7, tab: 'signoff' },
       reviewRoute(7),

@@ -31,6 +31,13 @@ export {
   type SignCaseInput,
 } from './cases';
 export { getSettings, saveSettings } from './settings';
+export {
+  caseSpecimenDate,
+  findPatientByLabId,
+  listPatientCaseHistory,
+  recordSpecimenDate,
+  type PatientCaseHistoryRow,
+} from './patient-history';
 export { registerModel, getModel, findModelBySha256, type ModelRegistration } from './models';
 export {
   insertImages,

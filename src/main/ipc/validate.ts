@@ -107,12 +107,12 @@ const cellClass: Check<CellClassCode> = (value, field) => {
   return value;
 };
 
-function isoDate(value: unknown, field: string): string {
-  const s = text({ label: 'Birth date', max: 10 })(value, field);
+function isoDate(value: unknown, field: string, label = 'Birth date'): string {
+  const s = text({ label, max: 10 })(value, field);
   const match = /^(\d{4})-(\d{2})-(\d{2})$/.exec(s);
   const date = match ? new Date(`${s}T00:00:00Z`) : null;
   if (!match || !date || Number.isNaN(date.getTime()) || date.toISOString().slice(0, 10) !== s) {
-    throw validationError(field, 'Birth date must be a date written YYYY-MM-DD.');
+    throw validationError(field, `${label} must be a date written YYYY-MM-DD.`);
   }
   return s;
 }
@@ -152,7 +152,7 @@ function caseFilter(value: unknown): CaseFilter {
 }
 
 function newCase(value: unknown): Parameters<MarrowApi['createCase']>[0] {
-  const r = record(value, 'case', ['patient', 'accession', 'specimen', 'folder']);
+  const r = record(value, 'case', ['patient', 'accession', 'specimen', 'folder', 'specimenDate']);
   const p = record(r['patient'] ?? {}, 'patient', ['labId', 'name', 'birthDate']);
   const patient: Parameters<MarrowApi['createCase']>[0]['patient'] = {
     labId: text({ label: 'Patient ID', max: 64 })(p['labId'], 'patient.labId'),
@@ -163,12 +163,17 @@ function newCase(value: unknown): Parameters<MarrowApi['createCase']>[0] {
   if (birth !== undefined && birth !== null && !(typeof birth === 'string' && birth.trim() === '')) {
     patient.birthDate = isoDate(birth, 'patient.birthDate');
   }
-  return {
+  const input: Parameters<MarrowApi['createCase']>[0] = {
     patient,
     accession: text({ label: 'Accession number', max: 64 })(r['accession'], 'accession'),
     specimen: oneOf(SPECIMEN_TYPES, 'Specimen type')(r['specimen'], 'specimen'),
     folder: text({ label: 'Folder', max: MAX_PATH })(r['folder'], 'folder'),
   };
+  const specimenDate = r['specimenDate'];
+  if (specimenDate !== undefined && specimenDate !== null && !(typeof specimenDate === 'string' && specimenDate.trim() === '')) {
+    input.specimenDate = isoDate(specimenDate, 'specimenDate', 'Specimen date');
+  }
+  return input;
 }
 
 function cellQuery(value: unknown): CellQuery {
@@ -523,6 +528,11 @@ const checks: ArgChecks = {
     if (path !== undefined) input.path = path;
     return [input];
   },
+  getPatientHistory: (a) => {
+    const r = record(a[0], 'history', ['patientLabId']);
+    return [{ patientLabId: text({ label: 'Patient ID', max: 64 })(r['patientLabId'], 'patientLabId') }];
+  },
+  getCaseHistory: (a) => [caseId(a[0], 'caseId')],
 };
 
 const ARITY: { [M in MarrowApiMethod]: number } = {
@@ -574,6 +584,8 @@ const ARITY: { [M in MarrowApiMethod]: number } = {
   exportLabModel: 1,
   importLabModel: 1,
   saveLabModelCard: 1,
+  getPatientHistory: 1,
+  getCaseHistory: 1,
 };
 
 export function isApiMethod(name: string): name is MarrowApiMethod {

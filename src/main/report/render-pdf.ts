@@ -11,6 +11,7 @@ import { FLAG_REASON_KIND_SHORT, flagReasonKind } from '../../shared/flag-reason
 import { NOT_AVAILABLE, formatInterval, formatMeRatio, formatPercent } from '../../shared/format';
 import { drawDifferentialChart } from './bar-chart';
 import { drawDraftWatermark } from './draft-watermark';
+import { drawHistorySection } from './history-section';
 import type { ReportFonts } from './fonts';
 import {
   COLOUR,
@@ -101,6 +102,17 @@ function caseDetails(doc: Doc, data: CaseReportData): void {
       { label: 'Patient name', value: data.patient.name ?? NOT_AVAILABLE },
       { label: 'Specimen', value: specimenLabel(data.specimen) },
       { label: 'Birth date', value: data.patient.birthDate ?? NOT_AVAILABLE },
+      ...(data.history
+        ? [
+            {
+              label: 'Specimen taken',
+              value:
+                data.history.current.specimenDateSource === 'recorded'
+                  ? data.history.current.specimenDate
+                  : `not recorded (case entered ${data.history.current.specimenDate})`,
+            },
+          ]
+        : []),
       { label: 'Analysed', value: formatTimestamp(data.analysedAt) },
       { label: 'Reviewed', value: formatTimestamp(data.reviewedAt) },
       data.signedAt === null
@@ -423,6 +435,7 @@ export function renderCaseReportPdf(data: CaseReportData, options: RenderOptions
   differentialTable(doc, data);
   sectionHeading(doc, 'Differential chart', 120);
   drawDifferentialChart(doc, data.differential);
+  if (data.history) drawHistorySection(doc, data.history);
   reviewStatistics(doc, data);
   modelAndRules(doc, data);
   signOff(doc, data);

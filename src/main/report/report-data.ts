@@ -5,6 +5,7 @@ import type { AmendmentRecord, ModelInfo, ReviewProgress, SignOffRecord, Specime
 import type { CellClassCode } from '../../shared/cell-classes';
 import type { Differential } from '../../shared/differential';
 import type { FlagReasonCount } from '../../shared/flag-reasons';
+import type { CaseHistory } from '../../shared/marrow-history';
 
 export interface ReportPatient {
   /** The lab's patient identifier (MRN). */
@@ -88,6 +89,8 @@ export interface CaseReportData {
   gallery: { blasts: ReportGalleryCell[]; flagged: ReportGalleryCell[]; blastsTotal: number; flaggedTotal: number };
   /** Crops that could not be imported, counted so the report says cells are missing. */
   importFailures: number;
+  /** The patient's earlier released marrows beside this case ("Previous marrows"); absent: the section is left out. */
+  history?: CaseHistory | null;
   /** True while the case is not signed: every page is marked DRAFT. */
   draft: boolean;
   /** ISO timestamp the report was generated. */

@@ -4,7 +4,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { CaseDetail, CaseFilter, CaseSummary, MarrowApi, NewCaseInput } from '../../shared/api';
 import { listCropFiles } from '../inference/case-folder';
-import { createCase as insertCase, DatabaseError, listCases as queryCases, transaction, upsertPatient } from '../db';
+import { createCase as insertCase, DatabaseError, listCases as queryCases, recordSpecimenDate, transaction, upsertPatient } from '../db';
 import { PatientMismatchError } from '../db/patients';
 import { currentActor, modelCache, type ServiceContext } from './context';
 import { checkFolderUnderRoots, checkUploadComplete } from './case-folder-policy';
@@ -46,6 +46,18 @@ async function checkFolderHasCrops(folder: string): Promise<void> {
   }
 }
 
+/**
+ * A specimen date later than tomorrow (UTC, so that no time zone refuses today) or before the patient's birth is a
+ * typing error, and it would put the marrow in the wrong place in the patient's history.
+ */
+function checkSpecimenDate(date: string, birthDate: string | null): void {
+  const tomorrow = new Date(Date.now() + 86_400_000).toISOString().slice(0, 10);
+  if (date > tomorrow) throw validationError('specimenDate', `The specimen date ${date} is in the future. Enter the day the specimen was taken.`);
+  if (birthDate !== null && date < birthDate) {
+    throw validationError('specimenDate', `The specimen date ${date} is before the patient's birth date (${birthDate}). Check both dates.`);
+  }
+}
+
 export function caseMethods(ctx: ServiceContext): Pick<MarrowApi, 'listCases' | 'createCase' | 'getCase'> {
   const modelOf = modelCache(ctx);
   return {
@@ -67,7 +79,10 @@ export function caseMethods(ctx: ServiceContext): Pick<MarrowApi, 'listCases' | 
         // One transaction: a refused case (e.g. a duplicate accession) must not leave the patient's details changed.
         created = transaction(ctx.db, () => {
           const patient = upsertPatient(ctx.db, { ...input.patient, actor });
-          return insertCase(ctx.db, { patientId: patient.id, accession: input.accession, specimen: input.specimen, folder, actor });
+          if (input.specimenDate !== undefined) checkSpecimenDate(input.specimenDate, patient.birthDate);
+          const row = insertCase(ctx.db, { patientId: patient.id, accession: input.accession, specimen: input.specimen, folder, actor });
+          if (input.specimenDate !== undefined) recordSpecimenDate(ctx.db, { caseId: row.id, collectedOn: input.specimenDate, actor });
+          return row;
         });
       } catch (e) {
         // The form's name or birth date disagrees with the patient on record: shown beside that field, nothing saved.

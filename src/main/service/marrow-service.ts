@@ -13,6 +13,7 @@ import { buildPendingLisMessages, lisMethods } from './lis';
 import type { ServiceContext } from './context';
 import type { SessionHolder } from './accounts';
 import { sessionApi, type AreaMethods } from './session-api';
+import { patientHistoryMethods } from './patient-history';
 import { reviewMethods } from './review';
 import { savedFileMethods } from './saved-files';
 import { settingsAboutMethods } from './settings-about';
@@ -62,6 +63,7 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
     ...settingsAboutMethods(ctx),
     ...lisMethods(ctx),
     ...labModelMethods(ctx, labTraining),
+    ...patientHistoryMethods(ctx),
   };
   const sessionOptions = { allowWithoutAccounts: extras.allowWithoutAccounts === true };
 

@@ -39,6 +39,7 @@ import { renderCaseReportPdf } from '../report/render-pdf';
 import type { CaseReportData, ReportGalleryCell, ReportPerson } from '../report/report-data';
 import { makeThumbnails } from '../report/thumbnails';
 import { ServiceError } from './errors';
+import { loadCaseHistory } from './patient-history';
 
 /** The bundled model trained on the public Matek subset; its manifest leaves it research-only. */
 export const REFERENCE_MODEL_ID = 'marrowcount-ref';
@@ -244,6 +245,7 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
       flaggedTotal: flaggedPage.total,
     },
     importFailures: listImportFailures(db, caseId).length,
+    history: loadCaseHistory(db, caseId, (modelRowId) => (modelRowId === null ? null : getModel(db, modelRowId))),
     draft: !signed,
     generatedAt: options.generatedAt ?? new Date().toISOString(),
     appVersion: options.appVersion ?? 'unknown',

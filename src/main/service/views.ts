@@ -4,6 +4,7 @@ import type { CaseDetail, CaseSummary, CellView, ModelInfo, SignatureRecord } fr
 import { ROLE_LABELS } from '../../shared/roles';
 import { computeDifferential } from '../../shared/differential';
 import {
+  caseSpecimenDate,
   effectiveCountsByClass,
   getCase,
   listAmendments,
@@ -105,6 +106,7 @@ export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: nu
       signedAt: latest?.signedAt ?? null,
     }),
     folder: row.folder,
+    ...caseSpecimenDate(db, caseId),
     patientBirthDate: row.patientBirthDate,
     model: model === null ? null : modelInfoOf(model, ctx.options.modelDir),
     analysedAt: row.analysedAt,

@@ -9,6 +9,7 @@ import { useRoute } from './navigation/useRoute';
 import { AboutDialog } from './screens/AboutDialog';
 import { CaseScreen, type MenuRequest } from './screens/CaseScreen';
 import { CasesScreen } from './screens/CasesScreen';
+import { PatientScreen } from './history/PatientScreen';
 import { LabModelScreen } from './screens/LabModelScreen';
 import { NewCaseScreen } from './screens/NewCaseScreen';
 import { SettingsDialog } from './screens/SettingsDialog';
@@ -135,6 +136,9 @@ export function App() {
         <ErrorBoundary resetKey={routeToHash(route)}>
           {route.screen === 'cases' && <CasesScreen onOpen={openCase} onNew={() => navigate({ screen: 'new-case' })} />}
           {route.screen === 'lab-model' && <LabModelScreen onOpenCase={(caseId) => navigate(caseRoute(caseId, 'differential'))} />}
+          {route.screen === 'patient' && (
+            <PatientScreen key={route.labId} labId={route.labId} onOpenCase={(caseId) => navigate(caseRoute(caseId, 'differential'))} />
+          )}
           {route.screen === 'new-case' && <NewCaseScreen onCreated={created} onCancel={() => navigate({ screen: 'cases' })} />}
           {route.screen === 'case' && (
             <CaseScreen

@@ -135,6 +135,7 @@ const SPECS: Record<FuzzedMethod, Spec> = {
       accession: { kind: 'text', max: 64 },
       specimen: { kind: 'enum', values: SPECIMEN_TYPES },
       folder: { kind: 'folder', max: 4096 },
+      specimenDate: { kind: 'date', max: 10 },
     },
   },
   getCase: { arity: 1, scalarId: true },
@@ -206,6 +207,8 @@ const SPECS: Record<FuzzedMethod, Spec> = {
   exportLabModel: { arity: 1, rec: 'export', fields: { labModelId: ID, path: { kind: 'path', max: 4096 } } },
   importLabModel: { arity: 1, rec: 'import', fields: { path: { kind: 'text', max: 4096 } } },
   saveLabModelCard: { arity: 1, rec: 'card', fields: { labModelId: ID, path: { kind: 'path', max: 4096 } } },
+  getPatientHistory: { arity: 1, rec: 'history', fields: { patientLabId: { kind: 'text', max: 64 } } },
+  getCaseHistory: { arity: 1, scalarId: true },
 };
 
 /** Fields whose value another field is checked against: changing the key may make the other one wrong. */
@@ -521,7 +524,9 @@ describe('the API boundary under randomised arguments (seeded)', () => {
         const patient: Record<string, unknown> = { labId: `FZ-P-${seed}-${created}` };
         if (rng.chance(0.6)) patient['name'] = 'Fuzz, Patient';
         if (rng.chance(0.6)) patient['birthDate'] = '1970-01-31';
-        return [{ patient, accession: `FZ-${seed}-${created}`, specimen: rng.pick(SPECIMEN_TYPES), folder: cropsFolder }];
+        const input: Record<string, unknown> = { patient, accession: `FZ-${seed}-${created}`, specimen: rng.pick(SPECIMEN_TYPES), folder: cropsFolder };
+        if (rng.chance(0.5)) input['specimenDate'] = '2026-09-14';
+        return [input];
       }
       case 'getCase':
       case 'cancelAnalysis':
@@ -620,6 +625,10 @@ describe('the API boundary under randomised arguments (seeded)', () => {
         return [{ path: join(outDir, 'no-such-package.json') }];
       case 'saveLabModelCard':
         return [{ labModelId: 1, path: join(outDir, `card-${rng.int(3)}.pdf`) }];
+      case 'getPatientHistory':
+        return [{ patientLabId: rng.pick(['MRN-fz-new', 'MRN-fz-signed', 'NO-SUCH-PATIENT']) }];
+      case 'getCaseHistory':
+        return [pickCase('in_review', 'signed', 'importing').id];
     }
   }
 

@@ -63,6 +63,8 @@ function argsFor(method: MarrowApiMethod, ids: { caseId: number; imageId: number
     exportLabModel: [{ labModelId: 999_999 }],
     importLabModel: [{ path: '/nonexistent/package.json' }],
     saveLabModelCard: [{ labModelId: 999_999 }],
+    getPatientHistory: [{ patientLabId: 'MRN-access' }],
+    getCaseHistory: [caseId],
   };
   return table[method];
 }

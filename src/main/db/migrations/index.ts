@@ -10,6 +10,7 @@ import { migration0005 } from './0005-lis-delivery';
 import { migration0006 } from './0006-lab-models';
 import { migration0007 } from './0007-case-statuses';
 import { migration0009 } from './0009-accounts';
+import { migration0011 } from './0011-specimen-dates';
 
 export interface Migration {
   version: number;
@@ -17,4 +18,14 @@ export interface Migration {
   sql: string;
 }
 
-export const MIGRATIONS: readonly Migration[] = [migration0001, migration0002, migration0003, migration0004, migration0005, migration0006, migration0007, migration0009];
+export const MIGRATIONS: readonly Migration[] = [
+  migration0001,
+  migration0002,
+  migration0003,
+  migration0004,
+  migration0005,
+  migration0006,
+  migration0007,
+  migration0009,
+  migration0011,
+];

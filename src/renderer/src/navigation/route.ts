@@ -10,6 +10,7 @@ export type Route =
   | { screen: 'cases' }
   | { screen: 'new-case' }
   | { screen: 'lab-model' }
+  | { screen: 'patient'; labId: string }
   | { screen: 'case'; caseId: number; tab: 'analysis' | 'differential' | 'signoff' }
   | { screen: 'case'; caseId: number; tab: 'review'; scope: ReviewScope; cellClass: CellClassCode | null };
 
@@ -21,6 +22,15 @@ export function parseRoute(hash: string): Route {
   const parts = path.split('/').filter((part) => part.length > 0);
   if (parts[0] === 'cases' && parts[1] === 'new') return { screen: 'new-case' };
   if (parts[0] === 'lab-model') return { screen: 'lab-model' };
+  if (parts[0] === 'patient' && parts[1] !== undefined) {
+    // A malformed escape is not a patient identifier: back to the list rather than a crash.
+    try {
+      const labId = decodeURIComponent(parts[1]).trim();
+      if (labId !== '') return { screen: 'patient', labId };
+    } catch {
+      return { screen: 'cases' };
+    }
+  }
   if (parts[0] === 'case' && parts[1] !== undefined && /^[1-9][0-9]*$/.test(parts[1])) {
     const caseId = Number(parts[1]);
     const tab = TABS.find((candidate) => candidate === parts[2]) ?? 'differential';
@@ -41,6 +51,8 @@ export function routeToHash(route: Route): string {
       return '#/cases/new';
     case 'lab-model':
       return '#/lab-model';
+    case 'patient':
+      return `#/patient/${encodeURIComponent(route.labId)}`;
     case 'case': {
       const base = `#/case/${route.caseId}/${route.tab}`;
       if (route.tab !== 'review') return base;

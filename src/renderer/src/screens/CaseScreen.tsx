@@ -9,6 +9,7 @@ import { useApiQuery } from '../hooks/useApiQuery';
 import { useLiveCase } from '../hooks/useLive';
 import { caseRoute, reviewRoute, routeToHash, type CaseTab, type Route } from '../navigation/route';
 import { ErrorBoundary } from '../components/ErrorBoundary';
+import { PreviousMarrowsPanel } from '../history/PreviousMarrowsPanel';
 import { AnalysisScreen } from './AnalysisScreen';
 import { DifferentialScreen } from './DifferentialScreen';
 import { LisPanel } from './LisPanel';
@@ -111,7 +112,9 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
       <header className="case-header" data-testid="case-header">
         <div className="case-ident">
           <span className="case-patient" data-testid="case-header-patient">
-            {detail.patientLabId}
+            <a href={routeToHash({ screen: 'patient', labId: detail.patientLabId })} title="All cases of this patient" data-testid="case-header-patient-link">
+              {detail.patientLabId}
+            </a>
             {detail.patientName !== null && <span className="muted"> · {detail.patientName}</span>}
             {detail.patientBirthDate !== null && <span className="muted"> · born {detail.patientBirthDate}</span>}
           </span>
@@ -160,11 +163,19 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
           />
         )}
         {route.tab === 'differential' && (
-          <DifferentialScreen
-            detail={detail}
-            onOpenClass={(code) => navigate(reviewRoute(detail.id, 'all', code))}
-            onReview={() => navigate(reviewRoute(detail.id))}
-          />
+          <>
+            <DifferentialScreen
+              detail={detail}
+              onOpenClass={(code) => navigate(reviewRoute(detail.id, 'all', code))}
+              onReview={() => navigate(reviewRoute(detail.id))}
+            />
+            <PreviousMarrowsPanel
+              caseId={detail.id}
+              version={`${detail.status}:${detail.signedAt ?? ''}:${detail.cellCount}`}
+              onOpenPatient={() => navigate({ screen: 'patient', labId: detail.patientLabId })}
+              onOpenCase={(caseId) => navigate(caseRoute(caseId, 'differential'))}
+            />
+          </>
         )}
         {route.tab === 'review' && (
           <ReviewScreen

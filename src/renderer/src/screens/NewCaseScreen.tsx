@@ -145,6 +145,15 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
               ))}
             </select>
           </Field>
+          <Field label="Specimen taken on" error={errors.specimenDate} field="specimenDate">
+            <input
+              type="date"
+              value={form.specimenDate}
+              title="The patient's marrows are compared in the order of this date. Empty: the day the case is created."
+              data-testid="new-case-specimen-date"
+              onChange={(event) => set('specimenDate', event.target.value)}
+            />
+          </Field>
         </div>
         <Field label="Folder of cell images" required error={errors.folder} field="folder">
           <div className="input-with-button">

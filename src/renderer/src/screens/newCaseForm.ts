@@ -7,6 +7,8 @@ export interface NewCaseForm {
   birthDate: string;
   accession: string;
   specimen: SpecimenType;
+  /** YYYY-MM-DD or empty: the case's creation day then stands in (history says so). */
+  specimenDate: string;
   folder: string;
 }
 
@@ -18,6 +20,7 @@ export const EMPTY_FORM: NewCaseForm = {
   birthDate: '',
   accession: '',
   specimen: SPECIMEN_TYPES[0],
+  specimenDate: '',
   folder: '',
 };
 
@@ -31,12 +34,16 @@ export function validateNewCase(form: NewCaseForm): FieldErrors {
   if (form.birthDate !== '' && !/^\d{4}-\d{2}-\d{2}$/.test(form.birthDate)) {
     errors.birthDate = 'Enter the birth date as YYYY-MM-DD, or leave it empty.';
   }
+  if (form.specimenDate !== '' && !/^\d{4}-\d{2}-\d{2}$/.test(form.specimenDate)) {
+    errors.specimenDate = 'Enter the day the specimen was taken as YYYY-MM-DD, or leave it empty.';
+  }
   return errors;
 }
 
 export function toNewCaseInput(form: NewCaseForm): NewCaseInput {
   const name = form.name.trim();
   const birthDate = form.birthDate.trim();
+  const specimenDate = form.specimenDate.trim();
   return {
     patient: {
       labId: form.labId.trim(),
@@ -46,10 +53,11 @@ export function toNewCaseInput(form: NewCaseForm): NewCaseInput {
     accession: form.accession.trim(),
     specimen: form.specimen,
     folder: form.folder.trim(),
+    ...(specimenDate ? { specimenDate } : {}),
   };
 }
 
-const FIELDS: readonly NewCaseField[] = ['labId', 'name', 'birthDate', 'accession', 'specimen', 'folder'];
+const FIELDS: readonly NewCaseField[] = ['labId', 'name', 'birthDate', 'accession', 'specimen', 'specimenDate', 'folder'];
 
 /** Maps a server error's `field` ("patient.labId", "folder", …) to the form field it belongs to, or null. */
 export function formFieldOf(field: string | undefined): NewCaseField | null {

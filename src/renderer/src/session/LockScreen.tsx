@@ -29,7 +29,7 @@ export function LockScreen({ user, labName, onDone }: { user: UserSummary; labNa
       <form className="gate-box form" onSubmit={submit}>
         <h1 className="gate-title">Screen locked</h1>
         <p className="gate-lead">
-          Locked for <strong data-testid="lock-user">{user.displayName}</strong> after a time without activity. Your work is kept.
+          Locked for <strong data-testid="lock-user">{user.displayName}</strong> (idle, or locked on leaving). Your work is kept as it was.
         </p>
         <label className="field">
           <span className="field-label">Password</span>
