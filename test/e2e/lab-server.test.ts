@@ -150,8 +150,8 @@ describe('two stations on one lab server (Chromium, HTTPS)', () => {
     contexts.push(context);
     await context.addInitScript(() => {
       const calls: string[] = [];
-      (window as unknown as { connectCalls: string[] }).connectCalls = calls;
-      (window as unknown as { marrowShell: unknown }).marrowShell = {
+      (globalThis as unknown as { connectCalls: string[] }).connectCalls = calls;
+      (globalThis as unknown as { marrowShell: unknown }).marrowShell = {
         connectToServer: (url: string) => {
           calls.push(url);
           return Promise.resolve(url.startsWith('http:') ? { ok: false, message: 'The lab server is reached over HTTPS only; "http://marrow.lab.local" is http.' } : { ok: true });
@@ -169,6 +169,6 @@ describe('two stations on one lab server (Chromium, HTTPS)', () => {
     await screenshot(page, 'server-05-connect-refused');
     await page.getByTestId('connect-server-url').fill('https://marrow.lab.local:8443');
     await page.getByTestId('connect-server-submit').click();
-    await expect.poll(() => page.evaluate(() => (window as unknown as { connectCalls: string[] }).connectCalls)).toEqual(['http://marrow.lab.local', 'https://marrow.lab.local:8443']);
+    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { connectCalls: string[] }).connectCalls)).toEqual(['http://marrow.lab.local', 'https://marrow.lab.local:8443']);
   });
 });
