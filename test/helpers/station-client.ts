@@ -37,7 +37,20 @@ export class Station {
     this.origin = new URL(baseUrl).origin;
   }
 
-  request(path: string, options: StationRequest = {}): Promise<StationResponse> {
+  /**
+   * A request on a kept-alive connection the server has just closed as idle fails with ECONNRESET before the server
+   * read it; that one case is sent again on a new connection (as Node's documentation advises), nothing else.
+   */
+  async request(path: string, options: StationRequest = {}): Promise<StationResponse> {
+    try {
+      return await this.send(path, options);
+    } catch (e) {
+      if ((e as { code?: string; reusedSocket?: boolean }).code === 'ECONNRESET' && (e as { reusedSocket?: boolean }).reusedSocket === true) return this.send(path, options);
+      throw e;
+    }
+  }
+
+  private send(path: string, options: StationRequest): Promise<StationResponse> {
     const url = new URL(path, this.baseUrl);
     const headers: Record<string, string> = {
       ...(this.cookie === '' ? {} : { Cookie: this.cookie }),
@@ -61,7 +74,7 @@ export class Station {
         });
         res.on('error', reject);
       });
-      req.on('error', reject);
+      req.on('error', (e) => reject(Object.assign(e, { reusedSocket: req.reusedSocket })));
       req.end(options.body);
     });
   }

@@ -256,6 +256,8 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
     });
   });
   https.on('tlsClientError', (_e, socket) => socket.destroy());
+  // Stations sit idle between decisions; a longer keep-alive spares them a TLS handshake on the next one.
+  https.keepAliveTimeout = 30_000;
 
   await new Promise<void>((resolveListen, reject) => {
     front.once('error', reject);

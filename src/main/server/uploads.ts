@@ -80,9 +80,32 @@ function sha256OfFile(file: string): string {
   return createHash('sha256').update(readFileSync(file)).digest('hex');
 }
 
+interface OpenUpload {
+  folder: string;
+  files: Map<string, UploadFileEntry>;
+  /** Paths stored and verified (found on disk when the upload was first opened in this process, then kept up to date). */
+  stored: Set<string>;
+}
+
 export class UploadStore {
+  /** Uploads in use, so that each PUT costs O(1) and not a look at every file of the upload (2,000 files: 4 M stats). */
+  private readonly open = new Map<string, OpenUpload>();
+
   constructor(readonly root: string) {
     mkdirSync(root, { recursive: true });
+  }
+
+  private opened(uploadId: string): OpenUpload {
+    let upload = this.open.get(uploadId);
+    if (upload === undefined) {
+      const folder = this.folderOf(uploadId);
+      const files = new Map(this.manifestOf(folder).map((f) => [f.path, f] as const));
+      // A file counts as stored when it is there under its final name: it is renamed there only after verification.
+      const stored = new Set([...files.keys()].filter((path) => existsSync(join(folder, path))));
+      upload = { folder, files, stored };
+      this.open.set(uploadId, upload);
+    }
+    return upload;
   }
 
   private folderOf(uploadId: string): string {
@@ -107,18 +130,17 @@ export class UploadStore {
   }
 
   status(uploadId: string): UploadStatus {
-    const folder = this.folderOf(uploadId);
-    const files = this.manifestOf(folder);
-    // A file counts as stored when it is there under its final name: it is renamed there only after verification.
-    const missing = files.filter((f) => !existsSync(join(folder, f.path))).map((f) => f.path);
-    return { uploadId, folder, expected: files.length, stored: files.length - missing.length, missing, complete: missing.length === 0 };
+    const { folder, files, stored } = this.opened(uploadId);
+    const missing = [...files.keys()].filter((path) => !stored.has(path));
+    return { uploadId, folder, expected: files.size, stored: stored.size, missing, complete: missing.length === 0 };
   }
 
   /** Streams one file to disk, verifying its hash; returns whether it was stored now (false: it already was). */
-  async put(uploadId: string, path: string, declaredSha256: string | undefined, body: IncomingMessage): Promise<{ stored: boolean; status: UploadStatus }> {
-    const folder = this.folderOf(uploadId);
+  async put(uploadId: string, path: string, declaredSha256: string | undefined, body: IncomingMessage): Promise<{ stored: boolean; status: Omit<UploadStatus, 'missing'> }> {
+    const upload = this.opened(uploadId);
+    const { folder } = upload;
     const relative = checkRelativePath(path, 'the URL');
-    const entry = this.manifestOf(folder).find((f) => f.path === relative);
+    const entry = upload.files.get(relative);
     if (entry === undefined) throw new UploadError(404, `${relative} is not in this upload's list of files.`, 'path');
     if (declaredSha256 === undefined || !HEX64.test(declaredSha256)) throw new UploadError(400, `${relative}: the X-Content-SHA256 header must give the file's SHA-256 (64 lower-case hex digits).`, 'sha256');
     if (declaredSha256 !== entry.sha256) throw new UploadError(409, `${relative}: X-Content-SHA256 differs from the SHA-256 this upload listed for it. Start a new upload if the file changed.`, 'sha256');
@@ -157,17 +179,20 @@ export class UploadStore {
         throw new UploadError(422, `${relative} arrived with SHA-256 ${actual} (${size} bytes), not the ${entry.sha256} (${entry.size} bytes) it was sent as; it was not stored. Send it again.`, 'sha256');
       }
       renameSync(partial, target);
+      upload.stored.add(relative);
     } finally {
       rmSync(partial, { force: true });
     }
     return { stored: true, status: this.finishIfComplete(uploadId) };
   }
 
-  private finishIfComplete(uploadId: string): UploadStatus {
-    const status = this.status(uploadId);
-    const marker = join(status.folder, UPLOAD_INCOMPLETE_MARKER);
-    if (status.complete) rmSync(marker, { force: true });
-    else writeFileSync(marker, JSON.stringify({ expected: status.expected, stored: status.stored }));
-    return status;
+  /** The answer to a PUT: counts only (a list of what is missing is GET /uploads/<id>'s). */
+  private finishIfComplete(uploadId: string): Omit<UploadStatus, 'missing'> {
+    const { folder, files, stored } = this.opened(uploadId);
+    const marker = join(folder, UPLOAD_INCOMPLETE_MARKER);
+    const complete = stored.size === files.size;
+    if (complete) rmSync(marker, { force: true });
+    else writeFileSync(marker, JSON.stringify({ expected: files.size, stored: stored.size }));
+    return { uploadId, folder, expected: files.size, stored: stored.size, complete };
   }
 }
