@@ -85,6 +85,7 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
       cellImageUrl: (caseId, imageId) => `/cells/${caseId}/${imageId}`,
       appVersion: options.appVersion,
       caseFolderRoots: [...(options.casesRoot === null ? [] : [options.casesRoot]), uploads.root],
+      namedPathRoot: join(options.dataDir, 'reports'),
     },
     options.serviceExtras,
   );

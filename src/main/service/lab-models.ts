@@ -62,6 +62,7 @@ import { startTrainingWorker, type TrainingHandle } from '../lab-model/train-cli
 import type { PackedCells } from '../lab-model/train-protocol';
 import type { ServiceContext } from './context';
 import { ServiceError, validationError } from './errors';
+import { checkNamedPath } from './named-path-policy';
 import { caseDetail } from './views';
 import { writeAtomically } from './report';
 import { writeLabModelCard } from './lab-model-card';
@@ -284,10 +285,11 @@ type LabModelMethods = Pick<
   | 'saveLabModelCard'
 >;
 
-function outputPath(given: string | undefined, fallback: string, extension: string): string {
+function outputPath(ctx: ServiceContext, given: string | undefined, fallback: string, extension: string): string {
   if (given === undefined) return fallback;
   if (!isAbsolute(given)) throw validationError('path', `The file path must be a full path, not "${given}".`);
   if (extname(given).toLowerCase() !== extension) throw validationError('path', `The file name must end in ${extension} (got ${given}).`);
+  checkNamedPath(ctx, given);
   return resolve(given);
 }
 
@@ -467,7 +469,7 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
 
     async exportLabModel(input: ExportLabModelInput): Promise<SavedFile> {
       const lab = getLabModel(ctx.db, input.labModelId);
-      const path = outputPath(input.path, join(ctx.options.reportsDir, `${lab.baseModel.modelId}-${lab.model.version}.labmodel.json`), '.json');
+      const path = outputPath(ctx, input.path, join(ctx.options.reportsDir, `${lab.baseModel.modelId}-${lab.model.version}.labmodel.json`), '.json');
       const labModel = {
         version: lab.model.version,
         name: lab.model.name,
@@ -490,6 +492,7 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
 
     async importLabModel(input: ImportLabModelInput): Promise<LabModelDetail> {
       if (!isAbsolute(input.path)) throw validationError('path', `The file path must be a full path, not "${input.path}".`);
+      checkNamedPath(ctx, input.path);
       let text: string;
       try {
         text = await readFile(input.path, 'utf8');
@@ -588,7 +591,7 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
 
     async saveLabModelCard(input: SaveLabModelCardInput): Promise<SavedFile> {
       const lab = getLabModel(ctx.db, input.labModelId);
-      const path = outputPath(input.path, join(ctx.options.reportsDir, `${lab.baseModel.modelId}-${lab.model.version}-model-card.pdf`), '.pdf');
+      const path = outputPath(ctx, input.path, join(ctx.options.reportsDir, `${lab.baseModel.modelId}-${lab.model.version}-model-card.pdf`), '.pdf');
       return writeLabModelCard(labModelDetailOf(lab), path, { appVersion: ctx.options.appVersion });
     },
   };

@@ -6,6 +6,7 @@ import type { ExportFormat, ExportInput, MarrowApi, SaveReportInput, SavedFile }
 import { getCase } from '../db';
 import type { ServiceContext } from './context';
 import { validationError } from './errors';
+import { checkNamedPath } from './named-path-policy';
 import { writeCaseExport, writeCaseReport } from './report';
 
 const EXPORT_SUFFIX: Record<ExportFormat, { suffix: string; extension: string }> = {
@@ -20,10 +21,11 @@ export function safeFileStem(accession: string): string {
   return stem === '' ? 'case' : stem.slice(0, 80);
 }
 
-function outputPath(given: string | undefined, fallback: string, extension: string): string {
+function outputPath(ctx: ServiceContext, given: string | undefined, fallback: string, extension: string): string {
   if (given === undefined) return fallback;
   if (!isAbsolute(given)) throw validationError('path', `The file path must be a full path, not "${given}".`);
   if (extname(given).toLowerCase() !== extension) throw validationError('path', `The file name must end in ${extension} (got ${given}).`);
+  checkNamedPath(ctx, given);
   return resolve(given);
 }
 
@@ -32,14 +34,14 @@ export function savedFileMethods(ctx: ServiceContext): Pick<MarrowApi, 'saveRepo
     async saveReport(input: SaveReportInput): Promise<SavedFile> {
       const row = getCase(ctx.db, input.caseId);
       const draft = row.status === 'signed' ? '' : '-draft';
-      const path = outputPath(input.path, join(ctx.options.reportsDir, `${safeFileStem(row.accession)}${draft}.pdf`), '.pdf');
+      const path = outputPath(ctx, input.path, join(ctx.options.reportsDir, `${safeFileStem(row.accession)}${draft}.pdf`), '.pdf');
       return writeCaseReport(ctx.db, input.caseId, path, { appVersion: ctx.options.appVersion, modelDir: ctx.options.modelDir });
     },
 
     async exportCase(input: ExportInput): Promise<SavedFile> {
       const row = getCase(ctx.db, input.caseId);
       const { suffix, extension } = EXPORT_SUFFIX[input.format];
-      const path = outputPath(input.path, join(ctx.options.reportsDir, `${safeFileStem(row.accession)}${suffix}${extension}`), extension);
+      const path = outputPath(ctx, input.path, join(ctx.options.reportsDir, `${safeFileStem(row.accession)}${suffix}${extension}`), extension);
       return writeCaseExport(ctx.db, input.caseId, input.format, path, { appVersion: ctx.options.appVersion, modelDir: ctx.options.modelDir });
     },
   };

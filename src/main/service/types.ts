@@ -33,6 +33,8 @@ export interface MarrowServiceOptions {
    * the desktop app and the CLI, where the person is at the machine whose files they name.
    */
   caseFolderRoots?: readonly string[];
+  /** The lab server's limit on files a caller names (reports, exports, lab-model packages): see named-path-policy.ts. */
+  namedPathRoot?: string;
 }
 
 /** The application service: the one implementation of MarrowApi, plus what only the hosts (not the renderer) need. */

@@ -185,6 +185,27 @@ describe('lab server security', () => {
       db.close();
     }
   }, 60_000);
+  it('refuses a report, export or lab-model package path outside the server\'s reports folder (a symlink too)', async () => {
+    const station = await fx.station('tech1');
+    const created = await station.api.createCase({ patient: { labId: 'P-PATH' }, accession: 'PATH-1', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('paths') });
+    await station.api.startAnalysis(created.id);
+    await waitForAnalysis(station.api, created.id);
+    const outside = await station.call('saveReport', [{ caseId: created.id, path: join(fx.root, 'elsewhere.pdf') }]);
+    expect(outside.result).toMatchObject({ ok: false, error: { kind: 'validation', field: 'path', message: expect.stringMatching(/On the lab server files are kept under/) } });
+    const exported = await station.call('exportCase', [{ caseId: created.id, format: 'json', path: join(fx.dataDir, 'marrowcount.json') }]);
+    expect(exported.result).toMatchObject({ ok: false, error: { field: 'path' } });
+    mkdirSync(join(fx.dataDir, 'reports'), { recursive: true });
+    symlinkSync(fx.root, join(fx.dataDir, 'reports', 'escape'));
+    const viaLink = await station.call('saveReport', [{ caseId: created.id, path: join(fx.dataDir, 'reports', 'escape', 'x.pdf') }]);
+    expect(viaLink.result).toMatchObject({ ok: false, error: { field: 'path' } });
+    const imported = await station.call('importLabModel', [{ path: join(fx.root, 'tls', 'marrowcount-server.json') }]);
+    expect(imported.result).toMatchObject({ ok: false, error: { field: 'path', message: expect.stringMatching(/outside it/) } });
+    const inside = await station.call<{ path: string }>('saveReport', [{ caseId: created.id, path: join(fx.dataDir, 'reports', 'PATH-1-copy.pdf') }]);
+    expect(inside.result.ok).toBe(true);
+    const byDefault = await station.call<{ path: string }>('saveReport', [{ caseId: created.id }]);
+    expect(byDefault.result).toMatchObject({ ok: true, value: { path: expect.stringContaining(join(fx.dataDir, 'reports')) } });
+  }, 60_000);
+
   it('limits login attempts per login name and per station address, saying how long to wait', async () => {
     const station = fx.anonymous();
     const attempts = [];
