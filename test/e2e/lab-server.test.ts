@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CLASS_KEYS } from '../../src/renderer/src/review/keymap';
-import { startLabServer, type LabServer } from '../../src/main/server/lab-server';
+import { startLabServer, type LabServer, type LabServerOptions } from '../../src/main/server/lab-server';
 import { makeSelfSignedCertificate } from '../../src/main/server/tls';
 import type { CellView } from '../../src/shared/api';
 import type { CellClassCode } from '../../src/shared/cell-classes';
@@ -23,6 +23,7 @@ const PEOPLE = {
 describe('two stations on one lab server (Chromium, HTTPS)', () => {
   let root: string;
   let server: LabServer;
+  let serverOptions: LabServerOptions;
   let browser: Browser;
   const contexts: BrowserContext[] = [];
   let caseId: number;
@@ -34,7 +35,7 @@ describe('two stations on one lab server (Chromium, HTTPS)', () => {
     mkdirSync(casesRoot);
     cpSync(join(REPO, 'test', 'fixtures', 'crops', 'good'), join(casesRoot, 'case-1'), { recursive: true });
     const { tls } = await makeSelfSignedCertificate(join(root, 'tls'), ['localhost']);
-    server = await startLabServer({
+    serverOptions = {
       host: '127.0.0.1',
       port: 0,
       tls,
@@ -45,7 +46,8 @@ describe('two stations on one lab server (Chromium, HTTPS)', () => {
       rendererDir: RENDERER_DIR,
       appVersion: 'e2e',
       serviceExtras: { analysis: { batchSize: 8, intraOpThreads: 1 } },
-    });
+    };
+    server = await startLabServer(serverOptions);
     const admin = server.service.forSession({ transport: 'cli', token: null });
     await admin.createFirstAdmin(PEOPLE.admin);
     await admin.createUser({ ...PEOPLE.tech, roles: ['technician'] });
@@ -170,5 +172,24 @@ describe('two stations on one lab server (Chromium, HTTPS)', () => {
     await page.getByTestId('connect-server-url').fill('https://marrow.lab.local:8443');
     await page.getByTestId('connect-server-submit').click();
     await expect.poll(() => page.evaluate(() => (globalThis as unknown as { connectCalls: string[] }).connectCalls)).toEqual(['http://marrow.lab.local', 'https://marrow.lab.local:8443']);
+  });
+
+  it('says loudly when the server is gone and again when it is back, and goes on with the same session', async () => {
+    const page = await station('tech', `/#/case/${caseId}/differential`);
+    await page.getByTestId('differential-screen').waitFor();
+    await expect.poll(() => page.getByTestId('topbar-server').getAttribute('class')).toContain('topbar-server-connected');
+    const port = server.port;
+    await server.close();
+    await page.getByTestId('connection-lost').waitFor({ timeout: 10_000 });
+    expect(await page.getByTestId('connection-lost').innerText()).toContain(`The connection to the lab server 127.0.0.1:${port} is lost`);
+    await screenshot(page, 'server-06-connection-lost');
+    server = await startLabServer({ ...serverOptions, port });
+    await page.getByTestId('connection-lost').waitFor({ state: 'detached', timeout: 15_000 });
+    await expect.poll(() => page.getByTestId('notice').innerText(), { timeout: 5000 }).toContain('Reconnected to the lab server');
+    await screenshot(page, 'server-07-reconnected');
+    // The session survived the restart: the next call works without logging in again.
+    await page.getByTestId('nav-cases').click();
+    await page.getByTestId('cases-screen').waitFor();
+    expect(await page.getByTestId('login-screen').count()).toBe(0);
   });
 });
