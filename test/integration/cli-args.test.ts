@@ -16,6 +16,7 @@ describe('marrowcount command line', () => {
       report: null,
       cellsCsv: null,
       batchSize: null,
+      user: null,
     });
   });
 
