@@ -192,4 +192,21 @@ describe('two stations on one lab server (Chromium, HTTPS)', () => {
     await page.getByTestId('cases-screen').waitFor();
     expect(await page.getByTestId('login-screen').count()).toBe(0);
   });
+
+  it('uploads a folder of crops from the station and makes a case of it', async () => {
+    const page = await station('tech', '/#/cases');
+    await page.getByTestId('nav-new-case').click();
+    await page.getByTestId('new-case-screen').waitFor();
+    await page.getByTestId('new-case-patient-id').fill('MRN-UP-1');
+    await page.getByTestId('new-case-accession').fill('UP-E2E-1');
+    await page.getByTestId('new-case-specimen').selectOption('bone_marrow_aspirate');
+    // The folder chooser of the browser, filled as a person choosing the folder would.
+    await page.getByTestId('new-case-upload-input').setInputFiles(join(REPO, 'test', 'fixtures', 'crops', 'good'));
+    await expect.poll(() => page.getByTestId('new-case-upload-done').innerText(), { timeout: 30_000 }).toContain('11 cell images uploaded and checked');
+    expect(await page.getByTestId('new-case-folder').inputValue()).toContain(join(serverOptions.dataDir, 'uploads'));
+    await screenshot(page, 'server-08-uploaded');
+    await page.getByTestId('new-case-submit').click();
+    await page.getByTestId('case-header').waitFor();
+    await expect.poll(() => page.getByTestId('case-header-accession').innerText()).toContain('UP-E2E-1');
+  });
 });

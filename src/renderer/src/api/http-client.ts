@@ -23,6 +23,11 @@ export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
 const CSRF_HEADER = 'X-MarrowCount-CSRF';
 let csrfToken: string | null = null;
 
+/** The lab server's CSRF header for requests outside the API (uploads); empty where none was handed out. */
+export function csrfHeaders(): Record<string, string> {
+  return csrfToken === null ? {} : { [CSRF_HEADER]: csrfToken };
+}
+
 async function call(fetchFn: Fetch, method: MarrowApiMethod, args: unknown[]): Promise<unknown> {
   let response: Response;
   try {
