@@ -208,5 +208,17 @@ describe('two stations on one lab server (Chromium, HTTPS)', () => {
     await page.getByTestId('new-case-submit').click();
     await page.getByTestId('case-header').waitFor();
     await expect.poll(() => page.getByTestId('case-header-accession').innerText()).toContain('UP-E2E-1');
+    // The report is written on the server; the station downloads it with its session.
+    await expect.poll(() => page.getByTestId('case-status-badge').innerText(), { timeout: 30_000 }).toMatch(/review/i);
+    await page.getByTestId('case-tab-signoff').click();
+    await page.getByTestId('report-save-pdf').click();
+    await page.getByTestId('report-download').waitFor();
+    const href = await page.getByTestId('report-download').getAttribute('href');
+    const pdf = await page.evaluate(async (url) => {
+      const response = await fetch(url!);
+      return { status: response.status, type: response.headers.get('content-type'), head: (await response.text()).slice(0, 5) };
+    }, href);
+    expect(pdf).toEqual({ status: 200, type: 'application/pdf', head: '%PDF-' });
+    await screenshot(page, 'server-09-report-download');
   });
 });

@@ -5,12 +5,14 @@
 // port), CSRF protection, login rate limits, security headers, the station's address in the audit log, live
 // events, uploads, and the limit on which folders a case may be read from.
 import { mkdirSync } from 'node:fs';
+import { readFile, realpath } from 'node:fs/promises';
 import { createServer as createHttpsServer } from 'node:https';
 import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import { createServer as createNetServer, type AddressInfo, type Socket } from 'node:net';
-import { join } from 'node:path';
+import { basename, extname, join } from 'node:path';
 import type { MarrowApiMethod } from '../../shared/api';
 import { mayCall } from '../../shared/roles';
+import { isPathInside } from '../security/path-inside';
 import { apiError, createMarrowRequestHandler, MAX_BODY_BYTES, sendJson, sendText, sessionTokenOf } from '../http/serve-api';
 import { createMarrowService, type CreateServiceExtras, type MarrowService } from '../service/marrow-service';
 import { CSRF_HEADER, CsrfGuard, crossSiteProblem } from './csrf';
@@ -20,6 +22,9 @@ import type { ServerTls } from './tls';
 import { parseManifest, UploadError, UploadStore, UPLOADS_PREFIX } from './uploads';
 
 export const EVENTS_PATH = '/events';
+/** Saved reports and exports (the service writes them on the server): GET /reports/<file name>, with a session. */
+export const REPORTS_PREFIX = '/reports/';
+const REPORT_TYPES: Record<string, string> = { '.pdf': 'application/pdf', '.csv': 'text/csv; charset=utf-8', '.json': 'application/json; charset=utf-8' };
 /** Two years: once a browser has seen the server over HTTPS it never tries plain HTTP for it again. */
 export const HSTS = 'max-age=63072000';
 
@@ -153,6 +158,41 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
     events.open(response);
   }
 
+  async function handleReport(request: IncomingMessage, response: ServerResponse, name: string): Promise<void> {
+    if (request.method !== 'GET') {
+      sendText(response, 405, 'Reports are read with GET.', { Allow: 'GET' });
+      return;
+    }
+    if ((await activeUser(request)) === null) {
+      sendText(response, 401, 'Log in to download reports.');
+      return;
+    }
+    let file: string;
+    try {
+      file = decodeURIComponent(name);
+    } catch {
+      sendText(response, 400, 'Malformed file name.');
+      return;
+    }
+    const type = REPORT_TYPES[extname(file).toLowerCase()];
+    const root = join(options.dataDir, 'reports');
+    // A bare file name of the reports folder only: no sub-folder, no way out of it (symlinks followed).
+    const real = type === undefined || file !== basename(file) || file.startsWith('.') ? null : await realpath(join(root, file)).catch(() => null);
+    const realRoot = await realpath(root).catch(() => null);
+    if (real === null || realRoot === null || !isPathInside(realRoot, real)) {
+      sendText(response, 404, 'No such report.');
+      return;
+    }
+    const data = await readFile(real);
+    response.writeHead(200, {
+      'Content-Type': type!,
+      'Content-Length': data.length,
+      'Content-Disposition': `attachment; filename="${file.replace(/[^A-Za-z0-9._-]/g, '_')}"`,
+      'Cache-Control': 'no-store',
+    });
+    response.end(data);
+  }
+
   async function handleUploads(request: IncomingMessage, response: ServerResponse, rest: string): Promise<void> {
     const token = sessionTokenOf(request);
     const user = await activeUser(request);
@@ -209,7 +249,12 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
   async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
     for (const [name, value] of Object.entries(NETWORK_HEADERS)) response.setHeader(name, value);
     const url = new URL(request.url ?? '/', `https://${request.headers.host ?? 'server'}`);
-    const isPage = (request.method === 'GET' || request.method === 'HEAD') && !url.pathname.startsWith('/api/') && url.pathname !== EVENTS_PATH && !url.pathname.startsWith(UPLOADS_PREFIX);
+    const isPage =
+      (request.method === 'GET' || request.method === 'HEAD') &&
+      !url.pathname.startsWith('/api/') &&
+      url.pathname !== EVENTS_PATH &&
+      !url.pathname.startsWith(UPLOADS_PREFIX) &&
+      !url.pathname.startsWith(REPORTS_PREFIX);
     // A page may be opened from a link (cross-site navigation); everything else only from this server's own pages.
     if (!isPage) {
       const problem = crossSiteProblem(request);
@@ -219,6 +264,7 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
       }
     }
     if (url.pathname === EVENTS_PATH) await handleEvents(request, response);
+    else if (url.pathname.startsWith(REPORTS_PREFIX)) await handleReport(request, response, url.pathname.slice(REPORTS_PREFIX.length));
     else if (url.pathname === UPLOADS_PREFIX || url.pathname.startsWith(`${UPLOADS_PREFIX}/`)) await handleUploads(request, response, url.pathname.slice(UPLOADS_PREFIX.length));
     else await handleMarrow(request, response, url);
   }

@@ -204,6 +204,16 @@ describe('lab server security', () => {
     expect(inside.result.ok).toBe(true);
     const byDefault = await station.call<{ path: string }>('saveReport', [{ caseId: created.id }]);
     expect(byDefault.result).toMatchObject({ ok: true, value: { path: expect.stringContaining(join(fx.dataDir, 'reports')) } });
+    // Downloading it from the station: with a session only, by bare file name only.
+    const name = (byDefault.result as { ok: true; value: { path: string } }).value.path.split('/').pop()!;
+    const download = await station.request(`/reports/${encodeURIComponent(name)}`);
+    expect(download.status).toBe(200);
+    expect(download.headers['content-type']).toBe('application/pdf');
+    expect(download.body.subarray(0, 5).toString()).toBe('%PDF-');
+    expect((await fx.anonymous().request(`/reports/${encodeURIComponent(name)}`)).status).toBe(401);
+    expect((await station.request('/reports/..%2Fmarrowcount.sqlite')).status).toBe(404);
+    expect((await station.request('/reports/escape%2Fx.pdf')).status).toBe(404);
+    expect((await station.request(`/reports/${encodeURIComponent(name)}`, { headers: { 'Sec-Fetch-Site': 'cross-site' } })).status).toBe(403);
   }, 60_000);
 
   it('limits login attempts per login name and per station address, saying how long to wait', async () => {

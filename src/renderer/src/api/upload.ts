@@ -89,6 +89,6 @@ export async function uploadCrops(files: readonly File[], onProgress: (progress:
 }
 
 /** Only a lab-server station (a page served over HTTPS, not the desktop app's own window) can upload. */
-export function canUpload(): boolean {
+export function isLabServerStation(): boolean {
   return window.marrowcount === undefined && window.location.protocol === 'https:';
 }

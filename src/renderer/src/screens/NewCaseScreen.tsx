@@ -1,7 +1,7 @@
 import { useState, type DragEvent, type FormEvent, type ReactNode } from 'react';
 import { SPECIMEN_TYPES, type CaseDetail, type SpecimenType } from '../../../shared/api';
 import { getApi, getShell } from '../api';
-import { canUpload } from '../api/upload';
+import { isLabServerStation } from '../api/upload';
 import { UploadFromStation } from './UploadFromStation';
 import { errorText, isApiError, useMessages } from '../components/messages';
 import { SPECIMEN_LABELS } from '../format';
@@ -176,7 +176,7 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
             {shell ? 'Or drop the folder onto this form.' : 'Type the absolute path of the folder.'} Every JPEG or PNG
             in it is one cell.
           </span>
-          {canUpload() && <UploadFromStation busy={busy} onUploaded={(folder) => set('folder', folder)} />}
+          {isLabServerStation() && <UploadFromStation busy={busy} onUploaded={(folder) => set('folder', folder)} />}
         </Field>
         {formError !== null && (
           <p className="form-error" role="alert" data-testid="new-case-form-error">
