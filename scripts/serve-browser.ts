@@ -6,6 +6,7 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
+import { appVersion } from '../src/main/cli/paths';
 import { startHttpHost } from '../src/main/http/serve-api';
 import { createMarrowService } from '../src/main/service/marrow-service';
 import { CELL_HTTP_PREFIX } from '../src/main/http/serve-api';
@@ -26,7 +27,8 @@ const service = createMarrowService({
   modelDir,
   reportsDir: join(dataDir, 'reports'),
   cellImageUrl: (caseId, imageId) => `${CELL_HTTP_PREFIX}${caseId}/${imageId}`,
-  appVersion: 'browser-host',
+  // The package's version, as the desktop app and the CLI print it (reports read "MarrowCount 0.1.0", not the host's name).
+  appVersion: appVersion(),
 });
 service.lisDelivery.start();
 const host = await startHttpHost({ service, rendererDir, port: Number(values.port), host: '127.0.0.1' });

@@ -40,6 +40,9 @@ if (electron) {
       'window cannot open here. To get it, run `npm start` again on a machine that can reach GitHub.',
       'Meanwhile, the headless CLI analyses the bundled demo case:',
       '  bin/marrowcount analyze resources/demo/case-001',
+      'The case is stored in the database named on the "Database:" line below: the per-user database the desktop',
+      'app opens, so the case is there when the app first starts. To try the screens in a browser instead:',
+      '  sh scripts/with-node.sh npx tsx scripts/serve-browser.ts   (then open http://127.0.0.1:5180/)',
       '',
     ].join('\n'),
   );

@@ -21,7 +21,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     return await analyzeCommand(args, io);
   } catch (error) {
     if (error instanceof UsageError) {
-      io.stderr.write(`marrowcount: ${error.message}\n\n${USAGE}\n`);
+      io.stderr.write(error.hint !== null ? `marrowcount: ${error.message}\n${error.hint}\n` : `marrowcount: ${error.message}\n\n${USAGE}\n`);
       return EXIT.usage;
     }
     throw error;

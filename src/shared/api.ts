@@ -7,9 +7,11 @@ import type { Differential } from './differential';
 import type { CaseLisStatus, LisSettings } from './lis';
 import type { LabValidation } from './lab-training';
 import type { Role } from './roles';
+import type { ReviewLayout } from './review-layout';
 import type { CaseHistory, PatientHistory, SpecimenDateSource } from './marrow-history';
 
 export type { LabValidation } from './lab-training';
+export type { ReviewLayout } from './review-layout';
 export type { CaseHistory, MarrowComparison, MarrowFigures, MarrowResult, PatientHistory } from './marrow-history';
 
 // The statuses and their rules live in case-lifecycle.ts; re-exported here so that imports of the contract keep working.
@@ -175,6 +177,8 @@ export interface CellQuery {
   scope: CellScope;
   predictedClass?: CellClassCode;
   effectiveClass?: CellClassCode;
+  /** Only cells whose file path contains this text (case-insensitive): finding a cell by its file name. */
+  file?: string;
   /** Flagged scopes are always ordered most uncertain first; 'all' also by uncertainty. */
   offset?: number;
   limit?: number;
@@ -200,7 +204,8 @@ export interface ConfirmInput {
 
 export interface UndoInput {
   caseId: number;
-  imageId: number;
+  /** The cell whose latest decision is withdrawn; absent: the session person's own latest decision still in force in the case. */
+  imageId?: number;
 }
 
 /**
@@ -248,6 +253,14 @@ export interface SignatureRecord {
 
 export interface AmendInput {
   caseId: number;
+  reason: string;
+}
+
+/** A correction of the patient's stored name (a typing error at registration), audited with its reason. */
+export interface CorrectPatientNameInput {
+  /** The case it is made from; the correction applies to the patient, so to every case of theirs. */
+  caseId: number;
+  name: string;
   reason: string;
 }
 
@@ -338,6 +351,23 @@ export interface LabModelTrainingProgress {
   message: string | null;
   /** The stored (pending) lab model, once phase is 'done'. */
   labModelId: number | null;
+}
+
+/** What a lab model could learn from now: shown before training, so a lab sees what is missing. */
+export interface LabTrainingMaterial {
+  /** The installed base model the reviewed cells must have been analysed with; null when it stores no embeddings. */
+  baseModel: { modelId: string; version: string } | null;
+  /** Signed cases with at least one reviewed cell analysed with the base model. */
+  signedCasesWithReviewedCells: number;
+  /** Reviewed cells of those cases: what training reads. */
+  reviewedCells: number;
+  /** Reviewed cells of cases not signed (or re-opened): not used until the case is signed. */
+  reviewedInUnsignedCases: number;
+  minimumPerClass: number;
+  /** Per class with reviewed cells, most first: the cells, those in the training fold, and whether it would be learned. */
+  classes: { code: CellClassCode; cells: number; inTrainingFold: number | null; learned: boolean }[];
+  /** Empty when a model can be trained now; otherwise what is missing, one sentence each. */
+  missing: string[];
 }
 
 export interface TrainLabModelInput {
@@ -486,6 +516,8 @@ export interface MarrowApi {
   listCases(filter: CaseFilter): Promise<CaseSummary[]>;
   createCase(input: NewCaseInput): Promise<CaseDetail>;
   getCase(caseId: number): Promise<CaseDetail>;
+  /** Corrects the name stored for the case's patient; the old name, the new one and the reason go into the audit log. */
+  correctPatientName(input: CorrectPatientNameInput): Promise<CaseDetail>;
 
   /** Starts (or resumes) classification in a worker; returns at once. Poll getAnalysisProgress. */
   startAnalysis(caseId: number): Promise<AnalysisProgress>;
@@ -511,6 +543,10 @@ export interface MarrowApi {
   getSettings(): Promise<Settings>;
   saveSettings(settings: Settings): Promise<Settings>;
   getAbout(): Promise<AboutInfo>;
+  /** The lab's review grid: each class's key, the class order, the hidden classes (the built-in layout until saved). */
+  getReviewLayout(): Promise<ReviewLayout>;
+  /** Saves the review layout after the conflict check; a change is recorded in the audit log. */
+  saveReviewLayout(layout: ReviewLayout): Promise<ReviewLayout>;
 
   /** Results to the laboratory information system (HL7 v2 and FHIR R4, outbox folder and MLLP). */
   getLisSettings(): Promise<LisSettings>;
@@ -519,6 +555,8 @@ export interface MarrowApi {
   getLisStatus(caseId: number): Promise<CaseLisStatus>;
   /** Sends the case's current signed result again, as new messages (new control ids). */
   resendToLis(caseId: number): Promise<CaseLisStatus>;
+  /** What a lab model could learn from now (signed cases, reviewed cells per class) and what is missing to train one. */
+  getLabTrainingMaterial(query?: { minimumPerClass?: number }): Promise<LabTrainingMaterial>;
   /** Starts training a lab model on the reviewed cells of signed cases, in a worker; returns at once. Poll the progress. */
   trainLabModel(input: TrainLabModelInput): Promise<LabModelTrainingProgress>;
   cancelLabModelTraining(): Promise<LabModelTrainingProgress>;
@@ -586,6 +624,7 @@ export const API_METHODS = [
   'listCases',
   'createCase',
   'getCase',
+  'correctPatientName',
   'startAnalysis',
   'cancelAnalysis',
   'getAnalysisProgress',
@@ -602,10 +641,13 @@ export const API_METHODS = [
   'getSettings',
   'saveSettings',
   'getAbout',
+  'getReviewLayout',
+  'saveReviewLayout',
   'getLisSettings',
   'saveLisSettings',
   'getLisStatus',
   'resendToLis',
+  'getLabTrainingMaterial',
   'trainLabModel',
   'cancelLabModelTraining',
   'getLabModelTrainingProgress',

@@ -115,6 +115,8 @@ export interface ExcludedCount {
   count: number;
   /** Cells per 100 NDC cells; null when the NDC is 0. */
   per100Ndc: number | null;
+  /** False when the model cannot output this class (e.g. KSC for the bundled model): its cells are reviewers' only. */
+  assessedByModel: boolean;
 }
 
 export type BlastAdvisoryStatus = 'below' | 'near' | 'at_or_above';
@@ -123,7 +125,10 @@ export interface BlastAdvisory {
   threshold: BlastThreshold;
   /** 'near': the 95% interval contains the threshold, so the count cannot place the blasts on either side. */
   status: BlastAdvisoryStatus;
+  /** The whole sentence, figure included ("Blasts 8.0% (95% CI 5.2–12.0%): below 20%."), for a line read alone (LIS note, CLI). */
   text: string;
+  /** The sentence without the figure ("interval crosses 10% — count more cells …"), for beside a figure shown once. */
+  note: string;
 }
 
 export interface BlastSummary {
@@ -288,21 +293,32 @@ export function blastAdvisory(
   ci95: PercentInterval,
 ): BlastAdvisory {
   const figure = `Blasts ${formatPercent(percentage)} (95% CI ${formatInterval(ci95)})`;
+  const advisory = (status: BlastAdvisoryStatus, note: string): BlastAdvisory => ({ threshold, status, note, text: `${figure}: ${note}` });
   if (ci95.lower <= threshold && threshold <= ci95.upper) {
-    return {
-      threshold,
-      status: 'near',
-      text: `${figure}: interval crosses ${threshold}% — count more cells before classifying.`,
-    };
+    return advisory('near', `interval crosses ${threshold}% — count more cells before classifying.`);
   }
   if (ci95.lower > threshold) {
-    return {
-      threshold,
-      status: 'at_or_above',
-      text: `${figure}: at or above ${threshold}% (${THRESHOLD_CONTEXT[threshold]}) — correlate with morphology and genetics.`,
-    };
+    return advisory('at_or_above', `at or above ${threshold}% (${THRESHOLD_CONTEXT[threshold]}) — correlate with morphology and genetics.`);
   }
-  return { threshold, status: 'below', text: `${figure}: below ${threshold}%.` };
+  return advisory('below', `below ${threshold}%.`);
+}
+
+/**
+ * The advisories that tell a reader something beside the figure: every one at or near its threshold, and "below"
+ * only for the lowest threshold when the blasts are below all of them. "Below 20%" under "interval crosses 10%"
+ * says nothing the reader does not already know.
+ */
+/**
+ * The note on a class the model cannot output: with cells, they were put there by a reviewer ("reviewer-assigned");
+ * without, the class was not assessed at all.
+ */
+export function notAssessedNote(row: { assessedByModel: boolean; count: number }): string | null {
+  if (row.assessedByModel) return null;
+  return row.count > 0 ? 'reviewer-assigned' : 'not assessable by model';
+}
+
+export function informativeBlastAdvisories(advisories: readonly BlastAdvisory[]): BlastAdvisory[] {
+  return advisories.filter((advisory, index) => advisory.status !== 'below' || (index === 0 && advisories.every((a) => a.status === 'below')));
 }
 
 export function computeDifferential(counts: ClassCounts, options: DifferentialOptions = {}): Differential {
@@ -355,6 +371,7 @@ export function computeDifferential(counts: ClassCounts, options: DifferentialOp
     name: CELL_CLASSES[code].name,
     count: count[code],
     per100Ndc: ndc > 0 ? (count[code] / ndc) * 100 : null,
+    assessedByModel: assessed.has(code),
   }));
 
   if (ndc === 0 && excludedTotal === 0) {

@@ -1,6 +1,9 @@
 // Display formatting for differential figures, shared by the UI and the PDF report so both print the same text.
 // Figures are computed unrounded; only these helpers round.
 
+/** The report's title: under the laboratory's name, or alone when the lab has not set one. */
+export const REPORT_TITLE = 'Bone marrow differential count';
+
 /** Shown where a figure is undefined (no cells counted, ratio with no erythroid cells, class not assessable). */
 export const NOT_AVAILABLE = '—';
 

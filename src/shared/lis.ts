@@ -2,12 +2,13 @@
 // each figure of the differential, and the per-case delivery status the UI shows. Pure data and rules, so main
 // (which builds and sends the messages) and the renderer (which edits the settings) agree on every code.
 //
-// Codes. LOINC is used only for the three codes whose meaning this project took from issue 15's text, which names
-// them from the LOINC table: 47286-0 (bone marrow differential panel), 38257-2 (cells counted) and 11138-5 (M:E
-// ratio). They were not re-checked against a LOINC release here (none is available offline). Every other figure —
-// each class percentage, the blast percentage, the nucleated differential count — goes under MarrowCount's local
-// code system, with the app's own class codes, which a lab maps to its LIS codes in the settings (codeMapping).
-// HL7 v2 names a local coding system "99zzz" (HL7 table 0396), hence 99MCNT.
+// Codes. LOINC is sent by default only where a code was found stated on a LOINC page (loinc.org or a mirror of the
+// LOINC table; README "Results to the LIS" lists each with its address) and its meaning matches the figure: the
+// panel, cells counted, the M:E ratio, and the two class percentages whose bone-marrow LOINC term has no method
+// (EOS, OTH). Terms "by Manual count" (e.g. 11108-8 lymphocytes) were found for some classes but are not sent: a
+// MarrowCount count is a machine classification reviewed by a person, not a manual count. Every other figure goes
+// under MarrowCount's local code system, with the app's own class codes, which a lab maps to its LIS codes in the
+// settings (codeMapping). HL7 v2 names a local coding system "99zzz" (HL7 table 0396), hence 99MCNT.
 import { CELL_CLASS_CODES, CELL_CLASSES, type CellClassCode } from './cell-classes';
 
 export const LOINC_HL7_SYSTEM = 'LN';
@@ -48,11 +49,13 @@ const SUMMARY_DISPLAY: Readonly<Record<LisSummaryComponent, string>> = Object.fr
   ME_RATIO: 'Myeloid:Erythroid ratio',
 });
 
-/** The three LOINC codes named in issue 15 (not re-verified against a LOINC release; see the comment above). */
-const LOINC_FROM_ISSUE: Readonly<Partial<Record<LisComponent, string>>> = Object.freeze({
-  PANEL: '47286-0',
-  TOTAL: '38257-2',
-  ME_RATIO: '11138-5',
+/** LOINC codes checked against a LOINC page, each meaning what the figure means (see the comment above). */
+export const VERIFIED_LOINC: Readonly<Partial<Record<LisComponent, string>>> = Object.freeze({
+  PANEL: '47286-0', // Differential panel - Bone marrow (order panel)
+  TOTAL: '38257-2', // Cells Counted Total [#] in Bone marrow
+  ME_RATIO: '11138-5', // Myeloid cells/Erythroid cells [# Ratio] in Bone marrow
+  EOS: '11152-6', // Eosinophils/cells in Bone marrow (no method)
+  OTH: '51581-7', // Other cells/cells in Bone marrow (no method)
 });
 
 export function isLisComponent(value: unknown): value is LisComponent {
@@ -63,9 +66,9 @@ function displayOf(component: LisComponent): string {
   return (SUMMARY_DISPLAY as Record<string, string | undefined>)[component] ?? `${CELL_CLASSES[component as CellClassCode].name}/100 nucleated cells`;
 }
 
-/** The code sent for a component before the lab maps anything: LOINC for the three issue-15 codes, local otherwise. */
+/** The code sent for a component before the lab maps anything: a verified LOINC code where there is one, local otherwise. */
 export function defaultLisCode(component: LisComponent): LisCode {
-  const loinc = LOINC_FROM_ISSUE[component];
+  const loinc = VERIFIED_LOINC[component];
   const display = displayOf(component);
   if (loinc !== undefined) return { code: loinc, display, hl7System: LOINC_HL7_SYSTEM, fhirSystem: LOINC_FHIR_SYSTEM };
   return { code: component, display, hl7System: LOCAL_HL7_SYSTEM, fhirSystem: LOCAL_FHIR_SYSTEM };

@@ -51,6 +51,8 @@ export const METHOD_ACCESS: Readonly<Record<MarrowApiMethod, MethodAccess>> = {
   // A patient's earlier marrows beside this one: read by anyone who works on the case.
   getPatientHistory: 'any_user',
   getCaseHistory: 'any_user',
+  getReviewLayout: 'any_user',
+  getLabTrainingMaterial: 'any_user',
 
   // The technician's work: a case from its folder to the count.
   createCase: TECHNICIAN,
@@ -59,6 +61,8 @@ export const METHOD_ACCESS: Readonly<Record<MarrowApiMethod, MethodAccess>> = {
   reviewCell: COUNTS,
   confirmCells: COUNTS,
   undoReview: COUNTS,
+  // A patient's stored name corrected (with a reason, audited) by those who work on the case.
+  correctPatientName: COUNTS,
 
   // Release in two signatures: the technician validates (submits), the pathologist authorises; she re-opens too.
   submitCase: TECHNICIAN,
@@ -81,6 +85,7 @@ export const METHOD_ACCESS: Readonly<Record<MarrowApiMethod, MethodAccess>> = {
 
   // Administration: people, lab settings, LIS settings.
   saveSettings: ADMIN,
+  saveReviewLayout: ADMIN,
   getLisSettings: ADMIN,
   saveLisSettings: ADMIN,
   saveSecuritySettings: ADMIN,

@@ -65,6 +65,13 @@ describe('lab model in the browser', () => {
     await byTestId(page, 'nav-lab-model').click();
     await expect.poll(() => byTestId(page, 'lab-models-empty').isVisible()).toBe(true);
     await byTestId(page, 'lab-train-minimum').fill('10');
+    // Up front: what there is to learn from (4 signed cases of 75 reviewed cells), per class, and that it is enough.
+    await expect.poll(() => byTestId(page, 'lab-material-summary').innerText()).toContain('4 signed cases with reviewed cells');
+    expect(await byTestId(page, 'lab-material-summary').innerText()).toContain('300 reviewed cells');
+    await byTestId(page, 'lab-material-ready').waitFor();
+    const material = await (await h.api('tech')).getLabTrainingMaterial({ minimumPerClass: 10 });
+    expect(material.classes.reduce((sum, c) => sum + c.cells, 0)).toBe(300);
+    for (const c of material.classes) expect(await byTestId(page, `lab-material-${c.code}`).innerText()).toContain(String(c.cells));
     await screenshot(page, 'lab-01-before-training');
     await byTestId(page, 'lab-train').click();
     await expect.poll(() => byTestId(page, 'lab-train-status').innerText(), { timeout: 60_000 }).toMatch(/^Trained on 300 reviewed cells of 4 cases/);

@@ -35,8 +35,10 @@ describe('results to the LIS in Chromium', () => {
     await byTestId(page, 'lis-settings-codes').click();
     await expect.poll(() => byTestId(page, 'lis-settings-codes').innerText()).toContain('47286-0');
     await byTestId(page, 'lis-settings-codeMapping').fill('BLA = 12345-6 | LN\nLYT = LYM');
-    await byTestId(page, 'lis-settings-save').click();
-    await expect.poll(() => byTestId(page, 'lis-settings-error').innerText()).toContain('Line 2');
+    await byTestId(page, 'settings-save').click();
+    await expect.poll(() => byTestId(page, 'settings-error').innerText()).toContain('Line 2');
+    // The refusal puts the focus on the field it names, and the dialog keeps every edit.
+    await expect.poll(() => page.evaluate<string | null>("document.activeElement?.getAttribute('data-testid') ?? null")).toBe('lis-settings-codeMapping');
     await screenshot(page, 'lis-01-settings-mapping-refused');
 
     await byTestId(page, 'lis-settings-codeMapping').fill('BLA = LAB-BLA | 99LAB | urn:oid:1.2.3.9');
@@ -46,7 +48,8 @@ describe('results to the LIS in Chromium', () => {
     await byTestId(page, 'lis-settings-outboxFolder').fill(join(h.root, 'outbox'));
     await byTestId(page, 'lis-settings-mllpHost').fill('127.0.0.1');
     await byTestId(page, 'lis-settings-mllpPort').fill(String(lis.port));
-    await byTestId(page, 'lis-settings-save').click();
+    await byTestId(page, 'settings-save').click();
+    await byTestId(page, 'settings-dialog').waitFor({ state: 'detached' });
     await expect.poll(async () => (await (await h.api('admin')).getLisSettings()).enabled).toBe(true);
     expect(await (await h.api('admin')).getLisSettings()).toMatchObject({
       ...DEFAULT_LIS_SETTINGS,
@@ -58,7 +61,6 @@ describe('results to the LIS in Chromium', () => {
       mllpPort: lis.port,
       codeMapping: [{ component: 'BLA', code: 'LAB-BLA', hl7System: '99LAB', fhirSystem: 'urn:oid:1.2.3.9' }],
     });
-    await byTestId(page, 'settings-cancel').click();
   });
 
   it('shows the LIS’s refusal with its reason and sends the result again on Resend until it is acknowledged', async () => {
@@ -76,7 +78,8 @@ describe('results to the LIS in Chromium', () => {
     await expect.poll(() => byTestId(page, 'lis-none').innerText()).toContain('Nothing sent');
     await byTestId(page, 'signoff-password').fill(PEOPLE.path.password);
     await byTestId(page, 'signoff-authorise').click();
-    await expect.poll(() => byTestId(page, 'signature-medical_authorisation').innerText()).toContain('Dr Sam Haematologist');
+    // Releasing builds the LIS messages (with the PDF) in the same process: give it the time the MLLP waits get.
+    await expect.poll(() => byTestId(page, 'signature-medical_authorisation').innerText(), { timeout: 30_000 }).toContain('Dr Sam Haematologist');
 
     const mllpRows = page.locator('[data-testid^="lis-delivery-"][data-testid$="-mllp"]');
     await expect.poll(() => mllpRows.count(), { timeout: 30_000 }).toBe(1);

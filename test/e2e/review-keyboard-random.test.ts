@@ -143,20 +143,37 @@ function describeStep(step: Step): string {
   return step.kind === 'confirm-all' ? '[Confirm all shown]' : '[reload]';
 }
 
-/** What the stored decisions must be: one stack of decisions per cell, and the screen's undo stack. */
-class Oracle extends DecisionStacks<{ label: CellClassCode }> {
+/**
+ * What the stored decisions must be: one stack of decisions per cell (each with the order it was made in, as the
+ * review ids give it), and the screen's undo stack.
+ */
+class Oracle extends DecisionStacks<{ label: CellClassCode; order: number }> {
   undo: number[][] = [];
+  private made = 0;
   decide(id: number, label: CellClassCode): void {
-    this.add(id, { label });
+    this.add(id, { label, order: ++this.made });
     this.undo.push([id]);
   }
   confirmAll(ids: readonly number[]): void {
-    for (const id of ids) this.add(id, { label: this.predicted.get(id)! });
+    for (const id of ids) this.add(id, { label: this.predicted.get(id)!, order: ++this.made });
     this.undo.push([...ids]);
   }
-  /** Undo withdraws this session's last action; with none left, the selected cell's own latest decision. */
-  undoFrom(selected: number | null): void {
-    const ids = this.undo.pop() ?? (selected !== null && this.decision(selected) !== null ? [selected] : []);
+  /** The cell of the reviewer's most recent decision still in force, wherever it is (every decision here is theirs). */
+  latestInForce(): number | null {
+    let latest: { id: number; order: number } | null = null;
+    for (const id of this.ids) {
+      const top = this.decision(id);
+      if (top !== null && (latest === null || top.order > latest.order)) latest = { id, order: top.order };
+    }
+    return latest?.id ?? null;
+  }
+  /**
+   * Undo withdraws this session's last action; with none left (a new screen after a reload), the reviewer's own
+   * latest decision still in force, which the server finds.
+   */
+  undoFrom(): void {
+    const fallback = this.latestInForce();
+    const ids = this.undo.pop() ?? (fallback === null ? [] : [fallback]);
     for (const id of [...ids].reverse()) this.withdraw(id);
   }
 }
@@ -263,8 +280,8 @@ describe('review screen under random key sequences (seeded)', () => {
       const pagesSeen = new Set<string>([shown.pageInfo]);
 
       // After the random keys, a fixed tail that makes sure Undo's fallback is used: a decision on the first cell of
-      // the first page, a new screen (empty undo stack, first cell selected), then Undo twice on that cell: its own
-      // latest decision is withdrawn, then an older one if it has one.
+      // the first page, a new screen (empty undo stack), then Undo twice: that decision is withdrawn, then the
+      // reviewer's next most recent one still in force (the undo survives the reload: it is on the server).
       const tail: Step[] = [
         { kind: 'reload' },
         { kind: 'key', key: 'b', action: 'reclassify', code: 'BLA' },
@@ -286,7 +303,7 @@ describe('review screen under random key sequences (seeded)', () => {
           tally.reload++;
           await page.reload();
           await openReview(page);
-          // A new screen: its undo stack starts empty; Undo then withdraws the selected cell's own decision.
+          // A new screen: its undo stack starts empty; Undo then withdraws the reviewer's latest decision in force.
           oracle.undo = [];
         } else if (next.kind === 'burst') {
           tally.burst++;
@@ -297,7 +314,7 @@ describe('review screen under random key sequences (seeded)', () => {
               // Exact only while this session has an action to withdraw (the fallback depends on a later selection).
               if (oracle.undo.length === 0) break;
               await page.keyboard.press(key);
-              oracle.undoFrom(target);
+              oracle.undoFrom();
               applied.push(key);
               continue;
             }
@@ -320,8 +337,8 @@ describe('review screen under random key sequences (seeded)', () => {
             else if (next.action === 'confirm') oracle.decide(selected, oracle.effective(selected));
           }
           if (next.action === 'undo') {
-            if (oracle.undo.length === 0 && selected !== null && oracle.decision(selected) !== null) tally.undoFallback++;
-            oracle.undoFrom(selected);
+            if (oracle.undo.length === 0 && oracle.latestInForce() !== null) tally.undoFallback++;
+            oracle.undoFrom();
           }
         }
         await page.evaluate(SETTLED);

@@ -11,6 +11,7 @@ import { CELL_CLASSES, type CellClassCode } from '../../src/shared/cell-classes'
 // The review grid's keys, as its on-screen legend shows them.
 import { CLASS_KEYS } from '../../src/renderer/src/review/keymap';
 import { OPEN_SET_REASON } from '../../src/shared/flag-reasons';
+import { CASE_STATUS_LABELS } from '../../src/shared/case-lifecycle';
 import type { MarrowApiMethod } from '../../src/shared/api';
 import { loginAs, PEOPLE, screenshot, SCREENSHOTS, startHarness, type Harness } from './harness';
 
@@ -336,7 +337,7 @@ describe('technician workflow in Chromium', () => {
     await byTestId(page, 'signoff-password').fill(PEOPLE.path.password);
     await byTestId(page, unreviewed > 0 ? 'signoff-override-submit' : 'signoff-authorise').click();
     await expect.poll(() => byTestId(page, 'signature-medical_authorisation').innerText()).toMatch(new RegExp(`^Medically authorised by ${SIGNER} \\(Pathologist\\), `));
-    await expect.poll(() => byTestId(page, 'case-status-badge').innerText()).toMatch(/released|signed/i);
+    await expect.poll(() => byTestId(page, 'case-status-badge').innerText()).toBe(CASE_STATUS_LABELS.signed); // 'Released' since migration 0007
     expect(await byTestId(page, 'signoff-comment-shown').innerText()).toContain('Reactive marrow; no excess of blasts.');
     await screenshot(page, '11-signed');
 
@@ -363,7 +364,7 @@ describe('technician workflow in Chromium', () => {
     // The case list shows the signed case; About shows the model and the data attributions.
     await byTestId(page, 'nav-cases').click();
     await byTestId(page, `case-row-${caseId}`).waitFor();
-    await expect.poll(() => byTestId(page, `case-status-${caseId}`).innerText()).toMatch(/released|signed/i);
+    await expect.poll(() => byTestId(page, `case-status-${caseId}`).innerText()).toBe(CASE_STATUS_LABELS.signed);
     await expect.poll(() => byTestId(page, `case-reviewer-${caseId}`).innerText()).toBe(SIGNER);
     await screenshot(page, '13-cases-signed');
     await byTestId(page, 'nav-about').click();

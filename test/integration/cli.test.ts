@@ -81,6 +81,9 @@ describe('marrowcount CLI', () => {
     const run = await marrowcount(['analyze', missing], home);
     expect(run.code, run.stderr).toBe(1);
     expect(run.stderr).toContain(`The folder ${missing} does not exist.`);
+    // One error line and a hint, not the whole usage that would bury it.
+    expect(run.stderr.trim().split('\n')).toEqual([`marrowcount: The folder ${missing} does not exist.`, expect.stringMatching(/^Hint: give the folder/)]);
+    expect(run.stderr).not.toContain('Usage:');
   });
 
   it('exits 1 naming a folder without cell images, and creates no case', async () => {
@@ -110,6 +113,8 @@ describe('marrowcount CLI', () => {
     expect(run.stdout).toMatch(/Count target: \d+ of 500 nucleated cells/);
     expect(run.stdout).toMatch(/Flagged for review: \d+ cells/);
     expect(existsSync(join(home, 'config', 'MarrowCount', 'marrowcount.sqlite'))).toBe(true);
+    // It says where the case went (the database the desktop app opens).
+    expect(run.stdout).toContain(`Database: ${join(home, 'config', 'MarrowCount', 'marrowcount.sqlite')}`);
   });
 
   it('exits 2 and lists each failed file when broken files are among the crops', async () => {

@@ -8,6 +8,7 @@ import {
   formatInterval,
   formatMeRatio,
   formatPercent,
+  informativeBlastAdvisories,
   provisionalRowNote,
   type BlastAdvisoryStatus,
   type ClassCounts,
@@ -47,9 +48,9 @@ describe('computeDifferential: worked example', () => {
     expect(result.totalCellsCounted).toBe(475);
     expect(result.excluded).toEqual([
       // 20/450·100 = 4.444…, 0, 5/450·100 = 1.111…
-      { code: 'ART', name: 'artefact', count: 20, per100Ndc: expect.closeTo(4.444444, 5) as number },
-      { code: 'NIF', name: 'not identifiable', count: 0, per100Ndc: 0 },
-      { code: 'KSC', name: 'smudge cell', count: 5, per100Ndc: expect.closeTo(1.111111, 5) as number },
+      { code: 'ART', name: 'artefact', count: 20, per100Ndc: expect.closeTo(4.444444, 5) as number, assessedByModel: true },
+      { code: 'NIF', name: 'not identifiable', count: 0, per100Ndc: 0, assessedByModel: true },
+      { code: 'KSC', name: 'smudge cell', count: 5, per100Ndc: expect.closeTo(1.111111, 5) as number, assessedByModel: true },
     ]);
   });
 
@@ -218,9 +219,9 @@ describe('computeDifferential: edge cases', () => {
     expect(result.nucleatedDifferentialCount).toBe(0);
     expect(result.totalCellsCounted).toBe(5);
     expect(result.excluded).toEqual([
-      { code: 'ART', name: 'artefact', count: 3, per100Ndc: null },
-      { code: 'NIF', name: 'not identifiable', count: 0, per100Ndc: null },
-      { code: 'KSC', name: 'smudge cell', count: 2, per100Ndc: null },
+      { code: 'ART', name: 'artefact', count: 3, per100Ndc: null, assessedByModel: true },
+      { code: 'NIF', name: 'not identifiable', count: 0, per100Ndc: null, assessedByModel: true },
+      { code: 'KSC', name: 'smudge cell', count: 2, per100Ndc: null, assessedByModel: true },
     ]);
     expect(result.blast.percentage).toBeNull();
     expect(result.blast.advisories).toEqual([]);
@@ -410,5 +411,27 @@ describe('computeDifferential: provisional classes', () => {
     );
     expect(() => computeDifferential(counts, { provisional: { classes, unreviewed: { MYB: 11 } } })).toThrow(/only 10 MYB cells counted/);
     expect(() => computeDifferential(counts, { provisional: { classes: ['XYZ' as CellClassCode], unreviewed: {} } })).toThrow(DifferentialInputError);
+  });
+});
+
+describe('which blast advisories say something beside the figure', () => {
+  const advisory = (threshold: 5 | 10 | 20, status: 'below' | 'near' | 'at_or_above') => ({ threshold, status, text: '', note: '' });
+
+  it('drops "below 20%" under "at or above 5%" and "interval crosses 10%"', () => {
+    const all = [advisory(5, 'at_or_above'), advisory(10, 'near'), advisory(20, 'below')];
+    expect(informativeBlastAdvisories(all).map((a) => a.threshold)).toEqual([5, 10]);
+  });
+
+  it('keeps only "below 5%" when the blasts are below every threshold', () => {
+    const all = [advisory(5, 'below'), advisory(10, 'below'), advisory(20, 'below')];
+    expect(informativeBlastAdvisories(all).map((a) => a.threshold)).toEqual([5]);
+  });
+
+  it('says the figure once: the note of an advisory does not repeat it', () => {
+    const result = computeDifferential(countLabels([...Array<CellClassCode>(20).fill('BLA'), ...Array<CellClassCode>(230).fill('LYT')]));
+    for (const a of result.blast.advisories) {
+      expect(a.note).not.toMatch(/Blasts|CI/);
+      expect(a.text).toBe(`Blasts 8.0% (95% CI ${a.text.split('CI ')[1]!.split(')')[0]!}): ${a.note}`);
+    }
   });
 });

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { CELL_CLASS_CODES } from '../../src/shared/cell-classes';
 import { actionForKey, CLASS_KEYS, keyForClass } from '../../src/renderer/src/review/keymap';
+import { DEFAULT_REVIEW_LAYOUT } from '../../src/shared/review-layout';
 
 describe('review keymap', () => {
   it('gives each of the 21 classes its own single lower-case letter', () => {
@@ -12,8 +13,8 @@ describe('review keymap', () => {
 
   it('maps every class key back to its class, upper case too', () => {
     for (const code of CELL_CLASS_CODES) {
-      expect(actionForKey({ key: keyForClass(code) })).toEqual({ type: 'reclassify', code });
-      expect(actionForKey({ key: keyForClass(code).toUpperCase(), shiftKey: true })).toEqual({ type: 'reclassify', code });
+      expect(actionForKey({ key: keyForClass(code)! })).toEqual({ type: 'reclassify', code });
+      expect(actionForKey({ key: keyForClass(code)!.toUpperCase(), shiftKey: true })).toEqual({ type: 'reclassify', code });
     }
   });
 
@@ -55,6 +56,23 @@ describe('review keymap', () => {
   });
 
   it('ignores keys outside the map', () => {
-    for (const key of ['g', 'j', 'u', 'v', '1', 'Tab', 'Escape', 'F5', 'Shift']) expect(actionForKey({ key })).toBeNull();
+    for (const key of ['g', 'j', 'y', '1', 'Tab', 'Escape', 'F5', 'Shift']) expect(actionForKey({ key })).toBeNull();
+  });
+
+  it('enlarges with v, finds a file with / and goes to the next unreviewed cell of the class with u', () => {
+    expect(actionForKey({ key: 'v' })).toEqual({ type: 'enlarge' });
+    expect(actionForKey({ key: 'V', shiftKey: true })).toEqual({ type: 'enlarge' });
+    expect(actionForKey({ key: '/' })).toEqual({ type: 'find' });
+    expect(actionForKey({ key: 'u' })).toEqual({ type: 'next-of-class' });
+  });
+
+  it('follows a lab layout: its own keys, no key for a hidden class', () => {
+    const layout = { ...DEFAULT_REVIEW_LAYOUT, keys: { ...DEFAULT_REVIEW_LAYOUT.keys, BLA: '1', LYT: 'b' }, hidden: ['FGC' as const] };
+    expect(actionForKey({ key: '1' }, layout)).toEqual({ type: 'reclassify', code: 'BLA' });
+    expect(actionForKey({ key: 'b' }, layout)).toEqual({ type: 'reclassify', code: 'LYT' });
+    expect(actionForKey({ key: 'l' }, layout)).toBeNull();
+    expect(actionForKey({ key: 'f' }, layout)).toBeNull();
+    expect(keyForClass('FGC', layout)).toBeNull();
+    expect(keyForClass('BLA', layout)).toBe('1');
   });
 });

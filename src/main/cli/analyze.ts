@@ -31,6 +31,9 @@ class AnalysisFailed extends Error {}
 const POLL_MS = 200;
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
+const FOLDER_HINT =
+  'Hint: give the folder that holds the case\'s cell images, e.g. `marrowcount analyze resources/demo/case-001`; `marrowcount --help` lists the options.';
+
 function checkFolder(folder: string): string {
   const path = resolve(folder);
   let isDirectory: boolean;
@@ -38,9 +41,9 @@ function checkFolder(folder: string): string {
     isDirectory = statSync(path).isDirectory();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? `The folder ${path} does not exist.` : `The folder ${path} cannot be read: ${(error as Error).message}`);
+    throw new UsageError(code === 'ENOENT' ? `The folder ${path} does not exist.` : `The folder ${path} cannot be read: ${(error as Error).message}`, FOLDER_HINT);
   }
-  if (!isDirectory) throw new UsageError(`${path} is a file, not a folder of cell images.`);
+  if (!isDirectory) throw new UsageError(`${path} is a file, not a folder of cell images.`, FOLDER_HINT);
   return path;
 }
 
@@ -90,7 +93,7 @@ export async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<numb
   );
   try {
     const api = await cliSession(service, io, args.user, 'analyze');
-    return await analyzeWithService(api, args, folder, io);
+    return await analyzeWithService(api, args, folder, io, databasePath);
   } catch (error) {
     if (error instanceof UsageError) throw error;
     if (error instanceof CliAuthError || (error instanceof ServiceError && (error.kind === 'forbidden' || error.kind === 'unauthenticated'))) {
@@ -105,7 +108,7 @@ export async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<numb
   }
 }
 
-async function analyzeWithService(service: MarrowApi, args: AnalyzeArgs, folder: string, io: CliIo): Promise<number> {
+async function analyzeWithService(service: MarrowApi, args: AnalyzeArgs, folder: string, io: CliIo, databasePath: string): Promise<number> {
   let detail = await openOrCreateCase(service, args, folder);
   const started = performance.now();
   let progress: AnalysisProgress | null = null;
@@ -153,7 +156,7 @@ async function analyzeWithService(service: MarrowApi, args: AnalyzeArgs, folder:
     cellsCsvPath = saved.path;
   }
   const failures = mergeFailures(detail.importFailures, progress?.failures ?? []);
-  const summary: AnalysisSummary = { caseDetail: detail, differential, progress, seconds, failures, reportPath, cellsCsvPath, note };
+  const summary: AnalysisSummary = { caseDetail: detail, differential, progress, seconds, failures, reportPath, cellsCsvPath, note, databasePath };
   io.stdout.write(args.json ? renderJson(summary) : renderText(summary));
   return failures.length > 0 ? EXIT.someFilesFailed : EXIT.ok;
 }

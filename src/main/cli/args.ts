@@ -71,9 +71,16 @@ export interface AnalyzeArgs {
 export type CliArgs = AnalyzeArgs | { command: 'help' };
 
 export class UsageError extends Error {
-  constructor(message: string) {
+  /**
+   * Set for a command that was well formed but named something wrong (a folder that does not exist): the message and
+   * this hint are printed instead of the whole usage, which would bury the one line that matters.
+   */
+  readonly hint: string | null;
+
+  constructor(message: string, hint: string | null = null) {
     super(message);
     this.name = 'UsageError';
+    this.hint = hint;
   }
 }
 

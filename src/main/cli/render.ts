@@ -1,7 +1,7 @@
 // The CLI's text and JSON output. Figures are formatted by src/shared/format so the terminal, the UI and the PDF
 // print the same numbers.
 import type { AnalysisProgress, CaseDetail, CaseDifferential, ImportFailure } from '../../shared/api';
-import { PROVISIONAL_ME_NOTE, provisionalRowNote } from '../../shared/differential';
+import { informativeBlastAdvisories, PROVISIONAL_ME_NOTE, provisionalRowNote } from '../../shared/differential';
 import { KEPT_AS_IMPORTED } from '../inference/worker-protocol';
 import { formatInterval, formatMeRatio, formatPercent } from '../../shared/format';
 
@@ -15,6 +15,8 @@ export interface AnalysisSummary {
   reportPath: string | null;
   cellsCsvPath: string | null;
   note: string | null;
+  /** Where the case is stored (the desktop app's database unless --db named another). */
+  databasePath: string;
 }
 
 const pad = (text: string, width: number): string => text.padEnd(width);
@@ -31,6 +33,7 @@ export function renderText(summary: AnalysisSummary): string {
         (c.model.researchOnly ? ' — research use only, not for diagnostic use' : ''),
     );
   }
+  lines.push(`Database: ${summary.databasePath}`);
   if (summary.note) lines.push(summary.note);
   if (progress) {
     const rate = progress.cellsPerSecond > 0 ? `, ${progress.cellsPerSecond.toFixed(0)} cells/s while classifying` : '';
@@ -58,12 +61,13 @@ export function renderText(summary: AnalysisSummary): string {
   lines.push('Excluded from the NDC:');
   for (const e of d.excluded) {
     const per100 = e.per100Ndc === null ? '' : ` (${e.per100Ndc.toFixed(1)} per 100 NDC cells)`;
-    lines.push(`  ${pad(`${e.code} ${e.name}`, 28)}${padLeft(String(e.count), 7)}${per100}`);
+    lines.push(`  ${pad(`${e.code} ${e.name}`, 28)}${padLeft(String(e.count), 7)}${per100}${e.assessedByModel ? '' : '  (reviewer only)'}`);
   }
   lines.push(`Total cells counted: ${d.totalCellsCounted} (NDC ${d.nucleatedDifferentialCount} + ${d.totalCellsCounted - d.nucleatedDifferentialCount} excluded)`);
   lines.push('');
   lines.push(`Blasts (BLA + FGC): ${d.blast.count} cells, ${formatPercent(d.blast.percentage)} of NDC (95% CI ${formatInterval(d.blast.ci95)})`);
-  for (const advisory of d.blast.advisories) lines.push(`  - ${advisory.text}`);
+  // The figure is on the line above; each advisory says only what it adds, as on the screen and in the PDF.
+  for (const advisory of informativeBlastAdvisories(d.blast.advisories)) lines.push(`  - ${advisory.note}`);
   const me = d.meRatio;
   lines.push(
     `M:E ratio: ${formatMeRatio(me.ratio)} (myeloid ${me.myeloid}, erythroid ${me.erythroid})` +

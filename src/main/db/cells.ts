@@ -83,8 +83,15 @@ export function listCells(db: MarrowDatabase, query: CellListQuery): { rows: Cel
     if (query.scope === 'unreviewed') conditions.push('d.image_id IS NULL');
     if (query.predictedClass !== undefined) conditions.push('p.predicted_class = @predictedClass');
     if (query.effectiveClass !== undefined) conditions.push('coalesce(d.label, p.predicted_class) = @effectiveClass');
+    const file = query.file?.trim() ?? '';
+    if (file !== '') {
+      params['file'] = file.toLowerCase();
+      conditions.push('p.image_id IN (SELECT id FROM images WHERE case_id = @caseId AND instr(lower(relative_path), @file) > 0)');
+    }
     const filter = conditions.map((c) => ` AND ${c}`).join('');
-    const total = (sql(db, CELL_TOTAL_SQL).get(params) as { n: number }).n;
+    // The derived counts cannot filter by file name; a search by file counts the matching rows themselves (a search
+    // is typed by a person and matches few cells).
+    const total = (file === '' ? sql(db, CELL_TOTAL_SQL).get(params) : sql(db, `SELECT count(*) AS n ${PAGE_FROM}${filter}`).get(params)) as { n: number };
     const page = { ...params, limit: Math.max(0, Math.floor(query.limit ?? DEFAULT_LIMIT)), offset: Math.max(0, Math.floor(query.offset ?? 0)) };
     const classes = modelClasses(db, row.modelRowId);
     const rows = (
@@ -94,7 +101,7 @@ export function listCells(db: MarrowDatabase, query: CellListQuery): { rows: Cel
          ${CELL_SELECT} WHERE p.id IN (SELECT id FROM page) ORDER BY p.confidence, p.image_id`,
       ).all(page) as CellDbRow[]
     ).map((r) => toCell(r, classes));
-    return { rows, total };
+    return { rows, total: total.n };
   });
 }
 

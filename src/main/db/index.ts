@@ -15,7 +15,7 @@ export {
   type OpenOptions,
 } from './connection';
 export { DatabaseError, classifyDatabaseError, type DatabaseErrorKind } from './errors';
-export { upsertPatient, getPatient, type PatientUpsert } from './patients';
+export { correctPatientName, upsertPatient, getPatient, type PatientUpsert } from './patients';
 export {
   createCase,
   getCase,
@@ -31,6 +31,7 @@ export {
   type SignCaseInput,
 } from './cases';
 export { getSettings, saveSettings } from './settings';
+export { getReviewLayout, saveReviewLayout } from './review-layout';
 export {
   caseSpecimenDate,
   findPatientByLabId,
@@ -50,7 +51,7 @@ export {
   type InsertImagesResult,
 } from './images';
 export { insertPredictions, listEmbeddings, listPredictions, type NewPrediction, type StoredEmbedding } from './predictions';
-export { addReview, addReviews, retractLatestReview, listReviews, type NewReview } from './reviews';
+export { addReview, addReviews, latestDecisionInForceBy, retractLatestReview, listReviews, type NewReview } from './reviews';
 export { effectiveCountsByClass, flaggedCellReasons, unreviewedCountsByPredictedClass, listCells, getCell, reviewProgress, topClasses, type CellListQuery } from './cells';
 export { caseAuditLog, listAuditLog, appendCaseAudit } from './audit';
 export {

@@ -121,6 +121,39 @@ export function upsertPatient(db: MarrowDatabase, input: PatientUpsert): Patient
   });
 }
 
+/**
+ * Corrects the name stored for a patient (a typing error at registration): the only way a recorded name changes.
+ * The reason, the old and the new name and who made the correction go into the audit log, against the case it was
+ * made from; every case of the patient (earlier reports when reprinted included) then shows the corrected name.
+ */
+export function correctPatientName(
+  db: MarrowDatabase,
+  input: { patientId: number; caseId: number; name: string; reason: string; actor: string },
+): PatientRow {
+  const name = input.name.normalize('NFC').trim().replace(/\s+/g, ' ');
+  const reason = input.reason.trim();
+  if (name === '') throw new DatabaseError('constraint', 'The corrected name is empty; enter the patient’s name as it should read.');
+  if (reason === '') throw new DatabaseError('constraint', 'Give the reason for correcting the patient’s name.');
+  return inTransaction(db, `Correcting the name of patient ${input.patientId}`, () => {
+    const existing = sql(db, 'SELECT * FROM patients WHERE id = ?').get(input.patientId) as PatientDbRow | undefined;
+    if (existing === undefined) throw new DatabaseError('not_found', `There is no patient with id ${input.patientId}.`);
+    if (existing.name === name) return toRow(existing);
+    const at = nowIso();
+    const updated = sql(db, 'UPDATE patients SET name = ?, updated_at = ? WHERE id = ? RETURNING *').get(name, at, existing.id) as PatientDbRow;
+    appendAudit(
+      db,
+      {
+        actor: input.actor,
+        action: 'patient_name_corrected',
+        caseId: input.caseId,
+        detail: { patientId: existing.id, labId: existing.lab_id, from: existing.name, to: name, reason },
+      },
+      at,
+    );
+    return toRow(updated);
+  });
+}
+
 export function getPatient(db: MarrowDatabase, id: number): PatientRow {
   const row = read(`Reading patient ${id}`, () => sql(db, 'SELECT * FROM patients WHERE id = ?').get(id) as PatientDbRow | undefined);
   if (row === undefined) throw new DatabaseError('not_found', `There is no patient with id ${id}.`);

@@ -131,6 +131,21 @@ export function retractLatestReview(
   });
 }
 
+/**
+ * The cell of the person's most recent decision still in force in the case, or null. Undo with no cell named starts
+ * here, so a reviewer's undo survives a reload of the screen: what they did last is on the server, not in the page.
+ */
+export function latestDecisionInForceBy(db: MarrowDatabase, caseId: number, reviewer: string): number | null {
+  return read(`Finding the latest decision of ${reviewer} in case ${caseId}`, () => {
+    const row = sql(
+      db,
+      `SELECT r.image_id FROM current_decisions AS d JOIN reviews AS r ON r.id = d.review_id
+       WHERE d.case_id = ? AND r.reviewer = ? ORDER BY r.id DESC LIMIT 1`,
+    ).get(caseId, reviewer.trim()) as { image_id: number } | undefined;
+    return row?.image_id ?? null;
+  });
+}
+
 /** The full review history (decisions and retractions), oldest first; of one cell when imageId is given. */
 export function listReviews(db: MarrowDatabase, caseId: number, imageId?: number): ReviewRow[] {
   return read(`Reading the reviews of case ${caseId}`, () =>

@@ -163,6 +163,8 @@ export const AUDIT_ACTIONS = [
   'lab_model_stored',
   'lab_model_approved',
   'lab_model_retired',
+  'review_layout_changed',
+  'patient_name_corrected',
   'user_created',
   'user_enabled',
   'user_disabled',

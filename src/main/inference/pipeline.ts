@@ -36,6 +36,7 @@ import {
 } from '../db';
 import { listCropFiles, inspectCrop, readStoredFile, type CropFile } from './case-folder';
 import { predictionFromScores } from './classify';
+import { smallCropReason } from '../../shared/flag-reasons';
 import { openSetDistance } from './open-set';
 import type { FlaggingPolicy } from './model-manifest';
 import type { LoadedModel } from './model-package';
@@ -410,6 +411,13 @@ function storeNewImages(
   return { byItem, duplicates, reimported };
 }
 
+/** The crop's width and height as inspected on import (stored with the image), or null when not known. */
+function cropSizeOf(entry: PreparedItem): { width: number; height: number } | null {
+  const stored = entry.item.kind === 'stored' ? entry.item.image : entry.record;
+  if (stored === null || stored.width === null || stored.height === null) return null;
+  return { width: stored.width, height: stored.height };
+}
+
 async function classifyPrepared(
   prepared: PreparedBatch,
   imageIds: Map<PreparedItem, number>,
@@ -443,13 +451,17 @@ async function classifyPrepared(
         ? { distance: openSetDistance(model.openSet, embedding), threshold: model.openSet.threshold }
         : null;
     const prediction = predictionFromScores(values.subarray(i * classes, (i + 1) * classes), model.manifest, policy, openSet);
+    // A crop smaller than the model can judge is flagged whatever its confidence (a 64 px crop reads as an artefact at 95%).
+    const size = cropSizeOf(cell);
+    const small = size === null ? null : smallCropReason(size.width, size.height);
+    const reasons = small === null ? prediction.flagReasons : [small, ...prediction.flagReasons];
     return {
       imageId: imageIds.get(cell)!,
       predicted: prediction.predicted,
       probabilities: prediction.probabilities,
       confidence: prediction.confidence,
-      flagged: prediction.flagged,
-      flagReasons: prediction.flagReasons,
+      flagged: reasons.length > 0,
+      flagReasons: reasons,
       embedding,
       openSetScore: openSet?.distance ?? null,
     };

@@ -11,8 +11,9 @@ import {
   type CellQuery,
   type MarrowApi,
   type MarrowApiMethod,
+  type ReviewLayout,
 } from '../../shared/api';
-import { isCellClassCode, type CellClassCode } from '../../shared/cell-classes';
+import { CELL_CLASS_CODES, isCellClassCode, type CellClassCode } from '../../shared/cell-classes';
 import { formatLisCodeMapping, LisMappingError, parseLisCodeMapping, type LisCodeOverride, type LisSettings } from '../../shared/lis';
 import { isRole, ROLES, type Role } from '../../shared/roles';
 import { validationError } from '../service/errors';
@@ -176,8 +177,36 @@ function newCase(value: unknown): Parameters<MarrowApi['createCase']>[0] {
   return input;
 }
 
+/**
+ * The review layout's shape: a key (text) for each of the 21 classes, the order and the hidden classes as lists of
+ * class codes. Refusals name the top-level field; its rules (every class once, distinct keys) are the service's.
+ */
+function reviewLayout(value: unknown): ReviewLayout {
+  const r = record(value, 'layout', ['keys', 'order', 'hidden']);
+  const keys = r['keys'];
+  if (typeof keys !== 'object' || keys === null || Array.isArray(keys) || Object.getPrototypeOf(keys) !== Object.prototype) {
+    throw validationError('keys', 'The keys must be an object of class code → key.');
+  }
+  const given = keys as Record<string, unknown>;
+  const unknown = Object.keys(given).find((code) => !isCellClassCode(code));
+  if (unknown !== undefined) throw validationError('keys', `The keys name "${unknown.slice(0, 20)}", which is not a cell class code.`);
+  const keyRecord = {} as Record<CellClassCode, string>;
+  for (const code of CELL_CLASS_CODES) {
+    const key = given[code];
+    if (typeof key !== 'string' || key.length > 4) throw validationError('keys', `The key of ${code} must be given, as one letter or digit.`);
+    keyRecord[code] = key.trim().toLowerCase();
+  }
+  const codes = (list: unknown, field: string): CellClassCode[] => {
+    if (!Array.isArray(list) || list.length > CELL_CLASS_CODES.length || !list.every((code) => isCellClassCode(code))) {
+      throw validationError(field, `${field === 'order' ? 'The class order' : 'The hidden classes'} must be a list of at most ${CELL_CLASS_CODES.length} cell class codes.`);
+    }
+    return list as CellClassCode[];
+  };
+  return { keys: keyRecord, order: codes(r['order'], 'order'), hidden: codes(r['hidden'] ?? [], 'hidden') };
+}
+
 function cellQuery(value: unknown): CellQuery {
-  const r = record(value, 'query', ['caseId', 'scope', 'predictedClass', 'effectiveClass', 'offset', 'limit']);
+  const r = record(value, 'query', ['caseId', 'scope', 'predictedClass', 'effectiveClass', 'file', 'offset', 'limit']);
   const query: CellQuery = {
     caseId: caseId(r['caseId'], 'caseId'),
     scope: oneOf(CELL_SCOPES, 'Scope')(r['scope'], 'scope'),
@@ -186,6 +215,8 @@ function cellQuery(value: unknown): CellQuery {
   if (predicted) query.predictedClass = predicted;
   const effective = optional(cellClass)(r['effectiveClass'], 'effectiveClass');
   if (effective) query.effectiveClass = effective;
+  const file = optionalText({ label: 'File name', max: 260 })(r['file'], 'file');
+  if (file !== undefined) query.file = file;
   const offset = optionalNonNegativeInteger('Offset', Number.MAX_SAFE_INTEGER)(r['offset'], 'offset');
   if (offset !== undefined) query.offset = offset;
   const limit = optionalNonNegativeInteger('Limit', MAX_PAGE)(r['limit'], 'limit');
@@ -396,6 +427,16 @@ const checks: ArgChecks = {
   listCases: (a) => [caseFilter(a[0])],
   createCase: (a) => [newCase(a[0])],
   getCase: (a) => [caseId(a[0], 'caseId')],
+  correctPatientName: (a) => {
+    const r = record(a[0], 'correction', ['caseId', 'name', 'reason']);
+    return [
+      {
+        caseId: caseId(r['caseId'], 'caseId'),
+        name: text({ label: 'Patient name', max: 200 })(r['name'], 'name'),
+        reason: text({ label: 'Reason for the correction', max: 1000 })(r['reason'], 'reason'),
+      },
+    ];
+  },
   startAnalysis: (a) => [caseId(a[0], 'caseId')],
   cancelAnalysis: (a) => [caseId(a[0], 'caseId')],
   getAnalysisProgress: (a) => [caseId(a[0], 'caseId')],
@@ -418,7 +459,9 @@ const checks: ArgChecks = {
   },
   undoReview: (a) => {
     const r = record(a[0], 'undo', ['caseId', 'imageId']);
-    return [{ caseId: caseId(r['caseId'], 'caseId'), imageId: positiveInteger('Cell id')(r['imageId'], 'imageId') }];
+    const input: Args<'undoReview'>[0] = { caseId: caseId(r['caseId'], 'caseId') };
+    if (r['imageId'] !== undefined && r['imageId'] !== null) input.imageId = positiveInteger('Cell id')(r['imageId'], 'imageId');
+    return [input];
   },
   submitCase: (a) => {
     const r = record(a[0], 'submission', ['caseId', 'password', 'overrideReason']);
@@ -468,6 +511,8 @@ const checks: ArgChecks = {
     return [{ labName: textOrEmpty({ label: 'Laboratory name', max: 200 })(r['labName'] ?? '', 'labName') }];
   },
   getAbout: noArgs,
+  getReviewLayout: noArgs,
+  saveReviewLayout: (a) => [reviewLayout(a[0])],
   getLisSettings: noArgs,
   saveLisSettings: (a) => [lisSettings(a[0])],
   getLisStatus: (a) => [caseId(a[0], 'caseId')],
@@ -483,6 +528,16 @@ const checks: ArgChecks = {
       input.minimumPerClass = minimum;
     }
     return [input];
+  },
+  getLabTrainingMaterial: (a) => {
+    if (a[0] === undefined || a[0] === null) return [{}];
+    const r = record(a[0], 'material', ['minimumPerClass']);
+    const minimum = r['minimumPerClass'];
+    if (minimum === undefined || minimum === null) return [{}];
+    if (typeof minimum !== 'number' || !Number.isSafeInteger(minimum) || minimum < MIN_PER_CLASS_FLOOR || minimum > 100000) {
+      throw validationError('minimumPerClass', `The minimum of reviewed cells per class must be a whole number from ${MIN_PER_CLASS_FLOOR} to 100000.`);
+    }
+    return [{ minimumPerClass: minimum }];
   },
   cancelLabModelTraining: noArgs,
   getLabModelTrainingProgress: noArgs,
@@ -553,6 +608,7 @@ const ARITY: { [M in MarrowApiMethod]: number } = {
   listCases: 1,
   createCase: 1,
   getCase: 1,
+  correctPatientName: 1,
   startAnalysis: 1,
   cancelAnalysis: 1,
   getAnalysisProgress: 1,
@@ -569,10 +625,13 @@ const ARITY: { [M in MarrowApiMethod]: number } = {
   getSettings: 0,
   saveSettings: 1,
   getAbout: 0,
+  getReviewLayout: 0,
+  saveReviewLayout: 1,
   getLisSettings: 0,
   saveLisSettings: 1,
   getLisStatus: 1,
   resendToLis: 1,
+  getLabTrainingMaterial: 1,
   trainLabModel: 1,
   cancelLabModelTraining: 0,
   getLabModelTrainingProgress: 0,

@@ -5,7 +5,7 @@
 // footer so a loose page can be matched to its case, "Page N of M" so a missing page shows, the DRAFT watermark
 // while the case is unsigned, and the research-use disclaimer while a model not cleared for diagnostic use did the counting.
 import type { SignOffRecord } from '../../shared/api';
-import { PROVISIONAL_ME_NOTE, provisionalRowNote } from '../../shared/differential';
+import { informativeBlastAdvisories, notAssessedNote, PROVISIONAL_ME_NOTE, provisionalRowNote } from '../../shared/differential';
 import { CELL_CLASSES } from '../../shared/cell-classes';
 import { FLAG_REASON_KIND_SHORT, flagReasonKind } from '../../shared/flag-reasons';
 import { NOT_AVAILABLE, formatInterval, formatMeRatio, formatPercent } from '../../shared/format';
@@ -34,7 +34,8 @@ import type { CaseReportData, ReportGalleryCell } from './report-data';
 import { formatConfidence, formatTimestamp, specimenLabel } from './text';
 import type { Thumbnail } from './thumbnails';
 
-export const REPORT_TITLE = 'Bone marrow differential count';
+import { REPORT_TITLE } from '../../shared/format';
+export { REPORT_TITLE };
 /**
  * The banner for a model not cleared for diagnostic use. That is any model whose own manifest does not say
  * researchOnly: false (the bundled reference model, and a lab model whose manifest is missing or says nothing), so the
@@ -64,10 +65,14 @@ function personLine(name: string, role: string | null, at: string): string {
 }
 
 function header(doc: Doc, data: CaseReportData): void {
+  // A report of a lab that has not set its name is titled by what it is; "Laboratory name not set" on a patient's
+  // report read as a fault. The settings hint is on screen (ReportPanel), not on the page.
   doc.font(FONT.bold).fontSize(15).fillColor(COLOUR.text);
-  doc.text(data.labName || 'Laboratory name not set', MARGIN.left, MARGIN.top, { width: CONTENT_WIDTH - 150 });
-  doc.font(FONT.regular).fontSize(11).fillColor(COLOUR.accent);
-  doc.text(REPORT_TITLE, MARGIN.left, doc.y + 1, { width: CONTENT_WIDTH - 150 });
+  doc.text(data.labName !== '' ? data.labName : REPORT_TITLE, MARGIN.left, MARGIN.top, { width: CONTENT_WIDTH - 150 });
+  if (data.labName !== '') {
+    doc.font(FONT.regular).fontSize(11).fillColor(COLOUR.accent);
+    doc.text(REPORT_TITLE, MARGIN.left, doc.y + 1, { width: CONTENT_WIDTH - 150 });
+  }
   const bottom = doc.y;
   // Status at the top right: the first thing a reader checks.
   doc.font(FONT.bold).fontSize(10);
@@ -150,10 +155,12 @@ function keyResults(doc: Doc, data: CaseReportData): void {
     150,
   );
   paragraph(doc, `M:E convention: ${d.meRatio.convention}.`, { size: 7.5, colour: COLOUR.muted, indent: 150, gap: 4 });
-  if (d.blast.advisories.length > 0) {
+  // The blast figure is in the grid above; each threshold line says only what it adds (informativeBlastAdvisories).
+  const advisories = informativeBlastAdvisories(d.blast.advisories);
+  if (advisories.length > 0) {
     paragraph(doc, 'Blast thresholds', { size: 8.5, bold: true, gap: 1 });
-    for (const advisory of d.blast.advisories) {
-      paragraph(doc, `•  ${advisory.text}`, {
+    for (const advisory of advisories) {
+      paragraph(doc, `•  ${advisory.note.charAt(0).toUpperCase()}${advisory.note.slice(1)}`, {
         size: 8.5,
         indent: 8,
         gap: 1,
@@ -194,7 +201,7 @@ function differentialTable(doc: Doc, data: CaseReportData): void {
         String(row.count),
         formatPercent(row.percentOfNdc),
         formatInterval(row.ci95),
-        !row.assessedByModel ? 'not assessable by model' : row.flagged ? 'describe before sign-off' : provisionalRowNote(row),
+        notAssessedNote(row) ?? (row.flagged ? 'describe before sign-off' : provisionalRowNote(row)),
       ],
       colour: CELL_CLASSES[row.code].blastEquivalent ? COLOUR.blastBar : undefined,
     }));
@@ -218,7 +225,8 @@ function differentialTable(doc: Doc, data: CaseReportData): void {
     doc,
     [...CLASS_COLUMNS, { header: 'per 100 NDC cells', width: 100, align: 'right' }],
     [
-      ...d.excluded.map((e) => ({ cells: [e.code, e.name, String(e.count), per100(e.per100Ndc)] })),
+      // A class the model cannot output (KSC for the bundled model) is marked, as in the differential table above.
+      ...d.excluded.map((e) => ({ cells: [e.code, e.assessedByModel ? e.name : `${e.name} (reviewer only)`, String(e.count), per100(e.per100Ndc)] })),
       {
         cells: ['', 'Total cells counted', String(d.totalCellsCounted), 'NDC + excluded'],
         bold: true,
@@ -327,7 +335,8 @@ function signOff(doc: Doc, data: CaseReportData): void {
 const THUMB = 60;
 const PER_ROW = 6;
 const CELL_WIDTH = CONTENT_WIDTH / PER_ROW;
-const CELL_HEIGHT = THUMB + 30;
+// Room for the caption's three parts, the flag reasons on up to two lines (one line cut them off mid-word).
+const CELL_HEIGHT = THUMB + 36;
 
 function galleryCell(doc: Doc, cell: ReportGalleryCell, thumbnail: Thumbnail | undefined, x: number, y: number): void {
   const left = x + (CELL_WIDTH - THUMB) / 2;
@@ -348,7 +357,7 @@ function galleryCell(doc: Doc, cell: ReportGalleryCell, thumbnail: Thumbnail | u
   if (kinds.length > 0) {
     const unusual = kinds.includes('open_set') || kinds.includes('provisional');
     doc.fillColor(unusual ? COLOUR.warning : COLOUR.muted);
-    doc.text(kinds.map((k) => FLAG_REASON_KIND_SHORT[k]).join(', '), x + 1, y + THUMB + 18, { width: CELL_WIDTH - 2, align: 'center', height: 8, ellipsis: true });
+    doc.text(kinds.map((k) => FLAG_REASON_KIND_SHORT[k]).join(', '), x + 2, y + THUMB + 18, { width: CELL_WIDTH - 4, align: 'center', height: 15, ellipsis: true });
   }
 }
 
@@ -401,8 +410,9 @@ function pageFurniture(doc: Doc, data: CaseReportData): void {
     const footerTop = CONTENT_BOTTOM + 16;
     doc.moveTo(MARGIN.left, footerTop - 4).lineTo(MARGIN.left + CONTENT_WIDTH, footerTop - 4).lineWidth(0.5).strokeColor(COLOUR.rule).stroke();
     doc.font(FONT.regular).fontSize(7.5).fillColor(COLOUR.muted).fillOpacity(1);
+    // Parts joined only when present: with no lab name the line used to end in a stray "·".
     doc.text(
-      `Patient ${data.patient.labId} · Accession ${data.accession} · ${data.labName}`,
+      [`Patient ${data.patient.labId}`, `Accession ${data.accession}`, data.labName].filter((part) => part !== '').join(' · '),
       MARGIN.left,
       footerTop,
       { width: CONTENT_WIDTH - 90, height: 10, ellipsis: true },
@@ -421,7 +431,7 @@ function pageFurniture(doc: Doc, data: CaseReportData): void {
 export function renderCaseReportPdf(data: CaseReportData, options: RenderOptions): Promise<Buffer> {
   const { doc, done } = createPdfDocument(options.fonts, {
     Title: `${REPORT_TITLE} — ${data.accession}${data.draft ? ' (DRAFT)' : ''}`,
-    Author: data.labName,
+    Author: data.labName !== '' ? data.labName : 'MarrowCount',
     Subject: `Patient ${data.patient.labId}, accession ${data.accession}`,
     Creator: `MarrowCount ${data.appVersion}`,
     CreationDate: new Date(data.generatedAt),

@@ -2,9 +2,9 @@
 // row is written, so a mistyped path is a field error on the form rather than a failed analysis later.
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { CaseDetail, CaseFilter, CaseSummary, MarrowApi, NewCaseInput } from '../../shared/api';
+import type { CaseDetail, CaseFilter, CaseSummary, CorrectPatientNameInput, MarrowApi, NewCaseInput } from '../../shared/api';
 import { listCropFiles } from '../inference/case-folder';
-import { createCase as insertCase, DatabaseError, listCases as queryCases, recordSpecimenDate, transaction, upsertPatient } from '../db';
+import { correctPatientName as writePatientName, createCase as insertCase, DatabaseError, getCase as readCase, listCases as queryCases, recordSpecimenDate, transaction, upsertPatient } from '../db';
 import { PatientMismatchError } from '../db/patients';
 import { currentActor, modelCache, type ServiceContext } from './context';
 import { checkFolderUnderRoots, checkUploadComplete } from './case-folder-policy';
@@ -58,7 +58,7 @@ function checkSpecimenDate(date: string, birthDate: string | null): void {
   }
 }
 
-export function caseMethods(ctx: ServiceContext): Pick<MarrowApi, 'listCases' | 'createCase' | 'getCase'> {
+export function caseMethods(ctx: ServiceContext): Pick<MarrowApi, 'listCases' | 'createCase' | 'getCase' | 'correctPatientName'> {
   const modelOf = modelCache(ctx);
   return {
     async listCases(filter: CaseFilter): Promise<CaseSummary[]> {
@@ -102,6 +102,15 @@ export function caseMethods(ctx: ServiceContext): Pick<MarrowApi, 'listCases' | 
 
     async getCase(caseId: number): Promise<CaseDetail> {
       return caseDetail(ctx, caseId, modelOf);
+    },
+
+    async correctPatientName(input: CorrectPatientNameInput): Promise<CaseDetail> {
+      const row = readCase(ctx.db, input.caseId);
+      if (input.name.trim() === '') throw validationError('name', 'Enter the patient’s name as it should read.');
+      if (input.reason.trim() === '') throw validationError('reason', 'Give the reason for the correction (e.g. typing error at registration).');
+      // Recorded against the person other changes are recorded against (the session user once there is one).
+      writePatientName(ctx.db, { patientId: row.patientId, caseId: row.id, name: input.name, reason: input.reason, actor: currentActor(ctx) });
+      return caseDetail(ctx, input.caseId, modelOf);
     },
   };
 }

@@ -21,6 +21,7 @@ import type {
   LabModelDetail,
   LabModelSummary,
   LabModelTrainingProgress,
+  LabTrainingMaterial,
   MarrowApi,
   RetireLabModelInput,
   SaveLabModelCardInput,
@@ -28,6 +29,7 @@ import type {
   TrainLabModelInput,
 } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
+import { smallCropReason } from '../../shared/flag-reasons';
 import { basePrior, headProbabilities, headProblem, type LabHead } from '../../shared/lab-head';
 import { DEFAULT_MINIMUM_PER_CLASS, LabTrainingRefused, planLabTraining, type LabTrainingResult, type LabValidation } from '../../shared/lab-training';
 import {
@@ -272,6 +274,7 @@ export class LabTrainingRunner {
 
 type LabModelMethods = Pick<
   MarrowApi,
+  | 'getLabTrainingMaterial'
   | 'trainLabModel'
   | 'cancelLabModelTraining'
   | 'getLabModelTrainingProgress'
@@ -316,6 +319,51 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
   const modelOf = modelCache(ctx);
 
   return {
+    async getLabTrainingMaterial(query: { minimumPerClass?: number } = {}): Promise<LabTrainingMaterial> {
+      const minimumPerClass = query.minimumPerClass ?? DEFAULT_MINIMUM_PER_CLASS;
+      const { manifest } = await installedBase(ctx);
+      const base = findModelBySha256(ctx.db, manifest.sha256);
+      const empty: LabTrainingMaterial = {
+        baseModel: manifest.embedding === null ? null : { modelId: manifest.id, version: manifest.version },
+        signedCasesWithReviewedCells: 0,
+        reviewedCells: 0,
+        reviewedInUnsignedCases: 0,
+        minimumPerClass,
+        classes: [],
+        missing: [],
+      };
+      if (manifest.embedding === null) {
+        return { ...empty, missing: [`The installed model ${manifest.id} ${manifest.version} stores no per-cell embeddings: no lab model can be trained on it.`] };
+      }
+      const reviewed = base === null ? { cells: [], signedCases: 0, reviewedInUnsignedCases: 0 } : reviewedCellsOfSignedCases(ctx.db, base.id);
+      const perClass = new Map<CellClassCode, number>();
+      for (const cell of reviewed.cells) perClass.set(cell.label, (perClass.get(cell.label) ?? 0) + 1);
+      const cases = new Set(reviewed.cells.map((c) => c.caseId)).size;
+      // The very plan training would make (same split), so "learned" and "missing" here are what Train will do.
+      let plan: ReturnType<typeof planLabTraining> | null = null;
+      const missing: string[] = [];
+      if (reviewed.cells.length === 0) {
+        missing.push(
+          `No signed case has reviewed cells analysed with ${manifest.id} ${manifest.version}` +
+            (reviewed.reviewedInUnsignedCases > 0 ? ` (${reviewed.reviewedInUnsignedCases} reviewed cells are in cases not signed yet).` : '. Review and sign cases.'),
+        );
+      } else {
+        try {
+          plan = planLabTraining(reviewed.cells.map((c) => ({ caseKey: c.accession, label: c.label })), minimumPerClass);
+        } catch (error) {
+          if (!(error instanceof LabTrainingRefused)) throw error;
+          missing.push(error.message);
+        }
+      }
+      const classes = [...perClass.entries()]
+        .sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))
+        .map(([code, cells]) => {
+          const support = plan?.classes.find((s) => s.code === code);
+          return { code, cells, inTrainingFold: support?.train ?? null, learned: support?.learned ?? false };
+        });
+      return { ...empty, signedCasesWithReviewedCells: cases, reviewedCells: reviewed.cells.length, reviewedInUnsignedCases: reviewed.reviewedInUnsignedCases, classes, missing };
+    },
+
     async trainLabModel(input: TrainLabModelInput): Promise<LabModelTrainingProgress> {
       if (runner.running) throw new ServiceError('conflict', 'A lab model is already being trained; wait for it to finish or cancel it.');
       const minimumPerClass = input.minimumPerClass ?? DEFAULT_MINIMUM_PER_CLASS;
@@ -426,6 +474,7 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
         );
       }
       const pending = new Set(listImagesNeedingPrediction(ctx.db, row.id, lab.model.id).map((i) => i.id));
+      const sizeOf = new Map(classifiable.map((i) => [i.id, i] as const));
       const head = lab.head;
       const predictions: NewPrediction[] = embeddings
         .filter((e) => pending.has(e.imageId))
@@ -444,6 +493,10 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner):
             e.openSetScore !== null && openSet !== null ? { distance: e.openSetScore, threshold: openSet.threshold } : null,
           );
           if (!head.classes.includes(e.predicted)) reasons.push(`${UNLEARNED_CLASS_REASON} (${e.predicted})`);
+          // A crop too small for the base model to judge is no better judged by a head on its embedding.
+          const image = sizeOf.get(e.imageId);
+          const small = image === undefined || image.width === null || image.height === null ? null : smallCropReason(image.width, image.height);
+          if (small !== null) reasons.unshift(small);
           return {
             imageId: e.imageId,
             predicted,

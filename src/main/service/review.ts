@@ -7,6 +7,7 @@ import {
   DatabaseError,
   getCase,
   getCell,
+  latestDecisionInForceBy,
   listCells as queryCells,
   retractLatestReview,
   reviewProgress,
@@ -88,12 +89,17 @@ export function reviewMethods(ctx: ServiceContext): Pick<MarrowApi, 'getDifferen
     async undoReview(input: UndoInput): Promise<CellView> {
       const row = getCase(ctx.db, input.caseId);
       requireReviewable(row);
-      const cell = cellOfCase(ctx, row, input.imageId);
+      // No cell named: the reviewer's own latest decision still in force (after a reload the page has no history).
+      const imageId = input.imageId ?? latestDecisionInForceBy(ctx.db, input.caseId, currentActor(ctx));
+      if (imageId === null) {
+        throw new ServiceError('not_found', `${currentActor(ctx)} has no decision in force in case ${row.accession}: nothing to undo.`, { field: 'imageId' });
+      }
+      const cell = cellOfCase(ctx, row, imageId);
       if (cell.decision === null) {
         throw new ServiceError('not_found', `Cell ${cell.relativePath} has no decision to undo.`, { field: 'imageId' });
       }
-      retractLatestReview(ctx.db, { ...input, reviewer: currentActor(ctx) });
-      return view(getCell(ctx.db, input.caseId, input.imageId));
+      retractLatestReview(ctx.db, { caseId: input.caseId, imageId, reviewer: currentActor(ctx) });
+      return view(getCell(ctx.db, input.caseId, imageId));
     },
   };
 }

@@ -2,12 +2,13 @@
 // person most needs to see which model and which database the app uses), so model problems become text here.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AboutInfo, MarrowApi, ModelInfo, Settings } from '../../shared/api';
+import type { AboutInfo, MarrowApi, ModelInfo, ReviewLayout, Settings } from '../../shared/api';
+import { reviewLayoutProblem } from '../../shared/review-layout';
 import { DIFFERENTIAL_RULES_VERSION } from '../../shared/differential';
-import { getSettings as readSettings, saveSettings as writeSettings } from '../db';
+import { getReviewLayout as readReviewLayout, getSettings as readSettings, saveReviewLayout as writeReviewLayout, saveSettings as writeSettings } from '../db';
 import { modelInfo, readModelManifest } from '../inference/model-package';
 import { currentActor, type ServiceContext } from './context';
-import { toApiError } from './errors';
+import { toApiError, validationError } from './errors';
 
 /** Sources every build carries, whatever model is installed (the model adds its own from model.json). */
 export const APP_ATTRIBUTIONS: readonly string[] = Object.freeze([
@@ -17,7 +18,7 @@ export const APP_ATTRIBUTIONS: readonly string[] = Object.freeze([
   'Report fonts: DejaVu Sans (Bitstream Vera licence).',
 ]);
 
-export function settingsAboutMethods(ctx: ServiceContext): Pick<MarrowApi, 'getSettings' | 'saveSettings' | 'getAbout'> {
+export function settingsAboutMethods(ctx: ServiceContext): Pick<MarrowApi, 'getSettings' | 'saveSettings' | 'getAbout' | 'getReviewLayout' | 'saveReviewLayout'> {
   return {
     async getSettings(): Promise<Settings> {
       return readSettings(ctx.db);
@@ -25,6 +26,17 @@ export function settingsAboutMethods(ctx: ServiceContext): Pick<MarrowApi, 'getS
 
     async saveSettings(settings: Settings): Promise<Settings> {
       return writeSettings(ctx.db, settings, currentActor(ctx));
+    },
+
+    async getReviewLayout(): Promise<ReviewLayout> {
+      return readReviewLayout(ctx.db);
+    },
+
+    async saveReviewLayout(layout: ReviewLayout): Promise<ReviewLayout> {
+      const problem = reviewLayoutProblem(layout);
+      if (problem !== null) throw validationError(problem.field, problem.message);
+      // Recorded against the person the other settings changes are recorded against (the session user once there is one).
+      return writeReviewLayout(ctx.db, layout, currentActor(ctx));
     },
 
     async getAbout(): Promise<AboutInfo> {

@@ -10,6 +10,7 @@
 // Paths: saveReport/exportCase `path` and createCase `folder` are written to or listed by the service, so fuzzed
 // values that would be absolute paths outside this test's temp folder are replaced by a path inside it; relative
 // and non-text values are sent as generated (the service refuses them before touching the file system).
+import { DEFAULT_REVIEW_LAYOUT } from '../../../src/shared/review-layout';
 import { mkdirSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { isAbsolute, join, resolve } from 'node:path';
@@ -74,6 +75,7 @@ const FUZZED_METHODS = API_METHODS.filter((m): m is FuzzedMethod => !(ACCOUNT_ME
 
 type Kind =
   | 'id' // positive safe integer
+  | 'optId' // absent, null, or a positive safe integer
   | 'text' // required text
   | 'optText' // optional text (absent, null or blank = not given)
   | 'blankOk' // settings text: may be empty, absent or null
@@ -88,7 +90,10 @@ type Kind =
   | 'path' // optional absolute file path (written by the service)
   | 'bool' // required true or false
   | 'optPort' // absent, null, or a whole number 1..65535
-  | 'optList'; // absent or a list
+  | 'optList' // absent or a list
+  | 'classKeys' // an object of class code → key (the review layout's keys)
+  | 'classList' // a list of class codes
+  | 'optClassList'; // absent, null, or a list of class codes
 
 interface Field {
   kind: Kind;
@@ -151,6 +156,7 @@ const SPECS: Record<FuzzedMethod, Spec> = {
       scope: { kind: 'enum', values: CELL_SCOPES },
       predictedClass: { kind: 'optEnum', values: CLASSES },
       effectiveClass: { kind: 'optEnum', values: CLASSES },
+      file: { kind: 'optText', max: 260 },
       offset: { kind: 'optInt', max: Number.MAX_SAFE_INTEGER },
       limit: { kind: 'optInt', max: 1000 },
     },
@@ -161,10 +167,12 @@ const SPECS: Record<FuzzedMethod, Spec> = {
     fields: { caseId: ID, imageId: ID, label: { kind: 'enum', values: CLASSES }, note: { kind: 'optText', max: 1000 } },
   },
   confirmCells: { arity: 1, rec: 'confirmation', fields: { caseId: ID, imageIds: { kind: 'ids' } } },
-  undoReview: { arity: 1, rec: 'undo', fields: { caseId: ID, imageId: ID } },
+  // No imageId: the session person's own latest decision in force (undo after a reload).
+  undoReview: { arity: 1, rec: 'undo', fields: { caseId: ID, imageId: { kind: 'optId' } } },
   amendCase: { arity: 1, rec: 'amendment', fields: { caseId: ID, reason: { kind: 'text', max: 1000 } } },
   saveReport: { arity: 1, rec: 'report', fields: { caseId: ID, path: { kind: 'path', max: 4096 } } },
   exportCase: { arity: 1, rec: 'export', fields: { caseId: ID, format: { kind: 'enum', values: EXPORT_FORMATS }, path: { kind: 'path', max: 4096 } } },
+  correctPatientName: { arity: 1, rec: 'correction', fields: { caseId: ID, name: { kind: 'text', max: 200 }, reason: { kind: 'text', max: 1000 } } },
   getSettings: { arity: 0 },
   saveSettings: {
     arity: 1,
@@ -172,6 +180,9 @@ const SPECS: Record<FuzzedMethod, Spec> = {
     fields: { labName: { kind: 'blankOk', max: 200 } },
   },
   getAbout: { arity: 0 },
+  getReviewLayout: { arity: 0 },
+  // keys is an object of class → key; the rules (every class once, keys distinct) are checked by the service.
+  saveReviewLayout: { arity: 1, rec: 'layout', fields: { keys: { kind: 'classKeys' }, order: { kind: 'classList' }, hidden: { kind: 'optClassList' } } },
   getLisSettings: { arity: 0 },
   saveLisSettings: {
     arity: 1,
@@ -192,6 +203,7 @@ const SPECS: Record<FuzzedMethod, Spec> = {
   },
   getLisStatus: { arity: 1, scalarId: true },
   resendToLis: { arity: 1, scalarId: true },
+  getLabTrainingMaterial: { arity: 1, rec: 'material', argOptional: true, fields: { minimumPerClass: { kind: 'optInt', max: 100000 } } },
   trainLabModel: { arity: 1, rec: 'training', argOptional: true, fields: { minimumPerClass: { kind: 'optInt', max: 100000 } } },
   cancelLabModelTraining: { arity: 0 },
   getLabModelTrainingProgress: { arity: 0 },
@@ -221,7 +233,9 @@ const RELATED: Partial<Record<string, string[]>> = {
 };
 
 function isOptional(kind: Kind): boolean {
-  return kind !== 'id' && kind !== 'text' && kind !== 'enum' && kind !== 'ids' && kind !== 'folder' && kind !== 'record' && kind !== 'bool';
+  return (
+    kind !== 'id' && kind !== 'text' && kind !== 'enum' && kind !== 'ids' && kind !== 'folder' && kind !== 'record' && kind !== 'bool' && kind !== 'classKeys' && kind !== 'classList'
+  );
 }
 
 /** True when every reading of the contract refuses `value` for a field of this kind. */
@@ -230,6 +244,7 @@ function mustRefuse(field: Field, value: unknown): boolean {
   if (value === undefined || value === null) return !isOptional(kind) && kind !== 'record';
   switch (kind) {
     case 'id':
+    case 'optId':
       return typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1;
     case 'optInt':
       return typeof value !== 'number' || !Number.isSafeInteger(value) || value < 0 || value > (field.max ?? 0);
@@ -246,6 +261,12 @@ function mustRefuse(field: Field, value: unknown): boolean {
       return typeof value !== 'number' || !Number.isInteger(value) || value < 1 || value > 65535;
     case 'optList':
       return !Array.isArray(value);
+    case 'classKeys':
+      // Refused unless an object giving all 21 classes a key: no junk value is one.
+      return true;
+    case 'classList':
+    case 'optClassList':
+      return !Array.isArray(value) || value.length > CELL_CLASS_CODES.length || value.some((code) => typeof code !== 'string' || !(CELL_CLASS_CODES as readonly string[]).includes(code));
     default: {
       if (typeof value !== 'string') return true;
       const t = value.trim();
@@ -546,7 +567,8 @@ describe('the API boundary under randomised arguments (seeded)', () => {
         return [q];
       }
       case 'reviewCell': {
-        const c = pickCase('in_review');
+        // Now and then a released case: its refusal ('locked') is a business rule reached with valid arguments.
+        const c = rng.chance(0.15) ? pickCase('signed') : pickCase('in_review');
         const r: Record<string, unknown> = { caseId: c.id, imageId: cellOf(c), label: rng.pick(CELL_CLASS_CODES) };
         if (rng.chance(0.5)) r['note'] = 'fuzz note';
         return [r];
@@ -579,6 +601,15 @@ describe('the API boundary under randomised arguments (seeded)', () => {
         return [];
       case 'saveSettings':
         return [{ labName: rng.pick(['Fuzz Lab', 'Fuzz Lab 2', '']) }];
+      case 'correctPatientName':
+        return [{ caseId: pickCase('in_review', 'signed').id, name: rng.pick(['Fuzz, Patient', 'Corrected Name']), reason: 'typing error at registration' }];
+      case 'getReviewLayout':
+        return [];
+      case 'saveReviewLayout': {
+        const keys: Record<string, string> = { ...DEFAULT_REVIEW_LAYOUT.keys };
+        if (rng.chance(0.5)) [keys['BLA'], keys['LYT']] = [keys['LYT']!, keys['BLA']!];
+        return [{ keys, order: [...DEFAULT_REVIEW_LAYOUT.order].reverse(), hidden: rng.chance(0.5) ? ['FGC', 'HAC'] : [] }];
+      }
       case 'getLisSettings':
         return [];
       case 'saveLisSettings': {
@@ -605,6 +636,8 @@ describe('the API boundary under randomised arguments (seeded)', () => {
         return [pickCase('signed').id];
       // No lab model can be trained from the setup's cases (one signed case, one reviewed cell): every lab-model call
       // is refused by a business rule when its arguments are right.
+      case 'getLabTrainingMaterial':
+        return [rng.chance(0.5) ? {} : { minimumPerClass: 5 + rng.int(50) }];
       case 'trainLabModel':
         return [rng.chance(0.5) ? {} : { minimumPerClass: 30 }];
       case 'cancelLabModelTraining':
@@ -917,6 +950,12 @@ describe('the API boundary under randomised arguments (seeded)', () => {
               fail(`the answer cannot cross JSON: ${(e as Error).message}`);
             }
             if (method === 'startAnalysis') fail('started an analysis');
+            if (method === 'amendCase') {
+              // Release the re-opened case again, so that a released case stays to be refused against (the
+              // signatures are not fuzzed: they carry a password).
+              const reopened = (plan.args as { caseId: number }[])[0]!.caseId;
+              await fx.service.authoriseCase({ caseId: reopened, password: TEST_PERSON.password, overrideReason: 'fuzz re-release' });
+            }
             if (snapshots.version() !== version) {
               before = snapshots.take();
               version = snapshots.version();

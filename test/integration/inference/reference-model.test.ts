@@ -105,6 +105,33 @@ describe('bundled reference model on the demo case', () => {
   });
 });
 
+describe('the demo case README', () => {
+  it('states the number of cells the app flags on the demo case, and the errors they catch', async () => {
+    const temp = tempDir('demo-readme');
+    const db = openDatabase(join(temp.path, 'marrowcount.sqlite'));
+    const model = await loadModelPackage(MODEL_DIR);
+    try {
+      const patient = upsertPatient(db, { labId: 'DEMO', actor: 'test' });
+      const caseId = createCase(db, { patientId: patient.id, accession: 'case-001', specimen: 'bone_marrow_aspirate', folder: DEMO, actor: 'test' }).id;
+      await analyseCaseFolder(db, model, caseId);
+      const all = listCells(db, { caseId, scope: 'all', limit: 100_000 }).rows;
+      const labels = new Map(readCsv(readFileSync(join(DEMO, 'labels.csv'), 'utf8')).map((row) => [row['file']!, row['label']!]));
+      const flagged = all.filter((cell) => cell.flagged).length;
+      const errors = all.filter((cell) => labels.get(cell.relativePath) !== cell.predicted);
+      const caught = errors.filter((cell) => cell.flagged).length;
+      const readme = readFileSync(join(REPO, 'resources/demo/README.md'), 'utf8').replace(/\s+/g, ' ');
+      const stated = /In the app, (\d+) cells \(([\d.]+)%\) are flagged, catching (\d+) of the (\d+) errors/.exec(readme);
+      expect(stated, 'the README states the flagged count of the app').not.toBeNull();
+      expect([Number(stated![1]), Number(stated![3]), Number(stated![4])]).toEqual([flagged, caught, errors.length]);
+      expect(Number(stated![2])).toBeCloseTo((100 * flagged) / all.length, 1);
+    } finally {
+      await model.session.release();
+      closeDatabase(db);
+      temp.remove();
+    }
+  }, 300_000);
+});
+
 describe('bundled reference model on crops that are not 250x250', () => {
   it('frames them as the training data were before the resize, reproducing the Python probabilities', async () => {
     const temp = tempDir('off-size');

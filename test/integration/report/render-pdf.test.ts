@@ -39,9 +39,23 @@ describe('report renderer', () => {
     expect(flat(text)).toContain('image file missing');
   });
 
-  it('says so when the lab name is not set', async () => {
+  it('is titled by what it is when the lab name is not set, with no stray separator in the footer', async () => {
     const { text } = await render(sampleReportData({ labName: '' }), 'no-lab');
-    expect(flat(text)).toContain('Laboratory name not set');
+    expect(flat(text)).not.toContain('Laboratory name not set');
+    expect(text.trimStart().startsWith('Bone marrow differential count')).toBe(true);
+    const footer = text.split('\n').find((line) => line.includes('Page 1 of'))!;
+    expect(footer.trim()).toMatch(/^Patient \S+ · Accession \S+\s+Page 1 of \d+$/);
+    expect(footer).not.toMatch(/·\s*(Page|$)/);
+  });
+
+  it('prints the flag reasons of a gallery cell in full, on two lines if need be', async () => {
+    const data = sampleReportData();
+    data.gallery.flagged = data.gallery.flagged.slice(0, 1).map((cell) => ({
+      ...cell,
+      flagReasons: ['low confidence 0.33 < 0.63', 'margin 0.10 < 0.38', 'unlike any cell type this model has learned — check for a type it cannot classify'],
+    }));
+    const { text } = await render(data, 'gallery-caption');
+    expect(flat(text)).toMatch(/low confidence, narrow margin, unlike learned types/);
   });
 
   it('omits the disclaimer for a model that is not the research-only reference model', async () => {

@@ -4,6 +4,7 @@
 // Calls go through dispatch, the path IPC and the HTTP host take.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_METHODS, type ApiResult, type MarrowApi, type MarrowApiMethod } from '../../../src/shared/api';
+import { DEFAULT_REVIEW_LAYOUT } from '../../../src/shared/review-layout';
 import { METHOD_ACCESS, ROLES, type Role } from '../../../src/shared/roles';
 import { dispatch } from '../../../src/main/ipc/dispatch';
 import type { SessionHolder } from '../../../src/main/service/types';
@@ -65,6 +66,10 @@ function argsFor(method: MarrowApiMethod, ids: { caseId: number; imageId: number
     saveLabModelCard: [{ labModelId: 999_999 }],
     getPatientHistory: [{ patientLabId: 'MRN-access' }],
     getCaseHistory: [caseId],
+    correctPatientName: [{ caseId: 999_999, name: 'Corrected, Name', reason: 'access test' }],
+    getReviewLayout: [],
+    saveReviewLayout: [DEFAULT_REVIEW_LAYOUT],
+    getLabTrainingMaterial: [{}],
   };
   return table[method];
 }

@@ -9,14 +9,17 @@ import {
 } from '../../../src/shared/lis';
 
 describe('codes sent to the LIS', () => {
-  it('uses LOINC only for the three codes named in issue 15, and the local system for everything else', () => {
+  it('uses LOINC only for the codes checked on a LOINC page (README), and the local system for everything else', () => {
     const loinc = LIS_COMPONENTS.filter((c) => defaultLisCode(c).hl7System === 'LN').map((c) => [c, defaultLisCode(c).code]);
+    // Written from the LOINC pages listed in the README, not from the code's table.
     expect(loinc).toEqual([
       ['PANEL', '47286-0'],
       ['TOTAL', '38257-2'],
       ['ME_RATIO', '11138-5'],
+      ['EOS', '11152-6'],
+      ['OTH', '51581-7'],
     ]);
-    for (const component of LIS_COMPONENTS.filter((c) => !['PANEL', 'TOTAL', 'ME_RATIO'].includes(c))) {
+    for (const component of LIS_COMPONENTS.filter((c) => !['PANEL', 'TOTAL', 'ME_RATIO', 'EOS', 'OTH'].includes(c))) {
       expect(defaultLisCode(component)).toMatchObject({ code: component, hl7System: '99MCNT', fhirSystem: 'urn:marrowcount:code' });
     }
   });

@@ -9,6 +9,7 @@ import { migration0004 } from './0004-embeddings-and-provisional-classes';
 import { migration0005 } from './0005-lis-delivery';
 import { migration0006 } from './0006-lab-models';
 import { migration0007 } from './0007-case-statuses';
+import { migration0008 } from './0008-review-layout';
 import { migration0009 } from './0009-accounts';
 import { migration0011 } from './0011-specimen-dates';
 
@@ -26,6 +27,7 @@ export const MIGRATIONS: readonly Migration[] = [
   migration0005,
   migration0006,
   migration0007,
+  migration0008,
   migration0009,
   migration0011,
 ];

@@ -1,4 +1,4 @@
-import { useCallback, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
 import { errorDetail, errorText, MessagesContext, type Messages } from './messages';
 
 interface ShownError {
@@ -29,6 +29,16 @@ export function MessagesProvider({ children }: { children: ReactNode }) {
     window.clearTimeout(noticeTimer.current);
     setNotice(text);
     noticeTimer.current = window.setTimeout(() => setNotice(null), NOTICE_MS);
+  }, []);
+
+  // A notice is about the screen it was raised on ("Nothing to undo."): moving to another screen takes it away.
+  useEffect(() => {
+    const clear = () => {
+      window.clearTimeout(noticeTimer.current);
+      setNotice(null);
+    };
+    window.addEventListener('hashchange', clear);
+    return () => window.removeEventListener('hashchange', clear);
   }, []);
 
   const messages = useMemo<Messages>(() => ({ reportError, notify }), [reportError, notify]);

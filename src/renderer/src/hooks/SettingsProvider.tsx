@@ -1,5 +1,6 @@
 import { useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
-import type { Settings } from '../../../shared/api';
+import type { ReviewLayout, Settings } from '../../../shared/api';
+import { DEFAULT_REVIEW_LAYOUT } from '../../../shared/review-layout';
 import { getApi } from '../api';
 import { useMessages } from '../components/messages';
 import { SettingsContext, type SettingsState } from './settings';
@@ -7,6 +8,7 @@ import { SettingsContext, type SettingsState } from './settings';
 export function SettingsProvider({ children }: { children: ReactNode }) {
   const { reportError } = useMessages();
   const [settings, setSettings] = useState<Settings | null>(null);
+  const [reviewLayout, setReviewLayout] = useState<ReviewLayout | null>(null);
 
   useEffect(() => {
     let live = true;
@@ -16,6 +18,12 @@ export function SettingsProvider({ children }: { children: ReactNode }) {
         if (live) setSettings(loaded);
       })
       .catch((error: unknown) => reportError(error, 'Loading settings'));
+    getApi()
+      .getReviewLayout()
+      .then((loaded) => {
+        if (live) setReviewLayout(loaded);
+      })
+      .catch((error: unknown) => reportError(error, 'Loading the review keys and classes'));
     return () => {
       live = false;
     };
@@ -27,6 +35,15 @@ export function SettingsProvider({ children }: { children: ReactNode }) {
     return saved;
   }, []);
 
-  const state = useMemo<SettingsState>(() => ({ settings, save }), [settings, save]);
+  const saveReviewLayout = useCallback(async (next: ReviewLayout) => {
+    const saved = await getApi().saveReviewLayout(next);
+    setReviewLayout(saved);
+    return saved;
+  }, []);
+
+  const state = useMemo<SettingsState>(
+    () => ({ settings, save, reviewLayout: reviewLayout ?? DEFAULT_REVIEW_LAYOUT, reviewLayoutLoaded: reviewLayout !== null, saveReviewLayout }),
+    [settings, save, reviewLayout, saveReviewLayout],
+  );
   return <SettingsContext.Provider value={state}>{children}</SettingsContext.Provider>;
 }

@@ -1,6 +1,7 @@
 import { memo } from 'react';
 import type { CellView } from '../../../shared/api';
 import { CELL_CLASSES } from '../../../shared/cell-classes';
+import type { ReviewLayout } from '../../../shared/review-layout';
 import { keyForClass } from './keymap';
 
 export type TileState = 'idle' | 'saving' | 'failed';
@@ -17,14 +18,19 @@ interface Props {
   /** The image failed to load: say so instead of a blank square that looks like a dark cell. */
   imageMissing: boolean;
   onSelect: (imageId: number) => void;
+  /** Double click: the cell at its own pixel size, with its file name, reasons and top-2 classes. */
+  onEnlarge: (imageId: number) => void;
   onImageError: (imageId: number) => void;
+  /** The lab's keys: the hint shows the runner-up's key, or none for a class the lab has hidden. */
+  layout: ReviewLayout;
 }
 
 function percent(probability: number): string {
   return `${Math.round(probability * 100)}%`;
 }
 
-export const CellTile = memo(function CellTile({ cell, selected, state, imageMissing, onSelect, onImageError }: Props) {
+export const CellTile = memo(function CellTile({ cell, selected, state, imageMissing, onSelect, onEnlarge, onImageError, layout }: Props) {
+  const runnerUpKey = cell.top[1] === undefined ? null : keyForClass(cell.top[1].code, layout);
   const decided = cell.decision !== null;
   const changed = decided && cell.decision?.label !== cell.predicted;
   const runnerUp = cell.top[1];
@@ -43,6 +49,7 @@ export const CellTile = memo(function CellTile({ cell, selected, state, imageMis
       data-testid={`cell-tile-${cell.imageId}`}
       title={cell.file}
       onClick={() => onSelect(cell.imageId)}
+      onDoubleClick={() => onEnlarge(cell.imageId)}
     >
       {imageMissing ? (
         <div className="tile-image-missing" role="img" aria-label={`Image of ${cell.file} not available`} data-testid={`cell-image-missing-${cell.imageId}`}>
@@ -87,10 +94,10 @@ export const CellTile = memo(function CellTile({ cell, selected, state, imageMis
         ) : (
           <div className="tile-hint" data-testid={`cell-key-hint-${cell.imageId}`}>
             <kbd>Enter</kbd> = {cell.predicted}
-            {runnerUp !== undefined && (
+            {runnerUp !== undefined && runnerUpKey !== null && (
               <>
                 {' '}
-                · <kbd>{keyForClass(runnerUp.code)}</kbd> = {runnerUp.code}
+                · <kbd>{runnerUpKey}</kbd> = {runnerUp.code}
               </>
             )}
           </div>

@@ -1,35 +1,11 @@
-// The review keyboard map: one key per cell class, chosen to be mnemonic where the letters allow (b blast,
-// e eosinophil, l lymphocyte …) and never shared between classes. The same table drives the on-screen legend and
-// each tile's hint, so what is shown is what the keys do.
-import { CELL_CLASS_CODES, type CellClassCode } from '../../../shared/cell-classes';
+// The review keyboard map: one key per class (the lab's own map, stored in the database, or the built-in one), the
+// review commands and the movement keys. The same layout drives the on-screen legend and each tile's hint, so what
+// is shown is what the keys do.
+import type { CellClassCode } from '../../../shared/cell-classes';
+import { DEFAULT_CLASS_KEYS, DEFAULT_REVIEW_LAYOUT, REVIEW_COMMAND_KEYS, type ReviewLayout } from '../../../shared/review-layout';
 
-export const CLASS_KEYS: Readonly<Record<CellClassCode, string>> = Object.freeze({
-  ABE: 'a', // abnormal eosinophil
-  ART: 'x', // artefact: x for "reject"
-  BAS: 'w', // basophil (b is blast)
-  BLA: 'b', // blast
-  EBO: 't', // erythroblast
-  EOS: 'e', // eosinophil
-  FGC: 'f', // faggot cell
-  HAC: 'h', // hairy cell
-  KSC: 'k', // smudge cell (Kernschatten)
-  LYI: 'i', // immature lymphocyte
-  LYT: 'l', // lymphocyte
-  MMZ: 'z', // metamyelocyte (MMZ)
-  MON: 'c', // monocyte (m is myelocyte)
-  MYB: 'm', // myelocyte
-  NGB: 'd', // band neutrophil
-  NGS: 's', // segmented neutrophil
-  NIF: 'n', // not identifiable
-  OTH: 'o', // other
-  PEB: 'r', // proerythroblast
-  PLM: 'q', // plasma cell (p is promyelocyte)
-  PMO: 'p', // promyelocyte
-});
-
-const CLASS_BY_KEY: ReadonlyMap<string, CellClassCode> = new Map(
-  CELL_CLASS_CODES.map((code) => [CLASS_KEYS[code], code] as const),
-);
+/** The built-in keys (the lab may change them in Settings). */
+export const CLASS_KEYS: Readonly<Record<CellClassCode, string>> = DEFAULT_CLASS_KEYS;
 
 export type Direction = 'left' | 'right' | 'up' | 'down' | 'home' | 'end';
 
@@ -38,7 +14,30 @@ export type ReviewAction =
   | { type: 'confirm' }
   | { type: 'undo' }
   | { type: 'move'; direction: Direction }
-  | { type: 'page'; to: 'next' | 'previous' };
+  | { type: 'page'; to: 'next' | 'previous' }
+  | { type: 'enlarge' }
+  | { type: 'find' }
+  | { type: 'next-of-class' };
+
+/** Keys that are commands, not classes (v enlarge, / find a file, u next unreviewed of the class). */
+export const COMMAND_KEYS = REVIEW_COMMAND_KEYS;
+
+const COMMAND_BY_KEY: ReadonlyMap<string, ReviewAction> = new Map(
+  (Object.keys(COMMAND_KEYS) as (keyof typeof COMMAND_KEYS)[]).map((type) => [COMMAND_KEYS[type], { type }] as const),
+);
+
+// One lookup table per layout object (layouts are replaced, never mutated).
+const classByKeyCache = new WeakMap<ReviewLayout, ReadonlyMap<string, CellClassCode>>();
+
+function classByKey(layout: ReviewLayout): ReadonlyMap<string, CellClassCode> {
+  let map = classByKeyCache.get(layout);
+  if (map === undefined) {
+    const hidden = new Set(layout.hidden);
+    map = new Map(layout.order.filter((code) => !hidden.has(code)).map((code) => [layout.keys[code], code] as const));
+    classByKeyCache.set(layout, map);
+  }
+  return map;
+}
 
 /** The parts of a KeyboardEvent the map looks at; lets the map be tested without a DOM. */
 export interface KeyInput {
@@ -59,7 +58,7 @@ const MOVES: Readonly<Record<string, Direction>> = {
 };
 
 /** Maps a key press to a review action, or null when the key is not part of the review map. */
-export function actionForKey(input: KeyInput): ReviewAction | null {
+export function actionForKey(input: KeyInput, layout: ReviewLayout = DEFAULT_REVIEW_LAYOUT): ReviewAction | null {
   const command = input.ctrlKey === true || input.metaKey === true;
   if (command) {
     // Ctrl+Z / Cmd+Z undo; every other shortcut belongs to the browser or the shell.
@@ -73,10 +72,13 @@ export function actionForKey(input: KeyInput): ReviewAction | null {
   const direction = MOVES[input.key];
   if (direction !== undefined) return { type: 'move', direction };
   if (input.key.length !== 1) return null;
-  const code = CLASS_BY_KEY.get(input.key.toLowerCase());
+  const commandAction = COMMAND_BY_KEY.get(input.key.toLowerCase());
+  if (commandAction !== undefined) return commandAction;
+  const code = classByKey(layout).get(input.key.toLowerCase());
   return code === undefined ? null : { type: 'reclassify', code };
 }
 
-export function keyForClass(code: CellClassCode): string {
-  return CLASS_KEYS[code];
+/** The key that reclassifies to `code`, or null for a class the lab has hidden. */
+export function keyForClass(code: CellClassCode, layout: ReviewLayout = DEFAULT_REVIEW_LAYOUT): string | null {
+  return layout.hidden.includes(code) ? null : layout.keys[code];
 }

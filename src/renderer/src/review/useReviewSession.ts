@@ -4,7 +4,7 @@ import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CellClassCode } from '../../../shared/cell-classes';
 import type { CellPage, CellView } from '../../../shared/api';
 import { getApi } from '../api';
-import { useMessages } from '../components/messages';
+import { isApiError, useMessages } from '../components/messages';
 import type { ReviewScope } from '../navigation/route';
 import { moveSelection, nextAfterDecision } from './grid';
 import type { Direction } from './keymap';
@@ -19,6 +19,8 @@ interface Options {
   caseId: number;
   scope: ReviewScope;
   cellClass: CellClassCode | null;
+  /** Part of a file name: only the cells whose file matches are shown (any scope). */
+  file: string;
   /** Signed cases are read-only. */
   locked: boolean;
   /** Called after every saved change, to refresh the figures. */
@@ -51,7 +53,7 @@ export interface ReviewSession {
   refreshShown: () => void;
 }
 
-export function useReviewSession({ caseId, scope, cellClass, locked, onChanged }: Options): ReviewSession {
+export function useReviewSession({ caseId, scope, cellClass, file, locked, onChanged }: Options): ReviewSession {
   const { reportError, notify } = useMessages();
   const [page, setPage] = useState<CellPage>({ cells: [], total: 0 });
   const [offset, setOffset] = useState(0);
@@ -126,11 +128,12 @@ export function useReviewSession({ caseId, scope, cellClass, locked, onChanged }
         caseId,
         scope,
         ...(cellClass !== null ? (scope === 'all' ? { effectiveClass: cellClass } : { predictedClass: cellClass }) : {}),
+        ...(file.trim() !== '' ? { file: file.trim() } : {}),
         offset: at,
         limit: PAGE_SIZE,
       });
     },
-    [caseId, scope, cellClass, queue],
+    [caseId, scope, cellClass, file, queue],
   );
 
   // Settles one page request: only the latest request may change what is shown.
@@ -278,16 +281,11 @@ export function useReviewSession({ caseId, scope, cellClass, locked, onChanged }
     });
 
     async function undoLast(): Promise<void> {
-      let ids = undoStack.current.pop();
+      const ids = undoStack.current.pop();
       setUndoDepth(undoStack.current.length);
       if (ids === undefined) {
-        // Nothing done in this session: undo the selected cell's decision, if it has one.
-        const cell = cellsRef.current[selectedRef.current];
-        if (cell === undefined || cell.decision === null) {
-          notify('Nothing to undo.');
-          return;
-        }
-        ids = [cell.imageId];
+        await undoOwnLatestOnServer();
+        return;
       }
       setTile(ids, 'saving');
       const undone: CellView[] = [];
@@ -312,6 +310,27 @@ export function useReviewSession({ caseId, scope, cellClass, locked, onChanged }
         if (first >= 0) setSelection(first);
         onChangedRef.current();
       }
+    }
+
+    // Nothing undone in this page's life (it was reloaded, or the reviewer came back later): the reviewer's own
+    // latest decision still in force is on the server, and the server finds it.
+    async function undoOwnLatestOnServer(): Promise<void> {
+      let cell: CellView;
+      try {
+        cell = await getApi().undoReview({ caseId });
+      } catch (error) {
+        if (isApiError(error, 'not_found')) notify('Nothing to undo: you have no decision in force in this case.');
+        else reportError(error, 'Undo: your latest decision was NOT withdrawn');
+        return;
+      }
+      const shownAt = cellsRef.current.findIndex((shown) => shown.imageId === cell.imageId);
+      if (shownAt >= 0) {
+        setCells((cells) => replaceCells(cells, [cell]));
+        setSelection(shownAt);
+      } else {
+        notify(`Undone: your decision on ${cell.file} (not on this page).`);
+      }
+      onChangedRef.current();
     }
   }, [guard, caseId, enqueue, setCells, setSelection, setTile, notify, reportError]);
 

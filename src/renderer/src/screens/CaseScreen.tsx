@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useRef, useState } from 'react';
+import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { CaseDetail } from '../../../shared/api';
 import { getApi } from '../api';
 import { Loading } from '../components/Loading';
@@ -13,6 +13,7 @@ import { PreviousMarrowsPanel } from '../history/PreviousMarrowsPanel';
 import { AnalysisScreen } from './AnalysisScreen';
 import { DifferentialScreen } from './DifferentialScreen';
 import { LisPanel } from './LisPanel';
+import { PatientNameDialog } from './PatientNameDialog';
 import { ReportPanel, useReportActions } from './ReportPanel';
 import { ReviewScreen } from './ReviewScreen';
 import { SignOffPanel } from './SignOffPanel';
@@ -93,6 +94,7 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
   const { notify } = useMessages();
   const report = useReportActions(detail);
   const handled = useRef(menuRequest?.sequence ?? 0);
+  const [correctingName, setCorrectingName] = useState(false);
 
   useEffect(() => {
     if (menuRequest === null || menuRequest.sequence === handled.current) return;
@@ -105,18 +107,35 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
     void (menuRequest.command === 'print' ? report.print() : report.savePdf());
   }, [menuRequest, detail, navigate, notify, report]);
 
+  // The header is sticky; its height (it wraps on narrow windows) is published for what sticks below it (the
+  // review's live bar) and for how far a selected tile must stay from the top.
+  const header = useRef<HTMLElement>(null);
+  useLayoutEffect(() => {
+    const element = header.current;
+    if (element === null) return undefined;
+    const publish = () => document.documentElement.style.setProperty('--case-header-height', `${element.offsetHeight}px`);
+    publish();
+    if (typeof ResizeObserver === 'undefined') return undefined;
+    const observer = new ResizeObserver(publish);
+    observer.observe(element);
+    return () => observer.disconnect();
+  }, []);
+
   const goTab = (tab: CaseTab) => navigate(tab === 'review' ? reviewRoute(detail.id) : caseRoute(detail.id, tab));
 
   return (
     <div className="case">
-      <header className="case-header" data-testid="case-header">
+      <header ref={header} className="case-header" data-testid="case-header">
         <div className="case-ident">
           <span className="case-patient" data-testid="case-header-patient">
             <a href={routeToHash({ screen: 'patient', labId: detail.patientLabId })} title="All cases of this patient" data-testid="case-header-patient-link">
               {detail.patientLabId}
             </a>
             {detail.patientName !== null && <span className="muted"> · {detail.patientName}</span>}
-            {detail.patientBirthDate !== null && <span className="muted"> · born {detail.patientBirthDate}</span>}
+            {detail.patientBirthDate !== null && <span className="muted"> · born {detail.patientBirthDate}</span>}{' '}
+            <button type="button" className="button-quiet" data-testid="case-correct-name" onClick={() => setCorrectingName(true)}>
+              Correct name
+            </button>
           </span>
           <span className="case-accession" data-testid="case-header-accession">
             Case {detail.accession}
@@ -148,6 +167,7 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
           ))}
         </nav>
       </header>
+      {correctingName && <PatientNameDialog detail={detail} onClose={() => setCorrectingName(false)} onCorrected={replace} />}
       {/* A crash in one tab leaves the case header and tabs usable. */}
       <ErrorBoundary resetKey={routeToHash(route)}>
         {route.tab === 'analysis' && (
@@ -184,6 +204,7 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
             cellClass={route.cellClass}
             onFilterChange={(scope, cellClass) => navigate(reviewRoute(detail.id, scope, cellClass))}
             onBack={() => navigate(caseRoute(detail.id, 'differential'))}
+            onSignOff={() => navigate(caseRoute(detail.id, 'signoff'))}
             onCaseChanged={refresh}
           />
         )}

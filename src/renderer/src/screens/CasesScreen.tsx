@@ -78,6 +78,7 @@ export function CasesScreen({ onOpen, onNew }: Props) {
           {trimmed || status ? 'No case matches this search.' : 'No cases yet. Create one with “New case”.'}
         </p>
       ) : (
+        <div className="table-scroll">
         <table className="table table-clickable" data-testid="cases-table">
           <thead>
             <tr>
@@ -104,12 +105,16 @@ export function CasesScreen({ onOpen, onNew }: Props) {
                   if (event.key === 'Enter') onOpen(row);
                 }}
               >
-                <td data-testid={`case-patient-${row.id}`}>
-                  <strong>{row.patientLabId}</strong>
+                <td className="case-patient-cell" data-testid={`case-patient-${row.id}`}>
+                  <strong className="nowrap">{row.patientLabId}</strong>
                   {row.patientName !== null && <span className="muted"> · {row.patientName}</span>}
                 </td>
-                <td data-testid={`case-accession-${row.id}`}>{row.accession}</td>
-                <td data-testid={`case-date-${row.id}`}>{formatDateTime(row.createdAt)}</td>
+                <td className="nowrap" data-testid={`case-accession-${row.id}`}>
+                  {row.accession}
+                </td>
+                <td className="nowrap" data-testid={`case-date-${row.id}`}>
+                  {formatDateTime(row.createdAt)}
+                </td>
                 <td data-testid={`case-status-${row.id}`}>
                   <StatusBadge status={row.status} />
                 </td>
@@ -135,6 +140,7 @@ export function CasesScreen({ onOpen, onNew }: Props) {
             ))}
           </tbody>
         </table>
+        </div>
       )}
     </section>
   );

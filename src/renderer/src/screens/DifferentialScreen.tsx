@@ -1,7 +1,7 @@
 import { useMemo, type KeyboardEvent } from 'react';
 import type { CaseDetail } from '../../../shared/api';
 import { CELL_CLASSES, type CellClassCode } from '../../../shared/cell-classes';
-import { PROVISIONAL_ME_NOTE, provisionalRowNote, type BlastAdvisoryStatus, type Differential } from '../../../shared/differential';
+import { informativeBlastAdvisories, PROVISIONAL_ME_NOTE, provisionalRowNote, type BlastAdvisoryStatus, type Differential } from '../../../shared/differential';
 import { formatInterval, formatMeRatio, formatPercent, NOT_AVAILABLE, plural } from '../../../shared/format';
 import { getApi } from '../api';
 import { BarChart, type Bar } from '../components/BarChart';
@@ -116,6 +116,8 @@ export function DifferentialScreen({ detail, onOpenClass, onReview }: Props) {
 
 function BlastCard({ differential }: { differential: Differential }) {
   const { blast } = differential;
+  // The figure is said once, above; each advisory line then says only where it stands against its threshold.
+  const advisories = informativeBlastAdvisories(blast.advisories);
   return (
     <div className="panel summary-card blast-card">
       <h3>Blasts (BLA + FGC)</h3>
@@ -125,11 +127,11 @@ function BlastCard({ differential }: { differential: Differential }) {
       <p className="figure-sub" data-testid="blast-interval">
         95% CI {formatInterval(blast.ci95)} · {plural(blast.count, 'cell', 'cells')}
       </p>
-      {blast.advisories.length > 0 && (
+      {advisories.length > 0 && (
         <ul className="advisories" data-testid="blast-advisories">
-          {blast.advisories.map((advisory, index) => (
+          {advisories.map((advisory, index) => (
             <li key={advisory.threshold} className={ADVISORY_CLASS[advisory.status]} data-testid={`blast-advisory-${index}`}>
-              {advisory.text}
+              {advisory.note.charAt(0).toUpperCase() + advisory.note.slice(1)}
             </li>
           ))}
         </ul>
@@ -232,7 +234,15 @@ function ExcludedTable({ differential, onOpenClass }: { differential: Differenti
         {differential.excluded.map((row) => (
           <tr key={row.code} {...openClassRow(row, onOpenClass)} data-testid={`excluded-row-${row.code}`}>
             <td className="code">{row.code}</td>
-            <td>{row.name}</td>
+            <td>
+              {row.name}
+              {!row.assessedByModel && (
+                <span className="muted small" data-testid={`excluded-reviewer-only-${row.code}`} title="The model cannot output this class; counts come from reviewers only">
+                  {' '}
+                  (reviewer only)
+                </span>
+              )}
+            </td>
             <td className="num" data-testid={`excluded-count-${row.code}`}>
               {row.count}
             </td>

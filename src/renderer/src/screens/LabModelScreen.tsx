@@ -2,7 +2,8 @@
 // base model on held-out cases, approve it (name, role, reason), re-analyse a case with it, retire it, and save its
 // model card or an export package. Talks only to the API; every rule (what may be trained, approved, used) is in main.
 import { useEffect, useState, type FormEvent } from 'react';
-import type { LabModelDetail, LabModelSummary, LabModelTrainingProgress } from '../../../shared/api';
+import type { LabModelDetail, LabModelSummary, LabModelTrainingProgress, LabTrainingMaterial } from '../../../shared/api';
+import { CELL_CLASSES } from '../../../shared/cell-classes';
 import { getApi } from '../api';
 import { ProgressBar } from '../components/ProgressBar';
 import { errorText, useMessages } from '../components/messages';
@@ -17,6 +18,65 @@ interface Props {
   onOpenCase: (caseId: number) => void;
 }
 
+/**
+ * What a lab model could learn from now, before anyone presses Train: signed cases, reviewed cells per class and what
+ * is missing. The numbers are the service's own training plan (the same split), so "learned" here is what Train does.
+ */
+function TrainingMaterial({ material }: { material: LabTrainingMaterial }) {
+  return (
+    <div className={material.missing.length > 0 ? 'panel panel-warning' : 'panel'} data-testid="lab-material">
+      <h2>What there is to learn from</h2>
+      <p data-testid="lab-material-summary">
+        {material.signedCasesWithReviewedCells} signed {material.signedCasesWithReviewedCells === 1 ? 'case' : 'cases'} with reviewed cells
+        {material.baseModel !== null && ` analysed with ${material.baseModel.modelId} ${material.baseModel.version}`}: {material.reviewedCells} reviewed cells.
+        {material.reviewedInUnsignedCases > 0 && ` ${material.reviewedInUnsignedCases} more reviewed cells are in cases not signed yet and are not used.`}
+      </p>
+      {material.missing.length > 0 ? (
+        <ul className="warning-list" data-testid="lab-material-missing">
+          {material.missing.map((text) => (
+            <li key={text}>{text}</li>
+          ))}
+        </ul>
+      ) : (
+        <p className="small" data-testid="lab-material-ready">
+          Enough to train: {material.classes.filter((c) => c.learned).length} classes reach the minimum of {material.minimumPerClass} reviewed cells in the
+          training cases.
+        </p>
+      )}
+      {material.classes.length > 0 && (
+        <table className="table table-compact" data-testid="lab-material-classes">
+          <thead>
+            <tr>
+              <th>Class</th>
+              <th className="num">Reviewed cells</th>
+              <th className="num">In the training cases</th>
+              <th>Learned</th>
+            </tr>
+          </thead>
+          <tbody>
+            {material.classes.map((c) => (
+              <tr key={c.code} data-testid={`lab-material-${c.code}`}>
+                <td>
+                  <span className="code">{c.code}</span> {CELL_CLASSES[c.code].name}
+                </td>
+                <td className="num">{c.cells}</td>
+                <td className="num">{c.inTrainingFold ?? '—'}</td>
+                <td>
+                  {c.learned
+                    ? 'yes'
+                    : c.inTrainingFold === null
+                      ? '—'
+                      : `no: ${material.minimumPerClass - c.inTrainingFold} more in the training cases`}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
 export function LabModelScreen({ onOpenCase }: Props) {
   const { user } = useSession();
   const { notify } = useMessages();
@@ -27,6 +87,12 @@ export function LabModelScreen({ onOpenCase }: Props) {
   const [minimum, setMinimum] = useState('30');
   const training = progress?.phase === 'training';
   const reload = models.reload;
+  const minimumNumber = /^\d+$/.test(minimum) && Number(minimum) >= 5 ? Number(minimum) : 30;
+  const material = useApiQuery(
+    () => getApi().getLabTrainingMaterial({ minimumPerClass: minimumNumber }),
+    `lab-material-${minimumNumber}`,
+    'Reading what a lab model could learn from',
+  );
 
   useEffect(() => {
     if (!training) return undefined;
@@ -70,6 +136,7 @@ export function LabModelScreen({ onOpenCase }: Props) {
         cases it never trained on, and is used only after an explicit approval. Classes with fewer reviewed cells than the minimum are not
         learned: the lab model cannot call them, and cells the base model calls one of them are flagged for review.
       </p>
+      {material.data !== null && <TrainingMaterial material={material.data} />}
       <form className="panel" onSubmit={(e) => void train(e)} data-testid="lab-train-form">
         <h2>Train a new lab model</h2>
         <div className="form-row">

@@ -57,9 +57,11 @@ export function LisPanel({ detail }: { detail: CaseDetail }) {
   const resend = async () => {
     setBusy(true);
     setError(null);
+    // The first sending of a result signed while delivery was off is not an "again".
+    const first = status === null || status.deliveries.length === 0;
     try {
       setStatus(await getApi().resendToLis(detail.id));
-      notify(`Case ${detail.accession} queued for the LIS again.`);
+      notify(first ? `Case ${detail.accession}: the result is queued for the LIS.` : `Case ${detail.accession}: queued for the LIS again, as new messages.`);
     } catch (caught) {
       setError(errorText(caught));
     } finally {

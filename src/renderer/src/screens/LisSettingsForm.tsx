@@ -1,92 +1,49 @@
-import { useState, type FormEvent } from 'react';
-import {
-  DEFAULT_LIS_SETTINGS,
-  LIS_COMPONENTS,
-  defaultLisCode,
-  formatLisCodeMapping,
-  LisMappingError,
-  parseLisCodeMapping,
-  type LisSettings,
-} from '../../../shared/lis';
-import { getApi } from '../api';
-import { errorText, isApiError, useMessages } from '../components/messages';
-import { useApiQuery } from '../hooks/useApiQuery';
+import { LIS_COMPONENTS, defaultLisCode, type LisSettings } from '../../../shared/lis';
+import { LIS_REQUIRED_TO_SEND, type DraftError, type LisDraft } from './settingsDraft';
 
 type TextField = Exclude<keyof LisSettings, 'enabled' | 'mllpPort' | 'codeMapping'>;
 
-interface Draft {
-  settings: LisSettings;
-  port: string;
-  mapping: string;
+interface Props {
+  draft: LisDraft;
+  onChange: (draft: LisDraft) => void;
+  /** The dialog's current refusal, when it is about one of this section's fields. */
+  error: DraftError | null;
 }
 
-function draftOf(settings: LisSettings): Draft {
-  return { settings, port: settings.mllpPort === null ? '' : String(settings.mllpPort), mapping: formatLisCodeMapping(settings.codeMapping) };
-}
-
-/** The LIS part of Settings: where results go, how they are addressed, and which codes they carry. */
-export function LisSettingsForm() {
-  const { notify } = useMessages();
-  const query = useApiQuery(() => getApi().getLisSettings(), 'lis-settings', 'Loading the LIS settings');
-  const [edited, setEdited] = useState<Draft | null>(null);
-  const draft = edited ?? (query.data === null ? null : draftOf(query.data));
-  const [error, setError] = useState<{ field: string | null; text: string } | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  if (draft === null) return <p className="muted">Loading the LIS settings…</p>;
-  const update = (change: Partial<Draft>) => setEdited({ ...draft, ...change });
-  const set = (field: keyof LisSettings, value: LisSettings[keyof LisSettings]) => update({ settings: { ...draft.settings, [field]: value } });
-
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
-    setError(null);
-    let codeMapping;
-    try {
-      codeMapping = parseLisCodeMapping(draft.mapping);
-    } catch (caught) {
-      setError({ field: 'codeMapping', text: caught instanceof LisMappingError ? caught.message : errorText(caught) });
-      return;
-    }
-    const port = draft.port.trim();
-    if (port !== '' && !/^\d+$/.test(port)) {
-      setError({ field: 'mllpPort', text: 'The MLLP port must be a whole number from 1 to 65535.' });
-      return;
-    }
-    setBusy(true);
-    try {
-      const saved = await getApi().saveLisSettings({
-        ...draft.settings,
-        ...Object.fromEntries(
-          (Object.keys(DEFAULT_LIS_SETTINGS) as (keyof LisSettings)[])
-            .filter((k) => typeof draft.settings[k] === 'string')
-            .map((k) => [k, (draft.settings[k] as string).trim()]),
-        ),
-        mllpPort: port === '' ? null : Number(port),
-        codeMapping,
-      });
-      setEdited(draftOf(saved));
-      notify('LIS settings saved.');
-    } catch (caught) {
-      setError({ field: isApiError(caught, 'validation') ? (caught.field ?? null) : null, text: errorText(caught) });
-    } finally {
-      setBusy(false);
-    }
-  };
+/**
+ * The LIS part of Settings: where results go, how they are addressed, and which codes they carry. It has no Save of
+ * its own: the dialog saves every section with one button, so no section's edits can be lost by pressing the other's.
+ */
+export function LisSettingsSection({ draft, onChange, error }: Props) {
+  const set = (field: keyof LisSettings, value: LisSettings[keyof LisSettings]) => onChange({ ...draft, settings: { ...draft.settings, [field]: value } });
+  const requiredNow = (field: string) => draft.settings.enabled && (LIS_REQUIRED_TO_SEND as readonly string[]).includes(field);
 
   const text = (field: TextField, label: string, placeholder: string) => (
     <label className={error?.field === field ? 'field field-invalid' : 'field'}>
-      <span className="field-label">{label}</span>
-      <input value={draft.settings[field]} placeholder={placeholder} data-testid={`lis-settings-${field}`} onChange={(event) => set(field, event.target.value)} />
+      <span className="field-label">
+        {label}
+        {requiredNow(field) && <RequiredMark />}
+      </span>
+      <input
+        name={field}
+        value={draft.settings[field]}
+        placeholder={placeholder}
+        aria-required={requiredNow(field)}
+        aria-invalid={error?.field === field}
+        data-testid={`lis-settings-${field}`}
+        onChange={(event) => set(field, event.target.value)}
+      />
     </label>
   );
 
   return (
-    <form className="form" data-testid="lis-settings" onSubmit={(event) => void submit(event)}>
-      <h3>LIS (laboratory information system)</h3>
+    <fieldset className="form settings-section" data-testid="lis-settings">
+      <legend>LIS (laboratory information system)</legend>
       <label className={error?.field === 'enabled' ? 'field field-invalid' : 'field'}>
         <span>
           <input
             type="checkbox"
+            name="enabled"
             checked={draft.settings.enabled}
             data-testid="lis-settings-enabled"
             onChange={(event) => set('enabled', event.target.checked)}
@@ -111,26 +68,38 @@ export function LisSettingsForm() {
         {text('mllpHost', 'MLLP host (empty: outbox folder only)', 'e.g. lis.hospital.local')}
         <label className={error?.field === 'mllpPort' ? 'field field-invalid' : 'field'}>
           <span className="field-label">MLLP port</span>
-          <input value={draft.port} placeholder="e.g. 2575" inputMode="numeric" data-testid="lis-settings-mllpPort" onChange={(event) => update({ port: event.target.value })} />
+          <input
+            name="mllpPort"
+            value={draft.port}
+            placeholder="e.g. 2575"
+            inputMode="numeric"
+            aria-invalid={error?.field === 'mllpPort'}
+            data-testid="lis-settings-mllpPort"
+            onChange={(event) => onChange({ ...draft, port: event.target.value })}
+          />
         </label>
       </div>
       <label className={error?.field === 'codeMapping' ? 'field field-invalid' : 'field'}>
         <span className="field-label">Code mapping (one line each: COMPONENT = CODE | HL7 SYSTEM | FHIR SYSTEM)</span>
         <textarea
+          name="codeMapping"
           rows={4}
           value={draft.mapping}
           placeholder={'BLA = 12345-6 | LN\nLYT = LYM% | 99LAB | urn:oid:1.2.3.4.5'}
+          aria-invalid={error?.field === 'codeMapping'}
           data-testid="lis-settings-codeMapping"
-          onChange={(event) => update({ mapping: event.target.value })}
+          onChange={(event) => onChange({ ...draft, mapping: event.target.value })}
         />
       </label>
       <details data-testid="lis-settings-codes">
         <summary>Codes sent when nothing is mapped</summary>
         <p className="muted">
-          LOINC is used only for 47286-0 (bone marrow differential panel), 38257-2 (cells counted) and 11138-5 (M:E ratio): codes taken
-          from the issue that specified this feature and not re-verified against a LOINC release. Every other figure — each class
-          percentage, the blast percentage, the nucleated count — is sent under MarrowCount’s local code system (HL7 99MCNT, FHIR
-          urn:marrowcount:code) with the app’s own class codes. Map them here to the codes your LIS expects.
+          LOINC is sent for the codes checked against LOINC’s published terms (the README lists where): 47286-0 (bone marrow differential
+          panel), 38257-2 (cells counted), 11138-5 (M:E ratio), 11152-6 (eosinophils/cells in bone marrow) and 51581-7 (other cells/cells
+          in bone marrow). Every other figure — the other class percentages, the blast percentage, the nucleated count — is sent under
+          MarrowCount’s local code system (HL7 99MCNT, FHIR urn:marrowcount:code) with the app’s own class codes: no bone-marrow LOINC term
+          without a method was found for them, and the “by Manual count” terms do not describe a reviewed machine classification. Map them
+          here to the codes your LIS expects.
         </p>
         <ul className="muted">
           {LIS_COMPONENTS.map((component) => {
@@ -143,16 +112,15 @@ export function LisSettingsForm() {
           })}
         </ul>
       </details>
-      {error !== null && (
-        <p className="form-error" role="alert" data-testid="lis-settings-error">
-          {error.text}
-        </p>
-      )}
-      <div className="form-actions">
-        <button type="submit" className="button-primary" disabled={busy} data-testid="lis-settings-save">
-          Save LIS settings
-        </button>
-      </div>
-    </form>
+    </fieldset>
+  );
+}
+
+export function RequiredMark() {
+  return (
+    <span className="required-mark" aria-hidden="true" title="Required">
+      {' '}
+      *
+    </span>
   );
 }

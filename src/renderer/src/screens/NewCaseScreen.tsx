@@ -1,5 +1,6 @@
 import { useState, type DragEvent, type FormEvent, type ReactNode } from 'react';
-import { SPECIMEN_TYPES, type CaseDetail, type SpecimenType } from '../../../shared/api';
+import { SPECIMEN_TYPES, type CaseDetail, type CaseSummary, type SpecimenType } from '../../../shared/api';
+import { caseRoute, routeToHash } from '../navigation/route';
 import { getApi, getShell } from '../api';
 import { isLabServerStation } from '../api/upload';
 import { UploadFromStation } from './UploadFromStation';
@@ -28,6 +29,8 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
   const [formError, setFormError] = useState<string | null>(null);
   const [busy, setBusy] = useState(false);
   const [dragging, setDragging] = useState(false);
+  // The case that already has the accession number typed: the refusal links to it.
+  const [existing, setExisting] = useState<CaseSummary | null>(null);
 
   const set = (field: NewCaseField, value: string) => {
     setForm((current) => ({ ...current, [field]: value }));
@@ -37,6 +40,7 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
   const submit = async (event: FormEvent) => {
     event.preventDefault();
     setFormError(null);
+    setExisting(null);
     const found = validateNewCase(form);
     setErrors(found);
     if (Object.keys(found).length > 0) return;
@@ -50,6 +54,7 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
       const field = isApiError(error) ? formFieldOf(error.field) : null;
       if (field !== null) setErrors({ [field]: errorText(error) });
       else setFormError(errorText(error));
+      if (isApiError(error, 'conflict') && field === 'accession') void findExisting(form.accession.trim());
       return;
     }
     try {
@@ -60,6 +65,17 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
     }
     setBusy(false);
     onCreated(created);
+  };
+
+  // Accession numbers are unique without regard to case (the database's NOCASE); the search matches parts, so the
+  // exact one is picked from what it finds.
+  const findExisting = async (accession: string) => {
+    try {
+      const matches = await getApi().listCases({ search: accession, limit: 50 });
+      setExisting(matches.find((summary) => summary.accession.toLowerCase() === accession.toLowerCase()) ?? null);
+    } catch (error) {
+      reportError(error, `Looking up case ${accession}`);
+    }
   };
 
   const browse = async () => {
@@ -157,6 +173,17 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
             />
           </Field>
         </div>
+        {existing !== null && errors.accession !== undefined && (
+          <p className="field-link" data-testid="new-case-existing">
+            <a href={routeToHash(caseRoute(existing.id, 'differential'))} data-testid="new-case-open-existing">
+              Open case {existing.accession}
+            </a>{' '}
+            <span className="muted">
+              (patient {existing.patientLabId}
+              {existing.patientName !== null ? `, ${existing.patientName}` : ''})
+            </span>
+          </p>
+        )}
         <Field label="Folder of cell images" required error={errors.folder} field="folder">
           <div className="input-with-button">
             <input

@@ -3,6 +3,8 @@ import type { CaseDetail, ExportFormat, SavedFile } from '../../../shared/api';
 import { getApi, getShell } from '../api';
 import { isLabServerStation } from '../api/upload';
 import { useMessages } from '../components/messages';
+import { useSettings } from '../hooks/settings';
+import { REPORT_TITLE } from '../../../shared/format';
 import { reviewSavesSettled } from '../review/pendingReviewSaves';
 
 const EXPORTS: { format: ExportFormat; label: string; kind: 'csv' | 'json'; suffix: string; testId: string }[] = [
@@ -93,6 +95,7 @@ interface Props {
 }
 
 export function ReportPanel({ detail, report }: Props) {
+  const { settings } = useSettings();
   const { savedReport } = report;
   const { reportError, notify } = useMessages();
   const shell = getShell();
@@ -130,6 +133,11 @@ export function ReportPanel({ detail, report }: Props) {
       <h2>Report</h2>
       {detail.status !== 'signed' && (
         <p className="muted">The case is not signed yet; sign it off before releasing the report.</p>
+      )}
+      {settings !== null && settings.labName === '' && (
+        <p className="panel panel-info small" data-testid="report-lab-name-hint">
+          The report is titled “{REPORT_TITLE}” because no laboratory name is set. Set it in Settings to print it at the top of every page.
+        </p>
       )}
       <div className="form-actions">
         <button type="button" className="button-primary" disabled={busy} data-testid="report-save-pdf" onClick={() => void run(() => report.savePdf())}>

@@ -1,14 +1,17 @@
-import { useCallback, useEffect, useRef } from 'react';
+import { useCallback, useEffect, useRef, useState } from 'react';
 import type { CaseDetail } from '../../../shared/api';
-import { CELL_CLASSES, CELL_CLASS_DISPLAY_ORDER, isCellClassCode, type CellClassCode } from '../../../shared/cell-classes';
+import { CELL_CLASSES, isCellClassCode, type CellClassCode } from '../../../shared/cell-classes';
+import { visibleClasses } from '../../../shared/review-layout';
 import { formatInterval, formatPercent, plural } from '../../../shared/format';
 import { getApi } from '../api';
 import { Loading } from '../components/Loading';
 import { useSession } from '../hooks/session';
+import { useSettings } from '../hooks/settings';
 import { useApiQuery } from '../hooks/useApiQuery';
 import { useLiveCase } from '../hooks/useLive';
 import type { ReviewScope } from '../navigation/route';
 import { CellTile, tileElementId } from '../review/CellTile';
+import { CellZoom } from '../review/CellZoom';
 import { columnsFromOffsets } from '../review/grid';
 import { actionForKey } from '../review/keymap';
 import { KeyLegend } from '../review/KeyLegend';
@@ -20,6 +23,8 @@ interface Props {
   cellClass: CellClassCode | null;
   onFilterChange: (scope: ReviewScope, cellClass: CellClassCode | null) => void;
   onBack: () => void;
+  /** Opens the sign-off tab: the next step once every flagged cell is reviewed. */
+  onSignOff: () => void;
   /** Called after every saved change so the case header follows. */
   onCaseChanged: () => void;
 }
@@ -39,11 +44,17 @@ function isEditable(target: EventTarget | null): boolean {
   return target.isContentEditable || ['INPUT', 'SELECT', 'TEXTAREA'].includes(target.tagName);
 }
 
-export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack, onCaseChanged }: Props) {
+export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack, onSignOff, onCaseChanged }: Props) {
+  const { reviewLayout } = useSettings();
   const { user, may } = useSession();
   // A person whose roles do not include reviewing sees the cells read-only (the service would refuse the decision).
   const locked = detail.status === 'signed' || !may('reviewCell');
   const grid = useRef<HTMLDivElement>(null);
+  const findInput = useRef<HTMLInputElement>(null);
+  // The file search as typed, and as applied (on Enter): typing does not reload the grid at every letter.
+  const [fileTyped, setFileTyped] = useState('');
+  const [file, setFile] = useState('');
+  const [zoomed, setZoomed] = useState<number | null>(null);
 
   const summary = useApiQuery(() => getApi().getDifferential(detail.id), String(detail.id), 'Loading the differential');
   const reloadSummary = summary.reload;
@@ -52,7 +63,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
     onCaseChanged();
   }, [reloadSummary, onCaseChanged]);
 
-  const session = useReviewSession({ caseId: detail.id, scope, cellClass, locked, onChanged });
+  const session = useReviewSession({ caseId: detail.id, scope, cellClass, file, locked, onChanged });
   // Another station's decisions on this case: the counts and the shown tiles follow without a reload.
   const refreshShown = session.refreshShown;
   useLiveCase(detail.id, () => {
@@ -65,7 +76,27 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
     return columnsFromOffsets(Array.from(tiles, (tile) => tile.offsetTop));
   }, []);
 
-  const { move, decide, undo, select, nextPage, previousPage } = session;
+  const { move, decide, undo, select, nextPage, previousPage, cells, selected } = session;
+
+  // U: the next cell of the selected cell's class that has no decision yet, on this page or, when none is left here,
+  // through the review of that class's unreviewed flagged cells.
+  const nextOfClass = useCallback(() => {
+    const current = cells[selected];
+    if (current === undefined) return;
+    const code = current.effectiveLabel;
+    for (let step = 1; step < cells.length; step += 1) {
+      const candidate = cells[(selected + step) % cells.length]!;
+      if (candidate.decision === null && candidate.predicted === code) {
+        select(candidate.imageId);
+        return;
+      }
+    }
+    onFilterChange('unreviewed', code);
+  }, [cells, selected, select, onFilterChange]);
+  const enlarge = useCallback(() => {
+    const current = cells[selected];
+    if (current !== undefined) setZoomed(current.imageId);
+  }, [cells, selected]);
   const lastShown = session.offset + session.cells.length;
   const canNext = !session.loading && lastShown < session.total;
   const canPrevious = !session.loading && session.offset > 0;
@@ -80,7 +111,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
     const onKey = (event: KeyboardEvent) => {
       if (event.defaultPrevented || isEditable(event.target)) return;
       if (document.querySelector('[aria-modal="true"]') !== null) return;
-      const action = actionForKey(event);
+      const action = actionForKey(event, reviewLayout);
       if (action === null) return;
       // Enter/Space on a focused button belong to that button.
       if (action.type === 'confirm' && event.target instanceof HTMLElement && event.target.closest('button, a')) return;
@@ -102,11 +133,29 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
         case 'page':
           if (action.to === 'next' ? canNext : canPrevious) (action.to === 'next' ? nextPage : previousPage)();
           break;
+        case 'enlarge':
+          enlarge();
+          break;
+        case 'find':
+          findInput.current?.focus();
+          findInput.current?.select();
+          break;
+        case 'next-of-class':
+          nextOfClass();
+          break;
       }
     };
     window.addEventListener('keydown', onKey);
     return () => window.removeEventListener('keydown', onKey);
-  }, [move, decide, undo, columns, nextPage, previousPage, canNext, canPrevious]);
+  }, [move, decide, undo, columns, nextPage, previousPage, canNext, canPrevious, enlarge, nextOfClass, reviewLayout]);
+
+  // Entering Review by any route (the tab, a link, a reload, a filter change) puts the focus on the grid, so the first
+  // Enter confirms the selected cell instead of pressing the tab button that was clicked to get here.
+  const hasGrid = session.cells.length > 0;
+  useEffect(() => {
+    if (!hasGrid || document.querySelector('[aria-modal="true"]') !== null) return;
+    focusReviewGrid();
+  }, [hasGrid, scope, cellClass, file]);
 
   // Keep the selected tile in view as the keyboard moves through the grid.
   useEffect(() => {
@@ -126,6 +175,8 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
   const firstShown = session.cells.length > 0 ? session.offset + 1 : 0;
   const differential = summary.data?.differential;
   const review = summary.data?.review;
+  const zoomedCell = zoomed === null ? undefined : session.cells.find((cell) => cell.imageId === zoomed);
+  const allFlaggedReviewed = review !== undefined && review.flagged > 0 && review.flaggedReviewed === review.flagged;
 
   return (
     <section className="screen review-screen" data-testid="review-screen">
@@ -152,13 +203,40 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
             onChange={(event) => onFilterChange(scope, isCellClassCode(event.target.value) ? event.target.value : null)}
           >
             <option value="">Any</option>
-            {CELL_CLASS_DISPLAY_ORDER.map((code) => (
+            {/* The lab's order; a hidden class stays listed while it is the filter (a link from the differential). */}
+            {visibleClasses(reviewLayout)
+              .concat(cellClass !== null && reviewLayout.hidden.includes(cellClass) ? [cellClass] : [])
+              .map((code) => (
               <option key={code} value={code}>
                 {code} — {CELL_CLASSES[code].name}
               </option>
             ))}
           </select>
         </label>
+        <form
+          className="field-inline review-find"
+          role="search"
+          onSubmit={(event) => {
+            event.preventDefault();
+            setFile(fileTyped.trim());
+          }}
+        >
+          <label className="field-inline">
+            Find file (/)
+            <input
+              ref={findInput}
+              type="search"
+              value={fileTyped}
+              placeholder="part of a file name"
+              data-testid="review-find-file"
+              onChange={(event) => {
+                setFileTyped(event.target.value);
+                // Clearing the field (or its × button) shows every cell of the filter again at once.
+                if (event.target.value === '') setFile('');
+              }}
+            />
+          </label>
+        </form>
         <span className="review-total" data-testid="review-total">
           {session.loading && session.cells.length === 0 ? '' : `${plural(session.total, 'cell', 'cells')}`}
         </span>
@@ -168,7 +246,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
         </button>
       </div>
 
-      <div className="review-summary" aria-live="polite">
+      <div className="review-summary" aria-live="polite" data-testid="review-live-bar">
         {differential && review && (
           <>
             <span>
@@ -189,6 +267,17 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
         )}
       </div>
 
+      {allFlaggedReviewed && !locked && (
+        <div className="panel panel-ok review-done" role="status" data-testid="review-all-flagged-done">
+          <span>
+            All {review.flagged} flagged cells are reviewed. Next step: check the differential and sign off the case.
+          </span>
+          <button type="button" className="button-primary" data-testid="review-go-signoff" onClick={onSignOff}>
+            Go to sign-off &amp; report
+          </button>
+        </div>
+      )}
+
       {locked && (
         <p className="panel panel-info" data-testid="review-locked">
           This case is signed: decisions are read-only. Amend the case (Sign-off tab) to change them.
@@ -202,7 +291,11 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
               <Loading what="cells" />
             ) : (
               <p className="empty" data-testid="review-empty">
-                {scope === 'unreviewed' ? 'No flagged cells are waiting for review.' : 'No cells match this filter.'}
+                {file !== ''
+                  ? `No cell of this filter has a file name containing “${file}”.`
+                  : scope === 'unreviewed'
+                    ? 'No flagged cells are waiting for review.'
+                    : 'No cells match this filter.'}
               </p>
             )
           ) : (
@@ -223,7 +316,9 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
                   state={session.tileStates.get(cell.imageId) ?? 'idle'}
                   imageMissing={session.missingImages.has(cell.imageId)}
                   onSelect={selectTile}
+                  onEnlarge={setZoomed}
                   onImageError={session.markImageMissing}
+                  layout={reviewLayout}
                 />
               ))}
             </div>
@@ -272,13 +367,21 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
             >
               Confirm all shown ({undecidedShown})
             </button>
+            <button type="button" disabled={selectedCell === undefined} data-testid="review-enlarge" onClick={enlarge}>
+              Enlarge cell (V)
+            </button>
+            <button type="button" disabled={selectedCell === undefined} data-testid="review-next-of-class" onClick={fromButton(nextOfClass)}>
+              Next unreviewed {selectedCell?.effectiveLabel ?? ''} (U)
+            </button>
           </div>
           <KeyLegend
+            layout={reviewLayout}
             disabled={locked || session.cells.length === 0}
             onReclassify={(code) => fromButton(() => decide(code))()}
           />
         </aside>
       </div>
+      {zoomedCell !== undefined && <CellZoom cell={zoomedCell} onClose={() => setZoomed(null)} />}
     </section>
   );
 }
