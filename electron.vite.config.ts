@@ -14,6 +14,7 @@ export default defineConfig({
           cli: resolve(__dirname, 'src/main/cli.ts'),
           'inference-worker': resolve(__dirname, 'src/main/inference/worker.ts'),
           'lab-model-worker': resolve(__dirname, 'src/main/lab-model/train-worker.ts'),
+          'lab-model-reanalyse-worker': resolve(__dirname, 'src/main/lab-model/reanalyse-worker.ts'),
         },
       },
     },

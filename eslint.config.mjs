@@ -58,4 +58,45 @@ export default tseslint.config(
       }],
     },
   },
+  // The order inside src/main (ARCHITECTURE.md): entry points -> adapters -> service -> inference, report, lis,
+  // lab-model, files -> db -> src/shared. Nothing imports a folder above its own.
+  ...mainLayerRules(),
 );
+
+/** `../x` and `../../x` (from a subfolder), with anything below them, for each folder named. */
+function folders(...names) {
+  return names.flatMap((name) => [`../${name}`, `../${name}/**`, `../../${name}`, `../../${name}/**`]);
+}
+
+function mainLayerRules() {
+  const adapters = ['ipc', 'http', 'cli', 'cli.ts', 'boundary', 'protocol', 'window', 'index', 'index.ts', 'app-paths', 'app-paths.ts'];
+  const below = ['inference', 'report', 'lis', 'lab-model', 'files', 'security'];
+  const rule = (message, ...names) => ({ group: folders(...names), message });
+  const renderer = { group: ['**/renderer/**'], message: 'main never imports renderer code.' };
+  return [
+    {
+      files: ['src/main/db/**/*.ts'],
+      rules: {
+        'no-restricted-imports': ['error', {
+          patterns: [renderer, rule('src/main/db imports only src/shared: no service, adapter, inference, report, LIS or file code.', 'service', ...below, ...adapters)],
+        }],
+      },
+    },
+    {
+      files: below.map((folder) => `src/main/${folder}/**/*.ts`),
+      rules: {
+        'no-restricted-imports': ['error', {
+          patterns: [renderer, rule('inference, report, lis, lab-model and files sit below the service: they import db and src/shared, never the service or an adapter.', 'service', ...adapters)],
+        }],
+      },
+    },
+    {
+      files: ['src/main/service/**/*.ts'],
+      rules: {
+        'no-restricted-imports': ['error', {
+          patterns: [renderer, rule('The service never imports an adapter (IPC, HTTP, CLI, boundary, protocol, window) or an entry point.', ...adapters)],
+        }],
+      },
+    },
+  ];
+}

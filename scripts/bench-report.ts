@@ -10,7 +10,8 @@ import { closeDatabase, openDatabase } from '../src/main/db';
 import { locateReportFonts } from '../src/main/report/fonts';
 import { renderCaseReportPdf } from '../src/main/report/render-pdf';
 import { makeThumbnails } from '../src/main/report/thumbnails';
-import { loadCaseReportData, writeCaseExport, writeCaseReport } from '../src/main/service/report';
+import { writeCaseExport } from '../src/main/service/case-exports';
+import { loadCaseReportData, writeCaseReport } from '../src/main/service/case-report';
 import type { CellClassCode } from '../src/shared/cell-classes';
 import { buildCase, setLab, type CellSpec } from '../test/integration/report/build-case';
 

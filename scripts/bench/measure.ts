@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import { closeDatabase, createCase, openDatabase, upsertPatient } from '../../src/main/db';
 import { loadModelPackage } from '../../src/main/inference/model-package';
-import { AnalysisRunner } from '../../src/main/service/analysis';
+import { AnalysisRunner } from '../../src/main/service/analysis-runner';
 
 const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
 

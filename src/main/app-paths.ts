@@ -2,6 +2,7 @@
 // which may be read-only); the bundled model is found beside the app in development and in resources/ when packaged.
 import { join } from 'node:path';
 import { app } from 'electron';
+import { DATABASE_FILE_NAME, modelDirFrom } from './files/locations';
 
 export interface AppPaths {
   databasePath: string;
@@ -11,13 +12,11 @@ export interface AppPaths {
   preload: string;
 }
 
-export const BUNDLED_MODEL_ID = 'marrowcount-ref';
-
 export function appPaths(): AppPaths {
   const resources = app.isPackaged ? join(process.resourcesPath, 'resources') : join(app.getAppPath(), 'resources');
   return {
-    databasePath: join(app.getPath('userData'), 'marrowcount.sqlite'),
-    modelDir: process.env['MARROWCOUNT_MODEL_DIR'] ?? join(resources, 'models', BUNDLED_MODEL_ID),
+    databasePath: join(app.getPath('userData'), DATABASE_FILE_NAME),
+    modelDir: modelDirFrom(process.env, resources),
     reportsDir: join(app.getPath('documents'), 'MarrowCount reports'),
     rendererIndex: join(import.meta.dirname, '../renderer/index.html'),
     preload: join(import.meta.dirname, '../preload/index.cjs'),

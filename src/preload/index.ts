@@ -2,7 +2,7 @@
 // (window.marrowcount) and the desktop-shell services (window.marrowShell), never ipcRenderer itself, so page
 // script cannot reach any other channel. Bundled into one CommonJS file: a sandboxed preload cannot require files.
 import { contextBridge, ipcRenderer, webUtils } from 'electron';
-import { API_METHODS, MarrowApiError, type ApiErrorBody, type ApiResult, type MarrowApi } from '../shared/api';
+import { apiOverTransport, MarrowApiError, type ApiErrorBody, type ApiResult, type MarrowApi } from '../shared/api';
 import { API_CHANNEL_PREFIX, MENU_CHANNEL, MENU_COMMANDS, SHELL_CHANNELS, type MarrowShell, type MenuCommand } from '../shared/shell';
 
 function isApiResult(value: unknown): value is ApiResult<unknown> {
@@ -32,9 +32,9 @@ async function call(method: string, args: unknown[]): Promise<unknown> {
   return result.value;
 }
 
-// Built from the contract's method list; `satisfies` makes the compiler check it against MarrowApi.
-const api = Object.fromEntries(API_METHODS.map((method) => [method, (...args: unknown[]) => call(method, args)])) as unknown as MarrowApi;
-const marrowcount = api satisfies MarrowApi;
+// Built from the contract's method list by apiOverTransport, whose type fails to compile unless every method of
+// MarrowApi is listed with the contract's own parameters (src/shared/api.ts).
+const marrowcount: MarrowApi = apiOverTransport(call);
 
 const marrowShell = {
   chooseFolder: () => ipcRenderer.invoke(SHELL_CHANNELS.chooseFolder) as Promise<string | null>,

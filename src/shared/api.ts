@@ -302,17 +302,8 @@ export const LAB_MODEL_STATUSES = ['pending', 'approved', 'retired'] as const;
 export type LabModelStatus = (typeof LAB_MODEL_STATUSES)[number];
 
 /** A lab model: a head trained in the app on the base model's embeddings of the lab's reviewed cells (issue 14). */
-export interface LabModelSummary {
-  id: number;
-  /** e.g. "lab-2": the version printed on reports of cases it analysed. */
-  version: string;
-  name: string;
-  status: LabModelStatus;
-  /** SHA-256 of the base model's SHA-256 and the head: the lab model's identity, as for any model. */
-  sha256: string;
-  baseModel: { modelId: string; version: string; sha256: string };
-  /** The classes it learned (enough reviewed cells); every other class it cannot call. */
-  classes: CellClassCode[];
+/** Who trained, imported, approved and retired a lab model, and when: kept in SQL (lab_models) and shown as stored. */
+export interface LabModelHistory {
   trainedBy: string;
   trainedAt: string;
   /** Set when it came from another PC's export. */
@@ -325,6 +316,19 @@ export interface LabModelSummary {
   retiredBy: string | null;
   retiredReason: string | null;
   retiredAt: string | null;
+}
+
+export interface LabModelSummary extends LabModelHistory {
+  id: number;
+  /** e.g. "lab-2": the version printed on reports of cases it analysed. */
+  version: string;
+  name: string;
+  status: LabModelStatus;
+  /** SHA-256 of the base model's SHA-256 and the head: the lab model's identity, as for any model. */
+  sha256: string;
+  baseModel: { modelId: string; version: string; sha256: string };
+  /** The classes it learned (enough reviewed cells); every other class it cannot call. */
+  classes: CellClassCode[];
   /** On the held-out test cases, over the lab model's classes: the lab model's and the base model's macro-F1. */
   labMacroF1: number;
   baseMacroF1: number;
@@ -662,6 +666,29 @@ export const API_METHODS = [
   'getPatientHistory',
   'getCaseHistory',
 ] as const satisfies readonly MarrowApiMethod[];
+
+// Fails to compile when the contract gains a method that API_METHODS does not list (the `satisfies` above refuses
+// a listed name the contract lacks): the list and the interface cannot drift apart.
+type UnlistedMethod = Exclude<MarrowApiMethod, (typeof API_METHODS)[number]>;
+const everyMethodListed: [UnlistedMethod] extends [never] ? true : UnlistedMethod = true;
+void everyMethodListed;
+
+/** How a transport carries one call: the method's name and its arguments out, its (deserialised) result back. */
+export type ApiTransport = (method: MarrowApiMethod, args: unknown[]) => Promise<unknown>;
+
+/** The client side of the contract, method by method, as a transport builds it from API_METHODS. */
+type ApiClient = { [M in (typeof API_METHODS)[number]]: (...args: Parameters<MarrowApi[M]>) => ReturnType<MarrowApi[M]> };
+
+/**
+ * Every method of the contract bound to a transport (the preload's IPC, the browser tests' loopback HTTP). The
+ * return type is the contract itself, and ApiClient is assignable to MarrowApi only while API_METHODS covers every
+ * method with the contract's own parameters, so the compiler holds each transport to the contract. The one cast
+ * below says what no type can: that the value a transport brings back is the one the main process sent.
+ */
+export function apiOverTransport(transport: ApiTransport): MarrowApi {
+  const client = Object.fromEntries(API_METHODS.map((method) => [method, (...args: unknown[]) => transport(method, args)])) as ApiClient;
+  return client;
+}
 
 /**
  * Thrown by client transports so callers can branch on `kind`.

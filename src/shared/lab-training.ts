@@ -30,6 +30,27 @@ import { softmaxWithTemperature } from './softmax';
 
 /** Fewest reviewed training-fold cells a class needs to be learned by the lab model (issue 14: "e.g. 30"). */
 export const DEFAULT_MINIMUM_PER_CLASS = 30;
+/** The lowest minimum a caller may ask for: below it a class's figures would rest on a handful of cells. */
+export const MINIMUM_PER_CLASS_FLOOR = 5;
+/** The highest: a larger one is a typing slip (no class of a lab's reviewed cells reaches it). */
+export const MINIMUM_PER_CLASS_CEILING = 100000;
+
+/**
+ * Whether the lab model scores below the base model on the held-out cases (macro-F1 over the lab model's classes):
+ * then cases analysed with it would be classified worse. Said where it is approved, on its model card and by
+ * `marrowcount lab-model evaluate`.
+ */
+export function labModelScoresBelowBase(v: { lab: { macroF1: number }; base: { macroF1: number } }): boolean {
+  return v.lab.macroF1 < v.base.macroF1;
+}
+
+/** The warning, in words, wherever a lab model that scores below its base model is shown. */
+export function labModelBelowBaseWarning(v: { lab: { macroF1: number }; base: { macroF1: number } }): string {
+  return (
+    `On the held-out cases the lab model scores below the base model (macro-F1 ${v.lab.macroF1.toFixed(3)} against ${v.base.macroF1.toFixed(3)}): ` +
+    'cases analysed with it would be classified worse than with the base model.'
+  );
+}
 /** Share of the cells aimed at for each of the test and calibration folds (whole cases, so only roughly). */
 export const HELD_OUT_SHARE = 0.2;
 

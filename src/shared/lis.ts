@@ -168,6 +168,40 @@ export function formatLisCodeMapping(mapping: readonly LisCodeOverride[]): strin
     .join('\n');
 }
 
+/** A LIS setting that cannot be used as given: the field, and what to write instead. */
+export interface LisSettingsProblem {
+  field: 'patientIdSystem' | 'outboxFolder' | 'mllpHost' | 'mllpPort';
+  message: string;
+}
+
+const problem = (field: LisSettingsProblem['field'], message: string): LisSettingsProblem => ({ field, message });
+
+/** The checks on the LIS settings, one per field, shared by the settings form and the boundary (boundary/validate.ts). */
+export const LIS_SETTINGS_CHECKS = {
+  patientIdSystem: (value: string): LisSettingsProblem | null =>
+    value !== '' && !/^[a-z][a-z0-9+.-]*:\S+$/i.test(value)
+      ? problem('patientIdSystem', 'The patient identifier system must be a URI, e.g. urn:oid:1.2.3.4 or https://hospital.example/mrn.')
+      : null,
+  outboxFolder: (value: string): LisSettingsProblem | null =>
+    value !== '' && !/^(\/|[A-Za-z]:[\\/]|\\\\)/.test(value) ? problem('outboxFolder', `The outbox folder must be a full path, not "${value.slice(0, 80)}".`) : null,
+  mllpHost: (value: string): LisSettingsProblem | null =>
+    value !== '' && !/^[A-Za-z0-9.:[\]-]+$/.test(value) ? problem('mllpHost', 'The MLLP host must be a host name or an IP address.') : null,
+  mllpPort: (value: number | null): LisSettingsProblem | null =>
+    value !== null && (!Number.isInteger(value) || value < 1 || value > 65535) ? problem('mllpPort', 'The MLLP port must be a whole number from 1 to 65535.') : null,
+  /** MLLP needs both; with neither, results go to the outbox folder only. */
+  mllpPair: (host: string, port: number | null): LisSettingsProblem | null =>
+    (host === '') !== (port === null) ? problem(host === '' ? 'mllpHost' : 'mllpPort', 'Give both the MLLP host and port, or neither for file drop only.') : null,
+} as const;
+
+/** The settings the messages cannot be built without: required before delivery may be switched on, by the form and the service alike. */
+export const LIS_REQUIRED_TO_SEND = ['sendingApplication', 'patientIdAuthority', 'patientIdSystem'] as const;
+
+/** The first problem of the settings (in the form's order), or null when they can be saved. */
+export function lisSettingsProblem(s: Pick<LisSettings, 'patientIdSystem' | 'outboxFolder' | 'mllpHost' | 'mllpPort'>): LisSettingsProblem | null {
+  const c = LIS_SETTINGS_CHECKS;
+  return c.patientIdSystem(s.patientIdSystem) ?? c.outboxFolder(s.outboxFolder) ?? c.mllpHost(s.mllpHost) ?? c.mllpPort(s.mllpPort) ?? c.mllpPair(s.mllpHost, s.mllpPort);
+}
+
 export const LIS_FORMATS = ['hl7v2', 'fhir-r4'] as const;
 export type LisFormat = (typeof LIS_FORMATS)[number];
 export const LIS_CHANNELS = ['outbox', 'mllp'] as const;

@@ -105,7 +105,9 @@ describe('lab model in the browser', () => {
 
     await byTestId(page, 'lab-use-case').selectOption(String(newCaseId));
     await byTestId(page, 'lab-use-run').click();
-    await expect.poll(() => page.url()).toContain(`#/case/${newCaseId}/differential`);
+    // The re-analysis runs in a worker thread (started from the TypeScript sources here, through tsx): seconds on a
+    // loaded machine, as the training above.
+    await expect.poll(() => page.url(), { timeout: 30_000 }).toContain(`#/case/${newCaseId}/differential`);
     await expect.poll(() => byTestId(page, 'case-header-model').innerText()).toMatch(/^Model: Lab model lab-1 .* lab-1$/);
     await screenshot(page, 'lab-04-case-with-lab-model');
 

@@ -1,5 +1,6 @@
 // `marrowcount analyze <folder>`: a thin adapter over the application service, doing what the desktop app does
 // (create or reopen the case, start the analysis, poll its progress, read the differential) through MarrowApi.
+import { CLI_ACTOR_NAME } from '../../shared/actors';
 import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -89,7 +90,7 @@ export async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<numb
       cellImageUrl: (caseId, imageId) => `marrowcell://cell/${caseId}/${imageId}`,
       appVersion: appVersion(),
     },
-    { analysis: { actor: 'marrowcount CLI', ...(args.batchSize === null ? {} : { batchSize: args.batchSize }) }, allowWithoutAccounts: true },
+    { analysis: { actor: CLI_ACTOR_NAME, ...(args.batchSize === null ? {} : { batchSize: args.batchSize }) }, allowWithoutAccounts: true },
   );
   try {
     const api = await cliSession(service, io, args.user, 'analyze');

@@ -9,6 +9,10 @@ export const LAB_MODEL_USAGE = `  marrowcount lab-model train [--min-per-class <
   marrowcount lab-model list               list the lab models and their status
   marrowcount lab-model approve <id> --reason <text>     (--user: a pathologist)
   marrowcount lab-model retire <id> --reason <text>      (--user: a pathologist)
+  marrowcount lab-model export <id> [--out <file.json>]
+                                           write the lab model's package, to import on another PC of the lab
+  marrowcount lab-model import <file.json>
+                                           store a package exported on another PC, pending approval here
     (each also takes --db <file>, --model <dir>, --json and, once the database has accounts, --user <login>)`;
 
 export const USERS_USAGE = `  marrowcount users add <login> --name <display name> --role <role>[,<role>...]
@@ -20,7 +24,7 @@ export const USERS_USAGE = `  marrowcount users add <login> --name <display name
 
 export const USAGE = `Usage:
   marrowcount analyze <folder> [options]   classify every cell crop in <folder> and print the differential
-  marrowcount lab-model <train|evaluate|list|approve|retire> ...   the lab's own model (below)
+  marrowcount lab-model <train|evaluate|list|approve|retire|export|import> ...   the lab's own model (below)
   marrowcount users <add|list|disable|enable|reset-password> ...   user accounts (below)
   marrowcount server ...                   the lab server for several stations (below)
   marrowcount --help                       show this help

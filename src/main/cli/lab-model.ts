@@ -1,8 +1,9 @@
-// `marrowcount lab-model train|evaluate|list|approve|retire`: the lab model (issue 14) for labs that script, over
+// `marrowcount lab-model train|evaluate|list|approve|retire|export|import`: the lab model (issue 14) for labs that script, over
 // the same application service as the app. Strict parsing like `analyze`: an unknown flag is a usage error.
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LabModelDetail, LabModelSummary, LabModelTrainingProgress } from '../../shared/api';
+import { labModelBelowBaseWarning, labModelScoresBelowBase, MINIMUM_PER_CLASS_FLOOR } from '../../shared/lab-training';
 import { createMarrowService } from '../service/marrow-service';
 import type { MarrowService } from '../service/types';
 import { ServiceError, toApiError } from '../service/errors';
@@ -13,13 +14,15 @@ import { UsageError } from './args';
 export { LAB_MODEL_USAGE } from './args';
 import { appVersion, defaultDatabasePath, defaultModelDir } from './paths';
 
-const SUBCOMMANDS = ['train', 'evaluate', 'list', 'approve', 'retire'] as const;
+const SUBCOMMANDS = ['train', 'evaluate', 'list', 'approve', 'retire', 'export', 'import'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
-const VALUE_FLAGS = new Set(['--db', '--model', '--user', '--reason', '--min-per-class', '--card']);
+const VALUE_FLAGS = new Set(['--db', '--model', '--user', '--reason', '--min-per-class', '--card', '--out']);
 
 interface LabModelArgs {
   sub: Subcommand;
   id: number | null;
+  /** The package file of `import`. */
+  file: string | null;
   values: Map<string, string>;
   json: boolean;
 }
@@ -45,16 +48,20 @@ export function parseLabModelArgs(argv: readonly string[]): LabModelArgs {
       values.set(name, value);
     } else positional.push(token);
   }
-  const needsId = sub === 'evaluate' || sub === 'approve' || sub === 'retire';
+  const needsId = sub === 'evaluate' || sub === 'approve' || sub === 'retire' || sub === 'export';
+  const needsFile = sub === 'import';
   if (needsId && positional.length !== 1) throw new UsageError(`lab-model ${sub} needs the lab model's id (see lab-model list).`);
-  if (!needsId && positional.length > 0) throw new UsageError(`lab-model ${sub} takes no ${positional[0]}.`);
+  if (needsFile && positional.length !== 1) throw new UsageError('lab-model import needs the package file (.json) exported on the other PC.');
+  if (!needsId && !needsFile && positional.length > 0) throw new UsageError(`lab-model ${sub} takes no ${positional[0]}.`);
   const id = needsId ? Number(positional[0]) : null;
   if (id !== null && (!Number.isSafeInteger(id) || id < 1)) throw new UsageError(`The lab model id must be a positive whole number, not "${positional[0]}".`);
   const required = sub === 'approve' || sub === 'retire' ? ['--reason'] : [];
   for (const flag of required) if (!values.has(flag)) throw new UsageError(`lab-model ${sub} needs ${flag}.`);
   const min = values.get('--min-per-class');
-  if (min !== undefined && (!/^\d+$/.test(min) || Number(min) < 5)) throw new UsageError(`--min-per-class must be a whole number of at least 5, not "${min}".`);
-  return { sub: sub as Subcommand, id, values, json };
+  if (min !== undefined && (!/^\d+$/.test(min) || Number(min) < MINIMUM_PER_CLASS_FLOOR)) {
+    throw new UsageError(`--min-per-class must be a whole number of at least ${MINIMUM_PER_CLASS_FLOOR}, not "${min}".`);
+  }
+  return { sub: sub as Subcommand, id, file: needsFile ? positional[0]! : null, values, json };
 }
 
 const f3 = (x: number): string => x.toFixed(3);
@@ -89,6 +96,7 @@ function evaluationText(m: LabModelDetail): string {
     `Calibration: temperature ${v.calibration.temperature.toFixed(2)} (on ${v.calibration.fittedOnCells} calibration cells); ECE ${f3(v.calibration.eceBefore)} -> ${f3(v.calibration.eceAfter)} (base ${f3(v.calibration.baseEce)})`,
   ];
   if (v.openSet) lines.push(`Open-set flag (distance > ${v.openSet.threshold.toFixed(1)}): ${(100 * v.openSet.flaggedShare).toFixed(1)}% of test cells`);
+  if (labModelScoresBelowBase(v)) lines.push('', `Warning: ${labModelBelowBaseWarning(v)}`);
   return `${lines.join('\n')}\n`;
 }
 
@@ -143,6 +151,17 @@ async function run(host: MarrowService, service: MarrowApi, args: LabModelArgs, 
     case 'retire': {
       const detail = await service.retireLabModel({ labModelId: args.id!, reason: args.values.get('--reason')! });
       out(detail, `Lab model ${detail.version} retired by ${detail.retiredBy}; its predictions stay on record.\n`);
+      return EXIT.ok;
+    }
+    case 'export': {
+      const file = args.values.get('--out');
+      const saved = await service.exportLabModel({ labModelId: args.id!, ...(file === undefined ? {} : { path: resolve(file) }) });
+      out(saved, `Lab model package written to ${saved.path} (${saved.bytes} bytes). On the other PC: marrowcount lab-model import <file> --user <login>\n`);
+      return EXIT.ok;
+    }
+    case 'import': {
+      const detail = await service.importLabModel({ path: resolve(args.file!) });
+      out(detail, `Lab model ${detail.version} (id ${detail.id}) imported by ${detail.importedBy}; pending approval on this PC.\n`);
       return EXIT.ok;
     }
     case 'train': {

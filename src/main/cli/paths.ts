@@ -3,8 +3,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-
-export const BUNDLED_MODEL_ID = 'marrowcount-ref';
+import { DATABASE_FILE_NAME, modelDirFrom } from '../files/locations';
 
 /** Electron's app.getPath('userData') after app.setName('MarrowCount'), computed without Electron. */
 export function userDataDir(env: NodeJS.ProcessEnv = process.env, platform: NodeJS.Platform = process.platform): string {
@@ -15,7 +14,7 @@ export function userDataDir(env: NodeJS.ProcessEnv = process.env, platform: Node
 }
 
 export function defaultDatabasePath(env: NodeJS.ProcessEnv = process.env): string {
-  return env['MARROWCOUNT_DB'] || join(userDataDir(env), 'marrowcount.sqlite');
+  return env['MARROWCOUNT_DB'] || join(userDataDir(env), DATABASE_FILE_NAME);
 }
 
 /** The project root: the folder holding package.json above this file (src/main/cli or out/main). */
@@ -30,7 +29,7 @@ export function appRoot(start: string = import.meta.dirname): string {
 }
 
 export function defaultModelDir(env: NodeJS.ProcessEnv = process.env): string {
-  return env['MARROWCOUNT_MODEL_DIR'] || join(appRoot(), 'resources', 'models', BUNDLED_MODEL_ID);
+  return modelDirFrom(env, join(appRoot(), 'resources'));
 }
 
 export function appVersion(): string {

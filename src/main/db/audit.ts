@@ -1,5 +1,5 @@
 import { actingUserId, currentStation } from './acting-user';
-import { nowIso, read, sql, type MarrowDatabase } from './connection';
+import { read, sql, type MarrowDatabase } from './connection';
 import type { AuditAction, AuditRow } from './types';
 
 export interface AuditEntry {
@@ -24,11 +24,6 @@ export function appendAudit(db: MarrowDatabase, entry: AuditEntry, at: string): 
     JSON.stringify(detail),
     entry.userId === undefined ? actingUserId() : entry.userId,
   );
-}
-
-/** An audit row for a step the service composes inside its own transaction (a submission). */
-export function appendCaseAudit(db: MarrowDatabase, entry: AuditEntry): void {
-  appendAudit(db, entry, nowIso());
 }
 
 interface AuditDbRow {

@@ -29,9 +29,10 @@ export class DatabaseError extends Error {
 
 /**
  * Trigger messages start with "[kind] " so that a rule enforced in SQL surfaces as the same typed error as the
- * one checked in TypeScript. Keep in sync with the RAISE(...) calls in migrations/.
+ * one checked in TypeScript. Keep in sync with the RAISE(...) calls in migrations/ (and postgres/migrations/, whose
+ * classifyPostgresError reads the same tags).
  */
-const TRIGGER_TAG = /^\[(signed_case|immutable|unknown_class|duplicate|constraint|not_found)\]\s*/;
+export const TRIGGER_TAG = /^\[(signed_case|immutable|unknown_class|duplicate|constraint|not_found)\]\s*/;
 
 function sqliteCode(e: unknown): string | undefined {
   if (typeof e === 'object' && e !== null && 'code' in e && typeof (e as { code: unknown }).code === 'string') {

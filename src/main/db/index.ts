@@ -53,7 +53,7 @@ export {
 export { insertPredictions, listEmbeddings, listPredictions, type NewPrediction, type StoredEmbedding } from './predictions';
 export { addReview, addReviews, latestDecisionInForceBy, retractLatestReview, listReviews, type NewReview } from './reviews';
 export { effectiveCountsByClass, flaggedCellReasons, unreviewedCountsByPredictedClass, listCells, getCell, reviewProgress, topClasses, type CellListQuery } from './cells';
-export { caseAuditLog, listAuditLog, appendCaseAudit } from './audit';
+export { caseAuditLog, listAuditLog } from './audit';
 export {
   getLisSettings,
   saveLisSettings,

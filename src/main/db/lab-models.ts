@@ -2,6 +2,7 @@
 // a models row of its own plus a lab_models row with its head, cases, validation and life
 // (pending -> approved -> retired). The service decides what to train and when; this module only stores and reads,
 // and the triggers refuse every other change.
+import type { LabModelHistory } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
 import type { LabHead } from '../../shared/lab-head';
 import { actingUserId } from './acting-user';
@@ -22,7 +23,7 @@ export interface LabModelCase {
   fold: LabModelFold;
 }
 
-export interface LabModelRow {
+export interface LabModelRow extends LabModelHistory {
   id: number;
   model: ModelRow;
   baseModel: ModelRow;
@@ -30,20 +31,9 @@ export interface LabModelRow {
   head: LabHead;
   cases: LabModelCase[];
   minimumPerClass: number;
-  /** The validation report as stored (service/lab-model-validation.ts shapes it). */
+  /** The validation report as stored (shared/lab-training.ts makes it; service/lab-model-package.ts checks an imported one). */
   validation: unknown;
-  trainedBy: string;
-  trainedAt: string;
-  importedBy: string | null;
-  importedAt: string | null;
   status: LabModelStatus;
-  approvedBy: string | null;
-  approvedRole: string | null;
-  approvedReason: string | null;
-  approvedAt: string | null;
-  retiredBy: string | null;
-  retiredReason: string | null;
-  retiredAt: string | null;
 }
 
 interface LabModelDbRow {

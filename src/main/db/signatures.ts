@@ -44,7 +44,7 @@ const toSignature = (r: SignatureDbRow): SignatureRow => ({
 /** Call inside the transaction of the step it signs (submission or release). The person is the session's. */
 export function insertSignature(
   db: MarrowDatabase,
-  input: { caseId: number; role: SignatureRow['role']; meaning: SignatureMeaning; contentSha256: string; at?: string },
+  input: { caseId: number; role: SignatureRow['role']; meaning: SignatureMeaning; contentSha256: string; at?: string; detail?: Record<string, unknown> },
 ): SignatureRow {
   const person = actingUser();
   if (person === undefined) throw new DatabaseError('constraint', 'A signature needs a logged-in person.');
@@ -53,7 +53,7 @@ export function insertSignature(
     db,
     'INSERT INTO signatures (case_id, user_id, printed_name, role, meaning, signed_at, content_sha256) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *',
   ).get(input.caseId, person.id, person.displayName, input.role, input.meaning, at, input.contentSha256) as SignatureDbRow;
-  appendAudit(db, { actor: person.displayName, action: 'signature_made', caseId: input.caseId, detail: { signatureId: row.id, meaning: input.meaning, role: input.role, contentSha256: input.contentSha256 } }, at);
+  appendAudit(db, { actor: person.displayName, action: 'signature_made', caseId: input.caseId, detail: { ...input.detail, signatureId: row.id, meaning: input.meaning, role: input.role, contentSha256: input.contentSha256 } }, at);
   return toSignature(row);
 }
 

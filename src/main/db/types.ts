@@ -182,7 +182,6 @@ export const AUDIT_ACTIONS = [
   'access_refused',
   'signature_refused',
   'signature_made',
-  'case_submitted',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];
 

@@ -60,6 +60,25 @@ export function flagReasons(
   return reasons;
 }
 
+/**
+ * Calibrated probabilities → the prediction: the top class, its confidence and margin over the runner-up, and the
+ * flag reasons. The one rule, for the base model's scores (predictionFromScores) and a lab model's head alike.
+ */
+export function predictionFromProbabilities(
+  probabilities: number[],
+  classes: readonly CellClassCode[],
+  policy: FlaggingPolicy,
+  provisional: ProvisionalClasses = { classes: [], reason: '' },
+  openSet: OpenSetResult | null = null,
+): CellPrediction {
+  const [first, second] = topK(probabilities, 2);
+  const predicted = classes[first!]!;
+  const confidence = probabilities[first!]!;
+  const margin = second === undefined ? confidence : confidence - probabilities[second]!;
+  const reasons = flagReasons(predicted, confidence, margin, policy, provisional, openSet);
+  return { predicted, probabilities, confidence, margin, flagged: reasons.length > 0, flagReasons: reasons };
+}
+
 /** One cell's scores (a row of the output tensor) → its prediction. */
 export function predictionFromScores(
   scores: ArrayLike<number>,
@@ -71,10 +90,5 @@ export function predictionFromScores(
     manifest.output.type === 'logits'
       ? softmaxWithTemperature(scores, manifest.calibration.temperature)
       : Array.from(scores);
-  const [first, second] = topK(probabilities, 2);
-  const predicted = manifest.classes[first!]!;
-  const confidence = probabilities[first!]!;
-  const margin = second === undefined ? confidence : confidence - probabilities[second]!;
-  const reasons = flagReasons(predicted, confidence, margin, policy, manifest.provisional, openSet);
-  return { predicted, probabilities, confidence, margin, flagged: reasons.length > 0, flagReasons: reasons };
+  return predictionFromProbabilities(probabilities, manifest.classes, policy, manifest.provisional, openSet);
 }

@@ -9,6 +9,7 @@ import { availableParallelism } from 'node:os';
 import { join, resolve } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { ModelInfo } from '../../shared/api';
+import type { ModelRegistration } from '../db';
 import { ModelPackageError } from './errors';
 import { parseModelManifest, type ModelManifest } from './model-manifest';
 import { parseOpenSetStats, type OpenSetStats } from './open-set';
@@ -79,16 +80,29 @@ export async function readModelManifest(dir: string): Promise<ModelManifest> {
   return parseModelManifest(parsed, jsonPath);
 }
 
-export function modelInfo(manifest: ModelManifest): ModelInfo {
+/** How a model package is recorded in the database (models table): the one mapping from a manifest to a row. */
+export function modelRegistration(manifest: ModelManifest): Required<ModelRegistration> {
   return {
-    id: manifest.id,
+    modelId: manifest.id,
     version: manifest.version,
-    name: manifest.name,
     sha256: manifest.sha256,
+    name: manifest.name,
     classes: [...manifest.classes],
     provisionalClasses: [...manifest.provisional.classes],
-    researchOnly: manifest.researchOnly,
   };
+}
+
+/**
+ * The API's view of a model, from its registration (a stored row or a manifest's) and the research-only decision,
+ * which the caller makes: from the manifest itself, or for a stored row by isResearchOnlyModel (service).
+ */
+export function modelInfoOf(model: ModelRegistration, researchOnly: boolean): ModelInfo {
+  const { modelId: id, version, name, sha256 } = model;
+  return { id, version, name, sha256, classes: [...model.classes], provisionalClasses: [...(model.provisionalClasses ?? [])], researchOnly };
+}
+
+export function modelInfo(manifest: ModelManifest): ModelInfo {
+  return modelInfoOf(modelRegistration(manifest), manifest.researchOnly);
 }
 
 export async function loadModelPackage(dir: string, options: LoadModelOptions = {}): Promise<LoadedModel> {

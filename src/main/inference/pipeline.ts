@@ -39,7 +39,7 @@ import { predictionFromScores } from './classify';
 import { smallCropReason } from '../../shared/flag-reasons';
 import { openSetDistance } from './open-set';
 import type { FlaggingPolicy } from './model-manifest';
-import type { LoadedModel } from './model-package';
+import { modelRegistration, type LoadedModel } from './model-package';
 import { preprocessInto, tensorLength } from './preprocess';
 import { KEPT_AS_IMPORTED } from './worker-protocol';
 
@@ -161,14 +161,7 @@ export async function analyseCaseFolder(
     return image !== undefined && image.importError !== null ? [{ file, image }] : [];
   });
 
-  const modelRow = registerModel(db, {
-    modelId: model.manifest.id,
-    version: model.manifest.version,
-    sha256: model.manifest.sha256,
-    name: model.manifest.name,
-    classes: model.manifest.classes,
-    provisionalClasses: model.manifest.provisional.classes,
-  });
+  const modelRow = registerModel(db, modelRegistration(model.manifest));
   const modelRowId = modelRow.id;
   beginAnalysis(db, { caseId, modelRowId, actor });
 

@@ -26,13 +26,21 @@ export interface WorkerEntry {
 
 const here = (): string => (typeof import.meta.dirname === 'string' ? import.meta.dirname : dirname(fileURLToPath(import.meta.url)));
 
+/**
+ * Where a worker's code is: its bundle entry (`bundled`, e.g. inference-worker.js) beside the module that starts it
+ * or one folder up (that module may itself be bundled into a shared chunk, out/main/chunks/), else, run from the
+ * TypeScript sources (Vitest, tsx), its `source` file in baseDir, loaded through tsx. Every worker is found this way.
+ */
+export function findWorkerEntry(baseDir: string, bundled: string, source: string, what: string): WorkerEntry {
+  const file = [join(baseDir, bundled), join(baseDir, '..', bundled)].find((candidate) => existsSync(candidate));
+  if (file !== undefined) return { file, execArgv: [] };
+  const sourceFile = join(baseDir, source);
+  if (existsSync(sourceFile)) return { file: sourceFile, execArgv: ['--import', 'tsx'] };
+  throw new Error(`The ${what} is missing: no ${bundled} near ${baseDir} and no ${sourceFile}. Rebuild MarrowCount (npm run build).`);
+}
+
 export function resolveWorkerEntry(baseDir: string = here()): WorkerEntry {
-  // This module may itself be bundled into a shared chunk (out/main/chunks/), one folder below the entries.
-  const bundled = [join(baseDir, 'inference-worker.js'), join(baseDir, '..', 'inference-worker.js')].find((file) => existsSync(file));
-  if (bundled !== undefined) return { file: bundled, execArgv: [] };
-  const source = join(baseDir, 'worker.ts');
-  if (existsSync(source)) return { file: source, execArgv: ['--import', 'tsx'] };
-  throw new Error(`The analysis worker is missing: no inference-worker.js near ${baseDir} and no ${source}. Rebuild MarrowCount (npm run build).`);
+  return findWorkerEntry(baseDir, 'inference-worker.js', 'worker.ts', 'analysis worker');
 }
 
 export function startAnalysisWorker(

@@ -6,7 +6,7 @@ import { ipcMain, type IpcMainInvokeEvent, type WebContents } from 'electron';
 import { API_METHODS, type ApiResult, type MarrowApi } from '../../shared/api';
 import type { MarrowService, SessionHolder } from '../service/types';
 import { API_CHANNEL_PREFIX } from '../../shared/shell';
-import { dispatch } from './dispatch';
+import { dispatch } from '../boundary/dispatch';
 
 /** Decides whether an IPC message comes from a frame we trust (our window, our renderer's URL, the top frame). */
 export type SenderCheck = (event: IpcMainInvokeEvent) => boolean;

@@ -1,12 +1,11 @@
 // Starting the lab-model training worker and talking to it. Like the analysis worker, it is its own bundle entry
 // (out/main/lab-model-worker.js); run from the TypeScript sources (Vitest, tsx) it is train-worker.ts through tsx.
-import { existsSync } from 'node:fs';
-import { dirname, join } from 'node:path';
+import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
 import type { HeadTrainingOptions } from '../../shared/lab-head';
 import type { LabTrainingResult } from '../../shared/lab-training';
-import type { WorkerEntry } from '../inference/worker-client';
+import { findWorkerEntry, type WorkerEntry } from '../inference/worker-client';
 import type { PackedCells, TrainingJob, TrainingWorkerMessage } from './train-protocol';
 
 export type TrainingOutcome =
@@ -24,11 +23,7 @@ export interface TrainingHandle {
 const here = (): string => (typeof import.meta.dirname === 'string' ? import.meta.dirname : dirname(fileURLToPath(import.meta.url)));
 
 export function resolveTrainingWorkerEntry(baseDir: string = here()): WorkerEntry {
-  const bundled = [join(baseDir, 'lab-model-worker.js'), join(baseDir, '..', 'lab-model-worker.js')].find((file) => existsSync(file));
-  if (bundled !== undefined) return { file: bundled, execArgv: [] };
-  const source = join(baseDir, 'train-worker.ts');
-  if (existsSync(source)) return { file: source, execArgv: ['--import', 'tsx'] };
-  throw new Error(`The lab-model training worker is missing: no lab-model-worker.js near ${baseDir} and no ${source}. Rebuild MarrowCount (npm run build).`);
+  return findWorkerEntry(baseDir, 'lab-model-worker.js', 'train-worker.ts', 'lab-model training worker');
 }
 
 export function startTrainingWorker(

@@ -9,7 +9,7 @@
 // was processed, so at-least-once with a stable id (the receiver discards an MSH-10 it has seen) is the guarantee
 // HL7 v2 over MLLP allows. Outbox files are written under the control id with an atomic rename, so a repeat
 // replaces the same file: exactly one file per message.
-import { mkdirSync, renameSync, unlinkSync, writeFileSync } from 'node:fs';
+import { FileWriteError, writeAtomically } from '../files/write-atomically';
 import { join } from 'node:path';
 import type { LisFormat } from '../../shared/lis';
 import {
@@ -108,20 +108,12 @@ export class LisDelivery {
       const dir = this.outboxDir();
       const path = join(dir, outboxFileName(delivery.controlId, delivery.format));
       // Written beside the target and renamed, so the LIS's file watcher never picks up half a message.
-      const partial = join(dir, `.${outboxFileName(delivery.controlId, delivery.format)}.partial`);
       try {
-        mkdirSync(dir, { recursive: true });
-        writeFileSync(partial, delivery.payload, 'utf8');
-        renameSync(partial, path);
+        writeAtomically(path, delivery.payload);
       } catch (e) {
-        try {
-          unlinkSync(partial);
-        } catch (cleanup) {
-          void cleanup; // nothing was written: the write error is the one to report
-        }
         const attempts = delivery.attempts + 1;
         markDeliveryFailed(this.db, delivery.id, {
-          error: `Could not write ${path}: ${e instanceof Error ? e.message : String(e)}. Check the outbox folder in Settings.`,
+          error: `Could not write ${path}: ${e instanceof FileWriteError ? e.reason : String(e)}. Check the outbox folder in Settings.`,
           retryAt: this.retryAt(attempts),
         });
         return worked + 1;

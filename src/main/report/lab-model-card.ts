@@ -1,6 +1,7 @@
 // The lab model's card as a PDF (issue 14): who trained it on which cases, what it learned, and its validation on
 // held-out cases side by side with the base model on the same cells. Pure over its input: no database, no clock.
 import type { LabModelDetail } from '../../shared/api';
+import { labModelBelowBaseWarning, labModelScoresBelowBase } from '../../shared/lab-training';
 import type { ReportFonts } from './fonts';
 import { COLOUR, CONTENT_WIDTH, FONT, MARGIN, createPdfDocument, labelValueGrid, paragraph, sectionHeading, table, type TableColumn } from './pdf-layout';
 
@@ -55,6 +56,7 @@ export function renderLabModelCardPdf(lab: LabModelDetail, options: { fonts: Rep
       `did not learn are in no recall but count against the precision of the class they were called (row "other"). Macro-F1 over the lab model's classes: lab model ${f3(v.lab.macroF1)}, base model ${f3(v.base.macroF1)}; ` +
       `accuracy ${f3(v.lab.accuracy)} vs ${f3(v.base.accuracy)}.`,
   );
+  if (labModelScoresBelowBase(v)) paragraph(doc, labModelBelowBaseWarning(v), { colour: COLOUR.warning, bold: true });
   const cols: TableColumn[] = [
     { header: 'Class', width: 50 },
     { header: 'Train', width: 45, align: 'right' },

@@ -2,12 +2,13 @@
 // row is written, so a mistyped path is a field error on the form rather than a failed analysis later.
 import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
-import type { CaseDetail, CaseFilter, CaseSummary, CorrectPatientNameInput, MarrowApi, NewCaseInput } from '../../shared/api';
+import type { CaseDetail, CaseFilter, CaseSummary, CorrectPatientNameInput, NewCaseInput } from '../../shared/api';
 import { listCropFiles } from '../inference/case-folder';
 import { correctPatientName as writePatientName, createCase as insertCase, DatabaseError, getCase as readCase, listCases as queryCases, recordSpecimenDate, transaction, upsertPatient } from '../db';
 import { PatientMismatchError } from '../db/patients';
 import { currentActor, modelCache, type ServiceContext } from './context';
 import { checkFolderUnderRoots, checkUploadComplete } from './case-folder-policy';
+import type { ServiceArea } from './combine';
 import { ServiceError, validationError } from './errors';
 import { caseDetail, caseSummaryOf } from './views';
 
@@ -58,7 +59,7 @@ function checkSpecimenDate(date: string, birthDate: string | null): void {
   }
 }
 
-export function caseMethods(ctx: ServiceContext): Pick<MarrowApi, 'listCases' | 'createCase' | 'getCase' | 'correctPatientName'> {
+export function caseMethods(ctx: ServiceContext) {
   const modelOf = modelCache(ctx);
   return {
     async listCases(filter: CaseFilter): Promise<CaseSummary[]> {
@@ -112,5 +113,5 @@ export function caseMethods(ctx: ServiceContext): Pick<MarrowApi, 'listCases' | 
       writePatientName(ctx.db, { patientId: row.patientId, caseId: row.id, name: input.name, reason: input.reason, actor: currentActor(ctx) });
       return caseDetail(ctx, input.caseId, modelOf);
     },
-  };
+  } satisfies ServiceArea;
 }

@@ -1,6 +1,6 @@
 // What every part of the service shares: the open database, the options it was made with and the analysis runner.
 import { actingUser, getModel, type MarrowDatabase, type ModelRow } from '../db';
-import type { AnalysisRunner } from './analysis';
+import type { AnalysisRunner } from './analysis-runner';
 import type { MarrowServiceOptions } from './types';
 
 export interface ServiceContext {

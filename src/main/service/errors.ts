@@ -3,6 +3,8 @@
 // reads, so it is passed through from the layer that knew which file or field was at fault.
 import type { ApiErrorBody, ApiErrorKind } from '../../shared/api';
 import { DatabaseError, type DatabaseErrorKind } from '../db/errors';
+import { OutputPathError } from '../files/output-path';
+import { FileWriteError } from '../files/write-atomically';
 import { CaseFolderError, ImageDecodeError, ModelPackageError } from '../inference/errors';
 
 /** An error raised by the service itself (business rules, argument checks at the boundary). */
@@ -57,6 +59,8 @@ export function toApiError(e: unknown): ApiErrorBody {
   if (e instanceof ServiceError) return body(e.kind, e.message, e.field, e.detail);
   if (e instanceof DatabaseError) return body(DATABASE_KIND_TO_API[e.kind], e.message, undefined, e.detail);
   if (e instanceof ModelPackageError) return body('model', e.message, e.field, e.file);
+  if (e instanceof OutputPathError) return body('validation', e.message, e.field);
+  if (e instanceof FileWriteError) return body('io', e.message, 'path');
   if (e instanceof CaseFolderError) return body('io', e.message, 'folder', e.folder);
   if (e instanceof ImageDecodeError) return body('io', e.message, undefined, e.file);
   const code = systemErrorCode(e);

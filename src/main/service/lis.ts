@@ -6,9 +6,8 @@
 // is turned on. An amendment re-opens the case; the result signed after it goes as a corrected result (C), so the
 // LIS keeps the final result until the corrected one replaces it.
 import { randomBytes } from 'node:crypto';
-import type { MarrowApi } from '../../shared/api';
+import { LIS_REQUIRED_TO_SEND, type CaseLisStatus, type LisChannel, type LisSettings } from '../../shared/lis';
 import { ROLE_LABELS } from '../../shared/roles';
-import type { CaseLisStatus, LisChannel, LisSettings } from '../../shared/lis';
 import {
   countUnbuiltLisResults,
   findLisResultForSignOff,
@@ -28,20 +27,14 @@ import {
   type LisResultRow,
   type NewLisMessage,
 } from '../db';
-import type { Differential } from '../../shared/differential';
 import { buildFhirBundle } from '../lis/fhir-bundle';
 import { buildOruR01 } from '../lis/oru-r01';
-import type { LisModel, LisResultMessageData } from '../lis/result-message-data';
+import type { LisResultMessageData } from '../lis/result-message-data';
 import { currentActor, type ServiceContext } from './context';
+import type { ServiceArea } from './combine';
 import { ServiceError, validationError } from './errors';
-import { renderCaseReport } from './report';
-
-/** What sign-off stores with every sign-off (sign-off.ts), as far as the LIS needs it. */
-interface SignOffSnapshot {
-  model: LisModel | null;
-  differential: Differential;
-  unreviewedFlaggedAtSigning?: number;
-}
+import { renderCaseReport } from './case-report';
+import { readSignOffSnapshot } from './sign-off-snapshot';
 
 /**
  * A control id: "MC" and 18 random hex digits. Random rather than a row number, because two MarrowCount
@@ -56,16 +49,16 @@ export function newControlId(): string {
  * The settings without which a message cannot be addressed. Refused as a conflict with the settings (the call
  * itself is fine), or, when turning delivery on, as a validation error of the 'enabled' switch.
  */
+const REQUIRED_LABELS: Readonly<Record<(typeof LIS_REQUIRED_TO_SEND)[number], string>> = {
+  sendingApplication: 'the sending application',
+  patientIdAuthority: 'the patient identifier namespace (HL7)',
+  patientIdSystem: 'the patient identifier system (FHIR)',
+};
+
 function requireSettingsForSending(settings: LisSettings, asField?: 'enabled'): void {
-  const missing = (
-    [
-      ['sendingApplication', 'the sending application'],
-      ['patientIdAuthority', 'the patient identifier namespace (HL7)'],
-      ['patientIdSystem', 'the patient identifier system (FHIR)'],
-    ] as const
-  ).filter(([key]) => settings[key].trim() === '');
+  const missing = LIS_REQUIRED_TO_SEND.filter((key) => settings[key].trim() === '');
   if (missing.length > 0) {
-    const message = `To send results to the LIS, fill in ${missing.map(([, label]) => label).join(', ')} in Settings → LIS.`;
+    const message = `To send results to the LIS, fill in ${missing.map((key) => REQUIRED_LABELS[key]).join(', ')} in Settings → LIS.`;
     throw asField === undefined ? new ServiceError('conflict', message) : validationError(asField, message);
   }
 }
@@ -83,7 +76,7 @@ async function messagesFor(ctx: ServiceContext, result: LisResultRow): Promise<N
   const signOffs = listSignOffs(ctx.db, result.caseId);
   const signOff = signOffs.find((s) => s.id === result.signOffId);
   if (signOff === undefined) throw new ServiceError('not_found', `Sign-off ${result.signOffId} of case ${caseRow.accession} is missing.`);
-  const snapshot = JSON.parse(signOff.summarySnapshot) as SignOffSnapshot;
+  const snapshot = readSignOffSnapshot(signOff.summarySnapshot, `The sign-off of case ${caseRow.accession}`);
   const amendment =
     result.resultStatus === 'C'
       ? listAmendments(ctx.db, result.caseId)
@@ -157,7 +150,7 @@ function caseStatus(ctx: ServiceContext, caseId: number): CaseLisStatus {
   };
 }
 
-export function lisMethods(ctx: ServiceContext): Pick<MarrowApi, 'getLisSettings' | 'saveLisSettings' | 'getLisStatus' | 'resendToLis'> {
+export function lisMethods(ctx: ServiceContext) {
   return {
     async getLisSettings(): Promise<LisSettings> {
       return readLisSettings(ctx.db);
@@ -200,5 +193,5 @@ export function lisMethods(ctx: ServiceContext): Pick<MarrowApi, 'getLisSettings
       ctx.wakeLis();
       return caseStatus(ctx, caseId);
     },
-  };
+  } satisfies ServiceArea;
 }

@@ -1,14 +1,17 @@
 // The application service: the one implementation of MarrowApi, used by the IPC handlers, the loopback HTTP host,
 // the CLI and the integration tests. It owns the database connection and the analysis runner; the business rules
-// live in the per-area modules it assembles (cases, classification, review, sign-off, saved files, settings).
+// live in the per-area modules it assembles with combineAreas (cases, analysis, review, sign-off, saved files,
+// settings, LIS, lab models, patient history).
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { closeDatabase, DatabaseError, getCase, getImage, listCopiesOf, openDatabase } from '../db';
 import { LisDelivery, type LisDeliveryOptions } from '../lis/delivery';
-import { AnalysisRunner } from './analysis';
+import { AnalysisRunner } from './analysis-runner';
 import { caseMethods } from './cases';
+import { combineAreas } from './combine';
+import { LabReanalysis } from './lab-reanalysis';
 import { LabTrainingRunner, labModelMethods } from './lab-models';
-import { classificationMethods } from './classification';
+import { analysisMethods } from './analysis-methods';
 import { buildPendingLisMessages, lisMethods } from './lis';
 import type { ServiceContext } from './context';
 import type { SessionHolder } from './accounts';
@@ -19,7 +22,7 @@ import { savedFileMethods } from './saved-files';
 import { settingsAboutMethods } from './settings-about';
 import { signOffMethods } from './sign-off';
 import type { CellImageLocation, MarrowService, MarrowServiceOptions } from './types';
-import type { AnalysisRunnerOptions } from './analysis';
+import type { AnalysisRunnerOptions } from './analysis-runner';
 import type { WorkerEntry } from '../inference/worker-client';
 
 export type { MarrowService, MarrowServiceOptions } from './types';
@@ -35,6 +38,8 @@ export interface CreateServiceExtras {
   now?: () => Date;
   /** Only the CLI: while the database has no account, calls without a session run (the demo). See session-api.ts. */
   allowWithoutAccounts?: boolean;
+  /** Where the lab-model re-analysis worker's code is; found next to the bundle (or its sources) when absent. */
+  labReanalysisWorkerEntry?: WorkerEntry;
 }
 
 export function createMarrowService(options: MarrowServiceOptions, extras: CreateServiceExtras = {}): MarrowService {
@@ -45,6 +50,9 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
   const wake = { lis: (): void => undefined };
   const ctx: ServiceContext = { db, options, runner, wakeLis: () => wake.lis(), now: extras.now ?? (() => new Date()) };
   const labTraining = new LabTrainingRunner(extras.labTrainingWorkerEntry);
+  const labReanalysis = new LabReanalysis(ctx, extras.labReanalysisWorkerEntry);
+  // A new case is counted with the approved lab model, if there is one, once the base model has classified it.
+  runner.setAfterAnalysis(labReanalysis.afterAnalysis(extras.analysis?.actor ?? 'analysis'));
   const delivery = new LisDelivery(db, {
     ...extras.lis,
     defaultOutboxDir: options.lisOutboxDir ?? join(dirname(options.databasePath), 'lis-outbox'),
@@ -52,19 +60,23 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
   });
   wake.lis = () => delivery.wake();
   let closed = false;
-  // The areas implement the API once; no transport reaches them except through sessionApi, which checks the
-  // session and the role table on every call and runs the method as the session's person.
-  const areas: AreaMethods = {
-    ...caseMethods(ctx),
-    ...classificationMethods(ctx),
-    ...reviewMethods(ctx),
-    ...signOffMethods(ctx),
-    ...savedFileMethods(ctx),
-    ...settingsAboutMethods(ctx),
-    ...lisMethods(ctx),
-    ...labModelMethods(ctx, labTraining),
-    ...patientHistoryMethods(ctx),
-  };
+
+  // Typed as the contract less the account methods (accounts.ts, bound per session): an area missing from the list,
+  // or a method no area defines, fails to compile; a method two areas define is refused when the service is made.
+  // No transport reaches the areas except through sessionApi, which checks the session and the role table on every
+  // call and runs the method as the session's person.
+  const areas: AreaMethods = combineAreas(
+    caseMethods(ctx),
+    analysisMethods(ctx),
+    reviewMethods(ctx),
+    signOffMethods(ctx),
+    savedFileMethods(ctx),
+    settingsAboutMethods(ctx),
+    lisMethods(ctx),
+    labModelMethods(ctx, labTraining, labReanalysis),
+    patientHistoryMethods(ctx),
+  );
+
   const sessionOptions = { allowWithoutAccounts: extras.allowWithoutAccounts === true };
 
   return {

@@ -4,6 +4,7 @@
 // read. The server sets namedPathRoot (its reports folder): a named path must resolve, symlinks followed, inside it.
 import { realpathSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
+import { outputPath } from '../files/output-path';
 import { isPathInside } from '../security/path-inside';
 import type { ServiceContext } from './context';
 import { validationError } from './errors';
@@ -25,4 +26,12 @@ export function checkNamedPath(ctx: ServiceContext, path: string, field = 'path'
   if (!isPathInside(realRoot, realpathNearest(resolve(path)))) {
     throw validationError(field, `On the lab server files are kept under ${root}; ${path} is outside it. Give a path under it, or none for the default name.`);
   }
+}
+
+/** The file to write: the caller's named path (absolute, the format's extension, and on the server inside its root)
+ *  or the default name. */
+export function namedOutputPath(ctx: ServiceContext, given: string | undefined, fallback: string, extension: string): string {
+  const path = outputPath(given, fallback, extension);
+  if (given !== undefined) checkNamedPath(ctx, path);
+  return path;
 }

@@ -3,7 +3,7 @@
 // the last sign-off that was in force (every re-opened sign-off has an amendment row). Those figures are read from
 // the stored snapshot, not recounted, so history shows exactly what was signed. A case never signed is a draft: its
 // current figures are returned marked 'draft', for the patient view to draw apart, and never compared with.
-import type { MarrowApi, PatientHistoryQuery } from '../../shared/api';
+import type { PatientHistoryQuery } from '../../shared/api';
 import {
   blastComparisonSentence,
   compareMarrows,
@@ -24,9 +24,11 @@ import {
   type SignOffRow,
 } from '../db';
 import { modelCache, type ServiceContext } from './context';
+import type { ServiceArea } from './combine';
 import { ServiceError } from './errors';
 import { differentialOfSignOff } from './patient-history-snapshot';
-import { caseDifferential, chronologicalSignOffs } from './report';
+import { caseDifferential } from './case-differential';
+import { chronologicalSignOffs } from './views';
 
 type ModelOf = (modelRowId: number | null) => ModelRow | null;
 
@@ -123,7 +125,7 @@ export function loadCaseHistory(db: MarrowDatabase, caseId: number, modelOf: Mod
   return { caseId, patient: history.patient, current, previous, comparisons, blastSentence };
 }
 
-export function patientHistoryMethods(ctx: ServiceContext): Pick<MarrowApi, 'getPatientHistory' | 'getCaseHistory'> {
+export function patientHistoryMethods(ctx: ServiceContext) {
   const modelOf = modelCache(ctx);
   return {
     async getPatientHistory(query: PatientHistoryQuery): Promise<PatientHistory> {
@@ -132,5 +134,5 @@ export function patientHistoryMethods(ctx: ServiceContext): Pick<MarrowApi, 'get
     async getCaseHistory(caseId: number): Promise<CaseHistory> {
       return loadCaseHistory(ctx.db, caseId, modelOf);
     },
-  };
+  } satisfies ServiceArea;
 }

@@ -1,6 +1,6 @@
 // The differential and the review of cells. The model's label is never changed: a review adds a human decision
 // beside it (db/reviews), and undo appends a retraction. A signed case refuses every review until amended.
-import type { CaseDifferential, CellPage, CellQuery, CellView, ConfirmInput, MarrowApi, ReviewInput, UndoInput } from '../../shared/api';
+import type { CaseDifferential, CellPage, CellQuery, CellView, ConfirmInput, ReviewInput, UndoInput } from '../../shared/api';
 import {
   addReview,
   addReviews,
@@ -15,8 +15,9 @@ import {
   type CellRow,
 } from '../db';
 import { currentActor, modelCache, type ServiceContext } from './context';
+import type { ServiceArea } from './combine';
 import { ServiceError } from './errors';
-import { caseDifferential } from './report';
+import { caseDifferential } from './case-differential';
 import { cellViewOf } from './views';
 
 /** Reviews are taken only on an analysed case that is not signed. */
@@ -42,7 +43,7 @@ function cellOfCase(ctx: ServiceContext, row: CaseRow, imageId: number, field = 
   }
 }
 
-export function reviewMethods(ctx: ServiceContext): Pick<MarrowApi, 'getDifferential' | 'listCells' | 'reviewCell' | 'confirmCells' | 'undoReview'> {
+export function reviewMethods(ctx: ServiceContext) {
   const modelOf = modelCache(ctx);
   const view = (cell: CellRow): CellView => cellViewOf(cell, ctx.options.cellImageUrl);
   return {
@@ -101,5 +102,5 @@ export function reviewMethods(ctx: ServiceContext): Pick<MarrowApi, 'getDifferen
       retractLatestReview(ctx.db, { caseId: input.caseId, imageId, reviewer: currentActor(ctx) });
       return view(getCell(ctx.db, input.caseId, imageId));
     },
-  };
+  } satisfies ServiceArea;
 }

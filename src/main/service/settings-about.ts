@@ -2,12 +2,13 @@
 // person most needs to see which model and which database the app uses), so model problems become text here.
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AboutInfo, MarrowApi, ModelInfo, ReviewLayout, Settings } from '../../shared/api';
+import type { AboutInfo, ModelInfo, ReviewLayout, Settings } from '../../shared/api';
 import { reviewLayoutProblem } from '../../shared/review-layout';
 import { DIFFERENTIAL_RULES_VERSION } from '../../shared/differential';
 import { getReviewLayout as readReviewLayout, getSettings as readSettings, saveReviewLayout as writeReviewLayout, saveSettings as writeSettings } from '../db';
 import { modelInfo, readModelManifest } from '../inference/model-package';
 import { currentActor, type ServiceContext } from './context';
+import type { ServiceArea } from './combine';
 import { toApiError, validationError } from './errors';
 
 /** Sources every build carries, whatever model is installed (the model adds its own from model.json). */
@@ -18,7 +19,7 @@ export const APP_ATTRIBUTIONS: readonly string[] = Object.freeze([
   'Report fonts: DejaVu Sans (Bitstream Vera licence).',
 ]);
 
-export function settingsAboutMethods(ctx: ServiceContext): Pick<MarrowApi, 'getSettings' | 'saveSettings' | 'getAbout' | 'getReviewLayout' | 'saveReviewLayout'> {
+export function settingsAboutMethods(ctx: ServiceContext) {
   return {
     async getSettings(): Promise<Settings> {
       return readSettings(ctx.db);
@@ -66,5 +67,5 @@ export function settingsAboutMethods(ctx: ServiceContext): Pick<MarrowApi, 'getS
         databasePath: ctx.options.databasePath,
       };
     },
-  };
+  } satisfies ServiceArea;
 }

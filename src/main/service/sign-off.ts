@@ -6,14 +6,13 @@
 // meanings. Signing is refused while flagged cells are unreviewed unless the signer gives a reason to override,
 // because an unreviewed flagged cell is exactly where the model is most likely wrong.
 import { createHash } from 'node:crypto';
-import type { AmendInput, AuthoriseInput, CaseDetail, MarrowApi, SubmitInput } from '../../shared/api';
+import type { AmendInput, AuthoriseInput, CaseDetail, SubmitInput } from '../../shared/api';
 import { canDo } from '../../shared/case-lifecycle';
 import { plural } from '../../shared/format';
 import { ROLE_LABELS } from '../../shared/roles';
 import {
   actingUser,
   amendCase as reopenCase,
-  appendCaseAudit,
   getCase,
   getSecuritySettings,
   getUser,
@@ -32,16 +31,16 @@ import { LOCKOUT_MINUTES, MAX_FAILED_LOGINS } from './accounts';
 import { currentActor, modelCache, type ServiceContext } from './context';
 import { ServiceError } from './errors';
 import { queueSignedResult } from './lis';
-import { caseDifferential } from './report';
+import { caseDifferential } from './case-differential';
+import type { ServiceArea } from './combine';
+import { SIGN_OFF_SNAPSHOT_VERSION, type SignOffSnapshot } from './sign-off-snapshot';
 import { caseDetail, modelInfoOf } from './views';
-
-export const SIGN_OFF_SNAPSHOT_VERSION = 1;
 
 function sha256(text: string): string {
   return createHash('sha256').update(text, 'utf8').digest('hex');
 }
 
-export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'submitCase' | 'authoriseCase' | 'amendCase'> {
+export function signOffMethods(ctx: ServiceContext) {
   const modelOf = modelCache(ctx);
 
   /** The signer, with the password given again; a wrong one is refused, counted toward the lockout and audited. */
@@ -70,7 +69,7 @@ export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'submitCase
   /** What is signed: the differential and review state now, with its hash for the signature row. */
   const snapshotOf = (row: CaseRow, unreviewed: number) => {
     const model = modelOf(row.modelRowId);
-    const snapshot = {
+    const snapshot: SignOffSnapshot = {
       snapshotVersion: SIGN_OFF_SNAPSHOT_VERSION,
       model: model === null ? null : modelInfoOf(model, ctx.options.modelDir),
       differential: caseDifferential(ctx.db, row, model),
@@ -111,9 +110,9 @@ export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'submitCase
       await signer(input.password, row, 'technical validation');
       const { hash } = snapshotOf(row, unreviewed);
       transaction(ctx.db, () => {
-        const signature = insertSignature(ctx.db, { caseId: row.id, role: 'technician', meaning: 'technical_validation', contentSha256: hash });
+        // The signature's audit row carries the override reason; the status change records the submission.
+        insertSignature(ctx.db, { caseId: row.id, role: 'technician', meaning: 'technical_validation', contentSha256: hash, detail: { overrideReason } });
         setCaseStatus(ctx.db, row.id, 'submitted', currentActor(ctx));
-        appendCaseAudit(ctx.db, { actor: currentActor(ctx), action: 'case_submitted', caseId: row.id, detail: { signatureId: signature.id, overrideReason } });
       });
       return caseDetail(ctx, row.id, modelOf);
     },
@@ -170,5 +169,5 @@ export function signOffMethods(ctx: ServiceContext): Pick<MarrowApi, 'submitCase
       reopenCase(ctx.db, { caseId: input.caseId, reason: input.reason, by: currentActor(ctx) });
       return caseDetail(ctx, input.caseId, modelOf);
     },
-  };
+  } satisfies ServiceArea;
 }

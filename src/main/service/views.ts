@@ -1,6 +1,6 @@
 // Storage rows → the API's views. Kept apart from the business rules so that every method shows a case or a cell
 // the same way.
-import type { CaseDetail, CaseSummary, CellView, ModelInfo, SignatureRecord } from '../../shared/api';
+import type { AmendmentRecord, CaseDetail, CaseSummary, CellView, ImportFailure, ModelInfo, SignatureRecord, SignOffRecord } from '../../shared/api';
 import { ROLE_LABELS } from '../../shared/roles';
 import { computeDifferential } from '../../shared/differential';
 import {
@@ -14,28 +14,48 @@ import {
   topClasses,
   type CaseListRow,
   type CaseRow,
+  type MarrowDatabase,
   type CellRow,
   type ClassCounts,
   type ModelRow,
   listSignatures,
-  type MarrowDatabase,
-  type SignOffRow,
   type SignatureRow,
+  type AmendmentRow,
+  type SignOffRow,
 } from '../db';
 import type { ServiceContext } from './context';
-import { chronologicalSignOffs, isResearchOnlyModel } from './report';
+import { modelInfoOf as storedModelInfo } from '../inference/model-package';
+import { isResearchOnlyModel } from './research-only';
 
 /** `modelDir`: the installed model package, which alone can clear a model of "research only" (isResearchOnlyModel). */
 export function modelInfoOf(model: ModelRow, modelDir?: string): ModelInfo {
-  return {
-    id: model.modelId,
-    version: model.version,
-    name: model.name,
-    sha256: model.sha256,
-    classes: [...model.classes],
-    provisionalClasses: [...model.provisionalClasses],
-    researchOnly: isResearchOnlyModel(model, modelDir),
-  };
+  return storedModelInfo(model, isResearchOnlyModel(model, modelDir));
+}
+
+/**
+ * Sign-offs oldest first (ties in the order they were stored): the last one is the case's current sign-off. The one
+ * order for the report, the export and the case view.
+ */
+export function chronologicalSignOffs(signOffs: readonly SignOffRow[]): SignOffRow[] {
+  return [...signOffs].sort((a, b) => (a.signedAt === b.signedAt ? a.id - b.id : a.signedAt < b.signedAt ? -1 : 1));
+}
+
+/** A case's records beside its cells, as every view of it reads them: sign-offs oldest first, amendments, import failures. */
+export function caseRecords(db: MarrowDatabase, caseId: number): { signOffs: SignOffRow[]; amendments: AmendmentRow[]; importFailures: ImportFailure[] } {
+  return { signOffs: chronologicalSignOffs(listSignOffs(db, caseId)), amendments: listAmendments(db, caseId), importFailures: listImportFailures(db, caseId) };
+}
+
+/** A name recorded before accounts (typed, not a logged-in person): shown as such wherever the app shows it. */
+export function recordedName(name: string, userId: number | null): string {
+  return userId === null ? `${name} (recorded name, before accounts)` : name;
+}
+
+export function signOffRecordOf(s: SignOffRow): SignOffRecord {
+  return { signedBy: s.signedBy, role: s.role, signedAt: s.signedAt, overrideReason: s.overrideReason };
+}
+
+export function amendmentRecordOf(a: { by: string; reason: string; at: string }): AmendmentRecord {
+  return { by: a.by, reason: a.reason, at: a.at };
 }
 
 function cellTotal(counts: ClassCounts): number {
@@ -95,7 +115,7 @@ export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: nu
   const model = modelOf(row.modelRowId);
   const counts = row.modelRowId === null ? {} : effectiveCountsByClass(db, caseId);
   const progress = reviewProgress(db, caseId);
-  const signOffs = chronologicalSignOffs(listSignOffs(db, caseId));
+  const { signOffs, amendments, importFailures } = caseRecords(db, caseId);
   const latest = signOffs[signOffs.length - 1] ?? null;
   return {
     ...summaryOf(row, {
@@ -110,18 +130,15 @@ export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: nu
     patientBirthDate: row.patientBirthDate,
     model: model === null ? null : modelInfoOf(model, ctx.options.modelDir),
     analysedAt: row.analysedAt,
-    importFailures: listImportFailures(db, caseId),
-    signOffs: signOffs.map((s) => ({ signedBy: recordedName(s.signedBy, s.userId), role: s.role, signedAt: s.signedAt, overrideReason: s.overrideReason })),
+    importFailures,
+    // On screen, a name recorded before accounts says so.
+    signOffs: signOffs.map((s) => ({ ...signOffRecordOf(s), signedBy: recordedName(s.signedBy, s.userId) })),
     signatures: signaturesInForce(db, row, row.status === 'signed' ? latest : null),
     interpretiveComment: row.status === 'signed' ? (latest?.interpretiveComment ?? null) : null,
-    amendments: listAmendments(db, caseId).map((a) => ({ by: recordedName(a.by, a.userId), reason: a.reason, at: a.at })),
+    amendments: amendments.map((a) => ({ ...amendmentRecordOf(a), by: recordedName(a.by, a.userId) })),
   };
 }
 
-/** A name recorded before accounts (typed, not a logged-in person): shown as such wherever the app shows it. */
-export function recordedName(name: string, userId: number | null): string {
-  return userId === null ? `${name} (recorded name, before accounts)` : name;
-}
 
 export function cellViewOf(cell: CellRow, imageUrl: (caseId: number, imageId: number) => string): CellView {
   return {

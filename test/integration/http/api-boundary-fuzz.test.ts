@@ -28,7 +28,7 @@ import {
 } from '../../../src/shared/api';
 import { CELL_CLASS_CODES } from '../../../src/shared/cell-classes';
 import { closeDatabase, openDatabase, type MarrowDatabase } from '../../../src/main/db';
-import { dispatch } from '../../../src/main/ipc/dispatch';
+import { dispatch } from '../../../src/main/boundary/dispatch';
 import { startHttpHost, MAX_BODY_BYTES, type HttpHost } from '../../../src/main/http/serve-api';
 import { isPathInside } from '../../../src/main/security/path-inside';
 import { Rng } from '../../helpers/seeded-random';

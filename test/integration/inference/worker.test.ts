@@ -8,7 +8,7 @@ import type { AnalysisProgress } from '../../../src/shared/api';
 import { closeDatabase, createCase, getCase, listCells, listImportFailures, openDatabase, upsertPatient } from '../../../src/main/db';
 import { listCropFiles } from '../../../src/main/inference/case-folder';
 import { ModelPackageError } from '../../../src/main/inference/errors';
-import { AnalysisRunner } from '../../../src/main/service/analysis';
+import { AnalysisRunner } from '../../../src/main/service/analysis-runner';
 import { BROKEN_CROPS, GOOD_CROPS, GOOD_CROP_COUNT, TINY_MODEL, WRONG_SHAPE_MODEL, caseFolder, tempDir } from './helpers';
 
 const temps: { remove: () => void }[] = [];

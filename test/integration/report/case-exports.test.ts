@@ -15,7 +15,8 @@ import {
   upsertPatient,
   type MarrowDatabase,
 } from '../../../src/main/db';
-import { writeCaseExport, writeCaseReport } from '../../../src/main/service/report';
+import { writeCaseExport } from '../../../src/main/service/case-exports';
+import { writeCaseReport } from '../../../src/main/service/case-report';
 import { computeDifferential, type Differential } from '../../../src/shared/differential';
 import { buildCase, cellsOf, setLab } from './build-case';
 import { parseCsv } from '../../helpers/csv';

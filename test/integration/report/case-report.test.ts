@@ -14,7 +14,7 @@ import {
   reviewProgress,
   type MarrowDatabase,
 } from '../../../src/main/db';
-import { loadCaseReportData, writeCaseReport } from '../../../src/main/service/report';
+import { loadCaseReportData, writeCaseReport } from '../../../src/main/service/case-report';
 import { computeDifferential, informativeBlastAdvisories, type Differential } from '../../../src/shared/differential';
 import { formatInterval, formatMeRatio, formatPercent } from '../../../src/shared/format';
 import { buildCase, cellsOf, setLab, type CellSpec } from './build-case';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_METHODS, type ApiResult, type MarrowApi, type MarrowApiMethod } from '../../../src/shared/api';
 import { DEFAULT_REVIEW_LAYOUT } from '../../../src/shared/review-layout';
 import { METHOD_ACCESS, ROLES, type Role } from '../../../src/shared/roles';
-import { dispatch } from '../../../src/main/ipc/dispatch';
+import { dispatch } from '../../../src/main/boundary/dispatch';
 import type { SessionHolder } from '../../../src/main/service/types';
 import { analysedFixtureCase, startService, TEST_ADMIN, type ServiceFixture } from './helpers';
 

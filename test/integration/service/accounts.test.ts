@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MarrowApi } from '../../../src/shared/api';
 import { addReview, closeDatabase, createUser, listAuditLog, openDatabase } from '../../../src/main/db';
-import { dispatch } from '../../../src/main/ipc/dispatch';
+import { dispatch } from '../../../src/main/boundary/dispatch';
 import { toApiError } from '../../../src/main/service/errors';
 import { createMarrowService } from '../../../src/main/service/marrow-service';
 import { caseInReview, openTemp } from '../db/helpers';

@@ -3,7 +3,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { join } from 'node:path';
 import { closeDatabase, listAuditLog, openDatabase } from '../../../src/main/db';
-import { dispatch } from '../../../src/main/ipc/dispatch';
+import { dispatch } from '../../../src/main/boundary/dispatch';
 import { DEFAULT_REVIEW_LAYOUT } from '../../../src/shared/review-layout';
 import { analysedFixtureCase, startService, type ServiceFixture, TEST_PERSON } from './helpers';
 

@@ -11,6 +11,8 @@ import { classificationMetrics } from '../../../src/shared/lab-head';
 import { closeDatabase, listPredictions, openDatabase, type MarrowDatabase } from '../../../src/main/db';
 import type { ApiErrorBody, CaseDetail, LabModelDetail } from '../../../src/shared/api';
 import { toApiError } from '../../../src/main/service/errors';
+import { locateReportFonts } from '../../../src/main/report/fonts';
+import { renderLabModelCardPdf } from '../../../src/main/report/lab-model-card';
 import { flat, pdfPages } from '../report/pdf-tools';
 import { REPO, startService, waitForAnalysis, TEST_PERSON, type ServiceFixture } from './helpers';
 
@@ -190,6 +192,20 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     expect(text).toContain('not approved');
   });
 
+  it('warns on the model card, as where it is approved, when the lab model scores below the base model', async () => {
+    const withScores = (labF1: number, baseF1: number): LabModelDetail => ({
+      ...lab,
+      validation: { ...lab.validation, lab: { ...lab.validation.lab, macroF1: labF1 }, base: { ...lab.validation.base, macroF1: baseF1 } },
+    });
+    const cardText = async (detail: LabModelDetail, name: string): Promise<string> => {
+      const path = join(fx.root, name);
+      writeFileSync(path, await renderLabModelCardPdf(detail, { fonts: locateReportFonts(), appVersion: 'test', generatedAt: '2026-12-04T00:00:00Z' }));
+      return flat(pdfPages(path).join('\n'));
+    };
+    expect(await cardText(withScores(0.61, 0.74), 'worse.pdf')).toContain('the lab model scores below the base model (macro-F1 0.610 against 0.740)');
+    expect(await cardText(withScores(0.8, 0.74), 'better.pdf')).not.toContain('scores below the base model');
+  });
+
   let fifth: CaseDetail;
 
   it('will not analyse with a pending lab model; approval names who, role and why, and only once', async () => {
@@ -251,6 +267,30 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     expect(error.message).toMatch(/NEW-6 is importing; analyse it with the base model first/);
     expect(tableContents(reader)).toBe(before);
   });
+
+  it('analyses a new case with the approved lab model once the base model has classified it, the base predictions stored beside', async () => {
+    const seventh = await caseOf('NEW-7', FILES.slice(60, 80));
+    expect(seventh.model?.version).toBe('lab-1');
+    const { cells } = await fx.service.listCells({ caseId: seventh.id, scope: 'all', limit: 1000 });
+    expect(cells).toHaveLength(20);
+    for (const cell of cells) {
+      expect(lab.classes).toContain(cell.predicted);
+      // The base model's prediction first, the lab model's beside it: two models, one row each.
+      const stored = listPredictions(reader, cell.imageId);
+      expect(stored).toHaveLength(2);
+      expect(stored[1]!.modelRowId).not.toBe(stored[0]!.modelRowId);
+      expect(stored[1]!.predicted).toBe(cell.predicted);
+    }
+  }, 60_000);
+
+  it('refuses a second lab-model analysis of a case while one runs in the worker', async () => {
+    const eighth = await caseOf('NEW-8', FILES.slice(80, 100));
+    const both = await Promise.allSettled([0, 1].map(() => fx.service.analyseWithLabModel({ caseId: eighth.id, labModelId: lab.id })));
+    const refused = both.filter((r): r is PromiseRejectedResult => r.status === 'rejected').map((r) => toApiError(r.reason));
+    expect(refused).toHaveLength(1);
+    expect(refused[0]!.kind).toBe('conflict');
+    expect(refused[0]!.message).toBe('Case NEW-8 is already being analysed with a lab model; wait for it to finish.');
+  }, 60_000);
 
   it('exports a package that a second PC imports pending; refuses a corrupted package or one of another base model', async () => {
     const exported = await fx.service.exportLabModel({ labModelId: lab.id, path: join(fx.root, 'lab-1.json') });

@@ -7,7 +7,7 @@ import type { Bundle, DiagnosticReport, Observation } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIS_SETTINGS, type LisSettings } from '../../../src/shared/lis';
 import { closeDatabase, openDatabase, saveLisSettings } from '../../../src/main/db';
-import { dispatch } from '../../../src/main/ipc/dispatch';
+import { dispatch } from '../../../src/main/boundary/dispatch';
 import { splitSegments } from '../../../src/main/lis/hl7';
 import { startMllpTestServer, type MllpTestServer } from '../../helpers/mllp-test-server';
 import { flat, pdfPages } from '../report/pdf-tools';

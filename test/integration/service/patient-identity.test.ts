@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiErrorBody, CaseDetail, NewCaseInput } from '../../../src/shared/api';
 import { closeDatabase, listAuditLog, openDatabase } from '../../../src/main/db';
-import { dispatch } from '../../../src/main/ipc/dispatch';
+import { dispatch } from '../../../src/main/boundary/dispatch';
 import { startService, type ServiceFixture } from './helpers';
 
 describe('a new case for a patient identifier already on record', () => {

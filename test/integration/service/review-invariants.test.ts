@@ -11,7 +11,7 @@ import type { ApiErrorBody, CaseDetail, CellQuery, CellScope, CellView, ReviewPr
 import { CELL_CLASS_CODES, CELL_CLASSES, type CellClassCode } from '../../../src/shared/cell-classes';
 import { computeDifferential, type ClassCounts, type Differential } from '../../../src/shared/differential';
 import { caseAuditLog, closeDatabase, listReviews, listSignOffs, openDatabase, type MarrowDatabase } from '../../../src/main/db';
-import { dispatch } from '../../../src/main/ipc/dispatch';
+import { dispatch } from '../../../src/main/boundary/dispatch';
 import { ServiceError, toApiError } from '../../../src/main/service/errors';
 import { analysedFixtureCase, startService, type ServiceFixture, PERSON_PASSWORD } from './helpers';
 import { DecisionStacks } from '../../helpers/decision-stacks';

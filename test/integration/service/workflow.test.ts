@@ -6,7 +6,7 @@ import { MarrowApiError, type ApiErrorBody, type CaseDetail, type CellView } fro
 import type { CellClassCode } from '../../../src/shared/cell-classes';
 import type { Differential } from '../../../src/shared/differential';
 import { closeDatabase, listSignOffs, openDatabase } from '../../../src/main/db';
-import { dispatch } from '../../../src/main/ipc/dispatch';
+import { dispatch } from '../../../src/main/boundary/dispatch';
 import { startService, TEST_PERSON, TRUE_LABELS, waitForAnalysis, type ServiceFixture } from './helpers';
 
 async function rejection(promise: Promise<unknown>): Promise<ApiErrorBody> {

@@ -155,11 +155,11 @@ export function useReviewSession({ caseId, scope, cellClass, file, locked, onCha
     [reportError],
   );
 
-  const load = useCallback(
+  // Asks for the page at `at`; any earlier request still in flight is superseded.
+  const request = useCallback(
     (at: number) => {
       const mine = ++generation.current;
       pageLoading.current = true;
-      setLoading(true);
       fetchPage(at).then(
         (result) => settle(mine, at, { page: result }),
         (error: unknown) => settle(mine, at, { error }),
@@ -168,17 +168,21 @@ export function useReviewSession({ caseId, scope, cellClass, file, locked, onCha
     [fetchPage, settle],
   );
 
+  const load = useCallback(
+    (at: number) => {
+      setLoading(true);
+      request(at);
+    },
+    [request],
+  );
+
+  // The first page, and again whenever the case, the scope or the class filter changes.
   useEffect(() => {
-    const mine = ++generation.current;
-    pageLoading.current = true;
-    fetchPage(0).then(
-      (result) => settle(mine, 0, { page: result }),
-      (error: unknown) => settle(mine, 0, { error }),
-    );
+    request(0);
     return () => {
       generation.current += 1;
     };
-  }, [fetchPage, settle]);
+  }, [request]);
 
   const guard = useCallback((): boolean => {
     if (pageLoading.current) {

@@ -4,8 +4,10 @@ import { plural } from '../../../shared/format';
 import { getApi } from '../api';
 import { ProgressBar } from '../components/ProgressBar';
 import { useMessages } from '../components/messages';
+import { useApiAction } from '../hooks/useApiAction';
 import { formatDateTime, formatDuration } from '../format';
 import { usePolling } from '../hooks/usePolling';
+import { FormError } from '../components/FormError';
 
 /** ~4 Hz: smooth enough for a progress bar, light on the service. */
 const POLL_MS = 250;
@@ -33,7 +35,7 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
   const { reportError } = useMessages();
   const [progress, setProgress] = useState<AnalysisProgress | null>(null);
   const [checked, setChecked] = useState(false);
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useApiAction();
   const lastPhase = useRef<AnalysisPhase | null>(null);
   // Only a run watched to its end moves on by itself; opening the tab of a finished analysis stays here.
   const sawRunning = useRef(autoAdvance);
@@ -71,17 +73,14 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
     sawRunning.current = autoAdvance;
   }, [caseId, autoAdvance]);
 
-  const act = async (what: 'start' | 'cancel') => {
-    setBusy(true);
-    try {
-      const api = getApi();
-      apply(what === 'start' ? await api.startAnalysis(caseId) : await api.cancelAnalysis(caseId));
-    } catch (error) {
-      reportError(error, what === 'start' ? 'Starting the analysis' : 'Cancelling the analysis');
-    } finally {
-      setBusy(false);
-    }
-  };
+  const act = (what: 'start' | 'cancel') =>
+    run(
+      async () => {
+        const api = getApi();
+        apply(what === 'start' ? await api.startAnalysis(caseId) : await api.cancelAnalysis(caseId));
+      },
+      { report: what === 'start' ? 'Starting the analysis' : 'Cancelling the analysis' },
+    );
 
   // The service keeps no progress for an analysis finished in an earlier session: the case itself says it is done.
   const finishedEarlier = checked && progress === null && detail.analysedAt !== null;
@@ -135,11 +134,7 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
               <span data-testid="analysis-rate">{progress.cellsPerSecond.toFixed(1)} cells/s</span>
               {running && <span data-testid="analysis-eta">{formatDuration(progress.etaSeconds)}</span>}
             </div>
-            {progress.message !== null && (
-              <p className="form-error" role="alert" data-testid="analysis-message">
-                {progress.message}
-              </p>
-            )}
+            <FormError text={progress.message} testId="analysis-message" />
           </>
         )}
         <div className="form-actions">

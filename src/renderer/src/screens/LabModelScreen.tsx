@@ -1,15 +1,19 @@
 // The lab model (issue 14): train a head on the lab's reviewed cells of signed cases, read its validation beside the
-// base model on held-out cases, approve it (name, role, reason), re-analyse a case with it, retire it, and save its
-// model card or an export package. Talks only to the API; every rule (what may be trained, approved, used) is in main.
+// base model on held-out cases, approve it (name, role, reason; warned when it scores below the base model), re-analyse
+// a case with it, retire it, save its model card, export it, or import one exported on another PC. Talks only to the
+// API; every rule (what may be trained, approved, used) is in main, and the below-base warning in src/shared.
 import { useEffect, useState, type FormEvent } from 'react';
 import type { LabModelDetail, LabModelSummary, LabModelTrainingProgress, LabTrainingMaterial } from '../../../shared/api';
 import { CELL_CLASSES } from '../../../shared/cell-classes';
+import { labModelBelowBaseWarning, labModelScoresBelowBase } from '../../../shared/lab-training';
 import { getApi } from '../api';
 import { ProgressBar } from '../components/ProgressBar';
 import { errorText, useMessages } from '../components/messages';
 import { formatDateTime } from '../format';
+import { useApiAction } from '../hooks/useApiAction';
 import { useApiQuery } from '../hooks/useApiQuery';
 import { useSession } from '../hooks/session';
+import { FormError } from '../components/FormError';
 
 const f2 = (x: number): string => x.toFixed(2);
 const f3 = (x: number): string => x.toFixed(3);
@@ -170,11 +174,7 @@ export function LabModelScreen({ onOpenCase }: Props) {
             </p>
           </div>
         )}
-        {trainError !== null && (
-          <p className="form-error" role="alert" data-testid="lab-train-error">
-            {trainError}
-          </p>
-        )}
+        <FormError text={trainError} testId="lab-train-error" />
       </form>
 
       <ImportForm
@@ -225,17 +225,14 @@ export function LabModelScreen({ onOpenCase }: Props) {
 function ImportForm({ onImported }: { onImported: (labModelId: number) => void }) {
   const { notify } = useMessages();
   const [path, setPath] = useState('');
-  const [error, setError] = useState<string | null>(null);
+  const { busy, error, run } = useApiAction();
   const submit = async (event: FormEvent) => {
     event.preventDefault();
-    setError(null);
-    try {
+    await run(async () => {
       const imported = await getApi().importLabModel({ path });
       notify(`Lab model ${imported.version} imported; it waits for approval on this PC.`);
       onImported(imported.id);
-    } catch (e) {
-      setError(errorText(e));
-    }
+    });
   };
   return (
     <form className="panel" onSubmit={(e) => void submit(e)} data-testid="lab-import-form">
@@ -247,15 +244,11 @@ function ImportForm({ onImported }: { onImported: (labModelId: number) => void }
         </label>
       </div>
       <div className="form-actions">
-        <button type="submit" disabled={path.trim() === ''} data-testid="lab-import">
+        <button type="submit" disabled={busy || path.trim() === ''} data-testid="lab-import">
           Import
         </button>
       </div>
-      {error !== null && (
-        <p className="form-error" role="alert" data-testid="lab-import-error">
-          {error}
-        </p>
-      )}
+      <FormError text={error?.text} testId="lab-import-error" />
     </form>
   );
 }
@@ -267,26 +260,19 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
   const cases = useApiQuery(() => getApi().listCases({ status: 'in_review', limit: 500 }), 'in-review', 'Loading the cases in review');
   const [reason, setReason] = useState('');
   const [caseId, setCaseId] = useState('');
-  const [error, setError] = useState<string | null>(null);
   const [saved, setSaved] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const action = useApiAction();
+  const { busy } = action;
   const lab = query.data;
   if (lab === null) return null;
   const v = lab.validation;
 
-  const act = async (run: () => Promise<LabModelDetail | void>) => {
-    setError(null);
-    setBusy(true);
-    try {
+  const act = (run: () => Promise<LabModelDetail | void>) =>
+    action.run(async () => {
       await run();
       await query.reload();
       onChanged();
-    } catch (e) {
-      setError(errorText(e));
-    } finally {
-      setBusy(false);
-    }
-  };
+    });
 
   return (
     <div className="panel" data-testid="lab-model-card">
@@ -408,11 +394,9 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
           }}
         >
           <h3>Approve for use</h3>
-          {v.lab.macroF1 < v.base.macroF1 && (
+          {labModelScoresBelowBase(v) && (
             <p className="panel panel-warning small" data-testid="lab-approve-worse">
-              On the held-out cases the lab model scores below the base model (macro-F1 {f3(v.lab.macroF1)} against{' '}
-              {f3(v.base.macroF1)}): cases analysed with it would be classified worse than with the base model. Approve it only
-              if the reason below says why.
+              {labModelBelowBaseWarning(v)} Approve it only if the reason below says why.
             </p>
           )}
           <p data-testid="lab-approve-name">
@@ -516,11 +500,7 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
           Saved: <code data-testid="lab-saved-path">{saved}</code>
         </p>
       )}
-      {error !== null && (
-        <p className="form-error" role="alert" data-testid="lab-model-error">
-          {error}
-        </p>
-      )}
+      <FormError text={action.error?.text} testId="lab-model-error" />
     </div>
   );
 }

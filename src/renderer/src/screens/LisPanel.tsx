@@ -3,9 +3,11 @@ import type { CaseDetail } from '../../../shared/api';
 import type { CaseLisStatus, LisDeliveryStatus, LisDeliveryView } from '../../../shared/lis';
 import { getApi } from '../api';
 import { errorText, useMessages } from '../components/messages';
+import { useApiAction } from '../hooks/useApiAction';
 import { formatDateTime } from '../format';
 import { usePolling } from '../hooks/usePolling';
 import { useSession } from '../hooks/session';
+import { FormError } from '../components/FormError';
 
 /** Often enough that an ACK shows up while the technician looks; the loop itself retries on its own schedule. */
 const POLL_MS = 2000;
@@ -40,34 +42,32 @@ export function LisPanel({ detail }: { detail: CaseDetail }) {
   const { may } = useSession();
   const [status, setStatus] = useState<CaseLisStatus | null>(null);
   const [error, setError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const resendAction = useApiAction();
+  const { setError: setResendError } = resendAction;
   const signed = detail.status === 'signed';
 
   const load = useCallback(async () => {
     try {
       setStatus(await getApi().getLisStatus(detail.id));
       setError(null);
+      setResendError(null);
     } catch (caught) {
       setError(errorText(caught));
     }
-  }, [detail.id]);
+  }, [detail.id, setResendError]);
   // Polled while anything can still change: a signed case's messages move from queued to acknowledged by themselves.
   usePolling(load, POLL_MS, true);
 
   const resend = async () => {
-    setBusy(true);
     setError(null);
     // The first sending of a result signed while delivery was off is not an "again".
     const first = status === null || status.deliveries.length === 0;
-    try {
+    await resendAction.run(async () => {
       setStatus(await getApi().resendToLis(detail.id));
       notify(first ? `Case ${detail.accession}: the result is queued for the LIS.` : `Case ${detail.accession}: queued for the LIS again, as new messages.`);
-    } catch (caught) {
-      setError(errorText(caught));
-    } finally {
-      setBusy(false);
-    }
+    });
   };
+  const shownError = resendAction.error?.text ?? error;
 
   return (
     <div className="panel" data-testid="lis-panel">
@@ -130,17 +130,13 @@ export function LisPanel({ detail }: { detail: CaseDetail }) {
       )}
       {signed && may('resendToLis') && (
         <div className="form-actions">
-          <button type="button" disabled={busy} data-testid="lis-resend" onClick={() => void resend()}>
+          <button type="button" disabled={resendAction.busy} data-testid="lis-resend" onClick={() => void resend()}>
             {status !== null && status.deliveries.length > 0 ? 'Resend to LIS' : 'Send to LIS'}
           </button>
           <span className="muted">A resend goes as new messages with new control ids, built with the current settings.</span>
         </div>
       )}
-      {error !== null && (
-        <p className="form-error" role="alert" data-testid="lis-error">
-          {error}
-        </p>
-      )}
+      <FormError text={shownError} testId="lis-error" />
     </div>
   );
 }

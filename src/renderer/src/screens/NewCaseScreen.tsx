@@ -5,7 +5,9 @@ import { getApi, getShell } from '../api';
 import { isLabServerStation } from '../api/upload';
 import { UploadFromStation } from './UploadFromStation';
 import { errorText, isApiError, useMessages } from '../components/messages';
+import { useApiAction } from '../hooks/useApiAction';
 import { SPECIMEN_LABELS } from '../format';
+import { FormError } from '../components/FormError';
 import {
   EMPTY_FORM,
   formFieldOf,
@@ -27,7 +29,7 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
   const [form, setForm] = useState<NewCaseForm>(EMPTY_FORM);
   const [errors, setErrors] = useState<FieldErrors>({});
   const [formError, setFormError] = useState<string | null>(null);
-  const [busy, setBusy] = useState(false);
+  const { busy, run } = useApiAction();
   const [dragging, setDragging] = useState(false);
   // The case that already has the accession number typed: the refusal links to it.
   const [existing, setExisting] = useState<CaseSummary | null>(null);
@@ -44,27 +46,30 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
     const found = validateNewCase(form);
     setErrors(found);
     if (Object.keys(found).length > 0) return;
-    setBusy(true);
-    let created: CaseDetail;
-    try {
-      created = await getApi().createCase(toNewCaseInput(form));
-    } catch (error) {
-      setBusy(false);
-      // Any error that names a form field (validation, or a conflict such as a duplicate accession) is shown beside it.
-      const field = isApiError(error) ? formFieldOf(error.field) : null;
-      if (field !== null) setErrors({ [field]: errorText(error) });
-      else setFormError(errorText(error));
-      if (isApiError(error, 'conflict') && field === 'accession') void findExisting(form.accession.trim());
-      return;
-    }
-    try {
-      await getApi().startAnalysis(created.id);
-    } catch (error) {
-      // The case exists; its analysis screen offers to start again.
-      reportError(error, `Starting the analysis of case ${created.accession}`);
-    }
-    setBusy(false);
-    onCreated(created);
+    const done: { created: CaseDetail | null } = { created: null };
+    await run(
+      async () => {
+        const created = await getApi().createCase(toNewCaseInput(form));
+        done.created = created;
+        try {
+          await getApi().startAnalysis(created.id);
+        } catch (error) {
+          // The case exists; its analysis screen offers to start again.
+          reportError(error, `Starting the analysis of case ${created.accession}`);
+        }
+      },
+      {
+        onError: (error) => {
+          // Any error that names a form field (validation, or a conflict such as a duplicate accession) is shown beside it.
+          const field = isApiError(error) ? formFieldOf(error.field) : null;
+          if (field !== null) setErrors({ [field]: errorText(error) });
+          else setFormError(errorText(error));
+          if (isApiError(error, 'conflict') && field === 'accession') void findExisting(form.accession.trim());
+          return true;
+        },
+      },
+    );
+    if (done.created !== null) onCreated(done.created);
   };
 
   // Accession numbers are unique without regard to case (the database's NOCASE); the search matches parts, so the
@@ -205,11 +210,7 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
           </span>
           {isLabServerStation() && <UploadFromStation busy={busy} onUploaded={(folder) => set('folder', folder)} />}
         </Field>
-        {formError !== null && (
-          <p className="form-error" role="alert" data-testid="new-case-form-error">
-            {formError}
-          </p>
-        )}
+        <FormError text={formError} testId="new-case-form-error" />
         <div className="form-actions">
           <button type="submit" className="button-primary" disabled={busy} data-testid="new-case-submit">
             {busy ? 'Creating…' : 'Create case and analyse'}

@@ -3,6 +3,7 @@ import type { CaseDetail, ExportFormat, SavedFile } from '../../../shared/api';
 import { getApi, getShell } from '../api';
 import { isLabServerStation } from '../api/upload';
 import { useMessages } from '../components/messages';
+import { useApiAction } from '../hooks/useApiAction';
 import { useSettings } from '../hooks/settings';
 import { REPORT_TITLE } from '../../../shared/format';
 import { reviewSavesSettled } from '../review/pendingReviewSaves';
@@ -100,16 +101,9 @@ export function ReportPanel({ detail, report }: Props) {
   const { reportError, notify } = useMessages();
   const shell = getShell();
   const [exported, setExported] = useState<SavedFile | null>(null);
-  const [busy, setBusy] = useState(false);
-
-  const run = async (work: () => Promise<unknown>) => {
-    setBusy(true);
-    try {
-      await work();
-    } finally {
-      setBusy(false);
-    }
-  };
+  const { busy, run: runAction } = useApiAction();
+  // Each piece of work reports its own failures with its own context; this one is for anything it did not foresee.
+  const run = (work: () => Promise<unknown>) => runAction(work, { report: 'Saving the report or export' });
 
   const exportAs = async (entry: (typeof EXPORTS)[number]) => {
     try {

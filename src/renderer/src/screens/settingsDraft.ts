@@ -1,7 +1,16 @@
 // The Settings dialog's drafts and the checks made before anything is saved. Pure, so the rules that decide whether
 // a Save may go ahead (and which field the error names) are unit-tested without a DOM.
 import type { Settings } from '../../../shared/api';
-import { DEFAULT_LIS_SETTINGS, formatLisCodeMapping, LisMappingError, parseLisCodeMapping, type LisSettings } from '../../../shared/lis';
+import {
+  DEFAULT_LIS_SETTINGS,
+  formatLisCodeMapping,
+  LIS_REQUIRED_TO_SEND,
+  LIS_SETTINGS_CHECKS,
+  LisMappingError,
+  lisSettingsProblem,
+  parseLisCodeMapping,
+  type LisSettings,
+} from '../../../shared/lis';
 
 export interface LisDraft {
   settings: LisSettings;
@@ -28,8 +37,7 @@ export function checkGeneralDraft(draft: Settings): Checked<Settings> {
   return { ok: true, value: { labName: draft.labName.trim() } };
 }
 
-/** The LIS fields the service requires before delivery may be switched on (service/lis.ts requireSettingsForSending). */
-export const LIS_REQUIRED_TO_SEND = ['sendingApplication', 'patientIdAuthority', 'patientIdSystem'] as const;
+export { LIS_REQUIRED_TO_SEND };
 
 const LIS_LABELS: Readonly<Record<(typeof LIS_REQUIRED_TO_SEND)[number], string>> = {
   sendingApplication: 'the sending application (MSH-3)',
@@ -46,15 +54,16 @@ export function checkLisDraft(draft: LisDraft): Checked<LisSettings> {
     return { ok: false, error: { field: 'codeMapping', text: caught instanceof LisMappingError ? caught.message : String(caught) } };
   }
   const port = draft.port.trim();
-  if (port !== '' && (!/^\d+$/.test(port) || Number(port) < 1 || Number(port) > 65535)) {
-    return { ok: false, error: { field: 'mllpPort', text: 'The MLLP port must be a whole number from 1 to 65535.' } };
-  }
+  if (port !== '' && !/^\d+$/.test(port)) return { ok: false, error: { field: 'mllpPort', text: LIS_SETTINGS_CHECKS.mllpPort(Number.NaN)!.message } };
   const trimmed = Object.fromEntries(
     (Object.keys(DEFAULT_LIS_SETTINGS) as (keyof LisSettings)[])
       .filter((key) => typeof draft.settings[key] === 'string')
       .map((key) => [key, (draft.settings[key] as string).trim()]),
   ) as Partial<LisSettings>;
   const value: LisSettings = { ...draft.settings, ...trimmed, mllpPort: port === '' ? null : Number(port), codeMapping };
+  // The checks main applies too (src/shared/lis.ts): URI, full path, host name, port range, host and port together.
+  const problem = lisSettingsProblem(value);
+  if (problem !== null) return { ok: false, error: { field: problem.field, text: problem.message } };
   if (value.enabled) {
     const missing = LIS_REQUIRED_TO_SEND.find((key) => value[key] === '');
     if (missing !== undefined) {
