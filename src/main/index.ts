@@ -1,6 +1,7 @@
 // The Electron entry point: app lifecycle, the one window, and wiring of the service to IPC and the cell protocol.
 // No business rule lives here (see service/); the security settings do, because they belong to the window.
 import { existsSync } from 'node:fs';
+import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, Menu, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { MENU_CHANNEL, type MenuCommand } from '../shared/shell';
@@ -10,6 +11,8 @@ import { registerShellHandlers } from './ipc/register-shell-ipc';
 import { cellImageUrl, handleCellProtocol, registerCellSchemeAsPrivileged } from './protocol/register-cell-protocol';
 import { createMarrowService } from './service/marrow-service';
 import type { MarrowService } from './service/types';
+import { parseServerUrl, readStationConfig, StationConfigError, writeStationConfig } from './station/station-config';
+import { openStationWindow } from './station/station-window';
 import { buildAppMenu } from './window/app-menu';
 import { hardenSession } from './window/harden-session';
 import { hardenWindow } from './window/harden-window';
@@ -102,8 +105,46 @@ async function openModelCard(modelDir: string): Promise<void> {
   if (problem) dialog.showErrorBox('Could not open the model card', `${card}: ${problem}`);
 }
 
+/** This PC's mode: its own database (local) or a station of a lab server (src/main/station). */
+function stationConfigFile(): string {
+  return join(app.getPath('userData'), 'station.json');
+}
+
+/** Saves the new mode and restarts into it (the will-quit handler closes the local service first). */
+function switchMode(config: Parameters<typeof writeStationConfig>[1]): void {
+  writeStationConfig(stationConfigFile(), config);
+  app.relaunch();
+  app.quit();
+}
+
+function startStation(config: Extract<ReturnType<typeof readStationConfig>, { mode: 'server' }>): void {
+  Menu.setApplicationMenu(
+    buildAppMenu({
+      send: sendMenuCommand,
+      openReport: () => void openReport(appPaths().reportsDir),
+      openModelCard: () => void openModelCard(appPaths().modelDir),
+      isDevelopment: !app.isPackaged,
+      platform: process.platform,
+      station: { server: new URL(config.url).host, useLocal: () => switchMode({ mode: 'local' }) },
+    }),
+  );
+  mainWindow = openStationWindow(config, stationConfigFile());
+}
+
 async function start(): Promise<void> {
   const paths = appPaths();
+  let station;
+  try {
+    station = readStationConfig(stationConfigFile());
+  } catch (e) {
+    if (!(e instanceof StationConfigError)) throw e;
+    dialog.showErrorBox('MarrowCount: station settings unreadable', `${e.message}\n\nMarrowCount starts with this computer's own database.`);
+    station = { mode: 'local' } as const;
+  }
+  if (station.mode === 'server') {
+    startStation(station);
+    return;
+  }
   hardenSession(session.defaultSession, (url) => isRendererUrl(rendererUrl(), url));
   let running: MarrowService;
   try {
@@ -125,7 +166,11 @@ async function start(): Promise<void> {
   running.lisDelivery.start();
   handleCellProtocol((caseId, imageId) => running.locateCellImage(caseId, imageId));
   registerApiHandlers(running, isTrustedSender);
-  registerShellHandlers({ reportsDir: paths.reportsDir, isTrustedSender });
+  registerShellHandlers({
+    reportsDir: paths.reportsDir,
+    isTrustedSender,
+    connectToServer: (url) => switchMode({ mode: 'server', url: parseServerUrl(url), fingerprint256: null }),
+  });
   Menu.setApplicationMenu(
     buildAppMenu({
       send: sendMenuCommand,
@@ -155,6 +200,7 @@ if (!app.requestSingleInstanceLock()) {
   app.on('activate', () => {
     if (service && BrowserWindow.getAllWindows().length === 0) mainWindow = createMainWindow();
   });
+  // (A station has no local service; closing its window quits as the local app does.)
   app.on('window-all-closed', () => {
     if (process.platform !== 'darwin') app.quit();
   });

@@ -57,6 +57,7 @@ const marrowShell = {
       return null;
     }
   },
+  connectToServer: (url) => ipcRenderer.invoke(SHELL_CHANNELS.connectToServer, url) as Promise<{ ok: true } | { ok: false; message: string }>,
   onMenu: (listener) => {
     const forward = (_event: Electron.IpcRendererEvent, command: unknown): void => {
       if (typeof command === 'string' && (MENU_COMMANDS as readonly string[]).includes(command)) listener(command as MenuCommand);

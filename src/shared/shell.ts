@@ -22,6 +22,11 @@ export interface MarrowShell {
    * Note for the renderer: added by the shell engineer; same names as MenuCommand in src/renderer/src/global.d.ts.
    */
   onMenu(listener: (command: MenuCommand) => void): () => void;
+  /**
+   * Makes this PC a station of the lab server at `url` (https://host:port): saved, then the app restarts showing the
+   * server's pages; its certificate is pinned on first use. Answers why not when the address is refused.
+   */
+  connectToServer(url: string): Promise<{ ok: true } | { ok: false; message: string }>;
 }
 
 export const MENU_COMMANDS = ['new-case', 'about', 'save-report', 'print'] as const;
@@ -38,6 +43,7 @@ export const SHELL_CHANNELS = {
   chooseSavePath: 'shell:chooseSavePath',
   openPath: 'shell:openPath',
   printFile: 'shell:printFile',
+  connectToServer: 'shell:connectToServer',
 } as const;
 
 /** HTTP transport of MarrowApi (loopback test host): POST `${API_HTTP_PREFIX}${method}` with body {"args": [...]}, answer ApiResult. */

@@ -1,5 +1,6 @@
 // Command-line parsing for `marrowcount`. Strict: an unknown flag or a missing value is a usage error (exit 1)
 // naming it, never silently ignored, because a mistyped --db would otherwise analyse into the wrong database.
+import { SERVER_USAGE } from './server-usage';
 
 export const LAB_MODEL_USAGE = `  marrowcount lab-model train [--min-per-class <n>]
                                            train a lab model on the reviewed cells of signed cases (pending until approved)
@@ -25,6 +26,7 @@ export const USAGE = `Usage:
   marrowcount analyze <folder> [options]   classify every cell crop in <folder> and print the differential
   marrowcount lab-model <train|evaluate|list|approve|retire|export|import> ...   the lab's own model (below)
   marrowcount users <add|list|disable|enable|reset-password> ...   user accounts (below)
+  marrowcount server ...                   the lab server for several stations (below)
   marrowcount --help                       show this help
 
 Options for analyze:
@@ -47,6 +49,9 @@ ${LAB_MODEL_USAGE}
 
 User accounts (each also takes --db <file>; all but the first "users add" need --user <admin login>):
 ${USERS_USAGE}
+
+Lab server:
+${SERVER_USAGE}
 
 Exit codes: 0 analysed, 1 bad usage, 2 analysed but some files failed (they are listed),
             3 the analysis could not run (model package, database), 4 login refused or role missing,

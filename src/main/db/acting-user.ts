@@ -25,3 +25,17 @@ export function actingUser(): ActingUser | undefined {
 export function actingUserId(): number | null {
   return store.getStore()?.id ?? null;
 }
+
+/**
+ * The station (network address) a call came from, on the lab server: kept apart from the person because calls
+ * before login (a failed login) have a station and no person. The audit log records it with every row.
+ */
+const stationStore = new AsyncLocalStorage<string>();
+
+export function runAtStation<T>(station: string | undefined, fn: () => T): T {
+  return station === undefined ? fn() : stationStore.run(station, fn);
+}
+
+export function currentStation(): string | undefined {
+  return stationStore.getStore();
+}

@@ -1,4 +1,4 @@
-import { actingUserId } from './acting-user';
+import { actingUserId, currentStation } from './acting-user';
 import { read, sql, type MarrowDatabase } from './connection';
 import type { AuditAction, AuditRow } from './types';
 
@@ -13,12 +13,15 @@ export interface AuditEntry {
 
 /** Call inside the transaction of the change it records, so the log and the change commit or fail together. */
 export function appendAudit(db: MarrowDatabase, entry: AuditEntry, at: string): void {
+  // On the lab server every row also says from which station (address) the person acted.
+  const station = currentStation();
+  const detail = station === undefined || 'station' in entry.detail ? entry.detail : { ...entry.detail, station };
   sql(db, 'INSERT INTO audit_log (at, actor, action, case_id, detail, user_id) VALUES (?, ?, ?, ?, ?, ?)').run(
     at,
     entry.actor,
     entry.action,
     entry.caseId,
-    JSON.stringify(entry.detail),
+    JSON.stringify(detail),
     entry.userId === undefined ? actingUserId() : entry.userId,
   );
 }

@@ -9,7 +9,7 @@ import { realpath, stat } from 'node:fs/promises';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { extname, join, resolve } from 'node:path';
-import type { ApiErrorKind, ApiResult } from '../../shared/api';
+import type { ApiErrorKind, ApiResult, MarrowApiMethod } from '../../shared/api';
 import { API_HTTP_PREFIX } from '../../shared/shell';
 import { dispatch } from '../boundary/dispatch';
 import { isApiMethod } from '../boundary/validate';
@@ -69,11 +69,13 @@ function sessionToken(request: IncomingMessage): string | null {
   return null;
 }
 
-function sessionCookie(token: string | null): string {
-  return token === null
-    ? `${SESSION_COOKIE}=; HttpOnly; SameSite=Strict; Path=/; Max-Age=0`
-    : `${SESSION_COOKIE}=${token}; HttpOnly; SameSite=Strict; Path=/`;
+/** Secure on the lab server (HTTPS): the browser then never sends the cookie over plain HTTP. */
+function sessionCookie(token: string | null, secure: boolean): string {
+  const attributes = `HttpOnly; SameSite=Strict; Path=/${secure ? '; Secure' : ''}`;
+  return token === null ? `${SESSION_COOKIE}=; ${attributes}; Max-Age=0` : `${SESSION_COOKIE}=${token}; ${attributes}`;
 }
+
+export { sessionToken as sessionTokenOf };
 
 function readBody(request: IncomingMessage): Promise<Buffer> {
   return new Promise((resolveBody, reject) => {
@@ -103,7 +105,7 @@ function readBody(request: IncomingMessage): Promise<Buffer> {
   });
 }
 
-function sendJson(response: ServerResponse, status: number, result: ApiResult<unknown>): void {
+export function sendJson(response: ServerResponse, status: number, result: ApiResult<unknown>): void {
   const json = JSON.stringify(result);
   response.writeHead(status, {
     'Content-Type': 'application/json; charset=utf-8',
@@ -114,25 +116,59 @@ function sendJson(response: ServerResponse, status: number, result: ApiResult<un
   response.end(json);
 }
 
-function sendText(response: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
+export function sendText(response: ServerResponse, status: number, message: string, headers: Record<string, string> = {}): void {
   response.writeHead(status, { 'Content-Type': 'text/plain; charset=utf-8', 'X-Content-Type-Options': 'nosniff', ...headers });
   response.end(message);
 }
 
 /** Every answer under /api/ is an ApiResult, refusals included, so the renderer's transport always has a message. */
-function apiError(response: ServerResponse, status: number, kind: ApiErrorKind, message: string, field?: string): void {
+export function apiError(response: ServerResponse, status: number, kind: ApiErrorKind, message: string, field?: string): void {
   sendJson(response, status, { ok: false, error: field === undefined ? { kind, message } : { kind, message, field } });
 }
 
-export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost> {
-  const host = options.host ?? '127.0.0.1';
-  const rendererRoot = options.rendererDir === undefined ? null : await realpath(resolve(options.rendererDir));
+/** A refusal an adapter hook answers an API call with, instead of running it. */
+export interface ApiRefusal {
+  status: number;
+  kind: ApiErrorKind;
+  message: string;
+  headers?: Record<string, string>;
+}
+
+/** What the API handler passes its hooks: the method, its parsed arguments and the caller's session holder. */
+export interface ApiCallContext {
+  request: IncomingMessage;
+  method: MarrowApiMethod;
+  args: unknown;
+  holder: SessionHolder;
+}
+
+export interface MarrowRequestHandlerOptions {
+  service: Pick<MarrowService, 'locateCellImage' | 'forSession'>;
+  /** The built renderer (out/renderer); null to serve the API and cell images only. */
+  rendererDir: string | null;
+  /** Whether an Origin header names this server (another origin's page must not call the API). */
+  isOwnOrigin(origin: string): boolean;
+  /** The lab server sets the cookie Secure (it is served over HTTPS only). */
+  secureCookie: boolean;
+  /** The calling station's address, recorded in the audit log with the person (the lab server). */
+  stationOf?(request: IncomingMessage): string;
+  /** Runs before the method (after the body is parsed): a refusal stops the call. The lab server's CSRF and rate limits. */
+  beforeApi?(call: ApiCallContext): ApiRefusal | null;
+  /** Runs after the method: extra headers for the answer (set on `response` before it is sent), live events. */
+  afterApi?(call: ApiCallContext & { result: ApiResult<unknown>; response: ServerResponse }): void;
+  /** Headers added to every static renderer response (the lab server adds HSTS). */
+  staticHeaders?: Readonly<Record<string, string>>;
+}
+
+export type MarrowRequestHandler = (request: IncomingMessage, response: ServerResponse, url: URL) => Promise<void>;
+
+/** The API, cell images and the static renderer: one handler shared by the loopback host and the lab server. */
+export async function createMarrowRequestHandler(options: MarrowRequestHandlerOptions): Promise<MarrowRequestHandler> {
+  const rendererRoot = options.rendererDir === null ? null : await realpath(resolve(options.rendererDir));
   const { service } = options;
-  let origin = '';
-  /** The names this server is reachable by on loopback; any other Host or Origin is someone else's page. */
-  const ownOrigins = (): string[] => {
-    const port = new URL(origin).port;
-    return [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
+  const holderOf = (request: IncomingMessage): SessionHolder => {
+    const token = sessionToken(request);
+    return options.stationOf === undefined ? { transport: 'http', token } : { transport: 'http', token, station: options.stationOf(request) };
   };
 
   async function handleApi(request: IncomingMessage, response: ServerResponse, method: string): Promise<void> {
@@ -144,7 +180,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     // A page from another origin open in the same browser could otherwise POST here (a "simple" request needs no
     // preflight); browsers always send Origin on cross-origin POSTs.
     const requestOrigin = request.headers.origin;
-    if (requestOrigin !== undefined && !ownOrigins().includes(requestOrigin)) {
+    if (requestOrigin !== undefined && !options.isOwnOrigin(requestOrigin)) {
       apiError(response, 403, 'internal', `API calls from another origin (${requestOrigin.slice(0, 100)}) are refused.`);
       return;
     }
@@ -174,10 +210,18 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
       apiError(response, 400, 'validation', 'The request body must be {"args": [...]}.', 'args');
       return;
     }
-    const holder: SessionHolder = { transport: 'http', token: sessionToken(request) };
+    const holder = holderOf(request);
     const before = holder.token;
-    const result = await dispatch(service.forSession(holder), method, (parsed as { args: unknown }).args);
-    if (holder.token !== before) response.setHeader('Set-Cookie', sessionCookie(holder.token));
+    const args = (parsed as { args: unknown }).args;
+    const refusal = options.beforeApi?.({ request, method, args, holder }) ?? null;
+    if (refusal !== null) {
+      for (const [name, value] of Object.entries(refusal.headers ?? {})) response.setHeader(name, value);
+      apiError(response, refusal.status, refusal.kind, refusal.message);
+      return;
+    }
+    const result = await dispatch(service.forSession(holder), method, args);
+    if (holder.token !== before) response.setHeader('Set-Cookie', sessionCookie(holder.token, options.secureCookie));
+    options.afterApi?.({ request, method, args, holder, result, response });
     sendJson(response, 200, result);
   }
 
@@ -187,7 +231,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
       return;
     }
     // Cell images are patient data: only for a browser with an unlocked session.
-    const session = await service.forSession({ transport: 'http', token: sessionToken(request) }).getSession();
+    const session = await service.forSession(holderOf(request)).getSession();
     if (session.state !== 'active') {
       sendText(response, 403, 'Log in to see cell images.');
       return;
@@ -246,6 +290,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     }
     response.writeHead(200, {
       ...SECURITY_HEADERS,
+      ...options.staticHeaders,
       'Content-Type': STATIC_TYPES[extname(real).toLowerCase()] ?? 'application/octet-stream',
       'Content-Length': info.size,
       'Cache-Control': 'no-cache',
@@ -255,14 +300,7 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     else createReadStream(real).pipe(response);
   }
 
-  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
-    // DNS rebinding: a hostile name that resolves to 127.0.0.1 would make this server same-origin with that site.
-    const hostHeader = request.headers.host ?? '';
-    if (!ownOrigins().includes(`http://${hostHeader}`)) {
-      sendText(response, 421, 'Unexpected Host header.');
-      return;
-    }
-    const url = new URL(request.url ?? '/', origin);
+  return async function handle(request: IncomingMessage, response: ServerResponse, url: URL): Promise<void> {
     if (url.pathname.startsWith(API_HTTP_PREFIX)) {
       await handleApi(request, response, url.pathname.slice(API_HTTP_PREFIX.length));
     } else if (url.pathname.startsWith(CELL_HTTP_PREFIX)) {
@@ -270,6 +308,32 @@ export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost>
     } else {
       await handleStatic(request, response, url.pathname);
     }
+  };
+}
+
+export async function startHttpHost(options: HttpHostOptions): Promise<HttpHost> {
+  const host = options.host ?? '127.0.0.1';
+  let origin = '';
+  /** The names this server is reachable by on loopback; any other Host or Origin is someone else's page. */
+  const ownOrigins = (): string[] => {
+    const port = new URL(origin).port;
+    return [`http://127.0.0.1:${port}`, `http://localhost:${port}`, `http://[::1]:${port}`];
+  };
+  const handleMarrow = await createMarrowRequestHandler({
+    service: options.service,
+    rendererDir: options.rendererDir ?? null,
+    isOwnOrigin: (o) => ownOrigins().includes(o),
+    secureCookie: false,
+  });
+
+  async function handle(request: IncomingMessage, response: ServerResponse): Promise<void> {
+    // DNS rebinding: a hostile name that resolves to 127.0.0.1 would make this server same-origin with that site.
+    const hostHeader = request.headers.host ?? '';
+    if (!ownOrigins().includes(`http://${hostHeader}`)) {
+      sendText(response, 421, 'Unexpected Host header.');
+      return;
+    }
+    await handleMarrow(request, response, new URL(request.url ?? '/', origin));
   }
 
   const server = createServer((request, response) => {

@@ -5,6 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { basename, extname, isAbsolute, join } from 'node:path';
 import { BrowserWindow, dialog, ipcMain, shell } from 'electron';
 import { SHELL_CHANNELS } from '../../shared/shell';
+import { StationConfigError } from '../station/station-config';
 import type { SenderCheck } from './register-ipc';
 import { hardenWindow } from '../window/harden-window';
 
@@ -39,7 +40,12 @@ export async function printPdf(path: string, parent: BrowserWindow | null): Prom
   });
 }
 
-export function registerShellHandlers(options: { reportsDir: string; isTrustedSender: SenderCheck }): () => void {
+export function registerShellHandlers(options: {
+  reportsDir: string;
+  isTrustedSender: SenderCheck;
+  /** Saves the lab server as this PC's mode and restarts into it; throws StationConfigError for a refused address. */
+  connectToServer: (url: string) => void;
+}): () => void {
   const { reportsDir, isTrustedSender } = options;
   const guard = <A extends unknown[], R>(fn: (window: BrowserWindow | null, ...args: A) => Promise<R>) =>
     async (event: Electron.IpcMainInvokeEvent, ...args: A): Promise<R> => {
@@ -47,6 +53,20 @@ export function registerShellHandlers(options: { reportsDir: string; isTrustedSe
       return fn(BrowserWindow.fromWebContents(event.sender), ...args);
     };
 
+  ipcMain.handle(
+    SHELL_CHANNELS.connectToServer,
+    guard(async (_window, url: unknown) => {
+      // Answered as data, not thrown: Electron would prefix a thrown message with its own words.
+      if (typeof url !== 'string') return { ok: false, message: 'Type the lab server\'s address.' };
+      try {
+        options.connectToServer(url);
+        return { ok: true };
+      } catch (e) {
+        if (e instanceof StationConfigError) return { ok: false, message: e.message };
+        throw e;
+      }
+    }),
+  );
   ipcMain.handle(
     SHELL_CHANNELS.chooseFolder,
     guard(async (window) => {

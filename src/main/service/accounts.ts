@@ -38,6 +38,8 @@ import { ServiceError, validationError } from './errors';
 export interface SessionHolder {
   readonly transport: SessionTransport;
   token: string | null;
+  /** The station's network address (the lab server): recorded in the audit log beside the person. */
+  readonly station?: string;
 }
 
 /** 21 CFR 11.300(d)-style limits from the issue: 5 wrong passwords lock the account for 15 minutes. */

@@ -7,6 +7,7 @@ import { listCropFiles } from '../inference/case-folder';
 import { correctPatientName as writePatientName, createCase as insertCase, DatabaseError, getCase as readCase, listCases as queryCases, recordSpecimenDate, transaction, upsertPatient } from '../db';
 import { PatientMismatchError } from '../db/patients';
 import { currentActor, modelCache, type ServiceContext } from './context';
+import { checkFolderUnderRoots, checkUploadComplete } from './case-folder-policy';
 import type { ServiceArea } from './combine';
 import { ServiceError, validationError } from './errors';
 import { caseDetail, caseSummaryOf } from './views';
@@ -70,6 +71,8 @@ export function caseMethods(ctx: ServiceContext) {
       if (input.patient.labId.trim() === '') throw validationError('patient.labId', 'Patient ID is required.');
       if (input.accession.trim() === '') throw validationError('accession', 'Accession number is required.');
       const folder = checkFolder(input.folder);
+      if (ctx.options.caseFolderRoots !== undefined) checkFolderUnderRoots(folder, ctx.options.caseFolderRoots);
+      checkUploadComplete(folder);
       await checkFolderHasCrops(folder);
       const actor = currentActor(ctx);
       let created;

@@ -30,7 +30,7 @@ import {
   reviewedCellsOfSignedCases,
   storeLabModel,
 } from '../db';
-import { outputPath } from '../files/output-path';
+import { checkNamedPath, namedOutputPath } from './named-path-policy';
 import { writeAtomically } from '../files/write-atomically';
 import type { ServiceArea } from './combine';
 import { caseStateOf, requireAllowed } from './lifecycle';
@@ -183,11 +183,12 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
 
     async exportLabModel(input: ExportLabModelInput): Promise<SavedFile> {
       const lab = getLabModel(ctx.db, input.labModelId);
-      const path = outputPath(input.path, join(ctx.options.reportsDir, `${lab.baseModel.modelId}-${lab.model.version}.labmodel.json`), '.json');
+      const path = namedOutputPath(ctx, input.path, join(ctx.options.reportsDir, `${lab.baseModel.modelId}-${lab.model.version}.labmodel.json`), '.json');
       return writeAtomically(path, Buffer.from(labModelPackageText(lab), 'utf8'));
     },
 
     async importLabModel(input: ImportLabModelInput): Promise<LabModelDetail> {
+      checkNamedPath(ctx, input.path);
       const pkg = await readLabModelPackage(input.path, async () => (await installedBase(ctx)).manifest);
       const importedBy = currentActor(ctx);
       const baseModel = baseRow(ctx, pkg.baseManifest, importedBy);
@@ -209,7 +210,7 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
 
     async saveLabModelCard(input: SaveLabModelCardInput): Promise<SavedFile> {
       const lab = getLabModel(ctx.db, input.labModelId);
-      const path = outputPath(input.path, join(ctx.options.reportsDir, `${lab.baseModel.modelId}-${lab.model.version}-model-card.pdf`), '.pdf');
+      const path = namedOutputPath(ctx, input.path, join(ctx.options.reportsDir, `${lab.baseModel.modelId}-${lab.model.version}-model-card.pdf`), '.pdf');
       return writeLabModelCard(labModelDetailOf(lab), path, { appVersion: ctx.options.appVersion });
     },
   } satisfies ServiceArea;

@@ -8,7 +8,8 @@ import { isReleased } from '../../shared/case-lifecycle';
 import { getCase, listSignOffs, type CaseRow } from '../db';
 import type { ServiceContext } from './context';
 import type { ServiceArea } from './combine';
-import { outputPath, safeFileStem } from '../files/output-path';
+import { safeFileStem } from '../files/output-path';
+import { namedOutputPath } from './named-path-policy';
 import { writeCaseExport } from './case-exports';
 import { writeCaseReport } from './case-report';
 
@@ -40,7 +41,7 @@ export function savedFileMethods(ctx: ServiceContext) {
       const row = getCase(ctx.db, input.caseId);
       const version = releaseSuffix(ctx, row);
       const fallback = join(ctx.options.reportsDir, `${safeFileStem(row.accession)}${version.suffix}.pdf`);
-      const path = outputPath(input.path, fallback, '.pdf');
+      const path = namedOutputPath(ctx, input.path, fallback, '.pdf');
       if (input.path === undefined && version.released) {
         const kept = keptRelease(path);
         if (kept !== null) return kept;
@@ -53,7 +54,7 @@ export function savedFileMethods(ctx: ServiceContext) {
       const { suffix, extension } = EXPORT_SUFFIX[input.format];
       const version = releaseSuffix(ctx, row);
       const fallback = join(ctx.options.reportsDir, `${safeFileStem(row.accession)}${suffix}${version.suffix}${extension}`);
-      const path = outputPath(input.path, fallback, extension);
+      const path = namedOutputPath(ctx, input.path, fallback, extension);
       if (input.path === undefined && version.released) {
         const kept = keptRelease(path);
         if (kept !== null) return kept;

@@ -6,6 +6,7 @@
 import { API_METHODS, type MarrowApi, type MarrowApiMethod } from '../../shared/api';
 import { METHOD_ACCESS, PASSIVE_METHODS, mayCall, requiredRolesText, ROLE_LABELS } from '../../shared/roles';
 import { countUsers, recordRefusal, runAsUser, type UserRow } from '../db';
+import { runAtStation } from '../db/acting-user';
 import { accountMethods, lookUpSession, touch, type AccountMethodName, type SessionHolder } from './accounts';
 import type { ServiceContext } from './context';
 import { ServiceError } from './errors';
@@ -59,11 +60,12 @@ export function sessionApi(ctx: ServiceContext, areas: AreaMethods, holder: Sess
   const implementation: MarrowApi = { ...areas, ...accountMethods(ctx, holder) };
   const bound = API_METHODS.map((method) => {
     const fn = implementation[method] as (...args: unknown[]) => Promise<unknown>;
-    const guarded = async (...args: unknown[]): Promise<unknown> => {
-      const user = authorise(ctx, holder, method, options);
-      if (user === null) return fn.apply(implementation, args);
-      return runAsUser({ id: user.id, displayName: user.displayName, roles: user.roles }, () => fn.apply(implementation, args));
-    };
+    const guarded = (...args: unknown[]): Promise<unknown> =>
+      runAtStation(holder.station, async () => {
+        const user = authorise(ctx, holder, method, options);
+        if (user === null) return fn.apply(implementation, args);
+        return runAsUser({ id: user.id, displayName: user.displayName, roles: user.roles }, () => fn.apply(implementation, args));
+      });
     return [method, guarded] as const;
   });
   // Sound: every method of API_METHODS (checked against keyof MarrowApi in the contract) is bound to a guarded

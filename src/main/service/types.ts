@@ -28,6 +28,13 @@ export interface MarrowServiceOptions {
   appVersion: string;
   /** Where messages to the LIS are dropped when the LIS settings name no folder; default lis-outbox beside the database. */
   lisOutboxDir?: string;
+  /**
+   * The lab server's limit on case folders: each must resolve (symlinks followed) inside one of these. Absent in
+   * the desktop app and the CLI, where the person is at the machine whose files they name.
+   */
+  caseFolderRoots?: readonly string[];
+  /** The lab server's limit on files a caller names (reports, exports, lab-model packages): see named-path-policy.ts. */
+  namedPathRoot?: string;
 }
 
 /** The application service: the one implementation of MarrowApi, plus what only the hosts (not the renderer) need. */

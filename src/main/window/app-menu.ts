@@ -13,6 +13,8 @@ export interface MenuActions {
   openModelCard(): void;
   isDevelopment: boolean;
   platform: NodeJS.Platform;
+  /** Present when this PC is a station of a lab server: the server's host and the way back to local mode. */
+  station?: { server: string; useLocal(): void };
 }
 
 export function buildAppMenu(actions: MenuActions): Menu {
@@ -29,15 +31,23 @@ export function buildAppMenu(actions: MenuActions): Menu {
       : []),
     {
       label: '&File',
-      submenu: [
-        { label: '&New Case', accelerator: 'CmdOrCtrl+N', click: () => actions.send('new-case') },
-        { label: '&Open Report…', accelerator: 'CmdOrCtrl+O', click: () => actions.openReport() },
-        { type: 'separator' },
-        { label: '&Save Report', accelerator: 'CmdOrCtrl+S', click: () => actions.send('save-report') },
-        { label: '&Print Report…', accelerator: 'CmdOrCtrl+P', click: () => actions.send('print') },
-        { type: 'separator' },
-        mac ? { role: 'close' } : { role: 'quit', label: 'E&xit', accelerator: 'Ctrl+Q' },
-      ],
+      submenu: actions.station
+        ? [
+            // A station's pages come from the server; the local report and case commands do not apply.
+            { label: `Connected to lab server ${actions.station.server}`, enabled: false },
+            { label: 'Use This Computer (&Local Mode)', click: () => actions.station?.useLocal() },
+            { type: 'separator' },
+            mac ? { role: 'close' } : { role: 'quit', label: 'E&xit', accelerator: 'Ctrl+Q' },
+          ]
+        : [
+            { label: '&New Case', accelerator: 'CmdOrCtrl+N', click: () => actions.send('new-case') },
+            { label: '&Open Report…', accelerator: 'CmdOrCtrl+O', click: () => actions.openReport() },
+            { type: 'separator' },
+            { label: '&Save Report', accelerator: 'CmdOrCtrl+S', click: () => actions.send('save-report') },
+            { label: '&Print Report…', accelerator: 'CmdOrCtrl+P', click: () => actions.send('print') },
+            { type: 'separator' },
+            mac ? { role: 'close' } : { role: 'quit', label: 'E&xit', accelerator: 'Ctrl+Q' },
+          ],
     },
     {
       label: '&Edit',

@@ -3,6 +3,7 @@ import { useCallback, useEffect, useState } from 'react';
 import type { CaseDetail, CaseSummary } from '../../shared/api';
 import { getShell } from './api';
 import { ErrorBoundary } from './components/ErrorBoundary';
+import { StationStatus } from './components/StationStatus';
 import { useMessages } from './components/messages';
 import { caseRoute, routeToHash } from './navigation/route';
 import { useRoute } from './navigation/useRoute';
@@ -118,6 +119,7 @@ export function App() {
             About
           </button>
         </nav>
+        <StationStatus userId={user.id} />
         <span className="topbar-user" data-testid="topbar-user" title={`Logged in as ${user.login}`}>
           {user.displayName} <span className="topbar-roles">({user.roles.map((r) => ROLE_LABELS[r]).join(', ')})</span>
         </span>

@@ -5,12 +5,24 @@ import { API_HTTP_PREFIX } from '../../../shared/shell';
 
 export type Fetch = (input: string, init: RequestInit) => Promise<Response>;
 
+/**
+ * The lab server's CSRF header (src/main/server/csrf.ts): it hands the value out on every API answer and wants it
+ * back on every call made with a session. The loopback host sends none, and then none is sent.
+ */
+const CSRF_HEADER = 'X-MarrowCount-CSRF';
+let csrfToken: string | null = null;
+
+/** The lab server's CSRF header for requests outside the API (uploads); empty where none was handed out. */
+export function csrfHeaders(): Record<string, string> {
+  return csrfToken === null ? {} : { [CSRF_HEADER]: csrfToken };
+}
+
 async function call(fetchFn: Fetch, method: MarrowApiMethod, args: unknown[]): Promise<unknown> {
   let response: Response;
   try {
     response = await fetchFn(`${API_HTTP_PREFIX}${method}`, {
       method: 'POST',
-      headers: { 'Content-Type': 'application/json' },
+      headers: { 'Content-Type': 'application/json', ...(csrfToken === null ? {} : { [CSRF_HEADER]: csrfToken }) },
       body: JSON.stringify({ args }),
     });
   } catch (cause) {
@@ -19,6 +31,8 @@ async function call(fetchFn: Fetch, method: MarrowApiMethod, args: unknown[]): P
       message: `Could not reach the MarrowCount service (${method}): ${cause instanceof Error ? cause.message : String(cause)}.`,
     });
   }
+  const handedOut = response.headers?.get(CSRF_HEADER) ?? null;
+  if (handedOut !== null) csrfToken = handedOut;
   const text = await response.text();
   let body: ApiResult<unknown>;
   try {

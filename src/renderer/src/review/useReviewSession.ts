@@ -48,6 +48,11 @@ export interface ReviewSession {
   undo: () => void;
   nextPage: () => void;
   previousPage: () => void;
+  /**
+   * Re-reads the shown page and takes the decisions another station made on the shown cells, in place (no tile
+   * moves or disappears under the reviewer's eyes); cells with a save of this station in flight keep theirs.
+   */
+  refreshShown: () => void;
 }
 
 export function useReviewSession({ caseId, scope, cellClass, file, locked, lockedWhy, onChanged }: Options): ReviewSession {
@@ -126,7 +131,7 @@ export function useReviewSession({ caseId, scope, cellClass, file, locked, locke
    * shown are read again (in place, the selection kept) so the reviewer sees what is there now. Runs inside a queued
    * task, so it does not wait for the queue.
    */
-  const refreshShown = useCallback(async () => {
+  const reloadShownAfterStale = useCallback(async () => {
     const fresh = await getApi().listCells({
       caseId,
       scope,
@@ -143,12 +148,12 @@ export function useReviewSession({ caseId, scope, cellClass, file, locked, locke
     async (error: unknown, context: string) => {
       if (isApiError(error, 'stale')) {
         reportError(error, `${context} — another reviewer changed it first`);
-        await refreshShown().catch((refreshError: unknown) => reportError(refreshError, 'Reading the changed cells again'));
+        await reloadShownAfterStale().catch((refreshError: unknown) => reportError(refreshError, 'Reading the changed cells again'));
         return;
       }
       reportError(error, context);
     },
-    [reportError, refreshShown],
+    [reportError, reloadShownAfterStale],
   );
 
   const fetchPage = useCallback(
@@ -388,6 +393,23 @@ export function useReviewSession({ caseId, scope, cellClass, file, locked, locke
   );
 
   const nextPage = useCallback(() => load(nextPageOffset(scope, offset, cellsRef.current)), [load, scope, offset]);
+  const refreshShown = useCallback(() => {
+    const mine = generation.current;
+    fetchPage(offset).then(
+      (fresh) => {
+        if (mine !== generation.current) return; // the page changed meanwhile: its own load is current
+        const byId = new Map(fresh.cells.map((c) => [c.imageId, c]));
+        setCells((cells) =>
+          cells.map((cell) => {
+            const now = byId.get(cell.imageId);
+            if (now === undefined || savingRef.current.has(cell.imageId)) return cell;
+            return { ...cell, decision: now.decision, effectiveLabel: now.effectiveLabel, version: now.version };
+          }),
+        );
+      },
+      (error: unknown) => reportError(error, 'Refreshing the cells another station changed'),
+    );
+  }, [fetchPage, offset, setCells, reportError]);
   const previousPage = useCallback(() => load(previousPageOffset(offset, PAGE_SIZE)), [load, offset]);
 
   return {
@@ -407,5 +429,6 @@ export function useReviewSession({ caseId, scope, cellClass, file, locked, locke
     undo,
     nextPage,
     previousPage,
+    refreshShown,
   };
 }

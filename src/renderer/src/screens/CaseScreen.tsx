@@ -9,6 +9,7 @@ import { useMessages } from '../components/messages';
 import { StatusBadge } from '../components/StatusBadge';
 import { SPECIMEN_LABELS } from '../format';
 import { useApiQuery } from '../hooks/useApiQuery';
+import { useLiveCase } from '../hooks/useLive';
 import { caseRoute, reviewRoute, routeToHash, type CaseTab, type Route } from '../navigation/route';
 import { ErrorBoundary } from '../components/ErrorBoundary';
 import { PreviousMarrowsPanel } from '../history/PreviousMarrowsPanel';
@@ -56,6 +57,8 @@ export function CaseScreen({ route, navigate, menuRequest, followAnalysis, onAna
       if (fresh) setOverride(null);
     });
   }, [reload]);
+  // Another station submitted, authorised or amended this case: its status and signatures follow.
+  useLiveCase(caseId, refresh);
 
   if (detail === null || detail.id !== caseId) {
     if (query.loading) return <Loading what="the case" />;

@@ -7,6 +7,7 @@ import { Loading } from '../components/Loading';
 import { STATUS_LABELS, StatusBadge } from '../components/StatusBadge';
 import { formatDateTime } from '../format';
 import { useApiQuery } from '../hooks/useApiQuery';
+import { useLiveCase } from '../hooks/useLive';
 import { usePolling } from '../hooks/usePolling';
 
 interface Props {
@@ -34,6 +35,7 @@ export function CasesScreen({ onOpen, onNew }: Props) {
     2000,
     anyRunning,
   );
+  useLiveCase('any', () => void reloadCases());
 
   return (
     <section className="screen" data-testid="cases-screen">

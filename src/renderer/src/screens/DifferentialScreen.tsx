@@ -8,6 +8,7 @@ import { BarChart, type Bar } from '../components/BarChart';
 import { Loading } from '../components/Loading';
 import { ProgressBar } from '../components/ProgressBar';
 import { useApiQuery } from '../hooks/useApiQuery';
+import { useLiveCase } from '../hooks/useLive';
 import { FailureList, ImportProblemsNotice } from './AnalysisScreen';
 
 interface Props {
@@ -24,6 +25,8 @@ const ADVISORY_CLASS: Readonly<Record<BlastAdvisoryStatus, string>> = {
 
 export function DifferentialScreen({ detail, onOpenClass, onReview }: Props) {
   const query = useApiQuery(() => getApi().getDifferential(detail.id), String(detail.id), 'Loading the differential');
+  const reload = query.reload;
+  useLiveCase(detail.id, () => void reload());
   const result = query.data;
   if (result === null) return query.loading ? <Loading what="the differential" /> : null;
   const { differential, review } = result;

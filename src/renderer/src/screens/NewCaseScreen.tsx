@@ -2,6 +2,8 @@ import { useState, type DragEvent, type FormEvent, type ReactNode } from 'react'
 import { SPECIMEN_TYPES, type CaseDetail, type CaseSummary, type SpecimenType } from '../../../shared/api';
 import { caseRoute, routeToHash } from '../navigation/route';
 import { getApi, getShell } from '../api';
+import { isLabServerStation } from '../api/upload';
+import { UploadFromStation } from './UploadFromStation';
 import { errorText, isApiError, useMessages } from '../components/messages';
 import { useApiAction } from '../hooks/useApiAction';
 import { SPECIMEN_LABELS } from '../format';
@@ -206,6 +208,7 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
             {shell ? 'Or drop the folder onto this form.' : 'Type the absolute path of the folder.'} Every JPEG or PNG
             in it is one cell.
           </span>
+          {isLabServerStation() && <UploadFromStation busy={busy} onUploaded={(folder) => set('folder', folder)} />}
         </Field>
         <FormError text={formError} testId="new-case-form-error" />
         <div className="form-actions">

@@ -2,6 +2,7 @@ import { isReleased } from '../../../shared/case-lifecycle';
 import { useState } from 'react';
 import type { CaseDetail, ExportFormat, SavedFile } from '../../../shared/api';
 import { getApi, getShell } from '../api';
+import { isLabServerStation } from '../api/upload';
 import { useMessages } from '../components/messages';
 import { useApiAction } from '../hooks/useApiAction';
 import { useSettings } from '../hooks/settings';
@@ -155,6 +156,7 @@ export function ReportPanel({ detail, report }: Props) {
       {savedReport !== null && (
         <p className="saved-path">
           Saved: <code data-testid="report-saved-path">{savedReport.path}</code> ({formatBytes(savedReport.bytes)})
+          {isLabServerStation() && <DownloadLink path={savedReport.path} testId="report-download" />}
         </p>
       )}
       <h3>Exports</h3>
@@ -168,8 +170,22 @@ export function ReportPanel({ detail, report }: Props) {
       {exported !== null && (
         <p className="saved-path">
           Saved: <code data-testid="export-saved-path">{exported.path}</code> ({formatBytes(exported.bytes)})
+          {isLabServerStation() && <DownloadLink path={exported.path} testId="export-download" />}
         </p>
       )}
     </div>
+  );
+}
+
+/** At a lab-server station the file is saved on the server: a link fetches it with the session (GET /reports/<name>). */
+function DownloadLink({ path, testId }: { path: string; testId: string }) {
+  const name = path.split(/[\\/]/).pop() ?? path;
+  return (
+    <>
+      {' '}
+      <a href={`/reports/${encodeURIComponent(name)}`} download={name} data-testid={testId}>
+        Download
+      </a>
+    </>
   );
 }

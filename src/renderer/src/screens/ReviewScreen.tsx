@@ -11,6 +11,7 @@ import { Loading } from '../components/Loading';
 import { useSession } from '../hooks/session';
 import { useSettings } from '../hooks/settings';
 import { useApiQuery } from '../hooks/useApiQuery';
+import { useLiveCase } from '../hooks/useLive';
 import type { ReviewScope } from '../navigation/route';
 import { CellTile, tileElementId } from '../review/CellTile';
 import { CellZoom } from '../review/CellZoom';
@@ -77,6 +78,12 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
     locked,
     ...(reviewable.allowed ? {} : { lockedWhy: reviewable.why }),
     onChanged,
+  });
+  // Another station's decisions on this case: the counts and the shown tiles follow without a reload.
+  const refreshShown = session.refreshShown;
+  useLiveCase(detail.id, () => {
+    void reloadSummary();
+    refreshShown();
   });
 
   const columns = useCallback(() => {

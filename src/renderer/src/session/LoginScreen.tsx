@@ -1,6 +1,7 @@
 import { useState, type FormEvent } from 'react';
 import type { SessionInfo } from '../../../shared/api';
 import { getApi } from '../api';
+import { ConnectToServer } from './ConnectToServer';
 import { useSubmit } from './useSubmit';
 
 export function LoginScreen({ onDone, labName }: { onDone: (session: SessionInfo) => void; labName: string }) {
@@ -40,6 +41,7 @@ export function LoginScreen({ onDone, labName }: { onDone: (session: SessionInfo
           </button>
         </div>
       </form>
+      <ConnectToServer />
     </div>
   );
 }
