@@ -3,7 +3,24 @@ import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
 import globals from 'globals';
 
-const nodeBuiltins = ['node:*', 'fs', 'path', 'os', 'child_process', 'crypto', 'worker_threads', 'url', 'util', 'stream', 'events', 'http', 'https', 'net', 'buffer', 'process'];
+const nodeBuiltins = [
+  'node:*',
+  'fs',
+  'path',
+  'os',
+  'child_process',
+  'crypto',
+  'worker_threads',
+  'url',
+  'util',
+  'stream',
+  'events',
+  'http',
+  'https',
+  'net',
+  'buffer',
+  'process',
+];
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', '.cache/**', 'training/**', 'resources/**', 'test-results/**'] },
@@ -24,14 +41,20 @@ export default tseslint.config(
     files: ['src/shared/**/*.ts'],
     languageOptions: { globals: {} },
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: nodeBuiltins, message: 'src/shared must not import Node modules.' },
-          { group: ['electron', 'electron/*'], message: 'src/shared must not import Electron.' },
-          { group: ['react', 'react-dom', 'react-dom/*'], message: 'src/shared must not import the DOM/React.' },
-          { group: ['../main/*', '../renderer/*', '../preload/*', '**/main/**', '**/renderer/**', '**/preload/**'], message: 'src/shared depends on nothing above it.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: nodeBuiltins, message: 'src/shared must not import Node modules.' },
+            { group: ['electron', 'electron/*'], message: 'src/shared must not import Electron.' },
+            { group: ['react', 'react-dom', 'react-dom/*'], message: 'src/shared must not import the DOM/React.' },
+            {
+              group: ['../main/*', '../renderer/*', '../preload/*', '**/main/**', '**/renderer/**', '**/preload/**'],
+              message: 'src/shared depends on nothing above it.',
+            },
+          ],
+        },
+      ],
     },
   },
   {
@@ -41,21 +64,27 @@ export default tseslint.config(
     plugins: { 'react-hooks': reactHooks },
     rules: {
       ...reactHooks.configs.recommended.rules,
-      'no-restricted-imports': ['error', {
-        patterns: [
-          { group: ['electron', 'electron/*'], message: 'Use window.marrowcount (the typed API), never Electron directly.' },
-          { group: nodeBuiltins, message: 'The renderer has no Node access.' },
-          { group: ['**/main/**', '**/preload/**'], message: 'The renderer depends only on src/shared.' },
-        ],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [
+            { group: ['electron', 'electron/*'], message: 'Use window.marrowcount (the typed API), never Electron directly.' },
+            { group: nodeBuiltins, message: 'The renderer has no Node access.' },
+            { group: ['**/main/**', '**/preload/**'], message: 'The renderer depends only on src/shared.' },
+          ],
+        },
+      ],
     },
   },
   {
     files: ['src/main/**/*.ts'],
     rules: {
-      'no-restricted-imports': ['error', {
-        patterns: [{ group: ['**/renderer/**'], message: 'main never imports renderer code.' }],
-      }],
+      'no-restricted-imports': [
+        'error',
+        {
+          patterns: [{ group: ['**/renderer/**'], message: 'main never imports renderer code.' }],
+        },
+      ],
     },
   },
   // The order inside src/main (ARCHITECTURE.md): entry points -> adapters -> service -> inference, report, lis,
@@ -77,25 +106,44 @@ function mainLayerRules() {
     {
       files: ['src/main/db/**/*.ts'],
       rules: {
-        'no-restricted-imports': ['error', {
-          patterns: [renderer, rule('src/main/db imports only src/shared: no service, adapter, inference, report, LIS or file code.', 'service', ...below, ...adapters)],
-        }],
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              renderer,
+              rule('src/main/db imports only src/shared: no service, adapter, inference, report, LIS or file code.', 'service', ...below, ...adapters),
+            ],
+          },
+        ],
       },
     },
     {
       files: below.map((folder) => `src/main/${folder}/**/*.ts`),
       rules: {
-        'no-restricted-imports': ['error', {
-          patterns: [renderer, rule('inference, report, lis, lab-model and files sit below the service: they import db and src/shared, never the service or an adapter.', 'service', ...adapters)],
-        }],
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [
+              renderer,
+              rule(
+                'inference, report, lis, lab-model and files sit below the service: they import db and src/shared, never the service or an adapter.',
+                'service',
+                ...adapters,
+              ),
+            ],
+          },
+        ],
       },
     },
     {
       files: ['src/main/service/**/*.ts'],
       rules: {
-        'no-restricted-imports': ['error', {
-          patterns: [renderer, rule('The service never imports an adapter (IPC, HTTP, CLI, boundary, protocol, window) or an entry point.', ...adapters)],
-        }],
+        'no-restricted-imports': [
+          'error',
+          {
+            patterns: [renderer, rule('The service never imports an adapter (IPC, HTTP, CLI, boundary, protocol, window) or an entry point.', ...adapters)],
+          },
+        ],
       },
     },
   ];

@@ -37,7 +37,10 @@ try {
       mkdirSync(folder, { recursive: true });
       for (const name of files) {
         const image = sharp(join(demo, name));
-        const out = way === 'downscaled' ? image.resize(size, size, { kernel: 'lanczos3' }) : image.extract({ left: Math.floor((250 - size) / 2), top: Math.floor((250 - size) / 2), width: size, height: size });
+        const out =
+          way === 'downscaled'
+            ? image.resize(size, size, { kernel: 'lanczos3' })
+            : image.extract({ left: Math.floor((250 - size) / 2), top: Math.floor((250 - size) / 2), width: size, height: size });
         // PNG: no new JPEG loss on top of the size change being measured.
         await out.png().toFile(join(folder, name.replace(/\.jpg$/, '.png')));
       }

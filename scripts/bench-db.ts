@@ -121,7 +121,11 @@ const dir = mkdtempSync(join(tmpdir(), 'marrowcount-bench-'));
 const path = process.env.BENCH_DB_KEEP ?? join(dir, 'bench.sqlite');
 try {
   console.log(`MarrowCount storage benchmark: ${CELLS} cells in one case (+${OTHER_CASES} cases of ${OTHER_CASE_CELLS}), batches of ${BATCH}`);
-  console.log(`Node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg().map((l) => l.toFixed(1)).join(' ')}\n`);
+  console.log(
+    `Node ${process.version}, ${process.platform} ${process.arch}, ${cpus().length} CPUs (${cpus()[0]?.model ?? '?'}), load average ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}\n`,
+  );
   const db = openDatabase(path);
   const model = registerModel(db, { modelId: 'bench', version: '1', sha256: 'ab'.repeat(32), name: 'Bench model', classes });
 

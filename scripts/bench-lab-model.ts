@@ -127,7 +127,9 @@ function learningCurve(seeds: number, options: Partial<HeadTrainingOptions>): vo
   const val = load('shipped-val');
   const trainCases = casesOf(train.files.length, 11);
   const test = Array.from({ length: val.files.length }, (_, i) => i);
-  console.log(`\n## Learning curve (shipped model's embeddings; held out: all ${test.length} validation-split crops, ${Math.ceil(test.length / CASE_SIZE)} cases)`);
+  console.log(
+    `\n## Learning curve (shipped model's embeddings; held out: all ${test.length} validation-split crops, ${Math.ceil(test.length / CASE_SIZE)} cases)`,
+  );
   console.log(`options ${JSON.stringify({ ...DEFAULT_HEAD_TRAINING, ...options })}; ${seeds} seeds (which cases are reviewed); mean (min–max)`);
   console.log('| reviewed cells per class | lab model macro-F1 | base model macro-F1 | lab BLA recall | base BLA recall |');
   console.log('|---:|---:|---:|---:|---:|');
@@ -137,7 +139,12 @@ function learningCurve(seeds: number, options: Partial<HeadTrainingOptions>): vo
     const labBla: number[] = [];
     const baseBla: number[] = [];
     for (let s = 1; s <= seeds; s++) {
-      const head = trainOn(train, reviewedCells(train, trainCases, () => n, s), MARROW, { ...options, seed: s });
+      const head = trainOn(
+        train,
+        reviewedCells(train, trainCases, () => n, s),
+        MARROW,
+        { ...options, seed: s },
+      );
       const r = compare(val, test, head);
       lab.push(r.lab.macroF1);
       base.push(r.base.macroF1);
@@ -159,7 +166,12 @@ function learningCurve(seeds: number, options: Partial<HeadTrainingOptions>): vo
       const half = Math.floor(cases.length / 2);
       const pool = cases.slice(0, half);
       const heldOut = cases.slice(half).flat();
-      const head = trainOn(val, reviewedCells(val, pool, () => n, s), MARROW, { ...options, seed: s });
+      const head = trainOn(
+        val,
+        reviewedCells(val, pool, () => n, s),
+        MARROW,
+        { ...options, seed: s },
+      );
       const r = compare(val, heldOut, head);
       lab.push(r.lab.macroF1);
       base.push(r.base.macroF1);
@@ -174,7 +186,9 @@ function newClass(seeds: number, options: Partial<HeadTrainingOptions>): void {
   const trainCases = casesOf(train.files.length, 12);
   const test = Array.from({ length: val.files.length }, (_, i) => i);
   const pmoTest = test.filter((i) => val.labels[i] === 'PMO').length;
-  console.log(`\n## New class: base model trained without PMO (${val.logitClasses.length} classes, training/runs/cpu-unseen-pmo); held out: ${test.length} validation crops, ${pmoTest} PMO`);
+  console.log(
+    `\n## New class: base model trained without PMO (${val.logitClasses.length} classes, training/runs/cpu-unseen-pmo); held out: ${test.length} validation crops, ${pmoTest} PMO`,
+  );
   console.log('Reviewed: N PMO cells and 200 of each other marrow class; mean (min–max) over seeds');
   console.log('| reviewed PMO cells | PMO recall (share right) | PMO F1 | lab macro-F1 | base macro-F1 (PMO F1 = 0) |');
   console.log('|---:|---:|---:|---:|---:|');
@@ -207,7 +221,12 @@ function sweep(): void {
     for (const epochs of [10, 30]) {
       const f: number[] = [];
       for (let s = 1; s <= 3; s++) {
-        const head = trainOn(val, reviewedCells(val, cases.slice(0, half), () => 40, s), MARROW, { l2, epochs, seed: s });
+        const head = trainOn(
+          val,
+          reviewedCells(val, cases.slice(0, half), () => 40, s),
+          MARROW,
+          { l2, epochs, seed: s },
+        );
         f.push(compare(val, cases.slice(half).flat(), head).lab.macroF1);
       }
       console.log(`l2 ${l2} epochs ${epochs}: ${range(f)}`);
@@ -218,7 +237,9 @@ function sweep(): void {
 
 async function speed(): Promise<void> {
   const n = 50_000;
-  console.log(`\n## Training a head on ${n.toLocaleString('en')} reviewed cells in the app's worker thread (trainAndValidate: split by case, train, temperature, validation)`);
+  console.log(
+    `\n## Training a head on ${n.toLocaleString('en')} reviewed cells in the app's worker thread (trainAndValidate: split by case, train, temperature, validation)`,
+  );
   const shipped = [load('shipped-train'), load('shipped-val')];
   const pool = shipped.flatMap((s) => s.labels.map((label, i) => ({ s, i, label })));
   const random = mulberry32(5);
@@ -247,7 +268,29 @@ async function speed(): Promise<void> {
     real.baseConfidence.push(0.9);
   }
   // 21 classes (the most a head can have), synthetic Gaussian classes: the cost grows with the number of classes.
-  const all: CellClassCode[] = ['ABE', 'ART', 'BAS', 'BLA', 'EBO', 'EOS', 'FGC', 'HAC', 'KSC', 'LYI', 'LYT', 'MMZ', 'MON', 'MYB', 'NGB', 'NGS', 'NIF', 'OTH', 'PEB', 'PLM', 'PMO'];
+  const all: CellClassCode[] = [
+    'ABE',
+    'ART',
+    'BAS',
+    'BLA',
+    'EBO',
+    'EOS',
+    'FGC',
+    'HAC',
+    'KSC',
+    'LYI',
+    'LYT',
+    'MMZ',
+    'MON',
+    'MYB',
+    'NGB',
+    'NGS',
+    'NIF',
+    'OTH',
+    'PEB',
+    'PLM',
+    'PMO',
+  ];
   const centres = all.map(() => Float32Array.from({ length: dim }, () => 2 * (random() - 0.5)));
   const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
   const synthetic: PackedCells = { ...real, caseKeys: [...real.caseKeys], labels: [], embeddings: new Float32Array(n * dim), basePredicted: [] };
@@ -283,7 +326,11 @@ async function main(): Promise<void> {
   const seeds = Number(args[args.indexOf('--seeds') + 1] ?? 5) || 5;
   const opt = (name: string): number | undefined => (args.includes(name) ? Number(args[args.indexOf(name) + 1]) : undefined);
   const options: Partial<HeadTrainingOptions> = {};
-  for (const [flag, key] of [['--l2', 'l2'], ['--l2-new', 'l2NewClass'], ['--epochs', 'epochs']] as const) {
+  for (const [flag, key] of [
+    ['--l2', 'l2'],
+    ['--l2-new', 'l2NewClass'],
+    ['--epochs', 'epochs'],
+  ] as const) {
     const v = opt(flag);
     if (v !== undefined) options[key] = v;
   }

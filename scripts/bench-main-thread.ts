@@ -84,7 +84,13 @@ async function seedLabModelCase(databasePath: string): Promise<{ caseId: number;
   try {
     const base = registerModel(db, modelRegistration(manifest), 'bench');
     const patient = upsertPatient(db, { labId: 'BENCH-LAB' });
-    const row = createCase(db, { patientId: patient.id, accession: 'BENCH-LAB-20000', specimen: 'bone_marrow_aspirate', folder: join(work, 'lab-case'), actor: 'bench' });
+    const row = createCase(db, {
+      patientId: patient.id,
+      accession: 'BENCH-LAB-20000',
+      specimen: 'bone_marrow_aspirate',
+      folder: join(work, 'lab-case'),
+      actor: 'bench',
+    });
     const files = Array.from({ length: LAB_CELLS }, (_, i) => ({
       relativePath: `cells/${String(i).padStart(6, '0')}.jpg`,
       sha256: i.toString(16).padStart(64, '0'),

@@ -55,7 +55,9 @@ function time(name: string, score: (z: Float32Array) => number): void {
   for (const z of cells) sink += score(z);
   const wall = (performance.now() - t0) / CELLS;
   const cpu = process.cpuUsage(start);
-  console.log(`${name}: ${wall.toFixed(3)} ms/cell wall, ${((cpu.user + cpu.system) / 1000 / CELLS).toFixed(3)} CPU-ms/cell (${CELLS} cells; checksum ${sink.toFixed(1)})`);
+  console.log(
+    `${name}: ${wall.toFixed(3)} ms/cell wall, ${((cpu.user + cpu.system) / 1000 / CELLS).toFixed(3)} CPU-ms/cell (${CELLS} cells; checksum ${sink.toFixed(1)})`,
+  );
 }
 
 time(`mahalanobis-tied (shipped, ${stats.classes.length} classes, ${dim} dims)`, (z) => openSetDistance(stats, z));

@@ -356,11 +356,21 @@ async function main(): Promise<void> {
         }
       }
       const median = times.sort((a, b) => a - b)[1]!;
-      console.log(`${label.padEnd(62)} ${(median / 1000).toFixed(2).padStart(6)} s  ${Math.round(CELLS / (median / 1000)).toString().padStart(7)} rows/s`);
+      console.log(
+        `${label.padEnd(62)} ${(median / 1000).toFixed(2).padStart(6)} s  ${Math.round(CELLS / (median / 1000))
+          .toString()
+          .padStart(7)} rows/s`,
+      );
     }
     if (only === undefined || 'sqlite: insertPredictions'.includes(only)) {
       const sqlite = [sqliteReference(), sqliteReference(), sqliteReference()].sort((a, b) => a - b)[1]!;
-      console.log(`${'sqlite: insertPredictions (repository, one prepared statement a row)'.padEnd(62)} ${(sqlite / 1000).toFixed(2).padStart(6)} s  ${Math.round(CELLS / (sqlite / 1000)).toString().padStart(7)} rows/s`);
+      console.log(
+        `${'sqlite: insertPredictions (repository, one prepared statement a row)'.padEnd(62)} ${(sqlite / 1000).toFixed(2).padStart(6)} s  ${Math.round(
+          CELLS / (sqlite / 1000),
+        )
+          .toString()
+          .padStart(7)} rows/s`,
+      );
     }
   } finally {
     await admin.end();

@@ -20,8 +20,22 @@ const RUNS = Number(process.argv[3] ?? 5);
 
 // Proportions of a typical marrow (per 200 cells), excluded classes included.
 const MIX: [CellClassCode, number][] = [
-  ['BLA', 10], ['PMO', 10], ['MYB', 20], ['MMZ', 10], ['NGB', 20], ['NGS', 48], ['EOS', 6], ['BAS', 2], ['MON', 12],
-  ['LYT', 30], ['PLM', 4], ['PEB', 4], ['EBO', 20], ['OTH', 2], ['ART', 1], ['NIF', 1],
+  ['BLA', 10],
+  ['PMO', 10],
+  ['MYB', 20],
+  ['MMZ', 10],
+  ['NGB', 20],
+  ['NGS', 48],
+  ['EOS', 6],
+  ['BAS', 2],
+  ['MON', 12],
+  ['LYT', 30],
+  ['PLM', 4],
+  ['PEB', 4],
+  ['EBO', 20],
+  ['OTH', 2],
+  ['ART', 1],
+  ['NIF', 1],
 ];
 
 function cells(n: number): CellSpec[] {

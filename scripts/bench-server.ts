@@ -49,7 +49,11 @@ const server = await startLabServer({
 });
 const cert = readFileSync(join(work, 'tls', 'marrowcount-server.crt'));
 try {
-  console.log(`lab server ${server.url}, model ${relative(root, modelDir)}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`);
+  console.log(
+    `lab server ${server.url}, model ${relative(root, modelDir)}, load average ${loadavg()
+      .map((l) => l.toFixed(2))
+      .join(' ')}`,
+  );
   const admin = server.service.forSession({ transport: 'cli', token: null });
   await admin.createFirstAdmin({ login: 'admin', displayName: 'Bench Admin', password: 'bench-admin-password' });
   const stations: Station[] = [];
@@ -77,7 +81,12 @@ try {
   const uploader = stations[0]!;
   const t0 = performance.now();
   const begun = JSON.parse(
-    (await uploader.request('/uploads', { method: 'POST', body: JSON.stringify({ files: files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.bytes.length })) }) })).body.toString(),
+    (
+      await uploader.request('/uploads', {
+        method: 'POST',
+        body: JSON.stringify({ files: files.map((f) => ({ path: f.path, sha256: f.sha256, size: f.bytes.length })) }),
+      })
+    ).body.toString(),
   ) as { ok: true; value: { uploadId: string; folder: string } };
   let next = 0;
   await Promise.all(
@@ -95,7 +104,12 @@ try {
   );
   const uploaded = performance.now();
   const megabytes = files.reduce((n, f) => n + f.bytes.length, 0) / 1e6;
-  const created = await uploader.api.createCase({ patient: { labId: 'BENCH' }, accession: 'BENCH-1', specimen: 'bone_marrow_aspirate', folder: begun.value.folder });
+  const created = await uploader.api.createCase({
+    patient: { labId: 'BENCH' },
+    accession: 'BENCH-1',
+    specimen: 'bone_marrow_aspirate',
+    folder: begun.value.folder,
+  });
   await uploader.api.startAnalysis(created.id);
   for (;;) {
     const progress = await uploader.api.getAnalysisProgress(created.id);
@@ -106,7 +120,9 @@ try {
     await new Promise((r) => setTimeout(r, 100));
   }
   const analysed = performance.now();
-  console.log(`\n1. ${files.length} cells (${megabytes.toFixed(1)} MB) uploaded in ${((uploaded - t0) / 1000).toFixed(1)} s, analysed in ${((analysed - uploaded) / 1000).toFixed(1)} s: ${((analysed - t0) / 1000).toFixed(1)} s end to end (${(files.length / ((analysed - t0) / 1000)).toFixed(0)} cells/s)`);
+  console.log(
+    `\n1. ${files.length} cells (${megabytes.toFixed(1)} MB) uploaded in ${((uploaded - t0) / 1000).toFixed(1)} s, analysed in ${((analysed - uploaded) / 1000).toFixed(1)} s: ${((analysed - t0) / 1000).toFixed(1)} s end to end (${(files.length / ((analysed - t0) / 1000)).toFixed(0)} cells/s)`,
+  );
 
   // 2. Five stations deciding at once; 3. a sixth station watching the live events.
   const cells = (await uploader.api.listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells;
@@ -140,7 +156,9 @@ try {
   const received = events.received.filter((e) => e.type === 'case').map((e) => e.at);
   answeredAt.sort((a, b) => a - b);
   const lags = received.map((at, i) => at - answeredAt[i]!).sort((a, b) => a - b);
-  console.log(`3. live events received ${received.length} of ${answeredAt.length}; arrival after the answer (n-th event vs n-th answer): median ${lags.length ? ms(percentile(lags, 50)) : '-'}, p95 ${lags.length ? ms(percentile(lags, 95)) : '-'}`);
+  console.log(
+    `3. live events received ${received.length} of ${answeredAt.length}; arrival after the answer (n-th event vs n-th answer): median ${lags.length ? ms(percentile(lags, 50)) : '-'}, p95 ${lags.length ? ms(percentile(lags, 95)) : '-'}`,
+  );
   watcher.close();
   for (const s of stations) s.close();
 } finally {

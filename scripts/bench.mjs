@@ -68,13 +68,17 @@ function row(model, crops, e2e, alone) {
   );
 }
 const sweepLine = (label, e2e) =>
-  console.log(`  ${label}: ${fmt(e2e.cellsPerSecond)} cells/s end to end, ${fmt(e2e.cpuMsPerCell, 1)} CPU-ms/cell, peak RSS ${fmt(e2e.peakRssMb)} MB, load average ${load()}`);
+  console.log(
+    `  ${label}: ${fmt(e2e.cellsPerSecond)} cells/s end to end, ${fmt(e2e.cpuMsPerCell, 1)} CPU-ms/cell, peak RSS ${fmt(e2e.peakRssMb)} MB, load average ${load()}`,
+  );
 
 try {
   const batch = 32;
   const smallCount = quick ? 500 : 2000;
   console.log(`bench: load average ${load()} (other programs on the machine slow every figure but CPU-ms/cell)`);
-  console.log(`bench: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), available parallelism ${availableParallelism()}, ${fmt(totalmem() / 2 ** 30, 1)} GiB RAM, Node ${process.version}`);
+  console.log(
+    `bench: ${cpus().length} CPUs (${cpus()[0]?.model ?? 'unknown'}), available parallelism ${availableParallelism()}, ${fmt(totalmem() / 2 ** 30, 1)} GiB RAM, Node ${process.version}`,
+  );
   console.log(`bench: copying ${fmt(smallCount)} crops from ${dataDir} …`);
   const small = buildCropFolder(dataDir, join(work, `case-${smallCount}`), smallCount);
 

@@ -48,7 +48,9 @@ if (existsSync(cachedNode) || major(process.version) < MIN_MAJOR) {
 
 // Windows runs npm's .cmd shims (electron-vite, tsc, vitest...) only through a shell; quote what has spaces.
 const quote = (arg) => (/[\s"&|<>^]/.test(arg) ? `"${arg.replace(/"/g, '""')}"` : arg);
-const child = windows ? spawn([command, ...args].map(quote).join(' '), { stdio: 'inherit', env, shell: true }) : spawn(command, args, { stdio: 'inherit', env });
+const child = windows
+  ? spawn([command, ...args].map(quote).join(' '), { stdio: 'inherit', env, shell: true })
+  : spawn(command, args, { stdio: 'inherit', env });
 
 // Ctrl-C reaches the child from the terminal as well; this process waits for it to finish (the CLI stops after the
 // current batch and exits 130) instead of returning the prompt under a still-running analysis.

@@ -9,7 +9,12 @@ export function listMarrowCrops(dataDir) {
   const root = join(dataDir, 'matek-bm');
   const byClass = readdirSync(root)
     .sort()
-    .map((cls) => readdirSync(join(root, cls)).filter((f) => f.toLowerCase().endsWith('.jpg')).sort().map((f) => join(root, cls, f)));
+    .map((cls) =>
+      readdirSync(join(root, cls))
+        .filter((f) => f.toLowerCase().endsWith('.jpg'))
+        .sort()
+        .map((f) => join(root, cls, f)),
+    );
   const ordered = [];
   for (let i = 0; byClass.some((files) => i < files.length); i++) {
     for (const files of byClass) if (i < files.length) ordered.push(files[i]);

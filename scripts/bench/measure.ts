@@ -26,7 +26,13 @@ async function endToEnd(modelDir: string, cropsDir: string, batchSize: number, t
     const caseId = createCase(db, { patientId: patient.id, accession: 'BENCH-1', specimen: 'bone_marrow_aspirate', folder: cropsDir, actor: 'bench' }).id;
     closeDatabase(db);
 
-    const runner = new AnalysisRunner({ databasePath, modelDir, batchSize, allowSpinning: spin, ...(threads === undefined ? {} : { intraOpThreads: threads }) });
+    const runner = new AnalysisRunner({
+      databasePath,
+      modelDir,
+      batchSize,
+      allowSpinning: spin,
+      ...(threads === undefined ? {} : { intraOpThreads: threads }),
+    });
     const cpu = process.cpuUsage();
     const started = performance.now();
     runner.start(caseId);
@@ -69,7 +75,17 @@ async function modelAlone(modelDir: string, batchSize: number, threads: number |
     cells += batchSize;
   }
   const seconds = (performance.now() - started) / 1000;
-  console.log(JSON.stringify({ mode: 'model', cells, seconds, cellsPerSecond: cells / seconds, cpuMsPerCell: (1000 * cpuSeconds(cpu)) / cells, peakRssMb: peakRssMb(), threads: model.intraOpThreads }));
+  console.log(
+    JSON.stringify({
+      mode: 'model',
+      cells,
+      seconds,
+      cellsPerSecond: cells / seconds,
+      cpuMsPerCell: (1000 * cpuSeconds(cpu)) / cells,
+      peakRssMb: peakRssMb(),
+      threads: model.intraOpThreads,
+    }),
+  );
   await model.session.release();
 }
 

@@ -150,9 +150,7 @@ export class UnknownCellClassError extends Error {
   readonly value: unknown;
 
   constructor(value: unknown) {
-    super(
-      `${describeValue(value)} is not a cell class code; expected one of ${CELL_CLASS_CODES.join(', ')}.`,
-    );
+    super(`${describeValue(value)} is not a cell class code; expected one of ${CELL_CLASS_CODES.join(', ')}.`);
     this.name = 'UnknownCellClassError';
     this.value = value;
   }
@@ -170,14 +168,10 @@ export function classesOnMeSide(side: MeSide): CellClassCode[] {
 }
 
 /** Classes counted in the blast percentage (BLA, FGC). */
-export const BLAST_EQUIVALENT_CODES: readonly CellClassCode[] = Object.freeze(
-  CELL_CLASS_CODES.filter((code) => CELL_CLASSES[code].blastEquivalent),
-);
+export const BLAST_EQUIVALENT_CODES: readonly CellClassCode[] = Object.freeze(CELL_CLASS_CODES.filter((code) => CELL_CLASSES[code].blastEquivalent));
 
 /** Classes excluded from the nucleated differential (ART, NIF, KSC). */
-export const EXCLUDED_FROM_NDC_CODES: readonly CellClassCode[] = Object.freeze(
-  CELL_CLASS_CODES.filter((code) => !CELL_CLASSES[code].inNucleatedDifferential),
-);
+export const EXCLUDED_FROM_NDC_CODES: readonly CellClassCode[] = Object.freeze(CELL_CLASS_CODES.filter((code) => !CELL_CLASSES[code].inNucleatedDifferential));
 
 export function describeValue(value: unknown): string {
   if (typeof value === 'string') return JSON.stringify(value);

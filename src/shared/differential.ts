@@ -216,11 +216,7 @@ export function countLabels(labels: Iterable<unknown>): ClassCounts {
 
 function validateCounts(counts: unknown): Record<CellClassCode, number> {
   if (typeof counts !== 'object' || counts === null || Array.isArray(counts)) {
-    throw new DifferentialInputError(
-      'counts',
-      counts,
-      `Cell counts must be an object of class code to count, got ${describeValue(counts)}.`,
-    );
+    throw new DifferentialInputError('counts', counts, `Cell counts must be an object of class code to count, got ${describeValue(counts)}.`);
   }
   const validated = Object.fromEntries(CELL_CLASS_CODES.map((code) => [code, 0])) as Record<CellClassCode, number>;
   let total = 0;
@@ -265,11 +261,7 @@ function validateModelClasses(value: unknown): ReadonlySet<CellClassCode> {
   }
   for (const code of value) {
     if (!isCellClassCode(code)) {
-      throw new DifferentialInputError(
-        'modelClasses',
-        code,
-        `modelClasses contains ${describeValue(code)}, which is not a cell class code.`,
-      );
+      throw new DifferentialInputError('modelClasses', code, `modelClasses contains ${describeValue(code)}, which is not a cell class code.`);
     }
   }
   return new Set(value as CellClassCode[]);
@@ -287,11 +279,7 @@ const THRESHOLD_CONTEXT: Readonly<Record<BlastThreshold, string>> = {
 };
 
 /** Where the blast percentage lies relative to one threshold, judged by its 95% interval. */
-export function blastAdvisory(
-  threshold: BlastThreshold,
-  percentage: number,
-  ci95: PercentInterval,
-): BlastAdvisory {
+export function blastAdvisory(threshold: BlastThreshold, percentage: number, ci95: PercentInterval): BlastAdvisory {
   const figure = `Blasts ${formatPercent(percentage)} (95% CI ${formatInterval(ci95)})`;
   const advisory = (status: BlastAdvisoryStatus, note: string): BlastAdvisory => ({ threshold, status, note, text: `${figure}: ${note}` });
   if (ci95.lower <= threshold && threshold <= ci95.upper) {
@@ -327,11 +315,7 @@ export function computeDifferential(counts: ClassCounts, options: DifferentialOp
   }
   const count = validateCounts(counts);
   const target = validatePositiveInteger('countTarget', options.countTarget, DEFAULT_COUNT_TARGET);
-  const minimumAcceptable = validatePositiveInteger(
-    'minimumAcceptable',
-    options.minimumAcceptable,
-    DEFAULT_MINIMUM_ACCEPTABLE,
-  );
+  const minimumAcceptable = validatePositiveInteger('minimumAcceptable', options.minimumAcceptable, DEFAULT_MINIMUM_ACCEPTABLE);
   const convention: unknown = options.meConvention ?? 'icsh';
   if (convention !== 'icsh') {
     throw new DifferentialInputError('meConvention', convention, `Unknown M:E convention ${describeValue(convention)}; only "icsh" is implemented.`);
@@ -341,10 +325,7 @@ export function computeDifferential(counts: ClassCounts, options: DifferentialOp
   const provisionalCount = (code: CellClassCode): number => provisionalInput.get(code) ?? 0;
   const warnings: string[] = [];
 
-  const ndc = CELL_CLASS_CODES.filter((code) => CELL_CLASSES[code].inNucleatedDifferential).reduce(
-    (sum, code) => sum + count[code],
-    0,
-  );
+  const ndc = CELL_CLASS_CODES.filter((code) => CELL_CLASSES[code].inNucleatedDifferential).reduce((sum, code) => sum + count[code], 0);
   const excludedTotal = EXCLUDED_FROM_NDC_CODES.reduce((sum, code) => sum + count[code], 0);
 
   const rows: DifferentialRow[] = CELL_CLASS_DISPLAY_ORDER.map((code) => {
@@ -400,9 +381,7 @@ export function computeDifferential(counts: ClassCounts, options: DifferentialOp
 
   const flaggedRows = rows.filter((row) => row.flagged);
   for (const row of flaggedRows) {
-    warnings.push(
-      `${plural(row.count, 'cell', 'cells')} classed as ${row.name} (${row.code}): counted in the differential; describe before sign-off.`,
-    );
+    warnings.push(`${plural(row.count, 'cell', 'cells')} classed as ${row.name} (${row.code}): counted in the differential; describe before sign-off.`);
   }
 
   // Blasts
@@ -465,7 +444,11 @@ function validateProvisional(value: unknown, count: Record<CellClassCode, number
   for (const code of CELL_CLASS_CODES) {
     if (counts[code] === 0) continue;
     if (!codes.has(code)) {
-      throw new DifferentialInputError(`provisional.unreviewed.${code}`, counts[code], `${code} has unreviewed provisional cells but is not a provisional class.`);
+      throw new DifferentialInputError(
+        `provisional.unreviewed.${code}`,
+        counts[code],
+        `${code} has unreviewed provisional cells but is not a provisional class.`,
+      );
     }
     if (counts[code] > count[code]) {
       throw new DifferentialInputError(
@@ -484,7 +467,9 @@ function provisionalSummary(rows: readonly DifferentialRow[], classes: CellClass
   if (affected.length === 0) return null;
   const unreviewedCells = affected.reduce((sum, row) => sum + row.provisionalUnreviewed, 0);
   const list = affected.map((row) => `${row.code} ${row.provisionalUnreviewed}`).join(', ');
-  const figures = meRatio.provisional ? 'these rows, the M:E ratio and the percentages of the other classes' : 'these rows and the percentages of the other classes';
+  const figures = meRatio.provisional
+    ? 'these rows, the M:E ratio and the percentages of the other classes'
+    : 'these rows and the percentages of the other classes';
   return {
     classes,
     unreviewedCells,

@@ -117,12 +117,7 @@ function checkSet(set: TrainingSet): number {
  * Trains the head. Throws HeadTrainingCancelled when isCancelled() turns true (checked every mini-batch), so a
  * cancel takes effect within one batch.
  */
-export function trainHead(
-  set: TrainingSet,
-  options: Partial<HeadTrainingOptions> = {},
-  onProgress?: HeadProgress,
-  isCancelled?: () => boolean,
-): LabHead {
+export function trainHead(set: TrainingSet, options: Partial<HeadTrainingOptions> = {}, onProgress?: HeadProgress, isCancelled?: () => boolean): LabHead {
   const opt: HeadTrainingOptions = { ...DEFAULT_HEAD_TRAINING, ...options };
   const n = checkSet(set);
   const { dim, classes } = set;
@@ -248,7 +243,7 @@ export function trainHead(
 /** The head's raw logits for one embedding (and, for a residual head, the base model's prior of the cell). */
 export function headLogits(head: LabHead, embedding: ArrayLike<number>, prior?: ArrayLike<number>): Float64Array {
   const k = head.classes.length;
-  if (head.residual && prior === undefined) throw new Error('A residual lab-model head needs the base model\'s probabilities of the cell.');
+  if (head.residual && prior === undefined) throw new Error("A residual lab-model head needs the base model's probabilities of the cell.");
   const out = new Float64Array(k);
   for (let c = 0; c < k; c++) {
     let s = head.bias[c]! + (head.residual ? prior![c]! : 0);

@@ -195,7 +195,11 @@ export interface LabTrainingPlan {
  * The folds and the classes that will be learned, or LabTrainingRefused saying what is missing. Cheap: the service
  * calls it before it starts a worker, so a refusal is immediate and nothing is stored.
  */
-export function planLabTraining(cells: readonly Pick<LabCell, 'caseKey' | 'label'>[], minimumPerClass = DEFAULT_MINIMUM_PER_CLASS, splitSeed = 1): LabTrainingPlan {
+export function planLabTraining(
+  cells: readonly Pick<LabCell, 'caseKey' | 'label'>[],
+  minimumPerClass = DEFAULT_MINIMUM_PER_CLASS,
+  splitSeed = 1,
+): LabTrainingPlan {
   const perCase = new Map<string, number>();
   for (const cell of cells) perCase.set(cell.caseKey, (perCase.get(cell.caseKey) ?? 0) + 1);
   if (perCase.size < 3) {

@@ -148,13 +148,17 @@ export function parseLisCodeMapping(text: string): LisCodeOverride[] {
       throw new LisMappingError(number, `Line ${number}: ${component} is not a component; use one of ${LIS_COMPONENTS.join(', ')}.`);
     }
     const [code = '', hl7System = '', fhirGiven = ''] = match[2]!.split('|').map((part) => part.trim());
-    if (!CODE_TEXT.test(code)) throw new LisMappingError(number, `Line ${number}: the code "${code.slice(0, 40)}" must be 1–64 letters, digits or . _ : / % -.`);
+    if (!CODE_TEXT.test(code))
+      throw new LisMappingError(number, `Line ${number}: the code "${code.slice(0, 40)}" must be 1–64 letters, digits or . _ : / % -.`);
     if (!/^[A-Za-z0-9_-]{1,20}$/.test(hl7System)) {
       throw new LisMappingError(number, `Line ${number}: give the HL7 coding system after the code, e.g. "| LN" or "| 99LAB".`);
     }
     const fhirSystem = fhirGiven !== '' ? fhirGiven : hl7System === LOINC_HL7_SYSTEM ? LOINC_FHIR_SYSTEM : '';
     if (!/^[a-z][a-z0-9+.-]*:\S+$/i.test(fhirSystem)) {
-      throw new LisMappingError(number, `Line ${number}: give the FHIR system URI after the HL7 system, e.g. "| 99LAB | urn:oid:1.2.3" (only LN has a default).`);
+      throw new LisMappingError(
+        number,
+        `Line ${number}: give the FHIR system URI after the HL7 system, e.g. "| 99LAB | urn:oid:1.2.3" (only LN has a default).`,
+      );
     }
     result.push({ component, code, hl7System, fhirSystem });
   });
@@ -164,7 +168,9 @@ export function parseLisCodeMapping(text: string): LisCodeOverride[] {
 /** The mapping written back as the settings' text, one line per override. */
 export function formatLisCodeMapping(mapping: readonly LisCodeOverride[]): string {
   return mapping
-    .map((m) => `${m.component} = ${m.code} | ${m.hl7System}${m.hl7System === LOINC_HL7_SYSTEM && m.fhirSystem === LOINC_FHIR_SYSTEM ? '' : ` | ${m.fhirSystem}`}`)
+    .map(
+      (m) => `${m.component} = ${m.code} | ${m.hl7System}${m.hl7System === LOINC_HL7_SYSTEM && m.fhirSystem === LOINC_FHIR_SYSTEM ? '' : ` | ${m.fhirSystem}`}`,
+    )
     .join('\n');
 }
 
@@ -183,14 +189,20 @@ export const LIS_SETTINGS_CHECKS = {
       ? problem('patientIdSystem', 'The patient identifier system must be a URI, e.g. urn:oid:1.2.3.4 or https://hospital.example/mrn.')
       : null,
   outboxFolder: (value: string): LisSettingsProblem | null =>
-    value !== '' && !/^(\/|[A-Za-z]:[\\/]|\\\\)/.test(value) ? problem('outboxFolder', `The outbox folder must be a full path, not "${value.slice(0, 80)}".`) : null,
+    value !== '' && !/^(\/|[A-Za-z]:[\\/]|\\\\)/.test(value)
+      ? problem('outboxFolder', `The outbox folder must be a full path, not "${value.slice(0, 80)}".`)
+      : null,
   mllpHost: (value: string): LisSettingsProblem | null =>
     value !== '' && !/^[A-Za-z0-9.:[\]-]+$/.test(value) ? problem('mllpHost', 'The MLLP host must be a host name or an IP address.') : null,
   mllpPort: (value: number | null): LisSettingsProblem | null =>
-    value !== null && (!Number.isInteger(value) || value < 1 || value > 65535) ? problem('mllpPort', 'The MLLP port must be a whole number from 1 to 65535.') : null,
+    value !== null && (!Number.isInteger(value) || value < 1 || value > 65535)
+      ? problem('mllpPort', 'The MLLP port must be a whole number from 1 to 65535.')
+      : null,
   /** MLLP needs both; with neither, results go to the outbox folder only. */
   mllpPair: (host: string, port: number | null): LisSettingsProblem | null =>
-    (host === '') !== (port === null) ? problem(host === '' ? 'mllpHost' : 'mllpPort', 'Give both the MLLP host and port, or neither for file drop only.') : null,
+    (host === '') !== (port === null)
+      ? problem(host === '' ? 'mllpHost' : 'mllpPort', 'Give both the MLLP host and port, or neither for file drop only.')
+      : null,
 } as const;
 
 /** The settings the messages cannot be built without: required before delivery may be switched on, by the form and the service alike. */
@@ -199,7 +211,13 @@ export const LIS_REQUIRED_TO_SEND = ['sendingApplication', 'patientIdAuthority',
 /** The first problem of the settings (in the form's order), or null when they can be saved. */
 export function lisSettingsProblem(s: Pick<LisSettings, 'patientIdSystem' | 'outboxFolder' | 'mllpHost' | 'mllpPort'>): LisSettingsProblem | null {
   const c = LIS_SETTINGS_CHECKS;
-  return c.patientIdSystem(s.patientIdSystem) ?? c.outboxFolder(s.outboxFolder) ?? c.mllpHost(s.mllpHost) ?? c.mllpPort(s.mllpPort) ?? c.mllpPair(s.mllpHost, s.mllpPort);
+  return (
+    c.patientIdSystem(s.patientIdSystem) ??
+    c.outboxFolder(s.outboxFolder) ??
+    c.mllpHost(s.mllpHost) ??
+    c.mllpPort(s.mllpPort) ??
+    c.mllpPair(s.mllpHost, s.mllpPort)
+  );
 }
 
 export const LIS_FORMATS = ['hl7v2', 'fhir-r4'] as const;

@@ -42,11 +42,7 @@ export function wilsonInterval(successes: number, trials: number, z: number = Z_
     throw new StatisticsInputError('trials', trials, 'A proportion of 0 trials is undefined: no cells were counted.');
   }
   if (!Number.isSafeInteger(successes) || successes < 0 || successes > trials) {
-    throw new StatisticsInputError(
-      'successes',
-      successes,
-      `successes must be an integer from 0 to ${trials} (trials), got ${String(successes)}.`,
-    );
+    throw new StatisticsInputError('successes', successes, `successes must be an integer from 0 to ${trials} (trials), got ${String(successes)}.`);
   }
   if (!Number.isFinite(z) || z <= 0) {
     throw new StatisticsInputError('z', z, `z must be a positive finite number, got ${String(z)}.`);

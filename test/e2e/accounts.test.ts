@@ -63,7 +63,9 @@ describe('accounts in Chromium', () => {
     await byTestId(page, 'login-name').fill('tess');
     await byTestId(page, 'login-password').fill('wrong-password');
     await byTestId(page, 'login-submit').click();
-    await expect.poll(() => byTestId(page, 'login-error').innerText()).toBe('Wrong login name or password. 4 more wrong tries lock the account for 15 minutes.');
+    await expect
+      .poll(() => byTestId(page, 'login-error').innerText())
+      .toBe('Wrong login name or password. 4 more wrong tries lock the account for 15 minutes.');
     await screenshot(page, 'accounts-03-login-refused');
     await byTestId(page, 'login-password').fill('tess-password-1');
     await byTestId(page, 'login-submit').click();
@@ -76,7 +78,9 @@ describe('accounts in Chromium', () => {
     await byTestId(page, 'lock-screen').waitFor();
     expect(await byTestId(page, 'lock-user').innerText()).toBe('Tess Technician');
     // Locked, the service refuses every call but the unlock, whatever the page sends.
-    const refused = (await page.evaluate(`fetch('/api/listCases', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"args":[{}]}' }).then((r) => r.json())`)) as {
+    const refused = (await page.evaluate(
+      `fetch('/api/listCases', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: '{"args":[{}]}' }).then((r) => r.json())`,
+    )) as {
       error: { kind: string };
     };
     expect(refused.error.kind).toBe('session_locked');
@@ -94,7 +98,10 @@ describe('accounts in Chromium', () => {
     const answer = (await page.evaluate(
       `fetch('/api/authoriseCase', { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ args: [{ caseId: 1, password: 'tess-password-1' }] }) }).then((r) => r.json())`,
     )) as { ok: boolean; error: { kind: string; message: string } };
-    expect(answer).toEqual({ ok: false, error: { kind: 'forbidden', message: 'Authorise case needs a pathologist; Tess Technician is logged in as technician.' } });
+    expect(answer).toEqual({
+      ok: false,
+      error: { kind: 'forbidden', message: 'Authorise case needs a pathologist; Tess Technician is logged in as technician.' },
+    });
     expect(pageErrors.map((e) => e.message)).toEqual([]);
   });
 });

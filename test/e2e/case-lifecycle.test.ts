@@ -51,7 +51,12 @@ describe('case lifecycle in the browser', () => {
   };
 
   const analysedCase = async (name: string) => {
-    const created = await tech.createCase({ patient: { labId: `MRN-${name}`, name: `Patient ${name}` }, accession: name, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    const created = await tech.createCase({
+      patient: { labId: `MRN-${name}`, name: `Patient ${name}` },
+      accession: name,
+      specimen: 'bone_marrow_aspirate',
+      folder: h.caseFolder,
+    });
     await tech.startAnalysis(created.id);
     expect((await waitForAnalysis(created.id)).phase).toBe('done');
     return created.id;
@@ -77,7 +82,19 @@ describe('case lifecycle in the browser', () => {
     await page.goto(`${h.host.url}#/case/${created.id}/analysis`);
     await byTestId(page, 'analysis-resume').click();
     // Cancel once some files are done, as a technician would on seeing the wrong folder.
-    await expect.poll(async () => Number((await byTestId(page, 'analysis-count').innerText().catch(() => '0 /')).split(' /')[0]), { timeout: 60_000 }).toBeGreaterThan(0);
+    await expect
+      .poll(
+        async () =>
+          Number(
+            (
+              await byTestId(page, 'analysis-count')
+                .innerText()
+                .catch(() => '0 /')
+            ).split(' /')[0],
+          ),
+        { timeout: 60_000 },
+      )
+      .toBeGreaterThan(0);
     await byTestId(page, 'analysis-cancel').click();
     await expect.poll(() => byTestId(page, 'analysis-phase').innerText(), { timeout: 60_000 }).toBe('Analysis cancelled');
 
@@ -92,7 +109,7 @@ describe('case lifecycle in the browser', () => {
 
     await byTestId(page, 'case-tab-differential').click();
     await expect.poll(() => byTestId(page, 'differential-screen').isVisible(), { timeout: 30_000 }).toBe(true);
-    await expect.poll(() => byTestId(page, 'partial-banner-text').innerText()).toContain(`${(FILES - done).toLocaleString("en-GB")} files were never analysed`);
+    await expect.poll(() => byTestId(page, 'partial-banner-text').innerText()).toContain(`${(FILES - done).toLocaleString('en-GB')} files were never analysed`);
     await screenshot(page, 'lifecycle-02-partial-differential');
 
     await byTestId(page, 'case-tab-signoff').click();
@@ -101,7 +118,9 @@ describe('case lifecycle in the browser', () => {
     await byTestId(page, 'report-save-pdf').click();
     await expect.poll(() => byTestId(page, 'report-saved-path').innerText(), { timeout: 60_000 }).toContain('-draft.pdf');
     const draft = await byTestId(page, 'report-saved-path').innerText();
-    expect(pdfText(draft, 1)).toContain(`Partial result: the analysis was cancelled (${done.toLocaleString('en-GB')} of ${FILES.toLocaleString('en-GB')} files analysed)`);
+    expect(pdfText(draft, 1)).toContain(
+      `Partial result: the analysis was cancelled (${done.toLocaleString('en-GB')} of ${FILES.toLocaleString('en-GB')} files analysed)`,
+    );
     renderPage1(draft, 'lifecycle-03-partial-draft-pdf');
 
     await page.goto(`${h.host.url}#/cases`);
@@ -202,7 +221,9 @@ describe('case lifecycle in the browser', () => {
     await expect.poll(async () => (await tech.listCells({ caseId, scope: 'all', limit: 1 })).cells[0]!.decision?.label, { timeout: 10_000 }).toBe(label);
     await byTestId(b.page, 'review-grid').focus();
     await b.page.keyboard.press('Enter');
-    await expect.poll(() => byTestId(b.page, 'error-banner-message').first().innerText(), { timeout: 10_000 }).toContain(`changed by ${PEOPLE.tech.displayName}`);
+    await expect
+      .poll(() => byTestId(b.page, 'error-banner-message').first().innerText(), { timeout: 10_000 })
+      .toContain(`changed by ${PEOPLE.tech.displayName}`);
     expect(await byTestId(b.page, 'error-banner-message').first().innerText()).toContain(`to ${label} — look again`);
     // The refused screen now shows what is there: One's decision.
     await expect.poll(() => byTestId(b.page, `cell-decision-${first!.imageId}`).innerText(), { timeout: 10_000 }).toContain(PEOPLE.tech.displayName);

@@ -31,7 +31,9 @@ describe('daily use in Chromium', () => {
 
   /** A new case on the demo folder, analysed to the end, with the technician as reviewer. */
   async function analysedCase(accession: string): Promise<{ id: number; accession: string }> {
-    const created = await (await h.api('tech')).createCase({ patient: { labId: 'MRN-DAILY-1', name: 'Jane Doe' }, accession, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    const created = await (
+      await h.api('tech')
+    ).createCase({ patient: { labId: 'MRN-DAILY-1', name: 'Jane Doe' }, accession, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
     await (await h.api('tech')).startAnalysis(created.id);
     await expect.poll(async () => (await (await h.api('tech')).getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
     return created;
@@ -86,7 +88,7 @@ describe('daily use in Chromium', () => {
     const created = await analysedCase('BM-DAILY-UNDO');
     const cells = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 5 })).cells;
     const [first, second] = [cells[0]!, cells[1]!];
-    await (await h.api('tech')).reviewCell({ caseId: created.id, imageId: first.imageId, label: 'ART'});
+    await (await h.api('tech')).reviewCell({ caseId: created.id, imageId: first.imageId, label: 'ART' });
     // Someone else's later decision is not this person's to undo.
     await (await h.api('path')).reviewCell({ caseId: created.id, imageId: second.imageId, label: 'ART' });
     await page.goto(`${h.host.url}/#/case/${created.id}/review?scope=all`);
@@ -95,8 +97,16 @@ describe('daily use in Chromium', () => {
     await byTestId(page, 'review-grid').waitFor();
     await expect.poll(() => focusedTestId(page)).toBe('review-grid');
     await page.keyboard.press('Backspace');
-    await expect.poll(async () => (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 5 })).cells.find((c) => c.imageId === first.imageId)?.decision).toBeNull();
-    expect((await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 5 })).cells.find((c) => c.imageId === second.imageId)?.decision?.reviewer).toBe(PEOPLE.path.displayName);
+    await expect
+      .poll(
+        async () =>
+          (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 5 })).cells.find((c) => c.imageId === first.imageId)?.decision,
+      )
+      .toBeNull();
+    expect(
+      (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 5 })).cells.find((c) => c.imageId === second.imageId)?.decision
+        ?.reviewer,
+    ).toBe(PEOPLE.path.displayName);
     await page.keyboard.press('Backspace');
     await expect.poll(() => byTestId(page, 'notice').innerText()).toContain('Nothing to undo');
     await byTestId(page, 'nav-cases').click();
@@ -189,7 +199,7 @@ describe('daily use in Chromium', () => {
     await loginAs(page, h, 'tech');
     const created = await analysedCase('BM-DAILY-DONE');
     const flagged = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'unreviewed', limit: 1000 })).cells;
-    await (await h.api('tech')).confirmCells({ caseId: created.id, imageIds: flagged.slice(1).map((cell) => cell.imageId)});
+    await (await h.api('tech')).confirmCells({ caseId: created.id, imageIds: flagged.slice(1).map((cell) => cell.imageId) });
     await page.goto(`${h.host.url}/#/case/${created.id}/review`);
     await byTestId(page, 'review-grid').waitFor();
     expect(await byTestId(page, 'review-all-flagged-done').count()).toBe(0);
@@ -236,7 +246,13 @@ describe('daily use in Chromium', () => {
     const first = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'unreviewed', limit: 1 })).cells[0]!;
     await expect.poll(() => focusedTestId(page)).toBe('review-grid');
     await page.keyboard.press('1');
-    await expect.poll(async () => (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'flagged', limit: 1000 })).cells.find((c) => c.imageId === first.imageId)?.decision?.label).toBe('BLA');
+    await expect
+      .poll(
+        async () =>
+          (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'flagged', limit: 1000 })).cells.find((c) => c.imageId === first.imageId)
+            ?.decision?.label,
+      )
+      .toBe('BLA');
     // The old key of BLA and the hidden class's key do nothing now.
     await page.keyboard.press('f');
     await page.keyboard.press('b');
@@ -253,7 +269,15 @@ describe('daily use in Chromium', () => {
   it('gives the LIS table the whole width and does not call the first sending of a result "again"', async () => {
     await loginAs(page, h, 'path');
     const created = await analysedCase('BM-DAILY-LIS');
-    await (await h.api('admin')).saveLisSettings({ ...DEFAULT_LIS_SETTINGS, patientIdAuthority: 'HOSP', patientIdSystem: 'urn:oid:1.2.3.4', outboxFolder: `${h.root}/outbox`, codeMapping: [] });
+    await (
+      await h.api('admin')
+    ).saveLisSettings({
+      ...DEFAULT_LIS_SETTINGS,
+      patientIdAuthority: 'HOSP',
+      patientIdSystem: 'urn:oid:1.2.3.4',
+      outboxFolder: `${h.root}/outbox`,
+      codeMapping: [],
+    });
     await releaseCase(h, created.id, 'Flagged cells seen at the microscope');
     await page.goto(`${h.host.url}/#/case/${created.id}/signoff`);
     await byTestId(page, 'lis-none').waitFor();
@@ -270,7 +294,14 @@ describe('daily use in Chromium', () => {
 
   it('keeps a long case number and the date on one line each in the case list', async () => {
     await loginAs(page, h, 'tech');
-    await (await h.api('tech')).createCase({ patient: { labId: 'MRN-DAILY-LONG', name: 'A Patient With A Rather Long Name' }, accession: 'BM-2026-000123456-REPEAT', specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    await (
+      await h.api('tech')
+    ).createCase({
+      patient: { labId: 'MRN-DAILY-LONG', name: 'A Patient With A Rather Long Name' },
+      accession: 'BM-2026-000123456-REPEAT',
+      specimen: 'bone_marrow_aspirate',
+      folder: h.caseFolder,
+    });
     await page.setViewportSize({ width: 1000, height: 800 });
     try {
       await page.goto(`${h.host.url}/#/cases`);
@@ -295,7 +326,9 @@ describe('daily use in Chromium', () => {
 
   it('links the duplicate-accession refusal to the case that has the number, and corrects a stored patient name with a reason', async () => {
     await loginAs(page, h, 'tech');
-    const first = await (await h.api('tech')).createCase({ patient: { labId: 'MRN-DAILY-DUP', name: 'Jnae Doe' }, accession: 'BM-DAILY-DUP', specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    const first = await (
+      await h.api('tech')
+    ).createCase({ patient: { labId: 'MRN-DAILY-DUP', name: 'Jnae Doe' }, accession: 'BM-DAILY-DUP', specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
     await page.goto(`${h.host.url}/#/cases/new`);
     await byTestId(page, 'new-case-patient-id').fill('MRN-DAILY-OTHER');
     await byTestId(page, 'new-case-accession').fill('bm-daily-dup');
@@ -322,7 +355,9 @@ describe('daily use in Chromium', () => {
   it('shows on the lab model screen, before training, that no signed case has reviewed cells yet', async () => {
     await loginAs(page, h, 'tech');
     await page.goto(`${h.host.url}/#/lab-model`);
-    await expect.poll(() => byTestId(page, 'lab-material-missing').innerText()).toMatch(/No signed case has reviewed cells analysed with marrowcount-ref|at least 3 signed cases/);
+    await expect
+      .poll(() => byTestId(page, 'lab-material-missing').innerText())
+      .toMatch(/No signed case has reviewed cells analysed with marrowcount-ref|at least 3 signed cases/);
     await screenshot(page, 'daily-11-lab-model-material');
   });
 

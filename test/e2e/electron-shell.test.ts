@@ -74,7 +74,11 @@ describe.skipIf(binary.path === null)('Electron shell', () => {
       'undefined',
       'undefined',
     ]);
-    const exposed = await window.evaluate(() => Object.keys(globalThis).filter((k) => k.startsWith('marrow')).sort());
+    const exposed = await window.evaluate(() =>
+      Object.keys(globalThis)
+        .filter((k) => k.startsWith('marrow'))
+        .sort(),
+    );
     expect(exposed).toEqual(['marrowShell', 'marrowcount']);
     expect(await window.evaluate(() => typeof (globalThis as { ipcRenderer?: unknown }).ipcRenderer)).toBe('undefined');
   });

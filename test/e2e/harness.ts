@@ -164,7 +164,15 @@ export async function startHarness(prefix: string, options: { people?: boolean }
   const host = await startHttpHost({ service: serveWithGates(service, gates), rendererDir: RENDERER_DIR, port: 0, host: '127.0.0.1' });
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run', '--disable-sync', '--disable-quic'],
+    args: [
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--no-first-run',
+      '--disable-sync',
+      '--disable-quic',
+    ],
   });
   mkdirSync(SCREENSHOTS, { recursive: true });
   return {

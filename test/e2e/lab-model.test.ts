@@ -49,11 +49,11 @@ describe('lab model in the browser', () => {
     for (let i = 0; i < 4; i++) {
       const id = await caseOf(`LAB-${i + 1}`, files.slice(i * 75, (i + 1) * 75));
       const { cells } = await (await h.api('tech')).listCells({ caseId: id, scope: 'all', limit: 1000 });
-      for (const c of cells) await (await h.api('tech')).reviewCell({ caseId: id, imageId: c.imageId, label: truth.get(c.file)!});
+      for (const c of cells) await (await h.api('tech')).reviewCell({ caseId: id, imageId: c.imageId, label: truth.get(c.file)! });
       await releaseCase(h, id);
     }
     newCaseId = await caseOf('NEW-1', files.slice(0, 50));
-    await (await h.api('admin')).saveSettings({ labName: 'E2E Lab'});
+    await (await h.api('admin')).saveSettings({ labName: 'E2E Lab' });
   }, 300_000);
 
   afterAll(async () => h?.close());
@@ -100,7 +100,9 @@ describe('lab model in the browser', () => {
     await byTestId(page, 'lab-approve-reason').fill('Validated on held-out cases of this lab');
     await byTestId(page, 'lab-approve').click();
     await expect.poll(() => byTestId(page, 'lab-model-status').innerText()).toBe('approved');
-    expect(await byTestId(page, 'lab-model-approved-by').innerText()).toMatch(/^Dr Sam Haematologist \(Pathologist\), .*: Validated on held-out cases of this lab$/);
+    expect(await byTestId(page, 'lab-model-approved-by').innerText()).toMatch(
+      /^Dr Sam Haematologist \(Pathologist\), .*: Validated on held-out cases of this lab$/,
+    );
     await screenshot(page, 'lab-03-approved');
 
     await byTestId(page, 'lab-use-case').selectOption(String(newCaseId));

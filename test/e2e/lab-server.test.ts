@@ -54,7 +54,12 @@ describe('two stations on one lab server (Chromium, HTTPS)', () => {
     await admin.createUser({ ...PEOPLE.path, roles: ['pathologist'] });
     const tech = server.service.forSession({ transport: 'cli', token: null });
     await tech.login(PEOPLE.tech);
-    const created = await tech.createCase({ patient: { labId: 'MRN-SRV-1' }, accession: 'SRV-1', specimen: 'bone_marrow_aspirate', folder: join(casesRoot, 'case-1') });
+    const created = await tech.createCase({
+      patient: { labId: 'MRN-SRV-1' },
+      accession: 'SRV-1',
+      specimen: 'bone_marrow_aspirate',
+      folder: join(casesRoot, 'case-1'),
+    });
     await tech.startAnalysis(created.id);
     for (;;) {
       const p = await tech.getAnalysisProgress(created.id);
@@ -113,7 +118,9 @@ describe('two stations on one lab server (Chromium, HTTPS)', () => {
 
     // The technician reclassifies the first two cells of the grid.
     await tech.getByTestId('review-grid').focus();
-    const shown = await tech.locator('[data-testid^="cell-tile-"]').evaluateAll((tiles) => tiles.slice(0, 2).map((t) => Number(t.getAttribute('data-testid')!.slice('cell-tile-'.length))));
+    const shown = await tech
+      .locator('[data-testid^="cell-tile-"]')
+      .evaluateAll((tiles) => tiles.slice(0, 2).map((t) => Number(t.getAttribute('data-testid')!.slice('cell-tile-'.length))));
     const decided: { imageId: number; label: CellClassCode }[] = [];
     for (const imageId of shown) {
       const cell = cells.find((c) => c.imageId === imageId)!;
@@ -131,7 +138,8 @@ describe('two stations on one lab server (Chromium, HTTPS)', () => {
     const shownAfter = Date.now() - savedAt;
     console.log(`decisions appeared on the other station ${shownAfter} ms after the last was saved`);
     expect(shownAfter).toBeLessThan(2000);
-    for (const { imageId } of decided) expect(await pathologist.getByTestId(`cell-decision-${imageId}`).innerText()).toContain(PEOPLE.tech.displayName.split(' ')[0]!);
+    for (const { imageId } of decided)
+      expect(await pathologist.getByTestId(`cell-decision-${imageId}`).innerText()).toContain(PEOPLE.tech.displayName.split(' ')[0]!);
     await screenshot(tech, 'server-01-technician-decides');
     await screenshot(pathologist, 'server-02-pathologist-sees-decisions');
 
@@ -145,7 +153,7 @@ describe('two stations on one lab server (Chromium, HTTPS)', () => {
     await screenshot(tech, 'server-04-technician-sees-release');
   });
 
-  it("offers the desktop app's \"Connect to a lab server\" on the login screen and shows the address refused", async () => {
+  it('offers the desktop app\'s "Connect to a lab server" on the login screen and shows the address refused', async () => {
     // The desktop shell's bridge, stood in for in Chromium: the form's part is to pass the address on and show the
     // answer of the main process (whose rules are unit-tested in station-config.test.ts).
     const context = await browser.newContext({ viewport: { width: 1100, height: 800 }, ignoreHTTPSErrors: true });
@@ -156,7 +164,9 @@ describe('two stations on one lab server (Chromium, HTTPS)', () => {
       (globalThis as unknown as { marrowShell: unknown }).marrowShell = {
         connectToServer: (url: string) => {
           calls.push(url);
-          return Promise.resolve(url.startsWith('http:') ? { ok: false, message: 'The lab server is reached over HTTPS only; "http://marrow.lab.local" is http.' } : { ok: true });
+          return Promise.resolve(
+            url.startsWith('http:') ? { ok: false, message: 'The lab server is reached over HTTPS only; "http://marrow.lab.local" is http.' } : { ok: true },
+          );
         },
         onMenu: () => () => undefined,
       };
@@ -171,7 +181,9 @@ describe('two stations on one lab server (Chromium, HTTPS)', () => {
     await screenshot(page, 'server-05-connect-refused');
     await page.getByTestId('connect-server-url').fill('https://marrow.lab.local:8443');
     await page.getByTestId('connect-server-submit').click();
-    await expect.poll(() => page.evaluate(() => (globalThis as unknown as { connectCalls: string[] }).connectCalls)).toEqual(['http://marrow.lab.local', 'https://marrow.lab.local:8443']);
+    await expect
+      .poll(() => page.evaluate(() => (globalThis as unknown as { connectCalls: string[] }).connectCalls))
+      .toEqual(['http://marrow.lab.local', 'https://marrow.lab.local:8443']);
   });
 
   it('says loudly when the server is gone and again when it is back, and goes on with the same session', async () => {

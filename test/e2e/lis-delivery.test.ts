@@ -65,11 +65,13 @@ describe('results to the LIS in Chromium', () => {
 
   it('shows the LIS’s refusal with its reason and sends the result again on Resend until it is acknowledged', async () => {
     lis.behave((_id, receipt) => (receipt === 1 ? { kind: 'nak', code: 'AE', reason: 'Unknown patient MRN-LIS-1' } : { kind: 'ack' }));
-    const created = await (await h.api('tech')).createCase({ patient: { labId: 'MRN-LIS-1' }, accession: 'BM-LIS-1', specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    const created = await (
+      await h.api('tech')
+    ).createCase({ patient: { labId: 'MRN-LIS-1' }, accession: 'BM-LIS-1', specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
     await (await h.api('tech')).startAnalysis(created.id);
     await expect.poll(async () => (await (await h.api('tech')).getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
     const flagged = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'flagged', limit: 1000 })).cells.map((c) => c.imageId);
-    if (flagged.length > 0) await (await h.api('tech')).confirmCells({ caseId: created.id, imageIds: flagged});
+    if (flagged.length > 0) await (await h.api('tech')).confirmCells({ caseId: created.id, imageIds: flagged });
 
     // The technician has submitted it; the pathologist authorises (releases) it, and may resend it.
     await (await h.api('tech')).submitCase({ caseId: created.id, password: PEOPLE.tech.password });

@@ -26,8 +26,7 @@ const OTHERS: readonly CellClassCode[] = ['NGS', 'EBO', 'LYT', 'NGS', 'MON', 'EB
 // Hand-computed from Newcombe 1998 method 10 for 20/100 against 5/100: Wilson 20/100 is 0.1333 to 0.2888 and 5/100
 // is 0.0215 to 0.1118, so the difference 0.150 has L = 0.150 − √(0.0667² + 0.0618²) = 0.0592 and
 // U = 0.150 + √(0.0888² + 0.0285²) = 0.2433.
-const NOVEMBER_SENTENCE =
-  'Blasts 20.0% against 5.0%: higher than on 2026-09-14 (difference +15.0 points, 95% CI +5.9 to +24.3).';
+const NOVEMBER_SENTENCE = 'Blasts 20.0% against 5.0%: higher than on 2026-09-14 (difference +15.0 points, 95% CI +5.9 to +24.3).';
 
 describe('patient history in the browser', () => {
   let h: Harness;
@@ -47,7 +46,7 @@ describe('patient history in the browser', () => {
     const sorted = [...cells].sort((a, b) => a.file.localeCompare(b.file));
     for (const [i, cell] of sorted.entries()) {
       const code = i < blasts ? 'BLA' : OTHERS[i % OTHERS.length]!;
-      await (await h.api('tech')).reviewCell({ caseId, imageId: cell.imageId, label: code});
+      await (await h.api('tech')).reviewCell({ caseId, imageId: cell.imageId, label: code });
     }
   };
 
@@ -55,7 +54,9 @@ describe('patient history in the browser', () => {
     const folder = join(h.root, 'cases', accession);
     mkdirSync(folder, { recursive: true });
     for (const f of files) copyFileSync(join(DEMO, f), join(folder, f));
-    const created = await (await h.api('tech')).createCase({
+    const created = await (
+      await h.api('tech')
+    ).createCase({
       patient: { labId: 'MRN-TREND', name: 'Trend, Patient', birthDate: '1958-04-30' },
       accession,
       specimen: 'bone_marrow_aspirate',
@@ -72,7 +73,9 @@ describe('patient history in the browser', () => {
 
   beforeAll(async () => {
     h = await startHarness('history');
-    const files = readdirSync(DEMO).filter((f) => f.endsWith('.jpg')).sort();
+    const files = readdirSync(DEMO)
+      .filter((f) => f.endsWith('.jpg'))
+      .sort();
     expect(files.length).toBeGreaterThanOrEqual(300);
     await marrow('HX-JUN', '2026-06-01', files.slice(0, 100), 2, true);
     const sept = await marrow('HX-SEP', '2026-09-14', files.slice(100, 200), 4, true);
@@ -80,7 +83,7 @@ describe('patient history in the browser', () => {
     await (await h.api('path')).amendCase({ caseId: sept, reason: 'One blast was counted as a lymphocyte' });
     const { cells } = await (await h.api('tech')).listCells({ caseId: sept, scope: 'all', limit: 1000 });
     const fifth = [...cells].sort((a, b) => a.file.localeCompare(b.file))[4]!;
-    await (await h.api('tech')).reviewCell({ caseId: sept, imageId: fifth.imageId, label: 'BLA'});
+    await (await h.api('tech')).reviewCell({ caseId: sept, imageId: fifth.imageId, label: 'BLA' });
     await releaseCase(h, sept);
     await marrow('HX-NOV', '2026-11-20', files.slice(200, 300), 20, true);
     await marrow('HX-DEC', '2026-12-01', files.slice(0, 40), 6, false);
@@ -155,7 +158,17 @@ describe('patient history in the browser', () => {
       .split('\f')
       .findIndex((p) => p.includes('Previous marrows'));
     expect(pageWithHistory).toBeGreaterThanOrEqual(0);
-    execFileSync('pdftoppm', ['-png', '-r', '60', '-f', String(pageWithHistory + 1), '-l', String(pageWithHistory + 1), savedPath, join(SCREENSHOTS, 'history-03-report-page')]);
+    execFileSync('pdftoppm', [
+      '-png',
+      '-r',
+      '60',
+      '-f',
+      String(pageWithHistory + 1),
+      '-l',
+      String(pageWithHistory + 1),
+      savedPath,
+      join(SCREENSHOTS, 'history-03-report-page'),
+    ]);
     expect(pageErrors).toEqual([]);
   }, 120_000);
 });

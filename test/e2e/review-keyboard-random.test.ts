@@ -106,7 +106,8 @@ function randomStep(random: () => number): Step {
   }
   if (r < 0.42) return { kind: 'key', key: pick(random, ['Enter', 'Enter', 'Space']), action: 'confirm' };
   if (r < 0.57) return { kind: 'key', key: pick(random, ['Backspace', 'Backspace', 'Control+z']), action: 'undo' };
-  if (r < 0.78) return { kind: 'key', key: pick(random, ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'ArrowRight', 'ArrowDown', 'Home', 'End']), action: 'move' };
+  if (r < 0.78)
+    return { kind: 'key', key: pick(random, ['ArrowLeft', 'ArrowRight', 'ArrowUp', 'ArrowDown', 'ArrowRight', 'ArrowDown', 'Home', 'End']), action: 'move' };
   if (r < 0.87) return { kind: 'key', key: pick(random, ['PageDown', 'PageDown', 'PageUp']), action: 'page' };
   // Keys that are not in the review map (or are shortcuts of the browser) must change nothing.
   if (r < 0.9) return { kind: 'key', key: pick(random, ['g', 'y', 'Alt+b', 'Control+b', 'Control+Shift+Z']), action: 'none' };
@@ -189,7 +190,9 @@ describe('review screen under random key sequences (seeded)', () => {
   });
 
   async function analysedCase(accession: string): Promise<number> {
-    const created = await (await h.api('tech')).createCase({ patient: { labId: 'MRN-KEYS' }, accession, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    const created = await (
+      await h.api('tech')
+    ).createCase({ patient: { labId: 'MRN-KEYS' }, accession, specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
     await (await h.api('tech')).startAnalysis(created.id);
     await expect.poll(async () => (await (await h.api('tech')).getAnalysisProgress(created.id))?.phase, { timeout: 120_000, interval: 100 }).toBe('done');
     return created.id;
@@ -232,7 +235,8 @@ describe('review screen under random key sequences (seeded)', () => {
           const want = oracle.decision(cell.imageId)?.label ?? null;
           const got = cell.decision?.label ?? null;
           if (got !== want) wrong.push(`cell ${cell.imageId}: stored ${got ?? 'no decision'}, expected ${want ?? 'no decision'}`);
-          else if (cell.effectiveLabel !== oracle.effective(cell.imageId)) wrong.push(`cell ${cell.imageId}: effective ${cell.effectiveLabel}, expected ${oracle.effective(cell.imageId)}`);
+          else if (cell.effectiveLabel !== oracle.effective(cell.imageId))
+            wrong.push(`cell ${cell.imageId}: effective ${cell.effectiveLabel}, expected ${oracle.effective(cell.imageId)}`);
           if (cell.decision !== null && cell.decision.reviewer !== REVIEWER) wrong.push(`cell ${cell.imageId}: reviewer ${cell.decision.reviewer}`);
         }
         expect(wrong, `stored decisions, ${where(step)}`).toEqual([]);
@@ -349,7 +353,9 @@ describe('review screen under random key sequences (seeded)', () => {
       expect(tally.undoFallback).toBeGreaterThan(0);
       const decided = [...oracle.stacks.values()].filter((stack) => stack.length > 0).length;
       const deepest = Math.max(...[...oracle.stacks.values()].map((stack) => stack.length));
-      console.log(`seed ${seed}: ${JSON.stringify(tally)}; ${decided} cells decided, deepest stack ${deepest}; pages seen ${pagesSeen.size}; analysis ${analysed - started} ms, keys ${Date.now() - analysed} ms`);
+      console.log(
+        `seed ${seed}: ${JSON.stringify(tally)}; ${decided} cells decided, deepest stack ${deepest}; pages seen ${pagesSeen.size}; analysis ${analysed - started} ms, keys ${Date.now() - analysed} ms`,
+      );
       expect(pageErrors.map((e) => e.message)).toEqual([]);
       await page.context().close();
     });

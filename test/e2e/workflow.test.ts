@@ -21,7 +21,6 @@ const ACCESSION = 'BM-E2E-0042';
 const TECHNICIAN = PEOPLE.tech.displayName;
 const SIGNER = PEOPLE.path.displayName;
 
-
 const byTestId = (page: Page, id: string) => page.getByTestId(id);
 
 /** A class's count as the differential screen shows it: NDC classes in the main table, ART/NIF/KSC in the excluded one. */
@@ -44,7 +43,10 @@ function holdBack(h: Harness, page: Page, method: MarrowApiMethod): { settle: ()
   const held = h.hold(method);
   let answeredYet = false;
   const answered = page.waitForResponse((response) => response.url().endsWith(`/api/${method}`));
-  void answered.then(() => (answeredYet = true), () => undefined);
+  void answered.then(
+    () => (answeredYet = true),
+    () => undefined,
+  );
   return {
     /** True while a call has reached the hold and none has been answered: the hold is doing its job. */
     holding: () => held.reached() > 0 && !answeredYet,
@@ -127,7 +129,9 @@ describe('technician workflow in Chromium', () => {
 
   /** A new case on `folder` (the demo case by default), analysed to the end, with the technician as reviewer. */
   async function analysedCase(suffix: string, folder = h.caseFolder): Promise<{ id: number; accession: string }> {
-    const created = await (await h.api('tech')).createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-${suffix}`, specimen: 'bone_marrow_aspirate', folder });
+    const created = await (
+      await h.api('tech')
+    ).createCase({ patient: { labId: PATIENT_ID }, accession: `${ACCESSION}-${suffix}`, specimen: 'bone_marrow_aspirate', folder });
     await (await h.api('tech')).startAnalysis(created.id);
     await expect.poll(async () => (await (await h.api('tech')).getAnalysisProgress(created.id))?.phase, { timeout: 120_000 }).toBe('done');
     return created;
@@ -292,7 +296,9 @@ describe('technician workflow in Chromium', () => {
       expected[r.to] = (expected[r.to] ?? 0) + 1;
     }
     await expect.poll(() => shownCounts(page)).toEqual(expected);
-    const ndcAfter = (Object.keys(expected) as CellClassCode[]).filter((c) => CELL_CLASSES[c].inNucleatedDifferential).reduce((sum, c) => sum + (expected[c] ?? 0), 0);
+    const ndcAfter = (Object.keys(expected) as CellClassCode[])
+      .filter((c) => CELL_CLASSES[c].inNucleatedDifferential)
+      .reduce((sum, c) => sum + (expected[c] ?? 0), 0);
     const blastsAfter = (expected['BLA'] ?? 0) + (expected['FGC'] ?? 0);
     expect(Number((await byTestId(page, 'ndc-total').innerText()).trim())).toBe(ndcAfter);
     expect((await byTestId(page, 'blast-percentage').innerText()).trim()).toBe(`${((blastsAfter / ndcAfter) * 100).toFixed(1)}%`);
@@ -314,7 +320,9 @@ describe('technician workflow in Chromium', () => {
       }
     };
     await signWithOverride('signoff-submit', 'Remaining flagged cells reviewed at the microscope');
-    await expect.poll(() => byTestId(page, 'signature-technical_validation').innerText()).toMatch(new RegExp(`^Technically validated by ${TECHNICIAN} \\(Technician\\), `));
+    await expect
+      .poll(() => byTestId(page, 'signature-technical_validation').innerText())
+      .toMatch(new RegExp(`^Technically validated by ${TECHNICIAN} \\(Technician\\), `));
     await expect.poll(() => byTestId(page, 'case-status-badge').innerText()).toMatch(/submitted/i);
     expect(await byTestId(page, 'signoff-signer').innerText()).toContain('Only a pathologist authorises');
     await screenshot(page, '10-submitted');
@@ -336,7 +344,9 @@ describe('technician workflow in Chromium', () => {
     await screenshot(page, '11-authorise-wrong-password');
     await byTestId(page, 'signoff-password').fill(PEOPLE.path.password);
     await byTestId(page, unreviewed > 0 ? 'signoff-override-submit' : 'signoff-authorise').click();
-    await expect.poll(() => byTestId(page, 'signature-medical_authorisation').innerText()).toMatch(new RegExp(`^Medically authorised by ${SIGNER} \\(Pathologist\\), `));
+    await expect
+      .poll(() => byTestId(page, 'signature-medical_authorisation').innerText())
+      .toMatch(new RegExp(`^Medically authorised by ${SIGNER} \\(Pathologist\\), `));
     await expect.poll(() => byTestId(page, 'case-status-badge').innerText()).toBe(CASE_STATUS_LABELS.signed); // 'Released' since migration 0007
     expect(await byTestId(page, 'signoff-comment-shown').innerText()).toContain('Reactive marrow; no excess of blasts.');
     await screenshot(page, '11-signed');
@@ -436,9 +446,14 @@ describe('technician workflow in Chromium', () => {
       firstSave.release();
 
       await expect
-        .poll(async () => (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId)?.decision?.label, {
-          timeout: 10_000,
-        })
+        .poll(
+          async () =>
+            (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'all', limit: 1000 })).cells.find((c) => c.imageId === imageId)?.decision
+              ?.label,
+          {
+            timeout: 10_000,
+          },
+        )
         .toBe(second);
       await expect.poll(() => byTestId(page, `cell-decision-${imageId}`).innerText()).toContain(second);
       await expect.poll(() => byTestId(page, `cell-tile-${imageId}`).getAttribute('class')).not.toContain('tile-saving');
@@ -511,7 +526,7 @@ describe('technician workflow in Chromium', () => {
     const created = await analysedCase('H');
     // Every flagged cell confirmed beforehand, so the sign-off needs no override reason.
     const flagged = (await (await h.api('tech')).listCells({ caseId: created.id, scope: 'flagged', limit: 1000 })).cells.map((c) => c.imageId);
-    if (flagged.length > 0) await (await h.api('tech')).confirmCells({ caseId: created.id, imageIds: flagged});
+    if (flagged.length > 0) await (await h.api('tech')).confirmCells({ caseId: created.id, imageIds: flagged });
 
     await openReviewOfAll(created);
     await byTestId(page, 'review-grid').focus();

@@ -122,7 +122,18 @@ export async function startPgCluster(options: ClusterOptions = {}): Promise<PgCl
     for (let attempt = 0; attempt < 3; attempt++) {
       const port = await freeLoopbackPort();
       try {
-        runServerBinary(found.binDir, 'pg_ctl', ['-D', dir, '-l', join(dir, 'server.log'), '-o', `-p ${port} ${settings.join(' ')}`, '-w', '-t', '60', 'start']);
+        runServerBinary(found.binDir, 'pg_ctl', [
+          '-D',
+          dir,
+          '-l',
+          join(dir, 'server.log'),
+          '-o',
+          `-p ${port} ${settings.join(' ')}`,
+          '-w',
+          '-t',
+          '60',
+          'start',
+        ]);
       } catch (e) {
         lastError = new Error(`${e instanceof Error ? e.message : String(e)}\n${serverLog(dir)}`);
         continue;

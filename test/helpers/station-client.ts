@@ -45,7 +45,8 @@ export class Station {
     try {
       return await this.send(path, options);
     } catch (e) {
-      if ((e as { code?: string; reusedSocket?: boolean }).code === 'ECONNRESET' && (e as { reusedSocket?: boolean }).reusedSocket === true) return this.send(path, options);
+      if ((e as { code?: string; reusedSocket?: boolean }).code === 'ECONNRESET' && (e as { reusedSocket?: boolean }).reusedSocket === true)
+        return this.send(path, options);
       throw e;
     }
   }
@@ -79,7 +80,11 @@ export class Station {
     });
   }
 
-  async call<T = unknown>(method: string, args: unknown[], options: StationRequest = {}): Promise<{ status: number; result: ApiResult<T>; headers: IncomingHttpHeaders }> {
+  async call<T = unknown>(
+    method: string,
+    args: unknown[],
+    options: StationRequest = {},
+  ): Promise<{ status: number; result: ApiResult<T>; headers: IncomingHttpHeaders }> {
     const response = await this.request(`/api/${method}`, {
       ...options,
       method: 'POST',
@@ -114,7 +119,12 @@ export class Station {
       const received: { type: string; data: unknown; at: number }[] = [];
       const req = httpsRequest(
         url,
-        { method: 'GET', headers: { Cookie: this.cookie, Accept: 'text/event-stream', 'Sec-Fetch-Site': 'same-origin' }, agent: false, ca: (this.agent.options as { ca?: Buffer }).ca },
+        {
+          method: 'GET',
+          headers: { Cookie: this.cookie, Accept: 'text/event-stream', 'Sec-Fetch-Site': 'same-origin' },
+          agent: false,
+          ca: (this.agent.options as { ca?: Buffer }).ca,
+        },
         (res) => {
           if (res.statusCode !== 200) {
             reject(new Error(`events answered HTTP ${res.statusCode}`));

@@ -37,13 +37,17 @@ describe('marrowcount users and analyze --user', () => {
     const list = await cli(['users', 'list', '--db', db]);
     expect(list.code).toBe(4);
     expect(list.stderr).toContain('This database has no user accounts yet. Create the first administrator with: marrowcount users add');
-    const notAdmin = await cli(['users', 'add', 'ada', '--name', 'Ada Admin', '--role', 'technician', '--db', db], { MARROWCOUNT_NEW_PASSWORD: 'ada-password-1' });
+    const notAdmin = await cli(['users', 'add', 'ada', '--name', 'Ada Admin', '--role', 'technician', '--db', db], {
+      MARROWCOUNT_NEW_PASSWORD: 'ada-password-1',
+    });
     expect(notAdmin.code).toBe(1);
     expect(notAdmin.stderr).toContain('The first account must be an administrator');
     const noPassword = await cli(['users', 'add', 'ada', '--name', 'Ada Admin', '--role', 'admin', '--db', db]);
     expect(noPassword.code).toBe(4);
     expect(noPassword.stderr).toContain('set MARROWCOUNT_NEW_PASSWORD or run the command in a terminal');
-    const first = await cli(['users', 'add', 'ada', '--name', 'Ada Admin', '--role', 'admin,technician', '--db', db], { MARROWCOUNT_NEW_PASSWORD: 'ada-password-1' });
+    const first = await cli(['users', 'add', 'ada', '--name', 'Ada Admin', '--role', 'admin,technician', '--db', db], {
+      MARROWCOUNT_NEW_PASSWORD: 'ada-password-1',
+    });
     expect(first.code, first.stderr).toBe(0);
     expect(first.stdout).toBe('Created the first administrator ada (Ada Admin; admin, technician).\n');
   });
@@ -55,7 +59,10 @@ describe('marrowcount users and analyze --user', () => {
     const wrong = await cli(['users', 'list', '--db', db, '--user', 'ada'], { MARROWCOUNT_PASSWORD: 'not-the-password' });
     expect(wrong.code).toBe(4);
     expect(wrong.stderr).toContain('Login as ada refused: Wrong login name or password.');
-    const added = await cli(['users', 'add', 'tom', '--name', 'Tom Tech', '--role', 'technician', '--db', db, '--user', 'ada'], { ...ADA, MARROWCOUNT_NEW_PASSWORD: 'tom-password-1' });
+    const added = await cli(['users', 'add', 'tom', '--name', 'Tom Tech', '--role', 'technician', '--db', db, '--user', 'ada'], {
+      ...ADA,
+      MARROWCOUNT_NEW_PASSWORD: 'tom-password-1',
+    });
     expect(added.code, added.stderr).toBe(0);
     const badRole = await cli(['users', 'add', 'x', '--name', 'X', '--role', 'boss', '--db', db, '--user', 'ada'], ADA);
     expect(badRole.code).toBe(1);

@@ -112,7 +112,10 @@ function optional<T>(check: Check<T>): Check<T | undefined> {
 
 const cellClass: Check<CellClassCode> = (value, field) => {
   if (typeof value !== 'string' || !isCellClassCode(value)) {
-    throw validationError(field, `${field} must be a Matek cell class code such as BLA or NGS (got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 20)) : describe(value)}).`);
+    throw validationError(
+      field,
+      `${field} must be a Matek cell class code such as BLA or NGS (got ${typeof value === 'string' ? JSON.stringify(value.slice(0, 20)) : describe(value)}).`,
+    );
   }
   return value;
 };
@@ -142,7 +145,6 @@ function record(value: unknown, field: string, allowed: readonly string[]): Reco
 
 const caseId = positiveInteger('Case id');
 const labModelId = positiveInteger('Lab model id');
-
 
 function caseFilter(value: unknown): CaseFilter {
   if (value === undefined || value === null) return {};
@@ -205,7 +207,10 @@ function reviewLayout(value: unknown): ReviewLayout {
   }
   const codes = (list: unknown, field: string): CellClassCode[] => {
     if (!Array.isArray(list) || list.length > CELL_CLASS_CODES.length || !list.every((code) => isCellClassCode(code))) {
-      throw validationError(field, `${field === 'order' ? 'The class order' : 'The hidden classes'} must be a list of at most ${CELL_CLASS_CODES.length} cell class codes.`);
+      throw validationError(
+        field,
+        `${field === 'order' ? 'The class order' : 'The hidden classes'} must be a list of at most ${CELL_CLASS_CODES.length} cell class codes.`,
+      );
     }
     return list as CellClassCode[];
   };
@@ -368,7 +373,8 @@ function codeMapping(value: unknown): LisCodeOverride[] {
     const field = (key: string) => {
       const v = r[key];
       // eslint-disable-next-line no-control-regex
-      if (typeof v !== 'string' || /[\u0000-\u001f|]/.test(v)) throw validationError('codeMapping', `Line ${i + 1} of the code mapping: ${key} must be text without | or line breaks.`);
+      if (typeof v !== 'string' || /[\u0000-\u001f|]/.test(v))
+        throw validationError('codeMapping', `Line ${i + 1} of the code mapping: ${key} must be text without | or line breaks.`);
       return v.trim();
     };
     return { component: field('component'), code: field('code'), hl7System: field('hl7System'), fhirSystem: field('fhirSystem') } as LisCodeOverride;
@@ -415,7 +421,11 @@ const checks: ArgChecks = {
   getSession: NO_ARGS,
   createFirstAdmin: (v) => {
     const r = record(v, 'administrator', ['login', 'displayName', 'password']);
-    return { login: login(r['login'], 'login'), displayName: displayName(r['displayName'], 'displayName'), password: password('Password')(r['password'], 'password') };
+    return {
+      login: login(r['login'], 'login'),
+      displayName: displayName(r['displayName'], 'displayName'),
+      password: password('Password')(r['password'], 'password'),
+    };
   },
   login: (v) => {
     const r = record(v, 'credentials', ['login', 'password']);
@@ -429,7 +439,10 @@ const checks: ArgChecks = {
   },
   changePassword: (v) => {
     const r = record(v, 'passwordChange', ['currentPassword', 'newPassword']);
-    return { currentPassword: password('Current password')(r['currentPassword'], 'currentPassword'), newPassword: password('New password')(r['newPassword'], 'newPassword') };
+    return {
+      currentPassword: password('Current password')(r['currentPassword'], 'currentPassword'),
+      newPassword: password('New password')(r['newPassword'], 'newPassword'),
+    };
   },
   listUsers: NO_ARGS,
   createUser: (v) => {
@@ -460,7 +473,10 @@ const checks: ArgChecks = {
     if (typeof minutes !== 'number' || !Number.isInteger(minutes) || minutes < 1 || minutes > 240) {
       throw validationError('idleLockMinutes', 'The idle lock must be a whole number of minutes from 1 to 240.');
     }
-    return { idleLockMinutes: minutes, pathologistMaySignAlone: boolean('Whether a pathologist may sign alone')(r['pathologistMaySignAlone'], 'pathologistMaySignAlone') };
+    return {
+      idleLockMinutes: minutes,
+      pathologistMaySignAlone: boolean('Whether a pathologist may sign alone')(r['pathologistMaySignAlone'], 'pathologistMaySignAlone'),
+    };
   },
   listCases: caseFilter,
   createCase: newCase,

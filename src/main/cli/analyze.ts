@@ -34,7 +34,7 @@ const POLL_MS = 200;
 const sleep = (ms: number): Promise<void> => new Promise((done) => setTimeout(done, ms));
 
 const FOLDER_HINT =
-  'Hint: give the folder that holds the case\'s cell images, e.g. `marrowcount analyze resources/demo/case-001`; `marrowcount --help` lists the options.';
+  "Hint: give the folder that holds the case's cell images, e.g. `marrowcount analyze resources/demo/case-001`; `marrowcount --help` lists the options.";
 
 function checkFolder(folder: string): string {
   const path = resolve(folder);
@@ -43,7 +43,10 @@ function checkFolder(folder: string): string {
     isDirectory = statSync(path).isDirectory();
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(code === 'ENOENT' ? `The folder ${path} does not exist.` : `The folder ${path} cannot be read: ${(error as Error).message}`, FOLDER_HINT);
+    throw new UsageError(
+      code === 'ENOENT' ? `The folder ${path} does not exist.` : `The folder ${path} cannot be read: ${(error as Error).message}`,
+      FOLDER_HINT,
+    );
   }
   if (!isDirectory) throw new UsageError(`${path} is a file, not a folder of cell images.`, FOLDER_HINT);
   return path;
@@ -143,7 +146,9 @@ async function analyzeWithService(service: MarrowApi, args: AnalyzeArgs, folder:
   }
   const seconds = (performance.now() - started) / 1000;
   if (progress?.phase === 'cancelled' || cancelled) {
-    io.stderr.write(`Analysis of case ${detail.accession} cancelled after ${progress?.done ?? 0} of ${progress?.total ?? 0} cells; run the same command again to resume.\n`);
+    io.stderr.write(
+      `Analysis of case ${detail.accession} cancelled after ${progress?.done ?? 0} of ${progress?.total ?? 0} cells; run the same command again to resume.\n`,
+    );
     return EXIT.cancelled;
   }
 

@@ -127,7 +127,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   const batchText = values.get('--batch-size');
   if (batchText !== undefined) {
     batchSize = Number(batchText);
-    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024) throw new UsageError(`--batch-size must be a whole number from 1 to 1024, not "${batchText}".`);
+    if (!Number.isInteger(batchSize) || batchSize < 1 || batchSize > 1024)
+      throw new UsageError(`--batch-size must be a whole number from 1 to 1024, not "${batchText}".`);
   }
   const patient = values.get('--patient') ?? 'DEMO';
   const caseId = values.get('--case') ?? null;

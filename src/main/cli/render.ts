@@ -68,7 +68,9 @@ export function renderText(summary: AnalysisSummary): string {
     const per100 = e.per100Ndc === null ? '' : ` (${e.per100Ndc.toFixed(1)} per 100 NDC cells)`;
     lines.push(`  ${pad(`${e.code} ${e.name}`, 28)}${padLeft(String(e.count), 7)}${per100}${e.assessedByModel ? '' : '  (reviewer only)'}`);
   }
-  lines.push(`Total cells counted: ${d.totalCellsCounted} (NDC ${d.nucleatedDifferentialCount} + ${d.totalCellsCounted - d.nucleatedDifferentialCount} excluded)`);
+  lines.push(
+    `Total cells counted: ${d.totalCellsCounted} (NDC ${d.nucleatedDifferentialCount} + ${d.totalCellsCounted - d.nucleatedDifferentialCount} excluded)`,
+  );
   lines.push('');
   lines.push(`Blasts (BLA + FGC): ${d.blast.count} cells, ${formatPercent(d.blast.percentage)} of NDC (95% CI ${formatInterval(d.blast.ci95)})`);
   // The figure is on the line above; each advisory says only what it adds, as on the screen and in the PDF.

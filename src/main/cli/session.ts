@@ -12,7 +12,8 @@ export class CliAuthError extends Error {}
 export async function readSecret(io: CliIo, envName: string, prompt: string): Promise<string> {
   const fromEnv = io.env[envName];
   if (fromEnv !== undefined && fromEnv !== '') return fromEnv;
-  if (io.readSecret === undefined) throw new CliAuthError(`${prompt.replace(/: $/, '')} is needed: set ${envName} or run the command in a terminal to be asked.`);
+  if (io.readSecret === undefined)
+    throw new CliAuthError(`${prompt.replace(/: $/, '')} is needed: set ${envName} or run the command in a terminal to be asked.`);
   return io.readSecret(prompt);
 }
 
@@ -24,13 +25,18 @@ export async function cliSession(service: MarrowService, io: CliIo, login: strin
     if (session.state === 'first_start') return api;
     throw new CliAuthError(`This database has user accounts: ${purpose} needs --user <login> (the password comes from MARROWCOUNT_PASSWORD or a prompt).`);
   }
-  if (session.state === 'first_start') throw new CliAuthError(`This database has no user accounts yet, so there is no ${login} to log in as. Create the first administrator with: marrowcount users add <login> --name <name> --role admin`);
+  if (session.state === 'first_start')
+    throw new CliAuthError(
+      `This database has no user accounts yet, so there is no ${login} to log in as. Create the first administrator with: marrowcount users add <login> --name <name> --role admin`,
+    );
   const password = await readSecret(io, 'MARROWCOUNT_PASSWORD', `Password for ${login}: `);
   try {
     const after = await api.login({ login, password });
-    if (after.user?.mustChangePassword) throw new CliAuthError(`${login} must choose a new password first (an administrator reset it): log in to the app and change it.`);
+    if (after.user?.mustChangePassword)
+      throw new CliAuthError(`${login} must choose a new password first (an administrator reset it): log in to the app and change it.`);
   } catch (e) {
-    if (e instanceof ServiceError && (e.kind === 'unauthenticated' || e.kind === 'validation')) throw new CliAuthError(`Login as ${login} refused: ${e.message}`);
+    if (e instanceof ServiceError && (e.kind === 'unauthenticated' || e.kind === 'validation'))
+      throw new CliAuthError(`Login as ${login} refused: ${e.message}`);
     throw e;
   }
   return api;

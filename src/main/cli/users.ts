@@ -64,7 +64,13 @@ function parseRoles(text: string): Role[] {
 }
 
 function userLine(u: UserSummary): string {
-  const state = !u.active ? 'disabled' : u.lockedOutUntil !== null ? `locked out until ${u.lockedOutUntil}` : u.mustChangePassword ? 'must change password' : 'active';
+  const state = !u.active
+    ? 'disabled'
+    : u.lockedOutUntil !== null
+      ? `locked out until ${u.lockedOutUntil}`
+      : u.mustChangePassword
+        ? 'must change password'
+        : 'active';
   return `${u.login.padEnd(16)} ${u.displayName.padEnd(28)} ${u.roles.join(',').padEnd(30)} ${state}`;
 }
 
@@ -89,7 +95,10 @@ export async function usersCommand(argv: readonly string[], io: CliIo): Promise<
   try {
     const anonymous = service.forSession({ transport: 'cli', token: null });
     if ((await anonymous.getSession()).state === 'first_start') {
-      if (args.sub !== 'add') throw new CliAuthError('This database has no user accounts yet. Create the first administrator with: marrowcount users add <login> --name <name> --role admin');
+      if (args.sub !== 'add')
+        throw new CliAuthError(
+          'This database has no user accounts yet. Create the first administrator with: marrowcount users add <login> --name <name> --role admin',
+        );
       const roles = parseRoles(args.values.get('--role')!);
       if (!roles.includes('admin')) throw new UsageError('The first account must be an administrator: give --role admin (it can create the others).');
       const password = await readSecret(io, 'MARROWCOUNT_NEW_PASSWORD', `New password for ${args.login!}: `);
@@ -109,7 +118,12 @@ export async function usersCommand(argv: readonly string[], io: CliIo): Promise<
       }
       case 'add': {
         const password = await readSecret(io, 'MARROWCOUNT_NEW_PASSWORD', `New password for ${args.login!}: `);
-        const user = await api.createUser({ login: args.login!, displayName: args.values.get('--name')!, roles: parseRoles(args.values.get('--role')!), password });
+        const user = await api.createUser({
+          login: args.login!,
+          displayName: args.values.get('--name')!,
+          roles: parseRoles(args.values.get('--role')!),
+          password,
+        });
         out(user, `Created ${user.login} (${user.displayName}; ${user.roles.join(', ')}).\n`);
         return EXIT.ok;
       }

@@ -39,9 +39,15 @@ interface AuditDbRow {
 /** Every recorded change of the case, oldest first. */
 export function caseAuditLog(db: MarrowDatabase, caseId: number): AuditRow[] {
   return read(`Reading the audit log of case ${caseId}`, () =>
-    (sql(db, 'SELECT id, at, actor, action, case_id, detail, user_id FROM audit_log WHERE case_id = ? ORDER BY id').all(caseId) as AuditDbRow[]).map(
-      (r) => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, caseId: r.case_id, detail: JSON.parse(r.detail) as unknown, userId: r.user_id }),
-    ),
+    (sql(db, 'SELECT id, at, actor, action, case_id, detail, user_id FROM audit_log WHERE case_id = ? ORDER BY id').all(caseId) as AuditDbRow[]).map((r) => ({
+      id: r.id,
+      at: r.at,
+      actor: r.actor,
+      action: r.action,
+      caseId: r.case_id,
+      detail: JSON.parse(r.detail) as unknown,
+      userId: r.user_id,
+    })),
   );
 }
 

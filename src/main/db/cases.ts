@@ -85,9 +85,7 @@ export function createCase(db: MarrowDatabase, input: NewCase): CaseRow {
     if (sql(db, 'SELECT 1 FROM patients WHERE id = ?').get(input.patientId) === undefined) {
       throw new DatabaseError('not_found', `There is no patient with id ${input.patientId}.`);
     }
-    const clash = sql(db, 'SELECT id, accession FROM cases WHERE accession = ?').get(accession) as
-      | { id: number; accession: string }
-      | undefined;
+    const clash = sql(db, 'SELECT id, accession FROM cases WHERE accession = ?').get(accession) as { id: number; accession: string } | undefined;
     if (clash !== undefined) {
       throw new DatabaseError(
         'duplicate',
@@ -140,8 +138,7 @@ export function listCases(db: MarrowDatabase, filter: CaseFilter): CaseListRow[]
       const countsByClass = countsFor(db, row);
       const progress = progressFor(db, row);
       const latest = sql(db, 'SELECT signed_by, signed_at FROM sign_offs WHERE case_id = ? ORDER BY id DESC LIMIT 1').get(row.id) as
-        | { signed_by: string; signed_at: string }
-        | undefined;
+        { signed_by: string; signed_at: string } | undefined;
       return {
         ...row,
         cellCount: Object.values(countsByClass).reduce((a, b) => a + b, 0),
@@ -211,9 +208,7 @@ function changeModel(db: MarrowDatabase, row: CaseRow, modelRowId: number, actor
 
 /** Makes modelRowId the model whose predictions count for the case (its "current model"). */
 export function setCaseModel(db: MarrowDatabase, input: { caseId: number; modelRowId: number; actor: string }): CaseRow {
-  return inTransaction(db, `Setting the model of case ${input.caseId}`, () =>
-    changeModel(db, requireCase(db, input.caseId), input.modelRowId, input.actor),
-  );
+  return inTransaction(db, `Setting the model of case ${input.caseId}`, () => changeModel(db, requireCase(db, input.caseId), input.modelRowId, input.actor));
 }
 
 /**
@@ -329,10 +324,7 @@ export function signCase(db: MarrowDatabase, input: SignCaseInput): { case: Case
 }
 
 /** Re-opens a signed case (back to in_review) with a recorded reason; the sign-off itself stays on record. */
-export function amendCase(
-  db: MarrowDatabase,
-  input: { caseId: number; by: string; reason: string },
-): { case: CaseRow; amendment: AmendmentRow } {
+export function amendCase(db: MarrowDatabase, input: { caseId: number; by: string; reason: string }): { case: CaseRow; amendment: AmendmentRow } {
   const by = requireText(input.by, 'name of the person amending');
   const reason = requireText(input.reason, 'reason for the amendment');
   return inTransaction(db, `Amending case ${input.caseId}`, () => {
@@ -371,10 +363,8 @@ export function listAmendments(db: MarrowDatabase, caseId: number): AmendmentRow
  */
 export function caseVersionOf(db: MarrowDatabase, caseId: number): { version: number; actor: string | null; at: string | null; action: string | null } {
   return read(`Reading the version of case ${caseId}`, () => {
-    const r = sql(
-      db,
-      `SELECT id, actor, at, action FROM audit_log WHERE case_id = ? AND action NOT LIKE 'lis%' ORDER BY id DESC LIMIT 1`,
-    ).get(caseId) as { id: number; actor: string; at: string; action: string } | undefined;
+    const r = sql(db, `SELECT id, actor, at, action FROM audit_log WHERE case_id = ? AND action NOT LIKE 'lis%' ORDER BY id DESC LIMIT 1`).get(caseId) as
+      { id: number; actor: string; at: string; action: string } | undefined;
     return r === undefined ? { version: 0, actor: null, at: null, action: null } : { version: r.id, actor: r.actor, at: r.at, action: r.action };
   });
 }
@@ -385,12 +375,7 @@ export function isAmended(db: MarrowDatabase, caseId: number): boolean {
 }
 
 /** The latest change of the case after `version` made by someone other than `actor`, or null (see caseVersionOf). */
-export function changeSince(
-  db: MarrowDatabase,
-  caseId: number,
-  version: number,
-  actor: string,
-): { actor: string; at: string; action: string } | null {
+export function changeSince(db: MarrowDatabase, caseId: number, version: number, actor: string): { actor: string; at: string; action: string } | null {
   return read(`Reading the changes of case ${caseId}`, () => {
     const r = sql(
       db,

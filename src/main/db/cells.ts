@@ -116,9 +116,7 @@ export function getCell(db: MarrowDatabase, caseId: number, imageId: number): Ce
     const found =
       row.modelRowId === null
         ? undefined
-        : (sql(db, `${CELL_SELECT} WHERE p.image_id = ? AND p.model_id = ? AND p.case_id = ?`).get(imageId, row.modelRowId, caseId) as
-            | CellDbRow
-            | undefined);
+        : (sql(db, `${CELL_SELECT} WHERE p.image_id = ? AND p.model_id = ? AND p.case_id = ?`).get(imageId, row.modelRowId, caseId) as CellDbRow | undefined);
     if (found === undefined || row.modelRowId === null) {
       throw new DatabaseError('not_found', `Case ${row.accession} has no classified cell with image id ${imageId}.`);
     }

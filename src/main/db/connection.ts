@@ -85,8 +85,7 @@ function checkIntegrity(raw: Database.Database, path: string): void {
   if (problems.length !== 1 || problems[0] !== 'ok') {
     throw new DatabaseError(
       'corrupt',
-      `${path} failed SQLite's integrity check. Nothing was written to it. Restore the latest backup, or move the ` +
-        'file away to start an empty database.',
+      `${path} failed SQLite's integrity check. Nothing was written to it. Restore the latest backup, or move the ` + 'file away to start an empty database.',
       { detail: problems.slice(0, 20).join('\n') },
     );
   }

@@ -45,7 +45,11 @@ export const CASE_METHODS = [
   'changeSince',
   'isAmended',
 ] as const satisfies readonly (keyof typeof cases)[];
-export const PARTIAL_ANALYSIS_METHODS = ['recordCancellation', 'excludeRemainingFiles', 'partialAnalysisOf'] as const satisfies readonly (keyof typeof partialAnalysis)[];
+export const PARTIAL_ANALYSIS_METHODS = [
+  'recordCancellation',
+  'excludeRemainingFiles',
+  'partialAnalysisOf',
+] as const satisfies readonly (keyof typeof partialAnalysis)[];
 export const PATIENT_METHODS = ['upsertPatient', 'getPatient', 'correctPatientName'] as const satisfies readonly (keyof typeof patients)[];
 export const PATIENT_HISTORY_METHODS = [
   'caseSpecimenDate',

@@ -72,18 +72,16 @@ export function classifyDatabaseError(e: unknown, context?: string): DatabaseErr
     });
   }
   if (code === 'SQLITE_CORRUPT' || code.startsWith('SQLITE_CORRUPT_') || code === 'SQLITE_NOTADB') {
-    return new DatabaseError(
-      'corrupt',
-      `${where}the database file is damaged (${raw}). Close MarrowCount and restore the latest backup.`,
-      { detail, cause: e },
-    );
+    return new DatabaseError('corrupt', `${where}the database file is damaged (${raw}). Close MarrowCount and restore the latest backup.`, {
+      detail,
+      cause: e,
+    });
   }
   if (code === 'SQLITE_BUSY' || code.startsWith('SQLITE_BUSY_') || code === 'SQLITE_LOCKED' || code.startsWith('SQLITE_LOCKED_')) {
-    return new DatabaseError(
-      'locked',
-      `${where}the database is in use by another MarrowCount window or process. Close it and try again.`,
-      { detail, cause: e },
-    );
+    return new DatabaseError('locked', `${where}the database is in use by another MarrowCount window or process. Close it and try again.`, {
+      detail,
+      cause: e,
+    });
   }
   if (code === 'SQLITE_READONLY' || code.startsWith('SQLITE_READONLY_')) {
     return new DatabaseError(

@@ -64,7 +64,10 @@ function validate(file: ImageFile): void {
     throw new DatabaseError('constraint', `${where}: an import error must say what went wrong.`);
   }
   if (!Number.isInteger(file.bytes) || file.bytes < 0) throw new DatabaseError('constraint', `${where}: invalid byte size ${file.bytes}.`);
-  for (const [name, value] of [['width', file.width], ['height', file.height]] as const) {
+  for (const [name, value] of [
+    ['width', file.width],
+    ['height', file.height],
+  ] as const) {
     if (value !== null && (!Number.isInteger(value) || value <= 0)) {
       throw new DatabaseError('constraint', `${where}: invalid ${name} ${value}.`);
     }
@@ -96,10 +99,7 @@ export function insertImages(db: MarrowDatabase, caseId: number, files: readonly
       throw new DatabaseError('signed_case', `Case ${row.accession} is signed; amend it (with a reason) before adding images.`);
     }
     const byPath = sql(db, `SELECT * FROM images AS i WHERE i.case_id = ? AND i.relative_path = ? AND ${CURRENT}`);
-    const original = sql(
-      db,
-      'SELECT id, relative_path FROM images WHERE case_id = ? AND sha256 = ? AND duplicate_of IS NULL AND import_error IS NULL',
-    );
+    const original = sql(db, 'SELECT id, relative_path FROM images WHERE case_id = ? AND sha256 = ? AND duplicate_of IS NULL AND import_error IS NULL');
     const insert = sql(
       db,
       `INSERT INTO images (case_id, relative_path, sha256, bytes, width, height, import_error, duplicate_of, created_at, replaces)
@@ -196,8 +196,9 @@ export function listCopiesOf(db: MarrowDatabase, caseId: number, imageId: number
 
 /** Only an image of a stored case resolves: 'not_found' otherwise (the image protocol relies on it). */
 export function getImage(db: MarrowDatabase, caseId: number, imageId: number): ImageRow {
-  const row = read(`Reading image ${imageId} of case ${caseId}`, () =>
-    sql(db, 'SELECT * FROM images WHERE id = ? AND case_id = ?').get(imageId, caseId) as ImageDbRow | undefined,
+  const row = read(
+    `Reading image ${imageId} of case ${caseId}`,
+    () => sql(db, 'SELECT * FROM images WHERE id = ? AND case_id = ?').get(imageId, caseId) as ImageDbRow | undefined,
   );
   if (row === undefined) throw new DatabaseError('not_found', `Case ${caseId} has no image with id ${imageId}.`);
   return toRow(row);

@@ -5,15 +5,7 @@
 // setCaseModel when analysis starts). A cell's effective label is its latest non-retracted human decision, else
 // the prediction of the case's current model. Predictions of other models stay stored (never updated or deleted)
 // but do not count; re-running a case with another model switches the case's model and adds predictions.
-export {
-  openDatabase,
-  closeDatabase,
-  backupDatabase,
-  transaction,
-  DATABASE_FILE_NAME,
-  type MarrowDatabase,
-  type OpenOptions,
-} from './connection';
+export { openDatabase, closeDatabase, backupDatabase, transaction, DATABASE_FILE_NAME, type MarrowDatabase, type OpenOptions } from './connection';
 export { DatabaseError, classifyDatabaseError, type DatabaseErrorKind } from './errors';
 export { correctPatientName, upsertPatient, getPatient, type PatientUpsert } from './patients';
 export {
@@ -35,13 +27,7 @@ export {
 } from './cases';
 export { getSettings, saveSettings } from './settings';
 export { getReviewLayout, saveReviewLayout } from './review-layout';
-export {
-  caseSpecimenDate,
-  findPatientByLabId,
-  listPatientCaseHistory,
-  recordSpecimenDate,
-  type PatientCaseHistoryRow,
-} from './patient-history';
+export { caseSpecimenDate, findPatientByLabId, listPatientCaseHistory, recordSpecimenDate, type PatientCaseHistoryRow } from './patient-history';
 export { registerModel, getModel, findModelBySha256, type ModelRegistration } from './models';
 export {
   insertImages,
@@ -55,7 +41,16 @@ export {
 } from './images';
 export { insertPredictions, listEmbeddings, listPredictions, type NewPrediction, type StoredEmbedding } from './predictions';
 export { addReview, addReviews, latestDecisionInForceBy, retractLatestReview, listReviews, type NewReview } from './reviews';
-export { effectiveCountsByClass, flaggedCellReasons, unreviewedCountsByPredictedClass, listCells, getCell, reviewProgress, topClasses, type CellListQuery } from './cells';
+export {
+  effectiveCountsByClass,
+  flaggedCellReasons,
+  unreviewedCountsByPredictedClass,
+  listCells,
+  getCell,
+  reviewProgress,
+  topClasses,
+  type CellListQuery,
+} from './cells';
 export { caseAuditLog, listAuditLog } from './audit';
 export {
   excludeRemainingFiles,

@@ -150,8 +150,9 @@ export function getLabModel(db: MarrowDatabase, labModelId: number): LabModelRow
 
 /** The lab model whose models row this is, or null for a model that is not a lab model. */
 export function labModelOfModelRow(db: MarrowDatabase, modelRowId: number): LabModelRow | null {
-  const row = read(`Reading the lab model of model ${modelRowId}`, () =>
-    sql(db, 'SELECT * FROM lab_models WHERE model_row_id = ?').get(modelRowId) as LabModelDbRow | undefined,
+  const row = read(
+    `Reading the lab model of model ${modelRowId}`,
+    () => sql(db, 'SELECT * FROM lab_models WHERE model_row_id = ?').get(modelRowId) as LabModelDbRow | undefined,
   );
   return row === undefined ? null : toRow(db, row);
 }
@@ -172,22 +173,23 @@ export function approveLabModel(db: MarrowDatabase, input: { labModelId: number;
     if (current.status !== 'pending') {
       throw new DatabaseError('constraint', `Lab model ${current.model.version} is ${current.status}; only a pending lab model can be approved.`);
     }
-    const inForce = sql(db, `SELECT m.version FROM lab_models AS l JOIN models AS m ON m.id = l.model_row_id WHERE l.base_model_row_id = ? AND l.status = 'approved'`).get(
-      current.baseModel.id,
-    ) as { version: string } | undefined;
+    const inForce = sql(
+      db,
+      `SELECT m.version FROM lab_models AS l JOIN models AS m ON m.id = l.model_row_id WHERE l.base_model_row_id = ? AND l.status = 'approved'`,
+    ).get(current.baseModel.id) as { version: string } | undefined;
     if (inForce !== undefined) {
       throw new DatabaseError('constraint', `Lab model ${inForce.version} is approved and in force; retire it before approving ${current.model.version}.`);
     }
     const at = nowIso();
-    sql(db, `UPDATE lab_models SET status = 'approved', approved_by = ?, approved_role = ?, approved_reason = ?, approved_at = ?, approved_by_user_id = ? WHERE id = ?`).run(
-      input.by,
-      input.role,
-      input.reason,
+    sql(
+      db,
+      `UPDATE lab_models SET status = 'approved', approved_by = ?, approved_role = ?, approved_reason = ?, approved_at = ?, approved_by_user_id = ? WHERE id = ?`,
+    ).run(input.by, input.role, input.reason, at, actingUserId(), input.labModelId);
+    appendAudit(
+      db,
+      { actor: input.by, action: 'lab_model_approved', caseId: null, detail: { labModelId: input.labModelId, role: input.role, reason: input.reason } },
       at,
-      actingUserId(),
-      input.labModelId,
     );
-    appendAudit(db, { actor: input.by, action: 'lab_model_approved', caseId: null, detail: { labModelId: input.labModelId, role: input.role, reason: input.reason } }, at);
     return getLabModel(db, input.labModelId);
   });
 }
@@ -199,7 +201,13 @@ export function retireLabModel(db: MarrowDatabase, input: { labModelId: number; 
       throw new DatabaseError('constraint', `Lab model ${current.model.version} is ${current.status}; only an approved lab model can be retired.`);
     }
     const at = nowIso();
-    sql(db, `UPDATE lab_models SET status = 'retired', retired_by = ?, retired_reason = ?, retired_at = ?, retired_by_user_id = ? WHERE id = ?`).run(input.by, input.reason, at, actingUserId(), input.labModelId);
+    sql(db, `UPDATE lab_models SET status = 'retired', retired_by = ?, retired_reason = ?, retired_at = ?, retired_by_user_id = ? WHERE id = ?`).run(
+      input.by,
+      input.reason,
+      at,
+      actingUserId(),
+      input.labModelId,
+    );
     appendAudit(db, { actor: input.by, action: 'lab_model_retired', caseId: null, detail: { labModelId: input.labModelId, reason: input.reason } }, at);
     return getLabModel(db, input.labModelId);
   });

@@ -40,7 +40,11 @@ export function saveLisSettings(db: MarrowDatabase, settings: LisSettings, actor
       db,
       'INSERT INTO lis_settings (id, value, updated_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
     ).run(JSON.stringify(settings), at);
-    appendAudit(db, { actor, action: 'lis_settings_changed', caseId: null, detail: Object.fromEntries(changed.map((k) => [k, { from: before[k], to: settings[k] }])) }, at);
+    appendAudit(
+      db,
+      { actor, action: 'lis_settings_changed', caseId: null, detail: Object.fromEntries(changed.map((k) => [k, { from: before[k], to: settings[k] }])) },
+      at,
+    );
     return readLisSettings(db);
   });
 }
@@ -82,10 +86,12 @@ const toResult = (r: LisResultDbRow): LisResultRow => ({
 export function recordLisResult(db: MarrowDatabase, input: { caseId: number; signOffId: number }): LisResultRow {
   return inTransaction(db, `Queuing the result of case ${input.caseId} for the LIS`, () => {
     const earlier = sql(db, 'SELECT 1 FROM lis_results WHERE case_id = ? AND sign_off_id <> ?').get(input.caseId, input.signOffId);
-    const row = sql(
-      db,
-      'INSERT INTO lis_results (case_id, sign_off_id, result_status, created_at) VALUES (?, ?, ?, ?) RETURNING *',
-    ).get(input.caseId, input.signOffId, earlier === undefined ? 'F' : 'C', nowIso()) as LisResultDbRow;
+    const row = sql(db, 'INSERT INTO lis_results (case_id, sign_off_id, result_status, created_at) VALUES (?, ?, ?, ?) RETURNING *').get(
+      input.caseId,
+      input.signOffId,
+      earlier === undefined ? 'F' : 'C',
+      nowIso(),
+    ) as LisResultDbRow;
     return toResult(row);
   });
 }
@@ -126,10 +132,7 @@ export interface NewLisMessage {
  * result's first build and it marks the result built; a second first build (two builders racing) is refused, so a
  * result is never queued twice.
  */
-export function storeLisMessages(
-  db: MarrowDatabase,
-  input: { resultId: number; messages: NewLisMessage[]; resend: boolean; actor: string },
-): number[] {
+export function storeLisMessages(db: MarrowDatabase, input: { resultId: number; messages: NewLisMessage[]; resend: boolean; actor: string }): number[] {
   return inTransaction(db, 'Queuing messages for the LIS', () => {
     const result = sql(db, 'SELECT * FROM lis_results WHERE id = ?').get(input.resultId) as LisResultDbRow | undefined;
     if (result === undefined) throw new DatabaseError('not_found', `There is no LIS result with id ${input.resultId}.`);
@@ -138,7 +141,16 @@ export function storeLisMessages(
       const marked = sql(db, 'UPDATE lis_results SET built_at = ?, build_error = NULL WHERE id = ? AND built_at IS NULL').run(at, input.resultId);
       if (marked.changes !== 1) throw new DatabaseError('duplicate', `The messages of LIS result ${input.resultId} are already queued.`);
     } else {
-      appendAudit(db, { actor: input.actor, action: 'lis_resend_requested', caseId: result.case_id, detail: { resultId: input.resultId, controlIds: input.messages.map((m) => m.controlId) } }, at);
+      appendAudit(
+        db,
+        {
+          actor: input.actor,
+          action: 'lis_resend_requested',
+          caseId: result.case_id,
+          detail: { resultId: input.resultId, controlIds: input.messages.map((m) => m.controlId) },
+        },
+        at,
+      );
     }
     const ids: number[] = [];
     for (const message of input.messages) {
@@ -205,8 +217,7 @@ const toDelivery = (r: DeliveryDbRow): LisDeliveryRow => ({
 export function nextOpenDelivery(db: MarrowDatabase, channel: LisChannel): LisDeliveryRow | null {
   return read('Reading the LIS queue', () => {
     const row = sql(db, `${DELIVERY_SELECT} WHERE d.channel = ? AND d.status IN ('queued', 'sending') ORDER BY d.id LIMIT 1`).get(channel) as
-      | DeliveryDbRow
-      | undefined;
+      DeliveryDbRow | undefined;
     return row === undefined ? null : toDelivery(row);
   });
 }
@@ -224,24 +235,31 @@ export function markDeliverySending(db: MarrowDatabase, id: number, destination:
 }
 
 export function markDeliverySent(db: MarrowDatabase, id: number, destination: string): void {
-  updateDelivery(db, id, 'Marking a LIS message as written', `status = 'sent', attempts = attempts + 1, destination = @destination, last_error = NULL, next_attempt_at = NULL`, {
-    destination,
-  });
+  updateDelivery(
+    db,
+    id,
+    'Marking a LIS message as written',
+    `status = 'sent', attempts = attempts + 1, destination = @destination, last_error = NULL, next_attempt_at = NULL`,
+    {
+      destination,
+    },
+  );
 }
 
 export function markDeliveryAcknowledged(db: MarrowDatabase, id: number, ackCode: string): void {
-  updateDelivery(db, id, 'Marking a LIS message as acknowledged', `status = 'acknowledged', ack_code = @ackCode, last_error = NULL, next_attempt_at = NULL`, { ackCode });
+  updateDelivery(db, id, 'Marking a LIS message as acknowledged', `status = 'acknowledged', ack_code = @ackCode, last_error = NULL, next_attempt_at = NULL`, {
+    ackCode,
+  });
 }
 
 /** A failed attempt: queued again for retryAt, or, with retryAt null, an error a person must look at. */
 export function markDeliveryFailed(db: MarrowDatabase, id: number, failure: { error: string; retryAt: string | null; ackCode?: string }): void {
-  updateDelivery(
-    db,
-    id,
-    'Recording a failed LIS delivery',
-    `status = @status, last_error = @error, next_attempt_at = @retryAt, ack_code = @ackCode`,
-    { status: failure.retryAt === null ? 'error' : 'queued', error: failure.error.slice(0, 2000), retryAt: failure.retryAt, ackCode: failure.ackCode ?? null },
-  );
+  updateDelivery(db, id, 'Recording a failed LIS delivery', `status = @status, last_error = @error, next_attempt_at = @retryAt, ack_code = @ackCode`, {
+    status: failure.retryAt === null ? 'error' : 'queued',
+    error: failure.error.slice(0, 2000),
+    retryAt: failure.retryAt,
+    ackCode: failure.ackCode ?? null,
+  });
 }
 
 /** For a retry counted against an attempt that never reached the wire (no host configured): no attempt added. */
@@ -297,14 +315,19 @@ export function listCaseLisDeliveries(db: MarrowDatabase, caseId: number): LisDe
 }
 
 export function countUnbuiltLisResults(db: MarrowDatabase, caseId: number): number {
-  return read(`Reading the LIS results of case ${caseId}`, () => (sql(db, 'SELECT count(*) AS n FROM lis_results WHERE case_id = ? AND built_at IS NULL').get(caseId) as { n: number }).n);
+  return read(
+    `Reading the LIS results of case ${caseId}`,
+    () => (sql(db, 'SELECT count(*) AS n FROM lis_results WHERE case_id = ? AND built_at IS NULL').get(caseId) as { n: number }).n,
+  );
 }
 
 /** The build error of the case's unbuilt results, if any (shown in the status so a person sees why nothing went). */
 export function unbuiltLisResultErrors(db: MarrowDatabase, caseId: number): string[] {
   return read(`Reading the LIS results of case ${caseId}`, () =>
-    (sql(db, 'SELECT build_error FROM lis_results WHERE case_id = ? AND built_at IS NULL AND build_error IS NOT NULL ORDER BY id').all(caseId) as { build_error: string }[]).map(
-      (r) => r.build_error,
-    ),
+    (
+      sql(db, 'SELECT build_error FROM lis_results WHERE case_id = ? AND built_at IS NULL AND build_error IS NOT NULL ORDER BY id').all(caseId) as {
+        build_error: string;
+      }[]
+    ).map((r) => r.build_error),
   );
 }

@@ -38,16 +38,11 @@ function userObjectCount(raw: Database.Database): number {
 export function verifyHistory(raw: Database.Database, path: string, migrations: readonly Migration[] = MIGRATIONS): number {
   if (!hasTable(raw, 'schema_migrations')) {
     if (userObjectCount(raw) > 0) {
-      throw new DatabaseError(
-        'migration_history',
-        `${path} is not a MarrowCount database (it has tables but no migration history). Choose another file.`,
-      );
+      throw new DatabaseError('migration_history', `${path} is not a MarrowCount database (it has tables but no migration history). Choose another file.`);
     }
     return 0;
   }
-  const applied = raw
-    .prepare('SELECT version, name, checksum FROM schema_migrations ORDER BY version')
-    .all() as AppliedMigration[];
+  const applied = raw.prepare('SELECT version, name, checksum FROM schema_migrations ORDER BY version').all() as AppliedMigration[];
   const latestKnown = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
   const newest = applied.length === 0 ? 0 : applied[applied.length - 1]!.version;
   if (newest > latestKnown) {

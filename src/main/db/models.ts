@@ -85,7 +85,11 @@ export function registerModel(db: MarrowDatabase, input: ModelRegistration, acto
       db,
       'INSERT INTO models (model_id, version, sha256, name, classes, class_count, provisional_classes, registered_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) RETURNING *',
     ).get(input.modelId, input.version, sha256, input.name, JSON.stringify(input.classes), input.classes.length, JSON.stringify(provisional), at) as ModelDbRow;
-    appendAudit(db, { actor, action: 'model_registered', caseId: null, detail: { modelRowId: created.id, modelId: input.modelId, version: input.version, sha256 } }, at);
+    appendAudit(
+      db,
+      { actor, action: 'model_registered', caseId: null, detail: { modelRowId: created.id, modelId: input.modelId, version: input.version, sha256 } },
+      at,
+    );
     return toRow(created);
   });
 }
@@ -115,6 +119,9 @@ export function modelClasses(db: MarrowDatabase, modelRowId: number): CellClassC
 
 /** The registered model of this file, or null when no case was ever analysed with it. */
 export function findModelBySha256(db: MarrowDatabase, sha256: string): ModelRow | null {
-  const row = read('Looking up a model by its SHA-256', () => sql(db, 'SELECT * FROM models WHERE sha256 = ?').get(sha256.toLowerCase()) as ModelDbRow | undefined);
+  const row = read(
+    'Looking up a model by its SHA-256',
+    () => sql(db, 'SELECT * FROM models WHERE sha256 = ?').get(sha256.toLowerCase()) as ModelDbRow | undefined,
+  );
   return row === undefined ? null : toRow(row);
 }

@@ -72,17 +72,17 @@ const toExclusion = (r: ExclusionDbRow): ExclusionRow => ({
 });
 
 /** Records where a stopped run was and moves the case to 'cancelled', together or not at all. */
-export function recordCancellation(
-  db: MarrowDatabase,
-  input: { caseId: number; filesAnalysed: number; filesTotal: number; actor: string },
-): CaseRow {
+export function recordCancellation(db: MarrowDatabase, input: { caseId: number; filesAnalysed: number; filesTotal: number; actor: string }): CaseRow {
   return inTransaction(db, `Recording the cancelled analysis of case ${input.caseId}`, () => {
     const at = nowIso();
     const total = Math.max(input.filesTotal, input.filesAnalysed);
-    sql(
-      db,
-      'INSERT INTO analysis_cancellations (case_id, files_analysed, files_total, cancelled_by, cancelled_at) VALUES (?, ?, ?, ?, ?)',
-    ).run(input.caseId, input.filesAnalysed, total, input.actor, at);
+    sql(db, 'INSERT INTO analysis_cancellations (case_id, files_analysed, files_total, cancelled_by, cancelled_at) VALUES (?, ?, ?, ?, ?)').run(
+      input.caseId,
+      input.filesAnalysed,
+      total,
+      input.actor,
+      at,
+    );
     return setCaseStatus(db, input.caseId, 'cancelled', input.actor);
   });
 }
@@ -109,7 +109,11 @@ export function excludeRemainingFiles(db: MarrowDatabase, input: { caseId: numbe
       `INSERT INTO remaining_exclusions (case_id, cancellation_id, files_excluded, reason, excluded_by, excluded_at)
        VALUES (?, ?, ?, ?, ?, ?)`,
     ).run(row.id, cancellation.id, excluded, reason, by, at);
-    appendAudit(db, { actor: by, action: 'remaining_files_excluded', caseId: row.id, detail: { cancellationId: cancellation.id, files: excluded, reason } }, at);
+    appendAudit(
+      db,
+      { actor: by, action: 'remaining_files_excluded', caseId: row.id, detail: { cancellationId: cancellation.id, files: excluded, reason } },
+      at,
+    );
     return setCaseStatus(db, row.id, 'in_review', by);
   });
 }

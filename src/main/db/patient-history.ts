@@ -35,10 +35,9 @@ export function recordSpecimenDate(db: MarrowDatabase, input: { caseId: number; 
 }
 
 function specimenDateOf(db: MarrowDatabase, caseId: number): { specimenDate: string; specimenDateSource: SpecimenDateSource } {
-  const row = sql(
-    db,
-    'SELECT d.collected_on, c.created_at FROM cases AS c LEFT JOIN case_specimen_dates AS d ON d.case_id = c.id WHERE c.id = ?',
-  ).get(caseId) as SpecimenDateDbRow | undefined;
+  const row = sql(db, 'SELECT d.collected_on, c.created_at FROM cases AS c LEFT JOIN case_specimen_dates AS d ON d.case_id = c.id WHERE c.id = ?').get(
+    caseId,
+  ) as SpecimenDateDbRow | undefined;
   if (row === undefined) throw new DatabaseError('not_found', `There is no case with id ${caseId}.`);
   return row.collected_on !== null
     ? { specimenDate: row.collected_on, specimenDateSource: 'recorded' }

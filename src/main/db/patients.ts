@@ -52,10 +52,7 @@ export class PatientMismatchError extends DatabaseError {
         ? `as ${stored.name} (${stored.birthDate !== null ? `born ${stored.birthDate}` : 'no birth date recorded'})`
         : `with birth date ${stored.birthDate ?? 'not recorded'} and no name`;
     const blank = mismatched.length === 2 ? 'the name and birth date' : mismatched[0] === 'name' ? 'the name' : 'the birth date';
-    super(
-      'constraint',
-      `Patient ${stored.labId} is already recorded ${recorded}. Check the identifier, or leave ${blank} blank to use the stored record.`,
-    );
+    super('constraint', `Patient ${stored.labId} is already recorded ${recorded}. Check the identifier, or leave ${blank} blank to use the stored record.`);
     this.name = 'PatientMismatchError';
     this.field = mismatched[0] ?? 'name';
     this.stored = stored;
@@ -86,10 +83,13 @@ export function upsertPatient(db: MarrowDatabase, input: PatientUpsert): Patient
     const at = nowIso();
     const existing = sql(db, 'SELECT * FROM patients WHERE lab_id = ?').get(labId) as PatientDbRow | undefined;
     if (existing === undefined) {
-      const created = sql(
-        db,
-        'INSERT INTO patients (lab_id, name, birth_date, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
-      ).get(labId, name ?? null, birthDate ?? null, at, at) as PatientDbRow;
+      const created = sql(db, 'INSERT INTO patients (lab_id, name, birth_date, created_at, updated_at) VALUES (?, ?, ?, ?, ?) RETURNING *').get(
+        labId,
+        name ?? null,
+        birthDate ?? null,
+        at,
+        at,
+      ) as PatientDbRow;
       appendAudit(db, { actor, action: 'patient_saved', caseId: null, detail: { patientId: created.id, labId, created: true } }, at);
       return toRow(created);
     }
@@ -113,7 +113,12 @@ export function upsertPatient(db: MarrowDatabase, input: PatientUpsert): Patient
         actor,
         action: 'patient_saved',
         caseId: null,
-        detail: { patientId: existing.id, labId, before: { name: existing.name, birthDate: existing.birth_date }, after: { name: nextName, birthDate: nextBirth } },
+        detail: {
+          patientId: existing.id,
+          labId,
+          before: { name: existing.name, birthDate: existing.birth_date },
+          after: { name: nextName, birthDate: nextBirth },
+        },
       },
       at,
     );
@@ -126,10 +131,7 @@ export function upsertPatient(db: MarrowDatabase, input: PatientUpsert): Patient
  * The reason, the old and the new name and who made the correction go into the audit log, against the case it was
  * made from; every case of the patient (earlier reports when reprinted included) then shows the corrected name.
  */
-export function correctPatientName(
-  db: MarrowDatabase,
-  input: { patientId: number; caseId: number; name: string; reason: string; actor: string },
-): PatientRow {
+export function correctPatientName(db: MarrowDatabase, input: { patientId: number; caseId: number; name: string; reason: string; actor: string }): PatientRow {
   const name = input.name.normalize('NFC').trim().replace(/\s+/g, ' ');
   const reason = input.reason.trim();
   if (name === '') throw new DatabaseError('constraint', 'The corrected name is empty; enter the patient’s name as it should read.');

@@ -29,10 +29,7 @@ function validate(row: NewPrediction, classes: readonly CellClassCode[], modelNa
     throw new DatabaseError('constraint', `${where}: class ${row.predicted} is not one of the classes of model ${modelName}.`);
   }
   if (row.probabilities.length !== classes.length) {
-    throw new DatabaseError(
-      'constraint',
-      `${where}: ${row.probabilities.length} probabilities, but model ${modelName} has ${classes.length} classes.`,
-    );
+    throw new DatabaseError('constraint', `${where}: ${row.probabilities.length} probabilities, but model ${modelName} has ${classes.length} classes.`);
   }
   if (!row.probabilities.every((p) => Number.isFinite(p) && p >= 0 && p <= 1)) {
     throw new DatabaseError('constraint', `${where}: a probability is not a number between 0 and 1.`);
@@ -56,12 +53,7 @@ function validate(row: NewPrediction, classes: readonly CellClassCode[], modelNa
  * signed case, an image that already has this model's prediction all roll the batch back). Predictions are
  * immutable; re-running with another model adds rows.
  */
-export function insertPredictions(
-  db: MarrowDatabase,
-  modelRowId: number,
-  rows: readonly NewPrediction[],
-  actor = 'system',
-): { inserted: number } {
+export function insertPredictions(db: MarrowDatabase, modelRowId: number, rows: readonly NewPrediction[], actor = 'system'): { inserted: number } {
   const classes = modelClasses(db, modelRowId);
   const model = getModel(db, modelRowId);
   const modelName = `${model.modelId} ${model.version}`;
@@ -226,7 +218,15 @@ export function listEmbeddings(db: MarrowDatabase, caseId: number, modelRowId: n
         `SELECT p.id AS prediction_id, p.image_id, p.model_id, p.predicted_class, p.probabilities, e.vector, e.open_set_score
          FROM predictions AS p JOIN prediction_embeddings AS e ON e.prediction_id = p.id
          WHERE p.case_id = ? AND p.model_id = ? ORDER BY p.image_id`,
-      ).all(caseId, modelRowId) as { prediction_id: number; image_id: number; model_id: number; predicted_class: CellClassCode; probabilities: string; vector: Buffer; open_set_score: number | null }[]
+      ).all(caseId, modelRowId) as {
+        prediction_id: number;
+        image_id: number;
+        model_id: number;
+        predicted_class: CellClassCode;
+        probabilities: string;
+        vector: Buffer;
+        open_set_score: number | null;
+      }[]
     ).map((r) => ({
       predictionId: r.prediction_id,
       imageId: r.image_id,

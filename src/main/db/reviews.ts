@@ -37,19 +37,22 @@ function requireSeenVersion(db: MarrowDatabase, caseId: number, imageId: number,
      FROM reviews AS r JOIN images AS i ON i.id = r.image_id
      WHERE r.case_id = ? AND r.image_id = ? ORDER BY r.id DESC LIMIT 1`,
   ).get(caseId, imageId) as
-    | { id: number; kind: 'decision' | 'retraction'; label: CellClassCode | null; reviewer: string; created_at: string; relative_path: string; in_force: CellClassCode | null }
+    | {
+        id: number;
+        kind: 'decision' | 'retraction';
+        label: CellClassCode | null;
+        reviewer: string;
+        created_at: string;
+        relative_path: string;
+        in_force: CellClassCode | null;
+      }
     | undefined;
   const current = latest?.id ?? 0;
   if (current === seenVersion) return;
   if (latest === undefined) {
     throw new DatabaseError('stale', `Cell ${imageId} has no decision of version ${seenVersion}; look again.`);
   }
-  const to =
-    latest.kind === 'decision'
-      ? `${latest.label}`
-      : latest.in_force !== null
-        ? `${latest.in_force} (an undo)`
-        : "the model's label (an undo)";
+  const to = latest.kind === 'decision' ? `${latest.label}` : latest.in_force !== null ? `${latest.in_force} (an undo)` : "the model's label (an undo)";
   throw new DatabaseError('stale', `${latest.relative_path} was changed by ${latest.reviewer} at ${shownTime(latest.created_at)} to ${to} — look again.`);
 }
 
@@ -131,10 +134,7 @@ export function addReviews(db: MarrowDatabase, inputs: readonly NewReview[]): Re
  * retraction records who undid it). Repeated undos walk back through earlier decisions to the prediction.
  * 'not_found' when the cell has no decision in force.
  */
-export function retractLatestReview(
-  db: MarrowDatabase,
-  input: { caseId: number; imageId: number; reviewer: string; seenVersion?: number },
-): ReviewRow {
+export function retractLatestReview(db: MarrowDatabase, input: { caseId: number; imageId: number; reviewer: string; seenVersion?: number }): ReviewRow {
   const reviewer = input.reviewer.trim();
   if (reviewer === '') throw new DatabaseError('constraint', `Undo on image ${input.imageId}: the reviewer's name is empty.`);
   return inTransaction(db, `Undoing the review of image ${input.imageId}`, () => {
@@ -143,10 +143,10 @@ export function retractLatestReview(
       throw new DatabaseError('signed_case', `Case ${row.accession} is signed; amend it (with a reason) before changing a cell's label.`);
     }
     requireSeenVersion(db, input.caseId, input.imageId, input.seenVersion);
-    const latest = sql(
-      db,
-      `SELECT r.* FROM current_decisions AS d JOIN reviews AS r ON r.id = d.review_id WHERE d.case_id = ? AND d.image_id = ?`,
-    ).get(input.caseId, input.imageId) as ReviewDbRow | undefined;
+    const latest = sql(db, `SELECT r.* FROM current_decisions AS d JOIN reviews AS r ON r.id = d.review_id WHERE d.case_id = ? AND d.image_id = ?`).get(
+      input.caseId,
+      input.imageId,
+    ) as ReviewDbRow | undefined;
     if (latest === undefined) {
       throw new DatabaseError('not_found', `Image ${input.imageId} of case ${row.accession} has no review to undo.`);
     }

@@ -53,7 +53,16 @@ export function insertSignature(
     db,
     'INSERT INTO signatures (case_id, user_id, printed_name, role, meaning, signed_at, content_sha256) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING *',
   ).get(input.caseId, person.id, person.displayName, input.role, input.meaning, at, input.contentSha256) as SignatureDbRow;
-  appendAudit(db, { actor: person.displayName, action: 'signature_made', caseId: input.caseId, detail: { ...input.detail, signatureId: row.id, meaning: input.meaning, role: input.role, contentSha256: input.contentSha256 } }, at);
+  appendAudit(
+    db,
+    {
+      actor: person.displayName,
+      action: 'signature_made',
+      caseId: input.caseId,
+      detail: { ...input.detail, signatureId: row.id, meaning: input.meaning, role: input.role, contentSha256: input.contentSha256 },
+    },
+    at,
+  );
   return toSignature(row);
 }
 

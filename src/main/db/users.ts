@@ -97,7 +97,15 @@ export function createUser(db: MarrowDatabase, input: NewUser): UserRow {
       db,
       `INSERT INTO users (login, display_name, roles, password_hash, must_change_password, created_at, created_by)
        VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-    ).get(input.login.trim(), input.displayName.trim(), JSON.stringify([...new Set(input.roles)]), input.passwordHash, input.mustChangePassword ? 1 : 0, at, input.createdBy?.id ?? null) as { id: number };
+    ).get(
+      input.login.trim(),
+      input.displayName.trim(),
+      JSON.stringify([...new Set(input.roles)]),
+      input.passwordHash,
+      input.mustChangePassword ? 1 : 0,
+      at,
+      input.createdBy?.id ?? null,
+    ) as { id: number };
     appendAudit(
       db,
       {
@@ -105,7 +113,13 @@ export function createUser(db: MarrowDatabase, input: NewUser): UserRow {
         userId: input.createdBy?.id ?? id,
         action: 'user_created',
         caseId: null,
-        detail: { userId: id, login: input.login.trim(), displayName: input.displayName.trim(), roles: [...new Set(input.roles)], firstAdministrator: input.createdBy === null },
+        detail: {
+          userId: id,
+          login: input.login.trim(),
+          displayName: input.displayName.trim(),
+          roles: [...new Set(input.roles)],
+          firstAdministrator: input.createdBy === null,
+        },
       },
       at,
     );
@@ -126,7 +140,11 @@ export function setUserActive(db: MarrowDatabase, userId: number, active: boolea
     const at = nowIso();
     sql(db, 'UPDATE users SET active = ? WHERE id = ?').run(active ? 1 : 0, userId);
     if (!active) endSessionsOf(db, userId, 'disabled', at);
-    appendAudit(db, { actor: by.displayName, userId: by.id, action: active ? 'user_enabled' : 'user_disabled', caseId: null, detail: { userId, login: before.login } }, at);
+    appendAudit(
+      db,
+      { actor: by.displayName, userId: by.id, action: active ? 'user_enabled' : 'user_disabled', caseId: null, detail: { userId, login: before.login } },
+      at,
+    );
     return getUser(db, userId);
   });
 }
@@ -137,13 +155,28 @@ export function setUserRoles(db: MarrowDatabase, userId: number, roles: readonly
     const next = [...new Set(roles)];
     const at = nowIso();
     sql(db, 'UPDATE users SET roles = ? WHERE id = ?').run(JSON.stringify(next), userId);
-    appendAudit(db, { actor: by.displayName, userId: by.id, action: 'user_roles_changed', caseId: null, detail: { userId, login: before.login, from: before.roles, to: next } }, at);
+    appendAudit(
+      db,
+      {
+        actor: by.displayName,
+        userId: by.id,
+        action: 'user_roles_changed',
+        caseId: null,
+        detail: { userId, login: before.login, from: before.roles, to: next },
+      },
+      at,
+    );
     return getUser(db, userId);
   });
 }
 
 /** A new password hash: the person's own change (mustChange false) or an administrator's reset (mustChange true). */
-export function setPasswordHash(db: MarrowDatabase, userId: number, passwordHash: string, options: { mustChange: boolean; by: AccountActor; keepSessionId?: number }): UserRow {
+export function setPasswordHash(
+  db: MarrowDatabase,
+  userId: number,
+  passwordHash: string,
+  options: { mustChange: boolean; by: AccountActor; keepSessionId?: number },
+): UserRow {
   return inTransaction(db, `Changing the password of account ${userId}`, () => {
     const before = getUser(db, userId);
     const at = nowIso();
@@ -157,7 +190,13 @@ export function setPasswordHash(db: MarrowDatabase, userId: number, passwordHash
     endSessionsOf(db, userId, options.mustChange ? 'password_reset' : 'password_changed', at, options.keepSessionId);
     appendAudit(
       db,
-      { actor: options.by.displayName, userId: options.by.id, action: options.mustChange ? 'password_reset' : 'password_changed', caseId: null, detail: { userId, login: before.login } },
+      {
+        actor: options.by.displayName,
+        userId: options.by.id,
+        action: options.mustChange ? 'password_reset' : 'password_changed',
+        caseId: null,
+        detail: { userId, login: before.login },
+      },
       at,
     );
     return getUser(db, userId);
@@ -168,18 +207,42 @@ export function setPasswordHash(db: MarrowDatabase, userId: number, passwordHash
 export function recordFailedLogin(
   db: MarrowDatabase,
   userId: number,
-  options: { maxFailures: number; lockUntil: string; action: 'login_failed' | 'unlock_failed' | 'signature_refused'; caseId?: number; detail?: Record<string, unknown> },
+  options: {
+    maxFailures: number;
+    lockUntil: string;
+    action: 'login_failed' | 'unlock_failed' | 'signature_refused';
+    caseId?: number;
+    detail?: Record<string, unknown>;
+  },
 ): UserRow {
   return inTransaction(db, 'Recording a failed login', () => {
     const before = getUser(db, userId);
     const failures = before.failedLogins + 1;
     const lockedOut = failures >= options.maxFailures;
     const at = nowIso();
-    sql(db, 'UPDATE users SET failed_logins = ?, locked_out_until = ? WHERE id = ?').run(lockedOut ? 0 : failures, lockedOut ? options.lockUntil : before.lockedOutUntil, userId);
-    appendAudit(db, { actor: before.displayName, userId, action: options.action, caseId: options.caseId ?? null, detail: { ...options.detail, login: before.login, failures } }, at);
+    sql(db, 'UPDATE users SET failed_logins = ?, locked_out_until = ? WHERE id = ?').run(
+      lockedOut ? 0 : failures,
+      lockedOut ? options.lockUntil : before.lockedOutUntil,
+      userId,
+    );
+    appendAudit(
+      db,
+      {
+        actor: before.displayName,
+        userId,
+        action: options.action,
+        caseId: options.caseId ?? null,
+        detail: { ...options.detail, login: before.login, failures },
+      },
+      at,
+    );
     if (lockedOut) {
       endSessionsOf(db, userId, 'disabled', at);
-      appendAudit(db, { actor: before.displayName, userId, action: 'account_locked_out', caseId: null, detail: { login: before.login, until: options.lockUntil } }, at);
+      appendAudit(
+        db,
+        { actor: before.displayName, userId, action: 'account_locked_out', caseId: null, detail: { login: before.login, until: options.lockUntil } },
+        at,
+      );
     }
     return getUser(db, userId);
   });
@@ -188,7 +251,11 @@ export function recordFailedLogin(
 /** A login name that matches no account: recorded (as typed, trimmed) so a guessing attempt shows in the log. */
 export function recordUnknownLogin(db: MarrowDatabase, login: string): void {
   inTransaction(db, 'Recording a failed login', () => {
-    appendAudit(db, { actor: 'unknown', userId: null, action: 'login_failed', caseId: null, detail: { login: login.trim().slice(0, 64), knownAccount: false } }, nowIso());
+    appendAudit(
+      db,
+      { actor: 'unknown', userId: null, action: 'login_failed', caseId: null, detail: { login: login.trim().slice(0, 64), knownAccount: false } },
+      nowIso(),
+    );
   });
 }
 
@@ -226,17 +293,33 @@ interface SessionDbRow {
 }
 
 function toSession(r: SessionDbRow): SessionRow {
-  return { id: r.id, userId: r.user_id, transport: r.transport, createdAt: r.created_at, lastActiveAt: r.last_active_at, lockedAt: r.locked_at, endedAt: r.ended_at, endReason: r.end_reason };
+  return {
+    id: r.id,
+    userId: r.user_id,
+    transport: r.transport,
+    createdAt: r.created_at,
+    lastActiveAt: r.last_active_at,
+    lockedAt: r.locked_at,
+    endedAt: r.ended_at,
+    endReason: r.end_reason,
+  };
 }
 
 export function createSession(db: MarrowDatabase, input: { userId: number; tokenSha256: string; transport: SessionTransport; at: string }): SessionRow {
   return inTransaction(db, 'Starting a session', () => {
     const user = getUser(db, input.userId);
-    const row = sql(
+    const row = sql(db, 'INSERT INTO sessions (user_id, token_sha256, transport, created_at, last_active_at) VALUES (?, ?, ?, ?, ?) RETURNING *').get(
+      input.userId,
+      input.tokenSha256,
+      input.transport,
+      input.at,
+      input.at,
+    ) as SessionDbRow;
+    appendAudit(
       db,
-      'INSERT INTO sessions (user_id, token_sha256, transport, created_at, last_active_at) VALUES (?, ?, ?, ?, ?) RETURNING *',
-    ).get(input.userId, input.tokenSha256, input.transport, input.at, input.at) as SessionDbRow;
-    appendAudit(db, { actor: user.displayName, userId: user.id, action: 'login', caseId: null, detail: { sessionId: row.id, transport: input.transport } }, input.at);
+      { actor: user.displayName, userId: user.id, action: 'login', caseId: null, detail: { sessionId: row.id, transport: input.transport } },
+      input.at,
+    );
     return toSession(row);
   });
 }
@@ -250,7 +333,8 @@ export function findSessionByTokenHash(db: MarrowDatabase, tokenSha256: string):
 
 export function lockSession(db: MarrowDatabase, sessionId: number, at: string, reason: 'idle' | 'requested'): void {
   inTransaction(db, 'Locking a session', () => {
-    const row = sql(db, 'SELECT s.*, u.display_name FROM sessions AS s JOIN users AS u ON u.id = s.user_id WHERE s.id = ?').get(sessionId) as (SessionDbRow & { display_name: string }) | undefined;
+    const row = sql(db, 'SELECT s.*, u.display_name FROM sessions AS s JOIN users AS u ON u.id = s.user_id WHERE s.id = ?').get(sessionId) as
+      (SessionDbRow & { display_name: string }) | undefined;
     if (row === undefined || row.ended_at !== null || row.locked_at !== null) return;
     sql(db, 'UPDATE sessions SET locked_at = ? WHERE id = ?').run(at, sessionId);
     appendAudit(db, { actor: row.display_name, userId: row.user_id, action: 'session_locked', caseId: null, detail: { sessionId, reason } }, at);
@@ -259,7 +343,8 @@ export function lockSession(db: MarrowDatabase, sessionId: number, at: string, r
 
 export function unlockSession(db: MarrowDatabase, sessionId: number, at: string): void {
   inTransaction(db, 'Unlocking a session', () => {
-    const row = sql(db, 'SELECT s.*, u.display_name FROM sessions AS s JOIN users AS u ON u.id = s.user_id WHERE s.id = ?').get(sessionId) as (SessionDbRow & { display_name: string }) | undefined;
+    const row = sql(db, 'SELECT s.*, u.display_name FROM sessions AS s JOIN users AS u ON u.id = s.user_id WHERE s.id = ?').get(sessionId) as
+      (SessionDbRow & { display_name: string }) | undefined;
     if (row === undefined || row.ended_at !== null) throw new DatabaseError('not_found', 'The session has ended; log in again.');
     sql(db, 'UPDATE sessions SET locked_at = NULL, last_active_at = ? WHERE id = ?').run(at, sessionId);
     sql(db, 'UPDATE users SET failed_logins = 0 WHERE id = ?').run(row.user_id);
@@ -269,7 +354,8 @@ export function unlockSession(db: MarrowDatabase, sessionId: number, at: string)
 
 export function endSession(db: MarrowDatabase, sessionId: number, reason: SessionEndReason, at: string): void {
   inTransaction(db, 'Ending a session', () => {
-    const row = sql(db, 'SELECT s.*, u.display_name FROM sessions AS s JOIN users AS u ON u.id = s.user_id WHERE s.id = ?').get(sessionId) as (SessionDbRow & { display_name: string }) | undefined;
+    const row = sql(db, 'SELECT s.*, u.display_name FROM sessions AS s JOIN users AS u ON u.id = s.user_id WHERE s.id = ?').get(sessionId) as
+      (SessionDbRow & { display_name: string }) | undefined;
     if (row === undefined || row.ended_at !== null) return;
     sql(db, 'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE id = ?').run(at, reason, sessionId);
     if (reason === 'logout' || reason === 'replaced') {
@@ -279,7 +365,12 @@ export function endSession(db: MarrowDatabase, sessionId: number, reason: Sessio
 }
 
 function endSessionsOf(db: MarrowDatabase, userId: number, reason: SessionEndReason, at: string, keepSessionId?: number): void {
-  sql(db, 'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL AND id IS NOT ?').run(at, reason, userId, keepSessionId ?? null);
+  sql(db, 'UPDATE sessions SET ended_at = ?, end_reason = ? WHERE user_id = ? AND ended_at IS NULL AND id IS NOT ?').run(
+    at,
+    reason,
+    userId,
+    keepSessionId ?? null,
+  );
 }
 
 // --- security settings ----------------------------------------------------------------------------------------
@@ -295,9 +386,10 @@ export const DEFAULT_SECURITY_SETTINGS: SecuritySettingsRow = Object.freeze({ id
 export function getSecuritySettings(db: MarrowDatabase): SecuritySettingsRow {
   return read('Reading the security settings', () => {
     const row = sql(db, 'SELECT idle_lock_minutes, pathologist_may_sign_alone FROM security_settings WHERE id = 1').get() as
-      | { idle_lock_minutes: number; pathologist_may_sign_alone: number }
-      | undefined;
-    return row === undefined ? { ...DEFAULT_SECURITY_SETTINGS } : { idleLockMinutes: row.idle_lock_minutes, pathologistMaySignAlone: row.pathologist_may_sign_alone === 1 };
+      { idle_lock_minutes: number; pathologist_may_sign_alone: number } | undefined;
+    return row === undefined
+      ? { ...DEFAULT_SECURITY_SETTINGS }
+      : { idleLockMinutes: row.idle_lock_minutes, pathologistMaySignAlone: row.pathologist_may_sign_alone === 1 };
   });
 }
 
@@ -316,7 +408,10 @@ export function saveSecuritySettings(db: MarrowDatabase, settings: SecuritySetti
 }
 
 /** A refusal worth keeping: a call without the role it needs, a signature with a wrong password. */
-export function recordRefusal(db: MarrowDatabase, entry: { action: 'access_refused' | 'signature_refused'; by: AccountActor; caseId: number | null; detail: Record<string, unknown> }): void {
+export function recordRefusal(
+  db: MarrowDatabase,
+  entry: { action: 'access_refused' | 'signature_refused'; by: AccountActor; caseId: number | null; detail: Record<string, unknown> },
+): void {
   inTransaction(db, 'Recording a refusal', () => {
     appendAudit(db, { actor: entry.by.displayName, userId: entry.by.id, action: entry.action, caseId: entry.caseId, detail: entry.detail }, nowIso());
   });

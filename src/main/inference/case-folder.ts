@@ -139,7 +139,12 @@ export async function inspectCrop(file: CropFile): Promise<Inspection> {
   try {
     bytes = await readFile(file.path);
   } catch (error) {
-    return { ok: false, failure: { file: file.relativePath, reason: `${file.relativePath} cannot be read: ${(error as Error).message}` }, sha256: '', bytes: 0 };
+    return {
+      ok: false,
+      failure: { file: file.relativePath, reason: `${file.relativePath} cannot be read: ${(error as Error).message}` },
+      sha256: '',
+      bytes: 0,
+    };
   }
   const fail = (reason: string): Inspection => ({ ok: false, failure: { file: file.relativePath, reason }, sha256: sha256Of(bytes), bytes: bytes.length });
   if (bytes.length === 0) return fail(`${file.relativePath} is empty (0 bytes); it is not an image.`);

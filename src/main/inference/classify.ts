@@ -86,9 +86,6 @@ export function predictionFromScores(
   policy: FlaggingPolicy,
   openSet: OpenSetResult | null = null,
 ): CellPrediction {
-  const probabilities =
-    manifest.output.type === 'logits'
-      ? softmaxWithTemperature(scores, manifest.calibration.temperature)
-      : Array.from(scores);
+  const probabilities = manifest.output.type === 'logits' ? softmaxWithTemperature(scores, manifest.calibration.temperature) : Array.from(scores);
   return predictionFromProbabilities(probabilities, manifest.classes, policy, manifest.provisional, openSet);
 }

@@ -250,7 +250,7 @@ function readProvisional(r: FieldReader, value: unknown, classes: readonly CellC
   const spec = r.object(value, 'provisionalClasses');
   const codes = r.codes(spec['classes'], 'provisionalClasses.classes', 0);
   codes.forEach((code, i) => {
-    if (!classes.includes(code)) r.fail(`provisionalClasses.classes[${i}]`, 'must be one of the model\'s classes', code);
+    if (!classes.includes(code)) r.fail(`provisionalClasses.classes[${i}]`, "must be one of the model's classes", code);
   });
   return { classes: codes, reason: r.string(spec['reason'], 'provisionalClasses.reason') };
 }

@@ -170,12 +170,7 @@ export async function loadOpenSetStats(root: string, manifest: ModelManifest): P
   return parseOpenSetStats(parsed, path, manifest.embedding.dim);
 }
 
-async function checkGraphMatchesManifest(
-  session: ort.InferenceSession,
-  manifest: ModelManifest,
-  onnxPath: string,
-  jsonPath: string,
-): Promise<void> {
+async function checkGraphMatchesManifest(session: ort.InferenceSession, manifest: ModelManifest, onnxPath: string, jsonPath: string): Promise<void> {
   const { input, output, classes } = manifest;
   if (!session.inputNames.includes(input.name)) {
     throw new ModelPackageError(
@@ -184,13 +179,12 @@ async function checkGraphMatchesManifest(
       'input.name',
     );
   }
-  for (const [field, name] of [['output.name', output.name], ['embedding.name', manifest.embedding?.name]] as const) {
+  for (const [field, name] of [
+    ['output.name', output.name],
+    ['embedding.name', manifest.embedding?.name],
+  ] as const) {
     if (name !== undefined && !session.outputNames.includes(name)) {
-      throw new ModelPackageError(
-        `${jsonPath}: field "${field}" is "${name}" but the graph's outputs are ${session.outputNames.join(', ')}.`,
-        jsonPath,
-        field,
-      );
+      throw new ModelPackageError(`${jsonPath}: field "${field}" is "${name}" but the graph's outputs are ${session.outputNames.join(', ')}.`, jsonPath, field);
     }
   }
 
@@ -198,9 +192,7 @@ async function checkGraphMatchesManifest(
   const meta = session.inputMetadata.find((m) => m.name === input.name);
   if (meta && meta.isTensor) {
     const shape = meta.shape;
-    const mismatch =
-      shape.length !== 4 ||
-      shape.slice(1).some((dim, i) => typeof dim === 'number' && dim !== declared[i]);
+    const mismatch = shape.length !== 4 || shape.slice(1).some((dim, i) => typeof dim === 'number' && dim !== declared[i]);
     if (mismatch) {
       throw new ModelPackageError(
         `${onnxPath}: the graph's input "${input.name}" has shape [${shape.join(', ')}], but model.json declares ` +

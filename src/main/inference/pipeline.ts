@@ -259,8 +259,7 @@ async function prepareBatch(items: WorkItem[], model: LoadedModel, caseRoot: str
       if (item.kind === 'new') {
         const entry = await prepareNew(item, item.file, index);
         // The same bytes that failed before fail again: nothing to store, and the stored failure is still listed.
-        const unchanged =
-          item.failed !== null && entry.record !== null && entry.record.importError !== null && entry.record.sha256 === item.failed.sha256;
+        const unchanged = item.failed !== null && entry.record !== null && entry.record.importError !== null && entry.record.sha256 === item.failed.sha256;
         return unchanged ? { item, record: null, slot: -1, failure: null } : entry;
       }
       const current = await readStoredFile(caseRoot, item.path, item.image.sha256);
@@ -326,14 +325,14 @@ async function checkClassifiedFiles(caseRoot: string, images: readonly ImageRow[
   const changed: ImportFailure[] = [];
   for (let i = 0; i < images.length; i += CHECK_CONCURRENCY) {
     const states = await Promise.all(
-      images.slice(i, i + CHECK_CONCURRENCY).map(async (image) => ({ image, current: await readStoredFile(caseRoot, join(caseRoot, image.relativePath), image.sha256) })),
+      images
+        .slice(i, i + CHECK_CONCURRENCY)
+        .map(async (image) => ({ image, current: await readStoredFile(caseRoot, join(caseRoot, image.relativePath), image.sha256) })),
     );
     for (const { image, current } of states) {
       if (current.state === 'same') continue;
       const what =
-        current.state === 'missing'
-          ? `cannot be read any more (${current.message})`
-          : 'has different content from the file that was imported and classified';
+        current.state === 'missing' ? `cannot be read any more (${current.message})` : 'has different content from the file that was imported and classified';
       changed.push({
         file: image.relativePath,
         reason:
@@ -452,9 +451,7 @@ async function classifyPrepared(
   return cells.map((cell, i) => {
     const embedding = embeddings && embeddingSpec ? embeddings.slice(i * embeddingSpec.dim, (i + 1) * embeddingSpec.dim) : null;
     const openSet =
-      embedding !== null && model.openSet !== null
-        ? { distance: openSetDistance(model.openSet, embedding), threshold: model.openSet.threshold }
-        : null;
+      embedding !== null && model.openSet !== null ? { distance: openSetDistance(model.openSet, embedding), threshold: model.openSet.threshold } : null;
     const prediction = predictionFromScores(values.subarray(i * classes, (i + 1) * classes), model.manifest, policy, openSet);
     // A crop smaller than the model can judge is flagged whatever its confidence (a 64 px crop reads as an artefact at 95%).
     const size = cropSizeOf(cell);

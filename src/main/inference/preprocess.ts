@@ -42,13 +42,7 @@ export function framingOf(width: number, height: number, side: number): Framing 
  * Decodes `source` (a path or the file's bytes) and writes its normalised NCHW tensor into `target` at `offset`.
  * `label` names the file in the error a person sees.
  */
-export async function preprocessInto(
-  source: string | Buffer,
-  spec: ModelInputSpec,
-  target: Float32Array,
-  offset: number,
-  label: string,
-): Promise<void> {
+export async function preprocessInto(source: string | Buffer, spec: ModelInputSpec, target: Float32Array, offset: number, label: string): Promise<void> {
   let pixels: Buffer;
   let channels: number;
   try {
@@ -104,13 +98,7 @@ function resized(image: Sharp, spec: ModelInputSpec): Promise<{ data: Buffer; in
 }
 
 /** Interleaved 8-bit pixels (1 or 3+ channels, RGB order) → planar normalised floats in the model's colour order. */
-export function writeNormalisedNchw(
-  pixels: Uint8Array,
-  channels: number,
-  spec: ModelInputSpec,
-  target: Float32Array,
-  offset: number,
-): void {
+export function writeNormalisedNchw(pixels: Uint8Array, channels: number, spec: ModelInputSpec, target: Float32Array, offset: number): void {
   const plane = spec.width * spec.height;
   const order = spec.colorOrder === 'BGR' ? [2, 1, 0] : [0, 1, 2];
   for (let c = 0; c < 3; c++) {

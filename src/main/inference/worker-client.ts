@@ -59,8 +59,7 @@ export function startAnalysisWorker(
         failures.push(...message.newFailures);
         // The same growing array each time: copying it per batch would cost O(files²) on a folder of bad files.
         onProgress({ ...message.progress, failures });
-      }
-      else if (message.type === 'done') outcome = message.outcome;
+      } else if (message.type === 'done') outcome = message.outcome;
       else failure = deserializeError(message.error);
     });
     worker.on('error', (error) => {

@@ -42,9 +42,6 @@ export interface ProgressMessage {
   newFailures: PipelineProgress['failures'];
 }
 
-export type WorkerMessage =
-  | ProgressMessage
-  | { type: 'done'; outcome: PipelineOutcome }
-  | { type: 'failed'; error: SerializedError };
+export type WorkerMessage = ProgressMessage | { type: 'done'; outcome: PipelineOutcome } | { type: 'failed'; error: SerializedError };
 
 export type ParentMessage = { type: 'cancel' };

@@ -47,7 +47,8 @@ export function registerShellHandlers(options: {
   connectToServer: (url: string) => void;
 }): () => void {
   const { reportsDir, isTrustedSender } = options;
-  const guard = <A extends unknown[], R>(fn: (window: BrowserWindow | null, ...args: A) => Promise<R>) =>
+  const guard =
+    <A extends unknown[], R>(fn: (window: BrowserWindow | null, ...args: A) => Promise<R>) =>
     async (event: Electron.IpcMainInvokeEvent, ...args: A): Promise<R> => {
       if (!isTrustedSender(event)) throw new Error('Refused: not the MarrowCount window.');
       return fn(BrowserWindow.fromWebContents(event.sender), ...args);
@@ -57,7 +58,7 @@ export function registerShellHandlers(options: {
     SHELL_CHANNELS.connectToServer,
     guard(async (_window, url: unknown) => {
       // Answered as data, not thrown: Electron would prefix a thrown message with its own words.
-      if (typeof url !== 'string') return { ok: false, message: 'Type the lab server\'s address.' };
+      if (typeof url !== 'string') return { ok: false, message: "Type the lab server's address." };
       try {
         options.connectToServer(url);
         return { ok: true };

@@ -15,9 +15,7 @@ export interface ReanalysisWorkerData {
 }
 
 export type ReanalysisWorkerMessage =
-  | { type: 'done'; added: number }
-  | { type: 'refused'; message: string; field: string }
-  | { type: 'failed'; error: SerializedError };
+  { type: 'done'; added: number } | { type: 'refused'; message: string; field: string } | { type: 'failed'; error: SerializedError };
 
 const here = (): string => (typeof import.meta.dirname === 'string' ? import.meta.dirname : dirname(fileURLToPath(import.meta.url)));
 
@@ -30,7 +28,11 @@ export function resolveReanalysisWorkerEntry(baseDir: string = here()): WorkerEn
  * exited (its connection closed) with the number of predictions added; rejects with ReanalysisRefused or the
  * worker's error, rebuilt with its type.
  */
-export function runReanalysisInWorker(databasePath: string, job: ReanalysisJob, entry: WorkerEntry = resolveReanalysisWorkerEntry()): Promise<{ added: number }> {
+export function runReanalysisInWorker(
+  databasePath: string,
+  job: ReanalysisJob,
+  entry: WorkerEntry = resolveReanalysisWorkerEntry(),
+): Promise<{ added: number }> {
   const worker = new Worker(entry.file, { workerData: { databasePath, job } satisfies ReanalysisWorkerData, execArgv: entry.execArgv });
   return new Promise((resolve, reject) => {
     let last: ReanalysisWorkerMessage | null = null;

@@ -9,10 +9,7 @@ import { findWorkerEntry, type WorkerEntry } from '../inference/worker-client';
 import type { PackedCells, TrainingJob, TrainingWorkerMessage } from './train-protocol';
 
 export type TrainingOutcome =
-  | { kind: 'done'; result: LabTrainingResult }
-  | { kind: 'cancelled' }
-  | { kind: 'refused'; message: string }
-  | { kind: 'failed'; message: string };
+  { kind: 'done'; result: LabTrainingResult } | { kind: 'cancelled' } | { kind: 'refused'; message: string } | { kind: 'failed'; message: string };
 
 export interface TrainingHandle {
   cancel(): void;

@@ -24,7 +24,13 @@ const cells: LabCell[] = packed.labels.map((label, i) => ({
 
 try {
   const result = trainAndValidate(
-    { cells, baseClasses: packed.baseClasses, minimumPerClass: job.minimumPerClass, openSetThreshold: job.openSetThreshold, ...(job.options ? { options: job.options } : {}) },
+    {
+      cells,
+      baseClasses: packed.baseClasses,
+      minimumPerClass: job.minimumPerClass,
+      openSetThreshold: job.openSetThreshold,
+      ...(job.options ? { options: job.options } : {}),
+    },
     (fraction) => post({ type: 'progress', fraction }),
     () => Atomics.load(cancel, 0) === 1,
   );

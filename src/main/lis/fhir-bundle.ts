@@ -54,7 +54,13 @@ export function buildFhirBundle(data: FhirBundleInput): Bundle {
   // authorisation: attester, the legal attestation of the result).
   const signatureAgents =
     data.signatures.length === 0
-      ? [{ type: { coding: [{ system: PROVENANCE_PARTICIPANT, code: 'verifier' }] }, role: [{ text: data.signOff.role }], who: { display: data.signOff.signedBy } }]
+      ? [
+          {
+            type: { coding: [{ system: PROVENANCE_PARTICIPANT, code: 'verifier' }] },
+            role: [{ text: data.signOff.role }],
+            who: { display: data.signOff.signedBy },
+          },
+        ]
       : data.signatures.map((s) => ({
           type: { coding: [{ system: PROVENANCE_PARTICIPANT, code: s.meaning === 'medical_authorisation' ? 'attester' : 'verifier' }] },
           role: [{ text: `${s.role}: ${SIGNATURE_MEANING_TEXT[s.meaning]}` }],
@@ -162,9 +168,7 @@ export function buildFhirBundle(data: FhirBundleInput): Bundle {
     recorded: data.signOff.signedAt,
     agent: [
       ...signatureAgents,
-      ...(data.model === null
-        ? []
-        : [{ type: { coding: [{ system: PROVENANCE_PARTICIPANT, code: 'performer' }] }, who: { reference: deviceUrl } }]),
+      ...(data.model === null ? [] : [{ type: { coding: [{ system: PROVENANCE_PARTICIPANT, code: 'performer' }] }, who: { reference: deviceUrl } }]),
     ],
   };
   add(url('provenance'), provenance);

@@ -34,19 +34,23 @@ export function escapeHl7(text: string): string {
 
 /** Reverses escapeHl7 (for reading ACKs and for tests). */
 export function unescapeHl7(text: string): string {
-  return text.replace(/\\(E|F|S|T|R|\.br)\\/g, (_m, code: string) =>
-    ({ E: '\\', F: '|', S: '^', T: '&', R: '~', '.br': '\n' })[code] ?? '',
-  );
+  return text.replace(/\\(E|F|S|T|R|\.br)\\/g, (_m, code: string) => ({ E: '\\', F: '|', S: '^', T: '&', R: '~', '.br': '\n' })[code] ?? '');
 }
 
 /** A component made of escaped subcomponents, trailing empty ones dropped. */
 export function components(...parts: (string | null | undefined)[]): string {
-  return trimTrailing(parts.map((p) => escapeHl7(p ?? '')), COMPONENT);
+  return trimTrailing(
+    parts.map((p) => escapeHl7(p ?? '')),
+    COMPONENT,
+  );
 }
 
 /** Like components, for the subcomponents of one component. */
 export function subcomponents(...parts: (string | null | undefined)[]): string {
-  return trimTrailing(parts.map((p) => escapeHl7(p ?? '')), SUBCOMPONENT);
+  return trimTrailing(
+    parts.map((p) => escapeHl7(p ?? '')),
+    SUBCOMPONENT,
+  );
 }
 
 function trimTrailing(parts: string[], separator: string): string {

@@ -65,7 +65,8 @@ export class MllpTransportError extends Error {
 export function parseAcknowledgement(message: string): Acknowledgement {
   const segments = splitSegments(message);
   const msa = segments.find((s) => s[0] === 'MSA');
-  if (segments[0]?.[0] !== 'MSH' || msa === undefined) throw new MllpTransportError('The receiver answered with something that is not an HL7 ACK (no MSH and MSA).');
+  if (segments[0]?.[0] !== 'MSH' || msa === undefined)
+    throw new MllpTransportError('The receiver answered with something that is not an HL7 ACK (no MSH and MSA).');
   const code = msa[1] ?? '';
   if (!(ACK_CODES as readonly string[]).includes(code)) throw new MllpTransportError(`The receiver's ACK has an unknown code "${code.slice(0, 10)}" in MSA-1.`);
   const reasons: string[] = [];

@@ -5,7 +5,19 @@
 // receiver answers every message with an ACK whose MSA-1 is AA, AE or AR.
 import { CELL_CLASS_DISPLAY_ORDER } from '../../shared/cell-classes';
 import { LOCAL_HL7_SYSTEM, lisCodeFor, type LisCode, type LisComponent } from '../../shared/lis';
-import { COMPONENT, ENCODING_CHARACTERS, REPETITION, components, escapeHl7, hl7Date, hl7Number, hl7Timestamp, joinSegments, segment, subcomponents } from './hl7';
+import {
+  COMPONENT,
+  ENCODING_CHARACTERS,
+  REPETITION,
+  components,
+  escapeHl7,
+  hl7Date,
+  hl7Number,
+  hl7Timestamp,
+  joinSegments,
+  segment,
+  subcomponents,
+} from './hl7';
 import { blastNotes, resultNotes, SPECIMEN_DISPLAY, type LisResultMessageData } from './result-message-data';
 
 export const HL7_VERSION = '2.5.1';
@@ -88,8 +100,7 @@ export function buildOruR01(data: LisResultMessageData): string {
   const signed = hl7Timestamp(data.signOff.signedAt);
   const fillerOrder = components(data.accession, s.sendingApplication);
   // OBX-16 responsible observer (XCN, repeating): each person who signed the result, the validator first.
-  const signer =
-    data.signatures.length === 0 ? components('', data.signOff.signedBy) : data.signatures.map((s) => components('', s.name)).join(REPETITION);
+  const signer = data.signatures.length === 0 ? components('', data.signOff.signedBy) : data.signatures.map((s) => components('', s.name)).join(REPETITION);
   const equipment = data.model === null ? '' : components(`${data.model.id} ${data.model.version}`, s.sendingApplication);
   const segments: string[] = [];
 

@@ -48,8 +48,7 @@ export const SPECIMEN_DISPLAY: Readonly<Record<SpecimenType, string>> = Object.f
   other: 'Other specimen',
 });
 
-export const RESEARCH_ONLY_NOTE =
-  'Not for diagnostic use: classified by a research model whose manifest does not clear it for diagnosis.';
+export const RESEARCH_ONLY_NOTE = 'Not for diagnostic use: classified by a research model whose manifest does not clear it for diagnosis.';
 
 /**
  * The notes that travel with the whole result (HL7 NTE after OBR; FHIR DiagnosticReport.conclusion and the panel
@@ -59,16 +58,15 @@ export const RESEARCH_ONLY_NOTE =
 export function resultNotes(data: LisResultMessageData): string[] {
   const notes: string[] = [];
   const authoriser = data.signatures.find((s) => s.meaning === 'medical_authorisation');
-  if (data.interpretiveComment !== null) notes.push(`Interpretive comment${authoriser === undefined ? '' : ` (${authoriser.name})`}: ${data.interpretiveComment}`);
+  if (data.interpretiveComment !== null)
+    notes.push(`Interpretive comment${authoriser === undefined ? '' : ` (${authoriser.name})`}: ${data.interpretiveComment}`);
   for (const s of data.signatures) notes.push(`${SIGNATURE_MEANING_TEXT[s.meaning]} ${s.name} (${s.role}) on ${s.at}`);
   if (data.model === null || data.model.researchOnly) notes.push(RESEARCH_ONLY_NOTE);
   if (data.correction !== null) {
     notes.push(`Corrected result: replaces the result signed before, re-opened by ${data.correction.by} on ${data.correction.at}: ${data.correction.reason}`);
   }
   if (data.signOff.overrideReason !== null) {
-    notes.push(
-      `Signed with ${data.signOff.unreviewedFlaggedAtSigning} flagged cell(s) unreviewed; reason: ${data.signOff.overrideReason}`,
-    );
+    notes.push(`Signed with ${data.signOff.unreviewedFlaggedAtSigning} flagged cell(s) unreviewed; reason: ${data.signOff.overrideReason}`);
   }
   notes.push(...data.differential.warnings);
   if (!data.differential.countTarget.met) notes.push(data.differential.countTarget.note);

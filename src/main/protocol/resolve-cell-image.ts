@@ -15,9 +15,7 @@ import type { CellImageLocation } from '../service/types';
 /** Finds a stored image of a stored case; null when the image does not exist or belongs to another case. */
 export type CellImageLookup = (caseId: number, imageId: number) => CellImageLocation | null | Promise<CellImageLocation | null>;
 
-export type CellImageResolution =
-  | { ok: true; data: Buffer; contentType: string }
-  | { ok: false; status: 403 | 404; reason: string };
+export type CellImageResolution = { ok: true; data: Buffer; contentType: string } | { ok: false; status: 403 | 404; reason: string };
 
 const CONTENT_TYPES: Record<string, string> = {
   '.jpg': 'image/jpeg',
@@ -38,7 +36,6 @@ export function parseCellImageRoute(rest: string): { caseId: number; imageId: nu
   if (!ID.test(caseText) || !ID.test(imageText)) return null;
   return { caseId: Number(caseText), imageId: Number(imageText) };
 }
-
 
 export async function resolveCellImage(lookup: CellImageLookup, rest: string): Promise<CellImageResolution> {
   const route = parseCellImageRoute(rest);
@@ -75,4 +72,3 @@ async function readInsideFolder(folder: string, file: string): Promise<CellImage
     return { ok: false, status: 404, reason: 'image file not readable' };
   }
 }
-

@@ -41,7 +41,10 @@ export function drawDifferentialChart(doc: Doc, differential: Differential): voi
   doc.font(FONT.regular).fontSize(7).fillColor(COLOUR.muted);
   for (let tick = 0; tick <= max + 1e-9; tick += step) {
     const x = xOf(tick);
-    doc.moveTo(x, top - 2).lineTo(x, plotBottom).stroke();
+    doc
+      .moveTo(x, top - 2)
+      .lineTo(x, plotBottom)
+      .stroke();
     doc.text(`${tick}%`, x - 15, plotBottom + 3, { width: 30, align: 'center', lineBreak: false });
   }
   doc.text('% of nucleated differential count; whiskers: 95% confidence interval (Wilson)', plotLeft, plotBottom + 13, {
@@ -67,8 +70,14 @@ export function drawDifferentialChart(doc: Doc, differential: Differential): voi
       const high = xOf(row.ci95.upper);
       doc.lineWidth(0.7).strokeColor('#222222');
       doc.moveTo(low, centre).lineTo(high, centre).stroke();
-      doc.moveTo(low, centre - 2.5).lineTo(low, centre + 2.5).stroke();
-      doc.moveTo(high, centre - 2.5).lineTo(high, centre + 2.5).stroke();
+      doc
+        .moveTo(low, centre - 2.5)
+        .lineTo(low, centre + 2.5)
+        .stroke();
+      doc
+        .moveTo(high, centre - 2.5)
+        .lineTo(high, centre + 2.5)
+        .stroke();
     }
     doc.fillColor(COLOUR.text).text(formatPercent(row.percentOfNdc), plotLeft + plotWidth + 4, centre - 4.5, {
       width: VALUE_WIDTH - 4,
@@ -76,7 +85,12 @@ export function drawDifferentialChart(doc: Doc, differential: Differential): voi
       lineBreak: false,
     });
   });
-  doc.moveTo(plotLeft, top - 2).lineTo(plotLeft, plotBottom).lineWidth(0.6).strokeColor('#444444').stroke();
+  doc
+    .moveTo(plotLeft, top - 2)
+    .lineTo(plotLeft, plotBottom)
+    .lineWidth(0.6)
+    .strokeColor('#444444')
+    .stroke();
   doc.x = MARGIN.left;
   doc.y = plotBottom + 28;
   doc.fillColor(COLOUR.text);

@@ -46,9 +46,7 @@ export function locateReportFonts(fontsDir?: string): ReportFonts {
       dir = parent;
     }
   }
-  throw new ReportError(
-    'fonts_missing',
-    `The report fonts ${REGULAR} and ${BOLD} were not found (looked in ${searched.join(', ')}). Reinstall MarrowCount.`,
-    { path: searched[0] },
-  );
+  throw new ReportError('fonts_missing', `The report fonts ${REGULAR} and ${BOLD} were not found (looked in ${searched.join(', ')}). Reinstall MarrowCount.`, {
+    path: searched[0],
+  });
 }

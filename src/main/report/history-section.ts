@@ -93,7 +93,11 @@ function drawTrendChart(doc: Doc, marrows: readonly MarrowResult[]): void {
 
   // Axes and ticks.
   doc.lineWidth(0.6).strokeColor('#444444');
-  doc.moveTo(left, top).lineTo(left, bottom).lineTo(left + width, bottom).stroke();
+  doc
+    .moveTo(left, top)
+    .lineTo(left, bottom)
+    .lineTo(left + width, bottom)
+    .stroke();
   doc.font(FONT.regular).fontSize(6.5).fillColor(COLOUR.muted);
   const step = max <= 30 ? 5 : max <= 60 ? 10 : 20;
   for (let tick = 0; tick <= max + 1e-9; tick += step) {
@@ -103,7 +107,10 @@ function drawTrendChart(doc: Doc, marrows: readonly MarrowResult[]): void {
   doc.lineWidth(0.5).strokeColor(COLOUR.draft).dash(3, { space: 2 });
   for (const threshold of BLAST_THRESHOLDS) {
     if (threshold > max) continue;
-    doc.moveTo(left, yOf(threshold)).lineTo(left + width, yOf(threshold)).stroke();
+    doc
+      .moveTo(left, yOf(threshold))
+      .lineTo(left + width, yOf(threshold))
+      .stroke();
   }
   doc.undash();
   doc.fillColor(COLOUR.draft);
@@ -130,15 +137,24 @@ function drawTrendChart(doc: Doc, marrows: readonly MarrowResult[]): void {
     if (blast.ci95 !== null) {
       doc.lineWidth(0.6).strokeColor('#222222');
       doc.moveTo(x, yOf(blast.ci95.lower)).lineTo(x, yOf(blast.ci95.upper)).stroke();
-      doc.moveTo(x - 2.5, yOf(blast.ci95.lower)).lineTo(x + 2.5, yOf(blast.ci95.lower)).stroke();
-      doc.moveTo(x - 2.5, yOf(blast.ci95.upper)).lineTo(x + 2.5, yOf(blast.ci95.upper)).stroke();
+      doc
+        .moveTo(x - 2.5, yOf(blast.ci95.lower))
+        .lineTo(x + 2.5, yOf(blast.ci95.lower))
+        .stroke();
+      doc
+        .moveTo(x - 2.5, yOf(blast.ci95.upper))
+        .lineTo(x + 2.5, yOf(blast.ci95.upper))
+        .stroke();
     }
     const colour = current ? COLOUR.blastBar : COLOUR.bar;
     doc.circle(x, yOf(blast.percentage!), current ? 3.2 : 2.6);
     // This case is hollow while it is not released; an amended earlier result is drawn hollow too.
     if (m.state === 'released') doc.fill(colour);
     else doc.lineWidth(1).fillAndStroke('#ffffff', colour);
-    doc.font(FONT.regular).fontSize(6.5).fillColor(current ? COLOUR.blastBar : COLOUR.muted);
+    doc
+      .font(FONT.regular)
+      .fontSize(6.5)
+      .fillColor(current ? COLOUR.blastBar : COLOUR.muted);
     doc.text(m.specimenDate, x - 24, bottom + 3, { width: 48, align: 'center', lineBreak: false });
   });
   doc.font(FONT.regular).fontSize(6.5).fillColor(COLOUR.muted);

@@ -37,7 +37,10 @@ export function renderLabModelCardPdf(lab: LabModelDetail, options: { fonts: Rep
       { label: 'Base model', value: `${lab.baseModel.modelId} ${lab.baseModel.version} (${lab.baseModel.sha256})` },
       { label: 'Trained by', value: `${lab.trainedBy}, ${lab.trainedAt}` },
       ...(lab.importedBy ? [{ label: 'Imported by', value: `${lab.importedBy}, ${lab.importedAt ?? ''}` }] : []),
-      { label: 'Approved by', value: lab.approvedBy ? `${lab.approvedBy} (${lab.approvedRole ?? ''}), ${lab.approvedAt ?? ''}: ${lab.approvedReason ?? ''}` : 'not approved' },
+      {
+        label: 'Approved by',
+        value: lab.approvedBy ? `${lab.approvedBy} (${lab.approvedRole ?? ''}), ${lab.approvedAt ?? ''}: ${lab.approvedReason ?? ''}` : 'not approved',
+      },
       ...(lab.retiredBy ? [{ label: 'Retired by', value: `${lab.retiredBy}, ${lab.retiredAt ?? ''}: ${lab.retiredReason ?? ''}` }] : []),
       { label: 'Classes learned', value: `${lab.classes.join(', ')} (at least ${v.minimumPerClass} reviewed training cells each)` },
       {
@@ -74,7 +77,9 @@ export function renderLabModelCardPdf(lab: LabModelDetail, options: { fonts: Rep
     v.lab.perClass.map((m, i) => {
       const b = v.base.perClass[i]!;
       const support = v.classes.find((c) => c.code === m.code);
-      return { cells: [m.code, String(support?.train ?? 0), String(m.support), f2(b.precision), f2(b.recall), f2(b.f1), f2(m.precision), f2(m.recall), f2(m.f1)] };
+      return {
+        cells: [m.code, String(support?.train ?? 0), String(m.support), f2(b.precision), f2(b.recall), f2(b.f1), f2(m.precision), f2(m.recall), f2(m.f1)],
+      };
     }),
   );
 

@@ -53,11 +53,7 @@ export function sectionHeading(doc: Doc, title: string, spaceAfterNeeded = 40): 
 }
 
 /** Body paragraph at the current position, wrapping within the content width. */
-export function paragraph(
-  doc: Doc,
-  text: string,
-  options: { size?: number; bold?: boolean; colour?: string; indent?: number; gap?: number } = {},
-): void {
+export function paragraph(doc: Doc, text: string, options: { size?: number; bold?: boolean; colour?: string; indent?: number; gap?: number } = {}): void {
   const size = options.size ?? 9;
   const indent = options.indent ?? 0;
   doc.font(options.bold ? FONT.bold : FONT.regular).fontSize(size);
@@ -91,7 +87,10 @@ export function labelValueGrid(doc: Doc, pairs: readonly LabelValue[], columns: 
       const x = MARGIN.left + i * columnWidth;
       doc.font(FONT.regular).fontSize(8).fillColor(COLOUR.muted);
       doc.text(pair.label, x, y + 1, { width: labelWidth, lineBreak: false });
-      doc.font(FONT.regular).fontSize(9).fillColor(pair.colour ?? COLOUR.text);
+      doc
+        .font(FONT.regular)
+        .fontSize(9)
+        .fillColor(pair.colour ?? COLOUR.text);
       doc.text(pair.value, x + labelWidth, y, { width: valueWidth });
     });
     doc.y = y + height + 3;
@@ -138,7 +137,10 @@ export function table(doc: Doc, columns: readonly TableColumn[], rows: readonly 
     const y = doc.y;
     const totalWidth = columns.reduce((sum, c) => sum + c.width, 0);
     if (index % 2 === 1) doc.rect(MARGIN.left, y, totalWidth, ROW_HEIGHT).fill(COLOUR.zebra);
-    doc.font(row.bold ? FONT.bold : FONT.regular).fontSize(8.5).fillColor(row.colour ?? COLOUR.text);
+    doc
+      .font(row.bold ? FONT.bold : FONT.regular)
+      .fontSize(8.5)
+      .fillColor(row.colour ?? COLOUR.text);
     let x = MARGIN.left;
     columns.forEach((column, i) => {
       doc.text(row.cells[i] ?? '', x + 3, y + 2.5, {
@@ -151,7 +153,12 @@ export function table(doc: Doc, columns: readonly TableColumn[], rows: readonly 
     });
     doc.y = y + ROW_HEIGHT;
   });
-  doc.moveTo(MARGIN.left, doc.y).lineTo(MARGIN.left + columns.reduce((s, c) => s + c.width, 0), doc.y).lineWidth(0.5).strokeColor(COLOUR.rule).stroke();
+  doc
+    .moveTo(MARGIN.left, doc.y)
+    .lineTo(MARGIN.left + columns.reduce((s, c) => s + c.width, 0), doc.y)
+    .lineWidth(0.5)
+    .strokeColor(COLOUR.rule)
+    .stroke();
   doc.y += 4;
   doc.fillColor(COLOUR.text);
 }

@@ -105,8 +105,8 @@ function correctionBanner(doc: Doc, c: CorrectionNotice): void {
     c.changes === null
       ? 'The replaced release stored no figures to compare with; see that report.'
       : c.changes.length === 0
-      ? 'No printed figure changed.'
-      : `Changed: ${c.changes.map((change) => `${change.figure} ${change.before} → ${change.after}`).join('; ')}`,
+        ? 'No printed figure changed.'
+        : `Changed: ${c.changes.map((change) => `${change.figure} ${change.before} → ${change.after}`).join('; ')}`,
   ];
   warningBanner(doc, lines.join('\n'));
 }
@@ -272,7 +272,10 @@ function reviewStatistics(doc: Doc, data: CaseReportData): void {
       ...r.flagReasons.map((reason, i) => ({
         label: i === 0 ? 'Flagged because' : '',
         value: `${reason.text}: ${reason.cells} (${reason.unreviewed} not reviewed)`,
-        colour: (reason.kind === 'open_set' || reason.kind === 'provisional' || reason.kind === 'unlearned_class') && reason.unreviewed > 0 ? COLOUR.warning : undefined,
+        colour:
+          (reason.kind === 'open_set' || reason.kind === 'provisional' || reason.kind === 'unlearned_class') && reason.unreviewed > 0
+            ? COLOUR.warning
+            : undefined,
       })),
       { label: 'Cells reviewed', value: String(r.reviewed) },
       { label: 'Cells reclassified', value: String(r.reclassified) },
@@ -295,7 +298,10 @@ function modelAndRules(doc: Doc, data: CaseReportData): void {
   labelValueGrid(
     doc,
     m === null
-      ? [{ label: 'Model', value: 'none (case not analysed)' }, { label: 'Counting rules', value: data.rulesVersion }]
+      ? [
+          { label: 'Model', value: 'none (case not analysed)' },
+          { label: 'Counting rules', value: data.rulesVersion },
+        ]
       : [
           { label: 'Model', value: `${m.name} — id ${m.id}, version ${m.version}` },
           { label: 'Model SHA-256', value: m.sha256 },
@@ -375,7 +381,10 @@ function galleryCell(doc: Doc, cell: ReportGalleryCell, thumbnail: Thumbnail | u
   }
   const changed = cell.reviewed && cell.effectiveLabel !== cell.predicted;
   const label = `${cell.predicted} ${formatConfidence(cell.confidence)}${changed ? ` → ${cell.effectiveLabel}` : cell.reviewed ? ' ✓' : ''}`;
-  doc.font(FONT.regular).fontSize(7).fillColor(changed ? COLOUR.warning : COLOUR.text);
+  doc
+    .font(FONT.regular)
+    .fontSize(7)
+    .fillColor(changed ? COLOUR.warning : COLOUR.text);
   doc.text(label, x + 1, y + THUMB + 2, { width: CELL_WIDTH - 2, align: 'center', height: 9, ellipsis: true });
   doc.font(FONT.regular).fontSize(5.5).fillColor(COLOUR.muted);
   doc.text(cell.file, x + 1, y + THUMB + 11, { width: CELL_WIDTH - 2, align: 'center', height: 7, ellipsis: true });
@@ -383,7 +392,12 @@ function galleryCell(doc: Doc, cell: ReportGalleryCell, thumbnail: Thumbnail | u
   if (kinds.length > 0) {
     const unusual = kinds.includes('open_set') || kinds.includes('provisional');
     doc.fillColor(unusual ? COLOUR.warning : COLOUR.muted);
-    doc.text(kinds.map((k) => FLAG_REASON_KIND_SHORT[k]).join(', '), x + 2, y + THUMB + 18, { width: CELL_WIDTH - 4, align: 'center', height: 15, ellipsis: true });
+    doc.text(kinds.map((k) => FLAG_REASON_KIND_SHORT[k]).join(', '), x + 2, y + THUMB + 18, {
+      width: CELL_WIDTH - 4,
+      align: 'center',
+      height: 15,
+      ellipsis: true,
+    });
   }
 }
 
@@ -434,19 +448,26 @@ function pageFurniture(doc: Doc, data: CaseReportData): void {
     }
 
     const footerTop = CONTENT_BOTTOM + 16;
-    doc.moveTo(MARGIN.left, footerTop - 4).lineTo(MARGIN.left + CONTENT_WIDTH, footerTop - 4).lineWidth(0.5).strokeColor(COLOUR.rule).stroke();
+    doc
+      .moveTo(MARGIN.left, footerTop - 4)
+      .lineTo(MARGIN.left + CONTENT_WIDTH, footerTop - 4)
+      .lineWidth(0.5)
+      .strokeColor(COLOUR.rule)
+      .stroke();
     doc.font(FONT.regular).fontSize(7.5).fillColor(COLOUR.muted).fillOpacity(1);
     // Parts joined only when present: with no lab name the line used to end in a stray "·".
-    doc.text(
-      [`Patient ${data.patient.labId}`, `Accession ${data.accession}`, data.labName].filter((part) => part !== '').join(' · '),
-      MARGIN.left,
-      footerTop,
-      { width: CONTENT_WIDTH - 90, height: 10, ellipsis: true },
-    );
+    doc.text([`Patient ${data.patient.labId}`, `Accession ${data.accession}`, data.labName].filter((part) => part !== '').join(' · '), MARGIN.left, footerTop, {
+      width: CONTENT_WIDTH - 90,
+      height: 10,
+      ellipsis: true,
+    });
     doc.font(FONT.bold).fontSize(7.5).fillColor(COLOUR.text);
     doc.text(`Page ${i + 1} of ${range.count}`, MARGIN.left + CONTENT_WIDTH - 90, footerTop, { width: 90, align: 'right', lineBreak: false });
     const second = `${data.draft ? 'DRAFT · ' : ''}${data.model?.researchOnly ? 'Not for diagnostic use · ' : ''}MarrowCount ${data.appVersion} · generated ${formatTimestamp(data.generatedAt)}`;
-    doc.font(FONT.regular).fontSize(7).fillColor(data.model?.researchOnly || data.draft ? COLOUR.draft : COLOUR.muted);
+    doc
+      .font(FONT.regular)
+      .fontSize(7)
+      .fillColor(data.model?.researchOnly || data.draft ? COLOUR.draft : COLOUR.muted);
     doc.text(second, MARGIN.left, footerTop + 11, { width: CONTENT_WIDTH, height: 10, ellipsis: true });
 
     doc.page.margins.bottom = savedBottom;

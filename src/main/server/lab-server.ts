@@ -108,7 +108,11 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
     stationOf,
     beforeApi({ request, method, args, holder }) {
       if (holder.token !== null && !CSRF_EXEMPT.has(method) && !csrf.hasValidToken(request, holder.token)) {
-        return { status: 403, kind: 'forbidden', message: `The request lacks this session's ${CSRF_HEADER} header (a cross-site request, or or a page from before the server's secret changed: reload it).` };
+        return {
+          status: 403,
+          kind: 'forbidden',
+          message: `The request lacks this session's ${CSRF_HEADER} header (a cross-site request, or or a page from before the server's secret changed: reload it).`,
+        };
       }
       if (method === 'login' || method === 'unlockSession' || method === 'createFirstAdmin') {
         const wait = Math.max(
@@ -117,7 +121,12 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
         );
         if (wait > 0) {
           const seconds = Math.ceil(wait / 1000);
-          return { status: 429, kind: 'forbidden', message: `Too many login attempts from this station or for this login. Wait ${seconds} s and try again.`, headers: { 'Retry-After': String(seconds) } };
+          return {
+            status: 429,
+            kind: 'forbidden',
+            message: `Too many login attempts from this station or for this login. Wait ${seconds} s and try again.`,
+            headers: { 'Retry-After': String(seconds) },
+          };
         }
       }
       return null;
@@ -265,7 +274,8 @@ export async function startLabServer(options: LabServerOptions): Promise<LabServ
     }
     if (url.pathname === EVENTS_PATH) await handleEvents(request, response);
     else if (url.pathname.startsWith(REPORTS_PREFIX)) await handleReport(request, response, url.pathname.slice(REPORTS_PREFIX.length));
-    else if (url.pathname === UPLOADS_PREFIX || url.pathname.startsWith(`${UPLOADS_PREFIX}/`)) await handleUploads(request, response, url.pathname.slice(UPLOADS_PREFIX.length));
+    else if (url.pathname === UPLOADS_PREFIX || url.pathname.startsWith(`${UPLOADS_PREFIX}/`))
+      await handleUploads(request, response, url.pathname.slice(UPLOADS_PREFIX.length));
     else await handleMarrow(request, response, url);
   }
 

@@ -64,23 +64,39 @@ export async function makeSelfSignedCertificate(outDir: string, names: readonly 
   const certFile = join(dir, 'marrowcount-server.crt');
   const keyFile = join(dir, 'marrowcount-server.key');
   if (existsSync(certFile) || existsSync(keyFile)) {
-    throw new TlsSetupError(`${certFile} or its key already exists. A new certificate makes every station refuse the server until it is pinned again; delete both files first if that is what you want.`);
+    throw new TlsSetupError(
+      `${certFile} or its key already exists. A new certificate makes every station refuse the server until it is pinned again; delete both files first if that is what you want.`,
+    );
   }
   mkdirSync(dir, { recursive: true });
   const commonName = names[0] ?? 'localhost';
   try {
     await run('openssl', [
-      'req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:prime256v1', '-nodes',
-      '-keyout', keyFile, '-out', certFile, '-days', '825',
-      '-subj', `/CN=${commonName}/O=MarrowCount lab server (self-signed, for trials)`,
-      '-addext', `subjectAltName=${subjectAltNames(names)}`,
-      '-addext', 'extendedKeyUsage=serverAuth',
+      'req',
+      '-x509',
+      '-newkey',
+      'ec',
+      '-pkeyopt',
+      'ec_paramgen_curve:prime256v1',
+      '-nodes',
+      '-keyout',
+      keyFile,
+      '-out',
+      certFile,
+      '-days',
+      '825',
+      '-subj',
+      `/CN=${commonName}/O=MarrowCount lab server (self-signed, for trials)`,
+      '-addext',
+      `subjectAltName=${subjectAltNames(names)}`,
+      '-addext',
+      'extendedKeyUsage=serverAuth',
     ]);
   } catch (e) {
     const code = (e as { code?: string }).code;
     if (code === 'ENOENT') {
       throw new TlsSetupError(
-        'The openssl program is not installed, and MarrowCount makes certificates with it (Node cannot sign one). Install it (Debian: apt-get install openssl) or give the server a certificate from the lab\'s own certificate authority with --tls-cert and --tls-key.',
+        "The openssl program is not installed, and MarrowCount makes certificates with it (Node cannot sign one). Install it (Debian: apt-get install openssl) or give the server a certificate from the lab's own certificate authority with --tls-cert and --tls-key.",
       );
     }
     throw new TlsSetupError(`openssl could not make the certificate: ${(e as { stderr?: string }).stderr ?? (e as Error).message}`);

@@ -49,7 +49,8 @@ export class UploadError extends Error {
 }
 
 function checkRelativePath(path: unknown, where: string): string {
-  if (typeof path !== 'string' || path === '' || path.length > 500) throw new UploadError(400, `${where}: a file path is needed (at most 500 characters).`, 'path');
+  if (typeof path !== 'string' || path === '' || path.length > 500)
+    throw new UploadError(400, `${where}: a file path is needed (at most 500 characters).`, 'path');
   const parts = path.split('/');
   if (path.includes('\\') || path.includes('\0') || path.startsWith('/') || parts.some((p) => p === '' || p === '.' || p === '..' || p.startsWith('.'))) {
     throw new UploadError(400, `${where}: "${path.slice(0, 100)}" is not a plain relative path (no "..", no leading "/", no hidden names).`, 'path');
@@ -60,15 +61,18 @@ function checkRelativePath(path: unknown, where: string): string {
 
 export function parseManifest(body: unknown): UploadFileEntry[] {
   const files = (body as { files?: unknown } | null)?.files;
-  if (!Array.isArray(files) || files.length === 0) throw new UploadError(400, 'The upload needs {"files": [{"path", "sha256", "size"}, ...]} with at least one file.', 'files');
-  if (files.length > MAX_UPLOAD_FILES) throw new UploadError(400, `An upload holds at most ${MAX_UPLOAD_FILES} files; this one lists ${files.length}.`, 'files');
+  if (!Array.isArray(files) || files.length === 0)
+    throw new UploadError(400, 'The upload needs {"files": [{"path", "sha256", "size"}, ...]} with at least one file.', 'files');
+  if (files.length > MAX_UPLOAD_FILES)
+    throw new UploadError(400, `An upload holds at most ${MAX_UPLOAD_FILES} files; this one lists ${files.length}.`, 'files');
   const seen = new Set<string>();
   return files.map((f: unknown, i) => {
     const entry = f as Partial<UploadFileEntry> | null;
     const path = checkRelativePath(entry?.path, `files[${i}]`);
     if (seen.has(path)) throw new UploadError(400, `files[${i}]: "${path}" is listed twice.`, 'path');
     seen.add(path);
-    if (typeof entry?.sha256 !== 'string' || !HEX64.test(entry.sha256)) throw new UploadError(400, `files[${i}] (${path}): sha256 must be 64 lower-case hex digits.`, 'sha256');
+    if (typeof entry?.sha256 !== 'string' || !HEX64.test(entry.sha256))
+      throw new UploadError(400, `files[${i}] (${path}): sha256 must be 64 lower-case hex digits.`, 'sha256');
     if (typeof entry.size !== 'number' || !Number.isInteger(entry.size) || entry.size < 1 || entry.size > MAX_UPLOAD_FILE_BYTES) {
       throw new UploadError(400, `files[${i}] (${path}): size must be a whole number of bytes from 1 to ${MAX_UPLOAD_FILE_BYTES}.`, 'size');
     }
@@ -136,14 +140,25 @@ export class UploadStore {
   }
 
   /** Streams one file to disk, verifying its hash; returns whether it was stored now (false: it already was). */
-  async put(uploadId: string, path: string, declaredSha256: string | undefined, body: IncomingMessage): Promise<{ stored: boolean; status: Omit<UploadStatus, 'missing'> }> {
+  async put(
+    uploadId: string,
+    path: string,
+    declaredSha256: string | undefined,
+    body: IncomingMessage,
+  ): Promise<{ stored: boolean; status: Omit<UploadStatus, 'missing'> }> {
     const upload = this.opened(uploadId);
     const { folder } = upload;
     const relative = checkRelativePath(path, 'the URL');
     const entry = upload.files.get(relative);
     if (entry === undefined) throw new UploadError(404, `${relative} is not in this upload's list of files.`, 'path');
-    if (declaredSha256 === undefined || !HEX64.test(declaredSha256)) throw new UploadError(400, `${relative}: the X-Content-SHA256 header must give the file's SHA-256 (64 lower-case hex digits).`, 'sha256');
-    if (declaredSha256 !== entry.sha256) throw new UploadError(409, `${relative}: X-Content-SHA256 differs from the SHA-256 this upload listed for it. Start a new upload if the file changed.`, 'sha256');
+    if (declaredSha256 === undefined || !HEX64.test(declaredSha256))
+      throw new UploadError(400, `${relative}: the X-Content-SHA256 header must give the file's SHA-256 (64 lower-case hex digits).`, 'sha256');
+    if (declaredSha256 !== entry.sha256)
+      throw new UploadError(
+        409,
+        `${relative}: X-Content-SHA256 differs from the SHA-256 this upload listed for it. Start a new upload if the file changed.`,
+        'sha256',
+      );
     const target = join(folder, relative);
     if (!isPathInside(folder, target)) throw new UploadError(400, `${relative} is outside the upload.`, 'path');
     if (existsSync(target) && sha256OfFile(target) === entry.sha256) {
@@ -176,7 +191,11 @@ export class UploadStore {
       });
       const actual = hash.digest('hex');
       if (actual !== entry.sha256 || size !== entry.size) {
-        throw new UploadError(422, `${relative} arrived with SHA-256 ${actual} (${size} bytes), not the ${entry.sha256} (${entry.size} bytes) it was sent as; it was not stored. Send it again.`, 'sha256');
+        throw new UploadError(
+          422,
+          `${relative} arrived with SHA-256 ${actual} (${size} bytes), not the ${entry.sha256} (${entry.size} bytes) it was sent as; it was not stored. Send it again.`,
+          'sha256',
+        );
       }
       renameSync(partial, target);
       upload.stored.add(relative);

@@ -189,7 +189,11 @@ export function accountMethods(ctx: ServiceContext, holder: SessionHolder): Pick
       throw new ServiceError('unauthenticated', `Wrong password. ${lockedOutMessage(after.lockedOutUntil)}`, { field: 'password' });
     }
     const left = MAX_FAILED_LOGINS - after.failedLogins;
-    throw new ServiceError('unauthenticated', `Wrong login name or password. ${left} more wrong ${left === 1 ? 'try locks' : 'tries lock'} the account for ${LOCKOUT_MINUTES} minutes.`, { field: 'password' });
+    throw new ServiceError(
+      'unauthenticated',
+      `Wrong login name or password. ${left} more wrong ${left === 1 ? 'try locks' : 'tries lock'} the account for ${LOCKOUT_MINUTES} minutes.`,
+      { field: 'password' },
+    );
   };
 
   return {
@@ -202,7 +206,14 @@ export function accountMethods(ctx: ServiceContext, holder: SessionHolder): Pick
         throw new ServiceError('forbidden', 'MarrowCount already has accounts: the first administrator is created only on a new database. Log in instead.');
       }
       checkPassword(input.password, input, 'password');
-      const created = createUser(ctx.db, { login: input.login, displayName: input.displayName, roles: ['admin'], passwordHash: await hashPassword(input.password), mustChangePassword: false, createdBy: null });
+      const created = createUser(ctx.db, {
+        login: input.login,
+        displayName: input.displayName,
+        roles: ['admin'],
+        passwordHash: await hashPassword(input.password),
+        mustChangePassword: false,
+        createdBy: null,
+      });
       startSession(created);
       return sessionInfo();
     },
@@ -246,7 +257,11 @@ export function accountMethods(ctx: ServiceContext, holder: SessionHolder): Pick
         await verifyOrCount(found.user, input.password, 'unlock_failed');
       } catch (e) {
         if (e instanceof ServiceError && e.kind === 'unauthenticated' && !/locked/.test(e.message)) {
-          throw new ServiceError('session_locked', `Wrong password for ${found.user.displayName}. ${e.message.replace(/^Wrong login name or password\. /, '')}`, { field: 'password' });
+          throw new ServiceError(
+            'session_locked',
+            `Wrong password for ${found.user.displayName}. ${e.message.replace(/^Wrong login name or password\. /, '')}`,
+            { field: 'password' },
+          );
         }
         throw e;
       }

@@ -75,16 +75,15 @@ export class AnalysisRunner {
     this.runs.set(caseId, run);
 
     const { workerEntry, ...settings } = this.options;
-    run.handle = startAnalysisWorker(
-      { ...settings, caseId },
-      (update) => this.update(run, update),
-      ...(workerEntry === undefined ? [] : [workerEntry]),
-    );
+    run.handle = startAnalysisWorker({ ...settings, caseId }, (update) => this.update(run, update), ...(workerEntry === undefined ? [] : [workerEntry]));
     const after = this.afterAnalysis;
-    const classified = after === null ? run.handle.result : run.handle.result.then(async (outcome) => {
-      if (!outcome.cancelled) await after(caseId);
-      return outcome;
-    });
+    const classified =
+      after === null
+        ? run.handle.result
+        : run.handle.result.then(async (outcome) => {
+            if (!outcome.cancelled) await after(caseId);
+            return outcome;
+          });
     run.finished = classified.then(
       (outcome): AnalysisResult => {
         // The last progress message already says done or cancelled; this only guards against a lost message.

@@ -32,9 +32,11 @@ function differentialOptionsOf(db: MarrowDatabase, caseRow: CaseRow, model: Mode
   return { modelClasses: model.classes, provisional: { classes: model.provisionalClasses, unreviewed: provisional } };
 }
 
-
 /** The review's figures as the report and the JSON export print them: progress, agreement and why cells were flagged. */
-export function reviewFigures(db: MarrowDatabase, caseId: number): ReviewProgress & { agreementPercent: number | null; flagReasons: ReturnType<typeof countFlagReasons> } {
+export function reviewFigures(
+  db: MarrowDatabase,
+  caseId: number,
+): ReviewProgress & { agreementPercent: number | null; flagReasons: ReturnType<typeof countFlagReasons> } {
   const progress = reviewProgress(db, caseId);
   return {
     ...progress,

@@ -1,14 +1,7 @@
 // The exports of a case: per-class CSV, per-cell CSV, and the whole case as one JSON document. Their figures come
 // from the same differential as the report (case-differential.ts).
 import type { ExportFormat, SavedFile } from '../../shared/api';
-import {
-  caseAuditLog,
-  getSettings,
-  listCells,
-  listReviews,
-  type CellRow,
-  type MarrowDatabase,
-} from '../db';
+import { caseAuditLog, getSettings, listCells, listReviews, type CellRow, type MarrowDatabase } from '../db';
 import { writeAtomically } from '../files/write-atomically';
 import { cellsCsvHeader, cellsCsvRows, classesCsv, type ExportCell } from '../report/exports';
 import { analysedCase, caseStatusText, reviewFigures } from './case-differential';
@@ -36,10 +29,7 @@ function exportCell(cell: CellRow): ExportCell {
     confidence: cell.confidence,
     flagged: cell.flagged,
     flagReasons: cell.flagReasons,
-    decision:
-      cell.decision === null
-        ? null
-        : { label: cell.decision.label, reviewer: cell.decision.reviewer, at: cell.decision.at, note: cell.decision.note },
+    decision: cell.decision === null ? null : { label: cell.decision.label, reviewer: cell.decision.reviewer, at: cell.decision.at, note: cell.decision.note },
     effectiveLabel: cell.effectiveLabel,
   };
 }
@@ -48,11 +38,7 @@ export const CASE_EXPORT_FORMAT = 'marrowcount-case-export';
 export const CASE_EXPORT_FORMAT_VERSION = 1;
 
 /** The whole case as one JSON document: what a LIS or an auditor needs without the app. */
-export function caseExportJson(
-  db: MarrowDatabase,
-  caseId: number,
-  options: { appVersion?: string; exportedAt?: string; modelDir?: string } = {},
-): string {
+export function caseExportJson(db: MarrowDatabase, caseId: number, options: { appVersion?: string; exportedAt?: string; modelDir?: string } = {}): string {
   const { caseRow, model, differential } = analysedCase(db, caseId);
   const records = caseRecords(db, caseId);
   const cells = [];

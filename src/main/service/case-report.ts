@@ -129,9 +129,7 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
     .map(([name, { at, userId }]) => ({ name, role: roleOf(name, userId), at }))
     .sort((a, b) => latestFirst(a.at, b.at));
 
-  const blastPages = BLAST_EQUIVALENT_CODES.map((code) =>
-    listCells(db, { caseId, scope: 'all', effectiveClass: code, offset: 0, limit: GALLERY_LIMIT }),
-  );
+  const blastPages = BLAST_EQUIVALENT_CODES.map((code) => listCells(db, { caseId, scope: 'all', effectiveClass: code, offset: 0, limit: GALLERY_LIMIT }));
   const flaggedPage = listCells(db, { caseId, scope: 'flagged', offset: 0, limit: GALLERY_LIMIT });
 
   return {
@@ -166,13 +164,21 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
     signOff: signOff === null ? null : signOffRecordOf(signOff),
     signOffHistory: signOffs.map(signOffRecordOf),
     amendments: amendments.map(amendmentRecordOf),
-    signatures: signaturesInForce(db, caseRow, signOff).map((s) => ({ meaning: SIGNATURE_MEANING_TEXT[s.meaning], name: s.printedName, role: s.role, at: s.signedAt })),
+    signatures: signaturesInForce(db, caseRow, signOff).map((s) => ({
+      meaning: SIGNATURE_MEANING_TEXT[s.meaning],
+      name: s.printedName,
+      role: s.role,
+      at: s.signedAt,
+    })),
     interpretiveComment: signOff?.interpretiveComment ?? null,
     statusText: caseStatusText(db, caseRow),
     partialNotice: partialResultText(partialResultOf(db, caseRow)),
     correction: correctionNotice(db, caseRow, signOffs, differential),
     gallery: {
-      blasts: blastPages.flatMap((page) => page.rows).slice(0, GALLERY_LIMIT).map((cell) => galleryCell(caseRow, cell)),
+      blasts: blastPages
+        .flatMap((page) => page.rows)
+        .slice(0, GALLERY_LIMIT)
+        .map((cell) => galleryCell(caseRow, cell)),
       blastsTotal: blastPages.reduce((sum, page) => sum + page.total, 0),
       flagged: flaggedPage.rows.map((cell) => galleryCell(caseRow, cell)),
       flaggedTotal: flaggedPage.total,
@@ -186,12 +192,7 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
 }
 
 /** Renders the case's PDF report (DRAFT while unsigned) to outPath. */
-export async function writeCaseReport(
-  db: MarrowDatabase,
-  caseId: number,
-  outPath: string,
-  options: CaseReportOptions = {},
-): Promise<SavedFile> {
+export async function writeCaseReport(db: MarrowDatabase, caseId: number, outPath: string, options: CaseReportOptions = {}): Promise<SavedFile> {
   return writeAtomically(outPath, await renderCaseReport(db, caseId, options));
 }
 
@@ -208,4 +209,3 @@ export async function renderCaseReport(db: MarrowDatabase, caseId: number, optio
   const thumbnails = await makeThumbnails([...data.gallery.blasts, ...data.gallery.flagged].map((cell) => cell.imagePath));
   return renderCaseReportPdf(data, { fonts, thumbnails });
 }
-

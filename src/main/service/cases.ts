@@ -4,7 +4,16 @@ import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { CaseDetail, CaseFilter, CaseSummary, CorrectPatientNameInput, NewCaseInput } from '../../shared/api';
 import { listCropFiles } from '../inference/case-folder';
-import { correctPatientName as writePatientName, createCase as insertCase, DatabaseError, getCase as readCase, listCases as queryCases, recordSpecimenDate, transaction, upsertPatient } from '../db';
+import {
+  correctPatientName as writePatientName,
+  createCase as insertCase,
+  DatabaseError,
+  getCase as readCase,
+  listCases as queryCases,
+  recordSpecimenDate,
+  transaction,
+  upsertPatient,
+} from '../db';
 import { PatientMismatchError } from '../db/patients';
 import { currentActor, modelCache, type ServiceContext } from './context';
 import { checkFolderUnderRoots, checkUploadComplete } from './case-folder-policy';

@@ -9,7 +9,9 @@ import type { MarrowApi } from '../../shared/api';
  */
 export type ServiceArea = Partial<MarrowApi>;
 
-type Intersection<T extends readonly object[]> = T extends readonly [infer First, ...infer Rest extends readonly object[]] ? First & Intersection<Rest> : unknown;
+type Intersection<T extends readonly object[]> = T extends readonly [infer First, ...infer Rest extends readonly object[]]
+  ? First & Intersection<Rest>
+  : unknown;
 
 export class DuplicateMethodError extends Error {
   constructor(readonly method: string) {

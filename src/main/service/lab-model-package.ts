@@ -137,7 +137,8 @@ export async function readLabModelPackage(path: string, installedManifest: () =>
         `(${manifest.sha256.slice(0, 12)}…); a lab model only works on the base model it was trained on`,
     );
   }
-  if (head.dim !== manifest.embedding?.dim) bad('labModel.head.dim', `is ${head.dim}, but the installed model's embedding has ${manifest.embedding?.dim ?? 'no'} values`);
+  if (head.dim !== manifest.embedding?.dim)
+    bad('labModel.head.dim', `is ${head.dim}, but the installed model's embedding has ${manifest.embedding?.dim ?? 'no'} values`);
   const modelSha = labModelSha256(baseSha, headJson);
   if (m['modelSha256'] !== modelSha) bad('labModel.modelSha256', 'does not match the base model and the head');
   const text_ = (field: string): string => {
@@ -164,7 +165,8 @@ export async function readLabModelPackage(path: string, installedManifest: () =>
     }
   });
   const minimumPerClass = m['minimumPerClass'];
-  if (typeof minimumPerClass !== 'number' || !Number.isSafeInteger(minimumPerClass) || minimumPerClass < 1) bad('labModel.minimumPerClass', 'must be a positive whole number');
+  if (typeof minimumPerClass !== 'number' || !Number.isSafeInteger(minimumPerClass) || minimumPerClass < 1)
+    bad('labModel.minimumPerClass', 'must be a positive whole number');
   const trainedBy = text_('trainedBy');
   const trainedAt = text_('trainedAt');
   return {

@@ -71,4 +71,3 @@ export function labModelRegistration(base: ModelRow, model: { version: string; s
 export function baseRow(ctx: ServiceContext, manifest: ModelManifest, actor: string): ModelRow {
   return findModelBySha256(ctx.db, manifest.sha256) ?? registerModel(ctx.db, modelRegistration(manifest), actor);
 }
-

@@ -64,7 +64,10 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
         missing: [],
       };
       if (manifest.embedding === null) {
-        return { ...empty, missing: [`The installed model ${manifest.id} ${manifest.version} stores no per-cell embeddings: no lab model can be trained on it.`] };
+        return {
+          ...empty,
+          missing: [`The installed model ${manifest.id} ${manifest.version} stores no per-cell embeddings: no lab model can be trained on it.`],
+        };
       }
       const reviewed = base === null ? { cells: [], signedCases: 0, reviewedInUnsignedCases: 0 } : reviewedCellsOfSignedCases(ctx.db, base.id);
       const perClass = new Map<CellClassCode, number>();
@@ -76,11 +79,16 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
       if (reviewed.cells.length === 0) {
         missing.push(
           `No signed case has reviewed cells analysed with ${manifest.id} ${manifest.version}` +
-            (reviewed.reviewedInUnsignedCases > 0 ? ` (${reviewed.reviewedInUnsignedCases} reviewed cells are in cases not signed yet).` : '. Review and sign cases.'),
+            (reviewed.reviewedInUnsignedCases > 0
+              ? ` (${reviewed.reviewedInUnsignedCases} reviewed cells are in cases not signed yet).`
+              : '. Review and sign cases.'),
         );
       } else {
         try {
-          plan = planLabTraining(reviewed.cells.map((c) => ({ caseKey: c.accession, label: c.label })), minimumPerClass);
+          plan = planLabTraining(
+            reviewed.cells.map((c) => ({ caseKey: c.accession, label: c.label })),
+            minimumPerClass,
+          );
         } catch (error) {
           if (!(error instanceof LabTrainingRefused)) throw error;
           missing.push(error.message);
@@ -92,7 +100,14 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
           const support = plan?.classes.find((s) => s.code === code);
           return { code, cells, inTrainingFold: support?.train ?? null, learned: support?.learned ?? false };
         });
-      return { ...empty, signedCasesWithReviewedCells: cases, reviewedCells: reviewed.cells.length, reviewedInUnsignedCases: reviewed.reviewedInUnsignedCases, classes, missing };
+      return {
+        ...empty,
+        signedCasesWithReviewedCells: cases,
+        reviewedCells: reviewed.cells.length,
+        reviewedInUnsignedCases: reviewed.reviewedInUnsignedCases,
+        classes,
+        missing,
+      };
     },
 
     async trainLabModel(input: TrainLabModelInput): Promise<LabModelTrainingProgress> {
@@ -102,7 +117,10 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
       const trainedBy = currentActor(ctx);
       const { manifest, openSet } = await installedBase(ctx);
       if (manifest.embedding === null) {
-        throw new ServiceError('model', `The installed model ${manifest.id} ${manifest.version} stores no per-cell embeddings, so no lab model can be trained on it.`);
+        throw new ServiceError(
+          'model',
+          `The installed model ${manifest.id} ${manifest.version} stores no per-cell embeddings, so no lab model can be trained on it.`,
+        );
       }
       const base = findModelBySha256(ctx.db, manifest.sha256);
       const reviewed = base === null ? { cells: [], signedCases: 0, reviewedInUnsignedCases: 0 } : reviewedCellsOfSignedCases(ctx.db, base.id);
@@ -116,7 +134,10 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
         );
       }
       try {
-        planLabTraining(reviewed.cells.map((c) => ({ caseKey: c.accession, label: c.label })), minimumPerClass);
+        planLabTraining(
+          reviewed.cells.map((c) => ({ caseKey: c.accession, label: c.label })),
+          minimumPerClass,
+        );
       } catch (error) {
         if (error instanceof LabTrainingRefused) throw new ServiceError('conflict', error.message, { field: 'minimumPerClass' });
         throw error;
@@ -163,7 +184,9 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
     },
 
     async approveLabModel(input: ApproveLabModelInput): Promise<LabModelDetail> {
-      return labModelDetailOf(approveLabModel(ctx.db, { labModelId: input.labModelId, by: currentActor(ctx), role: ROLE_LABELS.pathologist, reason: input.reason }));
+      return labModelDetailOf(
+        approveLabModel(ctx.db, { labModelId: input.labModelId, by: currentActor(ctx), role: ROLE_LABELS.pathologist, reason: input.reason }),
+      );
     },
 
     async retireLabModel(input: RetireLabModelInput): Promise<LabModelDetail> {
@@ -174,7 +197,9 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
       const lab = getLabModel(ctx.db, input.labModelId);
       const row = getCase(ctx.db, input.caseId);
       if (lab.status !== 'approved') {
-        throw new ServiceError('conflict', `Lab model ${lab.model.version} is ${lab.status}; only an approved lab model analyses cases.`, { field: 'labModelId' });
+        throw new ServiceError('conflict', `Lab model ${lab.model.version} is ${lab.status}; only an approved lab model analyses cases.`, {
+          field: 'labModelId',
+        });
       }
       requireAllowed('reanalyse_lab_model', caseStateOf(row));
       await reanalysis.run(lab, row, currentActor(ctx));
@@ -215,4 +240,3 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
     },
   } satisfies ServiceArea;
 }
-

@@ -17,7 +17,10 @@ export function pack(cells: readonly ReviewedCell[], baseClasses: CellClassCode[
   cells.forEach((c, i) => {
     baseProbabilities.set(c.baseProbabilities, i * baseClasses.length);
     if (c.embedding.length !== dim) {
-      throw new ServiceError('conflict', `Case ${c.accession}: a stored embedding has ${c.embedding.length} values, others ${dim}; they come from different models.`);
+      throw new ServiceError(
+        'conflict',
+        `Case ${c.accession}: a stored embedding has ${c.embedding.length} values, others ${dim}; they come from different models.`,
+      );
     }
     embeddings.set(c.embedding, i * dim);
   });
@@ -84,7 +87,12 @@ export class LabTrainingRunner {
           const labModelId = store(outcome.result);
           run.progress = { ...run.progress, phase: 'done', fraction: 1, seconds: seconds(), labModelId };
         } catch (error) {
-          run.progress = { ...run.progress, phase: 'failed', seconds: seconds(), message: `The trained lab model could not be stored: ${(error as Error).message}` };
+          run.progress = {
+            ...run.progress,
+            phase: 'failed',
+            seconds: seconds(),
+            message: `The trained lab model could not be stored: ${(error as Error).message}`,
+          };
         }
       } else if (outcome.kind === 'cancelled') {
         run.progress = { ...run.progress, phase: 'cancelled', seconds: seconds() };
@@ -118,4 +126,3 @@ export class LabTrainingRunner {
     await this.run.finished;
   }
 }
-

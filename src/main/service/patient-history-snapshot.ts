@@ -9,7 +9,10 @@ import { ServiceError } from './errors';
 const LINEAGES: readonly Lineage[] = ['granulocytic', 'erythroid', 'lymphoid', 'monocytic', 'plasma', 'blast', 'other'];
 
 class SnapshotFieldError extends Error {
-  constructor(readonly field: string, readonly problem: string) {
+  constructor(
+    readonly field: string,
+    readonly problem: string,
+  ) {
     super(`${field} ${problem}`);
   }
 }

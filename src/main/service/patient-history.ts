@@ -14,15 +14,7 @@ import {
   type MarrowResult,
   type PatientHistory,
 } from '../../shared/marrow-history';
-import {
-  findPatientByLabId,
-  getCase,
-  listPatientCaseHistory,
-  type MarrowDatabase,
-  type ModelRow,
-  type PatientCaseHistoryRow,
-  type SignOffRow,
-} from '../db';
+import { findPatientByLabId, getCase, listPatientCaseHistory, type MarrowDatabase, type ModelRow, type PatientCaseHistoryRow, type SignOffRow } from '../db';
 import { modelCache, type ServiceContext } from './context';
 import type { ServiceArea } from './combine';
 import { ServiceError } from './errors';

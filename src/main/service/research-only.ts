@@ -49,4 +49,3 @@ function installedManifest(modelDir: string): ManifestFlag | null {
   manifestCache.set(path, { stamp, manifest });
   return manifest;
 }
-

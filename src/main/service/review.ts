@@ -75,7 +75,9 @@ export function reviewMethods(ctx: ServiceContext) {
       // A cell listed twice is confirmed once: two identical decisions would make the first undo look like it did nothing.
       const imageIds = [...new Set(input.imageIds)];
       if (input.seenVersions !== undefined && input.seenVersions.length !== input.imageIds.length) {
-        throw new ServiceError('validation', `seenVersions has ${input.seenVersions.length} entries for ${input.imageIds.length} cells.`, { field: 'seenVersions' });
+        throw new ServiceError('validation', `seenVersions has ${input.seenVersions.length} entries for ${input.imageIds.length} cells.`, {
+          field: 'seenVersions',
+        });
       }
       const seenOf = (imageId: number): number | undefined => input.seenVersions?.[input.imageIds.indexOf(imageId)];
       const cells = imageIds.map((imageId) => cellOfCase(ctx, row, imageId, `imageIds[${input.imageIds.indexOf(imageId)}]`));
@@ -84,7 +86,13 @@ export function reviewMethods(ctx: ServiceContext) {
         ctx.db,
         cells.map((cell) => {
           const seenVersion = seenOf(cell.imageId);
-          return { caseId: input.caseId, imageId: cell.imageId, label: cell.effectiveLabel, reviewer: currentActor(ctx), ...(seenVersion === undefined ? {} : { seenVersion }) };
+          return {
+            caseId: input.caseId,
+            imageId: cell.imageId,
+            label: cell.effectiveLabel,
+            reviewer: currentActor(ctx),
+            ...(seenVersion === undefined ? {} : { seenVersion }),
+          };
         }),
       );
       return imageIds.map((imageId) => view(getCell(ctx.db, input.caseId, imageId)));
@@ -103,7 +111,12 @@ export function reviewMethods(ctx: ServiceContext) {
       if (cell.decision === null && (input.seenVersion === undefined || input.seenVersion === cell.version)) {
         throw new ServiceError('not_found', `Cell ${cell.relativePath} has no decision to undo.`, { field: 'imageId' });
       }
-      retractLatestReview(ctx.db, { caseId: input.caseId, imageId, reviewer: currentActor(ctx), ...(input.seenVersion === undefined ? {} : { seenVersion: input.seenVersion }) });
+      retractLatestReview(ctx.db, {
+        caseId: input.caseId,
+        imageId,
+        reviewer: currentActor(ctx),
+        ...(input.seenVersion === undefined ? {} : { seenVersion: input.seenVersion }),
+      });
       return view(getCell(ctx.db, input.caseId, imageId));
     },
   } satisfies ServiceArea;

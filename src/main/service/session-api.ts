@@ -42,8 +42,16 @@ function authorise(ctx: ServiceContext, holder: SessionHolder, method: MarrowApi
     throw new ServiceError('forbidden', 'An administrator reset your password: choose a new one before going on.', { field: 'newPassword' });
   }
   if (!mayCall(method, user.roles)) {
-    recordRefusal(ctx.db, { action: 'access_refused', by: { id: user.id, displayName: user.displayName }, caseId: null, detail: { method, roles: user.roles } });
-    throw new ServiceError('forbidden', `${describeMethod(method)} needs ${requiredRolesText(method)}; ${user.displayName} is logged in as ${rolesText(user)}.`);
+    recordRefusal(ctx.db, {
+      action: 'access_refused',
+      by: { id: user.id, displayName: user.displayName },
+      caseId: null,
+      detail: { method, roles: user.roles },
+    });
+    throw new ServiceError(
+      'forbidden',
+      `${describeMethod(method)} needs ${requiredRolesText(method)}; ${user.displayName} is logged in as ${rolesText(user)}.`,
+    );
   }
   if (!PASSIVE_METHODS.has(method)) touch(ctx, session.id);
   return user;
@@ -51,7 +59,10 @@ function authorise(ctx: ServiceContext, holder: SessionHolder, method: MarrowApi
 
 /** "authoriseCase" → "Authorise case": the method's name as the refusal's subject. */
 function describeMethod(method: MarrowApiMethod): string {
-  const words = method.replace(/([A-Z])/g, ' $1').toLowerCase().trim();
+  const words = method
+    .replace(/([A-Z])/g, ' $1')
+    .toLowerCase()
+    .trim();
   return words.charAt(0).toUpperCase() + words.slice(1);
 }
 

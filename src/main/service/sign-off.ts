@@ -126,7 +126,12 @@ export function signOffMethods(ctx: ServiceContext) {
       const settings = getSecuritySettings(ctx.db);
       const person = actingUser()!;
       // The technical validation this release rests on: the submission's, or (lab setting) the pathologist's own.
-      const validation = row.status === 'submitted' ? listSignatures(ctx.db, row.id).filter((s) => s.meaning === 'technical_validation').pop() : undefined;
+      const validation =
+        row.status === 'submitted'
+          ? listSignatures(ctx.db, row.id)
+              .filter((s) => s.meaning === 'technical_validation')
+              .pop()
+          : undefined;
       if (row.status === 'in_review' && !settings.pathologistMaySignAlone) {
         throw new ServiceError(
           'conflict',
@@ -135,7 +140,11 @@ export function signOffMethods(ctx: ServiceContext) {
         );
       }
       if (validation !== undefined && validation.userId === person.id && !settings.pathologistMaySignAlone) {
-        throw new ServiceError('conflict', `You validated case ${row.accession} yourself; another person must authorise it (this laboratory requires two people).`, { field: 'caseId' });
+        throw new ServiceError(
+          'conflict',
+          `You validated case ${row.accession} yourself; another person must authorise it (this laboratory requires two people).`,
+          { field: 'caseId' },
+        );
       }
       const { unreviewed, overrideReason } = unreviewedCheck(row, input.overrideReason, 'Authorisation');
       await signer(input.password, row, 'medical authorisation');
@@ -145,7 +154,8 @@ export function signOffMethods(ctx: ServiceContext) {
       transaction(ctx.db, () => {
         requireCaseUnchanged(ctx.db, getCase(ctx.db, input.caseId), input.caseVersion, currentActor(ctx));
         const at = ctx.now().toISOString();
-        const technical = validation ?? insertSignature(ctx.db, { caseId: row.id, role: 'pathologist', meaning: 'technical_validation', contentSha256: hash, at });
+        const technical =
+          validation ?? insertSignature(ctx.db, { caseId: row.id, role: 'pathologist', meaning: 'technical_validation', contentSha256: hash, at });
         const medical = insertSignature(ctx.db, { caseId: row.id, role: 'pathologist', meaning: 'medical_authorisation', contentSha256: hash, at });
         const { signOff } = signCase(ctx.db, {
           caseId: row.id,

@@ -146,7 +146,6 @@ export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: nu
   };
 }
 
-
 export function cellViewOf(cell: CellRow, imageUrl: (caseId: number, imageId: number) => string): CellView {
   return {
     imageId: cell.imageId,
@@ -157,7 +156,10 @@ export function cellViewOf(cell: CellRow, imageUrl: (caseId: number, imageId: nu
     top: topClasses(cell),
     flagged: cell.flagged,
     flagReasons: [...cell.flagReasons],
-    decision: cell.decision === null ? null : { label: cell.decision.label, reviewer: recordedName(cell.decision.reviewer, cell.decision.userId), at: cell.decision.at, note: cell.decision.note },
+    decision:
+      cell.decision === null
+        ? null
+        : { label: cell.decision.label, reviewer: recordedName(cell.decision.reviewer, cell.decision.userId), at: cell.decision.at, note: cell.decision.note },
     effectiveLabel: cell.effectiveLabel,
     version: cell.version,
   };

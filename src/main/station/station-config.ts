@@ -24,15 +24,17 @@ export class StationConfigError extends Error {
 /** The lab server's address as typed: HTTPS only, a host and optional port, nothing else. Returns its origin. */
 export function parseServerUrl(text: string): string {
   const typed = text.trim();
-  if (typed === '') throw new StationConfigError('Type the lab server\'s address, e.g. https://marrow.lab.local:8443.');
+  if (typed === '') throw new StationConfigError("Type the lab server's address, e.g. https://marrow.lab.local:8443.");
   let url: URL;
   try {
     url = new URL(/^[a-z]+:\/\//i.test(typed) ? typed : `https://${typed}`);
   } catch {
     throw new StationConfigError(`"${typed.slice(0, 100)}" is not an address. Type it as https://host:port.`);
   }
-  if (url.protocol !== 'https:') throw new StationConfigError(`The lab server is reached over HTTPS only; "${typed.slice(0, 100)}" is ${url.protocol.replace(':', '')}.`);
-  if (url.username !== '' || url.password !== '') throw new StationConfigError('Give the address without a name or password in it; you log in on the server\'s own screen.');
+  if (url.protocol !== 'https:')
+    throw new StationConfigError(`The lab server is reached over HTTPS only; "${typed.slice(0, 100)}" is ${url.protocol.replace(':', '')}.`);
+  if (url.username !== '' || url.password !== '')
+    throw new StationConfigError("Give the address without a name or password in it; you log in on the server's own screen.");
   if ((url.pathname !== '/' && url.pathname !== '') || url.search !== '' || url.hash !== '') {
     throw new StationConfigError(`Give only the server's address (https://host:port), not a page on it ("${url.pathname}${url.search}").`);
   }
@@ -49,10 +51,16 @@ export function readStationConfig(file: string): StationConfig {
   }
   const c = parsed as Partial<{ mode: unknown; url: unknown; fingerprint256: unknown }> | null;
   if (c?.mode === 'local') return { mode: 'local' };
-  if (c?.mode === 'server' && typeof c.url === 'string' && (c.fingerprint256 === null || (typeof c.fingerprint256 === 'string' && /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/.test(c.fingerprint256)))) {
+  if (
+    c?.mode === 'server' &&
+    typeof c.url === 'string' &&
+    (c.fingerprint256 === null || (typeof c.fingerprint256 === 'string' && /^([0-9A-F]{2}:){31}[0-9A-F]{2}$/.test(c.fingerprint256)))
+  ) {
     return { mode: 'server', url: parseServerUrl(c.url), fingerprint256: c.fingerprint256 };
   }
-  throw new StationConfigError(`${file} does not say "local" or a lab server with its certificate's fingerprint. Delete it to use this computer's own database.`);
+  throw new StationConfigError(
+    `${file} does not say "local" or a lab server with its certificate's fingerprint. Delete it to use this computer's own database.`,
+  );
 }
 
 /** Written to a temporary file and renamed: a crash mid-write leaves the old configuration, never half of one. */

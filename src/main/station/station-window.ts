@@ -38,7 +38,7 @@ export function openStationWindow(initial: Extract<StationConfig, { mode: 'serve
       if (!refusedShown) {
         refusedShown = true;
         dialog.showErrorBox(
-          'THE LAB SERVER\'S CERTIFICATE HAS CHANGED — NOT CONNECTING',
+          "THE LAB SERVER'S CERTIFICATE HAS CHANGED — NOT CONNECTING",
           `${host} presented a certificate this station has not seen:\n\n  now:    ${decision.presented}\n  pinned: ${decision.pinned}\n\nThis is what a machine impersonating the lab server would do. Do not go on until IT confirms the server's certificate was replaced. Then choose File ▸ Use This Computer (Local Mode) and connect again to pin the new one.`,
         );
       }

@@ -28,7 +28,10 @@ class Collect extends Writable {
   }
 }
 
-async function cli(args: string[], env: NodeJS.ProcessEnv = { MARROWCOUNT_PASSWORD: TEST_PERSON.password }): Promise<{ code: number; stdout: string; stderr: string }> {
+async function cli(
+  args: string[],
+  env: NodeJS.ProcessEnv = { MARROWCOUNT_PASSWORD: TEST_PERSON.password },
+): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new Collect();
   const stderr = new Collect();
   const code = await runCli(args, { stdout, stderr, env, onInterrupt: () => () => undefined });
@@ -50,8 +53,8 @@ describe('marrowcount lab-model', () => {
       await fx.service.startAnalysis(created.id);
       expect((await waitForAnalysis(fx.service, created.id)).phase).toBe('done');
       const { cells } = await fx.service.listCells({ caseId: created.id, scope: 'all', limit: 1000 });
-      for (const c of cells) await fx.service.reviewCell({ caseId: created.id, imageId: c.imageId, label: TRUTH.get(c.file)!});
-      await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: created.id});
+      for (const c of cells) await fx.service.reviewCell({ caseId: created.id, imageId: c.imageId, label: TRUTH.get(c.file)! });
+      await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: created.id });
     }
     // The CLI opens the file itself, as a second process would.
     await fx.service.close();

@@ -25,9 +25,7 @@ function fixture(): Fixture {
 }
 
 function signOff(db: MarrowDatabase, caseId: number): void {
-  db.raw
-    .prepare(`INSERT INTO sign_offs (case_id, signed_by, role, signed_at, summary_snapshot) VALUES (?, 'dr.a', 'haematologist', 't', '{}')`)
-    .run(caseId);
+  db.raw.prepare(`INSERT INTO sign_offs (case_id, signed_by, role, signed_at, summary_snapshot) VALUES (?, 'dr.a', 'haematologist', 't', '{}')`).run(caseId);
 }
 
 function amend(db: MarrowDatabase, caseId: number, signOffId: number): void {
@@ -45,22 +43,18 @@ function excludeRemaining(db: MarrowDatabase, caseId: number): void {
     .run(caseId, caseId);
 }
 
-const setStatus = (db: MarrowDatabase, caseId: number, status: CaseStatus) =>
-  db.raw.prepare('UPDATE cases SET status = ? WHERE id = ?').run(status, caseId);
+const setStatus = (db: MarrowDatabase, caseId: number, status: CaseStatus) => db.raw.prepare('UPDATE cases SET status = ? WHERE id = ?').run(status, caseId);
 
 /** A new case with one imported cell, driven to `status` by raw SQL along allowed transitions. */
 function caseIn(fx: Fixture, status: CaseStatus): { caseId: number; imageId: number } {
   const n = fx.next++;
   const { db } = fx;
   const caseId = Number(
-    db.raw
-      .prepare(`INSERT INTO cases (patient_id, accession, specimen, folder, created_at) VALUES (1, ?, 'other', '/c', 't')`)
-      .run(`LC-${n}`).lastInsertRowid,
+    db.raw.prepare(`INSERT INTO cases (patient_id, accession, specimen, folder, created_at) VALUES (1, ?, 'other', '/c', 't')`).run(`LC-${n}`).lastInsertRowid,
   );
   const imageId = Number(
-    db.raw
-      .prepare(`INSERT INTO images (case_id, relative_path, sha256, bytes, created_at) VALUES (?, 'cell.jpg', ?, 1, 't')`)
-      .run(caseId, sha(10_000 + n)).lastInsertRowid,
+    db.raw.prepare(`INSERT INTO images (case_id, relative_path, sha256, bytes, created_at) VALUES (?, 'cell.jpg', ?, 1, 't')`).run(caseId, sha(10_000 + n))
+      .lastInsertRowid,
   );
   if (status === 'importing') return { caseId, imageId };
   db.raw.prepare(`UPDATE cases SET status = 'analysing', model_id = ? WHERE id = ?`).run(fx.modelRowId, caseId);

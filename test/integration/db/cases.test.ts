@@ -52,10 +52,7 @@ describe('cases', () => {
   it('refuses an unknown specimen type and a missing patient', () => {
     const { db } = openTemp();
     const row = addCase(db);
-    expectDbError(
-      () => createCase(db, { patientId: row.patientId, accession: 'X', specimen: 'urine' as 'other', folder: '/x', actor: 'tech' }),
-      'constraint',
-    );
+    expectDbError(() => createCase(db, { patientId: row.patientId, accession: 'X', specimen: 'urine' as 'other', folder: '/x', actor: 'tech' }), 'constraint');
     expectDbError(() => createCase(db, { patientId: 999, accession: 'Y', specimen: 'other', folder: '/x', actor: 'tech' }), 'not_found');
     expectDbError(() => getCase(db, 999), 'not_found');
   });

@@ -49,10 +49,7 @@ describe('prediction embeddings', () => {
   it('stores the embedding and open-set score with the prediction and reads them back', () => {
     const { db, model, caseId, imageIds } = setUp();
     const z = Float32Array.from({ length: 160 }, (_, i) => Math.sin(i) * 3);
-    insertPredictions(db, model.id, [
-      { ...prediction(imageIds[0]!, 'BLA', 0.9), embedding: z, openSetScore: 12.5 },
-      prediction(imageIds[1]!, 'LYT', 0.9),
-    ]);
+    insertPredictions(db, model.id, [{ ...prediction(imageIds[0]!, 'BLA', 0.9), embedding: z, openSetScore: 12.5 }, prediction(imageIds[1]!, 'LYT', 0.9)]);
     const stored = listEmbeddings(db, caseId, model.id);
     expect(stored).toHaveLength(1);
     expect(stored[0]!.imageId).toBe(imageIds[0]);
@@ -86,12 +83,12 @@ describe('provisional classes', () => {
   it('are registered with the model, and the same file with another list is refused', () => {
     const { db, model } = setUp(['EBO']);
     expect(getModel(db, model.id).provisionalClasses).toEqual(['EBO']);
-    expect(() =>
-      registerModel(db, { modelId: 'm', version: '1', sha256: sha(77), name: 'm', classes: FOUR_CLASSES, provisionalClasses: [] }),
-    ).toThrow(DatabaseError);
-    expect(() =>
-      registerModel(db, { modelId: 'x', version: '1', sha256: sha(78), name: 'x', classes: FOUR_CLASSES, provisionalClasses: ['PMO'] }),
-    ).toThrow(/provisional classes PMO are not among its classes/);
+    expect(() => registerModel(db, { modelId: 'm', version: '1', sha256: sha(77), name: 'm', classes: FOUR_CLASSES, provisionalClasses: [] })).toThrow(
+      DatabaseError,
+    );
+    expect(() => registerModel(db, { modelId: 'x', version: '1', sha256: sha(78), name: 'x', classes: FOUR_CLASSES, provisionalClasses: ['PMO'] })).toThrow(
+      /provisional classes PMO are not among its classes/,
+    );
   });
 
   it('counts, per predicted class, the cells no decision covers', () => {

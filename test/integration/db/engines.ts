@@ -110,7 +110,10 @@ async function postgresEngine(pgSetup: PostgresSetup): Promise<SqlEngine> {
   // One connection (not a pool), so that a SAVEPOINT and what follows it run in the same session.
   const client = new pg.Client({
     connectionString: url,
-    types: { getTypeParser: ((oid: number, format?: 'text' | 'binary') => (oid === 20 ? Number : pg.types.getTypeParser(oid, format))) as typeof pg.types.getTypeParser },
+    types: {
+      getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+        oid === 20 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+    },
   });
   await client.connect();
   pgSetup.track(client);

@@ -13,7 +13,11 @@ import { beginAnalysis } from '../../../src/main/db';
 
 // Texts as versions before 0010 wrote them (classify.ts flagReasons, lab-models.ts), with the kind each must get.
 const STORED: [string, FlagReasonKind, string][] = [
-  ['unlike any cell type this model has learned — check for a type it cannot classify (open-set distance 16.2 > 13.3)', 'open_set', 'open-set distance 16.2 > 13.3'],
+  [
+    'unlike any cell type this model has learned — check for a type it cannot classify (open-set distance 16.2 > 13.3)',
+    'open_set',
+    'open-set distance 16.2 > 13.3',
+  ],
   ['provisional class BAS (learned from peripheral-blood images only)', 'provisional', 'BAS (learned from peripheral-blood images only)'],
   ['low confidence 0.41 < 0.60', 'low_confidence', '0.41 < 0.60'],
   ['margin 0.05 < 0.10', 'margin', '0.05 < 0.10'],

@@ -108,7 +108,11 @@ export function caseInReview(db: MarrowDatabase, cells: { predicted: CellClassCo
   const row = addCase(db, accession);
   const imageIds = addImages(db, row.id, cells.length);
   beginAnalysis(db, { caseId: row.id, modelRowId: model.id, actor: 'tech' });
-  insertPredictions(db, model.id, cells.map((c, i) => prediction(imageIds[i]!, c.predicted, c.confidence)));
+  insertPredictions(
+    db,
+    model.id,
+    cells.map((c, i) => prediction(imageIds[i]!, c.predicted, c.confidence)),
+  );
   setCaseStatus(db, row.id, 'in_review', 'tech');
   return { caseId: row.id, modelRowId: model.id, imageIds };
 }

@@ -41,7 +41,11 @@ describe('images', () => {
       'Same image as a.jpg, which is not classified yet; the image is counted once, as a.jpg, when an analysis classifies it.',
     );
     beginAnalysis(db, { caseId: row.id, modelRowId: model.id, actor: 'tech' });
-    insertPredictions(db, model.id, pending.map((i) => prediction(i.id, 'BLA', 0.9)));
+    insertPredictions(
+      db,
+      model.id,
+      pending.map((i) => prediction(i.id, 'BLA', 0.9)),
+    );
     expect(effectiveCountsByClass(db, row.id)).toEqual({ BLA: 2 });
     expectDbError(() => insertPredictions(db, model.id, [prediction(result.inserted[2]!.id, 'BLA', 0.9)]), 'constraint');
     expect(listImportFailures(db, row.id)).toEqual([{ file: 'copy-of-a.jpg', reason: 'Same image as a.jpg; counted once.' }]);
@@ -126,10 +130,30 @@ describe('predictions', () => {
   it('stores the full probability vector, confidence and flag reasons of each cell', () => {
     const { db, model, imageIds } = analysing(1);
     insertPredictions(db, model.id, [
-      { imageId: imageIds[0]!, predicted: 'LYT', probabilities: [0.1, 0.5, 0.3, 0.1], confidence: 0.5, flagged: true, flagReasons: [{ kind: 'low_confidence', detail: '0.50 < 0.60' }, { kind: 'margin', detail: '0.20 < 0.25' }] },
+      {
+        imageId: imageIds[0]!,
+        predicted: 'LYT',
+        probabilities: [0.1, 0.5, 0.3, 0.1],
+        confidence: 0.5,
+        flagged: true,
+        flagReasons: [
+          { kind: 'low_confidence', detail: '0.50 < 0.60' },
+          { kind: 'margin', detail: '0.20 < 0.25' },
+        ],
+      },
     ]);
     expect(listPredictions(db, imageIds[0]!)).toMatchObject([
-      { modelRowId: model.id, predicted: 'LYT', probabilities: [0.1, 0.5, 0.3, 0.1], confidence: 0.5, flagged: true, flagReasons: [{ kind: 'low_confidence', detail: '0.50 < 0.60' }, { kind: 'margin', detail: '0.20 < 0.25' }] },
+      {
+        modelRowId: model.id,
+        predicted: 'LYT',
+        probabilities: [0.1, 0.5, 0.3, 0.1],
+        confidence: 0.5,
+        flagged: true,
+        flagReasons: [
+          { kind: 'low_confidence', detail: '0.50 < 0.60' },
+          { kind: 'margin', detail: '0.20 < 0.25' },
+        ],
+      },
     ]);
   });
 
@@ -172,7 +196,11 @@ describe('predictions', () => {
 
   it('lets a resumed analysis classify only what is missing', () => {
     const { db, model, caseId, imageIds } = analysing(5);
-    insertPredictions(db, model.id, imageIds.slice(0, 2).map((id) => prediction(id, 'BLA', 0.9)));
+    insertPredictions(
+      db,
+      model.id,
+      imageIds.slice(0, 2).map((id) => prediction(id, 'BLA', 0.9)),
+    );
     expect(listImagesNeedingPrediction(db, caseId, model.id).map((i) => i.id)).toEqual(imageIds.slice(2));
     setCaseStatus(db, caseId, 'in_review', 'tech');
   });

@@ -71,9 +71,7 @@ describe('immutability enforced in SQL', () => {
         .run(caseId, imageIds[0]),
     ).toThrow(/\[signed_case\]/);
     expect(() =>
-      db.raw
-        .prepare(`INSERT INTO images (case_id, relative_path, sha256, bytes, created_at) VALUES (?, 'new.jpg', ?, 1, 't')`)
-        .run(caseId, sha(999)),
+      db.raw.prepare(`INSERT INTO images (case_id, relative_path, sha256, bytes, created_at) VALUES (?, 'new.jpg', ?, 1, 't')`).run(caseId, sha(999)),
     ).toThrow(/\[signed_case\]/);
     expect(() =>
       db.raw

@@ -24,7 +24,10 @@ async function caseInReview(c: pg.Client): Promise<{ caseId: number; imageId: nu
     ['a'.repeat(64)],
   );
   const caseId = await one(`INSERT INTO cases (patient_id, accession, specimen, folder, created_at) VALUES ($1, 'BM-1', 'other', '/c', 't')`, [patient]);
-  const imageId = await one(`INSERT INTO images (case_id, relative_path, sha256, bytes, created_at) VALUES ($1, 'a.jpg', $2, 1, 't')`, [caseId, 'b'.repeat(64)]);
+  const imageId = await one(`INSERT INTO images (case_id, relative_path, sha256, bytes, created_at) VALUES ($1, 'a.jpg', $2, 1, 't')`, [
+    caseId,
+    'b'.repeat(64),
+  ]);
   await c.query(`UPDATE cases SET status = 'analysing', model_id = $1 WHERE id = $2`, [model, caseId]);
   await c.query(`UPDATE cases SET status = 'in_review' WHERE id = $1`, [caseId]);
   return { caseId, imageId };
@@ -66,13 +69,20 @@ describe.skipIf(setup.unavailable !== null)('PostgreSQL: rules that hold between
     const [a, b] = [await connect(url), await connect(url)];
     const { caseId, imageId } = await caseInReview(a);
     const second = Number(
-      (await a.query<{ id: string }>(`INSERT INTO images (case_id, relative_path, sha256, bytes, created_at) VALUES ($1, 'b.jpg', $2, 1, 't') RETURNING id`, [caseId, 'c'.repeat(64)]))
-        .rows[0]!.id,
+      (
+        await a.query<{ id: string }>(`INSERT INTO images (case_id, relative_path, sha256, bytes, created_at) VALUES ($1, 'b.jpg', $2, 1, 't') RETURNING id`, [
+          caseId,
+          'c'.repeat(64),
+        ])
+      ).rows[0]!.id,
     );
     await b.query(`SET lock_timeout = '300ms'`);
     await a.query('BEGIN');
     await b.query('BEGIN');
-    await a.query(`INSERT INTO reviews (case_id, image_id, kind, label, reviewer, created_at) VALUES ($1, $2, 'decision', 'LYT', 'ana', 't')`, [caseId, imageId]);
+    await a.query(`INSERT INTO reviews (case_id, image_id, kind, label, reviewer, created_at) VALUES ($1, $2, 'decision', 'LYT', 'ana', 't')`, [
+      caseId,
+      imageId,
+    ]);
     await b.query(`INSERT INTO reviews (case_id, image_id, kind, label, reviewer, created_at) VALUES ($1, $2, 'decision', 'BLA', 'bo', 't')`, [caseId, second]);
     await a.query('COMMIT');
     await b.query('COMMIT');

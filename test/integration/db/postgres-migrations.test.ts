@@ -77,28 +77,36 @@ describe.skipIf(setup.unavailable !== null)('PostgreSQL migrations on a real ser
   });
 
   // Versions need only increase (main has 1-7 and 11 while 8-10 are written elsewhere): each previous version.
-  it.each(PG_MIGRATIONS.map((_, i) => (i === 0 ? 0 : PG_MIGRATIONS[i - 1]!.version)))('upgrades a database at version %i to the snapshot schema', async (from) => {
-    const url = await emptyDatabase();
-    if (from > 0) {
-      const old = await openPostgresDatabase(url, { upTo: from });
-      expect(old.schemaVersion).toBe(from);
-      await closePostgresDatabase(old);
-    }
-    const db = await openPostgresDatabase(url);
-    expect(db.schemaVersion).toBe(LATEST);
-    await closePostgresDatabase(db);
-    expect(await withClient(url, dumpPostgresSchema)).toBe(readFileSync(SNAPSHOT, 'utf8'));
-  });
+  it.each(PG_MIGRATIONS.map((_, i) => (i === 0 ? 0 : PG_MIGRATIONS[i - 1]!.version)))(
+    'upgrades a database at version %i to the snapshot schema',
+    async (from) => {
+      const url = await emptyDatabase();
+      if (from > 0) {
+        const old = await openPostgresDatabase(url, { upTo: from });
+        expect(old.schemaVersion).toBe(from);
+        await closePostgresDatabase(old);
+      }
+      const db = await openPostgresDatabase(url);
+      expect(db.schemaVersion).toBe(LATEST);
+      await closePostgresDatabase(db);
+      expect(await withClient(url, dumpPostgresSchema)).toBe(readFileSync(SNAPSHOT, 'utf8'));
+    },
+  );
 
   it('has the same tables, columns (in order) and named triggers as the SQLite schema', async () => {
     const sqlite = openDatabase(join(tempDir(), 'mirror.sqlite'));
     const sqliteTables = new Map<string, string[]>();
-    for (const { name } of sqlite.raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]) {
-      sqliteTables.set(name, (sqlite.raw.prepare(`SELECT name FROM pragma_table_info(?) ORDER BY cid`).all(name) as { name: string }[]).map((c) => c.name));
+    for (const { name } of sqlite.raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as {
+      name: string;
+    }[]) {
+      sqliteTables.set(
+        name,
+        (sqlite.raw.prepare(`SELECT name FROM pragma_table_info(?) ORDER BY cid`).all(name) as { name: string }[]).map((c) => c.name),
+      );
     }
-    const sqliteTriggers = (sqlite.raw.prepare(`SELECT tbl_name || '.' || name AS t FROM sqlite_master WHERE type = 'trigger' ORDER BY 1`).all() as { t: string }[]).map(
-      (r) => r.t,
-    );
+    const sqliteTriggers = (
+      sqlite.raw.prepare(`SELECT tbl_name || '.' || name AS t FROM sqlite_master WHERE type = 'trigger' ORDER BY 1`).all() as { t: string }[]
+    ).map((r) => r.t);
     closeDatabase(sqlite);
 
     const url = await setup.freshUrl();
@@ -139,9 +147,7 @@ describe.skipIf(setup.unavailable !== null)('PostgreSQL migrations on a real ser
     await withClient(url, (c) => c.query('CREATE TABLE invoices (id integer PRIMARY KEY)'));
     const error = await expectRefused(url, 'migration_history');
     expect(error.message).toMatch(/not a MarrowCount database/);
-    const tables = await withClient(url, (c) =>
-      c.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`),
-    );
+    const tables = await withClient(url, (c) => c.query(`SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()`));
     expect(tables.rows).toEqual([{ table_name: 'invoices' }]);
   });
 
@@ -168,9 +174,7 @@ describe.skipIf(setup.unavailable !== null)('PostgreSQL migrations on a real ser
     const migrated = await openPostgresDatabase(await setup.freshUrl(), { readonly: true });
     try {
       expect(migrated.schemaVersion).toBe(LATEST);
-      await expect(migrated.pool.query(`INSERT INTO settings (key, value, updated_at) VALUES ('labName', 'x', 't')`)).rejects.toThrow(
-        /read-only transaction/,
-      );
+      await expect(migrated.pool.query(`INSERT INTO settings (key, value, updated_at) VALUES ('labName', 'x', 't')`)).rejects.toThrow(/read-only transaction/);
     } finally {
       await closePostgresDatabase(migrated);
     }

@@ -29,10 +29,11 @@ async function reposFor(engine: EngineName): Promise<Repos> {
     return {
       settings: store.settings,
       audit: store.audit,
-      abandoned: (fn) => store.transaction(async (tx) => {
-        await fn(tx);
-        throw new Error('abandoned');
-      }),
+      abandoned: (fn) =>
+        store.transaction(async (tx) => {
+          await fn(tx);
+          throw new Error('abandoned');
+        }),
     };
   }
   const db = await openPostgresDatabase(await setup.freshUrl());

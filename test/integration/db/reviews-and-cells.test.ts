@@ -208,10 +208,7 @@ describe("the case's current model", () => {
     setCaseStatus(db, caseId, 'analysing', 'tech');
     beginAnalysis(db, { caseId, modelRowId: modelB.id, actor: 'tech' });
     // Model B has classified only two cells so far: only those count, and the reviewed cell 0 keeps its decision.
-    insertPredictions(db, modelB.id, [
-      prediction(imageIds[0]!, 'BLA', 0.9, modelB.classes),
-      prediction(imageIds[1]!, 'EBO', 0.8, modelB.classes),
-    ]);
+    insertPredictions(db, modelB.id, [prediction(imageIds[0]!, 'BLA', 0.9, modelB.classes), prediction(imageIds[1]!, 'EBO', 0.8, modelB.classes)]);
     expect(effectiveCountsByClass(db, caseId)).toEqual({ MON: 1, EBO: 1 });
     insertPredictions(
       db,

@@ -63,7 +63,11 @@ const retract = (e: SqlEngine, caseId: number, imageId: number, reviewId: number
   ]);
 
 async function addImage(fx: Fixture, caseId: number, path = `cell-${fx.next++}.jpg`): Promise<number> {
-  return insertId(fx.e, `INSERT INTO images (case_id, relative_path, sha256, bytes, created_at) VALUES (?, ?, ?, 1, 't')`, [caseId, path, sha(100_000 + fx.next++)]);
+  return insertId(fx.e, `INSERT INTO images (case_id, relative_path, sha256, bytes, created_at) VALUES (?, ?, ?, 1, 't')`, [
+    caseId,
+    path,
+    sha(100_000 + fx.next++),
+  ]);
 }
 
 function predict(fx: Fixture, caseId: number, imageId: number, cls = 'BLA', flagged = 0, probs = PROBS): Promise<number> {
@@ -77,10 +81,9 @@ function predict(fx: Fixture, caseId: number, imageId: number, cls = 'BLA', flag
 
 /** A new case with one imported cell, driven to `status` by raw SQL along allowed transitions. */
 async function excludeRemaining(e: SqlEngine, caseId: number): Promise<void> {
-  await e.query(
-    `INSERT INTO analysis_cancellations (case_id, files_analysed, files_total, cancelled_by, cancelled_at) VALUES (?, 1, 3, 'tech', 't')`,
-    [caseId],
-  );
+  await e.query(`INSERT INTO analysis_cancellations (case_id, files_analysed, files_total, cancelled_by, cancelled_at) VALUES (?, 1, 3, 'tech', 't')`, [
+    caseId,
+  ]);
   await e.query(
     `INSERT INTO remaining_exclusions (case_id, cancellation_id, files_excluded, reason, excluded_by, excluded_at)
      VALUES (?, (SELECT max(id) FROM analysis_cancellations WHERE case_id = ?), 2, 'slide damaged', 'tech', 't')`,
@@ -243,13 +246,7 @@ describe.each(ENGINES)('SQL rules on %s', (engine) => {
       ['audit_log', `UPDATE audit_log SET actor = 'someone else'`],
       ['lis_messages', `UPDATE lis_messages SET payload = 'MSH|changed'`],
     ];
-    const DELETES = [
-      ...UPDATES.map(([table]) => table),
-      'cases',
-      'lis_results',
-      'lis_deliveries',
-      'lab_models',
-    ];
+    const DELETES = [...UPDATES.map(([table]) => table), 'cases', 'lis_results', 'lis_deliveries', 'lab_models'];
 
     it('refuses to change a row of any append-only table', async () => {
       const fx = await populated();
@@ -319,7 +316,29 @@ describe.each(ENGINES)('SQL rules on %s', (engine) => {
   });
 
   describe.skipIf(skip)('review layout', () => {
-    const CODES = ['ABE', 'ART', 'BAS', 'BLA', 'EBO', 'EOS', 'FGC', 'HAC', 'KSC', 'LYI', 'LYT', 'MMZ', 'MON', 'MYB', 'NGB', 'NGS', 'NIF', 'OTH', 'PEB', 'PLM', 'PMO'];
+    const CODES = [
+      'ABE',
+      'ART',
+      'BAS',
+      'BLA',
+      'EBO',
+      'EOS',
+      'FGC',
+      'HAC',
+      'KSC',
+      'LYI',
+      'LYT',
+      'MMZ',
+      'MON',
+      'MYB',
+      'NGB',
+      'NGS',
+      'NIF',
+      'OTH',
+      'PEB',
+      'PLM',
+      'PMO',
+    ];
     const keys = () => Object.fromEntries(CODES.map((c, i) => [c, 'abcdefghijklmnopqrstu'[i]!]));
     const save = (e: SqlEngine, classKeys: Record<string, string>, order: string[], hidden: string[]) =>
       e.query(`INSERT INTO review_layout (id, class_keys, class_order, hidden_classes, updated_at, updated_by) VALUES (1, ?, ?, ?, 't', 'tech')`, [
@@ -354,9 +373,10 @@ describe.each(ENGINES)('SQL rules on %s', (engine) => {
       const { caseId, imageId } = await caseIn(fx, 'in_review');
       expectRefused(
         await attempt(fx.e, () =>
-          fx.e.query(`INSERT INTO models (model_id, version, sha256, name, classes, class_count, registered_at) VALUES ('x', '1', ?, 'X', '["BLA","XYZ"]', 2, 't')`, [
-            sha(9),
-          ]),
+          fx.e.query(
+            `INSERT INTO models (model_id, version, sha256, name, classes, class_count, registered_at) VALUES ('x', '1', ?, 'X', '["BLA","XYZ"]', 2, 't')`,
+            [sha(9)],
+          ),
         ),
         'unknown_class',
         /model x declares unknown cell class code "XYZ"/,
@@ -369,9 +389,15 @@ describe.each(ENGINES)('SQL rules on %s', (engine) => {
     it("refuses a probability vector of the wrong length and a class outside the model's classes", async () => {
       const fx = await fixture(await open(engine));
       const { caseId, imageId } = await caseIn(fx, 'in_review');
-      expectRefused(await attempt(fx.e, () => predict(fx, caseId, imageId, 'BLA', 0, '[0.5,0.5,0]')), 'constraint', /has 3 probabilities; the model has 4 classes/);
+      expectRefused(
+        await attempt(fx.e, () => predict(fx, caseId, imageId, 'BLA', 0, '[0.5,0.5,0]')),
+        'constraint',
+        /has 3 probabilities; the model has 4 classes/,
+      );
       expectRefused(await attempt(fx.e, () => predict(fx, caseId, imageId, 'MON')), 'constraint', /class MON is not one of the model's classes/);
-      const rows = await fx.e.query<{ code: string; position: number }>('SELECT code, position FROM model_classes WHERE model_id = ? ORDER BY position', [fx.modelId]);
+      const rows = await fx.e.query<{ code: string; position: number }>('SELECT code, position FROM model_classes WHERE model_id = ? ORDER BY position', [
+        fx.modelId,
+      ]);
       expect(rows.map((r) => [r.code, Number(r.position)])).toEqual([
         ['BLA', 0],
         ['LYT', 1],
@@ -382,7 +408,8 @@ describe.each(ENGINES)('SQL rules on %s', (engine) => {
 
     it('refuses a birth date that is not a real day', async () => {
       const fx = await fixture(await open(engine));
-      const insert = (date: string) => fx.e.query(`INSERT INTO patients (lab_id, birth_date, created_at, updated_at) VALUES (?, ?, 't', 't')`, [`P-${date}`, date]);
+      const insert = (date: string) =>
+        fx.e.query(`INSERT INTO patients (lab_id, birth_date, created_at, updated_at) VALUES (?, ?, 't', 't')`, [`P-${date}`, date]);
       expectRefused(await attempt(fx.e, () => insert('2023-02-30')), 'constraint');
       expectRefused(await attempt(fx.e, () => insert('12/03/1950')), 'constraint');
       expect(await attempt(fx.e, () => insert('2024-02-29'))).toBeNull();
@@ -438,9 +465,9 @@ describe.each(ENGINES)('SQL rules on %s', (engine) => {
       const { caseId, imageId } = await caseIn(fx, 'in_review');
       const other = await addImage(fx, caseId);
       const inForce = async () =>
-        (await fx.e.query<{ image_id: number; label: string }>('SELECT image_id, label FROM current_decisions WHERE case_id = ? ORDER BY image_id', [caseId])).map(
-          (r) => `${Number(r.image_id) === imageId ? 'first' : 'second'}:${r.label}`,
-        );
+        (
+          await fx.e.query<{ image_id: number; label: string }>('SELECT image_id, label FROM current_decisions WHERE case_id = ? ORDER BY image_id', [caseId])
+        ).map((r) => `${Number(r.image_id) === imageId ? 'first' : 'second'}:${r.label}`);
       const first = await review(fx.e, caseId, imageId, 'LYT');
       const second = await review(fx.e, caseId, imageId, 'NGS');
       await review(fx.e, caseId, other, 'EBO');
@@ -514,7 +541,10 @@ describe.each(ENGINES)('SQL rules on %s', (engine) => {
       expectRefused(await attempt(fx.e, () => deliver(fx, hl7, 'mllp')), 'duplicate');
       expectRefused(
         await attempt(fx.e, () =>
-          fx.e.query(`INSERT INTO lis_messages (result_id, case_id, format, control_id, payload, created_at) SELECT result_id, case_id, format, control_id, payload, created_at FROM lis_messages WHERE id = ?`, [hl7]),
+          fx.e.query(
+            `INSERT INTO lis_messages (result_id, case_id, format, control_id, payload, created_at) SELECT result_id, case_id, format, control_id, payload, created_at FROM lis_messages WHERE id = ?`,
+            [hl7],
+          ),
         ),
         'duplicate',
       );
@@ -564,6 +594,9 @@ function insertLabModel(fx: Fixture, modelRowId: number): Promise<number> {
   );
 }
 const approve = (fx: Fixture, id: number) =>
-  fx.e.query(`UPDATE lab_models SET status = 'approved', approved_by = 'dr.a', approved_role = 'haematologist', approved_reason = 'better', approved_at = 't' WHERE id = ?`, [id]);
+  fx.e.query(
+    `UPDATE lab_models SET status = 'approved', approved_by = 'dr.a', approved_role = 'haematologist', approved_reason = 'better', approved_at = 't' WHERE id = ?`,
+    [id],
+  );
 const retire = (fx: Fixture, id: number) =>
   fx.e.query(`UPDATE lab_models SET status = 'retired', retired_by = 'dr.a', retired_reason = 'superseded', retired_at = 't' WHERE id = ?`, [id]);

@@ -39,7 +39,21 @@ const CALLS_PER_METHOD_PER_SEED = 100;
 /** A saved report is a real PDF (a few hundred ms each): fewer calls, so the file stays well under 25 s. */
 const callsFor = (method: MarrowApiMethod): number => (method === 'saveReport' ? 35 : CALLS_PER_METHOD_PER_SEED);
 
-const ERROR_KINDS: readonly ApiErrorKind[] = ['validation', 'unauthenticated', 'session_locked', 'forbidden', 'not_found', 'conflict', 'locked', 'unreviewed', 'stale', 'model', 'database', 'io', 'internal'];
+const ERROR_KINDS: readonly ApiErrorKind[] = [
+  'validation',
+  'unauthenticated',
+  'session_locked',
+  'forbidden',
+  'not_found',
+  'conflict',
+  'locked',
+  'unreviewed',
+  'stale',
+  'model',
+  'database',
+  'io',
+  'internal',
+];
 
 /**
  * Account and session methods are not fuzzed here: a fuzzed login or logout would end the very session the other
@@ -164,12 +178,22 @@ const SPECS: Record<FuzzedMethod, Spec> = {
   reviewCell: {
     arity: 1,
     rec: 'review',
-    fields: { caseId: ID, imageId: ID, label: { kind: 'enum', values: CLASSES }, note: { kind: 'optText', max: 1000 }, seenVersion: { kind: 'optInt', max: Number.MAX_SAFE_INTEGER } },
+    fields: {
+      caseId: ID,
+      imageId: ID,
+      label: { kind: 'enum', values: CLASSES },
+      note: { kind: 'optText', max: 1000 },
+      seenVersion: { kind: 'optInt', max: Number.MAX_SAFE_INTEGER },
+    },
   },
   confirmCells: { arity: 1, rec: 'confirmation', fields: { caseId: ID, imageIds: { kind: 'ids' } } },
   // No imageId: the session person's own latest decision in force (undo after a reload).
   undoReview: { arity: 1, rec: 'undo', fields: { caseId: ID, imageId: { kind: 'optId' }, seenVersion: { kind: 'optInt', max: Number.MAX_SAFE_INTEGER } } },
-  amendCase: { arity: 1, rec: 'amendment', fields: { caseId: ID, reason: { kind: 'text', max: 1000 }, caseVersion: { kind: 'optInt', max: Number.MAX_SAFE_INTEGER } } },
+  amendCase: {
+    arity: 1,
+    rec: 'amendment',
+    fields: { caseId: ID, reason: { kind: 'text', max: 1000 }, caseVersion: { kind: 'optInt', max: Number.MAX_SAFE_INTEGER } },
+  },
   excludeRemainingFiles: { arity: 1, rec: 'exclusion', fields: { caseId: ID, reason: { kind: 'text', max: 1000 } } },
   saveReport: { arity: 1, rec: 'report', fields: { caseId: ID, path: { kind: 'path', max: 4096 } } },
   exportCase: { arity: 1, rec: 'export', fields: { caseId: ID, format: { kind: 'enum', values: EXPORT_FORMATS }, path: { kind: 'path', max: 4096 } } },
@@ -235,7 +259,15 @@ const RELATED: Partial<Record<string, string[]>> = {
 
 function isOptional(kind: Kind): boolean {
   return (
-    kind !== 'id' && kind !== 'text' && kind !== 'enum' && kind !== 'ids' && kind !== 'folder' && kind !== 'record' && kind !== 'bool' && kind !== 'classKeys' && kind !== 'classList'
+    kind !== 'id' &&
+    kind !== 'text' &&
+    kind !== 'enum' &&
+    kind !== 'ids' &&
+    kind !== 'folder' &&
+    kind !== 'record' &&
+    kind !== 'bool' &&
+    kind !== 'classKeys' &&
+    kind !== 'classList'
   );
 }
 
@@ -267,7 +299,11 @@ function mustRefuse(field: Field, value: unknown): boolean {
       return true;
     case 'classList':
     case 'optClassList':
-      return !Array.isArray(value) || value.length > CELL_CLASS_CODES.length || value.some((code) => typeof code !== 'string' || !(CELL_CLASS_CODES as readonly string[]).includes(code));
+      return (
+        !Array.isArray(value) ||
+        value.length > CELL_CLASS_CODES.length ||
+        value.some((code) => typeof code !== 'string' || !(CELL_CLASS_CODES as readonly string[]).includes(code))
+      );
     default: {
       if (typeof value !== 'string') return true;
       const t = value.trim();
@@ -359,8 +395,41 @@ const TEXT_MUTATIONS: readonly ((s: string, max: number) => string)[] = [
 ];
 
 const NONEXISTENT_IDS = [999_999, 2 ** 31 - 1, 2 ** 31, 2 ** 32 + 1, Number.MAX_SAFE_INTEGER];
-const BAD_IDS: unknown[] = [0, -1, -0, 1.5, NaN, Infinity, -Infinity, Number.MAX_SAFE_INTEGER + 1, 1e308, '1', ' 1', '0x1', true, null, undefined, [1], { id: 1 }, 1n, new Date(1)];
-const EXTRA_KEYS = ['extra', 'caseID', ' caseId', 'constructor', 'toString', 'hasOwnProperty', '__proto__', 'valueOf', 'prototype', '', 'k'.repeat(10_000), '\u0000'];
+const BAD_IDS: unknown[] = [
+  0,
+  -1,
+  -0,
+  1.5,
+  NaN,
+  Infinity,
+  -Infinity,
+  Number.MAX_SAFE_INTEGER + 1,
+  1e308,
+  '1',
+  ' 1',
+  '0x1',
+  true,
+  null,
+  undefined,
+  [1],
+  { id: 1 },
+  1n,
+  new Date(1),
+];
+const EXTRA_KEYS = [
+  'extra',
+  'caseID',
+  ' caseId',
+  'constructor',
+  'toString',
+  'hasOwnProperty',
+  '__proto__',
+  'valueOf',
+  'prototype',
+  '',
+  'k'.repeat(10_000),
+  '\u0000',
+];
 
 // ---------------------------------------------------------------------------------------------------------------
 
@@ -394,20 +463,21 @@ function show(value: unknown): string {
   const seen = new WeakSet<object>();
   let text: string;
   try {
-    text = JSON.stringify(value, (_k, v: unknown) => {
-      if (typeof v === 'bigint') return `${v}n`;
-      if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
-      if (v === undefined) return '<undefined>';
-      if (typeof v === 'string' && v.length > 60) return `${JSON.stringify(v.slice(0, 40)).slice(1, -1)}…(${v.length} chars)`;
-      if (typeof v === 'object' && v !== null) {
-        if (seen.has(v)) return '<cycle>';
-        seen.add(v);
-        const proto = Object.getPrototypeOf(v) as unknown;
-        if (v instanceof Map || v instanceof Set || v instanceof Date || ArrayBuffer.isView(v)) return `<${(v as object).constructor.name}>`;
-        if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return { '<proto>': proto, ...(v as object) };
-      }
-      return v;
-    }) ?? String(value);
+    text =
+      JSON.stringify(value, (_k, v: unknown) => {
+        if (typeof v === 'bigint') return `${v}n`;
+        if (typeof v === 'number' && !Number.isFinite(v)) return String(v);
+        if (v === undefined) return '<undefined>';
+        if (typeof v === 'string' && v.length > 60) return `${JSON.stringify(v.slice(0, 40)).slice(1, -1)}…(${v.length} chars)`;
+        if (typeof v === 'object' && v !== null) {
+          if (seen.has(v)) return '<cycle>';
+          seen.add(v);
+          const proto = Object.getPrototypeOf(v) as unknown;
+          if (v instanceof Map || v instanceof Set || v instanceof Date || ArrayBuffer.isView(v)) return `<${(v as object).constructor.name}>`;
+          if (proto !== Object.prototype && proto !== Array.prototype && proto !== null) return { '<proto>': proto, ...(v as object) };
+        }
+        return v;
+      }) ?? String(value);
   } catch (e) {
     text = `<unprintable: ${(e as Error).message}>`;
   }
@@ -442,7 +512,8 @@ class Snapshotter {
 function diffTables(before: Map<string, string>, after: Map<string, string>): string[] {
   const changed: string[] = [];
   for (const [table, rows] of before) {
-    if (after.get(table) !== rows) changed.push(`${table} (${(JSON.parse(rows) as unknown[]).length} -> ${(JSON.parse(after.get(table) ?? '[]') as unknown[]).length} rows)`);
+    if (after.get(table) !== rows)
+      changed.push(`${table} (${(JSON.parse(rows) as unknown[]).length} -> ${(JSON.parse(after.get(table) ?? '[]') as unknown[]).length} rows)`);
   }
   return changed;
 }
@@ -480,20 +551,25 @@ describe('the API boundary under randomised arguments (seeded)', () => {
     const review = await analysedFixtureCase(fx, 'fz-review');
     const [c0, c1, c2, c3] = review.cells;
     await fx.service.reviewCell({ caseId: review.detail.id, imageId: c0!.imageId, label: 'BLA', note: 'setup' });
-    await fx.service.confirmCells({ caseId: review.detail.id, imageIds: [c1!.imageId, c2!.imageId, c3!.imageId]});
-    await fx.service.reviewCell({ caseId: review.detail.id, imageId: c1!.imageId, label: 'LYT'});
-    await fx.service.undoReview({ caseId: review.detail.id, imageId: c1!.imageId});
+    await fx.service.confirmCells({ caseId: review.detail.id, imageIds: [c1!.imageId, c2!.imageId, c3!.imageId] });
+    await fx.service.reviewCell({ caseId: review.detail.id, imageId: c1!.imageId, label: 'LYT' });
+    await fx.service.undoReview({ caseId: review.detail.id, imageId: c1!.imageId });
     // Signed.
     const signed = await analysedFixtureCase(fx, 'fz-signed');
-    await fx.service.reviewCell({ caseId: signed.detail.id, imageId: signed.cells[0]!.imageId, label: 'MON'});
+    await fx.service.reviewCell({ caseId: signed.detail.id, imageId: signed.cells[0]!.imageId, label: 'MON' });
     await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: signed.detail.id, overrideReason: 'setup override' });
     // Signed, then amended (back in review, with a sign-off and an amendment on record).
     const amended = await analysedFixtureCase(fx, 'fz-amended');
     await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: amended.detail.id, overrideReason: 'setup override' });
     await fx.service.amendCase({ caseId: amended.detail.id, reason: 'setup amendment' });
     // Never analysed.
-    await fx.service.createCase({ patient: { labId: 'MRN-fz-new', name: 'New Patient', birthDate: '1980-05-06' }, accession: 'ACC-fz-new', specimen: 'peripheral_blood', folder: fx.caseFolder('fz-new') });
-    await fx.service.saveSettings({ labName: 'Fuzz Lab'});
+    await fx.service.createCase({
+      patient: { labId: 'MRN-fz-new', name: 'New Patient', birthDate: '1980-05-06' },
+      accession: 'ACC-fz-new',
+      specimen: 'peripheral_blood',
+      folder: fx.caseFolder('fz-new'),
+    });
+    await fx.service.saveSettings({ labName: 'Fuzz Lab' });
 
     reader = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'), { readonly: true });
     snapshots = new Snapshotter(reader);
@@ -685,7 +761,16 @@ describe('the API boundary under randomised arguments (seeded)', () => {
   }
 
   /** One mutation of one field of `obj` (a fresh copy of a valid argument). */
-  function mutateField(rng: Rng, plan: Plan, obj: Record<string, unknown>, path: string, name: string, field: Field, state: CaseState[], ownCase: number | null): void {
+  function mutateField(
+    rng: Rng,
+    plan: Plan,
+    obj: Record<string, unknown>,
+    path: string,
+    name: string,
+    field: Field,
+    state: CaseState[],
+    ownCase: number | null,
+  ): void {
     const before = obj[name];
     const choice = rng.int(10);
     let value: unknown;
@@ -753,7 +838,8 @@ describe('the API boundary under randomised arguments (seeded)', () => {
       value = rng.pick(TEXT_MUTATIONS)(base, Math.min(field.max ?? 500, 5000));
       what = 'text';
     }
-    if (field.kind === 'path' || field.kind === 'folder') value = confine(value, field.kind === 'path' ? (name === 'path' && typeof before === 'string' ? before.slice(before.lastIndexOf('.')) : '.pdf') : '');
+    if (field.kind === 'path' || field.kind === 'folder')
+      value = confine(value, field.kind === 'path' ? (name === 'path' && typeof before === 'string' ? before.slice(before.lastIndexOf('.')) : '.pdf') : '');
     obj[name] = value;
     plan.fields.add(path);
     // A generic value that happens to be a list of ids: a bad element is refused by its own name, as above.
@@ -824,7 +910,11 @@ describe('the API boundary under randomised arguments (seeded)', () => {
           for (const c of Object.keys(f.children ?? {})) plan.fields.add(`${name}.${c}`);
         }
         if (typeof value === 'object' && value !== null) for (const k of Object.keys(value)) plan.fields.add(`${rec}.${k}`);
-        const refuse = spec.scalarId ? mustRefuse(ID, value) : value === undefined || value === null ? !spec.argOptional : typeof value !== 'object' || Array.isArray(value) || !isPlainish(value);
+        const refuse = spec.scalarId
+          ? mustRefuse(ID, value)
+          : value === undefined || value === null
+            ? !spec.argOptional
+            : typeof value !== 'object' || Array.isArray(value) || !isPlainish(value);
         if (refuse) {
           plan.mustRefuse = true;
           plan.exactField = rec;
@@ -975,10 +1065,12 @@ describe('the API boundary under randomised arguments (seeded)', () => {
           const problem = messageProblem(error.message);
           if (problem) fail(`${problem}: ${show(error.message)}`);
           if (error.detail !== undefined && /\n\s+at\s/.test(error.detail)) fail(`detail carries a stack trace: ${show(error.detail)}`);
-          if (error.field !== undefined && (typeof error.field !== 'string' || error.field === '' && error.kind !== 'validation')) fail(`field is not text: ${show(error.field)}`);
+          if (error.field !== undefined && (typeof error.field !== 'string' || (error.field === '' && error.kind !== 'validation')))
+            fail(`field is not text: ${show(error.field)}`);
           if (error.kind === 'validation') {
             if (typeof error.field !== 'string') fail(`validation error names no field: ${error.message}`);
-            else if (!plan.fields.has(error.field)) fail(`validation error names ${show(error.field)}, not a field that was changed (${[...plan.fields].join(', ')}): ${error.message}`);
+            else if (!plan.fields.has(error.field))
+              fail(`validation error names ${show(error.field)}, not a field that was changed (${[...plan.fields].join(', ')}): ${error.message}`);
           }
           // A cell of the list refused as unknown: the field must point at that element of the list as sent.
           const element = /^imageIds\[(\d+)\]$/.exec(error.field ?? '');
@@ -1132,14 +1224,28 @@ describe('the API boundary under randomised arguments (seeded)', () => {
         expect(answer.status, type).toBe(400);
         expect(apiError(answer, type).field, type).toBe('args');
       }
-      const createBody = JSON.stringify({ args: [{ patient: { labId: 'H-1', __proto__: { x: 1 } }, accession: 'H-1', specimen: 'other', folder: join(sandbox, 'nope') }] });
+      const createBody = JSON.stringify({
+        args: [{ patient: { labId: 'H-1', __proto__: { x: 1 } }, accession: 'H-1', specimen: 'other', folder: join(sandbox, 'nope') }],
+      });
       expect(apiError(await send('/api/createCase', { body: createBody }), 'createCase over HTTP').kind).toBe('validation');
       const polluting = '{"args": [{"__proto__": {"caseId": 1}, "caseId": 1, "scope": "all"}]}';
       const answer = await send('/api/listCells', { body: polluting });
       expect(apiError(answer, 'own __proto__ key').field).toBe('query.__proto__');
       expect('caseId' in {}).toBe(false);
 
-      for (const method of ['nope', '__proto__', 'constructor', 'toString', 'hasOwnProperty', 'getCase/extra', '', 'GETCASE', 'getCase%00', '%E0%A4%A', 'x'.repeat(5000)]) {
+      for (const method of [
+        'nope',
+        '__proto__',
+        'constructor',
+        'toString',
+        'hasOwnProperty',
+        'getCase/extra',
+        '',
+        'GETCASE',
+        'getCase%00',
+        '%E0%A4%A',
+        'x'.repeat(5000),
+      ]) {
         const reply = await send(`/api/${method}`, { body: '{"args": []}' });
         expect(reply.status, method.slice(0, 40)).toBe(404);
         expect(apiError(reply, method.slice(0, 40)).kind).toBe('not_found');

@@ -86,7 +86,11 @@ describe('loopback HTTP host', () => {
   });
 
   it('refuses API calls and cell images without the session cookie, and ends the session at logout', async () => {
-    const anonymous = await fetch(`${host.url}/api/listCases`, { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ args: [{}] }) });
+    const anonymous = await fetch(`${host.url}/api/listCases`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json' },
+      body: JSON.stringify({ args: [{}] }),
+    });
     expect(await anonymous.json()).toMatchObject({ ok: false, error: { kind: 'unauthenticated' } });
     expect((await fetch(`${host.url}/cells/${caseId}/${imageId}`)).status).toBe(403);
     const forged = await call('listCases', [{}], { headers: { Cookie: 'marrowcount_session=AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA' } });
@@ -99,7 +103,11 @@ describe('loopback HTTP host', () => {
     });
     const secondCookie = (second.headers.get('set-cookie') ?? '').split(';')[0]!;
     expect(secondCookie).not.toBe(cookie);
-    const logout = await fetch(`${host.url}/api/logout`, { method: 'POST', headers: { 'Content-Type': 'application/json', Cookie: secondCookie }, body: '{"args":[]}' });
+    const logout = await fetch(`${host.url}/api/logout`, {
+      method: 'POST',
+      headers: { 'Content-Type': 'application/json', Cookie: secondCookie },
+      body: '{"args":[]}',
+    });
     expect(logout.headers.get('set-cookie')).toMatch(/^marrowcount_session=; .*Max-Age=0/);
     expect((await call('listCases', [{}], { headers: { Cookie: secondCookie } })).body).toMatchObject({ ok: false, error: { kind: 'unauthenticated' } });
     // The first browser's session is untouched.

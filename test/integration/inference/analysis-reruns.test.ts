@@ -100,9 +100,13 @@ function readGood(path: string, name: string): Promise<Content> {
 beforeAll(async () => {
   model = await loadModelPackage(TINY_MODEL);
   const goodPaths = [
-    ...readdirSync(GOOD_CROPS).filter((n) => /\.(jpg|png)$/.test(n)).map((n) => join(GOOD_CROPS, n)),
+    ...readdirSync(GOOD_CROPS)
+      .filter((n) => /\.(jpg|png)$/.test(n))
+      .map((n) => join(GOOD_CROPS, n)),
     ...readdirSync(join(GOOD_CROPS, 'slide-2')).map((n) => join(GOOD_CROPS, 'slide-2', n)),
-    ...readdirSync(OFF_SIZE).filter((n) => /\.(jpg|png)$/.test(n)).map((n) => join(OFF_SIZE, n)),
+    ...readdirSync(OFF_SIZE)
+      .filter((n) => /\.(jpg|png)$/.test(n))
+      .map((n) => join(OFF_SIZE, n)),
   ];
   goods = await Promise.all(goodPaths.map((p) => readGood(p, p.slice(p.lastIndexOf('/') + 1))));
   expect(goods).toHaveLength(18);
@@ -111,7 +115,9 @@ beforeAll(async () => {
     const bytes = readFileSync(join(BROKEN_CROPS, name));
     return { name, bytes, sha: sha256(bytes), fails };
   };
-  const webp = await sharp({ create: { width: 100, height: 100, channels: 3, background: { r: 200, g: 100, b: 50 } } }).webp().toBuffer();
+  const webp = await sharp({ create: { width: 100, height: 100, channels: 3, background: { r: 200, g: 100, b: 50 } } })
+    .webp()
+    .toBuffer();
   brokens = [
     broken('empty.jpg', /is empty \(0 bytes\)/),
     broken('not-an-image.jpg', /is not a JPEG, PNG or TIFF image/),
@@ -132,9 +138,11 @@ beforeAll(async () => {
     const caseId = createCase(db, { patientId: patient.id, accession: 'REF-1', specimen: 'bone_marrow_aspirate', folder, actor: 'test' }).id;
     const outcome = await analyseCaseFolder(db, model, caseId, {}, { batchSize: 4 });
     expect(outcome.classified).toBe(goods.length);
-    const rows = db.raw
-      .prepare('SELECT i.sha256, p.predicted_class, p.probabilities FROM predictions AS p JOIN images AS i ON i.id = p.image_id')
-      .all() as { sha256: string; predicted_class: string; probabilities: string }[];
+    const rows = db.raw.prepare('SELECT i.sha256, p.predicted_class, p.probabilities FROM predictions AS p JOIN images AS i ON i.id = p.image_id').all() as {
+      sha256: string;
+      predicted_class: string;
+      probabilities: string;
+    }[];
     for (const r of rows) reference.set(r.sha256, { predicted: r.predicted_class, probabilities: JSON.parse(r.probabilities) as number[] });
     closeDatabase(db);
   } finally {
@@ -234,7 +242,10 @@ async function scenario(seed: number): Promise<{ runs: number; cancelled: number
   /** A path whose disk content is not what its good record holds. */
   const differs = (rel: string, rec: Rec): boolean => disk.get(rel)?.sha !== rec.sha;
   const recordsWhere = (test: (rel: string, rec: Rec) => boolean): string[] =>
-    [...records.entries()].filter(([rel, rec]) => test(rel, rec)).map(([rel]) => rel).sort(byPath);
+    [...records.entries()]
+      .filter(([rel, rec]) => test(rel, rec))
+      .map(([rel]) => rel)
+      .sort(byPath);
 
   const ops: Record<string, () => void> = {
     addGood: () => write(freshName(), pick(goods)),
@@ -256,14 +267,20 @@ async function scenario(seed: number): Promise<{ runs: number; cancelled: number
       if (cells.length > 0) remove(pick(cells));
     },
     truncateGood: () => {
-      const good = [...disk.entries()].filter(([, c]) => c.fails === null).map(([rel]) => rel).sort(byPath);
+      const good = [...disk.entries()]
+        .filter(([, c]) => c.fails === null)
+        .map(([rel]) => rel)
+        .sort(byPath);
       if (good.length > 0) write(pick(good), truncatedGood());
     },
     restore: () => {
       const changed = recordsWhere((rel, r) => r.kind === 'cell' && differs(rel, r));
       if (changed.length > 0) {
         const rel = pick(changed);
-        write(rel, goods.find((g) => g.sha === records.get(rel)!.sha)!);
+        write(
+          rel,
+          goods.find((g) => g.sha === records.get(rel)!.sha)!,
+        );
       }
     },
     deleteFailed: () => {
@@ -276,7 +293,18 @@ async function scenario(seed: number): Promise<{ runs: number; cancelled: number
     },
   };
   const opNames = Object.keys(ops);
-  const weights: Record<string, number> = { addGood: 4, addDuplicate: 2, addBroken: 2, fixFailed: 3, overwriteImported: 2, deleteImported: 1, truncateGood: 1, restore: 2, deleteFailed: 1, noise: 1 };
+  const weights: Record<string, number> = {
+    addGood: 4,
+    addDuplicate: 2,
+    addBroken: 2,
+    fixFailed: 3,
+    overwriteImported: 2,
+    deleteImported: 1,
+    truncateGood: 1,
+    restore: 2,
+    deleteFailed: 1,
+    noise: 1,
+  };
   const randomOp = (): string => {
     const sum = opNames.reduce((s, n) => s + weights[n]!, 0);
     let x = rng() * sum;
@@ -306,7 +334,9 @@ async function scenario(seed: number): Promise<{ runs: number; cancelled: number
   /** What the run must do, applied to the oracle; `cancelAfter` batches are let through before a cancel. */
   const simulate = (cancelAfter: number, midRun: Change | null): Expected => {
     const files = listedFiles();
-    const pending = bySeq().filter(([, r]) => r.kind === 'cell' && !r.predicted).map(([rel]) => rel);
+    const pending = bySeq()
+      .filter(([, r]) => r.kind === 'cell' && !r.predicted)
+      .map(([rel]) => rel);
     const alreadyDone = [...records.values()].filter((r) => r.kind === 'cell' && r.predicted).length;
     const changedAfterImport = bySeq()
       .filter(([rel, r]) => r.kind === 'cell' && r.predicted && differs(rel, r))
@@ -320,7 +350,10 @@ async function scenario(seed: number): Promise<{ runs: number; cancelled: number
       const copy = bySeq().find(([other, r]) => r.kind === 'dup' && r.dupOf === rel && disk.get(other)?.sha === rec.sha);
       if (copy === undefined) continue;
       readFrom.set(rel, copy[0]);
-      changedAfterImport.push({ file: rel, reason: new RegExp(`before it was classified: .* It is classified from ${escapeRegExp(copy[0])}, an identical copy`) });
+      changedAfterImport.push({
+        file: rel,
+        reason: new RegExp(`before it was classified: .* It is classified from ${escapeRegExp(copy[0])}, an identical copy`),
+      });
       stats.fromCopy++;
     }
     type Item = { kind: 'stored' | 'new' | 'refix'; rel: string };
@@ -416,9 +449,15 @@ async function scenario(seed: number): Promise<{ runs: number; cancelled: number
     expect(outcome.newFiles, ctx).toBe(expected.newFiles);
     expect(outcome.duplicates, ctx).toBe(expected.duplicates);
     expect(outcome.reimported, ctx).toEqual(expected.reimported);
-    expect(outcome.failures.map((f) => f.file), ctx).toEqual(expected.failures.map((f) => f.file));
+    expect(
+      outcome.failures.map((f) => f.file),
+      ctx,
+    ).toEqual(expected.failures.map((f) => f.file));
     outcome.failures.forEach((f, i) => expect(f.reason, ctx).toMatch(expected.failures[i]!.reason));
-    expect(outcome.changedAfterImport.map((f) => f.file), ctx).toEqual(expected.changedAfterImport.map((f) => f.file));
+    expect(
+      outcome.changedAfterImport.map((f) => f.file),
+      ctx,
+    ).toEqual(expected.changedAfterImport.map((f) => f.file));
     outcome.changedAfterImport.forEach((f, i) => {
       expect(f.reason, ctx).toMatch(expected.changedAfterImport[i]!.reason);
       expect(f.reason, ctx).toContain('The case keeps the cell as it was imported');
@@ -438,7 +477,10 @@ async function scenario(seed: number): Promise<{ runs: number; cancelled: number
     const images = listImages(db, caseId);
     const idToPath = new Map(images.map((i) => [i.id, i.relativePath]));
     expect(images.map((i) => i.relativePath).sort(byPath), ctx).toEqual([...records.keys()].sort(byPath));
-    expect(images.map((i) => i.relativePath), ctx).toEqual(bySeq().map(([rel]) => rel));
+    expect(
+      images.map((i) => i.relativePath),
+      ctx,
+    ).toEqual(bySeq().map(([rel]) => rel));
     for (const image of images) {
       const rec = records.get(image.relativePath)!;
       const at = `${ctx}\n@ ${image.relativePath}`;
@@ -456,7 +498,15 @@ async function scenario(seed: number): Promise<{ runs: number; cancelled: number
         `SELECT p.id, p.image_id, p.model_id, p.predicted_class, p.probabilities, i.relative_path, i.sha256
          FROM predictions AS p JOIN images AS i ON i.id = p.image_id WHERE p.case_id = ? ORDER BY p.id`,
       )
-      .all(caseId) as { id: number; image_id: number; model_id: number; predicted_class: string; probabilities: string; relative_path: string; sha256: string }[];
+      .all(caseId) as {
+      id: number;
+      image_id: number;
+      model_id: number;
+      predicted_class: string;
+      probabilities: string;
+      relative_path: string;
+      sha256: string;
+    }[];
     const predictedCells = [...records.entries()].filter(([, r]) => r.kind === 'cell' && r.predicted).map(([rel]) => rel);
     expect(predictions.map((p) => p.relative_path).sort(byPath), ctx).toEqual(predictedCells.sort(byPath));
     expect(new Set(predictions.map((p) => p.image_id)).size, ctx).toBe(predictions.length);
@@ -477,7 +527,10 @@ async function scenario(seed: number): Promise<{ runs: number; cancelled: number
 
     const counted = Object.values(effectiveCountsByClass(db, caseId)).reduce((s: number, n) => s + (n ?? 0), 0);
     expect(counted, ctx).toBe(predictedCells.length);
-    expect(listImportFailures(db, caseId).map((f) => f.file), ctx).toEqual(
+    expect(
+      listImportFailures(db, caseId).map((f) => f.file),
+      ctx,
+    ).toEqual(
       bySeq()
         .filter(([, r]) => r.kind !== 'cell')
         .map(([rel]) => rel),
@@ -489,7 +542,10 @@ async function scenario(seed: number): Promise<{ runs: number; cancelled: number
     if (rng() >= 0.3) return null;
     // Links are left out here: whether a file links outside the folder is decided when the folder is listed
     // (see the separate test of a file swapped for such a link during a run).
-    const targets = [...disk.entries()].filter(([rel, c]) => listed(rel) && c.link === undefined).map(([rel]) => rel).sort(byPath);
+    const targets = [...disk.entries()]
+      .filter(([rel, c]) => listed(rel) && c.link === undefined)
+      .map(([rel]) => rel)
+      .sort(byPath);
     if (targets.length === 0) return null;
     const rel = pick(targets);
     const r = int(3);
@@ -567,7 +623,11 @@ async function scenario(seed: number): Promise<{ runs: number; cancelled: number
       }
     }
     // Finally everything restored where it can be, and one full run: nothing is left pending or changed.
-    for (const rel of recordsWhere((r, rec) => rec.kind === 'cell' && differs(r, rec))) write(rel, goods.find((g) => g.sha === records.get(rel)!.sha)!);
+    for (const rel of recordsWhere((r, rec) => rec.kind === 'cell' && differs(r, rec)))
+      write(
+        rel,
+        goods.find((g) => g.sha === records.get(rel)!.sha)!,
+      );
     const final = await run('final', Number.POSITIVE_INFINITY);
     expect(final.changedAfterImport).toEqual([]);
     expect([...records.values()].filter((r) => r.kind === 'cell' && !r.predicted)).toEqual([]);

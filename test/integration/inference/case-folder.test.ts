@@ -107,7 +107,9 @@ describe('case folder', () => {
       const fromVips = await sharp(bytes).metadata();
       expect(headerDimensions(bytes), file.relativePath).toEqual({ format: fromVips.format, width: fromVips.width, height: fromVips.height });
     }
-    const wide = await sharp({ create: { width: 300, height: 120, channels: 3, background: '#808080' } }).jpeg({ progressive: true }).toBuffer();
+    const wide = await sharp({ create: { width: 300, height: 120, channels: 3, background: '#808080' } })
+      .jpeg({ progressive: true })
+      .toBuffer();
     expect(headerDimensions(wide)).toEqual({ format: 'jpeg', width: 300, height: 120 });
     expect(headerDimensions(Buffer.from('not an image at all'))).toBeNull();
   });

@@ -134,10 +134,13 @@ describe('model package', () => {
     ['sha256', (j: Record<string, unknown>) => (j['sha256'] = 'not-a-hash')],
     ['embedding.dim', (j: Record<string, unknown>) => (j['embedding'] = { name: 'logits', dim: 0 })],
     ['openSet', (j: Record<string, unknown>) => (j['openSet'] = { file: 'open-set.json', sha256: 'a'.repeat(64) })],
-    ['openSet.file', (j: Record<string, unknown>) => {
-      j['embedding'] = { name: 'logits', dim: 8 };
-      j['openSet'] = { file: '../open-set.json', sha256: 'a'.repeat(64) };
-    }],
+    [
+      'openSet.file',
+      (j: Record<string, unknown>) => {
+        j['embedding'] = { name: 'logits', dim: 8 };
+        j['openSet'] = { file: '../open-set.json', sha256: 'a'.repeat(64) };
+      },
+    ],
     ['provisionalClasses.classes[0]', (j: Record<string, unknown>) => (j['provisionalClasses'] = { classes: ['MYB'], reason: 'blood only' })],
     ['provisionalClasses.reason', (j: Record<string, unknown>) => (j['provisionalClasses'] = { classes: ['ART'] })],
   ])('refuses model.json with a bad "%s", naming the field and the file', async (field, edit) => {
@@ -158,8 +161,16 @@ describe('model package', () => {
   });
 
   it('refuses open-set statistics that are missing, altered, or of another embedding size', async () => {
-    const openSet = (dim: number) => JSON.stringify({ formatVersion: 1, method: 'mahalanobis-tied', classes: ['ART'], dim, threshold: 1,
-      means: [Array(dim).fill(0)], whitening: Array.from({ length: dim }, (_, i) => Array.from({ length: dim }, (_, j) => (i === j ? 1 : 0))) });
+    const openSet = (dim: number) =>
+      JSON.stringify({
+        formatVersion: 1,
+        method: 'mahalanobis-tied',
+        classes: ['ART'],
+        dim,
+        threshold: 1,
+        means: [Array(dim).fill(0)],
+        whitening: Array.from({ length: dim }, (_, i) => Array.from({ length: dim }, (_, j) => (i === j ? 1 : 0))),
+      });
     const withStats = (text: string | null, declaredSha?: string) => {
       const dir = copyOfTiny();
       if (text !== null) writeFileSync(join(dir, 'open-set.json'), text);

@@ -60,7 +60,10 @@ describe('open-set flag of the reference model', () => {
     for (const file of ['empty-field.png', 'noise.png']) {
       const cell = cells.get(file)!;
       expect(cell.flagged, file).toBe(true);
-      expect(cell.flagReasons.some((r) => r.kind === 'open_set'), `${file}: ${cell.flagReasons.join('; ')}`).toBe(true);
+      expect(
+        cell.flagReasons.some((r) => r.kind === 'open_set'),
+        `${file}: ${cell.flagReasons.join('; ')}`,
+      ).toBe(true);
     }
     // Without the open-set rule nothing would send the empty field to review: it is called ART with high confidence.
     const empty = cells.get('empty-field.png')!;

@@ -5,7 +5,17 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { closeDatabase, createCase, listCells, listEmbeddings, listImages, openDatabase, upsertPatient, type CellRow, type MarrowDatabase } from '../../../src/main/db';
+import {
+  closeDatabase,
+  createCase,
+  listCells,
+  listEmbeddings,
+  listImages,
+  openDatabase,
+  upsertPatient,
+  type CellRow,
+  type MarrowDatabase,
+} from '../../../src/main/db';
 import { loadModelPackage, type LoadedModel } from '../../../src/main/inference/model-package';
 import { analyseCaseFolder } from '../../../src/main/inference/pipeline';
 import { parseCsv } from '../../helpers/csv';
@@ -48,10 +58,12 @@ describe('bundled reference model on the demo case', () => {
   it('reproduces the Python reference probabilities: predicted class agreement >= 99%, small max |Δp|', () => {
     const reference = readCsv(readFileSync(REFERENCE_CSV, 'utf8'));
     const fileColumn = ['file', 'path', 'relative_path', 'image'].find((c) => c in reference[0]!)!;
-    const probabilityColumn = (code: string): string | undefined =>
-      [code, `p_${code}`, `prob_${code}`, `p(${code})`].find((c) => c in reference[0]!);
+    const probabilityColumn = (code: string): string | undefined => [code, `p_${code}`, `prob_${code}`, `p(${code})`].find((c) => c in reference[0]!);
     const columns = model.manifest.classes.map((code) => probabilityColumn(code));
-    expect(columns.every((c) => c !== undefined), `reference columns ${Object.keys(reference[0]!).join(',')}`).toBe(true);
+    expect(
+      columns.every((c) => c !== undefined),
+      `reference columns ${Object.keys(reference[0]!).join(',')}`,
+    ).toBe(true);
 
     let agree = 0;
     let maxDelta = 0;

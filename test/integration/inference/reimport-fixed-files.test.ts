@@ -60,7 +60,9 @@ function storedRecord(folder: string, name: string) {
 }
 
 function cellFiles(caseId: number): string[] {
-  return listCells(db, { caseId, scope: 'all', limit: 1000 }).rows.map((c) => c.relativePath).sort();
+  return listCells(db, { caseId, scope: 'all', limit: 1000 })
+    .rows.map((c) => c.relativePath)
+    .sort();
 }
 
 function countedCells(caseId: number): number {
@@ -83,7 +85,11 @@ describe('re-running a case after a failed file was fixed', () => {
     });
     const first = await analyseCaseFolder(db, model, caseId);
     expect(first.classified).toBe(3);
-    expect(listImportFailures(db, caseId).map((f) => f.file).sort()).toEqual(['corrupt.jpg', 'empty.jpg', 'truncated.jpg']);
+    expect(
+      listImportFailures(db, caseId)
+        .map((f) => f.file)
+        .sort(),
+    ).toEqual(['corrupt.jpg', 'empty.jpg', 'truncated.jpg']);
     expect(countedCells(caseId)).toBe(3);
 
     // The technician copies good versions over two of the three bad files and presses "analyse" again.
@@ -103,7 +109,11 @@ describe('re-running a case after a failed file was fixed', () => {
     expect(rows).toHaveLength(8);
     expect(rows.filter((r) => r.relative_path === 'truncated.jpg').map((r) => r.import_error === null)).toEqual([false, true]);
     expect(rows.filter((r) => r.replaces !== null)).toHaveLength(2);
-    expect(listImages(db, caseId).map((i) => i.relativePath).sort()).toEqual(['a.jpg', 'b.jpg', 'c.jpg', 'corrupt.jpg', 'empty.jpg', 'truncated.jpg']);
+    expect(
+      listImages(db, caseId)
+        .map((i) => i.relativePath)
+        .sort(),
+    ).toEqual(['a.jpg', 'b.jpg', 'c.jpg', 'corrupt.jpg', 'empty.jpg', 'truncated.jpg']);
 
     // A third run changes nothing: the fixed cells are not imported or counted again.
     const third = await analyseCaseFolder(db, model, caseId);

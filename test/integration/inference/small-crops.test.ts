@@ -35,7 +35,10 @@ describe('small crops through the analysis with the bundled model', () => {
     mkdirSync(folder);
     // The same demo cell at its own 250 px, at 200 px and at 64 px (the whole crop downscaled).
     for (const side of [250, 200, 64]) {
-      await sharp(join(DEMO, 'cell_0001.jpg')).resize(side, side, { kernel: 'lanczos3' }).png().toFile(join(folder, `cell-${side}.png`));
+      await sharp(join(DEMO, 'cell_0001.jpg'))
+        .resize(side, side, { kernel: 'lanczos3' })
+        .png()
+        .toFile(join(folder, `cell-${side}.png`));
     }
     const db = openDatabase(join(temp.path, 'marrowcount.sqlite'));
     model = await loadModelPackage(MODEL_DIR);
@@ -57,7 +60,10 @@ describe('small crops through the analysis with the bundled model', () => {
     expect(small.flagged).toBe(true);
     expect(flagReasonText(small.flagReasons[0]!)).toMatch(/^small crop 64×64 px < 200 px/);
     for (const name of ['cell-200.png', 'cell-250.png']) {
-      expect(cells.get(name)!.flagReasons.some((reason) => reason.kind === 'small_crop'), name).toBe(false);
+      expect(
+        cells.get(name)!.flagReasons.some((reason) => reason.kind === 'small_crop'),
+        name,
+      ).toBe(false);
     }
   });
 });

@@ -27,7 +27,9 @@ async function addVariants(folder: string): Promise<number> {
   mkdirSync(join(folder, 'variants'));
   for (const file of files) {
     for (const [name, transform] of variants) {
-      await transform(sharp(file.path)).jpeg({ quality: 90 }).toFile(join(folder, 'variants', `${name}-${file.relativePath.replace('/', '-')}`));
+      await transform(sharp(file.path))
+        .jpeg({ quality: 90 })
+        .toFile(join(folder, 'variants', `${name}-${file.relativePath.replace('/', '-')}`));
     }
   }
   return files.length * variants.length;

@@ -20,7 +20,13 @@ function setUp(count: number, options: Partial<LisDeliveryOptions> = {}) {
   const { db, dir } = openTemp();
   const outbox = join(dir, 'outbox');
   const controlIds = queueMessages(db, count, lisSettingsFor(server.port, outbox));
-  const delivery = new LisDelivery(db, { defaultOutboxDir: join(dir, 'unused'), connectTimeoutMs: 2000, ackTimeoutMs: 2000, retryDelayMs: () => 0, ...options });
+  const delivery = new LisDelivery(db, {
+    defaultOutboxDir: join(dir, 'unused'),
+    connectTimeoutMs: 2000,
+    ackTimeoutMs: 2000,
+    retryDelayMs: () => 0,
+    ...options,
+  });
   return { db, outbox, controlIds, delivery };
 }
 

@@ -47,13 +47,13 @@ export interface CaseSpec {
 
 /** Expands {BLA: 3, NGS: 2} into cell specs. */
 export function cellsOf(counts: Partial<Record<CellClassCode, number>>, base: Omit<CellSpec, 'predicted'> = {}): CellSpec[] {
-  return Object.entries(counts).flatMap(([code, n]) =>
-    Array.from({ length: n ?? 0 }, () => ({ ...base, predicted: code as CellClassCode })),
-  );
+  return Object.entries(counts).flatMap(([code, n]) => Array.from({ length: n ?? 0 }, () => ({ ...base, predicted: code as CellClassCode })));
 }
 
 const crops = (): string[] =>
-  readdirSync(FIXTURE_CROPS, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+  readdirSync(FIXTURE_CROPS, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.(jpe?g|png)$/i.test(f))
+    .sort();
 
 function probabilities(classes: readonly CellClassCode[], predicted: CellClassCode, confidence: number): number[] {
   const rest = (1 - confidence) / (classes.length - 1);
@@ -98,7 +98,9 @@ export function buildCase(db: MarrowDatabase, root: string, spec: CaseSpec): { c
     modelId: spec.modelId ?? 'marrowcount-ref',
     version: '1.0.0',
     // The model's identity, as the inference engine would record it (SHA-256 of its model.onnx).
-    sha256: createHash('sha256').update(`model ${spec.modelId ?? 'marrowcount-ref'} ${classes.join(',')}`).digest('hex'),
+    sha256: createHash('sha256')
+      .update(`model ${spec.modelId ?? 'marrowcount-ref'} ${classes.join(',')}`)
+      .digest('hex'),
     name: spec.modelId === undefined || spec.modelId === 'marrowcount-ref' ? 'MarrowCount reference (public subset)' : 'Lab model',
     classes,
   });
@@ -150,7 +152,13 @@ export function buildCase(db: MarrowDatabase, root: string, spec: CaseSpec): { c
   if (reviews.length > 0) addReviews(db, reviews);
 
   if (spec.amendFirst) {
-    signCase(db, { caseId: created.id, signedBy: spec.amendFirst.signedBy, role: spec.amendFirst.role, overrideReason: 'first sign-off', summarySnapshot: '{}' });
+    signCase(db, {
+      caseId: created.id,
+      signedBy: spec.amendFirst.signedBy,
+      role: spec.amendFirst.role,
+      overrideReason: 'first sign-off',
+      summarySnapshot: '{}',
+    });
     amendCase(db, { caseId: created.id, by: spec.amendFirst.by, reason: spec.amendFirst.reason });
   }
   if (spec.signOff) {

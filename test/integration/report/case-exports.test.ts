@@ -105,7 +105,9 @@ describe('per-cell CSV export', () => {
     const out = join(root, 'cells-injection.csv');
     writeCaseExport(db, caseId, 'csv-cells', out);
     const text = readFileSync(out, 'utf8');
-    const reviewers = asObjects(parseCsv(text)).map((r) => r['reviewer']).filter((r) => r !== '');
+    const reviewers = asObjects(parseCsv(text))
+      .map((r) => r['reviewer'])
+      .filter((r) => r !== '');
     expect(reviewers).toHaveLength(6);
     for (const reviewer of reviewers) expect(reviewer).toBe(`'${HOSTILE_REVIEWER}`);
     // No field of the raw file starts with a formula trigger.

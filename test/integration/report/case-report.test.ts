@@ -5,15 +5,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  closeDatabase,
-  effectiveCountsByClass,
-  getCase,
-  getModel,
-  openDatabase,
-  reviewProgress,
-  type MarrowDatabase,
-} from '../../../src/main/db';
+import { closeDatabase, effectiveCountsByClass, getCase, getModel, openDatabase, reviewProgress, type MarrowDatabase } from '../../../src/main/db';
 import { loadCaseReportData, writeCaseReport } from '../../../src/main/service/case-report';
 import { computeDifferential, informativeBlastAdvisories, type Differential } from '../../../src/shared/differential';
 import { formatInterval, formatMeRatio, formatPercent } from '../../../src/shared/format';
@@ -102,7 +94,25 @@ beforeAll(async () => {
   onlyExcluded = await report('BM-2026-0120', 'only-excluded', { cells: cellsOf({ ART: 7, NIF: 2, KSC: 1 }) });
   // 20,000 cells; the counts follow the main case's proportions ×100.
   large = await report('BM-2026-0121', 'large-20000', {
-    cells: cellsOf({ BLA: 1000, PMO: 1000, MYB: 2000, MMZ: 1000, NGB: 2000, NGS: 5000, EOS: 600, BAS: 200, MON: 1200, LYT: 3000, PLM: 400, PEB: 400, EBO: 1600, OTH: 200, ART: 200, NIF: 100, KSC: 100 }),
+    cells: cellsOf({
+      BLA: 1000,
+      PMO: 1000,
+      MYB: 2000,
+      MMZ: 1000,
+      NGB: 2000,
+      NGS: 5000,
+      EOS: 600,
+      BAS: 200,
+      MON: 1200,
+      LYT: 3000,
+      PLM: 400,
+      PEB: 400,
+      EBO: 1600,
+      OTH: 200,
+      ART: 200,
+      NIF: 100,
+      KSC: 100,
+    }),
   });
 }, 240_000);
 
@@ -258,9 +268,7 @@ describe('edge cases produce valid reports', () => {
   it('states M:E undefined with its reason when no erythroid cell was counted', () => {
     expect(pdfInfo(noErythroid.pdf)['Pages']).toMatch(/^\d+$/);
     expect(noErythroid.differential.meRatio.ratio).toBeNull();
-    expect(flat(noErythroid.text)).toContain(
-      `M:E ratio undefined (myeloid 63, erythroid 0): ${noErythroid.differential.meRatio.undefinedReason}`,
-    );
+    expect(flat(noErythroid.text)).toContain(`M:E ratio undefined (myeloid 63, erythroid 0): ${noErythroid.differential.meRatio.undefinedReason}`);
   });
 
   it('reports a case with only excluded cells: 10 counted, NDC 0, every percentage undefined', () => {

@@ -32,8 +32,7 @@ const oneDecimal = (v: number): string => {
   return text === '-0.0' ? '0.0' : text;
 };
 const pct = (v: number | null): string => (v === null ? NA : `${oneDecimal(v)}%`);
-const interval = (ci: { lower: number; upper: number } | null): string =>
-  ci === null ? NA : `${oneDecimal(ci.lower)}–${oneDecimal(ci.upper)}%`;
+const interval = (ci: { lower: number; upper: number } | null): string => (ci === null ? NA : `${oneDecimal(ci.lower)}–${oneDecimal(ci.upper)}%`);
 const utc = (iso: string): string => `${iso.slice(0, 10)} ${iso.slice(11, 16)} UTC`;
 /** A CSV field as a spreadsheet-safe writer must store it: formula triggers get a leading apostrophe. */
 const csvSafe = (s: string): string => (/^[=+\-@\t\r]/.test(s) ? `'${s}` : s);
@@ -51,8 +50,33 @@ function rowPattern(cells: readonly string[]): RegExp {
   return new RegExp(`^\\s*${cells.map(escape).join('\\s+')}(\\s|$)`, 'm');
 }
 
-const CLASSES_HEADER = ['code', 'name', 'count', 'percent_of_ndc', 'ci95_low_percent', 'ci95_high_percent', 'in_ndc', 'per_100_ndc', 'assessed_by_model', 'provisional_unreviewed', 'case_status'];
-const CELLS_HEADER = ['image_id', 'file', 'predicted', 'confidence', 'flagged', 'flag_reasons', 'reviewed_label', 'reviewer', 'reviewed_at', 'review_note', 'effective_label', 'case_status'];
+const CLASSES_HEADER = [
+  'code',
+  'name',
+  'count',
+  'percent_of_ndc',
+  'ci95_low_percent',
+  'ci95_high_percent',
+  'in_ndc',
+  'per_100_ndc',
+  'assessed_by_model',
+  'provisional_unreviewed',
+  'case_status',
+];
+const CELLS_HEADER = [
+  'image_id',
+  'file',
+  'predicted',
+  'confidence',
+  'flagged',
+  'flag_reasons',
+  'reviewed_label',
+  'reviewer',
+  'reviewed_at',
+  'review_note',
+  'effective_label',
+  'case_status',
+];
 // The words every export prints for the case's state; these cases are never partial.
 const STATUS_WORDS: Record<string, string> = { in_review: 'In review', signed: 'Released' };
 
@@ -145,14 +169,14 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
     const roll = rng.int(100);
     if (roll < 25 && withDecision.length > 0) {
       const id = rng.pick(withDecision);
-      const view = await (await fx.as(reviewer)).undoReview({ caseId, imageId: id});
+      const view = await (await fx.as(reviewer)).undoReview({ caseId, imageId: id });
       oracle.pop(id);
       expect(view.effectiveLabel).toBe(oracle.effective(id));
       coverage.undos++;
     } else if (roll < 45) {
       const ids = rng.sample(oracle.ids, 1 + rng.int(4));
       if (rng.chance(0.3)) ids.push(ids[0]!); // a cell listed twice is confirmed once
-      const views = await (await fx.as(reviewer)).confirmCells({ caseId, imageIds: ids});
+      const views = await (await fx.as(reviewer)).confirmCells({ caseId, imageIds: ids });
       for (const id of new Set(ids)) oracle.push(id, oracle.effective(id), reviewer);
       for (const v of views) expect(v.effectiveLabel).toBe(oracle.effective(v.imageId));
       coverage.confirms++;
@@ -173,7 +197,7 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
       if (!CELL_CLASSES[oracle.effective(id)].inNucleatedDifferential) continue;
       const label = rng.pick(EXCLUDED);
       const reviewer = rng.pick(REVIEWERS);
-      await (await fx.as(reviewer)).reviewCell({ caseId, imageId: id, label});
+      await (await fx.as(reviewer)).reviewCell({ caseId, imageId: id, label });
       oracle.push(id, label, reviewer);
     }
   }
@@ -184,7 +208,7 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
       const pending = await fx.service.listCells({ caseId, scope: 'unreviewed', limit: 100 });
       if (pending.total > 0) {
         const reviewer = rng.pick(REVIEWERS);
-        await (await fx.as(reviewer)).confirmCells({ caseId, imageIds: pending.cells.map((c) => c.imageId)});
+        await (await fx.as(reviewer)).confirmCells({ caseId, imageIds: pending.cells.map((c) => c.imageId) });
         for (const c of pending.cells) oracle.push(c.imageId, oracle.effective(c.imageId), reviewer);
       }
     }
@@ -192,20 +216,19 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
     const unreviewed = review.flagged - review.flaggedReviewed;
     const signer = rng.pick(['Dr B. Haematologist', 'Dr E. Pathologist']);
     if (unreviewed > 0) {
-      const refused = await (await fx.as(signer)).authoriseCase({ password: PERSON_PASSWORD, caseId}).then(
+      const refused = await (await fx.as(signer)).authoriseCase({ password: PERSON_PASSWORD, caseId }).then(
         () => null,
         (e: unknown) => toApiError(e),
       );
       expect(refused?.kind, `${where}: sign-off without a reason while ${unreviewed} flagged cells are unreviewed`).toBe('unreviewed');
     }
     const reason = unreviewed > 0 || rng.chance(0.5) ? `Reviewed at the microscope (${where})` : undefined;
-    const detail = await (await fx.as(signer)).authoriseCase({ password: PERSON_PASSWORD,
-      caseId,
-      ...(reason === undefined ? {} : { overrideReason: reason }),
-    });
+    const detail = await (
+      await fx.as(signer)
+    ).authoriseCase({ password: PERSON_PASSWORD, caseId, ...(reason === undefined ? {} : { overrideReason: reason }) });
     expect(detail.status).toBe('signed');
     // A signed case refuses every review until amended.
-    const locked = await (await fx.as(signer)).reviewCell({ caseId, imageId: oracle.ids[0]!, label: 'BLA'}).then(
+    const locked = await (await fx.as(signer)).reviewCell({ caseId, imageId: oracle.ids[0]!, label: 'BLA' }).then(
       () => null,
       (e: unknown) => toApiError(e),
     );
@@ -225,13 +248,17 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
     // The service against the oracle: each cell's decision and effective label, and the differential recomputed
     // from the oracle's labels (by hand for NDC, total and blasts).
     expect(page.total, where).toBe(oracle.ids.length);
-    expect(cells.map((c) => c.imageId).sort((a, b) => a - b), where).toEqual([...oracle.ids].sort((a, b) => a - b));
+    expect(
+      cells.map((c) => c.imageId).sort((a, b) => a - b),
+      where,
+    ).toEqual([...oracle.ids].sort((a, b) => a - b));
     for (const c of cells) {
       const expected = oracle.decision(c.imageId);
       expect(c.effectiveLabel, `${where}: cell ${c.imageId}`).toBe(oracle.effective(c.imageId));
-      expect(c.decision === null ? null : { label: c.decision.label, reviewer: c.decision.reviewer, note: c.decision.note }, `${where}: cell ${c.imageId}`).toEqual(
-        expected,
-      );
+      expect(
+        c.decision === null ? null : { label: c.decision.label, reviewer: c.decision.reviewer, note: c.decision.note },
+        `${where}: cell ${c.imageId}`,
+      ).toEqual(expected);
     }
     const counts = oracle.counts();
     expect(d, `${where}: differential`).toEqual(computeDifferential(counts, { modelClasses }));
@@ -259,7 +286,10 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
     const classesPath = join(out, `${caseId}-${coverage.states}-classes.csv`);
     await fx.service.exportCase({ caseId, format: 'csv-classes', path: classesPath });
     const classRows = csvObjects(readFileSync(classesPath, 'utf8'), CLASSES_HEADER);
-    expect(classRows.map((r) => r['code']), `${where}: class rows`).toEqual(d.rows.map((r) => r.code));
+    expect(
+      classRows.map((r) => r['code']),
+      `${where}: class rows`,
+    ).toEqual(d.rows.map((r) => r.code));
     const per100 = new Map(d.excluded.map((e) => [e.code, e.per100Ndc]));
     for (const row of d.rows) {
       const csv = classRows.find((r) => r['code'] === row.code)!;
@@ -286,7 +316,10 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
     }
     const csvNdc = classRows.filter((r) => r['in_ndc'] === 'true').reduce((s, r) => s + Number(r['count']), 0);
     expect(csvNdc, `${where}: NDC from the classes CSV`).toBe(d.nucleatedDifferentialCount);
-    expect(classRows.reduce((s, r) => s + Number(r['count']), 0), `${where}: total from the classes CSV`).toBe(d.totalCellsCounted);
+    expect(
+      classRows.reduce((s, r) => s + Number(r['count']), 0),
+      `${where}: total from the classes CSV`,
+    ).toBe(d.totalCellsCounted);
 
     // ---- CSV per cell ------------------------------------------------------------------------------------------
     const cellsPath = join(out, `${caseId}-${coverage.states}-cells.csv`);
@@ -346,7 +379,10 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
       expect(Object.keys(probabilities).sort()).toEqual([...modelClasses].sort());
       expect(probabilities[top[0]!.code], `${where}: JSON cell ${c.imageId} top probability`).toBe(top[0]!.probability);
     }
-    expect(json.signOffs.map((s) => s.signedBy), `${where}: JSON sign-offs`).toEqual(detail.signOffs.map((s) => s.signedBy));
+    expect(
+      json.signOffs.map((s) => s.signedBy),
+      `${where}: JSON sign-offs`,
+    ).toEqual(detail.signOffs.map((s) => s.signedBy));
     expect(json.amendments, `${where}: JSON amendments`).toHaveLength(detail.amendments.length);
 
     if (withPdf) checkPdf(await pdfOf(caseId), d, service, detail, where);
@@ -485,7 +521,7 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
           // Keep the NDC empty: only moves between excluded classes.
           const id = rng.pick(oracle.ids);
           const label = rng.pick(EXCLUDED);
-          await (await fx.as('A. Technician')).reviewCell({ caseId, imageId: id, label});
+          await (await fx.as('A. Technician')).reviewCell({ caseId, imageId: id, label });
           oracle.push(id, label, 'A. Technician');
         } else await randomOperation(caseId, oracle, rng, mode);
       }

@@ -29,15 +29,33 @@ function galleryCell(i: number, predicted: CellClassCode, effective: CellClassCo
     confidence: 0.41 + (i % 5) * 0.1,
     effectiveLabel: effective,
     flagged: true,
-    flagReasons: i % 3 === 0 ? [{ kind: 'open_set', detail: 'open-set distance 16.2 > 13.3' }] : [{ kind: 'low_confidence', detail: `${(0.41 + (i % 5) * 0.1).toFixed(2)} < 0.63` }],
+    flagReasons:
+      i % 3 === 0
+        ? [{ kind: 'open_set', detail: 'open-set distance 16.2 > 13.3' }]
+        : [{ kind: 'low_confidence', detail: `${(0.41 + (i % 5) * 0.1).toFixed(2)} < 0.63` }],
     reviewed,
   };
 }
 
 export function sampleReportData(overrides: Partial<CaseReportData> & { counts?: ClassCounts } = {}): CaseReportData {
   const counts: ClassCounts = overrides.counts ?? {
-    BLA: 31, PMO: 22, MYB: 48, MMZ: 35, NGB: 40, NGS: 86, EOS: 14, BAS: 2, MON: 21, LYT: 64, PLM: 9,
-    PEB: 6, EBO: 112, OTH: 2, ART: 9, NIF: 13, KSC: 4,
+    BLA: 31,
+    PMO: 22,
+    MYB: 48,
+    MMZ: 35,
+    NGB: 40,
+    NGS: 86,
+    EOS: 14,
+    BAS: 2,
+    MON: 21,
+    LYT: 64,
+    PLM: 9,
+    PEB: 6,
+    EBO: 112,
+    OTH: 2,
+    ART: 9,
+    NIF: 13,
+    KSC: 4,
   };
   const differential = computeDifferential(counts);
   const { counts: _counts, ...rest } = overrides;
@@ -53,11 +71,18 @@ export function sampleReportData(overrides: Partial<CaseReportData> & { counts?:
     reviewedAt: '2026-11-27T10:05:02.000Z',
     signedAt: null,
     differential,
-    review: { cellsClassified: differential.totalCellsCounted, flagged: 57, flaggedReviewed: 40, reviewed: 44, reclassified: 9, agreementPercent: (35 / 44) * 100,
+    review: {
+      cellsClassified: differential.totalCellsCounted,
+      flagged: 57,
+      flaggedReviewed: 40,
+      reviewed: 44,
+      reclassified: 9,
+      agreementPercent: (35 / 44) * 100,
       flagReasons: countFlagReasons([
         ...Array.from({ length: 12 }, (_, i) => ({ reasons: [{ kind: 'open_set' as const, detail: 'open-set distance 16.2 > 13.3' }], reviewed: i < 8 })),
         ...Array.from({ length: 45 }, (_, i) => ({ reasons: [{ kind: 'low_confidence' as const, detail: '0.51 < 0.63' }], reviewed: i < 32 })),
-      ]) },
+      ]),
+    },
     model: { id: 'marrowcount-ref', version: '1.0.0', name: 'MarrowCount reference (public subset)', sha256: 'a3f1c2'.padEnd(64, '0'), researchOnly: true },
     rulesVersion: differential.rulesVersion,
     reviewers: [{ name: 'A. Technician', role: 'Biomedical scientist', at: '2026-11-27T10:05:02.000Z' }],

@@ -31,10 +31,26 @@ function freePort(): Promise<number> {
 function startServerProcess(fx: ServerFixture, port: number): Promise<{ child: ChildProcess; output: () => string }> {
   const child = spawn(
     process.execPath,
-    ['--import', 'tsx', join(REPO, 'src/main/cli.ts'), 'server',
-      '--listen', `127.0.0.1:${port}`,
-      '--tls-cert', join(fx.root, 'tls', 'marrowcount-server.crt'), '--tls-key', join(fx.root, 'tls', 'marrowcount-server.key'),
-      '--db', fx.databasePath, '--data', fx.dataDir, '--cases-root', fx.casesRoot, '--model', TINY_MODEL],
+    [
+      '--import',
+      'tsx',
+      join(REPO, 'src/main/cli.ts'),
+      'server',
+      '--listen',
+      `127.0.0.1:${port}`,
+      '--tls-cert',
+      join(fx.root, 'tls', 'marrowcount-server.crt'),
+      '--tls-key',
+      join(fx.root, 'tls', 'marrowcount-server.key'),
+      '--db',
+      fx.databasePath,
+      '--data',
+      fx.dataDir,
+      '--cases-root',
+      fx.casesRoot,
+      '--model',
+      TINY_MODEL,
+    ],
     { cwd: REPO, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   let output = '';
@@ -67,7 +83,12 @@ describe('kill -9 of the lab server mid-review', () => {
     // The case is made and analysed by an in-process server on the same files, which then stops.
     fx = await startTestServer('kill');
     const tech = await fx.station('tech1');
-    const created = await tech.api.createCase({ patient: { labId: 'P-KILL' }, accession: 'KILL-1', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('kill') });
+    const created = await tech.api.createCase({
+      patient: { labId: 'P-KILL' },
+      accession: 'KILL-1',
+      specimen: 'bone_marrow_aspirate',
+      folder: fx.caseFolder('kill'),
+    });
     await tech.api.startAnalysis(created.id);
     expect((await waitForAnalysis(tech.api, created.id)).phase).toBe('done');
     caseId = created.id;
@@ -154,7 +175,9 @@ describe('kill -9 of the lab server mid-review', () => {
 
     const db = new Database(fx.databasePath, { readonly: true });
     try {
-      const rows = db.prepare("SELECT r.image_id, r.label, u.login FROM reviews r JOIN users u ON u.id = r.user_id WHERE r.case_id = ? AND r.kind = 'decision'").all(caseId) as { image_id: number; label: string; login: string }[];
+      const rows = db
+        .prepare("SELECT r.image_id, r.label, u.login FROM reviews r JOIN users u ON u.id = r.user_id WHERE r.case_id = ? AND r.kind = 'decision'")
+        .all(caseId) as { image_id: number; label: string; login: string }[];
       const stored = rows.map((r) => `${r.login}|${r.image_id}|${r.label}`).sort();
       const key = (c: { person: Person; imageId: number; label: string }) => `${PEOPLE[c.person].login}|${c.imageId}|${c.label}`;
       // Every confirmed decision is there once; anything more was in flight when the server died.

@@ -26,7 +26,12 @@ describe('live updates between stations', () => {
   it("shows the technician's decisions and the release to the pathologist's station within 2 s, and back", async () => {
     const tech = await fx.station('tech1');
     const pathologist = await fx.station('path1');
-    const created = await tech.api.createCase({ patient: { labId: 'P-LIVE' }, accession: 'LIVE-1', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('live') });
+    const created = await tech.api.createCase({
+      patient: { labId: 'P-LIVE' },
+      accession: 'LIVE-1',
+      specimen: 'bone_marrow_aspirate',
+      folder: fx.caseFolder('live'),
+    });
     await tech.api.startAnalysis(created.id);
     await waitForAnalysis(tech.api, created.id);
     const cell = (await tech.api.listCells({ caseId: created.id, scope: 'all', limit: 1 })).cells[0]!;

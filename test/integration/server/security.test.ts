@@ -147,20 +147,32 @@ describe('lab server security', () => {
     const { cpSync } = await import('node:fs');
     cpSync(join(fx.caseFolder('source-for-outside')), outside, { recursive: true });
     const direct = await station.call('createCase', [{ patient: { labId: 'P-OUT' }, accession: 'OUT-1', specimen: 'bone_marrow_aspirate', folder: outside }]);
-    expect(direct.result).toMatchObject({ ok: false, error: { kind: 'validation', field: 'folder', message: expect.stringMatching(/outside the folders this server reads/) } });
+    expect(direct.result).toMatchObject({
+      ok: false,
+      error: { kind: 'validation', field: 'folder', message: expect.stringMatching(/outside the folders this server reads/) },
+    });
     const link = join(fx.casesRoot, 'link-to-elsewhere');
     symlinkSync(outside, link);
     const viaLink = await station.call('createCase', [{ patient: { labId: 'P-OUT' }, accession: 'OUT-2', specimen: 'bone_marrow_aspirate', folder: link }]);
     expect(viaLink.result).toMatchObject({ ok: false, error: { field: 'folder', message: expect.stringContaining(`leads to ${outside}`) } });
-    const dotted = await station.call('createCase', [{ patient: { labId: 'P-OUT' }, accession: 'OUT-3', specimen: 'bone_marrow_aspirate', folder: `${fx.casesRoot}/../elsewhere` }]);
+    const dotted = await station.call('createCase', [
+      { patient: { labId: 'P-OUT' }, accession: 'OUT-3', specimen: 'bone_marrow_aspirate', folder: `${fx.casesRoot}/../elsewhere` },
+    ]);
     expect(dotted.result).toMatchObject({ ok: false, error: { field: 'folder' } });
-    const inside = await station.call<CaseDetail>('createCase', [{ patient: { labId: 'P-IN' }, accession: 'IN-1', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('inside') }]);
+    const inside = await station.call<CaseDetail>('createCase', [
+      { patient: { labId: 'P-IN' }, accession: 'IN-1', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('inside') },
+    ]);
     expect(inside.result.ok).toBe(true);
   });
 
   it("records the station's address with the person in the audit log", async () => {
     const station = await fx.station('tech1');
-    const created = await station.api.createCase({ patient: { labId: 'P-AUD' }, accession: 'AUD-1', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('audit') });
+    const created = await station.api.createCase({
+      patient: { labId: 'P-AUD' },
+      accession: 'AUD-1',
+      specimen: 'bone_marrow_aspirate',
+      folder: fx.caseFolder('audit'),
+    });
     await station.api.startAnalysis(created.id);
     await waitForAnalysis(station.api, created.id);
     const cell = (await station.api.listCells({ caseId: created.id, scope: 'all', limit: 1 })).cells[0]!;
@@ -168,7 +180,11 @@ describe('lab server security', () => {
     await fx.anonymous().call('login', [{ login: PEOPLE.path1.login, password: 'not-her-password' }]);
     const db = new Database(fx.databasePath, { readonly: true });
     try {
-      const rows = db.prepare('SELECT action, detail, user_id FROM audit_log WHERE case_id = ? ORDER BY id').all(created.id) as { action: string; detail: string; user_id: number | null }[];
+      const rows = db.prepare('SELECT action, detail, user_id FROM audit_log WHERE case_id = ? ORDER BY id').all(created.id) as {
+        action: string;
+        detail: string;
+        user_id: number | null;
+      }[];
       expect(rows.length).toBeGreaterThan(0);
       const tina = db.prepare('SELECT id FROM users WHERE login = ?').get(PEOPLE.tech1.login) as { id: number };
       const personal = rows.filter((r) => r.user_id !== null);
@@ -185,13 +201,21 @@ describe('lab server security', () => {
       db.close();
     }
   }, 60_000);
-  it('refuses a report, export or lab-model package path outside the server\'s reports folder (a symlink too)', async () => {
+  it("refuses a report, export or lab-model package path outside the server's reports folder (a symlink too)", async () => {
     const station = await fx.station('tech1');
-    const created = await station.api.createCase({ patient: { labId: 'P-PATH' }, accession: 'PATH-1', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('paths') });
+    const created = await station.api.createCase({
+      patient: { labId: 'P-PATH' },
+      accession: 'PATH-1',
+      specimen: 'bone_marrow_aspirate',
+      folder: fx.caseFolder('paths'),
+    });
     await station.api.startAnalysis(created.id);
     await waitForAnalysis(station.api, created.id);
     const outside = await station.call('saveReport', [{ caseId: created.id, path: join(fx.root, 'elsewhere.pdf') }]);
-    expect(outside.result).toMatchObject({ ok: false, error: { kind: 'validation', field: 'path', message: expect.stringMatching(/On the lab server files are kept under/) } });
+    expect(outside.result).toMatchObject({
+      ok: false,
+      error: { kind: 'validation', field: 'path', message: expect.stringMatching(/On the lab server files are kept under/) },
+    });
     const exported = await station.call('exportCase', [{ caseId: created.id, format: 'json', path: join(fx.dataDir, 'marrowcount.json') }]);
     expect(exported.result).toMatchObject({ ok: false, error: { field: 'path' } });
     mkdirSync(join(fx.dataDir, 'reports'), { recursive: true });

@@ -44,7 +44,14 @@ describe('marrowcount server (command line)', () => {
   });
 
   it('refuses a postgres:// database URL, from --db or the environment, as not supported yet in this build', async () => {
-    const tls = ['--tls-cert', join(root, 'tls', 'marrowcount-server.crt'), '--tls-key', join(root, 'tls', 'marrowcount-server.key'), '--data', join(root, 'data')];
+    const tls = [
+      '--tls-cert',
+      join(root, 'tls', 'marrowcount-server.crt'),
+      '--tls-key',
+      join(root, 'tls', 'marrowcount-server.key'),
+      '--data',
+      join(root, 'data'),
+    ];
     const viaFlag = io();
     expect(await runCli(['server', ...tls, '--db', 'postgres://lab@db/marrowcount'], viaFlag)).toBe(3);
     expect(viaFlag.err()).toMatch(/--db names a PostgreSQL database, which is not supported yet in this build/);

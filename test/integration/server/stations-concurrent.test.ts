@@ -45,7 +45,12 @@ describe('three stations reviewing at once', () => {
     fx = await startTestServer('stations');
     const tech = await fx.station('tech1');
     for (const name of ['shared', 'other']) {
-      const created = await tech.api.createCase({ patient: { labId: `P-${name}` }, accession: `ST-${name}`, specimen: 'bone_marrow_aspirate', folder: fx.caseFolder(name) });
+      const created = await tech.api.createCase({
+        patient: { labId: `P-${name}` },
+        accession: `ST-${name}`,
+        specimen: 'bone_marrow_aspirate',
+        folder: fx.caseFolder(name),
+      });
       await tech.api.startAnalysis(created.id);
       expect((await waitForAnalysis(tech.api, created.id)).phase).toBe('done');
       caseIds.push(created.id);
@@ -91,10 +96,20 @@ describe('three stations reviewing at once', () => {
     expect(accepted.some((a) => a.kind === 'retraction')).toBe(true);
 
     const db = new Database(fx.databasePath, { readonly: true });
-    let stored: { id: number; case_id: number; image_id: number; kind: 'decision' | 'retraction'; label: CellClassCode | null; retracts_review_id: number | null; user_id: number }[];
+    let stored: {
+      id: number;
+      case_id: number;
+      image_id: number;
+      kind: 'decision' | 'retraction';
+      label: CellClassCode | null;
+      retracts_review_id: number | null;
+      user_id: number;
+    }[];
     let personOfUser: Map<number, Person>;
     try {
-      stored = db.prepare(`SELECT id, case_id, image_id, kind, label, retracts_review_id, user_id FROM reviews WHERE case_id IN (${caseIds.join(',')}) ORDER BY id`).all() as typeof stored;
+      stored = db
+        .prepare(`SELECT id, case_id, image_id, kind, label, retracts_review_id, user_id FROM reviews WHERE case_id IN (${caseIds.join(',')}) ORDER BY id`)
+        .all() as typeof stored;
       const users = db.prepare('SELECT id, login FROM users').all() as { id: number; login: string }[];
       personOfUser = new Map(users.flatMap((u) => (Object.keys(PEOPLE) as Person[]).filter((p) => PEOPLE[p].login === u.login).map((p) => [u.id, p] as const)));
     } finally {
@@ -103,7 +118,9 @@ describe('three stations reviewing at once', () => {
 
     // Every accepted call once, by its station's person: compare as multisets.
     const key = (a: Accepted) => `${a.person}|${a.kind}|${a.caseId}|${a.imageId}|${a.label ?? '-'}`;
-    const storedKeys = stored.map((r) => key({ person: personOfUser.get(r.user_id)!, kind: r.kind, caseId: r.case_id, imageId: r.image_id, label: r.label })).sort();
+    const storedKeys = stored
+      .map((r) => key({ person: personOfUser.get(r.user_id)!, kind: r.kind, caseId: r.case_id, imageId: r.image_id, label: r.label }))
+      .sort();
     expect(storedKeys).toEqual(accepted.map(key).sort());
 
     // Serial replay of the stored order.

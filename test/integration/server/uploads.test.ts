@@ -52,7 +52,11 @@ describe('uploading a case from a station', () => {
     return result.value;
   };
   const put = (uploadId: string, path: string, bytes: Buffer, sha256: string) =>
-    tech.request(`/uploads/${uploadId}/${path.split('/').map(encodeURIComponent).join('/')}`, { method: 'PUT', body: bytes, headers: { 'X-Content-SHA256': sha256, 'Content-Type': 'application/octet-stream' } });
+    tech.request(`/uploads/${uploadId}/${path.split('/').map(encodeURIComponent).join('/')}`, {
+      method: 'PUT',
+      body: bytes,
+      headers: { 'X-Content-SHA256': sha256, 'Content-Type': 'application/octet-stream' },
+    });
 
   it('refuses a file whose bytes do not match its SHA-256, storing nothing, and a case of the incomplete upload', async () => {
     const upload = await begin();
@@ -71,8 +75,13 @@ describe('uploading a case from a station', () => {
 
     const good = await put(upload.uploadId, first.path, first.bytes, first.sha256);
     expect(good.status).toBe(201);
-    const refused = await tech.call('createCase', [{ patient: { labId: 'P-UP' }, accession: 'UP-PART', specimen: 'bone_marrow_aspirate', folder: upload.folder }]);
-    expect(refused.result).toMatchObject({ ok: false, error: { field: 'folder', message: expect.stringMatching(/upload .* is not complete \(1 of 11 files stored\)/) } });
+    const refused = await tech.call('createCase', [
+      { patient: { labId: 'P-UP' }, accession: 'UP-PART', specimen: 'bone_marrow_aspirate', folder: upload.folder },
+    ]);
+    expect(refused.result).toMatchObject({
+      ok: false,
+      error: { field: 'folder', message: expect.stringMatching(/upload .* is not complete \(1 of 11 files stored\)/) },
+    });
   });
 
   it('resumes: a re-sent stored file is a no-op, the status lists what is missing, and the complete upload becomes a case that analyses', async () => {
@@ -99,7 +108,10 @@ describe('uploading a case from a station', () => {
     const pathologist = await fx.station('path1');
     expect((await pathologist.request('/uploads', { method: 'POST', body: '{}' })).status).toBe(403);
     expect((await tech.request('/uploads', { method: 'POST', body: '{}', noCsrf: true })).status).toBe(403);
-    const climbing = await tech.request('/uploads', { method: 'POST', body: JSON.stringify({ files: [{ path: '../x.jpg', sha256: '0'.repeat(64), size: 1 }] }) });
+    const climbing = await tech.request('/uploads', {
+      method: 'POST',
+      body: JSON.stringify({ files: [{ path: '../x.jpg', sha256: '0'.repeat(64), size: 1 }] }),
+    });
     expect(climbing.status).toBe(400);
     expect(json(climbing.body)).toMatchObject({ ok: false, error: { field: 'path' } });
   });

@@ -29,7 +29,14 @@ function argsFor(method: MarrowApiMethod, ids: { caseId: number; imageId: number
     getSecuritySettings: [],
     saveSecuritySettings: [{ idleLockMinutes: 15, pathologistMaySignAlone: false }],
     listCases: [{}],
-    createCase: [{ patient: { labId: 'ACL' }, accession: `ACL-${Math.random().toString(36).slice(2, 8)}`, specimen: 'bone_marrow_aspirate', folder: '/nonexistent-folder' }],
+    createCase: [
+      {
+        patient: { labId: 'ACL' },
+        accession: `ACL-${Math.random().toString(36).slice(2, 8)}`,
+        specimen: 'bone_marrow_aspirate',
+        folder: '/nonexistent-folder',
+      },
+    ],
     getCase: [caseId],
     startAnalysis: [999_999],
     cancelAnalysis: [999_999],
@@ -50,7 +57,19 @@ function argsFor(method: MarrowApiMethod, ids: { caseId: number; imageId: number
     getAbout: [],
     getLisSettings: [],
     saveLisSettings: [
-      { enabled: false, sendingApplication: '', sendingFacility: '', receivingApplication: '', receivingFacility: '', patientIdAuthority: '', patientIdSystem: '', outboxFolder: '', mllpHost: '', mllpPort: null, codeMapping: [] },
+      {
+        enabled: false,
+        sendingApplication: '',
+        sendingFacility: '',
+        receivingApplication: '',
+        receivingFacility: '',
+        patientIdAuthority: '',
+        patientIdSystem: '',
+        outboxFolder: '',
+        mllpHost: '',
+        mllpPort: null,
+        codeMapping: [],
+      },
     ],
     getLisStatus: [caseId],
     resendToLis: [999_999],
@@ -136,8 +155,14 @@ describe('the role table, enforced on every method', () => {
         const result = await call(api, method);
         const refusedForAccess = !result.ok && result.error.kind === 'forbidden' && /needs /.test(result.error.message);
         if (allowed && refusedForAccess) mismatches.push(`${role} ${method}: refused although allowed (${!result.ok ? result.error.message : ''})`);
-        if (!allowed && !refusedForAccess) mismatches.push(`${role} ${method}: ${result.ok ? 'ran' : `${result.error.kind}: ${result.error.message}`} although the table forbids it`);
-        if (!result.ok && (result.error.kind === 'unauthenticated' || result.error.kind === 'session_locked') && method !== 'unlockSession' && method !== 'changePassword') {
+        if (!allowed && !refusedForAccess)
+          mismatches.push(`${role} ${method}: ${result.ok ? 'ran' : `${result.error.kind}: ${result.error.message}`} although the table forbids it`);
+        if (
+          !result.ok &&
+          (result.error.kind === 'unauthenticated' || result.error.kind === 'session_locked') &&
+          method !== 'unlockSession' &&
+          method !== 'changePassword'
+        ) {
           mismatches.push(`${role} ${method}: lost the session (${result.error.message})`);
         }
       }
@@ -147,7 +172,10 @@ describe('the role table, enforced on every method', () => {
 
   it('says which role a refused method needs and who is logged in', async () => {
     const result = await call(byRole.get('technician')!.api, 'authoriseCase');
-    expect(result).toMatchObject({ ok: false, error: { kind: 'forbidden', message: 'Authorise case needs a pathologist; Only technician is logged in as technician.' } });
+    expect(result).toMatchObject({
+      ok: false,
+      error: { kind: 'forbidden', message: 'Authorise case needs a pathologist; Only technician is logged in as technician.' },
+    });
   });
 
   it('refuses every method that needs a session once the session has been idle past the lab’s time (expired)', async () => {

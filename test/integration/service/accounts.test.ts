@@ -174,7 +174,10 @@ describe('accounts and sessions', () => {
     expect(reset.mustChangePassword).toBe(true);
     const tom = session();
     expect((await tom.login({ login: 'tom', password: 'temporary-reset-1' })).user?.mustChangePassword).toBe(true);
-    expect(await refusal(tom.listCases({}))).toMatchObject({ kind: 'forbidden', message: 'An administrator reset your password: choose a new one before going on.' });
+    expect(await refusal(tom.listCases({}))).toMatchObject({
+      kind: 'forbidden',
+      message: 'An administrator reset your password: choose a new one before going on.',
+    });
     const changed = await tom.changePassword({ currentPassword: 'temporary-reset-1', newPassword: 'tom-after-reset-1' });
     expect(changed.user?.mustChangePassword).toBe(false);
     expect(await tom.listCases({})).toEqual([]);
@@ -188,7 +191,9 @@ describe('accounts and sessions', () => {
     await tom.login({ login: 'tom', password: 'tom-after-reset-1' });
     await admin.setUserActive({ userId: tomId, active: false });
     expect((await refusal(tom.listCases({}))).kind).toBe('unauthenticated');
-    expect((await refusal(session().login({ login: 'tom', password: 'tom-after-reset-1' }))).message).toBe('The account tom is disabled. Ask an administrator.');
+    expect((await refusal(session().login({ login: 'tom', password: 'tom-after-reset-1' }))).message).toBe(
+      'The account tom is disabled. Ask an administrator.',
+    );
     expect((await refusal(admin.setUserActive({ userId: adaId, active: false }))).message).toContain('You cannot disable your own account');
     expect((await refusal(admin.setUserRoles({ userId: adaId, roles: ['pathologist'] }))).message).toContain('the last active administrator');
     await admin.setUserActive({ userId: tomId, active: true });
@@ -211,7 +216,9 @@ describe('accounts and sessions', () => {
       const person = (db.raw.prepare(`SELECT id FROM users WHERE login = 'tester'`).get() as { id: number }).id;
       const rows = db.raw.prepare('SELECT reviewer, user_id FROM reviews WHERE case_id = ?').all(detail.id);
       expect(rows).toEqual([{ reviewer: 'Test Person', user_id: person }]);
-      expect(db.raw.prepare('SELECT signed_by, role, user_id FROM sign_offs WHERE case_id = ?').all(detail.id)).toEqual([{ signed_by: 'Test Person', role: 'Pathologist', user_id: person }]);
+      expect(db.raw.prepare('SELECT signed_by, role, user_id FROM sign_offs WHERE case_id = ?').all(detail.id)).toEqual([
+        { signed_by: 'Test Person', role: 'Pathologist', user_id: person },
+      ]);
       const caseRows = db.raw.prepare(`SELECT action, user_id FROM audit_log WHERE case_id = ? AND action IN ('review_added', 'case_signed')`).all(detail.id);
       expect(caseRows).toEqual([
         { action: 'review_added', user_id: person },
@@ -228,12 +235,12 @@ describe('accounts and sessions', () => {
     const { detail } = await analysedFixtureCase(fx, 'nopassword');
     const saved = await fx.service.exportCase({ caseId: detail.id, format: 'json' });
     const report = await fx.service.saveReport({ caseId: detail.id });
-    const answers = JSON.stringify([await admin.listUsers(), await tom.getSession(), await refusal(session().login({ login: 'tom', password: 'wrong-password-x' }))]);
-    const files = [
-      ...readdirSync(join(fx.root, 'data')).map((f) => join(fx.root, 'data', f)),
-      saved.path,
-      report.path,
-    ];
+    const answers = JSON.stringify([
+      await admin.listUsers(),
+      await tom.getSession(),
+      await refusal(session().login({ login: 'tom', password: 'wrong-password-x' })),
+    ]);
+    const files = [...readdirSync(join(fx.root, 'data')).map((f) => join(fx.root, 'data', f)), saved.path, report.path];
     for (const password of EVERY_PASSWORD) {
       expect(answers, password).not.toContain(password);
       expect(logged.join('\n'), password).not.toContain(password);
@@ -261,7 +268,13 @@ describe('a database from before accounts', () => {
     addReview(db, { caseId, imageId: imageIds[0]!, label: 'MON', reviewer: 'J. Smith' });
     closeDatabase(db);
 
-    const service = createMarrowService({ databasePath: path, modelDir: TINY_MODEL, reportsDir: join(dir, 'reports'), cellImageUrl: (c, i) => `/cells/${c}/${i}`, appVersion: 'test' });
+    const service = createMarrowService({
+      databasePath: path,
+      modelDir: TINY_MODEL,
+      reportsDir: join(dir, 'reports'),
+      cellImageUrl: (c, i) => `/cells/${c}/${i}`,
+      appVersion: 'test',
+    });
     try {
       const api = service.forSession({ transport: 'cli', token: null });
       // Accounts start on this database as on a new one: the first administrator, no default password.
@@ -277,15 +290,24 @@ describe('a database from before accounts', () => {
     // The SQL backstop: a review without a user id is refused now that an account exists, whoever writes.
     const reopened = openDatabase(path);
     try {
-      expect(() => addReview(reopened, { caseId, imageId: imageIds[1]!, label: 'BLA', reviewer: 'J. Smith' })).toThrow(/once accounts exist, a review is recorded against a logged-in user/);
+      expect(() => addReview(reopened, { caseId, imageId: imageIds[1]!, label: 'BLA', reviewer: 'J. Smith' })).toThrow(
+        /once accounts exist, a review is recorded against a logged-in user/,
+      );
       const raw = reopened.raw.prepare('SELECT reviewer, user_id FROM reviews').all();
       expect(raw).toEqual([{ reviewer: 'J. Smith', user_id: null }]);
-      expect(() => createUser(reopened, { login: 'x', displayName: 'X', roles: ['technician'], passwordHash: 'plain', mustChangePassword: false, createdBy: { id: 1, displayName: 'Ada Admin' } })).toThrow(/CHECK constraint/);
+      expect(() =>
+        createUser(reopened, {
+          login: 'x',
+          displayName: 'X',
+          roles: ['technician'],
+          passwordHash: 'plain',
+          mustChangePassword: false,
+          createdBy: { id: 1, displayName: 'Ada Admin' },
+        }),
+      ).toThrow(/CHECK constraint/);
       expect(() => reopened.raw.prepare('DELETE FROM users WHERE id = 1').run()).toThrow(/an account is never deleted/);
     } finally {
       closeDatabase(reopened);
     }
   });
 });
-
-

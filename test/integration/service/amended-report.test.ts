@@ -36,7 +36,9 @@ describe('a corrected report after an amendment', () => {
     // While a draft, the report says the release was withdrawn.
     const draft = await fx.service.saveReport({ caseId });
     expect(draft.path).toMatch(/-draft\.pdf$/);
-    expect(flat(pdfPages(draft.path)[0]!)).toContain(`AMENDMENT IN PROGRESS — the report released on ${formatTimestamp(firstSignedAt)} by Dr A. First was withdrawn`);
+    expect(flat(pdfPages(draft.path)[0]!)).toContain(
+      `AMENDMENT IN PROGRESS — the report released on ${formatTimestamp(firstSignedAt)} by Dr A. First was withdrawn`,
+    );
 
     await (await fx.as('Dr B. Second')).authoriseCase({ caseId, password: PERSON_PASSWORD, overrideReason: 'fixture' });
     const after = (await fx.service.getDifferential(caseId)).differential;

@@ -22,7 +22,12 @@ describe('cell images of stored cases', () => {
   beforeAll(async () => {
     fx = startService('cell-images');
     for (const name of ['a', 'b']) {
-      const c = await fx.service.createCase({ patient: { labId: `P-${name}` }, accession: `ACC-${name}`, specimen: 'bone_marrow_aspirate', folder: fx.caseFolder(name) });
+      const c = await fx.service.createCase({
+        patient: { labId: `P-${name}` },
+        accession: `ACC-${name}`,
+        specimen: 'bone_marrow_aspirate',
+        folder: fx.caseFolder(name),
+      });
       await fx.service.startAnalysis(c.id);
       await waitForAnalysis(fx.service, c.id);
       if (name === 'a') caseA = c.id;
@@ -35,7 +40,7 @@ describe('cell images of stored cases', () => {
     await fx.dispose();
   });
 
-  it('resolves an image of the case to its file\'s bytes with an image content type', async () => {
+  it("resolves an image of the case to its file's bytes with an image content type", async () => {
     const location = lookup(caseA, imageOfA)!;
     expect(location.folder).toBe(join(fx.root, 'cases', 'a'));
     const resolution = await resolveCellImage(lookup, `${caseA}/${imageOfA}`);
@@ -88,7 +93,12 @@ describe('cell images of stored cases', () => {
     writeFileSync(join(folder, 'a.jpg'), 'overwritten');
     writeFileSync(join(fx.root, 'outside-copy.jpg'), bytes);
     symlinkSync(join(fx.root, 'outside-copy.jpg'), join(folder, 'copy.jpg'));
-    const location: CellImageLocation = { folder, file: 'a.jpg', sha256: createHash('sha256').update(bytes).digest('hex'), copies: ['copy.jpg', '../outside-copy.jpg'] };
+    const location: CellImageLocation = {
+      folder,
+      file: 'a.jpg',
+      sha256: createHash('sha256').update(bytes).digest('hex'),
+      copies: ['copy.jpg', '../outside-copy.jpg'],
+    };
     expect(await resolveCellImage(() => location, '1/1')).toMatchObject({ ok: false, status: 404 });
   });
 
@@ -98,7 +108,18 @@ describe('cell images of stored cases', () => {
   });
 
   it('refuses unknown ids and anything that is not two ids', async () => {
-    for (const rest of [`${caseA}/999999`, `999999/${imageOfA}`, `${caseA}`, `${caseA}/${imageOfA}/x`, `../${caseA}/${imageOfA}`, `${caseA}/..%2F${imageOfA}`, `0/${imageOfA}`, `${caseA}/-1`, `${caseA}/1e3`, '']) {
+    for (const rest of [
+      `${caseA}/999999`,
+      `999999/${imageOfA}`,
+      `${caseA}`,
+      `${caseA}/${imageOfA}/x`,
+      `../${caseA}/${imageOfA}`,
+      `${caseA}/..%2F${imageOfA}`,
+      `0/${imageOfA}`,
+      `${caseA}/-1`,
+      `${caseA}/1e3`,
+      '',
+    ]) {
       expect(await resolveCellImage(lookup, rest), rest).toMatchObject({ ok: false, status: 404 });
     }
     expect(parseCellImageRoute('12/34')).toEqual({ caseId: 12, imageId: 34 });

@@ -36,12 +36,17 @@ describe('daily use at the service', () => {
     const refused = await dispatch(alex, 'undoReview', [{ caseId: detail.id }]);
     expect(refused).toMatchObject({ ok: false, error: { kind: 'not_found', field: 'imageId' } });
     // Naming someone else in the request is refused at the boundary: the person is the session's.
-    expect(await dispatch(alex, 'undoReview', [{ caseId: detail.id, reviewer: 'Sam' }])).toMatchObject({ ok: false, error: { kind: 'validation', field: 'undo.reviewer' } });
-    expect((await fx.service.listCells({ caseId: detail.id, scope: 'all', limit: 100 })).cells.find((cell) => cell.imageId === c.imageId)?.decision?.reviewer).toBe('Sam');
+    expect(await dispatch(alex, 'undoReview', [{ caseId: detail.id, reviewer: 'Sam' }])).toMatchObject({
+      ok: false,
+      error: { kind: 'validation', field: 'undo.reviewer' },
+    });
+    expect(
+      (await fx.service.listCells({ caseId: detail.id, scope: 'all', limit: 100 })).cells.find((cell) => cell.imageId === c.imageId)?.decision?.reviewer,
+    ).toBe('Sam');
   });
 
   it('refuses a review layout with a key conflict, naming the class, and records an accepted change in the audit log', async () => {
-    await fx.service.saveSettings({ labName: ''});
+    await fx.service.saveSettings({ labName: '' });
     const layout = await fx.service.getReviewLayout();
     expect(layout).toEqual(DEFAULT_REVIEW_LAYOUT);
     const conflict = await dispatch(fx.service, 'saveReviewLayout', [{ ...layout, keys: { ...layout.keys, NGS: 'b' } }]);
@@ -53,27 +58,42 @@ describe('daily use at the service', () => {
     const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
     try {
       const [row] = listAuditLog(db, { limit: 1 });
-      expect(row).toMatchObject({ actor: TEST_PERSON.displayName, action: 'review_layout_changed', detail: { keys: { NGS: { from: 's', to: '9' } }, hidden: { from: [], to: ['HAC'] } } });
+      expect(row).toMatchObject({
+        actor: TEST_PERSON.displayName,
+        action: 'review_layout_changed',
+        detail: { keys: { NGS: { from: 's', to: '9' } }, hidden: { from: [], to: ['HAC'] } },
+      });
     } finally {
       closeDatabase(db);
     }
   });
 
   it('corrects a patient’s stored name with a reason, audited against the case, and refuses it without one', async () => {
-    await fx.service.saveSettings({ labName: ''});
-    const created = await fx.service.createCase({ patient: { labId: 'MRN-NAME-1', name: 'Jnae Doe' }, accession: 'ACC-NAME-1', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('name-1') });
+    await fx.service.saveSettings({ labName: '' });
+    const created = await fx.service.createCase({
+      patient: { labId: 'MRN-NAME-1', name: 'Jnae Doe' },
+      accession: 'ACC-NAME-1',
+      specimen: 'bone_marrow_aspirate',
+      folder: fx.caseFolder('name-1'),
+    });
     const refused = await dispatch(fx.service, 'correctPatientName', [{ caseId: created.id, name: 'Jane Doe', reason: '  ' }]);
     expect(refused).toMatchObject({ ok: false, error: { kind: 'validation', field: 'reason' } });
     expect((await fx.service.getCase(created.id)).patientName).toBe('Jnae Doe');
     const corrected = await fx.service.correctPatientName({ caseId: created.id, name: ' Jane  Doe ', reason: 'typing error at registration' });
     expect(corrected.patientName).toBe('Jane Doe');
     // A new case of the same patient now matches the corrected name, and the old one is a mismatch.
-    const again = await dispatch(fx.service, 'createCase', [{ patient: { labId: 'MRN-NAME-1', name: 'Jnae Doe' }, accession: 'ACC-NAME-2', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('name-2') }]);
+    const again = await dispatch(fx.service, 'createCase', [
+      { patient: { labId: 'MRN-NAME-1', name: 'Jnae Doe' }, accession: 'ACC-NAME-2', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('name-2') },
+    ]);
     expect(again).toMatchObject({ ok: false, error: { kind: 'conflict', field: 'patient.name' } });
     const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
     try {
       const row = listAuditLog(db).find((r) => r.action === 'patient_name_corrected');
-      expect(row).toMatchObject({ actor: TEST_PERSON.displayName, caseId: created.id, detail: { labId: 'MRN-NAME-1', from: 'Jnae Doe', to: 'Jane Doe', reason: 'typing error at registration' } });
+      expect(row).toMatchObject({
+        actor: TEST_PERSON.displayName,
+        caseId: created.id,
+        detail: { labId: 'MRN-NAME-1', from: 'Jnae Doe', to: 'Jane Doe', reason: 'typing error at registration' },
+      });
     } finally {
       closeDatabase(db);
     }

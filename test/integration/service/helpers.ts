@@ -30,7 +30,12 @@ export const TRUE_LABELS: Readonly<Record<string, string>> = Object.freeze({
 });
 
 /** The person most service tests act as: one account holding every role, so a test is about its subject, not access. */
-export const TEST_PERSON = { login: 'tester', displayName: 'Test Person', password: 'tester-password-1', roles: ['technician', 'pathologist', 'admin'] as Role[] };
+export const TEST_PERSON = {
+  login: 'tester',
+  displayName: 'Test Person',
+  password: 'tester-password-1',
+  roles: ['technician', 'pathologist', 'admin'] as Role[],
+};
 export const TEST_ADMIN = { login: 'admin', displayName: 'Test Administrator', password: 'admin-password-1' };
 /** The password of the people made by fx.as(name). */
 export const PERSON_PASSWORD = 'person-password-1';
@@ -42,7 +47,10 @@ export type TestService = MarrowService & MarrowApi;
  * Creates the first administrator and the test person on a fresh database (through the API, as the first-start
  * screen and the Users screen do) and returns the test person's logged-in API.
  */
-export async function loggedInApi(service: MarrowService, person: { login: string; displayName: string; password: string; roles: Role[] } = TEST_PERSON): Promise<MarrowApi> {
+export async function loggedInApi(
+  service: MarrowService,
+  person: { login: string; displayName: string; password: string; roles: Role[] } = TEST_PERSON,
+): Promise<MarrowApi> {
   const adminApi = service.forSession({ transport: 'cli', token: null });
   const state = (await adminApi.getSession()).state;
   if (state === 'first_start') await adminApi.createFirstAdmin(TEST_ADMIN);
@@ -114,7 +122,10 @@ export function startService(
     as(displayName) {
       let api = people.get(displayName);
       if (api === undefined) {
-        const login = `p${people.size + 1}-${displayName.toLowerCase().replace(/[^a-z0-9]+/g, '-').replace(/^-|-$/g, '')}`.slice(0, 60);
+        const login = `p${people.size + 1}-${displayName
+          .toLowerCase()
+          .replace(/[^a-z0-9]+/g, '-')
+          .replace(/^-|-$/g, '')}`.slice(0, 60);
         api = loggedInApi(service, { login, displayName: displayName.trim(), password: PERSON_PASSWORD, roles: ['technician', 'pathologist', 'admin'] });
         people.set(displayName, api);
       }
@@ -161,4 +172,3 @@ export async function analysedFixtureCase(fx: ServiceFixture, name: string): Pro
   if (page.total !== Object.keys(TRUE_LABELS).length) throw new Error(`case ${name} has ${page.total} cells, not every fixture crop`);
   return { detail: await fx.service.getCase(created.id), cells: page.cells };
 }
-

@@ -32,9 +32,9 @@ const FILES = [...TRUTH.keys()].sort();
 
 /** Every table's rows, to show that a refused step stored nothing. */
 function tableContents(db: MarrowDatabase): string {
-  const tables = (db.raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]).map(
-    (t) => t.name,
-  );
+  const tables = (
+    db.raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]
+  ).map((t) => t.name);
   return tables.map((t) => `${t}:${JSON.stringify(db.raw.prepare(`SELECT * FROM "${t}"`).all())}`).join('\n');
 }
 
@@ -48,7 +48,7 @@ async function refusal(promise: Promise<unknown>): Promise<ApiErrorBody> {
   throw new Error('expected a refusal');
 }
 
-describe('lab model trained from the lab\'s reviewed cells', () => {
+describe("lab model trained from the lab's reviewed cells", () => {
   let fx: ServiceFixture;
   let reader: MarrowDatabase;
   const cases: CaseDetail[] = [];
@@ -67,13 +67,13 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
   async function reviewAll(caseId: number): Promise<void> {
     const { cells } = await fx.service.listCells({ caseId, scope: 'all', limit: 1000 });
     const right = cells.filter((c) => c.predicted === TRUTH.get(c.file));
-    await fx.service.confirmCells({ caseId, imageIds: right.map((c) => c.imageId)});
+    await fx.service.confirmCells({ caseId, imageIds: right.map((c) => c.imageId) });
     for (const c of cells.filter((x) => x.predicted !== TRUTH.get(x.file))) {
-      await fx.service.reviewCell({ caseId, imageId: c.imageId, label: TRUTH.get(c.file)!});
+      await fx.service.reviewCell({ caseId, imageId: c.imageId, label: TRUTH.get(c.file)! });
     }
   }
 
-  const sign = (caseId: number) => fx.service.authoriseCase({ password: TEST_PERSON.password, caseId});
+  const sign = (caseId: number) => fx.service.authoriseCase({ password: TEST_PERSON.password, caseId });
 
   beforeAll(async () => {
     fx = startService('lab-model', { modelDir: MODEL_DIR });
@@ -157,7 +157,10 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
       if (!trainCases.has(c.accession)) return;
       for (const f of FILES.slice(i * 75, (i + 1) * 75)) trainCounts.set(TRUTH.get(f)!, (trainCounts.get(TRUTH.get(f)!) ?? 0) + 1);
     });
-    const expected = [...trainCounts.entries()].filter(([, n]) => n >= 10).map(([c]) => c).sort();
+    const expected = [...trainCounts.entries()]
+      .filter(([, n]) => n >= 10)
+      .map(([c]) => c)
+      .sort();
     expect(lab.classes).toEqual(expected);
 
     // The base model's side of the comparison, recomputed here from its stored predictions of the test cases' cells.
@@ -211,14 +214,18 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
   it('will not analyse with a pending lab model; approval names who, role and why, and only once', async () => {
     fifth = await caseOf('NEW-5', FILES.slice(0, 60));
     const before = tableContents(reader);
-    const pending = await refusal(fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id}));
+    const pending = await refusal(fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id }));
     expect(pending.kind).toBe('conflict');
     expect(pending.message).toMatch(/lab-1 is pending; only an approved lab model analyses cases/);
     expect(tableContents(reader)).toBe(before);
 
     const approved = await fx.service.approveLabModel({ labModelId: lab.id, reason: 'Macro-F1 above base on held-out cases' });
     expect(approved.status).toBe('approved');
-    expect([approved.approvedBy, approved.approvedRole, approved.approvedReason]).toEqual([TEST_PERSON.displayName, 'Pathologist', 'Macro-F1 above base on held-out cases']);
+    expect([approved.approvedBy, approved.approvedRole, approved.approvedReason]).toEqual([
+      TEST_PERSON.displayName,
+      'Pathologist',
+      'Macro-F1 above base on held-out cases',
+    ]);
     const after = tableContents(reader);
     const again = await refusal(fx.service.approveLabModel({ labModelId: lab.id, reason: 'again' }));
     expect(again.message).toMatch(/only a pending lab model can be approved/);
@@ -227,7 +234,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
 
   it('re-analyses a case with the lab model beside the base predictions, and the report names the lab model', async () => {
     const baseBefore = (await fx.service.listCells({ caseId: fifth.id, scope: 'all', limit: 1000 })).cells;
-    const detail = await fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id});
+    const detail = await fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id });
     expect(detail.status).toBe('in_review');
     expect(detail.model?.version).toBe('lab-1');
     expect(detail.model?.name).toMatch(/^Lab model lab-1 \(marrowcount-ref 1\.3\.0 \+ head on \d+ reviewed cells\)$/);
@@ -249,7 +256,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     }
     // Again: nothing to add, so nothing is written.
     const state = tableContents(reader);
-    await fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id});
+    await fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id });
     expect(tableContents(reader)).toBe(state);
 
     const report = await fx.service.saveReport({ caseId: fifth.id, path: join(fx.root, 'fifth.pdf') });
@@ -268,7 +275,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     copyFileSync(join(DEMO, FILES[0]!), join(folder, FILES[0]!));
     const created = await fx.service.createCase({ patient: { labId: 'MRN-6' }, accession: 'NEW-6', specimen: 'bone_marrow_aspirate', folder });
     const before = tableContents(reader);
-    const error = await refusal(fx.service.analyseWithLabModel({ caseId: created.id, labModelId: lab.id}));
+    const error = await refusal(fx.service.analyseWithLabModel({ caseId: created.id, labModelId: lab.id }));
     expect(error.message).toMatch(/NEW-6 is importing; analyse it with the base model first/);
     expect(tableContents(reader)).toBe(before);
   });
@@ -317,14 +324,14 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
         // One weight changed: the content no longer matches its hash.
         const head = pkg.labModel['head'] as { weights: number[] };
         const tampered = { ...pkg, labModel: { ...pkg.labModel, head: { ...head, weights: [head.weights[0]! + 1, ...head.weights.slice(1)] } } };
-        const corrupt = await refusal(second.service.importLabModel({ path: write('tampered.json', tampered)}));
+        const corrupt = await refusal(second.service.importLabModel({ path: write('tampered.json', tampered) }));
         expect(corrupt.kind).toBe('model');
         expect(corrupt.field).toBe('sha256');
         // Another base model, re-hashed so that only the base check can catch it.
         const otherBase = { ...pkg.labModel, baseModel: { modelId: 'marrowcount-ref', version: '1.2.0', sha256: 'ab'.repeat(32) } };
         const body = JSON.stringify(otherBase);
         const wrongBase = { ...pkg, sha256: createHash('sha256').update(body).digest('hex'), labModel: otherBase };
-        const mismatch = await refusal(second.service.importLabModel({ path: write('other-base.json', wrongBase)}));
+        const mismatch = await refusal(second.service.importLabModel({ path: write('other-base.json', wrongBase) }));
         expect(mismatch.kind).toBe('model');
         expect(mismatch.field).toBe('labModel.baseModel.sha256');
         expect(mismatch.message).toMatch(/a lab model only works on the base model it was trained on/);
@@ -333,19 +340,19 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
         const hollow = { ...pkg.labModel, validation: { ...validation, lab: { ...validation.lab, perClass: [] } } };
         const hollowBody = JSON.stringify(hollow);
         const hollowPkg = { ...pkg, sha256: createHash('sha256').update(hollowBody).digest('hex'), labModel: hollow };
-        const shape = await refusal(second.service.importLabModel({ path: write('hollow.json', hollowPkg)}));
+        const shape = await refusal(second.service.importLabModel({ path: write('hollow.json', hollowPkg) }));
         expect(shape.field).toBe('labModel.validation.lab.perClass');
-        const notJson = await refusal(second.service.importLabModel({ path: write('cut.json', 'x')}));
+        const notJson = await refusal(second.service.importLabModel({ path: write('cut.json', 'x') }));
         expect(notJson.field).toBe('(file)');
         expect(tableContents(secondDb)).toBe(empty);
 
-        const imported = await second.service.importLabModel({ path: exported.path});
+        const imported = await second.service.importLabModel({ path: exported.path });
         expect(imported.status).toBe('pending');
         expect(imported.importedBy).toBe(TEST_PERSON.displayName);
         expect(imported.sha256).toBe(lab.sha256);
         expect(imported.validation).toEqual(lab.validation);
         expect(imported.trainedBy).toBe(TEST_PERSON.displayName);
-        const twice = await refusal(second.service.importLabModel({ path: exported.path}));
+        const twice = await refusal(second.service.importLabModel({ path: exported.path }));
         expect(twice.kind).toBe('conflict');
         expect((await second.service.approveLabModel({ labModelId: imported.id, reason: 'Same lab' })).status).toBe('approved');
       } finally {
@@ -361,7 +368,7 @@ describe('lab model trained from the lab\'s reviewed cells', () => {
     expect(retired.status).toBe('retired');
     expect(retired.approvedBy).toBe(TEST_PERSON.displayName);
     const before = tableContents(reader);
-    const use = await refusal(fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id}));
+    const use = await refusal(fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id }));
     expect(use.message).toMatch(/lab-1 is retired/);
     const twice = await refusal(fx.service.retireLabModel({ labModelId: lab.id, reason: 'again' }));
     expect(twice.message).toMatch(/only an approved lab model can be retired/);

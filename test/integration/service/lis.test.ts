@@ -50,7 +50,9 @@ async function signedCase(name: string) {
 }
 
 function field(message: string, segmentId: string, n: number): string[] {
-  return splitSegments(message).filter((s) => s[0] === segmentId).map((s) => s[n] ?? '');
+  return splitSegments(message)
+    .filter((s) => s[0] === segmentId)
+    .map((s) => s[n] ?? '');
 }
 
 describe('results to the LIS from the service', () => {
@@ -153,7 +155,12 @@ describe('results to the LIS from the service', () => {
 
   it('refuses a code mapping line it cannot read, saying which line', async () => {
     const result = await dispatch(fx.service, 'saveLisSettings', [
-      settings({ codeMapping: [{ component: 'BLA', code: 'ok-1', hl7System: 'LN', fhirSystem: 'http://loinc.org' }, { component: 'LYT', code: 'x', hl7System: '99LAB', fhirSystem: 'not a uri' }] }),
+      settings({
+        codeMapping: [
+          { component: 'BLA', code: 'ok-1', hl7System: 'LN', fhirSystem: 'http://loinc.org' },
+          { component: 'LYT', code: 'x', hl7System: '99LAB', fhirSystem: 'not a uri' },
+        ],
+      }),
     ]);
     expect(result).toMatchObject({ ok: false, error: { kind: 'validation', field: 'codeMapping' } });
     expect(!result.ok && result.error.message).toMatch(/^Line 2/);

@@ -16,13 +16,15 @@ describe('model package problems', () => {
   beforeAll(() => {
     root = mkdtempSync(join(tmpdir(), 'marrowcount-model-problems-'));
     modelDir = join(root, 'model');
-    service = withSession(createMarrowService({
-      databasePath: join(root, 'db.sqlite'),
-      modelDir,
-      reportsDir: join(root, 'reports'),
-      cellImageUrl: (c, i) => `/cells/${c}/${i}`,
-      appVersion: 'test',
-    }));
+    service = withSession(
+      createMarrowService({
+        databasePath: join(root, 'db.sqlite'),
+        modelDir,
+        reportsDir: join(root, 'reports'),
+        cellImageUrl: (c, i) => `/cells/${c}/${i}`,
+        appVersion: 'test',
+      }),
+    );
     cpSync(GOOD_CROPS, join(root, 'crops'), { recursive: true });
   });
   afterAll(async () => {

@@ -96,10 +96,10 @@ describe('open-set and provisional flags through the service', () => {
 
   it('drops the provisional notes once every provisional cell is reviewed, whatever the decision', async () => {
     const [first, ...rest] = provisionalCells();
-    await fx.service.reviewCell({ caseId, imageId: first!.imageId, label: 'PMO'});
+    await fx.service.reviewCell({ caseId, imageId: first!.imageId, label: 'PMO' });
     let { differential } = await fx.service.getDifferential(caseId);
     expect(differential.provisional?.unreviewedCells).toBe(rest.length);
-    await fx.service.confirmCells({ caseId, imageIds: rest.map((c) => c.imageId)});
+    await fx.service.confirmCells({ caseId, imageIds: rest.map((c) => c.imageId) });
     ({ differential } = await fx.service.getDifferential(caseId));
     expect(differential.provisional).toBeNull();
     expect(differential.meRatio.provisional).toBe(false);

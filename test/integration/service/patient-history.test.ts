@@ -44,7 +44,7 @@ describe('patient history', () => {
     expect(cells).toHaveLength(CELLS);
     const sorted = [...cells].sort((a, b) => a.imageId - b.imageId);
     for (const [i, cell] of sorted.entries()) {
-      await fx.service.reviewCell({ caseId, imageId: cell.imageId, label: i < blasts ? 'BLA' : 'NGS'});
+      await fx.service.reviewCell({ caseId, imageId: cell.imageId, label: i < blasts ? 'BLA' : 'NGS' });
     }
   }
 
@@ -123,7 +123,7 @@ describe('patient history', () => {
     // The re-opened case is re-counted: 5 blasts now, not yet released.
     const { cells } = await fx.service.listCells({ caseId: sept, scope: 'all', limit: 100 });
     const sorted = [...cells].sort((a, b) => a.imageId - b.imageId);
-    for (const cell of sorted.slice(3, 5)) await fx.service.reviewCell({ caseId: sept, imageId: cell.imageId, label: 'BLA'});
+    for (const cell of sorted.slice(3, 5)) await fx.service.reviewCell({ caseId: sept, imageId: cell.imageId, label: 'BLA' });
 
     let history = await fx.service.getPatientHistory({ patientLabId: 'MRN-H1' });
     let entry = history.marrows.find((m) => m.caseId === sept)!;
@@ -167,7 +167,13 @@ describe('patient history', () => {
     const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
     try {
       const patient = upsertPatient(db, { labId: 'MRN-H3' });
-      const damaged = createCase(db, { patientId: patient.id, accession: 'ACC-damaged', specimen: 'bone_marrow_aspirate', folder: '/nowhere', actor: 'script' });
+      const damaged = createCase(db, {
+        patientId: patient.id,
+        accession: 'ACC-damaged',
+        specimen: 'bone_marrow_aspirate',
+        folder: '/nowhere',
+        actor: 'script',
+      });
       recordSpecimenDate(db, { caseId: damaged.id, collectedOn: '2026-01-05', actor: 'script' });
       setCaseStatus(db, damaged.id, 'analysing', 'script');
       setCaseStatus(db, damaged.id, 'in_review', 'script');
@@ -182,7 +188,9 @@ describe('patient history', () => {
     await marrow('after-damaged', { labId: 'MRN-H3', specimenDate: '2026-02-01', blasts: 2, sign: false });
     const history = await fx.service.getPatientHistory({ patientLabId: 'MRN-H3' });
     expect(history.marrows[0]).toMatchObject({ accession: 'ACC-damaged', state: 'released', figures: null });
-    expect(history.marrows[0]!.problem).toMatch(new RegExp(`^The result of case ACC-damaged signed by ${TEST_PERSON.displayName} .*its differential is not an object`));
+    expect(history.marrows[0]!.problem).toMatch(
+      new RegExp(`^The result of case ACC-damaged signed by ${TEST_PERSON.displayName} .*its differential is not an object`),
+    );
     const later = await fx.service.getCaseHistory(ids['after-damaged']!);
     expect(later.previous.map((m) => m.accession)).toEqual(['ACC-damaged']);
     expect(later.comparisons).toEqual([]);
@@ -229,7 +237,14 @@ describe('patient history', () => {
       authorisationSignatureId: null,
       interpretiveComment: null,
     };
-    const good = { differential: { nucleatedDifferentialCount: 10, rows: [{ code: 'BLA', inNdc: true, lineage: 'blast', count: 2, percentOfNdc: 20 }], blast: { count: 2, percentage: 20, ci95: null }, meRatio: { ratio: null } } };
+    const good = {
+      differential: {
+        nucleatedDifferentialCount: 10,
+        rows: [{ code: 'BLA', inNdc: true, lineage: 'blast', count: 2, percentOfNdc: 20 }],
+        blast: { count: 2, percentage: 20, ci95: null },
+        meRatio: { ratio: null },
+      },
+    };
     expect(differentialOfSignOff({ ...signOff, summarySnapshot: JSON.stringify(good) }, 'ACC-1').blast.count).toBe(2);
     const damaged = { differential: { ...good.differential, blast: { count: 'two', percentage: 20, ci95: null } } };
     let thrown: unknown;

@@ -32,9 +32,7 @@ interface Decision {
   note: string | null;
 }
 
-type HistoryEvent =
-  | ({ kind: 'decision'; imageId: number } & Decision)
-  | { kind: 'retraction'; imageId: number; reviewer: string };
+type HistoryEvent = ({ kind: 'decision'; imageId: number } & Decision) | { kind: 'retraction'; imageId: number; reviewer: string };
 
 interface ExpectedSignOff {
   signedBy: string;
@@ -152,16 +150,20 @@ describe('randomised review sessions keep every count, decision and undo (seeded
     // Every cell: the model's prediction untouched, the decision in force and the effective label as the oracle says.
     const page = await fx.service.listCells({ caseId, scope: 'all', limit: 50 });
     expect(page.total, where).toBe(oracle.cells.size);
-    expect(page.cells.map((c) => c.imageId), `${where}: order`).toEqual(oracle.query({ scope: 'all' }));
+    expect(
+      page.cells.map((c) => c.imageId),
+      `${where}: order`,
+    ).toEqual(oracle.query({ scope: 'all' }));
     for (const cell of page.cells) {
       // The version follows the decisions (checked in review-race.test.ts); the model's output never changes.
       const { decision, effectiveLabel, version: _version, ...model } = cell;
       const { decision: _d, effectiveLabel: _e, version: _v, ...original } = oracle.cells.get(cell.imageId)!;
       expect(model, `${where}: model output of ${cell.file}`).toEqual(original);
       const expected = oracle.decision(cell.imageId);
-      expect(decision === null ? null : { label: decision.label, reviewer: decision.reviewer, note: decision.note }, `${where}: decision on ${cell.file}`).toEqual(
-        expected,
-      );
+      expect(
+        decision === null ? null : { label: decision.label, reviewer: decision.reviewer, note: decision.note },
+        `${where}: decision on ${cell.file}`,
+      ).toEqual(expected);
       expect(effectiveLabel, `${where}: effective label of ${cell.file}`).toBe(oracle.effective(cell.imageId));
     }
 
@@ -202,7 +204,10 @@ describe('randomised review sessions keep every count, decision and undo (seeded
     const want = oracle.query(query);
     const got = await fx.service.listCells({ caseId, ...query, offset, limit });
     expect(got.total, `${where}: total of ${JSON.stringify(query)}`).toBe(want.length);
-    expect(got.cells.map((c) => c.imageId), `${where}: page of ${JSON.stringify({ ...query, offset, limit })}`).toEqual(want.slice(offset, offset + limit));
+    expect(
+      got.cells.map((c) => c.imageId),
+      `${where}: page of ${JSON.stringify({ ...query, offset, limit })}`,
+    ).toEqual(want.slice(offset, offset + limit));
     for (const c of got.cells) expect(c.effectiveLabel).toBe(oracle.effective(c.imageId));
   }
 
@@ -211,7 +216,10 @@ describe('randomised review sessions keep every count, decision and undo (seeded
       detail.signOffs.map((s) => ({ signedBy: s.signedBy, role: s.role, overrideReason: s.overrideReason })),
       `${where}: sign-offs`,
     ).toEqual(oracle.signOffs.map((s) => ({ signedBy: s.signedBy, role: s.role, overrideReason: s.overrideReason })));
-    expect(detail.amendments.map((a) => ({ by: a.by, reason: a.reason })), `${where}: amendments`).toEqual(oracle.amendments);
+    expect(
+      detail.amendments.map((a) => ({ by: a.by, reason: a.reason })),
+      `${where}: amendments`,
+    ).toEqual(oracle.amendments);
   }
 
   /** A refused call: a typed error, and nothing the service holds changed. */
@@ -240,17 +248,32 @@ describe('randomised review sessions keep every count, decision and undo (seeded
         // Every change is refused on a signed case.
         const op = rng.int(4);
         if (op === 0) {
-          await refused(caseId, async () => (await fx.as(reviewer)).reviewCell({ caseId, imageId: id, label: rng.pick(CELL_CLASS_CODES)}), ['locked'], `${where} review signed`);
+          await refused(
+            caseId,
+            async () => (await fx.as(reviewer)).reviewCell({ caseId, imageId: id, label: rng.pick(CELL_CLASS_CODES) }),
+            ['locked'],
+            `${where} review signed`,
+          );
         } else if (op === 1) {
           const ids = rng.sample(oracle.ids, 1 + rng.int(4));
-          await refused(caseId, async () => (await fx.as(reviewer)).confirmCells({ caseId, imageIds: ids}), ['locked'], `${where} confirm signed`);
+          await refused(caseId, async () => (await fx.as(reviewer)).confirmCells({ caseId, imageIds: ids }), ['locked'], `${where} confirm signed`);
         } else if (op === 2) {
-          await refused(caseId, async () => (await fx.as(reviewer)).undoReview({ caseId, imageId: id}), ['locked'], `${where} undo signed`);
+          await refused(caseId, async () => (await fx.as(reviewer)).undoReview({ caseId, imageId: id }), ['locked'], `${where} undo signed`);
         } else {
-          await refused(caseId, async () => (await fx.as(reviewer)).authoriseCase({ password: PERSON_PASSWORD, caseId, overrideReason: 'again' }), ['locked'], `${where} sign twice`);
+          await refused(
+            caseId,
+            async () => (await fx.as(reviewer)).authoriseCase({ password: PERSON_PASSWORD, caseId, overrideReason: 'again' }),
+            ['locked'],
+            `${where} sign twice`,
+          );
         }
       } else if (r < 0.6) {
-        await refused(caseId, async () => (await fx.as(reviewer)).amendCase({ caseId, reason: '   ' }), ['conflict', 'validation'], `${where} amend without reason`);
+        await refused(
+          caseId,
+          async () => (await fx.as(reviewer)).amendCase({ caseId, reason: '   ' }),
+          ['conflict', 'validation'],
+          `${where} amend without reason`,
+        );
       } else {
         const reason = rng.pick(['Second look at the blasts', '  Clinician query  ', 'Typo in a label']);
         const amended = await (await fx.as(reviewer)).amendCase({ caseId, reason });
@@ -276,16 +299,22 @@ describe('randomised review sessions keep every count, decision and undo (seeded
       // "Confirm all shown" on a random subset: each cell's label in force is seconded.
       const ids = rng.sample(oracle.ids, 1 + rng.int(6));
       const expected = ids.map((i) => oracle.effective(i));
-      const views = await (await fx.as(reviewer)).confirmCells({ caseId, imageIds: ids});
+      const views = await (await fx.as(reviewer)).confirmCells({ caseId, imageIds: ids });
       ids.forEach((i, n) => oracle.push(i, expected[n]!, reviewer));
-      expect(views.map((v) => v.imageId), where).toEqual(ids);
-      expect(views.map((v) => v.effectiveLabel), where).toEqual(expected);
+      expect(
+        views.map((v) => v.imageId),
+        where,
+      ).toEqual(ids);
+      expect(
+        views.map((v) => v.effectiveLabel),
+        where,
+      ).toEqual(expected);
     } else if (r < 0.8) {
       // Undo on a random cell, with or without a decision.
       if (oracle.decision(id) === null) {
-        await refused(caseId, async () => (await fx.as(reviewer)).undoReview({ caseId, imageId: id}), ['not_found'], `${where} undo without decision`);
+        await refused(caseId, async () => (await fx.as(reviewer)).undoReview({ caseId, imageId: id }), ['not_found'], `${where} undo without decision`);
       } else {
-        const view = await (await fx.as(reviewer)).undoReview({ caseId, imageId: id});
+        const view = await (await fx.as(reviewer)).undoReview({ caseId, imageId: id });
         oracle.pop(id, reviewer);
         expect(view.effectiveLabel, where).toBe(oracle.effective(id));
         expect(view.decision?.label ?? null, where).toBe(oracle.decision(id)?.label ?? null);
@@ -295,16 +324,26 @@ describe('randomised review sessions keep every count, decision and undo (seeded
       const op = rng.int(finished.length > 0 ? 8 : 6);
       if (op === 0) {
         const label = rng.pick(BAD_LABELS) as CellClassCode;
-        await refused(caseId, async () => (await fx.as(reviewer)).reviewCell({ caseId, imageId: id, label}), ['validation'], `${where} bad label`);
+        await refused(caseId, async () => (await fx.as(reviewer)).reviewCell({ caseId, imageId: id, label }), ['validation'], `${where} bad label`);
       } else if (op === 1) {
         // Naming someone else in the request is refused: the reviewer is the session's person.
-        await refused(caseId, () => viaBoundary('reviewCell', [{ caseId, imageId: id, label: 'BLA', reviewer }]), ['validation'], `${where} reviewer named in the request`);
+        await refused(
+          caseId,
+          () => viaBoundary('reviewCell', [{ caseId, imageId: id, label: 'BLA', reviewer }]),
+          ['validation'],
+          `${where} reviewer named in the request`,
+        );
       } else if (op === 2) {
-        await refused(caseId, async () => (await fx.as(reviewer)).reviewCell({ caseId, imageId: 987_654, label: 'BLA'}), ['not_found'], `${where} unknown cell`);
+        await refused(
+          caseId,
+          async () => (await fx.as(reviewer)).reviewCell({ caseId, imageId: 987_654, label: 'BLA' }),
+          ['not_found'],
+          `${where} unknown cell`,
+        );
       } else if (op === 3) {
         const ids = rng.sample(oracle.ids, 1 + rng.int(4));
         ids.splice(rng.int(ids.length + 1), 0, 987_654);
-        await refused(caseId, async () => (await fx.as(reviewer)).confirmCells({ caseId, imageIds: ids}), ['not_found'], `${where} confirm with unknown cell`);
+        await refused(caseId, async () => (await fx.as(reviewer)).confirmCells({ caseId, imageIds: ids }), ['not_found'], `${where} confirm with unknown cell`);
       } else if (op === 4) {
         const ids = rng.sample(oracle.ids, 1 + rng.int(4));
         await refused(caseId, () => viaBoundary('confirmCells', [{ caseId, imageIds: ids, reviewer }]), ['validation'], `${where} confirm naming a reviewer`);
@@ -314,10 +353,20 @@ describe('randomised review sessions keep every count, decision and undo (seeded
         // A cell of another case, named with this case's id.
         const foreign = rng.pick(rng.pick(finished).imageIds);
         if (op === 6) {
-          await refused(caseId, async () => (await fx.as(reviewer)).reviewCell({ caseId, imageId: foreign, label: 'BLA'}), ['not_found'], `${where} foreign review`);
+          await refused(
+            caseId,
+            async () => (await fx.as(reviewer)).reviewCell({ caseId, imageId: foreign, label: 'BLA' }),
+            ['not_found'],
+            `${where} foreign review`,
+          );
         } else {
-          await refused(caseId, async () => (await fx.as(reviewer)).undoReview({ caseId, imageId: foreign}), ['not_found'], `${where} foreign undo`);
-          await refused(caseId, async () => (await fx.as(reviewer)).confirmCells({ caseId, imageIds: [id, foreign]}), ['not_found'], `${where} foreign confirm`);
+          await refused(caseId, async () => (await fx.as(reviewer)).undoReview({ caseId, imageId: foreign }), ['not_found'], `${where} foreign undo`);
+          await refused(
+            caseId,
+            async () => (await fx.as(reviewer)).confirmCells({ caseId, imageIds: [id, foreign] }),
+            ['not_found'],
+            `${where} foreign confirm`,
+          );
         }
       }
     } else {
@@ -338,7 +387,9 @@ describe('randomised review sessions keep every count, decision and undo (seeded
       const reason = unreviewed > 0 || rng.chance(0.3) ? rng.pick(['Urgent: clinician called', '  Flagged cells seen on slide  ']) : undefined;
       const counts = oracle.counts();
       const review = oracle.progress();
-      const signed = await (await fx.as(reviewer)).authoriseCase({ password: PERSON_PASSWORD, caseId, ...(reason === undefined ? {} : { overrideReason: reason }) });
+      const signed = await (
+        await fx.as(reviewer)
+      ).authoriseCase({ password: PERSON_PASSWORD, caseId, ...(reason === undefined ? {} : { overrideReason: reason }) });
       oracle.status = 'signed';
       oracle.signOffs.push({
         signedBy: reviewer.trim(),
@@ -434,9 +485,9 @@ describe('randomised review sessions keep every count, decision and undo (seeded
   it('confirms a cell listed twice in one confirmation once, so that one undo withdraws it', async () => {
     const { caseId, cells } = await analysedCase('twice');
     const [imageId] = [...cells.keys()];
-    const confirmed = await fx.service.confirmCells({ caseId, imageIds: [imageId!, imageId!]});
+    const confirmed = await fx.service.confirmCells({ caseId, imageIds: [imageId!, imageId!] });
     expect(confirmed.map((cell) => cell.imageId)).toEqual([imageId]);
-    const undone = await fx.service.undoReview({ caseId, imageId: imageId!});
+    const undone = await fx.service.undoReview({ caseId, imageId: imageId! });
     expect(undone.decision).toBeNull();
     expect((await fx.service.getDifferential(caseId)).review.reviewed).toBe(0);
   });

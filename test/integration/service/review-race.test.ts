@@ -32,7 +32,12 @@ let second: MarrowService;
 let secondApi: Promise<MarrowApi> | null = null;
 /** Station B: a second service on the same database file, with its own logged-in person. */
 const stationB = (): Promise<MarrowApi> =>
-  (secondApi ??= loggedInApi(second, { login: 'station-b', displayName: 'Station B reviewer', password: PERSON_PASSWORD, roles: ['technician', 'pathologist'] }));
+  (secondApi ??= loggedInApi(second, {
+    login: 'station-b',
+    displayName: 'Station B reviewer',
+    password: PERSON_PASSWORD,
+    roles: ['technician', 'pathologist'],
+  }));
 
 beforeAll(() => {
   fx = startService('race');
@@ -147,7 +152,7 @@ describe('two stations deciding the same cells', () => {
     }, 120_000);
   }
 
-  it('refuses a sign-off or an amendment of a case changed since by another station, naming who; the signer\'s own changes do not count', async () => {
+  it("refuses a sign-off or an amendment of a case changed since by another station, naming who; the signer's own changes do not count", async () => {
     const { detail, cells } = await analysedFixtureCase(fx, 'RACE-CASE');
     const caseId = detail.id;
     const seenByA = (await fx.service.getCase(caseId)).version;
@@ -155,7 +160,9 @@ describe('two stations deciding the same cells', () => {
     await (await fx.as('Station A reviewer')).reviewCell({ caseId, imageId: cells[0]!.imageId, label: 'BLA' });
     // B changes a cell: A's view of the case is now stale.
     await (await stationB()).reviewCell({ caseId, imageId: cells[1]!.imageId, label: 'LYT' });
-    const refusal = await (await fx.as('Station A reviewer'))
+    const refusal = await (
+      await fx.as('Station A reviewer')
+    )
       .authoriseCase({ caseId, password: PERSON_PASSWORD, overrideReason: 'race', caseVersion: seenByA })
       .then(
         () => null,

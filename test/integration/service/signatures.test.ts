@@ -82,7 +82,12 @@ describe('release in two electronic signatures', () => {
     const byTech = await refusal(tech.authoriseCase({ caseId: detail.id, password: TECH.password }));
     expect(byTech).toMatchObject({ kind: 'forbidden', message: `Authorise case needs a pathologist; ${TECH.displayName} is logged in as technician.` });
 
-    const released = await path.authoriseCase({ caseId: detail.id, password: PATH.password, interpretiveComment: COMMENT, overrideReason: 'Seen at the microscope' });
+    const released = await path.authoriseCase({
+      caseId: detail.id,
+      password: PATH.password,
+      interpretiveComment: COMMENT,
+      overrideReason: 'Seen at the microscope',
+    });
     expect(released.status).toBe('signed');
     expect(released.signedBy).toBe(PATH.displayName);
     expect(released.interpretiveComment).toBe(COMMENT);
@@ -166,7 +171,9 @@ describe('release in two electronic signatures', () => {
       const insert = db.raw.prepare(
         `INSERT INTO signatures (case_id, user_id, printed_name, role, meaning, signed_at, content_sha256) VALUES (1, ?, ?, ?, ?, '2026-01-01T00:00:00Z', ?)`,
       );
-      expect(() => insert.run(tina.id, TECH.displayName, 'pathologist', 'medical_authorisation', 'a'.repeat(64))).toThrow(/a signature's role must be one its user holds/);
+      expect(() => insert.run(tina.id, TECH.displayName, 'pathologist', 'medical_authorisation', 'a'.repeat(64))).toThrow(
+        /a signature's role must be one its user holds/,
+      );
       expect(() => insert.run(tina.id, 'Somebody Else', 'technician', 'technical_validation', 'a'.repeat(64))).toThrow(/printed name must be its user's name/);
       expect(() => db.raw.prepare('UPDATE signatures SET printed_name = printed_name').run()).toThrow(/a signature is never changed/);
     } finally {
@@ -174,5 +181,3 @@ describe('release in two electronic signatures', () => {
     }
   });
 });
-
-

@@ -86,7 +86,7 @@ describe('a case from folder to signed report through the service', () => {
     expect(flagged).toBeGreaterThan(1);
     expect(detail.flaggedUnreviewed).toBe(flagged);
     expect((await fx.service.listCells({ caseId: created.id, scope: 'unreviewed' })).total).toBe(flagged);
-    const error = await rejection(fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: created.id}));
+    const error = await rejection(fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: created.id }));
     expect(error.kind).toBe('unreviewed');
     expect(error.message).toContain(`${flagged} flagged cells are still unreviewed`);
     expect((await fx.service.getCase(created.id)).status).toBe('in_review');
@@ -95,7 +95,7 @@ describe('a case from folder to signed report through the service', () => {
   it('counts reviewers’ labels, not the model’s, once every cell is reviewed to its true class', async () => {
     for (const cell of allCells) {
       const label = TRUE_LABELS[cell.file] as CellClassCode;
-      const view = await fx.service.reviewCell({ caseId: created.id, imageId: cell.imageId, label});
+      const view = await fx.service.reviewCell({ caseId: created.id, imageId: cell.imageId, label });
       expect(view.effectiveLabel).toBe(label);
       expect(view.predicted).toBe(cell.predicted);
       expect(view.decision?.reviewer).toBe(reviewer);
@@ -118,19 +118,19 @@ describe('a case from folder to signed report through the service', () => {
 
   it('undo withdraws the latest decision and the cell counts as predicted again', async () => {
     const cell = allCells[0]!;
-    const undone = await fx.service.undoReview({ caseId: created.id, imageId: cell.imageId});
+    const undone = await fx.service.undoReview({ caseId: created.id, imageId: cell.imageId });
     expect(undone.decision).toBeNull();
     expect(undone.effectiveLabel).toBe(cell.predicted);
     expect((await fx.service.getCase(created.id)).flaggedUnreviewed).toBe(cell.flagged ? 1 : 0);
-    const noMore = await rejection(fx.service.undoReview({ caseId: created.id, imageId: cell.imageId}));
+    const noMore = await rejection(fx.service.undoReview({ caseId: created.id, imageId: cell.imageId }));
     expect(noMore.kind).toBe('not_found');
-    const [confirmed] = await fx.service.confirmCells({ caseId: created.id, imageIds: [cell.imageId]});
+    const [confirmed] = await fx.service.confirmCells({ caseId: created.id, imageIds: [cell.imageId] });
     expect(confirmed?.decision?.label).toBe(cell.predicted);
     expect(confirmed?.effectiveLabel).toBe(cell.predicted);
   });
 
   it('refuses a review of a cell that belongs to no such case', async () => {
-    const error = await rejection(fx.service.reviewCell({ caseId: created.id, imageId: 999_999, label: 'BLA'}));
+    const error = await rejection(fx.service.reviewCell({ caseId: created.id, imageId: 999_999, label: 'BLA' }));
     expect(error.kind).toBe('not_found');
     expect(error.field).toBe('imageId');
     const noCase = await rejection(fx.service.getDifferential(424_242));
@@ -138,7 +138,7 @@ describe('a case from folder to signed report through the service', () => {
   });
 
   it('signs once everything is reviewed, storing who, when and no override', async () => {
-    const signed = await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: created.id});
+    const signed = await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: created.id });
     expect(signed.status).toBe('signed');
     expect(signed.signedBy).toBe(TEST_PERSON.displayName);
     expect(signed.signOffs).toHaveLength(1);
@@ -164,10 +164,10 @@ describe('a case from folder to signed report through the service', () => {
 
   it('locks a signed case against reviews, undo and a second sign-off', async () => {
     const cell = allCells[1]!;
-    expect((await rejection(fx.service.reviewCell({ caseId: created.id, imageId: cell.imageId, label: 'MON'}))).kind).toBe('locked');
-    expect((await rejection(fx.service.confirmCells({ caseId: created.id, imageIds: [cell.imageId]}))).kind).toBe('locked');
-    expect((await rejection(fx.service.undoReview({ caseId: created.id, imageId: cell.imageId}))).kind).toBe('locked');
-    expect((await rejection(fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: created.id}))).kind).toBe('locked');
+    expect((await rejection(fx.service.reviewCell({ caseId: created.id, imageId: cell.imageId, label: 'MON' }))).kind).toBe('locked');
+    expect((await rejection(fx.service.confirmCells({ caseId: created.id, imageIds: [cell.imageId] }))).kind).toBe('locked');
+    expect((await rejection(fx.service.undoReview({ caseId: created.id, imageId: cell.imageId }))).kind).toBe('locked');
+    expect((await rejection(fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: created.id }))).kind).toBe('locked');
     expect((await rejection(fx.service.startAnalysis(created.id))).kind).toBe('locked');
   });
 
@@ -188,7 +188,7 @@ describe('a case from folder to signed report through the service', () => {
     expect(amended.amendments).toEqual([expect.objectContaining({ by: TEST_PERSON.displayName, reason: 'Second look at the blasts' })]);
     expect(amended.signOffs).toHaveLength(1);
     const cell = allCells[1]!;
-    const view = await fx.service.reviewCell({ caseId: created.id, imageId: cell.imageId, label: 'MON'});
+    const view = await fx.service.reviewCell({ caseId: created.id, imageId: cell.imageId, label: 'MON' });
     expect(view.effectiveLabel).toBe('MON');
     const notSigned = await rejection(fx.service.amendCase({ caseId: created.id, reason: 'y' }));
     expect(notSigned.kind).toBe('conflict');
@@ -208,7 +208,7 @@ describe('sign-off with an override', () => {
     const c = await fx.service.createCase({ patient: { labId: 'MRN-2' }, accession: 'BM-2', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('b') });
     await fx.service.startAnalysis(c.id);
     expect((await waitForAnalysis(fx.service, c.id)).phase).toBe('done');
-    const refused = await rejection(fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: c.id}));
+    const refused = await rejection(fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: c.id }));
     expect(refused.kind).toBe('unreviewed');
     // In-process callers (the CLI) reach the service without the IPC/HTTP argument check.
     const blankReason = await rejection(fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: c.id, overrideReason: '   ' }));
@@ -308,10 +308,14 @@ describe('arguments checked at the boundary (the path IPC and HTTP calls take)',
     expect(await failure('reviewCell', [{ caseId: 1, imageId: 3, label: 'BLA', reviewer: 'Dr Other' }])).toMatchObject({ field: 'review.reviewer' });
     expect(await failure('confirmCells', [{ caseId: 1, imageIds: [1], reviewer: 'Dr Other' }])).toMatchObject({ field: 'confirmation.reviewer' });
     expect(await failure('undoReview', [{ caseId: 1, imageId: 1, reviewer: 'Dr Other' }])).toMatchObject({ field: 'undo.reviewer' });
-    expect(await failure('authoriseCase', [{ caseId: 1, password: 'x', reviewer: 'Dr Other', role: 'Consultant' }])).toMatchObject({ field: 'authorisation.reviewer' });
+    expect(await failure('authoriseCase', [{ caseId: 1, password: 'x', reviewer: 'Dr Other', role: 'Consultant' }])).toMatchObject({
+      field: 'authorisation.reviewer',
+    });
     expect(await failure('submitCase', [{ caseId: 1, password: 'x', signedBy: 'Dr Other' }])).toMatchObject({ field: 'submission.signedBy' });
     expect(await failure('amendCase', [{ caseId: 1, by: 'Dr Other', reason: 'r' }])).toMatchObject({ field: 'amendment.by' });
-    expect(await failure('approveLabModel', [{ labModelId: 1, approvedBy: 'Dr Other', role: 'x', reason: 'r' }])).toMatchObject({ field: 'approval.approvedBy' });
+    expect(await failure('approveLabModel', [{ labModelId: 1, approvedBy: 'Dr Other', role: 'x', reason: 'r' }])).toMatchObject({
+      field: 'approval.approvedBy',
+    });
     expect(await failure('importLabModel', [{ path: '/x.json', importedBy: 'Dr Other' }])).toMatchObject({ field: 'import.importedBy' });
     expect(await failure('trainLabModel', [{ trainedBy: 'Dr Other' }])).toMatchObject({ field: 'training.trainedBy' });
     expect(await failure('saveSettings', [{ labName: '', reviewerName: 'Dr Other', reviewerRole: '' }])).toMatchObject({ field: 'settings.reviewerName' });
@@ -326,7 +330,9 @@ describe('arguments checked at the boundary (the path IPC and HTTP calls take)',
     // "Dr \u202Ehtims" prints as "Dr smith" read backwards: a name that displays unlike what was stored.
     // Names are given once, when an administrator creates the account; every signature prints that name.
     for (const name of ['Dr \u202Ehtims', 'A\u2066B', 'Ann\u0085', 'Ann\nLee']) {
-      expect(await failure('createUser', [{ login: 'someone', displayName: name, roles: ['pathologist'], password: 'long-enough-1' }])).toMatchObject({ field: 'displayName' });
+      expect(await failure('createUser', [{ login: 'someone', displayName: name, roles: ['pathologist'], password: 'long-enough-1' }])).toMatchObject({
+        field: 'displayName',
+      });
     }
     // Right-to-left letters themselves are names like any other.
     const result = await dispatch(fx.service, 'createUser', [{ login: 'dana', displayName: 'דנה כהן', roles: ['pathologist'], password: 'long-enough-1' }]);

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseServerUrl, pinDecision, readStationConfig, writeStationConfig, type StationConfig } from '../../../src/main/station/station-config';
 
-const FP_A = Array.from({ length: 32 }, (_, i) => (i * 7 % 256).toString(16).toUpperCase().padStart(2, '0')).join(':');
-const FP_B = Array.from({ length: 32 }, (_, i) => (i * 11 % 256).toString(16).toUpperCase().padStart(2, '0')).join(':');
+const FP_A = Array.from({ length: 32 }, (_, i) => ((i * 7) % 256).toString(16).toUpperCase().padStart(2, '0')).join(':');
+const FP_B = Array.from({ length: 32 }, (_, i) => ((i * 11) % 256).toString(16).toUpperCase().padStart(2, '0')).join(':');
 const dir = mkdtempSync(join(tmpdir(), 'marrowcount-station-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

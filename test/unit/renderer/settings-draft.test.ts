@@ -14,7 +14,10 @@ describe('Settings dialog checks before one Save writes every section', () => {
     for (const port of ['25x5', '0', '70000', '-1']) {
       expect(checkLisDraft({ ...base(), port })).toMatchObject({ ok: false, error: { field: 'mllpPort' } });
     }
-    expect(checkLisDraft({ ...base(), port: ' 2575 ', settings: { ...base().settings, mllpHost: 'lis' } })).toMatchObject({ ok: true, value: { mllpPort: 2575 } });
+    expect(checkLisDraft({ ...base(), port: ' 2575 ', settings: { ...base().settings, mllpHost: 'lis' } })).toMatchObject({
+      ok: true,
+      value: { mllpPort: 2575 },
+    });
   });
 
   it('names the first field required to send once delivery is switched on', () => {

@@ -55,9 +55,7 @@ describe('cell classes', () => {
   });
 
   it('puts blasts, granulocytes, their precursors and monocytes on the myeloid side', () => {
-    expect(classesOnMeSide('myeloid').sort()).toEqual(
-      ['ABE', 'BAS', 'BLA', 'EOS', 'FGC', 'MMZ', 'MON', 'MYB', 'NGB', 'NGS', 'PMO'].sort(),
-    );
+    expect(classesOnMeSide('myeloid').sort()).toEqual(['ABE', 'BAS', 'BLA', 'EOS', 'FGC', 'MMZ', 'MON', 'MYB', 'NGB', 'NGS', 'PMO'].sort());
     expect(classesOnMeSide('erythroid').sort()).toEqual(['EBO', 'PEB']);
     expect(CELL_CLASSES.BLA.meSide).toBe('myeloid');
     for (const code of ['LYT', 'LYI', 'HAC', 'PLM', 'OTH', 'ART', 'NIF', 'KSC'] as const) {

@@ -81,9 +81,7 @@ describe('computeDifferential: worked example', () => {
 
   it('says the blast count cannot be placed against 5% when the interval crosses it', () => {
     expect(statuses(result)).toEqual({ 5: 'near', 10: 'below', 20: 'below' });
-    expect(result.blast.advisories[0]?.text).toBe(
-      'Blasts 6.7% (95% CI 4.7–9.4%): interval crosses 5% — count more cells before classifying.',
-    );
+    expect(result.blast.advisories[0]?.text).toBe('Blasts 6.7% (95% CI 4.7–9.4%): interval crosses 5% — count more cells before classifying.');
   });
 
   it('computes the M:E ratio from granulocytic and erythroid cells (ICSH)', () => {
@@ -112,8 +110,23 @@ describe('computeDifferential: full marrow', () => {
   // Myeloid (ICSH) = BLA 10 + 15 + 50 + 40 + 45 + 80 + 10 + 2 + 3 + 15 = 270; erythroid = 10 + 120 = 130
   // → M:E 270/130 = 2.0769. (Without blasts it would be 260/130 = 2.0.)
   const result = computeDifferential({
-    BLA: 10, PMO: 15, MYB: 50, MMZ: 40, NGB: 45, NGS: 80, EOS: 10, ABE: 2, BAS: 3, MON: 15,
-    LYT: 60, LYI: 2, PLM: 8, PEB: 10, EBO: 120, OTH: 5, NIF: 7,
+    BLA: 10,
+    PMO: 15,
+    MYB: 50,
+    MMZ: 40,
+    NGB: 45,
+    NGS: 80,
+    EOS: 10,
+    ABE: 2,
+    BAS: 3,
+    MON: 15,
+    LYT: 60,
+    LYI: 2,
+    PLM: 8,
+    PEB: 10,
+    EBO: 120,
+    OTH: 5,
+    NIF: 7,
   });
 
   it('counts blasts, granulocytic precursors, eosinophils, basophils and monocytes as myeloid', () => {
@@ -146,8 +159,7 @@ describe('blast advisories at 5, 10 and 20%', () => {
   // 500 nucleated cells each: blasts k, the rest segmented neutrophils. Wilson bounds (k/500):
   //   5 → 1.0%  (0.43–2.32%)     24 → 4.8% (3.25–7.04%)    50 → 10% (7.67–12.94%)
   //   100 → 20% (16.73–23.73%)   150 → 30% (26.15–34.16%)
-  const withBlasts = (blasts: number, fgc = 0) =>
-    computeDifferential({ BLA: blasts, FGC: fgc, NGS: 500 - blasts - fgc });
+  const withBlasts = (blasts: number, fgc = 0) => computeDifferential({ BLA: blasts, FGC: fgc, NGS: 500 - blasts - fgc });
 
   it('is below every threshold when the whole interval is below it', () => {
     expect(statuses(withBlasts(5))).toEqual({ 5: 'below', 10: 'below', 20: 'below' });
@@ -156,9 +168,7 @@ describe('blast advisories at 5, 10 and 20%', () => {
   it('is near 5% when the interval contains 5%, and tells the technician to count more cells', () => {
     const result = withBlasts(24);
     expect(statuses(result)).toEqual({ 5: 'near', 10: 'below', 20: 'below' });
-    expect(result.blast.advisories[0]?.text).toBe(
-      'Blasts 4.8% (95% CI 3.2–7.0%): interval crosses 5% — count more cells before classifying.',
-    );
+    expect(result.blast.advisories[0]?.text).toBe('Blasts 4.8% (95% CI 3.2–7.0%): interval crosses 5% — count more cells before classifying.');
   });
 
   it('is at or above 5% and near 10% at exactly 10%', () => {
@@ -271,9 +281,7 @@ describe('computeDifferential: edge cases', () => {
     const modelClasses = CELL_CLASS_CODES.filter((code) => code !== 'BLA' && code !== 'FGC');
     const result = computeDifferential({ NGS: 300, EBO: 100 }, { modelClasses });
     expect(result.blast).toEqual({ count: 0, percentage: null, ci95: null, advisories: [] });
-    expect(result.warnings).toContain(
-      'Blast percentage not assessable: the model cannot output blasts (BLA) or faggot cells (FGC).',
-    );
+    expect(result.warnings).toContain('Blast percentage not assessable: the model cannot output blasts (BLA) or faggot cells (FGC).');
   });
 
   it('reports the M:E ratio as undefined when the model outputs no erythroid class', () => {
@@ -287,9 +295,7 @@ describe('computeDifferential: edge cases', () => {
     const result = computeDifferential({ NGS: 150, EBO: 50 }, { countTarget: 200 });
     expect(result.countTarget).toMatchObject({ target: 200, counted: 200, remaining: 0, met: true });
     expect(result.countTarget.note).toBe('Count target met: 200 of 200 nucleated cells.');
-    expect(result.warnings).toContain(
-      'Only 200 nucleated cells counted; at least 300 are needed for a reliable differential (target 200).',
-    );
+    expect(result.warnings).toContain('Only 200 nucleated cells counted; at least 300 are needed for a reliable differential (target 200).');
     const small = computeDifferential({ NGS: 100 });
     expect(small.countTarget.note).toBe('100 of 500 nucleated cells counted (400 remaining); below the 300-cell minimum.');
   });
@@ -337,9 +343,7 @@ describe('computeDifferential: invalid input', () => {
 
   it('rejects invalid options, naming the option', () => {
     expect(() => computeDifferential({}, { countTarget: 0 })).toThrow(/countTarget must be a positive whole number, got 0/);
-    expect(() => computeDifferential({}, { modelClasses: ['BLA', 'XYZ'] as unknown as CellClassCode[] })).toThrow(
-      /modelClasses contains "XYZ"/,
-    );
+    expect(() => computeDifferential({}, { modelClasses: ['BLA', 'XYZ'] as unknown as CellClassCode[] })).toThrow(/modelClasses contains "XYZ"/);
     expect(() => computeDifferential({}, { meConvention: 'other' as unknown as 'icsh' })).toThrow(/only "icsh"/);
   });
 });

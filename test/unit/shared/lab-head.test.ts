@@ -15,7 +15,7 @@ import {
 /** Three well-separated Gaussian clusters in 8 dimensions, the third class rare (1 in 10), with a seeded generator. */
 function clusters(n: number, seed: number): TrainingSet {
   let s = seed;
-  const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+  const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
   const gauss = () => Math.sqrt(-2 * Math.log(rand() + 1e-12)) * Math.cos(2 * Math.PI * rand());
   const dim = 8;
   const centres = [
@@ -62,13 +62,18 @@ describe('lab model head', () => {
     const seen: number[] = [];
     let batches = 0;
     expect(() =>
-      trainHead(clusters(600, 1), { epochs: 10, batchSize: 100 }, (f) => seen.push(f), () => ++batches > 13),
+      trainHead(
+        clusters(600, 1),
+        { epochs: 10, batchSize: 100 },
+        (f) => seen.push(f),
+        () => ++batches > 13,
+      ),
     ).toThrow(HeadTrainingCancelled);
     // 6 batches per epoch: the 14th check is in the third epoch, after two completed epochs.
     expect(seen).toEqual([0.1, 0.2]);
   });
 
-  it('a residual head keeps the base model\'s answer where the reviewed cells agree with it, and learns a class the base model lacks', () => {
+  it("a residual head keeps the base model's answer where the reviewed cells agree with it, and learns a class the base model lacks", () => {
     // The "base model" knows BLA and LYT perfectly and has no PMO; the reviewed cells include PMO.
     const set = clusters(600, 4);
     const baseClasses: CellClassCode[] = ['BLA', 'LYT'];
@@ -130,7 +135,7 @@ describe('validation metrics', () => {
   it('fits back the temperature that generated the labels', () => {
     // Labels drawn from softmax(logits / 2): the NLL is lowest near T = 2.
     let s = 11;
-    const rand = () => ((s = (s * 1103515245 + 12345) % 2147483648) / 2147483648);
+    const rand = () => (s = (s * 1103515245 + 12345) % 2147483648) / 2147483648;
     const logits: number[][] = [];
     const labels: number[] = [];
     for (let i = 0; i < 4000; i++) {

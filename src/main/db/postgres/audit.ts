@@ -27,21 +27,34 @@ interface AuditDbRow {
   user_id: number | null;
 }
 
-const toRow = (r: AuditDbRow): AuditRow => ({ id: r.id, at: r.at, actor: r.actor, action: r.action, caseId: r.case_id, detail: JSON.parse(r.detail) as unknown, userId: r.user_id ?? null });
+const toRow = (r: AuditDbRow): AuditRow => ({
+  id: r.id,
+  at: r.at,
+  actor: r.actor,
+  action: r.action,
+  caseId: r.case_id,
+  detail: JSON.parse(r.detail) as unknown,
+  userId: r.user_id ?? null,
+});
 
 export function pgAuditRepository(scope: PgScope): AuditRepository {
   return {
     caseAuditLog: (caseId) =>
       pgRead(scope, `Reading the audit log of case ${caseId}`, async (q) =>
-        (await q.query<AuditDbRow>('SELECT id, at, actor, action, case_id, detail, user_id FROM audit_log WHERE case_id = $1 ORDER BY id', [caseId])).rows.map(toRow),
+        (await q.query<AuditDbRow>('SELECT id, at, actor, action, case_id, detail, user_id FROM audit_log WHERE case_id = $1 ORDER BY id', [caseId])).rows.map(
+          toRow,
+        ),
       ),
     listAuditLog: (options = {}) => {
       const limit = Math.max(0, Math.floor(options.limit ?? 500));
       const offset = Math.max(0, Math.floor(options.offset ?? 0));
       return pgRead(scope, 'Reading the audit log', async (q) =>
-        (await q.query<AuditDbRow>('SELECT id, at, actor, action, case_id, detail, user_id FROM audit_log ORDER BY id DESC LIMIT $1 OFFSET $2', [limit, offset])).rows.map(
-          toRow,
-        ),
+        (
+          await q.query<AuditDbRow>('SELECT id, at, actor, action, case_id, detail, user_id FROM audit_log ORDER BY id DESC LIMIT $1 OFFSET $2', [
+            limit,
+            offset,
+          ])
+        ).rows.map(toRow),
       );
     },
   };

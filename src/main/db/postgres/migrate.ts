@@ -44,11 +44,7 @@ async function userObjectCount(client: PoolClient): Promise<number> {
 }
 
 /** Checks the recorded history against this build's migrations; returns how many are applied. */
-export async function verifyPostgresHistory(
-  client: PoolClient,
-  where: string,
-  migrations: readonly Migration[] = PG_MIGRATIONS,
-): Promise<number> {
+export async function verifyPostgresHistory(client: PoolClient, where: string, migrations: readonly Migration[] = PG_MIGRATIONS): Promise<number> {
   if (!(await hasHistory(client))) {
     if ((await userObjectCount(client)) > 0) {
       throw new DatabaseError(

@@ -30,9 +30,7 @@ export function Dialog({ title, testId, onClose, children, wide = false }: Props
       }
       // Keep Tab inside the dialog: the screen behind it must not be operated while it is open.
       if (event.key !== 'Tab' || box.current === null) return;
-      const focusable = Array.from(box.current.querySelectorAll<HTMLElement>(FOCUSABLE)).filter(
-        (element) => !element.hasAttribute('disabled'),
-      );
+      const focusable = Array.from(box.current.querySelectorAll<HTMLElement>(FOCUSABLE)).filter((element) => !element.hasAttribute('disabled'));
       const first = focusable[0];
       const last = focusable[focusable.length - 1];
       if (first === undefined || last === undefined) return;
@@ -54,15 +52,7 @@ export function Dialog({ title, testId, onClose, children, wide = false }: Props
 
   return (
     <div className="dialog-backdrop">
-      <div
-        ref={box}
-        className={wide ? 'dialog dialog-wide' : 'dialog'}
-        role="dialog"
-        aria-modal="true"
-        aria-label={title}
-        tabIndex={-1}
-        data-testid={testId}
-      >
+      <div ref={box} className={wide ? 'dialog dialog-wide' : 'dialog'} role="dialog" aria-modal="true" aria-label={title} tabIndex={-1} data-testid={testId}>
         <h2 className="dialog-title">{title}</h2>
         {children}
       </div>

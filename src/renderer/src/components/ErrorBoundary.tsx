@@ -39,11 +39,7 @@ export class ErrorBoundary extends Component<Props, State> {
         <h2>This screen failed</h2>
         <p data-testid="error-boundary-message">{errorText(this.state.error)}</p>
         <p>Saved reviews and cases are not affected. Try again, or go back to the case list.</p>
-        <button
-          type="button"
-          data-testid="error-boundary-retry"
-          onClick={() => this.setState({ error: null, failedKey: null })}
-        >
+        <button type="button" data-testid="error-boundary-retry" onClick={() => this.setState({ error: null, failedKey: null })}>
           Try again
         </button>{' '}
         <a className="button-link" href="#/cases" data-testid="error-boundary-cases">

@@ -1,16 +1,5 @@
 import { useEffect, useRef } from 'react';
-import {
-  Chart,
-  Filler,
-  Legend,
-  LinearScale,
-  LineController,
-  LineElement,
-  PointElement,
-  Tooltip,
-  type ChartDataset,
-  type Plugin,
-} from 'chart.js';
+import { Chart, Filler, Legend, LinearScale, LineController, LineElement, PointElement, Tooltip, type ChartDataset, type Plugin } from 'chart.js';
 import { BLAST_THRESHOLDS } from '../../../shared/differential';
 import { formatInterval, formatPercent } from '../../../shared/format';
 import type { MarrowResult } from '../../../shared/marrow-history';
@@ -144,7 +133,8 @@ export function HistoryChart({ marrows, testId }: Props) {
               label: (item) => {
                 const m = byDataset[item.datasetIndex]?.[item.dataIndex];
                 if (m === undefined || m.figures === null) return '';
-                const state = m.state === 'draft' ? 'draft' : m.state === 'reopened' ? 'last released, now amended' : m.amended ? 'released, amended' : 'released';
+                const state =
+                  m.state === 'draft' ? 'draft' : m.state === 'reopened' ? 'last released, now amended' : m.amended ? 'released, amended' : 'released';
                 return `Blasts ${formatPercent(m.figures.blast.percentage)} (95% CI ${formatInterval(m.figures.blast.ci95)}) of ${m.figures.nucleatedDifferentialCount} cells — ${state}`;
               },
             },
@@ -174,7 +164,12 @@ export function HistoryChart({ marrows, testId }: Props) {
 
   return (
     <div className="chart-box history-chart">
-      <canvas ref={canvas} data-testid={testId} role="img" aria-label="Blast percentage of the patient's marrows by specimen date, with 95% intervals and the 5, 10 and 20% thresholds" />
+      <canvas
+        ref={canvas}
+        data-testid={testId}
+        role="img"
+        aria-label="Blast percentage of the patient's marrows by specimen date, with 95% intervals and the 5, 10 and 20% thresholds"
+      />
     </div>
   );
 }

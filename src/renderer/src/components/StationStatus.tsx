@@ -17,7 +17,8 @@ export function StationStatus({ userId }: { userId: number }) {
     return () => setLiveSession(false);
   }, [userId]);
   useEffect(() => {
-    if (previous.current === 'lost' && state === 'connected') notify(`Reconnected to the lab server ${window.location.host}. The screen shows the server's data again.`);
+    if (previous.current === 'lost' && state === 'connected')
+      notify(`Reconnected to the lab server ${window.location.host}. The screen shows the server's data again.`);
     previous.current = state;
   }, [state, notify]);
   if (state === 'idle') return null;

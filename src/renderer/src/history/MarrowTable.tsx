@@ -75,13 +75,13 @@ export function MarrowTable({ marrows, testId, currentCaseId, extra, onOpen, sho
                   {showSpecimen && <div className="muted small">{SPECIMEN_LABELS[m.specimen]}</div>}
                 </td>
                 <td data-testid={`${testId}-state-${m.caseId}`}>
-                {resultStateLabel(m)}
-                {m.problem !== null && (
-                  <div className="field-error" role="alert" data-testid={`${testId}-problem-${m.caseId}`}>
-                    {m.problem}
-                  </div>
-                )}
-              </td>
+                  {resultStateLabel(m)}
+                  {m.problem !== null && (
+                    <div className="field-error" role="alert" data-testid={`${testId}-problem-${m.caseId}`}>
+                      {m.problem}
+                    </div>
+                  )}
+                </td>
                 <td className="num" data-testid={`${testId}-blast-${m.caseId}`}>
                   {f === null ? NOT_AVAILABLE : formatPercent(f.blast.percentage)}
                 </td>

@@ -33,16 +33,16 @@ export function PatientScreen({ labId, onOpenCase }: Props) {
       </div>
       <p className="muted" data-testid="patient-summary">
         {history.marrows.length} {history.marrows.length === 1 ? 'case' : 'cases'} by specimen date: {released} released
-        {drafts > 0 ? `, ${drafts} not released (drafts, drawn apart)` : ''}. Only released results are history; an amended
-        result shows its latest released version.
+        {drafts > 0 ? `, ${drafts} not released (drafts, drawn apart)` : ''}. Only released results are history; an amended result shows its latest released
+        version.
       </p>
       {marrows.some((m) => (m.figures?.blast.percentage ?? null) !== null) ? (
         <div className="panel">
           <h3>Bone marrow blasts over time</h3>
           <HistoryChart marrows={marrows} testId="patient-blast-chart" />
           <p className="muted small">
-            Band: 95% interval of each released count (Wilson). Diamonds: results amended since first released; hollow: amended
-            and back in review (last released value). Grey hollow points: drafts, not released. Dashed: 5, 10 and 20% blasts.
+            Band: 95% interval of each released count (Wilson). Diamonds: results amended since first released; hollow: amended and back in review (last
+            released value). Grey hollow points: drafts, not released. Dashed: 5, 10 and 20% blasts.
           </p>
         </div>
       ) : (

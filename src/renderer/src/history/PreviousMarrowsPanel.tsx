@@ -81,8 +81,7 @@ export function PreviousMarrowsPanel({ caseId, version, onOpenPatient, onOpenCas
                 if (!c) return null;
                 return (
                   <span className={VERDICT_CLASS[c.verdict]} title={c.text}>
-                    {formatPoints(c.differencePoints)} ({formatPoints(c.ci95Points.lower)} to {formatPoints(c.ci95Points.upper)}) ·{' '}
-                    {VERDICT_WORD[c.verdict]}
+                    {formatPoints(c.differencePoints)} ({formatPoints(c.ci95Points.lower)} to {formatPoints(c.ci95Points.upper)}) · {VERDICT_WORD[c.verdict]}
                   </span>
                 );
               },

@@ -18,7 +18,9 @@ export function useAnalysisWatch(detail: CaseDetail, active: boolean, onEnded: (
   const [noRunFor, setNoRunFor] = useState<number | null>(null);
   usePolling(
     async () => {
-      const next = await getApi().getAnalysisProgress(detail.id).catch(() => null);
+      const next = await getApi()
+        .getAnalysisProgress(detail.id)
+        .catch(() => null);
       setProgress(next);
       if (next === null) setNoRunFor(detail.id);
       else if (next.phase !== 'importing' && next.phase !== 'classifying') onEnded();

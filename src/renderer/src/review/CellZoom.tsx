@@ -64,7 +64,9 @@ export function CellZoom({ cell, onClose }: { cell: CellView; onClose: () => voi
           </dd>
           <dt>Flagged</dt>
           <dd data-testid="cell-zoom-reasons">
-            {cell.flagReasons.length === 0 ? 'No' : (
+            {cell.flagReasons.length === 0 ? (
+              'No'
+            ) : (
               <ul className="plain-list">
                 {cell.flagReasons.map((reason, index) => (
                   <li key={`${reason.kind}-${index}`}>{flagReasonText(reason)}</li>

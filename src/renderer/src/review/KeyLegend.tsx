@@ -32,8 +32,9 @@ export function KeyLegend({ disabled, layout, onReclassify }: Props) {
         ))}
       </div>
       <p className="small muted">
-        <kbd>Enter</kbd>/<kbd>Space</kbd> confirm · <kbd>←↑→↓</kbd> move · <kbd>Backspace</kbd>/<kbd>Ctrl+Z</kbd> undo · <kbd>PgDn</kbd>/<kbd>PgUp</kbd> next/previous cells ·{' '}
-        <kbd>{COMMAND_KEYS.enlarge}</kbd> enlarge · <kbd>{COMMAND_KEYS.find}</kbd> find a file · <kbd>{COMMAND_KEYS['next-of-class']}</kbd> next unreviewed of the class
+        <kbd>Enter</kbd>/<kbd>Space</kbd> confirm · <kbd>←↑→↓</kbd> move · <kbd>Backspace</kbd>/<kbd>Ctrl+Z</kbd> undo · <kbd>PgDn</kbd>/<kbd>PgUp</kbd>{' '}
+        next/previous cells · <kbd>{COMMAND_KEYS.enlarge}</kbd> enlarge · <kbd>{COMMAND_KEYS.find}</kbd> find a file ·{' '}
+        <kbd>{COMMAND_KEYS['next-of-class']}</kbd> next unreviewed of the class
       </p>
     </div>
   );

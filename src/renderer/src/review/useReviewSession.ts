@@ -81,9 +81,7 @@ export function useReviewSession({ caseId, scope, cellClass, file, locked, locke
   // A cell must be seen to be reviewed: no decision is taken on a tile whose image did not load.
   const missingRef = useRef(new Set<number>());
   // One queue for the life of the screen (reportError is stable: it comes from the app-wide messages provider).
-  const [queue] = useState(() =>
-    createSerialQueue((error) => reportError(error, 'A review action failed unexpectedly')),
-  );
+  const [queue] = useState(() => createSerialQueue((error) => reportError(error, 'A review action failed unexpectedly')));
   useEffect(() => trackReviewSaves(queue), [queue]);
   const generation = useRef(0);
   const onChangedRef = useRef(onChanged);
@@ -255,9 +253,7 @@ export function useReviewSession({ caseId, scope, cellClass, file, locked, locke
         return;
       }
       setTile([cell.imageId], 'saving');
-      const decided = cellsRef.current.map(
-        (other) => other.imageId === cell.imageId || other.decision !== null || savingRef.current.has(other.imageId),
-      );
+      const decided = cellsRef.current.map((other) => other.imageId === cell.imageId || other.decision !== null || savingRef.current.has(other.imageId));
       setSelection(nextAfterDecision(index, decided));
       enqueue(async () => {
         // Confirming a reclassified cell seconds the reclassification (as confirmCells does); sending the model's
@@ -339,7 +335,10 @@ export function useReviewSession({ caseId, scope, cellClass, file, locked, locke
         setTile(ids, 'idle');
       } catch (error) {
         const left = ids.filter((id) => !undone.some((cell) => cell.imageId === id));
-        setTile(ids.filter((id) => !left.includes(id)), 'idle');
+        setTile(
+          ids.filter((id) => !left.includes(id)),
+          'idle',
+        );
         setTile(left, 'failed');
         // What was not withdrawn goes back on the stack, so that Undo again retries exactly those decisions rather
         // than skipping to an older action and leaving them in place.

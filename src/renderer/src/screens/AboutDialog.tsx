@@ -9,7 +9,11 @@ export function AboutDialog({ onClose }: { onClose: () => void }) {
   return (
     <Dialog title="About MarrowCount" testId="about-dialog" onClose={onClose} wide>
       {info === null ? (
-        about.loading ? <Loading what="version information" /> : <p>The version information could not be loaded.</p>
+        about.loading ? (
+          <Loading what="version information" />
+        ) : (
+          <p>The version information could not be loaded.</p>
+        )
       ) : (
         <>
           <dl className="facts">

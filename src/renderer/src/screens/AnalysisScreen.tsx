@@ -99,9 +99,7 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
             </button>
           </div>
         </div>
-        {detail.importFailures.length > 0 && (
-          <FailureList failures={detail.importFailures} testId="analysis-failures" itemPrefix="analysis-failure" />
-        )}
+        {detail.importFailures.length > 0 && <FailureList failures={detail.importFailures} testId="analysis-failures" itemPrefix="analysis-failure" />}
       </section>
     );
   }
@@ -127,9 +125,7 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
             </button>
           </div>
         </div>
-        {detail.importFailures.length > 0 && (
-          <FailureList failures={detail.importFailures} testId="analysis-failures" itemPrefix="analysis-failure" />
-        )}
+        {detail.importFailures.length > 0 && <FailureList failures={detail.importFailures} testId="analysis-failures" itemPrefix="analysis-failure" />}
       </section>
     );
   }
@@ -138,9 +134,7 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
     <section className="screen" data-testid="analysis-screen">
       {progress !== null && <ImportProblemsNotice failures={progress.failures} testId="analysis-problems-notice" />}
       <div className="panel analysis-panel">
-        <h2 data-testid="analysis-phase">
-          {progress === null ? (checked ? 'Analysis not started' : 'Checking the analysis…') : PHASE_TEXT[progress.phase]}
-        </h2>
+        <h2 data-testid="analysis-phase">{progress === null ? (checked ? 'Analysis not started' : 'Checking the analysis…') : PHASE_TEXT[progress.phase]}</h2>
         {progress !== null && (
           <>
             <ProgressBar
@@ -177,13 +171,7 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
             </button>
           )}
           {!running && progress?.phase !== 'done' && (
-            <button
-              type="button"
-              className="button-primary"
-              disabled={busy}
-              data-testid="analysis-resume"
-              onClick={() => void act('start')}
-            >
+            <button type="button" className="button-primary" disabled={busy} data-testid="analysis-resume" onClick={() => void act('start')}>
               {progress === null ? 'Start analysis' : 'Resume analysis'}
             </button>
           )}
@@ -194,7 +182,9 @@ export function AnalysisScreen({ caseId, detail, onDone, onPhaseChange, autoAdva
           )}
         </div>
       </div>
-      {progress !== null && progress.failures.length > 0 && <FailureList failures={progress.failures} testId="analysis-failures" itemPrefix="analysis-failure" />}
+      {progress !== null && progress.failures.length > 0 && (
+        <FailureList failures={progress.failures} testId="analysis-failures" itemPrefix="analysis-failure" />
+      )}
     </section>
   );
 }
@@ -210,10 +200,13 @@ export function ImportProblemsNotice({ failures, testId }: { failures: readonly 
   return (
     <p className="panel panel-warning import-notice" role="status" data-testid={testId}>
       {plural(failures.length, 'file was', 'files were')} not used as cells (unreadable, or copies of other files).{' '}
-      <a href={`#${FAILURE_LIST_ID}`} onClick={(event) => {
-        event.preventDefault();
-        document.getElementById(FAILURE_LIST_ID)?.scrollIntoView();
-      }}>
+      <a
+        href={`#${FAILURE_LIST_ID}`}
+        onClick={(event) => {
+          event.preventDefault();
+          document.getElementById(FAILURE_LIST_ID)?.scrollIntoView();
+        }}
+      >
         See the list
       </a>
     </p>

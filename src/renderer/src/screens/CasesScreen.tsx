@@ -58,11 +58,7 @@ export function CasesScreen({ onOpen, onNew }: Props) {
         </label>
         <label className="field-inline">
           Status
-          <select
-            value={status}
-            data-testid="cases-status-filter"
-            onChange={(event) => setStatus(event.target.value as CaseStatus | '')}
-          >
+          <select value={status} data-testid="cases-status-filter" onChange={(event) => setStatus(event.target.value as CaseStatus | '')}>
             <option value="">All</option>
             {CASE_STATUSES.map((value) => (
               <option key={value} value={value}>
@@ -73,79 +69,81 @@ export function CasesScreen({ onOpen, onNew }: Props) {
         </label>
       </div>
       {cases.data === null ? (
-        cases.loading ? <Loading what="cases" /> : null
+        cases.loading ? (
+          <Loading what="cases" />
+        ) : null
       ) : cases.data.length === 0 ? (
         <p className="empty" data-testid="cases-empty">
           {trimmed || status ? 'No case matches this search.' : 'No cases yet. Create one with “New case”.'}
         </p>
       ) : (
         <div className="table-scroll">
-        <table className="table table-clickable" data-testid="cases-table">
-          <thead>
-            <tr>
-              <th>Patient</th>
-              <th>Case number</th>
-              <th>Date</th>
-              <th>Status</th>
-              <th className="num">Blasts</th>
-              <th className="num">To review</th>
-              <th>Signed by</th>
-              <th>
-                <span className="visually-hidden">Open</span>
-              </th>
-            </tr>
-          </thead>
-          <tbody>
-            {cases.data.map((row) => (
-              <tr
-                key={row.id}
-                tabIndex={0}
-                data-testid={`case-row-${row.id}`}
-                onClick={() => onOpen(row)}
-                onKeyDown={(event) => {
-                  if (event.key === 'Enter') onOpen(row);
-                }}
-              >
-                <td className="case-patient-cell" data-testid={`case-patient-${row.id}`}>
-                  <strong className="nowrap">{row.patientLabId}</strong>
-                  {row.patientName !== null && <span className="muted"> · {row.patientName}</span>}
-                </td>
-                <td className="nowrap" data-testid={`case-accession-${row.id}`}>
-                  {row.accession}
-                </td>
-                <td className="nowrap" data-testid={`case-date-${row.id}`}>
-                  {formatDateTime(row.createdAt)}
-                </td>
-                <td data-testid={`case-status-${row.id}`}>
-                  <StatusBadge status={row.status} text={statusText(row)} />
-                  {row.amended && (
-                    <span className="badge badge-amended" data-testid={`case-amended-${row.id}`} title="Amended after release">
-                      Amended
-                    </span>
-                  )}
-                </td>
-                <td className="num" data-testid={`case-blast-${row.id}`}>
-                  {formatPercent(row.blastPercentage)}
-                </td>
-                <td className="num">{row.flaggedUnreviewed > 0 ? row.flaggedUnreviewed : ''}</td>
-                {/* An amended case is back in review: its earlier signer has not signed what it shows now. */}
-                <td data-testid={`case-reviewer-${row.id}`}>{isReleased(row.status) ? (row.signedBy ?? '') : ''}</td>
-                <td>
-                  <button
-                    type="button"
-                    data-testid={`case-open-${row.id}`}
-                    onClick={(event) => {
-                      event.stopPropagation();
-                      onOpen(row);
-                    }}
-                  >
-                    Open
-                  </button>
-                </td>
+          <table className="table table-clickable" data-testid="cases-table">
+            <thead>
+              <tr>
+                <th>Patient</th>
+                <th>Case number</th>
+                <th>Date</th>
+                <th>Status</th>
+                <th className="num">Blasts</th>
+                <th className="num">To review</th>
+                <th>Signed by</th>
+                <th>
+                  <span className="visually-hidden">Open</span>
+                </th>
               </tr>
-            ))}
-          </tbody>
-        </table>
+            </thead>
+            <tbody>
+              {cases.data.map((row) => (
+                <tr
+                  key={row.id}
+                  tabIndex={0}
+                  data-testid={`case-row-${row.id}`}
+                  onClick={() => onOpen(row)}
+                  onKeyDown={(event) => {
+                    if (event.key === 'Enter') onOpen(row);
+                  }}
+                >
+                  <td className="case-patient-cell" data-testid={`case-patient-${row.id}`}>
+                    <strong className="nowrap">{row.patientLabId}</strong>
+                    {row.patientName !== null && <span className="muted"> · {row.patientName}</span>}
+                  </td>
+                  <td className="nowrap" data-testid={`case-accession-${row.id}`}>
+                    {row.accession}
+                  </td>
+                  <td className="nowrap" data-testid={`case-date-${row.id}`}>
+                    {formatDateTime(row.createdAt)}
+                  </td>
+                  <td data-testid={`case-status-${row.id}`}>
+                    <StatusBadge status={row.status} text={statusText(row)} />
+                    {row.amended && (
+                      <span className="badge badge-amended" data-testid={`case-amended-${row.id}`} title="Amended after release">
+                        Amended
+                      </span>
+                    )}
+                  </td>
+                  <td className="num" data-testid={`case-blast-${row.id}`}>
+                    {formatPercent(row.blastPercentage)}
+                  </td>
+                  <td className="num">{row.flaggedUnreviewed > 0 ? row.flaggedUnreviewed : ''}</td>
+                  {/* An amended case is back in review: its earlier signer has not signed what it shows now. */}
+                  <td data-testid={`case-reviewer-${row.id}`}>{isReleased(row.status) ? (row.signedBy ?? '') : ''}</td>
+                  <td>
+                    <button
+                      type="button"
+                      data-testid={`case-open-${row.id}`}
+                      onClick={(event) => {
+                        event.stopPropagation();
+                        onOpen(row);
+                      }}
+                    >
+                      Open
+                    </button>
+                  </td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
         </div>
       )}
     </section>

@@ -78,8 +78,7 @@ export function DifferentialScreen({ detail, onOpenClass, onReview }: Props) {
             {unreviewed > 0 ? plural(unreviewed, 'cell flagged', 'cells flagged') : 'All flagged cells reviewed'}
           </p>
           <p className="muted small">
-            {review.flaggedReviewed} of {review.flagged} flagged reviewed · {review.reviewed} reviewed in all ·{' '}
-            {review.reclassified} reclassified
+            {review.flaggedReviewed} of {review.flagged} flagged reviewed · {review.reviewed} reviewed in all · {review.reclassified} reclassified
           </p>
           <button type="button" className={unreviewed > 0 ? 'button-primary' : ''} data-testid="review-start" onClick={onReview}>
             Review flagged cells
@@ -108,9 +107,7 @@ export function DifferentialScreen({ detail, onOpenClass, onReview }: Props) {
         </div>
       </div>
 
-      {detail.importFailures.length > 0 && (
-        <FailureList failures={detail.importFailures} testId="import-failures" itemPrefix="import-failure" />
-      )}
+      {detail.importFailures.length > 0 && <FailureList failures={detail.importFailures} testId="import-failures" itemPrefix="import-failure" />}
     </section>
   );
 }
@@ -238,7 +235,11 @@ function ExcludedTable({ differential, onOpenClass }: { differential: Differenti
             <td>
               {row.name}
               {!row.assessedByModel && (
-                <span className="muted small" data-testid={`excluded-reviewer-only-${row.code}`} title="The model cannot output this class; counts come from reviewers only">
+                <span
+                  className="muted small"
+                  data-testid={`excluded-reviewer-only-${row.code}`}
+                  title="The model cannot output this class; counts come from reviewers only"
+                >
                   {' '}
                   (reviewer only)
                 </span>

@@ -65,13 +65,7 @@ function TrainingMaterial({ material }: { material: LabTrainingMaterial }) {
                 </td>
                 <td className="num">{c.cells}</td>
                 <td className="num">{c.inTrainingFold ?? '—'}</td>
-                <td>
-                  {c.learned
-                    ? 'yes'
-                    : c.inTrainingFold === null
-                      ? '—'
-                      : `no: ${material.minimumPerClass - c.inTrainingFold} more in the training cases`}
-                </td>
+                <td>{c.learned ? 'yes' : c.inTrainingFold === null ? '—' : `no: ${material.minimumPerClass - c.inTrainingFold} more in the training cases`}</td>
               </tr>
             ))}
           </tbody>
@@ -136,9 +130,9 @@ export function LabModelScreen({ onOpenCase }: Props) {
         <h1>Lab model</h1>
       </div>
       <p className="muted">
-        A lab model learns from this lab&rsquo;s own reviewed cells of signed cases (stored embeddings of the base model), is validated on
-        cases it never trained on, and is used only after an explicit approval. Classes with fewer reviewed cells than the minimum are not
-        learned: the lab model cannot call them, and cells the base model calls one of them are flagged for review.
+        A lab model learns from this lab&rsquo;s own reviewed cells of signed cases (stored embeddings of the base model), is validated on cases it never
+        trained on, and is used only after an explicit approval. Classes with fewer reviewed cells than the minimum are not learned: the lab model cannot call
+        them, and cells the base model calls one of them are flagged for review.
       </p>
       {material.data !== null && <TrainingMaterial material={material.data} />}
       <form className="panel" onSubmit={(e) => void train(e)} data-testid="lab-train-form">
@@ -158,16 +152,31 @@ export function LabModelScreen({ onOpenCase }: Props) {
             Train
           </button>
           {training && (
-            <button type="button" data-testid="lab-train-cancel" onClick={() => void getApi().cancelLabModelTraining().catch((e: unknown) => setTrainError(errorText(e)))}>
+            <button
+              type="button"
+              data-testid="lab-train-cancel"
+              onClick={() =>
+                void getApi()
+                  .cancelLabModelTraining()
+                  .catch((e: unknown) => setTrainError(errorText(e)))
+              }
+            >
               Cancel
             </button>
           )}
         </div>
         {progress !== null && (
           <div data-testid="lab-train-progress">
-            <ProgressBar value={Math.round(progress.fraction * 100)} max={100} label="Training progress" testId="lab-train-bar" tone={progress.phase === 'done' ? 'done' : 'normal'} />
+            <ProgressBar
+              value={Math.round(progress.fraction * 100)}
+              max={100}
+              label="Training progress"
+              testId="lab-train-bar"
+              tone={progress.phase === 'done' ? 'done' : 'normal'}
+            />
             <p className="muted small" data-testid="lab-train-status">
-              {progress.phase === 'training' && `Training on ${progress.cells} reviewed cells of ${progress.cases} signed cases… ${Math.round(progress.fraction * 100)}%`}
+              {progress.phase === 'training' &&
+                `Training on ${progress.cells} reviewed cells of ${progress.cases} signed cases… ${Math.round(progress.fraction * 100)}%`}
               {progress.phase === 'done' && `Trained on ${progress.cells} reviewed cells of ${progress.cases} cases in ${progress.seconds.toFixed(1)} s.`}
               {progress.phase === 'cancelled' && 'Training cancelled; nothing was stored.'}
               {progress.phase === 'failed' && 'Training failed.'}
@@ -202,7 +211,12 @@ export function LabModelScreen({ onOpenCase }: Props) {
           </thead>
           <tbody>
             {list.map((m: LabModelSummary) => (
-              <tr key={m.id} className={m.id === shown ? 'row-selected' : undefined} data-testid={`lab-model-row-${m.version}`} onClick={() => setSelected(m.id)}>
+              <tr
+                key={m.id}
+                className={m.id === shown ? 'row-selected' : undefined}
+                data-testid={`lab-model-row-${m.version}`}
+                onClick={() => setSelected(m.id)}
+              >
                 <td>{m.version}</td>
                 <td data-testid={`lab-model-status-${m.version}`}>{m.status}</td>
                 <td>{m.classes.join(', ')}</td>
@@ -240,7 +254,12 @@ function ImportForm({ onImported }: { onImported: (labModelId: number) => void }
       <div className="form-row">
         <label className="field">
           <span className="field-label">Package file (.json)</span>
-          <input value={path} placeholder="/path/to/marrowcount-ref-lab-1.labmodel.json" data-testid="lab-import-path" onChange={(e) => setPath(e.target.value)} />
+          <input
+            value={path}
+            placeholder="/path/to/marrowcount-ref-lab-1.labmodel.json"
+            data-testid="lab-import-path"
+            onChange={(e) => setPath(e.target.value)}
+          />
         </label>
       </div>
       <div className="form-actions">
@@ -316,8 +335,10 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
       <h3>Held-out cases: lab model beside the base model, on the same cells</h3>
       <p data-testid="lab-model-summary">
         {v.lab.cells} test cells of {v.folds.filter((f) => f.fold === 'test').length} case(s)
-        {v.testCellsOfUnlearnedClasses > 0 && ` (+${v.testCellsOfUnlearnedClasses} of classes not learned: in no recall, but against the precision of what they were called)`}. Macro-F1: lab{' '}
-        <strong>{f3(v.lab.macroF1)}</strong>, base <strong>{f3(v.base.macroF1)}</strong>. Accuracy: lab {f3(v.lab.accuracy)}, base {f3(v.base.accuracy)}.
+        {v.testCellsOfUnlearnedClasses > 0 &&
+          ` (+${v.testCellsOfUnlearnedClasses} of classes not learned: in no recall, but against the precision of what they were called)`}
+        . Macro-F1: lab <strong>{f3(v.lab.macroF1)}</strong>, base <strong>{f3(v.base.macroF1)}</strong>. Accuracy: lab {f3(v.lab.accuracy)}, base{' '}
+        {f3(v.base.accuracy)}.
       </p>
       <table className="table" data-testid="lab-comparison">
         <thead>
@@ -381,7 +402,8 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
       <p className="muted small">
         Temperature {f2(v.calibration.temperature)} fitted on {v.calibration.fittedOnCells} cells of the calibration case(s); ECE on the test cells{' '}
         {f3(v.calibration.eceBefore)} → {f3(v.calibration.eceAfter)} (base {f3(v.calibration.baseEce)}).
-        {v.openSet !== null && ` Open-set flag (distance > ${v.openSet.threshold.toFixed(1)}): ${(100 * v.openSet.flaggedShare).toFixed(1)}% of the test cells.`}
+        {v.openSet !== null &&
+          ` Open-set flag (distance > ${v.openSet.threshold.toFixed(1)}): ${(100 * v.openSet.flaggedShare).toFixed(1)}% of the test cells.`}
       </p>
 
       {lab.status === 'pending' && (
@@ -400,7 +422,9 @@ function LabModelCard({ labModelId, onChanged, onOpenCase }: { labModelId: numbe
             </p>
           )}
           <p data-testid="lab-approve-name">
-            {may('approveLabModel') ? `Approving as ${user.displayName} (Pathologist).` : `Only a pathologist approves a lab model; ${user.displayName} is not one.`}
+            {may('approveLabModel')
+              ? `Approving as ${user.displayName} (Pathologist).`
+              : `Only a pathologist approves a lab model; ${user.displayName} is not one.`}
           </p>
           <label className="field">
             <span className="field-label">Reason</span>

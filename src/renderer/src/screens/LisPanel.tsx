@@ -82,9 +82,7 @@ export function LisPanel({ detail }: { detail: CaseDetail }) {
               Sending to the LIS is off. Turn it on in Settings → LIS; cases signed while it is off are sent only with “Send to LIS”.
             </p>
           )}
-          {status.pendingResults > 0 && (
-            <p data-testid="lis-pending">Preparing the messages of the signed result (the PDF is rendered first)…</p>
-          )}
+          {status.pendingResults > 0 && <p data-testid="lis-pending">Preparing the messages of the signed result (the PDF is rendered first)…</p>}
           {status.buildErrors.map((text, i) => (
             <p key={i} className="form-error" role="alert" data-testid="lis-build-error">
               {text}

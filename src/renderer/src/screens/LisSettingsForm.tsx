@@ -94,12 +94,11 @@ export function LisSettingsSection({ draft, onChange, error }: Props) {
       <details data-testid="lis-settings-codes">
         <summary>Codes sent when nothing is mapped</summary>
         <p className="muted">
-          LOINC is sent for the codes checked against LOINC’s published terms (the README lists where): 47286-0 (bone marrow differential
-          panel), 38257-2 (cells counted), 11138-5 (M:E ratio), 11152-6 (eosinophils/cells in bone marrow) and 51581-7 (other cells/cells
-          in bone marrow). Every other figure — the other class percentages, the blast percentage, the nucleated count — is sent under
-          MarrowCount’s local code system (HL7 99MCNT, FHIR urn:marrowcount:code) with the app’s own class codes: no bone-marrow LOINC term
-          without a method was found for them, and the “by Manual count” terms do not describe a reviewed machine classification. Map them
-          here to the codes your LIS expects.
+          LOINC is sent for the codes checked against LOINC’s published terms (the README lists where): 47286-0 (bone marrow differential panel), 38257-2 (cells
+          counted), 11138-5 (M:E ratio), 11152-6 (eosinophils/cells in bone marrow) and 51581-7 (other cells/cells in bone marrow). Every other figure — the
+          other class percentages, the blast percentage, the nucleated count — is sent under MarrowCount’s local code system (HL7 99MCNT, FHIR
+          urn:marrowcount:code) with the app’s own class codes: no bone-marrow LOINC term without a method was found for them, and the “by Manual count” terms
+          do not describe a reviewed machine classification. Map them here to the codes your LIS expects.
         </p>
         <ul className="muted">
           {LIS_COMPONENTS.map((component) => {

@@ -8,15 +8,7 @@ import { errorText, isApiError, useMessages } from '../components/messages';
 import { useApiAction } from '../hooks/useApiAction';
 import { SPECIMEN_LABELS } from '../format';
 import { FormError } from '../components/FormError';
-import {
-  EMPTY_FORM,
-  formFieldOf,
-  toNewCaseInput,
-  validateNewCase,
-  type FieldErrors,
-  type NewCaseField,
-  type NewCaseForm,
-} from './newCaseForm';
+import { EMPTY_FORM, formFieldOf, toNewCaseInput, validateNewCase, type FieldErrors, type NewCaseField, type NewCaseForm } from './newCaseForm';
 
 interface Props {
   onCreated: (created: CaseDetail) => void;
@@ -127,40 +119,22 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
         data-testid="new-case-dropzone"
       >
         <Field label="Patient identifier (MRN)" required error={errors.labId} field="labId">
-          <input
-            value={form.labId}
-            autoFocus
-            data-testid="new-case-patient-id"
-            onChange={(event) => set('labId', event.target.value)}
-          />
+          <input value={form.labId} autoFocus data-testid="new-case-patient-id" onChange={(event) => set('labId', event.target.value)} />
         </Field>
         <div className="form-row">
           <Field label="Patient name" error={errors.name} field="name">
             <input value={form.name} data-testid="new-case-patient-name" onChange={(event) => set('name', event.target.value)} />
           </Field>
           <Field label="Birth date" error={errors.birthDate} field="birthDate">
-            <input
-              type="date"
-              value={form.birthDate}
-              data-testid="new-case-birth-date"
-              onChange={(event) => set('birthDate', event.target.value)}
-            />
+            <input type="date" value={form.birthDate} data-testid="new-case-birth-date" onChange={(event) => set('birthDate', event.target.value)} />
           </Field>
         </div>
         <div className="form-row">
           <Field label="Case / accession number" required error={errors.accession} field="accession">
-            <input
-              value={form.accession}
-              data-testid="new-case-accession"
-              onChange={(event) => set('accession', event.target.value)}
-            />
+            <input value={form.accession} data-testid="new-case-accession" onChange={(event) => set('accession', event.target.value)} />
           </Field>
           <Field label="Specimen" error={errors.specimen} field="specimen">
-            <select
-              value={form.specimen}
-              data-testid="new-case-specimen"
-              onChange={(event) => set('specimen', event.target.value as SpecimenType)}
-            >
+            <select value={form.specimen} data-testid="new-case-specimen" onChange={(event) => set('specimen', event.target.value as SpecimenType)}>
               {SPECIMEN_TYPES.map((type) => (
                 <option key={type} value={type}>
                   {SPECIMEN_LABELS[type]}
@@ -205,8 +179,7 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
             )}
           </div>
           <span className="hint">
-            {shell ? 'Or drop the folder onto this form.' : 'Type the absolute path of the folder.'} Every JPEG or PNG
-            in it is one cell.
+            {shell ? 'Or drop the folder onto this form.' : 'Type the absolute path of the folder.'} Every JPEG or PNG in it is one cell.
           </span>
           {isLabServerStation() && <UploadFromStation busy={busy} onUploaded={(folder) => set('folder', folder)} />}
         </Field>

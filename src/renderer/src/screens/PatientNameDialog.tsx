@@ -43,8 +43,8 @@ export function PatientNameDialog({ detail, onClose, onCorrected }: Props) {
     <Dialog title={`Correct the name of patient ${detail.patientLabId}`} testId="patient-name-dialog" onClose={onClose}>
       <form className="form" onSubmit={(event) => void submit(event)} noValidate>
         <p className="small muted">
-          On record: {detail.patientName ?? 'no name'}. The correction applies to every case of this patient, earlier reports when printed
-          again included, and is kept in the audit log with its reason.
+          On record: {detail.patientName ?? 'no name'}. The correction applies to every case of this patient, earlier reports when printed again included, and
+          is kept in the audit log with its reason.
         </p>
         <label className={error?.field === 'name' ? 'field field-invalid' : 'field'}>
           <span className="field-label">Name as it should read</span>
@@ -52,7 +52,12 @@ export function PatientNameDialog({ detail, onClose, onCorrected }: Props) {
         </label>
         <label className={error?.field === 'reason' ? 'field field-invalid' : 'field'}>
           <span className="field-label">Reason for the correction</span>
-          <input value={reason} placeholder="e.g. typing error at registration" data-testid="patient-name-reason" onChange={(event) => setReason(event.target.value)} />
+          <input
+            value={reason}
+            placeholder="e.g. typing error at registration"
+            data-testid="patient-name-reason"
+            onChange={(event) => setReason(event.target.value)}
+          />
         </label>
         {error !== null && (
           <p className="form-error" role="alert" data-testid="patient-name-error">

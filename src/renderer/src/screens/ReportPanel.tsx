@@ -126,9 +126,7 @@ export function ReportPanel({ detail, report }: Props) {
   return (
     <div className="panel" data-testid="report-panel">
       <h2>Report</h2>
-      {!isReleased(detail.status) && (
-        <p className="muted">The case is not signed yet; sign it off before releasing the report.</p>
-      )}
+      {!isReleased(detail.status) && <p className="muted">The case is not signed yet; sign it off before releasing the report.</p>}
       {settings !== null && settings.labName === '' && (
         <p className="panel panel-info small" data-testid="report-lab-name-hint">
           The report is titled “{REPORT_TITLE}” because no laboratory name is set. Set it in Settings to print it at the top of every page.

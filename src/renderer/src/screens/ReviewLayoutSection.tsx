@@ -33,9 +33,8 @@ export function ReviewLayoutSection({ draft, onChange, error }: Props) {
     <fieldset className="form settings-section" data-testid="review-layout-settings">
       <legend>Review keys and classes</legend>
       <p className="small muted">
-        The key that reclassifies a cell to each class, the order of the classes in the review legend and class filter, and the classes
-        this laboratory never uses (hidden from both). v, / and u are review commands and cannot be class keys. A change is recorded in the
-        audit log.
+        The key that reclassifies a cell to each class, the order of the classes in the review legend and class filter, and the classes this laboratory never
+        uses (hidden from both). v, / and u are review commands and cannot be class keys. A change is recorded in the audit log.
       </p>
       <table className="layout-table">
         <thead>
@@ -50,7 +49,14 @@ export function ReviewLayoutSection({ draft, onChange, error }: Props) {
           {draft.order.map((code, index) => (
             <tr key={code} className={hidden.has(code) ? 'muted' : undefined} data-testid={`review-layout-row-${code}`}>
               <td className="layout-move">
-                <button type="button" className="button-quiet" aria-label={`Move ${code} up`} disabled={index === 0} data-testid={`review-layout-up-${code}`} onClick={() => move(index, -1)}>
+                <button
+                  type="button"
+                  className="button-quiet"
+                  aria-label={`Move ${code} up`}
+                  disabled={index === 0}
+                  data-testid={`review-layout-up-${code}`}
+                  onClick={() => move(index, -1)}
+                >
                   ↑
                 </button>
                 <button
@@ -100,7 +106,11 @@ export function ReviewLayoutSection({ draft, onChange, error }: Props) {
         </p>
       )}
       <div className="form-actions">
-        <button type="button" data-testid="review-layout-reset" onClick={() => onChange({ keys: { ...DEFAULT_REVIEW_LAYOUT.keys }, order: [...DEFAULT_REVIEW_LAYOUT.order], hidden: [] })}>
+        <button
+          type="button"
+          data-testid="review-layout-reset"
+          onClick={() => onChange({ keys: { ...DEFAULT_REVIEW_LAYOUT.keys }, order: [...DEFAULT_REVIEW_LAYOUT.order], hidden: [] })}
+        >
           Reset keys, order and hidden classes to the defaults
         </button>
       </div>

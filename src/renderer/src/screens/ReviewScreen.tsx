@@ -198,11 +198,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
       <div className="toolbar review-toolbar">
         <label className="field-inline">
           Show
-          <select
-            value={scope}
-            data-testid="review-scope"
-            onChange={(event) => onFilterChange(event.target.value as ReviewScope, cellClass)}
-          >
+          <select value={scope} data-testid="review-scope" onChange={(event) => onFilterChange(event.target.value as ReviewScope, cellClass)}>
             {(Object.keys(SCOPE_LABELS) as ReviewScope[]).map((value) => (
               <option key={value} value={value}>
                 {SCOPE_LABELS[value]}
@@ -222,10 +218,10 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
             {visibleClasses(reviewLayout)
               .concat(cellClass !== null && reviewLayout.hidden.includes(cellClass) ? [cellClass] : [])
               .map((code) => (
-              <option key={code} value={code}>
-                {code} — {CELL_CLASSES[code].name}
-              </option>
-            ))}
+                <option key={code} value={code}>
+                  {code} — {CELL_CLASSES[code].name}
+                </option>
+              ))}
           </select>
         </label>
         <form
@@ -272,8 +268,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
               NDC <strong>{differential.nucleatedDifferentialCount}</strong>
             </span>
             <span>
-              Flagged left <strong data-testid="review-flagged-left">{review.flagged - review.flaggedReviewed}</strong> of{' '}
-              {review.flagged}
+              Flagged left <strong data-testid="review-flagged-left">{review.flagged - review.flaggedReviewed}</strong> of {review.flagged}
             </span>
             <span>
               Reviewer <strong data-testid="review-reviewer">{user.displayName}</strong>
@@ -284,9 +279,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
 
       {allFlaggedReviewed && !locked && (
         <div className="panel panel-ok review-done" role="status" data-testid="review-all-flagged-done">
-          <span>
-            All {review.flagged} flagged cells are reviewed. Next step: check the differential and sign off the case.
-          </span>
+          <span>All {review.flagged} flagged cells are reviewed. Next step: check the differential and sign off the case.</span>
           <button type="button" className="button-primary" data-testid="review-go-signoff" onClick={onSignOff}>
             Go to sign-off &amp; report
           </button>
@@ -296,8 +289,8 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
       {!reviewable.allowed && isAnalysisUnderway(detail.status) ? (
         <div className="panel panel-info" role="status" data-testid="review-waiting">
           <p>
-            <strong>The analysis is running: review opens when it has finished.</strong> Nothing typed here is taken
-            until then; this screen refreshes by itself.
+            <strong>The analysis is running: review opens when it has finished.</strong> Nothing typed here is taken until then; this screen refreshes by
+            itself.
           </p>
           {analysisProgress !== null && analysisProgress.total > 0 && (
             <ProgressBar value={analysisProgress.done} max={analysisProgress.total} label="Files analysed" testId="review-waiting-progress" />
@@ -353,23 +346,11 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
             </div>
           )}
           <div className="pager">
-            <button
-              type="button"
-              disabled={!canPrevious}
-              data-testid="review-prev-page"
-              onClick={fromButton(previousPage)}
-            >
+            <button type="button" disabled={!canPrevious} data-testid="review-prev-page" onClick={fromButton(previousPage)}>
               ← Previous (PgUp)
             </button>
-            <span data-testid="review-page-info">
-              {session.cells.length > 0 ? `Cells ${firstShown}–${lastShown} of ${session.total}` : ''}
-            </span>
-            <button
-              type="button"
-              disabled={!canNext}
-              data-testid="review-next-page"
-              onClick={fromButton(nextPage)}
-            >
+            <span data-testid="review-page-info">{session.cells.length > 0 ? `Cells ${firstShown}–${lastShown} of ${session.total}` : ''}</span>
+            <button type="button" disabled={!canNext} data-testid="review-next-page" onClick={fromButton(nextPage)}>
               {scope === 'unreviewed' ? 'Next cells (PgDn) →' : 'Next (PgDn) →'}
             </button>
           </div>
@@ -388,12 +369,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
             <button type="button" disabled={locked} data-testid="review-undo" onClick={fromButton(undo)}>
               Undo (Backspace)
             </button>
-            <button
-              type="button"
-              disabled={locked || undecidedShown === 0}
-              data-testid="review-confirm-all"
-              onClick={fromButton(session.confirmAllShown)}
-            >
+            <button type="button" disabled={locked || undecidedShown === 0} data-testid="review-confirm-all" onClick={fromButton(session.confirmAllShown)}>
               Confirm all shown ({undecidedShown})
             </button>
             <button type="button" disabled={selectedCell === undefined} data-testid="review-enlarge" onClick={enlarge}>
@@ -403,11 +379,7 @@ export function ReviewScreen({ detail, scope, cellClass, onFilterChange, onBack,
               Next unreviewed {selectedCell?.effectiveLabel ?? ''} (U)
             </button>
           </div>
-          <KeyLegend
-            layout={reviewLayout}
-            disabled={locked || session.cells.length === 0}
-            onReclassify={(code) => fromButton(() => decide(code))()}
-          />
+          <KeyLegend layout={reviewLayout} disabled={locked || session.cells.length === 0} onReclassify={(code) => fromButton(() => decide(code))()} />
           {selectedCell !== undefined && <SelectedCellReasons cell={selectedCell} />}
         </aside>
       </div>

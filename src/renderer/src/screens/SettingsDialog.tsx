@@ -89,7 +89,8 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
     </label>
   );
 
-  const isLayoutField = (field: string) => field === 'order' || field === 'hidden' || field.startsWith('keys.') || field.startsWith('order[') || field.startsWith('hidden[');
+  const isLayoutField = (field: string) =>
+    field === 'order' || field === 'hidden' || field.startsWith('keys.') || field.startsWith('order[') || field.startsWith('hidden[');
   const layoutError = error !== null && error.field !== null && isLayoutField(error.field) ? error : null;
   const lisError = error !== null && error.field !== null && !GENERAL_FIELDS.includes(error.field) && !isLayoutField(error.field) ? error : null;
 
@@ -97,8 +98,8 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
     <Dialog title="Settings" testId="settings-dialog" onClose={onClose} wide>
       <form ref={form} className="form settings-form" onSubmit={(event) => void submit(event)} noValidate>
         <p className="small muted">
-          One Save for every section below. Fields marked <span className="required-mark">*</span> are required (the LIS
-          fields once sending to the LIS is switched on).
+          One Save for every section below. Fields marked <span className="required-mark">*</span> are required (the LIS fields once sending to the LIS is
+          switched on).
         </p>
         <fieldset className="form settings-section" data-testid="settings-general">
           <legend>Laboratory</legend>
@@ -117,7 +118,12 @@ export function SettingsDialog({ onClose }: { onClose: () => void }) {
               {error.text}
             </p>
           )}
-          <button type="submit" className="button-primary" disabled={busy || settings === null || lisDraft === null || !reviewLayoutLoaded} data-testid="settings-save">
+          <button
+            type="submit"
+            className="button-primary"
+            disabled={busy || settings === null || lisDraft === null || !reviewLayoutLoaded}
+            data-testid="settings-save"
+          >
             Save settings
           </button>
           <button type="button" data-testid="settings-cancel" onClick={onClose}>

@@ -76,7 +76,12 @@ export function SignOffPanel({ detail, onChanged }: Props) {
       const updated =
         step === 'submit'
           ? await getApi().submitCase({ caseId: detail.id, password, ...override })
-          : await getApi().authoriseCase({ caseId: detail.id, password, ...override, ...(comment.trim() === '' ? {} : { interpretiveComment: comment.trim() }) });
+          : await getApi().authoriseCase({
+              caseId: detail.id,
+              password,
+              ...override,
+              ...(comment.trim() === '' ? {} : { interpretiveComment: comment.trim() }),
+            });
       setRefusal(null);
       setOverrideReason('');
       setPassword('');
@@ -192,10 +197,22 @@ export function SignOffPanel({ detail, onChanged }: Props) {
           )}
           <label className="field">
             <span className="field-label">Your password, to sign</span>
-            <input type="password" autoComplete="current-password" value={password} data-testid="signoff-password" onChange={(event) => setPassword(event.target.value)} />
+            <input
+              type="password"
+              autoComplete="current-password"
+              value={password}
+              data-testid="signoff-password"
+              onChange={(event) => setPassword(event.target.value)}
+            />
           </label>
           <div className="form-actions">
-            <button type="button" className="button-primary" disabled={busy} data-testid={step === 'submit' ? 'signoff-submit' : 'signoff-authorise'} onClick={() => void sign(false)}>
+            <button
+              type="button"
+              className="button-primary"
+              disabled={busy}
+              data-testid={step === 'submit' ? 'signoff-submit' : 'signoff-authorise'}
+              onClick={() => void sign(false)}
+            >
               {step === 'submit' ? 'Submit for authorisation' : 'Authorise and release'}
             </button>
             {step !== null && !canDo(step, detail).allowed && (
@@ -233,13 +250,7 @@ export function SignOffPanel({ detail, onChanged }: Props) {
           <form className="form" onSubmit={(event) => void amend(event)}>
             <label className="field">
               <span className="field-label">Reason for the amendment (required)</span>
-              <textarea
-                rows={2}
-                value={amendReason}
-                autoFocus
-                data-testid="amend-reason"
-                onChange={(event) => setAmendReason(event.target.value)}
-              />
+              <textarea rows={2} value={amendReason} autoFocus data-testid="amend-reason" onChange={(event) => setAmendReason(event.target.value)} />
             </label>
             <div className="form-actions">
               <button type="submit" className="button-primary" disabled={busy} data-testid="amend-submit">

@@ -23,7 +23,8 @@ export function UploadFromStation({ busy, onUploaded }: { busy: boolean; onUploa
         setResult(`${uploaded.files} cell images uploaded and checked; the case will be made from them.`);
         onUploaded(uploaded.folder);
       },
-      (error: unknown) => setProblem(`${error instanceof Error ? error.message : String(error)} Choose the folder again to resume: files already stored are not sent twice.`),
+      (error: unknown) =>
+        setProblem(`${error instanceof Error ? error.message : String(error)} Choose the folder again to resume: files already stored are not sent twice.`),
     );
   };
 

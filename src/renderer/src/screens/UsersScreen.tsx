@@ -91,10 +91,20 @@ export function UsersScreen({ onClose }: { onClose: () => void }) {
               <td>{u.login}</td>
               <td>{u.displayName}</td>
               <td>
-                <RolePicker value={u.roles} testId={`user-roles-${u.login}`} onChange={(roles) => void act(() => getApi().setUserRoles({ userId: u.id, roles }), `Roles of ${u.login} saved.`)} />
+                <RolePicker
+                  value={u.roles}
+                  testId={`user-roles-${u.login}`}
+                  onChange={(roles) => void act(() => getApi().setUserRoles({ userId: u.id, roles }), `Roles of ${u.login} saved.`)}
+                />
               </td>
               <td data-testid={`user-state-${u.login}`}>
-                {!u.active ? 'Disabled' : u.lockedOutUntil !== null ? `Locked out until ${u.lockedOutUntil.slice(11, 16)} UTC` : u.mustChangePassword ? 'Must change password' : 'Active'}
+                {!u.active
+                  ? 'Disabled'
+                  : u.lockedOutUntil !== null
+                    ? `Locked out until ${u.lockedOutUntil.slice(11, 16)} UTC`
+                    : u.mustChangePassword
+                      ? 'Must change password'
+                      : 'Active'}
               </td>
               <td>
                 {u.createdAt.slice(0, 10)}
@@ -102,7 +112,13 @@ export function UsersScreen({ onClose }: { onClose: () => void }) {
               </td>
               <td className="user-actions">
                 {u.id !== me.id && (
-                  <button type="button" data-testid={`user-toggle-${u.login}`} onClick={() => void act(() => getApi().setUserActive({ userId: u.id, active: !u.active }), `${u.login} ${u.active ? 'disabled' : 'enabled'}.`)}>
+                  <button
+                    type="button"
+                    data-testid={`user-toggle-${u.login}`}
+                    onClick={() =>
+                      void act(() => getApi().setUserActive({ userId: u.id, active: !u.active }), `${u.login} ${u.active ? 'disabled' : 'enabled'}.`)
+                    }
+                  >
                     {u.active ? 'Disable' : 'Enable'}
                   </button>
                 )}
@@ -130,7 +146,13 @@ export function UsersScreen({ onClose }: { onClose: () => void }) {
         >
           <label className="field">
             <span className="field-label">Temporary password for {resetFor.displayName}</span>
-            <input type="password" autoComplete="new-password" value={resetPassword} data-testid="user-reset-password" onChange={(e) => setResetPassword(e.target.value)} />
+            <input
+              type="password"
+              autoComplete="new-password"
+              value={resetPassword}
+              data-testid="user-reset-password"
+              onChange={(e) => setResetPassword(e.target.value)}
+            />
           </label>
           <div className="form-actions">
             <button type="submit" className="button-primary" data-testid="user-reset-submit" disabled={resetPassword === ''}>
@@ -156,12 +178,23 @@ export function UsersScreen({ onClose }: { onClose: () => void }) {
           </label>
           <label className="field">
             <span className="field-label">First password (10+ characters)</span>
-            <input type="password" autoComplete="new-password" value={draft.password} data-testid="user-add-password" onChange={(e) => setDraft({ ...draft, password: e.target.value })} />
+            <input
+              type="password"
+              autoComplete="new-password"
+              value={draft.password}
+              data-testid="user-add-password"
+              onChange={(e) => setDraft({ ...draft, password: e.target.value })}
+            />
           </label>
         </div>
         <RolePicker value={draft.roles} testId="user-add-roles" onChange={(roles) => setDraft({ ...draft, roles })} />
         <div className="form-actions">
-          <button type="submit" className="button-primary" data-testid="user-add-submit" disabled={draft.login.trim() === '' || draft.displayName.trim() === '' || draft.password === '' || draft.roles.length === 0}>
+          <button
+            type="submit"
+            className="button-primary"
+            data-testid="user-add-submit"
+            disabled={draft.login.trim() === '' || draft.displayName.trim() === '' || draft.password === '' || draft.roles.length === 0}
+          >
             Add account
           </button>
         </div>

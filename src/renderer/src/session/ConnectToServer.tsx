@@ -46,9 +46,9 @@ export function ConnectToServer() {
     <form className="gate-box form gate-connect" onSubmit={connect} data-testid="connect-server-form">
       <h2>Connect to a lab server</h2>
       <p className="small">
-        This computer becomes a review station of the lab&apos;s server: cases, decisions and signatures are kept there, not here. MarrowCount
-        restarts and shows the server&apos;s login. On the first connection it shows the server&apos;s certificate fingerprint: compare it with the one
-        IT gave you before trusting it. File ▸ Use This Computer (Local Mode) comes back here.
+        This computer becomes a review station of the lab&apos;s server: cases, decisions and signatures are kept there, not here. MarrowCount restarts and
+        shows the server&apos;s login. On the first connection it shows the server&apos;s certificate fingerprint: compare it with the one IT gave you before
+        trusting it. File ▸ Use This Computer (Local Mode) comes back here.
       </p>
       <label className="field">
         <span className="field-label">Server address</span>

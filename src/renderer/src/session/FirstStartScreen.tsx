@@ -24,8 +24,7 @@ export function FirstStartScreen({ onDone, labName }: { onDone: (session: Sessio
         <h1 className="gate-title">Welcome to MarrowCount</h1>
         {labName !== '' && <p className="gate-lab">{labName}</p>}
         <p className="gate-lead">
-          No account exists yet. Create the administrator, who then adds the technicians and pathologists (Users). There is no default
-          password.
+          No account exists yet. Create the administrator, who then adds the technicians and pathologists (Users). There is no default password.
         </p>
         <label className="field">
           <span className="field-label">Login name</span>
@@ -49,7 +48,12 @@ export function FirstStartScreen({ onDone, labName }: { onDone: (session: Sessio
           </p>
         )}
         <div className="form-actions">
-          <button type="submit" className="button-primary" disabled={busy || login.trim() === '' || displayName.trim() === '' || password === ''} data-testid="first-submit">
+          <button
+            type="submit"
+            className="button-primary"
+            disabled={busy || login.trim() === '' || displayName.trim() === '' || password === ''}
+            data-testid="first-submit"
+          >
             Create administrator
           </button>
         </div>

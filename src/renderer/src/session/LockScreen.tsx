@@ -33,7 +33,14 @@ export function LockScreen({ user, labName, onDone }: { user: UserSummary; labNa
         </p>
         <label className="field">
           <span className="field-label">Password</span>
-          <input type="password" autoFocus autoComplete="current-password" value={password} data-testid="lock-password" onChange={(e) => setPassword(e.target.value)} />
+          <input
+            type="password"
+            autoFocus
+            autoComplete="current-password"
+            value={password}
+            data-testid="lock-password"
+            onChange={(e) => setPassword(e.target.value)}
+          />
         </label>
         {error !== null && (
           <p className="form-error" role="alert" data-testid="lock-error">

@@ -4,7 +4,17 @@ import { getApi } from '../api';
 import { useSubmit } from './useSubmit';
 
 /** The person's own password change; `forced` after an administrator's reset (nothing else is possible until then). */
-export function PasswordChangeScreen({ user, onDone, onCancel, forced = false }: { user: UserSummary; onDone: (session: SessionInfo) => void; onCancel?: () => void; forced?: boolean }) {
+export function PasswordChangeScreen({
+  user,
+  onDone,
+  onCancel,
+  forced = false,
+}: {
+  user: UserSummary;
+  onDone: (session: SessionInfo) => void;
+  onCancel?: () => void;
+  forced?: boolean;
+}) {
   const [current, setCurrent] = useState('');
   const [next, setNext] = useState('');
   const [repeat, setRepeat] = useState('');
@@ -26,7 +36,14 @@ export function PasswordChangeScreen({ user, onDone, onCancel, forced = false }:
         </p>
         <label className="field">
           <span className="field-label">{forced ? 'Temporary password' : 'Current password'}</span>
-          <input type="password" autoFocus autoComplete="current-password" value={current} data-testid="password-current" onChange={(e) => setCurrent(e.target.value)} />
+          <input
+            type="password"
+            autoFocus
+            autoComplete="current-password"
+            value={current}
+            data-testid="password-current"
+            onChange={(e) => setCurrent(e.target.value)}
+          />
         </label>
         <label className="field">
           <span className="field-label">New password (at least 10 characters)</span>

@@ -43,7 +43,12 @@ export function SessionGate({ children }: { children: ReactNode }) {
     return { session, user, setSession, may: (method: MarrowApiMethod) => mayCall(method, user.roles) };
   }, [session]);
 
-  if (loadError !== null) return <p className="form-error" role="alert">{loadError}</p>;
+  if (loadError !== null)
+    return (
+      <p className="form-error" role="alert">
+        {loadError}
+      </p>
+    );
   if (session === null) return <Loading what="MarrowCount" />;
   if (session.state === 'first_start') return <FirstStartScreen onDone={setSession} labName={session.labName} />;
   if (session.state === 'logged_out' || session.user === null) return <LoginScreen onDone={setSession} labName={session.labName} />;

@@ -1,12 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import {
-  LIS_COMPONENTS,
-  LisMappingError,
-  defaultLisCode,
-  formatLisCodeMapping,
-  lisCodeFor,
-  parseLisCodeMapping,
-} from '../../../../src/shared/lis';
+import { LIS_COMPONENTS, LisMappingError, defaultLisCode, formatLisCodeMapping, lisCodeFor, parseLisCodeMapping } from '../../../../src/shared/lis';
 
 describe('codes sent to the LIS', () => {
   it('uses LOINC only for the codes checked on a LOINC page (README), and the local system for everything else', () => {

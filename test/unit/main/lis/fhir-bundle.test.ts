@@ -25,7 +25,12 @@ function observation(bundle: ReturnType<typeof bundleOf>, code: string): Observa
 describe('FHIR R4 Bundle for a signed differential', () => {
   it('is a transaction of Patient, Specimen, Device, the Observations, the DiagnosticReport and a Provenance', () => {
     const bundle = bundleOf();
-    expect(bundle).toMatchObject({ resourceType: 'Bundle', type: 'transaction', identifier: { value: 'MC0123456789ABCDEF01' }, timestamp: '2026-12-04T11:30:16.000Z' });
+    expect(bundle).toMatchObject({
+      resourceType: 'Bundle',
+      type: 'transaction',
+      identifier: { value: 'MC0123456789ABCDEF01' },
+      timestamp: '2026-12-04T11:30:16.000Z',
+    });
     const types = bundle.entry!.map((e) => e.resource!.resourceType);
     expect(types.slice(0, 3)).toEqual(['Patient', 'Specimen', 'Device']);
     expect(types.filter((t) => t === 'Observation')).toHaveLength(25);
@@ -90,7 +95,11 @@ describe('FHIR R4 Bundle for a signed differential', () => {
     const provenance = bundle.entry!.at(-1)!.resource as Provenance;
     const deviceUrl = bundle.entry![2]!.fullUrl;
     expect(provenance.agent).toEqual([
-      { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'verifier' }] }, role: [{ text: 'Consultant' }], who: { display: 'Dr A|B' } },
+      {
+        type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'verifier' }] },
+        role: [{ text: 'Consultant' }],
+        who: { display: 'Dr A|B' },
+      },
       { type: { coding: [{ system: 'http://terminology.hl7.org/CodeSystem/provenance-participant-type', code: 'performer' }] }, who: { reference: deviceUrl } },
     ]);
     expect(provenance.target).toHaveLength(26);

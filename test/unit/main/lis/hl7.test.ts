@@ -45,7 +45,10 @@ describe('HL7 v2 structure', () => {
   it('starts MSH with the field separator as MSH-1 and reads it back at index 1', () => {
     const msh = segment('MSH', ['^~\\&', 'APP']);
     expect(msh).toBe('MSH|^~\\&|APP');
-    expect(splitSegments(`${msh}\rPID|1\r`)).toEqual([['MSH', '|', '^~\\&', 'APP'], ['PID', '1']]);
+    expect(splitSegments(`${msh}\rPID|1\r`)).toEqual([
+      ['MSH', '|', '^~\\&', 'APP'],
+      ['PID', '1'],
+    ]);
   });
 
   it('refuses a segment id that is not three capitals or digits', () => {

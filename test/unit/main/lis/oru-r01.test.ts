@@ -103,7 +103,7 @@ describe('ORU^R01 for a signed differential', () => {
   });
 
   it('never lets a delimiter in a name, identifier or note add a field or a component', () => {
-    const nasty = "A|B^C~D\\E&F\rG\nH";
+    const nasty = 'A|B^C~D\\E&F\rG\nH';
     const message = buildOruR01(
       sampleResult({
         accession: nasty,
@@ -128,7 +128,9 @@ describe('ORU^R01 for a signed differential', () => {
   it('sends every warning the differential carries as a note, so a new warning needs no change here', () => {
     const result = sampleResult();
     result.differential = { ...result.differential, warnings: [...result.differential.warnings, 'Provisional class | new in 2027'] };
-    const ntes = splitSegments(buildOruR01(result)).filter((s) => s[0] === 'NTE').map((s) => s[3]);
+    const ntes = splitSegments(buildOruR01(result))
+      .filter((s) => s[0] === 'NTE')
+      .map((s) => s[3]);
     expect(ntes).toContain('Provisional class \\F\\ new in 2027');
   });
 
