@@ -14,7 +14,7 @@
 //   sh scripts/with-node.sh npx tsx scripts/bench-lab-model.ts [--seeds 5] [--sweep] [--speed-only]
 import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import type { CellClassCode } from '../src/shared/cell-classes';
+import { CELL_CLASS_CODES, type CellClassCode } from '../src/shared/cell-classes';
 import { mulberry32 } from '../src/shared/seeded-random';
 import { softmaxWithTemperature } from '../src/shared/softmax';
 import { basePrior, classificationMetrics, DEFAULT_HEAD_TRAINING, headLogits, trainHead, type HeadTrainingOptions } from '../src/shared/lab-head';
@@ -268,29 +268,7 @@ async function speed(): Promise<void> {
     real.baseConfidence.push(0.9);
   }
   // 21 classes (the most a head can have), synthetic Gaussian classes: the cost grows with the number of classes.
-  const all: CellClassCode[] = [
-    'ABE',
-    'ART',
-    'BAS',
-    'BLA',
-    'EBO',
-    'EOS',
-    'FGC',
-    'HAC',
-    'KSC',
-    'LYI',
-    'LYT',
-    'MMZ',
-    'MON',
-    'MYB',
-    'NGB',
-    'NGS',
-    'NIF',
-    'OTH',
-    'PEB',
-    'PLM',
-    'PMO',
-  ];
+  const all: CellClassCode[] = [...CELL_CLASS_CODES];
   const centres = all.map(() => Float32Array.from({ length: dim }, () => 2 * (random() - 0.5)));
   const gauss = () => Math.sqrt(-2 * Math.log(random() + 1e-12)) * Math.cos(2 * Math.PI * random());
   const synthetic: PackedCells = { ...real, caseKeys: [...real.caseKeys], labels: [], embeddings: new Float32Array(n * dim), basePredicted: [] };

@@ -4,6 +4,7 @@
 // append-only tables, the frozen signed case, class codes, the derived tables, LIS delivery states and lab-model
 // states.
 import { describe, expect, it } from 'vitest';
+import { CELL_CLASS_CODES } from '../../../src/shared/cell-classes';
 import { CASE_STATUSES, canDo, canTransition, type CaseStatus } from '../../../src/shared/case-lifecycle';
 import type { DatabaseError } from '../../../src/main/db';
 import { ENGINES, attempt, engineFactory, usePostgres, type SqlEngine } from './engines';
@@ -316,29 +317,7 @@ describe.each(ENGINES)('SQL rules on %s', (engine) => {
   });
 
   describe.skipIf(skip)('review layout', () => {
-    const CODES = [
-      'ABE',
-      'ART',
-      'BAS',
-      'BLA',
-      'EBO',
-      'EOS',
-      'FGC',
-      'HAC',
-      'KSC',
-      'LYI',
-      'LYT',
-      'MMZ',
-      'MON',
-      'MYB',
-      'NGB',
-      'NGS',
-      'NIF',
-      'OTH',
-      'PEB',
-      'PLM',
-      'PMO',
-    ];
+    const CODES: string[] = [...CELL_CLASS_CODES];
     const keys = () => Object.fromEntries(CODES.map((c, i) => [c, 'abcdefghijklmnopqrstu'[i]!]));
     const save = (e: SqlEngine, classKeys: Record<string, string>, order: string[], hidden: string[]) =>
       e.query(`INSERT INTO review_layout (id, class_keys, class_order, hidden_classes, updated_at, updated_by) VALUES (1, ?, ?, ?, 't', 'tech')`, [
