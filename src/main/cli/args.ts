@@ -88,6 +88,39 @@ export class UsageError extends Error {
   }
 }
 
+/**
+ * A subcommand's words (`users add …`, `lab-model approve …`): which subcommand, `--json`, each known value flag as
+ * `--flag value` or `--flag=value` (once, not empty), and the remaining words in order. Unknown flags are refused.
+ */
+export function parseSubcommand<S extends string>(
+  command: string,
+  subcommands: readonly S[],
+  argv: readonly string[],
+  valueFlags: ReadonlySet<string>,
+): { sub: S; values: Map<string, string>; positional: string[]; json: boolean } {
+  const [sub, ...rest] = argv;
+  if (sub === undefined || !(subcommands as readonly string[]).includes(sub)) {
+    throw new UsageError(`${command} needs one of ${subcommands.join(', ')}${sub === undefined ? '' : `, not "${sub}"`}.`);
+  }
+  const values = new Map<string, string>();
+  const positional: string[] = [];
+  let json = false;
+  for (let i = 0; i < rest.length; i++) {
+    const token = rest[i]!;
+    if (token === '--json') json = true;
+    else if (token.startsWith('--')) {
+      const eq = token.indexOf('=');
+      const name = eq < 0 ? token : token.slice(0, eq);
+      if (!valueFlags.has(name)) throw new UsageError(`Unknown option "${name}".`);
+      const value = eq >= 0 ? token.slice(eq + 1) : rest[++i];
+      if (value === undefined || value.trim() === '' || (eq < 0 && value.startsWith('--'))) throw new UsageError(`${name} needs a value.`);
+      if (values.has(name)) throw new UsageError(`${name} is given twice.`);
+      values.set(name, value);
+    } else positional.push(token);
+  }
+  return { sub: sub as S, values, positional, json };
+}
+
 const VALUE_FLAGS = new Set(['--db', '--patient', '--case', '--model', '--report', '--cells-csv', '--batch-size', '--user']);
 const BOOLEAN_FLAGS = new Set(['--json']);
 

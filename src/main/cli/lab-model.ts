@@ -10,7 +10,7 @@ import { ServiceError, toApiError } from '../service/errors';
 import type { MarrowApi } from '../../shared/api';
 import { CliAuthError, cliSession } from './session';
 import { EXIT, type CliIo } from './analyze';
-import { UsageError } from './args';
+import { parseSubcommand, UsageError } from './args';
 export { LAB_MODEL_USAGE } from './args';
 import { appVersion, defaultDatabasePath, defaultModelDir } from './paths';
 
@@ -28,26 +28,7 @@ interface LabModelArgs {
 }
 
 export function parseLabModelArgs(argv: readonly string[]): LabModelArgs {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
-    throw new UsageError(`lab-model needs one of ${SUBCOMMANDS.join(', ')}${sub === undefined ? '' : `, not "${sub}"`}.`);
-  }
-  const values = new Map<string, string>();
-  const positional: string[] = [];
-  let json = false;
-  for (let i = 0; i < rest.length; i++) {
-    const token = rest[i]!;
-    if (token === '--json') json = true;
-    else if (token.startsWith('--')) {
-      const eq = token.indexOf('=');
-      const name = eq < 0 ? token : token.slice(0, eq);
-      if (!VALUE_FLAGS.has(name)) throw new UsageError(`Unknown option "${name}".`);
-      const value = eq >= 0 ? token.slice(eq + 1) : rest[++i];
-      if (value === undefined || value.trim() === '' || (eq < 0 && value.startsWith('--'))) throw new UsageError(`${name} needs a value.`);
-      if (values.has(name)) throw new UsageError(`${name} is given twice.`);
-      values.set(name, value);
-    } else positional.push(token);
-  }
+  const { sub, values, positional, json } = parseSubcommand('lab-model', SUBCOMMANDS, argv, VALUE_FLAGS);
   const needsId = sub === 'evaluate' || sub === 'approve' || sub === 'retire' || sub === 'export';
   const needsFile = sub === 'import';
   if (needsId && positional.length !== 1) throw new UsageError(`lab-model ${sub} needs the lab model's id (see lab-model list).`);

@@ -8,7 +8,7 @@ import { isRole, ROLES, type Role } from '../../shared/roles';
 import { ServiceError, toApiError } from '../service/errors';
 import { createMarrowService } from '../service/marrow-service';
 import { EXIT, type CliIo } from './analyze';
-import { UsageError } from './args';
+import { parseSubcommand, UsageError } from './args';
 import { appVersion, defaultDatabasePath, defaultModelDir } from './paths';
 import { CliAuthError, cliSession, readSecret } from './session';
 
@@ -24,26 +24,7 @@ interface UsersArgs {
 }
 
 export function parseUsersArgs(argv: readonly string[]): UsersArgs {
-  const [sub, ...rest] = argv;
-  if (sub === undefined || !(SUBCOMMANDS as readonly string[]).includes(sub)) {
-    throw new UsageError(`users needs one of ${SUBCOMMANDS.join(', ')}${sub === undefined ? '' : `, not "${sub}"`}.`);
-  }
-  const values = new Map<string, string>();
-  const positional: string[] = [];
-  let json = false;
-  for (let i = 0; i < rest.length; i++) {
-    const token = rest[i]!;
-    if (token === '--json') json = true;
-    else if (token.startsWith('--')) {
-      const eq = token.indexOf('=');
-      const name = eq < 0 ? token : token.slice(0, eq);
-      if (!VALUE_FLAGS.has(name)) throw new UsageError(`Unknown option "${name}".`);
-      const value = eq >= 0 ? token.slice(eq + 1) : rest[++i];
-      if (value === undefined || value.trim() === '' || (eq < 0 && value.startsWith('--'))) throw new UsageError(`${name} needs a value.`);
-      if (values.has(name)) throw new UsageError(`${name} is given twice.`);
-      values.set(name, value);
-    } else positional.push(token);
-  }
+  const { sub, values, positional, json } = parseSubcommand('users', SUBCOMMANDS, argv, VALUE_FLAGS);
   const needsLogin = sub !== 'list';
   if (needsLogin && positional.length !== 1) throw new UsageError(`users ${sub} needs one login name.`);
   if (!needsLogin && positional.length > 0) throw new UsageError(`users list takes no ${positional[0]}.`);
