@@ -6,23 +6,28 @@
 // An aggregate not yet written for PostgreSQL is absent from PG_REPOSITORIES; a test that needs it asks
 // `ported(engine, 'reviews')` (skipped on PostgreSQL until then, never on SQLite). Porting one is one line below.
 import { afterEach, expect } from 'vitest';
+import type { CellClassCode } from '../../../src/shared/cell-classes';
 import { DatabaseError, type DatabaseErrorKind } from '../../../src/main/db';
 import type { Repositories } from '../../../src/main/db/contract';
 import { closePostgresDatabase, openPostgresDatabase, pgTransaction, type PostgresDatabase } from '../../../src/main/db/postgres/connection';
 import { pgAuditRepository } from '../../../src/main/db/postgres/audit';
+import { pgModelRepository } from '../../../src/main/db/postgres/models';
+import { pgPatientRepository } from '../../../src/main/db/postgres/patients';
 import type { PgScope } from '../../../src/main/db/postgres/scope';
-import { pgSettingsRepository } from '../../../src/main/db/postgres/settings';
 import { pgReviewLayoutRepository } from '../../../src/main/db/postgres/review-layout';
+import { pgSettingsRepository } from '../../../src/main/db/postgres/settings';
 import { pgSignatureRepository } from '../../../src/main/db/postgres/signatures';
 import { pgUserRepository } from '../../../src/main/db/postgres/users';
 import { sqliteStore } from '../../../src/main/db/sqlite-repositories';
 import { usePostgres, type EngineName, type PostgresSetup } from './engines';
-import { openTemp } from './helpers';
+import { FOUR_CLASSES, modelRegistration, openTemp } from './helpers';
 
 /** The aggregates written for PostgreSQL so far, each as its factory over a scope (pool or transaction). */
 const PG_REPOSITORIES = {
   settings: pgSettingsRepository,
   audit: pgAuditRepository,
+  patients: pgPatientRepository,
+  models: pgModelRepository,
   users: pgUserRepository,
   signatures: pgSignatureRepository,
   reviewLayout: pgReviewLayoutRepository,
@@ -105,4 +110,10 @@ export async function expectRejection(promise: Promise<unknown>, kind: DatabaseE
   expect(thrown, `expected a DatabaseError of kind ${kind}`).toBeInstanceOf(DatabaseError);
   expect((thrown as DatabaseError).kind).toBe(kind);
   return thrown as DatabaseError;
+}
+
+// The set-up helpers of helpers.ts, through the contract.
+
+export function addModel(s: EngineRepositories, tag = 'a', classes: CellClassCode[] = FOUR_CLASSES) {
+  return s.models.registerModel(modelRegistration(tag, classes));
 }
