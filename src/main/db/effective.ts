@@ -9,6 +9,11 @@
 // prediction_counts (maintained by a trigger on predictions) and are corrected by one pass over the decisions,
 // each joined to its prediction through the covering index predictions_image_model_class.
 // Parameters: @caseId, @modelId (the case's model_id; NULL before analysis, when nothing counts).
+//
+// EFFECTIVE_COUNTS_SQL and REVIEW_PROGRESS_SQL are one text for both engines (postgres/ runs them through named()):
+// sums are CAST to BIGINT (PostgreSQL's sum of a bigint is numeric, which the driver gives as a string; SQLite's
+// CAST to BIGINT is its INTEGER), a boolean is summed as CASE … THEN 1, derived tables have an alias, and a
+// mixed-case column name is quoted (PostgreSQL folds unquoted names to lower case).
 
 /** Rows (label, n) with n > 0. Only reclassifications move a cell from its predicted class to another. */
 export const EFFECTIVE_COUNTS_SQL = `
@@ -17,22 +22,22 @@ WITH reclassified AS MATERIALIZED (
   FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
   WHERE d.case_id = @caseId AND d.label <> p.predicted_class
 )
-SELECT label, sum(n) AS n FROM (
+SELECT label, CAST(sum(n) AS BIGINT) AS n FROM (
   SELECT predicted_class AS label, cells AS n FROM prediction_counts WHERE case_id = @caseId AND model_id = @modelId
   UNION ALL
   SELECT predicted AS label, -count(*) AS n FROM reclassified GROUP BY predicted
   UNION ALL
   SELECT label, count(*) AS n FROM reclassified GROUP BY label
-)
+) AS parts
 GROUP BY label
 HAVING sum(n) <> 0`;
 
 export const REVIEW_PROGRESS_SQL = `
 SELECT
-  (SELECT coalesce(sum(flagged), 0) FROM prediction_counts WHERE case_id = @caseId AND model_id = @modelId) AS flagged,
-  coalesce(sum(p.flagged), 0) AS flaggedReviewed,
+  (SELECT CAST(coalesce(sum(flagged), 0) AS BIGINT) FROM prediction_counts WHERE case_id = @caseId AND model_id = @modelId) AS flagged,
+  CAST(coalesce(sum(p.flagged), 0) AS BIGINT) AS "flaggedReviewed",
   count(*) AS reviewed,
-  coalesce(sum(d.label <> p.predicted_class), 0) AS reclassified
+  CAST(coalesce(sum(CASE WHEN d.label <> p.predicted_class THEN 1 ELSE 0 END), 0) AS BIGINT) AS reclassified
 FROM current_decisions AS d JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = @modelId
 WHERE d.case_id = @caseId`;
 
