@@ -3,7 +3,7 @@
 // PostgreSQL (postgres/reviews.ts, postgres/cells.ts, with effective.ts's SQL on both).
 import { describe, expect, it } from 'vitest';
 import type { CellClassCode } from '../../../src/shared/cell-classes';
-import { topClasses, type CellListQuery } from '../../../src/main/db';
+import { runAsUser, topClasses, type CellListQuery } from '../../../src/main/db';
 import { ENGINES } from './engines';
 import { prediction } from './helpers';
 import { addModel, caseInReview, expectRejection, storesForEngines, type EngineRepositories } from './store-for-engine';
@@ -135,6 +135,32 @@ describe.each(ENGINES)('reviews and cells on %s', (engine) => {
         await expectRejection(reviews.addReview({ caseId, imageId: imageIds[2]!, label: 'MON', reviewer: 'Ana', seenVersion: 7 }), 'stale');
         expect((await reviews.listReviews(caseId)).map((r) => r.id)).toEqual([first.id, undo.id]);
         expect((await reviews.addReview({ caseId, imageId: cell, label: 'MON', reviewer: 'Ana', seenVersion: undo.id })).label).toBe('MON');
+      });
+
+      it("records the session's person with each decision and undo; once accounts exist, one without a person is refused", async () => {
+        const { s, reviews, cells, caseId, imageIds } = await setup();
+        const before = await reviews.addReview({ caseId, imageId: imageIds[0]!, label: 'LYT', reviewer: 'tech' });
+        expect(before.userId).toBeNull();
+        const admin = await s.users.createUser({
+          login: 'ana',
+          displayName: 'Ana Admin',
+          roles: ['admin', 'technician'],
+          passwordHash: 'scrypt$x',
+          mustChangePassword: false,
+          createdBy: null,
+        });
+        const ana = { id: admin.id, displayName: admin.displayName, roles: admin.roles };
+        const refused = await expectRejection(reviews.addReview({ caseId, imageId: imageIds[1]!, label: 'LYT', reviewer: 'Ana Admin' }), 'constraint');
+        expect(refused.message).toContain('logged-in user');
+        const decided = await runAsUser(ana, () => reviews.addReview({ caseId, imageId: imageIds[1]!, label: 'LYT', reviewer: 'Ana Admin' }));
+        expect(decided.userId).toBe(admin.id);
+        expect((await cells.getCell(caseId, imageIds[1]!)).decision).toMatchObject({ reviewer: 'Ana Admin', userId: admin.id });
+        const undo = await runAsUser(ana, () => reviews.retractLatestReview({ caseId, imageId: imageIds[1]!, reviewer: 'Ana Admin' }));
+        expect(undo.userId).toBe(admin.id);
+        expect((await s.audit.caseAuditLog(caseId)).slice(-2).map((e) => [e.action, e.userId])).toEqual([
+          ['review_added', admin.id],
+          ['review_retracted', admin.id],
+        ]);
       });
 
       it("finds the cell of a person's latest decision still in force", async () => {
