@@ -129,6 +129,20 @@ describe.skipIf(pgSetup.unavailable !== null)('db copy: SQLite to PostgreSQL', (
     expect(Number(next.rows[0]!.id)).toBe(Number(max.rows[0]!.m) + 1);
   });
 
+  it('runs as a role that owns its database and nothing more (no superuser): switching the triggers of its own tables is an owner right', async () => {
+    const fx = buildCopyFixture(join(tempDir(), 'station.sqlite'));
+    const admin = await connect(pgSetup.cluster().url());
+    await admin.query('CREATE ROLE copy_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE');
+    await admin.query('CREATE DATABASE copy_owned OWNER copy_app');
+    const url = pgSetup.cluster().url('copy_owned').replace(/\/\/[^@]+@/, '//copy_app@');
+    const result = await copySqliteToPostgres(fx.path, url);
+    expect(result.tables.find((t) => t.table === 'predictions')!.rows).toBe(13);
+    const target = await connect(url);
+    const { rows } = await target.query<{ rolsuper: boolean }>('SELECT rolsuper FROM pg_roles WHERE rolname = current_user');
+    expect(rows[0]!.rolsuper).toBe(false);
+    await expect(target.query('UPDATE predictions SET confidence = 0.1 WHERE id = 1')).rejects.toThrow(/\[immutable\]/);
+  });
+
   it('refuses a target that holds any row, naming the table, and writes nothing', async () => {
     const fx = buildCopyFixture(join(tempDir(), 'station.sqlite'));
     const url = await pgSetup.freshUrl();
