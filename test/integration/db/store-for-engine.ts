@@ -11,6 +11,8 @@ import { DatabaseError, type DatabaseErrorKind } from '../../../src/main/db';
 import type { Repositories } from '../../../src/main/db/contract';
 import { closePostgresDatabase, openPostgresDatabase, pgTransaction, type PostgresDatabase } from '../../../src/main/db/postgres/connection';
 import { pgAuditRepository } from '../../../src/main/db/postgres/audit';
+import { pgLabModelRepository } from '../../../src/main/db/postgres/lab-models';
+import { pgLisRepository } from '../../../src/main/db/postgres/lis';
 import { pgModelRepository } from '../../../src/main/db/postgres/models';
 import { pgPatientRepository } from '../../../src/main/db/postgres/patients';
 import type { PgScope } from '../../../src/main/db/postgres/scope';
@@ -25,6 +27,8 @@ const PG_REPOSITORIES = {
   audit: pgAuditRepository,
   patients: pgPatientRepository,
   models: pgModelRepository,
+  lis: pgLisRepository,
+  labModels: pgLabModelRepository,
 } as const satisfies { readonly [K in keyof Repositories]?: (scope: PgScope) => Repositories[K] };
 
 type Ported = keyof typeof PG_REPOSITORIES;
