@@ -119,7 +119,8 @@ export function foreignKeyOrder(tables: readonly TableShape[]): string[] {
 /** One value as the digest sees it: the same for SQLite's and PostgreSQL's driver output of the same stored value. */
 function canonicalValue(value: unknown): unknown {
   if (value === null || value === undefined) return null;
-  if (typeof value === 'bigint') return value.toString();
+  // A driver that gives 64-bit integers as BigInt must hash like one that gives numbers.
+  if (typeof value === 'bigint') return Number.isSafeInteger(Number(value)) ? Number(value) : { bigint: value.toString() };
   if (Buffer.isBuffer(value) || value instanceof Uint8Array) return { bytes: Buffer.from(value).toString('hex') };
   return value;
 }

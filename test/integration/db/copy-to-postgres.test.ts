@@ -134,7 +134,10 @@ describe.skipIf(pgSetup.unavailable !== null)('db copy: SQLite to PostgreSQL', (
     const admin = await connect(pgSetup.cluster().url());
     await admin.query('CREATE ROLE copy_app LOGIN NOSUPERUSER NOCREATEDB NOCREATEROLE');
     await admin.query('CREATE DATABASE copy_owned OWNER copy_app');
-    const url = pgSetup.cluster().url('copy_owned').replace(/\/\/[^@]+@/, '//copy_app@');
+    const url = pgSetup
+      .cluster()
+      .url('copy_owned')
+      .replace(/\/\/[^@]+@/, '//copy_app@');
     const result = await copySqliteToPostgres(fx.path, url);
     expect(result.tables.find((t) => t.table === 'predictions')!.rows).toBe(13);
     const target = await connect(url);
@@ -181,6 +184,26 @@ describe.skipIf(pgSetup.unavailable !== null)('db copy: SQLite to PostgreSQL', (
     const client = await connect(url);
     await client.query(`INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (99, 'future', 'x', '2030-01-01')`);
     await expect(copySqliteToPostgres(fx.path, url)).rejects.toMatchObject({ kind: 'newer_schema' });
+  });
+
+  it('refuses, before writing, two schemas that differ at the same version: a table or a column on one engine only', async () => {
+    const fx = buildCopyFixture(join(tempDir(), 'station.sqlite'));
+    const extraTable = await pgSetup.freshUrl();
+    await (await connect(extraTable)).query('CREATE TABLE lis_archive (id bigint PRIMARY KEY)');
+    await expect(copySqliteToPostgres(fx.path, extraTable)).rejects.toMatchObject({
+      reason: 'schema_mismatch',
+      table: 'lis_archive',
+      message: expect.stringContaining('table lis_archive is missing on SQLite'),
+    });
+    const extraColumn = await pgSetup.freshUrl();
+    const client = await connect(extraColumn);
+    await client.query('ALTER TABLE settings ADD COLUMN note text');
+    await expect(copySqliteToPostgres(fx.path, extraColumn)).rejects.toMatchObject({
+      reason: 'schema_mismatch',
+      message: expect.stringContaining('settings: column(s) note missing on SQLite'),
+    });
+    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM cases');
+    expect(Number(rows[0]!.n)).toBe(0);
   });
 
   it('rolls everything back when a table reads back differently, naming it', async () => {
