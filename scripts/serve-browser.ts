@@ -22,8 +22,8 @@ if (!existsSync(join(rendererDir, 'index.html'))) {
 const bundled = join(root, 'resources', 'models', 'marrowcount-ref');
 const modelDir = existsSync(join(bundled, 'model.json')) ? bundled : join(root, 'test', 'fixtures', 'models', 'tiny');
 
-const service = createMarrowService({
-  databasePath: join(dataDir, 'marrowcount.sqlite'),
+const service = await createMarrowService({
+  databaseLocation: join(dataDir, 'marrowcount.sqlite'),
   modelDir,
   reportsDir: join(dataDir, 'reports'),
   cellImageUrl: (caseId, imageId) => `${CELL_HTTP_PREFIX}${caseId}/${imageId}`,
