@@ -26,12 +26,11 @@ const nodeBuiltins = [
 /**
  * Outside src/main/db nothing calls a repository function with a database handle: the service, workers and entry
  * points reach data through a Store (db/contract.ts, db/store.ts), so that either engine can hold it. The names are
- * read from contract.ts's method lists, so a repository function added there is covered at once. topClasses is
- * listed there but is a pure helper of a cell row (no handle), so it stays importable.
+ * read from contract.ts's method lists, so a repository function added there is covered at once.
  */
-const REPOSITORY_FUNCTIONS = [...readFileSync(new URL('./src/main/db/contract.ts', import.meta.url), 'utf8').matchAll(/_METHODS = \[([^\]]*)\]/g)]
-  .flatMap((list) => [...list[1].matchAll(/'(\w+)'/g)].map((name) => name[1]))
-  .filter((name) => name !== 'topClasses');
+const REPOSITORY_FUNCTIONS = [...readFileSync(new URL('./src/main/db/contract.ts', import.meta.url), 'utf8').matchAll(/_METHODS = \[([^\]]*)\]/g)].flatMap(
+  (list) => [...list[1].matchAll(/'(\w+)'/g)].map((name) => name[1]),
+);
 // The groups match a module and anything below it (../db/images too); db/patients' PatientMismatchError stays allowed.
 const noDatabaseHandle = {
   group: ['./db', '../db', '../../db', './db/index', '../db/index', '../../db/index', './db/connection', '../db/connection', '../../db/connection'],
@@ -144,20 +143,25 @@ function mainLayerRules() {
   const rule = (message, ...names) => ({ group: folders(...names), message });
   const renderer = { group: ['**/renderer/**'], message: 'main never imports renderer code.' };
   return [
-    {
-      files: ['src/main/db/**/*.ts'],
+    // By depth, so that a path means one folder: from db/postgres/, ../lis is db/lis.ts (allowed) and ../../lis is
+    // src/main/lis (not); one pattern list for every depth could not tell the two apart.
+    ...[1, 2, 3].map((depth) => ({
+      files: [`src/main/db/${'*/'.repeat(depth - 1)}*.ts`],
       rules: {
         'no-restricted-imports': [
           'error',
           {
             patterns: [
               renderer,
-              rule('src/main/db imports only src/shared: no service, adapter, inference, report, LIS or file code.', 'service', ...below, ...adapters),
+              {
+                group: ['service', ...below, ...adapters].flatMap((name) => [`${'../'.repeat(depth)}${name}`, `${'../'.repeat(depth)}${name}/**`]),
+                message: 'src/main/db imports only src/shared: no service, adapter, inference, report, LIS or file code.',
+              },
             ],
           },
         ],
       },
-    },
+    })),
     {
       files: below.map((folder) => `src/main/${folder}/**/*.ts`),
       rules: {

@@ -20,6 +20,8 @@ const NOT_REPOSITORIES = new Set([
   'runAsUser',
   'actingUser',
   'actingUserId',
+  // Pure arithmetic on a cell already read (cells.ts), the same on both engines: no database, no repository method.
+  'topClasses',
 ]);
 
 function store() {
