@@ -33,9 +33,9 @@ export const USAGE = `Usage:
   marrowcount --help                       show this help
 
 Options for analyze:
-  --db <file or URL> the database: a SQLite file or a postgres:// URL (PostgreSQL is not supported by this
-                     build yet). Default: env MARROWCOUNT_DATABASE_URL, else env MARROWCOUNT_DB, else the
-                     app's own file in the per-user data folder
+  --db <file or URL> the database: a SQLite file or a postgres:// URL (the lab's PostgreSQL database).
+                     Default: env MARROWCOUNT_DATABASE_URL, else env MARROWCOUNT_DB, else the app's own
+                     file in the per-user data folder
   --patient <id>     patient identifier (default: DEMO)
   --case <id>        accession / case number (default: the folder's name); re-running the same
                      folder and case resumes it: only cells without a prediction are classified

@@ -1,8 +1,10 @@
 // The database a CLI command works on: `--db <url or file>`, else MARROWCOUNT_DATABASE_URL, else the older
-// MARROWCOUNT_DB, else the desktop app's own file (db/store.ts resolveDatabaseLocation). A location this build
-// cannot open (a PostgreSQL URL for now, an unknown URL scheme) is said in one line, never a stack trace.
+// MARROWCOUNT_DB, else the desktop app's own file (db/store.ts resolveDatabaseLocation). A location that cannot be
+// opened (an unknown URL scheme, a PostgreSQL server out of reach, a damaged file, a newer schema) is said in one
+// line, never a stack trace.
 import { join } from 'node:path';
 import { DATABASE_FILE_NAME } from '../files/locations';
+import { DatabaseError } from '../db/errors';
 import { resolveDatabaseLocation, StoreLocationError } from '../db/store';
 import { createMarrowService, type CreateServiceExtras, type MarrowService, type MarrowServiceOptions } from '../service/marrow-service';
 import type { CliIo } from './analyze';
@@ -19,8 +21,9 @@ export function cliDatabaseLocation(dbOption: string | null | undefined, env: No
 }
 
 /**
- * The service on the command's database, or null (with the reason written to stderr) when the location cannot be
- * opened by this build. Other failures to open (a damaged file, a newer schema) propagate as before.
+ * The service on the command's database, or null (with the reason written to stderr) when the database cannot be
+ * opened: the location is not one this build knows, or the database refused (DatabaseError: unreachable, damaged,
+ * newer schema, another application's). The messages name the database and never a password.
  */
 export async function openCliService(
   io: CliIo,
@@ -32,7 +35,7 @@ export async function openCliService(
   try {
     return await createMarrowService({ ...options, databaseLocation: cliDatabaseLocation(dbOption, io.env) }, extras);
   } catch (e) {
-    if (!(e instanceof StoreLocationError)) throw e;
+    if (!(e instanceof StoreLocationError || e instanceof DatabaseError)) throw e;
     io.stderr.write(`marrowcount ${command}: ${e.message}\n`);
     return null;
   }

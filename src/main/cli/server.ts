@@ -5,6 +5,7 @@ import { join, resolve } from 'node:path';
 import { startLabServer } from '../server/lab-server';
 import { DATABASE_FILE_NAME } from '../files/locations';
 import { isPostgresUrl } from '../db/postgres/connection';
+import { DatabaseError } from '../db/errors';
 import { resolveDatabaseLocation, StoreLocationError } from '../db/store';
 import { loadTls, makeSelfSignedCertificate, TlsSetupError } from '../server/tls';
 import { EXIT, type CliIo } from './analyze';
@@ -116,8 +117,9 @@ export async function serverCommand(argv: readonly string[], io: CliIo): Promise
       appVersion: appVersion(),
     });
   } catch (e) {
-    // The store's own refusal (db/store.ts openStore), e.g. a PostgreSQL URL this build cannot open yet.
-    if (!(e instanceof StoreLocationError)) throw e;
+    // The database refused to open (db/store.ts openStore): a PostgreSQL server out of reach, a damaged file, a
+    // newer schema. One line naming it, never its password.
+    if (!(e instanceof StoreLocationError || e instanceof DatabaseError)) throw e;
     io.stderr.write(`marrowcount server: ${e.message}\n`);
     return EXIT.failed;
   }

@@ -1,12 +1,12 @@
 // Choosing and opening the lab's store (issue 22, "Selecting"): a postgres:// or postgresql:// URL is a PostgreSQL
 // database, anything else a SQLite file. Every entry point (desktop app, CLI, lab server, browser host) and every
-// worker thread opens its store here, so the choice of engine, and for now the refusal of PostgreSQL, is made in
-// one place.
+// worker thread opens its store here, so the choice of engine is made in one place.
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, resolve } from 'node:path';
 import type { OpenOptions } from './connection';
 import type { Store } from './contract';
 import { isPostgresUrl, redactDatabaseUrl } from './postgres/connection';
+import { openPostgresStore } from './postgres/store';
 import { openSqliteStore } from './sqlite-repositories';
 
 /** The environment variable that names the database: a SQLite file or a PostgreSQL URL. */
@@ -31,14 +31,14 @@ export function describeDatabaseLocation(location: string): string {
 }
 
 /**
- * Opens the store at `location`: a PostgreSQL URL, or a SQLite file (created and migrated when missing).
- * PostgreSQL is refused in this build, with the URL's password left out, until its repositories are assembled.
+ * Opens the store at `location`: a PostgreSQL URL (its database must exist; the schema is migrated in it), or a
+ * SQLite file (created and migrated when missing). Either way the same history check runs before any write.
  */
 export async function openStore(location: string, options: OpenStoreOptions = {}): Promise<Store> {
   const { createFolder, ...openOptions } = options;
   if (isPostgresUrl(location)) {
-    // The one line the PostgreSQL store replaces (postgresStore over openPostgresDatabase).
-    throw new StoreLocationError(`PostgreSQL stores are not supported by this build yet: ${redactDatabaseUrl(location)}`);
+    // A SQLite busy timeout has no meaning on a server; lock waits there end in 'locked' (errors.ts).
+    return openPostgresStore(location, openOptions.readonly === undefined ? {} : { readonly: openOptions.readonly });
   }
   if (createFolder === true && location !== ':memory:') mkdirSync(dirname(location), { recursive: true });
   return openSqliteStore(location, openOptions);

@@ -1,6 +1,7 @@
 // Which database a CLI command opens (cli/database.ts over db/store.ts): --db beats MARROWCOUNT_DATABASE_URL beats
-// MARROWCOUNT_DB beats the app's own file, and a PostgreSQL URL is refused by openStore in one line (exit 3), without
-// its password and without touching any file. Run in-process through runCli, as a user would type it.
+// MARROWCOUNT_DB beats the app's own file; a PostgreSQL server that cannot be reached is one line, without the URL's
+// password and without touching any file (the CLI on a real PostgreSQL: cli-users.test.ts). Run in-process through
+// runCli, as a user would type it.
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +10,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/main/cli';
 import type { CliIo } from '../../../src/main/cli/analyze';
 import { cliDatabaseLocation } from '../../../src/main/cli/database';
+import { unreachablePostgresUrl } from '../../helpers/pg-cluster';
 
 function io(env: NodeJS.ProcessEnv = {}): CliIo & { err(): string } {
   const stderr = new PassThrough();
@@ -33,15 +35,14 @@ describe('the CLI database option', () => {
     ['analyze', (db: string[]) => ['analyze', root, ...db]],
     ['users list', (db: string[]) => ['users', 'list', ...db]],
     ['lab-model list', (db: string[]) => ['lab-model', 'list', ...db]],
-  ])('%s refuses a PostgreSQL database in one line, from --db or the environment, without its password', async (_name, argv) => {
+  ])('%s says in one line that a PostgreSQL server cannot be reached, from --db or the environment, without its password', async (_name, argv) => {
+    const url = await unreachablePostgresUrl('pa55word');
     const viaFlag = io({ XDG_CONFIG_HOME: join(root, 'config') });
-    expect(await runCli(argv(['--db', 'postgres://lab:pa55word@db.lab/marrowcount']), viaFlag)).toBe(3);
-    expect(viaFlag.err()).toMatch(
-      /^marrowcount [a-z -]+: PostgreSQL stores are not supported by this build yet: postgres:\/\/lab:\*\*\*@db\.lab\/marrowcount\n$/,
-    );
-    const viaEnv = io({ XDG_CONFIG_HOME: join(root, 'config'), MARROWCOUNT_DATABASE_URL: 'postgresql://lab:pa55word@db.lab/marrowcount' });
+    expect(await runCli(argv(['--db', url]), viaFlag)).toBe(3);
+    expect(viaFlag.err()).toMatch(/^marrowcount [a-z -]+: .*postgres:\/\/lab:\*\*\*@127\.0\.0\.1:\d+\/marrowcount.*cannot be reached.*\n$/);
+    const viaEnv = io({ XDG_CONFIG_HOME: join(root, 'config'), MARROWCOUNT_DATABASE_URL: url.replace(/^postgres:/, 'postgresql:') });
     expect(await runCli(argv([]), viaEnv)).toBe(3);
-    expect(viaEnv.err()).toContain('PostgreSQL stores are not supported by this build yet: postgresql://lab:***@db.lab/marrowcount');
+    expect(viaEnv.err()).toContain('postgresql://lab:***@127.0.0.1:');
     expect(viaFlag.err() + viaEnv.err()).not.toContain('pa55word');
     // Nothing was opened instead: no per-user database appeared.
     expect(existsSync(join(root, 'config'))).toBe(false);

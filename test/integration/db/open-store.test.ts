@@ -1,11 +1,16 @@
 // Choosing and opening the store (db/store.ts): --db beats MARROWCOUNT_DATABASE_URL beats the setting beats the
-// default file; a SQLite path opens a migrated store; a PostgreSQL URL is refused in one place, typed, without its
-// password, and nothing is created for it.
+// default file; a SQLite path opens a migrated store; a PostgreSQL URL opens the PostgreSQL engine, and a server that
+// cannot be reached is a typed error without the URL's password, with nothing created for it.
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { DatabaseError } from '../../../src/main/db';
 import { openStore, resolveDatabaseLocation, StoreLocationError } from '../../../src/main/db/store';
+import { unreachablePostgresUrl } from '../../helpers/pg-cluster';
+import { usePostgres } from './engines';
 import { tempDir } from './helpers';
+
+const pgSetup = usePostgres();
 
 describe('resolveDatabaseLocation', () => {
   const env = (value: string | undefined) => (value === undefined ? {} : { MARROWCOUNT_DATABASE_URL: value });
@@ -50,15 +55,32 @@ describe('openStore', () => {
     }
   });
 
-  it('refuses a PostgreSQL URL with a typed error that leaves the password out', async () => {
-    for (const url of ['postgres://lab:s3cret@db.lab:5432/marrowcount', 'POSTGRESQL://lab:s3cret@db.lab/marrowcount']) {
-      const refusal = await openStore(url, { createFolder: true }).then(
+  it.skipIf(pgSetup.unavailable !== null)('opens a PostgreSQL URL as the PostgreSQL store, shown without its password', async () => {
+    const url = new URL(await pgSetup.freshUrl());
+    url.password = 's3cret';
+    const store = await openStore(url.toString(), { createFolder: true });
+    try {
+      expect(store.engine).toBe('postgres');
+      expect(store.where).toContain(`127.0.0.1:${url.port}`);
+      expect(store.where).not.toContain('s3cret');
+      expect(store.schemaVersion).toBeGreaterThanOrEqual(11);
+      expect(await store.cases.listCases({})).toEqual([]);
+    } finally {
+      await store.close();
+    }
+  });
+
+  it('answers a PostgreSQL server that cannot be reached with a typed error that leaves the password out', async () => {
+    const url = await unreachablePostgresUrl('s3cret');
+    for (const given of [url, url.replace(/^postgres:/, 'POSTGRESQL:')]) {
+      const refusal = await openStore(given, { createFolder: true }).then(
         () => null,
         (e: unknown) => e,
       );
-      expect(refusal).toBeInstanceOf(StoreLocationError);
-      expect((refusal as Error).message).toMatch(/^PostgreSQL stores are not supported by this build yet: /);
-      expect((refusal as Error).message).toContain('db.lab');
+      expect(refusal).toBeInstanceOf(DatabaseError);
+      expect((refusal as DatabaseError).kind).toBe('io');
+      expect((refusal as Error).message).toMatch(/cannot be reached/);
+      expect((refusal as Error).message).toContain('127.0.0.1');
       expect((refusal as Error).message).not.toContain('s3cret');
     }
     expect(existsSync('postgres:')).toBe(false);

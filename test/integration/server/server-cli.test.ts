@@ -1,6 +1,6 @@
 // `marrowcount server` on the command line, in process: init-tls makes a certificate and prints its fingerprint
-// loudly; the store comes from --db or MARROWCOUNT_DATABASE_URL, and a PostgreSQL URL is refused as not supported
-// yet in this build rather than replaced by a local file.
+// loudly; the store comes from --db or MARROWCOUNT_DATABASE_URL, and a PostgreSQL server that cannot be reached is
+// one line without the URL's password, never replaced by a local file.
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +11,7 @@ import { runCli } from '../../../src/main/cli';
 import type { CliIo } from '../../../src/main/cli/analyze';
 import { parseListen } from '../../../src/main/cli/server';
 import { resolveDatabaseLocation } from '../../../src/main/db/store';
+import { unreachablePostgresUrl } from '../../helpers/pg-cluster';
 
 function io(env: NodeJS.ProcessEnv = {}): CliIo & { out(): string; err(): string } {
   const stdout = new PassThrough();
@@ -43,7 +44,7 @@ describe('marrowcount server (command line)', () => {
     expect(cli.err()).toMatch(/already exists/);
   });
 
-  it('refuses a postgres:// database URL, from --db or the environment, in one place (openStore), without its password', async () => {
+  it('says in one line that the PostgreSQL server of --db or the environment cannot be reached, without its password', async () => {
     const tls = [
       '--tls-cert',
       join(root, 'tls', 'marrowcount-server.crt'),
@@ -51,14 +52,20 @@ describe('marrowcount server (command line)', () => {
       join(root, 'tls', 'marrowcount-server.key'),
       '--data',
       join(root, 'data'),
+      '--listen',
+      '127.0.0.1:0',
     ];
+    const url = await unreachablePostgresUrl('secret');
     const viaFlag = io();
-    expect(await runCli(['server', ...tls, '--db', 'postgres://lab:secret@db/marrowcount'], viaFlag)).toBe(3);
-    expect(viaFlag.err()).toContain('PostgreSQL stores are not supported by this build yet: postgres://lab:***@db/marrowcount');
+    expect(await runCli(['server', ...tls, '--db', url], viaFlag)).toBe(3);
+    expect(viaFlag.err()).toMatch(
+      /^marrowcount server: Opening the database postgres:\/\/lab:\*\*\*@127\.0\.0\.1:\d+\/marrowcount: the database server cannot be reached/,
+    );
     expect(viaFlag.err()).not.toContain('secret');
-    const viaEnv = io({ MARROWCOUNT_DATABASE_URL: 'postgresql://lab@db/marrowcount' });
+    const viaEnv = io({ MARROWCOUNT_DATABASE_URL: url.replace('lab:secret@', 'lab@') });
     expect(await runCli(['server', ...tls], viaEnv)).toBe(3);
-    expect(viaEnv.err()).toContain('PostgreSQL stores are not supported by this build yet: postgresql://lab@db/marrowcount');
+    expect(viaEnv.err()).toContain('postgres://lab@127.0.0.1:');
+    expect(viaEnv.err()).toContain('cannot be reached');
   });
 
   it('needs a certificate and a data folder, and names a bad --listen', async () => {
