@@ -1,10 +1,13 @@
 // A lab server on loopback for tests: a fresh self-signed certificate (made as `server init-tls` makes it), the
-// real service on a temp SQLite file with the tiny real ONNX model, a cases root holding copies of the fixture
-// crops, and the lab's people.
+// real service on a temp SQLite file (or the PostgreSQL database it is given) with the tiny real ONNX model, a cases
+// root holding copies of the fixture crops, and the lab's people.
+import Database from 'better-sqlite3';
 import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import pg from 'pg';
 import type { Role } from '../../../src/shared/roles';
+import { isPostgresUrl } from '../../../src/main/db/postgres/connection';
 import { startLabServer, type LabServer, type LabServerOptions } from '../../../src/main/server/lab-server';
 import { makeSelfSignedCertificate, type ServerTls } from '../../../src/main/server/tls';
 import { Station } from '../../helpers/station-client';
@@ -23,7 +26,13 @@ export interface ServerFixture {
   root: string;
   casesRoot: string;
   dataDir: string;
-  databasePath: string;
+  /** The server's database: a SQLite file under dataDir, or the PostgreSQL URL the test gave. */
+  databaseLocation: string;
+  /**
+   * One read of the server's database, engine-neutral: `?` placeholders, rows as plain objects with ids as numbers.
+   * A connection of its own per call (SQLite read-only), so it also works while no server runs.
+   */
+  sql<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
   tls: ServerTls;
   server: LabServer;
   /** A station logged in as the person. */
@@ -49,18 +58,53 @@ export async function seedPeople(server: LabServer): Promise<void> {
   await api.logout();
 }
 
-export async function startTestServer(prefix: string, overrides: Partial<LabServerOptions> = {}): Promise<ServerFixture> {
+/** `?` as PostgreSQL's $1, $2 ... (the tests' SQL has no `?` inside string literals). */
+function numbered(text: string): string {
+  let n = 0;
+  return text.replace(/\?/g, () => `$${++n}`);
+}
+
+/** One read of a SQLite file or PostgreSQL database, with a connection of its own (ids as JS numbers on both). */
+export async function readDatabase<T>(location: string, text: string, params: readonly unknown[] = []): Promise<T[]> {
+  if (isPostgresUrl(location)) {
+    const client = new pg.Client({
+      connectionString: location,
+      types: {
+        getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+          oid === 20 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+      },
+    });
+    await client.connect();
+    try {
+      return (await client.query(numbered(text), params as unknown[])).rows as T[];
+    } finally {
+      await client.end();
+    }
+  }
+  const db = new Database(location, { readonly: true });
+  try {
+    return db.prepare(text).all(...params) as T[];
+  } finally {
+    db.close();
+  }
+}
+
+/**
+ * `database`: a PostgreSQL URL (a fresh migrated database: engines.ts freshUrl) to run the server on PostgreSQL;
+ * absent, a SQLite file in the fixture's data folder.
+ */
+export async function startTestServer(prefix: string, overrides: Partial<LabServerOptions> = {}, database?: string): Promise<ServerFixture> {
   const root = mkdtempSync(join(tmpdir(), `marrowcount-server-${prefix}-`));
   const casesRoot = join(root, 'cases');
   const dataDir = join(root, 'data');
   mkdirSync(casesRoot, { recursive: true });
   const tls = await makeTestCertificate(join(root, 'tls'));
-  const databasePath = join(dataDir, 'marrowcount.sqlite');
+  const databaseLocation = database ?? join(dataDir, 'marrowcount.sqlite');
   const server = await startLabServer({
     host: '127.0.0.1',
     port: 0,
     tls,
-    databaseLocation: databasePath,
+    databaseLocation,
     dataDir,
     casesRoot,
     modelDir: TINY_MODEL,
@@ -75,7 +119,8 @@ export async function startTestServer(prefix: string, overrides: Partial<LabServ
     root,
     casesRoot,
     dataDir,
-    databasePath,
+    databaseLocation,
+    sql: (text, params) => readDatabase(databaseLocation, text, params),
     tls,
     server,
     async station(person) {

@@ -2,7 +2,6 @@
 // role, cross-site requests and a missing CSRF header, too many logins, a case folder outside --cases-root (a
 // symlink too), and the headers and cookie attributes a network server needs. Also that the audit log records
 // the station's address with the person.
-import Database from 'better-sqlite3';
 import { mkdirSync, symlinkSync } from 'node:fs';
 import { request as httpRequest } from 'node:http';
 import { join } from 'node:path';
@@ -178,28 +177,22 @@ describe('lab server security', () => {
     const cell = (await station.api.listCells({ caseId: created.id, scope: 'all', limit: 1 })).cells[0]!;
     await station.api.reviewCell({ caseId: created.id, imageId: cell.imageId, label: cell.predicted === 'BLA' ? 'LYT' : 'BLA' });
     await fx.anonymous().call('login', [{ login: PEOPLE.path1.login, password: 'not-her-password' }]);
-    const db = new Database(fx.databasePath, { readonly: true });
-    try {
-      const rows = db.prepare('SELECT action, detail, user_id FROM audit_log WHERE case_id = ? ORDER BY id').all(created.id) as {
-        action: string;
-        detail: string;
-        user_id: number | null;
-      }[];
-      expect(rows.length).toBeGreaterThan(0);
-      const tina = db.prepare('SELECT id FROM users WHERE login = ?').get(PEOPLE.tech1.login) as { id: number };
-      const personal = rows.filter((r) => r.user_id !== null);
-      expect(personal.map((r) => r.action)).toEqual(expect.arrayContaining(['case_created']));
-      for (const row of personal) {
-        expect(row.user_id).toBe(tina.id);
-        expect(JSON.parse(row.detail)).toMatchObject({ station: '127.0.0.1' });
-      }
-      // A failed login has a station and no session yet.
-      const failed = db.prepare("SELECT detail FROM audit_log WHERE action = 'login_failed' ORDER BY id DESC LIMIT 1").get() as { detail: string } | undefined;
-      expect(failed).toBeDefined();
-      expect(JSON.parse(failed!.detail)).toMatchObject({ station: '127.0.0.1' });
-    } finally {
-      db.close();
+    const rows = await fx.sql<{ action: string; detail: string; user_id: number | null }>(
+      'SELECT action, detail, user_id FROM audit_log WHERE case_id = ? ORDER BY id',
+      [created.id],
+    );
+    expect(rows.length).toBeGreaterThan(0);
+    const [tina] = await fx.sql<{ id: number }>('SELECT id FROM users WHERE login = ?', [PEOPLE.tech1.login]);
+    const personal = rows.filter((r) => r.user_id !== null);
+    expect(personal.map((r) => r.action)).toEqual(expect.arrayContaining(['case_created']));
+    for (const row of personal) {
+      expect(row.user_id).toBe(tina!.id);
+      expect(JSON.parse(row.detail)).toMatchObject({ station: '127.0.0.1' });
     }
+    // A failed login has a station and no session yet.
+    const [failed] = await fx.sql<{ detail: string }>("SELECT detail FROM audit_log WHERE action = 'login_failed' ORDER BY id DESC LIMIT 1");
+    expect(failed).toBeDefined();
+    expect(JSON.parse(failed!.detail)).toMatchObject({ station: '127.0.0.1' });
   }, 60_000);
   it("refuses a report, export or lab-model package path outside the server's reports folder (a symlink too)", async () => {
     const station = await fx.station('tech1');
