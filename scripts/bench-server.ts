@@ -4,7 +4,9 @@
 //   2. 5 stations (5 technicians, each its own session and connection) reviewing that case at once: the decision
 //      round trip (reviewCell request to answer) at p50 / p95 / p99, and decisions per second overall;
 //   3. how long another station's live event takes to arrive after a decision is answered (median, p95).
-//   sh scripts/with-node.sh npx tsx scripts/bench-server.ts [--cells 2000] [--decisions 200]
+//   sh scripts/with-node.sh npx tsx scripts/bench-server.ts [--cells 2000] [--decisions 200] [--db postgres|postgres://…]
+// --db as in scripts/bench/database.ts: absent, the server on a fresh SQLite file; `postgres`, a throw-away durable
+// cluster; a postgres:// URL, a fresh database created on that server for the run and dropped after.
 // Crops come from ../shared/data (as scripts/bench.mjs); the bundled model, or the tiny test model when it is absent.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
@@ -16,10 +18,13 @@ import { makeSelfSignedCertificate } from '../src/main/server/tls';
 import type { CellClassCode } from '../src/shared/cell-classes';
 import { Station } from '../test/helpers/station-client';
 import { buildCropFolder } from './bench/crops.mjs';
+import { benchServer, freshBenchDatabase } from './bench/database';
 
 const root = resolve(import.meta.dirname, '..');
 const dataDir = join(root, '..', 'shared', 'data');
-const { values } = parseArgs({ options: { cells: { type: 'string', default: '2000' }, decisions: { type: 'string', default: '200' } } });
+const { values } = parseArgs({
+  options: { cells: { type: 'string', default: '2000' }, decisions: { type: 'string', default: '200' }, db: { type: 'string' } },
+});
 const CELLS = Number(values.cells);
 const DECISIONS = Number(values.decisions);
 const STATIONS = 5;
@@ -35,11 +40,13 @@ const percentile = (sorted: number[], p: number): number => sorted[Math.min(sort
 const ms = (n: number) => `${n.toFixed(1)} ms`;
 
 const work = mkdtempSync(join(tmpdir(), 'marrowcount-bench-server-'));
+const databaseServer = await benchServer(values.db);
+const database = await freshBenchDatabase(databaseServer.url, join(work, 'data'));
 const server = await startLabServer({
   host: '127.0.0.1',
   port: 0,
   tls: (await makeSelfSignedCertificate(join(work, 'tls'), ['localhost'])).tls,
-  databaseLocation: join(work, 'data', 'marrowcount.sqlite'),
+  databaseLocation: database.location,
   dataDir: join(work, 'data'),
   casesRoot: null,
   modelDir,
@@ -50,7 +57,7 @@ const server = await startLabServer({
 const cert = readFileSync(join(work, 'tls', 'marrowcount-server.crt'));
 try {
   console.log(
-    `lab server ${server.url}, model ${relative(root, modelDir)}, load average ${loadavg()
+    `lab server ${server.url}, model ${relative(root, modelDir)}, database ${databaseServer.description}, load average ${loadavg()
       .map((l) => l.toFixed(2))
       .join(' ')}`,
   );
@@ -163,5 +170,7 @@ try {
   for (const s of stations) s.close();
 } finally {
   await server.close();
+  await database.drop();
+  databaseServer.stop();
   rmSync(work, { recursive: true, force: true });
 }

@@ -1,14 +1,16 @@
 // One benchmark measurement in its own process, so that its peak RSS is its own. Run by scripts/bench.mjs:
-//   node --import tsx scripts/bench/measure.ts e2e   <modelDir> <cropsDir> <batchSize> [threads] [spin 0|1]
+//   node --import tsx scripts/bench/measure.ts e2e   <modelDir> <cropsDir> <batchSize> [threads] [spin 0|1] [postgres URL]
 //   node --import tsx scripts/bench/measure.ts model <modelDir> <batchSize> [threads] [spin 0|1]
 // Prints one JSON line on stdout.
 import { mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
-import { closeDatabase, createCase, openDatabase, upsertPatient } from '../../src/main/db';
+import pg from 'pg';
+import { openStore } from '../../src/main/db/store';
 import { loadModelPackage } from '../../src/main/inference/model-package';
 import { AnalysisRunner } from '../../src/main/service/analysis-runner';
+import { freshBenchDatabase } from './database';
 
 const peakRssMb = (): number => process.resourceUsage().maxRSS / 1024;
 
@@ -17,17 +19,39 @@ const cpuSeconds = (since: NodeJS.CpuUsage): number => {
   return (used.user + used.system) / 1e6;
 };
 
-async function endToEnd(modelDir: string, cropsDir: string, batchSize: number, threads: number | undefined, spin: boolean): Promise<void> {
-  const work = mkdtempSync(join(tmpdir(), 'marrowcount-bench-db-'));
-  const databasePath = join(work, 'bench.sqlite');
+/** Size of the database after the run: the SQLite file, or pg_database_size. */
+async function databaseMb(location: string, postgres: boolean): Promise<number> {
+  if (!postgres) return statSync(location).size / 2 ** 20;
+  const client = new pg.Client({ connectionString: location });
+  await client.connect();
   try {
-    const db = openDatabase(databasePath);
-    const patient = upsertPatient(db, { labId: 'BENCH', actor: 'bench' });
-    const caseId = createCase(db, { patientId: patient.id, accession: 'BENCH-1', specimen: 'bone_marrow_aspirate', folder: cropsDir, actor: 'bench' }).id;
-    closeDatabase(db);
+    const { rows } = await client.query<{ bytes: string }>('SELECT pg_database_size(current_database()) AS bytes');
+    return Number(rows[0]!.bytes) / 2 ** 20;
+  } finally {
+    await client.end();
+  }
+}
+
+async function endToEnd(
+  modelDir: string,
+  cropsDir: string,
+  batchSize: number,
+  threads: number | undefined,
+  spin: boolean,
+  postgresUrl: string | null,
+): Promise<void> {
+  const work = mkdtempSync(join(tmpdir(), 'marrowcount-bench-db-'));
+  const database = await freshBenchDatabase(postgresUrl, work);
+  try {
+    const store = await openStore(database.location);
+    const patient = await store.patients.upsertPatient({ labId: 'BENCH', actor: 'bench' });
+    const caseId = (
+      await store.cases.createCase({ patientId: patient.id, accession: 'BENCH-1', specimen: 'bone_marrow_aspirate', folder: cropsDir, actor: 'bench' })
+    ).id;
+    await store.close();
 
     const runner = new AnalysisRunner({
-      databaseLocation: databasePath,
+      databaseLocation: database.location,
       modelDir,
       batchSize,
       allowSpinning: spin,
@@ -51,10 +75,12 @@ async function endToEnd(modelDir: string, cropsDir: string, batchSize: number, t
         // barely changes when other programs compete for the cores.
         cpuMsPerCell: (1000 * cpuSeconds(cpu)) / cells,
         peakRssMb: peakRssMb(),
-        databaseMb: statSync(databasePath).size / 2 ** 20,
+        databaseMb: await databaseMb(database.location, postgresUrl !== null),
+        engine: postgresUrl === null ? 'sqlite' : 'postgres',
       }),
     );
   } finally {
+    await database.drop();
     rmSync(work, { recursive: true, force: true });
   }
 }
@@ -91,7 +117,7 @@ async function modelAlone(modelDir: string, batchSize: number, threads: number |
 
 const [mode, ...rest] = process.argv.slice(2);
 const threadsArg = (value: string | undefined): number | undefined => (value === undefined || value === '' ? undefined : Number(value));
-if (mode === 'e2e') await endToEnd(rest[0]!, rest[1]!, Number(rest[2]), threadsArg(rest[3]), rest[4] === '1');
+if (mode === 'e2e') await endToEnd(rest[0]!, rest[1]!, Number(rest[2]), threadsArg(rest[3]), rest[4] === '1', rest[5] ? rest[5] : null);
 else if (mode === 'model') await modelAlone(rest[0]!, Number(rest[1]), threadsArg(rest[2]), rest[3] === '1');
 else {
   console.error('usage: measure.ts e2e <modelDir> <cropsDir> <batch> [threads] | model <modelDir> <batch> [threads]');
