@@ -3,8 +3,8 @@
 // in tests) on the store it is given (either engine) and owns no thread or connection of its own.
 //
 // Each new file is read and decoded once: the decode that makes its tensor is also the check that it is a whole,
-// readable image, so a corrupt file is recorded as an import failure in the same pass. Predictions of a batch are
-// stored in one transaction, and cancellation is honoured between batches, so a stopped analysis leaves only whole
+// readable image, so a corrupt file is recorded as an import failure in the same pass. A batch's images and
+// predictions are stored in one transaction, and cancellation is honoured between batches, so a stopped analysis leaves only whole
 // batches. A re-run classifies only what has no prediction from this model (resume).
 //
 // Files that change between runs. A file that failed import and has different content now (the technician copied
@@ -21,7 +21,7 @@ import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { AnalysisPhase, AnalysisProgress, ImportFailure } from '../../shared/api';
 import type { ImageFile, ImageRow, NewPrediction } from '../db';
-import type { Repositories } from '../db/contract';
+import type { Repositories, Store } from '../db/contract';
 import { listCropFiles, inspectCrop, readStoredFile, type CropFile } from './case-folder';
 import { predictionFromScores } from './classify';
 import { smallCropReason } from '../../shared/flag-reasons';
@@ -110,7 +110,7 @@ interface PreparedBatch {
 }
 
 export async function analyseCaseFolder(
-  store: Repositories,
+  store: Store,
   model: LoadedModel,
   caseId: number,
   hooks: PipelineHooks = {},
@@ -192,30 +192,59 @@ export async function analyseCaseFolder(
   for (let i = 0; i < work.length; i += batchSize) batches.push(work.slice(i, i + batchSize));
 
   let wasCancelled = false;
-  // The next batch is decoded while the model runs on this one: sharp and onnxruntime both work off the JS thread.
+  // Three batches in flight, each on what it waits for: the next batch is decoded (sharp, off the JS thread) while the
+  // model runs on this one (onnxruntime, off the JS thread) while the previous one is stored (a round trip per
+  // statement and a commit: on PostgreSQL, time spent waiting on the server, which the serial order added to every
+  // batch). A batch's images and predictions are stored in one transaction, so a stopped or failed run leaves only
+  // whole batches, each image with its prediction; the batches are stored one after another, in order.
+  let storing: Promise<{ ok: true } | { ok: false; error: unknown }> | null = null;
+  const previousBatchStored = async (): Promise<void> => {
+    if (storing === null) return;
+    const settled = await storing;
+    storing = null;
+    if (!settled.ok) throw settled.error;
+  };
   let next: Promise<PreparedBatch> | null = batches.length > 0 ? prepareBatch(batches[0]!, model, caseRoot) : null;
-  for (let b = 0; b < batches.length; b++) {
-    const prepared = await next!;
-    if (cancelled()) {
-      wasCancelled = true;
-      break;
+  try {
+    for (let b = 0; b < batches.length; b++) {
+      const prepared = await next!;
+      if (cancelled()) {
+        wasCancelled = true;
+        break;
+      }
+      next = b + 1 < batches.length ? prepareBatch(batches[b + 1]!, model, caseRoot) : null;
+      classifyStarted ??= performance.now();
+
+      const scores = await runModel(prepared, model);
+      await previousBatchStored();
+      storing = store
+        .transaction(async (tx) => {
+          const imageIds = await storeNewImages(tx, caseId, prepared);
+          const predictions = predictionsOf(prepared, imageIds.byItem, scores, model, policy);
+          if (predictions.length > 0) await tx.predictions.insertPredictions(modelRowId, predictions, actor);
+          return { imageIds, classifiedNow: predictions.length };
+        })
+        .then(
+          ({ imageIds, classifiedNow }) => {
+            duplicates += imageIds.duplicates;
+            reimported.push(...imageIds.reimported);
+            for (const entry of prepared.items) if (entry.failure) failures.push(entry.failure);
+            classified += classifiedNow;
+            counts.classified = alreadyDone + classified;
+            counts.failed = failures.length;
+            counts.duplicates = duplicates;
+            done += prepared.items.length;
+            emit('classifying', done, total, rate());
+            return { ok: true as const };
+          },
+          // Kept as a value until awaited: a rejection nobody waits for yet would end the worker thread.
+          (error: unknown) => ({ ok: false as const, error }),
+        );
     }
-    next = b + 1 < batches.length ? prepareBatch(batches[b + 1]!, model, caseRoot) : null;
-    classifyStarted ??= performance.now();
-
-    const imageIds = await storeNewImages(store, caseId, prepared);
-    duplicates += imageIds.duplicates;
-    reimported.push(...imageIds.reimported);
-    const predictions = await classifyPrepared(prepared, imageIds.byItem, model, policy);
-    if (predictions.length > 0) await store.predictions.insertPredictions(modelRowId, predictions, actor);
-
-    for (const entry of prepared.items) if (entry.failure) failures.push(entry.failure);
-    classified += predictions.length;
-    counts.classified = alreadyDone + classified;
-    counts.failed = failures.length;
-    counts.duplicates = duplicates;
-    done += prepared.items.length;
-    emit('classifying', done, total, rate());
+    await previousBatchStored();
+  } finally {
+    // A failed run leaves no transaction behind it (the store is closed after this returns).
+    if (storing !== null) await storing;
   }
   if (next !== null) await next; // a cancelled run leaves no decode running behind it
 
@@ -409,20 +438,28 @@ function cropSizeOf(entry: PreparedItem): { width: number; height: number } | nu
   return { width: stored.width, height: stored.height };
 }
 
-async function classifyPrepared(
-  prepared: PreparedBatch,
-  imageIds: Map<PreparedItem, number>,
-  model: LoadedModel,
-  policy: FlaggingPolicy,
-): Promise<NewPrediction[]> {
+/** The model's outputs for a batch: every decoded cell, in slot order (the cells to store are picked after). */
+interface BatchScores {
+  /** Row of each prepared item in the outputs. */
+  rowOf: Map<PreparedItem, number>;
+  values: Float32Array;
+  embeddings: Float32Array | null;
+}
+
+/**
+ * Runs the model on every decoded cell of the batch. It runs before the batch is stored, so a copy of a cell already
+ * in the case (found when its image is stored) is classified too and its result dropped: copies are rare, and
+ * classifying first lets the previous batch be stored meanwhile.
+ */
+async function runModel(prepared: PreparedBatch, model: LoadedModel): Promise<BatchScores | null> {
   const spec = model.manifest.input;
   const length = tensorLength(spec);
-  const cells = prepared.items.filter((p) => imageIds.has(p));
-  if (cells.length === 0) return [];
+  const cells = prepared.items.filter((p) => p.slot >= 0);
+  if (cells.length === 0) return null;
 
   let data = prepared.tensor;
   if (cells.length !== prepared.items.length) {
-    // Failed or duplicate cells leave holes; the model runs only on the cells to be stored.
+    // Failed cells leave holes; the model runs only on the decoded ones.
     data = new Float32Array(cells.length * length);
     cells.forEach((cell, i) => data.set(prepared.tensor.subarray(cell.slot * length, (cell.slot + 1) * length), i * length));
   }
@@ -430,16 +467,32 @@ async function classifyPrepared(
   const output = await model.session.run({ [spec.name]: input });
   const scores = output[model.manifest.output.name];
   if (!scores) throw new Error(`The model returned no output named "${model.manifest.output.name}".`);
-  const values = scores.data as Float32Array;
-  const classes = model.manifest.classes.length;
   const embeddingSpec = model.manifest.embedding;
   const embeddings = embeddingSpec === null ? null : (output[embeddingSpec.name]?.data as Float32Array | undefined);
   if (embeddingSpec !== null && embeddings === undefined) throw new Error(`The model returned no output named "${embeddingSpec.name}".`);
-  return cells.map((cell, i) => {
-    const embedding = embeddings && embeddingSpec ? embeddings.slice(i * embeddingSpec.dim, (i + 1) * embeddingSpec.dim) : null;
+  return { rowOf: new Map(cells.map((cell, i) => [cell, i])), values: scores.data as Float32Array, embeddings: embeddings ?? null };
+}
+
+/** The predictions of the batch's cells that are to be stored (imageIds: those, with their image ids). */
+function predictionsOf(
+  prepared: PreparedBatch,
+  imageIds: Map<PreparedItem, number>,
+  scores: BatchScores | null,
+  model: LoadedModel,
+  policy: FlaggingPolicy,
+): NewPrediction[] {
+  const cells = prepared.items.filter((p) => imageIds.has(p));
+  if (cells.length === 0 || scores === null) return [];
+  const classes = model.manifest.classes.length;
+  const embeddingSpec = model.manifest.embedding;
+  return cells.map((cell) => {
+    const i = scores.rowOf.get(cell);
+    if (i === undefined)
+      throw new Error(`internal: cell ${cell.item.kind === 'new' ? cell.item.file.relativePath : cell.item.image.relativePath} was not classified`);
+    const embedding = scores.embeddings !== null && embeddingSpec !== null ? scores.embeddings.slice(i * embeddingSpec.dim, (i + 1) * embeddingSpec.dim) : null;
     const openSet =
       embedding !== null && model.openSet !== null ? { distance: openSetDistance(model.openSet, embedding), threshold: model.openSet.threshold } : null;
-    const prediction = predictionFromScores(values.subarray(i * classes, (i + 1) * classes), model.manifest, policy, openSet);
+    const prediction = predictionFromScores(scores.values.subarray(i * classes, (i + 1) * classes), model.manifest, policy, openSet);
     // A crop smaller than the model can judge is flagged whatever its confidence (a 64 px crop reads as an artefact at 95%).
     const size = cropSizeOf(cell);
     const small = size === null ? null : smallCropReason(size.width, size.height);
