@@ -12,14 +12,21 @@ import type { Repositories } from '../../../src/main/db/contract';
 import { closePostgresDatabase, openPostgresDatabase, pgTransaction, type PostgresDatabase } from '../../../src/main/db/postgres/connection';
 import { pgAuditRepository } from '../../../src/main/db/postgres/audit';
 import { pgCaseRepository } from '../../../src/main/db/postgres/cases';
+import { pgCellRepository } from '../../../src/main/db/postgres/cells';
 import { pgImageRepository } from '../../../src/main/db/postgres/images';
+import { pgLabModelRepository } from '../../../src/main/db/postgres/lab-models';
+import { pgLisRepository } from '../../../src/main/db/postgres/lis';
 import { pgModelRepository } from '../../../src/main/db/postgres/models';
 import { pgPartialAnalysisRepository } from '../../../src/main/db/postgres/partial-analysis';
 import { pgPatientHistoryRepository } from '../../../src/main/db/postgres/patient-history';
 import { pgPredictionRepository } from '../../../src/main/db/postgres/predictions';
 import { pgPatientRepository } from '../../../src/main/db/postgres/patients';
+import { pgReviewRepository } from '../../../src/main/db/postgres/reviews';
 import type { PgScope } from '../../../src/main/db/postgres/scope';
+import { pgReviewLayoutRepository } from '../../../src/main/db/postgres/review-layout';
 import { pgSettingsRepository } from '../../../src/main/db/postgres/settings';
+import { pgSignatureRepository } from '../../../src/main/db/postgres/signatures';
+import { pgUserRepository } from '../../../src/main/db/postgres/users';
 import { sqliteStore } from '../../../src/main/db/sqlite-repositories';
 import { usePostgres, type EngineName, type PostgresSetup } from './engines';
 import { FOUR_CLASSES, TEST_PATIENT, imageFiles, modelRegistration, newCase, openTemp, prediction } from './helpers';
@@ -35,6 +42,13 @@ const PG_REPOSITORIES = {
   patientHistory: pgPatientHistoryRepository,
   images: pgImageRepository,
   predictions: pgPredictionRepository,
+  users: pgUserRepository,
+  signatures: pgSignatureRepository,
+  reviewLayout: pgReviewLayoutRepository,
+  reviews: pgReviewRepository,
+  cells: pgCellRepository,
+  lis: pgLisRepository,
+  labModels: pgLabModelRepository,
 } as const satisfies { readonly [K in keyof Repositories]?: (scope: PgScope) => Repositories[K] };
 
 type Ported = keyof typeof PG_REPOSITORIES;
@@ -54,7 +68,8 @@ export function ported(engine: EngineName, ...aggregates: (keyof Repositories)[]
   return engine === 'sqlite' || aggregates.every((a) => a in PG_REPOSITORIES);
 }
 
-function pgRepositories(scope: PgScope): EngineRepositories {
+/** The PostgreSQL repositories ported so far over a scope (tests that open several pools on one database). */
+export function pgRepositories(scope: PgScope): EngineRepositories {
   return Object.fromEntries(Object.entries(PG_REPOSITORIES).map(([name, make]) => [name, make(scope)])) as unknown as EngineRepositories;
 }
 
