@@ -12,17 +12,8 @@
 import { FileWriteError, writeAtomically } from '../files/write-atomically';
 import { join } from 'node:path';
 import type { LisFormat } from '../../shared/lis';
-import {
-  deferDelivery,
-  getLisSettings,
-  markDeliveryAcknowledged,
-  markDeliveryFailed,
-  markDeliverySending,
-  markDeliverySent,
-  nextOpenDelivery,
-  type LisDeliveryRow,
-  type MarrowDatabase,
-} from '../db';
+import type { LisDeliveryRow } from '../db';
+import type { Store } from '../db/contract';
 import { isAccepted, MllpTransportError, sendMllp } from './mllp';
 
 export interface LisDeliveryOptions {
@@ -60,14 +51,14 @@ function isDue(delivery: LisDeliveryRow, now: Date): boolean {
 }
 
 export class LisDelivery {
-  private readonly db: MarrowDatabase;
+  private readonly store: Pick<Store, 'lis' | 'transaction'>;
   private readonly options: LisDeliveryOptions;
   private running: Promise<number> | null = null;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
 
-  constructor(db: MarrowDatabase, options: LisDeliveryOptions) {
-    this.db = db;
+  constructor(store: Pick<Store, 'lis' | 'transaction'>, options: LisDeliveryOptions) {
+    this.store = store;
     this.options = options;
   }
 
@@ -87,12 +78,7 @@ export class LisDelivery {
 
   private async round(): Promise<number> {
     await this.options.buildPending?.();
-    return this.deliverOutbox() + (await this.deliverMllp());
-  }
-
-  private outboxDir(): string {
-    const folder = getLisSettings(this.db).outboxFolder.trim();
-    return folder === '' ? this.options.defaultOutboxDir : folder;
+    return (await this.deliverOutbox()) + (await this.deliverMllp());
   }
 
   private retryAt(attempts: number): string | null {
@@ -100,25 +86,36 @@ export class LisDelivery {
     return new Date(this.now().getTime() + (this.options.retryDelayMs ?? defaultRetryDelayMs)(attempts)).toISOString();
   }
 
-  private deliverOutbox(): number {
+  private async deliverOutbox(): Promise<number> {
     let worked = 0;
     for (;;) {
-      const delivery = nextOpenDelivery(this.db, 'outbox');
-      if (delivery === null || !isDue(delivery, this.now())) return worked;
-      const dir = this.outboxDir();
-      const path = join(dir, outboxFileName(delivery.controlId, delivery.format));
-      // Written beside the target and renamed, so the LIS's file watcher never picks up half a message.
-      try {
-        writeAtomically(path, delivery.payload);
-      } catch (e) {
-        const attempts = delivery.attempts + 1;
-        markDeliveryFailed(this.db, delivery.id, {
-          error: `Could not write ${path}: ${e instanceof FileWriteError ? e.reason : String(e)}. Check the outbox folder in Settings.`,
-          retryAt: this.retryAt(attempts),
+      // Claimed, written and marked sent in one transaction: on PostgreSQL the head's row stays locked until the
+      // mark commits, so another server's claim (FOR UPDATE SKIP LOCKED) gets nothing instead of writing the same
+      // file again; on SQLite the transaction is the one writer's anyway. A failed write rolls nothing back that
+      // matters: the failure is recorded after it.
+      const outcome = await this.store.transaction(async (tx) => {
+        const delivery = await tx.lis.nextOpenDelivery('outbox');
+        if (delivery === null || !isDue(delivery, this.now())) return { done: true as const };
+        const folder = (await tx.lis.getLisSettings()).outboxFolder.trim();
+        const path = join(folder === '' ? this.options.defaultOutboxDir : folder, outboxFileName(delivery.controlId, delivery.format));
+        // Written beside the target and renamed, so the LIS's file watcher never picks up half a message.
+        try {
+          writeAtomically(path, delivery.payload);
+        } catch (e) {
+          return { done: false as const, failed: { delivery, error: `Could not write ${path}: ${e instanceof FileWriteError ? e.reason : String(e)}` } };
+        }
+        await tx.lis.markDeliverySent(delivery.id, path);
+        return { done: false as const, failed: null };
+      });
+      if (outcome.done) return worked;
+      if (outcome.failed !== null) {
+        const { delivery, error } = outcome.failed;
+        await this.store.lis.markDeliveryFailed(delivery.id, {
+          error: `${error}. Check the outbox folder in Settings.`,
+          retryAt: this.retryAt(delivery.attempts + 1),
         });
         return worked + 1;
       }
-      markDeliverySent(this.db, delivery.id, path);
       worked++;
     }
   }
@@ -126,16 +123,30 @@ export class LisDelivery {
   private async deliverMllp(): Promise<number> {
     let worked = 0;
     for (;;) {
-      const delivery = nextOpenDelivery(this.db, 'mllp');
-      if (delivery === null || !isDue(delivery, this.now())) return worked;
-      const settings = getLisSettings(this.db);
-      if (settings.mllpHost.trim() === '' || settings.mllpPort === null) {
-        deferDelivery(this.db, delivery.id, 'No MLLP receiver is configured (Settings → LIS); the message waits.', this.retryAt(1) ?? this.now().toISOString());
-        return worked + 1;
-      }
-      const host = settings.mllpHost.trim();
-      const port = settings.mllpPort;
-      markDeliverySending(this.db, delivery.id, `${host}:${port}`);
+      // The claim: the head of the queue marked 'sending' in one transaction, so that of several servers on one
+      // PostgreSQL database exactly one sends it (the others' SKIP LOCKED claim gets nothing; after the commit the
+      // 'sending' lease keeps it theirs). The send itself runs outside any transaction: 'sending' is committed
+      // before the first byte, so a crash mid-send resends under the same control id.
+      const claim = await this.store.transaction(async (tx) => {
+        const delivery = await tx.lis.nextOpenDelivery('mllp');
+        if (delivery === null || !isDue(delivery, this.now())) return null;
+        const settings = await tx.lis.getLisSettings();
+        if (settings.mllpHost.trim() === '' || settings.mllpPort === null) {
+          await tx.lis.deferDelivery(
+            delivery.id,
+            'No MLLP receiver is configured (Settings → LIS); the message waits.',
+            this.retryAt(1) ?? this.now().toISOString(),
+          );
+          return { delivery, host: null, port: null };
+        }
+        const host = settings.mllpHost.trim();
+        const port = settings.mllpPort;
+        await tx.lis.markDeliverySending(delivery.id, `${host}:${port}`);
+        return { delivery, host, port };
+      });
+      if (claim === null) return worked;
+      if (claim.host === null || claim.port === null) return worked + 1;
+      const { delivery, host, port } = claim;
       this.options.onSending?.(delivery);
       worked++;
       const attempts = delivery.attempts + 1;
@@ -147,12 +158,12 @@ export class LisDelivery {
           ackTimeoutMs: this.options.ackTimeoutMs ?? 30_000,
         });
         if (isAccepted(ack.code)) {
-          markDeliveryAcknowledged(this.db, delivery.id, ack.code);
+          await this.store.lis.markDeliveryAcknowledged(delivery.id, ack.code);
           continue;
         }
         // AE / AR: the LIS read the message and refused it. Sending the same text again cannot help; a person fixes
         // the cause (an unknown patient, a code the LIS does not know) and resends.
-        markDeliveryFailed(this.db, delivery.id, {
+        await this.store.lis.markDeliveryFailed(delivery.id, {
           error: `The LIS ${ack.code === 'AR' || ack.code === 'CR' ? 'rejected' : 'reported an error for'} the message (${ack.code})${ack.reason === null ? '' : `: ${ack.reason}`}`,
           retryAt: null,
           ackCode: ack.code,
@@ -160,7 +171,7 @@ export class LisDelivery {
       } catch (e) {
         if (!(e instanceof MllpTransportError)) throw e;
         const retryAt = this.retryAt(attempts);
-        markDeliveryFailed(this.db, delivery.id, {
+        await this.store.lis.markDeliveryFailed(delivery.id, {
           error: retryAt === null ? `${e.message} Gave up after ${attempts} attempts; resend when the LIS is reachable.` : e.message,
           retryAt,
         });
