@@ -14,6 +14,8 @@ import { pgAuditRepository } from '../../../src/main/db/postgres/audit';
 import { pgCaseRepository } from '../../../src/main/db/postgres/cases';
 import { pgCellRepository } from '../../../src/main/db/postgres/cells';
 import { pgImageRepository } from '../../../src/main/db/postgres/images';
+import { pgLabModelRepository } from '../../../src/main/db/postgres/lab-models';
+import { pgLisRepository } from '../../../src/main/db/postgres/lis';
 import { pgModelRepository } from '../../../src/main/db/postgres/models';
 import { pgPartialAnalysisRepository } from '../../../src/main/db/postgres/partial-analysis';
 import { pgPatientHistoryRepository } from '../../../src/main/db/postgres/patient-history';
@@ -45,6 +47,8 @@ const PG_REPOSITORIES = {
   reviewLayout: pgReviewLayoutRepository,
   reviews: pgReviewRepository,
   cells: pgCellRepository,
+  lis: pgLisRepository,
+  labModels: pgLabModelRepository,
 } as const satisfies { readonly [K in keyof Repositories]?: (scope: PgScope) => Repositories[K] };
 
 type Ported = keyof typeof PG_REPOSITORIES;
