@@ -68,7 +68,8 @@ export function ported(engine: EngineName, ...aggregates: (keyof Repositories)[]
   return engine === 'sqlite' || aggregates.every((a) => a in PG_REPOSITORIES);
 }
 
-function pgRepositories(scope: PgScope): EngineRepositories {
+/** The PostgreSQL repositories ported so far over a scope (tests that open several pools on one database). */
+export function pgRepositories(scope: PgScope): EngineRepositories {
   return Object.fromEntries(Object.entries(PG_REPOSITORIES).map(([name, make]) => [name, make(scope)])) as unknown as EngineRepositories;
 }
 
