@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import reactHooks from 'eslint-plugin-react-hooks';
@@ -21,6 +22,45 @@ const nodeBuiltins = [
   'buffer',
   'process',
 ];
+
+/**
+ * Outside src/main/db nothing calls a repository function with a database handle: the service, workers and entry
+ * points reach data through a Store (db/contract.ts, db/store.ts), so that either engine can hold it. The names are
+ * read from contract.ts's method lists, so a repository function added there is covered at once.
+ */
+const REPOSITORY_FUNCTIONS = [...readFileSync(new URL('./src/main/db/contract.ts', import.meta.url), 'utf8').matchAll(/_METHODS = \[([^\]]*)\]/g)].flatMap(
+  (list) => [...list[1].matchAll(/'(\w+)'/g)].map((name) => name[1]),
+);
+// The groups match a module and anything below it (../db/images too); db/patients' PatientMismatchError stays allowed.
+const noDatabaseHandle = {
+  group: ['./db', '../db', '../../db', './db/index', '../db/index', '../../db/index', './db/connection', '../db/connection', '../../db/connection'],
+  importNames: [...REPOSITORY_FUNCTIONS, 'MarrowDatabase', 'openDatabase', 'closeDatabase', 'backupDatabase', 'transaction'],
+  message:
+    'Outside src/main/db, reach data through the Store (ctx.store.<aggregate>.<method>, store.transaction; db/store.ts openStore), never a repository function or a database handle.',
+};
+const noRepositoryModules = {
+  group: folders(
+    'db/audit',
+    'db/cases',
+    'db/cells',
+    'db/effective',
+    'db/images',
+    'db/lab-models',
+    'db/lis',
+    'db/models',
+    'db/partial-analysis',
+    'db/patient-history',
+    'db/predictions',
+    'db/review-layout',
+    'db/reviews',
+    'db/settings',
+    'db/signatures',
+    'db/users',
+    'db/migrate',
+  ),
+  message: "Outside src/main/db, import from db/index (types, errors, acting-user) or use the Store; repository modules are the engine's.",
+};
+noRepositoryModules.group.push(...noRepositoryModules.group.filter((g) => g.startsWith('../db')).map((g) => g.replace('../db', './db')));
 
 export default tseslint.config(
   { ignores: ['out/**', 'dist/**', 'node_modules/**', '.cache/**', 'training/**', 'resources/**', 'test-results/**'] },
@@ -82,7 +122,7 @@ export default tseslint.config(
       'no-restricted-imports': [
         'error',
         {
-          patterns: [{ group: ['**/renderer/**'], message: 'main never imports renderer code.' }],
+          patterns: [{ group: ['**/renderer/**'], message: 'main never imports renderer code.' }, noDatabaseHandle, noRepositoryModules],
         },
       ],
     },
@@ -135,6 +175,8 @@ function mainLayerRules() {
                 'service',
                 ...adapters,
               ),
+              noDatabaseHandle,
+              noRepositoryModules,
             ],
           },
         ],
@@ -146,7 +188,12 @@ function mainLayerRules() {
         'no-restricted-imports': [
           'error',
           {
-            patterns: [renderer, rule('The service never imports an adapter (IPC, HTTP, CLI, boundary, protocol, window) or an entry point.', ...adapters)],
+            patterns: [
+              renderer,
+              rule('The service never imports an adapter (IPC, HTTP, CLI, boundary, protocol, window) or an entry point.', ...adapters),
+              noDatabaseHandle,
+              noRepositoryModules,
+            ],
           },
         ],
       },

@@ -11,6 +11,7 @@ import sharp from 'sharp';
 import { closeDatabase, createCase, listCells, openDatabase, upsertPatient } from '../src/main/db';
 import { loadModelPackage } from '../src/main/inference/model-package';
 import { analyseCaseFolder } from '../src/main/inference/pipeline';
+import { sqliteStore } from '../src/main/db/sqlite-repositories';
 
 const root = resolve(import.meta.dirname, '..');
 const demo = join(root, 'resources', 'demo', 'case-001');
@@ -47,7 +48,7 @@ try {
       const db = openDatabase(join(work, `${way}-${size}.sqlite`));
       const patient = upsertPatient(db, { labId: 'DEMO', actor: 'bench' });
       const caseId = createCase(db, { patientId: patient.id, accession: `${way}-${size}`, specimen: 'bone_marrow_aspirate', folder, actor: 'bench' }).id;
-      const outcome = await analyseCaseFolder(db, model, caseId);
+      const outcome = await analyseCaseFolder(sqliteStore(db), model, caseId);
       const cells = listCells(db, { caseId, scope: 'all', limit: 100_000 }).rows;
       closeDatabase(db);
       const truth = (cell: { relativePath: string }) => labels.get(cell.relativePath.replace(/\.png$/, '.jpg'));

@@ -45,9 +45,9 @@ const bundledWorker = (name: string) => (existsSync(join(root, 'out', 'main', na
 const analysisWorker = bundledWorker('inference-worker.js');
 const reanalysisWorker = bundledWorker('lab-model-reanalyse-worker.js');
 console.log(`workers: ${reanalysisWorker === undefined ? 'TypeScript sources (tsx)' : 'bundled (out/main)'}`);
-const host = createMarrowService(
+const host = await createMarrowService(
   {
-    databasePath: join(work, 'marrowcount.sqlite'),
+    databaseLocation: join(work, 'marrowcount.sqlite'),
     modelDir,
     reportsDir: join(work, 'reports'),
     cellImageUrl: (c, i) => `/cells/${c}/${i}`,

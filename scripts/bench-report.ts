@@ -14,6 +14,7 @@ import { writeCaseExport } from '../src/main/service/case-exports';
 import { loadCaseReportData, writeCaseReport } from '../src/main/service/case-report';
 import type { CellClassCode } from '../src/shared/cell-classes';
 import { buildCase, setLab, type CellSpec } from '../test/integration/report/build-case';
+import { sqliteStore } from '../src/main/db/sqlite-repositories';
 
 const CELLS = Number(process.argv[2] ?? 20_000);
 const RUNS = Number(process.argv[3] ?? 5);
@@ -64,7 +65,7 @@ try {
   console.log(`built a ${CELLS}-cell case in ${ms(t0).toFixed(0)} ms (not part of the report time)`);
 
   t0 = performance.now();
-  const first = await writeCaseReport(db, caseId, join(root, 'first.pdf'), { appVersion: 'bench' });
+  const first = await writeCaseReport(sqliteStore(db), caseId, join(root, 'first.pdf'), { appVersion: 'bench' });
   console.log(`first report in this process (cold): ${ms(t0).toFixed(0)} ms, ${(first.bytes / 1024).toFixed(0)} KiB`);
 
   const load: number[] = [];
@@ -74,7 +75,7 @@ try {
   const fonts = locateReportFonts();
   for (let run = 0; run < RUNS; run++) {
     const start = performance.now();
-    const data = loadCaseReportData(db, caseId, { appVersion: 'bench' });
+    const data = await loadCaseReportData(sqliteStore(db), caseId, { appVersion: 'bench' });
     load.push(ms(start));
     t0 = performance.now();
     const thumbnails = await makeThumbnails([...data.gallery.blasts, ...data.gallery.flagged].map((c) => c.imagePath));
@@ -91,7 +92,7 @@ try {
 
   for (const format of ['csv-classes', 'csv-cells', 'json'] as const) {
     t0 = performance.now();
-    const saved = writeCaseExport(db, caseId, format, join(root, `export.${format}`));
+    const saved = await writeCaseExport(sqliteStore(db), caseId, format, join(root, `export.${format}`));
     console.log(`export ${format}: ${ms(t0).toFixed(0)} ms, ${(saved.bytes / 1024).toFixed(0)} KiB`);
   }
 } finally {

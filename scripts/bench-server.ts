@@ -39,7 +39,7 @@ const server = await startLabServer({
   host: '127.0.0.1',
   port: 0,
   tls: (await makeSelfSignedCertificate(join(work, 'tls'), ['localhost'])).tls,
-  databasePath: join(work, 'data', 'marrowcount.sqlite'),
+  databaseLocation: join(work, 'data', 'marrowcount.sqlite'),
   dataDir: join(work, 'data'),
   casesRoot: null,
   modelDir,

@@ -27,7 +27,7 @@ async function endToEnd(modelDir: string, cropsDir: string, batchSize: number, t
     closeDatabase(db);
 
     const runner = new AnalysisRunner({
-      databasePath,
+      databaseLocation: databasePath,
       modelDir,
       batchSize,
       allowSpinning: spin,

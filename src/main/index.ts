@@ -5,10 +5,11 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { app, BrowserWindow, dialog, Menu, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { MENU_CHANNEL, type MenuCommand } from '../shared/shell';
-import { appPaths } from './app-paths';
+import { appDatabaseLocation, appPaths } from './app-paths';
 import { registerApiHandlers } from './ipc/register-ipc';
 import { registerShellHandlers } from './ipc/register-shell-ipc';
 import { cellImageUrl, handleCellProtocol, registerCellSchemeAsPrivileged } from './protocol/register-cell-protocol';
+import { describeDatabaseLocation } from './db/store';
 import { createMarrowService } from './service/marrow-service';
 import type { MarrowService } from './service/types';
 import { parseServerUrl, readStationConfig, StationConfigError, writeStationConfig } from './station/station-config';
@@ -147,9 +148,11 @@ async function start(): Promise<void> {
   }
   hardenSession(session.defaultSession, (url) => isRendererUrl(rendererUrl(), url));
   let running: MarrowService;
+  let databaseLocation: string | null = null;
   try {
-    running = createMarrowService({
-      databasePath: paths.databasePath,
+    databaseLocation = appDatabaseLocation();
+    running = await createMarrowService({
+      databaseLocation,
       modelDir: paths.modelDir,
       reportsDir: paths.reportsDir,
       cellImageUrl,
@@ -157,7 +160,10 @@ async function start(): Promise<void> {
     });
   } catch (e) {
     // Without its database MarrowCount can do nothing safely: say why and where, then quit.
-    dialog.showErrorBox('MarrowCount cannot start', `${e instanceof Error ? e.message : String(e)}\n\nDatabase: ${paths.databasePath}`);
+    dialog.showErrorBox(
+      'MarrowCount cannot start',
+      `${e instanceof Error ? e.message : String(e)}\n\nDatabase: ${databaseLocation === null ? '(not resolved)' : describeDatabaseLocation(databaseLocation)}`,
+    );
     app.exit(1);
     return;
   }

@@ -144,8 +144,8 @@ export async function startHarness(prefix: string, options: { people?: boolean }
     cpSync(FIXTURE_CROPS, caseFolder, { recursive: true });
   }
   const model = modelForTests();
-  const service = createMarrowService({
-    databasePath: join(root, 'data', 'marrowcount.sqlite'),
+  const service = await createMarrowService({
+    databaseLocation: join(root, 'data', 'marrowcount.sqlite'),
     modelDir: model.dir,
     reportsDir: join(root, 'reports'),
     cellImageUrl: (caseId, imageId) => `${CELL_HTTP_PREFIX}${caseId}/${imageId}`,

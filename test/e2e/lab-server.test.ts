@@ -39,7 +39,7 @@ describe('two stations on one lab server (Chromium, HTTPS)', () => {
       host: '127.0.0.1',
       port: 0,
       tls,
-      databasePath: join(root, 'data', 'marrowcount.sqlite'),
+      databaseLocation: join(root, 'data', 'marrowcount.sqlite'),
       dataDir: join(root, 'data'),
       casesRoot,
       modelDir: modelForTests().dir,

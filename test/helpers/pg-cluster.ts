@@ -89,6 +89,14 @@ function freeLoopbackPort(): Promise<number> {
   });
 }
 
+/**
+ * A PostgreSQL URL, with a password, at a loopback port nothing listens on: the tests of "the database server cannot
+ * be reached" (refused at once, no DNS, no network).
+ */
+export async function unreachablePostgresUrl(password = 'pa55word'): Promise<string> {
+  return `postgres://lab:${password}@127.0.0.1:${await freeLoopbackPort()}/marrowcount`;
+}
+
 export interface ClusterOptions {
   /**
    * false (tests): no fsync, which a throw-away cluster does not need and which makes each test commit cost a

@@ -1,13 +1,16 @@
 // `marrowcount users …` and `analyze --user` in-process through runCli: the first administrator without a login on
 // an empty database, every later command as a logged-in person (password from the environment), and refusals with
-// a clear message and exit code 4 for a missing or wrong login or a missing role.
+// a clear message and exit code 4 for a missing or wrong login or a missing role. The same commands on a SQLite file
+// and on a PostgreSQL database (`--db postgres://…`, a throw-away cluster): the analysis worker opens its own
+// connection to whichever the command names.
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { UserSummary } from '../../src/shared/api';
 import { runCli } from '../../src/main/cli';
+import { ENGINES, usePostgres } from './db/engines';
 import { GOOD_CROPS, TINY_MODEL } from './service/helpers';
 
 class Collect extends Writable {
@@ -19,7 +22,8 @@ class Collect extends Writable {
 }
 
 const root = mkdtempSync(join(tmpdir(), 'marrowcount-cli-users-'));
-const db = join(root, 'lab.sqlite');
+const pgSetup = usePostgres();
+afterAll(() => rmSync(root, { recursive: true, force: true }));
 
 async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code: number; stdout: string; stderr: string }> {
   const stdout = new Collect();
@@ -30,10 +34,17 @@ async function cli(args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ code:
 
 const ADA = { MARROWCOUNT_PASSWORD: 'ada-password-1' };
 
-describe('marrowcount users and analyze --user', () => {
-  afterAll(() => rmSync(root, { recursive: true, force: true }));
+describe.each(ENGINES)('marrowcount users and analyze --user on %s', (engine) => {
+  const skip = engine === 'postgres' && pgSetup.unavailable !== null;
+  let db = '';
+  let demoDb = '';
+  beforeAll(async () => {
+    if (skip) return;
+    db = engine === 'sqlite' ? join(root, 'lab.sqlite') : await pgSetup.freshUrl();
+    demoDb = engine === 'sqlite' ? join(root, 'demo.sqlite') : await pgSetup.freshUrl();
+  });
 
-  it('creates the first administrator without a login on an empty database, and only an administrator', async () => {
+  it.skipIf(skip)('creates the first administrator without a login on an empty database, and only an administrator', async () => {
     const list = await cli(['users', 'list', '--db', db]);
     expect(list.code).toBe(4);
     expect(list.stderr).toContain('This database has no user accounts yet. Create the first administrator with: marrowcount users add');
@@ -52,7 +63,7 @@ describe('marrowcount users and analyze --user', () => {
     expect(first.stdout).toBe('Created the first administrator ada (Ada Admin; admin, technician).\n');
   });
 
-  it('adds, lists, disables, enables and resets accounts as the logged-in administrator', async () => {
+  it.skipIf(skip)('adds, lists, disables, enables and resets accounts as the logged-in administrator', async () => {
     const noUser = await cli(['users', 'add', 'tom', '--name', 'Tom Tech', '--role', 'technician', '--db', db], { MARROWCOUNT_NEW_PASSWORD: 'tom-password-1' });
     expect(noUser.code).toBe(4);
     expect(noUser.stderr).toContain('users add needs --user <login>');
@@ -88,26 +99,33 @@ describe('marrowcount users and analyze --user', () => {
     expect(list.stdout).not.toContain('scrypt');
   });
 
-  it('analyses only as a logged-in technician once accounts exist', async () => {
-    const folder = join(root, 'case');
-    cpSync(GOOD_CROPS, folder, { recursive: true });
-    const common = [folder, '--db', db, '--model', TINY_MODEL, '--case', 'CLI-1', '--json'];
-    const anonymous = await cli(['analyze', ...common]);
-    expect(anonymous.code).toBe(4);
-    expect(anonymous.stderr).toContain('This database has user accounts: analyze needs --user <login>');
-    const mustChange = await cli(['analyze', ...common, '--user', 'tom'], { MARROWCOUNT_PASSWORD: 'tom-temporary-1' });
-    expect(mustChange.code).toBe(4);
-    expect(mustChange.stderr).toContain('tom must choose a new password first');
-    const analysed = await cli(['analyze', ...common, '--user', 'ada'], ADA);
-    expect(analysed.code, analysed.stderr).toBe(0);
-    expect((JSON.parse(analysed.stdout) as { case: { accession: string } }).case.accession).toBe('CLI-1');
-  }, 120_000);
+  it.skipIf(skip)(
+    'analyses only as a logged-in technician once accounts exist',
+    async () => {
+      const folder = join(root, `case-${engine}`);
+      cpSync(GOOD_CROPS, folder, { recursive: true });
+      const common = [folder, '--db', db, '--model', TINY_MODEL, '--case', 'CLI-1', '--json'];
+      const anonymous = await cli(['analyze', ...common]);
+      expect(anonymous.code).toBe(4);
+      expect(anonymous.stderr).toContain('This database has user accounts: analyze needs --user <login>');
+      const mustChange = await cli(['analyze', ...common, '--user', 'tom'], { MARROWCOUNT_PASSWORD: 'tom-temporary-1' });
+      expect(mustChange.code).toBe(4);
+      expect(mustChange.stderr).toContain('tom must choose a new password first');
+      const analysed = await cli(['analyze', ...common, '--user', 'ada'], ADA);
+      expect(analysed.code, analysed.stderr).toBe(0);
+      expect((JSON.parse(analysed.stdout) as { case: { accession: string } }).case.accession).toBe('CLI-1');
+    },
+    120_000,
+  );
 
-  it('runs analyze without a login on a database without accounts (the demo)', async () => {
-    const demoDb = join(root, 'demo.sqlite');
-    const folder = join(root, 'demo-case');
-    cpSync(GOOD_CROPS, folder, { recursive: true });
-    const run = await cli(['analyze', folder, '--db', demoDb, '--model', TINY_MODEL, '--json']);
-    expect(run.code, run.stderr).toBe(0);
-  }, 120_000);
+  it.skipIf(skip)(
+    'runs analyze without a login on a database without accounts (the demo)',
+    async () => {
+      const folder = join(root, `demo-case-${engine}`);
+      cpSync(GOOD_CROPS, folder, { recursive: true });
+      const run = await cli(['analyze', folder, '--db', demoDb, '--model', TINY_MODEL, '--json']);
+      expect(run.code, run.stderr).toBe(0);
+    },
+    120_000,
+  );
 });

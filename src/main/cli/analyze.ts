@@ -6,13 +6,13 @@ import { statSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { AnalysisProgress, CaseDetail, ImportFailure } from '../../shared/api';
-import { createMarrowService } from '../service/marrow-service';
+import { openCliService } from './database';
 import type { MarrowApi } from '../../shared/api';
 import { CliAuthError, cliSession } from './session';
 import { ServiceError, toApiError } from '../service/errors';
 import type { AnalyzeArgs } from './args';
 import { UsageError } from './args';
-import { appVersion, defaultDatabasePath, defaultModelDir } from './paths';
+import { appVersion, defaultModelDir } from './paths';
 import { progressText, renderJson, renderText, type AnalysisSummary } from './render';
 
 export const EXIT = { ok: 0, usage: 1, someFilesFailed: 2, failed: 3, unauthenticated: 4, cancelled: 130 } as const;
@@ -84,11 +84,12 @@ function mergeFailures(stored: ImportFailure[], thisRun: ImportFailure[]): Impor
 
 export async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<number> {
   const folder = checkFolder(args.folder);
-  const databasePath = resolve(args.db ?? defaultDatabasePath(io.env));
   const modelDir = resolve(args.model ?? defaultModelDir(io.env));
-  const service = createMarrowService(
+  const service = await openCliService(
+    io,
+    'analyze',
+    args.db,
     {
-      databasePath,
       modelDir,
       reportsDir: join(homedir(), 'Documents', 'MarrowCount reports'),
       cellImageUrl: (caseId, imageId) => `marrowcell://cell/${caseId}/${imageId}`,
@@ -96,9 +97,10 @@ export async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<numb
     },
     { analysis: { actor: CLI_ACTOR_NAME, ...(args.batchSize === null ? {} : { batchSize: args.batchSize }) }, allowWithoutAccounts: true },
   );
+  if (service === null) return EXIT.failed;
   try {
     const api = await cliSession(service, io, args.user, 'analyze');
-    return await analyzeWithService(api, args, folder, io, databasePath);
+    return await analyzeWithService(api, args, folder, io, service.databaseWhere);
   } catch (error) {
     if (error instanceof UsageError) throw error;
     if (error instanceof CliAuthError || (error instanceof ServiceError && (error.kind === 'forbidden' || error.kind === 'unauthenticated'))) {
@@ -113,7 +115,7 @@ export async function analyzeCommand(args: AnalyzeArgs, io: CliIo): Promise<numb
   }
 }
 
-async function analyzeWithService(service: MarrowApi, args: AnalyzeArgs, folder: string, io: CliIo, databasePath: string): Promise<number> {
+async function analyzeWithService(service: MarrowApi, args: AnalyzeArgs, folder: string, io: CliIo, databaseWhere: string): Promise<number> {
   let detail = await openOrCreateCase(service, args, folder);
   const started = performance.now();
   let progress: AnalysisProgress | null = null;
@@ -164,7 +166,17 @@ async function analyzeWithService(service: MarrowApi, args: AnalyzeArgs, folder:
     cellsCsvPath = saved.path;
   }
   const failures = mergeFailures(detail.importFailures, progress?.failures ?? []);
-  const summary: AnalysisSummary = { caseDetail: detail, differential, progress, seconds, failures, reportPath, cellsCsvPath, note, databasePath };
+  const summary: AnalysisSummary = {
+    caseDetail: detail,
+    differential,
+    progress,
+    seconds,
+    failures,
+    reportPath,
+    cellsCsvPath,
+    note,
+    databasePath: databaseWhere,
+  };
   io.stdout.write(args.json ? renderJson(summary) : renderText(summary));
   return failures.length > 0 ? EXIT.someFilesFailed : EXIT.ok;
 }

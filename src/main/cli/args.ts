@@ -13,7 +13,7 @@ export const LAB_MODEL_USAGE = `  marrowcount lab-model train [--min-per-class <
                                            write the lab model's package, to import on another PC of the lab
   marrowcount lab-model import <file.json>
                                            store a package exported on another PC, pending approval here
-    (each also takes --db <file>, --model <dir>, --json and, once the database has accounts, --user <login>)`;
+    (each also takes --db <file or URL>, --model <dir>, --json and, once the database has accounts, --user <login>)`;
 
 export const USERS_USAGE = `  marrowcount users add <login> --name <display name> --role <role>[,<role>...]
                                            on a database without accounts: the first administrator (no --user)
@@ -33,7 +33,9 @@ export const USAGE = `Usage:
   marrowcount --help                       show this help
 
 Options for analyze:
-  --db <file>        SQLite database (default: the app's, in the per-user data folder; env MARROWCOUNT_DB)
+  --db <file or URL> the database: a SQLite file or a postgres:// URL (the lab's PostgreSQL database).
+                     Default: env MARROWCOUNT_DATABASE_URL, else env MARROWCOUNT_DB, else the app's own
+                     file in the per-user data folder
   --patient <id>     patient identifier (default: DEMO)
   --case <id>        accession / case number (default: the folder's name); re-running the same
                      folder and case resumes it: only cells without a prediction are classified
@@ -50,7 +52,7 @@ Options for analyze:
 Lab models (a head trained on the lab's reviewed cells of signed cases; usable once approved):
 ${LAB_MODEL_USAGE}
 
-User accounts (each also takes --db <file>; all but the first "users add" need --user <admin login>):
+User accounts (each also takes --db <file or URL>; all but the first "users add" need --user <admin login>):
 ${USERS_USAGE}
 
 Lab server:

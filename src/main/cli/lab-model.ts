@@ -4,7 +4,7 @@ import { homedir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { LabModelDetail, LabModelSummary, LabModelTrainingProgress } from '../../shared/api';
 import { labModelBelowBaseWarning, labModelScoresBelowBase, MINIMUM_PER_CLASS_FLOOR } from '../../shared/lab-training';
-import { createMarrowService } from '../service/marrow-service';
+import { openCliService } from './database';
 import type { MarrowService } from '../service/types';
 import { ServiceError, toApiError } from '../service/errors';
 import type { MarrowApi } from '../../shared/api';
@@ -12,7 +12,7 @@ import { CliAuthError, cliSession } from './session';
 import { EXIT, type CliIo } from './analyze';
 import { parseSubcommand, UsageError } from './args';
 export { LAB_MODEL_USAGE } from './args';
-import { appVersion, defaultDatabasePath, defaultModelDir } from './paths';
+import { appVersion, defaultModelDir } from './paths';
 
 const SUBCOMMANDS = ['train', 'evaluate', 'list', 'approve', 'retire', 'export', 'import'] as const;
 type Subcommand = (typeof SUBCOMMANDS)[number];
@@ -83,9 +83,11 @@ function evaluationText(m: LabModelDetail): string {
 
 export async function labModelCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseLabModelArgs(argv);
-  const service = createMarrowService(
+  const service = await openCliService(
+    io,
+    `lab-model ${args.sub}`,
+    args.values.get('--db'),
     {
-      databasePath: resolve(args.values.get('--db') ?? defaultDatabasePath(io.env)),
       modelDir: resolve(args.values.get('--model') ?? defaultModelDir(io.env)),
       reportsDir: join(homedir(), 'Documents', 'MarrowCount reports'),
       cellImageUrl: (caseId, imageId) => `marrowcell://cell/${caseId}/${imageId}`,
@@ -93,6 +95,7 @@ export async function labModelCommand(argv: readonly string[], io: CliIo): Promi
     },
     { allowWithoutAccounts: true },
   );
+  if (service === null) return EXIT.failed;
   try {
     const api = await cliSession(service, io, args.values.get('--user') ?? null, `lab-model ${args.sub}`);
     return await run(service, api, args, io);

@@ -13,6 +13,7 @@ export function userDataDir(env: NodeJS.ProcessEnv = process.env, platform: Node
   return join(config !== undefined && config !== '' ? config : join(homedir(), '.config'), 'MarrowCount');
 }
 
+/** The SQLite file when nothing names a database: MARROWCOUNT_DB, else the app's own (see cli/database.ts for --db and the URL). */
 export function defaultDatabasePath(env: NodeJS.ProcessEnv = process.env): string {
   return env['MARROWCOUNT_DB'] || join(userDataDir(env), DATABASE_FILE_NAME);
 }

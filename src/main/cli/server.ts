@@ -3,7 +3,10 @@
 import { existsSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { startLabServer } from '../server/lab-server';
-import { resolveStoreLocation, StoreLocationError } from '../server/store-location';
+import { DATABASE_FILE_NAME } from '../files/locations';
+import { isPostgresUrl } from '../db/postgres/connection';
+import { DatabaseError } from '../db/errors';
+import { resolveDatabaseLocation, StoreLocationError } from '../db/store';
 import { loadTls, makeSelfSignedCertificate, TlsSetupError } from '../server/tls';
 import { EXIT, type CliIo } from './analyze';
 import { UsageError } from './args';
@@ -81,10 +84,10 @@ export async function serverCommand(argv: readonly string[], io: CliIo): Promise
   if (data === null) throw new UsageError('server needs --data <folder> for reports, the LIS outbox and uploads.');
   const listen = parseListen(one('--listen') ?? '127.0.0.1:8443');
   const dataDir = resolve(data);
-  let store;
+  let database;
   let tls;
   try {
-    store = resolveStoreLocation(one('--db'), io.env, dataDir);
+    database = resolveDatabaseLocation({ cliOption: one('--db'), env: io.env, default: join(dataDir, DATABASE_FILE_NAME) }).location;
     tls = loadTls(certFile, keyFile);
   } catch (e) {
     if (e instanceof StoreLocationError || e instanceof TlsSetupError) {
@@ -100,20 +103,29 @@ export async function serverCommand(argv: readonly string[], io: CliIo): Promise
   }
   const rendererDir = join(appRoot(), 'out', 'renderer');
   const hasRenderer = existsSync(join(rendererDir, 'index.html'));
-  const server = await startLabServer({
-    host: listen.host,
-    port: listen.port,
-    tls,
-    databasePath: store.path,
-    dataDir,
-    casesRoot: casesRoot === null ? null : resolve(casesRoot),
-    modelDir: resolve(one('--model') ?? defaultModelDir(io.env)),
-    rendererDir: hasRenderer ? rendererDir : null,
-    appVersion: appVersion(),
-  });
+  let server;
+  try {
+    server = await startLabServer({
+      host: listen.host,
+      port: listen.port,
+      tls,
+      databaseLocation: database,
+      dataDir,
+      casesRoot: casesRoot === null ? null : resolve(casesRoot),
+      modelDir: resolve(one('--model') ?? defaultModelDir(io.env)),
+      rendererDir: hasRenderer ? rendererDir : null,
+      appVersion: appVersion(),
+    });
+  } catch (e) {
+    // The database refused to open (db/store.ts openStore): a PostgreSQL server out of reach, a damaged file, a
+    // newer schema. One line naming it, never its password.
+    if (!(e instanceof StoreLocationError || e instanceof DatabaseError)) throw e;
+    io.stderr.write(`marrowcount server: ${e.message}\n`);
+    return EXIT.failed;
+  }
   loud(io, [
     `MarrowCount lab server listening on ${server.url}/`,
-    `  database     ${store.path} (SQLite)`,
+    `  database     ${server.service.databaseWhere} (${isPostgresUrl(database) ? 'PostgreSQL' : 'SQLite'})`,
     `  data         ${dataDir}`,
     `  cases root   ${casesRoot === null ? '(none: uploaded cases only)' : resolve(casesRoot)}`,
     `  app          ${hasRenderer ? rendererDir : 'NOT BUILT: stations get the API only (run npm run build)'}`,

@@ -6,10 +6,10 @@ import { join, resolve } from 'node:path';
 import type { MarrowApi, UserSummary } from '../../shared/api';
 import { isRole, ROLES, type Role } from '../../shared/roles';
 import { ServiceError, toApiError } from '../service/errors';
-import { createMarrowService } from '../service/marrow-service';
+import { openCliService } from './database';
 import { EXIT, type CliIo } from './analyze';
 import { parseSubcommand, UsageError } from './args';
-import { appVersion, defaultDatabasePath, defaultModelDir } from './paths';
+import { appVersion, defaultModelDir } from './paths';
 import { CliAuthError, cliSession, readSecret } from './session';
 
 const SUBCOMMANDS = ['add', 'list', 'disable', 'enable', 'reset-password'] as const;
@@ -63,13 +63,13 @@ async function findUser(api: MarrowApi, login: string): Promise<UserSummary> {
 
 export async function usersCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const args = parseUsersArgs(argv);
-  const service = createMarrowService({
-    databasePath: resolve(args.values.get('--db') ?? defaultDatabasePath(io.env)),
+  const service = await openCliService(io, `users ${args.sub}`, args.values.get('--db'), {
     modelDir: resolve(defaultModelDir(io.env)),
     reportsDir: join(homedir(), 'Documents', 'MarrowCount reports'),
     cellImageUrl: (caseId, imageId) => `marrowcell://cell/${caseId}/${imageId}`,
     appVersion: appVersion(),
   });
+  if (service === null) return EXIT.failed;
   const out = (value: unknown, text: string): void => {
     io.stdout.write(args.json ? `${JSON.stringify(value, null, 2)}\n` : text);
   };

@@ -1,6 +1,6 @@
 // The analysis of one case: find the crops, vet and store them, classify every stored cell that has no prediction
 // from this model, in batches. It runs wherever it is called (the worker thread in the app and the CLI, in-process
-// in tests) and owns no thread or connection of its own.
+// in tests) on the store it is given (either engine) and owns no thread or connection of its own.
 //
 // Each new file is read and decoded once: the decode that makes its tensor is also the check that it is a whole,
 // readable image, so a corrupt file is recorded as an import failure in the same pass. Predictions of a batch are
@@ -20,21 +20,8 @@ import { realpath } from 'node:fs/promises';
 import { join } from 'node:path';
 import * as ort from 'onnxruntime-node';
 import type { AnalysisPhase, AnalysisProgress, ImportFailure } from '../../shared/api';
-import {
-  beginAnalysis,
-  getCase,
-  insertImages,
-  insertPredictions,
-  listImages,
-  listImagesNeedingPrediction,
-  registerModel,
-  recordCancellation,
-  setCaseStatus,
-  type ImageFile,
-  type ImageRow,
-  type MarrowDatabase,
-  type NewPrediction,
-} from '../db';
+import type { ImageFile, ImageRow, NewPrediction } from '../db';
+import type { Repositories } from '../db/contract';
 import { listCropFiles, inspectCrop, readStoredFile, type CropFile } from './case-folder';
 import { predictionFromScores } from './classify';
 import { smallCropReason } from '../../shared/flag-reasons';
@@ -123,7 +110,7 @@ interface PreparedBatch {
 }
 
 export async function analyseCaseFolder(
-  db: MarrowDatabase,
+  store: Repositories,
   model: LoadedModel,
   caseId: number,
   hooks: PipelineHooks = {},
@@ -133,7 +120,7 @@ export async function analyseCaseFolder(
   const actor = options.actor ?? 'analysis';
   const batchSize = Math.max(1, Math.floor(options.batchSize ?? DEFAULT_BATCH_SIZE));
   const policy: FlaggingPolicy = { ...model.manifest.flagging, ...options.flagging };
-  const caseRow = getCase(db, caseId);
+  const caseRow = await store.cases.getCase(caseId);
   const failures: ImportFailure[] = [];
   let changedAfterImport: ImportFailure[] = [];
   const cancelled = (): boolean => hooks.isCancelled?.() === true;
@@ -159,7 +146,7 @@ export async function analyseCaseFolder(
   const files = await listCropFiles(caseRow.folder);
   // The folder exists: listCropFiles has just read it.
   const caseRoot = await realpath(caseRow.folder);
-  const stored = listImages(db, caseId);
+  const stored = await store.images.listImages(caseId);
   const byPath = new Map(stored.map((image) => [image.relativePath, image]));
   const newFiles = files.filter((file) => !byPath.has(file.relativePath));
   const failedBefore = files.flatMap((file) => {
@@ -167,11 +154,11 @@ export async function analyseCaseFolder(
     return image !== undefined && image.importError !== null ? [{ file, image }] : [];
   });
 
-  const modelRow = registerModel(db, modelRegistration(model.manifest));
+  const modelRow = await store.models.registerModel(modelRegistration(model.manifest));
   const modelRowId = modelRow.id;
-  beginAnalysis(db, { caseId, modelRowId, actor });
+  await store.cases.beginAnalysis({ caseId, modelRowId, actor });
 
-  const pendingStored = listImagesNeedingPrediction(db, caseId, modelRowId);
+  const pendingStored = await store.images.listImagesNeedingPrediction(caseId, modelRowId);
   const pendingIds = new Set(pendingStored.map((image) => image.id));
   const classifiable = stored.filter((image) => image.importError === null && image.duplicateOf === null);
   const alreadyDone = classifiable.length - pendingStored.length;
@@ -216,11 +203,11 @@ export async function analyseCaseFolder(
     next = b + 1 < batches.length ? prepareBatch(batches[b + 1]!, model, caseRoot) : null;
     classifyStarted ??= performance.now();
 
-    const imageIds = storeNewImages(db, caseId, prepared);
+    const imageIds = await storeNewImages(store, caseId, prepared);
     duplicates += imageIds.duplicates;
     reimported.push(...imageIds.reimported);
     const predictions = await classifyPrepared(prepared, imageIds.byItem, model, policy);
-    if (predictions.length > 0) insertPredictions(db, modelRowId, predictions, actor);
+    if (predictions.length > 0) await store.predictions.insertPredictions(modelRowId, predictions, actor);
 
     for (const entry of prepared.items) if (entry.failure) failures.push(entry.failure);
     classified += predictions.length;
@@ -234,8 +221,8 @@ export async function analyseCaseFolder(
 
   // A cancel that arrives after the last batch was stored changes nothing: the case is complete.
   // A stopped run says how far it got, so that every screen, report and export calls the result partial.
-  if (wasCancelled) recordCancellation(db, { caseId, filesAnalysed: done, filesTotal: total, actor });
-  else setCaseStatus(db, caseId, 'in_review', actor);
+  if (wasCancelled) await store.partialAnalysis.recordCancellation({ caseId, filesAnalysed: done, filesTotal: total, actor });
+  else await store.cases.setCaseStatus(caseId, 'in_review', actor);
   emit(wasCancelled ? 'cancelled' : 'done', done, total, rate());
   return {
     cancelled: wasCancelled,
@@ -386,18 +373,18 @@ async function readChangedFromCopies(
 }
 
 /** Stores the batch's new files (good and failed) and maps each prepared item to its image id, when it is to be classified. */
-function storeNewImages(
-  db: MarrowDatabase,
+async function storeNewImages(
+  store: Repositories,
   caseId: number,
   prepared: PreparedBatch,
-): { byItem: Map<PreparedItem, number>; duplicates: number; reimported: string[] } {
+): Promise<{ byItem: Map<PreparedItem, number>; duplicates: number; reimported: string[] }> {
   const byItem = new Map<PreparedItem, number>();
   const records = prepared.items.filter((p) => p.record !== null).map((p) => p.record!);
   const ids = new Map<string, ImageRow>();
   let duplicates = 0;
   let reimported: string[] = [];
   if (records.length > 0) {
-    const result = insertImages(db, caseId, records);
+    const result = await store.images.insertImages(caseId, records);
     for (const row of result.inserted) ids.set(row.relativePath, row);
     duplicates = result.duplicates.length;
     reimported = result.reimported;

@@ -11,7 +11,8 @@ import type { PipelineOutcome, PipelineProgress } from './pipeline';
 export const KEPT_AS_IMPORTED = 'The case keeps the cell as it was imported';
 
 export interface AnalysisJob {
-  databasePath: string;
+  /** The database's location (a SQLite file or a PostgreSQL URL): the worker opens its own store there (db/store.ts). */
+  databaseLocation: string;
   caseId: number;
   modelDir: string;
   batchSize?: number;

@@ -1,8 +1,9 @@
-// Entry of the analysis worker thread (bundled as out/main/inference-worker.js). It owns its own database
-// connection (SQLite WAL lets it write while the main thread reads) and its own onnxruntime session, so the
+// Entry of the analysis worker thread (bundled as out/main/inference-worker.js). It owns its own store (openStore:
+// on SQLite its own connection, WAL letting it write while the main thread reads; on PostgreSQL its own pool) and its own onnxruntime session, so the
 // Electron main process never blocks on decoding or inference.
 import { parentPort, workerData } from 'node:worker_threads';
-import { closeDatabase, openDatabase, type MarrowDatabase } from '../db';
+import type { Store } from '../db/contract';
+import { openStore } from '../db/store';
 import { serializeError } from './worker-errors';
 import { loadModelPackage, type LoadedModel } from './model-package';
 import { analyseCaseFolder } from './pipeline';
@@ -25,16 +26,16 @@ const onParentMessage = (message: ParentMessage): void => {
 port.on('message', onParentMessage);
 
 async function run(): Promise<void> {
-  let db: MarrowDatabase | null = null;
+  let store: Store | null = null;
   let model: LoadedModel | null = null;
   try {
-    db = openDatabase(job.databasePath);
+    store = await openStore(job.databaseLocation);
     model = await loadModelPackage(job.modelDir, {
       ...(job.intraOpThreads === undefined ? {} : { intraOpThreads: job.intraOpThreads }),
       ...(job.allowSpinning === undefined ? {} : { allowSpinning: job.allowSpinning }),
     });
     const outcome = await analyseCaseFolder(
-      db,
+      store,
       model,
       job.caseId,
       {
@@ -55,7 +56,7 @@ async function run(): Promise<void> {
     post({ type: 'failed', error: serializeError(error) });
   } finally {
     if (model !== null) await model.session.release();
-    if (db !== null) closeDatabase(db);
+    if (store !== null) await store.close();
     // Without a message listener the port no longer keeps the thread alive: it exits once the messages above are
     // delivered. (Closing the port instead can drop the last messages, and with them the outcome.)
     port.off('message', onParentMessage);

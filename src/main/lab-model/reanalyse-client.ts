@@ -10,7 +10,8 @@ import type { SerializedError } from '../inference/worker-protocol';
 import { ReanalysisRefused, type ReanalysisJob } from './reanalyse';
 
 export interface ReanalysisWorkerData {
-  databasePath: string;
+  /** A SQLite file or a PostgreSQL URL: the worker opens its own store there. */
+  databaseLocation: string;
   job: ReanalysisJob;
 }
 
@@ -24,16 +25,16 @@ export function resolveReanalysisWorkerEntry(baseDir: string = here()): WorkerEn
 }
 
 /**
- * Runs reanalyseWithLabModel in a worker on its own connection to the database file. Resolves once the worker has
+ * Runs reanalyseWithLabModel in a worker on its own store at the database's location. Resolves once the worker has
  * exited (its connection closed) with the number of predictions added; rejects with ReanalysisRefused or the
  * worker's error, rebuilt with its type.
  */
 export function runReanalysisInWorker(
-  databasePath: string,
+  databaseLocation: string,
   job: ReanalysisJob,
   entry: WorkerEntry = resolveReanalysisWorkerEntry(),
 ): Promise<{ added: number }> {
-  const worker = new Worker(entry.file, { workerData: { databasePath, job } satisfies ReanalysisWorkerData, execArgv: entry.execArgv });
+  const worker = new Worker(entry.file, { workerData: { databaseLocation, job } satisfies ReanalysisWorkerData, execArgv: entry.execArgv });
   return new Promise((resolve, reject) => {
     let last: ReanalysisWorkerMessage | null = null;
     let crash: Error | null = null;

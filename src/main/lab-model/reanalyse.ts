@@ -7,23 +7,13 @@
 // whose base-model prediction is a class the lab model did not learn is flagged for review with that reason; the
 // differential treats the other classes as the model's "not assessable" classes, exactly as for any model.
 //
-// It reads and writes through the connection it is given: the service runs it in a worker thread with the
-// worker's own connection (reanalyse-worker.ts), so a 20,000-cell case does not block the window.
+// It reads and writes through the store it is given: the service runs it in a worker thread with the worker's own
+// store (reanalyse-worker.ts), so a 20,000-cell case does not block the window.
 import type { CellClassCode } from '../../shared/cell-classes';
 import { smallCropReason } from '../../shared/flag-reasons';
 import { basePrior, headProbabilities, type LabHead } from '../../shared/lab-head';
-import {
-  beginAnalysis,
-  insertPredictions,
-  listEmbeddings,
-  listImages,
-  listImagesNeedingPrediction,
-  setCaseStatus,
-  transaction,
-  type MarrowDatabase,
-  type NewPrediction,
-  type StoredEmbedding,
-} from '../db';
+import type { NewPrediction, StoredEmbedding } from '../db';
+import type { Store } from '../db/contract';
 import { predictionFromProbabilities } from '../inference/classify';
 import type { FlaggingPolicy } from '../inference/model-manifest';
 
@@ -88,9 +78,9 @@ export function labPrediction(
 }
 
 /** Adds the lab model's predictions of the case's cells and makes it the case's model. Returns how many were added. */
-export function reanalyseWithLabModel(db: MarrowDatabase, job: ReanalysisJob): { added: number } {
-  const embeddings = listEmbeddings(db, job.caseId, job.base.modelRowId);
-  const classifiable = listImages(db, job.caseId).filter((i) => i.importError === null && i.duplicateOf === null);
+export async function reanalyseWithLabModel(store: Store, job: ReanalysisJob): Promise<{ added: number }> {
+  const embeddings = await store.predictions.listEmbeddings(job.caseId, job.base.modelRowId);
+  const classifiable = (await store.images.listImages(job.caseId)).filter((i) => i.importError === null && i.duplicateOf === null);
   const withEmbedding = new Set(embeddings.map((e) => e.imageId));
   const missing = classifiable.filter((i) => !withEmbedding.has(i.id));
   if (missing.length > 0) {
@@ -100,16 +90,16 @@ export function reanalyseWithLabModel(db: MarrowDatabase, job: ReanalysisJob): {
       'caseId',
     );
   }
-  const pending = new Set(listImagesNeedingPrediction(db, job.caseId, job.lab.modelRowId).map((i) => i.id));
+  const pending = new Set((await store.images.listImagesNeedingPrediction(job.caseId, job.lab.modelRowId)).map((i) => i.id));
   const sizeOf = new Map(classifiable.map((i) => [i.id, i] as const));
   const predictions = embeddings.filter((e) => pending.has(e.imageId)).map((e) => labPrediction(job, e, sizeOf.get(e.imageId)));
   // Already analysed with it to the last cell: nothing to add, nothing to record.
   if (predictions.length === 0 && job.caseModelRowId === job.lab.modelRowId) return { added: 0 };
   // One transaction: the case switches to the lab model only together with all of its predictions.
-  transaction(db, () => {
-    beginAnalysis(db, { caseId: job.caseId, modelRowId: job.lab.modelRowId, actor: job.actor });
-    insertPredictions(db, job.lab.modelRowId, predictions, job.actor);
-    setCaseStatus(db, job.caseId, 'in_review', job.actor);
+  await store.transaction(async (tx) => {
+    await tx.cases.beginAnalysis({ caseId: job.caseId, modelRowId: job.lab.modelRowId, actor: job.actor });
+    await tx.predictions.insertPredictions(job.lab.modelRowId, predictions, job.actor);
+    await tx.cases.setCaseStatus(job.caseId, 'in_review', job.actor);
   });
   return { added: predictions.length };
 }

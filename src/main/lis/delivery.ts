@@ -12,17 +12,8 @@
 import { FileWriteError, writeAtomically } from '../files/write-atomically';
 import { join } from 'node:path';
 import type { LisFormat } from '../../shared/lis';
-import {
-  deferDelivery,
-  getLisSettings,
-  markDeliveryAcknowledged,
-  markDeliveryFailed,
-  markDeliverySending,
-  markDeliverySent,
-  nextOpenDelivery,
-  type LisDeliveryRow,
-  type MarrowDatabase,
-} from '../db';
+import type { LisDeliveryRow } from '../db';
+import type { Repositories } from '../db/contract';
 import { isAccepted, MllpTransportError, sendMllp } from './mllp';
 
 export interface LisDeliveryOptions {
@@ -60,14 +51,14 @@ function isDue(delivery: LisDeliveryRow, now: Date): boolean {
 }
 
 export class LisDelivery {
-  private readonly db: MarrowDatabase;
+  private readonly store: Pick<Repositories, 'lis'>;
   private readonly options: LisDeliveryOptions;
   private running: Promise<number> | null = null;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
 
-  constructor(db: MarrowDatabase, options: LisDeliveryOptions) {
-    this.db = db;
+  constructor(store: Pick<Repositories, 'lis'>, options: LisDeliveryOptions) {
+    this.store = store;
     this.options = options;
   }
 
@@ -87,11 +78,11 @@ export class LisDelivery {
 
   private async round(): Promise<number> {
     await this.options.buildPending?.();
-    return this.deliverOutbox() + (await this.deliverMllp());
+    return (await this.deliverOutbox()) + (await this.deliverMllp());
   }
 
-  private outboxDir(): string {
-    const folder = getLisSettings(this.db).outboxFolder.trim();
+  private async outboxDir(): Promise<string> {
+    const folder = (await this.store.lis.getLisSettings()).outboxFolder.trim();
     return folder === '' ? this.options.defaultOutboxDir : folder;
   }
 
@@ -100,25 +91,25 @@ export class LisDelivery {
     return new Date(this.now().getTime() + (this.options.retryDelayMs ?? defaultRetryDelayMs)(attempts)).toISOString();
   }
 
-  private deliverOutbox(): number {
+  private async deliverOutbox(): Promise<number> {
     let worked = 0;
     for (;;) {
-      const delivery = nextOpenDelivery(this.db, 'outbox');
+      const delivery = await this.store.lis.nextOpenDelivery('outbox');
       if (delivery === null || !isDue(delivery, this.now())) return worked;
-      const dir = this.outboxDir();
+      const dir = await this.outboxDir();
       const path = join(dir, outboxFileName(delivery.controlId, delivery.format));
       // Written beside the target and renamed, so the LIS's file watcher never picks up half a message.
       try {
         writeAtomically(path, delivery.payload);
       } catch (e) {
         const attempts = delivery.attempts + 1;
-        markDeliveryFailed(this.db, delivery.id, {
+        await this.store.lis.markDeliveryFailed(delivery.id, {
           error: `Could not write ${path}: ${e instanceof FileWriteError ? e.reason : String(e)}. Check the outbox folder in Settings.`,
           retryAt: this.retryAt(attempts),
         });
         return worked + 1;
       }
-      markDeliverySent(this.db, delivery.id, path);
+      await this.store.lis.markDeliverySent(delivery.id, path);
       worked++;
     }
   }
@@ -126,16 +117,20 @@ export class LisDelivery {
   private async deliverMllp(): Promise<number> {
     let worked = 0;
     for (;;) {
-      const delivery = nextOpenDelivery(this.db, 'mllp');
+      const delivery = await this.store.lis.nextOpenDelivery('mllp');
       if (delivery === null || !isDue(delivery, this.now())) return worked;
-      const settings = getLisSettings(this.db);
+      const settings = await this.store.lis.getLisSettings();
       if (settings.mllpHost.trim() === '' || settings.mllpPort === null) {
-        deferDelivery(this.db, delivery.id, 'No MLLP receiver is configured (Settings → LIS); the message waits.', this.retryAt(1) ?? this.now().toISOString());
+        await this.store.lis.deferDelivery(
+          delivery.id,
+          'No MLLP receiver is configured (Settings → LIS); the message waits.',
+          this.retryAt(1) ?? this.now().toISOString(),
+        );
         return worked + 1;
       }
       const host = settings.mllpHost.trim();
       const port = settings.mllpPort;
-      markDeliverySending(this.db, delivery.id, `${host}:${port}`);
+      await this.store.lis.markDeliverySending(delivery.id, `${host}:${port}`);
       this.options.onSending?.(delivery);
       worked++;
       const attempts = delivery.attempts + 1;
@@ -147,12 +142,12 @@ export class LisDelivery {
           ackTimeoutMs: this.options.ackTimeoutMs ?? 30_000,
         });
         if (isAccepted(ack.code)) {
-          markDeliveryAcknowledged(this.db, delivery.id, ack.code);
+          await this.store.lis.markDeliveryAcknowledged(delivery.id, ack.code);
           continue;
         }
         // AE / AR: the LIS read the message and refused it. Sending the same text again cannot help; a person fixes
         // the cause (an unknown patient, a code the LIS does not know) and resends.
-        markDeliveryFailed(this.db, delivery.id, {
+        await this.store.lis.markDeliveryFailed(delivery.id, {
           error: `The LIS ${ack.code === 'AR' || ack.code === 'CR' ? 'rejected' : 'reported an error for'} the message (${ack.code})${ack.reason === null ? '' : `: ${ack.reason}`}`,
           retryAt: null,
           ackCode: ack.code,
@@ -160,7 +155,7 @@ export class LisDelivery {
       } catch (e) {
         if (!(e instanceof MllpTransportError)) throw e;
         const retryAt = this.retryAt(attempts);
-        markDeliveryFailed(this.db, delivery.id, {
+        await this.store.lis.markDeliveryFailed(delivery.id, {
           error: retryAt === null ? `${e.message} Gave up after ${attempts} attempts; resend when the LIS is reachable.` : e.message,
           retryAt,
         });

@@ -36,7 +36,8 @@ export interface LabServerOptions {
   /** 0 picks a free port (tests). */
   port: number;
   tls: Pick<ServerTls, 'cert' | 'key'>;
-  databasePath: string;
+  /** A SQLite file or a PostgreSQL URL (db/store.ts). */
+  databaseLocation: string;
   /** Reports, LIS outbox and uploads go here. */
   dataDir: string;
   /** Case folders named by stations must lie under it; null: only uploaded cases. */
@@ -81,9 +82,9 @@ function stationOf(request: IncomingMessage): string {
 export async function startLabServer(options: LabServerOptions): Promise<LabServer> {
   mkdirSync(options.dataDir, { recursive: true });
   const uploads = new UploadStore(join(options.dataDir, 'uploads'));
-  const service = createMarrowService(
+  const service = await createMarrowService(
     {
-      databasePath: options.databasePath,
+      databaseLocation: options.databaseLocation,
       modelDir: options.modelDir,
       reportsDir: join(options.dataDir, 'reports'),
       lisOutboxDir: join(options.dataDir, 'lis-outbox'),

@@ -4,32 +4,8 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { MarrowApi, SecuritySettings, SessionInfo, UserSummary } from '../../shared/api';
 import type { Role } from '../../shared/roles';
-import {
-  actingUser,
-  clearFailedLogins,
-  countUsers,
-  createSession,
-  createUser,
-  endSession,
-  findSessionByTokenHash,
-  findUserByLogin,
-  getSecuritySettings,
-  getSettings,
-  getUser,
-  listUsers,
-  lockSession as lockSessionRow,
-  recordFailedLogin,
-  recordUnknownLogin,
-  saveSecuritySettings,
-  setPasswordHash,
-  setUserActive,
-  setUserRoles,
-  unlockSession as unlockSessionRow,
-  type AccountActor,
-  type SessionRow,
-  type SessionTransport,
-  type UserRow,
-} from '../db';
+import type { Repositories } from '../db/contract';
+import { actingUser, type AccountActor, type SessionRow, type SessionTransport, type UserRow } from '../db';
 import { decoyHash, hashPassword, passwordProblem, verifyPassword } from '../security/password';
 import type { ServiceContext } from './context';
 import { ServiceError, validationError } from './errors';
@@ -118,18 +94,18 @@ export function touch(ctx: ServiceContext, sessionId: number): void {
 }
 
 /** Looks the holder's token up; a session idle longer than the lab's idle-lock time is locked here (and recorded). */
-export function lookUpSession(ctx: ServiceContext, holder: SessionHolder): SessionLookup {
+export async function lookUpSession(ctx: ServiceContext, holder: SessionHolder): Promise<SessionLookup> {
   if (holder.token === null) return { state: 'none' };
-  const session = findSessionByTokenHash(ctx.db, tokenHash(holder.token));
+  const session = await ctx.store.users.findSessionByTokenHash(tokenHash(holder.token));
   if (session === null) return { state: 'none' };
   if (session.endedAt !== null) return { state: 'ended', reason: END_REASON_TEXT[session.endReason ?? 'logout'] ?? 'it ended' };
-  const user = getUser(ctx.db, session.userId);
+  const user = await ctx.store.users.getUser(session.userId);
   if (!user.active) return { state: 'ended', reason: END_REASON_TEXT.disabled! };
   if (session.lockedAt !== null) return { state: 'locked', session, user };
-  const idleMs = getSecuritySettings(ctx.db).idleLockMinutes * 60_000;
+  const idleMs = (await ctx.store.users.getSecuritySettings()).idleLockMinutes * 60_000;
   const last = Math.max(Date.parse(session.lastActiveAt), activityOf(ctx).get(session.id) ?? 0);
   if (ctx.now().getTime() - last >= idleMs) {
-    lockSessionRow(ctx.db, session.id, ctx.now().toISOString(), 'idle');
+    await ctx.store.users.lockSession(session.id, ctx.now().toISOString(), 'idle');
     return { state: 'locked', session, user };
   }
   return { state: 'active', session, user };
@@ -140,10 +116,10 @@ function actorOf(user: UserRow): AccountActor {
 }
 
 /** The caller's own account; the session check has already run (these methods are not 'no_session'). */
-function self(ctx: ServiceContext): UserRow {
+async function self(ctx: ServiceContext): Promise<UserRow> {
   const acting = actingUser();
   if (acting === undefined) throw new ServiceError('unauthenticated', 'Log in first.');
-  return getUser(ctx.db, acting.id);
+  return await ctx.store.users.getUser(acting.id);
 }
 
 function checkPassword(password: string, user: { login: string; displayName: string }, field: string): void {
@@ -156,20 +132,20 @@ function checkRoles(roles: readonly Role[]): void {
 }
 
 export function accountMethods(ctx: ServiceContext, holder: SessionHolder): Pick<MarrowApi, AccountMethodName> {
-  const sessionInfo = (): SessionInfo => {
-    const base = { idleLockMinutes: getSecuritySettings(ctx.db).idleLockMinutes, labName: getSettings(ctx.db).labName };
-    if (countUsers(ctx.db) === 0) return { state: 'first_start', user: null, ...base };
-    const found = lookUpSession(ctx, holder);
+  const sessionInfo = async (): Promise<SessionInfo> => {
+    const base = { idleLockMinutes: (await ctx.store.users.getSecuritySettings()).idleLockMinutes, labName: (await ctx.store.settings.getSettings()).labName };
+    if ((await ctx.store.users.countUsers()) === 0) return { state: 'first_start', user: null, ...base };
+    const found = await lookUpSession(ctx, holder);
     if (found.state === 'none' || found.state === 'ended') return { state: 'logged_out', user: null, ...base };
     return { state: found.state, user: userSummary(found.user, ctx.now()), ...base };
   };
 
-  const startSession = (user: UserRow): void => {
+  const startSession = async (user: UserRow): Promise<void> => {
     // One session per holder: logging in over another person's (locked) session ends it.
-    const previous = lookUpSession(ctx, holder);
-    if (previous.state === 'active' || previous.state === 'locked') endSession(ctx.db, previous.session.id, 'replaced', ctx.now().toISOString());
+    const previous = await lookUpSession(ctx, holder);
+    if (previous.state === 'active' || previous.state === 'locked') await ctx.store.users.endSession(previous.session.id, 'replaced', ctx.now().toISOString());
     const token = randomBytes(32).toString('base64url');
-    createSession(ctx.db, { userId: user.id, tokenSha256: tokenHash(token), transport: holder.transport, at: ctx.now().toISOString() });
+    await ctx.store.users.createSession({ userId: user.id, tokenSha256: tokenHash(token), transport: holder.transport, at: ctx.now().toISOString() });
     holder.token = token;
   };
 
@@ -180,7 +156,7 @@ export function accountMethods(ctx: ServiceContext, holder: SessionHolder): Pick
       throw new ServiceError('unauthenticated', lockedOutMessage(user.lockedOutUntil));
     }
     if (await verifyPassword(password, user.passwordHash)) return;
-    const after = recordFailedLogin(ctx.db, user.id, {
+    const after = await ctx.store.users.recordFailedLogin(user.id, {
       maxFailures: MAX_FAILED_LOGINS,
       lockUntil: new Date(now.getTime() + LOCKOUT_MINUTES * 60_000).toISOString(),
       action,
@@ -202,11 +178,11 @@ export function accountMethods(ctx: ServiceContext, holder: SessionHolder): Pick
     },
 
     async createFirstAdmin(input) {
-      if (countUsers(ctx.db) > 0) {
+      if ((await ctx.store.users.countUsers()) > 0) {
         throw new ServiceError('forbidden', 'MarrowCount already has accounts: the first administrator is created only on a new database. Log in instead.');
       }
       checkPassword(input.password, input, 'password');
-      const created = createUser(ctx.db, {
+      const created = await ctx.store.users.createUser({
         login: input.login,
         displayName: input.displayName,
         roles: ['admin'],
@@ -214,16 +190,16 @@ export function accountMethods(ctx: ServiceContext, holder: SessionHolder): Pick
         mustChangePassword: false,
         createdBy: null,
       });
-      startSession(created);
+      await startSession(created);
       return sessionInfo();
     },
 
     async login(input) {
-      const user = findUserByLogin(ctx.db, input.login);
+      const user = await ctx.store.users.findUserByLogin(input.login);
       if (user === null) {
         // Same work as for a real account, so the answer's timing does not tell which logins exist.
         await verifyPassword(input.password, await decoyHash());
-        recordUnknownLogin(ctx.db, input.login);
+        await ctx.store.users.recordUnknownLogin(input.login);
         throw new ServiceError('unauthenticated', 'Wrong login name or password.', { field: 'password' });
       }
       if (!user.active) {
@@ -231,26 +207,26 @@ export function accountMethods(ctx: ServiceContext, holder: SessionHolder): Pick
         throw new ServiceError('unauthenticated', `The account ${user.login} is disabled. Ask an administrator.`, { field: 'login' });
       }
       await verifyOrCount(user, input.password, 'login_failed');
-      clearFailedLogins(ctx.db, user.id);
-      startSession(user);
+      await ctx.store.users.clearFailedLogins(user.id);
+      await startSession(user);
       return sessionInfo();
     },
 
     async logout() {
-      const found = lookUpSession(ctx, holder);
-      if (found.state === 'active' || found.state === 'locked') endSession(ctx.db, found.session.id, 'logout', ctx.now().toISOString());
+      const found = await lookUpSession(ctx, holder);
+      if (found.state === 'active' || found.state === 'locked') await ctx.store.users.endSession(found.session.id, 'logout', ctx.now().toISOString());
       holder.token = null;
       return sessionInfo();
     },
 
     async lockSession() {
-      const found = lookUpSession(ctx, holder);
-      if (found.state === 'active') lockSessionRow(ctx.db, found.session.id, ctx.now().toISOString(), 'requested');
+      const found = await lookUpSession(ctx, holder);
+      if (found.state === 'active') await ctx.store.users.lockSession(found.session.id, ctx.now().toISOString(), 'requested');
       return sessionInfo();
     },
 
     async unlockSession(input) {
-      const found = lookUpSession(ctx, holder);
+      const found = await lookUpSession(ctx, holder);
       if (found.state === 'none' || found.state === 'ended') throw new ServiceError('unauthenticated', 'There is no session to unlock; log in.');
       if (found.state === 'active') return sessionInfo();
       try {
@@ -265,19 +241,19 @@ export function accountMethods(ctx: ServiceContext, holder: SessionHolder): Pick
         }
         throw e;
       }
-      unlockSessionRow(ctx.db, found.session.id, ctx.now().toISOString());
+      await ctx.store.users.unlockSession(found.session.id, ctx.now().toISOString());
       return sessionInfo();
     },
 
     async changePassword(input) {
-      const user = self(ctx);
+      const user = await self(ctx);
       if (!(await verifyPassword(input.currentPassword, user.passwordHash))) {
         throw new ServiceError('unauthenticated', 'The current password is wrong; the password was not changed.', { field: 'currentPassword' });
       }
       checkPassword(input.newPassword, user, 'newPassword');
       if (input.newPassword === input.currentPassword) throw validationError('newPassword', 'Choose a password different from the current one.');
-      const found = lookUpSession(ctx, holder);
-      setPasswordHash(ctx.db, user.id, await hashPassword(input.newPassword), {
+      const found = await lookUpSession(ctx, holder);
+      await ctx.store.users.setPasswordHash(user.id, await hashPassword(input.newPassword), {
         mustChange: false,
         by: actorOf(user),
         ...(found.state === 'active' ? { keepSessionId: found.session.id } : {}),
@@ -286,44 +262,59 @@ export function accountMethods(ctx: ServiceContext, holder: SessionHolder): Pick
     },
 
     async listUsers() {
-      return listUsers(ctx.db).map((u) => userSummary(u, ctx.now()));
+      return (await ctx.store.users.listUsers()).map((u) => userSummary(u, ctx.now()));
     },
 
     async createUser(input) {
-      const admin = self(ctx);
+      const admin = await self(ctx);
       checkRoles(input.roles);
       checkPassword(input.password, input, 'password');
-      const created = createUser(ctx.db, { ...input, passwordHash: await hashPassword(input.password), mustChangePassword: false, createdBy: actorOf(admin) });
+      const created = await ctx.store.users.createUser({
+        ...input,
+        passwordHash: await hashPassword(input.password),
+        mustChangePassword: false,
+        createdBy: actorOf(admin),
+      });
       return userSummary(created, ctx.now());
     },
 
     async setUserActive(input) {
-      const admin = self(ctx);
+      const admin = await self(ctx);
       if (!input.active && input.userId === admin.id) throw validationError('userId', 'You cannot disable your own account; ask another administrator.');
-      if (!input.active) refuseLosingLastAdmin(ctx, input.userId, 'disable');
-      return userSummary(setUserActive(ctx.db, input.userId, input.active, actorOf(admin)), ctx.now());
+      // The check and the change as one unit, so that two administrators disabling each other cannot both pass it.
+      const changed = await ctx.store.transaction(async (tx) => {
+        if (!input.active) await refuseLosingLastAdmin(tx, input.userId, 'disable');
+        return tx.users.setUserActive(input.userId, input.active, actorOf(admin));
+      });
+      return userSummary(changed, ctx.now());
     },
 
     async setUserRoles(input) {
-      const admin = self(ctx);
+      const admin = await self(ctx);
       checkRoles(input.roles);
-      if (!input.roles.includes('admin')) refuseLosingLastAdmin(ctx, input.userId, 'remove the administrator role of');
-      return userSummary(setUserRoles(ctx.db, input.userId, input.roles, actorOf(admin)), ctx.now());
+      const changed = await ctx.store.transaction(async (tx) => {
+        if (!input.roles.includes('admin')) await refuseLosingLastAdmin(tx, input.userId, 'remove the administrator role of');
+        return tx.users.setUserRoles(input.userId, input.roles, actorOf(admin));
+      });
+      return userSummary(changed, ctx.now());
     },
 
     async resetUserPassword(input) {
-      const admin = self(ctx);
-      const user = getUser(ctx.db, input.userId);
+      const admin = await self(ctx);
+      const user = await ctx.store.users.getUser(input.userId);
       checkPassword(input.newPassword, user, 'newPassword');
-      return userSummary(setPasswordHash(ctx.db, user.id, await hashPassword(input.newPassword), { mustChange: true, by: actorOf(admin) }), ctx.now());
+      return userSummary(
+        await ctx.store.users.setPasswordHash(user.id, await hashPassword(input.newPassword), { mustChange: true, by: actorOf(admin) }),
+        ctx.now(),
+      );
     },
 
     async getSecuritySettings(): Promise<SecuritySettings> {
-      return getSecuritySettings(ctx.db);
+      return ctx.store.users.getSecuritySettings();
     },
 
     async saveSecuritySettings(settings) {
-      return saveSecuritySettings(ctx.db, settings, actorOf(self(ctx)));
+      return ctx.store.users.saveSecuritySettings(settings, actorOf(await self(ctx)));
     },
   };
 }
@@ -333,8 +324,8 @@ function lockedOutMessage(until: string): string {
 }
 
 /** Without an active administrator nobody could manage accounts again. */
-function refuseLosingLastAdmin(ctx: ServiceContext, userId: number, what: string): void {
-  const admins = listUsers(ctx.db).filter((u) => u.active && u.roles.includes('admin'));
+async function refuseLosingLastAdmin(tx: Repositories, userId: number, what: string): Promise<void> {
+  const admins = (await tx.users.listUsers()).filter((u) => u.active && u.roles.includes('admin'));
   if (admins.length === 1 && admins[0]!.id === userId) {
     throw validationError('userId', `You cannot ${what} the last active administrator.`);
   }

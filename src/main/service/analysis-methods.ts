@@ -2,7 +2,6 @@
 // thread: the main thread only starts, polls and cancels. The model package is checked before a worker starts so
 // that a missing or broken model is reported at once as a 'model' error, not as a failed run.
 import type { AnalysisProgress } from '../../shared/api';
-import { getCase } from '../db';
 import { readModelManifest } from '../inference/model-package';
 import type { ServiceContext } from './context';
 import { isRunning } from './analysis-runner';
@@ -12,7 +11,7 @@ import type { ServiceArea } from './combine';
 export function analysisMethods(ctx: ServiceContext) {
   return {
     async startAnalysis(caseId: number): Promise<AnalysisProgress> {
-      const row = getCase(ctx.db, caseId);
+      const row = await ctx.store.cases.getCase(caseId);
       const progress = ctx.runner.getProgress(caseId);
       requireAllowed('analyse', caseStateOf(row, { running: progress !== null && isRunning(progress) }));
       await readModelManifest(ctx.options.modelDir);
@@ -20,12 +19,12 @@ export function analysisMethods(ctx: ServiceContext) {
     },
 
     async cancelAnalysis(caseId: number): Promise<AnalysisProgress> {
-      getCase(ctx.db, caseId);
+      await ctx.store.cases.getCase(caseId);
       return ctx.runner.cancel(caseId);
     },
 
     async getAnalysisProgress(caseId: number): Promise<AnalysisProgress | null> {
-      getCase(ctx.db, caseId);
+      await ctx.store.cases.getCase(caseId);
       return ctx.runner.getProgress(caseId);
     },
   } satisfies ServiceArea;

@@ -1,7 +1,8 @@
 // The exports of a case: per-class CSV, per-cell CSV, and the whole case as one JSON document. Their figures come
 // from the same differential as the report (case-differential.ts).
 import type { ExportFormat, SavedFile } from '../../shared/api';
-import { caseAuditLog, getSettings, listCells, listReviews, type CellRow, type MarrowDatabase } from '../db';
+import type { CellRow } from '../db';
+import type { Repositories } from '../db/contract';
 import { writeAtomically } from '../files/write-atomically';
 import { cellsCsvHeader, cellsCsvRows, classesCsv, type ExportCell } from '../report/exports';
 import { analysedCase, caseStatusText, reviewFigures } from './case-differential';
@@ -13,9 +14,9 @@ import { caseRecords, signOffRecordOf } from './views';
 /** Cells read from the database per query when a whole case is walked. */
 const PAGE_SIZE = 5000;
 
-function* allCells(db: MarrowDatabase, caseId: number): Generator<CellRow> {
+async function* allCells(repos: Repositories, caseId: number): AsyncGenerator<CellRow> {
   for (let offset = 0; ; offset += PAGE_SIZE) {
-    const { rows, total } = listCells(db, { caseId, scope: 'all', offset, limit: PAGE_SIZE });
+    const { rows, total } = await repos.cells.listCells({ caseId, scope: 'all', offset, limit: PAGE_SIZE });
     yield* rows;
     if (rows.length === 0 || offset + rows.length >= total) return;
   }
@@ -38,11 +39,15 @@ export const CASE_EXPORT_FORMAT = 'marrowcount-case-export';
 export const CASE_EXPORT_FORMAT_VERSION = 1;
 
 /** The whole case as one JSON document: what a LIS or an auditor needs without the app. */
-export function caseExportJson(db: MarrowDatabase, caseId: number, options: { appVersion?: string; exportedAt?: string; modelDir?: string } = {}): string {
-  const { caseRow, model, differential } = analysedCase(db, caseId);
-  const records = caseRecords(db, caseId);
+export async function caseExportJson(
+  repos: Repositories,
+  caseId: number,
+  options: { appVersion?: string; exportedAt?: string; modelDir?: string } = {},
+): Promise<string> {
+  const { caseRow, model, differential } = await analysedCase(repos, caseId);
+  const records = await caseRecords(repos, caseId);
   const cells = [];
-  for (const cell of allCells(db, caseId)) {
+  for await (const cell of allCells(repos, caseId)) {
     cells.push({
       ...exportCell(cell),
       probabilities: Object.fromEntries(cell.classes.map((code, i) => [code, cell.probabilities[i]])),
@@ -53,16 +58,16 @@ export function caseExportJson(db: MarrowDatabase, caseId: number, options: { ap
     formatVersion: CASE_EXPORT_FORMAT_VERSION,
     exportedAt: options.exportedAt ?? new Date().toISOString(),
     appVersion: options.appVersion ?? 'unknown',
-    labName: getSettings(db).labName,
+    labName: (await repos.settings.getSettings()).labName,
     case: {
       id: caseRow.id,
       accession: caseRow.accession,
       specimen: caseRow.specimen,
       folder: caseRow.folder,
       status: caseRow.status,
-      statusText: caseStatusText(db, caseRow),
+      statusText: await caseStatusText(repos, caseRow),
       /** Set when the result is partial: the analysis stopped before every file was analysed. */
-      partial: partialResultOf(db, caseRow),
+      partial: await partialResultOf(repos, caseRow),
       createdAt: caseRow.createdAt,
       analysedAt: caseRow.analysedAt,
     },
@@ -76,42 +81,42 @@ export function caseExportJson(db: MarrowDatabase, caseId: number, options: { ap
       researchOnly: isResearchOnlyModel(model, options.modelDir),
     },
     differential,
-    review: reviewFigures(db, caseId),
+    review: await reviewFigures(repos, caseId),
     cells,
     /** Every review row, retractions included: the full history of human decisions. */
-    reviews: listReviews(db, caseId),
+    reviews: await repos.reviews.listReviews(caseId),
     signOffs: records.signOffs.map((s) => ({ ...signOffRecordOf(s), id: s.id })),
     amendments: records.amendments,
     importFailures: records.importFailures,
-    audit: caseAuditLog(db, caseId),
+    audit: await repos.audit.caseAuditLog(caseId),
   };
   // Compact: a 20,000-cell case is 15 MB compact and 21 MB indented (measured), and programs read it, not people.
   return `${JSON.stringify(document)}\n`;
 }
 
 /** Writes one export of the case: per-class CSV, per-cell CSV or the whole case as JSON. */
-export function writeCaseExport(
-  db: MarrowDatabase,
+export async function writeCaseExport(
+  repos: Repositories,
   caseId: number,
   format: ExportFormat,
   outPath: string,
   options: { appVersion?: string; exportedAt?: string; modelDir?: string } = {},
-): SavedFile {
+): Promise<SavedFile> {
   switch (format) {
     case 'csv-classes': {
-      const { caseRow, differential } = analysedCase(db, caseId);
-      return writeAtomically(outPath, classesCsv(differential, caseStatusText(db, caseRow)));
+      const { caseRow, differential } = await analysedCase(repos, caseId);
+      return writeAtomically(outPath, classesCsv(differential, await caseStatusText(repos, caseRow)));
     }
     case 'csv-cells': {
-      const { caseRow } = analysedCase(db, caseId);
+      const { caseRow } = await analysedCase(repos, caseId);
       const parts = [cellsCsvHeader()];
       const batch: ExportCell[] = [];
-      for (const cell of allCells(db, caseId)) batch.push(exportCell(cell));
-      parts.push(cellsCsvRows(batch, caseStatusText(db, caseRow)));
+      for await (const cell of allCells(repos, caseId)) batch.push(exportCell(cell));
+      parts.push(cellsCsvRows(batch, await caseStatusText(repos, caseRow)));
       return writeAtomically(outPath, parts.join(''));
     }
     case 'json':
-      return writeAtomically(outPath, caseExportJson(db, caseId, options));
+      return writeAtomically(outPath, await caseExportJson(repos, caseId, options));
     default: {
       const unknown: never = format;
       throw new ServiceError('validation', `Unknown export format ${JSON.stringify(unknown)}; expected csv-classes, csv-cells or json.`, {

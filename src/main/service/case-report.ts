@@ -9,18 +9,8 @@ import { partialResultText } from '../../shared/case-lifecycle';
 import { differentialChanges, type CorrectionNotice } from '../../shared/corrections';
 import type { Differential } from '../../shared/differential';
 import { BLAST_EQUIVALENT_CODES } from '../../shared/cell-classes';
-import {
-  getModel,
-  getSettings,
-  listAmendments,
-  type SignOffRow,
-  listCells,
-  listReviews,
-  type CaseRow,
-  type CellRow,
-  type MarrowDatabase,
-  getUser,
-} from '../db';
+import type { CaseRow, CellRow, SignOffRow } from '../db';
+import type { Repositories } from '../db/contract';
 import { writeAtomically } from '../files/write-atomically';
 import { ReportError } from '../report/errors';
 import { locateReportFonts } from '../report/fonts';
@@ -71,8 +61,13 @@ function galleryCell(caseRow: CaseRow, cell: CellRow): ReportGalleryCell {
  * After an amendment: the release the report replaces, the reason, and each printed figure that changed, from the
  * differential stored with the replaced sign-off to the one released now (or, while a draft, the current one).
  */
-export function correctionNotice(db: MarrowDatabase, caseRow: CaseRow, signOffs: readonly SignOffRow[], current: Differential): CorrectionNotice | null {
-  const amendments = listAmendments(db, caseRow.id);
+export async function correctionNotice(
+  repos: Repositories,
+  caseRow: CaseRow,
+  signOffs: readonly SignOffRow[],
+  current: Differential,
+): Promise<CorrectionNotice | null> {
+  const amendments = await repos.cases.listAmendments(caseRow.id);
   const amendment = amendments[amendments.length - 1];
   if (amendment === undefined) return null;
   const replaced = signOffs.find((s) => s.id === amendment.signOffId);
@@ -97,17 +92,17 @@ export function correctionNotice(db: MarrowDatabase, caseRow: CaseRow, signOffs:
 }
 
 /** Everything the PDF shows, read from the database. Throws ServiceError 'conflict' for a case not yet analysed. */
-export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: CaseReportOptions = {}): CaseReportData {
-  const { caseRow, model, differential } = analysedCase(db, caseId);
-  const figures = reviewFigures(db, caseId);
-  const settings = getSettings(db);
-  const { signOffs, amendments, importFailures } = caseRecords(db, caseId);
+export async function loadCaseReportData(repos: Repositories, caseId: number, options: CaseReportOptions = {}): Promise<CaseReportData> {
+  const { caseRow, model, differential } = await analysedCase(repos, caseId);
+  const figures = await reviewFigures(repos, caseId);
+  const settings = await repos.settings.getSettings();
+  const { signOffs, amendments, importFailures } = await caseRecords(repos, caseId);
   const signed = caseRow.status === 'signed';
   const signOff = signed ? (signOffs[signOffs.length - 1] ?? null) : null;
 
   // Reviewers and the latest review time, from the review history: every decision that was not undone. (A
   // decision later replaced by another still records who looked at the cell.)
-  const reviews = listReviews(db, caseId);
+  const reviews = await repos.reviews.listReviews(caseId);
   const retracted = new Set(reviews.flatMap((r) => (r.kind === 'retraction' && r.retractsReviewId !== null ? [r.retractsReviewId] : [])));
   // One line per reviewer: a person with an account by the account (its role from the account), a name recorded
   // before accounts existed as that name, said to be one.
@@ -117,20 +112,28 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
     const seen = latestByReviewer.get(review.reviewer);
     if (seen === undefined || review.createdAt > seen.at) latestByReviewer.set(review.reviewer, { at: review.createdAt, userId: review.userId });
   }
-  const roleOf = (name: string, userId: number | null): string | null => {
+  const roleOf = async (name: string, userId: number | null): Promise<string | null> => {
     if (userId === null) return 'recorded name, before accounts';
-    const roles = getUser(db, userId).roles;
+    const roles = (await repos.users.getUser(userId)).roles;
     if (roles.includes('technician')) return ROLE_LABELS.technician;
     if (roles.includes('pathologist')) return ROLE_LABELS.pathologist;
     const own = signOffs.filter((s) => s.signedBy === name);
     return own.length > 0 ? own[own.length - 1]!.role : null;
   };
-  const reviewers: ReportPerson[] = [...latestByReviewer.entries()]
-    .map(([name, { at, userId }]) => ({ name, role: roleOf(name, userId), at }))
-    .sort((a, b) => latestFirst(a.at, b.at));
+  const reviewers: ReportPerson[] = [];
+  for (const [name, { at, userId }] of latestByReviewer) reviewers.push({ name, role: await roleOf(name, userId), at });
+  reviewers.sort((a, b) => latestFirst(a.at, b.at));
 
-  const blastPages = BLAST_EQUIVALENT_CODES.map((code) => listCells(db, { caseId, scope: 'all', effectiveClass: code, offset: 0, limit: GALLERY_LIMIT }));
-  const flaggedPage = listCells(db, { caseId, scope: 'flagged', offset: 0, limit: GALLERY_LIMIT });
+  const blastPages = [];
+  for (const code of BLAST_EQUIVALENT_CODES) {
+    blastPages.push(await repos.cells.listCells({ caseId, scope: 'all', effectiveClass: code, offset: 0, limit: GALLERY_LIMIT }));
+  }
+  const flaggedPage = await repos.cells.listCells({ caseId, scope: 'flagged', offset: 0, limit: GALLERY_LIMIT });
+  const signatures = await signaturesInForce(repos, caseRow, signOff);
+  const statusText = await caseStatusText(repos, caseRow);
+  const partial = await partialResultOf(repos, caseRow);
+  const correction = await correctionNotice(repos, caseRow, signOffs, differential);
+  const history = await loadCaseHistory(repos, caseId, async (modelRowId) => (modelRowId === null ? null : repos.models.getModel(modelRowId)));
 
   return {
     labName: settings.labName,
@@ -164,16 +167,16 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
     signOff: signOff === null ? null : signOffRecordOf(signOff),
     signOffHistory: signOffs.map(signOffRecordOf),
     amendments: amendments.map(amendmentRecordOf),
-    signatures: signaturesInForce(db, caseRow, signOff).map((s) => ({
+    signatures: signatures.map((s) => ({
       meaning: SIGNATURE_MEANING_TEXT[s.meaning],
       name: s.printedName,
       role: s.role,
       at: s.signedAt,
     })),
     interpretiveComment: signOff?.interpretiveComment ?? null,
-    statusText: caseStatusText(db, caseRow),
-    partialNotice: partialResultText(partialResultOf(db, caseRow)),
-    correction: correctionNotice(db, caseRow, signOffs, differential),
+    statusText,
+    partialNotice: partialResultText(partial),
+    correction,
     gallery: {
       blasts: blastPages
         .flatMap((page) => page.rows)
@@ -184,7 +187,7 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
       flaggedTotal: flaggedPage.total,
     },
     importFailures: importFailures.length,
-    history: loadCaseHistory(db, caseId, (modelRowId) => (modelRowId === null ? null : getModel(db, modelRowId))),
+    history,
     draft: !signed,
     generatedAt: options.generatedAt ?? new Date().toISOString(),
     appVersion: options.appVersion ?? 'unknown',
@@ -192,13 +195,13 @@ export function loadCaseReportData(db: MarrowDatabase, caseId: number, options: 
 }
 
 /** Renders the case's PDF report (DRAFT while unsigned) to outPath. */
-export async function writeCaseReport(db: MarrowDatabase, caseId: number, outPath: string, options: CaseReportOptions = {}): Promise<SavedFile> {
-  return writeAtomically(outPath, await renderCaseReport(db, caseId, options));
+export async function writeCaseReport(repos: Repositories, caseId: number, outPath: string, options: CaseReportOptions = {}): Promise<SavedFile> {
+  return writeAtomically(outPath, await renderCaseReport(repos, caseId, options));
 }
 
 /** The case's PDF report (DRAFT while unsigned) as bytes: what writeCaseReport saves and the LIS bundle carries. */
-export async function renderCaseReport(db: MarrowDatabase, caseId: number, options: CaseReportOptions = {}): Promise<Buffer> {
-  const data = loadCaseReportData(db, caseId, options);
+export async function renderCaseReport(repos: Repositories, caseId: number, options: CaseReportOptions = {}): Promise<Buffer> {
+  const data = await loadCaseReportData(repos, caseId, options);
   let fonts;
   try {
     fonts = locateReportFonts(options.fontsDir);

@@ -4,16 +4,7 @@ import { statSync } from 'node:fs';
 import { isAbsolute, resolve } from 'node:path';
 import type { CaseDetail, CaseFilter, CaseSummary, CorrectPatientNameInput, NewCaseInput } from '../../shared/api';
 import { listCropFiles } from '../inference/case-folder';
-import {
-  correctPatientName as writePatientName,
-  createCase as insertCase,
-  DatabaseError,
-  getCase as readCase,
-  listCases as queryCases,
-  recordSpecimenDate,
-  transaction,
-  upsertPatient,
-} from '../db';
+import { DatabaseError } from '../db';
 import { PatientMismatchError } from '../db/patients';
 import { currentActor, modelCache, type ServiceContext } from './context';
 import { checkFolderUnderRoots, checkUploadComplete } from './case-folder-policy';
@@ -72,8 +63,8 @@ export function caseMethods(ctx: ServiceContext) {
   const modelOf = modelCache(ctx);
   return {
     async listCases(filter: CaseFilter): Promise<CaseSummary[]> {
-      const rows = queryCases(ctx.db, { ...filter, limit: filter.limit ?? DEFAULT_CASE_LIMIT });
-      return rows.map((row) => caseSummaryOf(ctx.db, row, modelOf(row.modelRowId)));
+      const rows = await ctx.store.cases.listCases({ ...filter, limit: filter.limit ?? DEFAULT_CASE_LIMIT });
+      return Promise.all(rows.map(async (row) => caseSummaryOf(ctx.store, row, await modelOf(row.modelRowId))));
     },
 
     async createCase(input: NewCaseInput): Promise<CaseDetail> {
@@ -87,11 +78,11 @@ export function caseMethods(ctx: ServiceContext) {
       let created;
       try {
         // One transaction: a refused case (e.g. a duplicate accession) must not leave the patient's details changed.
-        created = transaction(ctx.db, () => {
-          const patient = upsertPatient(ctx.db, { ...input.patient, actor });
+        created = await ctx.store.transaction(async (tx) => {
+          const patient = await tx.patients.upsertPatient({ ...input.patient, actor });
           if (input.specimenDate !== undefined) checkSpecimenDate(input.specimenDate, patient.birthDate);
-          const row = insertCase(ctx.db, { patientId: patient.id, accession: input.accession, specimen: input.specimen, folder, actor });
-          if (input.specimenDate !== undefined) recordSpecimenDate(ctx.db, { caseId: row.id, collectedOn: input.specimenDate, actor });
+          const row = await tx.cases.createCase({ patientId: patient.id, accession: input.accession, specimen: input.specimen, folder, actor });
+          if (input.specimenDate !== undefined) await tx.patientHistory.recordSpecimenDate({ caseId: row.id, collectedOn: input.specimenDate, actor });
           return row;
         });
       } catch (e) {
@@ -115,11 +106,17 @@ export function caseMethods(ctx: ServiceContext) {
     },
 
     async correctPatientName(input: CorrectPatientNameInput): Promise<CaseDetail> {
-      const row = readCase(ctx.db, input.caseId);
+      const row = await ctx.store.cases.getCase(input.caseId);
       if (input.name.trim() === '') throw validationError('name', 'Enter the patient’s name as it should read.');
       if (input.reason.trim() === '') throw validationError('reason', 'Give the reason for the correction (e.g. typing error at registration).');
       // Recorded against the person other changes are recorded against (the session user once there is one).
-      writePatientName(ctx.db, { patientId: row.patientId, caseId: row.id, name: input.name, reason: input.reason, actor: currentActor(ctx) });
+      await ctx.store.patients.correctPatientName({
+        patientId: row.patientId,
+        caseId: row.id,
+        name: input.name,
+        reason: input.reason,
+        actor: currentActor(ctx),
+      });
       return caseDetail(ctx, input.caseId, modelOf);
     },
   } satisfies ServiceArea;

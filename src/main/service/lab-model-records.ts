@@ -4,7 +4,7 @@ import { createHash } from 'node:crypto';
 import { resolve } from 'node:path';
 import type { LabModelDetail, LabModelSummary } from '../../shared/api';
 import type { LabValidation } from '../../shared/lab-training';
-import { findModelBySha256, registerModel, type LabModelRow, type ModelRow, type NewLabModel } from '../db';
+import type { LabModelRow, ModelRow, NewLabModel } from '../db';
 import type { ModelManifest } from '../inference/model-manifest';
 import { loadOpenSetStats, modelRegistration, readModelManifest } from '../inference/model-package';
 import type { OpenSetStats } from '../inference/open-set';
@@ -68,6 +68,6 @@ export function labModelRegistration(base: ModelRow, model: { version: string; s
 }
 
 /** The registered row of the installed base model, registering it when no case was analysed with it yet. */
-export function baseRow(ctx: ServiceContext, manifest: ModelManifest, actor: string): ModelRow {
-  return findModelBySha256(ctx.db, manifest.sha256) ?? registerModel(ctx.db, modelRegistration(manifest), actor);
+export async function baseRow(ctx: ServiceContext, manifest: ModelManifest, actor: string): Promise<ModelRow> {
+  return (await ctx.store.models.findModelBySha256(manifest.sha256)) ?? (await ctx.store.models.registerModel(modelRegistration(manifest), actor));
 }

@@ -19,17 +19,6 @@ import type {
 } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
 import { DEFAULT_MINIMUM_PER_CLASS, LabTrainingRefused, planLabTraining } from '../../shared/lab-training';
-import {
-  approveLabModel,
-  countLabModels,
-  findModelBySha256,
-  getCase,
-  getLabModel,
-  listLabModels,
-  retireLabModel,
-  reviewedCellsOfSignedCases,
-  storeLabModel,
-} from '../db';
 import { checkNamedPath, namedOutputPath } from './named-path-policy';
 import { writeAtomically } from '../files/write-atomically';
 import type { ServiceArea } from './combine';
@@ -53,7 +42,7 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
     async getLabTrainingMaterial(query: { minimumPerClass?: number } = {}): Promise<LabTrainingMaterial> {
       const minimumPerClass = query.minimumPerClass ?? DEFAULT_MINIMUM_PER_CLASS;
       const { manifest } = await installedBase(ctx);
-      const base = findModelBySha256(ctx.db, manifest.sha256);
+      const base = await ctx.store.models.findModelBySha256(manifest.sha256);
       const empty: LabTrainingMaterial = {
         baseModel: manifest.embedding === null ? null : { modelId: manifest.id, version: manifest.version },
         signedCasesWithReviewedCells: 0,
@@ -69,7 +58,8 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
           missing: [`The installed model ${manifest.id} ${manifest.version} stores no per-cell embeddings: no lab model can be trained on it.`],
         };
       }
-      const reviewed = base === null ? { cells: [], signedCases: 0, reviewedInUnsignedCases: 0 } : reviewedCellsOfSignedCases(ctx.db, base.id);
+      const reviewed =
+        base === null ? { cells: [], signedCases: 0, reviewedInUnsignedCases: 0 } : await ctx.store.labModels.reviewedCellsOfSignedCases(base.id);
       const perClass = new Map<CellClassCode, number>();
       for (const cell of reviewed.cells) perClass.set(cell.label, (perClass.get(cell.label) ?? 0) + 1);
       const cases = new Set(reviewed.cells.map((c) => c.caseId)).size;
@@ -122,8 +112,9 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
           `The installed model ${manifest.id} ${manifest.version} stores no per-cell embeddings, so no lab model can be trained on it.`,
         );
       }
-      const base = findModelBySha256(ctx.db, manifest.sha256);
-      const reviewed = base === null ? { cells: [], signedCases: 0, reviewedInUnsignedCases: 0 } : reviewedCellsOfSignedCases(ctx.db, base.id);
+      const base = await ctx.store.models.findModelBySha256(manifest.sha256);
+      const reviewed =
+        base === null ? { cells: [], signedCases: 0, reviewedInUnsignedCases: 0 } : await ctx.store.labModels.reviewedCellsOfSignedCases(base.id);
       if (reviewed.cells.length === 0) {
         throw new ServiceError(
           'conflict',
@@ -144,26 +135,29 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
       }
       const baseModel = base!;
       const cases = new Set(reviewed.cells.map((c) => c.caseId)).size;
-      return runner.start(pack(reviewed.cells, baseModel.classes), { minimumPerClass, openSetThreshold: openSet?.threshold ?? null, cases }, (result) => {
+      return runner.start(pack(reviewed.cells, baseModel.classes), { minimumPerClass, openSetThreshold: openSet?.threshold ?? null, cases }, async (result) => {
         const headJson = JSON.stringify(result.head);
-        const version = `lab-${countLabModels(ctx.db) + 1}`;
-        const row = storeLabModel(ctx.db, {
-          baseModelRowId: baseModel.id,
-          registration: labModelRegistration(baseModel, {
-            version,
-            sha256: labModelSha256(baseModel.sha256, headJson),
-            name: `Lab model ${version} (${baseModel.modelId} ${baseModel.version} + head on ${result.validation.training.cells} reviewed cells)`,
-          }),
-          head: result.head,
-          headJson,
-          headSha256: sha256Hex(headJson),
-          cases: result.validation.folds.map((f) => ({ accession: f.caseKey, cells: f.cells, fold: f.fold })),
-          minimumPerClass,
-          validation: result.validation,
-          trainedBy,
-          trainedAt: new Date().toISOString(),
+        // Counted and stored as one unit: a lab model imported meanwhile cannot take the same version.
+        return ctx.store.transaction(async (tx) => {
+          const version = `lab-${(await tx.labModels.countLabModels()) + 1}`;
+          const row = await tx.labModels.storeLabModel({
+            baseModelRowId: baseModel.id,
+            registration: labModelRegistration(baseModel, {
+              version,
+              sha256: labModelSha256(baseModel.sha256, headJson),
+              name: `Lab model ${version} (${baseModel.modelId} ${baseModel.version} + head on ${result.validation.training.cells} reviewed cells)`,
+            }),
+            head: result.head,
+            headJson,
+            headSha256: sha256Hex(headJson),
+            cases: result.validation.folds.map((f) => ({ accession: f.caseKey, cells: f.cells, fold: f.fold })),
+            minimumPerClass,
+            validation: result.validation,
+            trainedBy,
+            trainedAt: new Date().toISOString(),
+          });
+          return row.id;
         });
-        return row.id;
       });
     },
 
@@ -176,26 +170,26 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
     },
 
     async listLabModels(): Promise<LabModelSummary[]> {
-      return listLabModels(ctx.db).map(labModelSummaryOf);
+      return (await ctx.store.labModels.listLabModels()).map(labModelSummaryOf);
     },
 
     async getLabModel(labModelId: number): Promise<LabModelDetail> {
-      return labModelDetailOf(getLabModel(ctx.db, labModelId));
+      return labModelDetailOf(await ctx.store.labModels.getLabModel(labModelId));
     },
 
     async approveLabModel(input: ApproveLabModelInput): Promise<LabModelDetail> {
       return labModelDetailOf(
-        approveLabModel(ctx.db, { labModelId: input.labModelId, by: currentActor(ctx), role: ROLE_LABELS.pathologist, reason: input.reason }),
+        await ctx.store.labModels.approveLabModel({ labModelId: input.labModelId, by: currentActor(ctx), role: ROLE_LABELS.pathologist, reason: input.reason }),
       );
     },
 
     async retireLabModel(input: RetireLabModelInput): Promise<LabModelDetail> {
-      return labModelDetailOf(retireLabModel(ctx.db, { labModelId: input.labModelId, by: currentActor(ctx), reason: input.reason }));
+      return labModelDetailOf(await ctx.store.labModels.retireLabModel({ labModelId: input.labModelId, by: currentActor(ctx), reason: input.reason }));
     },
 
     async analyseWithLabModel(input: AnalyseWithLabModelInput): Promise<CaseDetail> {
-      const lab = getLabModel(ctx.db, input.labModelId);
-      const row = getCase(ctx.db, input.caseId);
+      const lab = await ctx.store.labModels.getLabModel(input.labModelId);
+      const row = await ctx.store.cases.getCase(input.caseId);
       if (lab.status !== 'approved') {
         throw new ServiceError('conflict', `Lab model ${lab.model.version} is ${lab.status}; only an approved lab model analyses cases.`, {
           field: 'labModelId',
@@ -207,7 +201,7 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
     },
 
     async exportLabModel(input: ExportLabModelInput): Promise<SavedFile> {
-      const lab = getLabModel(ctx.db, input.labModelId);
+      const lab = await ctx.store.labModels.getLabModel(input.labModelId);
       const path = namedOutputPath(ctx, input.path, join(ctx.options.reportsDir, `${lab.baseModel.modelId}-${lab.model.version}.labmodel.json`), '.json');
       return writeAtomically(path, Buffer.from(labModelPackageText(lab), 'utf8'));
     },
@@ -216,8 +210,8 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
       checkNamedPath(ctx, input.path);
       const pkg = await readLabModelPackage(input.path, async () => (await installedBase(ctx)).manifest);
       const importedBy = currentActor(ctx);
-      const baseModel = baseRow(ctx, pkg.baseManifest, importedBy);
-      const row = storeLabModel(ctx.db, {
+      const baseModel = await baseRow(ctx, pkg.baseManifest, importedBy);
+      const row = await ctx.store.labModels.storeLabModel({
         baseModelRowId: baseModel.id,
         registration: labModelRegistration(baseModel, { version: pkg.version, sha256: pkg.modelSha256, name: `${pkg.name} (imported)` }),
         head: pkg.head,
@@ -234,7 +228,7 @@ export function labModelMethods(ctx: ServiceContext, runner: LabTrainingRunner, 
     },
 
     async saveLabModelCard(input: SaveLabModelCardInput): Promise<SavedFile> {
-      const lab = getLabModel(ctx.db, input.labModelId);
+      const lab = await ctx.store.labModels.getLabModel(input.labModelId);
       const path = namedOutputPath(ctx, input.path, join(ctx.options.reportsDir, `${lab.baseModel.modelId}-${lab.model.version}-model-card.pdf`), '.pdf');
       return writeLabModelCard(labModelDetailOf(lab), path, { appVersion: ctx.options.appVersion });
     },

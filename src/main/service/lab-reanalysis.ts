@@ -2,7 +2,7 @@
 // for the installed base model, at the end of every analysis of a new case, so that a new case is counted with
 // the lab's model while the base model's predictions stay stored beside (lab-model/reanalyse.ts). The arithmetic
 // and the writes run in a worker with its own connection, never on the main thread.
-import { getCase, listLabModels, type CaseRow, type LabModelRow } from '../db';
+import type { CaseRow, LabModelRow } from '../db';
 import type { WorkerEntry } from '../inference/worker-client';
 import { ReanalysisRefused } from '../lab-model/reanalyse';
 import { runReanalysisInWorker } from '../lab-model/reanalyse-client';
@@ -45,7 +45,7 @@ export class LabReanalysis {
         openSetThreshold: openSet?.threshold ?? null,
         actor,
       };
-      await runReanalysisInWorker(this.ctx.options.databasePath, job, ...(this.workerEntry === undefined ? [] : [this.workerEntry]));
+      await runReanalysisInWorker(this.ctx.options.databaseLocation, job, ...(this.workerEntry === undefined ? [] : [this.workerEntry]));
     } catch (error) {
       if (error instanceof ReanalysisRefused) throw new ServiceError('conflict', error.message, { field: error.field });
       throw error;
@@ -57,9 +57,9 @@ export class LabReanalysis {
   /** For the analysis runner: after a case's cells are classified, the approved lab model of that base model, if any. */
   afterAnalysis(actor: string): AfterAnalysis {
     return async (caseId) => {
-      const row = getCase(this.ctx.db, caseId);
+      const row = await this.ctx.store.cases.getCase(caseId);
       if (row.modelRowId === null || row.status !== 'in_review') return;
-      const lab = listLabModels(this.ctx.db).find((l) => l.status === 'approved' && l.baseModel.id === row.modelRowId);
+      const lab = (await this.ctx.store.labModels.listLabModels()).find((l) => l.status === 'approved' && l.baseModel.id === row.modelRowId);
       if (lab === undefined) return;
       try {
         await this.run(lab, row, actor);

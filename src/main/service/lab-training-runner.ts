@@ -57,7 +57,7 @@ export class LabTrainingRunner {
   start(
     cells: PackedCells,
     settings: { minimumPerClass: number; openSetThreshold: number | null; cases: number },
-    store: (result: LabTrainingResult) => number,
+    store: (result: LabTrainingResult) => Promise<number>,
   ): LabModelTrainingProgress {
     if (this.running) throw new ServiceError('conflict', 'A lab model is already being trained; wait for it to finish or cancel it.');
     const progress: LabModelTrainingProgress = {
@@ -80,11 +80,11 @@ export class LabTrainingRunner {
       },
       ...(this.workerEntry === undefined ? [] : [this.workerEntry]),
     );
-    run.finished = run.handle.outcome.then((outcome) => {
+    run.finished = run.handle.outcome.then(async (outcome) => {
       run.handle = null;
       if (outcome.kind === 'done') {
         try {
-          const labModelId = store(outcome.result);
+          const labModelId = await store(outcome.result);
           run.progress = { ...run.progress, phase: 'done', fraction: 1, seconds: seconds(), labModelId };
         } catch (error) {
           run.progress = {

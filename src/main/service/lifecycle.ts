@@ -3,7 +3,8 @@
 // refusal is a 'conflict' with the case's current status.
 import { canDo, type CaseAction, type CaseState } from '../../shared/case-lifecycle';
 import { CASE_STATUS_LABELS } from '../../shared/case-lifecycle';
-import { changeSince, type CaseRow, type MarrowDatabase } from '../db';
+import type { CaseRow } from '../db';
+import type { Repositories } from '../db/contract';
 import { ServiceError } from './errors';
 
 export function caseStateOf(row: Pick<CaseRow, 'status' | 'accession'>, extra: Omit<Partial<CaseState>, 'status' | 'accession'> = {}): CaseState {
@@ -39,9 +40,9 @@ function shownTime(iso: string): string {
  * refused as 'stale', naming who, when and what; the person's own changes (their decisions still being saved from
  * the review screen) are theirs and do not count. Call inside the writing transaction.
  */
-export function requireCaseUnchanged(db: MarrowDatabase, row: CaseRow, seenVersion: number | undefined, actor: string): void {
+export async function requireCaseUnchanged(tx: Repositories, row: CaseRow, seenVersion: number | undefined, actor: string): Promise<void> {
   if (seenVersion === undefined) return;
-  const change = changeSince(db, row.id, seenVersion, actor);
+  const change = await tx.cases.changeSince(row.id, seenVersion, actor);
   if (change === null) return;
   throw new ServiceError(
     'stale',

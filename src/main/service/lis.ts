@@ -8,25 +8,8 @@
 import { randomBytes } from 'node:crypto';
 import { LIS_REQUIRED_TO_SEND, type CaseLisStatus, type LisChannel, type LisSettings } from '../../shared/lis';
 import { ROLE_LABELS } from '../../shared/roles';
-import {
-  countUnbuiltLisResults,
-  findLisResultForSignOff,
-  getCase,
-  getLisSettings as readLisSettings,
-  listAmendments,
-  listCaseLisDeliveries,
-  listSignOffs,
-  listSignatures,
-  listUnbuiltLisResults,
-  recordLisBuildError,
-  recordLisResult,
-  saveLisSettings as writeLisSettings,
-  storeLisMessages,
-  transaction,
-  unbuiltLisResultErrors,
-  type LisResultRow,
-  type NewLisMessage,
-} from '../db';
+import type { LisResultRow, NewLisMessage } from '../db';
+import type { Repositories } from '../db/contract';
 import { buildFhirBundle } from '../lis/fhir-bundle';
 import { buildOruR01 } from '../lis/oru-r01';
 import type { LisResultMessageData } from '../lis/result-message-data';
@@ -64,25 +47,21 @@ function requireSettingsForSending(settings: LisSettings, asField?: 'enabled'): 
 }
 
 /** Records the sign-off's result for the LIS, inside the sign-off transaction, if delivery is on. */
-export function queueSignedResult(ctx: ServiceContext, caseId: number, signOffId: number): void {
-  if (!readLisSettings(ctx.db).enabled) return;
-  recordLisResult(ctx.db, { caseId, signOffId });
+export async function queueSignedResult(tx: Repositories, caseId: number, signOffId: number): Promise<void> {
+  if (!(await tx.lis.getLisSettings()).enabled) return;
+  await tx.lis.recordLisResult({ caseId, signOffId });
 }
 
 async function messagesFor(ctx: ServiceContext, result: LisResultRow): Promise<NewLisMessage[]> {
-  const settings = readLisSettings(ctx.db);
+  const settings = await ctx.store.lis.getLisSettings();
   requireSettingsForSending(settings);
-  const caseRow = getCase(ctx.db, result.caseId);
-  const signOffs = listSignOffs(ctx.db, result.caseId);
+  const caseRow = await ctx.store.cases.getCase(result.caseId);
+  const signOffs = await ctx.store.cases.listSignOffs(result.caseId);
   const signOff = signOffs.find((s) => s.id === result.signOffId);
   if (signOff === undefined) throw new ServiceError('not_found', `Sign-off ${result.signOffId} of case ${caseRow.accession} is missing.`);
   const snapshot = readSignOffSnapshot(signOff.summarySnapshot, `The sign-off of case ${caseRow.accession}`);
   const amendment =
-    result.resultStatus === 'C'
-      ? listAmendments(ctx.db, result.caseId)
-          .filter((a) => a.signOffId < signOff.id)
-          .pop()
-      : undefined;
+    result.resultStatus === 'C' ? (await ctx.store.cases.listAmendments(result.caseId)).filter((a) => a.signOffId < signOff.id).pop() : undefined;
   const base: Omit<LisResultMessageData, 'controlId'> = {
     createdAt: new Date().toISOString(),
     resultStatus: result.resultStatus,
@@ -100,7 +79,7 @@ async function messagesFor(ctx: ServiceContext, result: LisResultRow): Promise<N
       unreviewedFlaggedAtSigning: snapshot.unreviewedFlaggedAtSigning ?? 0,
     },
     correction: amendment === undefined ? null : { by: amendment.by, reason: amendment.reason, at: amendment.at },
-    signatures: listSignatures(ctx.db, result.caseId)
+    signatures: (await ctx.store.signatures.listSignatures(result.caseId))
       .filter((s) => s.id === signOff.validationSignatureId || s.id === signOff.authorisationSignatureId)
       .map((s) => ({ meaning: s.meaning, name: s.printedName, role: ROLE_LABELS[s.role], at: s.signedAt })),
     interpretiveComment: signOff.interpretiveComment,
@@ -110,7 +89,7 @@ async function messagesFor(ctx: ServiceContext, result: LisResultRow): Promise<N
   // The PDF shows the case as it is now; it is the signed report only while this sign-off is still the case's
   // current one. A result re-opened before it was sent goes without a PDF rather than with a DRAFT.
   const current = caseRow.status === 'signed' && signOffs[signOffs.length - 1]?.id === signOff.id;
-  const pdf = current ? await renderCaseReport(ctx.db, caseRow.id, { appVersion: ctx.options.appVersion, modelDir: ctx.options.modelDir }) : null;
+  const pdf = current ? await renderCaseReport(ctx.store, caseRow.id, { appVersion: ctx.options.appVersion, modelDir: ctx.options.modelDir }) : null;
   const hl7ControlId = newControlId();
   const fhirControlId = newControlId();
   const hl7Channels: LisChannel[] = settings.mllpHost.trim() !== '' && settings.mllpPort !== null ? ['outbox', 'mllp'] : ['outbox'];
@@ -127,38 +106,38 @@ async function messagesFor(ctx: ServiceContext, result: LisResultRow): Promise<N
 
 /** Builds the messages of every signed result still waiting; a failure is recorded on the result and retried. */
 export async function buildPendingLisMessages(ctx: ServiceContext): Promise<void> {
-  for (const result of listUnbuiltLisResults(ctx.db)) {
+  for (const result of await ctx.store.lis.listUnbuiltLisResults()) {
     let messages: NewLisMessage[];
     try {
       messages = await messagesFor(ctx, result);
     } catch (e) {
-      recordLisBuildError(ctx.db, result.id, e instanceof Error ? e.message : String(e));
+      await ctx.store.lis.recordLisBuildError(result.id, e instanceof Error ? e.message : String(e));
       continue;
     }
-    storeLisMessages(ctx.db, { resultId: result.id, messages, resend: false, actor: 'MarrowCount' });
+    await ctx.store.lis.storeLisMessages({ resultId: result.id, messages, resend: false, actor: 'MarrowCount' });
   }
 }
 
-function caseStatus(ctx: ServiceContext, caseId: number): CaseLisStatus {
-  getCase(ctx.db, caseId); // not_found for an unknown case
+async function caseStatus(ctx: ServiceContext, caseId: number): Promise<CaseLisStatus> {
+  await ctx.store.cases.getCase(caseId); // not_found for an unknown case
   return {
     caseId,
-    enabled: readLisSettings(ctx.db).enabled,
-    pendingResults: countUnbuiltLisResults(ctx.db, caseId),
-    buildErrors: unbuiltLisResultErrors(ctx.db, caseId),
-    deliveries: listCaseLisDeliveries(ctx.db, caseId),
+    enabled: (await ctx.store.lis.getLisSettings()).enabled,
+    pendingResults: await ctx.store.lis.countUnbuiltLisResults(caseId),
+    buildErrors: await ctx.store.lis.unbuiltLisResultErrors(caseId),
+    deliveries: await ctx.store.lis.listCaseLisDeliveries(caseId),
   };
 }
 
 export function lisMethods(ctx: ServiceContext) {
   return {
     async getLisSettings(): Promise<LisSettings> {
-      return readLisSettings(ctx.db);
+      return ctx.store.lis.getLisSettings();
     },
 
     async saveLisSettings(settings: LisSettings): Promise<LisSettings> {
       if (settings.enabled) requireSettingsForSending(settings, 'enabled');
-      const saved = writeLisSettings(ctx.db, settings, currentActor(ctx));
+      const saved = await ctx.store.lis.saveLisSettings(settings, currentActor(ctx));
       ctx.wakeLis();
       return saved;
     },
@@ -173,22 +152,22 @@ export function lisMethods(ctx: ServiceContext) {
      * while delivery was off is sent for the first time.
      */
     async resendToLis(caseId: number): Promise<CaseLisStatus> {
-      const caseRow = getCase(ctx.db, caseId);
+      const caseRow = await ctx.store.cases.getCase(caseId);
       if (caseRow.status !== 'signed') {
         throw new ServiceError('conflict', `Case ${caseRow.accession} is not signed; only a signed result is sent to the LIS.`, { field: 'caseId' });
       }
-      requireSettingsForSending(readLisSettings(ctx.db));
-      const signOffs = listSignOffs(ctx.db, caseId);
+      requireSettingsForSending(await ctx.store.lis.getLisSettings());
+      const signOffs = await ctx.store.cases.listSignOffs(caseId);
       const latest = signOffs[signOffs.length - 1]!;
-      const existing = findLisResultForSignOff(ctx.db, latest.id);
+      const existing = await ctx.store.lis.findLisResultForSignOff(latest.id);
       if (existing === null || existing.builtAt === null) {
         // Never built (signed while delivery was off, or its build failed): build it now as its first sending.
-        const result = existing ?? transaction(ctx.db, () => recordLisResult(ctx.db, { caseId, signOffId: latest.id }));
+        const result = existing ?? (await ctx.store.transaction((tx) => tx.lis.recordLisResult({ caseId, signOffId: latest.id })));
         const messages = await messagesFor(ctx, result);
-        storeLisMessages(ctx.db, { resultId: result.id, messages, resend: false, actor: currentActor(ctx) });
+        await ctx.store.lis.storeLisMessages({ resultId: result.id, messages, resend: false, actor: currentActor(ctx) });
       } else {
         const messages = await messagesFor(ctx, existing);
-        storeLisMessages(ctx.db, { resultId: existing.id, messages, resend: true, actor: currentActor(ctx) });
+        await ctx.store.lis.storeLisMessages({ resultId: existing.id, messages, resend: true, actor: currentActor(ctx) });
       }
       ctx.wakeLis();
       return caseStatus(ctx, caseId);

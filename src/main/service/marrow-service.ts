@@ -2,9 +2,9 @@
 // the CLI and the integration tests. It owns the database connection and the analysis runner; the business rules
 // live in the per-area modules it assembles with combineAreas (cases, analysis, review, sign-off, saved files,
 // settings, LIS, lab models, patient history).
-import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { closeDatabase, DatabaseError, getCase, getImage, listCopiesOf, openDatabase } from '../db';
+import { DatabaseError } from '../db';
+import { openStore } from '../db/store';
 import { LisDelivery, type LisDeliveryOptions } from '../lis/delivery';
 import { AnalysisRunner } from './analysis-runner';
 import { caseMethods } from './cases';
@@ -29,7 +29,7 @@ export type { MarrowService, MarrowServiceOptions } from './types';
 
 export interface CreateServiceExtras {
   /** Passed to the analysis runner (tests pin batch size and threads; the worker entry when not next to the bundle). */
-  analysis?: Omit<AnalysisRunnerOptions, 'databasePath' | 'modelDir'>;
+  analysis?: Omit<AnalysisRunnerOptions, 'databaseLocation' | 'modelDir'>;
   /** Timeouts and retry policy of the LIS delivery loop (tests shorten them). */
   lis?: Omit<LisDeliveryOptions, 'defaultOutboxDir' | 'buildPending'>;
   /** Where the lab-model training worker's code is; found next to the bundle (or its sources) when absent. */
@@ -42,20 +42,20 @@ export interface CreateServiceExtras {
   labReanalysisWorkerEntry?: WorkerEntry;
 }
 
-export function createMarrowService(options: MarrowServiceOptions, extras: CreateServiceExtras = {}): MarrowService {
-  mkdirSync(dirname(options.databasePath), { recursive: true });
-  const db = openDatabase(options.databasePath);
-  const runner = new AnalysisRunner({ ...extras.analysis, databasePath: options.databasePath, modelDir: options.modelDir });
+/** Opens the store at options.databaseLocation (either engine) and assembles the service over it. */
+export async function createMarrowService(options: MarrowServiceOptions, extras: CreateServiceExtras = {}): Promise<MarrowService> {
+  const store = await openStore(options.databaseLocation, { createFolder: true });
+  const runner = new AnalysisRunner({ ...extras.analysis, databaseLocation: options.databaseLocation, modelDir: options.modelDir });
   // The delivery loop builds messages through the service context, and the context wakes the loop: made in turn.
   const wake = { lis: (): void => undefined };
-  const ctx: ServiceContext = { db, options, runner, wakeLis: () => wake.lis(), now: extras.now ?? (() => new Date()) };
+  const ctx: ServiceContext = { store, options, runner, wakeLis: () => wake.lis(), now: extras.now ?? (() => new Date()) };
   const labTraining = new LabTrainingRunner(extras.labTrainingWorkerEntry);
   const labReanalysis = new LabReanalysis(ctx, extras.labReanalysisWorkerEntry);
   // A new case is counted with the approved lab model, if there is one, once the base model has classified it.
   runner.setAfterAnalysis(labReanalysis.afterAnalysis(extras.analysis?.actor ?? 'analysis'));
-  const delivery = new LisDelivery(db, {
+  const delivery = new LisDelivery(store, {
     ...extras.lis,
-    defaultOutboxDir: options.lisOutboxDir ?? join(dirname(options.databasePath), 'lis-outbox'),
+    defaultOutboxDir: options.lisOutboxDir ?? join(store.engine === 'sqlite' ? dirname(store.where) : options.reportsDir, 'lis-outbox'),
     buildPending: () => buildPendingLisMessages(ctx),
   });
   wake.lis = () => delivery.wake();
@@ -85,10 +85,13 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
 
     whenLabModelTrained: () => labTraining.whenFinished(),
 
-    locateCellImage(caseId: number, imageId: number): CellImageLocation | null {
+    databaseWhere: store.where,
+
+    async locateCellImage(caseId: number, imageId: number): Promise<CellImageLocation | null> {
       try {
-        const image = getImage(db, caseId, imageId);
-        return { folder: getCase(db, caseId).folder, file: image.relativePath, sha256: image.sha256, copies: listCopiesOf(db, caseId, imageId) };
+        const image = await store.images.getImage(caseId, imageId);
+        const { folder } = await store.cases.getCase(caseId);
+        return { folder, file: image.relativePath, sha256: image.sha256, copies: await store.images.listCopiesOf(caseId, imageId) };
       } catch (e) {
         if (e instanceof DatabaseError && e.kind === 'not_found') return null;
         throw e;
@@ -100,7 +103,7 @@ export function createMarrowService(options: MarrowServiceOptions, extras: Creat
       closed = true;
       await delivery.stop();
       await Promise.all([runner.close(), labTraining.close()]);
-      closeDatabase(db);
+      await store.close();
     },
   };
 }

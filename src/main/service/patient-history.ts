@@ -14,7 +14,8 @@ import {
   type MarrowResult,
   type PatientHistory,
 } from '../../shared/marrow-history';
-import { findPatientByLabId, getCase, listPatientCaseHistory, type MarrowDatabase, type ModelRow, type PatientCaseHistoryRow, type SignOffRow } from '../db';
+import type { ModelRow, PatientCaseHistoryRow, SignOffRow } from '../db';
+import type { Repositories } from '../db/contract';
 import { modelCache, type ServiceContext } from './context';
 import type { ServiceArea } from './combine';
 import { ServiceError } from './errors';
@@ -22,7 +23,7 @@ import { differentialOfSignOff } from './patient-history-snapshot';
 import { caseDifferential } from './case-differential';
 import { chronologicalSignOffs } from './views';
 
-type ModelOf = (modelRowId: number | null) => ModelRow | null;
+type ModelOf = (modelRowId: number | null) => Promise<ModelRow | null>;
 
 /** The sign-off whose result is the case's released one, if any (see the file comment). */
 function releasedSignOff(row: PatientCaseHistoryRow): SignOffRow | null {
@@ -39,13 +40,13 @@ function releasedCount(row: PatientCaseHistoryRow): number {
   return row.signOffs.filter((s) => reopened.has(s.id)).length + current;
 }
 
-function liveFigures(db: MarrowDatabase, row: PatientCaseHistoryRow, modelOf: ModelOf) {
+async function liveFigures(repos: Repositories, row: PatientCaseHistoryRow, modelOf: ModelOf) {
   // Before analysis a case has no cells: no figures rather than a differential of nothing.
   if (row.case.modelRowId === null || row.case.status === 'importing' || row.case.status === 'analysing') return null;
-  return marrowFiguresOf(caseDifferential(db, row.case, modelOf(row.case.modelRowId)));
+  return marrowFiguresOf(await caseDifferential(repos, row.case, await modelOf(row.case.modelRowId)));
 }
 
-function resultOf(db: MarrowDatabase, row: PatientCaseHistoryRow, modelOf: ModelOf): MarrowResult {
+async function resultOf(repos: Repositories, row: PatientCaseHistoryRow, modelOf: ModelOf): Promise<MarrowResult> {
   const released = releasedSignOff(row);
   const base = {
     caseId: row.case.id,
@@ -58,7 +59,7 @@ function resultOf(db: MarrowDatabase, row: PatientCaseHistoryRow, modelOf: Model
     amended: row.amendedSignOffIds.length > 0,
   };
   if (released === null) {
-    return { ...base, state: 'draft', releasedAt: null, releasedBy: null, figures: liveFigures(db, row, modelOf), problem: null };
+    return { ...base, state: 'draft', releasedAt: null, releasedBy: null, figures: await liveFigures(repos, row, modelOf), problem: null };
   }
   const state = row.case.status === 'signed' ? 'released' : 'reopened';
   const signed = { ...base, state, releasedAt: released.signedAt, releasedBy: released.signedBy } as const;
@@ -72,16 +73,18 @@ function resultOf(db: MarrowDatabase, row: PatientCaseHistoryRow, modelOf: Model
   }
 }
 
-export function loadPatientHistory(db: MarrowDatabase, patientLabId: string, modelOf: ModelOf): PatientHistory {
-  return historyWithRows(db, patientLabId, modelOf).history;
+export async function loadPatientHistory(repos: Repositories, patientLabId: string, modelOf: ModelOf): Promise<PatientHistory> {
+  return (await historyWithRows(repos, patientLabId, modelOf)).history;
 }
 
-function historyWithRows(db: MarrowDatabase, patientLabId: string, modelOf: ModelOf) {
-  const patient = findPatientByLabId(db, patientLabId);
-  const rows = listPatientCaseHistory(db, patient.id);
+async function historyWithRows(repos: Repositories, patientLabId: string, modelOf: ModelOf) {
+  const patient = await repos.patientHistory.findPatientByLabId(patientLabId);
+  const rows = await repos.patientHistory.listPatientCaseHistory(patient.id);
+  const marrows: MarrowResult[] = [];
+  for (const row of rows) marrows.push(await resultOf(repos, row, modelOf));
   const history: PatientHistory = {
     patient: { labId: patient.labId, name: patient.name, birthDate: patient.birthDate },
-    marrows: rows.map((row) => resultOf(db, row, modelOf)),
+    marrows,
   };
   return { history, rows };
 }
@@ -90,12 +93,12 @@ function historyWithRows(db: MarrowDatabase, patientLabId: string, modelOf: Mode
  * The case beside the patient's earlier released results of the same kind of specimen (marrow with marrow). "This
  * case" carries its current figures, as its report prints them; earlier ones their released figures.
  */
-export function loadCaseHistory(db: MarrowDatabase, caseId: number, modelOf: ModelOf): CaseHistory {
-  const caseRow = getCase(db, caseId);
-  const { history, rows } = historyWithRows(db, caseRow.patientLabId, modelOf);
+export async function loadCaseHistory(repos: Repositories, caseId: number, modelOf: ModelOf): Promise<CaseHistory> {
+  const caseRow = await repos.cases.getCase(caseId);
+  const { history, rows } = await historyWithRows(repos, caseRow.patientLabId, modelOf);
   const index = history.marrows.findIndex((m) => m.caseId === caseId);
   const stored = history.marrows[index] as MarrowResult;
-  const current: MarrowResult = { ...stored, figures: liveFigures(db, rows[index] as PatientCaseHistoryRow, modelOf), problem: null };
+  const current: MarrowResult = { ...stored, figures: await liveFigures(repos, rows[index] as PatientCaseHistoryRow, modelOf), problem: null };
   const group = specimenGroupOf(current.specimen);
   const previous = history.marrows
     .slice(0, index)
@@ -121,10 +124,10 @@ export function patientHistoryMethods(ctx: ServiceContext) {
   const modelOf = modelCache(ctx);
   return {
     async getPatientHistory(query: PatientHistoryQuery): Promise<PatientHistory> {
-      return loadPatientHistory(ctx.db, query.patientLabId, modelOf);
+      return loadPatientHistory(ctx.store, query.patientLabId, (id) => modelOf(id));
     },
     async getCaseHistory(caseId: number): Promise<CaseHistory> {
-      return loadCaseHistory(ctx.db, caseId, modelOf);
+      return loadCaseHistory(ctx.store, caseId, (id) => modelOf(id));
     },
   } satisfies ServiceArea;
 }

@@ -1,19 +1,7 @@
 // The differential and the review of cells. The model's label is never changed: a review adds a human decision
 // beside it (db/reviews), and undo appends a retraction. A signed case refuses every review until amended.
 import type { CaseDifferential, CellPage, CellQuery, CellView, ConfirmInput, ReviewInput, UndoInput } from '../../shared/api';
-import {
-  addReview,
-  addReviews,
-  DatabaseError,
-  getCase,
-  getCell,
-  latestDecisionInForceBy,
-  listCells as queryCells,
-  retractLatestReview,
-  reviewProgress,
-  type CaseRow,
-  type CellRow,
-} from '../db';
+import { DatabaseError, type CaseRow, type CellRow } from '../db';
 import { currentActor, modelCache, type ServiceContext } from './context';
 import type { ServiceArea } from './combine';
 import { ServiceError } from './errors';
@@ -26,9 +14,9 @@ export function requireReviewable(row: CaseRow): void {
   requireAllowed('review', caseStateOf(row));
 }
 
-function cellOfCase(ctx: ServiceContext, row: CaseRow, imageId: number, field = 'imageId'): CellRow {
+async function cellOfCase(ctx: ServiceContext, row: CaseRow, imageId: number, field = 'imageId'): Promise<CellRow> {
   try {
-    return getCell(ctx.db, row.id, imageId);
+    return await ctx.store.cells.getCell(row.id, imageId);
   } catch (e) {
     if (e instanceof DatabaseError && e.kind === 'not_found') {
       throw new ServiceError('not_found', `Case ${row.accession} has no classified cell ${imageId}.`, { field, cause: e });
@@ -42,21 +30,25 @@ export function reviewMethods(ctx: ServiceContext) {
   const view = (cell: CellRow): CellView => cellViewOf(cell, ctx.options.cellImageUrl);
   return {
     async getDifferential(caseId: number): Promise<CaseDifferential> {
-      const row = getCase(ctx.db, caseId);
-      return { caseId, differential: caseDifferential(ctx.db, row, modelOf(row.modelRowId)), review: reviewProgress(ctx.db, caseId) };
+      const row = await ctx.store.cases.getCase(caseId);
+      return {
+        caseId,
+        differential: await caseDifferential(ctx.store, row, await modelOf(row.modelRowId)),
+        review: await ctx.store.cells.reviewProgress(caseId),
+      };
     },
 
     async listCells(query: CellQuery): Promise<CellPage> {
-      getCase(ctx.db, query.caseId);
-      const { rows, total } = queryCells(ctx.db, query);
+      await ctx.store.cases.getCase(query.caseId);
+      const { rows, total } = await ctx.store.cells.listCells(query);
       return { cells: rows.map(view), total };
     },
 
     async reviewCell(input: ReviewInput): Promise<CellView> {
-      const row = getCase(ctx.db, input.caseId);
+      const row = await ctx.store.cases.getCase(input.caseId);
       requireReviewable(row);
-      cellOfCase(ctx, row, input.imageId);
-      addReview(ctx.db, {
+      await cellOfCase(ctx, row, input.imageId);
+      await ctx.store.reviews.addReview({
         caseId: input.caseId,
         imageId: input.imageId,
         label: input.label,
@@ -64,11 +56,11 @@ export function reviewMethods(ctx: ServiceContext) {
         ...(input.note === undefined ? {} : { note: input.note }),
         ...(input.seenVersion === undefined ? {} : { seenVersion: input.seenVersion }),
       });
-      return view(getCell(ctx.db, input.caseId, input.imageId));
+      return view(await ctx.store.cells.getCell(input.caseId, input.imageId));
     },
 
     async confirmCells(input: ConfirmInput): Promise<CellView[]> {
-      const row = getCase(ctx.db, input.caseId);
+      const row = await ctx.store.cases.getCase(input.caseId);
       requireReviewable(row);
       // Confirming accepts the label the reviewer sees (the effective label): for an unreviewed cell that is the
       // model's prediction; for a cell another reviewer already reclassified it is that decision, seconded.
@@ -80,10 +72,10 @@ export function reviewMethods(ctx: ServiceContext) {
         });
       }
       const seenOf = (imageId: number): number | undefined => input.seenVersions?.[input.imageIds.indexOf(imageId)];
-      const cells = imageIds.map((imageId) => cellOfCase(ctx, row, imageId, `imageIds[${input.imageIds.indexOf(imageId)}]`));
+      const cells: CellRow[] = [];
+      for (const imageId of imageIds) cells.push(await cellOfCase(ctx, row, imageId, `imageIds[${input.imageIds.indexOf(imageId)}]`));
       // All or none: one stale cell refuses the whole confirmation, which the reviewer then sees again.
-      addReviews(
-        ctx.db,
+      await ctx.store.reviews.addReviews(
         cells.map((cell) => {
           const seenVersion = seenOf(cell.imageId);
           return {
@@ -95,29 +87,31 @@ export function reviewMethods(ctx: ServiceContext) {
           };
         }),
       );
-      return imageIds.map((imageId) => view(getCell(ctx.db, input.caseId, imageId)));
+      const confirmed: CellView[] = [];
+      for (const imageId of imageIds) confirmed.push(view(await ctx.store.cells.getCell(input.caseId, imageId)));
+      return confirmed;
     },
 
     async undoReview(input: UndoInput): Promise<CellView> {
-      const row = getCase(ctx.db, input.caseId);
+      const row = await ctx.store.cases.getCase(input.caseId);
       requireReviewable(row);
       // No cell named: the reviewer's own latest decision still in force (after a reload the page has no history).
-      const imageId = input.imageId ?? latestDecisionInForceBy(ctx.db, input.caseId, currentActor(ctx));
+      const imageId = input.imageId ?? (await ctx.store.reviews.latestDecisionInForceBy(input.caseId, currentActor(ctx)));
       if (imageId === null) {
         throw new ServiceError('not_found', `${currentActor(ctx)} has no decision in force in case ${row.accession}: nothing to undo.`, { field: 'imageId' });
       }
-      const cell = cellOfCase(ctx, row, imageId);
+      const cell = await cellOfCase(ctx, row, imageId);
       // With a version, a cell changed since is refused as stale (by retractLatestReview), not as 'nothing to undo'.
       if (cell.decision === null && (input.seenVersion === undefined || input.seenVersion === cell.version)) {
         throw new ServiceError('not_found', `Cell ${cell.relativePath} has no decision to undo.`, { field: 'imageId' });
       }
-      retractLatestReview(ctx.db, {
+      await ctx.store.reviews.retractLatestReview({
         caseId: input.caseId,
         imageId,
         reviewer: currentActor(ctx),
         ...(input.seenVersion === undefined ? {} : { seenVersion: input.seenVersion }),
       });
-      return view(getCell(ctx.db, input.caseId, imageId));
+      return view(await ctx.store.cells.getCell(input.caseId, imageId));
     },
   } satisfies ServiceArea;
 }

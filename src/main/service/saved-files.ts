@@ -5,7 +5,7 @@ import { existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import type { ExportFormat, ExportInput, SaveReportInput, SavedFile } from '../../shared/api';
 import { isReleased } from '../../shared/case-lifecycle';
-import { getCase, listSignOffs, type CaseRow } from '../db';
+import type { CaseRow } from '../db';
 import type { ServiceContext } from './context';
 import type { ServiceArea } from './combine';
 import { safeFileStem } from '../files/output-path';
@@ -24,9 +24,9 @@ const EXPORT_SUFFIX: Record<ExportFormat, { suffix: string; extension: string }>
  * release, '-corrected-N' for the N-th release after amendments, so a corrected report never replaces the one a
  * clinician already received.
  */
-function releaseSuffix(ctx: ServiceContext, row: CaseRow): { suffix: string; released: boolean } {
+async function releaseSuffix(ctx: ServiceContext, row: CaseRow): Promise<{ suffix: string; released: boolean }> {
   if (!isReleased(row.status)) return { suffix: '-draft', released: false };
-  const release = listSignOffs(ctx.db, row.id).length;
+  const release = (await ctx.store.cases.listSignOffs(row.id)).length;
   return { suffix: release <= 1 ? '' : `-corrected-${release}`, released: true };
 }
 
@@ -38,28 +38,28 @@ function keptRelease(path: string): SavedFile | null {
 export function savedFileMethods(ctx: ServiceContext) {
   return {
     async saveReport(input: SaveReportInput): Promise<SavedFile> {
-      const row = getCase(ctx.db, input.caseId);
-      const version = releaseSuffix(ctx, row);
+      const row = await ctx.store.cases.getCase(input.caseId);
+      const version = await releaseSuffix(ctx, row);
       const fallback = join(ctx.options.reportsDir, `${safeFileStem(row.accession)}${version.suffix}.pdf`);
       const path = namedOutputPath(ctx, input.path, fallback, '.pdf');
       if (input.path === undefined && version.released) {
         const kept = keptRelease(path);
         if (kept !== null) return kept;
       }
-      return writeCaseReport(ctx.db, input.caseId, path, { appVersion: ctx.options.appVersion, modelDir: ctx.options.modelDir });
+      return writeCaseReport(ctx.store, input.caseId, path, { appVersion: ctx.options.appVersion, modelDir: ctx.options.modelDir });
     },
 
     async exportCase(input: ExportInput): Promise<SavedFile> {
-      const row = getCase(ctx.db, input.caseId);
+      const row = await ctx.store.cases.getCase(input.caseId);
       const { suffix, extension } = EXPORT_SUFFIX[input.format];
-      const version = releaseSuffix(ctx, row);
+      const version = await releaseSuffix(ctx, row);
       const fallback = join(ctx.options.reportsDir, `${safeFileStem(row.accession)}${suffix}${version.suffix}${extension}`);
       const path = namedOutputPath(ctx, input.path, fallback, extension);
       if (input.path === undefined && version.released) {
         const kept = keptRelease(path);
         if (kept !== null) return kept;
       }
-      return writeCaseExport(ctx.db, input.caseId, input.format, path, { appVersion: ctx.options.appVersion, modelDir: ctx.options.modelDir });
+      return writeCaseExport(ctx.store, input.caseId, input.format, path, { appVersion: ctx.options.appVersion, modelDir: ctx.options.modelDir });
     },
   } satisfies ServiceArea;
 }

@@ -5,7 +5,7 @@
 // without passing here.
 import { API_METHODS, type MarrowApi, type MarrowApiMethod } from '../../shared/api';
 import { METHOD_ACCESS, PASSIVE_METHODS, mayCall, requiredRolesText, ROLE_LABELS } from '../../shared/roles';
-import { countUsers, recordRefusal, runAsUser, type UserRow } from '../db';
+import { runAsUser, type UserRow } from '../db';
 import { runAtStation } from '../db/acting-user';
 import { accountMethods, lookUpSession, touch, type AccountMethodName, type SessionHolder } from './accounts';
 import type { ServiceContext } from './context';
@@ -27,11 +27,11 @@ function rolesText(user: UserRow): string {
 }
 
 /** Finds the session's person and checks the role table; throws the refusal a person can act on. */
-function authorise(ctx: ServiceContext, holder: SessionHolder, method: MarrowApiMethod, options: SessionApiOptions): UserRow | null {
+async function authorise(ctx: ServiceContext, holder: SessionHolder, method: MarrowApiMethod, options: SessionApiOptions): Promise<UserRow | null> {
   const access = METHOD_ACCESS[method];
   if (access === 'no_session') return null;
-  if (options.allowWithoutAccounts && holder.token === null && countUsers(ctx.db) === 0) return null;
-  const found = lookUpSession(ctx, holder);
+  if (options.allowWithoutAccounts && holder.token === null && (await ctx.store.users.countUsers()) === 0) return null;
+  const found = await lookUpSession(ctx, holder);
   if (found.state === 'none') throw new ServiceError('unauthenticated', 'Log in first: MarrowCount records who does what.');
   if (found.state === 'ended') throw new ServiceError('unauthenticated', `Your session has ended (${found.reason}). Log in again.`);
   const { user, session } = found;
@@ -42,7 +42,7 @@ function authorise(ctx: ServiceContext, holder: SessionHolder, method: MarrowApi
     throw new ServiceError('forbidden', 'An administrator reset your password: choose a new one before going on.', { field: 'newPassword' });
   }
   if (!mayCall(method, user.roles)) {
-    recordRefusal(ctx.db, {
+    await ctx.store.users.recordRefusal({
       action: 'access_refused',
       by: { id: user.id, displayName: user.displayName },
       caseId: null,
@@ -73,7 +73,7 @@ export function sessionApi(ctx: ServiceContext, areas: AreaMethods, holder: Sess
     const fn = implementation[method] as (...args: unknown[]) => Promise<unknown>;
     const guarded = (...args: unknown[]): Promise<unknown> =>
       runAtStation(holder.station, async () => {
-        const user = authorise(ctx, holder, method, options);
+        const user = await authorise(ctx, holder, method, options);
         if (user === null) return fn.apply(implementation, args);
         return runAsUser({ id: user.id, displayName: user.displayName, roles: user.roles }, () => fn.apply(implementation, args));
       });

@@ -5,7 +5,6 @@ import { join } from 'node:path';
 import type { AboutInfo, ModelInfo, ReviewLayout, Settings } from '../../shared/api';
 import { reviewLayoutProblem } from '../../shared/review-layout';
 import { DIFFERENTIAL_RULES_VERSION } from '../../shared/differential';
-import { getReviewLayout as readReviewLayout, getSettings as readSettings, saveReviewLayout as writeReviewLayout, saveSettings as writeSettings } from '../db';
 import { modelInfo, readModelManifest } from '../inference/model-package';
 import { currentActor, type ServiceContext } from './context';
 import type { ServiceArea } from './combine';
@@ -22,22 +21,22 @@ export const APP_ATTRIBUTIONS: readonly string[] = Object.freeze([
 export function settingsAboutMethods(ctx: ServiceContext) {
   return {
     async getSettings(): Promise<Settings> {
-      return readSettings(ctx.db);
+      return ctx.store.settings.getSettings();
     },
 
     async saveSettings(settings: Settings): Promise<Settings> {
-      return writeSettings(ctx.db, settings, currentActor(ctx));
+      return ctx.store.settings.saveSettings(settings, currentActor(ctx));
     },
 
     async getReviewLayout(): Promise<ReviewLayout> {
-      return readReviewLayout(ctx.db);
+      return ctx.store.reviewLayout.getReviewLayout();
     },
 
     async saveReviewLayout(layout: ReviewLayout): Promise<ReviewLayout> {
       const problem = reviewLayoutProblem(layout);
       if (problem !== null) throw validationError(problem.field, problem.message);
       // Recorded against the person the other settings changes are recorded against (the session user once there is one).
-      return writeReviewLayout(ctx.db, layout, currentActor(ctx));
+      return ctx.store.reviewLayout.saveReviewLayout(layout, currentActor(ctx));
     },
 
     async getAbout(): Promise<AboutInfo> {
@@ -64,7 +63,8 @@ export function settingsAboutMethods(ctx: ServiceContext) {
         model,
         modelCard,
         attributions,
-        databasePath: ctx.options.databasePath,
+        // Where the data is, as the store words it: a file path, or a PostgreSQL URL without its password.
+        databasePath: ctx.store.where,
       };
     },
   } satisfies ServiceArea;

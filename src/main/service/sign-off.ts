@@ -9,23 +9,7 @@ import { createHash } from 'node:crypto';
 import type { AmendInput, AuthoriseInput, CaseDetail, ExcludeRemainingInput, SubmitInput } from '../../shared/api';
 import { plural } from '../../shared/format';
 import { ROLE_LABELS } from '../../shared/roles';
-import {
-  actingUser,
-  amendCase as reopenCase,
-  excludeRemainingFiles,
-  getCase,
-  getSecuritySettings,
-  getUser,
-  insertSignature,
-  listSignatures,
-  recordFailedLogin,
-  reviewProgress,
-  setCaseStatus,
-  signCase,
-  transaction,
-  type CaseRow,
-  type UserRow,
-} from '../db';
+import { actingUser, type CaseRow, type UserRow } from '../db';
 import { verifyPassword } from '../security/password';
 import { LOCKOUT_MINUTES, MAX_FAILED_LOGINS } from './accounts';
 import { currentActor, modelCache, type ServiceContext } from './context';
@@ -49,9 +33,9 @@ export function signOffMethods(ctx: ServiceContext) {
   const signer = async (password: string, row: CaseRow, meaning: string): Promise<UserRow> => {
     const person = actingUser();
     if (person === undefined) throw new ServiceError('unauthenticated', 'Log in first: a signature is a person’s.');
-    const user = getUser(ctx.db, person.id);
+    const user = await ctx.store.users.getUser(person.id);
     if (await verifyPassword(password, user.passwordHash)) return user;
-    const after = recordFailedLogin(ctx.db, user.id, {
+    const after = await ctx.store.users.recordFailedLogin(user.id, {
       maxFailures: MAX_FAILED_LOGINS,
       lockUntil: new Date(ctx.now().getTime() + LOCKOUT_MINUTES * 60_000).toISOString(),
       action: 'signature_refused',
@@ -69,13 +53,13 @@ export function signOffMethods(ctx: ServiceContext) {
   };
 
   /** What is signed: the differential and review state now, with its hash for the signature row. */
-  const snapshotOf = (row: CaseRow, unreviewed: number) => {
-    const model = modelOf(row.modelRowId);
+  const snapshotOf = async (row: CaseRow, unreviewed: number) => {
+    const model = await modelOf(row.modelRowId);
     const snapshot: SignOffSnapshot = {
       snapshotVersion: SIGN_OFF_SNAPSHOT_VERSION,
       model: model === null ? null : modelInfoOf(model, ctx.options.modelDir),
-      differential: caseDifferential(ctx.db, row, model),
-      review: reviewProgress(ctx.db, row.id),
+      differential: await caseDifferential(ctx.store, row, model),
+      review: await ctx.store.cells.reviewProgress(row.id),
       unreviewedFlaggedAtSigning: unreviewed,
     };
     const json = JSON.stringify(snapshot);
@@ -83,8 +67,8 @@ export function signOffMethods(ctx: ServiceContext) {
   };
 
   /** Refuses while flagged cells are unreviewed without a reason; returns the count and the reason in force. */
-  const unreviewedCheck = (row: CaseRow, overrideReasonInput: string | undefined, doing: string) => {
-    const review = reviewProgress(ctx.db, row.id);
+  const unreviewedCheck = async (row: CaseRow, overrideReasonInput: string | undefined, doing: string) => {
+    const review = await ctx.store.cells.reviewProgress(row.id);
     const unreviewed = review.flagged - review.flaggedReviewed;
     // A blank reason is no reason: the database would store it as none, leaving an override without a record.
     const overrideReason = overrideReasonInput?.trim() || null;
@@ -100,38 +84,40 @@ export function signOffMethods(ctx: ServiceContext) {
   };
 
   // A cancelled case is released only once its remaining files are excluded with a reason (the lifecycle's rule).
-  const allowed = (row: CaseRow, action: 'submit' | 'authorise'): void => {
-    requireAllowed(action, caseStateOf(row, { partial: partialResultOf(ctx.db, row) }));
+  const allowed = async (row: CaseRow, action: 'submit' | 'authorise'): Promise<void> => {
+    requireAllowed(action, caseStateOf(row, { partial: await partialResultOf(ctx.store, row) }));
   };
 
   return {
     async submitCase(input: SubmitInput): Promise<CaseDetail> {
-      const row = getCase(ctx.db, input.caseId);
-      allowed(row, 'submit');
-      const { unreviewed, overrideReason } = unreviewedCheck(row, input.overrideReason, 'Submission');
+      const row = await ctx.store.cases.getCase(input.caseId);
+      await allowed(row, 'submit');
+      const { unreviewed, overrideReason } = await unreviewedCheck(row, input.overrideReason, 'Submission');
       await signer(input.password, row, 'technical validation');
-      const { hash } = snapshotOf(row, unreviewed);
-      transaction(ctx.db, () => {
-        requireCaseUnchanged(ctx.db, getCase(ctx.db, input.caseId), input.caseVersion, currentActor(ctx));
+      const { hash } = await snapshotOf(row, unreviewed);
+      await ctx.store.transaction(async (tx) => {
+        await requireCaseUnchanged(tx, await tx.cases.getCase(input.caseId), input.caseVersion, currentActor(ctx));
         // The signature's audit row carries the override reason; the status change records the submission.
-        insertSignature(ctx.db, { caseId: row.id, role: 'technician', meaning: 'technical_validation', contentSha256: hash, detail: { overrideReason } });
-        setCaseStatus(ctx.db, row.id, 'submitted', currentActor(ctx));
+        await tx.signatures.insertSignature({
+          caseId: row.id,
+          role: 'technician',
+          meaning: 'technical_validation',
+          contentSha256: hash,
+          detail: { overrideReason },
+        });
+        await tx.cases.setCaseStatus(row.id, 'submitted', currentActor(ctx));
       });
       return caseDetail(ctx, row.id, modelOf);
     },
 
     async authoriseCase(input: AuthoriseInput): Promise<CaseDetail> {
-      const row = getCase(ctx.db, input.caseId);
-      allowed(row, 'authorise');
-      const settings = getSecuritySettings(ctx.db);
+      const row = await ctx.store.cases.getCase(input.caseId);
+      await allowed(row, 'authorise');
+      const settings = await ctx.store.users.getSecuritySettings();
       const person = actingUser()!;
       // The technical validation this release rests on: the submission's, or (lab setting) the pathologist's own.
       const validation =
-        row.status === 'submitted'
-          ? listSignatures(ctx.db, row.id)
-              .filter((s) => s.meaning === 'technical_validation')
-              .pop()
-          : undefined;
+        row.status === 'submitted' ? (await ctx.store.signatures.listSignatures(row.id)).filter((s) => s.meaning === 'technical_validation').pop() : undefined;
       if (row.status === 'in_review' && !settings.pathologistMaySignAlone) {
         throw new ServiceError(
           'conflict',
@@ -146,18 +132,19 @@ export function signOffMethods(ctx: ServiceContext) {
           { field: 'caseId' },
         );
       }
-      const { unreviewed, overrideReason } = unreviewedCheck(row, input.overrideReason, 'Authorisation');
+      const { unreviewed, overrideReason } = await unreviewedCheck(row, input.overrideReason, 'Authorisation');
       await signer(input.password, row, 'medical authorisation');
-      const { json, hash } = snapshotOf(row, unreviewed);
+      const { json, hash } = await snapshotOf(row, unreviewed);
       // The result is queued for the LIS in the release's own transaction: a released result cannot be lost between
       // signing and sending.
-      transaction(ctx.db, () => {
-        requireCaseUnchanged(ctx.db, getCase(ctx.db, input.caseId), input.caseVersion, currentActor(ctx));
+      await ctx.store.transaction(async (tx) => {
+        await requireCaseUnchanged(tx, await tx.cases.getCase(input.caseId), input.caseVersion, currentActor(ctx));
         const at = ctx.now().toISOString();
         const technical =
-          validation ?? insertSignature(ctx.db, { caseId: row.id, role: 'pathologist', meaning: 'technical_validation', contentSha256: hash, at });
-        const medical = insertSignature(ctx.db, { caseId: row.id, role: 'pathologist', meaning: 'medical_authorisation', contentSha256: hash, at });
-        const { signOff } = signCase(ctx.db, {
+          validation ??
+          (await tx.signatures.insertSignature({ caseId: row.id, role: 'pathologist', meaning: 'technical_validation', contentSha256: hash, at }));
+        const medical = await tx.signatures.insertSignature({ caseId: row.id, role: 'pathologist', meaning: 'medical_authorisation', contentSha256: hash, at });
+        const { signOff } = await tx.cases.signCase({
           caseId: row.id,
           signedBy: person.displayName,
           role: ROLE_LABELS.pathologist,
@@ -167,26 +154,26 @@ export function signOffMethods(ctx: ServiceContext) {
           authorisationSignatureId: medical.id,
           interpretiveComment: input.interpretiveComment ?? null,
         });
-        queueSignedResult(ctx, row.id, signOff.id);
+        await queueSignedResult(tx, row.id, signOff.id);
       });
       ctx.wakeLis();
       return caseDetail(ctx, row.id, modelOf);
     },
 
     async amendCase(input: AmendInput): Promise<CaseDetail> {
-      const row = getCase(ctx.db, input.caseId);
+      const row = await ctx.store.cases.getCase(input.caseId);
       requireAllowed('amend', caseStateOf(row));
-      transaction(ctx.db, () => {
-        requireCaseUnchanged(ctx.db, getCase(ctx.db, input.caseId), input.caseVersion, currentActor(ctx));
-        reopenCase(ctx.db, { caseId: input.caseId, reason: input.reason, by: currentActor(ctx) });
+      await ctx.store.transaction(async (tx) => {
+        await requireCaseUnchanged(tx, await tx.cases.getCase(input.caseId), input.caseVersion, currentActor(ctx));
+        await tx.cases.amendCase({ caseId: input.caseId, reason: input.reason, by: currentActor(ctx) });
       });
       return caseDetail(ctx, input.caseId, modelOf);
     },
 
     async excludeRemainingFiles(input: ExcludeRemainingInput): Promise<CaseDetail> {
-      const row = getCase(ctx.db, input.caseId);
+      const row = await ctx.store.cases.getCase(input.caseId);
       requireAllowed('exclude_remaining', caseStateOf(row));
-      excludeRemainingFiles(ctx.db, { caseId: input.caseId, reason: input.reason, by: currentActor(ctx) });
+      await ctx.store.partialAnalysis.excludeRemainingFiles({ caseId: input.caseId, reason: input.reason, by: currentActor(ctx) });
       return caseDetail(ctx, input.caseId, modelOf);
     },
   } satisfies ServiceArea;

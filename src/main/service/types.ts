@@ -17,8 +17,12 @@ export interface CellImageLocation {
 }
 
 export interface MarrowServiceOptions {
-  /** SQLite file; created and migrated when missing. */
-  databasePath: string;
+  /**
+   * Where the data is: a SQLite file (created, with its folder, and migrated when missing) or a PostgreSQL URL
+   * (db/store.ts openStore; entry points resolve it with resolveDatabaseLocation). The analysis and re-analysis
+   * workers open their own store at the same location.
+   */
+  databaseLocation: string;
   /** Folder of the model package (model.json, model.onnx, MODEL_CARD.md). */
   modelDir: string;
   /** Where reports and exports go when the caller names no path. */
@@ -26,7 +30,10 @@ export interface MarrowServiceOptions {
   /** Builds the URL the renderer loads a cell image from; it differs per transport. */
   cellImageUrl: (caseId: number, imageId: number) => string;
   appVersion: string;
-  /** Where messages to the LIS are dropped when the LIS settings name no folder; default lis-outbox beside the database. */
+  /**
+   * Where messages to the LIS are dropped when the LIS settings name no folder; default lis-outbox beside the SQLite
+   * file (on PostgreSQL, which has no file: lis-outbox in reportsDir).
+   */
   lisOutboxDir?: string;
   /**
    * The lab server's limit on case folders: each must resolve (symlinks followed) inside one of these. Absent in
@@ -45,11 +52,13 @@ export interface MarrowService {
    */
   forSession(holder: SessionHolder): MarrowApi;
   /** The image's location when it belongs to the case; null otherwise. Used by the cell-image protocol. */
-  locateCellImage(caseId: number, imageId: number): CellImageLocation | null;
+  locateCellImage(caseId: number, imageId: number): Promise<CellImageLocation | null>;
   /** The LIS delivery loop: hosts start it (the desktop app, the browser-test host); tests run rounds by hand. */
   readonly lisDelivery: LisDelivery;
   /** Settles when the lab-model training in progress has ended and its result is stored (the CLI and tests wait on it). */
   whenLabModelTrained(): Promise<LabModelTrainingProgress>;
+  /** Where the data is, as messages may show it (a file path, or a PostgreSQL URL without its password). */
+  readonly databaseWhere: string;
   /** Cancels running analyses and closes the database. */
   close(): Promise<void>;
 }

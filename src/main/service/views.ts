@@ -5,28 +5,18 @@ import { ROLE_LABELS } from '../../shared/roles';
 import { partialResultOf } from './partial';
 import { computeDifferential } from '../../shared/differential';
 import {
-  caseSpecimenDate,
-  effectiveCountsByClass,
-  getCase,
-  listAmendments,
-  listImportFailures,
-  listSignOffs,
-  caseVersionOf,
-  isAmended,
-  reviewProgress,
   topClasses,
   type CaseListRow,
   type CaseRow,
-  type MarrowDatabase,
   type CellRow,
   type ClassCounts,
   type ModelRow,
-  listSignatures,
   type SignatureRow,
   type AmendmentRow,
   type SignOffRow,
 } from '../db';
-import type { ServiceContext } from './context';
+import type { Repositories } from '../db/contract';
+import type { ModelLookup, ServiceContext } from './context';
 import { modelInfoOf as storedModelInfo } from '../inference/model-package';
 import { isResearchOnlyModel } from './research-only';
 
@@ -44,8 +34,15 @@ export function chronologicalSignOffs(signOffs: readonly SignOffRow[]): SignOffR
 }
 
 /** A case's records beside its cells, as every view of it reads them: sign-offs oldest first, amendments, import failures. */
-export function caseRecords(db: MarrowDatabase, caseId: number): { signOffs: SignOffRow[]; amendments: AmendmentRow[]; importFailures: ImportFailure[] } {
-  return { signOffs: chronologicalSignOffs(listSignOffs(db, caseId)), amendments: listAmendments(db, caseId), importFailures: listImportFailures(db, caseId) };
+export async function caseRecords(
+  repos: Repositories,
+  caseId: number,
+): Promise<{ signOffs: SignOffRow[]; amendments: AmendmentRow[]; importFailures: ImportFailure[] }> {
+  return {
+    signOffs: chronologicalSignOffs(await repos.cases.listSignOffs(caseId)),
+    amendments: await repos.cases.listAmendments(caseId),
+    importFailures: await repos.images.listImportFailures(caseId),
+  };
 }
 
 /** A name recorded before accounts (typed, not a logged-in person): shown as such wherever the app shows it. */
@@ -70,15 +67,15 @@ function blastPercentage(counts: ClassCounts, model: ModelRow | null): number | 
 }
 
 /** The CaseSummary fields: the case row's own, and the figures the caller computed from its cells and sign-offs. */
-function summaryOf(
-  db: MarrowDatabase,
+async function summaryOf(
+  repos: Repositories,
   row: CaseRow,
   figures: Pick<CaseSummary, 'cellCount' | 'blastPercentage' | 'flaggedUnreviewed' | 'signedBy' | 'signedAt'>,
-): CaseSummary {
+): Promise<CaseSummary> {
   return {
-    partial: partialResultOf(db, row),
-    amended: isAmended(db, row.id),
-    version: caseVersionOf(db, row.id).version,
+    partial: await partialResultOf(repos, row),
+    amended: await repos.cases.isAmended(row.id),
+    version: (await repos.cases.caseVersionOf(row.id)).version,
     id: row.id,
     patientLabId: row.patientLabId,
     patientName: row.patientName,
@@ -90,8 +87,8 @@ function summaryOf(
   };
 }
 
-export function caseSummaryOf(db: MarrowDatabase, row: CaseListRow, model: ModelRow | null): CaseSummary {
-  return summaryOf(db, row, {
+export function caseSummaryOf(repos: Repositories, row: CaseListRow, model: ModelRow | null): Promise<CaseSummary> {
+  return summaryOf(repos, row, {
     cellCount: row.cellCount,
     blastPercentage: blastPercentage(row.countsByClass, model),
     flaggedUnreviewed: row.flaggedUnreviewed,
@@ -104,8 +101,8 @@ export function caseSummaryOf(db: MarrowDatabase, row: CaseListRow, model: Model
  * The signatures in force: the release's two (technical validation, medical authorisation) while signed; the
  * technical validation alone while submitted; none otherwise (earlier ones stay in the audit trail and history).
  */
-export function signaturesInForce(db: MarrowDatabase, row: { id: number; status: string }, latest: SignOffRow | null): SignatureRecord[] {
-  const all = listSignatures(db, row.id);
+export async function signaturesInForce(repos: Repositories, row: { id: number; status: string }, latest: SignOffRow | null): Promise<SignatureRecord[]> {
+  const all = await repos.signatures.listSignatures(row.id);
   let chosen: SignatureRow[] = [];
   if (row.status === 'signed' && latest !== null) {
     chosen = all.filter((s) => s.id === latest.validationSignatureId || s.id === latest.authorisationSignatureId);
@@ -116,31 +113,32 @@ export function signaturesInForce(db: MarrowDatabase, row: { id: number; status:
   return chosen.map((s) => ({ userId: s.userId, printedName: s.printedName, role: ROLE_LABELS[s.role], meaning: s.meaning, signedAt: s.signedAt }));
 }
 
-export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: number | null) => ModelRow | null): CaseDetail {
-  const { db } = ctx;
-  const row = getCase(db, caseId);
-  const model = modelOf(row.modelRowId);
-  const counts = row.modelRowId === null ? {} : effectiveCountsByClass(db, caseId);
-  const progress = reviewProgress(db, caseId);
-  const { signOffs, amendments, importFailures } = caseRecords(db, caseId);
+/** The case as its screen shows it; `repos` is the store, or a transaction's repositories to read its own writes. */
+export async function caseDetail(ctx: ServiceContext, caseId: number, modelOf: ModelLookup, repos: Repositories = ctx.store): Promise<CaseDetail> {
+  const tx = repos === ctx.store ? undefined : repos;
+  const row = await repos.cases.getCase(caseId);
+  const model = await modelOf(row.modelRowId, tx);
+  const counts = row.modelRowId === null ? {} : await repos.cells.effectiveCountsByClass(caseId);
+  const progress = await repos.cells.reviewProgress(caseId);
+  const { signOffs, amendments, importFailures } = await caseRecords(repos, caseId);
   const latest = signOffs[signOffs.length - 1] ?? null;
   return {
-    ...summaryOf(db, row, {
+    ...(await summaryOf(repos, row, {
       cellCount: cellTotal(counts),
       blastPercentage: row.modelRowId === null ? null : blastPercentage(counts, model),
       flaggedUnreviewed: progress.flagged - progress.flaggedReviewed,
       signedBy: latest?.signedBy ?? null,
       signedAt: latest?.signedAt ?? null,
-    }),
+    })),
     folder: row.folder,
-    ...caseSpecimenDate(db, caseId),
+    ...(await repos.patientHistory.caseSpecimenDate(caseId)),
     patientBirthDate: row.patientBirthDate,
     model: model === null ? null : modelInfoOf(model, ctx.options.modelDir),
     analysedAt: row.analysedAt,
     importFailures,
     // On screen, a name recorded before accounts says so.
     signOffs: signOffs.map((s) => ({ ...signOffRecordOf(s), signedBy: recordedName(s.signedBy, s.userId) })),
-    signatures: signaturesInForce(db, row, row.status === 'signed' ? latest : null),
+    signatures: await signaturesInForce(repos, row, row.status === 'signed' ? latest : null),
     interpretiveComment: row.status === 'signed' ? (latest?.interpretiveComment ?? null) : null,
     amendments: amendments.map((a) => ({ ...amendmentRecordOf(a), by: recordedName(a.by, a.userId) })),
   };

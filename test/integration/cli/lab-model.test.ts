@@ -43,7 +43,7 @@ describe('marrowcount lab-model', () => {
   let db: string;
 
   beforeAll(async () => {
-    fx = startService('lab-model-cli', { modelDir: MODEL_DIR });
+    fx = await startService('lab-model-cli', { modelDir: MODEL_DIR });
     db = join(fx.root, 'data', 'marrowcount.sqlite');
     for (let i = 0; i < 3; i++) {
       const folder = join(fx.root, 'cases', `C${i}`);

@@ -540,7 +540,7 @@ describe('the API boundary under randomised arguments (seeded)', () => {
   let created = 0;
 
   beforeAll(async () => {
-    fx = startService('api-fuzz');
+    fx = await startService('api-fuzz');
     sandbox = fx.root;
     outDir = join(sandbox, 'out');
     mkdirSync(outDir, { recursive: true });

@@ -43,7 +43,7 @@ describe('loopback HTTP host', () => {
   };
 
   beforeAll(async () => {
-    fx = startService('http-host', { cellImageUrl: (c, i) => `/cells/${c}/${i}` });
+    fx = await startService('http-host', { cellImageUrl: (c, i) => `/cells/${c}/${i}` });
     const renderer = join(fx.root, 'renderer');
     mkdirSync(join(renderer, 'assets'), { recursive: true });
     writeFileSync(join(renderer, 'index.html'), '<!doctype html><title>MarrowCount</title>');

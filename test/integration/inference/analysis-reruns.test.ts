@@ -31,6 +31,7 @@ import { loadModelPackage, type LoadedModel } from '../../../src/main/inference/
 import { analyseCaseFolder, type PipelineOutcome, type PipelineProgress } from '../../../src/main/inference/pipeline';
 import { BROKEN_CROPS, GOOD_CROPS, REPO, TINY_MODEL, tempDir } from './helpers';
 import { mulberry32 } from '../../helpers/seeded-random';
+import { sqliteStore } from '../../../src/main/db/sqlite-repositories';
 
 const SEEDS = Array.from({ length: Number(process.env.RERUNS_SEEDS ?? 32) }, (_, i) => i + 1);
 const ROUNDS = 8;
@@ -136,7 +137,7 @@ beforeAll(async () => {
     goods.forEach((g, i) => writeFileSync(join(folder, `${i}-${g.name}`), g.bytes));
     const patient = upsertPatient(db, { labId: 'REF', actor: 'test' });
     const caseId = createCase(db, { patientId: patient.id, accession: 'REF-1', specimen: 'bone_marrow_aspirate', folder, actor: 'test' }).id;
-    const outcome = await analyseCaseFolder(db, model, caseId, {}, { batchSize: 4 });
+    const outcome = await analyseCaseFolder(sqliteStore(db), model, caseId, {}, { batchSize: 4 });
     expect(outcome.classified).toBe(goods.length);
     const rows = db.raw.prepare('SELECT i.sha256, p.predicted_class, p.probabilities FROM predictions AS p JOIN images AS i ON i.id = p.image_id').all() as {
       sha256: string;
@@ -564,7 +565,7 @@ async function scenario(seed: number): Promise<{ runs: number; cancelled: number
     let previous: PipelineProgress | undefined;
     let changed = false;
     const outcome = await analyseCaseFolder(
-      db,
+      sqliteStore(db),
       model,
       caseId,
       {
@@ -675,7 +676,7 @@ describe('a listed file swapped for a link outside the case folder before the an
       const caseId = createCase(db, { patientId: patient.id, accession: 'BM-link', specimen: 'bone_marrow_aspirate', folder, actor: 'test' }).id;
       let swapped = false;
       const outcome = await analyseCaseFolder(
-        db,
+        sqliteStore(db),
         model,
         caseId,
         {

@@ -18,6 +18,7 @@ import { openSetDistance } from '../../../src/main/inference/open-set';
 import { loadModelPackage, type LoadedModel } from '../../../src/main/inference/model-package';
 import { analyseCaseFolder } from '../../../src/main/inference/pipeline';
 import { GOOD_CROPS, REPO, TINY_MODEL, tempDir } from './helpers';
+import { sqliteStore } from '../../../src/main/db/sqlite-repositories';
 
 const MODEL_DIR = join(REPO, 'resources/models/marrowcount-ref');
 const FIXTURES = join(REPO, 'test/fixtures/crops/open-set');
@@ -39,7 +40,7 @@ describe('open-set flag of the reference model', () => {
     db = openDatabase(join(temp.path, 'marrowcount.sqlite'));
     model = await loadModelPackage(MODEL_DIR);
     caseId = analysedCase(db, FIXTURES, 'OS-1');
-    const outcome = await analyseCaseFolder(db, model, caseId);
+    const outcome = await analyseCaseFolder(sqliteStore(db), model, caseId);
     expect(outcome.failures).toEqual([]);
     cells = new Map(listCells(db, { caseId, scope: 'all', limit: 100 }).rows.map((cell) => [cell.relativePath, cell]));
   }, 120_000);
@@ -99,7 +100,7 @@ describe('a package without an embedding output', () => {
       expect(model.manifest.embedding).toBeNull();
       expect(model.openSet).toBeNull();
       const caseId = analysedCase(db, GOOD_CROPS, 'OLD-1');
-      const outcome = await analyseCaseFolder(db, model, caseId);
+      const outcome = await analyseCaseFolder(sqliteStore(db), model, caseId);
       expect(outcome.classified).toBeGreaterThan(0);
       expect(listEmbeddings(db, caseId, getCase(db, caseId).modelRowId!)).toEqual([]);
       const rows = listCells(db, { caseId, scope: 'all', limit: 100 }).rows;

@@ -20,6 +20,7 @@ import { preprocessInto, tensorLength } from '../../../src/main/inference/prepro
 import { loadModelPackage, type LoadedModel } from '../../../src/main/inference/model-package';
 import { analyseCaseFolder, type PipelineProgress } from '../../../src/main/inference/pipeline';
 import { BROKEN_CROPS, GOOD_CROPS, GOOD_CROP_COUNT, TINY_MODEL, caseFolder, tempDir } from './helpers';
+import { sqliteStore } from '../../../src/main/db/sqlite-repositories';
 
 let model: LoadedModel;
 let temp: { path: string; remove: () => void };
@@ -53,7 +54,7 @@ describe('analysis pipeline', () => {
   it('classifies every crop of the folder and stores calibrated probabilities in the model class order', async () => {
     const caseId = newCase(GOOD_CROPS);
     const progress: PipelineProgress[] = [];
-    const outcome = await analyseCaseFolder(db, model, caseId, { onProgress: (p) => progress.push(p) }, { batchSize: 4 });
+    const outcome = await analyseCaseFolder(sqliteStore(db), model, caseId, { onProgress: (p) => progress.push(p) }, { batchSize: 4 });
 
     expect(outcome).toMatchObject({ cancelled: false, classified: GOOD_CROP_COUNT, newFiles: GOOD_CROP_COUNT, failures: [] });
     const cells = storedCells(caseId);
@@ -75,7 +76,7 @@ describe('analysis pipeline', () => {
   it('records a per-file error for broken files among good ones and classifies the rest', async () => {
     const caseId = newCase(GOOD_CROPS);
     cpSync(BROKEN_CROPS, join(getCase(db, caseId).folder, 'broken'), { recursive: true });
-    const outcome = await analyseCaseFolder(db, model, caseId, {}, { batchSize: 5 });
+    const outcome = await analyseCaseFolder(sqliteStore(db), model, caseId, {}, { batchSize: 5 });
 
     const failures = listImportFailures(db, caseId);
     expect(failures.map((f) => f.file).sort()).toEqual([
@@ -96,7 +97,7 @@ describe('analysis pipeline', () => {
     const caseId = newCase(GOOD_CROPS);
     const folder = getCase(db, caseId).folder;
     cpSync(BROKEN_CROPS, join(folder, 'broken'), { recursive: true });
-    await analyseCaseFolder(db, model, caseId, {}, { batchSize: 7 });
+    await analyseCaseFolder(sqliteStore(db), model, caseId, {}, { batchSize: 7 });
     const spec = model.manifest.input;
     for (const cell of storedCells(caseId)) {
       // The same cell classified alone, outside the pipeline: one image, one run.
@@ -113,7 +114,7 @@ describe('analysis pipeline', () => {
     const caseId = newCase(GOOD_CROPS);
     cpSync(join(GOOD_CROPS, 'BLA_00001.jpg'), join(getCase(db, caseId).folder, 'copy-of-blast.jpg'));
     let last: PipelineProgress | undefined;
-    const outcome = await analyseCaseFolder(db, model, caseId, { onProgress: (p) => (last = p) }, { batchSize: 4 });
+    const outcome = await analyseCaseFolder(sqliteStore(db), model, caseId, { onProgress: (p) => (last = p) }, { batchSize: 4 });
     expect(outcome.duplicates).toBe(1);
     // The progress tells classified cells apart from copies and failures, and they add up to the files done.
     expect(last).toMatchObject({ phase: 'done', classified: GOOD_CROP_COUNT, duplicates: 1, failed: 0, done: GOOD_CROP_COUNT + 1 });
@@ -127,7 +128,7 @@ describe('analysis pipeline', () => {
     const batchSize = 3;
     let stop = false;
     const first = await analyseCaseFolder(
-      db,
+      sqliteStore(db),
       model,
       caseId,
       { onProgress: (p) => (stop ||= p.phase === 'classifying' && p.done > 0), isCancelled: () => stop },
@@ -143,7 +144,7 @@ describe('analysis pipeline', () => {
     expect(stopped.status).toBe('cancelled');
     expect(partialAnalysisOf(db, stopped)?.cancellation).toMatchObject({ filesAnalysed: first.classified, filesTotal: GOOD_CROP_COUNT });
 
-    const resumed = await analyseCaseFolder(db, model, caseId, {}, { batchSize });
+    const resumed = await analyseCaseFolder(sqliteStore(db), model, caseId, {}, { batchSize });
     expect(resumed.cancelled).toBe(false);
     expect(resumed.classified).toBe(GOOD_CROP_COUNT - afterCancel.length);
     const cells = storedCells(caseId);
@@ -157,9 +158,9 @@ describe('analysis pipeline', () => {
 
   it('classifies nothing again when a finished case is re-run', async () => {
     const caseId = newCase(GOOD_CROPS);
-    await analyseCaseFolder(db, model, caseId);
+    await analyseCaseFolder(sqliteStore(db), model, caseId);
     const imagesBefore = listImages(db, caseId).length;
-    const again = await analyseCaseFolder(db, model, caseId);
+    const again = await analyseCaseFolder(sqliteStore(db), model, caseId);
     expect(again).toMatchObject({ classified: 0, newFiles: 0, cancelled: false });
     expect(listImages(db, caseId)).toHaveLength(imagesBefore);
     expect(storedCells(caseId)).toHaveLength(GOOD_CROP_COUNT);
@@ -167,7 +168,7 @@ describe('analysis pipeline', () => {
 
   it('applies a lab flagging policy that overrides the model defaults', async () => {
     const caseId = newCase(GOOD_CROPS);
-    await analyseCaseFolder(db, model, caseId, {}, { flagging: { minConfidence: 0, minMargin: 0, alwaysReview: [] } });
+    await analyseCaseFolder(sqliteStore(db), model, caseId, {}, { flagging: { minConfidence: 0, minMargin: 0, alwaysReview: [] } });
     expect(storedCells(caseId).filter((c) => c.flagged)).toEqual([]);
   });
 });

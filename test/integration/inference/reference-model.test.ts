@@ -20,6 +20,7 @@ import { loadModelPackage, type LoadedModel } from '../../../src/main/inference/
 import { analyseCaseFolder } from '../../../src/main/inference/pipeline';
 import { parseCsv } from '../../helpers/csv';
 import { REPO, tempDir } from './helpers';
+import { sqliteStore } from '../../../src/main/db/sqlite-repositories';
 
 const MODEL_DIR = join(REPO, 'resources/models/marrowcount-ref');
 const DEMO = join(REPO, 'resources/demo/case-001');
@@ -44,7 +45,7 @@ describe('bundled reference model on the demo case', () => {
     model = await loadModelPackage(MODEL_DIR);
     const patient = upsertPatient(db, { labId: 'DEMO', actor: 'test' });
     const caseId = createCase(db, { patientId: patient.id, accession: 'case-001', specimen: 'bone_marrow_aspirate', folder: DEMO, actor: 'test' }).id;
-    const outcome = await analyseCaseFolder(db, model, caseId);
+    const outcome = await analyseCaseFolder(sqliteStore(db), model, caseId);
     expect(outcome.failures).toEqual([]);
     cells = new Map(listCells(db, { caseId, scope: 'all', limit: 100_000 }).rows.map((cell) => [cell.relativePath, cell]));
   }, 300_000);
@@ -125,7 +126,7 @@ describe('the demo case README', () => {
     try {
       const patient = upsertPatient(db, { labId: 'DEMO', actor: 'test' });
       const caseId = createCase(db, { patientId: patient.id, accession: 'case-001', specimen: 'bone_marrow_aspirate', folder: DEMO, actor: 'test' }).id;
-      await analyseCaseFolder(db, model, caseId);
+      await analyseCaseFolder(sqliteStore(db), model, caseId);
       const all = listCells(db, { caseId, scope: 'all', limit: 100_000 }).rows;
       const labels = new Map(readCsv(readFileSync(join(DEMO, 'labels.csv'), 'utf8')).map((row) => [row['file']!, row['label']!]));
       const flagged = all.filter((cell) => cell.flagged).length;
@@ -153,7 +154,7 @@ describe('bundled reference model on crops that are not 250x250', () => {
       expect(model.manifest.input.frameSide).toBe(250);
       const patient = upsertPatient(db, { labId: 'OFF', actor: 'test' });
       const caseId = createCase(db, { patientId: patient.id, accession: 'off-size', specimen: 'bone_marrow_aspirate', folder: OFF_SIZE, actor: 'test' }).id;
-      const outcome = await analyseCaseFolder(db, model, caseId);
+      const outcome = await analyseCaseFolder(sqliteStore(db), model, caseId);
       expect(outcome.failures).toEqual([]);
       const cells = new Map(listCells(db, { caseId, scope: 'all', limit: 1000 }).rows.map((cell) => [cell.relativePath, cell]));
       const sizes = new Map(listImages(db, caseId).map((image) => [image.relativePath, [image.width, image.height]]));

@@ -22,6 +22,7 @@ import {
 import { loadModelPackage, type LoadedModel } from '../../../src/main/inference/model-package';
 import { analyseCaseFolder } from '../../../src/main/inference/pipeline';
 import { BROKEN_CROPS, GOOD_CROPS, TINY_MODEL, tempDir } from './helpers';
+import { sqliteStore } from '../../../src/main/db/sqlite-repositories';
 
 let model: LoadedModel;
 let temp: { path: string; remove: () => void };
@@ -83,7 +84,7 @@ describe('re-running a case after a failed file was fixed', () => {
       'empty.jpg': broken('empty.jpg'),
       'corrupt.jpg': broken('corrupt-data.jpg'),
     });
-    const first = await analyseCaseFolder(db, model, caseId);
+    const first = await analyseCaseFolder(sqliteStore(db), model, caseId);
     expect(first.classified).toBe(3);
     expect(
       listImportFailures(db, caseId)
@@ -95,7 +96,7 @@ describe('re-running a case after a failed file was fixed', () => {
     // The technician copies good versions over two of the three bad files and presses "analyse" again.
     copyFileSync(good('BLA_00001.jpg'), join(folder, 'truncated.jpg'));
     copyFileSync(good('MON_00002.jpg'), join(folder, 'empty.jpg'));
-    const second = await analyseCaseFolder(db, model, caseId);
+    const second = await analyseCaseFolder(sqliteStore(db), model, caseId);
 
     expect(second.classified).toBe(2);
     expect(second.reimported.sort()).toEqual(['empty.jpg', 'truncated.jpg']);
@@ -116,7 +117,7 @@ describe('re-running a case after a failed file was fixed', () => {
     ).toEqual(['a.jpg', 'b.jpg', 'c.jpg', 'corrupt.jpg', 'empty.jpg', 'truncated.jpg']);
 
     // A third run changes nothing: the fixed cells are not imported or counted again.
-    const third = await analyseCaseFolder(db, model, caseId);
+    const third = await analyseCaseFolder(sqliteStore(db), model, caseId);
     expect(third).toMatchObject({ classified: 0, reimported: [], failures: [], changedAfterImport: [] });
     expect(countedCells(caseId)).toBe(5);
     expect(imageRows(caseId)).toHaveLength(8);
@@ -124,8 +125,8 @@ describe('re-running a case after a failed file was fixed', () => {
 
   it('leaves a file that still has the same bad bytes alone: one record, still listed once', async () => {
     const { caseId } = newCase({ 'a.jpg': good('ART_00002.jpg'), 'bad.jpg': broken('truncated.jpg') });
-    await analyseCaseFolder(db, model, caseId);
-    const again = await analyseCaseFolder(db, model, caseId);
+    await analyseCaseFolder(sqliteStore(db), model, caseId);
+    const again = await analyseCaseFolder(sqliteStore(db), model, caseId);
     expect(again).toMatchObject({ classified: 0, reimported: [] });
     expect(listImportFailures(db, caseId).map((f) => f.file)).toEqual(['bad.jpg']);
     expect(imageRows(caseId)).toHaveLength(2);
@@ -133,9 +134,9 @@ describe('re-running a case after a failed file was fixed', () => {
 
   it('records a file that is still bad but different as a new failure in place of the old one', async () => {
     const { caseId, folder } = newCase({ 'a.jpg': good('ART_00002.jpg'), 'bad.jpg': broken('empty.jpg') });
-    await analyseCaseFolder(db, model, caseId);
+    await analyseCaseFolder(sqliteStore(db), model, caseId);
     copyFileSync(broken('truncated.jpg'), join(folder, 'bad.jpg'));
-    const again = await analyseCaseFolder(db, model, caseId);
+    const again = await analyseCaseFolder(sqliteStore(db), model, caseId);
     expect(again.classified).toBe(0);
     const failures = listImportFailures(db, caseId);
     expect(failures).toHaveLength(1);
@@ -145,9 +146,9 @@ describe('re-running a case after a failed file was fixed', () => {
 
   it('stores a fixed file whose image is already in the case as a duplicate, counted once', async () => {
     const { caseId, folder } = newCase({ 'a.jpg': good('ART_00002.jpg'), 'bad.jpg': broken('truncated.jpg') });
-    await analyseCaseFolder(db, model, caseId);
+    await analyseCaseFolder(sqliteStore(db), model, caseId);
     copyFileSync(good('ART_00002.jpg'), join(folder, 'bad.jpg'));
-    const again = await analyseCaseFolder(db, model, caseId);
+    const again = await analyseCaseFolder(sqliteStore(db), model, caseId);
     expect(again).toMatchObject({ classified: 0, duplicates: 1, reimported: ['bad.jpg'] });
     expect(listImportFailures(db, caseId)).toEqual([{ file: 'bad.jpg', reason: 'Same image as a.jpg; counted once.' }]);
     expect(countedCells(caseId)).toBe(1);
@@ -157,13 +158,13 @@ describe('re-running a case after a failed file was fixed', () => {
 describe('a stored image whose file changed or disappeared after import', () => {
   it('keeps its classified cell and the counts, and names the file in changedAfterImport', async () => {
     const { caseId, folder } = newCase({ 'a.jpg': good('ART_00002.jpg'), 'b.jpg': good('EOS_00001.jpg'), 'c.jpg': good('LYT_00001.jpg') });
-    await analyseCaseFolder(db, model, caseId);
+    await analyseCaseFolder(sqliteStore(db), model, caseId);
     const before = effectiveCountsByClass(db, caseId);
     const cellsBefore = listCells(db, { caseId, scope: 'all', limit: 100 }).rows.map((c) => [c.relativePath, c.predicted, c.probabilities]);
 
     copyFileSync(good('BLA_00001.jpg'), join(folder, 'a.jpg'));
     rmSync(join(folder, 'b.jpg'));
-    const again = await analyseCaseFolder(db, model, caseId);
+    const again = await analyseCaseFolder(sqliteStore(db), model, caseId);
 
     expect(again).toMatchObject({ classified: 0, newFiles: 0, reimported: [], failures: [] });
     expect(again.changedAfterImport.map((f) => f.file)).toEqual(['a.jpg', 'b.jpg']);
@@ -182,7 +183,7 @@ describe('a stored image whose file changed or disappeared after import', () => 
     insertImages(db, caseId, [record('a.jpg'), record('b.jpg')]);
     copyFileSync(good('BLA_00001.jpg'), join(folder, 'b.jpg'));
 
-    const outcome = await analyseCaseFolder(db, model, caseId);
+    const outcome = await analyseCaseFolder(sqliteStore(db), model, caseId);
     expect(outcome.classified).toBe(1);
     expect(outcome.failures.map((f) => f.file)).toEqual(['b.jpg']);
     expect(outcome.failures[0]!.reason).toContain('not classified or counted');
@@ -199,7 +200,7 @@ describe('a stored image whose file changed or disappeared after import', () => 
     expect(listImportFailures(db, caseId)[0]!.reason).toMatch(/^Same image as a\.jpg, which is not classified yet/);
     copyFileSync(good('BLA_00001.jpg'), join(folder, 'a.jpg'));
 
-    const outcome = await analyseCaseFolder(db, model, caseId);
+    const outcome = await analyseCaseFolder(sqliteStore(db), model, caseId);
     expect(outcome).toMatchObject({ classified: 2, failures: [], duplicates: 0 });
     expect(outcome.changedAfterImport.map((f) => f.file)).toEqual(['a.jpg']);
     expect(outcome.changedAfterImport[0]!.reason).toContain('before it was classified');
@@ -216,7 +217,7 @@ describe('a stored image whose file changed or disappeared after import', () => 
     cell.probabilities.forEach((p, i) => expect(p).toBeCloseTo(clean.probabilities[i]!, 6));
 
     // The next run names a.jpg as any classified cell whose file changed, and classifies nothing again.
-    const again = await analyseCaseFolder(db, model, caseId);
+    const again = await analyseCaseFolder(sqliteStore(db), model, caseId);
     expect(again).toMatchObject({ classified: 0, failures: [] });
     expect(again.changedAfterImport.map((f) => f.file)).toEqual(['a.jpg']);
     expect(again.changedAfterImport[0]!.reason).toContain('changed on disk after it was analysed');
@@ -229,7 +230,7 @@ describe('a stored image whose file changed or disappeared after import', () => 
     copyFileSync(good('BLA_00001.jpg'), join(folder, 'a.jpg'));
     rmSync(join(folder, 'a-copy.jpg'));
 
-    const outcome = await analyseCaseFolder(db, model, caseId);
+    const outcome = await analyseCaseFolder(sqliteStore(db), model, caseId);
     expect(outcome).toMatchObject({ classified: 0, changedAfterImport: [] });
     expect(outcome.failures.map((f) => f.file)).toEqual(['a.jpg']);
     expect(outcome.failures[0]!.reason).toContain('not classified or counted');
@@ -250,7 +251,7 @@ async function classifiedAlone(source: string): Promise<{ predicted: string; pro
     copyFileSync(source, join(folder, 'x.jpg'));
     const patient = upsertPatient(other, { labId: 'P-2', actor: 'test' });
     const caseId = createCase(other, { patientId: patient.id, accession: 'BM-2', specimen: 'bone_marrow_aspirate', folder, actor: 'test' }).id;
-    await analyseCaseFolder(other, model, caseId);
+    await analyseCaseFolder(sqliteStore(other), model, caseId);
     const cell = listCells(other, { caseId, scope: 'all', limit: 1 }).rows[0]!;
     return { predicted: cell.predicted, probabilities: cell.probabilities };
   } finally {

@@ -10,6 +10,7 @@ import { loadModelPackage, type LoadedModel } from '../../../src/main/inference/
 import { analyseCaseFolder } from '../../../src/main/inference/pipeline';
 import { flagReasonText, MIN_JUDGED_CROP_SIDE, smallCropReason } from '../../../src/shared/flag-reasons';
 import { REPO, tempDir } from './helpers';
+import { sqliteStore } from '../../../src/main/db/sqlite-repositories';
 
 const MODEL_DIR = join(REPO, 'resources/models/marrowcount-ref');
 const DEMO = join(REPO, 'resources/demo/case-001');
@@ -44,7 +45,7 @@ describe('small crops through the analysis with the bundled model', () => {
     model = await loadModelPackage(MODEL_DIR);
     const patient = upsertPatient(db, { labId: 'SMALL', actor: 'test' });
     const caseId = createCase(db, { patientId: patient.id, accession: 'small-1', specimen: 'bone_marrow_aspirate', folder, actor: 'test' }).id;
-    const outcome = await analyseCaseFolder(db, model, caseId);
+    const outcome = await analyseCaseFolder(sqliteStore(db), model, caseId);
     expect(outcome.failures).toEqual([]);
     cells = new Map(listCells(db, { caseId, scope: 'all', limit: 100 }).rows.map((cell) => [cell.relativePath, cell]));
     closeDatabase(db);

@@ -68,7 +68,7 @@ function readBack(databasePath: string, caseId: number) {
 describe('analysis in a worker thread', () => {
   it('classifies the case in the worker, reporting progress until done', async () => {
     const { databasePath, caseId } = setUp();
-    const runner = new AnalysisRunner({ databasePath, modelDir: TINY_MODEL, batchSize: 4, intraOpThreads: 1 });
+    const runner = new AnalysisRunner({ databaseLocation: databasePath, modelDir: TINY_MODEL, batchSize: 4, intraOpThreads: 1 });
     const seen: AnalysisProgress[] = [];
     runner.onProgress((p) => seen.push(p));
 
@@ -97,7 +97,7 @@ describe('analysis in a worker thread', () => {
     const folder = readBack(databasePath, caseId).folder;
     const total = GOOD_CROP_COUNT + (await addVariants(folder));
     const batchSize = 2;
-    const runner = new AnalysisRunner({ databasePath, modelDir: TINY_MODEL, batchSize, intraOpThreads: 1 });
+    const runner = new AnalysisRunner({ databaseLocation: databasePath, modelDir: TINY_MODEL, batchSize, intraOpThreads: 1 });
     let asked = false;
     runner.onProgress((p) => {
       if (!asked && p.phase === 'classifying' && p.done > 0) {
@@ -124,7 +124,7 @@ describe('analysis in a worker thread', () => {
   it('close() stops a running analysis and waits until its worker has let go of the database', async () => {
     const { databasePath, caseId } = setUp();
     await addVariants(readBack(databasePath, caseId).folder);
-    const runner = new AnalysisRunner({ databasePath, modelDir: TINY_MODEL, batchSize: 2, intraOpThreads: 1 });
+    const runner = new AnalysisRunner({ databaseLocation: databasePath, modelDir: TINY_MODEL, batchSize: 2, intraOpThreads: 1 });
     const started = new Promise<void>((resolve) => runner.onProgress((p) => p.phase === 'classifying' && p.done > 0 && resolve()));
     runner.start(caseId);
     await started;
@@ -148,7 +148,7 @@ describe('analysis in a worker thread', () => {
     json.sha256 = '0'.repeat(64);
     writeFileSync(jsonPath, JSON.stringify(json));
 
-    const runner = new AnalysisRunner({ databasePath, modelDir });
+    const runner = new AnalysisRunner({ databaseLocation: databasePath, modelDir });
     runner.start(caseId);
     const result = await runner.whenFinished(caseId);
     expect(result.progress.phase).toBe('failed');
@@ -161,7 +161,7 @@ describe('analysis in a worker thread', () => {
 
   it('fails with a clear message for a model whose graph does not take the declared input size', async () => {
     const { databasePath, caseId } = setUp();
-    const runner = new AnalysisRunner({ databasePath, modelDir: WRONG_SHAPE_MODEL });
+    const runner = new AnalysisRunner({ databaseLocation: databasePath, modelDir: WRONG_SHAPE_MODEL });
     runner.start(caseId);
     const result = await runner.whenFinished(caseId);
     expect(result.progress.phase).toBe('failed');

@@ -3,12 +3,13 @@
 //   node --import tsx test/integration/lis/delivery-child.ts <db> <default outbox>
 import { nextOpenDelivery, openDatabase } from '../../../src/main/db';
 import { LisDelivery } from '../../../src/main/lis/delivery';
+import { sqliteStore } from '../../../src/main/db/sqlite-repositories';
 
 const [path, outbox] = process.argv.slice(2);
 if (!path || !outbox) throw new Error('usage: delivery-child <db> <outbox>');
 
 const db = openDatabase(path);
-const delivery = new LisDelivery(db, {
+const delivery = new LisDelivery(sqliteStore(db), {
   defaultOutboxDir: outbox,
   retryDelayMs: () => 0,
   connectTimeoutMs: 5000,

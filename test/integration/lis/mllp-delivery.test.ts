@@ -6,6 +6,7 @@ import { LisDelivery, type LisDeliveryOptions } from '../../../src/main/lis/deli
 import { startMllpTestServer, type MllpTestServer } from '../../helpers/mllp-test-server';
 import { openTemp } from '../db/helpers';
 import { deliveryStates, lisSettingsFor, queueMessages } from './helpers';
+import { sqliteStore } from '../../../src/main/db/sqlite-repositories';
 
 let server: MllpTestServer;
 
@@ -20,7 +21,7 @@ function setUp(count: number, options: Partial<LisDeliveryOptions> = {}) {
   const { db, dir } = openTemp();
   const outbox = join(dir, 'outbox');
   const controlIds = queueMessages(db, count, lisSettingsFor(server.port, outbox));
-  const delivery = new LisDelivery(db, {
+  const delivery = new LisDelivery(sqliteStore(db), {
     defaultOutboxDir: join(dir, 'unused'),
     connectTimeoutMs: 2000,
     ackTimeoutMs: 2000,
@@ -45,7 +46,7 @@ describe('delivery to the outbox folder', () => {
     const blocked = join(dir, 'not-a-folder');
     writeFileSync(blocked, 'a file where the outbox folder should be');
     queueMessages(db, 1, lisSettingsFor(null, blocked));
-    const delivery = new LisDelivery(db, { defaultOutboxDir: dir, retryDelayMs: () => 0 });
+    const delivery = new LisDelivery(sqliteStore(db), { defaultOutboxDir: dir, retryDelayMs: () => 0 });
     await delivery.runOnce();
     const [state] = [...deliveryStates(db, 'outbox').values()];
     expect(state!.status).toBe('queued');

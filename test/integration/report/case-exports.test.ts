@@ -20,6 +20,7 @@ import { writeCaseReport } from '../../../src/main/service/case-report';
 import { computeDifferential, type Differential } from '../../../src/shared/differential';
 import { buildCase, cellsOf, setLab } from './build-case';
 import { parseCsv } from '../../helpers/csv';
+import { sqliteStore } from '../../../src/main/db/sqlite-repositories';
 
 const HOSTILE_REVIEWER = '=HYPERLINK("http://evil.example","click")';
 
@@ -56,9 +57,9 @@ afterAll(() => {
 });
 
 describe('per-class CSV export', () => {
-  it('has one row per class with the database counts, percentages and intervals at 1 decimal', () => {
+  it('has one row per class with the database counts, percentages and intervals at 1 decimal', async () => {
     const out = join(root, 'classes.csv');
-    const saved = writeCaseExport(db, caseId, 'csv-classes', out);
+    const saved = await writeCaseExport(sqliteStore(db), caseId, 'csv-classes', out);
     expect(saved).toEqual({ path: out, bytes: readFileSync(out).length });
     const rows = asObjects(parseCsv(readFileSync(out, 'utf8')));
     expect(rows).toHaveLength(21);
@@ -81,9 +82,9 @@ describe('per-class CSV export', () => {
 });
 
 describe('per-cell CSV export', () => {
-  it('has one row per cell with predicted, reviewed and effective labels', () => {
+  it('has one row per cell with predicted, reviewed and effective labels', async () => {
     const out = join(root, 'cells.csv');
-    writeCaseExport(db, caseId, 'csv-cells', out);
+    await writeCaseExport(sqliteStore(db), caseId, 'csv-cells', out);
     const rows = asObjects(parseCsv(readFileSync(out, 'utf8')));
     expect(rows).toHaveLength(41);
     const tally: Record<string, number> = {};
@@ -101,9 +102,9 @@ describe('per-cell CSV export', () => {
     for (const row of unreviewed) expect(row['reviewer']).toBe('');
   });
 
-  it('neutralises a reviewer name that a spreadsheet would run as a formula', () => {
+  it('neutralises a reviewer name that a spreadsheet would run as a formula', async () => {
     const out = join(root, 'cells-injection.csv');
-    writeCaseExport(db, caseId, 'csv-cells', out);
+    await writeCaseExport(sqliteStore(db), caseId, 'csv-cells', out);
     const text = readFileSync(out, 'utf8');
     const reviewers = asObjects(parseCsv(text))
       .map((r) => r['reviewer'])
@@ -116,9 +117,9 @@ describe('per-cell CSV export', () => {
 });
 
 describe('JSON export', () => {
-  it('holds the whole case: case, patient, model, differential, cells, reviews, sign-offs and audit', () => {
+  it('holds the whole case: case, patient, model, differential, cells, reviews, sign-offs and audit', async () => {
     const out = join(root, 'case.json');
-    writeCaseExport(db, caseId, 'json', out, { appVersion: '0.1.0-test' });
+    await writeCaseExport(sqliteStore(db), caseId, 'json', out, { appVersion: '0.1.0-test' });
     const json = JSON.parse(readFileSync(out, 'utf8')) as Record<string, unknown> & {
       case: { accession: string };
       patient: { labId: string };
@@ -145,7 +146,7 @@ describe('JSON export', () => {
   it('refuses to export or report a case that is not analysed yet, naming it', async () => {
     const patient = upsertPatient(db, { labId: 'MRN-NEW', actor: 'A. Technician' });
     const fresh = createCase(db, { patientId: patient.id, accession: 'EXP-NEW', specimen: 'bone_marrow_aspirate', folder: root, actor: 'A. Technician' });
-    expect(() => writeCaseExport(db, fresh.id, 'json', join(root, 'x.json'))).toThrow(/EXP-NEW has not finished analysis/);
-    await expect(writeCaseReport(db, fresh.id, join(root, 'x.pdf'))).rejects.toMatchObject({ kind: 'conflict' });
+    await expect(writeCaseExport(sqliteStore(db), fresh.id, 'json', join(root, 'x.json'))).rejects.toThrow(/EXP-NEW has not finished analysis/);
+    await expect(writeCaseReport(sqliteStore(db), fresh.id, join(root, 'x.pdf'))).rejects.toMatchObject({ kind: 'conflict' });
   });
 });

@@ -11,6 +11,7 @@ import { computeDifferential, informativeBlastAdvisories, type Differential } fr
 import { formatInterval, formatMeRatio, formatPercent } from '../../../src/shared/format';
 import { buildCase, cellsOf, setLab, type CellSpec } from './build-case';
 import { flat, pdfFonts, pdfInfo, pdfPages, renderPngs } from './pdf-tools';
+import { sqliteStore } from '../../../src/main/db/sqlite-repositories';
 
 const LAB = 'St Elsewhere Haematology Laboratory';
 const GENERATED_AT = '2026-11-27T11:00:00.000Z';
@@ -49,7 +50,7 @@ interface Built {
 async function report(accession: string, name: string, spec: Omit<Parameters<typeof buildCase>[2], 'accession'>): Promise<Built> {
   const { caseId } = buildCase(db, root, { accession, ...spec });
   const pdf = join(root, `${name}.pdf`);
-  const saved = await writeCaseReport(db, caseId, pdf, { appVersion: '0.1.0-test', generatedAt: GENERATED_AT });
+  const saved = await writeCaseReport(sqliteStore(db), caseId, pdf, { appVersion: '0.1.0-test', generatedAt: GENERATED_AT });
   expect(saved.path).toBe(pdf);
   expect(saved.bytes).toBeGreaterThan(1000);
   const caseRow = getCase(db, caseId);
@@ -214,10 +215,10 @@ describe('case report figures', () => {
     expect(text).toContain(`Counting rules ${main.differential.rulesVersion}`);
   });
 
-  it('names the reviewer with role and time, and the signer with role and time once signed', () => {
+  it('names the reviewer with role and time, and the signer with role and time once signed', async () => {
     expect(flat(main.text)).toMatch(/Reviewed by A\. Technician, recorded name, before accounts — \d{4}-\d{2}-\d{2} \d{2}:\d{2} UTC/);
     expect(flat(main.text)).toContain('Signed by not signed — this report is a DRAFT');
-    const data = loadCaseReportData(db, signed.caseId);
+    const data = await loadCaseReportData(sqliteStore(db), signed.caseId);
     expect(data.signOff?.signedBy).toBe('Dr B. Haematologist');
     const signedAt = data.signOff!.signedAt;
     const text = flat(signed.text);

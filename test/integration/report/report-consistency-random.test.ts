@@ -129,8 +129,8 @@ describe('PDF report, CSV per class, CSV per cell and JSON agree with the servic
   let out: string;
   let modelClasses: CellClassCode[] = [];
 
-  beforeAll(() => {
-    fx = startService('report-consistency');
+  beforeAll(async () => {
+    fx = await startService('report-consistency');
     out = join(fx.root, 'out');
     mkdirSync(out, { recursive: true });
   });

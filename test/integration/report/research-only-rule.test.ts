@@ -13,6 +13,7 @@ import { createMarrowService } from '../../../src/main/service/marrow-service';
 import { withSession } from '../service/helpers';
 import { GOOD_CROPS, REPO, TINY_MODEL, tempDir } from '../inference/helpers';
 import { flat, pdfPages } from './pdf-tools';
+import { sqliteStore } from '../../../src/main/db/sqlite-repositories';
 
 const BUNDLED_MODEL = join(REPO, 'resources/models/marrowcount-ref');
 const CROPS = ['ART_00002.jpg', 'BLA_00001.jpg', 'EOS_00001.jpg', 'LYT_00001.jpg'];
@@ -33,7 +34,7 @@ async function analysedCase(accession: string, modelDir: string): Promise<number
   const caseId = createCase(db, { patientId: patient.id, accession, specimen: 'bone_marrow_aspirate', folder, actor: 'test' }).id;
   const model = await loadModelPackage(modelDir);
   try {
-    await analyseCaseFolder(db, model, caseId);
+    await analyseCaseFolder(sqliteStore(db), model, caseId);
   } finally {
     await model.session.release();
   }
@@ -42,7 +43,7 @@ async function analysedCase(accession: string, modelDir: string): Promise<number
 
 async function reportText(caseId: number, modelDir: string | undefined, name: string): Promise<string> {
   const pdf = join(temp.path, `${name}.pdf`);
-  await writeCaseReport(db, caseId, pdf, { appVersion: '0.0.0-test', modelDir });
+  await writeCaseReport(sqliteStore(db), caseId, pdf, { appVersion: '0.0.0-test', modelDir });
   return flat(pdfPages(pdf).join('\n'));
 }
 
@@ -65,30 +66,30 @@ afterAll(() => {
 
 describe('research-only rule for reports', () => {
   it('prints no disclaimer for a case analysed with a model whose manifest says researchOnly: false', async () => {
-    expect(loadCaseReportData(db, clearedCase, { modelDir: clearedModel }).model?.researchOnly).toBe(false);
+    expect((await loadCaseReportData(sqliteStore(db), clearedCase, { modelDir: clearedModel })).model?.researchOnly).toBe(false);
     const text = await reportText(clearedCase, clearedModel, 'cleared');
     expect(text).not.toMatch(/diagnostic use/i);
     expect(text).toContain('as validated by the laboratory');
   });
 
   it('prints the disclaimer for a case analysed with the bundled reference model', async () => {
-    expect(loadCaseReportData(db, bundledCase, { modelDir: BUNDLED_MODEL }).model?.researchOnly).toBe(true);
+    expect((await loadCaseReportData(sqliteStore(db), bundledCase, { modelDir: BUNDLED_MODEL })).model?.researchOnly).toBe(true);
     const text = await reportText(bundledCase, BUNDLED_MODEL, 'bundled');
     expect(text).toContain('NOT FOR DIAGNOSTIC USE');
   });
 
-  it('treats a model as research-only when its manifest is unknown: no folder, no model.json, or another model installed', () => {
-    expect(loadCaseReportData(db, clearedCase).model?.researchOnly).toBe(true);
-    expect(loadCaseReportData(db, clearedCase, { modelDir: join(temp.path, 'nowhere') }).model?.researchOnly).toBe(true);
+  it('treats a model as research-only when its manifest is unknown: no folder, no model.json, or another model installed', async () => {
+    expect((await loadCaseReportData(sqliteStore(db), clearedCase)).model?.researchOnly).toBe(true);
+    expect((await loadCaseReportData(sqliteStore(db), clearedCase, { modelDir: join(temp.path, 'nowhere') })).model?.researchOnly).toBe(true);
     // The bundled package is installed now, but the case was analysed with the lab model: its flag says nothing.
-    expect(loadCaseReportData(db, clearedCase, { modelDir: BUNDLED_MODEL }).model?.researchOnly).toBe(true);
+    expect((await loadCaseReportData(sqliteStore(db), clearedCase, { modelDir: BUNDLED_MODEL })).model?.researchOnly).toBe(true);
     // The same model file with a manifest that does not clear it (the tiny fixture says nothing): research-only.
-    expect(loadCaseReportData(db, clearedCase, { modelDir: TINY_MODEL }).model?.researchOnly).toBe(true);
+    expect((await loadCaseReportData(sqliteStore(db), clearedCase, { modelDir: TINY_MODEL })).model?.researchOnly).toBe(true);
   });
 
-  it('states the same flag in the JSON export', () => {
-    const cleared = JSON.parse(caseExportJson(db, clearedCase, { modelDir: clearedModel })) as { model: { researchOnly: boolean } };
-    const bundled = JSON.parse(caseExportJson(db, bundledCase, { modelDir: BUNDLED_MODEL })) as { model: { researchOnly: boolean } };
+  it('states the same flag in the JSON export', async () => {
+    const cleared = JSON.parse(await caseExportJson(sqliteStore(db), clearedCase, { modelDir: clearedModel })) as { model: { researchOnly: boolean } };
+    const bundled = JSON.parse(await caseExportJson(sqliteStore(db), bundledCase, { modelDir: BUNDLED_MODEL })) as { model: { researchOnly: boolean } };
     expect(cleared.model.researchOnly).toBe(false);
     expect(bundled.model.researchOnly).toBe(true);
   });
@@ -102,8 +103,8 @@ describe('research-only rule through the service', () => {
       [BUNDLED_MODEL, bundledCase, true],
     ] as const) {
       const service = withSession(
-        createMarrowService({
-          databasePath,
+        await createMarrowService({
+          databaseLocation: databasePath,
           modelDir,
           reportsDir: join(temp.path, 'reports'),
           cellImageUrl: (c, i) => `marrowcell://cell/${c}/${i}`,

@@ -60,7 +60,7 @@ export async function startTestServer(prefix: string, overrides: Partial<LabServ
     host: '127.0.0.1',
     port: 0,
     tls,
-    databasePath,
+    databaseLocation: databasePath,
     dataDir,
     casesRoot,
     modelDir: TINY_MODEL,

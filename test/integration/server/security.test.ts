@@ -117,7 +117,7 @@ describe('lab server security', () => {
       host: '127.0.0.1',
       port: 0,
       tls: fx.tls,
-      databasePath: join(fx.root, 'pages.sqlite'),
+      databaseLocation: join(fx.root, 'pages.sqlite'),
       dataDir: join(fx.root, 'pages-data'),
       casesRoot: null,
       modelDir: join(fx.root, 'no-model'),

@@ -1,6 +1,6 @@
 // `marrowcount server` on the command line, in process: init-tls makes a certificate and prints its fingerprint
-// loudly; the store comes from --db or MARROWCOUNT_DATABASE_URL, and a PostgreSQL URL is refused as not supported
-// yet in this build rather than replaced by a local file.
+// loudly; the store comes from --db or MARROWCOUNT_DATABASE_URL, and a PostgreSQL server that cannot be reached is
+// one line without the URL's password, never replaced by a local file.
 import { X509Certificate } from 'node:crypto';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,7 +10,8 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/main/cli';
 import type { CliIo } from '../../../src/main/cli/analyze';
 import { parseListen } from '../../../src/main/cli/server';
-import { resolveStoreLocation } from '../../../src/main/server/store-location';
+import { resolveDatabaseLocation } from '../../../src/main/db/store';
+import { unreachablePostgresUrl } from '../../helpers/pg-cluster';
 
 function io(env: NodeJS.ProcessEnv = {}): CliIo & { out(): string; err(): string } {
   const stdout = new PassThrough();
@@ -43,7 +44,7 @@ describe('marrowcount server (command line)', () => {
     expect(cli.err()).toMatch(/already exists/);
   });
 
-  it('refuses a postgres:// database URL, from --db or the environment, as not supported yet in this build', async () => {
+  it('says in one line that the PostgreSQL server of --db or the environment cannot be reached, without its password', async () => {
     const tls = [
       '--tls-cert',
       join(root, 'tls', 'marrowcount-server.crt'),
@@ -51,13 +52,20 @@ describe('marrowcount server (command line)', () => {
       join(root, 'tls', 'marrowcount-server.key'),
       '--data',
       join(root, 'data'),
+      '--listen',
+      '127.0.0.1:0',
     ];
+    const url = await unreachablePostgresUrl('secret');
     const viaFlag = io();
-    expect(await runCli(['server', ...tls, '--db', 'postgres://lab@db/marrowcount'], viaFlag)).toBe(3);
-    expect(viaFlag.err()).toMatch(/--db names a PostgreSQL database, which is not supported yet in this build/);
-    const viaEnv = io({ MARROWCOUNT_DATABASE_URL: 'postgresql://lab@db/marrowcount' });
+    expect(await runCli(['server', ...tls, '--db', url], viaFlag)).toBe(3);
+    expect(viaFlag.err()).toMatch(
+      /^marrowcount server: Opening the database postgres:\/\/lab:\*\*\*@127\.0\.0\.1:\d+\/marrowcount: the database server cannot be reached/,
+    );
+    expect(viaFlag.err()).not.toContain('secret');
+    const viaEnv = io({ MARROWCOUNT_DATABASE_URL: url.replace('lab:secret@', 'lab@') });
     expect(await runCli(['server', ...tls], viaEnv)).toBe(3);
-    expect(viaEnv.err()).toMatch(/MARROWCOUNT_DATABASE_URL names a PostgreSQL database/);
+    expect(viaEnv.err()).toContain('postgres://lab@127.0.0.1:');
+    expect(viaEnv.err()).toContain('cannot be reached');
   });
 
   it('needs a certificate and a data folder, and names a bad --listen', async () => {
@@ -69,10 +77,14 @@ describe('marrowcount server (command line)', () => {
     expect(parseListen('0.0.0.0:0')).toEqual({ host: '0.0.0.0', port: 0 });
   });
 
-  it('takes the SQLite file from --db, else the environment, else the data folder', () => {
-    expect(resolveStoreLocation('/srv/a.sqlite', { MARROWCOUNT_DATABASE_URL: '/srv/b.sqlite' }, '/data')).toEqual({ engine: 'sqlite', path: '/srv/a.sqlite' });
-    expect(resolveStoreLocation(null, { MARROWCOUNT_DATABASE_URL: 'sqlite:///srv/b.sqlite' }, '/data')).toEqual({ engine: 'sqlite', path: '/srv/b.sqlite' });
-    expect(resolveStoreLocation(null, {}, '/data')).toEqual({ engine: 'sqlite', path: '/data/marrowcount.sqlite' });
-    expect(() => resolveStoreLocation('mysql://x/y', {}, '/data')).toThrow(/neither a SQLite file nor a PostgreSQL URL/);
+  it('takes the database from --db, else the environment, else the data folder', () => {
+    const at = (cliOption: string | null, env: Record<string, string>) => resolveDatabaseLocation({ cliOption, env, default: '/data/marrowcount.sqlite' });
+    expect(at('/srv/a.sqlite', { MARROWCOUNT_DATABASE_URL: '/srv/b.sqlite' })).toEqual({ location: '/srv/a.sqlite', source: '--db' });
+    expect(at(null, { MARROWCOUNT_DATABASE_URL: 'sqlite:///srv/b.sqlite' })).toEqual({ location: '/srv/b.sqlite', source: 'MARROWCOUNT_DATABASE_URL' });
+    expect(at(null, { MARROWCOUNT_DATABASE_URL: 'postgres://lab@db/mc' })).toEqual({ location: 'postgres://lab@db/mc', source: 'MARROWCOUNT_DATABASE_URL' });
+    expect(at('postgresql://lab@db/mc', { MARROWCOUNT_DATABASE_URL: '/srv/b.sqlite' }).location).toBe('postgresql://lab@db/mc');
+    expect(at(null, { MARROWCOUNT_DATABASE_URL: '' })).toEqual({ location: '/data/marrowcount.sqlite', source: 'default' });
+    expect(at(null, {})).toEqual({ location: '/data/marrowcount.sqlite', source: 'default' });
+    expect(() => at('mysql://x/y', {})).toThrow(/neither a SQLite file nor a PostgreSQL URL/);
   });
 });

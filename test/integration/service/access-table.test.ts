@@ -103,7 +103,7 @@ describe('the role table, enforced on every method', () => {
 
   beforeAll(async () => {
     // The service's clock is the test's, so that a session can be made to expire without waiting.
-    fx = startService('access-table', { extras: { now: () => new Date(now) } });
+    fx = await startService('access-table', { extras: { now: () => new Date(now) } });
     const { detail, cells } = await analysedFixtureCase(fx, 'access');
     ids.caseId = detail.id;
     ids.imageId = cells[0]!.imageId;

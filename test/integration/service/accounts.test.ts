@@ -42,7 +42,7 @@ describe('accounts and sessions', () => {
         logged.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack ?? ''}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
       });
     }
-    fx = startService('accounts', { extras: { now: () => new Date(now) } });
+    fx = await startService('accounts', { extras: { now: () => new Date(now) } });
   });
   afterAll(async () => {
     vi.restoreAllMocks();
@@ -268,8 +268,8 @@ describe('a database from before accounts', () => {
     addReview(db, { caseId, imageId: imageIds[0]!, label: 'MON', reviewer: 'J. Smith' });
     closeDatabase(db);
 
-    const service = createMarrowService({
-      databasePath: path,
+    const service = await createMarrowService({
+      databaseLocation: path,
       modelDir: TINY_MODEL,
       reportsDir: join(dir, 'reports'),
       cellImageUrl: (c, i) => `/cells/${c}/${i}`,

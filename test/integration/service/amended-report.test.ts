@@ -9,8 +9,8 @@ import { flat, pdfPages } from '../report/pdf-tools';
 import { analysedFixtureCase, startService, type ServiceFixture, PERSON_PASSWORD } from './helpers';
 
 let fx: ServiceFixture;
-beforeAll(() => {
-  fx = startService('amended');
+beforeAll(async () => {
+  fx = await startService('amended');
 });
 afterAll(async () => {
   await fx.dispose();

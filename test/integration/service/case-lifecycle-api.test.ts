@@ -13,8 +13,8 @@ let fx: ServiceFixture;
 let raw: Database.Database;
 let n = 0;
 
-beforeAll(() => {
-  fx = startService('lifecycle-api');
+beforeAll(async () => {
+  fx = await startService('lifecycle-api');
 });
 afterAll(async () => {
   raw?.close();

@@ -20,7 +20,7 @@ describe('cell images of stored cases', () => {
   const lookup = (c: number, i: number) => fx.service.locateCellImage(c, i);
 
   beforeAll(async () => {
-    fx = startService('cell-images');
+    fx = await startService('cell-images');
     for (const name of ['a', 'b']) {
       const c = await fx.service.createCase({
         patient: { labId: `P-${name}` },
@@ -41,7 +41,7 @@ describe('cell images of stored cases', () => {
   });
 
   it("resolves an image of the case to its file's bytes with an image content type", async () => {
-    const location = lookup(caseA, imageOfA)!;
+    const location = (await lookup(caseA, imageOfA))!;
     expect(location.folder).toBe(join(fx.root, 'cases', 'a'));
     const resolution = await resolveCellImage(lookup, `${caseA}/${imageOfA}`);
     expect(resolution.ok).toBe(true);
@@ -63,7 +63,7 @@ describe('cell images of stored cases', () => {
     await waitForAnalysis(fx.service, c.id);
     const cells = (await fx.service.listCells({ caseId: c.id, scope: 'all', limit: 10 })).cells;
     const idOf = (file: string): number => cells.find((cell) => cell.file === file)!.imageId;
-    expect(lookup(c.id, idOf('a.jpg'))).toMatchObject({ sha256: createHash('sha256').update(original).digest('hex'), copies: ['copy-of-a.jpg'] });
+    expect(await lookup(c.id, idOf('a.jpg'))).toMatchObject({ sha256: createHash('sha256').update(original).digest('hex'), copies: ['copy-of-a.jpg'] });
 
     // Another cell copied over b.jpg, which has no copy: not shown, so it cannot be reviewed as b.jpg's cell.
     copyFileSync(join(GOOD_CROPS, 'LYT_00001.jpg'), join(folder, 'b.jpg'));

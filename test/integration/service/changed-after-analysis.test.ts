@@ -19,8 +19,8 @@ function changeFilesOnDisk(folder: string): void {
 
 describe('the app: a re-run after analysed files changed on disk', () => {
   let fx: ServiceFixture;
-  beforeAll(() => {
-    fx = startService('changed-after-analysis');
+  beforeAll(async () => {
+    fx = await startService('changed-after-analysis');
   });
   afterAll(async () => {
     await fx.dispose();
@@ -83,8 +83,8 @@ async function cli(args: string[]): Promise<CliRun> {
 
 describe('the CLI: a re-run after analysed files changed on disk', () => {
   let fx: ServiceFixture;
-  beforeAll(() => {
-    fx = startService('changed-after-analysis-cli');
+  beforeAll(async () => {
+    fx = await startService('changed-after-analysis-cli');
   });
   afterAll(async () => {
     await fx.dispose();

@@ -10,8 +10,8 @@ import { analysedFixtureCase, startService, type ServiceFixture, TEST_PERSON } f
 describe('daily use at the service', () => {
   let fx: ServiceFixture;
 
-  beforeAll(() => {
-    fx = startService('daily-use');
+  beforeAll(async () => {
+    fx = await startService('daily-use');
   });
   afterAll(async () => {
     await fx.dispose();

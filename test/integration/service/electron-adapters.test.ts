@@ -38,7 +38,7 @@ describe('Electron adapters over the real service', () => {
   const stranger = windowEvent(3, false);
 
   beforeAll(async () => {
-    fx = startService('electron-adapters', { cellImageUrl });
+    fx = await startService('electron-adapters', { cellImageUrl });
     registerApiHandlers(fx.service, (event) => (event as unknown as { trusted: boolean }).trusted);
     handleCellProtocol((c, i) => fx.service.locateCellImage(c, i));
     const created = await fx.service.createCase({ patient: { labId: 'E-1' }, accession: 'E-1', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('e') });

@@ -99,14 +99,14 @@ export interface ServiceFixture {
   dispose(): Promise<void>;
 }
 
-export function startService(
+export async function startService(
   prefix: string,
   options: { cellImageUrl?: (c: number, i: number) => string; modelDir?: string; crops?: readonly string[]; extras?: CreateServiceExtras } = {},
-): ServiceFixture {
+): Promise<ServiceFixture> {
   const root = mkdtempSync(join(tmpdir(), `marrowcount-${prefix}-`));
-  const service = createMarrowService(
+  const service = await createMarrowService(
     {
-      databasePath: join(root, 'data', 'marrowcount.sqlite'),
+      databaseLocation: join(root, 'data', 'marrowcount.sqlite'),
       modelDir: options.modelDir ?? TINY_MODEL,
       reportsDir: join(root, 'reports'),
       cellImageUrl: options.cellImageUrl ?? ((c, i) => `marrowcell://cell/${c}/${i}`),

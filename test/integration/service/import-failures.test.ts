@@ -8,8 +8,8 @@ const BROKEN = join(REPO, 'test/fixtures/crops/broken');
 
 describe('a case folder with broken files', () => {
   let fx: ServiceFixture;
-  beforeAll(() => {
-    fx = startService('import-failures');
+  beforeAll(async () => {
+    fx = await startService('import-failures');
   });
   afterAll(async () => {
     await fx.dispose();

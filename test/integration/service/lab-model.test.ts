@@ -76,7 +76,7 @@ describe("lab model trained from the lab's reviewed cells", () => {
   const sign = (caseId: number) => fx.service.authoriseCase({ password: TEST_PERSON.password, caseId });
 
   beforeAll(async () => {
-    fx = startService('lab-model', { modelDir: MODEL_DIR });
+    fx = await startService('lab-model', { modelDir: MODEL_DIR });
     // Four cases of 75 cells, as four smears of one lab would be.
     for (let i = 0; i < 4; i++) cases.push(await caseOf(`LAB-${i + 1}`, FILES.slice(i * 75, (i + 1) * 75)));
     for (const c of cases) await reviewAll(c.id);
@@ -306,7 +306,7 @@ describe("lab model trained from the lab's reviewed cells", () => {
 
   it('exports a package that a second PC imports pending; refuses a corrupted package or one of another base model', async () => {
     const exported = await fx.service.exportLabModel({ labModelId: lab.id, path: join(fx.root, 'lab-1.json') });
-    const second = startService('lab-model-2', { modelDir: MODEL_DIR });
+    const second = await startService('lab-model-2', { modelDir: MODEL_DIR });
     try {
       const secondDb = openDatabase(join(second.root, 'data', 'marrowcount.sqlite'), { readonly: true });
       try {

@@ -17,7 +17,7 @@ let fx: ServiceFixture;
 let lis: MllpTestServer;
 
 beforeEach(async () => {
-  fx = startService('lis');
+  fx = await startService('lis');
   lis = await startMllpTestServer();
 });
 afterEach(async () => {

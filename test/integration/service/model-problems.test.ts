@@ -13,12 +13,12 @@ describe('model package problems', () => {
   let service: TestService;
   let modelDir: string;
 
-  beforeAll(() => {
+  beforeAll(async () => {
     root = mkdtempSync(join(tmpdir(), 'marrowcount-model-problems-'));
     modelDir = join(root, 'model');
     service = withSession(
-      createMarrowService({
-        databasePath: join(root, 'db.sqlite'),
+      await createMarrowService({
+        databaseLocation: join(root, 'db.sqlite'),
         modelDir,
         reportsDir: join(root, 'reports'),
         cellImageUrl: (c, i) => `/cells/${c}/${i}`,

@@ -25,7 +25,7 @@ describe('open-set and provisional flags through the service', () => {
   let cells: CellView[];
 
   beforeAll(async () => {
-    fx = startService('open-set', {
+    fx = await startService('open-set', {
       modelDir: MODEL_DIR,
       crops: [join(REPO, 'test/fixtures/crops/open-set'), join(REPO, 'test/fixtures/crops/off-size')],
     });

@@ -13,8 +13,8 @@ import { GOOD_CROPS, startService, waitForAnalysis, type ServiceFixture, PERSON_
 const FILES = 120;
 let fx: ServiceFixture;
 
-beforeAll(() => {
-  fx = startService('partial');
+beforeAll(async () => {
+  fx = await startService('partial');
 });
 afterAll(async () => {
   await fx.dispose();

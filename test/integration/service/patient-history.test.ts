@@ -49,7 +49,7 @@ describe('patient history', () => {
   }
 
   beforeAll(async () => {
-    fx = startService('history');
+    fx = await startService('history');
     // Created out of specimen order: the June marrow is entered last.
     await marrow('sept', { labId: 'MRN-H1', specimenDate: '2026-09-14', blasts: 3, sign: true, birthDate: '1961-02-03' });
     await marrow('nov', { labId: 'MRN-H1', specimenDate: '2026-11-20', blasts: 6, sign: true });

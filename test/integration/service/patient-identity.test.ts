@@ -14,8 +14,8 @@ describe('a new case for a patient identifier already on record', () => {
   let folder: string;
   let accessions = 0;
 
-  beforeAll(() => {
-    fx = startService('patient-identity');
+  beforeAll(async () => {
+    fx = await startService('patient-identity');
     folder = fx.caseFolder('crops');
   });
   afterAll(async () => {

@@ -117,8 +117,8 @@ describe('randomised review sessions keep every count, decision and undo (seeded
   /** Cases of the seeds already run, as they were left: later seeds' operations must not touch them. */
   const finished: { caseId: number; imageIds: number[]; state: Awaited<ReturnType<typeof snapshot>> }[] = [];
 
-  beforeAll(() => {
-    fx = startService('review-invariants');
+  beforeAll(async () => {
+    fx = await startService('review-invariants');
   });
   afterAll(async () => {
     if (db !== undefined) closeDatabase(db);

@@ -39,10 +39,10 @@ const stationB = (): Promise<MarrowApi> =>
     roles: ['technician', 'pathologist'],
   }));
 
-beforeAll(() => {
-  fx = startService('race');
-  second = createMarrowService({
-    databasePath: join(fx.root, 'data', 'marrowcount.sqlite'),
+beforeAll(async () => {
+  fx = await startService('race');
+  second = await createMarrowService({
+    databaseLocation: join(fx.root, 'data', 'marrowcount.sqlite'),
     modelDir: TINY_MODEL,
     reportsDir: join(fx.root, 'reports-b'),
     cellImageUrl: (c, i) => `marrowcell://cell/${c}/${i}`,

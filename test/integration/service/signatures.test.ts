@@ -35,7 +35,7 @@ describe('release in two electronic signatures', () => {
   const as = (who: { login: string }) => apis.get(who.login)!;
 
   beforeAll(async () => {
-    fx = startService('signatures');
+    fx = await startService('signatures');
     // The fixture's test person (every role) sets cases up; the release itself is done by separate people.
     await fx.service.getSession();
     admin = fx.host.forSession({ transport: 'cli', token: null });

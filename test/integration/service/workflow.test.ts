@@ -28,7 +28,7 @@ describe('a case from folder to signed report through the service', () => {
   const reviewer = TEST_PERSON.displayName;
 
   beforeAll(async () => {
-    fx = startService('service-workflow');
+    fx = await startService('service-workflow');
     created = await fx.service.createCase({
       patient: { labId: 'MRN-0001', name: 'Test Patient', birthDate: '1960-02-29' },
       accession: 'BM-2026-0001',
@@ -197,8 +197,8 @@ describe('a case from folder to signed report through the service', () => {
 
 describe('sign-off with an override', () => {
   let fx: ServiceFixture;
-  beforeAll(() => {
-    fx = startService('service-override');
+  beforeAll(async () => {
+    fx = await startService('service-override');
   });
   afterAll(async () => {
     await fx.dispose();
@@ -226,8 +226,8 @@ describe('sign-off with an override', () => {
 describe('arguments checked at the boundary (the path IPC and HTTP calls take)', () => {
   let fx: ServiceFixture;
   let folder: string;
-  beforeAll(() => {
-    fx = startService('service-validation');
+  beforeAll(async () => {
+    fx = await startService('service-validation');
     folder = fx.caseFolder('v');
   });
   afterAll(async () => {
