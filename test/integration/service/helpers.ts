@@ -85,6 +85,8 @@ export function withSession(service: MarrowService, person = TEST_PERSON): TestS
 
 export interface ServiceFixture {
   root: string;
+  /** The database the service opened: a SQLite file or a postgres:// URL. */
+  databaseLocation: string;
   /** The host's service, with the API of the test person's session (every role). */
   service: TestService;
   /** The bare host service, for sessions of other people (service.forSession). */
@@ -101,12 +103,20 @@ export interface ServiceFixture {
 
 export async function startService(
   prefix: string,
-  options: { cellImageUrl?: (c: number, i: number) => string; modelDir?: string; crops?: readonly string[]; extras?: CreateServiceExtras } = {},
+  options: {
+    cellImageUrl?: (c: number, i: number) => string;
+    modelDir?: string;
+    crops?: readonly string[];
+    extras?: CreateServiceExtras;
+    /** A postgres:// URL to run on PostgreSQL; by default a SQLite file under the fixture's root. */
+    databaseLocation?: string;
+  } = {},
 ): Promise<ServiceFixture> {
   const root = mkdtempSync(join(tmpdir(), `marrowcount-${prefix}-`));
+  const databaseLocation = options.databaseLocation ?? join(root, 'data', 'marrowcount.sqlite');
   const service = await createMarrowService(
     {
-      databaseLocation: join(root, 'data', 'marrowcount.sqlite'),
+      databaseLocation,
       modelDir: options.modelDir ?? TINY_MODEL,
       reportsDir: join(root, 'reports'),
       cellImageUrl: options.cellImageUrl ?? ((c, i) => `marrowcell://cell/${c}/${i}`),
@@ -117,6 +127,7 @@ export async function startService(
   const people = new Map<string, Promise<MarrowApi>>();
   return {
     root,
+    databaseLocation,
     service: withSession(service),
     host: service,
     as(displayName) {
