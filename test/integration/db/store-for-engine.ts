@@ -11,15 +11,25 @@ import { DatabaseError, type DatabaseErrorKind } from '../../../src/main/db';
 import type { Repositories } from '../../../src/main/db/contract';
 import { closePostgresDatabase, openPostgresDatabase, pgTransaction, type PostgresDatabase } from '../../../src/main/db/postgres/connection';
 import { pgAuditRepository } from '../../../src/main/db/postgres/audit';
+import { pgCaseRepository } from '../../../src/main/db/postgres/cases';
+import { pgCellRepository } from '../../../src/main/db/postgres/cells';
+import { pgImageRepository } from '../../../src/main/db/postgres/images';
 import { pgLabModelRepository } from '../../../src/main/db/postgres/lab-models';
 import { pgLisRepository } from '../../../src/main/db/postgres/lis';
 import { pgModelRepository } from '../../../src/main/db/postgres/models';
+import { pgPartialAnalysisRepository } from '../../../src/main/db/postgres/partial-analysis';
+import { pgPatientHistoryRepository } from '../../../src/main/db/postgres/patient-history';
+import { pgPredictionRepository } from '../../../src/main/db/postgres/predictions';
 import { pgPatientRepository } from '../../../src/main/db/postgres/patients';
+import { pgReviewRepository } from '../../../src/main/db/postgres/reviews';
 import type { PgScope } from '../../../src/main/db/postgres/scope';
+import { pgReviewLayoutRepository } from '../../../src/main/db/postgres/review-layout';
 import { pgSettingsRepository } from '../../../src/main/db/postgres/settings';
+import { pgSignatureRepository } from '../../../src/main/db/postgres/signatures';
+import { pgUserRepository } from '../../../src/main/db/postgres/users';
 import { sqliteStore } from '../../../src/main/db/sqlite-repositories';
 import { usePostgres, type EngineName, type PostgresSetup } from './engines';
-import { FOUR_CLASSES, modelRegistration, openTemp } from './helpers';
+import { FOUR_CLASSES, TEST_PATIENT, imageFiles, modelRegistration, newCase, openTemp, prediction } from './helpers';
 
 /** The aggregates written for PostgreSQL so far, each as its factory over a scope (pool or transaction). */
 const PG_REPOSITORIES = {
@@ -27,6 +37,16 @@ const PG_REPOSITORIES = {
   audit: pgAuditRepository,
   patients: pgPatientRepository,
   models: pgModelRepository,
+  cases: pgCaseRepository,
+  partialAnalysis: pgPartialAnalysisRepository,
+  patientHistory: pgPatientHistoryRepository,
+  images: pgImageRepository,
+  predictions: pgPredictionRepository,
+  users: pgUserRepository,
+  signatures: pgSignatureRepository,
+  reviewLayout: pgReviewLayoutRepository,
+  reviews: pgReviewRepository,
+  cells: pgCellRepository,
   lis: pgLisRepository,
   labModels: pgLabModelRepository,
 } as const satisfies { readonly [K in keyof Repositories]?: (scope: PgScope) => Repositories[K] };
@@ -48,7 +68,8 @@ export function ported(engine: EngineName, ...aggregates: (keyof Repositories)[]
   return engine === 'sqlite' || aggregates.every((a) => a in PG_REPOSITORIES);
 }
 
-function pgRepositories(scope: PgScope): EngineRepositories {
+/** The PostgreSQL repositories ported so far over a scope (tests that open several pools on one database). */
+export function pgRepositories(scope: PgScope): EngineRepositories {
   return Object.fromEntries(Object.entries(PG_REPOSITORIES).map(([name, make]) => [name, make(scope)])) as unknown as EngineRepositories;
 }
 
@@ -114,4 +135,31 @@ export async function expectRejection(promise: Promise<unknown>, kind: DatabaseE
 
 export function addModel(s: EngineRepositories, tag = 'a', classes: CellClassCode[] = FOUR_CLASSES) {
   return s.models.registerModel(modelRegistration(tag, classes));
+}
+
+export async function addCase(s: EngineRepositories, accession = 'BM-001', labId = 'MRN-1') {
+  const patient = await s.patients.upsertPatient({ labId, ...TEST_PATIENT });
+  return s.cases.createCase(newCase(patient.id, accession));
+}
+
+/** Imports n distinct images into the case and returns their ids in import order. */
+export async function addImages(s: EngineRepositories, caseId: number, n: number, firstHash = 1): Promise<number[]> {
+  return (await s.images.insertImages(caseId, imageFiles(n, firstHash))).inserted.map((r) => r.id);
+}
+
+/**
+ * A case in review whose cells have the given predicted classes and confidences (flagged below 0.6), classified
+ * by one model. Returns the ids in the same order.
+ */
+export async function caseInReview(s: EngineRepositories, cells: { predicted: CellClassCode; confidence: number }[], accession = 'BM-001') {
+  const model = await addModel(s);
+  const row = await addCase(s, accession);
+  const imageIds = await addImages(s, row.id, cells.length);
+  await s.cases.beginAnalysis({ caseId: row.id, modelRowId: model.id, actor: 'tech' });
+  await s.predictions.insertPredictions(
+    model.id,
+    cells.map((c, i) => prediction(imageIds[i]!, c.predicted, c.confidence)),
+  );
+  await s.cases.setCaseStatus(row.id, 'in_review', 'tech');
+  return { caseId: row.id, modelRowId: model.id, imageIds };
 }

@@ -44,7 +44,7 @@ export async function pgModelClasses(scope: PgScope, q: Queryable, modelRowId: n
 
 export function pgModelRepository(scope: PgScope): ModelRepository {
   return {
-    registerModel: (input, actor = 'system') => {
+    registerModel: async (input, actor = 'system') => {
       const { sha256, provisional } = modelRegistrationInput(input);
       return pgUnit(scope, `Registering model ${input.modelId} ${input.version}`, async (client) => {
         const bySha = async () => (await client.query<ModelDbRow>('SELECT * FROM models WHERE sha256 = $1', [sha256])).rows[0];

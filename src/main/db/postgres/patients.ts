@@ -21,7 +21,7 @@ async function patientById(q: Queryable, id: number, forUpdate = false): Promise
 
 export function pgPatientRepository(scope: PgScope): PatientRepository {
   return {
-    upsertPatient: (input) => {
+    upsertPatient: async (input) => {
       const { labId, name, birthDate, actor } = patientUpsertInput(input);
       return pgUnit(scope, `Saving patient ${labId}`, async (client) => {
         const at = nowIso();
@@ -65,7 +65,7 @@ export function pgPatientRepository(scope: PgScope): PatientRepository {
       return toPatientRow(row);
     },
 
-    correctPatientName: (input) => {
+    correctPatientName: async (input) => {
       const { name, reason } = nameCorrectionInput(input);
       return pgUnit(scope, `Correcting the name of patient ${input.patientId}`, async (client) => {
         // Locked, so that two corrections at once are recorded one after the other, each with the name it replaced.
