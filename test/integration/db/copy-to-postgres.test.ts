@@ -275,6 +275,12 @@ describe.skipIf(pgSetup.unavailable !== null)('db copy: SQLite to PostgreSQL', (
     expect(usage.code).toBe(1);
     expect(usage.err).toMatch(/--to must be a postgres:\/\/ URL/);
     expect(usage.err).not.toContain(':pw@');
+    const json = await run(['db', 'copy', '--from', fx.path, '--to', await pgSetup.freshUrl(), '--json']);
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.out) as { tables: { table: string; rows: number; action: string }[]; schemaVersion: number };
+    expect(parsed.schemaVersion).toBe(11);
+    expect(parsed.tables.find((t) => t.table === 'predictions')).toMatchObject({ rows: 13, action: 'copied' });
+    expect(json.err).toBe('');
     const missing = await run(['db', 'copy', '--to', url]);
     expect(missing.err).toMatch(/db copy needs --from/);
   });
