@@ -230,3 +230,144 @@ export function listImportFailures(db: MarrowDatabase, caseId: number): ImportFa
     })),
   );
 }
+
+/** A case of another patient holding stored images with the same content as some of a folder's files. */
+export interface SharedCropsMatch {
+  caseId: number;
+  accession: string;
+  patientId: number;
+  patientLabId: string;
+  patientName: string | null;
+  /** The given contents (SHA-256, distinct, sorted) that the other case holds as imported, counted images. */
+  sha256s: string[];
+  /** sha256s.length: how many of the files' contents the two cases share. */
+  sharedFiles: number;
+}
+
+/** SQLite's default limit on bound parameters is 32,766; PostgreSQL's 65,535. 500 a statement stays far below both. */
+const HASHES_PER_STATEMENT = 500;
+
+/**
+ * Cases of patients other than `patientId` that hold an imported, non-duplicate image whose SHA-256 is among `sha256s`
+ * (issue 21: the same folder of crops filed under two patients), by case id. A patient id that no case has yet (a
+ * new patient) matches every other patient's cases. Uses the partial index images_content (its WHERE is repeated
+ * here so that the planner may use it). The SQL is plain enough for both engines: with `$n` placeholders it runs
+ * unchanged on PostgreSQL (no aggregate: the rows are grouped here, so no group_concat/string_agg dialect).
+ */
+export function findCropsOfOtherPatients(db: MarrowDatabase, patientId: number, sha256s: readonly string[]): SharedCropsMatch[] {
+  const hashes = [...new Set(sha256s.map((h) => h.toLowerCase()))].filter((h) => SHA256.test(h));
+  return read(`Looking for the folder's crops in other patients' cases`, () => {
+    const byCase = new Map<number, Omit<SharedCropsMatch, 'sha256s' | 'sharedFiles'> & { hashes: Set<string> }>();
+    for (let start = 0; start < hashes.length; start += HASHES_PER_STATEMENT) {
+      const batch = hashes.slice(start, start + HASHES_PER_STATEMENT);
+      const rows = sql(
+        db,
+        `SELECT DISTINCT i.sha256, c.id AS case_id, c.accession, p.id AS patient_id, p.lab_id, p.name
+         FROM images AS i
+         JOIN cases AS c ON c.id = i.case_id
+         JOIN patients AS p ON p.id = c.patient_id
+         WHERE i.sha256 IN (${batch.map(() => '?').join(', ')})
+           AND i.import_error IS NULL AND i.duplicate_of IS NULL
+           AND c.patient_id <> ?`,
+      ).all(...batch, patientId) as { sha256: string; case_id: number; accession: string; patient_id: number; lab_id: string; name: string | null }[];
+      for (const r of rows) {
+        let found = byCase.get(r.case_id);
+        if (found === undefined) {
+          found = { caseId: r.case_id, accession: r.accession, patientId: r.patient_id, patientLabId: r.lab_id, patientName: r.name, hashes: new Set() };
+          byCase.set(r.case_id, found);
+        }
+        found.hashes.add(r.sha256);
+      }
+    }
+    return [...byCase.values()]
+      .sort((a, b) => a.caseId - b.caseId)
+      .map(({ hashes: found, ...match }) => ({ ...match, sha256s: [...found].sort(), sharedFiles: found.size }));
+  });
+}
+
+/** A recorded confirmation that a case's crops may also be another patient's case's (append-only). */
+export interface SharedCropsConfirmationRow {
+  id: number;
+  caseId: number;
+  otherCaseId: number;
+  otherAccession: string;
+  otherPatientLabId: string;
+  otherPatientName: string | null;
+  sharedFiles: number;
+  reason: string;
+  confirmedBy: string;
+  confirmedAt: string;
+}
+
+/**
+ * Records, in the caller's transaction (the case's creation), one confirmation per other case and one audit row,
+ * all under the session's person (`by`, and the audit row's user id from acting-user).
+ */
+export function recordSharedCropsConfirmations(
+  db: MarrowDatabase,
+  input: { caseId: number; matches: readonly Pick<SharedCropsMatch, 'caseId' | 'sharedFiles'>[]; reason: string; by: string },
+): void {
+  const reason = input.reason.trim();
+  const by = input.by.trim();
+  if (reason === '') throw new DatabaseError('constraint', 'The reason for filing crops that another patient’s case holds is empty.');
+  if (by === '') throw new DatabaseError('constraint', 'The name of the person confirming shared crops is empty.');
+  if (input.matches.length === 0) return;
+  inTransaction(db, `Recording the shared crops of case ${input.caseId}`, () => {
+    const at = nowIso();
+    const insert = sql(
+      db,
+      `INSERT INTO shared_crops_confirmations (case_id, other_case_id, shared_files, reason, confirmed_by, confirmed_at)
+       VALUES (?, ?, ?, ?, ?, ?)`,
+    );
+    for (const m of input.matches) insert.run(input.caseId, m.caseId, m.sharedFiles, reason, by, at);
+    appendAudit(
+      db,
+      {
+        actor: by,
+        action: 'shared_crops_confirmed',
+        caseId: input.caseId,
+        detail: { reason, otherCases: input.matches.map((m) => ({ caseId: m.caseId, sharedFiles: m.sharedFiles })) },
+      },
+      at,
+    );
+  });
+}
+
+/** The case's recorded shared-crops confirmations with the other case and its patient, oldest first. */
+export function listSharedCropsConfirmations(db: MarrowDatabase, caseId: number): SharedCropsConfirmationRow[] {
+  return read(`Reading the shared-crops confirmations of case ${caseId}`, () =>
+    (
+      sql(
+        db,
+        `SELECT s.id, s.case_id, s.other_case_id, c.accession, p.lab_id, p.name, s.shared_files, s.reason, s.confirmed_by, s.confirmed_at
+         FROM shared_crops_confirmations AS s
+         JOIN cases AS c ON c.id = s.other_case_id
+         JOIN patients AS p ON p.id = c.patient_id
+         WHERE s.case_id = ?
+         ORDER BY s.id`,
+      ).all(caseId) as {
+        id: number;
+        case_id: number;
+        other_case_id: number;
+        accession: string;
+        lab_id: string;
+        name: string | null;
+        shared_files: number;
+        reason: string;
+        confirmed_by: string;
+        confirmed_at: string;
+      }[]
+    ).map((r) => ({
+      id: r.id,
+      caseId: r.case_id,
+      otherCaseId: r.other_case_id,
+      otherAccession: r.accession,
+      otherPatientLabId: r.lab_id,
+      otherPatientName: r.name,
+      sharedFiles: r.shared_files,
+      reason: r.reason,
+      confirmedBy: r.confirmed_by,
+      confirmedAt: r.confirmed_at,
+    })),
+  );
+}

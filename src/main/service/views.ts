@@ -3,6 +3,7 @@
 import type { AmendmentRecord, CaseDetail, CaseSummary, CellView, ImportFailure, ModelInfo, SignatureRecord, SignOffRecord } from '../../shared/api';
 import { ROLE_LABELS } from '../../shared/roles';
 import { partialResultOf } from './partial';
+import { sharedCropsOf } from './shared-crops';
 import { computeDifferential } from '../../shared/differential';
 import {
   caseSpecimenDate,
@@ -143,6 +144,7 @@ export function caseDetail(ctx: ServiceContext, caseId: number, modelOf: (id: nu
     signatures: signaturesInForce(db, row, row.status === 'signed' ? latest : null),
     interpretiveComment: row.status === 'signed' ? (latest?.interpretiveComment ?? null) : null,
     amendments: amendments.map((a) => ({ ...amendmentRecordOf(a), by: recordedName(a.by, a.userId) })),
+    sharedCrops: sharedCropsOf(db, caseId),
   };
 }
 
