@@ -244,6 +244,39 @@ export interface SharedCropsMatch {
   sharedFiles: number;
 }
 
+/**
+ * The shared-crops statements, with `?` placeholders, written to run on both engines (PostgreSQL: `?` → `$n`, as
+ * test/integration/db/shared-crops.test.ts runs them): no aggregate, no dialect function, a plain IN list.
+ * `find(n)` takes the n hashes and then the patient id.
+ */
+export const SHARED_CROPS_SQL = {
+  find: (hashes: number): string =>
+    `SELECT DISTINCT i.sha256, c.id AS case_id, c.accession, p.id AS patient_id, p.lab_id, p.name
+     FROM images AS i
+     JOIN cases AS c ON c.id = i.case_id
+     JOIN patients AS p ON p.id = c.patient_id
+     WHERE i.sha256 IN (${Array.from({ length: hashes }, () => '?').join(', ')})
+       AND i.import_error IS NULL AND i.duplicate_of IS NULL
+       AND c.patient_id <> ?`,
+  insert: `INSERT INTO shared_crops_confirmations (case_id, other_case_id, shared_files, reason, confirmed_by, confirmed_at)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+  list: `SELECT s.id, s.case_id, s.other_case_id, c.accession, p.lab_id, p.name, s.shared_files, s.reason, s.confirmed_by, s.confirmed_at
+     FROM shared_crops_confirmations AS s
+     JOIN cases AS c ON c.id = s.other_case_id
+     JOIN patients AS p ON p.id = c.patient_id
+     WHERE s.case_id = ?
+     ORDER BY s.id`,
+} as const;
+
+interface SharedCropsDbRow {
+  sha256: string;
+  case_id: number;
+  accession: string;
+  patient_id: number;
+  lab_id: string;
+  name: string | null;
+}
+
 /** SQLite's default limit on bound parameters is 32,766; PostgreSQL's 65,535. 500 a statement stays far below both. */
 const HASHES_PER_STATEMENT = 500;
 
@@ -260,16 +293,7 @@ export function findCropsOfOtherPatients(db: MarrowDatabase, patientId: number, 
     const byCase = new Map<number, Omit<SharedCropsMatch, 'sha256s' | 'sharedFiles'> & { hashes: Set<string> }>();
     for (let start = 0; start < hashes.length; start += HASHES_PER_STATEMENT) {
       const batch = hashes.slice(start, start + HASHES_PER_STATEMENT);
-      const rows = sql(
-        db,
-        `SELECT DISTINCT i.sha256, c.id AS case_id, c.accession, p.id AS patient_id, p.lab_id, p.name
-         FROM images AS i
-         JOIN cases AS c ON c.id = i.case_id
-         JOIN patients AS p ON p.id = c.patient_id
-         WHERE i.sha256 IN (${batch.map(() => '?').join(', ')})
-           AND i.import_error IS NULL AND i.duplicate_of IS NULL
-           AND c.patient_id <> ?`,
-      ).all(...batch, patientId) as { sha256: string; case_id: number; accession: string; patient_id: number; lab_id: string; name: string | null }[];
+      const rows = sql(db, SHARED_CROPS_SQL.find(batch.length)).all(...batch, patientId) as SharedCropsDbRow[];
       for (const r of rows) {
         let found = byCase.get(r.case_id);
         if (found === undefined) {
@@ -314,11 +338,7 @@ export function recordSharedCropsConfirmations(
   if (input.matches.length === 0) return;
   inTransaction(db, `Recording the shared crops of case ${input.caseId}`, () => {
     const at = nowIso();
-    const insert = sql(
-      db,
-      `INSERT INTO shared_crops_confirmations (case_id, other_case_id, shared_files, reason, confirmed_by, confirmed_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    );
+    const insert = sql(db, SHARED_CROPS_SQL.insert);
     for (const m of input.matches) insert.run(input.caseId, m.caseId, m.sharedFiles, reason, by, at);
     appendAudit(
       db,
@@ -337,15 +357,7 @@ export function recordSharedCropsConfirmations(
 export function listSharedCropsConfirmations(db: MarrowDatabase, caseId: number): SharedCropsConfirmationRow[] {
   return read(`Reading the shared-crops confirmations of case ${caseId}`, () =>
     (
-      sql(
-        db,
-        `SELECT s.id, s.case_id, s.other_case_id, c.accession, p.lab_id, p.name, s.shared_files, s.reason, s.confirmed_by, s.confirmed_at
-         FROM shared_crops_confirmations AS s
-         JOIN cases AS c ON c.id = s.other_case_id
-         JOIN patients AS p ON p.id = c.patient_id
-         WHERE s.case_id = ?
-         ORDER BY s.id`,
-      ).all(caseId) as {
+      sql(db, SHARED_CROPS_SQL.list).all(caseId) as {
         id: number;
         case_id: number;
         other_case_id: number;

@@ -10,7 +10,7 @@
 import type { SharedCropsRecord } from '../../shared/api';
 import { findCropsOfOtherPatients, listSharedCropsConfirmations, recordSharedCropsConfirmations, type MarrowDatabase, type SharedCropsMatch } from '../db';
 import { hashCropFiles } from '../inference/case-folder';
-import { ServiceError } from './errors';
+import { ServiceError, validationError } from './errors';
 
 /** How many other cases a refusal names one by one; the rest are counted (the form has room for a few lines). */
 const CASES_NAMED = 5;
@@ -59,7 +59,10 @@ export function refuseOrConfirmSharedCrops(
       detail: matches.map((m) => `${m.accession}\t${m.patientLabId}\t${m.sharedFiles}`).join('\n'),
     });
   }
-  recordSharedCropsConfirmations(db, { caseId: input.caseId, matches, reason: input.confirmation.reason, by: input.by });
+  // The boundary refuses a blank reason; an in-process caller (the CLI) gets the same field error here.
+  const reason = typeof input.confirmation.reason === 'string' ? input.confirmation.reason.trim() : '';
+  if (reason === '') throw validationError('confirmSharedCrops.reason', 'Give the reason why these crops belong to this patient too.');
+  recordSharedCropsConfirmations(db, { caseId: input.caseId, matches, reason, by: input.by });
 }
 
 /** What the case's detail shows (and the audit trail holds): each recorded confirmation, who, when and why. */
