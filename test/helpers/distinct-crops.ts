@@ -56,3 +56,9 @@ export function copyCropsDistinctly(source: string, target: string, tag: string)
   };
   walk(target);
 }
+
+/** One file: `source` copied to `target`, tagged with `tag` when it is a whole JPEG or PNG. */
+export function copyCropDistinctly(source: string, target: string, tag: string): void {
+  const bytes = readFileSync(source);
+  writeFileSync(target, tagged(bytes, tag) ?? bytes);
+}

@@ -34,7 +34,9 @@ function files(n: number): string {
 
 /** The refusal's words: which case of which patient, how many files, and the two ways on. */
 export function sharedCropsMessage(folder: string, total: number, matches: readonly SharedCropsMatch[]): string {
-  const named = matches.slice(0, CASES_NAMED).map((m) => `case ${m.accession} of ${patientText(m)} holds ${m.sharedFiles.toLocaleString('en-GB')} of the folder's ${files(total)}`);
+  const named = matches
+    .slice(0, CASES_NAMED)
+    .map((m) => `case ${m.accession} of ${patientText(m)} holds ${m.sharedFiles.toLocaleString('en-GB')} of the folder's ${files(total)}`);
   const more = matches.length > CASES_NAMED ? `; and ${matches.length - CASES_NAMED} more cases` : '';
   return (
     `The crops in ${folder} are already filed under another patient: ${named.join('; ')}${more}. ` +

@@ -32,13 +32,29 @@ describe('findCropsOfOtherPatients (SQLite)', () => {
     return { db, a, b, a2 };
   }
 
-  it('names each other patient\'s case with the distinct contents it holds, and never the same patient\'s', () => {
+  it("names each other patient's case with the distinct contents it holds, and never the same patient's", () => {
     const { db, a, b, a2 } = populated();
     const newPatient = upsertPatient(db, { labId: 'MRN-NEW' });
     const wanted = [1, 2, 3, 4, 5, 6, 7, 8, 9].map(sha);
     expect(findCropsOfOtherPatients(db, newPatient.id, [...wanted, sha(3).toUpperCase()])).toEqual([
-      { caseId: a.id, accession: 'BM-A', patientId: a.patientId, patientLabId: 'MRN-A', patientName: 'Ada Example', sha256s: [1, 2, 3, 4, 5].map(sha), sharedFiles: 5 },
-      { caseId: b.id, accession: 'BM-B', patientId: b.patientId, patientLabId: 'MRN-B', patientName: 'Ada Example', sha256s: [3, 4, 5, 6, 7].map(sha), sharedFiles: 5 },
+      {
+        caseId: a.id,
+        accession: 'BM-A',
+        patientId: a.patientId,
+        patientLabId: 'MRN-A',
+        patientName: 'Ada Example',
+        sha256s: [1, 2, 3, 4, 5].map(sha),
+        sharedFiles: 5,
+      },
+      {
+        caseId: b.id,
+        accession: 'BM-B',
+        patientId: b.patientId,
+        patientLabId: 'MRN-B',
+        patientName: 'Ada Example',
+        sha256s: [3, 4, 5, 6, 7].map(sha),
+        sharedFiles: 5,
+      },
       { caseId: a2.id, accession: 'BM-A2', patientId: a.patientId, patientLabId: 'MRN-A', patientName: 'Ada Example', sha256s: [sha(1)], sharedFiles: 1 },
     ]);
     // Patient A's own cases (BM-A, BM-A2) are not "another patient": only B's shared contents are named.
@@ -72,9 +88,33 @@ describe('findCropsOfOtherPatients (SQLite)', () => {
     expect(() => recordSharedCropsConfirmations(db, { caseId: c.id, matches, reason: 'Same slide', by: ' ' })).toThrow(/person confirming/);
     recordSharedCropsConfirmations(db, { caseId: c.id, matches, reason: ' Same slide, study twin ', by: 'Tess Tech' });
     expect(listSharedCropsConfirmations(db, c.id)).toMatchObject([
-      { caseId: c.id, otherCaseId: a.id, otherAccession: 'BM-A', otherPatientLabId: 'MRN-A', sharedFiles: 5, reason: 'Same slide, study twin', confirmedBy: 'Tess Tech' },
-      { caseId: c.id, otherCaseId: b.id, otherAccession: 'BM-B', otherPatientLabId: 'MRN-B', sharedFiles: 5, reason: 'Same slide, study twin', confirmedBy: 'Tess Tech' },
-      { caseId: c.id, otherCaseId: a2.id, otherAccession: 'BM-A2', otherPatientLabId: 'MRN-A', sharedFiles: 1, reason: 'Same slide, study twin', confirmedBy: 'Tess Tech' },
+      {
+        caseId: c.id,
+        otherCaseId: a.id,
+        otherAccession: 'BM-A',
+        otherPatientLabId: 'MRN-A',
+        sharedFiles: 5,
+        reason: 'Same slide, study twin',
+        confirmedBy: 'Tess Tech',
+      },
+      {
+        caseId: c.id,
+        otherCaseId: b.id,
+        otherAccession: 'BM-B',
+        otherPatientLabId: 'MRN-B',
+        sharedFiles: 5,
+        reason: 'Same slide, study twin',
+        confirmedBy: 'Tess Tech',
+      },
+      {
+        caseId: c.id,
+        otherCaseId: a2.id,
+        otherAccession: 'BM-A2',
+        otherPatientLabId: 'MRN-A',
+        sharedFiles: 1,
+        reason: 'Same slide, study twin',
+        confirmedBy: 'Tess Tech',
+      },
     ]);
     const audit = caseAuditLog(db, c.id).filter((row) => row.action === 'shared_crops_confirmed');
     expect(audit).toMatchObject([
@@ -104,8 +144,14 @@ async function insertId(e: SqlEngine, sql: string, params: readonly unknown[]): 
 
 async function caseOf(e: SqlEngine, labId: string, accession: string, hashes: number[]): Promise<{ patientId: number; caseId: number }> {
   const found = await e.query<{ id: number }>('SELECT id FROM patients WHERE lab_id = ?', [labId]);
-  const patientId = found[0] !== undefined ? Number(found[0].id) : await insertId(e, `INSERT INTO patients (lab_id, name, created_at, updated_at) VALUES (?, ?, 't', 't')`, [labId, `Name ${labId}`]);
-  const caseId = await insertId(e, `INSERT INTO cases (patient_id, accession, specimen, folder, created_at) VALUES (?, ?, 'other', '/c', 't')`, [patientId, accession]);
+  const patientId =
+    found[0] !== undefined
+      ? Number(found[0].id)
+      : await insertId(e, `INSERT INTO patients (lab_id, name, created_at, updated_at) VALUES (?, ?, 't', 't')`, [labId, `Name ${labId}`]);
+  const caseId = await insertId(e, `INSERT INTO cases (patient_id, accession, specimen, folder, created_at) VALUES (?, ?, 'other', '/c', 't')`, [
+    patientId,
+    accession,
+  ]);
   for (const n of hashes) {
     await e.query(`INSERT INTO images (case_id, relative_path, sha256, bytes, created_at) VALUES (?, ?, ?, 1, 't')`, [caseId, `cell-${n}.jpg`, sha(n)]);
   }
@@ -114,7 +160,7 @@ async function caseOf(e: SqlEngine, labId: string, accession: string, hashes: nu
 
 describe.each(ENGINES)('the shared-crops SQL on %s', (engine) => {
   describe.skipIf(engine === 'postgres' && setup.unavailable !== null)('as written in images.ts', () => {
-    it('finds other patients\' images by content, records confirmations, and never changes or deletes one', async () => {
+    it("finds other patients' images by content, records confirmations, and never changes or deletes one", async () => {
       const e = await open(engine);
       const a = await caseOf(e, 'MRN-A', 'BM-A', [1, 2, 3]);
       const b = await caseOf(e, 'MRN-B', 'BM-B', [2, 3, 4]);

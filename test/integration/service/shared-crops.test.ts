@@ -55,7 +55,7 @@ function readDatabase<T>(fn: (db: ReturnType<typeof openDatabase>) => T): T {
   }
 }
 
-describe('a case whose crops are another patient\'s case', () => {
+describe("a case whose crops are another patient's case", () => {
   let first: { id: number; accession: string; folder: string };
 
   beforeAll(async () => {
@@ -94,12 +94,22 @@ describe('a case whose crops are another patient\'s case', () => {
     expect(refused.message).toContain(`case ${first.accession} of patient MRN-first (Ann Alpha) holds 4 of the folder's 4 files`);
   });
 
-  it('is created with a confirmation, which is recorded per other case with the session\'s person, the reason and the count', async () => {
+  it("is created with a confirmation, which is recorded per other case with the session's person, the reason and the count", async () => {
     // A second case of another patient holds the same crops too, confirmed earlier: the next one names both.
     const folder2 = sameCrops(first.folder, 'second');
-    const second = await (await fx.as('Tess Tech')).createCase(input('MRN-SECOND', 'ACC-SECOND', folder2, { confirmSharedCrops: { reason: 'Study twin of the same slide' } }));
+    const second = await (
+      await fx.as('Tess Tech')
+    ).createCase(input('MRN-SECOND', 'ACC-SECOND', folder2, { confirmSharedCrops: { reason: 'Study twin of the same slide' } }));
     expect(second.sharedCrops).toMatchObject([
-      { otherCaseId: first.id, otherAccession: first.accession, otherPatientLabId: 'MRN-first', otherPatientName: 'Ann Alpha', sharedFiles: CROPS, reason: 'Study twin of the same slide', confirmedBy: 'Tess Tech' },
+      {
+        otherCaseId: first.id,
+        otherAccession: first.accession,
+        otherPatientLabId: 'MRN-first',
+        otherPatientName: 'Ann Alpha',
+        sharedFiles: CROPS,
+        reason: 'Study twin of the same slide',
+        confirmedBy: 'Tess Tech',
+      },
     ]);
     // Only analysed images count as "the crops of a case": analyse the second one so that the third sees two cases.
     await fx.service.startAnalysis(second.id);
@@ -111,14 +121,20 @@ describe('a case whose crops are another patient\'s case', () => {
 
     const folder3 = sameCrops(first.folder, 'third');
     const refused = await refusal(fx.service.createCase(input('MRN-THIRD', 'ACC-THIRD', folder3)));
-    expect(refused.message).toContain(`case ${first.accession} of patient MRN-first (Ann Alpha) holds ${CROPS} of the folder's ${CROPS} files; case ACC-SECOND of patient MRN-SECOND (no name on record) holds ${CROPS}`);
+    expect(refused.message).toContain(
+      `case ${first.accession} of patient MRN-first (Ann Alpha) holds ${CROPS} of the folder's ${CROPS} files; case ACC-SECOND of patient MRN-SECOND (no name on record) holds ${CROPS}`,
+    );
     // Identity from the session: a confirmedBy in the request is refused at the boundary (every transport's path)…
-    const forged = await dispatch(fx.service, 'createCase', [input('MRN-THIRD', 'ACC-THIRD', folder3, { confirmSharedCrops: { reason: 'x', confirmedBy: 'Dr Somebody' } as unknown as { reason: string } })]);
+    const forged = await dispatch(fx.service, 'createCase', [
+      input('MRN-THIRD', 'ACC-THIRD', folder3, { confirmSharedCrops: { reason: 'x', confirmedBy: 'Dr Somebody' } as unknown as { reason: string } }),
+    ]);
     expect(forged).toMatchObject({ ok: false, error: { kind: 'validation', field: 'confirmSharedCrops.confirmedBy' } });
 
     // …and never taken from an in-process caller: the session's person is recorded.
     const third = await fx.service.createCase(
-      input('MRN-THIRD', 'ACC-THIRD', folder3, { confirmSharedCrops: { reason: '  Re-scan for the teaching set  ', confirmedBy: 'Dr Somebody' } as unknown as { reason: string } }),
+      input('MRN-THIRD', 'ACC-THIRD', folder3, {
+        confirmSharedCrops: { reason: '  Re-scan for the teaching set  ', confirmedBy: 'Dr Somebody' } as unknown as { reason: string },
+      }),
     );
     expect(third.sharedCrops.map((s) => [s.otherAccession, s.otherPatientLabId, s.sharedFiles, s.reason, s.confirmedBy])).toEqual([
       [first.accession, 'MRN-first', CROPS, 'Re-scan for the teaching set', 'Test Person'],
@@ -157,14 +173,23 @@ describe('a case whose crops are another patient\'s case', () => {
   });
 
   it('lets whoever may create the case confirm (a technician); one who may not create it is refused as before', async () => {
-    const technician: MarrowApi = await loggedInApi(fx.host, { login: 'tina', displayName: 'Tina Technician', password: PERSON_PASSWORD, roles: ['technician'] });
-    const made = await technician.createCase(input('MRN-TECH', 'ACC-TECH', sameCrops(first.folder, 'tech'), { confirmSharedCrops: { reason: 'Same slide, second patient of a pair' } }));
+    const technician: MarrowApi = await loggedInApi(fx.host, {
+      login: 'tina',
+      displayName: 'Tina Technician',
+      password: PERSON_PASSWORD,
+      roles: ['technician'],
+    });
+    const made = await technician.createCase(
+      input('MRN-TECH', 'ACC-TECH', sameCrops(first.folder, 'tech'), { confirmSharedCrops: { reason: 'Same slide, second patient of a pair' } }),
+    );
     expect(made.sharedCrops.map((s) => [s.otherAccession, s.confirmedBy])).toEqual([
       [first.accession, 'Tina Technician'],
       ['ACC-SECOND', 'Tina Technician'],
     ]);
     const pathologist = await loggedInApi(fx.host, { login: 'pat', displayName: 'Pat Pathologist', password: PERSON_PASSWORD, roles: ['pathologist'] });
-    const refused = await refusal(pathologist.createCase(input('MRN-PATH', 'ACC-PATH', sameCrops(first.folder, 'path'), { confirmSharedCrops: { reason: 'r' } })));
+    const refused = await refusal(
+      pathologist.createCase(input('MRN-PATH', 'ACC-PATH', sameCrops(first.folder, 'path'), { confirmSharedCrops: { reason: 'r' } })),
+    );
     expect(refused.kind).toBe('forbidden');
   });
 });

@@ -14,10 +14,13 @@ const BROKEN = join(REPO, 'test/fixtures/crops/broken');
 const root = mkdtempSync(join(tmpdir(), 'marrowcount-distinct-'));
 afterAll(() => rmSync(root, { recursive: true, force: true }));
 
-const files = (dir: string): string[] => readdirSync(dir, { recursive: true, encoding: 'utf8' }).filter((f) => /\.(jpe?g|png)$/i.test(f)).sort();
+const files = (dir: string): string[] =>
+  readdirSync(dir, { recursive: true, encoding: 'utf8' })
+    .filter((f) => /\.(jpe?g|png)$/i.test(f))
+    .sort();
 
 describe('copyCropsDistinctly', () => {
-  it('changes every good crop\'s bytes (a JPEG comment, a PNG tEXt chunk) and none of its pixels', async () => {
+  it("changes every good crop's bytes (a JPEG comment, a PNG tEXt chunk) and none of its pixels", async () => {
     const a = join(root, 'a');
     const b = join(root, 'b');
     copyCropsDistinctly(GOOD, a, 'a');
