@@ -9,7 +9,7 @@ import type { ApiErrorBody, MarrowApi, NewCaseInput } from '../../../src/shared/
 import { caseAuditLog, closeDatabase, openDatabase } from '../../../src/main/db';
 import { dispatch } from '../../../src/main/boundary/dispatch';
 import { toApiError } from '../../../src/main/service/errors';
-import { analysedFixtureCase, loggedInApi, PERSON_PASSWORD, startService, TRUE_LABELS, type ServiceFixture } from './helpers';
+import { analysedFixtureCase, loggedInApi, PERSON_PASSWORD, startService, TRUE_LABELS, waitForAnalysis, type ServiceFixture } from './helpers';
 
 const CROPS = Object.keys(TRUE_LABELS).length;
 let fx: ServiceFixture;
@@ -191,5 +191,49 @@ describe("a case whose crops are another patient's case", () => {
       pathologist.createCase(input('MRN-PATH', 'ACC-PATH', sameCrops(first.folder, 'path'), { confirmSharedCrops: { reason: 'r' } })),
     );
     expect(refused.kind).toBe('forbidden');
+  });
+
+  it("holds back files that arrive later: a crop of another patient's case added to the folder is a failed file, never counted", async () => {
+    // A case of another patient from its own crops (no warning), then one of the first case's files is added to its folder.
+    const folder = fx.caseFolder('later');
+    const later = await fx.service.createCase(input('MRN-LATER', 'ACC-LATER', folder));
+    expect(later.sharedCrops).toEqual([]);
+    cpSync(join(first.folder, 'BLA_00001.jpg'), join(folder, 'added-BLA.jpg'));
+    await fx.service.startAnalysis(later.id);
+    expect((await waitForAnalysis(fx.service, later.id)).phase).toBe('done');
+    const detail = await fx.service.getCase(later.id);
+    expect(detail.cellCount).toBe(CROPS);
+    expect(detail.importFailures).toEqual([
+      {
+        file: 'added-BLA.jpg',
+        reason: `The same image is in case ${first.accession} of another patient, MRN-first (Ann Alpha), and this case has no confirmation that the crops belong to both; it is not classified or counted. Remove it from the folder, or make a new case of the folder with the confirmation and its reason.`,
+      },
+    ]);
+  });
+
+  it('holds back the crops of the second of two cases made from one folder before either was analysed', async () => {
+    const folder = fx.caseFolder('twice');
+    const one = await fx.service.createCase(input('MRN-ONE', 'ACC-ONE', folder));
+    const two = await fx.service.createCase(input('MRN-TWO', 'ACC-TWO', folder));
+    expect([one.sharedCrops, two.sharedCrops]).toEqual([[], []]);
+    await fx.service.startAnalysis(one.id);
+    expect((await waitForAnalysis(fx.service, one.id)).phase).toBe('done');
+    await fx.service.startAnalysis(two.id);
+    expect((await waitForAnalysis(fx.service, two.id)).phase).toBe('done');
+    const [a, b] = await Promise.all([fx.service.getCase(one.id), fx.service.getCase(two.id)]);
+    expect([a.cellCount, a.importFailures]).toEqual([CROPS, []]);
+    expect(b.cellCount).toBe(0);
+    expect(b.importFailures).toHaveLength(CROPS);
+    for (const failure of b.importFailures) expect(failure.reason).toMatch(/^The same image is in case ACC-ONE of another patient, MRN-ONE, /);
+  });
+
+  it('imports the crops a confirmation covers: the confirmed case is analysed in full', async () => {
+    const made = await fx.service.createCase(
+      input('MRN-CONFIRMED', 'ACC-CONFIRMED', sameCrops(first.folder, 'confirmed'), { confirmSharedCrops: { reason: 'Paired sample' } }),
+    );
+    await fx.service.startAnalysis(made.id);
+    expect((await waitForAnalysis(fx.service, made.id)).phase).toBe('done');
+    const detail = await fx.service.getCase(made.id);
+    expect([detail.cellCount, detail.importFailures]).toEqual([CROPS, []]);
   });
 });
