@@ -46,20 +46,26 @@ try {
   }
   const mine = upsertPatient(db, { labId: 'P-NEW' });
 
-  const runs = (fn: () => Promise<unknown> | unknown, n = 5) => async (): Promise<number[]> => {
-    const ms: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const t = performance.now();
-      await fn();
-      ms.push(performance.now() - t);
-    }
-    return ms.sort((a, b) => a - b);
-  };
+  const runs =
+    (fn: () => Promise<unknown> | unknown, n = 5) =>
+    async (): Promise<number[]> => {
+      const ms: number[] = [];
+      for (let i = 0; i < n; i++) {
+        const t = performance.now();
+        await fn();
+        ms.push(performance.now() - t);
+      }
+      return ms.sort((a, b) => a - b);
+    };
   const hashing = await runs(() => hashCropFiles(folder))();
   const lookup = await runs(() => findCropsOfOtherPatients(db, mine.id, hashes))();
   const found = findCropsOfOtherPatients(db, mine.id, hashes);
   const median = (xs: number[]) => xs[Math.floor(xs.length / 2)]!.toFixed(1);
-  console.log(`machine: ${cpus().length} cores, load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
+  console.log(
+    `machine: ${cpus().length} cores, load ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}`,
+  );
   console.log(`folder: ${FILES} crops, ${(bytes / 1e6).toFixed(1)} MB (page cache warm after the first run)`);
   console.log(`hashCropFiles: median ${median(hashing)} ms of 5 (min ${hashing[0]!.toFixed(1)}, max ${hashing[4]!.toFixed(1)})`);
   console.log(

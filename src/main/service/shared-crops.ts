@@ -56,10 +56,7 @@ export function refuseOrConfirmSharedCrops(
   const matches = findCropsOfOtherPatients(db, input.patientId, input.contents);
   if (matches.length === 0) return;
   if (input.confirmation === undefined) {
-    throw new ServiceError('shared_crops', sharedCropsMessage(input.folder, input.contents.length, matches), {
-      field: 'confirmSharedCrops',
-      detail: matches.map((m) => `${m.accession}\t${m.patientLabId}\t${m.sharedFiles}`).join('\n'),
-    });
+    throw new ServiceError('shared_crops', sharedCropsMessage(input.folder, input.contents.length, matches), { field: 'confirmSharedCrops' });
   }
   // The boundary refuses a blank reason; an in-process caller (the CLI) gets the same field error here.
   const reason = typeof input.confirmation.reason === 'string' ? input.confirmation.reason.trim() : '';
