@@ -5,7 +5,7 @@
 // (runuser) on a folder it owns; otherwise they run as the current user. Only 127.0.0.1 is listened on, with trust
 // authentication: the cluster lives as long as one test file and holds nothing but test rows.
 import { spawnSync } from 'node:child_process';
-import { chownSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { chmodSync, chownSync, copyFileSync, existsSync, mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -95,6 +95,11 @@ export interface ClusterOptions {
    * disk flush. true (benchmarks): the durability settings a lab's server runs with, so the figures mean something.
    */
   durable?: boolean;
+  /**
+   * Serve TLS with this certificate and key (PEM files; copied into the cluster's folder, owned by its user, as
+   * PostgreSQL requires of a key): what a lab's server does, for the tests of `sslmode` in the connection URL.
+   */
+  tls?: { certFile: string; keyFile: string };
 }
 
 const started = new Set<PgCluster>();
@@ -110,7 +115,20 @@ export async function startPgCluster(options: ClusterOptions = {}): Promise<PgCl
   try {
     if (isRoot()) chownSync(dir, idOf('-u', 'postgres'), idOf('-g', 'postgres'));
     runServerBinary(found.binDir, 'initdb', ['-D', dir, '-A', 'trust', '-U', TEST_ROLE, '-E', 'UTF8', '--locale=C.UTF-8', '--no-sync']);
+    const tlsSettings: string[] = [];
+    if (options.tls) {
+      for (const [from, to] of [
+        [options.tls.certFile, 'server.crt'],
+        [options.tls.keyFile, 'server.key'],
+      ] as const) {
+        copyFileSync(from, join(dir, to));
+        chmodSync(join(dir, to), 0o600);
+        if (isRoot()) chownSync(join(dir, to), idOf('-u', 'postgres'), idOf('-g', 'postgres'));
+      }
+      tlsSettings.push('-c ssl=on', `-c ssl_cert_file=${join(dir, 'server.crt')}`, `-c ssl_key_file=${join(dir, 'server.key')}`);
+    }
     const settings = [
+      ...tlsSettings,
       '-c listen_addresses=127.0.0.1',
       `-k ${dir}`,
       '-c max_connections=40',

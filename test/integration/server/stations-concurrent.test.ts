@@ -5,9 +5,11 @@
 // - the stored order replays serially to the server's final state: each undo withdrew the decision that was in
 //   force on its cell at that point, and the counts and each cell's label equal a replay of the stored rows
 //   (written from the documented rule: the latest decision in force, else the model's label);
-// - no call failed for the server's sake (a busy database, an internal error).
-// Concurrent decisions on one cell are both accepted here: refusing a stale one with the other person's name needs
-// the lifecycle branch's decision versions, which are not on main yet.
+// - no call failed for the server's sake (a busy database, an internal error);
+// - each station sends the version of the cell it last saw, as the review screen does: a decision or undo on a cell
+//   that another station changed since is refused as 'stale', naming that person, and never stored; the station
+//   then looks again (re-reads the cell) and goes on. Every stored row was made against the cell's version at that
+//   point of the serial replay, so no stale decision ever won.
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CellClassCode } from '../../../src/shared/cell-classes';
@@ -23,6 +25,7 @@ const LABELS: readonly CellClassCode[] = ['BLA', 'LYT', 'MON', 'NGS', 'EOS', 'PM
 
 interface Accepted {
   person: Person;
+  seenVersion: number;
   kind: 'decision' | 'retraction';
   caseId: number;
   imageId: number;
@@ -71,29 +74,54 @@ describe('three stations reviewing at once', () => {
     const stations = new Map<Person, Station>();
     for (const { person } of plan) stations.set(person, await fx.station(person));
 
+    const staleRefusals: { person: Person; message: string }[] = [];
     await Promise.all(
       plan.map(async ({ person, cases }, index) => {
         const rng = new Rng(SEED + index);
         const station = stations.get(person)!;
+        // What this station's grid shows: each cell's version as it last read it.
+        const seen = new Map<number, number>();
+        for (const caseId of cases) for (const cell of cells.get(caseId)!) seen.set(cell.imageId, cell.version);
+        const lookAgain = async (caseId: number) => {
+          for (const cell of (await station.api.listCells({ caseId, scope: 'all', limit: 100 })).cells) seen.set(cell.imageId, cell.version);
+        };
         for (let round = 0; round < ROUNDS; round++) {
           const caseId = rng.pick(cases);
           const cell = rng.pick(cells.get(caseId)!);
-          if (rng.chance(0.25)) {
-            const { result } = await station.call('undoReview', [{ caseId, imageId: cell.imageId }]);
-            if (result.ok) accepted.push({ person, kind: 'retraction', caseId, imageId: cell.imageId, label: null });
-            else if (result.error.kind !== 'not_found') failures.push(`${person} undo: ${result.error.kind} ${result.error.message}`);
+          const seenVersion = seen.get(cell.imageId)!;
+          const undo = rng.chance(0.25);
+          const label = undo ? null : rng.pick(LABELS);
+          const { result } = undo
+            ? await station.call<CellView>('undoReview', [{ caseId, imageId: cell.imageId, seenVersion }])
+            : await station.call<CellView>('reviewCell', [{ caseId, imageId: cell.imageId, label, seenVersion }]);
+          if (result.ok) {
+            accepted.push({ person, seenVersion, kind: undo ? 'retraction' : 'decision', caseId, imageId: cell.imageId, label });
+            seen.set(cell.imageId, result.value.version);
+          } else if (result.error.kind === 'stale') {
+            staleRefusals.push({ person, message: result.error.message });
+            await lookAgain(caseId);
+          } else if (!(undo && result.error.kind === 'not_found')) {
+            failures.push(`${person} ${undo ? 'undo' : 'review'}: ${result.error.kind} ${result.error.message}`);
           } else {
-            const label = rng.pick(LABELS);
-            const { result } = await station.call('reviewCell', [{ caseId, imageId: cell.imageId, label }]);
-            if (result.ok) accepted.push({ person, kind: 'decision', caseId, imageId: cell.imageId, label });
-            else failures.push(`${person} review: ${result.error.kind} ${result.error.message}`);
+            await lookAgain(caseId);
           }
         }
       }),
     );
     expect(failures).toEqual([]);
-    expect(accepted.filter((a) => a.kind === 'decision').length).toBeGreaterThan(ROUNDS * 2);
+    // Most calls are accepted (three stations × ROUNDS calls; a quarter are undos, some are refused as stale).
+    expect(accepted.filter((a) => a.kind === 'decision').length).toBeGreaterThan(ROUNDS);
     expect(accepted.some((a) => a.kind === 'retraction')).toBe(true);
+    // Stations on one case do collide, and each refusal names the other person (never the station's own).
+    expect(staleRefusals.length).toBeGreaterThan(0);
+    for (const { person, message } of staleRefusals) {
+      const others = (Object.keys(PEOPLE) as Person[]).filter((p) => p !== person).map((p) => PEOPLE[p].displayName);
+      expect(
+        others.some((name) => message.includes(name)),
+        message,
+      ).toBe(true);
+      expect(message).not.toContain(PEOPLE[person].displayName);
+    }
 
     const db = new Database(fx.databasePath, { readonly: true });
     let stored: {
@@ -104,11 +132,14 @@ describe('three stations reviewing at once', () => {
       label: CellClassCode | null;
       retracts_review_id: number | null;
       user_id: number;
+      seen_version: number | null;
     }[];
     let personOfUser: Map<number, Person>;
     try {
       stored = db
-        .prepare(`SELECT id, case_id, image_id, kind, label, retracts_review_id, user_id FROM reviews WHERE case_id IN (${caseIds.join(',')}) ORDER BY id`)
+        .prepare(
+          `SELECT id, case_id, image_id, kind, label, retracts_review_id, user_id, seen_version FROM reviews WHERE case_id IN (${caseIds.join(',')}) ORDER BY id`,
+        )
         .all() as typeof stored;
       const users = db.prepare('SELECT id, login FROM users').all() as { id: number; login: string }[];
       personOfUser = new Map(users.flatMap((u) => (Object.keys(PEOPLE) as Person[]).filter((p) => PEOPLE[p].login === u.login).map((p) => [u.id, p] as const)));
@@ -117,16 +148,22 @@ describe('three stations reviewing at once', () => {
     }
 
     // Every accepted call once, by its station's person: compare as multisets.
-    const key = (a: Accepted) => `${a.person}|${a.kind}|${a.caseId}|${a.imageId}|${a.label ?? '-'}`;
+    const key = (a: Accepted) => `${a.person}|${a.kind}|${a.caseId}|${a.imageId}|${a.label ?? '-'}|${a.seenVersion}`;
     const storedKeys = stored
-      .map((r) => key({ person: personOfUser.get(r.user_id)!, kind: r.kind, caseId: r.case_id, imageId: r.image_id, label: r.label }))
+      .map((r) =>
+        key({ person: personOfUser.get(r.user_id)!, seenVersion: r.seen_version!, kind: r.kind, caseId: r.case_id, imageId: r.image_id, label: r.label }),
+      )
       .sort();
     expect(storedKeys).toEqual(accepted.map(key).sort());
 
     // Serial replay of the stored order.
     const stacks = new Map<string, { id: number; label: CellClassCode }[]>();
+    const versions = new Map<string, number>();
     for (const row of stored) {
       const cellKey = `${row.case_id}/${row.image_id}`;
+      // Made against the cell as it stood at this point of the replay: no stale decision was stored.
+      expect(row.seen_version, `review ${row.id}`).toBe(versions.get(cellKey) ?? 0);
+      versions.set(cellKey, row.id);
       const stack = stacks.get(cellKey) ?? [];
       if (row.kind === 'decision') stack.push({ id: row.id, label: row.label! });
       else {

@@ -12,6 +12,23 @@ function sqlState(e: unknown): string | undefined {
 const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENOTFOUND', 'EPIPE', 'EAI_AGAIN']);
 
 /**
+ * Node's TLS errors when the database server's certificate does not check out (sslmode=verify-full): a lab CA that
+ * did not sign it, a name it was not made for, an expired one. The connection is refused before any data is sent.
+ */
+const TLS_CODES = new Set([
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'CERT_HAS_EXPIRED',
+  'CERT_NOT_YET_VALID',
+  'CERT_UNTRUSTED',
+  'CERT_SIGNATURE_FAILURE',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+]);
+
+/**
  * Maps an error thrown by node-postgres to a DatabaseError; null when it is not a database error (a programming
  * error such as bad SQL, which callers let through unchanged).
  */
@@ -25,6 +42,24 @@ export function classifyPostgresError(e: unknown, context?: string): DatabaseErr
       detail: nodeCode,
       cause: e,
     });
+  }
+  if (TLS_CODES.has(nodeCode)) {
+    return new DatabaseError(
+      'io',
+      `${where}the database server's certificate was not accepted (${raw}). Check the sslrootcert file in the database URL: it must be the certificate of the authority that signed the server's certificate, and the URL's host a name the certificate was made for.`,
+      { detail: nodeCode, cause: e },
+    );
+  }
+  // The URL asks for TLS (sslmode) and the server has it switched off.
+  if (raw === 'The server does not support SSL connections') {
+    return new DatabaseError(
+      'io',
+      `${where}the database server does not offer TLS, and the database URL requires it (sslmode). Ask IT to switch on ssl in postgresql.conf.`,
+      {
+        detail: raw,
+        cause: e,
+      },
+    );
   }
   const code = sqlState(e);
   if (code === undefined) return null;
