@@ -11,6 +11,8 @@ import { loginAs, PEOPLE, screenshot, startHarness, type Harness } from './harne
 
 const byTestId = (page: Page, id: string) => page.getByTestId(id);
 const FILES = 20;
+/** The data-testid of the focused element (a string expression: the test files have no DOM types). */
+const FOCUSED = "document.activeElement?.getAttribute('data-testid')";
 
 describe('the same crops for another patient, on the new-case form', () => {
   let h: Harness;
@@ -72,9 +74,9 @@ describe('the same crops for another patient, on the new-case form', () => {
     expect(await tech.listCases({ search: 'BM-SC-B' })).toEqual([]);
     expect(await byTestId(page, 'new-case-submit').isDisabled()).toBe(true);
     // Keyboard: the reason has the focus; Tab reaches "Create anyway"; Enter without a reason is refused beside it.
-    await expect.poll(() => page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('shared-crops-reason');
+    await expect.poll(() => page.evaluate(FOCUSED)).toBe('shared-crops-reason');
     await page.keyboard.press('Tab');
-    expect(await page.evaluate(() => document.activeElement?.getAttribute('data-testid'))).toBe('shared-crops-confirm');
+    expect(await page.evaluate(FOCUSED)).toBe('shared-crops-confirm');
     await page.keyboard.press('Enter');
     await byTestId(page, 'shared-crops-reason-error').waitFor();
     await screenshot(page, 'shared-crops-01-warning');
