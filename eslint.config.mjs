@@ -103,20 +103,25 @@ function mainLayerRules() {
   const rule = (message, ...names) => ({ group: folders(...names), message });
   const renderer = { group: ['**/renderer/**'], message: 'main never imports renderer code.' };
   return [
-    {
-      files: ['src/main/db/**/*.ts'],
+    // By depth, so that a path means one folder: from db/postgres/, ../lis is db/lis.ts (allowed) and ../../lis is
+    // src/main/lis (not); one pattern list for every depth could not tell the two apart.
+    ...[1, 2, 3].map((depth) => ({
+      files: [`src/main/db/${'*/'.repeat(depth - 1)}*.ts`],
       rules: {
         'no-restricted-imports': [
           'error',
           {
             patterns: [
               renderer,
-              rule('src/main/db imports only src/shared: no service, adapter, inference, report, LIS or file code.', 'service', ...below, ...adapters),
+              {
+                group: ['service', ...below, ...adapters].flatMap((name) => [`${'../'.repeat(depth)}${name}`, `${'../'.repeat(depth)}${name}/**`]),
+                message: 'src/main/db imports only src/shared: no service, adapter, inference, report, LIS or file code.',
+              },
             ],
           },
         ],
       },
-    },
+    })),
     {
       files: below.map((folder) => `src/main/${folder}/**/*.ts`),
       rules: {

@@ -4,6 +4,7 @@ import { realpathSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { analyzeCommand, EXIT, type CliIo } from './cli/analyze';
 import { parseArgs, USAGE, UsageError } from './cli/args';
+import { dbCommand } from './cli/db';
 import { labModelCommand } from './cli/lab-model';
 import { serverCommand } from './cli/server';
 import { usersCommand } from './cli/users';
@@ -12,6 +13,7 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
   try {
     if (argv[0] === 'lab-model' && !argv.includes('--help') && !argv.includes('-h')) return await labModelCommand(argv.slice(1), io);
     if (argv[0] === 'server' && !argv.includes('--help') && !argv.includes('-h')) return await serverCommand(argv.slice(1), io);
+    if (argv[0] === 'db' && !argv.includes('--help') && !argv.includes('-h')) return await dbCommand(argv.slice(1), io);
     if (argv[0] === 'users' && !argv.includes('--help') && !argv.includes('-h')) return await usersCommand(argv.slice(1), io);
     const args = parseArgs(argv);
     if (args.command === 'help') {

@@ -27,6 +27,9 @@ export const USAGE = `Usage:
   marrowcount lab-model <train|evaluate|list|approve|retire|export|import> ...   the lab's own model (below)
   marrowcount users <add|list|disable|enable|reset-password> ...   user accounts (below)
   marrowcount server ...                   the lab server for several stations (below)
+  marrowcount db copy --from <file.sqlite> --to postgres://user@host:port/database [--json]
+                                           copy a station's SQLite database into an empty PostgreSQL database
+                                           (one transaction; every table's rows counted and hashed on both sides)
   marrowcount --help                       show this help
 
 Options for analyze:

@@ -7,7 +7,7 @@ import { CELL_TOTAL_SQL, UNREVIEWED_COUNTS_SQL } from './effective';
 import { DatabaseError } from './errors';
 import { modelClasses } from './models';
 import { predictionOf, type PredictionColumns } from './predictions';
-import type { CellRow, ClassCounts } from './types';
+import type { CaseRow, CellRow, ClassCounts } from './types';
 
 /** The API's cell query, taken as it is. */
 export type CellListQuery = CellQuery;
@@ -26,7 +26,8 @@ export function reviewProgress(db: MarrowDatabase, caseId: number): ReviewProgre
   return read(`Reading the review progress of case ${caseId}`, () => progressFor(db, requireCase(db, caseId)));
 }
 
-interface CellDbRow extends PredictionColumns {
+/** A cell row (prediction, file, decision in force, version) as both engines return it. */
+export interface CellDbRow extends PredictionColumns {
   relative_path: string;
   review_id: number | null;
   label: CellClassCode | null;
@@ -49,7 +50,10 @@ FROM predictions AS p
   LEFT JOIN current_decisions AS d ON d.image_id = p.image_id
   LEFT JOIN reviews AS r ON r.id = d.review_id`;
 
-function toCell(r: CellDbRow, classes: CellClassCode[]): CellRow {
+/** One cell of the case's model. Parameters @caseId, @modelId, @imageId. */
+export const CELL_SQL = `${CELL_SELECT} WHERE p.image_id = @imageId AND p.model_id = @modelId AND p.case_id = @caseId`;
+
+export function toCell(r: CellDbRow, classes: CellClassCode[]): CellRow {
   return {
     ...predictionOf(r),
     relativePath: r.relative_path,
@@ -67,6 +71,56 @@ function toCell(r: CellDbRow, classes: CellClassCode[]): CellRow {
 const DEFAULT_LIMIT = 100;
 
 /**
+ * Where a file-name search is a substring test: SQLite's instr and PostgreSQL's strpos (the same arguments, the
+ * position or 0); LIKE would read % and _ in a typed name as wildcards.
+ */
+export type SubstringFunction = 'instr' | 'strpos';
+
+/** The two statements of a page of cells (its total and its rows) with their named parameters. */
+export interface CellPageQuery {
+  totalSql: string;
+  pageSql: string;
+  params: Record<string, unknown>;
+}
+
+/**
+ * The SQL of listCells for a case that has a model: the filters of the query as conditions, its total (from the
+ * derived counts, or by counting the rows of a file search), and its page, most uncertain (lowest confidence) first,
+ * ties by image id so paging is stable. One builder for both engines.
+ */
+export function cellPageQuery(row: CaseRow & { modelRowId: number }, query: CellListQuery, substring: SubstringFunction): CellPageQuery {
+  const conditions: string[] = [];
+  const params: Record<string, unknown> = {
+    caseId: row.id,
+    modelId: row.modelRowId,
+    predictedClass: query.predictedClass ?? null,
+    effectiveClass: query.effectiveClass ?? null,
+    flaggedOnly: query.scope === 'all' ? 0 : 1,
+    includeDecided: query.scope === 'unreviewed' ? 0 : 1,
+    limit: Math.max(0, Math.floor(query.limit ?? DEFAULT_LIMIT)),
+    offset: Math.max(0, Math.floor(query.offset ?? 0)),
+  };
+  if (query.scope !== 'all') conditions.push('p.flagged = 1');
+  if (query.scope === 'unreviewed') conditions.push('d.image_id IS NULL');
+  if (query.predictedClass !== undefined) conditions.push('p.predicted_class = @predictedClass');
+  if (query.effectiveClass !== undefined) conditions.push('coalesce(d.label, p.predicted_class) = @effectiveClass');
+  const file = query.file?.trim() ?? '';
+  if (file !== '') {
+    params['file'] = file.toLowerCase();
+    conditions.push(`p.image_id IN (SELECT id FROM images WHERE case_id = @caseId AND ${substring}(lower(relative_path), @file) > 0)`);
+  }
+  const filter = conditions.map((c) => ` AND ${c}`).join('');
+  return {
+    // The derived counts cannot filter by file name; a search by file counts the matching rows themselves (a search
+    // is typed by a person and matches few cells).
+    totalSql: file === '' ? CELL_TOTAL_SQL : `SELECT count(*) AS n ${PAGE_FROM}${filter}`,
+    pageSql: `WITH page AS (SELECT p.id ${PAGE_FROM}${filter} ORDER BY p.confidence, p.image_id LIMIT @limit OFFSET @offset)
+         ${CELL_SELECT} WHERE p.id IN (SELECT id FROM page) ORDER BY p.confidence, p.image_id`,
+    params,
+  };
+}
+
+/**
  * A page of the case's classified cells (those with a prediction of the case's current model), most uncertain
  * (lowest confidence) first, ties by image id so paging is stable.
  */
@@ -74,52 +128,24 @@ export function listCells(db: MarrowDatabase, query: CellListQuery): { rows: Cel
   return readSnapshot(db, `Listing the cells of case ${query.caseId}`, () => {
     const row = requireCase(db, query.caseId);
     if (row.modelRowId === null) return { rows: [], total: 0 };
-    const conditions: string[] = [];
-    const params: Record<string, unknown> = {
-      caseId: row.id,
-      modelId: row.modelRowId,
-      predictedClass: query.predictedClass ?? null,
-      effectiveClass: query.effectiveClass ?? null,
-      flaggedOnly: query.scope === 'all' ? 0 : 1,
-      includeDecided: query.scope === 'unreviewed' ? 0 : 1,
-    };
-    if (query.scope !== 'all') conditions.push('p.flagged = 1');
-    if (query.scope === 'unreviewed') conditions.push('d.image_id IS NULL');
-    if (query.predictedClass !== undefined) conditions.push('p.predicted_class = @predictedClass');
-    if (query.effectiveClass !== undefined) conditions.push('coalesce(d.label, p.predicted_class) = @effectiveClass');
-    const file = query.file?.trim() ?? '';
-    if (file !== '') {
-      params['file'] = file.toLowerCase();
-      conditions.push('p.image_id IN (SELECT id FROM images WHERE case_id = @caseId AND instr(lower(relative_path), @file) > 0)');
-    }
-    const filter = conditions.map((c) => ` AND ${c}`).join('');
-    // The derived counts cannot filter by file name; a search by file counts the matching rows themselves (a search
-    // is typed by a person and matches few cells).
-    const total = (file === '' ? sql(db, CELL_TOTAL_SQL).get(params) : sql(db, `SELECT count(*) AS n ${PAGE_FROM}${filter}`).get(params)) as { n: number };
-    const page = { ...params, limit: Math.max(0, Math.floor(query.limit ?? DEFAULT_LIMIT)), offset: Math.max(0, Math.floor(query.offset ?? 0)) };
+    const q = cellPageQuery({ ...row, modelRowId: row.modelRowId }, query, 'instr');
+    const total = sql(db, q.totalSql).get(q.params) as { n: number };
     const classes = modelClasses(db, row.modelRowId);
-    const rows = (
-      sql(
-        db,
-        `WITH page AS (SELECT p.id ${PAGE_FROM}${filter} ORDER BY p.confidence, p.image_id LIMIT @limit OFFSET @offset)
-         ${CELL_SELECT} WHERE p.id IN (SELECT id FROM page) ORDER BY p.confidence, p.image_id`,
-      ).all(page) as CellDbRow[]
-    ).map((r) => toCell(r, classes));
+    const rows = (sql(db, q.pageSql).all(q.params) as CellDbRow[]).map((r) => toCell(r, classes));
     return { rows, total: total.n };
   });
+}
+
+export function noClassifiedCell(row: CaseRow, imageId: number): DatabaseError {
+  return new DatabaseError('not_found', `Case ${row.accession} has no classified cell with image id ${imageId}.`);
 }
 
 /** One cell as listCells shows it; 'not_found' when the image has no prediction of the case's model. */
 export function getCell(db: MarrowDatabase, caseId: number, imageId: number): CellRow {
   return read(`Reading cell ${imageId} of case ${caseId}`, () => {
     const row = requireCase(db, caseId);
-    const found =
-      row.modelRowId === null
-        ? undefined
-        : (sql(db, `${CELL_SELECT} WHERE p.image_id = ? AND p.model_id = ? AND p.case_id = ?`).get(imageId, row.modelRowId, caseId) as CellDbRow | undefined);
-    if (found === undefined || row.modelRowId === null) {
-      throw new DatabaseError('not_found', `Case ${row.accession} has no classified cell with image id ${imageId}.`);
-    }
+    const found = row.modelRowId === null ? undefined : (sql(db, CELL_SQL).get({ imageId, modelId: row.modelRowId, caseId }) as CellDbRow | undefined);
+    if (found === undefined || row.modelRowId === null) throw noClassifiedCell(row, imageId);
     return toCell(found, modelClasses(db, row.modelRowId));
   });
 }
@@ -132,17 +158,19 @@ export function topClasses(cell: Pick<CellRow, 'classes' | 'probabilities'>, n =
     .slice(0, n);
 }
 
+/** Every flagged cell of the case's model: its stored reasons, and whether a decision covers it (0/1 on both engines). */
+export const FLAGGED_REASONS_SQL = `SELECT p.flag_reasons AS reasons, CASE WHEN d.image_id IS NULL THEN 0 ELSE 1 END AS reviewed
+         FROM predictions AS p LEFT JOIN current_decisions AS d ON d.image_id = p.image_id
+         WHERE p.case_id = @caseId AND p.model_id = @modelId AND p.flagged = 1`;
+
+export function flagReasonsOf(rows: readonly { reasons: string; reviewed: number }[]): { reasons: FlagReason[]; reviewed: boolean }[] {
+  return rows.map((r) => ({ reasons: JSON.parse(r.reasons) as FlagReason[], reviewed: r.reviewed === 1 }));
+}
+
 /** The stored flag reasons of every flagged cell of the case's model, and whether a decision covers the cell. */
 export function flaggedCellReasons(db: MarrowDatabase, caseId: number): { reasons: FlagReason[]; reviewed: boolean }[] {
   return read(`Reading the flag reasons of case ${caseId}`, () => {
     const row = requireCase(db, caseId);
-    return (
-      sql(
-        db,
-        `SELECT p.flag_reasons AS reasons, d.image_id IS NOT NULL AS reviewed
-         FROM predictions AS p LEFT JOIN current_decisions AS d ON d.image_id = p.image_id
-         WHERE p.case_id = @caseId AND p.model_id = @modelId AND p.flagged = 1`,
-      ).all({ caseId, modelId: row.modelRowId }) as { reasons: string; reviewed: number }[]
-    ).map((r) => ({ reasons: JSON.parse(r.reasons) as FlagReason[], reviewed: r.reviewed === 1 }));
+    return flagReasonsOf(sql(db, FLAGGED_REASONS_SQL).all({ caseId, modelId: row.modelRowId }) as { reasons: string; reviewed: number }[]);
   });
 }

@@ -86,7 +86,6 @@ export const CELL_METHODS = [
   'listCells',
   'getCell',
   'reviewProgress',
-  'topClasses',
 ] as const satisfies readonly (keyof typeof cells)[];
 export const AUDIT_METHODS = ['caseAuditLog', 'listAuditLog'] as const satisfies readonly (keyof typeof audit)[];
 export const LIS_METHODS = [

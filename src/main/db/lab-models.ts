@@ -6,7 +6,7 @@ import type { LabModelHistory } from '../../shared/api';
 import type { CellClassCode } from '../../shared/cell-classes';
 import type { LabHead } from '../../shared/lab-head';
 import { actingUserId } from './acting-user';
-import { appendAudit } from './audit';
+import { appendAudit, type AuditEntry } from './audit';
 import { inTransaction, nowIso, read, sql, type MarrowDatabase } from './connection';
 import { DatabaseError } from './errors';
 import { getModel, registerModel } from './models';
@@ -36,7 +36,7 @@ export interface LabModelRow extends LabModelHistory {
   status: LabModelStatus;
 }
 
-interface LabModelDbRow {
+export interface LabModelDbRow {
   id: number;
   model_row_id: number;
   base_model_row_id: number;
@@ -60,10 +60,15 @@ interface LabModelDbRow {
 }
 
 function toRow(db: MarrowDatabase, r: LabModelDbRow): LabModelRow {
+  return labModelRowOf(r, getModel(db, r.model_row_id), getModel(db, r.base_model_row_id));
+}
+
+/** A stored lab model with its two models rows (its own and its base model's). Both engines. */
+export function labModelRowOf(r: LabModelDbRow, model: ModelRow, baseModel: ModelRow): LabModelRow {
   return {
     id: r.id,
-    model: getModel(db, r.model_row_id),
-    baseModel: getModel(db, r.base_model_row_id),
+    model,
+    baseModel,
     headSha256: r.head_sha256,
     head: JSON.parse(r.head) as LabHead,
     cases: JSON.parse(r.training_cases) as LabModelCase[],
@@ -104,47 +109,61 @@ export interface NewLabModel {
 /** Stores a trained (or imported) lab model, pending, with its models row, in one transaction. */
 export function storeLabModel(db: MarrowDatabase, input: NewLabModel): LabModelRow {
   return inTransaction(db, `Storing lab model ${input.registration.version}`, () => {
-    const actor = input.imported?.by ?? input.trainedBy;
-    if (sql(db, 'SELECT 1 FROM models WHERE sha256 = ?').get(input.registration.sha256.toLowerCase()) !== undefined) {
-      throw new DatabaseError('duplicate', `This lab model (${input.registration.sha256.slice(0, 12)}…) is already stored; it was not stored again.`);
-    }
-    const model = registerModel(db, { ...input.registration, classes: input.head.classes }, actor);
+    const actor = labModelActor(input);
+    if (sql(db, 'SELECT 1 FROM models WHERE sha256 = ?').get(input.registration.sha256.toLowerCase()) !== undefined) throw labModelAlreadyStored(input);
+    const model = registerModel(db, labModelRegistration(input), actor);
     const at = nowIso();
-    const created = sql(
-      db,
-      `INSERT INTO lab_models (model_row_id, base_model_row_id, head_sha256, head, training_cases, minimum_per_class, validation,
-         trained_by, trained_at, imported_by, imported_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING *`,
-    ).get(
-      model.id,
-      input.baseModelRowId,
-      input.headSha256,
-      input.headJson,
-      JSON.stringify(input.cases),
-      input.minimumPerClass,
-      JSON.stringify(input.validation),
-      input.trainedBy,
-      input.trainedAt,
-      input.imported?.by ?? null,
-      input.imported ? at : null,
-    ) as LabModelDbRow;
-    appendAudit(
-      db,
-      {
-        actor,
-        action: 'lab_model_stored',
-        caseId: null,
-        detail: { labModelId: created.id, modelRowId: model.id, version: model.version, imported: input.imported !== undefined, cases: input.cases.length },
-      },
-      at,
-    );
+    const created = sql(db, `${LAB_MODEL_INSERT} RETURNING *`).get(...labModelInsertValues(input, model.id, at)) as LabModelDbRow;
+    appendAudit(db, labModelStoredAudit(input, created.id, model), at);
     return toRow(db, created);
   });
 }
 
+// The pieces of storeLabModel both engines use.
+export const labModelActor = (input: NewLabModel): string => input.imported?.by ?? input.trainedBy;
+
+export function labModelAlreadyStored(input: NewLabModel): DatabaseError {
+  return new DatabaseError('duplicate', `This lab model (${input.registration.sha256.slice(0, 12)}…) is already stored; it was not stored again.`);
+}
+
+export const labModelRegistration = (input: NewLabModel) => ({ ...input.registration, classes: input.head.classes });
+
+export const LAB_MODEL_INSERT = `INSERT INTO lab_models (model_row_id, base_model_row_id, head_sha256, head, training_cases, minimum_per_class, validation,
+    trained_by, trained_at, imported_by, imported_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`;
+
+export function labModelInsertValues(input: NewLabModel, modelRowId: number, at: string): unknown[] {
+  return [
+    modelRowId,
+    input.baseModelRowId,
+    input.headSha256,
+    input.headJson,
+    JSON.stringify(input.cases),
+    input.minimumPerClass,
+    JSON.stringify(input.validation),
+    input.trainedBy,
+    input.trainedAt,
+    input.imported?.by ?? null,
+    input.imported ? at : null,
+  ];
+}
+
+export function labModelStoredAudit(input: NewLabModel, labModelId: number, model: ModelRow): AuditEntry {
+  return {
+    actor: labModelActor(input),
+    action: 'lab_model_stored',
+    caseId: null,
+    detail: { labModelId, modelRowId: model.id, version: model.version, imported: input.imported !== undefined, cases: input.cases.length },
+  };
+}
+
+export function labModelNotFound(labModelId: number): DatabaseError {
+  return new DatabaseError('not_found', `There is no lab model with id ${labModelId}.`);
+}
+
 export function getLabModel(db: MarrowDatabase, labModelId: number): LabModelRow {
   const row = read(`Reading lab model ${labModelId}`, () => sql(db, 'SELECT * FROM lab_models WHERE id = ?').get(labModelId) as LabModelDbRow | undefined);
-  if (row === undefined) throw new DatabaseError('not_found', `There is no lab model with id ${labModelId}.`);
+  if (row === undefined) throw labModelNotFound(labModelId);
   return toRow(db, row);
 }
 
@@ -170,47 +189,53 @@ export function countLabModels(db: MarrowDatabase): number {
 export function approveLabModel(db: MarrowDatabase, input: { labModelId: number; by: string; role: string; reason: string }): LabModelRow {
   return inTransaction(db, `Approving lab model ${input.labModelId}`, () => {
     const current = getLabModel(db, input.labModelId);
-    if (current.status !== 'pending') {
-      throw new DatabaseError('constraint', `Lab model ${current.model.version} is ${current.status}; only a pending lab model can be approved.`);
-    }
-    const inForce = sql(
-      db,
-      `SELECT m.version FROM lab_models AS l JOIN models AS m ON m.id = l.model_row_id WHERE l.base_model_row_id = ? AND l.status = 'approved'`,
-    ).get(current.baseModel.id) as { version: string } | undefined;
-    if (inForce !== undefined) {
-      throw new DatabaseError('constraint', `Lab model ${inForce.version} is approved and in force; retire it before approving ${current.model.version}.`);
-    }
+    checkApprovable(current, (sql(db, IN_FORCE_SELECT).get(current.baseModel.id) as { version: string } | undefined)?.version ?? null);
     const at = nowIso();
-    sql(
-      db,
-      `UPDATE lab_models SET status = 'approved', approved_by = ?, approved_role = ?, approved_reason = ?, approved_at = ?, approved_by_user_id = ? WHERE id = ?`,
-    ).run(input.by, input.role, input.reason, at, actingUserId(), input.labModelId);
-    appendAudit(
-      db,
-      { actor: input.by, action: 'lab_model_approved', caseId: null, detail: { labModelId: input.labModelId, role: input.role, reason: input.reason } },
-      at,
-    );
+    sql(db, LAB_MODEL_APPROVE).run(input.by, input.role, input.reason, at, actingUserId(), input.labModelId);
+    appendAudit(db, labModelApprovedAudit(input), at);
     return getLabModel(db, input.labModelId);
   });
 }
 
 export function retireLabModel(db: MarrowDatabase, input: { labModelId: number; by: string; reason: string }): LabModelRow {
   return inTransaction(db, `Retiring lab model ${input.labModelId}`, () => {
-    const current = getLabModel(db, input.labModelId);
-    if (current.status !== 'approved') {
-      throw new DatabaseError('constraint', `Lab model ${current.model.version} is ${current.status}; only an approved lab model can be retired.`);
-    }
+    checkRetirable(getLabModel(db, input.labModelId));
     const at = nowIso();
-    sql(db, `UPDATE lab_models SET status = 'retired', retired_by = ?, retired_reason = ?, retired_at = ?, retired_by_user_id = ? WHERE id = ?`).run(
-      input.by,
-      input.reason,
-      at,
-      actingUserId(),
-      input.labModelId,
-    );
-    appendAudit(db, { actor: input.by, action: 'lab_model_retired', caseId: null, detail: { labModelId: input.labModelId, reason: input.reason } }, at);
+    sql(db, LAB_MODEL_RETIRE).run(input.by, input.reason, at, actingUserId(), input.labModelId);
+    appendAudit(db, labModelRetiredAudit(input), at);
     return getLabModel(db, input.labModelId);
   });
+}
+
+// The approval and retirement rules and statements, for both engines.
+
+/** The version of the lab model approved on a base model (at most one: a unique index), by the base's row id. */
+export const IN_FORCE_SELECT = `SELECT m.version FROM lab_models AS l JOIN models AS m ON m.id = l.model_row_id WHERE l.base_model_row_id = ? AND l.status = 'approved'`;
+
+export function checkApprovable(current: LabModelRow, inForceVersion: string | null): void {
+  if (current.status !== 'pending') {
+    throw new DatabaseError('constraint', `Lab model ${current.model.version} is ${current.status}; only a pending lab model can be approved.`);
+  }
+  if (inForceVersion !== null) {
+    throw new DatabaseError('constraint', `Lab model ${inForceVersion} is approved and in force; retire it before approving ${current.model.version}.`);
+  }
+}
+
+export function checkRetirable(current: LabModelRow): void {
+  if (current.status !== 'approved') {
+    throw new DatabaseError('constraint', `Lab model ${current.model.version} is ${current.status}; only an approved lab model can be retired.`);
+  }
+}
+
+export const LAB_MODEL_APPROVE = `UPDATE lab_models SET status = 'approved', approved_by = ?, approved_role = ?, approved_reason = ?, approved_at = ?, approved_by_user_id = ? WHERE id = ?`;
+export const LAB_MODEL_RETIRE = `UPDATE lab_models SET status = 'retired', retired_by = ?, retired_reason = ?, retired_at = ?, retired_by_user_id = ? WHERE id = ?`;
+
+export function labModelApprovedAudit(input: { labModelId: number; by: string; role: string; reason: string }): AuditEntry {
+  return { actor: input.by, action: 'lab_model_approved', caseId: null, detail: { labModelId: input.labModelId, role: input.role, reason: input.reason } };
+}
+
+export function labModelRetiredAudit(input: { labModelId: number; by: string; reason: string }): AuditEntry {
+  return { actor: input.by, action: 'lab_model_retired', caseId: null, detail: { labModelId: input.labModelId, reason: input.reason } };
 }
 
 export interface ReviewedCell {
@@ -243,44 +268,47 @@ export interface ReviewedCellsSummary {
  */
 export function reviewedCellsOfSignedCases(db: MarrowDatabase, baseModelRowId: number): ReviewedCellsSummary {
   return read('Reading the reviewed cells of signed cases', () => {
-    const rows = sql(
-      db,
-      `SELECT c.id AS case_id, c.accession, d.image_id, d.label, e.vector, e.open_set_score, p.predicted_class, p.confidence, p.probabilities
-       FROM cases AS c
-       JOIN current_decisions AS d ON d.case_id = c.id
-       JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = ?
-       JOIN prediction_embeddings AS e ON e.prediction_id = p.id
-       WHERE c.status = 'signed'
-       ORDER BY c.id, d.image_id`,
-    ).all(baseModelRowId) as {
-      case_id: number;
-      accession: string;
-      image_id: number;
-      label: CellClassCode;
-      vector: Buffer;
-      open_set_score: number | null;
-      predicted_class: CellClassCode;
-      confidence: number;
-      probabilities: string;
-    }[];
-    const signedCases = (sql(db, `SELECT count(*) AS n FROM cases WHERE status = 'signed'`).get() as { n: number }).n;
-    const unsigned = (
-      sql(db, `SELECT count(*) AS n FROM current_decisions AS d JOIN cases AS c ON c.id = d.case_id WHERE c.status <> 'signed'`).get() as { n: number }
-    ).n;
-    return {
-      signedCases,
-      reviewedInUnsignedCases: unsigned,
-      cells: rows.map((r) => ({
-        caseId: r.case_id,
-        accession: r.accession,
-        imageId: r.image_id,
-        label: r.label,
-        embedding: decodeFloat16(r.vector),
-        openSetScore: r.open_set_score,
-        basePredicted: r.predicted_class,
-        baseConfidence: r.confidence,
-        baseProbabilities: JSON.parse(r.probabilities) as number[],
-      })),
-    };
+    const rows = sql(db, REVIEWED_CELLS_SELECT).all(baseModelRowId) as ReviewedCellDbRow[];
+    const signedCases = (sql(db, SIGNED_CASES_COUNT).get() as { n: number }).n;
+    const unsigned = (sql(db, UNSIGNED_REVIEWS_COUNT).get() as { n: number }).n;
+    return { signedCases, reviewedInUnsignedCases: unsigned, cells: rows.map(reviewedCellOf) };
   });
+}
+
+// The training material's SQL and row mapping, for both engines (the one parameter is the base model's row id).
+export const REVIEWED_CELLS_SELECT = `SELECT c.id AS case_id, c.accession, d.image_id, d.label, e.vector, e.open_set_score, p.predicted_class, p.confidence,
+    p.probabilities
+  FROM cases AS c
+  JOIN current_decisions AS d ON d.case_id = c.id
+  JOIN predictions AS p ON p.image_id = d.image_id AND p.model_id = ?
+  JOIN prediction_embeddings AS e ON e.prediction_id = p.id
+  WHERE c.status = 'signed'
+  ORDER BY c.id, d.image_id`;
+export const SIGNED_CASES_COUNT = `SELECT count(*) AS n FROM cases WHERE status = 'signed'`;
+export const UNSIGNED_REVIEWS_COUNT = `SELECT count(*) AS n FROM current_decisions AS d JOIN cases AS c ON c.id = d.case_id WHERE c.status <> 'signed'`;
+
+export interface ReviewedCellDbRow {
+  case_id: number;
+  accession: string;
+  image_id: number;
+  label: CellClassCode;
+  vector: Buffer;
+  open_set_score: number | null;
+  predicted_class: CellClassCode;
+  confidence: number;
+  probabilities: string;
+}
+
+export function reviewedCellOf(r: ReviewedCellDbRow): ReviewedCell {
+  return {
+    caseId: r.case_id,
+    accession: r.accession,
+    imageId: r.image_id,
+    label: r.label,
+    embedding: decodeFloat16(r.vector),
+    openSetScore: r.open_set_score,
+    basePredicted: r.predicted_class,
+    baseConfidence: r.confidence,
+    baseProbabilities: JSON.parse(r.probabilities) as number[],
+  };
 }

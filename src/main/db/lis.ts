@@ -21,8 +21,13 @@ export function getLisSettings(db: MarrowDatabase): LisSettings {
 
 function readLisSettings(db: MarrowDatabase): LisSettings {
   const row = sql(db, 'SELECT value FROM lis_settings WHERE id = 1').get() as { value: string } | undefined;
-  if (row === undefined) return { ...DEFAULT_LIS_SETTINGS, codeMapping: [] };
-  const saved = JSON.parse(row.value) as Partial<LisSettings>;
+  return lisSettingsOf(row?.value);
+}
+
+/** The stored JSON (absent: never saved) as settings: the defaults under what was saved, unknown components dropped. Both engines. */
+export function lisSettingsOf(stored: string | undefined): LisSettings {
+  if (stored === undefined) return { ...DEFAULT_LIS_SETTINGS, codeMapping: [] };
+  const saved = JSON.parse(stored) as Partial<LisSettings>;
   return {
     ...DEFAULT_LIS_SETTINGS,
     ...saved,
@@ -30,21 +35,23 @@ function readLisSettings(db: MarrowDatabase): LisSettings {
   };
 }
 
+/** The fields a save changes, or null when it changes nothing (nothing is written then); both engines. */
+export function lisSettingsChange(before: LisSettings, settings: LisSettings): Record<string, { from: unknown; to: unknown }> | null {
+  const changed = (Object.keys(settings) as (keyof LisSettings)[]).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(settings[k]));
+  return changed.length === 0 ? null : Object.fromEntries(changed.map((k) => [k, { from: before[k], to: settings[k] }]));
+}
+
+export const LIS_SETTINGS_UPSERT =
+  'INSERT INTO lis_settings (id, value, updated_at) VALUES (1, @value, @at) ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at';
+
 export function saveLisSettings(db: MarrowDatabase, settings: LisSettings, actor: string): LisSettings {
   return inTransaction(db, 'Saving the LIS settings', () => {
     const before = readLisSettings(db);
-    const changed = (Object.keys(settings) as (keyof LisSettings)[]).filter((k) => JSON.stringify(before[k]) !== JSON.stringify(settings[k]));
-    if (changed.length === 0) return before;
+    const change = lisSettingsChange(before, settings);
+    if (change === null) return before;
     const at = nowIso();
-    sql(
-      db,
-      'INSERT INTO lis_settings (id, value, updated_at) VALUES (1, ?, ?) ON CONFLICT (id) DO UPDATE SET value = excluded.value, updated_at = excluded.updated_at',
-    ).run(JSON.stringify(settings), at);
-    appendAudit(
-      db,
-      { actor, action: 'lis_settings_changed', caseId: null, detail: Object.fromEntries(changed.map((k) => [k, { from: before[k], to: settings[k] }])) },
-      at,
-    );
+    sql(db, LIS_SETTINGS_UPSERT).run({ value: JSON.stringify(settings), at });
+    appendAudit(db, { actor, action: 'lis_settings_changed', caseId: null, detail: change }, at);
     return readLisSettings(db);
   });
 }
@@ -59,7 +66,7 @@ export interface LisResultRow {
   buildError: string | null;
 }
 
-interface LisResultDbRow {
+export interface LisResultDbRow {
   id: number;
   case_id: number;
   sign_off_id: number;
@@ -69,7 +76,7 @@ interface LisResultDbRow {
   build_error: string | null;
 }
 
-const toResult = (r: LisResultDbRow): LisResultRow => ({
+export const toResult = (r: LisResultDbRow): LisResultRow => ({
   id: r.id,
   caseId: r.case_id,
   signOffId: r.sign_off_id,
@@ -79,6 +86,19 @@ const toResult = (r: LisResultDbRow): LisResultRow => ({
   buildError: r.build_error,
 });
 
+/** F for the first result the LIS gets of a case, C (corrected) when it was sent an earlier one. Both engines. */
+export function lisResultStatus(earlierResultOfCase: boolean): 'F' | 'C' {
+  return earlierResultOfCase ? 'C' : 'F';
+}
+
+export const LIS_RESULT_INSERT =
+  'INSERT INTO lis_results (case_id, sign_off_id, result_status, created_at) VALUES (@caseId, @signOffId, @resultStatus, @at) RETURNING *';
+
+/** The build error as stored: bounded, never empty (the column refuses ''). Both engines. */
+export function lisBuildErrorText(error: string): string {
+  return error.slice(0, 2000) || 'unknown error';
+}
+
 /**
  * Records that a sign-off is to be sent. Call inside the sign-off's transaction. The result is corrected (C) when
  * the LIS was already sent an earlier result of the case, final (F) otherwise.
@@ -86,12 +106,12 @@ const toResult = (r: LisResultDbRow): LisResultRow => ({
 export function recordLisResult(db: MarrowDatabase, input: { caseId: number; signOffId: number }): LisResultRow {
   return inTransaction(db, `Queuing the result of case ${input.caseId} for the LIS`, () => {
     const earlier = sql(db, 'SELECT 1 FROM lis_results WHERE case_id = ? AND sign_off_id <> ?').get(input.caseId, input.signOffId);
-    const row = sql(db, 'INSERT INTO lis_results (case_id, sign_off_id, result_status, created_at) VALUES (?, ?, ?, ?) RETURNING *').get(
-      input.caseId,
-      input.signOffId,
-      earlier === undefined ? 'F' : 'C',
-      nowIso(),
-    ) as LisResultDbRow;
+    const row = sql(db, LIS_RESULT_INSERT).get({
+      caseId: input.caseId,
+      signOffId: input.signOffId,
+      resultStatus: lisResultStatus(earlier !== undefined),
+      at: nowIso(),
+    }) as LisResultDbRow;
     return toResult(row);
   });
 }
@@ -114,7 +134,7 @@ export function recordLisBuildError(db: MarrowDatabase, resultId: number, error:
   inTransaction(db, 'Recording a failed LIS message build', () => {
     // The build is retried every round; the same failure again is not written again (no fsync every few seconds).
     sql(db, 'UPDATE lis_results SET build_error = @error WHERE id = @id AND built_at IS NULL AND build_error IS NOT @error').run({
-      error: error.slice(0, 2000) || 'unknown error',
+      error: lisBuildErrorText(error),
       id: resultId,
     });
   });
@@ -180,10 +200,10 @@ export interface LisDeliveryRow {
   nextAttemptAt: string | null;
 }
 
-const DELIVERY_SELECT = `SELECT d.id, d.message_id, m.case_id, m.control_id, m.format, d.channel, m.payload, d.status, d.attempts,
+export const DELIVERY_SELECT = `SELECT d.id, d.message_id, m.case_id, m.control_id, m.format, d.channel, m.payload, d.status, d.attempts,
   d.next_attempt_at FROM lis_deliveries AS d JOIN lis_messages AS m ON m.id = d.message_id`;
 
-interface DeliveryDbRow {
+export interface DeliveryDbRow {
   id: number;
   message_id: number;
   case_id: number;
@@ -196,7 +216,7 @@ interface DeliveryDbRow {
   next_attempt_at: string | null;
 }
 
-const toDelivery = (r: DeliveryDbRow): LisDeliveryRow => ({
+export const toDelivery = (r: DeliveryDbRow): LisDeliveryRow => ({
   id: r.id,
   messageId: r.message_id,
   caseId: r.case_id,
@@ -222,52 +242,69 @@ export function nextOpenDelivery(db: MarrowDatabase, channel: LisChannel): LisDe
   });
 }
 
+/**
+ * Each state change of a delivery as its SET clause and parameters, for both engines (the PostgreSQL twin adds its
+ * claim condition to 'sending' and 'sent').
+ */
+export const DELIVERY_CHANGES = {
+  sending: { context: 'Marking a LIS message as sending', set: `status = 'sending', attempts = attempts + 1, destination = @destination` },
+  sent: {
+    context: 'Marking a LIS message as written',
+    set: `status = 'sent', attempts = attempts + 1, destination = @destination, last_error = NULL, next_attempt_at = NULL`,
+  },
+  acknowledged: {
+    context: 'Marking a LIS message as acknowledged',
+    set: `status = 'acknowledged', ack_code = @ackCode, last_error = NULL, next_attempt_at = NULL`,
+  },
+  failed: { context: 'Recording a failed LIS delivery', set: `status = @status, last_error = @error, next_attempt_at = @retryAt, ack_code = @ackCode` },
+  deferred: { context: 'Deferring a LIS delivery', set: `status = 'queued', last_error = @reason, next_attempt_at = @retryAt` },
+} as const;
+
+/** markDeliveryFailed's parameters: queued again for retryAt, or an error a person must look at. Both engines. */
+export function deliveryFailure(failure: { error: string; retryAt: string | null; ackCode?: string }): Record<string, unknown> {
+  return {
+    status: failure.retryAt === null ? 'error' : 'queued',
+    error: failure.error.slice(0, 2000),
+    retryAt: failure.retryAt,
+    ackCode: failure.ackCode ?? null,
+  };
+}
+
+export function noSuchDelivery(id: number): DatabaseError {
+  return new DatabaseError('not_found', `There is no LIS delivery with id ${id}.`);
+}
+
 function updateDelivery(db: MarrowDatabase, id: number, context: string, set: string, params: Record<string, unknown>): void {
   inTransaction(db, context, () => {
     const changed = sql(db, `UPDATE lis_deliveries SET ${set}, updated_at = @at WHERE id = @id`).run({ ...params, id, at: nowIso() });
-    if (changed.changes !== 1) throw new DatabaseError('not_found', `There is no LIS delivery with id ${id}.`);
+    if (changed.changes !== 1) throw noSuchDelivery(id);
   });
 }
 
 /** Committed before the message is written to the wire: from here on a crash means "send it again". */
 export function markDeliverySending(db: MarrowDatabase, id: number, destination: string): void {
-  updateDelivery(db, id, 'Marking a LIS message as sending', `status = 'sending', attempts = attempts + 1, destination = @destination`, { destination });
+  updateDelivery(db, id, DELIVERY_CHANGES.sending.context, DELIVERY_CHANGES.sending.set, { destination });
 }
 
 export function markDeliverySent(db: MarrowDatabase, id: number, destination: string): void {
-  updateDelivery(
-    db,
-    id,
-    'Marking a LIS message as written',
-    `status = 'sent', attempts = attempts + 1, destination = @destination, last_error = NULL, next_attempt_at = NULL`,
-    {
-      destination,
-    },
-  );
+  updateDelivery(db, id, DELIVERY_CHANGES.sent.context, DELIVERY_CHANGES.sent.set, { destination });
 }
 
 export function markDeliveryAcknowledged(db: MarrowDatabase, id: number, ackCode: string): void {
-  updateDelivery(db, id, 'Marking a LIS message as acknowledged', `status = 'acknowledged', ack_code = @ackCode, last_error = NULL, next_attempt_at = NULL`, {
-    ackCode,
-  });
+  updateDelivery(db, id, DELIVERY_CHANGES.acknowledged.context, DELIVERY_CHANGES.acknowledged.set, { ackCode });
 }
 
 /** A failed attempt: queued again for retryAt, or, with retryAt null, an error a person must look at. */
 export function markDeliveryFailed(db: MarrowDatabase, id: number, failure: { error: string; retryAt: string | null; ackCode?: string }): void {
-  updateDelivery(db, id, 'Recording a failed LIS delivery', `status = @status, last_error = @error, next_attempt_at = @retryAt, ack_code = @ackCode`, {
-    status: failure.retryAt === null ? 'error' : 'queued',
-    error: failure.error.slice(0, 2000),
-    retryAt: failure.retryAt,
-    ackCode: failure.ackCode ?? null,
-  });
+  updateDelivery(db, id, DELIVERY_CHANGES.failed.context, DELIVERY_CHANGES.failed.set, deliveryFailure(failure));
 }
 
 /** For a retry counted against an attempt that never reached the wire (no host configured): no attempt added. */
 export function deferDelivery(db: MarrowDatabase, id: number, reason: string, retryAt: string): void {
-  updateDelivery(db, id, 'Deferring a LIS delivery', `status = 'queued', last_error = @reason, next_attempt_at = @retryAt`, { reason, retryAt });
+  updateDelivery(db, id, DELIVERY_CHANGES.deferred.context, DELIVERY_CHANGES.deferred.set, { reason, retryAt });
 }
 
-interface DeliveryViewDbRow {
+export interface DeliveryViewDbRow {
   message_id: number;
   control_id: string;
   format: LisFormat;
@@ -287,31 +324,33 @@ function viewStatus(status: LisDeliveryRow['status']): LisDeliveryStatus {
   return status === 'sending' ? 'sent' : status;
 }
 
+export const CASE_DELIVERIES_SELECT = `SELECT m.id AS message_id, m.control_id, m.format, d.channel, r.result_status, d.status, d.attempts, d.last_error,
+    d.next_attempt_at, d.destination, m.created_at, d.updated_at
+  FROM lis_deliveries AS d JOIN lis_messages AS m ON m.id = d.message_id JOIN lis_results AS r ON r.id = m.result_id
+  WHERE m.case_id = @caseId ORDER BY m.id DESC, d.channel`;
+
 export function listCaseLisDeliveries(db: MarrowDatabase, caseId: number): LisDeliveryView[] {
   return read(`Reading the LIS deliveries of case ${caseId}`, () =>
-    (
-      sql(
-        db,
-        `SELECT m.id AS message_id, m.control_id, m.format, d.channel, r.result_status, d.status, d.attempts, d.last_error,
-           d.next_attempt_at, d.destination, m.created_at, d.updated_at
-         FROM lis_deliveries AS d JOIN lis_messages AS m ON m.id = d.message_id JOIN lis_results AS r ON r.id = m.result_id
-         WHERE m.case_id = ? ORDER BY m.id DESC, d.channel`,
-      ).all(caseId) as DeliveryViewDbRow[]
-    ).map((r) => ({
-      messageId: r.message_id,
-      controlId: r.control_id,
-      format: r.format,
-      channel: r.channel,
-      resultStatus: r.result_status,
-      status: viewStatus(r.status),
-      attempts: r.attempts,
-      lastError: r.last_error,
-      nextAttemptAt: r.next_attempt_at,
-      destination: r.destination,
-      createdAt: r.created_at,
-      updatedAt: r.updated_at,
-    })),
+    (sql(db, CASE_DELIVERIES_SELECT).all({ caseId }) as DeliveryViewDbRow[]).map(deliveryViewOf),
   );
+}
+
+/** A delivery as the case's LIS panel shows it. Both engines. */
+export function deliveryViewOf(r: DeliveryViewDbRow): LisDeliveryView {
+  return {
+    messageId: r.message_id,
+    controlId: r.control_id,
+    format: r.format,
+    channel: r.channel,
+    resultStatus: r.result_status,
+    status: viewStatus(r.status),
+    attempts: r.attempts,
+    lastError: r.last_error,
+    nextAttemptAt: r.next_attempt_at,
+    destination: r.destination,
+    createdAt: r.created_at,
+    updatedAt: r.updated_at,
+  };
 }
 
 export function countUnbuiltLisResults(db: MarrowDatabase, caseId: number): number {

@@ -1,7 +1,7 @@
 // A stopped analysis, told truthfully (issue 21, migration 0010): what the run had done when it stopped, and, when
 // a person releases the analysed part without the rest, the recorded reason. Both are append-only records; the
 // case's status moves in the same transaction, and SQL refuses a stopped case in review without the exclusion.
-import { appendAudit } from './audit';
+import { appendAudit, type AuditEntry } from './audit';
 import { requireCase, setCaseStatus } from './cases';
 import { inTransaction, nowIso, read, sql, type MarrowDatabase } from './connection';
 import { DatabaseError } from './errors';
@@ -33,7 +33,7 @@ export interface PartialAnalysis {
   exclusion: ExclusionRow | null;
 }
 
-interface CancellationDbRow {
+export interface CancellationDbRow {
   id: number;
   case_id: number;
   files_analysed: number;
@@ -42,7 +42,7 @@ interface CancellationDbRow {
   cancelled_at: string;
 }
 
-interface ExclusionDbRow {
+export interface ExclusionDbRow {
   id: number;
   case_id: number;
   cancellation_id: number;
@@ -52,7 +52,7 @@ interface ExclusionDbRow {
   excluded_at: string;
 }
 
-const toCancellation = (r: CancellationDbRow): CancellationRow => ({
+export const toCancellation = (r: CancellationDbRow): CancellationRow => ({
   id: r.id,
   caseId: r.case_id,
   filesAnalysed: r.files_analysed,
@@ -61,7 +61,7 @@ const toCancellation = (r: CancellationDbRow): CancellationRow => ({
   at: r.cancelled_at,
 });
 
-const toExclusion = (r: ExclusionDbRow): ExclusionRow => ({
+export const toExclusion = (r: ExclusionDbRow): ExclusionRow => ({
   id: r.id,
   caseId: r.case_id,
   cancellationId: r.cancellation_id,
@@ -71,20 +71,47 @@ const toExclusion = (r: ExclusionDbRow): ExclusionRow => ({
   at: r.excluded_at,
 });
 
+/** The values of an analysis_cancellations row, in CANCELLATION_COLUMNS order (a run cannot analyse more than all). */
+export function cancellationValues(input: { caseId: number; filesAnalysed: number; filesTotal: number; actor: string }, at: string): unknown[] {
+  return [input.caseId, input.filesAnalysed, Math.max(input.filesTotal, input.filesAnalysed), input.actor, at];
+}
+
+export const CANCELLATION_COLUMNS = '(case_id, files_analysed, files_total, cancelled_by, cancelled_at)';
+
 /** Records where a stopped run was and moves the case to 'cancelled', together or not at all. */
 export function recordCancellation(db: MarrowDatabase, input: { caseId: number; filesAnalysed: number; filesTotal: number; actor: string }): CaseRow {
   return inTransaction(db, `Recording the cancelled analysis of case ${input.caseId}`, () => {
-    const at = nowIso();
-    const total = Math.max(input.filesTotal, input.filesAnalysed);
-    sql(db, 'INSERT INTO analysis_cancellations (case_id, files_analysed, files_total, cancelled_by, cancelled_at) VALUES (?, ?, ?, ?, ?)').run(
-      input.caseId,
-      input.filesAnalysed,
-      total,
-      input.actor,
-      at,
-    );
+    sql(db, `INSERT INTO analysis_cancellations ${CANCELLATION_COLUMNS} VALUES (?, ?, ?, ?, ?)`).run(...cancellationValues(input, nowIso()));
     return setCaseStatus(db, input.caseId, 'cancelled', input.actor);
   });
+}
+
+/** An exclusion's reason and person as stored, checked before any database work (both engines). */
+export function exclusionInput(input: { reason: string; by: string }): { reason: string; by: string } {
+  const reason = input.reason.trim();
+  const by = input.by.trim();
+  if (reason === '') throw new DatabaseError('constraint', 'The reason for excluding the remaining files is empty.');
+  if (by === '') throw new DatabaseError('constraint', 'The name of the person excluding the remaining files is empty.');
+  return { reason, by };
+}
+
+/** The stopped run whose remaining files may be excluded, or the refusal. */
+export function requireExcludable(row: CaseRow, cancellation: CancellationRow | null): CancellationRow {
+  if (row.status !== 'cancelled' || cancellation === null) {
+    throw new DatabaseError('constraint', `Case ${row.accession} has no stopped analysis whose remaining files could be excluded.`);
+  }
+  return cancellation;
+}
+
+export const EXCLUSION_COLUMNS = '(case_id, cancellation_id, files_excluded, reason, excluded_by, excluded_at)';
+
+/** The exclusion row's values (EXCLUSION_COLUMNS order) and its audit entry. */
+export function exclusionRecord(row: CaseRow, cancellation: CancellationRow, reason: string, by: string, at: string): { values: unknown[]; audit: AuditEntry } {
+  const excluded = cancellation.filesTotal - cancellation.filesAnalysed;
+  return {
+    values: [row.id, cancellation.id, excluded, reason, by, at],
+    audit: { actor: by, action: 'remaining_files_excluded', caseId: row.id, detail: { cancellationId: cancellation.id, files: excluded, reason } },
+  };
 }
 
 /**
@@ -92,35 +119,38 @@ export function recordCancellation(db: MarrowDatabase, input: { caseId: number; 
  * reason and the case goes to review (SQL refuses the move without this record).
  */
 export function excludeRemainingFiles(db: MarrowDatabase, input: { caseId: number; reason: string; by: string }): CaseRow {
-  const reason = input.reason.trim();
-  const by = input.by.trim();
-  if (reason === '') throw new DatabaseError('constraint', 'The reason for excluding the remaining files is empty.');
-  if (by === '') throw new DatabaseError('constraint', 'The name of the person excluding the remaining files is empty.');
+  const { reason, by } = exclusionInput(input);
   return inTransaction(db, `Excluding the remaining files of case ${input.caseId}`, () => {
     const row = requireCase(db, input.caseId);
-    const cancellation = latestCancellation(db, row.id);
-    if (row.status !== 'cancelled' || cancellation === null) {
-      throw new DatabaseError('constraint', `Case ${row.accession} has no stopped analysis whose remaining files could be excluded.`);
-    }
+    const cancellation = requireExcludable(row, latestCancellation(db, row.id));
     const at = nowIso();
-    const excluded = cancellation.filesTotal - cancellation.filesAnalysed;
-    sql(
-      db,
-      `INSERT INTO remaining_exclusions (case_id, cancellation_id, files_excluded, reason, excluded_by, excluded_at)
-       VALUES (?, ?, ?, ?, ?, ?)`,
-    ).run(row.id, cancellation.id, excluded, reason, by, at);
-    appendAudit(
-      db,
-      { actor: by, action: 'remaining_files_excluded', caseId: row.id, detail: { cancellationId: cancellation.id, files: excluded, reason } },
-      at,
-    );
+    const record = exclusionRecord(row, cancellation, reason, by, at);
+    sql(db, `INSERT INTO remaining_exclusions ${EXCLUSION_COLUMNS} VALUES (?, ?, ?, ?, ?, ?)`).run(...record.values);
+    appendAudit(db, record.audit, at);
     return setCaseStatus(db, row.id, 'in_review', by);
   });
 }
 
+export const LATEST_CANCELLATION_SQL = 'SELECT * FROM analysis_cancellations WHERE case_id = @caseId ORDER BY id DESC LIMIT 1';
+
 function latestCancellation(db: MarrowDatabase, caseId: number): CancellationRow | null {
-  const r = sql(db, 'SELECT * FROM analysis_cancellations WHERE case_id = ? ORDER BY id DESC LIMIT 1').get(caseId) as CancellationDbRow | undefined;
+  const r = sql(db, LATEST_CANCELLATION_SQL).get({ caseId }) as CancellationDbRow | undefined;
   return r === undefined ? null : toCancellation(r);
+}
+
+/**
+ * Whether the case's latest stop can still make its result partial: not while a run is under way, and not once a
+ * later run reached review (analysed_at after the stop). partialFrom then decides with the exclusion.
+ */
+export function stopStillCounts(row: Pick<CaseRow, 'status' | 'analysedAt'>, cancellation: CancellationRow): boolean {
+  if (row.status === 'analysing' || row.status === 'importing') return false;
+  return !(row.status !== 'cancelled' && row.analysedAt !== null && row.analysedAt > cancellation.at);
+}
+
+/** A stopped case whose remaining files were excluded stays partial, with the reason; one in review without, not. */
+export function partialFrom(row: Pick<CaseRow, 'status'>, cancellation: CancellationRow, exclusion: ExclusionDbRow | undefined): PartialAnalysis | null {
+  if (row.status !== 'cancelled' && exclusion === undefined) return null;
+  return { cancellation, exclusion: exclusion === undefined ? null : toExclusion(exclusion) };
 }
 
 /**
@@ -130,11 +160,11 @@ function latestCancellation(db: MarrowDatabase, caseId: number): CancellationRow
 export function partialAnalysisOf(db: MarrowDatabase, row: Pick<CaseRow, 'id' | 'status' | 'analysedAt'>): PartialAnalysis | null {
   return read(`Reading the cancelled analysis of case ${row.id}`, () => {
     const cancellation = latestCancellation(db, row.id);
-    if (cancellation === null) return null;
-    if (row.status === 'analysing' || row.status === 'importing') return null;
-    if (row.status !== 'cancelled' && row.analysedAt !== null && row.analysedAt > cancellation.at) return null;
-    const exclusion = sql(db, 'SELECT * FROM remaining_exclusions WHERE cancellation_id = ?').get(cancellation.id) as ExclusionDbRow | undefined;
-    if (row.status !== 'cancelled' && exclusion === undefined) return null;
-    return { cancellation, exclusion: exclusion === undefined ? null : toExclusion(exclusion) };
+    if (cancellation === null || !stopStillCounts(row, cancellation)) return null;
+    return partialFrom(
+      row,
+      cancellation,
+      sql(db, 'SELECT * FROM remaining_exclusions WHERE cancellation_id = ?').get(cancellation.id) as ExclusionDbRow | undefined,
+    );
   });
 }

@@ -3,8 +3,9 @@
 // released lives in the service (service/patient-history.ts); this module only reads and records rows.
 import type { SpecimenDateSource } from '../../shared/marrow-history';
 import { nowIso, readSnapshot, sql, type MarrowDatabase } from './connection';
-import { getCase, listAmendments, listSignOffs, requireCase } from './cases';
+import { caseNotFound, getCase, listAmendments, listSignOffs, requireCase } from './cases';
 import { DatabaseError } from './errors';
+import { toPatientRow, type PatientDbRow } from './patients';
 import type { CaseRow, PatientRow, SignOffRow } from './types';
 
 export interface PatientCaseHistoryRow {
@@ -18,7 +19,7 @@ export interface PatientCaseHistoryRow {
   amendedSignOffIds: number[];
 }
 
-interface SpecimenDateDbRow {
+export interface SpecimenDateDbRow {
   collected_on: string | null;
   created_at: string;
 }
@@ -34,14 +35,19 @@ export function recordSpecimenDate(db: MarrowDatabase, input: { caseId: number; 
   );
 }
 
-function specimenDateOf(db: MarrowDatabase, caseId: number): { specimenDate: string; specimenDateSource: SpecimenDateSource } {
-  const row = sql(db, 'SELECT d.collected_on, c.created_at FROM cases AS c LEFT JOIN case_specimen_dates AS d ON d.case_id = c.id WHERE c.id = ?').get(
-    caseId,
-  ) as SpecimenDateDbRow | undefined;
-  if (row === undefined) throw new DatabaseError('not_found', `There is no case with id ${caseId}.`);
+export const SPECIMEN_DATE_SQL =
+  'SELECT d.collected_on, c.created_at FROM cases AS c LEFT JOIN case_specimen_dates AS d ON d.case_id = c.id WHERE c.id = @caseId';
+
+/** The recorded specimen date, else the (UTC) day the case was created; 'not_found' without the case (both engines). */
+export function specimenDateFrom(caseId: number, row: SpecimenDateDbRow | undefined): { specimenDate: string; specimenDateSource: SpecimenDateSource } {
+  if (row === undefined) throw caseNotFound(caseId);
   return row.collected_on !== null
     ? { specimenDate: row.collected_on, specimenDateSource: 'recorded' }
     : { specimenDate: row.created_at.slice(0, 10), specimenDateSource: 'case_created' };
+}
+
+function specimenDateOf(db: MarrowDatabase, caseId: number): { specimenDate: string; specimenDateSource: SpecimenDateSource } {
+  return specimenDateFrom(caseId, sql(db, SPECIMEN_DATE_SQL).get({ caseId }) as SpecimenDateDbRow | undefined);
 }
 
 /** The specimen date of one case (recorded, or its creation day). */
@@ -49,23 +55,27 @@ export function caseSpecimenDate(db: MarrowDatabase, caseId: number): { specimen
   return readSnapshot(db, `Reading the specimen date of case ${caseId}`, () => specimenDateOf(db, caseId));
 }
 
+/** The patient found by identifier, or 'not_found' naming the identifier (both engines). */
+export function patientOfLabId(labId: string, row: PatientDbRow | undefined): PatientRow {
+  if (row === undefined) throw new DatabaseError('not_found', `There is no patient with the identifier ${labId.trim()}.`);
+  return toPatientRow(row);
+}
+
 export function findPatientByLabId(db: MarrowDatabase, labId: string): PatientRow {
   const row = readSnapshot(db, `Reading patient ${labId}`, () =>
     sql(db, 'SELECT id, lab_id, name, birth_date, created_at FROM patients WHERE lab_id = ?').get(labId.trim()),
-  ) as { id: number; lab_id: string; name: string | null; birth_date: string | null; created_at: string } | undefined;
-  if (row === undefined) throw new DatabaseError('not_found', `There is no patient with the identifier ${labId.trim()}.`);
-  return { id: row.id, labId: row.lab_id, name: row.name, birthDate: row.birth_date, createdAt: row.created_at };
+  ) as PatientDbRow | undefined;
+  return patientOfLabId(labId, row);
 }
+
+export const PATIENT_CASES_SQL = `SELECT c.id FROM cases AS c LEFT JOIN case_specimen_dates AS d ON d.case_id = c.id
+  WHERE c.patient_id = @patientId
+  ORDER BY coalesce(d.collected_on, substr(c.created_at, 1, 10)), c.created_at, c.id`;
 
 /** Every case of the patient, oldest specimen first (same day: the case created first), read in one snapshot. */
 export function listPatientCaseHistory(db: MarrowDatabase, patientId: number): PatientCaseHistoryRow[] {
   return readSnapshot(db, `Reading the cases of patient ${patientId}`, () => {
-    const ids = sql(
-      db,
-      `SELECT c.id FROM cases AS c LEFT JOIN case_specimen_dates AS d ON d.case_id = c.id
-       WHERE c.patient_id = ?
-       ORDER BY coalesce(d.collected_on, substr(c.created_at, 1, 10)), c.created_at, c.id`,
-    ).all(patientId) as { id: number }[];
+    const ids = sql(db, PATIENT_CASES_SQL).all({ patientId }) as { id: number }[];
     return ids.map(({ id }) => ({
       case: getCase(db, id),
       ...specimenDateOf(db, id),

@@ -1,10 +1,10 @@
 import { isCellClassCode, type CellClassCode } from '../../shared/cell-classes';
 import { isFlagReason, type FlagReason } from '../../shared/flag-reasons';
-import { appendAudit } from './audit';
+import { appendAudit, type AuditEntry } from './audit';
 import { inTransaction, nowIso, read, sql, type MarrowDatabase } from './connection';
 import { DatabaseError, classifyDatabaseError } from './errors';
 import { getModel, modelClasses } from './models';
-import type { PredictionRow } from './types';
+import type { ModelRow, PredictionRow } from './types';
 
 export interface NewPrediction {
   imageId: number;
@@ -48,16 +48,36 @@ function validate(row: NewPrediction, classes: readonly CellClassCode[], modelNa
   }
 }
 
+/** Checks every row of a batch against the model before any database work (both engines); returns the model's name. */
+export function validatePredictions(model: ModelRow, rows: readonly NewPrediction[]): string {
+  const modelName = `${model.modelId} ${model.version}`;
+  for (const row of rows) validate(row, model.classes, modelName);
+  return modelName;
+}
+
+/** A row's stored values: probabilities and flag reasons as JSON text, flagged as 0/1. */
+export function predictionValues(row: NewPrediction): { probabilities: string; flagged: 0 | 1; flagReasons: string } {
+  return { probabilities: JSON.stringify(row.probabilities), flagged: row.flagged ? 1 : 0, flagReasons: JSON.stringify(row.flagReasons) };
+}
+
+/** The refusal of a batch in which an image already has this model's prediction (the schema's unique key). */
+export function predictionExists(imageId: number | string, modelName: string, cause: unknown): DatabaseError {
+  return new DatabaseError('duplicate', `Image ${imageId} already has a prediction of model ${modelName}; none of this batch was stored.`, { cause });
+}
+
+/** One 'predictions_added' audit entry per case the batch touched, with its count. */
+export function predictionsAddedAudits(perCase: ReadonlyMap<number, number>, modelRowId: number, actor: string): AuditEntry[] {
+  return [...perCase].map(([caseId, count]) => ({ actor, action: 'predictions_added', caseId, detail: { modelRowId, count } }));
+}
+
 /**
  * Stores a batch of one model's predictions in one transaction: the whole batch or nothing (an invalid row, a
  * signed case, an image that already has this model's prediction all roll the batch back). Predictions are
  * immutable; re-running with another model adds rows.
  */
 export function insertPredictions(db: MarrowDatabase, modelRowId: number, rows: readonly NewPrediction[], actor = 'system'): { inserted: number } {
-  const classes = modelClasses(db, modelRowId);
   const model = getModel(db, modelRowId);
-  const modelName = `${model.modelId} ${model.version}`;
-  for (const row of rows) validate(row, classes, modelName);
+  const modelName = validatePredictions({ ...model, classes: modelClasses(db, modelRowId) }, rows);
   if (rows.length === 0) return { inserted: 0 };
   return inTransaction(db, `Storing ${rows.length} predictions of model ${modelName}`, () => {
     const insert = sql(
@@ -71,25 +91,22 @@ export function insertPredictions(db: MarrowDatabase, modelRowId: number, rows: 
     for (const row of rows) {
       let caseId: number;
       let predictionId: number;
+      const stored = predictionValues(row);
       try {
         ({ id: predictionId, case_id: caseId } = insert.get(
           row.imageId,
           row.imageId,
           modelRowId,
           row.predicted,
-          JSON.stringify(row.probabilities),
+          stored.probabilities,
           row.confidence,
-          row.flagged ? 1 : 0,
-          JSON.stringify(row.flagReasons),
+          stored.flagged,
+          stored.flagReasons,
           at,
         ) as { id: number; case_id: number });
       } catch (e) {
         const classified = classifyDatabaseError(e, `Prediction for image ${row.imageId}`);
-        if (classified?.kind === 'duplicate') {
-          throw new DatabaseError('duplicate', `Image ${row.imageId} already has a prediction of model ${modelName}; none of this batch was stored.`, {
-            cause: e,
-          });
-        }
+        if (classified?.kind === 'duplicate') throw predictionExists(row.imageId, modelName, e);
         throw classified ?? e;
       }
       if (row.embedding !== undefined && row.embedding !== null) {
@@ -97,9 +114,7 @@ export function insertPredictions(db: MarrowDatabase, modelRowId: number, rows: 
       }
       perCase.set(caseId, (perCase.get(caseId) ?? 0) + 1);
     }
-    for (const [caseId, count] of perCase) {
-      appendAudit(db, { actor, action: 'predictions_added', caseId, detail: { modelRowId, count } }, at);
-    }
+    for (const entry of predictionsAddedAudits(perCase, modelRowId, actor)) appendAudit(db, entry, at);
     return { inserted: rows.length };
   });
 }
@@ -130,19 +145,17 @@ export function predictionOf(r: PredictionColumns): Omit<PredictionRow, 'id' | '
   };
 }
 
-interface PredictionDbRow extends PredictionColumns {
+export interface PredictionDbRow extends PredictionColumns {
   id: number;
   created_at: string;
 }
 
+export const toPredictionRow = (r: PredictionDbRow): PredictionRow => ({ id: r.id, ...predictionOf(r), createdAt: r.created_at });
+
 /** Every prediction stored for a cell, oldest first (all models). */
 export function listPredictions(db: MarrowDatabase, imageId: number): PredictionRow[] {
   return read(`Reading the predictions of image ${imageId}`, () =>
-    (sql(db, 'SELECT * FROM predictions WHERE image_id = ? ORDER BY id').all(imageId) as PredictionDbRow[]).map((r) => ({
-      id: r.id,
-      ...predictionOf(r),
-      createdAt: r.created_at,
-    })),
+    (sql(db, 'SELECT * FROM predictions WHERE image_id = ? ORDER BY id').all(imageId) as PredictionDbRow[]).map(toPredictionRow),
   );
 }
 
@@ -209,32 +222,34 @@ export interface StoredEmbedding {
   probabilities: number[];
 }
 
+export const EMBEDDINGS_SQL = `SELECT p.id AS prediction_id, p.image_id, p.model_id, p.predicted_class, p.probabilities, e.vector, e.open_set_score
+  FROM predictions AS p JOIN prediction_embeddings AS e ON e.prediction_id = p.id
+  WHERE p.case_id = @caseId AND p.model_id = @modelId ORDER BY p.image_id`;
+
+/** An EMBEDDINGS_SQL row as either engine returns it (the vector is a Buffer on both). */
+export interface EmbeddingDbRow {
+  prediction_id: number;
+  image_id: number;
+  model_id: number;
+  predicted_class: CellClassCode;
+  probabilities: string;
+  vector: Uint8Array;
+  open_set_score: number | null;
+}
+
+export const toStoredEmbedding = (r: EmbeddingDbRow): StoredEmbedding => ({
+  predictionId: r.prediction_id,
+  imageId: r.image_id,
+  modelRowId: r.model_id,
+  embedding: decodeFloat16(r.vector),
+  openSetScore: r.open_set_score,
+  predicted: r.predicted_class,
+  probabilities: JSON.parse(r.probabilities) as number[],
+});
+
 /** The embeddings stored for a case's predictions of one model, in image order. */
 export function listEmbeddings(db: MarrowDatabase, caseId: number, modelRowId: number): StoredEmbedding[] {
   return read(`Reading the embeddings of case ${caseId}`, () =>
-    (
-      sql(
-        db,
-        `SELECT p.id AS prediction_id, p.image_id, p.model_id, p.predicted_class, p.probabilities, e.vector, e.open_set_score
-         FROM predictions AS p JOIN prediction_embeddings AS e ON e.prediction_id = p.id
-         WHERE p.case_id = ? AND p.model_id = ? ORDER BY p.image_id`,
-      ).all(caseId, modelRowId) as {
-        prediction_id: number;
-        image_id: number;
-        model_id: number;
-        predicted_class: CellClassCode;
-        probabilities: string;
-        vector: Buffer;
-        open_set_score: number | null;
-      }[]
-    ).map((r) => ({
-      predictionId: r.prediction_id,
-      imageId: r.image_id,
-      modelRowId: r.model_id,
-      embedding: decodeFloat16(r.vector),
-      openSetScore: r.open_set_score,
-      predicted: r.predicted_class,
-      probabilities: JSON.parse(r.probabilities) as number[],
-    })),
+    (sql(db, EMBEDDINGS_SQL).all({ caseId, modelId: modelRowId }) as EmbeddingDbRow[]).map(toStoredEmbedding),
   );
 }

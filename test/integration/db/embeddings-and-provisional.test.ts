@@ -3,30 +3,22 @@
 import Database from 'better-sqlite3';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import {
-  DatabaseError,
-  addReview,
-  beginAnalysis,
-  getModel,
-  insertPredictions,
-  listEmbeddings,
-  listPredictions,
-  openDatabase,
-  registerModel,
-  setCaseStatus,
-  unreviewedCountsByPredictedClass,
-} from '../../../src/main/db';
+import { DatabaseError, getModel, openDatabase } from '../../../src/main/db';
 import { migrate } from '../../../src/main/db/migrate';
 import { decodeFloat16, encodeFloat16 } from '../../../src/main/db/predictions';
-import { FOUR_CLASSES, addCase, addImages, openTemp, prediction, sha, tempDir, track } from './helpers';
+import { ENGINES, type EngineName } from './engines';
+import { FOUR_CLASSES, prediction, sha, tempDir, track } from './helpers';
+import { addCase, addImages, ported, storesForEngines } from './store-for-engine';
 
-function setUp(provisionalClasses = ['EBO' as const]) {
-  const { db } = openTemp();
-  const model = registerModel(db, { modelId: 'm', version: '1', sha256: sha(77), name: 'm', classes: FOUR_CLASSES, provisionalClasses });
-  const row = addCase(db);
-  const imageIds = addImages(db, row.id, 4);
-  beginAnalysis(db, { caseId: row.id, modelRowId: model.id, actor: 'tech' });
-  return { db, model, caseId: row.id, imageIds };
+const stores = storesForEngines();
+
+async function setUp(engine: EngineName, provisionalClasses = ['EBO' as const]) {
+  const s = await stores.openReposFor(engine);
+  const model = await s.models.registerModel({ modelId: 'm', version: '1', sha256: sha(77), name: 'm', classes: FOUR_CLASSES, provisionalClasses });
+  const row = await addCase(s);
+  const imageIds = await addImages(s, row.id, 4);
+  await s.cases.beginAnalysis({ caseId: row.id, modelRowId: model.id, actor: 'tech' });
+  return { s, model, caseId: row.id, imageIds };
 }
 
 describe('float16 encoding', () => {
@@ -45,67 +37,76 @@ describe('float16 encoding', () => {
   });
 });
 
-describe('prediction embeddings', () => {
-  it('stores the embedding and open-set score with the prediction and reads them back', () => {
-    const { db, model, caseId, imageIds } = setUp();
-    const z = Float32Array.from({ length: 160 }, (_, i) => Math.sin(i) * 3);
-    insertPredictions(db, model.id, [{ ...prediction(imageIds[0]!, 'BLA', 0.9), embedding: z, openSetScore: 12.5 }, prediction(imageIds[1]!, 'LYT', 0.9)]);
-    const stored = listEmbeddings(db, caseId, model.id);
-    expect(stored).toHaveLength(1);
-    expect(stored[0]!.imageId).toBe(imageIds[0]);
-    expect(stored[0]!.openSetScore).toBe(12.5);
-    expect(stored[0]!.embedding).toHaveLength(160);
-    stored[0]!.embedding.forEach((v, i) => expect(Math.abs(v - z[i]!)).toBeLessThanOrEqual(Math.abs(z[i]!) * 2 ** -11 + 1e-7));
-  });
+describe.each(ENGINES)('on %s', (engine) => {
+  describe.skipIf(engine === 'postgres' && stores.unavailable !== null)('through the contract', () => {
+    describe('prediction embeddings', () => {
+      it('stores the embedding and open-set score with the prediction and reads them back', async () => {
+        const { s, model, caseId, imageIds } = await setUp(engine);
+        const z = Float32Array.from({ length: 160 }, (_, i) => Math.sin(i) * 3);
+        await s.predictions.insertPredictions(model.id, [
+          { ...prediction(imageIds[0]!, 'BLA', 0.9), embedding: z, openSetScore: 12.5 },
+          prediction(imageIds[1]!, 'LYT', 0.9),
+        ]);
+        const stored = await s.predictions.listEmbeddings(caseId, model.id);
+        expect(stored).toHaveLength(1);
+        expect(stored[0]!.imageId).toBe(imageIds[0]);
+        expect(stored[0]!.openSetScore).toBe(12.5);
+        expect(stored[0]!.embedding).toHaveLength(160);
+        stored[0]!.embedding.forEach((v, i) => expect(Math.abs(v - z[i]!)).toBeLessThanOrEqual(Math.abs(z[i]!) * 2 ** -11 + 1e-7));
+      });
 
-  it('stores nothing of a batch when one embedding is invalid', () => {
-    const { db, model, caseId, imageIds } = setUp();
-    const bad = Float32Array.from([1, Number.NaN]);
-    expect(() =>
-      insertPredictions(db, model.id, [
-        { ...prediction(imageIds[0]!, 'BLA', 0.9), embedding: Float32Array.from([1, 2]) },
-        { ...prediction(imageIds[1]!, 'LYT', 0.9), embedding: bad },
-      ]),
-    ).toThrow(/image \d+: the embedding .* not a finite number/);
-    expect(listPredictions(db, imageIds[0]!)).toEqual([]);
-    expect(listEmbeddings(db, caseId, model.id)).toEqual([]);
-  });
+      it('stores nothing of a batch when one embedding is invalid', async () => {
+        const { s, model, caseId, imageIds } = await setUp(engine);
+        const bad = Float32Array.from([1, Number.NaN]);
+        await expect(
+          s.predictions.insertPredictions(model.id, [
+            { ...prediction(imageIds[0]!, 'BLA', 0.9), embedding: Float32Array.from([1, 2]) },
+            { ...prediction(imageIds[1]!, 'LYT', 0.9), embedding: bad },
+          ]),
+        ).rejects.toThrow(/image \d+: the embedding .* not a finite number/);
+        expect(await s.predictions.listPredictions(imageIds[0]!)).toEqual([]);
+        expect(await s.predictions.listEmbeddings(caseId, model.id)).toEqual([]);
+      });
 
-  it('never changes or deletes a stored embedding', () => {
-    const { db, model, imageIds } = setUp();
-    insertPredictions(db, model.id, [{ ...prediction(imageIds[0]!, 'BLA', 0.9), embedding: Float32Array.from([1, 2]), openSetScore: 1 }]);
-    expect(() => db.raw.prepare('UPDATE prediction_embeddings SET open_set_score = 0').run()).toThrow(/immutable/);
-    expect(() => db.raw.prepare('DELETE FROM prediction_embeddings').run()).toThrow(/immutable/);
+      it('never changes or deletes a stored embedding', async () => {
+        const { s, model, imageIds } = await setUp(engine);
+        await s.predictions.insertPredictions(model.id, [{ ...prediction(imageIds[0]!, 'BLA', 0.9), embedding: Float32Array.from([1, 2]), openSetScore: 1 }]);
+        await expect(s.sql('UPDATE prediction_embeddings SET open_set_score = 0')).rejects.toThrow(/immutable/);
+        await expect(s.sql('DELETE FROM prediction_embeddings')).rejects.toThrow(/immutable/);
+      });
+    });
+
+    describe('provisional classes', () => {
+      it('are registered with the model, and the same file with another list is refused', async () => {
+        const { s, model } = await setUp(engine, ['EBO']);
+        expect((await s.models.getModel(model.id)).provisionalClasses).toEqual(['EBO']);
+        await expect(
+          s.models.registerModel({ modelId: 'm', version: '1', sha256: sha(77), name: 'm', classes: FOUR_CLASSES, provisionalClasses: [] }),
+        ).rejects.toThrow(DatabaseError);
+        await expect(
+          s.models.registerModel({ modelId: 'x', version: '1', sha256: sha(78), name: 'x', classes: FOUR_CLASSES, provisionalClasses: ['PMO'] }),
+        ).rejects.toThrow(/provisional classes PMO are not among its classes/);
+      });
+
+      it.skipIf(!ported(engine, 'reviews', 'cells'))('counts, per predicted class, the cells no decision covers', async () => {
+        const { s, model, caseId, imageIds } = await setUp(engine, ['EBO']);
+        await s.predictions.insertPredictions(model.id, [
+          prediction(imageIds[0]!, 'EBO', 0.9),
+          prediction(imageIds[1]!, 'EBO', 0.9),
+          prediction(imageIds[2]!, 'EBO', 0.9),
+          prediction(imageIds[3]!, 'LYT', 0.9),
+        ]);
+        await s.cases.setCaseStatus(caseId, 'in_review', 'tech');
+        expect(await s.cells!.unreviewedCountsByPredictedClass(caseId)).toEqual({ EBO: 3, LYT: 1 });
+        await s.reviews!.addReview({ caseId, imageId: imageIds[0]!, label: 'EBO', reviewer: 'tech' }); // confirmed
+        await s.reviews!.addReview({ caseId, imageId: imageIds[1]!, label: 'LYT', reviewer: 'tech' }); // reclassified
+        expect(await s.cells!.unreviewedCountsByPredictedClass(caseId)).toEqual({ EBO: 1, LYT: 1 });
+      });
+    });
   });
 });
 
-describe('provisional classes', () => {
-  it('are registered with the model, and the same file with another list is refused', () => {
-    const { db, model } = setUp(['EBO']);
-    expect(getModel(db, model.id).provisionalClasses).toEqual(['EBO']);
-    expect(() => registerModel(db, { modelId: 'm', version: '1', sha256: sha(77), name: 'm', classes: FOUR_CLASSES, provisionalClasses: [] })).toThrow(
-      DatabaseError,
-    );
-    expect(() => registerModel(db, { modelId: 'x', version: '1', sha256: sha(78), name: 'x', classes: FOUR_CLASSES, provisionalClasses: ['PMO'] })).toThrow(
-      /provisional classes PMO are not among its classes/,
-    );
-  });
-
-  it('counts, per predicted class, the cells no decision covers', () => {
-    const { db, model, caseId, imageIds } = setUp(['EBO']);
-    insertPredictions(db, model.id, [
-      prediction(imageIds[0]!, 'EBO', 0.9),
-      prediction(imageIds[1]!, 'EBO', 0.9),
-      prediction(imageIds[2]!, 'EBO', 0.9),
-      prediction(imageIds[3]!, 'LYT', 0.9),
-    ]);
-    setCaseStatus(db, caseId, 'in_review', 'tech');
-    expect(unreviewedCountsByPredictedClass(db, caseId)).toEqual({ EBO: 3, LYT: 1 });
-    addReview(db, { caseId, imageId: imageIds[0]!, label: 'EBO', reviewer: 'tech' }); // confirmed
-    addReview(db, { caseId, imageId: imageIds[1]!, label: 'LYT', reviewer: 'tech' }); // reclassified
-    expect(unreviewedCountsByPredictedClass(db, caseId)).toEqual({ EBO: 1, LYT: 1 });
-  });
-
+describe('provisional classes of models registered before migration 4 (SQLite files of that age)', () => {
   it('are given to the reference models registered before migration 4, which learned the same classes from blood only', () => {
     const path = join(tempDir(), 'v3.sqlite');
     const raw = new Database(path);

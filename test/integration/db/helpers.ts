@@ -17,6 +17,9 @@ import {
   type MarrowDatabase,
   type NewPrediction,
 } from '../../../src/main/db';
+import type { NewCase } from '../../../src/main/db/cases';
+import type { ImageFile } from '../../../src/main/db/images';
+import type { ModelRegistration } from '../../../src/main/db/models';
 
 const openedDirs: string[] = [];
 const openedDbs: MarrowDatabase[] = [];
@@ -57,19 +60,30 @@ export function sha(n: number): string {
 
 export const FOUR_CLASSES: CellClassCode[] = ['BLA', 'LYT', 'NGS', 'EBO'];
 
-export function addModel(db: MarrowDatabase, tag = 'a', classes: CellClassCode[] = FOUR_CLASSES) {
+/** The test model `tag` (its file hash made of the tag's digit), on either engine. */
+export function modelRegistration(tag = 'a', classes: CellClassCode[] = FOUR_CLASSES): ModelRegistration {
   const digit = (tag.charCodeAt(0) % 16).toString(16);
-  return registerModel(db, { modelId: `model-${tag}`, version: '1.0.0', sha256: digit.repeat(64), name: `Model ${tag}`, classes });
+  return { modelId: `model-${tag}`, version: '1.0.0', sha256: digit.repeat(64), name: `Model ${tag}`, classes };
+}
+
+export function addModel(db: MarrowDatabase, tag = 'a', classes: CellClassCode[] = FOUR_CLASSES) {
+  return registerModel(db, modelRegistration(tag, classes));
+}
+
+export const TEST_PATIENT = { name: 'Ada Example', birthDate: '1950-03-04' };
+
+export function newCase(patientId: number, accession: string): NewCase {
+  return { patientId, accession, specimen: 'bone_marrow_aspirate', folder: `/cases/${accession}`, actor: 'tech' };
 }
 
 export function addCase(db: MarrowDatabase, accession = 'BM-001', labId = 'MRN-1') {
-  const patient = upsertPatient(db, { labId, name: 'Ada Example', birthDate: '1950-03-04' });
-  return createCase(db, { patientId: patient.id, accession, specimen: 'bone_marrow_aspirate', folder: `/cases/${accession}`, actor: 'tech' });
+  const patient = upsertPatient(db, { labId, ...TEST_PATIENT });
+  return createCase(db, newCase(patient.id, accession));
 }
 
-/** Imports n distinct images into the case and returns their ids in import order. */
-export function addImages(db: MarrowDatabase, caseId: number, n: number, firstHash = 1): number[] {
-  const files = Array.from({ length: n }, (_, i) => ({
+/** n distinct, well-imported image files (cell-0000.jpg ...), their hashes counted from firstHash. */
+export function imageFiles(n: number, firstHash = 1): ImageFile[] {
+  return Array.from({ length: n }, (_, i) => ({
     relativePath: `cell-${String(i).padStart(4, '0')}.jpg`,
     sha256: sha(firstHash + i),
     bytes: 1000,
@@ -77,7 +91,11 @@ export function addImages(db: MarrowDatabase, caseId: number, n: number, firstHa
     height: 250,
     importError: null,
   }));
-  return insertImages(db, caseId, files).inserted.map((r) => r.id);
+}
+
+/** Imports n distinct images into the case and returns their ids in import order. */
+export function addImages(db: MarrowDatabase, caseId: number, n: number, firstHash = 1): number[] {
+  return insertImages(db, caseId, imageFiles(n, firstHash)).inserted.map((r) => r.id);
 }
 
 /** A prediction whose probability vector puts `confidence` on `predicted` and spreads the rest evenly. */

@@ -1,141 +1,116 @@
 // Finding a folder's crops in other patients' cases and recording the confirmation (issue 21): the repository
-// functions on SQLite, and their SQL text (SHARED_CROPS_SQL) run as written on both engines, so that the PostgreSQL
-// twin of images.ts can use it unchanged.
+// functions through the contract on both engines (postgres/images.ts runs the same SHARED_CROPS_SQL), and that SQL
+// text itself on both, past the repositories: immutability and the CHECKs of migration 0010's table.
 import { describe, expect, it } from 'vitest';
-import {
-  caseAuditLog,
-  DatabaseError,
-  findCropsOfOtherPatients,
-  insertImages,
-  listSharedCropsConfirmations,
-  recordSharedCropsConfirmations,
-  upsertPatient,
-} from '../../../src/main/db';
 import { SHARED_CROPS_SQL } from '../../../src/main/db/images';
 import { ENGINES, attempt, engineFactory, usePostgres, type SqlEngine } from './engines';
-import { addCase, addImages, openTemp, sha } from './helpers';
+import { openTemp, sha } from './helpers';
+import { addCase, addImages, expectRejection, storesForEngines } from './store-for-engine';
 
-describe('findCropsOfOtherPatients (SQLite)', () => {
-  function populated() {
-    const { db } = openTemp();
-    const a = addCase(db, 'BM-A', 'MRN-A');
-    addImages(db, a.id, 5, 1); // sha(1..5)
-    const b = addCase(db, 'BM-B', 'MRN-B');
-    addImages(db, b.id, 5, 3); // sha(3..7)
-    // A copy inside case B (stored as a duplicate) and a failed import: neither is a counted image of B.
-    insertImages(db, b.id, [
-      { relativePath: 'copy.jpg', sha256: sha(3), bytes: 1000, width: 250, height: 250, importError: null },
-      { relativePath: 'bad.jpg', sha256: sha(9), bytes: 10, width: null, height: null, importError: 'truncated JPEG' },
-    ]);
-    const a2 = addCase(db, 'BM-A2', 'MRN-A');
-    addImages(db, a2.id, 1, 1);
-    return { db, a, b, a2 };
-  }
+const setup = usePostgres();
+const open = engineFactory(setup);
+const stores = storesForEngines(setup);
 
-  it("names each other patient's case with the distinct contents it holds, and never the same patient's", () => {
-    const { db, a, b, a2 } = populated();
-    const newPatient = upsertPatient(db, { labId: 'MRN-NEW' });
-    const wanted = [1, 2, 3, 4, 5, 6, 7, 8, 9].map(sha);
-    expect(findCropsOfOtherPatients(db, newPatient.id, [...wanted, sha(3).toUpperCase()])).toEqual([
-      {
-        caseId: a.id,
-        accession: 'BM-A',
-        patientId: a.patientId,
-        patientLabId: 'MRN-A',
-        patientName: 'Ada Example',
-        sha256s: [1, 2, 3, 4, 5].map(sha),
-        sharedFiles: 5,
-      },
-      {
-        caseId: b.id,
-        accession: 'BM-B',
-        patientId: b.patientId,
-        patientLabId: 'MRN-B',
-        patientName: 'Ada Example',
-        sha256s: [3, 4, 5, 6, 7].map(sha),
-        sharedFiles: 5,
-      },
-      { caseId: a2.id, accession: 'BM-A2', patientId: a.patientId, patientLabId: 'MRN-A', patientName: 'Ada Example', sha256s: [sha(1)], sharedFiles: 1 },
-    ]);
-    // Patient A's own cases (BM-A, BM-A2) are not "another patient": only B's shared contents are named.
-    expect(findCropsOfOtherPatients(db, a.patientId, wanted).map((m) => [m.accession, m.sharedFiles])).toEqual([['BM-B', 5]]);
-    // A failed import (sha 9) and a duplicate are not counted images: nothing found for them alone.
-    expect(findCropsOfOtherPatients(db, newPatient.id, [sha(9)])).toEqual([]);
-    expect(findCropsOfOtherPatients(db, newPatient.id, [])).toEqual([]);
-    expect(findCropsOfOtherPatients(db, newPatient.id, ['not a hash'])).toEqual([]);
-  });
-
-  it('counts right across statements when the folder has more hashes than one statement binds', () => {
-    const { db } = openTemp();
-    const other = addCase(db, 'BM-BIG', 'MRN-BIG');
-    addImages(db, other.id, 1200, 1); // sha(1..1200)
-    const mine = upsertPatient(db, { labId: 'MRN-MINE' });
-    const hashes = Array.from({ length: 2000 }, (_, i) => sha(i + 700)); // 700..2699: 501 shared, over several statements
-    expect(findCropsOfOtherPatients(db, mine.id, hashes)).toMatchObject([{ accession: 'BM-BIG', sharedFiles: 501 }]);
-  });
-
-  it('finds images by content through the images_content index', () => {
+describe('the images_content index', () => {
+  it('finds images by content through it (SQLite plan)', () => {
     const { db } = openTemp();
     const plan = db.raw.prepare(`EXPLAIN QUERY PLAN ${SHARED_CROPS_SQL.find(2)}`).all(sha(1), sha(2), 1) as { detail: string }[];
     expect(plan.map((row) => row.detail).join('\n')).toMatch(/SEARCH i USING INDEX images_content/);
   });
-
-  it('records one confirmation per other case and one audit row under the acting person; refuses a blank reason or name', () => {
-    const { db, a, b, a2 } = populated();
-    const c = addCase(db, 'BM-C', 'MRN-C');
-    const matches = findCropsOfOtherPatients(db, c.patientId, [1, 2, 3, 4, 5, 6, 7].map(sha));
-    expect(() => recordSharedCropsConfirmations(db, { caseId: c.id, matches, reason: '  ', by: 'Tess Tech' })).toThrow(DatabaseError);
-    expect(() => recordSharedCropsConfirmations(db, { caseId: c.id, matches, reason: 'Same slide', by: ' ' })).toThrow(/person confirming/);
-    recordSharedCropsConfirmations(db, { caseId: c.id, matches, reason: ' Same slide, study twin ', by: 'Tess Tech' });
-    expect(listSharedCropsConfirmations(db, c.id)).toMatchObject([
-      {
-        caseId: c.id,
-        otherCaseId: a.id,
-        otherAccession: 'BM-A',
-        otherPatientLabId: 'MRN-A',
-        sharedFiles: 5,
-        reason: 'Same slide, study twin',
-        confirmedBy: 'Tess Tech',
-      },
-      {
-        caseId: c.id,
-        otherCaseId: b.id,
-        otherAccession: 'BM-B',
-        otherPatientLabId: 'MRN-B',
-        sharedFiles: 5,
-        reason: 'Same slide, study twin',
-        confirmedBy: 'Tess Tech',
-      },
-      {
-        caseId: c.id,
-        otherCaseId: a2.id,
-        otherAccession: 'BM-A2',
-        otherPatientLabId: 'MRN-A',
-        sharedFiles: 1,
-        reason: 'Same slide, study twin',
-        confirmedBy: 'Tess Tech',
-      },
-    ]);
-    const audit = caseAuditLog(db, c.id).filter((row) => row.action === 'shared_crops_confirmed');
-    expect(audit).toMatchObject([
-      {
-        actor: 'Tess Tech',
-        detail: {
-          reason: 'Same slide, study twin',
-          otherCases: [
-            { caseId: a.id, sharedFiles: 5 },
-            { caseId: b.id, sharedFiles: 5 },
-            { caseId: a2.id, sharedFiles: 1 },
-          ],
-        },
-      },
-    ]);
-    expect(listSharedCropsConfirmations(db, a.id)).toEqual([]);
-  });
 });
 
-const setup = usePostgres();
-const open = engineFactory(setup);
+describe.each(ENGINES)('shared-crops repository functions on %s', (engine) => {
+  describe.skipIf(engine === 'postgres' && stores.unavailable !== null)('through the contract', () => {
+    async function populated() {
+      const s = await stores.openReposFor(engine);
+      const a = await addCase(s, 'BM-A', 'MRN-A');
+      await addImages(s, a.id, 5, 1); // sha(1..5)
+      const b = await addCase(s, 'BM-B', 'MRN-B');
+      await addImages(s, b.id, 5, 3); // sha(3..7)
+      // A copy inside case B (stored as a duplicate) and a failed import: neither is a counted image of B.
+      await s.images.insertImages(b.id, [
+        { relativePath: 'copy.jpg', sha256: sha(3), bytes: 1000, width: 250, height: 250, importError: null },
+        { relativePath: 'bad.jpg', sha256: sha(9), bytes: 10, width: null, height: null, importError: 'truncated JPEG' },
+      ]);
+      const a2 = await addCase(s, 'BM-A2', 'MRN-A');
+      await addImages(s, a2.id, 1, 1);
+      return { s, a, b, a2 };
+    }
+
+    it("names each other patient's case with the distinct contents it holds, and never the same patient's", async () => {
+      const { s, a, b, a2 } = await populated();
+      const newPatient = await s.patients.upsertPatient({ labId: 'MRN-NEW' });
+      const wanted = [1, 2, 3, 4, 5, 6, 7, 8, 9].map(sha);
+      expect(await s.images.findCropsOfOtherPatients(newPatient.id, [...wanted, sha(3).toUpperCase()])).toEqual([
+        {
+          caseId: a.id,
+          accession: 'BM-A',
+          patientId: a.patientId,
+          patientLabId: 'MRN-A',
+          patientName: 'Ada Example',
+          sha256s: [1, 2, 3, 4, 5].map(sha),
+          sharedFiles: 5,
+        },
+        {
+          caseId: b.id,
+          accession: 'BM-B',
+          patientId: b.patientId,
+          patientLabId: 'MRN-B',
+          patientName: 'Ada Example',
+          sha256s: [3, 4, 5, 6, 7].map(sha),
+          sharedFiles: 5,
+        },
+        { caseId: a2.id, accession: 'BM-A2', patientId: a.patientId, patientLabId: 'MRN-A', patientName: 'Ada Example', sha256s: [sha(1)], sharedFiles: 1 },
+      ]);
+      // Patient A's own cases (BM-A, BM-A2) are not "another patient": only B's shared contents are named.
+      expect((await s.images.findCropsOfOtherPatients(a.patientId, wanted)).map((m) => [m.accession, m.sharedFiles])).toEqual([['BM-B', 5]]);
+      // A failed import (sha 9) and a duplicate are not counted images: nothing found for them alone.
+      expect(await s.images.findCropsOfOtherPatients(newPatient.id, [sha(9)])).toEqual([]);
+      expect(await s.images.findCropsOfOtherPatients(newPatient.id, [])).toEqual([]);
+      expect(await s.images.findCropsOfOtherPatients(newPatient.id, ['not a hash'])).toEqual([]);
+    });
+
+    it('counts right across statements when the folder has more hashes than one statement binds', async () => {
+      const s = await stores.openReposFor(engine);
+      const other = await addCase(s, 'BM-BIG', 'MRN-BIG');
+      await addImages(s, other.id, 1200, 1); // sha(1..1200)
+      const mine = await s.patients.upsertPatient({ labId: 'MRN-MINE' });
+      const hashes = Array.from({ length: 2000 }, (_, i) => sha(i + 700)); // 700..2699: 501 shared, over several statements
+      expect(await s.images.findCropsOfOtherPatients(mine.id, hashes)).toMatchObject([{ accession: 'BM-BIG', sharedFiles: 501 }]);
+    });
+
+    it('records one confirmation per other case and one audit row; refuses a blank reason or name', async () => {
+      const { s, a, b, a2 } = await populated();
+      const c = await addCase(s, 'BM-C', 'MRN-C');
+      const matches = await s.images.findCropsOfOtherPatients(c.patientId, [1, 2, 3, 4, 5, 6, 7].map(sha));
+      await expectRejection(s.images.recordSharedCropsConfirmations({ caseId: c.id, matches, reason: '  ', by: 'Tess Tech' }), 'constraint');
+      const noName = await expectRejection(s.images.recordSharedCropsConfirmations({ caseId: c.id, matches, reason: 'Same slide', by: ' ' }), 'constraint');
+      expect(noName.message).toMatch(/person confirming/);
+      await s.images.recordSharedCropsConfirmations({ caseId: c.id, matches, reason: ' Same slide, study twin ', by: 'Tess Tech' });
+      const recorded = { caseId: c.id, reason: 'Same slide, study twin', confirmedBy: 'Tess Tech' };
+      expect(await s.images.listSharedCropsConfirmations(c.id)).toMatchObject([
+        { ...recorded, otherCaseId: a.id, otherAccession: 'BM-A', otherPatientLabId: 'MRN-A', otherPatientName: 'Ada Example', sharedFiles: 5 },
+        { ...recorded, otherCaseId: b.id, otherAccession: 'BM-B', otherPatientLabId: 'MRN-B', otherPatientName: 'Ada Example', sharedFiles: 5 },
+        { ...recorded, otherCaseId: a2.id, otherAccession: 'BM-A2', otherPatientLabId: 'MRN-A', otherPatientName: 'Ada Example', sharedFiles: 1 },
+      ]);
+      const audit = (await s.audit.caseAuditLog(c.id)).filter((row) => row.action === 'shared_crops_confirmed');
+      expect(audit).toMatchObject([
+        {
+          actor: 'Tess Tech',
+          detail: {
+            reason: 'Same slide, study twin',
+            otherCases: [
+              { caseId: a.id, sharedFiles: 5 },
+              { caseId: b.id, sharedFiles: 5 },
+              { caseId: a2.id, sharedFiles: 1 },
+            ],
+          },
+        },
+      ]);
+      expect(await s.images.listSharedCropsConfirmations(a.id)).toEqual([]);
+    });
+  });
+});
 
 async function insertId(e: SqlEngine, sql: string, params: readonly unknown[]): Promise<number> {
   const rows = await e.query<{ id: number }>(`${sql} RETURNING id`, params);

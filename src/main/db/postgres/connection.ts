@@ -95,15 +95,16 @@ export async function closePostgresDatabase(db: PostgresDatabase): Promise<void>
 /**
  * Runs fn on one connection inside one transaction; any error rolls all of it back and is classified. The isolation
  * is READ COMMITTED plus the row locks the triggers and repositories take; `serializable` is for the few places
- * where two stations race on a read-then-write (the caller retries on 'locked').
+ * where two stations race on a read-then-write (the caller retries on 'locked'). `snapshot` is a read of several
+ * statements that must agree (REPEATABLE READ READ ONLY, the twin of SQLite's readSnapshot), allowed read-only too.
  */
 export async function pgTransaction<T>(
   db: PostgresDatabase,
   context: string,
   fn: (client: pg.PoolClient) => Promise<T>,
-  options: { serializable?: boolean } = {},
+  options: { serializable?: boolean; snapshot?: boolean } = {},
 ): Promise<T> {
-  if (db.readonly) throw new DatabaseError('read_only', `${context}: the database ${db.where} is open read-only.`);
+  if (db.readonly && options.snapshot !== true) throw new DatabaseError('read_only', `${context}: the database ${db.where} is open read-only.`);
   let client: pg.PoolClient;
   try {
     client = await db.pool.connect();
@@ -111,7 +112,9 @@ export async function pgTransaction<T>(
     throw classifyPostgresError(e, context) ?? e;
   }
   try {
-    await client.query(options.serializable ? 'BEGIN ISOLATION LEVEL SERIALIZABLE' : 'BEGIN');
+    await client.query(
+      options.snapshot ? 'BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY' : options.serializable ? 'BEGIN ISOLATION LEVEL SERIALIZABLE' : 'BEGIN',
+    );
     const result = await fn(client);
     await client.query('COMMIT');
     client.release();

@@ -47,3 +47,12 @@ export function named(sql: string, params: Readonly<Record<string, unknown>>): P
   }
   return { text, values };
 }
+
+/**
+ * SQLite's `?` placeholders as $1, $2 …, for statements both engines share (text inside '…' strings and "…"
+ * identifiers is left alone).
+ */
+export function positional(sql: string): string {
+  let n = 0;
+  return sql.replace(/'(?:[^']|'')*'|"(?:[^"]|"")*"|\?/g, (token) => (token === '?' ? `$${++n}` : token));
+}

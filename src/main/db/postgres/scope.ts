@@ -2,6 +2,7 @@
 // one connection of a Store transaction (contract.ts), where a repository's own unit nests as a savepoint, the way
 // better-sqlite3 nests the SQLite repositories' inTransaction.
 import type pg from 'pg';
+import { DatabaseError } from '../errors';
 import { classifyPostgresError } from './errors';
 import { pgTransaction, type PostgresDatabase } from './connection';
 
@@ -39,4 +40,21 @@ export async function pgRead<T>(scope: PgScope, context: string, fn: (q: Queryab
   } catch (e) {
     throw classifyPostgresError(e, context) ?? e;
   }
+}
+
+/**
+ * A row that a unique constraint said exists (ON CONFLICT DO NOTHING) but that the next read does not show: another
+ * station's transaction that held it rolled back in between. Nothing was written; trying again succeeds.
+ */
+export function raceLost(context: string): DatabaseError {
+  return new DatabaseError('locked', `${context}: another station changed the same records at the same time. Try again.`);
+}
+
+/**
+ * Several reads from one snapshot (REPEATABLE READ READ ONLY), the twin of ../connection.ts's readSnapshot: on the
+ * enclosing transaction's connection when there is one (its snapshot already), else on a connection of its own.
+ */
+export async function pgSnapshot<T>(scope: PgScope, context: string, fn: (q: Queryable) => Promise<T>): Promise<T> {
+  if (scope.client !== null) return pgRead(scope, context, fn);
+  return pgTransaction(scope.db, context, fn, { snapshot: true });
 }
