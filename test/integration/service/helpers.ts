@@ -1,11 +1,12 @@
 // Set-up shared by the service and HTTP-host integration tests: the real service on a temp SQLite file, the tiny
 // real ONNX model and real crops copied into a temp case folder.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { API_METHODS, type AnalysisProgress, type CaseDetail, type CellView, type MarrowApi, type MarrowApiMethod } from '../../../src/shared/api';
 import type { Role } from '../../../src/shared/roles';
 import { createMarrowService, type CreateServiceExtras, type MarrowService } from '../../../src/main/service/marrow-service';
+import { copyCropsDistinctly } from '../../helpers/distinct-crops';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
 export const TINY_MODEL = join(REPO, 'test/fixtures/models/tiny');
@@ -96,7 +97,11 @@ export interface ServiceFixture {
    * reviewers act as each of them, since the name recorded is always the session's.
    */
   as(displayName: string): Promise<MarrowApi>;
-  /** A fresh copy of the fixture crops, one per call. */
+  /**
+   * A fresh copy of the fixture crops, one per call: the same pixels in other bytes (tagged with `name`), as another
+   * slide's crops would be, so that cases of different patients made from it are not "the same crops" (issue 21).
+   * A test about the same crops under two patients copies one folder's files itself.
+   */
   caseFolder(name: string): string;
   dispose(): Promise<void>;
 }
@@ -144,7 +149,7 @@ export async function startService(
     },
     caseFolder(name) {
       const folder = join(root, 'cases', name);
-      for (const source of options.crops ?? [GOOD_CROPS]) cpSync(source, folder, { recursive: true });
+      for (const source of options.crops ?? [GOOD_CROPS]) copyCropsDistinctly(source, folder, name);
       return folder;
     },
     async dispose() {
