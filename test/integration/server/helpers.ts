@@ -2,7 +2,7 @@
 // real service on a temp SQLite file (or the PostgreSQL database it is given) with the tiny real ONNX model, a cases
 // root holding copies of the fixture crops, and the lab's people.
 import Database from 'better-sqlite3';
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pg from 'pg';
@@ -10,6 +10,7 @@ import type { Role } from '../../../src/shared/roles';
 import { isPostgresUrl } from '../../../src/main/db/postgres/connection';
 import { startLabServer, type LabServer, type LabServerOptions } from '../../../src/main/server/lab-server';
 import { makeSelfSignedCertificate, type ServerTls } from '../../../src/main/server/tls';
+import { copyCropsDistinctly } from '../../helpers/distinct-crops';
 import { Station } from '../../helpers/station-client';
 import { GOOD_CROPS, TINY_MODEL } from '../service/helpers';
 
@@ -39,7 +40,7 @@ export interface ServerFixture {
   station(person: Person): Promise<Station>;
   /** A station with no session. */
   anonymous(): Station;
-  /** A fresh copy of the fixture crops under the cases root. */
+  /** A fresh copy of the fixture crops under the cases root: same pixels, other bytes per name (not "the same crops" of issue 21). */
   caseFolder(name: string): string;
   dispose(): Promise<void>;
 }
@@ -136,7 +137,7 @@ export async function startTestServer(prefix: string, overrides: Partial<LabServ
     },
     caseFolder(name) {
       const folder = join(casesRoot, name);
-      cpSync(GOOD_CROPS, folder, { recursive: true });
+      copyCropsDistinctly(GOOD_CROPS, folder, name);
       return folder;
     },
     async dispose() {

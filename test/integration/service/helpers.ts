@@ -1,11 +1,12 @@
 // Set-up shared by the service and HTTP-host integration tests: the real service on a temp SQLite file, the tiny
 // real ONNX model and real crops copied into a temp case folder.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { API_METHODS, type AnalysisProgress, type CaseDetail, type CellView, type MarrowApi, type MarrowApiMethod } from '../../../src/shared/api';
 import type { Role } from '../../../src/shared/roles';
 import { createMarrowService, type CreateServiceExtras, type MarrowService } from '../../../src/main/service/marrow-service';
+import { copyCropsDistinctly } from '../../helpers/distinct-crops';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
 export const TINY_MODEL = join(REPO, 'test/fixtures/models/tiny');
@@ -85,6 +86,8 @@ export function withSession(service: MarrowService, person = TEST_PERSON): TestS
 
 export interface ServiceFixture {
   root: string;
+  /** The database the service opened: a SQLite file or a postgres:// URL. */
+  databaseLocation: string;
   /** The host's service, with the API of the test person's session (every role). */
   service: TestService;
   /** The bare host service, for sessions of other people (service.forSession). */
@@ -94,19 +97,31 @@ export interface ServiceFixture {
    * reviewers act as each of them, since the name recorded is always the session's.
    */
   as(displayName: string): Promise<MarrowApi>;
-  /** A fresh copy of the fixture crops, one per call. */
+  /**
+   * A fresh copy of the fixture crops, one per call: the same pixels in other bytes (tagged with `name`), as another
+   * slide's crops would be, so that cases of different patients made from it are not "the same crops" (issue 21).
+   * A test about the same crops under two patients copies one folder's files itself.
+   */
   caseFolder(name: string): string;
   dispose(): Promise<void>;
 }
 
 export async function startService(
   prefix: string,
-  options: { cellImageUrl?: (c: number, i: number) => string; modelDir?: string; crops?: readonly string[]; extras?: CreateServiceExtras } = {},
+  options: {
+    cellImageUrl?: (c: number, i: number) => string;
+    modelDir?: string;
+    crops?: readonly string[];
+    extras?: CreateServiceExtras;
+    /** A postgres:// URL to run on PostgreSQL; by default a SQLite file under the fixture's root. */
+    databaseLocation?: string;
+  } = {},
 ): Promise<ServiceFixture> {
   const root = mkdtempSync(join(tmpdir(), `marrowcount-${prefix}-`));
+  const databaseLocation = options.databaseLocation ?? join(root, 'data', 'marrowcount.sqlite');
   const service = await createMarrowService(
     {
-      databaseLocation: join(root, 'data', 'marrowcount.sqlite'),
+      databaseLocation,
       modelDir: options.modelDir ?? TINY_MODEL,
       reportsDir: join(root, 'reports'),
       cellImageUrl: options.cellImageUrl ?? ((c, i) => `marrowcell://cell/${c}/${i}`),
@@ -117,6 +132,7 @@ export async function startService(
   const people = new Map<string, Promise<MarrowApi>>();
   return {
     root,
+    databaseLocation,
     service: withSession(service),
     host: service,
     as(displayName) {
@@ -133,7 +149,7 @@ export async function startService(
     },
     caseFolder(name) {
       const folder = join(root, 'cases', name);
-      for (const source of options.crops ?? [GOOD_CROPS]) cpSync(source, folder, { recursive: true });
+      for (const source of options.crops ?? [GOOD_CROPS]) copyCropsDistinctly(source, folder, name);
       return folder;
     },
     async dispose() {
