@@ -1,11 +1,20 @@
-// Set-up shared by the service and HTTP-host integration tests: the real service on a temp SQLite file, the tiny
-// real ONNX model and real crops copied into a temp case folder.
+// Set-up shared by the service and HTTP-host integration tests: the real service on a temp SQLite file or on a fresh
+// PostgreSQL database (`engine: 'postgres'` with the file's `usePostgres()` set-up), the tiny real ONNX model and real
+// crops copied into a temp case folder. `fx.sql` reads (or writes past the service, as another station would) the
+// same database on either engine, so an assertion on stored rows is written once.
+import Database from 'better-sqlite3';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import pg from 'pg';
 import { API_METHODS, type AnalysisProgress, type CaseDetail, type CellView, type MarrowApi, type MarrowApiMethod } from '../../../src/shared/api';
 import type { Role } from '../../../src/shared/roles';
 import { createMarrowService, type CreateServiceExtras, type MarrowService } from '../../../src/main/service/marrow-service';
+import type { Store } from '../../../src/main/db/contract';
+import { openStore } from '../../../src/main/db/store';
+import type { EngineName, PostgresSetup } from '../db/engines';
+
+export { ENGINES, usePostgres, type EngineName } from '../db/engines';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
 export const TINY_MODEL = join(REPO, 'test/fixtures/models/tiny');
@@ -85,6 +94,18 @@ export function withSession(service: MarrowService, person = TEST_PERSON): TestS
 
 export interface ServiceFixture {
   root: string;
+  /** The engine the service's store is on. */
+  engine: EngineName;
+  /** Where the service's data is: the SQLite file, or the PostgreSQL URL (what `--db` or a worker would be given). */
+  location: string;
+  /**
+   * One raw statement on the service's database with `?` placeholders (numbered for PostgreSQL): its rows (a SELECT
+   * or `… RETURNING`), else []. A second connection, as another station or an auditor would have; bigint ids and
+   * counts come back as numbers on both engines.
+   */
+  sql<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /** A second store on the service's database (opened on first use), for reads through the repository contract. */
+  store(): Promise<Store>;
   /** The host's service, with the API of the test person's session (every role). */
   service: TestService;
   /** The bare host service, for sessions of other people (service.forSession). */
@@ -101,12 +122,26 @@ export interface ServiceFixture {
 
 export async function startService(
   prefix: string,
-  options: { cellImageUrl?: (c: number, i: number) => string; modelDir?: string; crops?: readonly string[]; extras?: CreateServiceExtras } = {},
+  options: {
+    cellImageUrl?: (c: number, i: number) => string;
+    modelDir?: string;
+    crops?: readonly string[];
+    extras?: CreateServiceExtras;
+    /** SQLite (the default) or PostgreSQL, whose database comes from `pg` (the test file's `usePostgres()`). */
+    engine?: EngineName;
+    pg?: PostgresSetup;
+  } = {},
 ): Promise<ServiceFixture> {
   const root = mkdtempSync(join(tmpdir(), `marrowcount-${prefix}-`));
+  const engine = options.engine ?? 'sqlite';
+  let location = join(root, 'data', 'marrowcount.sqlite');
+  if (engine === 'postgres') {
+    if (options.pg === undefined) throw new Error('startService on postgres needs the test file\'s usePostgres() set-up');
+    location = await options.pg.freshUrl();
+  }
   const service = await createMarrowService(
     {
-      databaseLocation: join(root, 'data', 'marrowcount.sqlite'),
+      databaseLocation: location,
       modelDir: options.modelDir ?? TINY_MODEL,
       reportsDir: join(root, 'reports'),
       cellImageUrl: options.cellImageUrl ?? ((c, i) => `marrowcell://cell/${c}/${i}`),
@@ -115,8 +150,13 @@ export async function startService(
     { analysis: { batchSize: 4, intraOpThreads: 1 }, ...options.extras },
   );
   const people = new Map<string, Promise<MarrowApi>>();
+  const raw = rawConnection(engine, location);
   return {
     root,
+    engine,
+    location,
+    sql: raw.sql,
+    store: raw.store,
     service: withSession(service),
     host: service,
     as(displayName) {
@@ -137,8 +177,52 @@ export async function startService(
       return folder;
     },
     async dispose() {
+      await raw.close();
       await service.close();
       rmSync(root, { recursive: true, force: true });
+    },
+  };
+}
+
+/** `?` as PostgreSQL's $1, $2 … (the tests' SQL has no `?` inside string literals). */
+function numbered(text: string): string {
+  let n = 0;
+  return text.replace(/\?/g, () => `$${++n}`);
+}
+
+/** A second connection to the service's database, opened on first use. */
+function rawConnection(engine: EngineName, location: string) {
+  let sqlite: Database.Database | null = null;
+  let pool: pg.Pool | null = null;
+  let store: Promise<Store> | null = null;
+  return {
+    store: () => (store ??= openStore(location)),
+    async sql<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
+      if (engine === 'sqlite') {
+        if (sqlite === null) {
+          sqlite = new Database(location);
+          // The service writes on its own connection; wait for it as another station would.
+          sqlite.pragma('busy_timeout = 5000');
+        }
+        const statement = sqlite.prepare(text);
+        if (statement.reader) return statement.all(...params) as T[];
+        statement.run(...params);
+        return [];
+      }
+      pool ??= new pg.Pool({
+        connectionString: location,
+        max: 2,
+        types: {
+          getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
+            oid === 20 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
+        },
+      });
+      return (await pool.query(numbered(text), params as unknown[])).rows as T[];
+    },
+    async close() {
+      if (store !== null) await (await store).close();
+      sqlite?.close();
+      await pool?.end();
     },
   };
 }
