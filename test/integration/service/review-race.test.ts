@@ -1,5 +1,5 @@
-// Two stations reviewing the same case at once (issue 21): two services on one database file, each with its own
-// connection, each deciding on the cells as it last saw them. Seeded rounds interleave looks and decisions at
+// Two stations reviewing the same case at once (issue 21): two services on one database (a SQLite file, or one
+// PostgreSQL database: the same tests on each engine), each with its own connection, each deciding on the cells as it last saw them. Seeded rounds interleave looks and decisions at
 // random. Every decision made on the cell's current version is kept; every decision made on a version that changed
 // since is refused as 'stale', naming who changed the cell, and changes nothing. An oracle kept in the test holds
 // each cell's decisions in force; the service must agree with it after every step, and the stored history must hold
@@ -8,12 +8,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CellView, MarrowApi } from '../../../src/shared/api';
 import { CELL_CLASS_CODES, type CellClassCode } from '../../../src/shared/cell-classes';
-import { closeDatabase, listReviews, openDatabase } from '../../../src/main/db';
 import { toApiError } from '../../../src/main/service/errors';
 import { createMarrowService, type MarrowService } from '../../../src/main/service/marrow-service';
 import { DecisionStacks } from '../../helpers/decision-stacks';
 import { Rng } from '../../helpers/seeded-random';
-import { analysedFixtureCase, loggedInApi, PERSON_PASSWORD, startService, TINY_MODEL, type ServiceFixture } from './helpers';
+import { analysedFixtureCase, ENGINES, loggedInApi, PERSON_PASSWORD, startService, TINY_MODEL, usePostgres, type ServiceFixture } from './helpers';
 
 interface Station {
   name: string;
@@ -27,37 +26,40 @@ interface Accepted {
   reviewer: string;
 }
 
-let fx: ServiceFixture;
-let second: MarrowService;
-let secondApi: Promise<MarrowApi> | null = null;
-/** Station B: a second service on the same database file, with its own logged-in person. */
-const stationB = (): Promise<MarrowApi> =>
-  (secondApi ??= loggedInApi(second, {
-    login: 'station-b',
-    displayName: 'Station B reviewer',
-    password: PERSON_PASSWORD,
-    roles: ['technician', 'pathologist'],
-  }));
-
-beforeAll(async () => {
-  fx = await startService('race');
-  second = await createMarrowService({
-    databaseLocation: join(fx.root, 'data', 'marrowcount.sqlite'),
-    modelDir: TINY_MODEL,
-    reportsDir: join(fx.root, 'reports-b'),
-    cellImageUrl: (c, i) => `marrowcell://cell/${c}/${i}`,
-    appVersion: '0.0.0-test',
-  });
-});
-afterAll(async () => {
-  await second.close();
-  await fx.dispose();
-});
+const pgSetup = usePostgres();
 
 const SEEDS = [1, 7, 42, 2026];
 const ROUNDS = 150;
 
-describe('two stations deciding the same cells', () => {
+describe.each(ENGINES)('two stations deciding the same cells on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
+  let fx: ServiceFixture;
+  let second: MarrowService;
+  let secondApi: Promise<MarrowApi> | null = null;
+  /** Station B: a second service on the same database, with its own logged-in person. */
+  const stationB = (): Promise<MarrowApi> =>
+    (secondApi ??= loggedInApi(second, {
+      login: 'station-b',
+      displayName: 'Station B reviewer',
+      password: PERSON_PASSWORD,
+      roles: ['technician', 'pathologist'],
+    }));
+
+  beforeAll(async () => {
+    fx = await startService('race', { engine, pg: pgSetup });
+    second = await createMarrowService({
+      databaseLocation: fx.location,
+      modelDir: TINY_MODEL,
+      reportsDir: join(fx.root, 'reports-b'),
+      cellImageUrl: (c, i) => `marrowcell://cell/${c}/${i}`,
+      appVersion: '0.0.0-test',
+    });
+  });
+  afterAll(async () => {
+    await second.close();
+    await fx.dispose();
+  });
+
   for (const seed of SEEDS) {
     it(`seed ${seed}: no accepted decision is lost and no stale decision wins`, async () => {
       const rng = new Rng(seed);
@@ -138,13 +140,8 @@ describe('two stations deciding the same cells', () => {
       expect(refused).toBeGreaterThan(ROUNDS / 4);
 
       // The stored history is exactly the accepted changes, in order: nothing lost, nothing extra.
-      const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
-      try {
-        const stored = listReviews(db, caseId).map((r) => ({ imageId: r.imageId, kind: r.kind, reviewer: r.reviewer, label: r.label }));
-        expect(stored).toEqual(history);
-      } finally {
-        closeDatabase(db);
-      }
+      const stored = (await (await fx.store()).reviews.listReviews(caseId)).map((r) => ({ imageId: r.imageId, kind: r.kind, reviewer: r.reviewer, label: r.label }));
+      expect(stored).toEqual(history);
       for (const id of ids) {
         const cell = (await (await stationB()).listCells({ caseId, scope: 'all', limit: 100 })).cells.find((c) => c.imageId === id)!;
         expect(cell.effectiveLabel).toBe(oracle.effective(id));

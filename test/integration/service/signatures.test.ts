@@ -1,18 +1,20 @@
 // Release in two electronic signatures, through the real service, as separate people's sessions: a technician
 // submits (technical validation), a pathologist authorises with her password and an interpretive comment, and only
 // that releases the result. Page 1 of the PDF, the case detail and both LIS formats carry each signature with its
-// meaning; refusals (wrong role, wrong password, same person twice, not submitted) leave the case as it was.
+// meaning; refusals (wrong role, wrong password, same person twice, not submitted) leave the case as it was. The
+// same tests on a SQLite file and on a PostgreSQL database.
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle, DiagnosticReport, Observation, Provenance } from '@medplum/fhirtypes';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MarrowApi } from '../../../src/shared/api';
 import { DEFAULT_LIS_SETTINGS } from '../../../src/shared/lis';
-import { closeDatabase, listAuditLog, openDatabase } from '../../../src/main/db';
 import { splitSegments } from '../../../src/main/lis/hl7';
 import { toApiError } from '../../../src/main/service/errors';
 import { flat, pdfPages } from '../report/pdf-tools';
-import { analysedFixtureCase, startService, TEST_ADMIN, type ServiceFixture } from './helpers';
+import { analysedFixtureCase, ENGINES, startService, TEST_ADMIN, usePostgres, type ServiceFixture } from './helpers';
+
+const pgSetup = usePostgres();
 
 const TECH = { login: 'tina', displayName: 'Tina Technician', password: 'tina-password-1', roles: ['technician' as const] };
 const PATH = { login: 'paul', displayName: 'Dr Paula Pathologist', password: 'paula-password-1', roles: ['pathologist' as const] };
@@ -28,14 +30,15 @@ async function refusal(promise: Promise<unknown>): Promise<{ kind: string; messa
   return toApiError(outcome);
 }
 
-describe('release in two electronic signatures', () => {
+describe.each(ENGINES)('release in two electronic signatures on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
   let fx: ServiceFixture;
   let admin: MarrowApi;
   const apis = new Map<string, MarrowApi>();
   const as = (who: { login: string }) => apis.get(who.login)!;
 
   beforeAll(async () => {
-    fx = await startService('signatures');
+    fx = await startService('signatures', { engine, pg: pgSetup });
     // The fixture's test person (every role) sets cases up; the release itself is done by separate people.
     await fx.service.getSession();
     admin = fx.host.forSession({ transport: 'cli', token: null });
@@ -135,15 +138,10 @@ describe('release in two electronic signatures', () => {
     expect(wrong).toMatchObject({ kind: 'validation', field: 'password' });
     expect(wrong.message).toContain('Wrong password: the medical authorisation of case ACC-wrong-password was refused and the attempt recorded');
     expect((await as(PATH).getCase(detail.id)).status).toBe('submitted');
-    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'), { readonly: true });
-    try {
-      const refused = listAuditLog(db).filter((r) => r.action === 'signature_refused' && r.caseId === detail.id);
-      const paulId = (await admin.listUsers()).find((u) => u.login === 'paul')!.id;
-      expect(refused.map((r) => [r.userId, (r.detail as { meaning: string }).meaning])).toEqual([[paulId, 'medical authorisation']]);
-      expect(db.raw.prepare('SELECT count(*) AS n FROM sign_offs WHERE case_id = ?').get(detail.id)).toEqual({ n: 0 });
-    } finally {
-      closeDatabase(db);
-    }
+    const refused = (await (await fx.store()).audit.listAuditLog()).filter((r) => r.action === 'signature_refused' && r.caseId === detail.id);
+    const paulId = (await admin.listUsers()).find((u) => u.login === 'paul')!.id;
+    expect(refused.map((r) => [r.userId, (r.detail as { meaning: string }).meaning])).toEqual([[paulId, 'medical authorisation']]);
+    expect(await fx.sql('SELECT count(*) AS n FROM sign_offs WHERE case_id = ?', [detail.id])).toEqual([{ n: 0 }]);
   });
 
   it('refuses the same person’s authorisation of a case they validated, unless the lab allows one pathologist alone', async () => {
@@ -164,20 +162,17 @@ describe('release in two electronic signatures', () => {
     await admin.saveSecuritySettings({ idleLockMinutes: 15, pathologistMaySignAlone: false });
   }, 60_000);
 
-  it('refuses in SQL a signature in a role its person does not hold, whoever writes', () => {
-    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
-    try {
-      const tina = db.raw.prepare(`SELECT id FROM users WHERE login = 'tina'`).get() as { id: number };
-      const insert = db.raw.prepare(
+  it('refuses in SQL a signature in a role its person does not hold, whoever writes', async () => {
+    const [tina] = await fx.sql<{ id: number }>(`SELECT id FROM users WHERE login = 'tina'`);
+    const insert = (...values: unknown[]) =>
+      fx.sql(
         `INSERT INTO signatures (case_id, user_id, printed_name, role, meaning, signed_at, content_sha256) VALUES (1, ?, ?, ?, ?, '2026-01-01T00:00:00Z', ?)`,
+        values,
       );
-      expect(() => insert.run(tina.id, TECH.displayName, 'pathologist', 'medical_authorisation', 'a'.repeat(64))).toThrow(
-        /a signature's role must be one its user holds/,
-      );
-      expect(() => insert.run(tina.id, 'Somebody Else', 'technician', 'technical_validation', 'a'.repeat(64))).toThrow(/printed name must be its user's name/);
-      expect(() => db.raw.prepare('UPDATE signatures SET printed_name = printed_name').run()).toThrow(/a signature is never changed/);
-    } finally {
-      closeDatabase(db);
-    }
+    await expect(insert(tina!.id, TECH.displayName, 'pathologist', 'medical_authorisation', 'a'.repeat(64))).rejects.toThrow(
+      /a signature's role must be one its user holds/,
+    );
+    await expect(insert(tina!.id, 'Somebody Else', 'technician', 'technical_validation', 'a'.repeat(64))).rejects.toThrow(/printed name must be its user's name/);
+    await expect(fx.sql('UPDATE signatures SET printed_name = printed_name')).rejects.toThrow(/a signature is never changed/);
   });
 });
