@@ -2,24 +2,33 @@
 // came back, and right after the LIS sent its ACK (which the dying process may or may not have recorded). After a
 // restart every message must reach the LIS, each under one control id, in queue order; a message is repeated only
 // if it was the one in flight at a kill, and the repeat carries the same control id, so a LIS that discards an
-// MSH-10 it has seen processes every message exactly once.
+// MSH-10 it has seen processes every message exactly once. On a SQLite file and on a PostgreSQL database: the sender
+// (delivery-child.ts) is a separate process that opens the store by location.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
-import { closeDatabase, openDatabase } from '../../../src/main/db';
+import { closeDatabase } from '../../../src/main/db';
+import { openStore } from '../../../src/main/db/store';
 import { startMllpTestServer, type MllpTestServer } from '../../helpers/mllp-test-server';
-import { openTemp, track } from '../db/helpers';
-import { deliveryStates, lisSettingsFor, queueMessages } from './helpers';
+import { ENGINES, usePostgres } from '../db/engines';
+import { openTemp, tempDir } from '../db/helpers';
+import { openRawSql, type RawSql } from '../db/raw-sql';
+import { DELIVERY_STATES_SQL, lisSettingsFor, queueMessagesIn } from './helpers';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '../../..');
 const MESSAGES = 30;
 
+const pgSetup = usePostgres();
+
 let server: MllpTestServer | undefined;
+let raw: RawSql | undefined;
 afterEach(async () => {
   await server?.close();
+  await raw?.close();
+  raw = undefined;
 });
 
 interface Run {
@@ -41,13 +50,22 @@ function startChild(dbPath: string, outbox: string): Run {
   return { child, exited };
 }
 
-describe('a sender killed with SIGKILL while sending over MLLP', () => {
-  it('leaves every message sent exactly once (by control id) or still queued, and a restart finishes the queue', async () => {
+describe.each(ENGINES)('a sender killed with SIGKILL while sending over MLLP on %s', (engine) => {
+  it.skipIf(engine === 'postgres' && pgSetup.unavailable !== null)('leaves every message sent exactly once (by control id) or still queued, and a restart finishes the queue', async () => {
     server = await startMllpTestServer();
-    const { db, path, dir } = openTemp();
-    const outbox = join(dir, 'outbox');
-    const controlIds = queueMessages(db, MESSAGES, lisSettingsFor(server.port, outbox));
-    closeDatabase(db);
+    let path: string;
+    if (engine === 'sqlite') {
+      const { db, path: file } = openTemp();
+      closeDatabase(db);
+      path = file;
+    } else {
+      path = await pgSetup.freshUrl();
+    }
+    const outbox = join(tempDir(), 'outbox');
+    const setup = await openStore(path);
+    const controlIds = await queueMessagesIn(setup, MESSAGES, lisSettingsFor(server.port, outbox));
+    await setup.close();
+    raw = openRawSql(path);
     const acked = new Set<string>();
 
     // Run 1: the 10th message reaches the LIS, which keeps its ACK; the sender dies waiting for it.
@@ -65,8 +83,8 @@ describe('a sender killed with SIGKILL while sending over MLLP', () => {
     expect(exit.signal).toBe('SIGKILL');
     const inFlight1 = controlIds[9]!;
     expect(server.receipts).toEqual(controlIds.slice(0, 10));
-    checkConsistent(path, controlIds, acked);
-    expect(states(path).get(inFlight1)!.status).toBe('sending');
+    await checkConsistent(controlIds, acked);
+    expect((await states()).get(inFlight1)!.status).toBe('sending');
 
     // Run 2: the 8th message of this run is acknowledged and the sender killed the same instant.
     const before2 = server.receipts.length;
@@ -91,7 +109,7 @@ describe('a sender killed with SIGKILL while sending over MLLP', () => {
     expect(exit.signal).toBe('SIGKILL');
     // The message left waiting for its ACK by the first kill went again, first, with its own control id.
     expect(server.receipts[before2]).toBe(inFlight1);
-    checkConsistent(path, controlIds, acked);
+    await checkConsistent(controlIds, acked);
 
     // Run 3: to the end.
     server.behave((id) => {
@@ -111,7 +129,7 @@ describe('a sender killed with SIGKILL while sending over MLLP', () => {
     expect(repeats).toBeGreaterThanOrEqual(1);
     expect(repeats).toBeLessThanOrEqual(2);
     for (const id of repeated) expect([inFlight1, ...inFlight2]).toContain(id);
-    const final = states(path);
+    const final = await states();
     expect([...final.values()].every((s) => s.status === 'acknowledged')).toBe(true);
     // One outbox file per message, whatever the kills interrupted.
     expect(readdirSync(outbox).filter((f) => f.endsWith('.hl7'))).toHaveLength(MESSAGES);
@@ -119,18 +137,15 @@ describe('a sender killed with SIGKILL while sending over MLLP', () => {
   }, 60_000);
 });
 
-function states(path: string) {
-  const db = track(openDatabase(path));
-  try {
-    return deliveryStates(db, 'mllp');
-  } finally {
-    closeDatabase(db);
-  }
+/** The MLLP delivery states by control id, read on a second connection (either engine). */
+async function states(): Promise<Map<string, { status: string; attempts: number; lastError: string | null }>> {
+  const rows = await raw!.sql<{ control_id: string; status: string; attempts: number; last_error: string | null }>(DELIVERY_STATES_SQL, ['mllp']);
+  return new Map(rows.map((r) => [r.control_id, { status: r.status, attempts: r.attempts, lastError: r.last_error }]));
 }
 
 /** After a kill: nothing is recorded acknowledged that the LIS did not acknowledge; the rest is still to send. */
-function checkConsistent(path: string, controlIds: string[], acked: Set<string>): void {
-  const current = states(path);
+async function checkConsistent(controlIds: string[], acked: Set<string>): Promise<void> {
+  const current = await states();
   expect([...current.keys()]).toEqual(controlIds);
   for (const [id, state] of current) {
     if (state.status === 'acknowledged') expect(acked.has(id), `${id} recorded acknowledged without an ACK`).toBe(true);

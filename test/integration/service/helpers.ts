@@ -2,17 +2,15 @@
 // PostgreSQL database (`engine: 'postgres'` with the file's `usePostgres()` set-up), the tiny real ONNX model and real
 // crops copied into a temp case folder. `fx.sql` reads (or writes past the service, as another station would) the
 // same database on either engine, so an assertion on stored rows is written once.
-import Database from 'better-sqlite3';
 import { cpSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import pg from 'pg';
+import type { Store } from '../../../src/main/db/contract';
 import { API_METHODS, type AnalysisProgress, type CaseDetail, type CellView, type MarrowApi, type MarrowApiMethod } from '../../../src/shared/api';
 import type { Role } from '../../../src/shared/roles';
 import { createMarrowService, type CreateServiceExtras, type MarrowService } from '../../../src/main/service/marrow-service';
-import type { Store } from '../../../src/main/db/contract';
-import { openStore } from '../../../src/main/db/store';
 import type { EngineName, PostgresSetup } from '../db/engines';
+import { openRawSql } from '../db/raw-sql';
 
 export { ENGINES, usePostgres, type EngineName } from '../db/engines';
 
@@ -150,7 +148,7 @@ export async function startService(
     { analysis: { batchSize: 4, intraOpThreads: 1 }, ...options.extras },
   );
   const people = new Map<string, Promise<MarrowApi>>();
-  const raw = rawConnection(engine, location);
+  const raw = openRawSql(location);
   return {
     root,
     engine,
@@ -180,49 +178,6 @@ export async function startService(
       await raw.close();
       await service.close();
       rmSync(root, { recursive: true, force: true });
-    },
-  };
-}
-
-/** `?` as PostgreSQL's $1, $2 … (the tests' SQL has no `?` inside string literals). */
-function numbered(text: string): string {
-  let n = 0;
-  return text.replace(/\?/g, () => `$${++n}`);
-}
-
-/** A second connection to the service's database, opened on first use. */
-function rawConnection(engine: EngineName, location: string) {
-  let sqlite: Database.Database | null = null;
-  let pool: pg.Pool | null = null;
-  let store: Promise<Store> | null = null;
-  return {
-    store: () => (store ??= openStore(location)),
-    async sql<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
-      if (engine === 'sqlite') {
-        if (sqlite === null) {
-          sqlite = new Database(location);
-          // The service writes on its own connection; wait for it as another station would.
-          sqlite.pragma('busy_timeout = 5000');
-        }
-        const statement = sqlite.prepare(text);
-        if (statement.reader) return statement.all(...params) as T[];
-        statement.run(...params);
-        return [];
-      }
-      pool ??= new pg.Pool({
-        connectionString: location,
-        max: 2,
-        types: {
-          getTypeParser: ((oid: number, format?: 'text' | 'binary') =>
-            oid === 20 ? Number : pg.types.getTypeParser(oid, format)) as typeof pg.types.getTypeParser,
-        },
-      });
-      return (await pool.query(numbered(text), params as unknown[])).rows as T[];
-    },
-    async close() {
-      if (store !== null) await (await store).close();
-      sqlite?.close();
-      await pool?.end();
     },
   };
 }
