@@ -3,13 +3,18 @@
 // restart every message must reach the LIS, each under one control id, in queue order; a message is repeated only
 // if it was the one in flight at a kill, and the repeat carries the same control id, so a LIS that discards an
 // MSH-10 it has seen processes every message exactly once. On a SQLite file and on a PostgreSQL database: the sender
-// (delivery-child.ts) is a separate process that opens the store by location.
+// (delivery-child.ts) is a separate process that opens the store by location. On PostgreSQL several servers may
+// share the queue, so a committed 'sending' belongs to its sender for SENDING_LEASE_MS (postgres/lis.ts): the restarted
+// sender cannot tell its dead self from another live station and leaves the message alone until the lease runs out.
+// The test checks that hold, then moves the row's time past the lease (as five minutes of waiting would) before
+// restarting; from there the end state must be SQLite's.
 import { spawn, type ChildProcess } from 'node:child_process';
 import { readdirSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeDatabase } from '../../../src/main/db';
+import { SENDING_LEASE_MS } from '../../../src/main/db/postgres/lis';
 import { openStore } from '../../../src/main/db/store';
 import { startMllpTestServer, type MllpTestServer } from '../../helpers/mllp-test-server';
 import { ENGINES, usePostgres } from '../db/engines';
@@ -85,6 +90,11 @@ describe.each(ENGINES)('a sender killed with SIGKILL while sending over MLLP on 
     expect(server.receipts).toEqual(controlIds.slice(0, 10));
     await checkConsistent(controlIds, acked);
     expect((await states()).get(inFlight1)!.status).toBe('sending');
+    if (engine === 'postgres') {
+      // Within the lease nobody, the restarted sender included, is handed the message in flight, nor one behind it.
+      expect(await (await raw.store()).lis.nextOpenDelivery('mllp')).toBeNull();
+      await outliveLease();
+    }
 
     // Run 2: the 8th message of this run is acknowledged and the sender killed the same instant.
     const before2 = server.receipts.length;
@@ -111,6 +121,8 @@ describe.each(ENGINES)('a sender killed with SIGKILL while sending over MLLP on 
     expect(server.receipts[before2]).toBe(inFlight1);
     await checkConsistent(controlIds, acked);
 
+    if (engine === 'postgres') await outliveLease();
+
     // Run 3: to the end.
     server.behave((id) => {
       acked.add(id);
@@ -136,6 +148,11 @@ describe.each(ENGINES)('a sender killed with SIGKILL while sending over MLLP on 
     expect(readdirSync(outbox).filter((f) => f.endsWith('.partial'))).toEqual([]);
   }, 60_000);
 });
+
+/** Dates every committed 'sending' back past PostgreSQL's sending lease, as if the restart came that much later. */
+async function outliveLease(): Promise<void> {
+  await raw!.sql(`UPDATE lis_deliveries SET updated_at = ? WHERE status = 'sending'`, [new Date(Date.now() - SENDING_LEASE_MS - 60_000).toISOString()]);
+}
 
 /** The MLLP delivery states by control id, read on a second connection (either engine). */
 async function states(): Promise<Map<string, { status: string; attempts: number; lastError: string | null }>> {
