@@ -13,7 +13,7 @@ import { FileWriteError, writeAtomically } from '../files/write-atomically';
 import { join } from 'node:path';
 import type { LisFormat } from '../../shared/lis';
 import type { LisDeliveryRow } from '../db';
-import type { Repositories } from '../db/contract';
+import type { Store } from '../db/contract';
 import { isAccepted, MllpTransportError, sendMllp } from './mllp';
 
 export interface LisDeliveryOptions {
@@ -51,13 +51,13 @@ function isDue(delivery: LisDeliveryRow, now: Date): boolean {
 }
 
 export class LisDelivery {
-  private readonly store: Pick<Repositories, 'lis'>;
+  private readonly store: Pick<Store, 'lis' | 'transaction'>;
   private readonly options: LisDeliveryOptions;
   private running: Promise<number> | null = null;
   private timer: NodeJS.Timeout | undefined;
   private started = false;
 
-  constructor(store: Pick<Repositories, 'lis'>, options: LisDeliveryOptions) {
+  constructor(store: Pick<Store, 'lis' | 'transaction'>, options: LisDeliveryOptions) {
     this.store = store;
     this.options = options;
   }
@@ -81,11 +81,6 @@ export class LisDelivery {
     return (await this.deliverOutbox()) + (await this.deliverMllp());
   }
 
-  private async outboxDir(): Promise<string> {
-    const folder = (await this.store.lis.getLisSettings()).outboxFolder.trim();
-    return folder === '' ? this.options.defaultOutboxDir : folder;
-  }
-
   private retryAt(attempts: number): string | null {
     if (attempts >= (this.options.maxAttempts ?? 20)) return null;
     return new Date(this.now().getTime() + (this.options.retryDelayMs ?? defaultRetryDelayMs)(attempts)).toISOString();
@@ -94,22 +89,33 @@ export class LisDelivery {
   private async deliverOutbox(): Promise<number> {
     let worked = 0;
     for (;;) {
-      const delivery = await this.store.lis.nextOpenDelivery('outbox');
-      if (delivery === null || !isDue(delivery, this.now())) return worked;
-      const dir = await this.outboxDir();
-      const path = join(dir, outboxFileName(delivery.controlId, delivery.format));
-      // Written beside the target and renamed, so the LIS's file watcher never picks up half a message.
-      try {
-        writeAtomically(path, delivery.payload);
-      } catch (e) {
-        const attempts = delivery.attempts + 1;
+      // Claimed, written and marked sent in one transaction: on PostgreSQL the head's row stays locked until the
+      // mark commits, so another server's claim (FOR UPDATE SKIP LOCKED) gets nothing instead of writing the same
+      // file again; on SQLite the transaction is the one writer's anyway. A failed write rolls nothing back that
+      // matters: the failure is recorded after it.
+      const outcome = await this.store.transaction(async (tx) => {
+        const delivery = await tx.lis.nextOpenDelivery('outbox');
+        if (delivery === null || !isDue(delivery, this.now())) return { done: true as const };
+        const folder = (await tx.lis.getLisSettings()).outboxFolder.trim();
+        const path = join(folder === '' ? this.options.defaultOutboxDir : folder, outboxFileName(delivery.controlId, delivery.format));
+        // Written beside the target and renamed, so the LIS's file watcher never picks up half a message.
+        try {
+          writeAtomically(path, delivery.payload);
+        } catch (e) {
+          return { done: false as const, failed: { delivery, error: `Could not write ${path}: ${e instanceof FileWriteError ? e.reason : String(e)}` } };
+        }
+        await tx.lis.markDeliverySent(delivery.id, path);
+        return { done: false as const, failed: null };
+      });
+      if (outcome.done) return worked;
+      if (outcome.failed !== null) {
+        const { delivery, error } = outcome.failed;
         await this.store.lis.markDeliveryFailed(delivery.id, {
-          error: `Could not write ${path}: ${e instanceof FileWriteError ? e.reason : String(e)}. Check the outbox folder in Settings.`,
-          retryAt: this.retryAt(attempts),
+          error: `${error}. Check the outbox folder in Settings.`,
+          retryAt: this.retryAt(delivery.attempts + 1),
         });
         return worked + 1;
       }
-      await this.store.lis.markDeliverySent(delivery.id, path);
       worked++;
     }
   }
@@ -117,20 +123,30 @@ export class LisDelivery {
   private async deliverMllp(): Promise<number> {
     let worked = 0;
     for (;;) {
-      const delivery = await this.store.lis.nextOpenDelivery('mllp');
-      if (delivery === null || !isDue(delivery, this.now())) return worked;
-      const settings = await this.store.lis.getLisSettings();
-      if (settings.mllpHost.trim() === '' || settings.mllpPort === null) {
-        await this.store.lis.deferDelivery(
-          delivery.id,
-          'No MLLP receiver is configured (Settings → LIS); the message waits.',
-          this.retryAt(1) ?? this.now().toISOString(),
-        );
-        return worked + 1;
-      }
-      const host = settings.mllpHost.trim();
-      const port = settings.mllpPort;
-      await this.store.lis.markDeliverySending(delivery.id, `${host}:${port}`);
+      // The claim: the head of the queue marked 'sending' in one transaction, so that of several servers on one
+      // PostgreSQL database exactly one sends it (the others' SKIP LOCKED claim gets nothing; after the commit the
+      // 'sending' lease keeps it theirs). The send itself runs outside any transaction: 'sending' is committed
+      // before the first byte, so a crash mid-send resends under the same control id.
+      const claim = await this.store.transaction(async (tx) => {
+        const delivery = await tx.lis.nextOpenDelivery('mllp');
+        if (delivery === null || !isDue(delivery, this.now())) return null;
+        const settings = await tx.lis.getLisSettings();
+        if (settings.mllpHost.trim() === '' || settings.mllpPort === null) {
+          await tx.lis.deferDelivery(
+            delivery.id,
+            'No MLLP receiver is configured (Settings → LIS); the message waits.',
+            this.retryAt(1) ?? this.now().toISOString(),
+          );
+          return { delivery, host: null, port: null };
+        }
+        const host = settings.mllpHost.trim();
+        const port = settings.mllpPort;
+        await tx.lis.markDeliverySending(delivery.id, `${host}:${port}`);
+        return { delivery, host, port };
+      });
+      if (claim === null) return worked;
+      if (claim.host === null || claim.port === null) return worked + 1;
+      const { delivery, host, port } = claim;
       this.options.onSending?.(delivery);
       worked++;
       const attempts = delivery.attempts + 1;

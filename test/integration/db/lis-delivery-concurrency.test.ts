@@ -2,14 +2,19 @@
 // queue order, on both channels. Three pools stand for three servers; each loops claim → (MLLP: commit 'sending',
 // "send", ACK | outbox: write the file inside its claim) with seeded random pauses, over several rounds of new
 // messages. The database starts from `db copy` of a SQLite file holding a signed case, as a lab moving to a server
-// would. A second test races two servers that claim outside a transaction: the compare-and-set lets one through.
+// would. A second test races two servers that claim outside a transaction: the compare-and-set lets one through. A
+// third runs the delivery loop itself (lis/delivery.ts) on three servers' stores against a LIS on loopback.
+import { mkdirSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeDatabase, openDatabase, recordLisResult, signCase } from '../../../src/main/db';
 import { copySqliteToPostgres } from '../../../src/main/db/copy-to-postgres';
 import { closePostgresDatabase, openPostgresDatabase, pgTransaction, type PostgresDatabase } from '../../../src/main/db/postgres/connection';
 import { pgLisRepository } from '../../../src/main/db/postgres/lis';
+import { postgresStore } from '../../../src/main/db/postgres/store';
+import { LisDelivery } from '../../../src/main/lis/delivery';
 import type { LisChannel } from '../../../src/shared/lis';
+import { startMllpTestServer } from '../../helpers/mllp-test-server';
 import { Rng } from '../../helpers/seeded-random';
 import { usePostgres } from './engines';
 import { caseInReview, tempDir } from './helpers';
@@ -141,5 +146,53 @@ describe.skipIf(pgSetup.unavailable !== null)('LIS delivery from several servers
       await repoA.markDeliveryAcknowledged(headA!.id, 'AA');
     }
     expect(await repoA.nextOpenDelivery('mllp')).toBeNull();
+  });
+
+  it('runs the delivery loop on three servers at once: the LIS receives each message once, in order, and the outbox holds each file once', async () => {
+    const { url, resultId } = await seededQueue();
+    const lis = await startMllpTestServer();
+    const outbox = join(tempDir(), 'outbox');
+    mkdirSync(outbox);
+    try {
+      const stores = [await server(url), await server(url), await server(url)].map(postgresStore);
+      const repo = stores[0]!.lis;
+      await repo.saveLisSettings({ ...(await repo.getLisSettings()), enabled: true, outboxFolder: outbox, mllpHost: '127.0.0.1', mllpPort: lis.port }, 'IT');
+      const rounds = 4;
+      const perRound = 10;
+      const sent: string[] = [];
+      for (let round = 0; round < rounds; round++) {
+        const controlIds = Array.from({ length: perRound }, (_, i) => `L${round}-${String(i).padStart(2, '0')}`);
+        sent.push(...controlIds);
+        await repo.storeLisMessages({
+          resultId,
+          resend: round > 0,
+          actor: 'system',
+          messages: controlIds.map((controlId) => ({
+            format: 'hl7v2' as const,
+            controlId,
+            payload: `MSH|^~\\&|MARROWCOUNT|HAEM|LIS|LAB|20261205000000+0000||ORU^R01^ORU_R01|${controlId}|P|2.5.1\r`,
+            channels: ['outbox' as const, 'mllp' as const],
+          })),
+        });
+        // Three servers' loops at once, each its own rounds, until the queue is empty.
+        const loops = stores.map((store) => new LisDelivery(store, { defaultOutboxDir: outbox, retryDelayMs: () => 0 }));
+        await Promise.all(
+          loops.map(async (loop) => {
+            for (let i = 0; i < 4; i++) await loop.runOnce();
+          }),
+        );
+      }
+      expect(lis.receipts).toEqual(sent);
+      expect(readdirSync(outbox).sort()).toEqual(sent.map((id) => `${id}.hl7`).sort());
+      const { rows } = await pools[0]!.pool.query<{ status: string; attempts: number; n: number }>(
+        'SELECT status, attempts, count(*) AS n FROM lis_deliveries GROUP BY status, attempts ORDER BY status',
+      );
+      expect(rows).toEqual([
+        { status: 'acknowledged', attempts: 1, n: rounds * perRound },
+        { status: 'sent', attempts: 1, n: rounds * perRound },
+      ]);
+    } finally {
+      await lis.close();
+    }
   });
 });
