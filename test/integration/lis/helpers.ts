@@ -71,8 +71,6 @@ export const DELIVERY_STATES_SQL = `SELECT m.control_id, d.status, d.attempts, d
 
 /** Delivery states by control id for one channel, straight from the table. */
 export function deliveryStates(db: MarrowDatabase, channel: 'outbox' | 'mllp'): Map<string, { status: string; attempts: number; lastError: string | null }> {
-  const rows = db.raw
-    .prepare(DELIVERY_STATES_SQL)
-    .all(channel) as { control_id: string; status: string; attempts: number; last_error: string | null }[];
+  const rows = db.raw.prepare(DELIVERY_STATES_SQL).all(channel) as { control_id: string; status: string; attempts: number; last_error: string | null }[];
   return new Map(rows.map((r) => [r.control_id, { status: r.status, attempts: r.attempts, lastError: r.last_error }]));
 }

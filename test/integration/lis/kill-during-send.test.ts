@@ -56,97 +56,101 @@ function startChild(dbPath: string, outbox: string): Run {
 }
 
 describe.each(ENGINES)('a sender killed with SIGKILL while sending over MLLP on %s', (engine) => {
-  it.skipIf(engine === 'postgres' && pgSetup.unavailable !== null)('leaves every message sent exactly once (by control id) or still queued, and a restart finishes the queue', async () => {
-    server = await startMllpTestServer();
-    let path: string;
-    if (engine === 'sqlite') {
-      const { db, path: file } = openTemp();
-      closeDatabase(db);
-      path = file;
-    } else {
-      path = await pgSetup.freshUrl();
-    }
-    const outbox = join(tempDir(), 'outbox');
-    const setup = await openStore(path);
-    const controlIds = await queueMessagesIn(setup, MESSAGES, lisSettingsFor(server.port, outbox));
-    await setup.close();
-    raw = openRawSql(path);
-    const acked = new Set<string>();
-
-    // Run 1: the 10th message reaches the LIS, which keeps its ACK; the sender dies waiting for it.
-    let run = startChild(path, outbox);
-    const first = run;
-    server.behave((id, receipt) => {
-      if (receipt === 10) {
-        first.child.kill('SIGKILL');
-        return { kind: 'silent' };
+  it.skipIf(engine === 'postgres' && pgSetup.unavailable !== null)(
+    'leaves every message sent exactly once (by control id) or still queued, and a restart finishes the queue',
+    async () => {
+      server = await startMllpTestServer();
+      let path: string;
+      if (engine === 'sqlite') {
+        const { db, path: file } = openTemp();
+        closeDatabase(db);
+        path = file;
+      } else {
+        path = await pgSetup.freshUrl();
       }
-      acked.add(id);
-      return { kind: 'ack' };
-    });
-    let exit = await run.exited;
-    expect(exit.signal).toBe('SIGKILL');
-    const inFlight1 = controlIds[9]!;
-    expect(server.receipts).toEqual(controlIds.slice(0, 10));
-    await checkConsistent(controlIds, acked);
-    expect((await states()).get(inFlight1)!.status).toBe('sending');
-    if (engine === 'postgres') {
-      // Within the lease nobody, the restarted sender included, is handed the message in flight, nor one behind it.
-      expect(await (await raw.store()).lis.nextOpenDelivery('mllp')).toBeNull();
-      await outliveLease();
-    }
+      const outbox = join(tempDir(), 'outbox');
+      const setup = await openStore(path);
+      const controlIds = await queueMessagesIn(setup, MESSAGES, lisSettingsFor(server.port, outbox));
+      await setup.close();
+      raw = openRawSql(path);
+      const acked = new Set<string>();
 
-    // Run 2: the 8th message of this run is acknowledged and the sender killed the same instant.
-    const before2 = server.receipts.length;
-    run = startChild(path, outbox);
-    const second = run;
-    // The sender may still get the ACK, record it and send the next message before it dies: such a message gets no
-    // ACK, so it too is in flight at the kill. The sender has one message in flight at a time, so one per kill.
-    const inFlight2: string[] = [];
-    server.behave((id, receipt) => {
-      if (receipt > before2 + 8) {
-        inFlight2.push(id);
-        return { kind: 'silent' };
+      // Run 1: the 10th message reaches the LIS, which keeps its ACK; the sender dies waiting for it.
+      let run = startChild(path, outbox);
+      const first = run;
+      server.behave((id, receipt) => {
+        if (receipt === 10) {
+          first.child.kill('SIGKILL');
+          return { kind: 'silent' };
+        }
+        acked.add(id);
+        return { kind: 'ack' };
+      });
+      let exit = await run.exited;
+      expect(exit.signal).toBe('SIGKILL');
+      const inFlight1 = controlIds[9]!;
+      expect(server.receipts).toEqual(controlIds.slice(0, 10));
+      await checkConsistent(controlIds, acked);
+      expect((await states()).get(inFlight1)!.status).toBe('sending');
+      if (engine === 'postgres') {
+        // Within the lease nobody, the restarted sender included, is handed the message in flight, nor one behind it.
+        expect(await (await raw.store()).lis.nextOpenDelivery('mllp')).toBeNull();
+        await outliveLease();
       }
-      acked.add(id);
-      if (receipt === before2 + 8) {
-        inFlight2.push(id);
-        setImmediate(() => second.child.kill('SIGKILL'));
-      }
-      return { kind: 'ack' };
-    });
-    exit = await run.exited;
-    expect(exit.signal).toBe('SIGKILL');
-    // The message left waiting for its ACK by the first kill went again, first, with its own control id.
-    expect(server.receipts[before2]).toBe(inFlight1);
-    await checkConsistent(controlIds, acked);
 
-    if (engine === 'postgres') await outliveLease();
+      // Run 2: the 8th message of this run is acknowledged and the sender killed the same instant.
+      const before2 = server.receipts.length;
+      run = startChild(path, outbox);
+      const second = run;
+      // The sender may still get the ACK, record it and send the next message before it dies: such a message gets no
+      // ACK, so it too is in flight at the kill. The sender has one message in flight at a time, so one per kill.
+      const inFlight2: string[] = [];
+      server.behave((id, receipt) => {
+        if (receipt > before2 + 8) {
+          inFlight2.push(id);
+          return { kind: 'silent' };
+        }
+        acked.add(id);
+        if (receipt === before2 + 8) {
+          inFlight2.push(id);
+          setImmediate(() => second.child.kill('SIGKILL'));
+        }
+        return { kind: 'ack' };
+      });
+      exit = await run.exited;
+      expect(exit.signal).toBe('SIGKILL');
+      // The message left waiting for its ACK by the first kill went again, first, with its own control id.
+      expect(server.receipts[before2]).toBe(inFlight1);
+      await checkConsistent(controlIds, acked);
 
-    // Run 3: to the end.
-    server.behave((id) => {
-      acked.add(id);
-      return { kind: 'ack' };
-    });
-    exit = await startChild(path, outbox).exited;
-    expect(exit.stderr).toBe('');
-    expect(exit.code).toBe(0);
-    expect(exit.lines.at(-1)).toBe('done');
+      if (engine === 'postgres') await outliveLease();
 
-    // Every message reached the LIS under its one control id, first receipts in queue order.
-    expect(server.distinct()).toEqual(controlIds);
-    const repeats = server.receipts.length - server.distinct().length;
-    const repeated = [...new Set(server.receipts.filter((id, i) => server!.receipts.indexOf(id) !== i))];
-    // At most the message in flight at each kill came twice (the second only if its ACK was lost with the process).
-    expect(repeats).toBeGreaterThanOrEqual(1);
-    expect(repeats).toBeLessThanOrEqual(2);
-    for (const id of repeated) expect([inFlight1, ...inFlight2]).toContain(id);
-    const final = await states();
-    expect([...final.values()].every((s) => s.status === 'acknowledged')).toBe(true);
-    // One outbox file per message, whatever the kills interrupted.
-    expect(readdirSync(outbox).filter((f) => f.endsWith('.hl7'))).toHaveLength(MESSAGES);
-    expect(readdirSync(outbox).filter((f) => f.endsWith('.partial'))).toEqual([]);
-  }, 60_000);
+      // Run 3: to the end.
+      server.behave((id) => {
+        acked.add(id);
+        return { kind: 'ack' };
+      });
+      exit = await startChild(path, outbox).exited;
+      expect(exit.stderr).toBe('');
+      expect(exit.code).toBe(0);
+      expect(exit.lines.at(-1)).toBe('done');
+
+      // Every message reached the LIS under its one control id, first receipts in queue order.
+      expect(server.distinct()).toEqual(controlIds);
+      const repeats = server.receipts.length - server.distinct().length;
+      const repeated = [...new Set(server.receipts.filter((id, i) => server!.receipts.indexOf(id) !== i))];
+      // At most the message in flight at each kill came twice (the second only if its ACK was lost with the process).
+      expect(repeats).toBeGreaterThanOrEqual(1);
+      expect(repeats).toBeLessThanOrEqual(2);
+      for (const id of repeated) expect([inFlight1, ...inFlight2]).toContain(id);
+      const final = await states();
+      expect([...final.values()].every((s) => s.status === 'acknowledged')).toBe(true);
+      // One outbox file per message, whatever the kills interrupted.
+      expect(readdirSync(outbox).filter((f) => f.endsWith('.hl7'))).toHaveLength(MESSAGES);
+      expect(readdirSync(outbox).filter((f) => f.endsWith('.partial'))).toEqual([]);
+    },
+    60_000,
+  );
 });
 
 /** Dates every committed 'sending' back past PostgreSQL's sending lease, as if the restart came that much later. */

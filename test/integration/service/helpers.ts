@@ -134,7 +134,7 @@ export async function startService(
   const engine = options.engine ?? 'sqlite';
   let location = join(root, 'data', 'marrowcount.sqlite');
   if (engine === 'postgres') {
-    if (options.pg === undefined) throw new Error('startService on postgres needs the test file\'s usePostgres() set-up');
+    if (options.pg === undefined) throw new Error("startService on postgres needs the test file's usePostgres() set-up");
     location = await options.pg.freshUrl();
   }
   const service = await createMarrowService(

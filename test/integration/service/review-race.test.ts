@@ -140,7 +140,12 @@ describe.each(ENGINES)('two stations deciding the same cells on %s', (engine) =>
       expect(refused).toBeGreaterThan(ROUNDS / 4);
 
       // The stored history is exactly the accepted changes, in order: nothing lost, nothing extra.
-      const stored = (await (await fx.store()).reviews.listReviews(caseId)).map((r) => ({ imageId: r.imageId, kind: r.kind, reviewer: r.reviewer, label: r.label }));
+      const stored = (await (await fx.store()).reviews.listReviews(caseId)).map((r) => ({
+        imageId: r.imageId,
+        kind: r.kind,
+        reviewer: r.reviewer,
+        label: r.label,
+      }));
       expect(stored).toEqual(history);
       for (const id of ids) {
         const cell = (await (await stationB()).listCells({ caseId, scope: 'all', limit: 100 })).cells.find((c) => c.imageId === id)!;

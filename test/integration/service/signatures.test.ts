@@ -172,7 +172,9 @@ describe.each(ENGINES)('release in two electronic signatures on %s', (engine) =>
     await expect(insert(tina!.id, TECH.displayName, 'pathologist', 'medical_authorisation', 'a'.repeat(64))).rejects.toThrow(
       /a signature's role must be one its user holds/,
     );
-    await expect(insert(tina!.id, 'Somebody Else', 'technician', 'technical_validation', 'a'.repeat(64))).rejects.toThrow(/printed name must be its user's name/);
+    await expect(insert(tina!.id, 'Somebody Else', 'technician', 'technical_validation', 'a'.repeat(64))).rejects.toThrow(
+      /printed name must be its user's name/,
+    );
     await expect(fx.sql('UPDATE signatures SET printed_name = printed_name')).rejects.toThrow(/a signature is never changed/);
   });
 });
