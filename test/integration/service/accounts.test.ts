@@ -1,16 +1,19 @@
-// Accounts and sessions through the real service (real SQLite file): first start, login and lockout, idle lock and
+// Accounts and sessions through the real service (a real SQLite file and a real PostgreSQL database, the same tests
+// on each): first start, login and lockout, idle lock and
 // unlock, another person at a locked screen, password change and reset, disabled accounts, the audit trail with user
 // ids, the SQL backstops, and that no password is ever stored, logged, returned or exported.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { MarrowApi } from '../../../src/shared/api';
-import { addReview, closeDatabase, createUser, listAuditLog, openDatabase } from '../../../src/main/db';
+import { addReview, closeDatabase, createUser, openDatabase } from '../../../src/main/db';
 import { dispatch } from '../../../src/main/boundary/dispatch';
 import { toApiError } from '../../../src/main/service/errors';
 import { createMarrowService } from '../../../src/main/service/marrow-service';
 import { caseInReview, openTemp } from '../db/helpers';
-import { analysedFixtureCase, startService, TEST_ADMIN, TINY_MODEL, type ServiceFixture, TEST_PERSON } from './helpers';
+import { analysedFixtureCase, ENGINES, startService, TEST_ADMIN, TINY_MODEL, usePostgres, type ServiceFixture, TEST_PERSON } from './helpers';
+
+const pgSetup = usePostgres();
 
 async function refusal(promise: Promise<unknown>): Promise<{ kind: string; message: string; field?: string }> {
   const outcome = await promise.then(
@@ -27,7 +30,8 @@ const TECH = { login: 'tom', displayName: 'Tom Technician', password: 'tom-passw
 const PATH = { login: 'pat', displayName: 'Dr Pat Pathologist', password: 'pat-password-456', roles: ['pathologist' as const] };
 const EVERY_PASSWORD = [ADMIN.password, TECH.password, PATH.password, 'wrong-password-x', 'tom-new-password-1', 'temporary-reset-1', 'tom-after-reset-1'];
 
-describe('accounts and sessions', () => {
+describe.each(ENGINES)('accounts and sessions on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
   let fx: ServiceFixture;
   let now = Date.parse('2026-12-04T09:00:00Z');
   const session = (): MarrowApi => fx.host.forSession({ transport: 'cli', token: null });
@@ -42,7 +46,7 @@ describe('accounts and sessions', () => {
         logged.push(args.map((a) => (a instanceof Error ? `${a.message} ${a.stack ?? ''}` : typeof a === 'string' ? a : JSON.stringify(a))).join(' '));
       });
     }
-    fx = await startService('accounts', { extras: { now: () => new Date(now) } });
+    fx = await startService('accounts', { extras: { now: () => new Date(now) }, engine, pg: pgSetup });
   });
   afterAll(async () => {
     vi.restoreAllMocks();
@@ -87,17 +91,13 @@ describe('accounts and sessions', () => {
     expect(unknown.message).toBe('Wrong login name or password.');
     const users = await admin.listUsers();
     const tomId = users.find((u) => u.login === 'tom')!.id;
-    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'), { readonly: true });
-    try {
-      const failures = listAuditLog(db).filter((r) => r.action === 'login_failed');
-      expect(failures.map((r) => [r.userId, (r.detail as { login: string }).login])).toEqual([
-        [null, 'nobody'],
-        [tomId, 'tom'],
-      ]);
-      expect(listAuditLog(db).some((r) => r.action === 'login' && r.userId === tomId)).toBe(true);
-    } finally {
-      closeDatabase(db);
-    }
+    const log = await (await fx.store()).audit.listAuditLog();
+    const failures = log.filter((r) => r.action === 'login_failed');
+    expect(failures.map((r) => [r.userId, (r.detail as { login: string }).login])).toEqual([
+      [null, 'nobody'],
+      [tomId, 'tom'],
+    ]);
+    expect(log.some((r) => r.action === 'login' && r.userId === tomId)).toBe(true);
     await tom.logout();
   });
 
@@ -133,15 +133,8 @@ describe('accounts and sessions', () => {
     expect(wrong.message).toContain('Wrong password for Tom Technician');
     expect(await tom.unlockSession({ password: TECH.password })).toMatchObject({ state: 'active' });
     expect(await tom.listCases({})).toEqual([]);
-    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'), { readonly: true });
-    try {
-      const actions = listAuditLog(db)
-        .reverse()
-        .map((r) => r.action);
-      expect(actions.slice(-3)).toEqual(['session_locked', 'unlock_failed', 'session_unlocked']);
-    } finally {
-      closeDatabase(db);
-    }
+    const actions = (await (await fx.store()).audit.listAuditLog()).reverse().map((r) => r.action);
+    expect(actions.slice(-3)).toEqual(['session_locked', 'unlock_failed', 'session_unlocked']);
   });
 
   it('lets another person log in at a locked screen, ending the locked session', async () => {
@@ -211,22 +204,19 @@ describe('accounts and sessions', () => {
     const view = await fx.service.reviewCell({ caseId: detail.id, imageId: cell.imageId, label: 'BLA', ...({ reviewer: 'Dr Somebody Else' } as object) });
     expect(view.decision?.reviewer).toBe('Test Person');
     await fx.service.authoriseCase({ password: TEST_PERSON.password, caseId: detail.id, overrideReason: 'audit test' });
-    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'), { readonly: true });
-    try {
-      const person = (db.raw.prepare(`SELECT id FROM users WHERE login = 'tester'`).get() as { id: number }).id;
-      const rows = db.raw.prepare('SELECT reviewer, user_id FROM reviews WHERE case_id = ?').all(detail.id);
-      expect(rows).toEqual([{ reviewer: 'Test Person', user_id: person }]);
-      expect(db.raw.prepare('SELECT signed_by, role, user_id FROM sign_offs WHERE case_id = ?').all(detail.id)).toEqual([
-        { signed_by: 'Test Person', role: 'Pathologist', user_id: person },
-      ]);
-      const caseRows = db.raw.prepare(`SELECT action, user_id FROM audit_log WHERE case_id = ? AND action IN ('review_added', 'case_signed')`).all(detail.id);
-      expect(caseRows).toEqual([
-        { action: 'review_added', user_id: person },
-        { action: 'case_signed', user_id: person },
-      ]);
-    } finally {
-      closeDatabase(db);
-    }
+    const [{ id: person }] = (await fx.sql<{ id: number }>(`SELECT id FROM users WHERE login = 'tester'`)) as [{ id: number }];
+    const rows = await fx.sql('SELECT reviewer, user_id FROM reviews WHERE case_id = ?', [detail.id]);
+    expect(rows).toEqual([{ reviewer: 'Test Person', user_id: person }]);
+    expect(await fx.sql('SELECT signed_by, role, user_id FROM sign_offs WHERE case_id = ?', [detail.id])).toEqual([
+      { signed_by: 'Test Person', role: 'Pathologist', user_id: person },
+    ]);
+    const caseRows = await fx.sql(`SELECT action, user_id FROM audit_log WHERE case_id = ? AND action IN ('review_added', 'case_signed') ORDER BY id`, [
+      detail.id,
+    ]);
+    expect(caseRows).toEqual([
+      { action: 'review_added', user_id: person },
+      { action: 'case_signed', user_id: person },
+    ]);
   });
 
   it('stores, logs, returns and exports no password anywhere', async () => {
@@ -240,24 +230,38 @@ describe('accounts and sessions', () => {
       await tom.getSession(),
       await refusal(session().login({ login: 'tom', password: 'wrong-password-x' })),
     ]);
-    const files = [...readdirSync(join(fx.root, 'data')).map((f) => join(fx.root, 'data', f)), saved.path, report.path];
+    // SQLite: the database's files as bytes (WAL included); PostgreSQL: every table's rows as text, read back.
+    const files = [...(engine === 'sqlite' ? readdirSync(join(fx.root, 'data')).map((f) => join(fx.root, 'data', f)) : []), saved.path, report.path];
+    const stored = engine === 'postgres' ? await everyRowAsText(fx) : '';
     for (const password of EVERY_PASSWORD) {
       expect(answers, password).not.toContain(password);
       expect(logged.join('\n'), password).not.toContain(password);
       for (const file of files) expect(readFileSync(file).includes(Buffer.from(password)), `${file} holds ${password}`).toBe(false);
+      expect(stored.includes(password), `the database holds ${password}`).toBe(false);
     }
     // What is stored is an scrypt hash with its own salt per account.
-    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'), { readonly: true });
-    try {
-      const hashes = (db.raw.prepare('SELECT password_hash FROM users').all() as { password_hash: string }[]).map((r) => r.password_hash);
-      for (const hash of hashes) expect(hash).toMatch(/^scrypt\$15\$8\$1\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}$/);
-      expect(new Set(hashes.map((h) => h.split('$')[4])).size).toBe(hashes.length);
-    } finally {
-      closeDatabase(db);
-    }
+    const hashes = (await fx.sql<{ password_hash: string }>('SELECT password_hash FROM users')).map((r) => r.password_hash);
+    for (const hash of hashes) expect(hash).toMatch(/^scrypt\$15\$8\$1\$[A-Za-z0-9+/=]{24}\$[A-Za-z0-9+/=]{44}$/);
+    expect(new Set(hashes.map((h) => h.split('$')[4])).size).toBe(hashes.length);
   });
 });
 
+/** Every row of every table of the PostgreSQL database, as text: what a dump of it would hold. */
+async function everyRowAsText(fx: ServiceFixture): Promise<string> {
+  const tables = await fx.sql<{ table_name: string }>(
+    `SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE'`,
+  );
+  expect(tables.length).toBeGreaterThan(10);
+  const parts: string[] = [];
+  for (const { table_name } of tables) {
+    for (const row of await fx.sql<{ t: string }>(`SELECT t::text AS t FROM "${table_name}" AS t`)) parts.push(row.t);
+  }
+  return parts.join('\n');
+}
+
+// A legacy SQLite file from before the accounts migration, opened by the service (SQLite only: a PostgreSQL database
+// is created with accounts; the SQL backstop on a review without a person is tried on both engines in
+// db/reviews-and-cells.test.ts).
 describe('a database from before accounts', () => {
   it('keeps its typed names, shown as recorded names, and refuses new unattributed reviews once accounts exist', async () => {
     const { db, path, dir } = openTemp();
