@@ -7,7 +7,9 @@ import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/main/cli';
 import type { CliIo } from '../../../src/main/cli/analyze';
-import { GOOD_CROPS, startService, TINY_MODEL, waitForAnalysis, type ServiceFixture } from './helpers';
+import { ENGINES, GOOD_CROPS, type ServiceFixture, startService, TINY_MODEL, usePostgres, waitForAnalysis } from './helpers';
+
+const pgSetup = usePostgres();
 
 const CHANGED = 'ART_00002.jpg';
 const VANISHED = 'EOS_00001.jpg';
@@ -17,10 +19,11 @@ function changeFilesOnDisk(folder: string): void {
   rmSync(join(folder, VANISHED));
 }
 
-describe('the app: a re-run after analysed files changed on disk', () => {
+describe.each(ENGINES)('the app: a re-run after analysed files changed on disk on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
   let fx: ServiceFixture;
   beforeAll(async () => {
-    fx = await startService('changed-after-analysis');
+    fx = await startService('changed-after-analysis', { engine, pg: pgSetup });
   });
   afterAll(async () => {
     await fx.dispose();

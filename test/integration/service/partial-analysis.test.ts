@@ -1,7 +1,7 @@
-// A cancelled analysis through the real service (worker thread, tiny real model, real crops): the case says it is
-// partial everywhere a person reads it (detail, list, PDF, CSV, JSON), release is refused until the analysis is
-// resumed to the end or the remaining files are excluded with a recorded reason, and resuming continues where the
-// run stopped.
+// A cancelled analysis through the real service (worker thread, tiny real model, real crops, on a SQLite file and on a
+// PostgreSQL database): the case says it is partial everywhere a person reads it (detail, list, PDF, CSV, JSON),
+// release is refused until the analysis is resumed to the end or the remaining files are excluded with a recorded
+// reason, and resuming continues where the run stopped.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
