@@ -1,7 +1,7 @@
 // A file that was analysed and then changed or vanished on disk keeps its stored cell and result (the count does not
 // move), and the technician is told: the run's progress failures name it with what to do, and the CLI lists it among
-// the failed files (exit 2) without calling it uncounted. Real worker thread, tiny real model, on a real SQLite file and a
-// real PostgreSQL database.
+// the failed files (exit 2) without calling it uncounted. Real worker thread, tiny real model, on a real SQLite file
+// and a real PostgreSQL database.
 import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
