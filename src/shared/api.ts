@@ -39,6 +39,25 @@ export interface NewCaseInput {
   folder: string;
   /** YYYY-MM-DD: the day the specimen was taken (history orders a patient's marrows by it). Absent: the case's creation day stands in, and history says so. */
   specimenDate?: string;
+  /**
+   * Given when the folder's crops (by content) already belong to another patient's case and the person confirms
+   * that they belong to this patient too: the reason is recorded with the session's person, per other case.
+   * Without it such a folder is refused as 'shared_crops', naming the other case and patient.
+   */
+  confirmSharedCrops?: { reason: string };
+}
+
+/** A recorded confirmation that this case's crops are also another patient's case's (issue 21). */
+export interface SharedCropsRecord {
+  otherCaseId: number;
+  otherAccession: string;
+  otherPatientLabId: string;
+  otherPatientName: string | null;
+  /** Distinct image contents the two cases share. */
+  sharedFiles: number;
+  reason: string;
+  confirmedBy: string;
+  confirmedAt: string;
 }
 
 export interface CaseFilter {
@@ -122,6 +141,8 @@ export interface CaseDetail extends CaseSummary {
   /** The authorising pathologist's interpretation of the result in force; null when none. */
   interpretiveComment: string | null;
   amendments: AmendmentRecord[];
+  /** Crops this case shares with other patients' cases, as confirmed when it was created; empty for most cases. */
+  sharedCrops: SharedCropsRecord[];
 }
 
 export type AnalysisPhase = 'importing' | 'classifying' | 'done' | 'cancelled' | 'failed';
@@ -632,6 +653,7 @@ export type ApiErrorKind =
   | 'conflict' // e.g. duplicate accession number, analysis already running
   | 'locked' // the case is signed; amend it first
   | 'stale' // the cell or case changed since the person saw it (another station): the message says who and to what
+  | 'shared_crops' // the folder's crops already belong to another patient's case: the message names it; confirm with a reason
   | 'unreviewed' // sign-off refused: flagged cells unreviewed and no override reason
   | 'model' // the model package is missing, corrupt or incompatible
   | 'database'

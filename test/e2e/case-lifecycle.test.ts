@@ -45,7 +45,10 @@ describe('case lifecycle in the browser', () => {
     const sources = readdirSync(h.caseFolder).filter((f) => f.endsWith('.jpg'));
     for (let i = 0; i < n; i++) {
       const source = sources[i % sources.length]!;
-      writeFileSync(join(folder, `${String(i).padStart(5, '0')}-${source}`), Buffer.concat([readFileSync(join(h.caseFolder, source)), Buffer.from(`#${i}`)]));
+      writeFileSync(
+        join(folder, `${String(i).padStart(5, '0')}-${source}`),
+        Buffer.concat([readFileSync(join(h.caseFolder, source)), Buffer.from(`#${i} ${name}`)]),
+      );
     }
     return folder;
   };
@@ -55,7 +58,8 @@ describe('case lifecycle in the browser', () => {
       patient: { labId: `MRN-${name}`, name: `Patient ${name}` },
       accession: name,
       specimen: 'bone_marrow_aspirate',
-      folder: h.caseFolder,
+      // Each case another patient's: its own copy of the crops (issue 21 refuses the same crops for two patients).
+      folder: h.freshCaseFolder(name),
     });
     await tech.startAnalysis(created.id);
     expect((await waitForAnalysis(created.id)).phase).toBe('done');

@@ -300,7 +300,8 @@ describe('daily use in Chromium', () => {
       patient: { labId: 'MRN-DAILY-LONG', name: 'A Patient With A Rather Long Name' },
       accession: 'BM-2026-000123456-REPEAT',
       specimen: 'bone_marrow_aspirate',
-      folder: h.caseFolder,
+      // Another patient than the other cases on the demo folder: a copy of its own (issue 21).
+      folder: h.freshCaseFolder('long'),
     });
     await page.setViewportSize({ width: 1000, height: 800 });
     try {
@@ -328,7 +329,12 @@ describe('daily use in Chromium', () => {
     await loginAs(page, h, 'tech');
     const first = await (
       await h.api('tech')
-    ).createCase({ patient: { labId: 'MRN-DAILY-DUP', name: 'Jnae Doe' }, accession: 'BM-DAILY-DUP', specimen: 'bone_marrow_aspirate', folder: h.caseFolder });
+    ).createCase({
+      patient: { labId: 'MRN-DAILY-DUP', name: 'Jnae Doe' },
+      accession: 'BM-DAILY-DUP',
+      specimen: 'bone_marrow_aspirate',
+      folder: h.freshCaseFolder('dup'),
+    });
     await page.goto(`${h.host.url}/#/cases/new`);
     await byTestId(page, 'new-case-patient-id').fill('MRN-DAILY-OTHER');
     await byTestId(page, 'new-case-accession').fill('bm-daily-dup');

@@ -8,6 +8,7 @@ import { CELL_HTTP_PREFIX, startHttpHost, type HttpHost } from '../../src/main/h
 import { createMarrowService, type MarrowService } from '../../src/main/service/marrow-service';
 import type { MarrowApi, MarrowApiMethod } from '../../src/shared/api';
 import type { Role } from '../../src/shared/roles';
+import { copyCropsDistinctly } from '../helpers/distinct-crops';
 
 export const REPO = resolve(import.meta.dirname, '../..');
 export const RENDERER_DIR = join(REPO, 'out', 'renderer');
@@ -44,6 +45,11 @@ export interface Harness {
   browser: Browser;
   /** The folder a technician types into the new-case form. */
   caseFolder: string;
+  /**
+   * A copy of caseFolder whose crops have the same pixels in other bytes (tagged with `name`): for a case of another
+   * patient than the test's other cases on caseFolder, which issue 21 would otherwise refuse as the same crops.
+   */
+  freshCaseFolder(name: string): string;
   model: { dir: string; bundled: boolean };
   newPage(): Promise<{ page: Page; pageErrors: Error[] }>;
   /**
@@ -190,6 +196,11 @@ export async function startHarness(prefix: string, options: { people?: boolean }
     host,
     browser,
     caseFolder,
+    freshCaseFolder(name) {
+      const folder = join(root, 'fresh-cases', name);
+      copyCropsDistinctly(caseFolder, folder, name);
+      return folder;
+    },
     model,
     async newPage() {
       const context = await browser.newContext({ viewport: { width: 1400, height: 900 }, acceptDownloads: false });

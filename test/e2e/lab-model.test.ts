@@ -4,12 +4,13 @@
 // read the comparison with the base model, approve with name, role and reason, re-analyse the new case with the lab
 // model, and read the case's PDF report naming the lab model (pdftotext). Screenshots in test-results/screenshots/.
 import { execFileSync } from 'node:child_process';
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CellClassCode } from '../../src/shared/cell-classes';
 import { loginAs, releaseCase, REPO, screenshot, startHarness, type Harness } from './harness';
+import { copyCropDistinctly } from '../helpers/distinct-crops';
 
 const DEMO = join(REPO, 'resources/demo/case-001');
 const byTestId = (page: Page, id: string) => page.getByTestId(id);
@@ -40,7 +41,8 @@ describe('lab model in the browser', () => {
     const caseOf = async (name: string, subset: string[]) => {
       const folder = join(h.root, 'cases', name);
       mkdirSync(folder, { recursive: true });
-      for (const f of subset) copyFileSync(join(DEMO, f), join(folder, f));
+      // Each case its own copies (same pixels, other bytes): NEW-1 reuses LAB-1's images for another patient (issue 21).
+      for (const f of subset) copyCropDistinctly(join(DEMO, f), join(folder, f), name);
       const created = await (await h.api('tech')).createCase({ patient: { labId: `MRN-${name}` }, accession: name, specimen: 'bone_marrow_aspirate', folder });
       await (await h.api('tech')).startAnalysis(created.id);
       expect((await waitForAnalysis(created.id)).phase).toBe('done');

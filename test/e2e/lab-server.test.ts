@@ -2,7 +2,7 @@
 // context of their own (their own cookie, as two PCs). The technician's decisions appear on the pathologist's
 // screen without a reload; the technician submits, the pathologist authorises, and the technician's screen shows
 // the case released, all through the live updates.
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
@@ -13,6 +13,7 @@ import { makeSelfSignedCertificate } from '../../src/main/server/tls';
 import type { CellView } from '../../src/shared/api';
 import type { CellClassCode } from '../../src/shared/cell-classes';
 import { CHROMIUM, modelForTests, RENDERER_DIR, REPO, screenshot } from './harness';
+import { copyCropsDistinctly } from '../helpers/distinct-crops';
 
 const PEOPLE = {
   admin: { login: 'admin', displayName: 'Ada Administrator', password: 'admin-e2e-password' },
@@ -33,7 +34,9 @@ describe('two stations on one lab server (Chromium, HTTPS)', () => {
     root = mkdtempSync(join(tmpdir(), 'marrowcount-e2e-server-'));
     const casesRoot = join(root, 'cases');
     mkdirSync(casesRoot);
-    cpSync(join(REPO, 'test', 'fixtures', 'crops', 'good'), join(casesRoot, 'case-1'), { recursive: true });
+    // Its own copy of the fixture crops (same pixels, other bytes): the station later uploads the fixture crops
+    // themselves for another patient, which issue 21 would refuse as the same crops.
+    copyCropsDistinctly(join(REPO, 'test', 'fixtures', 'crops', 'good'), join(casesRoot, 'case-1'), 'case-1');
     const { tls } = await makeSelfSignedCertificate(join(root, 'tls'), ['localhost']);
     serverOptions = {
       host: '127.0.0.1',

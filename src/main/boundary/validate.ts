@@ -162,7 +162,7 @@ function caseFilter(value: unknown): CaseFilter {
 }
 
 function newCase(value: unknown): Parameters<MarrowApi['createCase']>[0] {
-  const r = record(value, 'case', ['patient', 'accession', 'specimen', 'folder', 'specimenDate']);
+  const r = record(value, 'case', ['patient', 'accession', 'specimen', 'folder', 'specimenDate', 'confirmSharedCrops']);
   const p = record(r['patient'] ?? {}, 'patient', ['labId', 'name', 'birthDate']);
   const patient: Parameters<MarrowApi['createCase']>[0]['patient'] = {
     labId: text({ label: 'Patient ID', max: 64 })(p['labId'], 'patient.labId'),
@@ -182,6 +182,13 @@ function newCase(value: unknown): Parameters<MarrowApi['createCase']>[0] {
   const specimenDate = r['specimenDate'];
   if (specimenDate !== undefined && specimenDate !== null && !(typeof specimenDate === 'string' && specimenDate.trim() === '')) {
     input.specimenDate = isoDate(specimenDate, 'specimenDate', 'Specimen date');
+  }
+  // Present only when the person confirms crops another patient's case holds: then a reason is required, never blank.
+  if (r['confirmSharedCrops'] !== undefined) {
+    const c = record(r['confirmSharedCrops'], 'confirmSharedCrops', ['reason']);
+    input.confirmSharedCrops = {
+      reason: text({ label: 'Reason for filing crops another patient’s case holds', max: 1000 })(c['reason'], 'confirmSharedCrops.reason'),
+    };
   }
   return input;
 }

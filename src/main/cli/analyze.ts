@@ -57,8 +57,18 @@ async function openOrCreateCase(service: MarrowApi, args: AnalyzeArgs, folder: s
   const existing = (await service.listCases({ search: accession, limit: 1000 })).find((c) => c.accession === accession);
   if (!existing) {
     try {
-      return await service.createCase({ patient: { labId: args.patient }, accession, specimen: 'bone_marrow_aspirate', folder });
+      return await service.createCase({
+        patient: { labId: args.patient },
+        accession,
+        specimen: 'bone_marrow_aspirate',
+        folder,
+        ...(args.confirmSharedCrops === null ? {} : { confirmSharedCrops: { reason: args.confirmSharedCrops } }),
+      });
     } catch (error) {
+      // The folder's crops are another patient's case's: the message names it; the hint says how to confirm.
+      if (error instanceof ServiceError && error.kind === 'shared_crops') {
+        throw new UsageError(error.message, 'Hint: if they belong to this patient too, run again with --confirm-shared-crops "<reason>".');
+      }
       // A folder without crops or a patient on record under other details: the command was wrong, not the system (exit 1).
       if (error instanceof ServiceError && (error.kind === 'validation' || error.kind === 'conflict')) throw new UsageError(error.message);
       throw error;

@@ -46,6 +46,9 @@ Options for analyze:
   --cells-csv <file> also write one CSV row per cell: file, the model's class and confidence, flag
                      and its reasons, the reviewer's decision if any, and the class that counts
   --batch-size <n>   cells per model run (default 32)
+  --confirm-shared-crops <reason>
+                     create the case although its crops (same content) are already another patient's
+                     case; the reason is recorded with the user. Without it such a folder is refused
   --user <login>     who analyses (a technician); needed once the database has user accounts. The password
                      comes from MARROWCOUNT_PASSWORD or is asked on the terminal
 
@@ -75,6 +78,8 @@ export interface AnalyzeArgs {
   batchSize: number | null;
   /** The technician the analysis is recorded against; required once the database has accounts. */
   user: string | null;
+  /** The reason recorded when the folder's crops already belong to another patient's case; null: refuse such a folder. */
+  confirmSharedCrops: string | null;
 }
 
 export type CliArgs = AnalyzeArgs | { command: 'help' };
@@ -126,7 +131,7 @@ export function parseSubcommand<S extends string>(
   return { sub: sub as S, values, positional, json };
 }
 
-const VALUE_FLAGS = new Set(['--db', '--patient', '--case', '--model', '--report', '--cells-csv', '--batch-size', '--user']);
+const VALUE_FLAGS = new Set(['--db', '--patient', '--case', '--model', '--report', '--cells-csv', '--batch-size', '--user', '--confirm-shared-crops']);
 const BOOLEAN_FLAGS = new Set(['--json']);
 
 export function parseArgs(argv: readonly string[]): CliArgs {
@@ -172,6 +177,8 @@ export function parseArgs(argv: readonly string[]): CliArgs {
   const caseId = values.get('--case') ?? null;
   if (patient.trim() === '') throw new UsageError('--patient must not be blank.');
   if (caseId !== null && caseId.trim() === '') throw new UsageError('--case must not be blank.');
+  const confirmSharedCrops = values.get('--confirm-shared-crops') ?? null;
+  if (confirmSharedCrops !== null && confirmSharedCrops.trim() === '') throw new UsageError('--confirm-shared-crops needs the reason, not a blank.');
 
   return {
     command: 'analyze',
@@ -185,5 +192,6 @@ export function parseArgs(argv: readonly string[]): CliArgs {
     cellsCsv: values.get('--cells-csv') ?? null,
     batchSize,
     user: values.get('--user') ?? null,
+    confirmSharedCrops: confirmSharedCrops === null ? null : confirmSharedCrops.trim(),
   };
 }

@@ -66,6 +66,9 @@ export const IMAGE_METHODS = [
   'getImage',
   'listCopiesOf',
   'listImportFailures',
+  'findCropsOfOtherPatients',
+  'recordSharedCropsConfirmations',
+  'listSharedCropsConfirmations',
 ] as const satisfies readonly (keyof typeof images)[];
 export const PREDICTION_METHODS = ['insertPredictions', 'listEmbeddings', 'listPredictions'] as const satisfies readonly (keyof typeof predictions)[];
 export const REVIEW_METHODS = [

@@ -302,6 +302,182 @@ export function listImportFailures(db: MarrowDatabase, caseId: number): ImportFa
   );
 }
 
+/** A case of another patient holding stored images with the same content as some of a folder's files. */
+export interface SharedCropsMatch {
+  caseId: number;
+  accession: string;
+  patientId: number;
+  patientLabId: string;
+  patientName: string | null;
+  /** The given contents (SHA-256, distinct, sorted) that the other case holds as imported, counted images. */
+  sha256s: string[];
+  /** sha256s.length: how many of the files' contents the two cases share. */
+  sharedFiles: number;
+}
+
+/**
+ * The shared-crops statements, with `?` placeholders, written to run on both engines (PostgreSQL: `?` → `$n`, as
+ * test/integration/db/shared-crops.test.ts runs them): no aggregate, no dialect function, a plain IN list.
+ * `find(n)` takes the n hashes and then the patient id.
+ */
+export const SHARED_CROPS_SQL = {
+  find: (hashes: number): string =>
+    `SELECT DISTINCT i.sha256, c.id AS case_id, c.accession, p.id AS patient_id, p.lab_id, p.name
+     FROM images AS i
+     JOIN cases AS c ON c.id = i.case_id
+     JOIN patients AS p ON p.id = c.patient_id
+     WHERE i.sha256 IN (${Array.from({ length: hashes }, () => '?').join(', ')})
+       AND i.import_error IS NULL AND i.duplicate_of IS NULL
+       AND c.patient_id <> ?`,
+  insert: `INSERT INTO shared_crops_confirmations (case_id, other_case_id, shared_files, reason, confirmed_by, confirmed_at)
+     VALUES (?, ?, ?, ?, ?, ?)`,
+  list: `SELECT s.id, s.case_id, s.other_case_id, c.accession, p.lab_id, p.name, s.shared_files, s.reason, s.confirmed_by, s.confirmed_at
+     FROM shared_crops_confirmations AS s
+     JOIN cases AS c ON c.id = s.other_case_id
+     JOIN patients AS p ON p.id = c.patient_id
+     WHERE s.case_id = ?
+     ORDER BY s.id`,
+} as const;
+
+/** A row of SHARED_CROPS_SQL.find, as either engine returns it. */
+export interface SharedCropsDbRow {
+  sha256: string;
+  case_id: number;
+  accession: string;
+  patient_id: number;
+  lab_id: string;
+  name: string | null;
+}
+
+/** SQLite's default limit on bound parameters is 32,766; PostgreSQL's 65,535. 500 a statement stays far below both. */
+const HASHES_PER_STATEMENT = 500;
+
+/** The hashes to look up, lower-case, distinct, well formed, in batches of one statement each (both engines). */
+export function sharedCropsBatches(sha256s: readonly string[]): string[][] {
+  const hashes = [...new Set(sha256s.map((h) => h.toLowerCase()))].filter((h) => SHA256.test(h));
+  const batches: string[][] = [];
+  for (let start = 0; start < hashes.length; start += HASHES_PER_STATEMENT) batches.push(hashes.slice(start, start + HASHES_PER_STATEMENT));
+  return batches;
+}
+
+/** The rows of all batches grouped by case (a hash falls in one batch only, so nothing is counted twice). */
+export function groupSharedCrops(rows: readonly SharedCropsDbRow[]): SharedCropsMatch[] {
+  const byCase = new Map<number, Omit<SharedCropsMatch, 'sha256s' | 'sharedFiles'> & { hashes: Set<string> }>();
+  for (const r of rows) {
+    let found = byCase.get(Number(r.case_id));
+    if (found === undefined) {
+      found = {
+        caseId: Number(r.case_id),
+        accession: r.accession,
+        patientId: Number(r.patient_id),
+        patientLabId: r.lab_id,
+        patientName: r.name,
+        hashes: new Set(),
+      };
+      byCase.set(found.caseId, found);
+    }
+    found.hashes.add(r.sha256);
+  }
+  return [...byCase.values()]
+    .sort((a, b) => a.caseId - b.caseId)
+    .map(({ hashes: found, ...match }) => ({ ...match, sha256s: [...found].sort(), sharedFiles: found.size }));
+}
+
+/**
+ * Cases of patients other than `patientId` that hold an imported, non-duplicate image whose SHA-256 is among `sha256s`
+ * (issue 21: the same folder of crops filed under two patients), by case id. A patient id that no case has yet (a
+ * new patient) matches every other patient's cases. Uses the partial index images_content (its WHERE is repeated
+ * here so that the planner may use it). The SQL is plain enough for both engines: with `$n` placeholders it runs
+ * unchanged on PostgreSQL (no aggregate: the rows are grouped here, so no group_concat/string_agg dialect).
+ */
+export function findCropsOfOtherPatients(db: MarrowDatabase, patientId: number, sha256s: readonly string[]): SharedCropsMatch[] {
+  return read(`Looking for the folder's crops in other patients' cases`, () =>
+    groupSharedCrops(
+      sharedCropsBatches(sha256s).flatMap((batch) => sql(db, SHARED_CROPS_SQL.find(batch.length)).all(...batch, patientId) as SharedCropsDbRow[]),
+    ),
+  );
+}
+
+/** A recorded confirmation that a case's crops may also be another patient's case's (append-only). */
+export interface SharedCropsConfirmationRow {
+  id: number;
+  caseId: number;
+  otherCaseId: number;
+  otherAccession: string;
+  otherPatientLabId: string;
+  otherPatientName: string | null;
+  sharedFiles: number;
+  reason: string;
+  confirmedBy: string;
+  confirmedAt: string;
+}
+
+export interface SharedCropsConfirmationInput {
+  caseId: number;
+  matches: readonly Pick<SharedCropsMatch, 'caseId' | 'sharedFiles'>[];
+  reason: string;
+  by: string;
+}
+
+/** The checked reason and name of a confirmation (both engines), and its audit row. */
+export function sharedCropsConfirmation(input: SharedCropsConfirmationInput): { reason: string; by: string; audit: AuditEntry } {
+  const reason = input.reason.trim();
+  const by = input.by.trim();
+  if (reason === '') throw new DatabaseError('constraint', 'The reason for filing crops that another patient’s case holds is empty.');
+  if (by === '') throw new DatabaseError('constraint', 'The name of the person confirming shared crops is empty.');
+  const otherCases = input.matches.map((m) => ({ caseId: m.caseId, sharedFiles: m.sharedFiles }));
+  return { reason, by, audit: { actor: by, action: 'shared_crops_confirmed', caseId: input.caseId, detail: { reason, otherCases } } };
+}
+
+/**
+ * Records, in the caller's transaction (the case's creation), one confirmation per other case and one audit row,
+ * all under the session's person (`by`, and the audit row's user id from acting-user).
+ */
+export function recordSharedCropsConfirmations(db: MarrowDatabase, input: SharedCropsConfirmationInput): void {
+  const { reason, by, audit } = sharedCropsConfirmation(input);
+  if (input.matches.length === 0) return;
+  inTransaction(db, `Recording the shared crops of case ${input.caseId}`, () => {
+    const at = nowIso();
+    const insert = sql(db, SHARED_CROPS_SQL.insert);
+    for (const m of input.matches) insert.run(input.caseId, m.caseId, m.sharedFiles, reason, by, at);
+    appendAudit(db, audit, at);
+  });
+}
+
+/** A row of SHARED_CROPS_SQL.list, as either engine returns it. */
+export interface SharedCropsConfirmationDbRow {
+  id: number;
+  case_id: number;
+  other_case_id: number;
+  accession: string;
+  lab_id: string;
+  name: string | null;
+  shared_files: number;
+  reason: string;
+  confirmed_by: string;
+  confirmed_at: string;
+}
+
+export const toSharedCropsConfirmation = (r: SharedCropsConfirmationDbRow): SharedCropsConfirmationRow => ({
+  id: Number(r.id),
+  caseId: Number(r.case_id),
+  otherCaseId: Number(r.other_case_id),
+  otherAccession: r.accession,
+  otherPatientLabId: r.lab_id,
+  otherPatientName: r.name,
+  sharedFiles: Number(r.shared_files),
+  reason: r.reason,
+  confirmedBy: r.confirmed_by,
+  confirmedAt: r.confirmed_at,
+});
+
+/** The case's recorded shared-crops confirmations with the other case and its patient, oldest first. */
+export function listSharedCropsConfirmations(db: MarrowDatabase, caseId: number): SharedCropsConfirmationRow[] {
+  return read(`Reading the shared-crops confirmations of case ${caseId}`, () =>
+    (sql(db, SHARED_CROPS_SQL.list).all(caseId) as SharedCropsConfirmationDbRow[]).map(toSharedCropsConfirmation),
+  );
+}
+
 export const IMPORT_FAILURES_SQL = `SELECT i.relative_path, i.import_error, o.relative_path AS original,
     EXISTS (SELECT 1 FROM predictions AS p WHERE p.image_id = o.id) AS original_classified
   FROM images AS i LEFT JOIN images AS o ON o.id = i.duplicate_of

@@ -36,6 +36,11 @@ export {
   getImage,
   listCopiesOf,
   listImportFailures,
+  findCropsOfOtherPatients,
+  recordSharedCropsConfirmations,
+  listSharedCropsConfirmations,
+  type SharedCropsMatch,
+  type SharedCropsConfirmationRow,
   type ImageFile,
   type InsertImagesResult,
 } from './images';

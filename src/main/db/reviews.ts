@@ -195,10 +195,11 @@ export function retraction(
   reviewer: string,
   latest: ReviewDbRow | undefined,
   at: string,
-): { params: Record<string, unknown>; entry: (created: ReviewRow) => AuditEntry } {
+): { params: Record<string, unknown>; at: string; entry: (created: ReviewRow) => AuditEntry } {
   if (latest === undefined) throw new DatabaseError('not_found', `Image ${input.imageId} of case ${row.accession} has no review to undo.`);
   return {
     params: { caseId: input.caseId, imageId: input.imageId, retracts: latest.id, reviewer, at, userId: actingUserId(), seenVersion: input.seenVersion ?? null },
+    at,
     entry: (created) => ({
       actor: reviewer,
       action: 'review_retracted',
@@ -222,7 +223,7 @@ export function retractLatestReview(db: MarrowDatabase, input: UndoRequest): Rev
     const latest = sql(db, DECISION_IN_FORCE_SQL).get({ caseId: input.caseId, imageId: input.imageId }) as ReviewDbRow | undefined;
     const undo = retraction(row, input, reviewer, latest, nowIso());
     const created = toReview(sql(db, INSERT_RETRACTION_SQL).get(undo.params) as ReviewDbRow);
-    appendAudit(db, undo.entry(created), undo.params['at'] as string);
+    appendAudit(db, undo.entry(created), undo.at);
     return created;
   });
 }

@@ -169,6 +169,7 @@ export const AUDIT_ACTIONS = [
   'review_layout_changed',
   'patient_name_corrected',
   'remaining_files_excluded',
+  'shared_crops_confirmed',
   'user_created',
   'user_enabled',
   'user_disabled',

@@ -30,6 +30,7 @@ import type { FlaggingPolicy } from './model-manifest';
 import { modelRegistration, type LoadedModel } from './model-package';
 import { preprocessInto, tensorLength } from './preprocess';
 import { KEPT_AS_IMPORTED } from './worker-protocol';
+import { sharedCropsGuard, type SharedCropsGuard } from './shared-crops-import';
 
 /**
  * Cells per onnxruntime run (and per stored transaction), chosen with `npm run bench -- --batch-sweep`:
@@ -191,6 +192,7 @@ export async function analyseCaseFolder(
   const batches: WorkItem[][] = [];
   for (let i = 0; i < work.length; i += batchSize) batches.push(work.slice(i, i + batchSize));
 
+  const sharedCrops = await sharedCropsGuard(store, caseRow);
   let wasCancelled = false;
   // The next batch is decoded while the model runs on this one: sharp and onnxruntime both work off the JS thread.
   let next: Promise<PreparedBatch> | null = batches.length > 0 ? prepareBatch(batches[0]!, model, caseRoot) : null;
@@ -203,6 +205,7 @@ export async function analyseCaseFolder(
     next = b + 1 < batches.length ? prepareBatch(batches[b + 1]!, model, caseRoot) : null;
     classifyStarted ??= performance.now();
 
+    await holdBackSharedCrops(prepared, sharedCrops);
     const imageIds = await storeNewImages(store, caseId, prepared);
     duplicates += imageIds.duplicates;
     reimported.push(...imageIds.reimported);
@@ -370,6 +373,21 @@ async function readChangedFromCopies(
     }
   }
   return { copyOf, notes };
+}
+
+/** New files whose content is another patient's case's, unconfirmed: stored as failed imports, not classified (issue 21). */
+async function holdBackSharedCrops(prepared: PreparedBatch, guard: SharedCropsGuard): Promise<void> {
+  const fresh = prepared.items.filter((p) => p.item.kind === 'new' && p.record !== null && p.record.importError === null);
+  const reasons = await guard.refusals(fresh.map((p) => p.record!.sha256));
+  if (reasons.size === 0) return;
+  for (const entry of fresh) {
+    const reason = reasons.get(entry.record!.sha256.toLowerCase());
+    if (reason === undefined) continue;
+    entry.record = { ...entry.record!, importError: reason };
+    entry.slot = -1;
+    entry.failure = { file: entry.record.relativePath, reason };
+  }
+  prepared.cells = prepared.items.filter((p) => p.slot >= 0).length;
 }
 
 /** Stores the batch's new files (good and failed) and maps each prepared item to its image id, when it is to be classified. */

@@ -10,6 +10,7 @@ import { currentActor, modelCache, type ServiceContext } from './context';
 import { checkFolderUnderRoots, checkUploadComplete } from './case-folder-policy';
 import type { ServiceArea } from './combine';
 import { ServiceError, validationError } from './errors';
+import { folderContents, refuseOrConfirmSharedCrops } from './shared-crops';
 import { caseDetail, caseSummaryOf } from './views';
 
 /** The case list shows a screenful or two; the renderer pages with offset. */
@@ -74,6 +75,7 @@ export function caseMethods(ctx: ServiceContext) {
       if (ctx.options.caseFolderRoots !== undefined) checkFolderUnderRoots(folder, ctx.options.caseFolderRoots);
       checkUploadComplete(folder);
       await checkFolderHasCrops(folder);
+      const contents = await folderContents(folder);
       const actor = currentActor(ctx);
       let created;
       try {
@@ -83,6 +85,8 @@ export function caseMethods(ctx: ServiceContext) {
           if (input.specimenDate !== undefined) checkSpecimenDate(input.specimenDate, patient.birthDate);
           const row = await tx.cases.createCase({ patientId: patient.id, accession: input.accession, specimen: input.specimen, folder, actor });
           if (input.specimenDate !== undefined) await tx.patientHistory.recordSpecimenDate({ caseId: row.id, collectedOn: input.specimenDate, actor });
+          // Crops already another patient's: refused (all of the above rolled back) or confirmed and recorded.
+          await refuseOrConfirmSharedCrops(tx, { caseId: row.id, patientId: patient.id, folder, contents, confirmation: input.confirmSharedCrops, by: actor });
           return row;
         });
       } catch (e) {

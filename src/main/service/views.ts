@@ -3,6 +3,7 @@
 import type { AmendmentRecord, CaseDetail, CaseSummary, CellView, ImportFailure, ModelInfo, SignatureRecord, SignOffRecord } from '../../shared/api';
 import { ROLE_LABELS } from '../../shared/roles';
 import { partialResultOf } from './partial';
+import { sharedCropsOf } from './shared-crops';
 import { computeDifferential } from '../../shared/differential';
 import {
   topClasses,
@@ -141,6 +142,7 @@ export async function caseDetail(ctx: ServiceContext, caseId: number, modelOf: M
     signatures: await signaturesInForce(repos, row, row.status === 'signed' ? latest : null),
     interpretiveComment: row.status === 'signed' ? (latest?.interpretiveComment ?? null) : null,
     amendments: amendments.map((a) => ({ ...amendmentRecordOf(a), by: recordedName(a.by, a.userId) })),
+    sharedCrops: await sharedCropsOf(repos, caseId),
   };
 }
 

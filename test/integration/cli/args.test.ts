@@ -17,6 +17,13 @@ describe('marrowcount command line', () => {
       cellsCsv: null,
       batchSize: null,
       user: null,
+      confirmSharedCrops: null,
+    });
+  });
+
+  it('reads --confirm-shared-crops with its reason, trimmed', () => {
+    expect(parseArgs(['analyze', 'f', '--confirm-shared-crops', '  Re-scan of the same slide for the twin  '])).toMatchObject({
+      confirmSharedCrops: 'Re-scan of the same slide for the twin',
     });
   });
 
@@ -41,6 +48,8 @@ describe('marrowcount command line', () => {
     [['analyze', 'f', '--json=yes'], '--json takes no value.'],
     [['analyze', 'f', '--batch-size', '0'], '--batch-size must be a whole number from 1 to 1024, not "0".'],
     [['analyze', 'f', '--patient', ' '], '--patient must not be blank.'],
+    [['analyze', 'f', '--confirm-shared-crops', '   '], '--confirm-shared-crops needs the reason, not a blank.'],
+    [['analyze', 'f', '--confirm-shared-crops'], '--confirm-shared-crops needs a value.'],
     [['analyze', 'f', '--verbose'], 'Unknown option "--verbose".'],
   ])('refuses %j: %s', (argv, message) => {
     expect(() => parseArgs(argv)).toThrow(UsageError);

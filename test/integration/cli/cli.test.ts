@@ -98,6 +98,39 @@ describe('marrowcount CLI', () => {
     expect(rerun.code, rerun.stderr).toBe(0);
   });
 
+  it("refuses in one line a folder whose crops are another patient's case, and files it with --confirm-shared-crops", async () => {
+    const home = newHome();
+    const db = join(home, 'cases.sqlite');
+    const first = await marrowcount(['analyze', caseWith(home, 'BM-A', false), '--db', db, '--model', TINY, '--patient', 'MRN-A', '--json'], home);
+    expect(first.code, first.stderr).toBe(0);
+    // The same crops copied to another folder, for another patient.
+    const second = caseWith(home, 'BM-B', false);
+    const refused = await marrowcount(['analyze', second, '--db', db, '--model', TINY, '--patient', 'MRN-B'], home);
+    expect(refused.code, refused.stderr).toBe(1);
+    const lines = refused.stderr.trim().split('\n');
+    expect(lines).toEqual([
+      expect.stringMatching(/^marrowcount: The crops in .* are already filed under another patient: /),
+      expect.stringMatching(/^Hint: .*--confirm-shared-crops/),
+    ]);
+    expect(lines[0]).toContain(`case BM-A of patient MRN-A (no name on record) holds ${GOOD_CROP_COUNT} of the folder's ${GOOD_CROP_COUNT} files`);
+    const confirmed = await marrowcount(
+      ['analyze', second, '--db', db, '--model', TINY, '--patient', 'MRN-B', '--json', '--confirm-shared-crops', 'Same slide, scanned for the study twin'],
+      home,
+    );
+    expect(confirmed.code, confirmed.stderr).toBe(0);
+    const out = JSON.parse(confirmed.stdout) as JsonOutput;
+    expect(out.case).toMatchObject({ accession: 'BM-B', patient: 'MRN-B' });
+    const database = openDatabase(db);
+    try {
+      const rows = database.raw
+        .prepare('SELECT c.accession AS other, s.shared_files, s.reason FROM shared_crops_confirmations AS s JOIN cases AS c ON c.id = s.other_case_id')
+        .all();
+      expect(rows).toEqual([{ other: 'BM-A', shared_files: GOOD_CROP_COUNT, reason: 'Same slide, scanned for the study twin' }]);
+    } finally {
+      closeDatabase(database);
+    }
+  });
+
   it('analyses a folder into the per-user database and prints the differential', async () => {
     const home = newHome();
     const folder = caseWith(home, 'BM-0001', false);

@@ -4,6 +4,7 @@
 // or one line of error without the password.
 import { join } from 'node:path';
 import { PassThrough } from 'node:stream';
+import Database from 'better-sqlite3';
 import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/main/cli';
@@ -186,6 +187,23 @@ describe.skipIf(pgSetup.unavailable !== null)('db copy: SQLite to PostgreSQL', (
     await expect(copySqliteToPostgres(fx.path, url)).rejects.toMatchObject({ kind: 'newer_schema' });
   });
 
+  it('opens the source with the usual checks: a SQLite file from a newer MarrowCount or another application is refused', async () => {
+    const url = await pgSetup.freshUrl();
+    const newer = join(tempDir(), 'newer.sqlite');
+    const db = openDatabase(newer);
+    db.raw.prepare(`INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (99, 'future', 'x', '2030-01-01')`).run();
+    db.raw.close();
+    await expect(copySqliteToPostgres(newer, url)).rejects.toMatchObject({ kind: 'newer_schema', message: expect.stringContaining('schema version 99') });
+    const foreign = join(tempDir(), 'foreign.sqlite');
+    const other = new Database(foreign);
+    other.exec('CREATE TABLE invoices (id INTEGER PRIMARY KEY)');
+    other.close();
+    await expect(copySqliteToPostgres(foreign, url)).rejects.toMatchObject({ kind: 'migration_history' });
+    const client = await connect(url);
+    const { rows } = await client.query<{ n: string }>('SELECT count(*) AS n FROM audit_log');
+    expect(Number(rows[0]!.n)).toBe(0);
+  });
+
   it('refuses, before writing, two schemas that differ at the same version: a table or a column on one engine only', async () => {
     const fx = buildCopyFixture(join(tempDir(), 'station.sqlite'));
     const extraTable = await pgSetup.freshUrl();
@@ -257,6 +275,12 @@ describe.skipIf(pgSetup.unavailable !== null)('db copy: SQLite to PostgreSQL', (
     expect(usage.code).toBe(1);
     expect(usage.err).toMatch(/--to must be a postgres:\/\/ URL/);
     expect(usage.err).not.toContain(':pw@');
+    const json = await run(['db', 'copy', '--from', fx.path, '--to', await pgSetup.freshUrl(), '--json']);
+    expect(json.code).toBe(0);
+    const parsed = JSON.parse(json.out) as { tables: { table: string; rows: number; action: string }[]; schemaVersion: number };
+    expect(parsed.schemaVersion).toBe(11);
+    expect(parsed.tables.find((t) => t.table === 'predictions')).toMatchObject({ rows: 13, action: 'copied' });
+    expect(json.err).toBe('');
     const missing = await run(['db', 'copy', '--to', url]);
     expect(missing.err).toMatch(/db copy needs --from/);
   });

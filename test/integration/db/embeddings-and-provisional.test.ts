@@ -8,7 +8,7 @@ import { migrate } from '../../../src/main/db/migrate';
 import { decodeFloat16, encodeFloat16 } from '../../../src/main/db/predictions';
 import { ENGINES, type EngineName } from './engines';
 import { FOUR_CLASSES, prediction, sha, tempDir, track } from './helpers';
-import { addCase, addImages, ported, storesForEngines } from './store-for-engine';
+import { addCase, addImages, storesForEngines } from './store-for-engine';
 
 const stores = storesForEngines();
 
@@ -88,7 +88,7 @@ describe.each(ENGINES)('on %s', (engine) => {
         ).rejects.toThrow(/provisional classes PMO are not among its classes/);
       });
 
-      it.skipIf(!ported(engine, 'reviews', 'cells'))('counts, per predicted class, the cells no decision covers', async () => {
+      it('counts, per predicted class, the cells no decision covers', async () => {
         const { s, model, caseId, imageIds } = await setUp(engine, ['EBO']);
         await s.predictions.insertPredictions(model.id, [
           prediction(imageIds[0]!, 'EBO', 0.9),
@@ -97,10 +97,10 @@ describe.each(ENGINES)('on %s', (engine) => {
           prediction(imageIds[3]!, 'LYT', 0.9),
         ]);
         await s.cases.setCaseStatus(caseId, 'in_review', 'tech');
-        expect(await s.cells!.unreviewedCountsByPredictedClass(caseId)).toEqual({ EBO: 3, LYT: 1 });
-        await s.reviews!.addReview({ caseId, imageId: imageIds[0]!, label: 'EBO', reviewer: 'tech' }); // confirmed
-        await s.reviews!.addReview({ caseId, imageId: imageIds[1]!, label: 'LYT', reviewer: 'tech' }); // reclassified
-        expect(await s.cells!.unreviewedCountsByPredictedClass(caseId)).toEqual({ EBO: 1, LYT: 1 });
+        expect(await s.cells.unreviewedCountsByPredictedClass(caseId)).toEqual({ EBO: 3, LYT: 1 });
+        await s.reviews.addReview({ caseId, imageId: imageIds[0]!, label: 'EBO', reviewer: 'tech' }); // confirmed
+        await s.reviews.addReview({ caseId, imageId: imageIds[1]!, label: 'LYT', reviewer: 'tech' }); // reclassified
+        expect(await s.cells.unreviewedCountsByPredictedClass(caseId)).toEqual({ EBO: 1, LYT: 1 });
       });
     });
   });

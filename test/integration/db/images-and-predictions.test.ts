@@ -1,9 +1,9 @@
 // Images, models and predictions through the repository contract, on both engines.
 import { describe, expect, it } from 'vitest';
 import type { CellClassCode } from '../../../src/shared/cell-classes';
-import { ENGINES, type EngineName } from './engines';
+import { ENGINES } from './engines';
 import { FOUR_CLASSES, prediction, sha } from './helpers';
-import { addCase, addImages, addModel, expectRejection, storesForEngines, type EngineRepositories } from './store-for-engine';
+import { addCase, addImages, addModel, expectRejection, storesForEngines } from './store-for-engine';
 
 const stores = storesForEngines();
 
@@ -15,18 +15,6 @@ const file = (relativePath: string, hash: number, importError: string | null = n
   height: importError === null ? 250 : null,
   importError,
 });
-
-/**
- * The effective counts of the case, where the engine has the cell repository (every SQLite run; PostgreSQL once
- * db/postgres/cells.ts lands, branch pgr): until then the rest of the test still runs on PostgreSQL.
- */
-async function expectCounts(s: EngineRepositories, engine: EngineName, caseId: number, counts: Record<string, number>): Promise<void> {
-  if (s.cells === undefined) {
-    expect(engine, 'SQLite always has the cell repository').toBe('postgres');
-    return;
-  }
-  expect(await s.cells.effectiveCountsByClass(caseId)).toEqual(counts);
-}
 
 describe.each(ENGINES)('on %s', (engine) => {
   describe.skipIf(engine === 'postgres' && stores.unavailable !== null)('through the contract', () => {
@@ -50,7 +38,7 @@ describe.each(ENGINES)('on %s', (engine) => {
           model.id,
           pending.map((i) => prediction(i.id, 'BLA', 0.9)),
         );
-        await expectCounts(s, engine, row.id, { BLA: 2 });
+        expect(await s.cells.effectiveCountsByClass(row.id)).toEqual({ BLA: 2 });
         await expectRejection(s.predictions.insertPredictions(model.id, [prediction(result.inserted[2]!.id, 'BLA', 0.9)]), 'constraint');
         expect(await s.images.listImportFailures(row.id)).toEqual([{ file: 'copy-of-a.jpg', reason: 'Same image as a.jpg; counted once.' }]);
       });
@@ -166,7 +154,7 @@ describe.each(ENGINES)('on %s', (engine) => {
         const batch = [prediction(imageIds[0]!, 'BLA', 0.9), { ...prediction(imageIds[1]!, 'BLA', 0.9), predicted: 'XQZ' as CellClassCode }];
         const error = await expectRejection(s.predictions.insertPredictions(model.id, batch), 'unknown_class');
         expect(error.message).toContain('"XQZ"');
-        await expectCounts(s, engine, caseId, {});
+        expect(await s.cells.effectiveCountsByClass(caseId)).toEqual({});
         expect(await s.predictions.listPredictions(imageIds[0]!)).toEqual([]);
       });
 
@@ -188,7 +176,7 @@ describe.each(ENGINES)('on %s', (engine) => {
         const batch = imageIds.map((id) => prediction(id, 'BLA', 0.9));
         const error = await expectRejection(s.predictions.insertPredictions(model.id, batch), 'duplicate');
         expect(error.message).toContain(`Image ${imageIds[7]}`);
-        await expectCounts(s, engine, caseId, { NGS: 1 });
+        expect(await s.cells.effectiveCountsByClass(caseId)).toEqual({ NGS: 1 });
         expect(await s.images.listImagesNeedingPrediction(caseId, model.id)).toHaveLength(9);
       });
 

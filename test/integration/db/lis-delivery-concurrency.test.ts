@@ -9,7 +9,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { closeDatabase, openDatabase, recordLisResult, signCase } from '../../../src/main/db';
 import { copySqliteToPostgres } from '../../../src/main/db/copy-to-postgres';
-import { closePostgresDatabase, openPostgresDatabase, pgTransaction, type PostgresDatabase } from '../../../src/main/db/postgres/connection';
+import { closePostgresDatabase, openPostgresDatabase, type PostgresDatabase } from '../../../src/main/db/postgres/connection';
 import { pgLisRepository } from '../../../src/main/db/postgres/lis';
 import { postgresStore } from '../../../src/main/db/postgres/store';
 import { LisDelivery } from '../../../src/main/lis/delivery';
@@ -48,10 +48,10 @@ async function server(url: string): Promise<PostgresDatabase> {
 
 /** One server's delivery loop for a channel until the queue is empty; records each control id as it goes on the wire. */
 async function deliver(db: PostgresDatabase, name: string, channel: LisChannel, rng: Rng, wire: string[]): Promise<void> {
-  const outside = pgLisRepository({ db, client: null });
+  // Through the Store, as the delivery loop will claim: one transaction, the repositories nested in it.
+  const store = postgresStore(db);
   for (;;) {
-    const claimed = await pgTransaction(db, 'Claiming', async (client) => {
-      const tx = pgLisRepository({ db, client });
+    const claimed = await store.transaction(async ({ lis: tx }) => {
       const delivery = await tx.nextOpenDelivery(channel);
       if (delivery === null) return null;
       if (channel === 'mllp') {
@@ -76,7 +76,7 @@ async function deliver(db: PostgresDatabase, name: string, channel: LisChannel, 
       // 'sending' is committed: now the bytes go out, then the ACK comes back.
       wire.push(claimed.controlId);
       await sleep(rng.int(3));
-      await outside.markDeliveryAcknowledged(claimed.id, 'AA');
+      await store.lis.markDeliveryAcknowledged(claimed.id, 'AA');
     }
   }
 }

@@ -4,13 +4,9 @@
 // violation or a second original. (SQLite's single writer serialises these by itself.)
 import pg from 'pg';
 import { afterEach, describe, expect, it } from 'vitest';
+import type { Repositories } from '../../../src/main/db/contract';
+import { postgresRepositories } from '../../../src/main/db/postgres/store';
 import { closePostgresDatabase, openPostgresDatabase, pgTransaction, type PostgresDatabase } from '../../../src/main/db/postgres/connection';
-import { pgCaseRepository } from '../../../src/main/db/postgres/cases';
-import { pgImageRepository } from '../../../src/main/db/postgres/images';
-import { pgModelRepository } from '../../../src/main/db/postgres/models';
-import { pgPatientRepository } from '../../../src/main/db/postgres/patients';
-import { pgPredictionRepository } from '../../../src/main/db/postgres/predictions';
-import type { PgScope } from '../../../src/main/db/postgres/scope';
 import { usePostgres } from './engines';
 import { modelRegistration, newCase, prediction, sha } from './helpers';
 import { expectRejection } from './store-for-engine';
@@ -21,16 +17,8 @@ afterEach(async () => {
   for (const db of opened.splice(0)) await closePostgresDatabase(db);
 });
 
-function repos(scope: PgScope) {
-  return {
-    patients: pgPatientRepository(scope),
-    models: pgModelRepository(scope),
-    cases: pgCaseRepository(scope),
-    images: pgImageRepository(scope),
-    predictions: pgPredictionRepository(scope),
-  };
-}
-type Repos = ReturnType<typeof repos>;
+const repos = postgresRepositories;
+type Repos = Repositories;
 
 async function station(url: string) {
   const db = await openPostgresDatabase(url);

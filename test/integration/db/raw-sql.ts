@@ -2,8 +2,8 @@
 // stored rows, or write past the application as another station or a script would, on either engine with the same
 // statement: `?` placeholders (numbered for PostgreSQL), bigint ids and counts as numbers on both. `store()` opens
 // the application's own store on the same location for reads through the repository contract.
-import Database from 'better-sqlite3';
 import pg from 'pg';
+import { closeDatabase, openDatabase, type MarrowDatabase } from '../../../src/main/db';
 import type { Store } from '../../../src/main/db/contract';
 import { isPostgresUrl } from '../../../src/main/db/postgres/connection';
 import { openStore } from '../../../src/main/db/store';
@@ -24,18 +24,16 @@ function numbered(text: string): string {
 
 /** Opens nothing until the first call. */
 export function openRawSql(location: string): RawSql {
-  let sqlite: Database.Database | null = null;
+  let sqlite: MarrowDatabase | null = null;
   let pool: pg.Pool | null = null;
   let store: Promise<Store> | null = null;
   return {
     async sql<T>(text: string, params: readonly unknown[] = []): Promise<T[]> {
       if (!isPostgresUrl(location)) {
-        if (sqlite === null) {
-          sqlite = new Database(location);
-          // The application writes on its own connection; wait for it as another station would.
-          sqlite.pragma('busy_timeout = 5000');
-        }
-        const statement = sqlite.prepare(text);
+        // The application's own connection settings (foreign keys on, a busy timeout to wait for the application's
+        // writes); opening runs SQLite's quick check, so a damaged file fails here as 'corrupt'.
+        sqlite ??= openDatabase(location);
+        const statement = sqlite.raw.prepare(text);
         if (statement.reader) return statement.all(...params) as T[];
         statement.run(...params);
         return [];
@@ -53,7 +51,7 @@ export function openRawSql(location: string): RawSql {
     store: () => (store ??= openStore(location)),
     async close() {
       if (store !== null) await (await store).close();
-      sqlite?.close();
+      if (sqlite !== null) closeDatabase(sqlite);
       await pool?.end();
     },
   };

@@ -1,6 +1,7 @@
 // Several stations deciding on the same cells of one PostgreSQL database at once (issue 22): three stations, each
 // with its own connection pool, make 200 decisions each (single decisions, "confirm all shown" batches and undos)
-// on 20 cells, each against the version of the cell the station last saw, concurrently. Seeded, so a failing run
+// on 20 cells, each against the version of the cell the station last saw, concurrently; the last station makes each
+// decision inside a Store transaction that reads the cell back, as the service does. Seeded, so a failing run
 // replays its choices (not its timing: that is the server's).
 //
 // Afterwards the stored history must show:
@@ -14,10 +15,12 @@
 import { describe, expect, it } from 'vitest';
 import { CELL_CLASS_CODES, type CellClassCode } from '../../../src/shared/cell-classes';
 import { DatabaseError } from '../../../src/main/db';
-import type { CellRepository, ReviewRepository } from '../../../src/main/db/contract';
+import type { CellRepository, Repositories, ReviewRepository, Store } from '../../../src/main/db/contract';
+import type { PostgresDatabase } from '../../../src/main/db/postgres/connection';
 import { closePostgresDatabase, openPostgresDatabase } from '../../../src/main/db/postgres/connection';
 import { pgCellRepository } from '../../../src/main/db/postgres/cells';
 import { pgReviewRepository } from '../../../src/main/db/postgres/reviews';
+import { postgresStore } from '../../../src/main/db/postgres/store';
 import type { ReviewRow } from '../../../src/main/db/types';
 import { DecisionStacks } from '../../helpers/decision-stacks';
 import { REVIEW_CASE_CLASSES, seedReviewCase } from '../../helpers/pg-review-case';
@@ -40,6 +43,27 @@ interface Station {
   view: Map<number, { version: number; decided: boolean }>;
 }
 
+/**
+ * The decisions of a station whose every call is a Store transaction that also reads the decided cell back (as the
+ * service does), so that the cell locks are taken inside a savepoint of a longer unit and held to its end.
+ */
+function decidingInTransactions(store: Store): ReviewRepository {
+  const andReadBack = async <T extends { caseId: number; imageId: number }>(tx: Repositories, rows: T[]) => {
+    for (const row of rows) await tx.cells.getCell(row.caseId, row.imageId);
+    return rows;
+  };
+  return {
+    addReview: (input) => store.transaction(async (tx) => (await andReadBack(tx, [await tx.reviews.addReview(input)]))[0]!),
+    addReviews: (inputs) => store.transaction(async (tx) => andReadBack(tx, await tx.reviews.addReviews(inputs))),
+    retractLatestReview: (input) => store.transaction(async (tx) => (await andReadBack(tx, [await tx.reviews.retractLatestReview(input)]))[0]!),
+    listReviews: (caseId, imageId) => store.reviews.listReviews(caseId, imageId),
+    latestDecisionInForceBy: (caseId, reviewer) => store.reviews.latestDecisionInForceBy(caseId, reviewer),
+  };
+}
+
+const stationReviews = (db: PostgresDatabase, i: number): ReviewRepository =>
+  i === STATIONS - 1 ? decidingInTransactions(postgresStore(db)) : pgReviewRepository({ db, client: null });
+
 /** One accepted call: the rows it stored and the version each was made against. */
 interface Accepted {
   station: string;
@@ -58,7 +82,7 @@ describe.skipIf(setup.unavailable !== null)('stations deciding the same cells on
         const stations: Station[] = stationDbs.map((db, i) => ({
           name: `Station ${String.fromCharCode(65 + i)}`,
           rng: new Rng(seed * 100 + i),
-          reviews: pgReviewRepository({ db, client: null }),
+          reviews: stationReviews(db, i),
           cells: pgCellRepository({ db, client: null }),
           view: new Map(imageIds.map((id) => [id, { version: 0, decided: false }])),
         }));

@@ -1,76 +1,23 @@
 // The repository tests on both engines, through the asynchronous contract (contract.ts): `openReposFor(engine)` gives
-// a fresh, migrated database's repositories — SQLite: sqliteStore over a temporary file; PostgreSQL: the postgres/
-// repositories over a database copied from the file's migrated template (engines.ts) — plus `transaction` and raw
-// `sql` for the rules the tests try past the repositories. Call `storesForEngines()` at the top level of a test file.
-//
-// An aggregate not yet written for PostgreSQL is absent from PG_REPOSITORIES; a test that needs it asks
-// `ported(engine, 'reviews')` (skipped on PostgreSQL until then, never on SQLite). Porting one is one line below.
+// a fresh, migrated database's Store — SQLite: sqliteStore over a temporary file; PostgreSQL: postgresStore over a
+// database copied from the file's migrated template (engines.ts) — plus raw `sql` for the rules the tests try past
+// the repositories. Call `storesForEngines()` at the top level of a test file.
 import { afterEach, expect } from 'vitest';
 import type { CellClassCode } from '../../../src/shared/cell-classes';
 import { DatabaseError, type DatabaseErrorKind } from '../../../src/main/db';
-import type { Repositories } from '../../../src/main/db/contract';
-import { closePostgresDatabase, openPostgresDatabase, pgTransaction, type PostgresDatabase } from '../../../src/main/db/postgres/connection';
-import { pgAuditRepository } from '../../../src/main/db/postgres/audit';
-import { pgCaseRepository } from '../../../src/main/db/postgres/cases';
-import { pgCellRepository } from '../../../src/main/db/postgres/cells';
-import { pgImageRepository } from '../../../src/main/db/postgres/images';
-import { pgLabModelRepository } from '../../../src/main/db/postgres/lab-models';
-import { pgLisRepository } from '../../../src/main/db/postgres/lis';
-import { pgModelRepository } from '../../../src/main/db/postgres/models';
-import { pgPartialAnalysisRepository } from '../../../src/main/db/postgres/partial-analysis';
-import { pgPatientHistoryRepository } from '../../../src/main/db/postgres/patient-history';
-import { pgPredictionRepository } from '../../../src/main/db/postgres/predictions';
-import { pgPatientRepository } from '../../../src/main/db/postgres/patients';
-import { pgReviewRepository } from '../../../src/main/db/postgres/reviews';
-import type { PgScope } from '../../../src/main/db/postgres/scope';
-import { pgReviewLayoutRepository } from '../../../src/main/db/postgres/review-layout';
-import { pgSettingsRepository } from '../../../src/main/db/postgres/settings';
-import { pgSignatureRepository } from '../../../src/main/db/postgres/signatures';
-import { pgUserRepository } from '../../../src/main/db/postgres/users';
+import type { Repositories, Store } from '../../../src/main/db/contract';
+import { closePostgresDatabase, openPostgresDatabase, type PostgresDatabase } from '../../../src/main/db/postgres/connection';
+import { postgresStore } from '../../../src/main/db/postgres/store';
 import { sqliteStore } from '../../../src/main/db/sqlite-repositories';
 import { usePostgres, type EngineName, type PostgresSetup } from './engines';
 import { FOUR_CLASSES, TEST_PATIENT, imageFiles, modelRegistration, newCase, openTemp, prediction } from './helpers';
 
-/** The aggregates written for PostgreSQL so far, each as its factory over a scope (pool or transaction). */
-const PG_REPOSITORIES = {
-  settings: pgSettingsRepository,
-  audit: pgAuditRepository,
-  patients: pgPatientRepository,
-  models: pgModelRepository,
-  cases: pgCaseRepository,
-  partialAnalysis: pgPartialAnalysisRepository,
-  patientHistory: pgPatientHistoryRepository,
-  images: pgImageRepository,
-  predictions: pgPredictionRepository,
-  users: pgUserRepository,
-  signatures: pgSignatureRepository,
-  reviewLayout: pgReviewLayoutRepository,
-  reviews: pgReviewRepository,
-  cells: pgCellRepository,
-  lis: pgLisRepository,
-  labModels: pgLabModelRepository,
-} as const satisfies { readonly [K in keyof Repositories]?: (scope: PgScope) => Repositories[K] };
+/** Every aggregate's repository, as both engines give them (all aggregates have their PostgreSQL twin). */
+export type EngineRepositories = Repositories;
 
-type Ported = keyof typeof PG_REPOSITORIES;
-/** What both engines have; the rest only where ported (always on SQLite). */
-export type EngineRepositories = Pick<Repositories, Ported> & Partial<Omit<Repositories, Ported>>;
-
-export interface EngineStore extends EngineRepositories {
-  readonly engine: EngineName;
-  /** Several calls as one unit of the engine (Store.transaction); a rejection rolls all of it back. */
-  transaction<T>(fn: (tx: EngineRepositories) => Promise<T>): Promise<T>;
+export interface EngineStore extends Store {
   /** One raw statement with `?` placeholders: its rows (SELECT or ... RETURNING), else []. */
   sql<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
-}
-
-/** Whether the engine has every one of these aggregates (SQLite has all of them). */
-export function ported(engine: EngineName, ...aggregates: (keyof Repositories)[]): boolean {
-  return engine === 'sqlite' || aggregates.every((a) => a in PG_REPOSITORIES);
-}
-
-/** The PostgreSQL repositories ported so far over a scope (tests that open several pools on one database). */
-export function pgRepositories(scope: PgScope): EngineRepositories {
-  return Object.fromEntries(Object.entries(PG_REPOSITORIES).map(([name, make]) => [name, make(scope)])) as unknown as EngineRepositories;
 }
 
 /** `?` as $1, $2 ... (the tests' SQL has no `?` inside string literals). */
@@ -95,27 +42,20 @@ export function storesForEngines(setup: PostgresSetup = usePostgres()): EngineSt
     async openReposFor(engine) {
       if (engine === 'sqlite') {
         const { db } = openTemp();
-        const store = sqliteStore(db);
-        return {
-          ...store,
-          engine,
-          transaction: (fn) => store.transaction(fn),
+        return Object.assign(sqliteStore(db), {
           sql: async <T>(text: string, params: readonly unknown[] = []) => {
             const statement = db.raw.prepare(text);
             if (statement.reader) return statement.all(...params) as T[];
             statement.run(...params);
             return [];
           },
-        };
+        });
       }
       const db = await openPostgresDatabase(await setup.freshUrl());
       opened.push(db);
-      return {
-        ...pgRepositories({ db, client: null }),
-        engine,
-        transaction: (fn) => pgTransaction(db, 'Saving', (client) => fn(pgRepositories({ db, client }))),
+      return Object.assign(postgresStore(db), {
         sql: async <T>(text: string, params: readonly unknown[] = []) => (await db.pool.query(numbered(text), params as unknown[])).rows as T[],
-      };
+      });
     },
   };
 }

@@ -64,7 +64,8 @@ describe.each(ENGINES)('accounts and signatures on %s', (engine) => {
         ['user_created', 'Ada Admin', admin.id, { userId: admin.id, login: 'admin', displayName: 'Ada Admin', roles: ['admin'], firstAdministrator: true }],
         ['user_created', 'Ada Admin', admin.id, { userId: tom.id, login: 'Tom', displayName: 'Tom Tech', roles: ['technician'], firstAdministrator: false }],
       ]);
-      // The SQL backstops: a second account names its creator; roles are the three known ones.
+      // The SQL backstops: a second account names its creator; roles are the three known ones; a hash, never a password.
+      await expectRejection(s.users.createUser({ ...person('plain', 'Plain', ['technician']), passwordHash: 'plain' }), 'constraint');
       await expectRejection(s.users.createUser({ ...person('eve', 'Eve', ['technician']), createdBy: null }), 'constraint');
       await expectRejection(s.users.setUserRoles(tom.id, ['janitor' as 'admin'], by), 'constraint');
     });

@@ -47,6 +47,7 @@ const ERROR_KINDS: readonly ApiErrorKind[] = [
   'not_found',
   'conflict',
   'locked',
+  'shared_crops',
   'unreviewed',
   'stale',
   'model',

@@ -1,12 +1,13 @@
 // A lab server on loopback for tests: a fresh self-signed certificate (made as `server init-tls` makes it), the
 // real service on a temp SQLite file with the tiny real ONNX model, a cases root holding copies of the fixture
 // crops, and the lab's people.
-import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Role } from '../../../src/shared/roles';
 import { startLabServer, type LabServer, type LabServerOptions } from '../../../src/main/server/lab-server';
 import { makeSelfSignedCertificate, type ServerTls } from '../../../src/main/server/tls';
+import { copyCropsDistinctly } from '../../helpers/distinct-crops';
 import { Station } from '../../helpers/station-client';
 import { GOOD_CROPS, TINY_MODEL } from '../service/helpers';
 
@@ -30,7 +31,7 @@ export interface ServerFixture {
   station(person: Person): Promise<Station>;
   /** A station with no session. */
   anonymous(): Station;
-  /** A fresh copy of the fixture crops under the cases root. */
+  /** A fresh copy of the fixture crops under the cases root: same pixels, other bytes per name (not "the same crops" of issue 21). */
   caseFolder(name: string): string;
   dispose(): Promise<void>;
 }
@@ -91,7 +92,7 @@ export async function startTestServer(prefix: string, overrides: Partial<LabServ
     },
     caseFolder(name) {
       const folder = join(casesRoot, name);
-      cpSync(GOOD_CROPS, folder, { recursive: true });
+      copyCropsDistinctly(GOOD_CROPS, folder, name);
       return folder;
     },
     async dispose() {

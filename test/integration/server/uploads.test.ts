@@ -102,6 +102,22 @@ describe('uploading a case from a station', () => {
     expect((await tech.api.listCells({ caseId: created.id, scope: 'all', limit: 100 })).total).toBe(crops.length);
   }, 60_000);
 
+  it('applies the shared-crops rule to an uploaded folder: the same crops for another patient are refused until confirmed', async () => {
+    // Runs after the test above analysed UP-1 (patient P-UP) from these very crops.
+    const upload = await begin();
+    for (const c of crops) expect((await put(upload.uploadId, c.path, c.bytes, c.sha256)).status).toBe(201);
+    const input = { patient: { labId: 'P-UP-2' }, accession: 'UP-2', specimen: 'bone_marrow_aspirate' as const, folder: upload.folder };
+    const { result: refused } = await tech.call('createCase', [input]);
+    expect(refused).toMatchObject({ ok: false, error: { kind: 'shared_crops', field: 'confirmSharedCrops' } });
+    expect(!refused.ok && refused.error.message).toContain(
+      `case UP-1 of patient P-UP (no name on record) holds ${crops.length} of the folder's ${crops.length} files`,
+    );
+    const created = await tech.api.createCase({ ...input, confirmSharedCrops: { reason: 'Uploaded again for the paired patient' } });
+    expect(created.sharedCrops).toMatchObject([
+      { otherAccession: 'UP-1', otherPatientLabId: 'P-UP', sharedFiles: crops.length, confirmedBy: 'Tina Technician' },
+    ]);
+  }, 60_000);
+
   it('refuses uploads without a session, from a pathologist, without the CSRF header, and paths that climb out', async () => {
     const anonymous = fx.anonymous();
     expect((await anonymous.request('/uploads', { method: 'POST', body: '{}' })).status).toBe(401);

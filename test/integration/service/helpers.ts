@@ -1,11 +1,12 @@
 // Set-up shared by the service and HTTP-host integration tests: the real service on a temp SQLite file or on a fresh
-// PostgreSQL database (`engine: 'postgres'` with the file's `usePostgres()` set-up), the tiny real ONNX model and real
-// crops copied into a temp case folder. `fx.sql` reads (or writes past the service, as another station would) the
-// same database on either engine, so an assertion on stored rows is written once.
-import { cpSync, mkdtempSync, rmSync } from 'node:fs';
+// PostgreSQL database (`engine: 'postgres'` with the file's `usePostgres()` set-up, or a `databaseLocation` URL), the
+// tiny real ONNX model and real crops copied into a temp case folder. `fx.sql` reads (or writes past the service, as
+// another station would) the same database on either engine, so an assertion on stored rows is written once.
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Store } from '../../../src/main/db/contract';
+import { isPostgresUrl } from '../../../src/main/db/postgres/connection';
 import { API_METHODS, type AnalysisProgress, type CaseDetail, type CellView, type MarrowApi, type MarrowApiMethod } from '../../../src/shared/api';
 import type { Role } from '../../../src/shared/roles';
 import { createMarrowService, type CreateServiceExtras, type MarrowService } from '../../../src/main/service/marrow-service';
@@ -13,6 +14,7 @@ import type { EngineName, PostgresSetup } from '../db/engines';
 import { openRawSql } from '../db/raw-sql';
 
 export { ENGINES, usePostgres, type EngineName } from '../db/engines';
+import { copyCropsDistinctly } from '../../helpers/distinct-crops';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
 export const TINY_MODEL = join(REPO, 'test/fixtures/models/tiny');
@@ -94,8 +96,8 @@ export interface ServiceFixture {
   root: string;
   /** The engine the service's store is on. */
   engine: EngineName;
-  /** Where the service's data is: the SQLite file, or the PostgreSQL URL (what `--db` or a worker would be given). */
-  location: string;
+  /** The database the service opened: a SQLite file or a postgres:// URL (what `--db` or a worker would be given). */
+  databaseLocation: string;
   /**
    * One raw statement on the service's database with `?` placeholders (numbered for PostgreSQL): its rows (a SELECT
    * or `… RETURNING`), else []. A second connection, as another station or an auditor would have; bigint ids and
@@ -113,7 +115,11 @@ export interface ServiceFixture {
    * reviewers act as each of them, since the name recorded is always the session's.
    */
   as(displayName: string): Promise<MarrowApi>;
-  /** A fresh copy of the fixture crops, one per call. */
+  /**
+   * A fresh copy of the fixture crops, one per call: the same pixels in other bytes (tagged with `name`), as another
+   * slide's crops would be, so that cases of different patients made from it are not "the same crops" (issue 21).
+   * A test about the same crops under two patients copies one folder's files itself.
+   */
   caseFolder(name: string): string;
   dispose(): Promise<void>;
 }
@@ -128,18 +134,20 @@ export async function startService(
     /** SQLite (the default) or PostgreSQL, whose database comes from `pg` (the test file's `usePostgres()`). */
     engine?: EngineName;
     pg?: PostgresSetup;
+    /** A database to open instead (a postgres:// URL or a file); by default a SQLite file under the fixture's root. */
+    databaseLocation?: string;
   } = {},
 ): Promise<ServiceFixture> {
   const root = mkdtempSync(join(tmpdir(), `marrowcount-${prefix}-`));
-  const engine = options.engine ?? 'sqlite';
-  let location = join(root, 'data', 'marrowcount.sqlite');
-  if (engine === 'postgres') {
+  let databaseLocation = options.databaseLocation ?? join(root, 'data', 'marrowcount.sqlite');
+  if (options.engine === 'postgres' && options.databaseLocation === undefined) {
     if (options.pg === undefined) throw new Error("startService on postgres needs the test file's usePostgres() set-up");
-    location = await options.pg.freshUrl();
+    databaseLocation = await options.pg.freshUrl();
   }
+  const engine: EngineName = isPostgresUrl(databaseLocation) ? 'postgres' : 'sqlite';
   const service = await createMarrowService(
     {
-      databaseLocation: location,
+      databaseLocation,
       modelDir: options.modelDir ?? TINY_MODEL,
       reportsDir: join(root, 'reports'),
       cellImageUrl: options.cellImageUrl ?? ((c, i) => `marrowcell://cell/${c}/${i}`),
@@ -148,11 +156,11 @@ export async function startService(
     { analysis: { batchSize: 4, intraOpThreads: 1 }, ...options.extras },
   );
   const people = new Map<string, Promise<MarrowApi>>();
-  const raw = openRawSql(location);
+  const raw = openRawSql(databaseLocation);
   return {
     root,
     engine,
-    location,
+    databaseLocation,
     sql: raw.sql,
     store: raw.store,
     service: withSession(service),
@@ -171,7 +179,7 @@ export async function startService(
     },
     caseFolder(name) {
       const folder = join(root, 'cases', name);
-      for (const source of options.crops ?? [GOOD_CROPS]) cpSync(source, folder, { recursive: true });
+      for (const source of options.crops ?? [GOOD_CROPS]) copyCropsDistinctly(source, folder, name);
       return folder;
     },
     async dispose() {

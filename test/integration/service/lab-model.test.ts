@@ -2,7 +2,8 @@
 // real databases (SQLite files and PostgreSQL databases, the same tests on each): the demo case's 300 marrow crops are dealt into cases, analysed, reviewed to their true labels
 // (labels.csv) and signed; a head is trained on them in the worker thread, validated by case, approved, used to
 // re-analyse a case, exported to a second database, and retired. Every refused step leaves the database unchanged.
-import { copyFileSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyCropDistinctly } from '../../helpers/distinct-crops';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -64,7 +65,8 @@ describe.each(ENGINES)("lab model trained from the lab's reviewed cells on %s", 
   async function caseOf(name: string, files: readonly string[]): Promise<CaseDetail> {
     const folder = join(fx.root, 'cases', name);
     mkdirSync(folder, { recursive: true });
-    for (const f of files) copyFileSync(join(DEMO, f), join(folder, f));
+    // Each case its own copies (same pixels, other bytes): the cases are different patients' (issue 21's shared-crops rule).
+    for (const f of files) copyCropDistinctly(join(DEMO, f), join(folder, f), name);
     const created = await fx.service.createCase({ patient: { labId: `MRN-${name}` }, accession: name, specimen: 'bone_marrow_aspirate', folder });
     await fx.service.startAnalysis(created.id);
     expect((await waitForAnalysis(fx.service, created.id)).phase).toBe('done');
@@ -278,7 +280,7 @@ describe.each(ENGINES)("lab model trained from the lab's reviewed cells on %s", 
   it('refuses a case that has no base-model embeddings yet, storing nothing', async () => {
     const folder = join(fx.root, 'cases', 'NEW-6');
     mkdirSync(folder, { recursive: true });
-    copyFileSync(join(DEMO, FILES[0]!), join(folder, FILES[0]!));
+    copyCropDistinctly(join(DEMO, FILES[0]!), join(folder, FILES[0]!), 'NEW-6');
     const created = await fx.service.createCase({ patient: { labId: 'MRN-6' }, accession: 'NEW-6', specimen: 'bone_marrow_aspirate', folder });
     const before = await tableContents(fx);
     const error = await refusal(fx.service.analyseWithLabModel({ caseId: created.id, labModelId: lab.id }));

@@ -15,14 +15,14 @@ let fx: ServiceFixture;
 
 const pgSetup = usePostgres();
 
-/** FILES distinct crops: the fixture JPEGs with a few bytes after the image data, so each has its own hash. */
+/** FILES distinct crops: the fixture JPEGs with a few bytes after the image data, so each has its own hash (the folder name too: other cases are other patients, not the same crops). */
 function bigFolder(name: string): string {
   const folder = join(fx.root, 'cases', name);
   mkdirSync(folder, { recursive: true });
   const sources = readdirSync(GOOD_CROPS).filter((f) => f.endsWith('.jpg'));
   for (let i = 0; i < FILES; i++) {
     const source = sources[i % sources.length]!;
-    const bytes = Buffer.concat([readFileSync(join(GOOD_CROPS, source)), Buffer.from(`copy ${i}`)]);
+    const bytes = Buffer.concat([readFileSync(join(GOOD_CROPS, source)), Buffer.from(`copy ${i} of ${name}`)]);
     writeFileSync(join(folder, `${String(i).padStart(4, '0')}-${source}`), bytes);
   }
   return folder;

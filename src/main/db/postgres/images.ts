@@ -8,21 +8,28 @@ import {
   CURRENT,
   IMPORT_FAILURES_SQL,
   duplicateOfId,
+  groupSharedCrops,
   imageNotFound,
   importFailureOf,
   importInput,
   imagesImportedAudit,
   planImport,
   requireImportable,
+  SHARED_CROPS_SQL,
+  sharedCropsBatches,
+  sharedCropsConfirmation,
   toImageRow,
+  toSharedCropsConfirmation,
   type ImageDbRow,
   type ImportFailureDbRow,
   type InsertImagesResult,
   type PlannedImage,
+  type SharedCropsConfirmationDbRow,
+  type SharedCropsDbRow,
 } from '../images';
 import { appendAuditPg } from './audit';
 import { pgRequireCase } from './cases';
-import { named } from './named';
+import { named, positional } from './named';
 import { pgRead, pgUnit, type PgScope, type Queryable } from './scope';
 
 /** Rows per INSERT statement: each column travels as one array parameter. */
@@ -152,5 +159,31 @@ export function pgImageRepository(scope: PgScope): ImageRepository {
         const { text, values } = named(IMPORT_FAILURES_SQL, { caseId });
         return (await q.query<ImportFailureDbRow>(text, values)).rows.map(importFailureOf);
       }),
+
+    // Issue 21: the same statements as SQLite's (SHARED_CROPS_SQL), with $n placeholders.
+    findCropsOfOtherPatients: (patientId, sha256s) =>
+      pgRead(scope, "Looking for the folder's crops in other patients' cases", async (q) => {
+        const rows: SharedCropsDbRow[] = [];
+        for (const batch of sharedCropsBatches(sha256s)) {
+          rows.push(...(await q.query<SharedCropsDbRow>(positional(SHARED_CROPS_SQL.find(batch.length)), [...batch, patientId])).rows);
+        }
+        return groupSharedCrops(rows);
+      }),
+
+    recordSharedCropsConfirmations: async (input) => {
+      const { reason, by, audit } = sharedCropsConfirmation(input);
+      if (input.matches.length === 0) return;
+      await pgUnit(scope, `Recording the shared crops of case ${input.caseId}`, async (client) => {
+        const at = nowIso();
+        const insert = positional(SHARED_CROPS_SQL.insert);
+        for (const m of input.matches) await client.query(insert, [input.caseId, m.caseId, m.sharedFiles, reason, by, at]);
+        await appendAuditPg(client, audit, at);
+      });
+    },
+
+    listSharedCropsConfirmations: (caseId) =>
+      pgRead(scope, `Reading the shared-crops confirmations of case ${caseId}`, async (q) =>
+        (await q.query<SharedCropsConfirmationDbRow>(positional(SHARED_CROPS_SQL.list), [caseId])).rows.map(toSharedCropsConfirmation),
+      ),
   };
 }

@@ -105,7 +105,7 @@ export function pgReviewRepository(scope: PgScope): ReviewRepository {
         const latest = await one<ReviewDbRow>(client, DECISION_IN_FORCE_SQL, { caseId: input.caseId, imageId: input.imageId });
         const undo = retraction(row, input, reviewer, latest, nowIso());
         const created = toReview((await one<ReviewDbRow>(client, INSERT_RETRACTION_SQL, undo.params))!);
-        await appendAuditPg(client, undo.entry(created), undo.params['at'] as string);
+        await appendAuditPg(client, undo.entry(created), undo.at);
         return created;
       });
     },

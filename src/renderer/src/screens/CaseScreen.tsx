@@ -1,5 +1,6 @@
 import { canDo, statusText } from '../../../shared/case-lifecycle';
 import { PartialResultBanner } from '../components/PartialResultBanner';
+import { SharedCropsNotice } from '../components/SharedCropsNotice';
 import { useAnalysisWatch } from '../hooks/useAnalysisWatch';
 import { useCallback, useEffect, useLayoutEffect, useRef, useState } from 'react';
 import type { CaseDetail } from '../../../shared/api';
@@ -188,6 +189,7 @@ function CaseView({ detail, route, navigate, menuRequest, followAnalysis, onAnal
       </header>
       {/* The Analysis tab says the same itself, with its own Resume button. */}
       {route.tab !== 'analysis' && <PartialResultBanner detail={detail} onResume={resume} onChanged={replace} />}
+      <SharedCropsNotice detail={detail} />
       {correctingName && <PatientNameDialog detail={detail} onClose={() => setCorrectingName(false)} onCorrected={replace} />}
       {/* A crash in one tab leaves the case header and tabs usable. */}
       <ErrorBoundary resetKey={routeToHash(route)}>

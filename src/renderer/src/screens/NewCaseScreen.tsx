@@ -4,6 +4,7 @@ import { caseRoute, routeToHash } from '../navigation/route';
 import { getApi, getShell } from '../api';
 import { isLabServerStation } from '../api/upload';
 import { UploadFromStation } from './UploadFromStation';
+import { SharedCropsWarning } from './SharedCropsWarning';
 import { errorText, isApiError, useMessages } from '../components/messages';
 import { useApiAction } from '../hooks/useApiAction';
 import { SPECIMEN_LABELS } from '../format';
@@ -25,14 +26,18 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
   const [dragging, setDragging] = useState(false);
   // The case that already has the accession number typed: the refusal links to it.
   const [existing, setExisting] = useState<CaseSummary | null>(null);
+  // The service's refusal when the folder's crops are another patient's case (names the case and patient); null: none.
+  const [sharedCrops, setSharedCrops] = useState<string | null>(null);
 
   const set = (field: NewCaseField, value: string) => {
     setForm((current) => ({ ...current, [field]: value }));
     setErrors((current) => ({ ...current, [field]: undefined }));
+    // A confirmation is about this folder for this patient: changing either asks the service again.
+    if (field === 'folder' || field === 'labId') setSharedCrops(null);
   };
 
-  const submit = async (event: FormEvent) => {
-    event.preventDefault();
+  const submit = async (event: FormEvent | null, confirmSharedCrops?: { reason: string }) => {
+    event?.preventDefault();
     setFormError(null);
     setExisting(null);
     const found = validateNewCase(form);
@@ -41,7 +46,8 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
     const done: { created: CaseDetail | null } = { created: null };
     await run(
       async () => {
-        const created = await getApi().createCase(toNewCaseInput(form));
+        const created = await getApi().createCase({ ...toNewCaseInput(form), ...(confirmSharedCrops === undefined ? {} : { confirmSharedCrops }) });
+        setSharedCrops(null);
         done.created = created;
         try {
           await getApi().startAnalysis(created.id);
@@ -52,6 +58,10 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
       },
       {
         onError: (error) => {
+          if (isApiError(error, 'shared_crops')) {
+            setSharedCrops(errorText(error));
+            return true;
+          }
           // Any error that names a form field (validation, or a conflict such as a duplicate accession) is shown beside it.
           const field = isApiError(error) ? formFieldOf(error.field) : null;
           if (field !== null) setErrors({ [field]: errorText(error) });
@@ -184,8 +194,19 @@ export function NewCaseScreen({ onCreated, onCancel }: Props) {
           {isLabServerStation() && <UploadFromStation busy={busy} onUploaded={(folder) => set('folder', folder)} />}
         </Field>
         <FormError text={formError} testId="new-case-form-error" />
+        {sharedCrops !== null && (
+          <SharedCropsWarning
+            message={sharedCrops}
+            busy={busy}
+            onConfirm={(reason) => void submit(null, { reason })}
+            onCancel={() => {
+              setSharedCrops(null);
+              setErrors((current) => ({ ...current, folder: 'Check the folder (and the patient identifier), then create the case.' }));
+            }}
+          />
+        )}
         <div className="form-actions">
-          <button type="submit" className="button-primary" disabled={busy} data-testid="new-case-submit">
+          <button type="submit" className="button-primary" disabled={busy || sharedCrops !== null} data-testid="new-case-submit">
             {busy ? 'Creating…' : 'Create case and analyse'}
           </button>
           <button type="button" disabled={busy} data-testid="new-case-cancel" onClick={onCancel}>

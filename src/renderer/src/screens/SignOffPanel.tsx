@@ -273,7 +273,7 @@ export function SignOffPanel({ detail, onChanged }: Props) {
         </p>
       )}
 
-      {(detail.signOffs.length > 0 || detail.amendments.length > 0) && (
+      {(detail.signOffs.length > 0 || detail.amendments.length > 0 || detail.sharedCrops.length > 0) && (
         <div className="history-block" data-testid="signoff-history">
           <h3>History</h3>
           <ul className="history">
@@ -283,6 +283,10 @@ export function SignOffPanel({ detail, onChanged }: Props) {
                 text: `Released: medically authorised by ${entry.signedBy} (${entry.role})${entry.overrideReason !== null ? ` — override: ${entry.overrideReason}` : ''}`,
               })),
               ...detail.amendments.map((entry) => ({ at: entry.at, text: `Amended by ${entry.by}: ${entry.reason}` })),
+              ...detail.sharedCrops.map((entry) => ({
+                at: entry.confirmedAt,
+                text: `Crops shared with case ${entry.otherAccession} of patient ${entry.otherPatientLabId} (${entry.sharedFiles} files) confirmed by ${entry.confirmedBy}: ${entry.reason}`,
+              })),
             ]
               .sort((a, b) => a.at.localeCompare(b.at))
               .map((entry, index) => (
