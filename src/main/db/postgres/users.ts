@@ -82,11 +82,14 @@ export function pgUserRepository(scope: PgScope): UserRepository {
 
     createUser: (input) =>
       pgUnit(scope, `Creating the account ${input.login}`, async (client) => {
+        // The insert trigger (migration 0009) locks the table SHARE ROW EXCLUSIVE to count accounts; taken only there,
+        // two stations' inserts each hold ROW EXCLUSIVE and wait for the other's: a deadlock (seen in the race test).
+        // Taken first, creations queue, and the second reads the first one's account and is refused by name.
+        await client.query('LOCK TABLE users IN SHARE ROW EXCLUSIVE MODE');
         if ((await findByLogin(client, input.login)) !== null) throw duplicateLoginError(input.login);
         const at = nowIso();
         const r = newUserRecord(input);
-        // A second station creating the same login waits on the insert trigger's table lock, then meets the unique
-        // index: a savepoint lets the refusal name the login instead of the index.
+        // Should another writer still reach the unique index first, the refusal names the login, not the index.
         await client.query('SAVEPOINT create_user');
         let id: number;
         try {
