@@ -1,17 +1,20 @@
-// Child process of crash.test.ts: writes prediction batches in a loop until it is killed.
+// Child process of crash.test.ts: writes prediction batches in a loop until it is killed (or, on a resumed run, until
+// every image of the case is classified). It opens the store by location, as the analysis worker does: a SQLite file
+// or a postgres:// URL, so the same writer dies on either engine.
 // Prints "begin N" before and "end N" after each batch, so the parent can kill it in the middle of one.
-//   node --import tsx test/integration/db/crash-writer.ts <db> <caseId> <modelRowId> <batchSize>
-import { insertPredictions, listImagesNeedingPrediction, openDatabase } from '../../../src/main/db';
+//   node --import tsx test/integration/db/crash-writer.ts <db file or URL> <caseId> <modelRowId> <batchSize>
+import { openStore } from '../../../src/main/db/store';
 
-const [path, caseIdArg, modelArg, batchArg] = process.argv.slice(2);
-if (!path || !caseIdArg || !modelArg || !batchArg) throw new Error('usage: crash-writer <db> <caseId> <modelRowId> <batchSize>');
+const [location, caseIdArg, modelArg, batchArg] = process.argv.slice(2);
+if (!location || !caseIdArg || !modelArg || !batchArg) throw new Error('usage: crash-writer <db> <caseId> <modelRowId> <batchSize>');
 const caseId = Number(caseIdArg);
 const modelRowId = Number(modelArg);
 const batchSize = Number(batchArg);
 
-const db = openDatabase(path);
+const store = await openStore(location);
 const classes = ['BLA', 'LYT', 'NGS', 'EBO'] as const;
-const pending = listImagesNeedingPrediction(db, caseId, modelRowId);
+// What is still unclassified: a resumed run starts where the killed one's last committed batch ended.
+const pending = await store.images.listImagesNeedingPrediction(caseId, modelRowId);
 for (let start = 0, n = 1; start < pending.length; start += batchSize, n++) {
   const batch = pending.slice(start, start + batchSize).map((image, i) => ({
     imageId: image.id,
@@ -22,7 +25,8 @@ for (let start = 0, n = 1; start < pending.length; start += batchSize, n++) {
     flagReasons: [],
   }));
   process.stdout.write(`begin ${n}\n`);
-  insertPredictions(db, modelRowId, batch, 'crash-writer');
+  await store.predictions.insertPredictions(modelRowId, batch, 'crash-writer');
   process.stdout.write(`end ${n}\n`);
 }
+await store.close();
 process.stdout.write('done\n');

@@ -1,14 +1,17 @@
 // Every API method, called with no session, with an expired (idle-locked) session, and as each role, against the
 // very role table the service enforces (src/shared/roles.ts): a refusal exactly where the table forbids, and never
 // a refusal for access where it allows (the call may still fail for its own reasons: a missing case, bad state).
-// Calls go through dispatch, the path IPC and the HTTP host take.
+// Calls go through dispatch, the path IPC and the HTTP host take. The same tests on a SQLite file and on a PostgreSQL
+// database: every method that the table lets through reaches the engine's repositories.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { API_METHODS, type ApiResult, type MarrowApi, type MarrowApiMethod } from '../../../src/shared/api';
 import { DEFAULT_REVIEW_LAYOUT } from '../../../src/shared/review-layout';
 import { METHOD_ACCESS, ROLES, type Role } from '../../../src/shared/roles';
 import { dispatch } from '../../../src/main/boundary/dispatch';
 import type { SessionHolder } from '../../../src/main/service/types';
-import { analysedFixtureCase, startService, TEST_ADMIN, type ServiceFixture } from './helpers';
+import { analysedFixtureCase, ENGINES, startService, TEST_ADMIN, usePostgres, type ServiceFixture } from './helpers';
+
+const pgSetup = usePostgres();
 
 /** Valid arguments for each method (the table is checked before anything else, so they need only pass validation). */
 function argsFor(method: MarrowApiMethod, ids: { caseId: number; imageId: number; userId: number }): unknown[] {
@@ -94,7 +97,8 @@ function argsFor(method: MarrowApiMethod, ids: { caseId: number; imageId: number
   return table[method];
 }
 
-describe('the role table, enforced on every method', () => {
+describe.each(ENGINES)('the role table, enforced on every method on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
   let fx: ServiceFixture;
   let now = Date.now();
   const ids = { caseId: 0, imageId: 0, userId: 0 };
@@ -103,7 +107,7 @@ describe('the role table, enforced on every method', () => {
 
   beforeAll(async () => {
     // The service's clock is the test's, so that a session can be made to expire without waiting.
-    fx = await startService('access-table', { extras: { now: () => new Date(now) } });
+    fx = await startService('access-table', { extras: { now: () => new Date(now) }, engine, pg: pgSetup });
     const { detail, cells } = await analysedFixtureCase(fx, 'access');
     ids.caseId = detail.id;
     ids.imageId = cells[0]!.imageId;

@@ -6,17 +6,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { formatPercent } from '../../../src/shared/format';
 import { formatTimestamp } from '../../../src/main/report/text';
 import { flat, pdfPages } from '../report/pdf-tools';
-import { analysedFixtureCase, startService, type ServiceFixture, PERSON_PASSWORD } from './helpers';
+import { analysedFixtureCase, ENGINES, PERSON_PASSWORD, type ServiceFixture, startService, usePostgres } from './helpers';
 
 let fx: ServiceFixture;
-beforeAll(async () => {
-  fx = await startService('amended');
-});
-afterAll(async () => {
-  await fx.dispose();
-});
+const pgSetup = usePostgres();
 
-describe('a corrected report after an amendment', () => {
+describe.each(ENGINES)('a corrected report after an amendment on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
+  beforeAll(async () => {
+    fx = await startService('amended', { engine, pg: pgSetup });
+  });
+  afterAll(async () => {
+    await fx.dispose();
+  });
   it('says CORRECTED REPORT with the replaced release, the reason and each figure before → after, and keeps the first release', async () => {
     const { detail, cells } = await analysedFixtureCase(fx, 'AMEND-1');
     const caseId = detail.id;

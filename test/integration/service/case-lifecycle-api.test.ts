@@ -1,31 +1,15 @@
 // Every action the API offers on a case, tried in every status: the API refuses exactly where the lifecycle table
 // (src/shared/case-lifecycle.ts) refuses, with its sentence, and lets the rest through. Statuses the API cannot
 // reach on the fixture alone (a stopped run, a submission) are set by a second connection along allowed
-// transitions, as another station would leave them.
-import Database from 'better-sqlite3';
-import { join } from 'node:path';
+// transitions, as another station would leave them. The same tests on a SQLite file and on a PostgreSQL database.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { CASE_STATUSES, canDo, type CaseAction, type CaseStatus } from '../../../src/shared/case-lifecycle';
 import { toApiError } from '../../../src/main/service/errors';
-import { analysedFixtureCase, startService, waitForAnalysis, type ServiceFixture, PERSON_PASSWORD } from './helpers';
+import { analysedFixtureCase, ENGINES, startService, usePostgres, waitForAnalysis, type ServiceFixture, PERSON_PASSWORD } from './helpers';
 
 let fx: ServiceFixture;
-let raw: Database.Database;
 let n = 0;
-
-beforeAll(async () => {
-  fx = await startService('lifecycle-api');
-});
-afterAll(async () => {
-  raw?.close();
-  await fx.dispose();
-});
-
-function rawDb(): Database.Database {
-  raw ??= new Database(join(fx.root, 'data', 'marrowcount.sqlite'));
-  raw.pragma('busy_timeout = 5000');
-  return raw;
-}
+const pgSetup = usePostgres();
 
 /** A case of the fixture crops in `status`, and one of its cells. */
 async function caseIn(status: CaseStatus): Promise<{ caseId: number; imageId: number }> {
@@ -41,13 +25,13 @@ async function caseIn(status: CaseStatus): Promise<{ caseId: number; imageId: nu
   }
   const { detail, cells } = await analysedFixtureCase(fx, name);
   const caseId = detail.id;
-  const set = (to: CaseStatus) => rawDb().prepare('UPDATE cases SET status = ? WHERE id = ?').run(to, caseId);
-  if (status === 'analysing') set('analysing');
+  const set = (to: CaseStatus) => fx.sql('UPDATE cases SET status = ? WHERE id = ?', [to, caseId]);
+  if (status === 'analysing') await set('analysing');
   if (status === 'cancelled') {
-    set('analysing');
-    set('cancelled');
+    await set('analysing');
+    await set('cancelled');
   }
-  if (status === 'submitted') set('submitted');
+  if (status === 'submitted') await set('submitted');
   if (status === 'signed') await (await fx.as('Dr A')).authoriseCase({ caseId, password: PERSON_PASSWORD, overrideReason: 'lifecycle test' });
   return { caseId, imageId: cells[0]!.imageId };
 }
@@ -70,7 +54,14 @@ const ATTEMPTS: Partial<Record<CaseAction, Attempt>> = {
 /** Actions that change the case's status when allowed: each gets a case of its own. */
 const CHANGES_STATUS: ReadonlySet<CaseAction> = new Set(['analyse', 'authorise', 'amend']);
 
-describe('case lifecycle through the API', () => {
+describe.each(ENGINES)('case lifecycle through the API on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
+  beforeAll(async () => {
+    fx = await startService('lifecycle-api', { engine, pg: pgSetup });
+  });
+  afterAll(async () => {
+    await fx.dispose();
+  });
   for (const status of CASE_STATUSES) {
     it(`in status ${status}, allows and refuses each action as canDo says, with its sentence`, async () => {
       const shared = await caseIn(status);

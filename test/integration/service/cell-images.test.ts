@@ -6,12 +6,15 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseCellImageRoute, resolveCellImage } from '../../../src/main/protocol/resolve-cell-image';
 import type { CellImageLocation } from '../../../src/main/service/types';
-import { GOOD_CROPS, startService, waitForAnalysis, type ServiceFixture } from './helpers';
+import { ENGINES, GOOD_CROPS, type ServiceFixture, startService, usePostgres, waitForAnalysis } from './helpers';
+
+const pgSetup = usePostgres();
 
 /** A location for the resolver's path checks, which come before any content check. */
 const at = (folder: string, file: string): CellImageLocation => ({ folder, file, sha256: '0'.repeat(64), copies: [] });
 
-describe('cell images of stored cases', () => {
+describe.each(ENGINES)('cell images of stored cases on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
   let fx: ServiceFixture;
   let caseA: number;
   let caseB: number;
@@ -20,7 +23,7 @@ describe('cell images of stored cases', () => {
   const lookup = (c: number, i: number) => fx.service.locateCellImage(c, i);
 
   beforeAll(async () => {
-    fx = await startService('cell-images');
+    fx = await startService('cell-images', { engine, pg: pgSetup });
     for (const name of ['a', 'b']) {
       const c = await fx.service.createCase({
         patient: { labId: `P-${name}` },

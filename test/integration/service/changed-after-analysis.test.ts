@@ -1,13 +1,16 @@
 // A file that was analysed and then changed or vanished on disk keeps its stored cell and result (the count does not
 // move), and the technician is told: the run's progress failures name it with what to do, and the CLI lists it among
-// the failed files (exit 2) without calling it uncounted. Real worker thread, tiny real model, real SQLite.
+// the failed files (exit 2) without calling it uncounted. Real worker thread, tiny real model, on a real SQLite file
+// and a real PostgreSQL database.
 import { copyFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { runCli } from '../../../src/main/cli';
 import type { CliIo } from '../../../src/main/cli/analyze';
-import { GOOD_CROPS, startService, TINY_MODEL, waitForAnalysis, type ServiceFixture } from './helpers';
+import { ENGINES, GOOD_CROPS, type ServiceFixture, startService, TINY_MODEL, usePostgres, waitForAnalysis } from './helpers';
+
+const pgSetup = usePostgres();
 
 const CHANGED = 'ART_00002.jpg';
 const VANISHED = 'EOS_00001.jpg';
@@ -17,10 +20,11 @@ function changeFilesOnDisk(folder: string): void {
   rmSync(join(folder, VANISHED));
 }
 
-describe('the app: a re-run after analysed files changed on disk', () => {
+describe.each(ENGINES)('the app: a re-run after analysed files changed on disk on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
   let fx: ServiceFixture;
   beforeAll(async () => {
-    fx = await startService('changed-after-analysis');
+    fx = await startService('changed-after-analysis', { engine, pg: pgSetup });
   });
   afterAll(async () => {
     await fx.dispose();
@@ -81,7 +85,8 @@ async function cli(args: string[]): Promise<CliRun> {
   return { code, stdout: out.text(), stderr: err.text() };
 }
 
-describe('the CLI: a re-run after analysed files changed on disk', () => {
+describe.each(ENGINES)('the CLI: a re-run after analysed files changed on disk on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
   let fx: ServiceFixture;
   beforeAll(async () => {
     fx = await startService('changed-after-analysis-cli');
@@ -92,7 +97,9 @@ describe('the CLI: a re-run after analysed files changed on disk', () => {
 
   it('exits 2 and lists the files as changed after analysis, still counted', async () => {
     const folder = fx.caseFolder('cli-changed');
-    const common = ['--db', join(fx.root, 'cli.sqlite'), '--model', TINY_MODEL, '--patient', 'CLI', '--case', 'CLI-1', '--batch-size', '4'];
+    // The CLI's own database (a file, or a PostgreSQL URL that its analysis worker opens too).
+    const db = engine === 'sqlite' ? join(fx.root, 'cli.sqlite') : await pgSetup.freshUrl();
+    const common = ['--db', db, '--model', TINY_MODEL, '--patient', 'CLI', '--case', 'CLI-1', '--batch-size', '4'];
     const first = await cli(['analyze', folder, ...common]);
     expect(first.code, first.stderr).toBe(0);
     const ndc = /NDC = (\d+)/.exec(first.stdout)?.[1];

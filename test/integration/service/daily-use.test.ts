@@ -1,17 +1,18 @@
-// Issue 24 (daily use) at the service: what the screens rely on, with the real service on a real SQLite file and the
-// tiny real ONNX model.
+// Issue 24 (daily use) at the service: what the screens rely on, with the real service on a real SQLite file and on a
+// real PostgreSQL database (the same tests), and the tiny real ONNX model.
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { join } from 'node:path';
-import { closeDatabase, listAuditLog, openDatabase } from '../../../src/main/db';
 import { dispatch } from '../../../src/main/boundary/dispatch';
 import { DEFAULT_REVIEW_LAYOUT } from '../../../src/shared/review-layout';
-import { analysedFixtureCase, startService, type ServiceFixture, TEST_PERSON } from './helpers';
+import { analysedFixtureCase, ENGINES, type ServiceFixture, startService, TEST_PERSON, usePostgres } from './helpers';
 
-describe('daily use at the service', () => {
+const pgSetup = usePostgres();
+
+describe.each(ENGINES)('daily use at the service on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
   let fx: ServiceFixture;
 
   beforeAll(async () => {
-    fx = await startService('daily-use');
+    fx = await startService('daily-use', { engine, pg: pgSetup });
   });
   afterAll(async () => {
     await fx.dispose();
@@ -55,17 +56,12 @@ describe('daily use at the service', () => {
     expect(command).toMatchObject({ ok: false, error: { kind: 'validation', field: 'keys.NGS' } });
     const saved = await fx.service.saveReviewLayout({ ...layout, keys: { ...layout.keys, NGS: '9' }, hidden: ['HAC'] });
     expect(saved.keys.NGS).toBe('9');
-    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
-    try {
-      const [row] = listAuditLog(db, { limit: 1 });
-      expect(row).toMatchObject({
-        actor: TEST_PERSON.displayName,
-        action: 'review_layout_changed',
-        detail: { keys: { NGS: { from: 's', to: '9' } }, hidden: { from: [], to: ['HAC'] } },
-      });
-    } finally {
-      closeDatabase(db);
-    }
+    const [row] = await (await fx.store()).audit.listAuditLog({ limit: 1 });
+    expect(row).toMatchObject({
+      actor: TEST_PERSON.displayName,
+      action: 'review_layout_changed',
+      detail: { keys: { NGS: { from: 's', to: '9' } }, hidden: { from: [], to: ['HAC'] } },
+    });
   });
 
   it('corrects a patient’s stored name with a reason, audited against the case, and refuses it without one', async () => {
@@ -86,17 +82,12 @@ describe('daily use at the service', () => {
       { patient: { labId: 'MRN-NAME-1', name: 'Jnae Doe' }, accession: 'ACC-NAME-2', specimen: 'bone_marrow_aspirate', folder: fx.caseFolder('name-2') },
     ]);
     expect(again).toMatchObject({ ok: false, error: { kind: 'conflict', field: 'patient.name' } });
-    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
-    try {
-      const row = listAuditLog(db).find((r) => r.action === 'patient_name_corrected');
-      expect(row).toMatchObject({
-        actor: TEST_PERSON.displayName,
-        caseId: created.id,
-        detail: { labId: 'MRN-NAME-1', from: 'Jnae Doe', to: 'Jane Doe', reason: 'typing error at registration' },
-      });
-    } finally {
-      closeDatabase(db);
-    }
+    const row = (await (await fx.store()).audit.listAuditLog()).find((r) => r.action === 'patient_name_corrected');
+    expect(row).toMatchObject({
+      actor: TEST_PERSON.displayName,
+      caseId: created.id,
+      detail: { labId: 'MRN-NAME-1', from: 'Jnae Doe', to: 'Jane Doe', reason: 'typing error at registration' },
+    });
   });
 
   it('finds cells by part of their file name, case-insensitive, within the scope, with the total of the matches', async () => {

@@ -1,11 +1,19 @@
-// Set-up shared by the service and HTTP-host integration tests: the real service on a temp SQLite file, the tiny
-// real ONNX model and real crops copied into a temp case folder.
+// Set-up shared by the service and HTTP-host integration tests: the real service on a temp SQLite file or on a fresh
+// PostgreSQL database (`engine: 'postgres'` with the file's `usePostgres()` set-up, or a `databaseLocation` URL), the
+// tiny real ONNX model and real crops copied into a temp case folder. `fx.sql` reads (or writes past the service, as
+// another station would) the same database on either engine, so an assertion on stored rows is written once.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
+import type { Store } from '../../../src/main/db/contract';
+import { isPostgresUrl } from '../../../src/main/db/postgres/connection';
 import { API_METHODS, type AnalysisProgress, type CaseDetail, type CellView, type MarrowApi, type MarrowApiMethod } from '../../../src/shared/api';
 import type { Role } from '../../../src/shared/roles';
 import { createMarrowService, type CreateServiceExtras, type MarrowService } from '../../../src/main/service/marrow-service';
+import type { EngineName, PostgresSetup } from '../db/engines';
+import { openRawSql } from '../db/raw-sql';
+
+export { ENGINES, usePostgres, type EngineName } from '../db/engines';
 import { copyCropsDistinctly } from '../../helpers/distinct-crops';
 
 export const REPO = resolve(import.meta.dirname, '../../..');
@@ -86,8 +94,18 @@ export function withSession(service: MarrowService, person = TEST_PERSON): TestS
 
 export interface ServiceFixture {
   root: string;
-  /** The database the service opened: a SQLite file or a postgres:// URL. */
+  /** The engine the service's store is on. */
+  engine: EngineName;
+  /** The database the service opened: a SQLite file or a postgres:// URL (what `--db` or a worker would be given). */
   databaseLocation: string;
+  /**
+   * One raw statement on the service's database with `?` placeholders (numbered for PostgreSQL): its rows (a SELECT
+   * or `… RETURNING`), else []. A second connection, as another station or an auditor would have; bigint ids and
+   * counts come back as numbers on both engines.
+   */
+  sql<T = Record<string, unknown>>(text: string, params?: readonly unknown[]): Promise<T[]>;
+  /** A second store on the service's database (opened on first use), for reads through the repository contract. */
+  store(): Promise<Store>;
   /** The host's service, with the API of the test person's session (every role). */
   service: TestService;
   /** The bare host service, for sessions of other people (service.forSession). */
@@ -113,12 +131,20 @@ export async function startService(
     modelDir?: string;
     crops?: readonly string[];
     extras?: CreateServiceExtras;
-    /** A postgres:// URL to run on PostgreSQL; by default a SQLite file under the fixture's root. */
+    /** SQLite (the default) or PostgreSQL, whose database comes from `pg` (the test file's `usePostgres()`). */
+    engine?: EngineName;
+    pg?: PostgresSetup;
+    /** A database to open instead (a postgres:// URL or a file); by default a SQLite file under the fixture's root. */
     databaseLocation?: string;
   } = {},
 ): Promise<ServiceFixture> {
   const root = mkdtempSync(join(tmpdir(), `marrowcount-${prefix}-`));
-  const databaseLocation = options.databaseLocation ?? join(root, 'data', 'marrowcount.sqlite');
+  let databaseLocation = options.databaseLocation ?? join(root, 'data', 'marrowcount.sqlite');
+  if (options.engine === 'postgres' && options.databaseLocation === undefined) {
+    if (options.pg === undefined) throw new Error("startService on postgres needs the test file's usePostgres() set-up");
+    databaseLocation = await options.pg.freshUrl();
+  }
+  const engine: EngineName = isPostgresUrl(databaseLocation) ? 'postgres' : 'sqlite';
   const service = await createMarrowService(
     {
       databaseLocation,
@@ -130,9 +156,13 @@ export async function startService(
     { analysis: { batchSize: 4, intraOpThreads: 1 }, ...options.extras },
   );
   const people = new Map<string, Promise<MarrowApi>>();
+  const raw = openRawSql(databaseLocation);
   return {
     root,
+    engine,
     databaseLocation,
+    sql: raw.sql,
+    store: raw.store,
     service: withSession(service),
     host: service,
     as(displayName) {
@@ -153,6 +183,7 @@ export async function startService(
       return folder;
     },
     async dispose() {
+      await raw.close();
       await service.close();
       rmSync(root, { recursive: true, force: true });
     },

@@ -2,14 +2,17 @@
 import { cpSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { REPO, startService, waitForAnalysis, type ServiceFixture } from './helpers';
+import { ENGINES, REPO, type ServiceFixture, startService, usePostgres, waitForAnalysis } from './helpers';
+
+const pgSetup = usePostgres();
 
 const BROKEN = join(REPO, 'test/fixtures/crops/broken');
 
-describe('a case folder with broken files', () => {
+describe.each(ENGINES)('a case folder with broken files on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
   let fx: ServiceFixture;
   beforeAll(async () => {
-    fx = await startService('import-failures');
+    fx = await startService('import-failures', { engine, pg: pgSetup });
   });
   afterAll(async () => {
     await fx.dispose();

@@ -1,5 +1,5 @@
 // The lab model end to end through the real service, the real reference model (marrowcount-ref with embeddings) and
-// real SQLite files: the demo case's 300 marrow crops are dealt into cases, analysed, reviewed to their true labels
+// real databases (SQLite files and PostgreSQL databases, the same tests on each): the demo case's 300 marrow crops are dealt into cases, analysed, reviewed to their true labels
 // (labels.csv) and signed; a head is trained on them in the worker thread, validated by case, approved, used to
 // re-analyse a case, exported to a second database, and retired. Every refused step leaves the database unchanged.
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -9,13 +9,14 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CellClassCode } from '../../../src/shared/cell-classes';
 import { classificationMetrics } from '../../../src/shared/lab-head';
-import { closeDatabase, listPredictions, openDatabase, type MarrowDatabase } from '../../../src/main/db';
 import type { ApiErrorBody, CaseDetail, LabModelDetail } from '../../../src/shared/api';
 import { toApiError } from '../../../src/main/service/errors';
 import { locateReportFonts } from '../../../src/main/report/fonts';
 import { renderLabModelCardPdf } from '../../../src/main/report/lab-model-card';
 import { flat, pdfPages } from '../report/pdf-tools';
-import { REPO, startService, waitForAnalysis, TEST_PERSON, type ServiceFixture } from './helpers';
+import { ENGINES, REPO, startService, usePostgres, waitForAnalysis, TEST_PERSON, type ServiceFixture } from './helpers';
+
+const pgSetup = usePostgres();
 
 const MODEL_DIR = join(REPO, 'resources/models/marrowcount-ref');
 const DEMO = join(REPO, 'resources/demo/case-001');
@@ -31,12 +32,19 @@ const TRUTH: ReadonlyMap<string, CellClassCode> = new Map(
 );
 const FILES = [...TRUTH.keys()].sort();
 
-/** Every table's rows, to show that a refused step stored nothing. */
-function tableContents(db: MarrowDatabase): string {
-  const tables = (
-    db.raw.prepare(`SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`).all() as { name: string }[]
-  ).map((t) => t.name);
-  return tables.map((t) => `${t}:${JSON.stringify(db.raw.prepare(`SELECT * FROM "${t}"`).all())}`).join('\n');
+/**
+ * Every table's rows, to show that a refused step stored nothing. In the first column's order: PostgreSQL returns
+ * rows in no set order without ORDER BY (an update moves a row), where SQLite's scan happens to follow the rowid.
+ */
+async function tableContents(db: Pick<ServiceFixture, 'engine' | 'sql'>): Promise<string> {
+  const list =
+    db.engine === 'sqlite'
+      ? `SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite_%' ORDER BY name`
+      : `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' AND table_type = 'BASE TABLE' ORDER BY table_name`;
+  const tables = (await db.sql<{ name: string }>(list)).map((t) => t.name);
+  const contents: string[] = [];
+  for (const t of tables) contents.push(`${t}:${JSON.stringify(await db.sql(`SELECT * FROM "${t}" ORDER BY 1`))}`);
+  return contents.join('\n');
 }
 
 /** The refusal as every transport carries it (kind, message, field). */
@@ -49,9 +57,9 @@ async function refusal(promise: Promise<unknown>): Promise<ApiErrorBody> {
   throw new Error('expected a refusal');
 }
 
-describe("lab model trained from the lab's reviewed cells", () => {
+describe.each(ENGINES)("lab model trained from the lab's reviewed cells on %s", (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
   let fx: ServiceFixture;
-  let reader: MarrowDatabase;
   const cases: CaseDetail[] = [];
 
   async function caseOf(name: string, files: readonly string[]): Promise<CaseDetail> {
@@ -78,47 +86,45 @@ describe("lab model trained from the lab's reviewed cells", () => {
   const sign = (caseId: number) => fx.service.authoriseCase({ password: TEST_PERSON.password, caseId });
 
   beforeAll(async () => {
-    fx = await startService('lab-model', { modelDir: MODEL_DIR });
+    fx = await startService('lab-model', { modelDir: MODEL_DIR, engine, pg: pgSetup });
     // Four cases of 75 cells, as four smears of one lab would be.
     for (let i = 0; i < 4; i++) cases.push(await caseOf(`LAB-${i + 1}`, FILES.slice(i * 75, (i + 1) * 75)));
     for (const c of cases) await reviewAll(c.id);
-    reader = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'), { readonly: true });
   }, 300_000);
 
   afterAll(async () => {
-    if (reader) closeDatabase(reader);
     await fx?.dispose();
   });
 
   it('refuses to train on reviewed cells of unsigned cases only, naming why, and stores nothing', async () => {
-    const before = tableContents(reader);
+    const before = await tableContents(fx);
     const error = await refusal(fx.service.trainLabModel({}));
     expect(error.kind).toBe('conflict');
     expect(error.message).toMatch(/300 reviewed cells are all in cases not signed/);
-    expect(tableContents(reader)).toBe(before);
+    expect(await tableContents(fx)).toBe(before);
     expect(await fx.service.getLabModelTrainingProgress()).toBeNull();
   });
 
   it('refuses with two signed cases (no case left to test on) and with too few cells per class', async () => {
     await sign(cases[0]!.id);
     await sign(cases[1]!.id);
-    const before = tableContents(reader);
+    const before = await tableContents(fx);
     const twoCases = await refusal(fx.service.trainLabModel({}));
     expect(twoCases.message).toMatch(/at least 3 signed cases.*there are 2/);
     await sign(cases[2]!.id);
     await sign(cases[3]!.id);
-    const afterSigning = tableContents(reader);
+    const afterSigning = await tableContents(fx);
     expect(afterSigning).not.toBe(before);
     const tooFew = await refusal(fx.service.trainLabModel({ minimumPerClass: 500 }));
     expect(tooFew.kind).toBe('conflict');
     expect(tooFew.message).toMatch(/at least 500 reviewed cells.*none does.*NGS \d+/);
-    expect(tableContents(reader)).toBe(afterSigning);
+    expect(await tableContents(fx)).toBe(afterSigning);
   });
 
   let lab: LabModelDetail;
 
   it('cancels a training: nothing is stored, and the progress says cancelled', async () => {
-    const before = tableContents(reader);
+    const before = await tableContents(fx);
     await fx.service.trainLabModel({ minimumPerClass: 10 });
     const second = await refusal(fx.service.trainLabModel({ minimumPerClass: 10 }));
     expect(second.message).toMatch(/already being trained/);
@@ -128,7 +134,7 @@ describe("lab model trained from the lab's reviewed cells", () => {
     expect(ended.phase).toBe('cancelled');
     expect(ended.labModelId).toBeNull();
     expect((await fx.service.getLabModelTrainingProgress())?.phase).toBe('cancelled');
-    expect(tableContents(reader)).toBe(before);
+    expect(await tableContents(fx)).toBe(before);
   }, 60_000);
 
   it('trains in the worker with progress, and stores a pending lab model validated on cases it never trained on', async () => {
@@ -215,11 +221,11 @@ describe("lab model trained from the lab's reviewed cells", () => {
 
   it('will not analyse with a pending lab model; approval names who, role and why, and only once', async () => {
     fifth = await caseOf('NEW-5', FILES.slice(0, 60));
-    const before = tableContents(reader);
+    const before = await tableContents(fx);
     const pending = await refusal(fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id }));
     expect(pending.kind).toBe('conflict');
     expect(pending.message).toMatch(/lab-1 is pending; only an approved lab model analyses cases/);
-    expect(tableContents(reader)).toBe(before);
+    expect(await tableContents(fx)).toBe(before);
 
     const approved = await fx.service.approveLabModel({ labModelId: lab.id, reason: 'Macro-F1 above base on held-out cases' });
     expect(approved.status).toBe('approved');
@@ -228,10 +234,10 @@ describe("lab model trained from the lab's reviewed cells", () => {
       'Pathologist',
       'Macro-F1 above base on held-out cases',
     ]);
-    const after = tableContents(reader);
+    const after = await tableContents(fx);
     const again = await refusal(fx.service.approveLabModel({ labModelId: lab.id, reason: 'again' }));
     expect(again.message).toMatch(/only a pending lab model can be approved/);
-    expect(tableContents(reader)).toBe(after);
+    expect(await tableContents(fx)).toBe(after);
   }, 60_000);
 
   it('re-analyses a case with the lab model beside the base predictions, and the report names the lab model', async () => {
@@ -245,7 +251,7 @@ describe("lab model trained from the lab's reviewed cells", () => {
     for (const cell of after) expect(lab.classes).toContain(cell.predicted);
     // Never overwritten: each cell has its base prediction, unchanged, and now the lab model's beside it.
     for (const cell of baseBefore) {
-      const stored = listPredictions(reader, cell.imageId);
+      const stored = await (await fx.store()).predictions.listPredictions(cell.imageId);
       expect(stored).toHaveLength(2);
       expect(stored[0]!.predicted).toBe(cell.predicted);
       expect(stored[0]!.confidence).toBe(cell.confidence);
@@ -257,9 +263,9 @@ describe("lab model trained from the lab's reviewed cells", () => {
       expect(now.flagReasons).toContainEqual({ kind: 'unlearned_class', detail: cell.predicted });
     }
     // Again: nothing to add, so nothing is written.
-    const state = tableContents(reader);
+    const state = await tableContents(fx);
     await fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id });
-    expect(tableContents(reader)).toBe(state);
+    expect(await tableContents(fx)).toBe(state);
 
     const report = await fx.service.saveReport({ caseId: fifth.id, path: join(fx.root, 'fifth.pdf') });
     const text = flat(pdfPages(report.path).join('\n'));
@@ -276,10 +282,10 @@ describe("lab model trained from the lab's reviewed cells", () => {
     mkdirSync(folder, { recursive: true });
     copyCropDistinctly(join(DEMO, FILES[0]!), join(folder, FILES[0]!), 'NEW-6');
     const created = await fx.service.createCase({ patient: { labId: 'MRN-6' }, accession: 'NEW-6', specimen: 'bone_marrow_aspirate', folder });
-    const before = tableContents(reader);
+    const before = await tableContents(fx);
     const error = await refusal(fx.service.analyseWithLabModel({ caseId: created.id, labModelId: lab.id }));
     expect(error.message).toMatch(/NEW-6 is importing; analyse it with the base model first/);
-    expect(tableContents(reader)).toBe(before);
+    expect(await tableContents(fx)).toBe(before);
   });
 
   it('analyses a new case with the approved lab model once the base model has classified it, the base predictions stored beside', async () => {
@@ -290,7 +296,7 @@ describe("lab model trained from the lab's reviewed cells", () => {
     for (const cell of cells) {
       expect(lab.classes).toContain(cell.predicted);
       // The base model's prediction first, the lab model's beside it: two models, one row each.
-      const stored = listPredictions(reader, cell.imageId);
+      const stored = await (await fx.store()).predictions.listPredictions(cell.imageId);
       expect(stored).toHaveLength(2);
       expect(stored[1]!.modelRowId).not.toBe(stored[0]!.modelRowId);
       expect(stored[1]!.predicted).toBe(cell.predicted);
@@ -308,58 +314,53 @@ describe("lab model trained from the lab's reviewed cells", () => {
 
   it('exports a package that a second PC imports pending; refuses a corrupted package or one of another base model', async () => {
     const exported = await fx.service.exportLabModel({ labModelId: lab.id, path: join(fx.root, 'lab-1.json') });
-    const second = await startService('lab-model-2', { modelDir: MODEL_DIR });
+    const second = await startService('lab-model-2', { modelDir: MODEL_DIR, engine, pg: pgSetup });
     try {
-      const secondDb = openDatabase(join(second.root, 'data', 'marrowcount.sqlite'), { readonly: true });
-      try {
-        const pkg = JSON.parse(readFileSync(exported.path, 'utf8')) as { sha256: string; labModel: Record<string, unknown> };
-        const write = (name: string, value: unknown): string => {
-          const path = join(second.root, name);
-          writeFileSync(path, JSON.stringify(value));
-          return path;
-        };
-        // The second PC's person logs in first (that is recorded); the refusals below must add nothing after it.
-        await second.service.getSession();
-        await second.service.listLabModels();
-        const empty = tableContents(secondDb);
+      const pkg = JSON.parse(readFileSync(exported.path, 'utf8')) as { sha256: string; labModel: Record<string, unknown> };
+      const write = (name: string, value: unknown): string => {
+        const path = join(second.root, name);
+        writeFileSync(path, JSON.stringify(value));
+        return path;
+      };
+      // The second PC's person logs in first (that is recorded); the refusals below must add nothing after it.
+      await second.service.getSession();
+      await second.service.listLabModels();
+      const empty = await tableContents(second);
 
-        // One weight changed: the content no longer matches its hash.
-        const head = pkg.labModel['head'] as { weights: number[] };
-        const tampered = { ...pkg, labModel: { ...pkg.labModel, head: { ...head, weights: [head.weights[0]! + 1, ...head.weights.slice(1)] } } };
-        const corrupt = await refusal(second.service.importLabModel({ path: write('tampered.json', tampered) }));
-        expect(corrupt.kind).toBe('model');
-        expect(corrupt.field).toBe('sha256');
-        // Another base model, re-hashed so that only the base check can catch it.
-        const otherBase = { ...pkg.labModel, baseModel: { modelId: 'marrowcount-ref', version: '1.2.0', sha256: 'ab'.repeat(32) } };
-        const body = JSON.stringify(otherBase);
-        const wrongBase = { ...pkg, sha256: createHash('sha256').update(body).digest('hex'), labModel: otherBase };
-        const mismatch = await refusal(second.service.importLabModel({ path: write('other-base.json', wrongBase) }));
-        expect(mismatch.kind).toBe('model');
-        expect(mismatch.field).toBe('labModel.baseModel.sha256');
-        expect(mismatch.message).toMatch(/a lab model only works on the base model it was trained on/);
-        // A re-hashed package whose validation report lacks the per-class figures the screens read.
-        const validation = pkg.labModel['validation'] as { lab: Record<string, unknown> };
-        const hollow = { ...pkg.labModel, validation: { ...validation, lab: { ...validation.lab, perClass: [] } } };
-        const hollowBody = JSON.stringify(hollow);
-        const hollowPkg = { ...pkg, sha256: createHash('sha256').update(hollowBody).digest('hex'), labModel: hollow };
-        const shape = await refusal(second.service.importLabModel({ path: write('hollow.json', hollowPkg) }));
-        expect(shape.field).toBe('labModel.validation.lab.perClass');
-        const notJson = await refusal(second.service.importLabModel({ path: write('cut.json', 'x') }));
-        expect(notJson.field).toBe('(file)');
-        expect(tableContents(secondDb)).toBe(empty);
+      // One weight changed: the content no longer matches its hash.
+      const head = pkg.labModel['head'] as { weights: number[] };
+      const tampered = { ...pkg, labModel: { ...pkg.labModel, head: { ...head, weights: [head.weights[0]! + 1, ...head.weights.slice(1)] } } };
+      const corrupt = await refusal(second.service.importLabModel({ path: write('tampered.json', tampered) }));
+      expect(corrupt.kind).toBe('model');
+      expect(corrupt.field).toBe('sha256');
+      // Another base model, re-hashed so that only the base check can catch it.
+      const otherBase = { ...pkg.labModel, baseModel: { modelId: 'marrowcount-ref', version: '1.2.0', sha256: 'ab'.repeat(32) } };
+      const body = JSON.stringify(otherBase);
+      const wrongBase = { ...pkg, sha256: createHash('sha256').update(body).digest('hex'), labModel: otherBase };
+      const mismatch = await refusal(second.service.importLabModel({ path: write('other-base.json', wrongBase) }));
+      expect(mismatch.kind).toBe('model');
+      expect(mismatch.field).toBe('labModel.baseModel.sha256');
+      expect(mismatch.message).toMatch(/a lab model only works on the base model it was trained on/);
+      // A re-hashed package whose validation report lacks the per-class figures the screens read.
+      const validation = pkg.labModel['validation'] as { lab: Record<string, unknown> };
+      const hollow = { ...pkg.labModel, validation: { ...validation, lab: { ...validation.lab, perClass: [] } } };
+      const hollowBody = JSON.stringify(hollow);
+      const hollowPkg = { ...pkg, sha256: createHash('sha256').update(hollowBody).digest('hex'), labModel: hollow };
+      const shape = await refusal(second.service.importLabModel({ path: write('hollow.json', hollowPkg) }));
+      expect(shape.field).toBe('labModel.validation.lab.perClass');
+      const notJson = await refusal(second.service.importLabModel({ path: write('cut.json', 'x') }));
+      expect(notJson.field).toBe('(file)');
+      expect(await tableContents(second)).toBe(empty);
 
-        const imported = await second.service.importLabModel({ path: exported.path });
-        expect(imported.status).toBe('pending');
-        expect(imported.importedBy).toBe(TEST_PERSON.displayName);
-        expect(imported.sha256).toBe(lab.sha256);
-        expect(imported.validation).toEqual(lab.validation);
-        expect(imported.trainedBy).toBe(TEST_PERSON.displayName);
-        const twice = await refusal(second.service.importLabModel({ path: exported.path }));
-        expect(twice.kind).toBe('conflict');
-        expect((await second.service.approveLabModel({ labModelId: imported.id, reason: 'Same lab' })).status).toBe('approved');
-      } finally {
-        closeDatabase(secondDb);
-      }
+      const imported = await second.service.importLabModel({ path: exported.path });
+      expect(imported.status).toBe('pending');
+      expect(imported.importedBy).toBe(TEST_PERSON.displayName);
+      expect(imported.sha256).toBe(lab.sha256);
+      expect(imported.validation).toEqual(lab.validation);
+      expect(imported.trainedBy).toBe(TEST_PERSON.displayName);
+      const twice = await refusal(second.service.importLabModel({ path: exported.path }));
+      expect(twice.kind).toBe('conflict');
+      expect((await second.service.approveLabModel({ labModelId: imported.id, reason: 'Same lab' })).status).toBe('approved');
     } finally {
       await second.dispose();
     }
@@ -369,24 +370,19 @@ describe("lab model trained from the lab's reviewed cells", () => {
     const retired = await fx.service.retireLabModel({ labModelId: lab.id, reason: 'Superseded' });
     expect(retired.status).toBe('retired');
     expect(retired.approvedBy).toBe(TEST_PERSON.displayName);
-    const before = tableContents(reader);
+    const before = await tableContents(fx);
     const use = await refusal(fx.service.analyseWithLabModel({ caseId: fifth.id, labModelId: lab.id }));
     expect(use.message).toMatch(/lab-1 is retired/);
     const twice = await refusal(fx.service.retireLabModel({ labModelId: lab.id, reason: 'again' }));
     expect(twice.message).toMatch(/only an approved lab model can be retired/);
-    expect(tableContents(reader)).toBe(before);
+    expect(await tableContents(fx)).toBe(before);
     expect((await fx.service.getCase(fifth.id)).model?.version).toBe('lab-1');
     expect((await fx.service.listLabModels()).map((m) => [m.version, m.status])).toEqual([['lab-1', 'retired']]);
   });
 
-  it('refuses in SQL any other change of a lab model, whoever writes', () => {
-    const writer = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
-    try {
-      expect(() => writer.raw.prepare(`UPDATE lab_models SET status = 'approved' WHERE id = ?`).run(lab.id)).toThrow(/pending -> approved -> retired/);
-      expect(() => writer.raw.prepare(`UPDATE lab_models SET head = '{}' WHERE id = ?`).run(lab.id)).toThrow(/never changed/);
-      expect(() => writer.raw.prepare(`DELETE FROM lab_models WHERE id = ?`).run(lab.id)).toThrow(/never deleted/);
-    } finally {
-      closeDatabase(writer);
-    }
+  it('refuses in SQL any other change of a lab model, whoever writes', async () => {
+    await expect(fx.sql(`UPDATE lab_models SET status = 'approved' WHERE id = ?`, [lab.id])).rejects.toThrow(/pending -> approved -> retired/);
+    await expect(fx.sql(`UPDATE lab_models SET head = '{}' WHERE id = ?`, [lab.id])).rejects.toThrow(/never changed/);
+    await expect(fx.sql(`DELETE FROM lab_models WHERE id = ?`, [lab.id])).rejects.toThrow(/never deleted/);
   });
 });

@@ -1,29 +1,33 @@
 // Results to the LIS through the real service: sign-off queues the result in its own transaction, the delivery
 // loop builds the HL7 and FHIR messages (with the signed PDF) and delivers them to the outbox and a loopback MLLP
-// LIS; an amendment and a new sign-off send a corrected result; resend makes new messages.
+// LIS; an amendment and a new sign-off send a corrected result; resend makes new messages. The same tests on a
+// SQLite file and on a PostgreSQL database.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Bundle, DiagnosticReport, Observation } from '@medplum/fhirtypes';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DEFAULT_LIS_SETTINGS, type LisSettings } from '../../../src/shared/lis';
-import { closeDatabase, openDatabase, saveLisSettings } from '../../../src/main/db';
 import { dispatch } from '../../../src/main/boundary/dispatch';
 import { splitSegments } from '../../../src/main/lis/hl7';
 import { startMllpTestServer, type MllpTestServer } from '../../helpers/mllp-test-server';
 import { flat, pdfPages } from '../report/pdf-tools';
-import { analysedFixtureCase, startService, type ServiceFixture, TEST_PERSON } from './helpers';
+import { analysedFixtureCase, ENGINES, startService, type EngineName, type ServiceFixture, TEST_PERSON, usePostgres } from './helpers';
 
 let fx: ServiceFixture;
 let lis: MllpTestServer;
+const pgSetup = usePostgres();
 
-beforeEach(async () => {
-  fx = await startService('lis');
-  lis = await startMllpTestServer();
-});
-afterEach(async () => {
-  await fx.dispose();
-  await lis.close();
-});
+/** Each test on a fresh database of the engine, with its own loopback LIS. */
+function freshServicePerTest(engine: EngineName): void {
+  beforeEach(async () => {
+    fx = await startService('lis', { engine, pg: pgSetup });
+    lis = await startMllpTestServer();
+  });
+  afterEach(async () => {
+    await fx.dispose();
+    await lis.close();
+  });
+}
 
 function settings(overrides: Partial<LisSettings> = {}): LisSettings {
   return {
@@ -55,7 +59,9 @@ function field(message: string, segmentId: string, n: number): string[] {
     .map((s) => s[n] ?? '');
 }
 
-describe('results to the LIS from the service', () => {
+describe.each(ENGINES)('results to the LIS from the service on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
+  freshServicePerTest(engine);
   it('sends a signed case as HL7 over MLLP and as HL7 and FHIR files, with the signed PDF in the bundle', async () => {
     await fx.service.saveLisSettings(settings());
     const caseId = await signedCase('lis-final');
@@ -184,14 +190,14 @@ describe('results to the LIS from the service', () => {
   });
 });
 
-describe('a signed result whose messages cannot be built yet', () => {
+describe.each(ENGINES)('a signed result whose messages cannot be built yet on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
+  freshServicePerTest(engine);
   it('says why in the case status and sends it once the settings are complete', async () => {
     await fx.service.saveLisSettings(settings());
     const caseId = await signedCase('lis-incomplete');
     // The namespace is cleared behind the service's back (as an older settings row would be): the build must wait.
-    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
-    saveLisSettings(db, { ...settings(), patientIdAuthority: '' }, 'test');
-    closeDatabase(db);
+    await (await fx.store()).lis.saveLisSettings({ ...settings(), patientIdAuthority: '' }, 'test');
     await fx.service.lisDelivery.runOnce();
     await fx.service.lisDelivery.runOnce();
     const waiting = await fx.service.getLisStatus(caseId);

@@ -9,7 +9,9 @@ import type { CellView } from '../../../src/shared/api';
 import { OPEN_SET_REASON } from '../../../src/shared/flag-reasons';
 import { parseCsv } from '../../helpers/csv';
 import { flat, pdfPages } from '../report/pdf-tools';
-import { REPO, startService, waitForAnalysis, type ServiceFixture } from './helpers';
+import { ENGINES, REPO, type ServiceFixture, startService, usePostgres, waitForAnalysis } from './helpers';
+
+const pgSetup = usePostgres();
 
 const MODEL_DIR = join(REPO, 'resources/models/marrowcount-ref');
 const PROVISIONAL = ['BAS', 'EBO', 'MMZ', 'MYB', 'NGB'];
@@ -19,7 +21,8 @@ function records(text: string): Record<string, string>[] {
   return rows.map((row) => Object.fromEntries(header!.map((name, i) => [name, row[i] ?? ''])));
 }
 
-describe('open-set and provisional flags through the service', () => {
+describe.each(ENGINES)('open-set and provisional flags through the service on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
   let fx: ServiceFixture;
   let caseId: number;
   let cells: CellView[];
@@ -28,6 +31,8 @@ describe('open-set and provisional flags through the service', () => {
     fx = await startService('open-set', {
       modelDir: MODEL_DIR,
       crops: [join(REPO, 'test/fixtures/crops/open-set'), join(REPO, 'test/fixtures/crops/off-size')],
+      engine,
+      pg: pgSetup,
     });
     const created = await fx.service.createCase({
       patient: { labId: 'MRN-OS' },

@@ -1,24 +1,19 @@
-// A cancelled analysis through the real service (worker thread, tiny real model, real crops): the case says it is
-// partial everywhere a person reads it (detail, list, PDF, CSV, JSON), release is refused until the analysis is
-// resumed to the end or the remaining files are excluded with a recorded reason, and resuming continues where the
-// run stopped.
+// A cancelled analysis through the real service (worker thread, tiny real model, real crops, on a SQLite file and on a
+// PostgreSQL database): the case says it is partial everywhere a person reads it (detail, list, PDF, CSV, JSON),
+// release is refused until the analysis is resumed to the end or the remaining files are excluded with a recorded
+// reason, and resuming continues where the run stopped.
 import { mkdirSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { CaseDetail } from '../../../src/shared/api';
 import { toApiError } from '../../../src/main/service/errors';
 import { flat, pdfPages } from '../report/pdf-tools';
-import { GOOD_CROPS, startService, waitForAnalysis, type ServiceFixture, PERSON_PASSWORD } from './helpers';
+import { ENGINES, GOOD_CROPS, PERSON_PASSWORD, type ServiceFixture, startService, usePostgres, waitForAnalysis } from './helpers';
 
 const FILES = 120;
 let fx: ServiceFixture;
 
-beforeAll(async () => {
-  fx = await startService('partial');
-});
-afterAll(async () => {
-  await fx.dispose();
-});
+const pgSetup = usePostgres();
 
 /** FILES distinct crops: the fixture JPEGs with a few bytes after the image data, so each has its own hash (the folder name too: other cases are other patients, not the same crops). */
 function bigFolder(name: string): string {
@@ -59,7 +54,14 @@ const refusal = (promise: Promise<unknown>) =>
     (e: unknown) => toApiError(e),
   );
 
-describe('a cancelled analysis is partial everywhere, until resumed or the rest is excluded', () => {
+describe.each(ENGINES)('a cancelled analysis is partial everywhere, until resumed or the rest is excluded on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
+  beforeAll(async () => {
+    fx = await startService('partial', { engine, pg: pgSetup });
+  });
+  afterAll(async () => {
+    await fx.dispose();
+  });
   it('says "Cancelled — n of N files analysed" in the case, the list, the PDF, both CSVs and the JSON', async () => {
     const detail = await cancelledCase('PART-1');
     expect(detail.status).toBe('cancelled');

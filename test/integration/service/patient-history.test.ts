@@ -1,4 +1,5 @@
-// A patient's marrows over time through the real service (real SQLite file, the tiny real ONNX model, real crops):
+// A patient's marrows over time through the real service (a real SQLite file and a real PostgreSQL database, the
+// same tests on each; the tiny real ONNX model, real crops):
 // ordering by specimen date, what counts as released, amended results, a patient with one case, and the refusals.
 // Every case's labels are set by review decisions, so its counts are known exactly: k blasts (BLA) and the rest
 // segmented neutrophils (NGS) over the 11 fixture cells, all in the NDC.
@@ -8,13 +9,15 @@ import type { CaseDetail, SpecimenType } from '../../../src/shared/api';
 import { newcombeDifferenceInterval } from '../../../src/shared/proportion-difference';
 import { differentialOfSignOff } from '../../../src/main/service/patient-history-snapshot';
 import { ServiceError } from '../../../src/main/service/errors';
-import { closeDatabase, createCase, openDatabase, recordSpecimenDate, setCaseStatus, signCase, upsertPatient, runAsUser } from '../../../src/main/db';
-import { REPO, startService, waitForAnalysis, type ServiceFixture, TEST_PERSON } from './helpers';
+import { runAsUser } from '../../../src/main/db';
+import { ENGINES, REPO, startService, usePostgres, waitForAnalysis, type ServiceFixture, TEST_PERSON } from './helpers';
 import { flat, pdfPages } from '../report/pdf-tools';
 
 const CELLS = 11;
+const pgSetup = usePostgres();
 
-describe('patient history', () => {
+describe.each(ENGINES)('patient history on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
   let fx: ServiceFixture;
   const ids: Record<string, number> = {};
 
@@ -49,7 +52,7 @@ describe('patient history', () => {
   }
 
   beforeAll(async () => {
-    fx = await startService('history');
+    fx = await startService('history', { engine, pg: pgSetup });
     // Created out of specimen order: the June marrow is entered last.
     await marrow('sept', { labId: 'MRN-H1', specimenDate: '2026-09-14', blasts: 3, sign: true, birthDate: '1961-02-03' });
     await marrow('nov', { labId: 'MRN-H1', specimenDate: '2026-11-20', blasts: 6, sign: true });
@@ -164,27 +167,23 @@ describe('patient history', () => {
 
   it('lists a released result whose stored sign-off cannot be read with the reason, and compares nothing with it', async () => {
     // A second writer stored a sign-off without the differential (the service never does).
-    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'));
-    try {
-      const patient = upsertPatient(db, { labId: 'MRN-H3' });
-      const damaged = createCase(db, {
-        patientId: patient.id,
-        accession: 'ACC-damaged',
-        specimen: 'bone_marrow_aspirate',
-        folder: '/nowhere',
-        actor: 'script',
-      });
-      recordSpecimenDate(db, { caseId: damaged.id, collectedOn: '2026-01-05', actor: 'script' });
-      setCaseStatus(db, damaged.id, 'analysing', 'script');
-      setCaseStatus(db, damaged.id, 'in_review', 'script');
-      // Once accounts exist, SQL takes a sign-off only from a logged-in pathologist: the writer acts as the test person.
-      const tester = db.raw.prepare(`SELECT id FROM users WHERE login = ?`).get(TEST_PERSON.login) as { id: number };
-      runAsUser({ id: tester.id, displayName: TEST_PERSON.displayName, roles: TEST_PERSON.roles }, () =>
-        signCase(db, { caseId: damaged.id, signedBy: TEST_PERSON.displayName, role: 'Pathologist', overrideReason: null, summarySnapshot: '{}' }),
-      );
-    } finally {
-      closeDatabase(db);
-    }
+    const db = await fx.store();
+    const patient = await db.patients.upsertPatient({ labId: 'MRN-H3' });
+    const damaged = await db.cases.createCase({
+      patientId: patient.id,
+      accession: 'ACC-damaged',
+      specimen: 'bone_marrow_aspirate',
+      folder: '/nowhere',
+      actor: 'script',
+    });
+    await db.patientHistory.recordSpecimenDate({ caseId: damaged.id, collectedOn: '2026-01-05', actor: 'script' });
+    await db.cases.setCaseStatus(damaged.id, 'analysing', 'script');
+    await db.cases.setCaseStatus(damaged.id, 'in_review', 'script');
+    // Once accounts exist, SQL takes a sign-off only from a logged-in pathologist: the writer acts as the test person.
+    const [tester] = await fx.sql<{ id: number }>(`SELECT id FROM users WHERE login = ?`, [TEST_PERSON.login]);
+    await runAsUser({ id: tester!.id, displayName: TEST_PERSON.displayName, roles: TEST_PERSON.roles }, () =>
+      db.cases.signCase({ caseId: damaged.id, signedBy: TEST_PERSON.displayName, role: 'Pathologist', overrideReason: null, summarySnapshot: '{}' }),
+    );
     await marrow('after-damaged', { labId: 'MRN-H3', specimenDate: '2026-02-01', blasts: 2, sign: false });
     const history = await fx.service.getPatientHistory({ patientLabId: 'MRN-H3' });
     expect(history.marrows[0]).toMatchObject({ accession: 'ACC-damaged', state: 'released', figures: null });

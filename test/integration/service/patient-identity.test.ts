@@ -2,20 +2,21 @@
 // name or birth date on the form is far more likely a mistyped MRN than a renamed patient, so it is refused beside
 // the field instead of renaming the person everywhere (reprints of earlier signed reports included). Real service,
 // real SQLite file.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiErrorBody, CaseDetail, NewCaseInput } from '../../../src/shared/api';
-import { closeDatabase, listAuditLog, openDatabase } from '../../../src/main/db';
 import { dispatch } from '../../../src/main/boundary/dispatch';
-import { startService, type ServiceFixture } from './helpers';
+import { ENGINES, startService, usePostgres, type ServiceFixture } from './helpers';
 
-describe('a new case for a patient identifier already on record', () => {
+const pgSetup = usePostgres();
+
+describe.each(ENGINES)('a new case for a patient identifier already on record on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
   let fx: ServiceFixture;
   let folder: string;
   let accessions = 0;
 
   beforeAll(async () => {
-    fx = await startService('patient-identity');
+    fx = await startService('patient-identity', { engine, pg: pgSetup });
     folder = fx.caseFolder('crops');
   });
   afterAll(async () => {
@@ -42,22 +43,17 @@ describe('a new case for a patient identifier already on record', () => {
   }
 
   /** The patient_saved entries of one identifier, oldest first, read through a second connection. */
-  function patientAudit(labId: string): Array<Record<string, unknown>> {
-    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'), { readonly: true });
-    try {
-      return listAuditLog(db, { limit: 10_000 })
-        .filter((row) => row.action === 'patient_saved')
-        .map((row) => row.detail as Record<string, unknown>)
-        .filter((detail) => detail['labId'] === labId)
-        .reverse();
-    } finally {
-      closeDatabase(db);
-    }
+  async function patientAudit(labId: string): Promise<Array<Record<string, unknown>>> {
+    return (await (await fx.store()).audit.listAuditLog({ limit: 10_000 }))
+      .filter((row) => row.action === 'patient_saved')
+      .map((row) => row.detail as Record<string, unknown>)
+      .filter((detail) => detail['labId'] === labId)
+      .reverse();
   }
 
   it('refuses a different name beside the name field, naming the stored record, and writes nothing', async () => {
     const first = await created({ labId: 'MRN-0042', name: 'Doe, Jane', birthDate: '1961-04-12' });
-    const auditBefore = patientAudit('MRN-0042');
+    const auditBefore = await patientAudit('MRN-0042');
     const input = newCase({ labId: 'MRN-0042', name: 'Roe, Richard', birthDate: '1961-04-12' });
 
     const error = await refused(input);
@@ -68,7 +64,7 @@ describe('a new case for a patient identifier already on record', () => {
     );
     expect(await fx.service.getCase(first.id)).toMatchObject({ patientName: 'Doe, Jane', patientBirthDate: '1961-04-12' });
     expect(await fx.service.listCases({ search: input.accession })).toHaveLength(0);
-    expect(patientAudit('MRN-0042')).toEqual(auditBefore);
+    expect(await patientAudit('MRN-0042')).toEqual(auditBefore);
   });
 
   it('refuses a different birth date beside the birth date field', async () => {
@@ -101,7 +97,7 @@ describe('a new case for a patient identifier already on record', () => {
 
   it('uses the stored record when the name and birth date are left blank', async () => {
     const first = await created({ labId: 'MRN-0046', name: 'Kay, Alan', birthDate: '1940-05-17' });
-    const auditBefore = patientAudit('MRN-0046');
+    const auditBefore = await patientAudit('MRN-0046');
 
     const omitted = await created({ labId: 'MRN-0046' });
     const blank = await created({ labId: 'MRN-0046', name: '   ', birthDate: '' });
@@ -110,7 +106,7 @@ describe('a new case for a patient identifier already on record', () => {
       expect(c).toMatchObject({ patientLabId: 'MRN-0046', patientName: 'Kay, Alan', patientBirthDate: '1940-05-17' });
     }
     expect(await fx.service.getCase(first.id)).toMatchObject({ patientName: 'Kay, Alan', patientBirthDate: '1940-05-17' });
-    expect(patientAudit('MRN-0046')).toEqual(auditBefore);
+    expect(await patientAudit('MRN-0046')).toEqual(auditBefore);
   });
 
   it('accepts the stored name typed in other case or spacing and keeps the stored spelling', async () => {
@@ -128,7 +124,7 @@ describe('a new case for a patient identifier already on record', () => {
 
     expect(second).toMatchObject({ patientName: 'Ng, Mary', patientBirthDate: '1972-03-09' });
     expect(await fx.service.getCase(first.id)).toMatchObject({ patientName: 'Ng, Mary', patientBirthDate: '1972-03-09' });
-    const audit = patientAudit('MRN-0048');
+    const audit = await patientAudit('MRN-0048');
     expect(audit).toHaveLength(2);
     expect(audit[1]).toMatchObject({
       before: { name: null, birthDate: null },

@@ -1,19 +1,18 @@
-// Randomised (seeded, deterministic) review sessions through the real service — real SQLite file, the tiny real
-// ONNX model, real crops — checked after every operation against an oracle kept in the test: each cell's stack of
+// Randomised (seeded, deterministic) review sessions through the real service — a real SQLite file and a real
+// PostgreSQL database (the same sessions on each engine), the tiny real ONNX model, real crops — checked after every operation against an oracle kept in the test: each cell's stack of
 // human decisions (undo withdraws the latest one still in force), the case's status, sign-offs and amendments.
 // A lost review, a wrong count or an undo that withdraws the wrong decision is a clinical error, so every figure
 // the reviewer and the report read is compared: each cell's decision and effective label, the differential (counts
 // per class, NDC, blasts), the review progress, the case summary, filtered cell pages, and at the end the stored
 // review history, the audit trail and the differential stored with each sign-off.
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ApiErrorBody, CaseDetail, CellQuery, CellScope, CellView, ReviewProgress } from '../../../src/shared/api';
 import { CELL_CLASS_CODES, CELL_CLASSES, type CellClassCode } from '../../../src/shared/cell-classes';
 import { computeDifferential, type ClassCounts, type Differential } from '../../../src/shared/differential';
-import { caseAuditLog, closeDatabase, listReviews, listSignOffs, openDatabase, type MarrowDatabase } from '../../../src/main/db';
+import type { Store } from '../../../src/main/db/contract';
 import { dispatch } from '../../../src/main/boundary/dispatch';
 import { ServiceError, toApiError } from '../../../src/main/service/errors';
-import { analysedFixtureCase, startService, type ServiceFixture, PERSON_PASSWORD } from './helpers';
+import { analysedFixtureCase, ENGINES, startService, usePostgres, type ServiceFixture, PERSON_PASSWORD } from './helpers';
 import { DecisionStacks } from '../../helpers/decision-stacks';
 import { Rng } from '../../helpers/seeded-random';
 
@@ -110,18 +109,21 @@ const NDC_CODES = CELL_CLASS_CODES.filter((c) => CELL_CLASSES[c].inNucleatedDiff
 const BLAST_CODES: CellClassCode[] = ['BLA', 'FGC'];
 const count = (counts: ClassCounts, codes: readonly CellClassCode[]) => codes.reduce((s, c) => s + (counts[c] ?? 0), 0);
 
-describe('randomised review sessions keep every count, decision and undo (seeded)', () => {
+const pgSetup = usePostgres();
+
+describe.each(ENGINES)('randomised review sessions keep every count, decision and undo (seeded) on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
   let fx: ServiceFixture;
-  let db: MarrowDatabase;
+  /** A second store on the service's database, reading what was stored. */
+  let db: Store;
   let modelClasses: CellClassCode[];
   /** Cases of the seeds already run, as they were left: later seeds' operations must not touch them. */
   const finished: { caseId: number; imageIds: number[]; state: Awaited<ReturnType<typeof snapshot>> }[] = [];
 
   beforeAll(async () => {
-    fx = await startService('review-invariants');
+    fx = await startService('review-invariants', { engine, pg: pgSetup });
   });
   afterAll(async () => {
-    if (db !== undefined) closeDatabase(db);
     await fx.dispose();
   });
 
@@ -130,7 +132,7 @@ describe('randomised review sessions keep every count, decision and undo (seeded
     const { detail, cells } = await analysedFixtureCase(fx, name);
     modelClasses = detail.model!.classes;
     expect(cells.every((c) => c.decision === null && c.effectiveLabel === c.predicted)).toBe(true);
-    db ??= openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'), { readonly: true });
+    db ??= await fx.store();
     return { caseId: detail.id, cells: new Map(cells.map((c) => [c.imageId, c])) };
   }
 
@@ -140,9 +142,9 @@ describe('randomised review sessions keep every count, decision and undo (seeded
       cells: await fx.service.listCells({ caseId, scope: 'all', limit: 50 }),
       differential: await fx.service.getDifferential(caseId),
       detail: await fx.service.getCase(caseId),
-      reviews: listReviews(db, caseId),
-      audit: caseAuditLog(db, caseId).length,
-      signOffs: listSignOffs(db, caseId).length,
+      reviews: await db.reviews.listReviews(caseId),
+      audit: (await db.audit.caseAuditLog(caseId)).length,
+      signOffs: (await db.cases.listSignOffs(caseId)).length,
     };
   }
 
@@ -405,8 +407,8 @@ describe('randomised review sessions keep every count, decision and undo (seeded
   }
 
   /** After the run: the stored history replays to the oracle's, and nothing was rewritten or lost. */
-  function checkHistory(caseId: number, oracle: Oracle): void {
-    const rows = listReviews(db, caseId);
+  async function checkHistory(caseId: number, oracle: Oracle): Promise<void> {
+    const rows = await db.reviews.listReviews(caseId);
     expect(rows.length, 'stored review rows').toBe(oracle.history.length);
     // Replay the stored rows: each retraction must withdraw the latest decision still in force on its cell.
     const stacks = new Map<number, number[]>(oracle.ids.map((i) => [i, []]));
@@ -432,7 +434,7 @@ describe('randomised review sessions keep every count, decision and undo (seeded
     });
 
     // The audit trail has one entry per stored change, in the same order.
-    const audit = caseAuditLog(db, caseId);
+    const audit = await db.audit.caseAuditLog(caseId);
     const reviewAudit = audit.filter((a) => a.action === 'review_added' || a.action === 'review_retracted');
     expect(
       reviewAudit.map((a) => [a.action, (a.detail as { reviewId: number }).reviewId]),
@@ -442,7 +444,7 @@ describe('randomised review sessions keep every count, decision and undo (seeded
     expect(audit.filter((a) => a.action === 'case_amended').length).toBe(oracle.amendments.length);
 
     // What was signed is stored with each sign-off, and a later amendment did not rewrite it.
-    const signOffs = listSignOffs(db, caseId);
+    const signOffs = await db.cases.listSignOffs(caseId);
     expect(signOffs.length).toBe(oracle.signOffs.length);
     signOffs.forEach((s, n) => {
       const want = oracle.signOffs[n]!;
@@ -469,7 +471,7 @@ describe('randomised review sessions keep every count, decision and undo (seeded
         await step(caseId, oracle, rng, where);
         await check(caseId, oracle, rng, where);
       }
-      checkHistory(caseId, oracle);
+      await checkHistory(caseId, oracle);
       // The run exercised what it is meant to.
       expect(oracle.history.some((e) => e.kind === 'retraction')).toBe(true);
       expect(oracle.signOffs.length).toBeGreaterThan(0);

@@ -1,13 +1,15 @@
-// The whole life of a case through the real service: real SQLite file, the tiny real ONNX model, real crops.
+// The whole life of a case through the real service: a real SQLite file and a real PostgreSQL database (the same
+// tests on each engine), the tiny real ONNX model, real crops.
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MarrowApiError, type ApiErrorBody, type CaseDetail, type CellView } from '../../../src/shared/api';
 import type { CellClassCode } from '../../../src/shared/cell-classes';
 import type { Differential } from '../../../src/shared/differential';
-import { closeDatabase, listSignOffs, openDatabase } from '../../../src/main/db';
 import { dispatch } from '../../../src/main/boundary/dispatch';
-import { startService, TEST_PERSON, TRUE_LABELS, waitForAnalysis, type ServiceFixture } from './helpers';
+import { ENGINES, startService, TEST_PERSON, TRUE_LABELS, usePostgres, waitForAnalysis, type ServiceFixture } from './helpers';
+
+const pgSetup = usePostgres();
 
 async function rejection(promise: Promise<unknown>): Promise<ApiErrorBody> {
   const result = await promise.then(
@@ -20,7 +22,8 @@ async function rejection(promise: Promise<unknown>): Promise<ApiErrorBody> {
   return toApiError(result);
 }
 
-describe('a case from folder to signed report through the service', () => {
+describe.each(ENGINES)('a case from folder to signed report through the service on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
   let fx: ServiceFixture;
   let created: CaseDetail;
   let allCells: CellView[];
@@ -28,7 +31,7 @@ describe('a case from folder to signed report through the service', () => {
   const reviewer = TEST_PERSON.displayName;
 
   beforeAll(async () => {
-    fx = await startService('service-workflow');
+    fx = await startService('service-workflow', { engine, pg: pgSetup });
     created = await fx.service.createCase({
       patient: { labId: 'MRN-0001', name: 'Test Patient', birthDate: '1960-02-29' },
       accession: 'BM-2026-0001',
@@ -149,17 +152,12 @@ describe('a case from folder to signed report through the service', () => {
     expect(list[0]!.blastPercentage).toBeCloseTo((2 / 9) * 100, 10);
   });
 
-  it('stores the differential as signed beside the sign-off', () => {
-    const db = openDatabase(join(fx.root, 'data', 'marrowcount.sqlite'), { readonly: true });
-    try {
-      const [signOff] = listSignOffs(db, created.id);
-      const snapshot = JSON.parse(signOff!.summarySnapshot) as { differential: Differential; unreviewedFlaggedAtSigning: number };
-      expect(snapshot.differential.nucleatedDifferentialCount).toBe(9);
-      expect(snapshot.differential.blast.count).toBe(2);
-      expect(snapshot.unreviewedFlaggedAtSigning).toBe(0);
-    } finally {
-      closeDatabase(db);
-    }
+  it('stores the differential as signed beside the sign-off', async () => {
+    const [signOff] = await (await fx.store()).cases.listSignOffs(created.id);
+    const snapshot = JSON.parse(signOff!.summarySnapshot) as { differential: Differential; unreviewedFlaggedAtSigning: number };
+    expect(snapshot.differential.nucleatedDifferentialCount).toBe(9);
+    expect(snapshot.differential.blast.count).toBe(2);
+    expect(snapshot.unreviewedFlaggedAtSigning).toBe(0);
   });
 
   it('locks a signed case against reviews, undo and a second sign-off', async () => {
@@ -195,10 +193,11 @@ describe('a case from folder to signed report through the service', () => {
   });
 });
 
-describe('sign-off with an override', () => {
+describe.each(ENGINES)('sign-off with an override on %s', (engine) => {
+  if (engine === 'postgres' && pgSetup.unavailable !== null) return;
   let fx: ServiceFixture;
   beforeAll(async () => {
-    fx = await startService('service-override');
+    fx = await startService('service-override', { engine, pg: pgSetup });
   });
   afterAll(async () => {
     await fx.dispose();
