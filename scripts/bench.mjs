@@ -4,7 +4,8 @@
 //   2. the same for a ResNeXt-50 32x4d at 224 px with random weights (exported once into .cache/bench/);
 //   3. a 20,000-crop case with the bundled model, for peak RSS (target < 600 MB);
 //   4. review decisions: 5 stations deciding at once through the lab server (scripts/bench-server.ts), p50/p95/p99
-//      of a decision's round trip (issue 22's target: p95 < 50 ms).
+//      of a decision's round trip over HTTPS; with --db on PostgreSQL also the decision as the database takes it, 5
+//      connections at once through the review repository (scripts/bench-pg-review.ts; issue 22's target: p95 < 50 ms).
 // Each measurement runs in its own process (scripts/bench/measure.ts) so that peak RSS is its own.
 // Options: --quick (500 / 2,000 crops), --skip-resnext, --skip-20k, --skip-review, --batch-sweep (end-to-end rate per
 // batch size and per onnxruntime thread count), --spin-sweep (onnxruntime threads busy-waiting or not),
@@ -132,6 +133,7 @@ try {
   }
 
   let review = null;
+  let storedDecisions = null;
   if (!args.has('--skip-review')) {
     console.log('bench: review decisions, 5 stations at once through the lab server (scripts/bench-server.ts) …');
     const result = spawnSync(
@@ -151,6 +153,17 @@ try {
     if (result.status !== 0) throw new Error(`bench-server failed (exit ${result.status}):\n${result.stdout}`);
     for (const line of result.stdout.trim().split('\n')) if (line.trim() !== '') console.log(`  ${line}`);
     review = result.stdout.split('\n').find((l) => l.startsWith('2. ')) ?? null;
+    if (database.url) {
+      console.log('bench: review decisions stored by PostgreSQL, 5 connections at once (scripts/bench-pg-review.ts) …');
+      const stored = spawnSync(process.execPath, ['--import', 'tsx', join(root, 'scripts/bench-pg-review.ts'), '200', '--db', database.url], {
+        cwd: root,
+        encoding: 'utf8',
+        stdio: ['ignore', 'pipe', 'inherit'],
+      });
+      if (stored.status !== 0) throw new Error(`bench-pg-review failed (exit ${stored.status}):\n${stored.stdout}`);
+      for (const line of stored.stdout.trim().split('\n')) if (line.trim() !== '') console.log(`  ${line}`);
+      storedDecisions = stored.stdout.split('\n').find((l) => l.includes('separate cases: addReview')) ?? null;
+    }
   }
 
   console.log('\n| Model | Crops | End to end (cells/s) | CPU-ms per cell | Model alone (cells/s) | Peak RSS (MB) | Wall time (s) | Load avg |');
@@ -162,6 +175,7 @@ try {
     );
   }
   if (review !== null) console.log(`\nReview decisions: ${review.slice(3)}, load average ${load()}`);
+  if (storedDecisions !== null) console.log(`Review decisions stored by PostgreSQL (5 connections): ${storedDecisions.trim()}`);
   console.log(`\nMachine: ${availableParallelism()} cores (${cpus()[0]?.model ?? 'unknown'}), batch ${batch}, onnxruntime threads = cores.`);
   console.log(`Database: ${database.description}.`);
 } finally {
