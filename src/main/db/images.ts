@@ -1,4 +1,4 @@
-import type { ImportFailure } from '../../shared/api';
+import type { ImportFailure, SharedCropsRecord } from '../../shared/api';
 import { appendAudit, type AuditEntry } from './audit';
 import { requireCase } from './cases';
 import { inTransaction, nowIso, read, sql, type MarrowDatabase } from './connection';
@@ -398,18 +398,11 @@ export function findCropsOfOtherPatients(db: MarrowDatabase, patientId: number, 
   );
 }
 
-/** A recorded confirmation that a case's crops may also be another patient's case's (append-only). */
-export interface SharedCropsConfirmationRow {
+/** A recorded confirmation that a case's crops may also be another patient's case's (append-only): the API's record
+ * with the row's own ids. */
+export interface SharedCropsConfirmationRow extends SharedCropsRecord {
   id: number;
   caseId: number;
-  otherCaseId: number;
-  otherAccession: string;
-  otherPatientLabId: string;
-  otherPatientName: string | null;
-  sharedFiles: number;
-  reason: string;
-  confirmedBy: string;
-  confirmedAt: string;
 }
 
 export interface SharedCropsConfirmationInput {

@@ -10,7 +10,7 @@ import {
   type LisFormat,
   type LisSettings,
 } from '../../shared/lis';
-import { appendAudit } from './audit';
+import { appendAudit, type AuditEntry } from './audit';
 import { inTransaction, nowIso, read, sql, type MarrowDatabase } from './connection';
 import { DatabaseError } from './errors';
 
@@ -147,6 +147,16 @@ export interface NewLisMessage {
   channels: LisChannel[];
 }
 
+/** The audit entry of a resend: who asked, for which result, under which new control ids (both engines write it). */
+export function lisResendAuditEntry(input: { actor: string; resultId: number; messages: readonly { controlId: string }[] }, caseId: number): AuditEntry {
+  return {
+    actor: input.actor,
+    action: 'lis_resend_requested',
+    caseId,
+    detail: { resultId: input.resultId, controlIds: input.messages.map((m) => m.controlId) },
+  };
+}
+
 /**
  * Stores a result's messages and queues their deliveries, in one transaction. With `resend` false this is the
  * result's first build and it marks the result built; a second first build (two builders racing) is refused, so a
@@ -161,16 +171,7 @@ export function storeLisMessages(db: MarrowDatabase, input: { resultId: number; 
       const marked = sql(db, 'UPDATE lis_results SET built_at = ?, build_error = NULL WHERE id = ? AND built_at IS NULL').run(at, input.resultId);
       if (marked.changes !== 1) throw new DatabaseError('duplicate', `The messages of LIS result ${input.resultId} are already queued.`);
     } else {
-      appendAudit(
-        db,
-        {
-          actor: input.actor,
-          action: 'lis_resend_requested',
-          caseId: result.case_id,
-          detail: { resultId: input.resultId, controlIds: input.messages.map((m) => m.controlId) },
-        },
-        at,
-      );
+      appendAudit(db, lisResendAuditEntry(input, result.case_id), at);
     }
     const ids: number[] = [];
     for (const message of input.messages) {

@@ -28,6 +28,7 @@ import {
   deliveryFailure,
   deliveryViewOf,
   lisBuildErrorText,
+  lisResendAuditEntry,
   lisResultStatus,
   lisSettingsChange,
   lisSettingsOf,
@@ -151,16 +152,7 @@ export function pgLisRepository(scope: PgScope): LisRepository {
           ]);
           if (marked.rowCount !== 1) throw new DatabaseError('duplicate', `The messages of LIS result ${input.resultId} are already queued.`);
         } else {
-          await appendAuditPg(
-            client,
-            {
-              actor: input.actor,
-              action: 'lis_resend_requested',
-              caseId: result.case_id,
-              detail: { resultId: input.resultId, controlIds: input.messages.map((m) => m.controlId) },
-            },
-            at,
-          );
+          await appendAuditPg(client, lisResendAuditEntry(input, result.case_id), at);
         }
         const ids: number[] = [];
         for (const message of input.messages) {
