@@ -5,7 +5,7 @@ import { createHash } from 'node:crypto';
 import { DatabaseError } from './errors';
 import { MIGRATIONS, type Migration } from './migrations';
 
-interface AppliedMigration {
+export interface AppliedMigration {
   version: number;
   name: string;
   checksum: string;
@@ -31,25 +31,28 @@ function userObjectCount(raw: Database.Database): number {
   return row.n;
 }
 
+/** What a message calls the database: a SQLite file, or a PostgreSQL database. */
+export type StoredIn = 'file' | 'database';
+
+/** A database with tables but no migration history: another application's, never written to. */
+export function foreignSchemaError(where: string, storedIn: StoredIn): DatabaseError {
+  const what = storedIn === 'file' ? 'it has tables' : 'its schema has tables';
+  const instead = storedIn === 'file' ? 'Choose another file.' : 'Choose another database or schema.';
+  return new DatabaseError('migration_history', `${where} is not a MarrowCount database (${what} but no migration history). ${instead}`);
+}
+
 /**
- * Checks the recorded history against this build's migrations and returns how many of them are applied.
- * Throws 'newer_schema' or 'migration_history'.
+ * The history check both engines run before any write: the recorded migrations (in version order) against this
+ * build's. Returns how many of them are applied; throws 'newer_schema' or 'migration_history'.
  */
-export function verifyHistory(raw: Database.Database, path: string, migrations: readonly Migration[] = MIGRATIONS): number {
-  if (!hasTable(raw, 'schema_migrations')) {
-    if (userObjectCount(raw) > 0) {
-      throw new DatabaseError('migration_history', `${path} is not a MarrowCount database (it has tables but no migration history). Choose another file.`);
-    }
-    return 0;
-  }
-  const applied = raw.prepare('SELECT version, name, checksum FROM schema_migrations ORDER BY version').all() as AppliedMigration[];
+export function checkAppliedHistory(applied: readonly AppliedMigration[], migrations: readonly Migration[], where: string, storedIn: StoredIn): number {
   const latestKnown = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
   const newest = applied.length === 0 ? 0 : applied[applied.length - 1]!.version;
   if (newest > latestKnown) {
     throw new DatabaseError(
       'newer_schema',
-      `${path} was written by a newer version of MarrowCount (database schema version ${newest}; this version ` +
-        `understands up to ${latestKnown}). Update MarrowCount to open it; the file was not changed.`,
+      `${where} was written by a newer version of MarrowCount (database schema version ${newest}; this version ` +
+        `understands up to ${latestKnown}). Update MarrowCount to open it; the ${storedIn} was not changed.`,
     );
   }
   applied.forEach((row, i) => {
@@ -57,19 +60,56 @@ export function verifyHistory(raw: Database.Database, path: string, migrations: 
     if (expected === undefined || row.version !== expected.version || row.name !== expected.name) {
       throw new DatabaseError(
         'migration_history',
-        `${path} has an out-of-order migration history: position ${i + 1} is ${row.version} "${row.name}", expected ` +
-          `${expected ? `${expected.version} "${expected.name}"` : 'nothing'}. The file was not changed; restore a backup.`,
+        `${where} has an out-of-order migration history: position ${i + 1} is ${row.version} "${row.name}", expected ` +
+          `${expected ? `${expected.version} "${expected.name}"` : 'nothing'}. The ${storedIn} was not changed; restore a backup.`,
       );
     }
     if (row.checksum !== migrationChecksum(expected)) {
       throw new DatabaseError(
         'migration_history',
-        `${path} was migrated with a different text of migration ${row.version} "${row.name}" than this version ` +
-          'of MarrowCount ships. The file was not changed; restore a backup or use the matching MarrowCount.',
+        `${where} was migrated with a different text of migration ${row.version} "${row.name}" than this version ` +
+          `of MarrowCount ships. The ${storedIn} was not changed; restore a backup or use the matching MarrowCount.`,
       );
     }
   });
   return applied.length;
+}
+
+/**
+ * The migrations an open must apply, given how many are applied: none when the database is current (its version
+ * returned), else the pending ones and the version they lead to; a read-only open that would need them is refused.
+ */
+export function pendingMigrations(
+  all: readonly Migration[],
+  appliedCount: number,
+  where: string,
+  options: Pick<MigrateOptions, 'readonly' | 'upTo'>,
+): { current: number; targetVersion: number; pending: readonly Migration[] } {
+  const target = all.filter((m) => options.upTo === undefined || m.version <= options.upTo);
+  const targetVersion = target.length === 0 ? 0 : target[target.length - 1]!.version;
+  const current = appliedCount === 0 ? 0 : all[appliedCount - 1]!.version;
+  if (current >= targetVersion) return { current, targetVersion: current, pending: [] };
+  if (options.readonly) {
+    throw new DatabaseError(
+      'read_only',
+      `${where} needs upgrading to schema version ${targetVersion} (it is at ${current}), which a read-only open ` +
+        'cannot do. Open it once with write access.',
+    );
+  }
+  return { current, targetVersion, pending: target };
+}
+
+/**
+ * Checks the recorded history against this build's migrations and returns how many of them are applied.
+ * Throws 'newer_schema' or 'migration_history'.
+ */
+export function verifyHistory(raw: Database.Database, path: string, migrations: readonly Migration[] = MIGRATIONS): number {
+  if (!hasTable(raw, 'schema_migrations')) {
+    if (userObjectCount(raw) > 0) throw foreignSchemaError(path, 'file');
+    return 0;
+  }
+  const applied = raw.prepare('SELECT version, name, checksum FROM schema_migrations ORDER BY version').all() as AppliedMigration[];
+  return checkAppliedHistory(applied, migrations, path, 'file');
 }
 
 export interface MigrateOptions {
@@ -83,24 +123,14 @@ export interface MigrateOptions {
 /** Returns the schema version after migrating. */
 export function migrate(raw: Database.Database, path: string, options: MigrateOptions = {}): number {
   const all = options.migrations ?? MIGRATIONS;
-  const target = all.filter((m) => options.upTo === undefined || m.version <= options.upTo);
-  const targetVersion = target.length === 0 ? 0 : target[target.length - 1]!.version;
-  const appliedCount = verifyHistory(raw, path, all);
-  const current = appliedCount === 0 ? 0 : all[appliedCount - 1]!.version;
-  if (current >= targetVersion) return current;
-  if (options.readonly) {
-    throw new DatabaseError(
-      'read_only',
-      `${path} needs upgrading to schema version ${targetVersion} (it is at ${current}), which a read-only open ` +
-        'cannot do. Open it once with write access.',
-    );
-  }
+  const { targetVersion, pending } = pendingMigrations(all, verifyHistory(raw, path, all), path, options);
+  if (pending.length === 0) return targetVersion;
   const apply = raw.transaction(() => {
     // Re-read inside the write lock: another process may have migrated between the check and BEGIN.
     const already = verifyHistory(raw, path, all);
     raw.exec(CREATE_HISTORY);
     const record = raw.prepare('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES (?, ?, ?, ?)');
-    for (const migration of target.slice(already)) {
+    for (const migration of pending.slice(already)) {
       raw.exec(migration.sql);
       record.run(migration.version, migration.name, migrationChecksum(migration), new Date().toISOString());
     }

@@ -3,16 +3,9 @@
 // transaction. PostgreSQL's DDL is transactional, so a failed migration leaves the database as it was; an advisory
 // lock makes two stations opening a new database at once migrate it once.
 import type { PoolClient } from 'pg';
-import { DatabaseError } from '../errors';
-import { migrationChecksum } from '../migrate';
+import { checkAppliedHistory, foreignSchemaError, migrationChecksum, pendingMigrations, type AppliedMigration } from '../migrate';
 import type { Migration } from '../migrations';
 import { PG_MIGRATIONS } from './migrations';
-
-interface AppliedMigration {
-  version: number;
-  name: string;
-  checksum: string;
-}
 
 const CREATE_HISTORY = `CREATE TABLE IF NOT EXISTS schema_migrations (
   version integer PRIMARY KEY,
@@ -46,42 +39,11 @@ async function userObjectCount(client: PoolClient): Promise<number> {
 /** Checks the recorded history against this build's migrations; returns how many are applied. */
 export async function verifyPostgresHistory(client: PoolClient, where: string, migrations: readonly Migration[] = PG_MIGRATIONS): Promise<number> {
   if (!(await hasHistory(client))) {
-    if ((await userObjectCount(client)) > 0) {
-      throw new DatabaseError(
-        'migration_history',
-        `${where} is not a MarrowCount database (its schema has tables but no migration history). Choose another database or schema.`,
-      );
-    }
+    if ((await userObjectCount(client)) > 0) throw foreignSchemaError(where, 'database');
     return 0;
   }
   const { rows: applied } = await client.query<AppliedMigration>('SELECT version, name, checksum FROM schema_migrations ORDER BY version');
-  const latestKnown = migrations.length === 0 ? 0 : migrations[migrations.length - 1]!.version;
-  const newest = applied.length === 0 ? 0 : applied[applied.length - 1]!.version;
-  if (newest > latestKnown) {
-    throw new DatabaseError(
-      'newer_schema',
-      `${where} was written by a newer version of MarrowCount (database schema version ${newest}; this version ` +
-        `understands up to ${latestKnown}). Update MarrowCount to open it; the database was not changed.`,
-    );
-  }
-  applied.forEach((row, i) => {
-    const expected = migrations[i];
-    if (expected === undefined || row.version !== expected.version || row.name !== expected.name) {
-      throw new DatabaseError(
-        'migration_history',
-        `${where} has an out-of-order migration history: position ${i + 1} is ${row.version} "${row.name}", expected ` +
-          `${expected ? `${expected.version} "${expected.name}"` : 'nothing'}. The database was not changed; restore a backup.`,
-      );
-    }
-    if (row.checksum !== migrationChecksum(expected)) {
-      throw new DatabaseError(
-        'migration_history',
-        `${where} was migrated with a different text of migration ${row.version} "${row.name}" than this version ` +
-          'of MarrowCount ships. The database was not changed; restore a backup or use the matching MarrowCount.',
-      );
-    }
-  });
-  return applied.length;
+  return checkAppliedHistory(applied, migrations, where, 'database');
 }
 
 export interface PostgresMigrateOptions {
@@ -95,25 +57,15 @@ export interface PostgresMigrateOptions {
 /** Returns the schema version after migrating. */
 export async function migratePostgres(client: PoolClient, where: string, options: PostgresMigrateOptions = {}): Promise<number> {
   const all = options.migrations ?? PG_MIGRATIONS;
-  const target = all.filter((m) => options.upTo === undefined || m.version <= options.upTo);
-  const targetVersion = target.length === 0 ? 0 : target[target.length - 1]!.version;
-  const appliedCount = await verifyPostgresHistory(client, where, all);
-  const current = appliedCount === 0 ? 0 : all[appliedCount - 1]!.version;
-  if (current >= targetVersion) return current;
-  if (options.readonly) {
-    throw new DatabaseError(
-      'read_only',
-      `${where} needs upgrading to schema version ${targetVersion} (it is at ${current}), which a read-only open ` +
-        'cannot do. Open it once with write access.',
-    );
-  }
+  const { targetVersion, pending } = pendingMigrations(all, await verifyPostgresHistory(client, where, all), where, options);
+  if (pending.length === 0) return targetVersion;
   await client.query('BEGIN');
   try {
     await client.query(MIGRATION_LOCK);
     // Re-read under the lock: another station may have migrated between the check and the lock.
     const already = await verifyPostgresHistory(client, where, all);
     await client.query(CREATE_HISTORY);
-    for (const migration of target.slice(already)) {
+    for (const migration of pending.slice(already)) {
       await client.query(migration.sql);
       await client.query('INSERT INTO schema_migrations (version, name, checksum, applied_at) VALUES ($1, $2, $3, $4)', [
         migration.version,
