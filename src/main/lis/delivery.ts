@@ -89,33 +89,30 @@ export class LisDelivery {
   private async deliverOutbox(): Promise<number> {
     let worked = 0;
     for (;;) {
-      // Claimed, written and marked sent in one transaction: on PostgreSQL the head's row stays locked until the
-      // mark commits, so another server's claim (FOR UPDATE SKIP LOCKED) gets nothing instead of writing the same
-      // file again; on SQLite the transaction is the one writer's anyway. A failed write rolls nothing back that
-      // matters: the failure is recorded after it.
+      // Claimed, written and marked (sent, or failed with its retry) in one transaction: on PostgreSQL the head's row
+      // stays locked until the mark commits, so another server's claim (FOR UPDATE SKIP LOCKED) gets nothing instead
+      // of writing the same file again; on SQLite the transaction is the one writer's anyway.
       const outcome = await this.store.transaction(async (tx) => {
         const delivery = await tx.lis.nextOpenDelivery('outbox');
-        if (delivery === null || !isDue(delivery, this.now())) return { done: true as const };
+        if (delivery === null || !isDue(delivery, this.now())) return 'empty';
         const folder = (await tx.lis.getLisSettings()).outboxFolder.trim();
         const path = join(folder === '' ? this.options.defaultOutboxDir : folder, outboxFileName(delivery.controlId, delivery.format));
         // Written beside the target and renamed, so the LIS's file watcher never picks up half a message.
         try {
           writeAtomically(path, delivery.payload);
         } catch (e) {
-          return { done: false as const, failed: { delivery, error: `Could not write ${path}: ${e instanceof FileWriteError ? e.reason : String(e)}` } };
+          await tx.lis.markDeliveryFailed(delivery.id, {
+            error: `Could not write ${path}: ${e instanceof FileWriteError ? e.reason : String(e)}. Check the outbox folder in Settings.`,
+            retryAt: this.retryAt(delivery.attempts + 1),
+          });
+          return 'failed';
         }
         await tx.lis.markDeliverySent(delivery.id, path);
-        return { done: false as const, failed: null };
+        return 'sent';
       });
-      if (outcome.done) return worked;
-      if (outcome.failed !== null) {
-        const { delivery, error } = outcome.failed;
-        await this.store.lis.markDeliveryFailed(delivery.id, {
-          error: `${error}. Check the outbox folder in Settings.`,
-          retryAt: this.retryAt(delivery.attempts + 1),
-        });
-        return worked + 1;
-      }
+      if (outcome === 'empty') return worked;
+      // In order: after a failed write the next message waits for this one's retry.
+      if (outcome === 'failed') return worked + 1;
       worked++;
     }
   }
